@@ -1,0 +1,285 @@
+//! The stateless half of the lock: is a decoded grant valid at `now`?
+//!
+//! [`Profile::check`] is a pure function of the grant, the lock's clock and
+//! its UTC offset. It answers with a [`Verdict`]; what the lock must
+//! remember (one-time codes it saw, codes it activated) and what it must
+//! refuse from memory (used, revoked, superseded) is the job of the
+//! lock-side state, which builds on this verdict.
+//!
+//! All comparisons use the profile's clock grace `g` at both ends:
+//!
+//! | grant | opens when | needs memory |
+//! |---|---|---|
+//! | time-bound `[s, e)` with `e − s ≤ A` | `s − g ≤ now < e + g` | no |
+//! | time-bound `[s, e)` with `e − s > A` | first use `s − g ≤ now < s + A + g`, later uses while `now < e + g` | activated until `e + g` |
+//! | one-time, use window `[s, s + U)` | `s − g ≤ now < s + U + g`, once | used until `s + U + g` |
+//! | ongoing | always, until revoked | no |
+//! | revoke slot | always (idempotent) | — |
+//! | revoke before hour `h` | `h − g ≤ now < h + A + g` | — |
+//!
+//! (`A` is the activation window, `U` the one-time use window.)
+
+use core::fmt;
+
+use crate::grant::{Grant, RevokeTarget};
+use crate::profile::Profile;
+use crate::time::{HOUR, UnixSeconds, UtcOffset};
+
+/// What the lock must remember when it opens for a grant.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Remember {
+    /// Nothing: the grant's window is short enough to need no activation.
+    Nothing,
+    /// The code was activated (first used within its activation window);
+    /// remember it until `until`, and accept it again only while
+    /// remembered.
+    Activated {
+        /// When the memory entry may be dropped (window end plus grace).
+        until: UnixSeconds,
+    },
+    /// A one-time code was used; remember it until `until` and refuse it
+    /// while remembered.
+    Used {
+        /// When the memory entry may be dropped (use-window end plus grace).
+        until: UnixSeconds,
+    },
+}
+
+/// Why a PIN does not open the lock. Deliberately coarse: a keypad shows a
+/// refusal, the lock's log keeps the reason.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Refusal {
+    /// The digits name no grant (wrong PIN, or typed for another lock).
+    InvalidCode,
+    /// The window has not started yet (beyond the clock grace).
+    NotYetValid,
+    /// The window has ended, or a one-time code's use window has passed.
+    Expired,
+    /// The code needed activation within its activation window and the lock
+    /// does not remember it as activated.
+    NotActivated,
+    /// A one-time code that was already used.
+    AlreadyUsed,
+    /// The code was revoked (slot revocation or started-before watermark).
+    Revoked,
+    /// A newer code of the same lineage has been used.
+    Superseded,
+    /// The code must be remembered but the lock's memory is full of
+    /// unexpired entries.
+    MemoryFull,
+    /// The keypad is locked out after too many wrong entries.
+    LockedOut,
+}
+
+impl fmt::Display for Refusal {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Refusal::InvalidCode => "the PIN is not valid for this lock",
+            Refusal::NotYetValid => "the code's window has not started yet",
+            Refusal::Expired => "the code's window has ended",
+            Refusal::NotActivated => {
+                "the code was not used within its activation window after its start"
+            }
+            Refusal::AlreadyUsed => "the one-time code was already used",
+            Refusal::Revoked => "the code was revoked",
+            Refusal::Superseded => "a newer code of the same lineage replaced this one",
+            Refusal::MemoryFull => "the lock's code memory is full",
+            Refusal::LockedOut => "the keypad is locked after too many wrong PINs",
+        })
+    }
+}
+
+/// The stateless answer for one grant at one instant.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Verdict {
+    /// Open, and remember what [`Remember`] says.
+    Open(Remember),
+    /// Open only if the lock already remembers this code as activated
+    /// (its activation window is over and its window is not).
+    OpenIfActivated {
+        /// End of the window plus grace.
+        until: UnixSeconds,
+    },
+    /// A valid revocation code: apply the revocation (does not open).
+    Revoke(RevokeTarget),
+    /// Refuse.
+    Refuse(Refusal),
+}
+
+impl Verdict {
+    /// Whether the verdict opens the lock without consulting its memory.
+    pub const fn opens(&self) -> bool {
+        matches!(self, Verdict::Open(_))
+    }
+}
+
+impl Profile {
+    /// Decides whether `grant` is valid at `now` on a lock whose UTC offset
+    /// is `offset`, ignoring everything the lock remembers.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use offpin::{Grant, Remember, Span, UtcOffset, Verdict};
+    /// use offpin::profile::shipped::STANDARD_10 as P;
+    ///
+    /// // Hour 10 since the epoch, 48 hours long: longer than the 24 h
+    /// // activation window, so the first use must come within 24 h.
+    /// let g = Grant::Hourly(Span { start: 10, length: 48, variance: 0, lineage: 0 });
+    /// let start = P.epoch() + 10 * 3600;
+    /// let end = start + 48 * 3600;
+    /// assert_eq!(P.check(&g, start + 60, UtcOffset::UTC),
+    ///            Verdict::Open(Remember::Activated { until: end + 600 }));
+    /// assert_eq!(P.check(&g, start + 30 * 3600, UtcOffset::UTC),
+    ///            Verdict::OpenIfActivated { until: end + 600 });
+    /// ```
+    pub fn check(&self, grant: &Grant, now: UnixSeconds, offset: UtcOffset) -> Verdict {
+        let g = self.grace_secs();
+        let activation = self.activation_secs();
+        match grant {
+            Grant::Hourly(_) | Grant::Daily(_) => {
+                let Some(w) = grant.window(self, offset) else {
+                    return Verdict::Refuse(Refusal::InvalidCode);
+                };
+                if now < w.start - g {
+                    Verdict::Refuse(Refusal::NotYetValid)
+                } else if now >= w.end + g {
+                    Verdict::Refuse(Refusal::Expired)
+                } else if w.len_secs() <= activation {
+                    Verdict::Open(Remember::Nothing)
+                } else if now < w.start + activation + g {
+                    Verdict::Open(Remember::Activated { until: w.end + g })
+                } else {
+                    Verdict::OpenIfActivated { until: w.end + g }
+                }
+            }
+            Grant::OneTime { .. } => {
+                let Some(w) = grant.window(self, offset) else {
+                    return Verdict::Refuse(Refusal::InvalidCode);
+                };
+                if now < w.start - g {
+                    Verdict::Refuse(Refusal::NotYetValid)
+                } else if now >= w.end + g {
+                    Verdict::Refuse(Refusal::Expired)
+                } else {
+                    Verdict::Open(Remember::Used { until: w.end + g })
+                }
+            }
+            Grant::Ongoing { .. } => Verdict::Open(Remember::Nothing),
+            Grant::Revoke(target @ RevokeTarget::Slot(_)) => Verdict::Revoke(*target),
+            Grant::Revoke(target @ RevokeTarget::StartedBefore { hour }) => {
+                let at = self.epoch() + i64::from(*hour) * HOUR;
+                if now < at - g {
+                    Verdict::Refuse(Refusal::NotYetValid)
+                } else if now >= at + activation + g {
+                    Verdict::Refuse(Refusal::Expired)
+                } else {
+                    Verdict::Revoke(*target)
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::grant::Span;
+    use crate::profile::shipped::STANDARD_10 as P;
+
+    const G: i64 = 600;
+
+    fn hourly(start: u32, length: u32) -> Grant {
+        Grant::Hourly(Span {
+            start,
+            length,
+            variance: 0,
+            lineage: 0,
+        })
+    }
+
+    #[test]
+    fn short_windows_open_within_grace_only() {
+        let g = hourly(100, 3);
+        let s = P.epoch() + 100 * HOUR;
+        let e = s + 3 * HOUR;
+        let at = |t| P.check(&g, t, UtcOffset::UTC);
+        assert_eq!(at(s - G - 1), Verdict::Refuse(Refusal::NotYetValid));
+        assert_eq!(at(s - G), Verdict::Open(Remember::Nothing));
+        assert_eq!(at(e + G - 1), Verdict::Open(Remember::Nothing));
+        assert_eq!(at(e + G), Verdict::Refuse(Refusal::Expired));
+    }
+
+    #[test]
+    fn long_windows_need_activation() {
+        let g = hourly(100, 25);
+        let s = P.epoch() + 100 * HOUR;
+        let e = s + 25 * HOUR;
+        let at = |t| P.check(&g, t, UtcOffset::UTC);
+        assert_eq!(at(s), Verdict::Open(Remember::Activated { until: e + G }));
+        assert_eq!(
+            at(s + 24 * HOUR + G - 1),
+            Verdict::Open(Remember::Activated { until: e + G })
+        );
+        assert_eq!(
+            at(s + 24 * HOUR + G),
+            Verdict::OpenIfActivated { until: e + G }
+        );
+        assert_eq!(at(e + G), Verdict::Refuse(Refusal::Expired));
+    }
+
+    #[test]
+    fn daily_windows_follow_the_local_midnight() {
+        let g = Grant::Daily(Span {
+            start: 10,
+            length: 1,
+            variance: 0,
+            lineage: 0,
+        });
+        let plus2 = UtcOffset::from_minutes(120).unwrap();
+        let local_midnight = P.epoch() + 10 * 86_400 - 7_200;
+        assert_eq!(
+            P.check(&g, local_midnight - G, plus2),
+            Verdict::Open(Remember::Nothing)
+        );
+        assert_eq!(
+            P.check(&g, local_midnight - G - 1, plus2),
+            Verdict::Refuse(Refusal::NotYetValid)
+        );
+    }
+
+    #[test]
+    fn one_time_codes_are_remembered_as_used() {
+        let g = Grant::OneTime {
+            start_hour: 5,
+            variance: 1,
+        };
+        let s = P.epoch() + 5 * HOUR;
+        let until = s + 24 * HOUR + G;
+        assert_eq!(
+            P.check(&g, s + 3_600, UtcOffset::UTC),
+            Verdict::Open(Remember::Used { until })
+        );
+        assert_eq!(
+            P.check(&g, until, UtcOffset::UTC),
+            Verdict::Refuse(Refusal::Expired)
+        );
+    }
+
+    #[test]
+    fn revocations_before_an_hour_have_an_entry_window() {
+        let target = RevokeTarget::StartedBefore { hour: 50 };
+        let g = Grant::Revoke(target);
+        let at = P.epoch() + 50 * HOUR;
+        assert_eq!(P.check(&g, at, UtcOffset::UTC), Verdict::Revoke(target));
+        assert_eq!(
+            P.check(&g, at + 24 * HOUR + G, UtcOffset::UTC),
+            Verdict::Refuse(Refusal::Expired)
+        );
+        assert_eq!(
+            P.check(&Grant::Ongoing { slot: 3 }, 0, UtcOffset::UTC),
+            Verdict::Open(Remember::Nothing)
+        );
+    }
+}

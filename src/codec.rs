@@ -1,0 +1,166 @@
+//! [`Codec`]: one device key and one profile, with FF1 precomputed; the
+//! object both the issuer and the lock hold.
+
+use core::fmt;
+
+use crate::ff1::{Ff1Aes128, Ff1Error};
+use crate::grant::Grant;
+use crate::issue::{IssueError, Issued, Request};
+use crate::keys::DeviceKey;
+use crate::pin::{Pin, PinError};
+use crate::profile::Profile;
+
+/// Why typed digits could not be decoded to a grant.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum DecodeError {
+    /// The input is not a PIN of the profile (length, characters).
+    Pin(PinError),
+    /// The PIN decrypts to an index no grant has (a wrong PIN).
+    NotAGrant,
+    /// The cipher refused the numeral (cannot happen for a parsed PIN).
+    Cipher(Ff1Error),
+}
+
+impl fmt::Display for DecodeError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            DecodeError::Pin(e) => fmt::Display::fmt(e, f),
+            DecodeError::NotAGrant => f.write_str("the PIN is not valid for this lock"),
+            DecodeError::Cipher(e) => write!(f, "cipher error: {e}"),
+        }
+    }
+}
+
+#[cfg(feature = "std")]
+impl std::error::Error for DecodeError {}
+
+impl From<PinError> for DecodeError {
+    fn from(e: PinError) -> Self {
+        DecodeError::Pin(e)
+    }
+}
+
+/// A device key bound to a profile, with the key-dependent half of FF1
+/// precomputed (the AES key schedule and the CBC-MAC state of the fixed
+/// blocks). Build it once per key, then issue or decode many PINs.
+///
+/// The tweak is [`Profile::tweak`], so the same key gives unrelated PINs
+/// under different profiles.
+///
+/// # Examples
+///
+/// ```
+/// use offpin::{Codec, DeviceKey, Request};
+/// use offpin::profile::shipped::STANDARD_10;
+///
+/// let codec = Codec::new(&DeviceKey::from_bytes([42; 16]), STANDARD_10)?;
+/// let t = STANDARD_10.epoch() + 24 * 3600;
+/// let issued = codec.issue(&Request::time_bound(t, t + 3 * 3600))?;
+/// assert_eq!(codec.decode(&issued.pin)?, issued.plan.grant);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Debug)]
+pub struct Codec {
+    ff1: Ff1Aes128,
+    profile: Profile,
+}
+
+impl Codec {
+    /// Precomputes FF1 for `key` under `profile`.
+    ///
+    /// # Errors
+    ///
+    /// [`Ff1Error`] only if the profile's length is outside FF1's range,
+    /// which [`Profile::new`] already rules out.
+    pub fn new(key: &DeviceKey, profile: Profile) -> Result<Codec, Ff1Error> {
+        let ff1 = Ff1Aes128::new(
+            key.expose_secret(),
+            profile.radix(),
+            profile.digits(),
+            &profile.tweak(),
+        )?;
+        Ok(Codec { ff1, profile })
+    }
+
+    /// The profile this codec encodes.
+    pub const fn profile(&self) -> &Profile {
+        &self.profile
+    }
+
+    /// The PIN of one grant.
+    ///
+    /// # Errors
+    ///
+    /// [`IssueError::Grant`] when the grant is outside the profile.
+    pub fn pin_for(&self, grant: &Grant) -> Result<Pin, IssueError> {
+        let index = self.profile.index_of(grant)?;
+        let value = self.ff1.encrypt(index)?;
+        Pin::from_value(value, self.profile.radix(), self.profile.digits())
+            .map_err(|_| IssueError::Cipher(Ff1Error::NumeralOutOfRange))
+    }
+
+    /// PINs for many grants at once: FF1 evaluations are interleaved so the
+    /// AES unit is pipelined. `out` receives the numerals (render them with
+    /// [`Pin::from_value`]); it must be as long as `grants`.
+    ///
+    /// # Errors
+    ///
+    /// [`IssueError::Grant`] for the first grant outside the profile (no
+    /// output is written then).
+    pub fn pin_values_for(&self, grants: &[Grant], out: &mut [u64]) -> Result<(), IssueError> {
+        for (dst, g) in out.iter_mut().zip(grants) {
+            *dst = self.profile.index_of(g)?;
+        }
+        let n = grants.len().min(out.len());
+        let Some(values) = out.get_mut(..n) else {
+            return Ok(());
+        };
+        self.ff1.encrypt_batch(values)?;
+        Ok(())
+    }
+
+    /// Plans a request and encodes it.
+    ///
+    /// # Errors
+    ///
+    /// Any [`IssueError`] of [`Profile::plan`].
+    pub fn issue(&self, request: &Request) -> Result<Issued, IssueError> {
+        let plan = self.profile.plan(request)?;
+        let pin = self.pin_for(&plan.grant)?;
+        Ok(Issued { pin, plan })
+    }
+
+    /// Decrypts a PIN to the grant it names.
+    ///
+    /// # Errors
+    ///
+    /// [`DecodeError::NotAGrant`] for a PIN that names no grant, and
+    /// [`DecodeError::Pin`] when the PIN's length does not match the
+    /// profile.
+    pub fn decode(&self, pin: &Pin) -> Result<Grant, DecodeError> {
+        if pin.len() != usize::from(self.profile.digits()) {
+            return Err(DecodeError::Pin(PinError::WrongLength {
+                expected: self.profile.digits(),
+                found: pin.len(),
+            }));
+        }
+        let index = self
+            .ff1
+            .decrypt(pin.value(self.profile.radix()))
+            .map_err(DecodeError::Cipher)?;
+        self.profile.grant_at(index).ok_or(DecodeError::NotAGrant)
+    }
+
+    /// Parses typed keypad input and decodes it.
+    ///
+    /// # Errors
+    ///
+    /// [`DecodeError::Pin`] for input that is not a PIN of the profile
+    /// (empty, wrong length, not digits, a `0` on a nine-key keypad), and
+    /// [`DecodeError::NotAGrant`] for a PIN that names no grant.
+    pub fn decode_input(&self, typed: &[u8]) -> Result<Grant, DecodeError> {
+        let pin = Pin::parse(typed, self.profile.radix(), self.profile.digits())?;
+        self.decode(&pin)
+    }
+}

@@ -1,0 +1,184 @@
+//! Constant-time division of a secret `u64` by a public divisor.
+//!
+//! The hardware divider is not constant time on the targets offpin runs on
+//! (x86-64 `div` takes a data-dependent number of cycles on many cores; the
+//! Cortex-M3/M4 `UDIV` terminates early; 64-bit division on 32-bit targets
+//! is a software loop in `compiler_builtins`). FF1 reduces secret values
+//! modulo `radix^m` and splits secret numerals into halves, so it divides
+//! with a precomputed reciprocal instead (Barrett reduction, in the form of
+//! Granlund and Montgomery, "Division by invariant integers using
+//! multiplication", PLDI 1994):
+//!
+//! * `m = floor(2^64 / d)` is computed once, from the public `d`;
+//! * `q = floor(x * m / 2^64)` is either `floor(x / d)` or one less, because
+//!   `x * m / 2^64 > x / d - x / 2^64 > x / d - 1`;
+//! * so `r = x - q * d` lies in `0..2d`, and one masked correction
+//!   (`r -= d; q += 1` when `r >= d`, selected with an all-ones/all-zeros
+//!   mask rather than a branch) gives the exact quotient and remainder.
+//!
+//! Every operation is a multiplication, an addition, a subtraction or a
+//! bitwise mask whose operands do not change the instruction sequence.
+
+use core::hint::black_box;
+
+/// A public divisor `d >= 1` with its precomputed reciprocal.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Divisor {
+    /// The divisor.
+    d: u64,
+    /// `floor(2^64 / d)`, or `2^64 - 1` for `d = 1` (which keeps the
+    /// quotient estimate within one of the truth, see the module docs).
+    reciprocal: u64,
+}
+
+/// The high 64 bits of a 128-bit value.
+#[inline(always)]
+#[allow(
+    clippy::cast_possible_truncation,
+    reason = "shifted right by 64: the value fits in 64 bits"
+)]
+const fn high_u64(x: u128) -> u64 {
+    (x >> 64) as u64
+}
+
+/// All ones if `borrow`, else zero; hidden from the optimiser so the
+/// selection stays a mask instead of becoming a branch.
+#[inline(always)]
+fn mask_if(borrow: bool) -> u64 {
+    black_box(0u64.wrapping_sub(u64::from(borrow)))
+}
+
+impl Divisor {
+    /// Precomputes the reciprocal of `d`. The hardware divider is used here,
+    /// on the public `d` only. `d` must be at least 1 (the results for
+    /// `d = 0` are meaningless, but nothing panics).
+    #[allow(
+        clippy::cast_possible_truncation,
+        reason = "for d >= 2, 2^64 / d <= 2^63 fits in 64 bits; d <= 1 is handled apart"
+    )]
+    pub(crate) const fn new(d: u64) -> Divisor {
+        let reciprocal = if d <= 1 {
+            u64::MAX
+        } else {
+            ((1u128 << 64) / d as u128) as u64
+        };
+        Divisor { d, reciprocal }
+    }
+
+    /// The divisor `d`.
+    pub(crate) const fn get(self) -> u64 {
+        self.d
+    }
+
+    /// `(x / d, x % d)` in constant time, for every `x: u64`.
+    #[inline]
+    pub(crate) fn div_rem(self, x: u64) -> (u64, u64) {
+        // Estimate: q0 in {floor(x/d) - 1, floor(x/d)}, so q0 * d <= x.
+        let q0 = high_u64(u128::from(x) * u128::from(self.reciprocal));
+        let r0 = x.wrapping_sub(q0.wrapping_mul(self.d));
+        // Correction: r0 < 2d; subtract d once if r0 >= d.
+        let (r1, borrow) = r0.overflowing_sub(self.d);
+        let keep = mask_if(borrow);
+        let r = (r0 & keep) | (r1 & !keep);
+        let q = q0.wrapping_add(1 & !keep);
+        (q, r)
+    }
+
+    /// `x % d` in constant time, for every `x: u64`.
+    #[inline]
+    pub(crate) fn rem(self, x: u64) -> u64 {
+        self.div_rem(x).1
+    }
+
+    /// `(a + y) mod d` for `a < d` and any `y`, in constant time.
+    #[inline]
+    pub(crate) fn add_mod(self, a: u64, y: u64) -> u64 {
+        // a + (y mod d) < 2d; d <= radix^9 < 2^30 in FF1, and the sum cannot
+        // overflow for any d < 2^63.
+        let s = a.wrapping_add(self.rem(y));
+        let (t, borrow) = s.overflowing_sub(self.d);
+        let keep = mask_if(borrow);
+        (s & keep) | (t & !keep)
+    }
+
+    /// `(b - y) mod d` for `b < d` and any `y`, in constant time.
+    #[inline]
+    pub(crate) fn sub_mod(self, b: u64, y: u64) -> u64 {
+        let (t, borrow) = b.overflowing_sub(self.rem(y));
+        // On a borrow, t + d (mod 2^64) is the representative in 0..d.
+        t.wrapping_add(self.d & mask_if(borrow))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Divisor;
+    use proptest::prelude::*;
+
+    /// Every divisor FF1 uses: radix^k for radix 9 and 10, k in 1..=18.
+    fn ff1_divisors() -> impl Strategy<Value = u64> {
+        (prop_oneof![Just(9u64), Just(10u64)], 1u32..=18).prop_map(|(r, k)| r.pow(k))
+    }
+
+    #[test]
+    fn edges() {
+        for d in [1u64, 2, 3, 9, 10, 1 << 32, (1 << 63) - 1, 1 << 63, u64::MAX] {
+            let div = Divisor::new(d);
+            assert_eq!(div.get(), d);
+            for x in [0u64, 1, d - 1, d, d.wrapping_add(1), u64::MAX - 1, u64::MAX] {
+                assert_eq!(div.div_rem(x), (x / d, x % d), "x={x} d={d}");
+            }
+        }
+        for k in 1..=18 {
+            for r in [9u64, 10] {
+                let d = r.pow(k);
+                let div = Divisor::new(d);
+                for x in [0, d - 1, d, 2 * d - 1, 2 * d, u64::MAX, u64::MAX - d] {
+                    assert_eq!(div.div_rem(x), (x / d, x % d), "x={x} d={d}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn divisor_zero_does_not_panic() {
+        let div = Divisor::new(0);
+        let _ = div.div_rem(12345);
+        let _ = div.add_mod(0, 7);
+        let _ = div.sub_mod(0, 7);
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(2048))]
+
+        #[test]
+        fn matches_native_for_ff1_divisors(d in ff1_divisors(), x in any::<u64>()) {
+            let div = Divisor::new(d);
+            prop_assert_eq!(div.div_rem(x), (x / d, x % d));
+            prop_assert_eq!(div.rem(x), x % d);
+        }
+
+        #[test]
+        fn matches_native_for_any_divisor(d in 1u64.., x in any::<u64>()) {
+            let div = Divisor::new(d);
+            prop_assert_eq!(div.div_rem(x), (x / d, x % d));
+        }
+
+        #[test]
+        fn matches_native_for_small_x(d in 1u64..=1_000_000_000, x in 0u64..=1 << 40) {
+            let div = Divisor::new(d);
+            prop_assert_eq!(div.div_rem(x), (x / d, x % d));
+        }
+
+        #[test]
+        fn modular_add_and_sub(d in ff1_divisors(), a in any::<u64>(), y in any::<u64>()) {
+            let div = Divisor::new(d);
+            let a = a % d;
+            let sum = u64::try_from((u128::from(a) + u128::from(y)) % u128::from(d)).unwrap();
+            prop_assert_eq!(div.add_mod(a, y), sum);
+            let diff = (a + d - y % d) % d;
+            prop_assert_eq!(div.sub_mod(a, y), diff);
+            prop_assert_eq!(div.sub_mod(div.add_mod(a, y), y), a);
+        }
+    }
+}

@@ -1,0 +1,924 @@
+//! FF1 format-preserving encryption (NIST SP 800-38G, Algorithms 7 and 8)
+//! over AES, for radix 10 and radix 9 numerals of 6 to 18 digits.
+//!
+//! A PIN of `n` digits is the FF1 encryption of an index `x < radix^n`. This
+//! module works on the integer value of a numeral string: a numeral
+//! `X = x_1 .. x_n` (with `x_1` the most significant) is the integer
+//! `NUM_radix(X)`, held in a `u64` (`10^18 < 2^63`). It is integer-only,
+//! allocation-free and `no_std`, and its arithmetic on secret values is
+//! constant time (see `docs/ff1-side-channels.md`).
+//!
+//! Everything that does not depend on the numeral is precomputed by
+//! [`Ff1::new`]: the block `P`, the CBC-MAC state after `P` and after every
+//! block of `Q` that holds only tweak and padding bytes. Each Feistel round
+//! then costs exactly one AES block encryption (ten per FF1 evaluation),
+//! whatever the tweak's length.
+//!
+//! ```
+//! use offpin::ff1::{Ff1Aes128, Radix};
+//!
+//! // NIST SP 800-38G FF1 sample 1.
+//! let key = [
+//!     0x2B, 0x7E, 0x15, 0x16, 0x28, 0xAE, 0xD2, 0xA6,
+//!     0xAB, 0xF7, 0x15, 0x88, 0x09, 0xCF, 0x4F, 0x3C,
+//! ];
+//! let ff1 = Ff1Aes128::new(&key, Radix::Ten, 10, b"")?;
+//! assert_eq!(ff1.encrypt(123_456_789)?, 2_433_477_484);
+//! assert_eq!(ff1.decrypt(2_433_477_484)?, 123_456_789);
+//! # Ok::<(), offpin::Ff1Error>(())
+//! ```
+
+mod divisor;
+
+use core::fmt;
+
+use aes::cipher::{Array, BlockCipherEncrypt, BlockSizeUser, KeyInit, consts::U16};
+use zeroize::{Zeroize, ZeroizeOnDrop};
+
+use divisor::Divisor;
+
+/// The smallest domain FF1 allows: SP 800-38G requires `radix^minlen >= 10^6`.
+pub const MIN_DOMAIN: u64 = 1_000_000;
+
+/// The longest numeral supported, in digits (`10^18 < 2^63`, so every value
+/// fits in a `u64`).
+pub const MAX_LEN: u8 = 18;
+
+/// The longest tweak accepted by [`Ff1::new`], in bytes. The tweak is
+/// absorbed once, at construction, so its length costs nothing per
+/// encryption; the bound only sizes a stack buffer.
+pub const MAX_TWEAK_LEN: usize = 64;
+
+/// How many independent numerals [`Ff1::encrypt_batch`] and
+/// [`Ff1::decrypt_batch`] interleave: each Feistel round issues this many
+/// AES blocks in one call, which the `aes` crate pipelines.
+pub const BATCH_LANES: usize = 8;
+
+/// The size of the buffer holding `Q` without its last block's variable
+/// part: the tweak, at most 15 bytes of padding, `[i]` and `[NUM(B)]^b`
+/// (`b <= 4`), rounded up to whole blocks.
+const MAX_Q_BLOCKS: usize = (MAX_TWEAK_LEN + 15 + 1 + 4) / 16;
+
+/// One AES block.
+type Block = Array<u8, U16>;
+
+/// The alphabet size of the numerals.
+///
+/// ```
+/// use offpin::Radix;
+/// assert_eq!(Radix::Ten.value(), 10);
+/// assert_eq!(Radix::Nine.min_len(), 7); // 9^6 = 531441 < 10^6
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Radix {
+    /// Decimal digits, values 0-9 (a ten-key keypad).
+    Ten,
+    /// Nine digit values 0-8 (a nine-key keypad without `0`).
+    Nine,
+}
+
+impl Radix {
+    /// The radix as an integer: 10 or 9.
+    pub const fn value(self) -> u32 {
+        match self {
+            Radix::Ten => 10,
+            Radix::Nine => 9,
+        }
+    }
+
+    /// The shortest numeral FF1 allows for this radix: the least `n` with
+    /// `radix^n >= 10^6` (6 for radix 10, 7 for radix 9).
+    pub const fn min_len(self) -> u8 {
+        match self {
+            Radix::Ten => 6,
+            Radix::Nine => 7,
+        }
+    }
+
+    /// The longest numeral supported: [`MAX_LEN`] for both radixes.
+    pub const fn max_len(self) -> u8 {
+        MAX_LEN
+    }
+
+    /// `radix^k` (exact for `k <= MAX_LEN`, wrapping beyond).
+    const fn pow(self, k: u8) -> u64 {
+        (self.value() as u64).wrapping_pow(k as u32)
+    }
+}
+
+/// Why an FF1 context could not be built or a numeral could not be
+/// processed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Ff1Error {
+    /// `radix^len < 10^6`: SP 800-38G forbids domains this small.
+    LengthTooShort {
+        /// The radix asked for.
+        radix: u32,
+        /// The length asked for.
+        len: u8,
+        /// The shortest length allowed for this radix.
+        min: u8,
+    },
+    /// The length exceeds [`MAX_LEN`].
+    LengthTooLong {
+        /// The length asked for.
+        len: u8,
+        /// The longest length supported.
+        max: u8,
+    },
+    /// The tweak exceeds [`MAX_TWEAK_LEN`].
+    TweakTooLong {
+        /// The tweak's length in bytes.
+        len: usize,
+        /// The longest tweak accepted.
+        max: usize,
+    },
+    /// The key's length does not fit the block cipher.
+    KeyLength {
+        /// The cipher's key length in bytes.
+        expected: usize,
+        /// The key's length in bytes.
+        got: usize,
+    },
+    /// The numeral's value is not below `radix^len`.
+    NumeralOutOfRange,
+    /// A digit value is not below the radix.
+    DigitOutOfRange {
+        /// The radix.
+        radix: u32,
+    },
+    /// The digit slice's length is not the context's numeral length.
+    WrongDigitCount {
+        /// The context's numeral length.
+        expected: u8,
+        /// The slice's length.
+        got: usize,
+    },
+}
+
+impl fmt::Display for Ff1Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match *self {
+            Ff1Error::LengthTooShort { radix, len, min } => write!(
+                f,
+                "FF1 needs radix^len >= 1000000: radix {radix} needs at least {min} digits, not {len}"
+            ),
+            Ff1Error::LengthTooLong { len, max } => {
+                write!(f, "numerals of {len} digits are too long (at most {max})")
+            }
+            Ff1Error::TweakTooLong { len, max } => {
+                write!(f, "the tweak has {len} bytes (at most {max})")
+            }
+            Ff1Error::KeyLength { expected, got } => {
+                write!(f, "the key has {got} bytes but the cipher takes {expected}")
+            }
+            Ff1Error::NumeralOutOfRange => f.write_str("the numeral is not below radix^len"),
+            Ff1Error::DigitOutOfRange { radix } => {
+                write!(f, "a digit value is not below the radix {radix}")
+            }
+            Ff1Error::WrongDigitCount { expected, got } => {
+                write!(f, "expected {expected} digits, got {got}")
+            }
+        }
+    }
+}
+
+#[cfg(feature = "std")]
+impl std::error::Error for Ff1Error {}
+
+/// An FF1 context: a block cipher key, a radix, a numeral length and a
+/// tweak, with everything that does not depend on the numeral precomputed.
+///
+/// `C` is the block cipher (128-bit blocks): [`aes::Aes128`] by default;
+/// `aes::Aes192` and `aes::Aes256` work too.
+///
+/// # Key material
+///
+/// The context holds the cipher's key schedule and a CBC-MAC state derived
+/// from the key. On drop, the state is zeroized by this type's `Drop`
+/// implementation; the key schedule is zeroized by the cipher's own `Drop`:
+/// offpin builds `aes` with its `zeroize` feature, under which every AES
+/// type's `Drop` calls `zeroize::zeroize_flat_type` on itself and the type
+/// implements [`ZeroizeOnDrop`] (`aes` 0.9, `common_impls!` in its
+/// `lib.rs`). So `Ff1<C>` implements [`ZeroizeOnDrop`] whenever `C` does.
+/// Copies made by moves are not erased (a limit of safe Rust).
+///
+/// `Debug` prints only the radix and the length: `Ff1 { radix: Ten, len:
+/// 10, .. }`.
+///
+/// # Examples
+///
+/// ```
+/// use offpin::ff1::{Ff1Aes128, Radix};
+///
+/// let key = [0x2B, 0x7E, 0x15, 0x16, 0x28, 0xAE, 0xD2, 0xA6,
+///            0xAB, 0xF7, 0x15, 0x88, 0x09, 0xCF, 0x4F, 0x3C];
+/// let ff1 = Ff1Aes128::new(&key, Radix::Ten, 10, &[])?;
+/// let mut digits = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9];
+/// ff1.encrypt_digits(&mut digits)?; // NIST SP 800-38G FF1 sample 1
+/// assert_eq!(digits, [2, 4, 3, 3, 4, 7, 7, 4, 8, 4]);
+/// assert_eq!(format!("{ff1:?}"), "Ff1 { radix: Ten, len: 10, .. }");
+/// # Ok::<(), offpin::Ff1Error>(())
+/// ```
+pub struct Ff1<C = aes::Aes128> {
+    /// The block cipher, keyed.
+    cipher: C,
+    /// The radix.
+    radix: Radix,
+    /// The numeral length `n`.
+    len: u8,
+    /// `radix^u`, `u = floor(n/2)`: the modulus of even rounds.
+    div_u: Divisor,
+    /// `radix^v`, `v = n - u`: the modulus of odd rounds; also splits a
+    /// value into `NUM(A) = x div radix^v` and `NUM(B) = x mod radix^v`.
+    div_v: Divisor,
+    /// `radix`: renders values as digits.
+    div_radix: Divisor,
+    /// `radix^n`.
+    domain: u64,
+    /// `8 * b`: the bit position of `[i]` in the last block of `Q`.
+    i_shift: u32,
+    /// The CBC-MAC state after `P` and all but the last block of `Q`,
+    /// XORed with the constant bytes of that last block (tweak tail and
+    /// padding). Key-derived: zeroized on drop.
+    last_block_base: u128,
+}
+
+/// FF1 over AES-128, the cipher offpin's device keys are for.
+pub type Ff1Aes128 = Ff1<aes::Aes128>;
+
+/// The high 64 bits of a 128-bit value.
+#[inline(always)]
+#[allow(
+    clippy::cast_possible_truncation,
+    reason = "shifted right by 64: the value fits in 64 bits"
+)]
+const fn high_u64(x: u128) -> u64 {
+    (x >> 64) as u64
+}
+
+impl<C> Ff1<C>
+where
+    C: BlockCipherEncrypt + BlockSizeUser<BlockSize = U16> + KeyInit,
+{
+    /// Keys AES (or `C`) with `key` and precomputes FF1 for numerals of
+    /// `len` digits in `radix` under `tweak`.
+    ///
+    /// # Errors
+    ///
+    /// * [`Ff1Error::LengthTooShort`] when `radix^len < 10^6` (radix 10:
+    ///   `len < 6`; radix 9: `len < 7`);
+    /// * [`Ff1Error::LengthTooLong`] when `len > 18`;
+    /// * [`Ff1Error::TweakTooLong`] when the tweak exceeds
+    ///   [`MAX_TWEAK_LEN`] bytes;
+    /// * [`Ff1Error::KeyLength`] when `key` is not the cipher's key length
+    ///   (16 bytes for AES-128).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use offpin::ff1::{Ff1Aes128, Ff1Error, Radix};
+    ///
+    /// let key = [0x2B, 0x7E, 0x15, 0x16, 0x28, 0xAE, 0xD2, 0xA6,
+    ///            0xAB, 0xF7, 0x15, 0x88, 0x09, 0xCF, 0x4F, 0x3C];
+    /// let ff1 = Ff1Aes128::new(&key, Radix::Ten, 10, b"")?;
+    /// assert_eq!(ff1.encrypt(123_456_789)?, 2_433_477_484); // NIST sample 1
+    /// assert_eq!(
+    ///     Ff1Aes128::new(&key, Radix::Nine, 6, b"").err(),
+    ///     Some(Ff1Error::LengthTooShort { radix: 9, len: 6, min: 7 })
+    /// );
+    /// # Ok::<(), Ff1Error>(())
+    /// ```
+    pub fn new(key: &[u8], radix: Radix, len: u8, tweak: &[u8]) -> Result<Self, Ff1Error> {
+        check_params(radix, len, tweak)?;
+        let cipher = C::new_from_slice(key).map_err(|_| Ff1Error::KeyLength {
+            expected: C::key_size(),
+            got: key.len(),
+        })?;
+        Self::from_cipher(cipher, radix, len, tweak)
+    }
+
+    /// Like [`Ff1::new`], with the key already expanded into `cipher`.
+    ///
+    /// # Errors
+    ///
+    /// As [`Ff1::new`], except [`Ff1Error::KeyLength`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use aes::cipher::KeyInit;
+    /// use offpin::ff1::{Ff1, Radix};
+    ///
+    /// let cipher = aes::Aes128::new(&[0x2B, 0x7E, 0x15, 0x16, 0x28, 0xAE, 0xD2, 0xA6,
+    ///                                 0xAB, 0xF7, 0x15, 0x88, 0x09, 0xCF, 0x4F, 0x3C].into());
+    /// let ff1 = Ff1::from_cipher(cipher, Radix::Ten, 10, b"")?;
+    /// assert_eq!(ff1.encrypt(123_456_789)?, 2_433_477_484); // NIST sample 1
+    /// # Ok::<(), offpin::Ff1Error>(())
+    /// ```
+    pub fn from_cipher(cipher: C, radix: Radix, len: u8, tweak: &[u8]) -> Result<Self, Ff1Error> {
+        check_params(radix, len, tweak)?;
+        let n = len;
+        let t = tweak.len();
+        let radix_u32 = radix.value();
+
+        // 1. Let u = floor(n/2); v = n - u.
+        let u = n / 2;
+        let v = n - u;
+
+        // 2. Let A = X[1..u]; B = X[u+1..n]. Per numeral: NUM(A) = x div
+        //    radix^v and NUM(B) = x mod radix^v (`split`); here only the
+        //    moduli are prepared.
+        let div_u = Divisor::new(radix.pow(u));
+        let div_v = Divisor::new(radix.pow(v));
+
+        // 3. Let b = ceil(ceil(v * LOG2(radix)) / 8). radix^v (radix 9 or
+        //    10, v >= 1) is not a power of two, so ceil(log2(radix^v)) is
+        //    exactly the bit length of radix^v: integers only, no floats.
+        let bits = u64::BITS - div_v.get().leading_zeros();
+        let b = bits.div_ceil(8);
+        // v <= 9 and 10^9 < 2^32, so b <= 4.
+
+        // 4. Let d = 4 * ceil(b/4) + 4. With 1 <= b <= 4, d = 8: S is the
+        //    first 8 bytes of R (step 6.iii needs no extra AES block) and
+        //    y = NUM_2(S) fits in a u64.
+
+        // 5. Let P = [1]^1 || [2]^1 || [1]^1 || [radix]^3 || [10]^1 ||
+        //    [u mod 256]^1 || [n]^4 || [t]^4.
+        let t_u32 = u32::try_from(t).map_err(|_| Ff1Error::TweakTooLong {
+            len: t,
+            max: MAX_TWEAK_LEN,
+        })?;
+        let p: u128 = (0x01_02_01u128 << 104)
+            | (u128::from(radix_u32) << 80)
+            | (10u128 << 72)
+            | (u128::from(u) << 64)
+            | (u128::from(n) << 32)
+            | u128::from(t_u32);
+
+        // 6.i (constant part). Q = T || [0]^((-t-b-1) mod 16) || [i]^1 ||
+        //    [NUM(B)]^b. Only the last 1 + b <= 5 bytes vary, and they
+        //    are always in Q's last block: lay out Q with zeros there.
+        //    Its length is 16 * ceil((t + b + 1) / 16) bytes.
+        let q_blocks = (t_u32 + b + 1).div_ceil(16);
+        let mut q = [[0u8; 16]; MAX_Q_BLOCKS];
+        for (dst, &src) in q.as_flattened_mut().iter_mut().zip(tweak) {
+            *dst = src;
+        }
+
+        // 6.ii (constant part). PRF(P || Q) is CBC-MAC with a zero IV:
+        //    Y_0 = 0, Y_j = CIPH_K(Y_{j-1} xor X_j). Absorb P and every block
+        //    of Q but the last now; fold the last block's constant bytes
+        //    into the state, so a round only XORs in [i] and [NUM(B)]^b.
+        let mut state = encrypt_u128(&cipher, p);
+        let mut last_block_base = 0;
+        for (j, block) in (1u32..).zip(q.iter()) {
+            let x = state ^ u128::from_be_bytes(*block);
+            if j < q_blocks {
+                state = encrypt_u128(&cipher, x);
+            } else if j == q_blocks {
+                last_block_base = x;
+            }
+        }
+        state.zeroize();
+        q.as_flattened_mut().zeroize();
+
+        Ok(Ff1 {
+            cipher,
+            radix,
+            len,
+            div_u,
+            div_v,
+            div_radix: Divisor::new(u64::from(radix_u32)),
+            domain: radix.pow(n),
+            i_shift: 8 * b,
+            last_block_base,
+        })
+    }
+
+    /// The radix of the numerals.
+    pub const fn radix(&self) -> Radix {
+        self.radix
+    }
+
+    /// The numeral length `n`, in digits.
+    #[allow(clippy::len_without_is_empty, reason = "a numeral is never empty")]
+    pub const fn len(&self) -> u8 {
+        self.len
+    }
+
+    /// The number of numerals, `radix^len`: values are `0..domain_size()`.
+    pub fn domain_size(&self) -> u64 {
+        self.domain
+    }
+
+    /// Encrypts the numeral whose value is `x`, returning the value
+    /// `NUM_radix(Y)` of the ciphertext numeral `Y`
+    /// (SP 800-38G Algorithm 7, FF1.Encrypt).
+    ///
+    /// # Errors
+    ///
+    /// [`Ff1Error::NumeralOutOfRange`] when `x >= radix^len`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use offpin::ff1::{Ff1Aes128, Radix};
+    ///
+    /// let key = [0x2B, 0x7E, 0x15, 0x16, 0x28, 0xAE, 0xD2, 0xA6,
+    ///            0xAB, 0xF7, 0x15, 0x88, 0x09, 0xCF, 0x4F, 0x3C];
+    /// let ff1 = Ff1Aes128::new(&key, Radix::Ten, 10, b"")?;
+    /// assert_eq!(ff1.encrypt(123_456_789)?, 2_433_477_484); // NIST sample 1
+    /// assert!(ff1.encrypt(10_000_000_000).is_err());
+    /// # Ok::<(), offpin::Ff1Error>(())
+    /// ```
+    pub fn encrypt(&self, x: u64) -> Result<u64, Ff1Error> {
+        self.check_value(x)?;
+        let mut lane = [x];
+        self.encrypt_lanes(&mut lane);
+        let [y] = lane;
+        Ok(y)
+    }
+
+    /// Decrypts the numeral whose value is `y` (SP 800-38G Algorithm 8,
+    /// FF1.Decrypt).
+    ///
+    /// # Errors
+    ///
+    /// [`Ff1Error::NumeralOutOfRange`] when `y >= radix^len`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use offpin::ff1::{Ff1Aes128, Radix};
+    ///
+    /// let key = [0x2B, 0x7E, 0x15, 0x16, 0x28, 0xAE, 0xD2, 0xA6,
+    ///            0xAB, 0xF7, 0x15, 0x88, 0x09, 0xCF, 0x4F, 0x3C];
+    /// let ff1 = Ff1Aes128::new(&key, Radix::Ten, 10, b"")?;
+    /// assert_eq!(ff1.decrypt(2_433_477_484)?, 123_456_789); // NIST sample 1
+    /// # Ok::<(), offpin::Ff1Error>(())
+    /// ```
+    pub fn decrypt(&self, y: u64) -> Result<u64, Ff1Error> {
+        self.check_value(y)?;
+        let mut lane = [y];
+        self.decrypt_lanes(&mut lane);
+        let [x] = lane;
+        Ok(x)
+    }
+
+    /// Encrypts a numeral given as digit values (`0..radix`, most
+    /// significant first), in place.
+    ///
+    /// # Errors
+    ///
+    /// [`Ff1Error::WrongDigitCount`] when `digits.len() != self.len()`,
+    /// [`Ff1Error::DigitOutOfRange`] when a digit value is `>= radix`. The
+    /// slice is unchanged on error.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use offpin::ff1::{Ff1Aes128, Radix};
+    ///
+    /// let key = [0x2B, 0x7E, 0x15, 0x16, 0x28, 0xAE, 0xD2, 0xA6,
+    ///            0xAB, 0xF7, 0x15, 0x88, 0x09, 0xCF, 0x4F, 0x3C];
+    /// let ff1 = Ff1Aes128::new(&key, Radix::Ten, 10, b"")?;
+    /// let mut digits = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9];
+    /// ff1.encrypt_digits(&mut digits)?; // NIST sample 1
+    /// assert_eq!(digits, [2, 4, 3, 3, 4, 7, 7, 4, 8, 4]);
+    /// # Ok::<(), offpin::Ff1Error>(())
+    /// ```
+    pub fn encrypt_digits(&self, digits: &mut [u8]) -> Result<(), Ff1Error> {
+        let mut lane = [self.digits_value(digits)?];
+        self.encrypt_lanes(&mut lane);
+        let [y] = lane;
+        self.render_digits(y, digits);
+        Ok(())
+    }
+
+    /// Decrypts a numeral given as digit values (`0..radix`, most
+    /// significant first), in place.
+    ///
+    /// # Errors
+    ///
+    /// As [`Ff1::encrypt_digits`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use offpin::ff1::{Ff1Aes128, Radix};
+    ///
+    /// let key = [0x2B, 0x7E, 0x15, 0x16, 0x28, 0xAE, 0xD2, 0xA6,
+    ///            0xAB, 0xF7, 0x15, 0x88, 0x09, 0xCF, 0x4F, 0x3C];
+    /// let ff1 = Ff1Aes128::new(&key, Radix::Ten, 10, b"")?;
+    /// let mut digits = [2, 4, 3, 3, 4, 7, 7, 4, 8, 4];
+    /// ff1.decrypt_digits(&mut digits)?; // NIST sample 1
+    /// assert_eq!(digits, [0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+    /// # Ok::<(), offpin::Ff1Error>(())
+    /// ```
+    pub fn decrypt_digits(&self, digits: &mut [u8]) -> Result<(), Ff1Error> {
+        let mut lane = [self.digits_value(digits)?];
+        self.decrypt_lanes(&mut lane);
+        let [x] = lane;
+        self.render_digits(x, digits);
+        Ok(())
+    }
+
+    /// Encrypts many independent numerals in place, as [`Ff1::encrypt`]
+    /// would one by one. Evaluations are interleaved [`BATCH_LANES`] at a
+    /// time (then 4, 2, 1 for the tail), so each Feistel round hands the
+    /// cipher several blocks in one `encrypt_blocks` call, which the `aes`
+    /// crate pipelines (AES-NI, ARMv8, or bitsliced in parallel). No heap.
+    ///
+    /// # Errors
+    ///
+    /// [`Ff1Error::NumeralOutOfRange`] when any value is `>= radix^len`;
+    /// all values are checked first, and the slice is unchanged on error.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use offpin::ff1::{Ff1Aes128, Radix};
+    ///
+    /// let ff1 = Ff1Aes128::new(&[7; 16], Radix::Ten, 8, b"door")?;
+    /// let mut xs: Vec<u64> = (0..20).collect();
+    /// ff1.encrypt_batch(&mut xs)?;
+    /// assert_eq!(xs[3], ff1.encrypt(3)?);
+    /// ff1.decrypt_batch(&mut xs)?;
+    /// assert_eq!(xs, (0..20).collect::<Vec<u64>>());
+    /// # Ok::<(), offpin::Ff1Error>(())
+    /// ```
+    pub fn encrypt_batch(&self, xs: &mut [u64]) -> Result<(), Ff1Error> {
+        self.check_values(xs)?;
+        let (chunks, rest) = xs.as_chunks_mut::<BATCH_LANES>();
+        chunks.iter_mut().for_each(|c| self.encrypt_lanes(c));
+        let (chunks, rest) = rest.as_chunks_mut::<4>();
+        chunks.iter_mut().for_each(|c| self.encrypt_lanes(c));
+        let (chunks, rest) = rest.as_chunks_mut::<2>();
+        chunks.iter_mut().for_each(|c| self.encrypt_lanes(c));
+        let (chunks, _) = rest.as_chunks_mut::<1>();
+        chunks.iter_mut().for_each(|c| self.encrypt_lanes(c));
+        Ok(())
+    }
+
+    /// Decrypts many independent numerals in place, as [`Ff1::decrypt`]
+    /// would one by one, interleaved like [`Ff1::encrypt_batch`].
+    ///
+    /// # Errors
+    ///
+    /// [`Ff1Error::NumeralOutOfRange`] when any value is `>= radix^len`;
+    /// all values are checked first, and the slice is unchanged on error.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use offpin::ff1::{Ff1Aes128, Radix};
+    ///
+    /// let ff1 = Ff1Aes128::new(&[7; 16], Radix::Nine, 7, b"")?;
+    /// let mut ys = [ff1.encrypt(1)?, ff1.encrypt(2)?, ff1.encrypt(3)?];
+    /// ff1.decrypt_batch(&mut ys)?;
+    /// assert_eq!(ys, [1, 2, 3]);
+    /// assert!(ff1.decrypt_batch(&mut [0, 4_782_969]).is_err()); // 9^7
+    /// # Ok::<(), offpin::Ff1Error>(())
+    /// ```
+    pub fn decrypt_batch(&self, ys: &mut [u64]) -> Result<(), Ff1Error> {
+        self.check_values(ys)?;
+        let (chunks, rest) = ys.as_chunks_mut::<BATCH_LANES>();
+        chunks.iter_mut().for_each(|c| self.decrypt_lanes(c));
+        let (chunks, rest) = rest.as_chunks_mut::<4>();
+        chunks.iter_mut().for_each(|c| self.decrypt_lanes(c));
+        let (chunks, rest) = rest.as_chunks_mut::<2>();
+        chunks.iter_mut().for_each(|c| self.decrypt_lanes(c));
+        let (chunks, _) = rest.as_chunks_mut::<1>();
+        chunks.iter_mut().for_each(|c| self.decrypt_lanes(c));
+        Ok(())
+    }
+
+    /// Range check of a value. Branches on `x`, by design: whether a value
+    /// is a numeral of the domain is public (length validation).
+    fn check_value(&self, x: u64) -> Result<(), Ff1Error> {
+        if x < self.domain {
+            Ok(())
+        } else {
+            Err(Ff1Error::NumeralOutOfRange)
+        }
+    }
+
+    /// Range check of every value (see [`Ff1::check_value`]).
+    fn check_values(&self, xs: &[u64]) -> Result<(), Ff1Error> {
+        xs.iter().try_for_each(|&x| self.check_value(x))
+    }
+
+    /// The value of a digit string, checking its length (public) and its
+    /// digits. The digits are checked without an early exit, so the time
+    /// tells only whether all were valid, not where a bad one was.
+    fn digits_value(&self, digits: &[u8]) -> Result<u64, Ff1Error> {
+        if digits.len() != usize::from(self.len) {
+            return Err(Ff1Error::WrongDigitCount {
+                expected: self.len,
+                got: digits.len(),
+            });
+        }
+        let radix = self.div_radix.get();
+        let mut bad = 0u64;
+        let mut x = 0u64;
+        for &digit in digits {
+            let digit = u64::from(digit);
+            // (radix - 1) - digit borrows, setting the top bit, exactly when
+            // digit >= radix (both are below 2^8).
+            bad |= (radix - 1).wrapping_sub(digit) >> 63;
+            // Horner: below radix^n < 2^63 when every digit is valid;
+            // wrapping (and discarded) otherwise.
+            x = x.wrapping_mul(radix).wrapping_add(digit);
+        }
+        if bad == 0 {
+            Ok(x)
+        } else {
+            Err(Ff1Error::DigitOutOfRange {
+                radix: self.radix.value(),
+            })
+        }
+    }
+
+    /// Writes `STR^n_radix(x)` into `digits` (length already checked),
+    /// with the constant-time divider.
+    fn render_digits(&self, mut x: u64, digits: &mut [u8]) {
+        for dst in digits.iter_mut().rev() {
+            let (q, r) = self.div_radix.div_rem(x);
+            // r < radix <= 10: its low byte is the digit.
+            let [low, ..] = r.to_le_bytes();
+            *dst = low;
+            x = q;
+        }
+    }
+
+    /// 6.i and 6.ii, round part: the last block of Q is
+    /// `... || [i]^1 || [NUM(h)]^b` where `h` is B (encryption) or A
+    /// (decryption), `h < radix^v < 2^(8b)`. XORed into the precomputed
+    /// state, it is the input of the final CBC-MAC block encryption.
+    #[inline(always)]
+    fn last_block(&self, i: u8, h: u64) -> Block {
+        let x = self.last_block_base ^ (u128::from(i) << self.i_shift) ^ u128::from(h);
+        Block::from(x.to_be_bytes())
+    }
+
+    /// Steps 1 and 2: `NUM(A) = x div radix^v`, `NUM(B) = x mod radix^v`.
+    #[inline(always)]
+    fn split<const N: usize>(&self, xs: &[u64; N]) -> ([u64; N], [u64; N]) {
+        let mut a = [0u64; N];
+        let mut b = [0u64; N];
+        for ((&x, a), b) in xs.iter().zip(a.iter_mut()).zip(b.iter_mut()) {
+            (*a, *b) = self.div_v.div_rem(x);
+        }
+        (a, b)
+    }
+
+    /// Step 7: `NUM_radix(A || B) = NUM(A) * radix^v + NUM(B)`, with `A`
+    /// of `u` digits and `B` of `v` digits (below radix^n < 2^63: no
+    /// wrap).
+    #[inline(always)]
+    fn join<const N: usize>(&self, a: &[u64; N], b: &[u64; N], out: &mut [u64; N]) {
+        for ((o, &a), &b) in out.iter_mut().zip(a).zip(b) {
+            *o = a.wrapping_mul(self.div_v.get()).wrapping_add(b);
+        }
+    }
+
+    /// FF1.Encrypt (SP 800-38G Algorithm 7) on `N` in-range values at once.
+    fn encrypt_lanes<const N: usize>(&self, xs: &mut [u64; N]) {
+        // Steps 1-5 were done by `from_cipher`, except splitting X:
+        // 1. u = floor(n/2), v = n - u.
+        // 2. A = X[1..u], B = X[u+1..n].
+        let (mut a, mut b) = self.split(xs);
+        let mut blocks = [Block::default(); N];
+        // 6. For i from 0 to 9:
+        for i in 0u8..10 {
+            // 6.i   Q = T || [0]^((-t-b-1) mod 16) || [i]^1 || [NUM(B)]^b.
+            // 6.ii  R = PRF(P || Q): one AES block per lane, the rest of
+            //       the CBC-MAC is precomputed.
+            for (block, &b) in blocks.iter_mut().zip(&b) {
+                *block = self.last_block(i, b);
+            }
+            self.cipher.encrypt_blocks(&mut blocks);
+            // 6.v   If i is even, m = u; else m = v (i is public).
+            let modulus = if i % 2 == 0 { self.div_u } else { self.div_v };
+            for ((block, a), b) in blocks.iter().zip(&mut a).zip(&mut b) {
+                // 6.iii S = the first d = 8 bytes of R (d <= 16: no extra
+                //       AES blocks).
+                // 6.iv  y = NUM_2(S).
+                let y = high_u64(u128::from_be_bytes((*block).into()));
+                // 6.vi  c = (NUM_radix(A) + y) mod radix^m.
+                // 6.vii C = STR^m_radix(c): kept as its value c.
+                let c = modulus.add_mod(*a, y);
+                // 6.viii A = B.
+                *a = *b;
+                // 6.ix  B = C.
+                *b = c;
+            }
+        }
+        // 7. Return Y = A || B.
+        self.join(&a, &b, xs);
+        wipe(&mut blocks, &mut a, &mut b);
+    }
+
+    /// FF1.Decrypt (SP 800-38G Algorithm 8) on `N` in-range values at once.
+    fn decrypt_lanes<const N: usize>(&self, ys: &mut [u64; N]) {
+        // Steps 1-5 were done by `from_cipher`, except splitting X:
+        // 1. u = floor(n/2), v = n - u.
+        // 2. A = X[1..u], B = X[u+1..n].
+        let (mut a, mut b) = self.split(ys);
+        let mut blocks = [Block::default(); N];
+        // 6. For i from 9 to 0:
+        for i in (0u8..10).rev() {
+            // 6.i   Q = T || [0]^((-t-b-1) mod 16) || [i]^1 || [NUM(A)]^b.
+            // 6.ii  R = PRF(P || Q): one AES block per lane.
+            for (block, &a) in blocks.iter_mut().zip(&a) {
+                *block = self.last_block(i, a);
+            }
+            self.cipher.encrypt_blocks(&mut blocks);
+            // 6.v   If i is even, m = u; else m = v (i is public).
+            let modulus = if i % 2 == 0 { self.div_u } else { self.div_v };
+            for ((block, a), b) in blocks.iter().zip(&mut a).zip(&mut b) {
+                // 6.iii S = the first d = 8 bytes of R.
+                // 6.iv  y = NUM_2(S).
+                let y = high_u64(u128::from_be_bytes((*block).into()));
+                // 6.vi  c = (NUM_radix(B) - y) mod radix^m.
+                // 6.vii C = STR^m_radix(c): kept as its value c.
+                let c = modulus.sub_mod(*b, y);
+                // 6.viii B = A.
+                *b = *a;
+                // 6.ix  A = C.
+                *a = c;
+            }
+        }
+        // 7. Return X = A || B.
+        self.join(&a, &b, ys);
+        wipe(&mut blocks, &mut a, &mut b);
+    }
+}
+
+/// Checks the parameters of [`Ff1::new`] (all public).
+fn check_params(radix: Radix, len: u8, tweak: &[u8]) -> Result<(), Ff1Error> {
+    if len > MAX_LEN {
+        return Err(Ff1Error::LengthTooLong { len, max: MAX_LEN });
+    }
+    if len < radix.min_len() || radix.pow(len) < MIN_DOMAIN {
+        return Err(Ff1Error::LengthTooShort {
+            radix: radix.value(),
+            len,
+            min: radix.min_len(),
+        });
+    }
+    if tweak.len() > MAX_TWEAK_LEN {
+        return Err(Ff1Error::TweakTooLong {
+            len: tweak.len(),
+            max: MAX_TWEAK_LEN,
+        });
+    }
+    Ok(())
+}
+
+/// `CIPH_K(x)` on a block held as a big-endian `u128`.
+fn encrypt_u128<C>(cipher: &C, x: u128) -> u128
+where
+    C: BlockCipherEncrypt + BlockSizeUser<BlockSize = U16>,
+{
+    let mut block = Block::from(x.to_be_bytes());
+    cipher.encrypt_block(&mut block);
+    let mut bytes: [u8; 16] = block.into();
+    let y = u128::from_be_bytes(bytes);
+    bytes.zeroize();
+    block.as_mut_slice().zeroize();
+    y
+}
+
+/// Erases the round buffers of one FF1 evaluation (best effort: registers
+/// and spilled copies are beyond reach).
+fn wipe<const N: usize>(blocks: &mut [Block; N], a: &mut [u64; N], b: &mut [u64; N]) {
+    for block in blocks.iter_mut() {
+        block.as_mut_slice().zeroize();
+    }
+    a.zeroize();
+    b.zeroize();
+}
+
+impl<C> Drop for Ff1<C> {
+    fn drop(&mut self) {
+        // The cipher's key schedule is zeroized by its own Drop (see the
+        // type's docs); this is the key-derived CBC-MAC state.
+        self.last_block_base.zeroize();
+    }
+}
+
+impl<C: ZeroizeOnDrop> ZeroizeOnDrop for Ff1<C> {}
+
+impl<C> fmt::Debug for Ff1<C> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Ff1")
+            .field("radix", &self.radix)
+            .field("len", &self.len)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<C: Clone> Clone for Ff1<C> {
+    fn clone(&self) -> Self {
+        Ff1 {
+            cipher: self.cipher.clone(),
+            radix: self.radix,
+            len: self.len,
+            div_u: self.div_u,
+            div_v: self.div_v,
+            div_radix: self.div_radix,
+            domain: self.domain,
+            i_shift: self.i_shift,
+            last_block_base: self.last_block_base,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const NIST_KEY: [u8; 16] = [
+        0x2B, 0x7E, 0x15, 0x16, 0x28, 0xAE, 0xD2, 0xA6, 0xAB, 0xF7, 0x15, 0x88, 0x09, 0xCF, 0x4F,
+        0x3C,
+    ];
+
+    #[test]
+    fn b_is_at_most_four_and_d_is_eight() {
+        for radix in [Radix::Ten, Radix::Nine] {
+            for n in radix.min_len()..=MAX_LEN {
+                let ff1 = Ff1Aes128::new(&NIST_KEY, radix, n, b"").unwrap();
+                let b = ff1.i_shift / 8;
+                assert!((1..=4).contains(&b), "radix {radix:?} n {n}: b = {b}");
+                assert_eq!(4 * b.div_ceil(4) + 4, 8);
+                // b bytes hold every value of B.
+                assert!(ff1.div_v.get() <= 1 << ff1.i_shift);
+            }
+        }
+    }
+
+    #[test]
+    fn nist_sample_1_and_2() {
+        let ff1 = Ff1Aes128::new(&NIST_KEY, Radix::Ten, 10, b"").unwrap();
+        assert_eq!(ff1.encrypt(123_456_789), Ok(2_433_477_484));
+        let ff1 = Ff1Aes128::new(&NIST_KEY, Radix::Ten, 10, b"9876543210").unwrap();
+        assert_eq!(ff1.encrypt(123_456_789), Ok(6_124_200_773));
+        assert_eq!(ff1.decrypt(6_124_200_773), Ok(123_456_789));
+    }
+
+    #[test]
+    fn parameter_errors() {
+        let k = NIST_KEY;
+        assert_eq!(
+            Ff1Aes128::new(&k, Radix::Ten, 5, b"").err(),
+            Some(Ff1Error::LengthTooShort {
+                radix: 10,
+                len: 5,
+                min: 6
+            })
+        );
+        assert_eq!(
+            Ff1Aes128::new(&k, Radix::Nine, 6, b"").err(),
+            Some(Ff1Error::LengthTooShort {
+                radix: 9,
+                len: 6,
+                min: 7
+            })
+        );
+        assert_eq!(
+            Ff1Aes128::new(&k, Radix::Ten, 19, b"").err(),
+            Some(Ff1Error::LengthTooLong { len: 19, max: 18 })
+        );
+        assert_eq!(
+            Ff1Aes128::new(&k, Radix::Ten, 6, &[0; MAX_TWEAK_LEN + 1]).err(),
+            Some(Ff1Error::TweakTooLong {
+                len: MAX_TWEAK_LEN + 1,
+                max: MAX_TWEAK_LEN
+            })
+        );
+        assert_eq!(
+            Ff1Aes128::new(&k[..15], Radix::Ten, 6, b"").err(),
+            Some(Ff1Error::KeyLength {
+                expected: 16,
+                got: 15
+            })
+        );
+        assert!(Ff1Aes128::new(&k, Radix::Ten, 6, &[0; MAX_TWEAK_LEN]).is_ok());
+    }
+
+    #[test]
+    fn debug_is_redacted() {
+        let ff1 = Ff1Aes128::new(&NIST_KEY, Radix::Nine, 7, b"t").unwrap();
+        assert_eq!(std::format!("{ff1:?}"), "Ff1 { radix: Nine, len: 7, .. }");
+    }
+
+    #[test]
+    fn zeroize_on_drop_is_implemented() {
+        fn assert_zod<T: ZeroizeOnDrop>() {}
+        assert_zod::<Ff1Aes128>();
+        assert_zod::<Ff1<aes::Aes256>>();
+    }
+}

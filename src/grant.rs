@@ -1,0 +1,165 @@
+//! Grants: what a PIN means once decrypted.
+
+use core::fmt;
+
+use crate::profile::{Kind, Profile};
+use crate::time::{DAY, HOUR, UnixSeconds, UtcOffset, Window};
+
+/// A time-bound window counted in the profile's units.
+///
+/// For [`Grant::Hourly`], `start` is the hour since the epoch and `length`
+/// a number of hours; for [`Grant::Daily`], `start` is the lock's local day
+/// since the epoch and `length` a number of days.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Span {
+    /// First hour (or day) of the window, counted from the epoch.
+    pub start: u32,
+    /// Length in hours (or days), at least 1.
+    pub length: u32,
+    /// Variance `0..V`: distinct PINs for the same window.
+    pub variance: u8,
+    /// Supersede lineage: `0` for none, `1..=L` otherwise.
+    pub lineage: u8,
+}
+
+/// What a revocation code revokes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum RevokeTarget {
+    /// One ongoing slot.
+    Slot(u32),
+    /// Every time-bound and one-time code whose window started before this
+    /// hour (counted from the epoch).
+    StartedBefore {
+        /// The watermark hour.
+        hour: u32,
+    },
+}
+
+/// One grant a profile can express; every grant has exactly one index and
+/// so, per device key, exactly one PIN.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Grant {
+    /// Time-bound window on hour boundaries.
+    Hourly(Span),
+    /// Time-bound window on the lock's local midnights.
+    Daily(Span),
+    /// One-time code: opens once, first use within the profile's use
+    /// window after `start_hour`.
+    OneTime {
+        /// Hour since the epoch when the use window opens.
+        start_hour: u32,
+        /// Variance `0..V`.
+        variance: u8,
+    },
+    /// Ongoing code in a slot, valid until revoked.
+    Ongoing {
+        /// Slot `0..ongoing_slots`.
+        slot: u32,
+    },
+    /// Revocation code.
+    Revoke(RevokeTarget),
+}
+
+impl Grant {
+    /// The kind of this grant.
+    pub const fn kind(&self) -> Kind {
+        match self {
+            Grant::Hourly(_) => Kind::Hourly,
+            Grant::Daily(_) => Kind::Daily,
+            Grant::OneTime { .. } => Kind::OneTime,
+            Grant::Ongoing { .. } => Kind::Ongoing,
+            Grant::Revoke(RevokeTarget::Slot(_)) => Kind::RevokeSlot,
+            Grant::Revoke(RevokeTarget::StartedBefore { .. }) => Kind::RevokeBefore,
+        }
+    }
+
+    /// The variance of a windowed grant (`0` for the others).
+    pub const fn variance(&self) -> u8 {
+        match self {
+            Grant::Hourly(s) | Grant::Daily(s) => s.variance,
+            Grant::OneTime { variance, .. } => *variance,
+            _ => 0,
+        }
+    }
+
+    /// The supersede lineage of a time-bound grant (`0`: none).
+    pub const fn lineage(&self) -> u8 {
+        match self {
+            Grant::Hourly(s) | Grant::Daily(s) => s.lineage,
+            _ => 0,
+        }
+    }
+
+    /// The window in Unix time during which the grant is valid, for
+    /// time-bound and one-time grants (`None` for ongoing and revocation
+    /// codes). A one-time grant's window is its use window. `offset` is the
+    /// lock's UTC offset (it moves daily windows only).
+    pub const fn window(&self, profile: &Profile, offset: UtcOffset) -> Option<Window> {
+        let epoch = profile.epoch();
+        match self {
+            Grant::Hourly(s) => {
+                let start = epoch + s.start as i64 * HOUR;
+                Some(Window {
+                    start,
+                    end: start + s.length as i64 * HOUR,
+                })
+            }
+            Grant::Daily(s) => {
+                let start = epoch + s.start as i64 * DAY - offset.seconds();
+                Some(Window {
+                    start,
+                    end: start + s.length as i64 * DAY,
+                })
+            }
+            Grant::OneTime { start_hour, .. } => {
+                let start = epoch + *start_hour as i64 * HOUR;
+                Some(Window {
+                    start,
+                    end: start + profile.one_time_use_secs(),
+                })
+            }
+            Grant::Ongoing { .. } | Grant::Revoke(_) => None,
+        }
+    }
+
+    /// When the grant's window starts (`None` for ongoing and revocation
+    /// codes).
+    pub const fn starts_at(&self, profile: &Profile, offset: UtcOffset) -> Option<UnixSeconds> {
+        match self.window(profile, offset) {
+            Some(w) => Some(w.start),
+            None => None,
+        }
+    }
+}
+
+impl fmt::Display for Grant {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Grant::Hourly(s) => write!(
+                f,
+                "hourly window: hour {} for {} h, variance {}",
+                s.start, s.length, s.variance
+            )?,
+            Grant::Daily(s) => write!(
+                f,
+                "daily window: day {} for {} d, variance {}",
+                s.start, s.length, s.variance
+            )?,
+            Grant::OneTime {
+                start_hour,
+                variance,
+            } => write!(f, "one-time code: hour {start_hour}, variance {variance}")?,
+            Grant::Ongoing { slot } => write!(f, "ongoing code: slot {slot}")?,
+            Grant::Revoke(RevokeTarget::Slot(slot)) => {
+                write!(f, "revocation of ongoing slot {slot}")?
+            }
+            Grant::Revoke(RevokeTarget::StartedBefore { hour }) => {
+                write!(f, "revocation of every window started before hour {hour}")?
+            }
+        }
+        if self.lineage() != 0 {
+            write!(f, ", lineage {}", self.lineage())?;
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,313 @@
+//! The grant ⇄ index mapping: a disjoint union of mixed-radix ranges.
+//!
+//! Kinds are laid out one after another in [`Kind::ALL`] order; inside a
+//! kind the fields are packed as mixed-radix digits, most significant
+//! first:
+//!
+//! | kind | index inside the kind |
+//! |---|---|
+//! | hourly | `((start_hour · Hmax + (hours − 1)) · V + variance) · (L + 1) + lineage` |
+//! | daily | `((start_day · Dmax + (days − 1)) · V + variance) · (L + 1) + lineage` |
+//! | one-time | `start_hour · V + variance` |
+//! | ongoing | `slot` |
+//! | revoke slot | `slot` |
+//! | revoke before | `hour` |
+//!
+//! Every combination is used, so no index is wasted, and `M` (the sum of
+//! the ranges) is checked against `radix^digits` when the profile is built.
+//!
+//! Unpacking divides the decrypted index by public constants with the
+//! hardware divider. That is not constant time, and need not be: the index
+//! is the output of a pseudorandom permutation of what was typed, so its
+//! timing tells an attacker at most something about the image of a PIN
+//! they already hold — never anything about other PINs or the key (see
+//! `SECURITY.md`).
+
+use core::fmt;
+
+use crate::grant::{Grant, RevokeTarget, Span};
+use crate::profile::{Kind, Profile};
+
+/// A grant that the profile cannot express.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum GrantError {
+    /// The profile has no grants of this kind.
+    KindDisabled(Kind),
+    /// The window starts at or after the end of the profile's lifetime.
+    StartOutOfRange {
+        /// Requested start (hour or day since the epoch).
+        start: u32,
+        /// Number of starts available.
+        limit: u32,
+    },
+    /// The window is empty or longer than the kind allows.
+    LengthOutOfRange {
+        /// Requested length (hours or days).
+        length: u32,
+        /// Longest length allowed.
+        max: u32,
+    },
+    /// The variance is not below the profile's `variances`.
+    VarianceOutOfRange {
+        /// Requested variance.
+        variance: u8,
+        /// Number of variances.
+        limit: u8,
+    },
+    /// The lineage is above the profile's `lineages`.
+    LineageOutOfRange {
+        /// Requested lineage.
+        lineage: u8,
+        /// Highest lineage.
+        max: u8,
+    },
+    /// The ongoing slot is not below the profile's `ongoing_slots`.
+    SlotOutOfRange {
+        /// Requested slot.
+        slot: u32,
+        /// Number of slots.
+        limit: u32,
+    },
+}
+
+impl fmt::Display for GrantError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            GrantError::KindDisabled(kind) => write!(f, "the profile has no {kind} grants"),
+            GrantError::StartOutOfRange { start, limit } => write!(
+                f,
+                "start {start} is beyond the profile's lifetime ({limit} starts)"
+            ),
+            GrantError::LengthOutOfRange { length, max } => {
+                write!(f, "length {length} is outside 1..={max}")
+            }
+            GrantError::VarianceOutOfRange { variance, limit } => {
+                write!(f, "variance {variance} is outside 0..{limit}")
+            }
+            GrantError::LineageOutOfRange { lineage, max } => {
+                write!(f, "lineage {lineage} is outside 0..={max}")
+            }
+            GrantError::SlotOutOfRange { slot, limit } => {
+                write!(f, "ongoing slot {slot} is outside 0..{limit}")
+            }
+        }
+    }
+}
+
+#[cfg(feature = "std")]
+impl std::error::Error for GrantError {}
+
+impl Profile {
+    fn check_span(
+        &self,
+        kind: Kind,
+        span: &Span,
+        starts: u32,
+        max_len: u32,
+    ) -> Result<(), GrantError> {
+        let p = self.params();
+        if !self.has_kind(kind) {
+            return Err(GrantError::KindDisabled(kind));
+        }
+        if span.start >= starts {
+            return Err(GrantError::StartOutOfRange {
+                start: span.start,
+                limit: starts,
+            });
+        }
+        if span.length == 0 || span.length > max_len {
+            return Err(GrantError::LengthOutOfRange {
+                length: span.length,
+                max: max_len,
+            });
+        }
+        if span.variance >= p.variances {
+            return Err(GrantError::VarianceOutOfRange {
+                variance: span.variance,
+                limit: p.variances,
+            });
+        }
+        if span.lineage > p.lineages {
+            return Err(GrantError::LineageOutOfRange {
+                lineage: span.lineage,
+                max: p.lineages,
+            });
+        }
+        Ok(())
+    }
+
+    fn pack_span(&self, span: &Span, max_len: u32) -> u64 {
+        let p = self.params();
+        ((u64::from(span.start) * u64::from(max_len) + u64::from(span.length - 1))
+            * u64::from(p.variances)
+            + u64::from(span.variance))
+            * (u64::from(p.lineages) + 1)
+            + u64::from(span.lineage)
+    }
+
+    fn unpack_span(&self, local: u64, max_len: u32) -> Option<Span> {
+        let p = self.params();
+        let lineages = u64::from(p.lineages) + 1;
+        let lineage = u8::try_from(local % lineages).ok()?;
+        let rest = local / lineages;
+        let variance = u8::try_from(rest % u64::from(p.variances)).ok()?;
+        let rest = rest / u64::from(p.variances);
+        let length = u32::try_from(rest % u64::from(max_len)).ok()? + 1;
+        let start = u32::try_from(rest / u64::from(max_len)).ok()?;
+        Some(Span {
+            start,
+            length,
+            variance,
+            lineage,
+        })
+    }
+
+    /// The index of `grant` in `0..M`.
+    ///
+    /// # Errors
+    ///
+    /// A [`GrantError`] when a field is outside the profile's ranges or the
+    /// kind is disabled.
+    pub fn index_of(&self, grant: &Grant) -> Result<u64, GrantError> {
+        let p = self.params();
+        let kind = grant.kind();
+        if !self.has_kind(kind) {
+            return Err(GrantError::KindDisabled(kind));
+        }
+        let hours = self.lifetime_hours();
+        let local = match grant {
+            Grant::Hourly(span) => {
+                self.check_span(kind, span, hours, p.hourly_max_hours)?;
+                self.pack_span(span, p.hourly_max_hours)
+            }
+            Grant::Daily(span) => {
+                self.check_span(kind, span, p.lifetime_days, p.daily_max_days)?;
+                self.pack_span(span, p.daily_max_days)
+            }
+            Grant::OneTime {
+                start_hour,
+                variance,
+            } => {
+                if *start_hour >= hours {
+                    return Err(GrantError::StartOutOfRange {
+                        start: *start_hour,
+                        limit: hours,
+                    });
+                }
+                if *variance >= p.variances {
+                    return Err(GrantError::VarianceOutOfRange {
+                        variance: *variance,
+                        limit: p.variances,
+                    });
+                }
+                u64::from(*start_hour) * u64::from(p.variances) + u64::from(*variance)
+            }
+            Grant::Ongoing { slot } | Grant::Revoke(RevokeTarget::Slot(slot)) => {
+                if *slot >= p.ongoing_slots {
+                    return Err(GrantError::SlotOutOfRange {
+                        slot: *slot,
+                        limit: p.ongoing_slots,
+                    });
+                }
+                u64::from(*slot)
+            }
+            Grant::Revoke(RevokeTarget::StartedBefore { hour }) => {
+                if *hour >= hours {
+                    return Err(GrantError::StartOutOfRange {
+                        start: *hour,
+                        limit: hours,
+                    });
+                }
+                u64::from(*hour)
+            }
+        };
+        Ok(self.kind_base(kind) + local)
+    }
+
+    /// The grant with index `index`, or `None` when `index >= M` (a PIN
+    /// that names no grant).
+    pub fn grant_at(&self, index: u64) -> Option<Grant> {
+        let p = self.params();
+        let kind = Kind::ALL.iter().copied().find(|k| {
+            index >= self.kind_base(*k) && index - self.kind_base(*k) < self.kind_count(*k)
+        })?;
+        let local = index - self.kind_base(kind);
+        let small = |x: u64| u32::try_from(x).ok();
+        Some(match kind {
+            Kind::Hourly => Grant::Hourly(self.unpack_span(local, p.hourly_max_hours)?),
+            Kind::Daily => Grant::Daily(self.unpack_span(local, p.daily_max_days)?),
+            Kind::OneTime => Grant::OneTime {
+                start_hour: small(local / u64::from(p.variances))?,
+                variance: u8::try_from(local % u64::from(p.variances)).ok()?,
+            },
+            Kind::Ongoing => Grant::Ongoing {
+                slot: small(local)?,
+            },
+            Kind::RevokeSlot => Grant::Revoke(RevokeTarget::Slot(small(local)?)),
+            Kind::RevokeBefore => Grant::Revoke(RevokeTarget::StartedBefore {
+                hour: small(local)?,
+            }),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::profile::shipped::{ALL, COMPACT_8, SECURE_12};
+
+    #[test]
+    fn kind_boundaries_round_trip() {
+        for p in ALL {
+            for kind in Kind::ALL {
+                let n = p.kind_count(kind);
+                if n == 0 {
+                    continue;
+                }
+                for idx in [p.kind_base(kind), p.kind_base(kind) + n - 1] {
+                    let g = p.grant_at(idx).expect("index below M names a grant");
+                    assert_eq!(g.kind(), kind);
+                    assert_eq!(p.index_of(&g), Ok(idx), "{} {kind}", p.name());
+                }
+            }
+            assert_eq!(p.grant_at(p.grant_count()), None);
+            assert_eq!(p.grant_at(u64::MAX), None);
+        }
+    }
+
+    #[test]
+    fn out_of_range_fields_are_refused() {
+        let p = SECURE_12;
+        let ok = Span {
+            start: 0,
+            length: 1,
+            variance: 0,
+            lineage: 0,
+        };
+        assert!(p.index_of(&Grant::Hourly(ok)).is_ok());
+        let bad = [
+            (Span { length: 0, ..ok }, "length 0"),
+            (Span { length: 673, ..ok }, "too long"),
+            (Span { variance: 8, ..ok }, "variance"),
+            (Span { lineage: 5, ..ok }, "lineage"),
+            (
+                Span {
+                    start: p.lifetime_hours(),
+                    ..ok
+                },
+                "start",
+            ),
+        ];
+        for (span, what) in bad {
+            assert!(p.index_of(&Grant::Hourly(span)).is_err(), "{what}");
+        }
+        assert_eq!(
+            COMPACT_8.index_of(&Grant::Ongoing { slot: 20 }),
+            Err(GrantError::SlotOutOfRange {
+                slot: 20,
+                limit: 20
+            })
+        );
+    }
+}

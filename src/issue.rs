@@ -1,0 +1,556 @@
+//! Issuing: from a request (a window, a kind, a variance) to the grant a
+//! PIN will encode.
+//!
+//! [`Request`] says what the operator wants; [`Profile::plan`] turns it
+//! into the [`Grant`] that encodes it, rounding the window *outward* to
+//! the profile's units (hours, or the lock's local days) only as far as
+//! the request's `max_rounding_secs` allows, and reports the window
+//! actually encoded. [`Codec::issue`](crate::Codec::issue) adds the PIN.
+//!
+//! Choice of kind for a time-bound request: the hourly kind if the window,
+//! rounded out to whole hours, fits its longest length and the rounding
+//! allowance; otherwise the daily kind under the same two conditions;
+//! otherwise an error naming what would be needed.
+
+use core::fmt;
+
+use crate::ff1::Ff1Error;
+use crate::grant::{Grant, RevokeTarget, Span};
+use crate::index::GrantError;
+use crate::pin::Pin;
+use crate::profile::Profile;
+use crate::time::{DAY, HOUR, UnixSeconds, UtcOffset, Window, div_ceil, div_floor};
+
+/// What to issue.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Want {
+    /// A code valid in `[starts_at, ends_at)`.
+    TimeBound {
+        /// Requested start.
+        starts_at: UnixSeconds,
+        /// Requested end (exclusive).
+        ends_at: UnixSeconds,
+    },
+    /// A code that opens once, first used within the profile's use window
+    /// after `starts_at`.
+    OneTime {
+        /// Requested start of the use window.
+        starts_at: UnixSeconds,
+    },
+    /// An ongoing code in a slot.
+    Ongoing {
+        /// The slot, `0..ongoing_slots`.
+        slot: u32,
+    },
+    /// A code that revokes an ongoing slot when typed at the lock.
+    RevokeSlot {
+        /// The slot to revoke.
+        slot: u32,
+    },
+    /// A code that revokes every time-bound and one-time code whose window
+    /// started before `at` (rounded down to the hour).
+    RevokeStartedBefore {
+        /// The watermark.
+        at: UnixSeconds,
+    },
+}
+
+/// An issuing request: what to issue plus the knobs that shape it.
+///
+/// # Examples
+///
+/// ```
+/// use offpin::{Request, UtcOffset};
+/// let req = Request::time_bound(1_767_225_600, 1_767_484_800)
+///     .with_variance(1)
+///     .with_max_rounding_secs(3_600)
+///     .with_utc_offset(UtcOffset::from_minutes(60)?);
+/// assert_eq!(req.variance, 1);
+/// # Ok::<(), offpin::OffsetError>(())
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Request {
+    /// What to issue.
+    pub want: Want,
+    /// Variance `0..V` (servers allocate the lowest free one).
+    pub variance: u8,
+    /// Supersede lineage for time-bound codes (`0`: none).
+    pub lineage: u8,
+    /// How far each end of the window may move outward, in seconds.
+    pub max_rounding_secs: u32,
+    /// The lock's UTC offset (used by daily windows).
+    pub utc_offset: UtcOffset,
+}
+
+impl Request {
+    const fn new(want: Want) -> Self {
+        Request {
+            want,
+            variance: 0,
+            lineage: 0,
+            max_rounding_secs: 0,
+            utc_offset: UtcOffset::UTC,
+        }
+    }
+    /// A time-bound code for `[starts_at, ends_at)`.
+    pub const fn time_bound(starts_at: UnixSeconds, ends_at: UnixSeconds) -> Self {
+        Self::new(Want::TimeBound { starts_at, ends_at })
+    }
+    /// A one-time code whose use window opens at `starts_at`.
+    pub const fn one_time(starts_at: UnixSeconds) -> Self {
+        Self::new(Want::OneTime { starts_at })
+    }
+    /// An ongoing code in `slot`.
+    pub const fn ongoing(slot: u32) -> Self {
+        Self::new(Want::Ongoing { slot })
+    }
+    /// A revocation code for ongoing `slot`.
+    pub const fn revoke_slot(slot: u32) -> Self {
+        Self::new(Want::RevokeSlot { slot })
+    }
+    /// A revocation code for every window that started before `at`.
+    pub const fn revoke_started_before(at: UnixSeconds) -> Self {
+        Self::new(Want::RevokeStartedBefore { at })
+    }
+    /// Sets the variance.
+    pub const fn with_variance(mut self, variance: u8) -> Self {
+        self.variance = variance;
+        self
+    }
+    /// Sets the supersede lineage.
+    pub const fn with_lineage(mut self, lineage: u8) -> Self {
+        self.lineage = lineage;
+        self
+    }
+    /// Sets how far each end of the window may be moved outward.
+    pub const fn with_max_rounding_secs(mut self, secs: u32) -> Self {
+        self.max_rounding_secs = secs;
+        self
+    }
+    /// Sets the lock's UTC offset.
+    pub const fn with_utc_offset(mut self, offset: UtcOffset) -> Self {
+        self.utc_offset = offset;
+        self
+    }
+}
+
+/// Why a request cannot be issued.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum IssueError {
+    /// `ends_at` is not after `starts_at`.
+    EndNotAfterStart,
+    /// The window starts before the profile's epoch.
+    BeforeEpoch {
+        /// The profile's epoch.
+        epoch: UnixSeconds,
+    },
+    /// The window starts after the profile's lifetime.
+    BeyondLifetime {
+        /// Last instant at which a window may start.
+        last_start: UnixSeconds,
+    },
+    /// The window is longer than any kind of the profile allows.
+    TooLong {
+        /// Requested length in seconds.
+        requested_secs: i64,
+        /// Longest window the profile can encode, in seconds.
+        max_secs: i64,
+    },
+    /// Encoding the window needs more rounding than the request allows.
+    RoundingTooLarge {
+        /// Outward rounding needed at the worse end, in seconds.
+        needed_secs: i64,
+        /// The request's `max_rounding_secs`.
+        allowed_secs: u32,
+    },
+    /// The grant is outside the profile's ranges (variance, lineage, slot,
+    /// disabled kind).
+    Grant(GrantError),
+    /// The FF1 cipher refused the numeral (cannot happen for a valid
+    /// profile; reported rather than panicking).
+    Cipher(Ff1Error),
+}
+
+impl fmt::Display for IssueError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            IssueError::EndNotAfterStart => f.write_str("ends_at must be after starts_at"),
+            IssueError::BeforeEpoch { epoch } => write!(
+                f,
+                "the window starts before the profile's epoch (Unix time {epoch})"
+            ),
+            IssueError::BeyondLifetime { last_start } => write!(
+                f,
+                "the window starts after the profile's lifetime (last start: Unix time {last_start})"
+            ),
+            IssueError::TooLong {
+                requested_secs,
+                max_secs,
+            } => write!(
+                f,
+                "the window lasts {} h but the profile encodes at most {} h",
+                requested_secs / HOUR,
+                max_secs / HOUR
+            ),
+            IssueError::RoundingTooLarge {
+                needed_secs,
+                allowed_secs,
+            } => write!(
+                f,
+                "encoding the window needs {needed_secs} s of rounding but only {allowed_secs} s are allowed (allow 1h or 1d of rounding, or align the window)"
+            ),
+            IssueError::Grant(e) => fmt::Display::fmt(e, f),
+            IssueError::Cipher(e) => write!(f, "cipher error: {e}"),
+        }
+    }
+}
+
+#[cfg(feature = "std")]
+impl std::error::Error for IssueError {}
+
+impl From<GrantError> for IssueError {
+    fn from(e: GrantError) -> Self {
+        IssueError::Grant(e)
+    }
+}
+
+impl From<Ff1Error> for IssueError {
+    fn from(e: Ff1Error) -> Self {
+        IssueError::Cipher(e)
+    }
+}
+
+/// How a request became a grant: the grant, the window it really encodes
+/// and how far that window was moved.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Plan {
+    /// The grant to encode.
+    pub grant: Grant,
+    /// The window the lock will honour (`None` for ongoing and revocation
+    /// codes; for revocations before a time, see [`Plan::effective_at`]).
+    pub window: Option<Window>,
+    /// For a revocation before a time: the watermark actually encoded.
+    pub effective_at: Option<UnixSeconds>,
+    /// Seconds the start moved earlier (0 if exact).
+    pub start_rounded_secs: i64,
+    /// Seconds the end moved later (0 if exact; negative for a one-time
+    /// code, whose fixed-length use window moves with its start).
+    pub end_rounded_secs: i64,
+}
+
+impl Plan {
+    /// Whether the encoded window differs from the requested one.
+    pub const fn was_rounded(&self) -> bool {
+        self.start_rounded_secs != 0 || self.end_rounded_secs != 0
+    }
+}
+
+/// A PIN together with the plan it encodes.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Issued {
+    /// The PIN to hand out.
+    pub pin: Pin,
+    /// The grant and the window it encodes.
+    pub plan: Plan,
+}
+
+/// Rounds `[start, end)` outward to multiples of `unit` counted from
+/// `origin`; returns (first unit, number of units, start moved, end moved).
+fn round_out(origin: i64, unit: i64, start: i64, end: i64) -> (i64, i64, i64, i64) {
+    let first = div_floor(start - origin, unit);
+    let last = div_ceil(end - origin, unit);
+    let start_moved = start - (origin + first * unit);
+    let end_moved = origin + last * unit - end;
+    (first, last - first, start_moved, end_moved)
+}
+
+/// A candidate encoding of a time-bound window in one kind.
+struct Candidate {
+    first: i64,
+    units: i64,
+    rounding: i64,
+    fits_length: bool,
+}
+
+impl Profile {
+    fn span_candidate(&self, origin: i64, unit: i64, max_units: u32, w: Window) -> Candidate {
+        let (first, units, s, e) = round_out(origin, unit, w.start, w.end);
+        Candidate {
+            first,
+            units,
+            rounding: s.max(e),
+            fits_length: max_units > 0 && units <= i64::from(max_units),
+        }
+    }
+
+    fn check_start(
+        &self,
+        first: i64,
+        limit: u32,
+        unit: i64,
+        origin: i64,
+    ) -> Result<u32, IssueError> {
+        if first < 0 {
+            return Err(IssueError::BeforeEpoch {
+                epoch: self.epoch(),
+            });
+        }
+        match u32::try_from(first) {
+            Ok(f) if f < limit => Ok(f),
+            _ => Err(IssueError::BeyondLifetime {
+                last_start: origin + (i64::from(limit) - 1) * unit,
+            }),
+        }
+    }
+
+    /// Turns a request into the grant that encodes it, without touching a
+    /// key.
+    ///
+    /// # Errors
+    ///
+    /// An [`IssueError`] naming the first problem with the request.
+    pub fn plan(&self, req: &Request) -> Result<Plan, IssueError> {
+        let p = self.params();
+        let allowed = i64::from(req.max_rounding_secs);
+        let epoch = self.epoch();
+        let plan = match req.want {
+            Want::TimeBound { starts_at, ends_at } => {
+                if ends_at <= starts_at {
+                    return Err(IssueError::EndNotAfterStart);
+                }
+                let requested = Window {
+                    start: starts_at,
+                    end: ends_at,
+                };
+                let hourly = self.span_candidate(epoch, HOUR, p.hourly_max_hours, requested);
+                let day_origin = epoch - req.utc_offset.seconds();
+                let daily = self.span_candidate(day_origin, DAY, p.daily_max_days, requested);
+                let (kind_daily, c, origin, unit, limit) =
+                    if hourly.fits_length && hourly.rounding <= allowed {
+                        (false, hourly, epoch, HOUR, self.lifetime_hours())
+                    } else if daily.fits_length && daily.rounding <= allowed {
+                        (true, daily, day_origin, DAY, p.lifetime_days)
+                    } else if hourly.fits_length || daily.fits_length {
+                        let needed = match (hourly.fits_length, daily.fits_length) {
+                            (true, true) => hourly.rounding.min(daily.rounding),
+                            (true, false) => hourly.rounding,
+                            _ => daily.rounding,
+                        };
+                        return Err(IssueError::RoundingTooLarge {
+                            needed_secs: needed,
+                            allowed_secs: req.max_rounding_secs,
+                        });
+                    } else {
+                        let max_secs = (i64::from(p.hourly_max_hours) * HOUR)
+                            .max(i64::from(p.daily_max_days) * DAY);
+                        return Err(IssueError::TooLong {
+                            requested_secs: ends_at - starts_at,
+                            max_secs,
+                        });
+                    };
+                let start = self.check_start(c.first, limit, unit, origin)?;
+                let span = Span {
+                    start,
+                    length: u32::try_from(c.units).unwrap_or(u32::MAX),
+                    variance: req.variance,
+                    lineage: req.lineage,
+                };
+                let grant = if kind_daily {
+                    Grant::Daily(span)
+                } else {
+                    Grant::Hourly(span)
+                };
+                let window = grant.window(self, req.utc_offset);
+                let (s, e) = match window {
+                    Some(w) => (starts_at - w.start, w.end - ends_at),
+                    None => (0, 0),
+                };
+                Plan {
+                    grant,
+                    window,
+                    effective_at: None,
+                    start_rounded_secs: s,
+                    end_rounded_secs: e,
+                }
+            }
+            Want::OneTime { starts_at } => {
+                let first = div_floor(starts_at - epoch, HOUR);
+                let moved = starts_at - (epoch + first * HOUR);
+                if moved > allowed {
+                    return Err(IssueError::RoundingTooLarge {
+                        needed_secs: moved,
+                        allowed_secs: req.max_rounding_secs,
+                    });
+                }
+                let start_hour = self.check_start(first, self.lifetime_hours(), HOUR, epoch)?;
+                let grant = Grant::OneTime {
+                    start_hour,
+                    variance: req.variance,
+                };
+                Plan {
+                    grant,
+                    window: grant.window(self, req.utc_offset),
+                    effective_at: None,
+                    start_rounded_secs: moved,
+                    end_rounded_secs: -moved,
+                }
+            }
+            Want::Ongoing { slot } => Plan {
+                grant: Grant::Ongoing { slot },
+                window: None,
+                effective_at: None,
+                start_rounded_secs: 0,
+                end_rounded_secs: 0,
+            },
+            Want::RevokeSlot { slot } => Plan {
+                grant: Grant::Revoke(RevokeTarget::Slot(slot)),
+                window: None,
+                effective_at: None,
+                start_rounded_secs: 0,
+                end_rounded_secs: 0,
+            },
+            Want::RevokeStartedBefore { at } => {
+                let first = div_floor(at - epoch, HOUR);
+                let moved = at - (epoch + first * HOUR);
+                if moved > allowed {
+                    return Err(IssueError::RoundingTooLarge {
+                        needed_secs: moved,
+                        allowed_secs: req.max_rounding_secs,
+                    });
+                }
+                let hour = self.check_start(first, self.lifetime_hours(), HOUR, epoch)?;
+                Plan {
+                    grant: Grant::Revoke(RevokeTarget::StartedBefore { hour }),
+                    window: None,
+                    effective_at: Some(epoch + first * HOUR),
+                    start_rounded_secs: moved,
+                    end_rounded_secs: 0,
+                }
+            }
+        };
+        // Range checks of variance, lineage, slot and kind.
+        self.index_of(&plan.grant)?;
+        Ok(plan)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::profile::shipped::{COMPACT_8, STANDARD_10 as P};
+
+    const T0: i64 = P.epoch() + 1_000 * HOUR;
+
+    #[test]
+    fn aligned_windows_are_exact() {
+        let plan = P.plan(&Request::time_bound(T0, T0 + 5 * HOUR)).unwrap();
+        assert!(!plan.was_rounded());
+        assert_eq!(
+            plan.grant,
+            Grant::Hourly(Span {
+                start: 1_000,
+                length: 5,
+                variance: 0,
+                lineage: 0
+            })
+        );
+    }
+
+    #[test]
+    fn rounding_is_outward_and_reported() {
+        let req = Request::time_bound(T0 + 900, T0 + 5 * HOUR - 60);
+        assert_eq!(
+            P.plan(&req),
+            Err(IssueError::RoundingTooLarge {
+                needed_secs: 900,
+                allowed_secs: 0
+            })
+        );
+        let plan = P.plan(&req.with_max_rounding_secs(3_600)).unwrap();
+        assert_eq!(plan.start_rounded_secs, 900);
+        assert_eq!(plan.end_rounded_secs, 60);
+        assert_eq!(
+            plan.window,
+            Some(Window {
+                start: T0,
+                end: T0 + 5 * HOUR
+            })
+        );
+    }
+
+    #[test]
+    fn long_windows_become_daily() {
+        let start = P.epoch() + 40 * DAY;
+        let plan = P
+            .plan(&Request::time_bound(start, start + 60 * DAY))
+            .unwrap();
+        assert!(matches!(
+            plan.grant,
+            Grant::Daily(Span {
+                start: 40,
+                length: 60,
+                ..
+            })
+        ));
+        // In UTC+1 the same instants are an hour off local midnight.
+        let plus1 = UtcOffset::from_minutes(60).unwrap();
+        let req = Request::time_bound(start, start + 60 * DAY).with_utc_offset(plus1);
+        assert!(matches!(
+            P.plan(&req),
+            Err(IssueError::RoundingTooLarge {
+                needed_secs: 82_800,
+                ..
+            })
+        ));
+        let plan = P.plan(&req.with_max_rounding_secs(86_400)).unwrap();
+        assert_eq!(plan.window.map(|w| w.len_secs()), Some(61 * DAY));
+    }
+
+    #[test]
+    fn every_bad_request_has_its_error() {
+        assert_eq!(
+            P.plan(&Request::time_bound(T0, T0)),
+            Err(IssueError::EndNotAfterStart)
+        );
+        assert!(matches!(
+            P.plan(&Request::time_bound(P.epoch() - HOUR, P.epoch() + HOUR)),
+            Err(IssueError::BeforeEpoch { .. })
+        ));
+        let far = P.epoch() + i64::from(P.lifetime_hours()) * HOUR;
+        assert!(matches!(
+            P.plan(&Request::time_bound(far, far + HOUR)),
+            Err(IssueError::BeyondLifetime { .. })
+        ));
+        assert!(matches!(
+            COMPACT_8.plan(&Request::time_bound(T0, T0 + 40 * DAY)),
+            Err(IssueError::TooLong { .. })
+        ));
+        assert!(matches!(
+            P.plan(&Request::time_bound(T0, T0 + HOUR).with_variance(3)),
+            Err(IssueError::Grant(GrantError::VarianceOutOfRange { .. }))
+        ));
+        assert!(matches!(
+            P.plan(&Request::time_bound(T0, T0 + HOUR).with_lineage(1)),
+            Err(IssueError::Grant(GrantError::LineageOutOfRange { .. }))
+        ));
+        assert!(matches!(
+            P.plan(&Request::ongoing(100)),
+            Err(IssueError::Grant(GrantError::SlotOutOfRange { .. }))
+        ));
+    }
+
+    #[test]
+    fn one_time_and_revocations_round_down_to_the_hour() {
+        let plan = P
+            .plan(&Request::one_time(T0 + 120).with_max_rounding_secs(3_600))
+            .unwrap();
+        assert_eq!(plan.window.map(|w| w.start), Some(T0));
+        assert_eq!(plan.end_rounded_secs, -120);
+        let plan = P
+            .plan(&Request::revoke_started_before(T0 + 120).with_max_rounding_secs(3_600))
+            .unwrap();
+        assert_eq!(plan.effective_at, Some(T0));
+        assert!(P.plan(&Request::revoke_started_before(T0 + 120)).is_err());
+    }
+}

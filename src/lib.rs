@@ -1,0 +1,31 @@
+#![doc = include_str!("../README.md")]
+#![no_std]
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+
+#[cfg(any(feature = "std", test))]
+extern crate std;
+
+pub mod check;
+pub mod codec;
+pub mod ff1;
+pub mod grant;
+pub mod index;
+pub mod issue;
+pub mod keys;
+pub mod pin;
+pub mod profile;
+pub mod security;
+pub mod time;
+
+pub use check::{Refusal, Remember, Verdict};
+pub use codec::{Codec, DecodeError};
+pub use ff1::{Ff1Error, Radix};
+pub use grant::{Grant, RevokeTarget, Span};
+pub use index::GrantError;
+pub use issue::{IssueError, Issued, Plan, Request, Want};
+pub use keys::{DeviceKey, KeyError, MasterKey};
+pub use pin::{Pin, PinError};
+pub use profile::{Kind, LockoutPolicy, Profile, ProfileError, ProfileParams};
+pub use security::SecurityFigures;
+pub use time::{OffsetError, UnixSeconds, UtcOffset, Window};

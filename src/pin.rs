@@ -1,0 +1,252 @@
+//! [`Pin`]: the digits a person types, in a fixed-capacity buffer.
+//!
+//! Radix 10 PINs use the keys `0`-`9` for the digit values 0-9. Radix 9
+//! PINs, for keypads without a `0` key, use the keys `1`-`9` for the digit
+//! values 0-8. The first digit is the most significant.
+
+use core::fmt;
+
+use zeroize::{Zeroize, ZeroizeOnDrop};
+
+use crate::ff1::Radix;
+
+/// Most digits a PIN can have.
+pub const MAX_DIGITS: usize = 18;
+
+/// Why typed input is not a PIN of the profile.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum PinError {
+    /// Nothing was typed.
+    Empty,
+    /// The input has the wrong number of digits.
+    WrongLength {
+        /// Digits the profile's PINs have.
+        expected: u8,
+        /// Characters given.
+        found: usize,
+    },
+    /// A character is not a digit key of the keypad.
+    NotADigit {
+        /// 0-based position of the character.
+        position: usize,
+    },
+    /// A `0` on a radix-9 profile, whose keypads have no `0` key.
+    ZeroOnNineKeyPad {
+        /// 0-based position of the `0`.
+        position: usize,
+    },
+    /// The numeric value does not fit `digits` digits (rendering only).
+    ValueOutOfRange,
+}
+
+impl fmt::Display for PinError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            PinError::Empty => f.write_str("no digits were entered"),
+            PinError::WrongLength { expected, found } => {
+                write!(f, "a PIN has {expected} digits, {found} were entered")
+            }
+            PinError::NotADigit { position } => {
+                write!(f, "character {} is not a digit", position + 1)
+            }
+            PinError::ZeroOnNineKeyPad { position } => write!(
+                f,
+                "character {} is a 0, which this profile's keypads do not have",
+                position + 1
+            ),
+            PinError::ValueOutOfRange => f.write_str("value does not fit the PIN length"),
+        }
+    }
+}
+
+#[cfg(feature = "std")]
+impl std::error::Error for PinError {}
+
+/// A PIN: `1..=18` ASCII digits, stored inline (no heap).
+///
+/// `Display` and [`as_str`](Pin::as_str) show the digits; `Debug` shows only
+/// the length, so PINs do not end up in logs by accident. The buffer is
+/// zeroized on drop.
+#[derive(Clone, PartialEq, Eq, Hash)]
+pub struct Pin {
+    buf: [u8; MAX_DIGITS],
+    len: u8,
+}
+
+impl Pin {
+    /// Parses typed input for a profile with `radix` and `digits`.
+    ///
+    /// # Errors
+    ///
+    /// [`PinError::Empty`], [`PinError::WrongLength`],
+    /// [`PinError::NotADigit`] or [`PinError::ZeroOnNineKeyPad`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use offpin::{Pin, PinError, Radix};
+    /// assert_eq!(Pin::parse(b"123456", Radix::Ten, 6).map(|p| p.value(Radix::Ten)), Ok(123_456));
+    /// assert_eq!(Pin::parse(b"1234506", Radix::Nine, 7), Err(PinError::ZeroOnNineKeyPad { position: 5 }));
+    /// ```
+    pub fn parse(input: &[u8], radix: Radix, digits: u8) -> Result<Pin, PinError> {
+        if input.is_empty() {
+            return Err(PinError::Empty);
+        }
+        if input.len() != usize::from(digits) || input.len() > MAX_DIGITS {
+            return Err(PinError::WrongLength {
+                expected: digits,
+                found: input.len(),
+            });
+        }
+        let mut buf = [0u8; MAX_DIGITS];
+        for (position, (dst, &c)) in buf.iter_mut().zip(input).enumerate() {
+            if !c.is_ascii_digit() {
+                return Err(PinError::NotADigit { position });
+            }
+            if c == b'0' && radix == Radix::Nine {
+                return Err(PinError::ZeroOnNineKeyPad { position });
+            }
+            *dst = c;
+        }
+        Ok(Pin { buf, len: digits })
+    }
+
+    /// Renders the numeral `value` (`< radix^digits`) as a PIN.
+    ///
+    /// Divisions are by the literal constants 9 or 10, which compilers
+    /// turn into multiplications: the time does not depend on `value`.
+    ///
+    /// # Errors
+    ///
+    /// [`PinError::ValueOutOfRange`] when `value >= radix^digits`, and
+    /// [`PinError::WrongLength`] when `digits` is 0 or above 18.
+    pub fn from_value(value: u64, radix: Radix, digits: u8) -> Result<Pin, PinError> {
+        let n = usize::from(digits);
+        if n == 0 || n > MAX_DIGITS {
+            return Err(PinError::WrongLength {
+                expected: digits,
+                found: n,
+            });
+        }
+        let mut buf = [0u8; MAX_DIGITS];
+        let mut rest = value;
+        for dst in buf.iter_mut().take(n).rev() {
+            let (q, r) = match radix {
+                Radix::Ten => (rest / 10, rest % 10),
+                Radix::Nine => (rest / 9, rest % 9),
+            };
+            #[allow(clippy::cast_possible_truncation, reason = "r < 10")]
+            let r = r as u8;
+            *dst = match radix {
+                Radix::Ten => b'0' + r,
+                Radix::Nine => b'1' + r,
+            };
+            rest = q;
+        }
+        if rest != 0 {
+            return Err(PinError::ValueOutOfRange);
+        }
+        Ok(Pin { buf, len: digits })
+    }
+
+    /// The numeral's value: digit values read as a base-`radix` number.
+    pub fn value(&self, radix: Radix) -> u64 {
+        let zero = match radix {
+            Radix::Ten => b'0',
+            Radix::Nine => b'1',
+        };
+        self.as_bytes().iter().fold(0u64, |acc, &c| {
+            acc * u64::from(radix.value()) + u64::from(c.wrapping_sub(zero))
+        })
+    }
+
+    /// The digits as ASCII bytes.
+    pub fn as_bytes(&self) -> &[u8] {
+        self.buf.get(..usize::from(self.len)).unwrap_or(&[])
+    }
+
+    /// The digits as a string slice.
+    pub fn as_str(&self) -> &str {
+        core::str::from_utf8(self.as_bytes()).unwrap_or("")
+    }
+
+    /// Number of digits.
+    pub const fn len(&self) -> usize {
+        self.len as usize
+    }
+
+    /// Whether the PIN has no digits (never true for a parsed PIN).
+    pub const fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+}
+
+impl Drop for Pin {
+    fn drop(&mut self) {
+        self.buf.zeroize();
+    }
+}
+impl ZeroizeOnDrop for Pin {}
+
+impl fmt::Display for Pin {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl fmt::Debug for Pin {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Pin({} digits, ..)", self.len)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[test]
+    fn bad_input_is_an_error() {
+        assert_eq!(Pin::parse(b"", Radix::Ten, 6), Err(PinError::Empty));
+        assert_eq!(
+            Pin::parse(b"12345", Radix::Ten, 6),
+            Err(PinError::WrongLength {
+                expected: 6,
+                found: 5
+            })
+        );
+        assert_eq!(
+            Pin::parse(b"12a456", Radix::Ten, 6),
+            Err(PinError::NotADigit { position: 2 })
+        );
+        assert_eq!(
+            Pin::parse(b"123456789012345678901", Radix::Ten, 21),
+            Err(PinError::WrongLength {
+                expected: 21,
+                found: 21
+            })
+        );
+        assert!(Pin::from_value(1_000_000, Radix::Ten, 6).is_err());
+    }
+
+    #[test]
+    fn debug_hides_digits() {
+        let pin = Pin::parse(b"987654", Radix::Ten, 6).unwrap();
+        assert_eq!(std::format!("{pin:?}"), "Pin(6 digits, ..)");
+        assert_eq!(std::format!("{pin}"), "987654");
+    }
+
+    proptest! {
+        #[test]
+        fn render_then_parse_round_trips(digits in 7u8..=18, nine in any::<bool>(), seed in any::<u64>()) {
+            let radix = if nine { Radix::Nine } else { Radix::Ten };
+            let domain = u64::from(radix.value()).pow(u32::from(digits));
+            let value = seed % domain;
+            let pin = Pin::from_value(value, radix, digits).unwrap();
+            prop_assert_eq!(pin.len(), usize::from(digits));
+            let parsed = Pin::parse(pin.as_bytes(), radix, digits).unwrap();
+            prop_assert_eq!(parsed.value(radix), value);
+        }
+    }
+}

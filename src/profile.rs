@@ -1,0 +1,655 @@
+//! Profiles: the shared description of what a lock's PINs can express.
+//!
+//! A [`Profile`] is built once, in `const` context, from [`ProfileParams`]
+//! and shared by the issuer and the lock. It fixes the keypad alphabet
+//! ([`Radix`]), the PIN length, the epoch and lifetime, and which grant
+//! kinds exist with their ranges. [`Profile::new`] checks that every grant
+//! the profile can express has its own index below `radix^digits`.
+//!
+//! Four profiles ship with the crate ([`shipped`]); any other can be defined
+//! the same way:
+//!
+//! ```
+//! use offpin::{LockoutPolicy, Profile, ProfileParams, Radix};
+//!
+//! const CABIN: Profile = match Profile::new(ProfileParams {
+//!     name: "cabin-9",
+//!     radix: Radix::Ten,
+//!     digits: 9,
+//!     hourly_max_hours: 14 * 24,
+//!     daily_max_days: 0,
+//!     ..offpin::profile::shipped::STANDARD_10.params()
+//! }) {
+//!     Ok(p) => p,
+//!     Err(e) => e.panic_const(),
+//! };
+//! assert_eq!(CABIN.digits(), 9);
+//! ```
+
+pub mod shipped;
+
+use core::fmt;
+
+use sha2::{Digest, Sha256};
+
+pub use crate::ff1::Radix;
+use crate::time::{DAY, UnixSeconds};
+
+/// The grant kinds, in the order their index ranges are laid out.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Kind {
+    /// Time-bound window on hour boundaries.
+    Hourly,
+    /// Time-bound window on the lock's local midnights.
+    Daily,
+    /// One-time code: first use within the use window after its start.
+    OneTime,
+    /// Ongoing code in a numbered slot, valid until revoked.
+    Ongoing,
+    /// Revocation code that revokes one ongoing slot.
+    RevokeSlot,
+    /// Revocation code that revokes every window that started before an hour.
+    RevokeBefore,
+}
+
+impl Kind {
+    /// Every kind, in index-layout order.
+    pub const ALL: [Kind; 6] = [
+        Kind::Hourly,
+        Kind::Daily,
+        Kind::OneTime,
+        Kind::Ongoing,
+        Kind::RevokeSlot,
+        Kind::RevokeBefore,
+    ];
+
+    /// Position of the kind in [`Kind::ALL`].
+    pub const fn position(self) -> usize {
+        match self {
+            Kind::Hourly => 0,
+            Kind::Daily => 1,
+            Kind::OneTime => 2,
+            Kind::Ongoing => 3,
+            Kind::RevokeSlot => 4,
+            Kind::RevokeBefore => 5,
+        }
+    }
+
+    /// A short lowercase name (`hourly`, `daily`, `one_time`, ...).
+    pub const fn name(self) -> &'static str {
+        match self {
+            Kind::Hourly => "hourly",
+            Kind::Daily => "daily",
+            Kind::OneTime => "one_time",
+            Kind::Ongoing => "ongoing",
+            Kind::RevokeSlot => "revoke_slot",
+            Kind::RevokeBefore => "revoke_before",
+        }
+    }
+}
+
+impl fmt::Display for Kind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// The keypad lock-out policy: after `failures` consecutive wrong entries
+/// the keypad is locked for `base_secs`, doubling with every further batch
+/// of `failures` wrong entries up to `cap_secs`. A successful entry resets
+/// it. The security figures use the same policy.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct LockoutPolicy {
+    /// Consecutive failures that trigger a lock-out (at least 1).
+    pub failures: u8,
+    /// First lock-out duration in seconds (at least 1).
+    pub base_secs: u32,
+    /// Longest lock-out duration in seconds (at least `base_secs`).
+    pub cap_secs: u32,
+}
+
+impl LockoutPolicy {
+    /// Lock-out duration after the `batch`-th batch of failures (0-based):
+    /// `min(base << batch, cap)`.
+    pub const fn duration_after_batch(&self, batch: u32) -> u32 {
+        let shifted = if batch >= 32 {
+            u64::MAX
+        } else {
+            (self.base_secs as u64) << batch
+        };
+        if shifted >= self.cap_secs as u64 {
+            self.cap_secs
+        } else {
+            #[allow(clippy::cast_possible_truncation, reason = "shifted < cap_secs, a u32")]
+            let fits = shifted as u32;
+            fits
+        }
+    }
+}
+
+/// Everything that defines a profile, as plain fields so it can be written
+/// in `const` context (and built from another profile with `..`).
+///
+/// Ranges: a kind with a zero range is disabled (`hourly_max_hours: 0`
+/// means no hourly windows).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct ProfileParams {
+    /// Human-readable name, e.g. `"standard-10"`. Not part of the format.
+    pub name: &'static str,
+    /// Keypad alphabet: ten digits, or nine for keypads without `0`.
+    pub radix: Radix,
+    /// PIN length in digits (`radix^digits >= 10^6`, at most 18).
+    pub digits: u8,
+    /// Unix time of hour 0 and day 0. Must be a UTC midnight.
+    pub epoch: UnixSeconds,
+    /// Days after the epoch in which windows may start.
+    pub lifetime_days: u32,
+    /// Distinct PINs per identical window (`V`, at least 1).
+    pub variances: u8,
+    /// Supersede lineages for time-bound codes (`0` disables them). A
+    /// time-bound grant carries lineage `0` (none) or `1..=lineages`.
+    pub lineages: u8,
+    /// Longest hourly window in hours (`0` disables hourly windows).
+    pub hourly_max_hours: u32,
+    /// Longest daily window in days (`0` disables daily windows).
+    pub daily_max_days: u32,
+    /// Use window of one-time codes in hours (`0` disables them).
+    pub one_time_use_hours: u32,
+    /// Number of ongoing-code slots (`0` disables ongoing codes).
+    pub ongoing_slots: u32,
+    /// Whether revocation codes exist (a slot revocation per ongoing slot,
+    /// and a "revoke everything that started before hour h" per hour).
+    pub revocation: bool,
+    /// Activation window in hours: a code whose window is longer must be
+    /// first used within this long after its start. Not part of the format.
+    pub activation_hours: u32,
+    /// Clock-skew grace in seconds (below one hour), applied at both ends of
+    /// every window. Not part of the format.
+    pub grace_secs: u32,
+    /// Codes the lock can remember (activated and used one-time codes).
+    /// Not part of the format.
+    pub lock_memory: u16,
+    /// Keypad lock-out policy. Not part of the format.
+    pub lockout: LockoutPolicy,
+}
+
+/// Why [`Profile::new`] refused a set of parameters.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ProfileError {
+    /// `radix^digits` is below 10^6 (FF1's minimum domain) or `digits > 18`.
+    DigitsOutOfRange {
+        /// The radix.
+        radix: u32,
+        /// The requested length.
+        digits: u8,
+    },
+    /// The epoch is not a UTC midnight (a multiple of 86 400) or is negative.
+    EpochNotMidnight,
+    /// `lifetime_days` is zero.
+    ZeroLifetime,
+    /// `variances` is zero.
+    ZeroVariances,
+    /// No kind that opens the lock is enabled.
+    NoGrantKinds,
+    /// `activation_hours` is zero.
+    ZeroActivation,
+    /// `grace_secs` is one hour or more.
+    GraceTooLarge,
+    /// The lock-out policy has zero failures, a zero duration, or a cap
+    /// below its base.
+    InvalidLockout,
+    /// The grants do not fit in `radix^digits` indices.
+    IndexSpaceTooSmall {
+        /// Indices the grants need (`u64::MAX` if the count overflows).
+        needed: u64,
+        /// `radix^digits`.
+        available: u64,
+    },
+}
+
+impl ProfileError {
+    /// Aborts compilation with this error's message; for use when building
+    /// a profile in a `const` item, where a bad profile must not compile.
+    pub const fn panic_const(self) -> ! {
+        #[allow(
+            clippy::panic,
+            reason = "only reached in const evaluation: a build error"
+        )]
+        match self {
+            ProfileError::DigitsOutOfRange { .. } => {
+                panic!("profile: radix^digits must be >= 10^6 and digits <= 18")
+            }
+            ProfileError::EpochNotMidnight => panic!("profile: epoch must be a UTC midnight"),
+            ProfileError::ZeroLifetime => panic!("profile: lifetime_days must be > 0"),
+            ProfileError::ZeroVariances => panic!("profile: variances must be > 0"),
+            ProfileError::NoGrantKinds => panic!("profile: no grant kind is enabled"),
+            ProfileError::ZeroActivation => panic!("profile: activation_hours must be > 0"),
+            ProfileError::GraceTooLarge => panic!("profile: grace_secs must be < 3600"),
+            ProfileError::InvalidLockout => panic!("profile: invalid lock-out policy"),
+            ProfileError::IndexSpaceTooSmall { .. } => {
+                panic!("profile: grants do not fit in radix^digits")
+            }
+        }
+    }
+}
+
+impl fmt::Display for ProfileError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ProfileError::DigitsOutOfRange { radix, digits } => write!(
+                f,
+                "{digits} digits of radix {radix} is outside FF1's range (radix^digits >= 10^6, at most 18 digits)"
+            ),
+            ProfileError::EpochNotMidnight => {
+                f.write_str("the epoch must be a non-negative UTC midnight (a multiple of 86400)")
+            }
+            ProfileError::ZeroLifetime => f.write_str("lifetime_days must be at least 1"),
+            ProfileError::ZeroVariances => f.write_str("variances must be at least 1"),
+            ProfileError::NoGrantKinds => {
+                f.write_str("no grant kind that opens the lock is enabled")
+            }
+            ProfileError::ZeroActivation => f.write_str("activation_hours must be at least 1"),
+            ProfileError::GraceTooLarge => f.write_str("grace_secs must be below 3600"),
+            ProfileError::InvalidLockout => f.write_str(
+                "lock-out policy needs failures >= 1, base_secs >= 1 and cap_secs >= base_secs",
+            ),
+            ProfileError::IndexSpaceTooSmall { needed, available } => write!(
+                f,
+                "the grants need {needed} indices but {available} PINs exist; add digits or shrink a range"
+            ),
+        }
+    }
+}
+
+#[cfg(feature = "std")]
+impl std::error::Error for ProfileError {}
+
+/// Where each kind's indices lie in `0..total`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub(crate) struct Layout {
+    /// First index of each kind, in [`Kind::ALL`] order.
+    pub(crate) base: [u64; 6],
+    /// Number of indices of each kind.
+    pub(crate) count: [u64; 6],
+    /// `M`, the number of grants the profile can express.
+    pub(crate) total: u64,
+    /// `radix^digits`.
+    pub(crate) domain: u64,
+}
+
+/// A validated profile. See the [module docs](self).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Profile {
+    params: ProfileParams,
+    layout: Layout,
+}
+
+/// `a * b`, or `None` on overflow (const-friendly).
+const fn mul(a: u64, b: u64) -> Option<u64> {
+    a.checked_mul(b)
+}
+
+impl Profile {
+    /// Validates `params` and lays out the index space.
+    ///
+    /// # Errors
+    ///
+    /// A [`ProfileError`] naming the first parameter that is out of range,
+    /// or [`ProfileError::IndexSpaceTooSmall`] when the grants do not fit.
+    pub const fn new(params: ProfileParams) -> Result<Profile, ProfileError> {
+        let radix = params.radix.value() as u64;
+        let digits = params.digits;
+        let domain = match radix.checked_pow(digits as u32) {
+            Some(d) if digits <= 18 && d >= 1_000_000 => d,
+            _ => {
+                return Err(ProfileError::DigitsOutOfRange {
+                    radix: params.radix.value(),
+                    digits,
+                });
+            }
+        };
+        if params.epoch < 0 || params.epoch % DAY != 0 {
+            return Err(ProfileError::EpochNotMidnight);
+        }
+        if params.lifetime_days == 0 {
+            return Err(ProfileError::ZeroLifetime);
+        }
+        if params.variances == 0 {
+            return Err(ProfileError::ZeroVariances);
+        }
+        if params.hourly_max_hours == 0
+            && params.daily_max_days == 0
+            && params.one_time_use_hours == 0
+            && params.ongoing_slots == 0
+        {
+            return Err(ProfileError::NoGrantKinds);
+        }
+        if params.activation_hours == 0 {
+            return Err(ProfileError::ZeroActivation);
+        }
+        if params.grace_secs >= 3_600 {
+            return Err(ProfileError::GraceTooLarge);
+        }
+        let lo = params.lockout;
+        if lo.failures == 0 || lo.base_secs == 0 || lo.cap_secs < lo.base_secs {
+            return Err(ProfileError::InvalidLockout);
+        }
+
+        let too_small = ProfileError::IndexSpaceTooSmall {
+            needed: u64::MAX,
+            available: domain,
+        };
+        let days = params.lifetime_days as u64;
+        let hours = days * 24;
+        let v = params.variances as u64;
+        let per_window = v * (params.lineages as u64 + 1);
+        let hourly = match mul(hours, params.hourly_max_hours as u64) {
+            Some(x) => match mul(x, per_window) {
+                Some(y) => y,
+                None => return Err(too_small),
+            },
+            None => return Err(too_small),
+        };
+        let daily = match mul(days, params.daily_max_days as u64) {
+            Some(x) => match mul(x, per_window) {
+                Some(y) => y,
+                None => return Err(too_small),
+            },
+            None => return Err(too_small),
+        };
+        let one_time = if params.one_time_use_hours == 0 {
+            0
+        } else {
+            hours * v
+        };
+        let ongoing = params.ongoing_slots as u64;
+        let (revoke_slot, revoke_before) = if params.revocation {
+            (ongoing, hours)
+        } else {
+            (0, 0)
+        };
+        let count = [hourly, daily, one_time, ongoing, revoke_slot, revoke_before];
+        // Running sums; each term is at most u64::MAX / 2 only if the sum
+        // does not overflow, which `checked_add` verifies.
+        let mut base = [0u64; 6];
+        let mut total = 0u64;
+        let mut i = 0;
+        while i < 6 {
+            #[allow(clippy::indexing_slicing, reason = "i < 6, the arrays' length")]
+            {
+                base[i] = total;
+                total = match total.checked_add(count[i]) {
+                    Some(t) => t,
+                    None => return Err(too_small),
+                };
+            }
+            i += 1;
+        }
+        if total > domain {
+            return Err(ProfileError::IndexSpaceTooSmall {
+                needed: total,
+                available: domain,
+            });
+        }
+        Ok(Profile {
+            params,
+            layout: Layout {
+                base,
+                count,
+                total,
+                domain,
+            },
+        })
+    }
+
+    /// The parameters this profile was built from.
+    pub const fn params(&self) -> ProfileParams {
+        self.params
+    }
+    /// The profile's name.
+    pub const fn name(&self) -> &'static str {
+        self.params.name
+    }
+    /// The keypad alphabet.
+    pub const fn radix(&self) -> Radix {
+        self.params.radix
+    }
+    /// PIN length in digits.
+    pub const fn digits(&self) -> u8 {
+        self.params.digits
+    }
+    /// The epoch (Unix seconds of hour 0 / day 0).
+    pub const fn epoch(&self) -> UnixSeconds {
+        self.params.epoch
+    }
+    /// `radix^digits`: how many PINs exist.
+    pub const fn domain(&self) -> u64 {
+        self.layout.domain
+    }
+    /// `M`: how many grants the profile can express (all below
+    /// [`domain`](Self::domain)).
+    pub const fn grant_count(&self) -> u64 {
+        self.layout.total
+    }
+    /// Number of indices of one kind (0 if the kind is disabled).
+    #[allow(
+        clippy::indexing_slicing,
+        reason = "Kind::position() < 6, the array's length"
+    )]
+    pub const fn kind_count(&self, kind: Kind) -> u64 {
+        self.layout.count[kind.position()]
+    }
+    /// First index of one kind.
+    #[allow(
+        clippy::indexing_slicing,
+        reason = "Kind::position() < 6, the array's length"
+    )]
+    pub(crate) const fn kind_base(&self, kind: Kind) -> u64 {
+        self.layout.base[kind.position()]
+    }
+    /// Whether the profile has grants of this kind.
+    pub const fn has_kind(&self, kind: Kind) -> bool {
+        self.kind_count(kind) > 0
+    }
+    /// Number of hours after the epoch in which windows may start.
+    pub const fn lifetime_hours(&self) -> u32 {
+        self.params.lifetime_days.saturating_mul(24)
+    }
+    /// Activation window in seconds.
+    pub const fn activation_secs(&self) -> i64 {
+        self.params.activation_hours as i64 * 3_600
+    }
+    /// Clock-skew grace in seconds.
+    pub const fn grace_secs(&self) -> i64 {
+        self.params.grace_secs as i64
+    }
+    /// One-time use window in seconds.
+    pub const fn one_time_use_secs(&self) -> i64 {
+        self.params.one_time_use_hours as i64 * 3_600
+    }
+    /// The keypad lock-out policy.
+    pub const fn lockout(&self) -> LockoutPolicy {
+        self.params.lockout
+    }
+    /// Codes the lock is sized to remember.
+    pub const fn lock_memory(&self) -> u16 {
+        self.params.lock_memory
+    }
+
+    /// The canonical encoding of the format-relevant parameters (see
+    /// `docs/FORMAT.md`), 51 bytes.
+    pub fn canonical_bytes(&self) -> [u8; 51] {
+        let p = &self.params;
+        let mut out = [0u8; 51];
+        let mut w = Writer {
+            buf: &mut out,
+            at: 0,
+        };
+        w.put(b"offpin/v1/profile\0");
+        #[allow(clippy::cast_possible_truncation, reason = "a radix is 9 or 10")]
+        w.put(&[p.radix.value() as u8, p.digits]);
+        w.put(&p.epoch.to_be_bytes());
+        w.put(&p.lifetime_days.to_be_bytes());
+        w.put(&[p.variances, p.lineages]);
+        w.put(&p.hourly_max_hours.to_be_bytes());
+        w.put(&p.daily_max_days.to_be_bytes());
+        w.put(&p.one_time_use_hours.to_be_bytes());
+        w.put(&p.ongoing_slots.to_be_bytes());
+        w.put(&[u8::from(p.revocation)]);
+        out
+    }
+
+    /// The FF1 tweak: the first 8 bytes of SHA-256 of
+    /// [`canonical_bytes`](Self::canonical_bytes). Two profiles that differ
+    /// in any format parameter give unrelated PINs under the same key.
+    pub fn tweak(&self) -> [u8; 8] {
+        let digest = Sha256::digest(self.canonical_bytes());
+        let mut t = [0u8; 8];
+        for (dst, src) in t.iter_mut().zip(digest.iter()) {
+            *dst = *src;
+        }
+        t
+    }
+}
+
+/// A cursor that writes into a fixed buffer and silently stops at its end
+/// (the buffer is sized exactly for what is written).
+struct Writer<'a> {
+    buf: &'a mut [u8],
+    at: usize,
+}
+
+impl Writer<'_> {
+    fn put(&mut self, bytes: &[u8]) {
+        if let Some(dst) = self.buf.get_mut(self.at..) {
+            for (d, s) in dst.iter_mut().zip(bytes) {
+                *d = *s;
+            }
+        }
+        self.at += bytes.len();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::shipped::*;
+    use super::*;
+
+    #[test]
+    fn canonical_bytes_fill_the_buffer_exactly() {
+        let p = STANDARD_10;
+        let bytes = p.canonical_bytes();
+        assert_eq!(&bytes[..18], b"offpin/v1/profile\0");
+        assert_eq!(bytes[50], 1, "revocation flag is the last byte");
+    }
+
+    #[test]
+    fn tweaks_differ_between_shipped_profiles() {
+        let t: std::vec::Vec<_> = ALL.iter().map(|p| p.tweak()).collect();
+        for i in 0..t.len() {
+            for j in i + 1..t.len() {
+                assert_ne!(t[i], t[j]);
+            }
+        }
+    }
+
+    #[test]
+    fn too_many_grants_are_refused() {
+        let params = ProfileParams {
+            digits: 6,
+            ..STANDARD_10.params()
+        };
+        assert!(matches!(
+            Profile::new(params),
+            Err(ProfileError::IndexSpaceTooSmall { .. })
+        ));
+    }
+
+    #[test]
+    fn each_parameter_is_checked() {
+        let base = STANDARD_10.params();
+        let cases = [
+            (ProfileParams { digits: 5, ..base }, "digits"),
+            (ProfileParams { digits: 19, ..base }, "digits"),
+            (ProfileParams { epoch: 1, ..base }, "epoch"),
+            (
+                ProfileParams {
+                    lifetime_days: 0,
+                    ..base
+                },
+                "lifetime",
+            ),
+            (
+                ProfileParams {
+                    variances: 0,
+                    ..base
+                },
+                "variances",
+            ),
+            (
+                ProfileParams {
+                    activation_hours: 0,
+                    ..base
+                },
+                "activation",
+            ),
+            (
+                ProfileParams {
+                    grace_secs: 3600,
+                    ..base
+                },
+                "grace",
+            ),
+            (
+                ProfileParams {
+                    hourly_max_hours: 0,
+                    daily_max_days: 0,
+                    one_time_use_hours: 0,
+                    ongoing_slots: 0,
+                    ..base
+                },
+                "kinds",
+            ),
+            (
+                ProfileParams {
+                    lockout: LockoutPolicy {
+                        failures: 0,
+                        ..base.lockout
+                    },
+                    ..base
+                },
+                "lockout",
+            ),
+        ];
+        for (params, what) in cases {
+            assert!(Profile::new(params).is_err(), "{what} not checked");
+        }
+        let radix9_6 = ProfileParams {
+            radix: Radix::Nine,
+            digits: 6,
+            ..base
+        };
+        assert!(matches!(
+            Profile::new(radix9_6),
+            Err(ProfileError::DigitsOutOfRange {
+                radix: 9,
+                digits: 6
+            })
+        ));
+    }
+
+    #[test]
+    fn lockout_doubles_up_to_its_cap() {
+        let l = LockoutPolicy {
+            failures: 5,
+            base_secs: 60,
+            cap_secs: 300,
+        };
+        assert_eq!(l.duration_after_batch(0), 60);
+        assert_eq!(l.duration_after_batch(1), 120);
+        assert_eq!(l.duration_after_batch(2), 240);
+        assert_eq!(l.duration_after_batch(3), 300);
+        assert_eq!(l.duration_after_batch(40), 300);
+    }
+}

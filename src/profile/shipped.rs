@@ -1,0 +1,127 @@
+//! The profiles that ship with offpin.
+//!
+//! | profile | alphabet | digits | hourly | daily | one-time | ongoing | variances | lineages | activation |
+//! |---|---|---|---|---|---|---|---|---|---|
+//! | [`STANDARD_10`] | 0-9 | 10 | ≤ 28 d | ≤ 366 d | 24 h | 100 | 3 | – | 24 h |
+//! | [`COMPACT_8`] | 0-9 | 8 | ≤ 7 d | ≤ 31 d | 24 h | 20 | 1 | – | 12 h |
+//! | [`SECURE_12`] | 0-9 | 12 | ≤ 28 d | ≤ 366 d | 24 h | 1000 | 8 | 4 | 12 h |
+//! | [`KEYPAD9_11`] | 1-9 | 11 | ≤ 28 d | ≤ 366 d | 24 h | 100 | 3 | – | 24 h |
+//!
+//! All share the epoch 2024-01-01T00:00:00Z and a 10-minute clock grace.
+//! Their security figures are computed by [`crate::security`] and listed
+//! in the README.
+
+use super::{LockoutPolicy, Profile, ProfileParams, Radix};
+
+/// 2024-01-01T00:00:00Z, the epoch of every shipped profile.
+pub const EPOCH_2024: i64 = 1_704_067_200;
+
+const fn build(params: ProfileParams) -> Profile {
+    match Profile::new(params) {
+        Ok(p) => p,
+        Err(e) => e.panic_const(),
+    }
+}
+
+/// The default: 10 digits with igloohome's feature set (hourly windows up
+/// to 28 days, daily windows up to a year, one-time codes, three variances,
+/// 24-hour activation), 100 ongoing slots and revocation codes, for 100
+/// years from 2024.
+pub const STANDARD_10: Profile = build(ProfileParams {
+    name: "standard-10",
+    radix: Radix::Ten,
+    digits: 10,
+    epoch: EPOCH_2024,
+    lifetime_days: 36_525,
+    variances: 3,
+    lineages: 0,
+    hourly_max_hours: 28 * 24,
+    daily_max_days: 366,
+    one_time_use_hours: 24,
+    ongoing_slots: 100,
+    revocation: true,
+    activation_hours: 24,
+    grace_secs: 600,
+    lock_memory: 64,
+    lockout: LockoutPolicy {
+        failures: 5,
+        base_secs: 300,
+        cap_secs: 86_400,
+    },
+});
+
+/// 8 digits for short stays: hourly windows up to a week, daily windows up
+/// to a month, one variance, a 12-hour activation window and a stricter
+/// lock-out (3 failures), 20 years from 2024.
+pub const COMPACT_8: Profile = build(ProfileParams {
+    name: "compact-8",
+    radix: Radix::Ten,
+    digits: 8,
+    epoch: EPOCH_2024,
+    lifetime_days: 7_305,
+    variances: 1,
+    lineages: 0,
+    hourly_max_hours: 7 * 24,
+    daily_max_days: 31,
+    one_time_use_hours: 24,
+    ongoing_slots: 20,
+    revocation: true,
+    activation_hours: 12,
+    grace_secs: 600,
+    lock_memory: 32,
+    lockout: LockoutPolicy {
+        failures: 3,
+        base_secs: 900,
+        cap_secs: 86_400,
+    },
+});
+
+/// 12 digits for high-value doors: eight variances, four supersede
+/// lineages (rooms whose next guest revokes the previous one), a 12-hour
+/// activation window and 1000 ongoing slots.
+pub const SECURE_12: Profile = build(ProfileParams {
+    name: "secure-12",
+    radix: Radix::Ten,
+    digits: 12,
+    epoch: EPOCH_2024,
+    lifetime_days: 36_525,
+    variances: 8,
+    lineages: 4,
+    hourly_max_hours: 28 * 24,
+    daily_max_days: 366,
+    one_time_use_hours: 24,
+    ongoing_slots: 1_000,
+    revocation: true,
+    activation_hours: 12,
+    grace_secs: 600,
+    lock_memory: 128,
+    lockout: LockoutPolicy {
+        failures: 5,
+        base_secs: 300,
+        cap_secs: 86_400,
+    },
+});
+
+/// The default feature set for keypads without a `0` key: digits `1`-`9`,
+/// 11 of them (9^11 ≈ 3.1·10^10 PINs).
+pub const KEYPAD9_11: Profile = build(ProfileParams {
+    name: "keypad9-11",
+    radix: Radix::Nine,
+    digits: 11,
+    ..STANDARD_10.params()
+});
+
+/// Every shipped profile.
+pub const ALL: [Profile; 4] = [STANDARD_10, COMPACT_8, SECURE_12, KEYPAD9_11];
+
+/// Looks a shipped profile up by its name.
+///
+/// # Examples
+///
+/// ```
+/// let p = offpin::profile::shipped::by_name("compact-8");
+/// assert_eq!(p.map(|p| p.digits()), Some(8));
+/// ```
+pub fn by_name(name: &str) -> Option<Profile> {
+    ALL.iter().copied().find(|p| p.name() == name)
+}
