@@ -16,6 +16,8 @@ pub mod keys;
 pub mod pin;
 pub mod profile;
 pub mod security;
+#[cfg(feature = "std")]
+pub mod server;
 pub mod time;
 
 pub use check::{Refusal, Remember, Verdict};

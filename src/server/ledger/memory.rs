@@ -1,0 +1,119 @@
+//! [`MemoryLedger`]: the ledger in a process's memory (tests, embedding,
+//! servers that persist elsewhere).
+
+// The crate is `no_std`; this module is std-only.
+use std::prelude::rust_2024::*;
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Utc};
+
+use super::{AllocationKey, Device, Entry, Ledger, LedgerError, ListFilter, lowest_free};
+
+/// A ledger held in memory: devices by id, entries in issue order.
+/// Atomicity comes from `&mut self` (wrap it in a `Mutex` to share it).
+#[derive(Clone, Debug, Default)]
+pub struct MemoryLedger {
+    devices: BTreeMap<String, Device>,
+    entries: Vec<Entry>,
+}
+
+impl MemoryLedger {
+    /// An empty ledger.
+    pub fn new() -> Self {
+        MemoryLedger::default()
+    }
+
+    fn position(&self, access_code_id: &str) -> Result<usize, LedgerError> {
+        self.entries
+            .iter()
+            .position(|e| e.deleted_at.is_none() && e.record.access_code_id == access_code_id)
+            .ok_or_else(|| LedgerError::NotFound {
+                access_code_id: access_code_id.to_owned(),
+            })
+    }
+}
+
+impl Ledger for MemoryLedger {
+    fn add_device(&mut self, device: &Device) -> Result<(), LedgerError> {
+        match self.devices.get(&device.device_id) {
+            Some(d) if d == device => Ok(()),
+            Some(_) => Err(LedgerError::DeviceConflict {
+                device_id: device.device_id.clone(),
+            }),
+            None => {
+                self.devices
+                    .insert(device.device_id.clone(), device.clone());
+                Ok(())
+            }
+        }
+    }
+
+    fn device(&mut self, device_id: &str) -> Result<Device, LedgerError> {
+        self.devices
+            .get(device_id)
+            .cloned()
+            .ok_or_else(|| LedgerError::UnknownDevice {
+                device_id: device_id.to_owned(),
+            })
+    }
+
+    fn devices(&mut self) -> Result<Vec<Device>, LedgerError> {
+        Ok(self.devices.values().cloned().collect())
+    }
+
+    fn allocate(
+        &mut self,
+        device_id: &str,
+        key: &AllocationKey,
+        limit: u32,
+        build: &mut dyn FnMut(u32) -> Result<Entry, LedgerError>,
+    ) -> Result<Option<Entry>, LedgerError> {
+        let used = self
+            .entries
+            .iter()
+            .filter(|e| e.record.device_id == device_id && e.key == *key)
+            .map(|e| e.number);
+        let Some(n) = lowest_free(used, limit) else {
+            return Ok(None);
+        };
+        let entry = build(n)?;
+        self.entries.push(entry.clone());
+        Ok(Some(entry))
+    }
+
+    fn find(&mut self, filter: &ListFilter) -> Result<Vec<Entry>, LedgerError> {
+        Ok(self
+            .entries
+            .iter()
+            .filter(|e| filter.matches(e))
+            .cloned()
+            .collect())
+    }
+
+    fn find_one(&mut self, access_code_id: &str) -> Result<Entry, LedgerError> {
+        let i = self.position(access_code_id)?;
+        self.entries
+            .get(i)
+            .cloned()
+            .ok_or_else(|| LedgerError::NotFound {
+                access_code_id: access_code_id.to_owned(),
+            })
+    }
+
+    fn mark_deleted(
+        &mut self,
+        access_code_id: &str,
+        at: DateTime<Utc>,
+    ) -> Result<Entry, LedgerError> {
+        let i = self.position(access_code_id)?;
+        let entry = self
+            .entries
+            .get_mut(i)
+            .ok_or_else(|| LedgerError::NotFound {
+                access_code_id: access_code_id.to_owned(),
+            })?;
+        entry.deleted_at = Some(at);
+        Ok(entry.clone())
+    }
+}
