@@ -70,6 +70,10 @@ pub enum Refusal {
     MemoryFull,
     /// The keypad is locked out after too many wrong entries.
     LockedOut,
+    /// The lock's clock is behind the highest time it has seen by more than
+    /// the clock grace, so no time-dependent code can be judged (see
+    /// [`crate::lock`]).
+    ClockRolledBack,
 }
 
 impl fmt::Display for Refusal {
@@ -86,6 +90,9 @@ impl fmt::Display for Refusal {
             Refusal::Superseded => "a newer code of the same lineage replaced this one",
             Refusal::MemoryFull => "the lock's code memory is full",
             Refusal::LockedOut => "the keypad is locked after too many wrong PINs",
+            Refusal::ClockRolledBack => {
+                "the lock's clock is behind a time it has already seen; set the clock"
+            }
         })
     }
 }

@@ -1,0 +1,167 @@
+//! The lock's fixed-capacity memory of remembered codes.
+//!
+//! One array of `MEMORY` slots holds both kinds of entries:
+//!
+//! - **used** one-time codes, refused while remembered;
+//! - **activated** time-bound codes (longer than the activation window),
+//!   accepted after their activation window only while remembered.
+//!
+//! An entry identifies the code by *which key* decoded it and the grant's
+//! *index* (unique per profile), never by the PIN. It lives until its
+//! `until` (the end of the code's window plus the clock grace, as
+//! [`Remember`](crate::Remember) says), measured on the lock's monotonic
+//! clock (see [`crate::lock`]); from then on the slot is free for reuse.
+//! An entry whose `until` has not passed is **never** evicted: when every
+//! slot holds a live entry, a code that needs a new entry is refused with
+//! [`Refusal::MemoryFull`](crate::Refusal::MemoryFull), because evicting a
+//! used one-time code would let it open again.
+//!
+//! An expired entry is not erased when it expires, only when its slot is
+//! reused; that is harmless because the code it names is refused as
+//! [`Expired`](crate::Refusal::Expired) from that instant on (the lock's
+//! clock never runs backwards, see [`crate::lock`]).
+//!
+//! Lookups scan every slot: `O(MEMORY)`, bounded.
+
+use crate::time::UnixSeconds;
+
+/// What a memory entry remembers about its code.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum EntryKind {
+    /// A time-bound code first used within its activation window: accepted
+    /// again while remembered.
+    Activated,
+    /// A one-time code that was used: refused while remembered.
+    Used,
+}
+
+impl EntryKind {
+    /// The byte that stands for the kind in a saved image (`0` is a free
+    /// slot).
+    pub(crate) const fn tag(self) -> u8 {
+        match self {
+            EntryKind::Activated => 1,
+            EntryKind::Used => 2,
+        }
+    }
+
+    /// The kind a saved tag stands for (`None` for a free slot or an
+    /// unknown tag; the caller tells them apart).
+    pub(crate) const fn from_tag(tag: u8) -> Option<EntryKind> {
+        match tag {
+            1 => Some(EntryKind::Activated),
+            2 => Some(EntryKind::Used),
+            _ => None,
+        }
+    }
+}
+
+/// One remembered code.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Remembered {
+    /// Position of the key that decoded the code, in the lock's key list.
+    pub key: u8,
+    /// The grant's index under the profile.
+    pub index: u64,
+    /// Whether the code is activated or used.
+    pub kind: EntryKind,
+    /// First instant at which the entry may be dropped.
+    pub until: UnixSeconds,
+}
+
+impl Remembered {
+    /// Whether the entry is still in force at `now`.
+    pub const fn is_live(&self, now: UnixSeconds) -> bool {
+        now < self.until
+    }
+}
+
+/// `MEMORY` slots, each free or holding one remembered code.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Memory<const MEMORY: usize> {
+    pub(crate) slots: [Option<Remembered>; MEMORY],
+}
+
+impl<const MEMORY: usize> Memory<MEMORY> {
+    /// Every slot free.
+    pub(crate) const EMPTY: Memory<MEMORY> = Memory {
+        slots: [None; MEMORY],
+    };
+
+    /// The live entry for `(key, index, kind)` at `now`, if any.
+    pub(crate) fn find(
+        &self,
+        key: u8,
+        index: u64,
+        kind: EntryKind,
+        now: UnixSeconds,
+    ) -> Option<Remembered> {
+        self.slots
+            .iter()
+            .flatten()
+            .copied()
+            .find(|e| e.key == key && e.index == index && e.kind == kind && e.is_live(now))
+    }
+
+    /// A slot that may receive a new entry at `now`: the first free one,
+    /// otherwise the first whose entry has expired. `None` when every slot
+    /// holds a live entry.
+    pub(crate) fn free_slot(&self, now: UnixSeconds) -> Option<usize> {
+        self.slots.iter().position(Option::is_none).or_else(|| {
+            self.slots
+                .iter()
+                .position(|s| s.is_some_and(|e| !e.is_live(now)))
+        })
+    }
+
+    /// Number of live entries at `now`.
+    pub(crate) fn live(&self, now: UnixSeconds) -> usize {
+        self.slots
+            .iter()
+            .flatten()
+            .filter(|e| e.is_live(now))
+            .count()
+    }
+
+    /// Stores `entry` in slot `slot` (ignored if out of range, which
+    /// [`Memory::free_slot`] never returns).
+    pub(crate) fn set(&mut self, slot: usize, entry: Remembered) {
+        if let Some(s) = self.slots.get_mut(slot) {
+            *s = Some(entry);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn entry(index: u64, kind: EntryKind, until: i64) -> Remembered {
+        Remembered {
+            key: 0,
+            index,
+            kind,
+            until,
+        }
+    }
+
+    #[test]
+    fn lock_memory_reuses_only_expired_slots() {
+        let mut m = Memory::<2>::EMPTY;
+        assert_eq!(m.free_slot(0), Some(0));
+        m.set(0, entry(7, EntryKind::Used, 100));
+        assert_eq!(m.free_slot(0), Some(1));
+        m.set(1, entry(8, EntryKind::Activated, 200));
+        assert_eq!(m.free_slot(99), None, "both live");
+        assert_eq!(m.find(1, 7, EntryKind::Used, 99), None, "other key");
+        assert_eq!(m.free_slot(100), Some(0), "first expired");
+        assert_eq!(m.live(150), 1);
+        assert_eq!(m.find(0, 7, EntryKind::Used, 99).map(|e| e.index), Some(7));
+        assert_eq!(m.find(0, 7, EntryKind::Used, 100), None, "expired");
+        assert_eq!(m.find(0, 7, EntryKind::Activated, 50), None, "other kind");
+        assert_eq!(
+            m.find(0, 8, EntryKind::Activated, 199).map(|e| e.until),
+            Some(200)
+        );
+    }
+}
