@@ -1,0 +1,547 @@
+//! A lock firmware that links `offpin`, for QEMU's `mps2-an386` board
+//! (Cortex-M4F). See `run.sh` for how it is built, run and measured.
+//!
+//! It provisions a lock from a fixed device key, then types a script of
+//! keypad entries at a simulated clock and follows the two-phase protocol a
+//! real lock follows for each one: `Lock::check` decides, the image of the
+//! state after the change is written to one of two "flash" slots
+//! (`Lock::save_after`), the change is applied (`Lock::commit`), and only
+//! then would the motor run. Half-way it simulates a power cut: the lock is
+//! rebuilt from the newest saved image (`Lock::load_newest`) and must still
+//! refuse the one-time code it already used.
+//!
+//! Every decision is printed with the one the script expects; the firmware
+//! exits with success (semihosting `SYS_EXIT`) only when all of them match.
+//!
+//! The PINs were issued by the server side, on the host, in `build.rs`,
+//! with the same crate: on a real lock only `check` runs, and the image
+//! holds no issuer and no key derivation.
+//!
+//! Cost: with `-icount shift=0` QEMU advances its virtual clock by 1 ns per
+//! guest instruction, and SysTick runs on the board's 25 MHz clock, so one
+//! SysTick tick is 40 instructions. Each `check` is timed between two
+//! SysTick reads (the minimum of a few runs; `check` does not mutate), and
+//! the ratio is calibrated against a loop of known length.
+
+#![no_std]
+#![no_main]
+#![deny(unsafe_code)]
+
+use core::hint::black_box;
+
+use cortex_m::peripheral::{SYST, syst::SystClkSource};
+use cortex_m_rt::entry;
+use cortex_m_semihosting::{debug, hprintln};
+use offpin::lock::{ClockStatus, Decision, Lock};
+use offpin::profile::shipped::STANDARD_10 as PROFILE;
+use offpin::{Codec, DeviceKey, Refusal, RevokeTarget, UtcOffset};
+use panic_semihosting as _;
+
+/// A PIN issued by the server (see `build.rs`).
+struct Code {
+    name: &'static str,
+    what: &'static str,
+    pin: &'static str,
+}
+
+mod issued {
+    use super::Code;
+    include!(concat!(env!("OUT_DIR"), "/issued.rs"));
+}
+use issued::{CLEANING, DEVICE_KEY, FILL, HANDYMAN, ONCE, OWNER, REVOKE_OWNER, STAY, T0};
+
+/// Codes the lock can remember (the profile's `lock_memory`).
+const MEMORY: usize = 64;
+type DoorLock = Lock<MEMORY>;
+const STATE_LEN: usize = DoorLock::STATE_LEN;
+/// The lock's UTC offset.
+const OFFSET: UtcOffset = UtcOffset::UTC;
+
+const MIN: i64 = 60;
+const H: i64 = 3_600;
+const D: i64 = 86_400;
+
+/// What the script expects a decision to be.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Expect {
+    Open,
+    Revoked,
+    Refused(Refusal),
+}
+
+enum Step {
+    /// Type `typed` at `T0 + at`; time the check under `measure`'s label.
+    Type {
+        at: i64,
+        typed: &'static str,
+        expect: Expect,
+        measure: Option<&'static str>,
+    },
+    /// Power cut: rebuild the lock from the two saved image slots.
+    PowerCut,
+    /// Type the first `MEMORY` of the `FILL` one-time codes at `T0 + at`:
+    /// every one opens and takes a memory slot.
+    FillMemory { at: i64 },
+}
+
+const fn typed(at: i64, pin: &'static str, expect: Expect) -> Step {
+    Step::Type {
+        at,
+        typed: pin,
+        expect,
+        measure: None,
+    }
+}
+
+const fn measured(step: Step, label: &'static str) -> Step {
+    match step {
+        Step::Type {
+            at, typed, expect, ..
+        } => Step::Type {
+            at,
+            typed,
+            expect,
+            measure: Some(label),
+        },
+        other => other,
+    }
+}
+
+const fn wrong(at: i64, digits: &'static str) -> Step {
+    typed(at, digits, Refused(Refusal::InvalidCode))
+}
+
+use Expect::{Open, Refused, Revoked};
+
+/// When the memory-full phase types its codes: 2025-12-05 22:00, inside the
+/// use window of every `FILL` code.
+const FILL_AT: i64 = 4 * D + 22 * H;
+
+/// The keypad script. Times are after `T0` (2025-12-01T00:00Z); the lock's
+/// profile has a 10-minute clock grace, a 24 h activation window and a
+/// lock-out of 5 minutes after 5 consecutive refused entries (an opening
+/// resets the count; a revocation code neither counts nor resets).
+const SCRIPT: &[Step] = &[
+    // The stay starts at 15:00: too early at 14:00 (failure 1).
+    typed(14 * H, STAY.pin, Refused(Refusal::NotYetValid)),
+    // First use within 24 h of the start: opens and activates (resets).
+    typed(15 * H + 30 * MIN, STAY.pin, Open),
+    // The cleaner's 4-hour window on Dec 2.
+    typed(
+        D + 9 * H + 40 * MIN,
+        CLEANING.pin,
+        Refused(Refusal::NotYetValid),
+    ),
+    typed(D + 11 * H, CLEANING.pin, Open),
+    typed(
+        D + 14 * H + 11 * MIN,
+        CLEANING.pin,
+        Refused(Refusal::Expired),
+    ),
+    // Day 3, past the activation window: opens because it is remembered.
+    measured(typed(2 * D + 9 * H, STAY.pin, Open), "valid"),
+    // A one-time code: opens once, then is refused.
+    typed(2 * D + 10 * H + 5 * MIN, ONCE.pin, Open),
+    typed(
+        2 * D + 10 * H + 6 * MIN,
+        ONCE.pin,
+        Refused(Refusal::AlreadyUsed),
+    ),
+    // Power cut: the state comes back from "flash".
+    Step::PowerCut,
+    typed(
+        2 * D + 10 * H + 7 * MIN,
+        ONCE.pin,
+        Refused(Refusal::AlreadyUsed),
+    ),
+    typed(2 * D + 11 * H, STAY.pin, Open),
+    // Check-out was 11:00 on Dec 4 (plus the 10-minute grace).
+    typed(
+        3 * D + 11 * H + 30 * MIN,
+        STAY.pin,
+        Refused(Refusal::Expired),
+    ),
+    // The owner's ongoing code, then its revocation code.
+    typed(3 * D + 12 * H, OWNER.pin, Open),
+    typed(3 * D + 12 * H + MIN, REVOKE_OWNER.pin, Revoked),
+    typed(
+        3 * D + 12 * H + 2 * MIN,
+        OWNER.pin,
+        Refused(Refusal::Revoked),
+    ),
+    // Another ongoing code opens (and resets the failure count).
+    typed(3 * D + 12 * H + 3 * MIN, HANDYMAN.pin, Open),
+    // Five wrong entries (one too short): the fifth locks the keypad for
+    // 5 minutes.
+    measured(wrong(3 * D + 12 * H + 10 * MIN, "1234567890"), "invalid"),
+    wrong(3 * D + 12 * H + 10 * MIN + 20, "0000000000"),
+    // A real PIN of the README's example lock: another key, so invalid.
+    wrong(3 * D + 12 * H + 10 * MIN + 40, "5885699541"),
+    wrong(3 * D + 12 * H + 11 * MIN, "19700101"),
+    wrong(3 * D + 12 * H + 11 * MIN + 20, "9999999999"),
+    // A valid PIN during the lock-out is refused without being decoded.
+    measured(
+        typed(
+            3 * D + 12 * H + 14 * MIN,
+            HANDYMAN.pin,
+            Refused(Refusal::LockedOut),
+        ),
+        "locked out",
+    ),
+    // After the lock-out it opens again.
+    typed(3 * D + 12 * H + 16 * MIN + 30, HANDYMAN.pin, Open),
+    // Memory full: 64 one-time codes in use, none expired. A 65th valid
+    // one is refused (a used code is never evicted), and a used one is
+    // still refused, wherever it sits in memory.
+    Step::FillMemory { at: FILL_AT },
+    measured(
+        typed(FILL_AT + MIN, FILL[MEMORY], Refused(Refusal::MemoryFull)),
+        "valid, memory full: 64 live entries scanned",
+    ),
+    typed(FILL_AT + 2 * MIN, FILL[0], Refused(Refusal::AlreadyUsed)),
+    measured(
+        typed(
+            FILL_AT + 3 * MIN,
+            FILL[MEMORY - 1],
+            Refused(Refusal::AlreadyUsed),
+        ),
+        "used one-time code, memory full",
+    ),
+    // A day later the 65th code's use window is over.
+    typed(FILL_AT + D + 3 * H, FILL[MEMORY], Refused(Refusal::Expired)),
+    typed(FILL_AT + D + 3 * H + MIN, HANDYMAN.pin, Open),
+];
+
+#[entry]
+fn main() -> ! {
+    finish(run())
+}
+
+/// Ends the run through semihosting: QEMU exits with 0 when `ok`, else 1.
+/// Not inlined: `run.sh`'s stack measurement stops here (symbol
+/// `offpin_firmware::finish`), after everything else has run.
+#[inline(never)]
+fn finish(ok: bool) -> ! {
+    debug::exit(if ok {
+        debug::EXIT_SUCCESS
+    } else {
+        debug::EXIT_FAILURE
+    });
+    #[allow(clippy::empty_loop)]
+    loop {}
+}
+
+/// Prints why the run cannot go on and reports failure.
+fn fatal(what: &str, err: &dyn core::fmt::Debug) -> bool {
+    hprintln!("FATAL: {}: {:?}", what, err);
+    false
+}
+
+fn run() -> bool {
+    let Some(mut cp) = cortex_m::Peripherals::take() else {
+        return fatal("core peripherals", &"already taken");
+    };
+    cp.SYST.set_clock_source(SystClkSource::Core);
+    cp.SYST.set_reload(0x00FF_FFFF);
+    cp.SYST.clear_current();
+    cp.SYST.enable_counter();
+
+    hprintln!(
+        "offpin lock firmware: QEMU mps2-an386 (Cortex-M4F), profile {}, {}-code memory, UTC",
+        PROFILE.name(),
+        MEMORY
+    );
+
+    // Provisioning: the device key goes into the lock's key store once.
+    let key = DeviceKey::from_bytes(DEVICE_KEY);
+    let codec = || Codec::new(&key, PROFILE);
+    let mut lock = match codec() {
+        Ok(c) => match DoorLock::new(c, OFFSET) {
+            Ok(l) => l,
+            Err(e) => return fatal("Lock::new", &e),
+        },
+        Err(e) => return fatal("Codec::new", &e),
+    };
+    // Two image slots of "flash", written alternately by sequence parity.
+    let mut flash = [[0u8; STATE_LEN]; 2];
+    if let Err(e) = lock.save(&mut flash[0]) {
+        return fatal("Lock::save", &e);
+    }
+    let provision = lock.observe_clock(T0);
+    if !persist_and_commit(&mut lock, provision, &mut flash) {
+        return false;
+    }
+    hprintln!(
+        "provisioned at {} (2025-12-01T00:00Z): Lock<{}> is {} bytes of RAM (key schedule, profile, state); its image is {} bytes, kept in 2 slots",
+        Rel(0),
+        MEMORY,
+        core::mem::size_of::<DoorLock>(),
+        STATE_LEN
+    );
+    hprintln!("codes issued by the server (build.rs, on the host):");
+    for c in [&STAY, &CLEANING, &ONCE, &OWNER, &REVOKE_OWNER, &HANDYMAN] {
+        hprintln!("  {:<13} {}  {}", c.name, c.pin, c.what);
+    }
+
+    let baseline = min_ticks(|| {
+        black_box(());
+    });
+    let mut tally = Tally::default();
+    let mut entry = 0u32;
+    // (label, ticks) of the measured entries, in script order.
+    let mut measured: [Option<(&str, u32)>; 8] = [None; 8];
+    let mut n_measured = 0;
+    for step in SCRIPT {
+        match *step {
+            Step::Type {
+                at,
+                typed,
+                expect,
+                measure,
+            } => {
+                entry += 1;
+                let Some((decision, ticks)) = enter(&mut lock, &mut flash, typed, at) else {
+                    return false;
+                };
+                let good = tally.record(matches(decision, expect));
+                hprintln!(
+                    "entry {}: {} at {} -> {} [expected: {}] {}  ({} ticks)",
+                    entry,
+                    typed,
+                    Rel(at),
+                    Shown(decision),
+                    Expected(expect),
+                    verdict(good),
+                    ticks.saturating_sub(baseline)
+                );
+                if let (Some(label), Some(slot)) = (measure, measured.get_mut(n_measured)) {
+                    *slot = Some((label, ticks.saturating_sub(baseline)));
+                    n_measured += 1;
+                }
+            }
+            Step::PowerCut => {
+                let before = lock.sequence();
+                drop(lock);
+                let restored = match codec() {
+                    Ok(c) => DoorLock::load_newest(c, OFFSET, &[&flash[0], &flash[1]]),
+                    Err(e) => return fatal("Codec::new", &e),
+                };
+                lock = match restored {
+                    Ok(l) => l,
+                    Err(e) => return fatal("Lock::load_newest", &e),
+                };
+                let good = tally.record(lock.sequence() == before);
+                hprintln!(
+                    "power cut: lock rebuilt from the newest of its 2 saved images: sequence {} [expected: {}] {}",
+                    lock.sequence(),
+                    before,
+                    verdict(good)
+                );
+            }
+            Step::FillMemory { at } => {
+                let first = entry + 1;
+                let (mut opened, mut lo, mut hi) = (0usize, u32::MAX, 0u32);
+                for pin in FILL.iter().take(MEMORY) {
+                    entry += 1;
+                    let Some((decision, ticks)) = enter(&mut lock, &mut flash, pin, at) else {
+                        return false;
+                    };
+                    opened += usize::from(matches(decision, Open));
+                    lo = lo.min(ticks.saturating_sub(baseline));
+                    hi = hi.max(ticks.saturating_sub(baseline));
+                }
+                let good = tally.record(opened == MEMORY && lock.free_memory(T0 + at) == 0);
+                hprintln!(
+                    "entries {}-{}: {} one-time codes at {} -> {} open, {} memory slots free [expected: {} open, 0 free] {}  ({}..{} ticks)",
+                    first,
+                    entry,
+                    MEMORY,
+                    Rel(at),
+                    opened,
+                    lock.free_memory(T0 + at),
+                    MEMORY,
+                    verdict(good),
+                    lo,
+                    hi
+                );
+            }
+        }
+    }
+
+    // Calibration: `cortex_m::asm::delay(n)` runs n + 1 iterations of
+    // `subs; bne`, i.e. 2n + 2 instructions.
+    const N: u32 = 1_000_000;
+    let cal = min_ticks(|| cortex_m::asm::delay(black_box(N)))
+        .saturating_sub(baseline)
+        .max(1);
+    let cal_instr = 2 * u64::from(N) + 2;
+    let instr = |ticks: u32| u64::from(ticks) * cal_instr / u64::from(cal);
+    hprintln!(
+        "calibration: a loop of {} instructions took {} SysTick ticks ({}.{:02} instructions per tick)",
+        cal_instr,
+        cal,
+        cal_instr / u64::from(cal),
+        (cal_instr * 100 / u64::from(cal)) % 100
+    );
+    hprintln!("empty measurement: {} ticks (subtracted)", baseline);
+    for (label, ticks) in measured.iter().flatten() {
+        hprintln!(
+            "check({}): {} ticks = ~{} instructions",
+            label,
+            ticks,
+            instr(*ticks)
+        );
+    }
+    hprintln!(
+        "RESULT: {} passed, {} failed -> {}",
+        tally.passed,
+        tally.failed,
+        if tally.failed == 0 { "PASS" } else { "FAIL" }
+    );
+    tally.failed == 0 && tally.passed > 0
+}
+
+/// Counts the decisions that were (not) the expected ones.
+#[derive(Default)]
+struct Tally {
+    passed: u32,
+    failed: u32,
+}
+
+impl Tally {
+    fn record(&mut self, good: bool) -> bool {
+        if good {
+            self.passed += 1;
+        } else {
+            self.failed += 1;
+        }
+        good
+    }
+}
+
+/// One keypad entry at `T0 + at`: times `check` (the fewest ticks of a few
+/// runs; it mutates nothing), then persists and commits its change the way
+/// firmware must, and returns the decision to act on. `None` when the
+/// state could not be persisted or committed (reported).
+fn enter(
+    lock: &mut DoorLock,
+    flash: &mut [[u8; STATE_LEN]; 2],
+    typed: &str,
+    at: i64,
+) -> Option<(Decision, u32)> {
+    let now = T0 + at;
+    let shared = &*lock;
+    let ticks = min_ticks(|| {
+        let _timed = black_box(shared.check(black_box(typed.as_bytes()), black_box(now)));
+    });
+    let check = lock.check(typed.as_bytes(), now);
+    if check.clock != ClockStatus::Ok {
+        hprintln!("clock reported as {:?}", check.clock);
+        return None;
+    }
+    // Persist, commit, and only then act on the decision.
+    if !check.change.is_empty() && !persist_and_commit(lock, check.change, flash) {
+        return None;
+    }
+    Some((check.decision, ticks))
+}
+
+/// Writes the image after `change` to its slot, then applies the change.
+fn persist_and_commit(
+    lock: &mut DoorLock,
+    change: offpin::lock::Change,
+    flash: &mut [[u8; STATE_LEN]; 2],
+) -> bool {
+    let slot = usize::from(change.image_sequence() % 2 == 1);
+    if let Err(e) = lock.save_after(&change, &mut flash[slot]) {
+        return fatal("Lock::save_after", &e);
+    }
+    if let Err(e) = lock.commit(change) {
+        return fatal("Lock::commit", &e);
+    }
+    true
+}
+
+/// The fewest SysTick ticks `f` took in a few runs (SysTick counts down).
+fn min_ticks(mut f: impl FnMut()) -> u32 {
+    let mut best = u32::MAX;
+    for _ in 0..3 {
+        let start = SYST::get_current();
+        black_box(());
+        f();
+        black_box(());
+        let end = SYST::get_current();
+        best = best.min(start.wrapping_sub(end) & 0x00FF_FFFF);
+    }
+    best
+}
+
+fn matches(decision: Decision, expect: Expect) -> bool {
+    match (decision, expect) {
+        (Decision::Open(_), Expect::Open) => true,
+        (Decision::Revoked(_), Expect::Revoked) => true,
+        (Decision::Refuse(r), Expect::Refused(e)) => r == e,
+        _ => false,
+    }
+}
+
+const fn verdict(good: bool) -> &'static str {
+    if good { "OK" } else { "MISMATCH" }
+}
+
+fn refusal_name(r: Refusal) -> &'static str {
+    match r {
+        Refusal::InvalidCode => "invalid_code",
+        Refusal::NotYetValid => "not_yet_valid",
+        Refusal::Expired => "expired",
+        Refusal::NotActivated => "not_activated",
+        Refusal::AlreadyUsed => "already_used",
+        Refusal::Revoked => "revoked",
+        Refusal::Superseded => "superseded",
+        Refusal::MemoryFull => "memory_full",
+        Refusal::LockedOut => "locked_out",
+        Refusal::ClockRolledBack => "clock_rolled_back",
+        _ => "other",
+    }
+}
+
+/// A time after `T0`, as `+1d09h05` (plus `:ss` when not on a minute).
+struct Rel(i64);
+
+impl core::fmt::Display for Rel {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        let t = self.0;
+        write!(f, "+{}d{:02}h{:02}", t / D, t % D / H, t % H / MIN)?;
+        if t % MIN != 0 {
+            write!(f, ":{:02}", t % MIN)?;
+        }
+        Ok(())
+    }
+}
+
+struct Shown(Decision);
+
+impl core::fmt::Display for Shown {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match self.0 {
+            Decision::Open(g) => write!(f, "open ({})", g.kind().name()),
+            Decision::Revoked(RevokeTarget::Slot(s)) => write!(f, "revoked (slot {s})"),
+            Decision::Revoked(RevokeTarget::StartedBefore { hour }) => {
+                write!(f, "revoked (before hour {hour})")
+            }
+            Decision::Refuse(r) => write!(f, "refused ({})", refusal_name(r)),
+        }
+    }
+}
+
+struct Expected(Expect);
+
+impl core::fmt::Display for Expected {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match self.0 {
+            Expect::Open => f.write_str("open"),
+            Expect::Revoked => f.write_str("revoked"),
+            Expect::Refused(r) => write!(f, "refused {}", refusal_name(r)),
+        }
+    }
+}
