@@ -18,6 +18,10 @@ use serde_json::Value;
 use tempfile::TempDir;
 
 const DEVICE: &str = "front-door";
+/// `Lock::<64>::STATE_LEN`, the image of a standard-10 lock.
+const STATE_LEN_64: usize = offpin::Lock::<64>::STATE_LEN;
+/// The default state file of `DEVICE`.
+const STATE: &str = "offpin.db.lock-front-door.state";
 
 struct Env {
     dir: TempDir,
@@ -861,7 +865,10 @@ fn verify_simulates_the_lock_across_runs() {
     let second = verify(pin, "2025-06-01T10:31:00+01:00");
     assert!(second.contains("decision: refused"), "{second}");
     assert!(second.contains("already used"), "{second}");
-    assert!(env.path("offpin.db.lock-front-door.state").exists());
+    // The state file is the lock's binary image (Lock::<64>::STATE_LEN).
+    let image = std::fs::read(env.path("offpin.db.lock-front-door.state")).unwrap();
+    assert_eq!(image.len(), STATE_LEN_64);
+    assert_eq!(&image[..3], b"OPL");
     // Not yet valid / expired time-bound code, a wrong PIN.
     let tb = env.issue_time_bound("2025-06-05T10:00:00Z", "2025-06-05T14:00:00Z");
     let tpin = tb["code"].as_str().unwrap();
@@ -941,6 +948,12 @@ fn demo_is_a_guided_run() {
         "already used",
         "revocation PIN",
         "the code was revoked",
+        "1468-byte state and reloaded it",
+        "locked out until",
+        "Ann, while locked out",
+        "the keypad is locked after too many wrong PINs",
+        "nothing written",
+        "Ann, after the lock-out",
         "W_max",
     ] {
         assert!(
@@ -950,4 +963,362 @@ fn demo_is_a_guided_run() {
     }
     // It cleans up after itself and leaves the working directory alone.
     assert_eq!(std::fs::read_dir(env.dir.path()).unwrap().count(), 0);
+}
+
+impl Env {
+    /// `offpin verify` of `pin` at `at`, which must succeed; its stdout.
+    fn verify(&self, pin: &str, at: &str) -> String {
+        self.verify_with(&[], pin, at)
+    }
+
+    fn verify_with(&self, extra: &[&str], pin: &str, at: &str) -> String {
+        let mut args = vec!["verify", "--device-id", DEVICE, "--pin", pin, "--at", at];
+        args.extend_from_slice(extra);
+        let out = self.cmd(&args).output().unwrap();
+        assert!(
+            out.status.success(),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    fn ongoing(&self) -> Value {
+        self.json(&["issue", "--device-id", DEVICE, "--ongoing"])
+    }
+
+    /// The files in the working directory.
+    fn files(&self) -> Vec<String> {
+        let mut names: Vec<String> = std::fs::read_dir(self.dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        names.sort();
+        names
+    }
+}
+
+/// The value of `key:` in `verify`'s output.
+fn field<'a>(text: &'a str, key: &str) -> &'a str {
+    let prefix = format!("{key}:");
+    text.lines()
+        .find_map(|l| l.strip_prefix(&prefix))
+        .map_or_else(|| panic!("no {key}: in {text}"), str::trim)
+}
+
+#[test]
+fn verify_locks_the_keypad_out_across_runs() {
+    let env = Env::new();
+    let og = env.ongoing();
+    let pin = og["code"].as_str().unwrap();
+    // Five wrong entries, one process each: the count lives in the state file.
+    let wrong = ["12345", "000", "abcdefghij", "99999999999", "1"];
+    for (i, w) in wrong.iter().enumerate() {
+        let out = env.verify(w, &format!("2025-06-01T10:00:0{i}Z"));
+        assert_eq!(field(&out, "decision"), "refused", "{out}");
+        assert_eq!(field(&out, "reason"), "the PIN is not valid for this lock");
+        assert!(!out.contains("grant:"), "{out}");
+        if i < 4 {
+            let n = i + 1;
+            let entries = if n == 1 { "entry" } else { "entries" };
+            assert_eq!(
+                field(&out, "lockout"),
+                format!("{n} failed {entries} in a row (the keypad locks at 5)")
+            );
+        } else {
+            assert_eq!(
+                field(&out, "lockout"),
+                "locked out until 2025-06-01T10:05:04.000Z (after 5 failed entries in a row)"
+            );
+        }
+    }
+    // A valid code is refused while locked out, unseen: nothing is written.
+    let before = std::fs::read(env.path(STATE)).unwrap();
+    let out = env.verify(pin, "2025-06-01T10:03:00Z");
+    assert_eq!(field(&out, "decision"), "refused", "{out}");
+    assert_eq!(
+        field(&out, "reason"),
+        "the keypad is locked after too many wrong PINs"
+    );
+    assert!(field(&out, "lockout").starts_with("locked out until 2025-06-01T10:05:04"));
+    assert!(field(&out, "state").contains("nothing written"), "{out}");
+    assert_eq!(std::fs::read(env.path(STATE)).unwrap(), before);
+    // Once the lock-out is over, the code opens and the count resets.
+    let out = env.verify(pin, "2025-06-01T10:05:04Z");
+    assert_eq!(field(&out, "decision"), "open", "{out}");
+    assert_eq!(field(&out, "grant"), "ongoing code: slot 0");
+    assert_eq!(field(&out, "lockout"), "no failed entries");
+    assert!(
+        field(&out, "state").contains("1468 bytes, sequence 6"),
+        "{out}"
+    );
+    // A fresh state file is a fresh lock: not locked out.
+    let out = env.verify_with(&["--state", "other.state"], "1", "2025-06-01T10:00:05Z");
+    assert_eq!(
+        field(&out, "lockout"),
+        "1 failed entry in a row (the keypad locks at 5)"
+    );
+}
+
+#[test]
+fn concurrent_verify_runs_open_a_one_time_code_once() {
+    let env = Env::new();
+    let ot = env.json(&[
+        "issue",
+        "--device-id",
+        DEVICE,
+        "--one-time",
+        "--starts-at",
+        "2025-06-01T10:00:00Z",
+    ]);
+    let pin = ot["code"].as_str().unwrap().to_owned();
+    // Sixteen people type the same one-time code at the same instant, each in
+    // its own process on the same state file.
+    let children: Vec<_> = (0..16)
+        .map(|_| {
+            std::process::Command::new(env!("CARGO_BIN_EXE_offpin"))
+                .current_dir(env.dir.path())
+                .env_remove("OFFPIN_LEDGER")
+                .env_remove("OFFPIN_MASTER_KEY")
+                .args([
+                    "verify",
+                    "--device-id",
+                    DEVICE,
+                    "--pin",
+                    &pin,
+                    "--at",
+                    "2025-06-01T12:00:00Z",
+                ])
+                .stdout(std::process::Stdio::piped())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    let decisions: Vec<String> = children
+        .into_iter()
+        .map(|c| {
+            let out = c.wait_with_output().unwrap();
+            assert!(out.status.success());
+            field(&String::from_utf8_lossy(&out.stdout), "decision").to_owned()
+        })
+        .collect();
+    let opened = decisions.iter().filter(|d| *d == "open").count();
+    assert_eq!(opened, 1, "{decisions:?}");
+    assert_eq!(
+        decisions.iter().filter(|d| *d == "refused").count(),
+        15,
+        "{decisions:?}"
+    );
+}
+
+#[test]
+fn verify_one_time_code_is_refused_the_second_time_across_runs() {
+    let env = Env::new();
+    let ot = env.json(&[
+        "issue",
+        "--device-id",
+        DEVICE,
+        "--one-time",
+        "--starts-at",
+        "2025-06-01T10:00:00Z",
+    ]);
+    let pin = ot["code"].as_str().unwrap();
+    let first = env.verify(pin, "2025-06-01T12:00:00Z");
+    assert_eq!(field(&first, "decision"), "open", "{first}");
+    assert_eq!(field(&first, "reason"), "the code is valid");
+    assert!(
+        field(&first, "grant").starts_with("one-time code: hour"),
+        "{first}"
+    );
+    assert_eq!(
+        field(&first, "memory"),
+        "remembered as used until 2025-06-02T10:10:00.000Z; 63 of 64 slots free"
+    );
+    // Later, still within its use window, in another process.
+    let second = env.verify(pin, "2025-06-02T09:00:00Z");
+    assert_eq!(field(&second, "decision"), "refused", "{second}");
+    assert_eq!(
+        field(&second, "reason"),
+        "the one-time code was already used"
+    );
+    assert_eq!(field(&second, "grant"), field(&first, "grant"));
+    assert!(field(&second, "memory").starts_with("remembered as used until"));
+    assert_eq!(
+        field(&second, "lockout"),
+        "1 failed entry in a row (the keypad locks at 5)"
+    );
+    // And after its window, it is refused as expired.
+    let third = env.verify(pin, "2025-06-02T11:00:00Z");
+    assert_eq!(field(&third, "reason"), "the code's window has ended");
+    assert_eq!(field(&third, "memory"), "64 of 64 slots free");
+}
+
+#[test]
+fn verify_revocation_pin_then_the_ongoing_code_is_refused() {
+    let env = Env::new();
+    let og = env.ongoing();
+    let other = env.ongoing();
+    let pin = og["code"].as_str().unwrap();
+    assert_eq!(
+        field(&env.verify(pin, "2025-06-06T09:00:00Z"), "decision"),
+        "open"
+    );
+    let d = env.json(&[
+        "delete",
+        "--access-code-id",
+        og["access_code_id"].as_str().unwrap(),
+    ]);
+    let revoke = d["revocation_code"].as_str().unwrap();
+    let r = env.verify(revoke, "2025-06-06T09:10:00Z");
+    assert_eq!(field(&r, "decision"), "revocation", "{r}");
+    assert_eq!(field(&r, "reason"), "ongoing slot 0 is revoked for good");
+    assert_eq!(field(&r, "grant"), "revocation of ongoing slot 0");
+    // A revocation neither counts as a failure nor resets the count.
+    assert_eq!(field(&r, "lockout"), "no failed entries");
+    for at in ["2025-06-06T09:20:00Z", "2026-01-01T00:00:00Z"] {
+        let after = env.verify(pin, at);
+        assert_eq!(field(&after, "decision"), "refused", "{after}");
+        assert_eq!(field(&after, "reason"), "the code was revoked");
+        assert_eq!(field(&after, "grant"), "ongoing code: slot 0");
+    }
+    // Typing the revocation again changes nothing; slot 1 still opens.
+    let again = env.verify(revoke, "2026-01-01T00:01:00Z");
+    assert_eq!(field(&again, "decision"), "revocation");
+    let o = env.verify(other["code"].as_str().unwrap(), "2026-01-01T00:02:00Z");
+    assert_eq!(field(&o, "decision"), "open", "{o}");
+    assert_eq!(field(&o, "grant"), "ongoing code: slot 1");
+}
+
+#[test]
+fn verify_refuses_time_dependent_codes_when_the_clock_is_moved_back() {
+    let env = Env::new();
+    let tb = env.issue_time_bound("2025-06-05T10:00:00Z", "2025-06-05T14:00:00Z");
+    let tpin = tb["code"].as_str().unwrap();
+    let og = env.ongoing();
+    let opin = og["code"].as_str().unwrap();
+    let out = env.verify(tpin, "2025-06-05T13:00:00Z");
+    assert_eq!(field(&out, "decision"), "open", "{out}");
+    assert!(!out.contains("clock:"), "{out}");
+    // Back by more than the 10-minute grace: refused, and reported.
+    let back = env.verify(tpin, "2025-06-05T11:00:00Z");
+    assert_eq!(field(&back, "decision"), "refused", "{back}");
+    assert_eq!(
+        field(&back, "reason"),
+        "the lock's clock is behind a time it has already seen; set the clock"
+    );
+    assert!(
+        field(&back, "clock").starts_with("rolled back: 2 h behind 2025-06-05T13:00:00.000Z"),
+        "{back}"
+    );
+    assert_eq!(
+        field(&back, "lockout"),
+        "1 failed entry in a row (the keypad locks at 5)"
+    );
+    // Ongoing codes do not depend on time: the owner still gets in.
+    let o = env.verify(opin, "2025-06-05T11:01:00Z");
+    assert_eq!(field(&o, "decision"), "open", "{o}");
+    assert!(field(&o, "clock").starts_with("rolled back"), "{o}");
+    // Behind by less than the grace is drift: held at the highest time seen.
+    let drift = env.verify(tpin, "2025-06-05T12:55:00Z");
+    assert_eq!(field(&drift, "decision"), "open", "{drift}");
+    assert!(!drift.contains("clock:"), "{drift}");
+    // The lock's time never ran back: the window it saw is still judged at 13:00.
+    let set_right = env.verify(tpin, "2025-06-05T13:30:00Z");
+    assert_eq!(field(&set_right, "decision"), "open", "{set_right}");
+}
+
+#[test]
+fn verify_reports_a_damaged_state_file_and_leaves_it_alone() {
+    let env = Env::new();
+    env.cmd(&[
+        "device",
+        "add",
+        "--device-id",
+        "keypad",
+        "--profile",
+        "keypad9-11",
+    ])
+    .assert()
+    .success();
+    let og = env.ongoing();
+    let pin = og["code"].as_str().unwrap();
+    env.verify(pin, "2025-06-01T10:00:00Z");
+    let good = std::fs::read(env.path(STATE)).unwrap();
+    assert_eq!(good.len(), STATE_LEN_64);
+    // An image of another profile with the same capacity (keypad9-11 also
+    // remembers 64 codes).
+    env.cmd(&[
+        "verify",
+        "--device-id",
+        "keypad",
+        "--pin",
+        "123",
+        "--at",
+        "2025-06-01T10:00:00Z",
+        "--state",
+        "keypad.state",
+    ])
+    .assert()
+    .success();
+    let foreign = std::fs::read(env.path("keypad.state")).unwrap();
+    assert_eq!(foreign.len(), STATE_LEN_64);
+    let mut flipped = good.clone();
+    flipped[700] ^= 0x10;
+    let mut bad_magic = good.clone();
+    bad_magic[0] = b'X';
+    let cases: [(&str, Vec<u8>, &str); 6] = [
+        (
+            "truncated",
+            good[..100].to_vec(),
+            "a lock state image is 1468 bytes, 100 were given",
+        ),
+        ("flipped", flipped, "corrupted (checksum)"),
+        ("bad magic", bad_magic, "not a lock state image"),
+        ("foreign", foreign, "belongs to another profile"),
+        ("empty", Vec::new(), "lock state image"),
+        ("json", b"{\"used\":[]}".to_vec(), "lock state image"),
+    ];
+    for (what, bytes, needle) in cases {
+        std::fs::write(env.path(STATE), &bytes).unwrap();
+        let files = env.files();
+        let out = env
+            .cmd(&[
+                "verify",
+                "--device-id",
+                DEVICE,
+                "--pin",
+                pin,
+                "--at",
+                "2025-06-01T11:00:00Z",
+            ])
+            .output()
+            .unwrap();
+        let line = one_error_line(&out, 1);
+        assert!(line.contains(needle), "{what}: {line}");
+        assert!(line.contains(STATE), "{what}: {line}");
+        assert!(line.contains("left as it is"), "{what}: {line}");
+        assert!(out.stdout.is_empty(), "{what}: printed a decision");
+        assert_eq!(std::fs::read(env.path(STATE)).unwrap(), bytes, "{what}");
+        assert_eq!(env.files(), files, "{what}: files changed");
+    }
+    // A directory where the state file should be.
+    fails(
+        &env,
+        &[
+            "verify",
+            "--device-id",
+            DEVICE,
+            "--pin",
+            pin,
+            "--state",
+            ".",
+        ],
+        1,
+        "cannot read",
+    );
+    // Restored, the lock carries on from where it was.
+    std::fs::write(env.path(STATE), &good).unwrap();
+    let out = env.verify(pin, "2025-06-01T11:00:00Z");
+    assert_eq!(field(&out, "decision"), "open", "{out}");
+    assert!(field(&out, "state").contains("sequence 2"), "{out}");
 }

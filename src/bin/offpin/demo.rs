@@ -1,21 +1,27 @@
 //! `offpin demo`: a guided run on a temporary ledger. Every step uses the
-//! real pieces: a fresh random master key, the SQLite ledger, the
-//! simulated lock with its saved state, on a simulated clock.
+//! real pieces: a fresh random master key, the SQLite ledger, and at the
+//! door the crate's lock side ([`offpin::lock::Lock`]) with its state
+//! image saved after every entry, on a simulated clock.
 
-use chrono::{DateTime, Utc};
-use offpin::MasterKey;
+use chrono::{DateTime, FixedOffset, SecondsFormat, Utc};
+use offpin::lock::ClockStatus;
 use offpin::server::chrono_time::{rfc3339_millis, to_unix};
 use offpin::server::ledger::sqlite::SqliteLedger;
 use offpin::server::ledger::{CodeSpec, Device, Ledger, LedgerError};
 use offpin::server::record::AccessCode;
+use offpin::{Codec, Decision, Lock, MasterKey, UnixSeconds, UtcOffset};
 
-use crate::util::{CliError, CliResult, fail, parse_offset, parse_time};
-use crate::verify::Sim;
+use crate::util::{CliError, CliResult, fail, human_secs, parse_offset, parse_time};
+use crate::verify::{enter, lockout_note, new_lock};
 
 const DEVICE: &str = "demo-front-door";
 
 fn at(s: &str) -> CliResult<DateTime<Utc>> {
     Ok(parse_time(s)?)
+}
+
+fn unix(s: &str) -> CliResult<UnixSeconds> {
+    Ok(to_unix(&at(s)?))
 }
 
 fn window(r: &AccessCode) -> String {
@@ -30,25 +36,130 @@ fn step(title: &str) {
     println!("== {title}");
 }
 
-/// Types `pin` at the simulated lock at local time `when` and prints what
-/// happens and why; `expect_open` is what the story expects (`None`: no
-/// expectation, for a random guess).
-fn type_at(
-    sim: &mut Sim,
-    who: &str,
-    pin: &str,
-    when: &str,
-    expect_open: impl Into<Option<bool>>,
-) -> CliResult {
-    let now = at(when)?;
-    let outcome = sim.type_pin(pin, to_unix(&now))?;
-    println!("  {when}  {who:<22} types {pin}: {}", outcome.describe());
-    if expect_open.into().is_some_and(|e| e != outcome.opened) {
-        return Err(CliError(format!(
-            "demo: the lock did not behave as expected for {who} at {when}"
-        )));
+/// The remembered codes of the demo's lock: the `lock_memory` of
+/// standard-10.
+const MEMORY: usize = 64;
+
+/// PINs a stranger tries, in order, until the keypad locks out.
+const GUESSES: [&str; 8] = [
+    "1234567890",
+    "0000000000",
+    "1111111111",
+    "9876543210",
+    "2580258025",
+    "1357924680",
+    "1122334455",
+    "5555555555",
+];
+
+/// The lock at the door: the real lock side, its key (to name the grant of
+/// a refused code), and two flash slots its state image is written to
+/// alternately, as firmware does.
+struct Door {
+    lock: Lock<MEMORY>,
+    codec: Codec,
+    offset: UtcOffset,
+    flash: [Vec<u8>; 2],
+}
+
+impl Door {
+    fn new(device: &Device, master: &MasterKey) -> CliResult<Door> {
+        Ok(Door {
+            lock: new_lock(device, master)?,
+            codec: device.codec(master)?,
+            offset: device.utc_offset,
+            flash: [
+                vec![0; Lock::<MEMORY>::STATE_LEN],
+                vec![0; Lock::<MEMORY>::STATE_LEN],
+            ],
+        })
     }
-    Ok(())
+
+    /// `t` on the lock's local clock.
+    fn local(&self, t: UnixSeconds) -> String {
+        let offset = FixedOffset::east_opt(self.offset.minutes() * 60);
+        match (DateTime::from_timestamp(t, 0), offset) {
+            (Some(t), Some(o)) => t
+                .with_timezone(&o)
+                .to_rfc3339_opts(SecondsFormat::Secs, true),
+            _ => format!("Unix time {t}"),
+        }
+    }
+
+    /// Types `pin` at `now`, prints what the lock decided and why, and
+    /// checks it against `expect_open`, what the story expects (`None`: no
+    /// expectation, for a random guess).
+    fn type_at(
+        &mut self,
+        who: &str,
+        pin: &str,
+        now: UnixSeconds,
+        expect_open: impl Into<Option<bool>>,
+    ) -> CliResult {
+        let Door {
+            lock, codec, flash, ..
+        } = self;
+        let entry = enter(lock, codec, pin, now, |seq, image| {
+            // Slot by sequence parity: the other slot keeps the previous image.
+            let slot = usize::from(seq % 2 == 1);
+            if let Some(s) = flash.get_mut(slot) {
+                s.clear();
+                s.extend_from_slice(image);
+            }
+            Ok(())
+        })?;
+        let local = |t| self.local(t);
+        let what = match entry.decision {
+            Decision::Open(g) => match entry.memory_note(local) {
+                Some(note) => format!("opens ({g}; {note})"),
+                None => format!("opens ({g})"),
+            },
+            _ => format!(
+                "{}: {}",
+                entry.word(),
+                entry.reason(self.lock.profile().epoch(), local)
+            ),
+        };
+        println!("  {}  {who:<24} types {pin}: {what}", self.local(now));
+        if !entry.written {
+            println!("    (not evaluated while locked out, not counted, nothing written)");
+        }
+        if let ClockStatus::RolledBack { by_secs } = entry.clock {
+            println!(
+                "    (the lock's clock is {} behind a time it has seen)",
+                human_secs(by_secs)
+            );
+        }
+        if expect_open.into().is_some_and(|e| e != entry.opened()) {
+            return Err(CliError(format!(
+                "demo: the lock did not behave as expected for {who} at {}",
+                self.local(now)
+            )));
+        }
+        Ok(())
+    }
+
+    /// A power cut: the lock restarts from the newest image in its flash
+    /// slots, and must come back with the very state it had.
+    fn power_cut(&mut self, device: &Device, master: &MasterKey) -> CliResult {
+        let mut before = vec![0; Lock::<MEMORY>::STATE_LEN];
+        self.lock
+            .save(&mut before)
+            .map_err(|e| fail("lock state", e))?;
+        let [a, b] = &self.flash;
+        self.lock = Lock::load_newest(device.codec(master)?, device.utc_offset, &[a, b])
+            .map_err(|e| fail("demo: the lock cannot reload its state", e))?;
+        let mut after = vec![0; Lock::<MEMORY>::STATE_LEN];
+        self.lock
+            .save(&mut after)
+            .map_err(|e| fail("lock state", e))?;
+        if before != after {
+            return Err(CliError(
+                "demo: the reloaded lock state differs from the saved one".to_owned(),
+            ));
+        }
+        Ok(())
+    }
 }
 
 /// Runs `offpin demo`.
@@ -151,61 +262,62 @@ pub fn run() -> CliResult {
 
     step("3. At the door (the lock checks each PIN offline, on its own clock)");
     let device = ledger.device(DEVICE)?;
-    let mut sim = Sim::new(&device, &master)?;
-    type_at(
-        &mut sim,
+    let profile = device.profile()?;
+    let mut door = Door::new(&device, &master)?;
+    let policy = profile.lockout();
+    println!(
+        "  the lock: offpin::lock::Lock<{MEMORY}>, remembers up to {MEMORY} codes; {} wrong PINs in a row lock the keypad for {}, every {} more for twice as long as before (at most {})",
+        policy.failures,
+        human_secs(i64::from(policy.base_secs)),
+        policy.failures,
+        human_secs(i64::from(policy.cap_secs))
+    );
+    door.type_at(
         "Ann, an hour early",
         &ann.code,
-        "2025-07-01T14:00:00+01:00",
+        unix("2025-07-01T14:00:00+01:00")?,
         false,
     )?;
-    type_at(
-        &mut sim,
+    door.type_at(
         "Ann, on arrival",
         &ann.code,
-        "2025-07-01T16:30:00+01:00",
+        unix("2025-07-01T16:30:00+01:00")?,
         true,
     )?;
-    type_at(
-        &mut sim,
+    door.type_at(
         "plumber",
         &plumber.code,
-        "2025-07-02T10:00:00+01:00",
+        unix("2025-07-02T10:00:00+01:00")?,
         true,
     )?;
-    type_at(
-        &mut sim,
+    door.type_at(
         "plumber, again",
         &plumber.code,
-        "2025-07-02T10:20:00+01:00",
+        unix("2025-07-02T10:20:00+01:00")?,
         false,
     )?;
-    type_at(
-        &mut sim,
+    door.type_at(
         "cleaner",
         &cleaner.code,
-        "2025-07-02T11:00:00+01:00",
+        unix("2025-07-02T11:00:00+01:00")?,
         true,
     )?;
-    // The state survives a power cut: save it, load it back.
-    let saved = sim.save()?;
-    let mut sim = Sim::load(&device, &master, &saved)?;
+    // The state survives a power cut: reload it from the flash slots.
+    door.power_cut(&device, &master)?;
     println!(
         "  (the lock saved its {}-byte state and reloaded it, as after a power cut)",
-        saved.len()
+        Lock::<MEMORY>::STATE_LEN
     );
-    type_at(
-        &mut sim,
+    door.type_at(
         "Ann, day 3",
         &ann.code,
-        "2025-07-03T18:00:00+01:00",
+        unix("2025-07-03T18:00:00+01:00")?,
         true,
     )?;
-    type_at(
-        &mut sim,
+    door.type_at(
         "Ben, first try, day 3",
         &ben.code,
-        "2025-07-03T18:05:00+01:00",
+        unix("2025-07-03T18:05:00+01:00")?,
         false,
     )?;
     println!("    (Ben's window is longer than 24 h and he never used it in its first 24 h)");
@@ -222,46 +334,50 @@ pub fn run() -> CliResult {
     println!(
         "  deleting the cleaner's code yields the revocation PIN {revoke}; someone types it once:"
     );
-    type_at(
-        &mut sim,
+    door.type_at(
         "manager (revocation)",
         &revoke,
-        "2025-07-03T19:10:00+01:00",
+        unix("2025-07-03T19:10:00+01:00")?,
         false,
     )?;
-    type_at(
-        &mut sim,
-        "Ann",
-        &ann.code,
-        "2025-07-03T19:20:00+01:00",
-        true,
-    )?;
-    type_at(
-        &mut sim,
+    door.type_at("Ann", &ann.code, unix("2025-07-03T19:20:00+01:00")?, true)?;
+    door.type_at(
         "cleaner",
         &cleaner.code,
-        "2025-07-03T19:30:00+01:00",
+        unix("2025-07-03T19:30:00+01:00")?,
         false,
     )?;
 
-    step("5. After the stay");
-    type_at(
-        &mut sim,
+    step("5. Someone guesses PINs (the keypad locks out)");
+    let mut now = unix("2025-07-03T20:00:00+01:00")?;
+    println!(
+        "  so far: {}; every refused entry counts, whatever its reason",
+        lockout_note(&door.lock, now, |t| door.local(t))
+    );
+    for guess in GUESSES {
+        if door.lock.locked_out_until(now).is_some() {
+            break;
+        }
+        door.type_at("a stranger, guessing", guess, now, None)?;
+        now += 15;
+    }
+    println!("  {}", lockout_note(&door.lock, now, |t| door.local(t)));
+    let until = door
+        .lock
+        .locked_out_until(now)
+        .ok_or_else(|| CliError("demo: the keypad is not locked out".to_owned()))?;
+    door.type_at("Ann, while locked out", &ann.code, now + 60, false)?;
+    door.type_at("Ann, after the lock-out", &ann.code, until + 60, true)?;
+
+    step("6. After the stay");
+    door.type_at(
         "Ann, after check-out",
         &ann.code,
-        "2025-07-04T12:00:00+01:00",
-        false,
-    )?;
-    type_at(
-        &mut sim,
-        "a guess",
-        "1234567890",
-        "2025-07-04T12:05:00+01:00",
+        unix("2025-07-04T12:00:00+01:00")?,
         false,
     )?;
 
-    step("6. The security of this lock");
-    let profile = device.profile()?;
+    step("7. The security of this lock");
     println!("  {}", profile.security());
     println!();
     println!(

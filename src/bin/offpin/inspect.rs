@@ -17,8 +17,8 @@ use crate::{at_or_now, keyfile};
 Decodes the PIN with the device's key and says what it is (kind, window,
 variance), which issued code it is, and whether the lock would accept it at
 --at (default: now) judging by the window alone. The lock's memory (used
-one-time codes, activations, revocations) is not known here: `offpin verify`
-simulates it.")]
+one-time codes, activations, revocations, lock-out) is not known here:
+`offpin verify` keeps it.")]
 pub struct InspectArgs {
     /// The device the PIN was typed at.
     #[arg(long)]

@@ -1,10 +1,11 @@
 //! `offpin`: the operator's command for offline smart-lock PINs.
 //!
 //! Register a lock (`device add`), issue codes (`issue`), look them up
-//! (`list`, `get`), take them back (`delete`), simulate the lock
-//! (`verify`), explain a PIN (`inspect`), print the security figures
-//! (`report`), or watch all of it in a guided run (`demo`). Every error is
-//! one line on stderr and a non-zero exit code (1; 2 for usage errors).
+//! (`list`, `get`), take them back (`delete`), type a PIN at the lock,
+//! whose state is kept in a file (`verify`), explain a PIN (`inspect`),
+//! print the security figures (`report`), or watch all of it in a guided
+//! run (`demo`). Every error is one line on stderr and a non-zero exit code
+//! (1; 2 for usage errors).
 
 mod demo;
 mod inspect;
@@ -94,7 +95,7 @@ enum Command {
         #[arg(long)]
         access_code_id: String,
     },
-    /// Simulate the lock: type a PIN at a time, keep the lock's state in a file.
+    /// Type a PIN at the device's lock at a time; the lock's state is kept in a file.
     Verify(verify::VerifyArgs),
     /// Support tool: decode a PIN with the device key and explain it.
     Inspect(inspect::InspectArgs),
