@@ -32,8 +32,7 @@ impl fmt::Display for DecodeError {
     }
 }
 
-#[cfg(feature = "std")]
-impl std::error::Error for DecodeError {}
+impl core::error::Error for DecodeError {}
 
 impl From<PinError> for DecodeError {
     fn from(e: PinError) -> Self {

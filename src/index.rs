@@ -95,8 +95,7 @@ impl fmt::Display for GrantError {
     }
 }
 
-#[cfg(feature = "std")]
-impl std::error::Error for GrantError {}
+impl core::error::Error for GrantError {}
 
 impl Profile {
     fn check_span(

@@ -206,8 +206,7 @@ impl fmt::Display for IssueError {
     }
 }
 
-#[cfg(feature = "std")]
-impl std::error::Error for IssueError {}
+impl core::error::Error for IssueError {}
 
 impl From<GrantError> for IssueError {
     fn from(e: GrantError) -> Self {

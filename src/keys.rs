@@ -75,8 +75,7 @@ impl fmt::Display for KeyError {
     }
 }
 
-#[cfg(feature = "std")]
-impl std::error::Error for KeyError {}
+impl core::error::Error for KeyError {}
 
 /// Compares two byte slices in time that depends only on their lengths.
 ///

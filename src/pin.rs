@@ -60,8 +60,7 @@ impl fmt::Display for PinError {
     }
 }
 
-#[cfg(feature = "std")]
-impl std::error::Error for PinError {}
+impl core::error::Error for PinError {}
 
 /// A PIN: `1..=18` ASCII digits, stored inline (no heap).
 ///

@@ -262,8 +262,7 @@ impl fmt::Display for ProfileError {
     }
 }
 
-#[cfg(feature = "std")]
-impl std::error::Error for ProfileError {}
+impl core::error::Error for ProfileError {}
 
 /// Where each kind's indices lie in `0..total`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]

@@ -50,8 +50,7 @@ impl fmt::Display for OffsetError {
     }
 }
 
-#[cfg(feature = "std")]
-impl std::error::Error for OffsetError {}
+impl core::error::Error for OffsetError {}
 
 impl UtcOffset {
     /// UTC itself.

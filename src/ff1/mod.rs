@@ -184,8 +184,7 @@ impl fmt::Display for Ff1Error {
     }
 }
 
-#[cfg(feature = "std")]
-impl std::error::Error for Ff1Error {}
+impl core::error::Error for Ff1Error {}
 
 /// An FF1 context: a block cipher key, a radix, a numeral length and a
 /// tweak, with everything that does not depend on the numeral precomputed.

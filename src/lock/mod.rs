@@ -193,8 +193,7 @@ impl fmt::Display for LockError {
     }
 }
 
-#[cfg(feature = "std")]
-impl std::error::Error for LockError {}
+impl core::error::Error for LockError {}
 
 /// Why [`Lock::commit`] refused a change.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -223,8 +222,7 @@ impl fmt::Display for CommitError {
     }
 }
 
-#[cfg(feature = "std")]
-impl std::error::Error for CommitError {}
+impl core::error::Error for CommitError {}
 
 /// What the lock decided about one entry.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]

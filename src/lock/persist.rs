@@ -163,8 +163,7 @@ impl fmt::Display for PersistError {
     }
 }
 
-#[cfg(feature = "std")]
-impl std::error::Error for PersistError {}
+impl core::error::Error for PersistError {}
 
 impl From<LockError> for PersistError {
     fn from(e: LockError) -> Self {
