@@ -3,6 +3,8 @@
 
 use core::fmt;
 
+use zeroize::Zeroize;
+
 use crate::ff1::{Ff1Aes128, Ff1Error};
 use crate::grant::Grant;
 use crate::issue::{IssueError, Issued, Request};
@@ -159,7 +161,14 @@ impl Codec {
     /// (empty, wrong length, not digits, a `0` on a nine-key keypad), and
     /// [`DecodeError::NotAGrant`] for a PIN that names no grant.
     pub fn decode_input(&self, typed: &[u8]) -> Result<Grant, DecodeError> {
-        let pin = Pin::parse(typed, self.profile.radix(), self.profile.digits())?;
-        self.decode(&pin)
+        // The lock's hot path: the value is read straight from the typed
+        // bytes (what `Pin::parse` then `Pin::value` give, with the same
+        // errors), without copying the digits into a `Pin` buffer that
+        // would then have to be zeroized.
+        let mut value =
+            crate::pin::typed_value(typed, self.profile.radix(), self.profile.digits())?;
+        let index = self.ff1.decrypt(value).map_err(DecodeError::Cipher);
+        value.zeroize();
+        self.profile.grant_at(index?).ok_or(DecodeError::NotAGrant)
     }
 }

@@ -62,6 +62,39 @@ impl fmt::Display for PinError {
 
 impl core::error::Error for PinError {}
 
+/// Checks typed keypad input for a profile with `radix` and `digits` and
+/// returns its numeral value: the validation of [`Pin::parse`] (whose errors
+/// it returns, first one first), fused with [`Pin::value`]. The lock's hot
+/// path uses it directly, so the digits are never copied into a buffer that
+/// would have to be zeroized.
+pub(crate) fn typed_value(input: &[u8], radix: Radix, digits: u8) -> Result<u64, PinError> {
+    if input.is_empty() {
+        return Err(PinError::Empty);
+    }
+    if input.len() != usize::from(digits) || input.len() > MAX_DIGITS {
+        return Err(PinError::WrongLength {
+            expected: digits,
+            found: input.len(),
+        });
+    }
+    let (zero, base) = match radix {
+        Radix::Ten => (b'0', 10),
+        Radix::Nine => (b'1', 9),
+    };
+    let mut value = 0u64;
+    for (position, &c) in input.iter().enumerate() {
+        if !c.is_ascii_digit() {
+            return Err(PinError::NotADigit { position });
+        }
+        if c == b'0' && radix == Radix::Nine {
+            return Err(PinError::ZeroOnNineKeyPad { position });
+        }
+        // At most 18 digits below the base: no overflow (10^18 < 2^64).
+        value = value * base + u64::from(c - zero);
+    }
+    Ok(value)
+}
+
 /// A PIN: `1..=18` ASCII digits, stored inline (no heap).
 ///
 /// `Display` and [`as_str`](Pin::as_str) show the digits; `Debug` shows only
@@ -89,24 +122,10 @@ impl Pin {
     /// assert_eq!(Pin::parse(b"1234506", Radix::Nine, 7), Err(PinError::ZeroOnNineKeyPad { position: 5 }));
     /// ```
     pub fn parse(input: &[u8], radix: Radix, digits: u8) -> Result<Pin, PinError> {
-        if input.is_empty() {
-            return Err(PinError::Empty);
-        }
-        if input.len() != usize::from(digits) || input.len() > MAX_DIGITS {
-            return Err(PinError::WrongLength {
-                expected: digits,
-                found: input.len(),
-            });
-        }
+        typed_value(input, radix, digits)?;
         let mut buf = [0u8; MAX_DIGITS];
-        for (position, (dst, &c)) in buf.iter_mut().zip(input).enumerate() {
-            if !c.is_ascii_digit() {
-                return Err(PinError::NotADigit { position });
-            }
-            if c == b'0' && radix == Radix::Nine {
-                return Err(PinError::ZeroOnNineKeyPad { position });
-            }
-            *dst = c;
+        for (dst, src) in buf.iter_mut().zip(input) {
+            *dst = *src;
         }
         Ok(Pin { buf, len: digits })
     }
@@ -227,6 +246,31 @@ mod tests {
             })
         );
         assert!(Pin::from_value(1_000_000, Radix::Ten, 6).is_err());
+    }
+
+    #[test]
+    fn bytes_next_to_the_digits_are_not_digits() {
+        for (c, nine) in [
+            (b'/', false),
+            (b':', false),
+            (0xFF, false),
+            (0, true),
+            (b':', true),
+        ] {
+            let radix = if nine { Radix::Nine } else { Radix::Ten };
+            let mut input = [b'5'; 10];
+            input[7] = c;
+            assert_eq!(
+                Pin::parse(&input, radix, 10),
+                Err(PinError::NotADigit { position: 7 })
+            );
+            assert_eq!(
+                typed_value(&input, radix, 10),
+                Err(PinError::NotADigit { position: 7 })
+            );
+        }
+        assert_eq!(typed_value(b"1000000", Radix::Ten, 7), Ok(1_000_000));
+        assert_eq!(typed_value(b"2111111", Radix::Nine, 7), Ok(9u64.pow(6)));
     }
 
     #[test]

@@ -16,6 +16,17 @@
 //!   (`r -= d; q += 1` when `r >= d`, selected with an all-ones/all-zeros
 //!   mask rather than a branch) gives the exact quotient and remainder.
 //!
+//! The modular additions of the Feistel rounds, `(a ± y) mod d` with a
+//! 64-bit `y`, use the exact remainder of Lemire, Kaser and Kurz ("Faster
+//! remainder by direct computation", Software: Practice and Experience
+//! 49(6), 2019, Theorem 1) instead: with `c = ceil(2^128 / d)`,
+//! `z mod d = floor(((c * z) mod 2^128) * d / 2^128)` for every `z < 2^66`
+//! when `d <= 2^62` (FF1's moduli are at most `10^9`). The numerator is
+//! formed so that it is never negative and never needs a correction, so a
+//! round is three multiplications and an addition with no selection at all:
+//! that shortens the chain of dependent operations from one AES block to
+//! the next, which is what bounds the speed of one FF1 evaluation.
+//!
 //! Every operation is a multiplication, an addition, a subtraction or a
 //! bitwise mask whose operands do not change the instruction sequence.
 
@@ -29,6 +40,13 @@ pub(crate) struct Divisor {
     /// `floor(2^64 / d)`, or `2^64 - 1` for `d = 1` (which keeps the
     /// quotient estimate within one of the truth, see the module docs).
     reciprocal: u64,
+    /// `ceil(2^128 / d)` (wrapping to 0 for `d = 1`, which still gives the
+    /// remainder 0; 0 for the meaningless `d = 0`).
+    fastmod: u128,
+    /// The least multiple of `d` that is at least `2^64` (0 for `d = 0`):
+    /// added before subtracting a 64-bit `y`, it keeps the numerator
+    /// non-negative without changing it modulo `d`.
+    multiple_above_2_64: u128,
 }
 
 /// The high 64 bits of a 128-bit value.
@@ -62,7 +80,21 @@ impl Divisor {
         } else {
             ((1u128 << 64) / d as u128) as u64
         };
-        Divisor { d, reciprocal }
+        let (fastmod, multiple_above_2_64) = if d == 0 {
+            (0, 0)
+        } else {
+            let d = d as u128;
+            (
+                (u128::MAX / d).wrapping_add(1),
+                (1u128 << 64).div_ceil(d) * d,
+            )
+        };
+        Divisor {
+            d,
+            reciprocal,
+            fastmod,
+            multiple_above_2_64,
+        }
     }
 
     /// The divisor `d`.
@@ -85,28 +117,54 @@ impl Divisor {
     }
 
     /// `x % d` in constant time, for every `x: u64`.
+    #[cfg(test)]
     #[inline]
     pub(crate) fn rem(self, x: u64) -> u64 {
         self.div_rem(x).1
     }
 
-    /// `(a + y) mod d` for `a < d` and any `y`, in constant time.
-    #[inline]
-    pub(crate) fn add_mod(self, a: u64, y: u64) -> u64 {
-        // a + (y mod d) < 2d; d <= radix^9 < 2^30 in FF1, and the sum cannot
-        // overflow for any d < 2^63.
-        let s = a.wrapping_add(self.rem(y));
-        let (t, borrow) = s.overflowing_sub(self.d);
-        let keep = mask_if(borrow);
-        (s & keep) | (t & !keep)
+    /// `floor(frac * d / 2^128)` for the fractional part `frac` of
+    /// `z / d` (that is, `(c * z) mod 2^128`): `z mod d` when `z < 2^66`
+    /// and `d <= 2^62` (Lemire, Kaser and Kurz, Theorem 1, with `N = 66`,
+    /// `L = 62`: see the module docs). No correction step.
+    #[inline(always)]
+    #[allow(
+        clippy::cast_possible_truncation,
+        reason = "the low 64 bits of a 128-bit value are wanted"
+    )]
+    fn rem_from_fraction(self, frac: u128) -> u64 {
+        // The high 64 bits of the 192-bit product frac * d.
+        let d = u128::from(self.d);
+        let low = (u128::from(frac as u64) * d) >> 64;
+        high_u64(u128::from(high_u64(frac)) * d + low)
     }
 
-    /// `(b - y) mod d` for `b < d` and any `y`, in constant time.
+    /// `(a + y) mod d` for `a < d` and any `y`, in constant time (exact for
+    /// `d <= 2^62`; FF1's moduli are below `2^30`).
+    #[inline]
+    pub(crate) fn add_mod(self, a: u64, y: u64) -> u64 {
+        // z = a + y < 2^64 + 2^62 < 2^66. Four multiplications: c * z
+        // (z's high bit selects c, no product) and frac * d.
+        self.rem_wide(u128::from(a) + u128::from(y))
+    }
+
+    /// `(b - y) mod d` for `b < d` and any `y`, in constant time (exact for
+    /// `d <= 2^62`).
     #[inline]
     pub(crate) fn sub_mod(self, b: u64, y: u64) -> u64 {
-        let (t, borrow) = b.overflowing_sub(self.rem(y));
-        // On a borrow, t + d (mod 2^64) is the representative in 0..d.
-        t.wrapping_add(self.d & mask_if(borrow))
+        // z = b + k*d - y with k*d >= 2^64 > y: non-negative, congruent to
+        // b - y, and below 2^62 + 2^64 + 2^62 < 2^66. Wrapping only for
+        // the meaningless d = 0.
+        let z = (u128::from(b) + self.multiple_above_2_64).wrapping_sub(u128::from(y));
+        self.rem_wide(z)
+    }
+
+    /// `z mod d` for `z < 2^66`: the fractional part of `z / d` as a
+    /// 128-bit fixed-point number, `frac = (c * z) mod 2^128`, then
+    /// `floor(frac * d / 2^128)` (Lemire, Kaser and Kurz, Theorem 1).
+    #[inline(always)]
+    fn rem_wide(self, z: u128) -> u64 {
+        self.rem_from_fraction(self.fastmod.wrapping_mul(z))
     }
 }
 
@@ -141,6 +199,47 @@ mod tests {
     }
 
     #[test]
+    fn modular_edges_for_ff1_divisors() {
+        for k in 1..=18 {
+            for r in [9u64, 10] {
+                let d = r.pow(k);
+                let div = Divisor::new(d);
+                let ys = [
+                    0,
+                    1,
+                    d - 1,
+                    d,
+                    d + 1,
+                    u64::MAX - 1,
+                    u64::MAX,
+                    (u64::MAX / d) * d,
+                ];
+                for a in [0, 1, d / 2, d - 1] {
+                    for y in ys {
+                        let sum = (u128::from(a) + u128::from(y)) % u128::from(d);
+                        assert_eq!(u128::from(div.add_mod(a, y)), sum, "{a} + {y} mod {d}");
+                        let diff =
+                            (u128::from(a) + u128::from(d) - u128::from(y % d)) % u128::from(d);
+                        assert_eq!(u128::from(div.sub_mod(a, y)), diff, "{a} - {y} mod {d}");
+                    }
+                }
+            }
+        }
+        // The largest divisor the bound covers, and small ones.
+        for d in [1u64, 2, 3, 7, 1 << 32, (1 << 62) - 1, 1 << 62] {
+            let div = Divisor::new(d);
+            for a in [0, d - 1] {
+                for y in [0, 1, u64::MAX, u64::MAX / 3, d] {
+                    let sum = (u128::from(a) + u128::from(y)) % u128::from(d);
+                    assert_eq!(u128::from(div.add_mod(a, y)), sum, "{a} + {y} mod {d}");
+                    let diff = (u128::from(a) + u128::from(d) - u128::from(y % d)) % u128::from(d);
+                    assert_eq!(u128::from(div.sub_mod(a, y)), diff, "{a} - {y} mod {d}");
+                }
+            }
+        }
+    }
+
+    #[test]
     fn divisor_zero_does_not_panic() {
         let div = Divisor::new(0);
         let _ = div.div_rem(12345);
@@ -168,6 +267,16 @@ mod tests {
         fn matches_native_for_small_x(d in 1u64..=1_000_000_000, x in 0u64..=1 << 40) {
             let div = Divisor::new(d);
             prop_assert_eq!(div.div_rem(x), (x / d, x % d));
+        }
+
+        #[test]
+        fn modular_add_and_sub_up_to_2_62(d in 1u64..=1 << 62, a in any::<u64>(), y in any::<u64>()) {
+            let div = Divisor::new(d);
+            let a = a % d;
+            let sum = (u128::from(a) + u128::from(y)) % u128::from(d);
+            prop_assert_eq!(u128::from(div.add_mod(a, y)), sum);
+            let diff = (u128::from(a) + u128::from(d) - u128::from(y % d)) % u128::from(d);
+            prop_assert_eq!(u128::from(div.sub_mod(a, y)), diff);
         }
 
         #[test]

@@ -32,7 +32,10 @@ mod divisor;
 
 use core::fmt;
 
-use aes::cipher::{Array, BlockCipherEncrypt, BlockSizeUser, KeyInit, consts::U16};
+use aes::cipher::{
+    Array, BlockCipherEncBackend, BlockCipherEncClosure, BlockCipherEncrypt, BlockSizeUser,
+    KeyInit, consts::U16, typenum::Unsigned,
+};
 use zeroize::{Zeroize, ZeroizeOnDrop};
 
 use divisor::Divisor;
@@ -51,8 +54,14 @@ pub const MAX_TWEAK_LEN: usize = 64;
 
 /// How many independent numerals [`Ff1::encrypt_batch`] and
 /// [`Ff1::decrypt_batch`] interleave: each Feistel round issues this many
-/// AES blocks in one call, which the `aes` crate pipelines.
+/// AES blocks at once, which the `aes` crate pipelines. (On CPUs whose
+/// `aes` backend encrypts many blocks per instruction, VAES, batches are
+/// interleaved 64 at a time first.)
 pub const BATCH_LANES: usize = 8;
+
+/// Lanes per interleaved group on backends with wide parallel encryption
+/// (VAES): the VAES-512 backend's 64 parallel blocks.
+const WIDE_LANES: usize = 64;
 
 /// The size of the buffer holding `Q` without its last block's variable
 /// part: the tweak, at most 15 bytes of padding, `[i]` and `[NUM(B)]^b`
@@ -435,7 +444,7 @@ where
     pub fn encrypt(&self, x: u64) -> Result<u64, Ff1Error> {
         self.check_value(x)?;
         let mut lane = [x];
-        self.encrypt_lanes(&mut lane);
+        self.encrypt_one(&mut lane);
         let [y] = lane;
         Ok(y)
     }
@@ -461,7 +470,7 @@ where
     pub fn decrypt(&self, y: u64) -> Result<u64, Ff1Error> {
         self.check_value(y)?;
         let mut lane = [y];
-        self.decrypt_lanes(&mut lane);
+        self.decrypt_one(&mut lane);
         let [x] = lane;
         Ok(x)
     }
@@ -490,7 +499,7 @@ where
     /// ```
     pub fn encrypt_digits(&self, digits: &mut [u8]) -> Result<(), Ff1Error> {
         let mut lane = [self.digits_value(digits)?];
-        self.encrypt_lanes(&mut lane);
+        self.encrypt_one(&mut lane);
         let [y] = lane;
         self.render_digits(y, digits);
         Ok(())
@@ -518,7 +527,7 @@ where
     /// ```
     pub fn decrypt_digits(&self, digits: &mut [u8]) -> Result<(), Ff1Error> {
         let mut lane = [self.digits_value(digits)?];
-        self.decrypt_lanes(&mut lane);
+        self.decrypt_one(&mut lane);
         let [x] = lane;
         self.render_digits(x, digits);
         Ok(())
@@ -526,9 +535,11 @@ where
 
     /// Encrypts many independent numerals in place, as [`Ff1::encrypt`]
     /// would one by one. Evaluations are interleaved [`BATCH_LANES`] at a
-    /// time (then 4, 2, 1 for the tail), so each Feistel round hands the
-    /// cipher several blocks in one `encrypt_blocks` call, which the `aes`
-    /// crate pipelines (AES-NI, ARMv8, or bitsliced in parallel). No heap.
+    /// time (64 at a time first on VAES backends; then 4, 2, 1 for the
+    /// tail), so each Feistel round hands the cipher several independent
+    /// blocks at once, which the `aes` crate pipelines (AES-NI, VAES,
+    /// ARMv8, or bitsliced in parallel). The whole slice is one call into
+    /// the cipher's backend. No heap.
     ///
     /// # Errors
     ///
@@ -550,14 +561,9 @@ where
     /// ```
     pub fn encrypt_batch(&self, xs: &mut [u64]) -> Result<(), Ff1Error> {
         self.check_values(xs)?;
-        let (chunks, rest) = xs.as_chunks_mut::<BATCH_LANES>();
-        chunks.iter_mut().for_each(|c| self.encrypt_lanes(c));
-        let (chunks, rest) = rest.as_chunks_mut::<4>();
-        chunks.iter_mut().for_each(|c| self.encrypt_lanes(c));
-        let (chunks, rest) = rest.as_chunks_mut::<2>();
-        chunks.iter_mut().for_each(|c| self.encrypt_lanes(c));
-        let (chunks, _) = rest.as_chunks_mut::<1>();
-        chunks.iter_mut().for_each(|c| self.encrypt_lanes(c));
+        // One call into the backend for the whole slice (see `Feistel`).
+        self.cipher
+            .encrypt_with_backend(Feistel::<C, false> { ff1: self, xs });
         Ok(())
     }
 
@@ -583,14 +589,9 @@ where
     /// ```
     pub fn decrypt_batch(&self, ys: &mut [u64]) -> Result<(), Ff1Error> {
         self.check_values(ys)?;
-        let (chunks, rest) = ys.as_chunks_mut::<BATCH_LANES>();
-        chunks.iter_mut().for_each(|c| self.decrypt_lanes(c));
-        let (chunks, rest) = rest.as_chunks_mut::<4>();
-        chunks.iter_mut().for_each(|c| self.decrypt_lanes(c));
-        let (chunks, rest) = rest.as_chunks_mut::<2>();
-        chunks.iter_mut().for_each(|c| self.decrypt_lanes(c));
-        let (chunks, _) = rest.as_chunks_mut::<1>();
-        chunks.iter_mut().for_each(|c| self.decrypt_lanes(c));
+        // One call into the backend for the whole slice (see `Feistel`).
+        self.cipher
+            .encrypt_with_backend(Feistel::<C, true> { ff1: self, xs: ys });
         Ok(())
     }
 
@@ -652,16 +653,20 @@ where
         }
     }
 
-    /// 6.i and 6.ii, round part: the last block of Q is
-    /// `... || [i]^1 || [NUM(h)]^b` where `h` is B (encryption) or A
-    /// (decryption), `h < radix^v < 2^(8b)`. XORed into the precomputed
-    /// state, it is the input of the final CBC-MAC block encryption.
-    #[inline(always)]
-    fn last_block(&self, i: u8, h: u64) -> Block {
-        let x = self.last_block_base ^ (u128::from(i) << self.i_shift) ^ u128::from(h);
-        Block::from(x.to_be_bytes())
+    /// FF1.Encrypt (SP 800-38G Algorithm 7) of one in-range value.
+    fn encrypt_one(&self, xs: &mut [u64; 1]) {
+        self.cipher
+            .encrypt_with_backend(Single::<C, false> { ff1: self, xs });
     }
 
+    /// FF1.Decrypt (SP 800-38G Algorithm 8) of one in-range value.
+    fn decrypt_one(&self, ys: &mut [u64; 1]) {
+        self.cipher
+            .encrypt_with_backend(Single::<C, true> { ff1: self, xs: ys });
+    }
+}
+
+impl<C> Ff1<C> {
     /// Steps 1 and 2: `NUM(A) = x div radix^v`, `NUM(B) = x mod radix^v`.
     #[inline(always)]
     fn split<const N: usize>(&self, xs: &[u64; N]) -> ([u64; N], [u64; N]) {
@@ -683,29 +688,60 @@ where
         }
     }
 
-    /// FF1.Encrypt (SP 800-38G Algorithm 7) on `N` in-range values at once.
-    fn encrypt_lanes<const N: usize>(&self, xs: &mut [u64; N]) {
-        // Steps 1-5 were done by `from_cipher`, except splitting X:
-        // 1. u = floor(n/2), v = n - u.
-        // 2. A = X[1..u], B = X[u+1..n].
-        let (mut a, mut b) = self.split(xs);
-        let mut blocks = [Block::default(); N];
-        // 6. For i from 0 to 9:
-        for i in 0u8..10 {
-            // 6.i   Q = T || [0]^((-t-b-1) mod 16) || [i]^1 || [NUM(B)]^b.
-            // 6.ii  R = PRF(P || Q): one AES block per lane, the rest of
-            //       the CBC-MAC is precomputed.
-            for (block, &b) in blocks.iter_mut().zip(&b) {
-                *block = self.last_block(i, b);
-            }
-            self.cipher.encrypt_blocks(&mut blocks);
-            // 6.v   If i is even, m = u; else m = v (i is public).
-            let modulus = if i % 2 == 0 { self.div_u } else { self.div_v };
-            for ((block, a), b) in blocks.iter().zip(&mut a).zip(&mut b) {
-                // 6.iii S = the first d = 8 bytes of R (d <= 16: no extra
-                //       AES blocks).
-                // 6.iv  y = NUM_2(S).
-                let y = high_u64(u128::from_be_bytes((*block).into()));
+    /// 6.i and 6.ii, round part: the last block of Q is
+    /// `... || [i]^1 || [NUM(h)]^b` where `h` is B (encryption) or A
+    /// (decryption), `h < radix^v < 2^(8b)`. XORed into the precomputed
+    /// state, it is the input of the final CBC-MAC block encryption.
+    #[inline(always)]
+    fn last_block(&self, i: u8, h: u64) -> Block {
+        let x = self.last_block_base ^ (u128::from(i) << self.i_shift) ^ u128::from(h);
+        Block::from(x.to_be_bytes())
+    }
+}
+
+/// FF1 on `N` in-range values at once (`DECRYPT = false`: SP 800-38G
+/// Algorithm 7, FF1.Encrypt; `true`: Algorithm 8, FF1.Decrypt), on the
+/// cipher's backend.
+#[inline(always)]
+fn lanes<C, B, const N: usize, const DECRYPT: bool>(ff1: &Ff1<C>, backend: &B, xs: &mut [u64; N])
+where
+    B: BlockCipherEncBackend<BlockSize = U16>,
+{
+    // Steps 1-5 were done by `from_cipher`, except splitting X:
+    // 1. u = floor(n/2), v = n - u.
+    // 2. A = X[1..u], B = X[u+1..n].
+    let (mut a_lanes, mut b_lanes) = ff1.split(xs);
+    let (a, b) = (&mut a_lanes, &mut b_lanes);
+    let mut blocks = [Block::default(); N];
+    // 6. For i from 0 to 9 (decryption: from 9 to 0):
+    for round in 0u8..10 {
+        // Encryption: i from 0 to 9; decryption: i from 9 to 0.
+        let i = if DECRYPT { 9 - round } else { round };
+        // 6.i   Q = T || [0]^((-t-b-1) mod 16) || [i]^1 || [NUM(H)]^b,
+        //       H = B (encryption) or A (decryption).
+        // 6.ii  R = PRF(P || Q): one AES block per lane, the rest of
+        //       the CBC-MAC is precomputed.
+        let hs: &[u64; N] = if DECRYPT { a } else { b };
+        for (block, &h) in blocks.iter_mut().zip(hs) {
+            *block = ff1.last_block(i, h);
+        }
+        encrypt_blocks_on(backend, &mut blocks);
+        // 6.v   If i is even, m = u; else m = v (i is public).
+        let modulus = if i % 2 == 0 { ff1.div_u } else { ff1.div_v };
+        for ((block, a), b) in blocks.iter().zip(a.iter_mut()).zip(b.iter_mut()) {
+            // 6.iii S = the first d = 8 bytes of R (d <= 16: no extra
+            //       AES blocks).
+            // 6.iv  y = NUM_2(S).
+            let y = high_u64(u128::from_be_bytes((*block).into()));
+            if DECRYPT {
+                // 6.vi  c = (NUM_radix(B) - y) mod radix^m.
+                // 6.vii C = STR^m_radix(c): kept as its value c.
+                let c = modulus.sub_mod(*b, y);
+                // 6.viii B = A.
+                *b = *a;
+                // 6.ix  A = C.
+                *a = c;
+            } else {
                 // 6.vi  c = (NUM_radix(A) + y) mod radix^m.
                 // 6.vii C = STR^m_radix(c): kept as its value c.
                 let c = modulus.add_mod(*a, y);
@@ -715,44 +751,115 @@ where
                 *b = c;
             }
         }
-        // 7. Return Y = A || B.
-        self.join(&a, &b, xs);
-        wipe(&mut blocks, &mut a, &mut b);
     }
+    // 7. Return A || B.
+    ff1.join(a, b, xs);
+    for block in blocks.iter_mut() {
+        block.as_mut_slice().zeroize();
+    }
+    a_lanes.zeroize();
+    b_lanes.zeroize();
+}
 
-    /// FF1.Decrypt (SP 800-38G Algorithm 8) on `N` in-range values at once.
-    fn decrypt_lanes<const N: usize>(&self, ys: &mut [u64; N]) {
-        // Steps 1-5 were done by `from_cipher`, except splitting X:
-        // 1. u = floor(n/2), v = n - u.
-        // 2. A = X[1..u], B = X[u+1..n].
-        let (mut a, mut b) = self.split(ys);
-        let mut blocks = [Block::default(); N];
-        // 6. For i from 9 to 0:
-        for i in (0u8..10).rev() {
-            // 6.i   Q = T || [0]^((-t-b-1) mod 16) || [i]^1 || [NUM(A)]^b.
-            // 6.ii  R = PRF(P || Q): one AES block per lane.
-            for (block, &a) in blocks.iter_mut().zip(&a) {
-                *block = self.last_block(i, a);
+/// One FF1 evaluation, run as a closure on the cipher's backend.
+///
+/// Why a closure: `BlockCipherEncrypt::encrypt_block(s)` re-enters the
+/// `aes` crate's backend dispatch on every call, and on CPUs with VAES its
+/// AVX-512/AVX2 backends first broadcast the whole key schedule into vector
+/// registers: 36 ns per call on the development machine (AMD EPYC, aes
+/// 0.9.4), three times the AES work of one block. Running all ten rounds
+/// inside one `encrypt_with_backend` call pays that once per evaluation
+/// instead of once per round. See `docs/PERFORMANCE.md`.
+struct Single<'a, C, const DECRYPT: bool> {
+    ff1: &'a Ff1<C>,
+    xs: &'a mut [u64; 1],
+}
+
+impl<C, const DECRYPT: bool> BlockSizeUser for Single<'_, C, DECRYPT> {
+    type BlockSize = U16;
+}
+
+impl<C, const DECRYPT: bool> BlockCipherEncClosure for Single<'_, C, DECRYPT> {
+    #[inline(always)]
+    fn call<B: BlockCipherEncBackend<BlockSize = U16>>(self, backend: &B) {
+        lanes::<C, B, 1, DECRYPT>(self.ff1, backend, self.xs);
+    }
+}
+
+/// Many independent FF1 evaluations in one call into the backend (so the
+/// backend's set-up is paid once per batch), interleaved [`BATCH_LANES`]
+/// at a time (then 4, 2, 1 for the tail): each Feistel round hands the
+/// backend that many independent blocks, which it pipelines.
+struct Feistel<'a, C, const DECRYPT: bool> {
+    ff1: &'a Ff1<C>,
+    xs: &'a mut [u64],
+}
+
+impl<C, const DECRYPT: bool> BlockSizeUser for Feistel<'_, C, DECRYPT> {
+    type BlockSize = U16;
+}
+
+impl<C, const DECRYPT: bool> BlockCipherEncClosure for Feistel<'_, C, DECRYPT> {
+    #[inline(always)]
+    fn call<B: BlockCipherEncBackend<BlockSize = U16>>(self, backend: &B) {
+        let Feistel { ff1, xs } = self;
+        // Backends that encrypt many blocks per instruction sequence
+        // (VAES-256: 30, VAES-512: 64) only do so for a full set of
+        // parallel blocks: give them that many lanes.
+        let xs = if B::ParBlocksSize::USIZE >= 16 {
+            let (chunks, rest) = xs.as_chunks_mut::<WIDE_LANES>();
+            for c in chunks {
+                wide_lanes::<C, B, DECRYPT>(ff1, backend, c);
             }
-            self.cipher.encrypt_blocks(&mut blocks);
-            // 6.v   If i is even, m = u; else m = v (i is public).
-            let modulus = if i % 2 == 0 { self.div_u } else { self.div_v };
-            for ((block, a), b) in blocks.iter().zip(&mut a).zip(&mut b) {
-                // 6.iii S = the first d = 8 bytes of R.
-                // 6.iv  y = NUM_2(S).
-                let y = high_u64(u128::from_be_bytes((*block).into()));
-                // 6.vi  c = (NUM_radix(B) - y) mod radix^m.
-                // 6.vii C = STR^m_radix(c): kept as its value c.
-                let c = modulus.sub_mod(*b, y);
-                // 6.viii B = A.
-                *b = *a;
-                // 6.ix  A = C.
-                *a = c;
-            }
+            rest
+        } else {
+            xs
+        };
+        let (chunks, rest) = xs.as_chunks_mut::<BATCH_LANES>();
+        for c in chunks {
+            lanes::<C, B, BATCH_LANES, DECRYPT>(ff1, backend, c);
         }
-        // 7. Return X = A || B.
-        self.join(&a, &b, ys);
-        wipe(&mut blocks, &mut a, &mut b);
+        let (chunks, rest) = rest.as_chunks_mut::<4>();
+        for c in chunks {
+            lanes::<C, B, 4, DECRYPT>(ff1, backend, c);
+        }
+        let (chunks, rest) = rest.as_chunks_mut::<2>();
+        for c in chunks {
+            lanes::<C, B, 2, DECRYPT>(ff1, backend, c);
+        }
+        let (chunks, _) = rest.as_chunks_mut::<1>();
+        for c in chunks {
+            lanes::<C, B, 1, DECRYPT>(ff1, backend, c);
+        }
+    }
+}
+
+/// [`lanes`] with [`WIDE_LANES`] lanes, out of line: its 2 KiB of lane
+/// state is on the stack only while it runs (never, with the software or
+/// plain AES-NI backends).
+#[inline(never)]
+fn wide_lanes<C, B, const DECRYPT: bool>(ff1: &Ff1<C>, backend: &B, xs: &mut [u64; WIDE_LANES])
+where
+    B: BlockCipherEncBackend<BlockSize = U16>,
+{
+    lanes::<C, B, WIDE_LANES, DECRYPT>(ff1, backend, xs);
+}
+
+/// Encrypts `blocks` in place on `backend`, in the backend's parallel
+/// chunks and then one by one (what `encrypt_blocks` does, without
+/// re-entering the dispatch).
+#[inline(always)]
+fn encrypt_blocks_on<B: BlockCipherEncBackend<BlockSize = U16>>(backend: &B, blocks: &mut [Block]) {
+    if B::ParBlocksSize::USIZE > 1 {
+        let (chunks, tail) = Array::<Block, B::ParBlocksSize>::slice_as_chunks_mut(blocks);
+        for chunk in chunks {
+            backend.encrypt_par_blocks_inplace(chunk);
+        }
+        backend.encrypt_tail_blocks_inplace(tail);
+    } else {
+        for block in blocks {
+            backend.encrypt_block_inplace(block);
+        }
     }
 }
 
@@ -789,16 +896,6 @@ where
     bytes.zeroize();
     block.as_mut_slice().zeroize();
     y
-}
-
-/// Erases the round buffers of one FF1 evaluation (best effort: registers
-/// and spilled copies are beyond reach).
-fn wipe<const N: usize>(blocks: &mut [Block; N], a: &mut [u64; N], b: &mut [u64; N]) {
-    for block in blocks.iter_mut() {
-        block.as_mut_slice().zeroize();
-    }
-    a.zeroize();
-    b.zeroize();
 }
 
 impl<C> Drop for Ff1<C> {
