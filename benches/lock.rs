@@ -1,0 +1,159 @@
+//! The lock's hot path through [`Lock::check`]: one valid and one invalid
+//! PIN per shipped profile (parse, FF1-decrypt, `grant_at`, the stateless
+//! check, revocations, the memory scan, the lock-out bookkeeping); how the
+//! cost grows with the number of keys a lock holds; and writing the state
+//! image of an entry (`save_after`, with its checksum).
+//!
+//! `cargo bench --bench lock`. The same work is counted in instructions by
+//! `benches/callgrind.sh` (examples/check_cost.rs).
+
+#![allow(
+    missing_docs,
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic,
+    reason = "benchmark code: a failed setup is a failed benchmark"
+)]
+
+mod common;
+
+use std::hint::black_box;
+
+use criterion::{BenchmarkId, Criterion};
+use offpin::lock::Lock;
+use offpin::profile::shipped::{ALL, STANDARD_10};
+use offpin::{Codec, DeviceKey, Profile, Request, UtcOffset};
+
+const HOUR: i64 = 3_600;
+const DAY: i64 = 86_400;
+/// Remembered codes: at most every shipped profile's `lock_memory`.
+const MEMORY: usize = 32;
+
+/// Key 0 issues the PINs; a lock with more keys also holds keys 1.. .
+fn codecs<const KEYS: usize>(profile: Profile) -> [Codec; KEYS] {
+    core::array::from_fn(|k| {
+        let mut key = [0x5Au8; 16];
+        key[0] = u8::try_from(k).unwrap();
+        Codec::new(&DeviceKey::from_bytes(key), profile).unwrap()
+    })
+}
+
+/// A guest's stay (needs activation, so the check scans the memory), the
+/// PIN, the same PIN with its last digit changed, and an instant two hours
+/// after check-in.
+fn pins(profile: Profile) -> (Vec<u8>, Vec<u8>, i64) {
+    let issuer = &codecs::<1>(profile)[0];
+    let start = profile.epoch() + 700 * DAY + 15 * HOUR;
+    let issued = issuer
+        .issue(&Request::time_bound(start, start + 3 * DAY - 4 * HOUR))
+        .unwrap();
+    let valid = issued.pin.as_bytes().to_vec();
+    let mut invalid = valid.clone();
+    let last = invalid.last_mut().unwrap();
+    *last = if *last == b'9' { b'1' } else { *last + 1 };
+    (valid, invalid, start + 2 * HOUR)
+}
+
+fn lock<const KEYS: usize>(profile: Profile) -> Lock<MEMORY, KEYS> {
+    Lock::new(codecs::<KEYS>(profile), UtcOffset::UTC).unwrap()
+}
+
+fn per_profile(c: &mut Criterion) {
+    let mut g = c.benchmark_group("lock_check");
+    for profile in ALL {
+        let (valid, invalid, now) = pins(profile);
+        let lock = lock::<1>(profile);
+        assert!(lock.check(&valid, now).decision.opens());
+        assert!(!lock.check(&invalid, now).decision.opens());
+        let name = profile.name();
+        g.bench_with_input(BenchmarkId::new("valid", name), &valid, |b, typed| {
+            b.iter(|| lock.check(black_box(typed), black_box(now)).decision)
+        });
+        g.bench_with_input(BenchmarkId::new("invalid", name), &invalid, |b, typed| {
+            b.iter(|| lock.check(black_box(typed), black_box(now)).decision)
+        });
+    }
+    g.finish();
+}
+
+fn keys<const KEYS: usize>(c: &mut Criterion) {
+    let profile = STANDARD_10;
+    let (valid, invalid, now) = pins(profile);
+    let lock = lock::<KEYS>(profile);
+    assert!(lock.check(&valid, now).decision.opens());
+    assert!(!lock.check(&invalid, now).decision.opens());
+    let mut g = c.benchmark_group("lock_keys");
+    g.bench_with_input(BenchmarkId::new("valid", KEYS), &valid, |b, typed| {
+        b.iter(|| lock.check(black_box(typed), black_box(now)).decision)
+    });
+    g.bench_with_input(BenchmarkId::new("invalid", KEYS), &invalid, |b, typed| {
+        b.iter(|| lock.check(black_box(typed), black_box(now)).decision)
+    });
+    g.finish();
+}
+
+fn persist(c: &mut Criterion) {
+    let profile = STANDARD_10;
+    let (valid, _, now) = pins(profile);
+    let lock = lock::<1>(profile);
+    let check = lock.check(&valid, now);
+    let mut image = vec![0u8; Lock::<MEMORY, 1>::STATE_LEN];
+    lock.save_after(&check.change, &mut image).unwrap();
+    let mut g = c.benchmark_group("lock_persist");
+    g.bench_function("save_after", |b| {
+        b.iter(|| lock.save_after(black_box(&check.change), black_box(&mut image)))
+    });
+    g.bench_function("load", |b| {
+        b.iter(|| {
+            Lock::<MEMORY, 1>::load(codecs::<1>(profile), UtcOffset::UTC, black_box(&image))
+                .map(|l| l.sequence())
+        })
+    });
+    g.finish();
+}
+
+fn summary(r: &common::Results) {
+    if !r.any() {
+        return;
+    }
+    println!("\n== offpin lock summary (this run) ==");
+    for p in ALL {
+        let n = p.name();
+        if let (Some(v), Some(w)) = (
+            r.ns("lock_check", &format!("valid/{n}")),
+            r.ns("lock_check", &format!("invalid/{n}")),
+        ) {
+            println!("{n:>12}: Lock::check valid {v:6.1} ns   invalid {w:6.1} ns");
+        }
+    }
+    for k in [1, 2, 4] {
+        if let (Some(v), Some(w)) = (
+            r.ns("lock_keys", &format!("valid/{k}")),
+            r.ns("lock_keys", &format!("invalid/{k}")),
+        ) {
+            println!("standard-10, {k} key(s): valid {v:6.1} ns   invalid {w:6.1} ns");
+        }
+    }
+    if let Some(t) = r.ns("lock_persist", "save_after") {
+        println!(
+            "save_after ({} bytes): {t:.1} ns",
+            Lock::<MEMORY, 1>::STATE_LEN
+        );
+    }
+    if let Some(t) = r.ns("lock_persist", "load") {
+        println!("load (incl. building the codec): {t:.1} ns");
+    }
+}
+
+fn main() {
+    let results = common::Results::start();
+    let mut c = common::config().configure_from_args();
+    per_profile(&mut c);
+    keys::<1>(&mut c);
+    keys::<2>(&mut c);
+    keys::<4>(&mut c);
+    persist(&mut c);
+    c.final_summary();
+    summary(&results);
+}

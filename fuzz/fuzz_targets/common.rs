@@ -1,0 +1,102 @@
+#![allow(dead_code, reason = "each target uses part of this module")]
+
+//! Shared by the lock targets: every shipped profile with two keys and a
+//! universe of issued codes of every kind around one instant.
+
+use std::sync::OnceLock;
+
+use offpin::profile::shipped::ALL;
+use offpin::{Codec, DeviceKey, Grant, Profile, Request};
+
+pub const HOUR: i64 = 3_600;
+pub const DAY: i64 = 86_400;
+/// Keys a fuzzed lock holds.
+pub const KEYS: usize = 2;
+/// Codes a fuzzed lock remembers: small, so the memory fills up.
+pub const MEMORY: usize = 4;
+
+pub fn key(k: usize) -> DeviceKey {
+    let mut bytes = [0xA5u8; 16];
+    bytes[0] = k as u8;
+    DeviceKey::from_bytes(bytes)
+}
+
+pub fn codecs(profile: Profile) -> [Codec; KEYS] {
+    core::array::from_fn(|k| Codec::new(&key(k), profile).expect("shipped profile"))
+}
+
+/// One issued code: the key that issued it, its PIN and its grant.
+pub struct Code {
+    pub key: usize,
+    pub pin: Vec<u8>,
+    pub grant: Grant,
+}
+
+pub struct Universe {
+    pub profile: Profile,
+    /// Local midnight (UTC) 700 days after the epoch; codes are around it.
+    pub t0: i64,
+    pub codes: Vec<Code>,
+}
+
+fn build(profile: Profile) -> Universe {
+    let t0 = profile.epoch() + 700 * DAY;
+    let mut requests = vec![
+        Request::one_time(t0),
+        Request::one_time(t0 + 5 * HOUR),
+        Request::one_time(t0 + 30 * HOUR).with_variance(0),
+        Request::time_bound(t0 + 2 * HOUR, t0 + 5 * HOUR),
+        Request::time_bound(t0 + HOUR, t0 + HOUR + 3 * DAY),
+        Request::time_bound(t0 - 2 * DAY, t0 + 2 * DAY),
+        Request::time_bound(t0, t0 + 10 * DAY),
+        Request::time_bound(t0 + DAY, t0 + 40 * DAY),
+        Request::ongoing(0),
+        Request::ongoing(1),
+        Request::ongoing(2),
+        Request::revoke_slot(0),
+        Request::revoke_slot(1),
+        Request::revoke_started_before(t0 + 10 * HOUR),
+        Request::revoke_started_before(t0 + 40 * HOUR),
+    ];
+    if profile.params().lineages > 0 {
+        requests.extend([
+            Request::time_bound(t0 + HOUR, t0 + 20 * HOUR).with_lineage(1),
+            Request::time_bound(t0 + 20 * HOUR, t0 + 50 * HOUR).with_lineage(1),
+            Request::time_bound(t0 + 3 * HOUR, t0 + 30 * HOUR).with_lineage(2),
+        ]);
+    }
+    let mut codes = Vec::new();
+    for (k, codec) in codecs(profile).iter().enumerate() {
+        for r in &requests {
+            // A request a profile cannot express (too long a window, say)
+            // is simply not part of its universe.
+            if let Ok(issued) = codec.issue(r) {
+                codes.push(Code {
+                    key: k,
+                    pin: issued.pin.as_bytes().to_vec(),
+                    grant: issued.plan.grant,
+                });
+            }
+        }
+    }
+    Universe { profile, t0, codes }
+}
+
+pub fn universes() -> &'static [Universe] {
+    static U: OnceLock<Vec<Universe>> = OnceLock::new();
+    U.get_or_init(|| ALL.iter().map(|p| build(*p)).collect())
+}
+
+/// Maps arbitrary bytes onto the profile's keypad, exactly `digits` long.
+pub fn keypad(profile: &Profile, bytes: &[u8]) -> Vec<u8> {
+    let (first, base) = match profile.radix() {
+        offpin::Radix::Ten => (b'0', 10u8),
+        offpin::Radix::Nine => (b'1', 9u8),
+    };
+    bytes
+        .iter()
+        .chain(core::iter::repeat(&0u8))
+        .take(usize::from(profile.digits()))
+        .map(|b| first + b % base)
+        .collect()
+}
