@@ -23,37 +23,12 @@ use std::hint::black_box;
 use criterion::{BenchmarkId, Criterion};
 use offpin::lock::Lock;
 use offpin::profile::shipped::{ALL, STANDARD_10};
-use offpin::{Codec, DeviceKey, Profile, Request, UtcOffset};
+use offpin::{Profile, UtcOffset};
 
-const HOUR: i64 = 3_600;
-const DAY: i64 = 86_400;
-/// Remembered codes: at most every shipped profile's `lock_memory`.
-const MEMORY: usize = 32;
+#[path = "common/lock_fixture.rs"]
+mod lock_fixture;
 
-/// Key 0 issues the PINs; a lock with more keys also holds keys 1.. .
-fn codecs<const KEYS: usize>(profile: Profile) -> [Codec; KEYS] {
-    core::array::from_fn(|k| {
-        let mut key = [0x5Au8; 16];
-        key[0] = u8::try_from(k).unwrap();
-        Codec::new(&DeviceKey::from_bytes(key), profile).unwrap()
-    })
-}
-
-/// A guest's stay (needs activation, so the check scans the memory), the
-/// PIN, the same PIN with its last digit changed, and an instant two hours
-/// after check-in.
-fn pins(profile: Profile) -> (Vec<u8>, Vec<u8>, i64) {
-    let issuer = &codecs::<1>(profile)[0];
-    let start = profile.epoch() + 700 * DAY + 15 * HOUR;
-    let issued = issuer
-        .issue(&Request::time_bound(start, start + 3 * DAY - 4 * HOUR))
-        .unwrap();
-    let valid = issued.pin.as_bytes().to_vec();
-    let mut invalid = valid.clone();
-    let last = invalid.last_mut().unwrap();
-    *last = if *last == b'9' { b'1' } else { *last + 1 };
-    (valid, invalid, start + 2 * HOUR)
-}
+use lock_fixture::{MEMORY, codecs, pins};
 
 fn lock<const KEYS: usize>(profile: Profile) -> Lock<MEMORY, KEYS> {
     Lock::new(codecs::<KEYS>(profile), UtcOffset::UTC).unwrap()

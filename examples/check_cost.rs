@@ -24,36 +24,12 @@ use std::hint::black_box;
 
 use offpin::lock::Lock;
 use offpin::profile::shipped::by_name;
-use offpin::{Codec, DeviceKey, Profile, Request, UtcOffset};
+use offpin::{Profile, UtcOffset};
 
-const HOUR: i64 = 3_600;
-const DAY: i64 = 86_400;
-/// Remembered codes: at most every shipped profile's `lock_memory`.
-const MEMORY: usize = 32;
+#[path = "../benches/common/lock_fixture.rs"]
+mod lock_fixture;
 
-/// The lock's keys: key 0 issued the PIN; the others are other keys the
-/// lock also holds (tried after it, or all of them for a wrong PIN).
-fn codecs<const KEYS: usize>(profile: Profile) -> [Codec; KEYS] {
-    core::array::from_fn(|k| {
-        let mut key = [0x5Au8; 16];
-        key[0] = u8::try_from(k).unwrap();
-        Codec::new(&DeviceKey::from_bytes(key), profile).unwrap()
-    })
-}
-
-/// `(valid PIN, invalid PIN, now)` for `profile`, issued with key 0.
-fn pins(profile: Profile) -> (Vec<u8>, Vec<u8>, i64) {
-    let issuer = &codecs::<1>(profile)[0];
-    let start = profile.epoch() + 700 * DAY + 15 * HOUR;
-    let issued = issuer
-        .issue(&Request::time_bound(start, start + 3 * DAY - 4 * HOUR))
-        .unwrap();
-    let valid = issued.pin.as_bytes().to_vec();
-    let mut invalid = valid.clone();
-    let last = invalid.last_mut().unwrap();
-    *last = if *last == b'9' { b'1' } else { *last + 1 };
-    (valid, invalid, start + 2 * HOUR)
-}
+use lock_fixture::{MEMORY, codecs, pins};
 
 fn run<const KEYS: usize>(profile: Profile, typed: &[u8], now: i64, n: u64, expect_open: bool) {
     let lock = Lock::<MEMORY, KEYS>::new(codecs::<KEYS>(profile), UtcOffset::UTC).unwrap();
