@@ -76,6 +76,31 @@ pub enum Refusal {
     ClockRolledBack,
 }
 
+impl Refusal {
+    /// A stable snake_case code for logs, test vectors and APIs
+    /// (`invalid_code`, `not_yet_valid`, `expired`, `not_activated`,
+    /// `already_used`, `revoked`, `superseded`, `memory_full`, `locked_out`,
+    /// `clock_rolled_back`).
+    ///
+    /// ```
+    /// assert_eq!(offpin::Refusal::AlreadyUsed.code(), "already_used");
+    /// ```
+    pub const fn code(self) -> &'static str {
+        match self {
+            Refusal::InvalidCode => "invalid_code",
+            Refusal::NotYetValid => "not_yet_valid",
+            Refusal::Expired => "expired",
+            Refusal::NotActivated => "not_activated",
+            Refusal::AlreadyUsed => "already_used",
+            Refusal::Revoked => "revoked",
+            Refusal::Superseded => "superseded",
+            Refusal::MemoryFull => "memory_full",
+            Refusal::LockedOut => "locked_out",
+            Refusal::ClockRolledBack => "clock_rolled_back",
+        }
+    }
+}
+
 impl fmt::Display for Refusal {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(match self {

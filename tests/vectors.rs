@@ -22,8 +22,8 @@ use std::path::PathBuf;
 
 use offpin::profile::shipped::{ALL, EPOCH_2024};
 use offpin::{
-    Codec, Grant, Kind, MasterKey, Pin, Refusal, Remember, Request, RevokeTarget, UtcOffset,
-    Verdict, Want, Window,
+    Codec, Grant, Kind, MasterKey, Pin, Remember, Request, RevokeTarget, UtcOffset, Verdict, Want,
+    Window,
 };
 use serde_json::{Value, json};
 
@@ -68,21 +68,6 @@ fn window_json(w: Option<Window>) -> Value {
     }
 }
 
-fn refusal_name(r: Refusal) -> &'static str {
-    match r {
-        Refusal::InvalidCode => "invalid_code",
-        Refusal::NotYetValid => "not_yet_valid",
-        Refusal::Expired => "expired",
-        Refusal::NotActivated => "not_activated",
-        Refusal::AlreadyUsed => "already_used",
-        Refusal::Revoked => "revoked",
-        Refusal::Superseded => "superseded",
-        Refusal::MemoryFull => "memory_full",
-        Refusal::LockedOut => "locked_out",
-        _ => "other",
-    }
-}
-
 fn verdict_json(v: &Verdict) -> Value {
     match v {
         Verdict::Open(Remember::Nothing) => json!({"verdict": "open", "remember": null}),
@@ -98,7 +83,7 @@ fn verdict_json(v: &Verdict) -> Value {
         Verdict::Revoke(t) => {
             json!({"verdict": "revoke", "target": grant_json(&Grant::Revoke(*t))})
         }
-        Verdict::Refuse(r) => json!({"verdict": "refuse", "reason": refusal_name(*r)}),
+        Verdict::Refuse(r) => json!({"verdict": "refuse", "reason": r.code()}),
     }
 }
 

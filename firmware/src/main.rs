@@ -489,22 +489,6 @@ const fn verdict(good: bool) -> &'static str {
     if good { "OK" } else { "MISMATCH" }
 }
 
-fn refusal_name(r: Refusal) -> &'static str {
-    match r {
-        Refusal::InvalidCode => "invalid_code",
-        Refusal::NotYetValid => "not_yet_valid",
-        Refusal::Expired => "expired",
-        Refusal::NotActivated => "not_activated",
-        Refusal::AlreadyUsed => "already_used",
-        Refusal::Revoked => "revoked",
-        Refusal::Superseded => "superseded",
-        Refusal::MemoryFull => "memory_full",
-        Refusal::LockedOut => "locked_out",
-        Refusal::ClockRolledBack => "clock_rolled_back",
-        _ => "other",
-    }
-}
-
 /// A time after `T0`, as `+1d09h05` (plus `:ss` when not on a minute).
 struct Rel(i64);
 
@@ -529,7 +513,7 @@ impl core::fmt::Display for Shown {
             Decision::Revoked(RevokeTarget::StartedBefore { hour }) => {
                 write!(f, "revoked (before hour {hour})")
             }
-            Decision::Refuse(r) => write!(f, "refused ({})", refusal_name(r)),
+            Decision::Refuse(r) => write!(f, "refused ({})", r.code()),
         }
     }
 }
@@ -541,7 +525,7 @@ impl core::fmt::Display for Expected {
         match self.0 {
             Expect::Open => f.write_str("open"),
             Expect::Revoked => f.write_str("revoked"),
-            Expect::Refused(r) => write!(f, "refused {}", refusal_name(r)),
+            Expect::Refused(r) => write!(f, "refused {}", r.code()),
         }
     }
 }
