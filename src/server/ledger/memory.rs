@@ -24,13 +24,12 @@ impl MemoryLedger {
         MemoryLedger::default()
     }
 
-    fn position(&self, access_code_id: &str) -> Result<usize, LedgerError> {
+    /// The live (not deleted) entry with this id.
+    fn live(&mut self, access_code_id: &str) -> Result<&mut Entry, LedgerError> {
         self.entries
-            .iter()
-            .position(|e| e.deleted_at.is_none() && e.record.access_code_id == access_code_id)
-            .ok_or_else(|| LedgerError::NotFound {
-                access_code_id: access_code_id.to_owned(),
-            })
+            .iter_mut()
+            .find(|e| e.deleted_at.is_none() && e.record.access_code_id == access_code_id)
+            .ok_or_else(|| LedgerError::not_found(access_code_id))
     }
 }
 
@@ -92,13 +91,7 @@ impl Ledger for MemoryLedger {
     }
 
     fn find_one(&mut self, access_code_id: &str) -> Result<Entry, LedgerError> {
-        let i = self.position(access_code_id)?;
-        self.entries
-            .get(i)
-            .cloned()
-            .ok_or_else(|| LedgerError::NotFound {
-                access_code_id: access_code_id.to_owned(),
-            })
+        self.live(access_code_id).map(|e| e.clone())
     }
 
     fn mark_deleted(
@@ -106,13 +99,7 @@ impl Ledger for MemoryLedger {
         access_code_id: &str,
         at: DateTime<Utc>,
     ) -> Result<Entry, LedgerError> {
-        let i = self.position(access_code_id)?;
-        let entry = self
-            .entries
-            .get_mut(i)
-            .ok_or_else(|| LedgerError::NotFound {
-                access_code_id: access_code_id.to_owned(),
-            })?;
+        let entry = self.live(access_code_id)?;
         entry.deleted_at = Some(at);
         Ok(entry.clone())
     }

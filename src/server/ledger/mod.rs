@@ -406,6 +406,15 @@ pub enum LedgerError {
     Storage(String),
 }
 
+impl LedgerError {
+    /// [`LedgerError::NotFound`] for `access_code_id`.
+    pub fn not_found(access_code_id: &str) -> Self {
+        LedgerError::NotFound {
+            access_code_id: access_code_id.to_owned(),
+        }
+    }
+}
+
 impl fmt::Display for LedgerError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {

@@ -133,6 +133,21 @@ impl SqliteLedger {
         Ok(ledger)
     }
 
+    /// The entry with `access_code_id`, further restricted by the SQL
+    /// condition `and` (empty for none), or [`LedgerError::NotFound`].
+    fn select_entry(&self, and: &str, access_code_id: &str) -> Result<Entry, LedgerError> {
+        let sql =
+            format!("SELECT {ENTRY_COLUMNS} FROM access_codes WHERE access_code_id = ?1 {and}");
+        let mut stmt = self.conn.prepare(&sql).map_err(|e| self.err(e))?;
+        let mut rows = stmt
+            .query(params![access_code_id])
+            .map_err(|e| self.err(e))?;
+        match rows.next().map_err(|e| self.err(e))? {
+            Some(row) => self.entry_from_row(row),
+            None => Err(LedgerError::not_found(access_code_id)),
+        }
+    }
+
     fn err(&self, e: impl core::fmt::Display) -> LedgerError {
         storage(&self.label, e)
     }
@@ -371,19 +386,7 @@ impl Ledger for SqliteLedger {
     }
 
     fn find_one(&mut self, access_code_id: &str) -> Result<Entry, LedgerError> {
-        let sql = format!(
-            "SELECT {ENTRY_COLUMNS} FROM access_codes WHERE access_code_id = ?1 AND deleted_at IS NULL"
-        );
-        let mut stmt = self.conn.prepare(&sql).map_err(|e| self.err(e))?;
-        let mut rows = stmt
-            .query(params![access_code_id])
-            .map_err(|e| storage(&self.label, e))?;
-        match rows.next().map_err(|e| storage(&self.label, e))? {
-            Some(row) => self.entry_from_row(row),
-            None => Err(LedgerError::NotFound {
-                access_code_id: access_code_id.to_owned(),
-            }),
-        }
+        self.select_entry("AND deleted_at IS NULL", access_code_id)
     }
 
     fn mark_deleted(
@@ -399,20 +402,8 @@ impl Ledger for SqliteLedger {
             )
             .map_err(|e| self.err(e))?;
         if changed == 0 {
-            return Err(LedgerError::NotFound {
-                access_code_id: access_code_id.to_owned(),
-            });
+            return Err(LedgerError::not_found(access_code_id));
         }
-        let sql = format!("SELECT {ENTRY_COLUMNS} FROM access_codes WHERE access_code_id = ?1");
-        let mut stmt = self.conn.prepare(&sql).map_err(|e| self.err(e))?;
-        let mut rows = stmt
-            .query(params![access_code_id])
-            .map_err(|e| storage(&self.label, e))?;
-        match rows.next().map_err(|e| storage(&self.label, e))? {
-            Some(row) => self.entry_from_row(row),
-            None => Err(LedgerError::NotFound {
-                access_code_id: access_code_id.to_owned(),
-            }),
-        }
+        self.select_entry("", access_code_id)
     }
 }
