@@ -183,56 +183,29 @@ pub fn run() -> CliResult {
 
     let created = at("2025-06-20T12:00:00+01:00")?;
     step("2. Issuing codes (no round-trip to the lock)");
-    let ann = ledger.issue(
-        &master,
-        &CodeSpec::time_bound(
-            DEVICE,
-            at("2025-07-01T15:00:00+01:00")?,
-            at("2025-07-04T11:00:00+01:00")?,
-        )
-        .with_name("Ann (guest)")
-        .with_max_rounding_secs(3_600),
-        created,
-    )?;
+    // One stay, 1 July 15:00 to 4 July 11:00 in the lock's time, booked four times.
+    let stay = CodeSpec::time_bound(
+        DEVICE,
+        at("2025-07-01T15:00:00+01:00")?,
+        at("2025-07-04T11:00:00+01:00")?,
+    )
+    .with_max_rounding_secs(3_600);
+    let ann = ledger.issue(&master, &stay.clone().with_name("Ann (guest)"), created)?;
     println!("  Ann, time-bound:   {}  window {}", ann.code, window(&ann));
     if let Some(w) = ann.warnings.first() {
         println!("    warning {}: {}", w.warning_code, w.message);
     }
     let ben = ledger.issue(
         &master,
-        &CodeSpec::time_bound(
-            DEVICE,
-            at("2025-07-01T15:00:00+01:00")?,
-            at("2025-07-04T11:00:00+01:00")?,
-        )
-        .with_name("Ben (same dates)")
-        .with_max_rounding_secs(3_600),
+        &stay.clone().with_name("Ben (same dates)"),
         created,
     )?;
     println!(
         "  Ben, same window:  {}  (variance 1: same dates, a different PIN)",
         ben.code
     );
-    let _third = ledger.issue(
-        &master,
-        &CodeSpec::time_bound(
-            DEVICE,
-            at("2025-07-01T15:00:00+01:00")?,
-            at("2025-07-04T11:00:00+01:00")?,
-        )
-        .with_max_rounding_secs(3_600),
-        created,
-    )?;
-    match ledger.issue(
-        &master,
-        &CodeSpec::time_bound(
-            DEVICE,
-            at("2025-07-01T15:00:00+01:00")?,
-            at("2025-07-04T11:00:00+01:00")?,
-        )
-        .with_max_rounding_secs(3_600),
-        created,
-    ) {
+    let _third = ledger.issue(&master, &stay, created)?;
+    match ledger.issue(&master, &stay, created) {
         Err(e @ LedgerError::NoVarianceAvailable { .. }) => {
             println!("  a 3rd code of that window takes variance 2; a 4th is refused:");
             println!("    {e}");
