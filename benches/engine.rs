@@ -170,10 +170,5 @@ fn summary(r: &common::Results) {
 }
 
 fn main() {
-    let results = common::Results::start();
-    let mut c = common::config().configure_from_args();
-    per_profile(&mut c);
-    keys_and_reference(&mut c);
-    c.final_summary();
-    summary(&results);
+    common::run(&[per_profile, keys_and_reference], summary);
 }

@@ -271,12 +271,5 @@ fn summary(r: &common::Results) {
 }
 
 fn main() {
-    let results = common::Results::start();
-    let mut c = common::config().configure_from_args();
-    ff1_vs_fpe(&mut c);
-    ff1_lengths(&mut c);
-    aes_ceiling(&mut c);
-    batch(&mut c);
-    c.final_summary();
-    summary(&results);
+    common::run(&[ff1_vs_fpe, ff1_lengths, aes_ceiling, batch], summary);
 }

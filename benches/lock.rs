@@ -122,13 +122,8 @@ fn summary(r: &common::Results) {
 }
 
 fn main() {
-    let results = common::Results::start();
-    let mut c = common::config().configure_from_args();
-    per_profile(&mut c);
-    keys::<1>(&mut c);
-    keys::<2>(&mut c);
-    keys::<4>(&mut c);
-    persist(&mut c);
-    c.final_summary();
-    summary(&results);
+    common::run(
+        &[per_profile, keys::<1>, keys::<2>, keys::<4>, persist],
+        summary,
+    );
 }

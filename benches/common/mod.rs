@@ -18,6 +18,18 @@ pub fn config() -> Criterion {
         .noise_threshold(0.03)
 }
 
+/// A bench binary's `main`: runs `groups` with [`config`] (and the command
+/// line's filters), then prints `summary` from this run's estimates.
+pub fn run(groups: &[fn(&mut Criterion)], summary: fn(&Results)) {
+    let results = Results::start();
+    let mut c = config().configure_from_args();
+    for group in groups {
+        group(&mut c);
+    }
+    c.final_summary();
+    summary(&results);
+}
+
 /// Where criterion keeps its estimates (the same rules criterion applies:
 /// `$CRITERION_HOME`, else `$CARGO_TARGET_DIR/criterion`, else the target
 /// directory the bench executable was built in).
