@@ -2,8 +2,9 @@
 
 use offpin::Profile;
 use offpin::profile::shipped;
+use offpin::server::ledger::LedgerError;
 
-use crate::util::{CliError, CliResult};
+use crate::util::CliResult;
 
 /// Tuya's BLE offline PINs, for reference: radix 10, 10 digits, decimal
 /// fields (type digit + 5 digits of start hour + 4 digits of duration), so
@@ -43,16 +44,11 @@ fn row(p: &Profile) -> String {
 /// Runs `offpin report`.
 pub fn run(profile: Option<&str>) -> CliResult {
     let profiles: Vec<Profile> = match profile {
-        Some(name) => vec![shipped::by_name(name).ok_or_else(|| {
-            CliError(format!(
-                "unknown profile '{name}' (shipped: {})",
-                shipped::ALL
-                    .iter()
-                    .map(|p| p.name())
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            ))
-        })?],
+        Some(name) => vec![
+            shipped::by_name(name).ok_or_else(|| LedgerError::UnknownProfile {
+                name: name.to_owned(),
+            })?,
+        ],
         None => shipped::ALL.to_vec(),
     };
     println!(

@@ -515,7 +515,7 @@ pub trait Ledger {
     /// it. Returns `Ok(None)` when no number is free.
     ///
     /// Must be atomic against concurrent callers (other threads and
-    /// processes): no two live entries may share a number.
+    /// processes): no two entries, deleted ones included, may share a number.
     ///
     /// # Errors
     ///
