@@ -7,7 +7,6 @@
     clippy::panic,
     reason = "tests"
 )]
-#![cfg(feature = "cli")]
 
 use std::path::PathBuf;
 use std::process::Output;
