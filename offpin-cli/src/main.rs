@@ -42,7 +42,7 @@ master key (--master-key, $OFFPIN_MASTER_KEY, default offpin.key) holds 64 hex d
 #[derive(Debug, Parser)]
 #[command(name = "offpin", version, after_help = AFTER_HELP)]
 struct Cli {
-    /// The ledger of issued codes (a SQLite file).
+    /// The ledger of issued codes (a SQLite file; `serve` and `api-key` also take a postgres:// URL).
     #[arg(
         long,
         global = true,
@@ -107,6 +107,11 @@ enum Command {
     },
     /// A guided run on a temporary ledger: every kind issued, checked and revoked.
     Demo,
+    /// Serve the hosted access-code API (offline codes) over HTTP; --ledger may be a postgres:// URL.
+    Serve(offpin_cli::serve::ServeArgs),
+    /// Create, revoke and list the API keys of `offpin serve`.
+    #[command(subcommand)]
+    ApiKey(offpin_cli::serve::api_key_cmd::ApiKeyCommand),
 }
 
 #[derive(Debug, Subcommand)]
@@ -257,6 +262,15 @@ fn run(cli: Cli) -> CliResult {
         Command::Inspect(args) => inspect::run(&cli.ledger, &cli.master_key, &args),
         Command::Report { profile } => report::run(profile.as_deref()),
         Command::Demo => demo::run(),
+        Command::Serve(args) => {
+            let master = keyfile::load(&cli.master_key)?;
+            let location = offpin_cli::serve::store::Location::of(&cli.ledger);
+            Ok(offpin_cli::serve::run(&location, master, &args)?)
+        }
+        Command::ApiKey(cmd) => {
+            let location = offpin_cli::serve::store::Location::of(&cli.ledger);
+            Ok(offpin_cli::serve::api_key_cmd::run(&location, &cmd)?)
+        }
     }
 }
 

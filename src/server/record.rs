@@ -37,6 +37,7 @@ pub const MUST_BE_USED_WITHIN_24_HOURS: &str = "igloo_algopin_must_be_used_withi
 pub const NO_VARIANCE_AVAILABLE: &str = "igloohome_offline_access_code_no_variance_available";
 
 /// `type` of an access code.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum CodeType {
@@ -48,6 +49,7 @@ pub enum CodeType {
 
 /// `status` of an access code. Offline codes are `set` from the moment
 /// they are issued: the lock already knows them.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum CodeStatus {
@@ -64,6 +66,7 @@ pub enum CodeStatus {
 }
 
 /// One entry of `errors`.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CodeError {
     /// When the error was raised.
@@ -101,6 +104,7 @@ impl CodeError {
 }
 
 /// One entry of `warnings`.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CodeWarning {
     /// When the warning was raised.
@@ -142,6 +146,7 @@ pub struct CodeWarning {
 /// assert_eq!(json["is_offline_access_code"], true);
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AccessCode {
     /// Unique identifier (a UUID).

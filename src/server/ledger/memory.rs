@@ -2,13 +2,16 @@
 //! servers that persist elsewhere).
 
 // The crate is `no_std`; this module is std-only.
+use std::format;
 use std::prelude::rust_2024::*;
 
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
 
+use super::api_keys::{ApiKeyRecord, ApiKeyStore};
 use super::{AllocationKey, Device, Entry, Ledger, LedgerError, ListFilter, lowest_free};
+use crate::server::record::AccessCode;
 
 /// A ledger held in memory: devices by id, entries in issue order.
 /// Atomicity comes from `&mut self` (wrap it in a `Mutex` to share it).
@@ -16,6 +19,7 @@ use super::{AllocationKey, Device, Entry, Ledger, LedgerError, ListFilter, lowes
 pub struct MemoryLedger {
     devices: BTreeMap<String, Device>,
     entries: Vec<Entry>,
+    api_keys: Vec<ApiKeyRecord>,
 }
 
 impl MemoryLedger {
@@ -102,5 +106,42 @@ impl Ledger for MemoryLedger {
         let entry = self.live(access_code_id)?;
         entry.deleted_at = Some(at);
         Ok(entry.clone())
+    }
+
+    fn replace_record(&mut self, record: &AccessCode) -> Result<(), LedgerError> {
+        self.live(&record.access_code_id)?.record = record.clone();
+        Ok(())
+    }
+}
+
+impl ApiKeyStore for MemoryLedger {
+    fn insert_api_key(&mut self, record: &ApiKeyRecord) -> Result<(), LedgerError> {
+        if self.api_keys.iter().any(|k| k.key_id == record.key_id) {
+            return Err(LedgerError::Storage(format!(
+                "API key id {} exists",
+                record.key_id
+            )));
+        }
+        self.api_keys.push(record.clone());
+        Ok(())
+    }
+
+    fn api_key(&mut self, key_id: &str) -> Result<Option<ApiKeyRecord>, LedgerError> {
+        Ok(self.api_keys.iter().find(|k| k.key_id == key_id).cloned())
+    }
+
+    fn api_keys(&mut self) -> Result<Vec<ApiKeyRecord>, LedgerError> {
+        Ok(self.api_keys.clone())
+    }
+
+    fn revoke_api_keys(&mut self, name: &str, at: DateTime<Utc>) -> Result<usize, LedgerError> {
+        let mut n = 0;
+        for k in &mut self.api_keys {
+            if k.name == name && k.revoked_at.is_none() {
+                k.revoked_at = Some(at);
+                n += 1;
+            }
+        }
+        Ok(n)
     }
 }

@@ -5,7 +5,7 @@
 //! [`Ledger`] is a small storage trait (devices, an atomic
 //! allocate-and-insert, lookups, a tombstone on delete) with the issuing
 //! logic as provided methods, so a server can put its ledger in its own
-//! database by implementing seven methods. Two implementations ship:
+//! database by implementing eight methods. Two implementations ship:
 //! [`memory::MemoryLedger`] and, with feature `sqlite`,
 //! [`sqlite::SqliteLedger`] (an embedded file that survives restarts and
 //! concurrent writers).
@@ -52,7 +52,11 @@
 // The crate is `no_std`; this module is std-only.
 use std::prelude::rust_2024::*;
 
+pub mod api_keys;
+pub mod hosted;
 pub mod memory;
+#[cfg(feature = "postgres")]
+pub mod postgres;
 #[cfg(feature = "sqlite")]
 pub mod sqlite;
 
@@ -479,7 +483,7 @@ impl From<OffsetError> for LedgerError {
     }
 }
 
-/// A store of issued codes. Implement the seven required methods on your
+/// A store of issued codes. Implement the eight required methods on your
 /// own database; the provided [`issue`](Ledger::issue),
 /// [`list`](Ledger::list), [`get`](Ledger::get) and
 /// [`delete`](Ledger::delete) do the rest.
@@ -552,6 +556,15 @@ pub trait Ledger {
         access_code_id: &str,
         at: DateTime<Utc>,
     ) -> Result<Entry, LedgerError>;
+
+    /// Replaces the record of the live entry with `record.access_code_id`
+    /// (the allocation stays as it is). [`hosted::HostedApi::update`]
+    /// decides what may change.
+    ///
+    /// # Errors
+    ///
+    /// [`LedgerError::NotFound`]; [`LedgerError::Storage`].
+    fn replace_record(&mut self, record: &AccessCode) -> Result<(), LedgerError>;
 
     /// Issues a code: plans the window, allocates the lowest free variance
     /// (or ongoing slot), derives the PIN with the device's key and stores

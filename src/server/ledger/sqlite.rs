@@ -23,6 +23,7 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use rusqlite::{Connection, OpenFlags, OptionalExtension, Row, TransactionBehavior, params};
 
+use super::api_keys::{ApiKeyRecord, ApiKeyStore};
 use super::{AllocationKey, Device, Entry, Ledger, LedgerError, ListFilter, lowest_free};
 use crate::profile::Kind;
 use crate::server::chrono_time::{parse_rfc3339, rfc3339_millis};
@@ -61,6 +62,14 @@ CREATE UNIQUE INDEX IF NOT EXISTS access_codes_allocation
     ON access_codes (device_id, kind, start, length, lineage, variance);
 CREATE INDEX IF NOT EXISTS access_codes_device ON access_codes (device_id);
 CREATE INDEX IF NOT EXISTS access_codes_user ON access_codes (user_identifier_key);
+CREATE TABLE IF NOT EXISTS api_keys (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    key_id TEXT NOT NULL UNIQUE,
+    name TEXT NOT NULL,
+    hash BLOB NOT NULL,
+    created_at TEXT NOT NULL,
+    revoked_at TEXT
+);
 ";
 
 /// A ledger in one SQLite file.
@@ -405,5 +414,92 @@ impl Ledger for SqliteLedger {
             return Err(LedgerError::not_found(access_code_id));
         }
         self.select_entry("", access_code_id)
+    }
+
+    fn replace_record(&mut self, record: &AccessCode) -> Result<(), LedgerError> {
+        let json = serde_json::to_string(record).map_err(|e| self.err(e))?;
+        let changed = self
+            .conn
+            .execute(
+                "UPDATE access_codes SET record = ?2 WHERE access_code_id = ?1 AND deleted_at IS NULL",
+                params![record.access_code_id, json],
+            )
+            .map_err(|e| self.err(e))?;
+        if changed == 0 {
+            return Err(LedgerError::not_found(&record.access_code_id));
+        }
+        Ok(())
+    }
+}
+
+impl SqliteLedger {
+    fn api_key_from_row(&self, row: &Row<'_>) -> Result<ApiKeyRecord, LedgerError> {
+        let get = |e: rusqlite::Error| self.err(e);
+        let hash: Vec<u8> = row.get(2).map_err(get)?;
+        let created_at: String = row.get(3).map_err(get)?;
+        let revoked_at: Option<String> = row.get(4).map_err(get)?;
+        Ok(ApiKeyRecord {
+            key_id: row.get(0).map_err(get)?,
+            name: row.get(1).map_err(get)?,
+            hash: hash
+                .try_into()
+                .map_err(|_| self.err("corrupted API key hash"))?,
+            created_at: parse_rfc3339(&created_at).map_err(|e| self.err(e))?,
+            revoked_at: match revoked_at {
+                Some(t) => Some(parse_rfc3339(&t).map_err(|e| self.err(e))?),
+                None => None,
+            },
+        })
+    }
+
+    fn select_api_keys(&self, and: &str, arg: &str) -> Result<Vec<ApiKeyRecord>, LedgerError> {
+        let sql = format!(
+            "SELECT key_id, name, hash, created_at, revoked_at FROM api_keys WHERE ?1 = ?1 {and} ORDER BY seq"
+        );
+        let mut stmt = self.conn.prepare(&sql).map_err(|e| self.err(e))?;
+        let mut rows = stmt.query(params![arg]).map_err(|e| self.err(e))?;
+        let mut out = Vec::new();
+        while let Some(row) = rows.next().map_err(|e| self.err(e))? {
+            out.push(self.api_key_from_row(row)?);
+        }
+        Ok(out)
+    }
+}
+
+impl ApiKeyStore for SqliteLedger {
+    fn insert_api_key(&mut self, record: &ApiKeyRecord) -> Result<(), LedgerError> {
+        self.conn
+            .execute(
+                "INSERT INTO api_keys (key_id, name, hash, created_at, revoked_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+                params![
+                    record.key_id,
+                    record.name,
+                    record.hash.as_slice(),
+                    rfc3339_millis(&record.created_at),
+                    record.revoked_at.as_ref().map(rfc3339_millis)
+                ],
+            )
+            .map_err(|e| self.err(e))?;
+        Ok(())
+    }
+
+    fn api_key(&mut self, key_id: &str) -> Result<Option<ApiKeyRecord>, LedgerError> {
+        Ok(self
+            .select_api_keys("AND key_id = ?1", key_id)?
+            .into_iter()
+            .next())
+    }
+
+    fn api_keys(&mut self) -> Result<Vec<ApiKeyRecord>, LedgerError> {
+        self.select_api_keys("", "")
+    }
+
+    fn revoke_api_keys(&mut self, name: &str, at: DateTime<Utc>) -> Result<usize, LedgerError> {
+        self.conn
+            .execute(
+                "UPDATE api_keys SET revoked_at = ?2 WHERE name = ?1 AND revoked_at IS NULL",
+                params![name, rfc3339_millis(&at)],
+            )
+            .map_err(|e| self.err(e))
     }
 }

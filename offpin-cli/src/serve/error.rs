@@ -1,0 +1,170 @@
+//! The service's error answers: `{"error": {"type", "message", ...},
+//! "ok": false}` with the HTTP status of the cause.
+
+use axum::Json;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use offpin::server::ledger::LedgerError;
+use offpin::server::ledger::api_keys::ApiKeyError;
+use offpin::server::ledger::hosted::RequestError;
+use offpin::server::record::NO_VARIANCE_AVAILABLE;
+use serde_json::{Value, json};
+
+use crate::request::DecodeError;
+
+/// `type` of a bad request.
+pub const INVALID_INPUT: &str = "invalid_input";
+
+/// An error answer.
+#[derive(Debug)]
+pub struct ApiError {
+    /// The HTTP status.
+    pub status: StatusCode,
+    /// The error's `type`.
+    pub kind: &'static str,
+    /// Its `message`.
+    pub message: String,
+    /// The request field to blame (`invalid_input` only).
+    pub field: Option<String>,
+    /// Seconds to wait before retrying (429, 503).
+    pub retry_after: Option<u64>,
+}
+
+impl ApiError {
+    /// An error without a field.
+    pub fn new(status: StatusCode, kind: &'static str, message: impl Into<String>) -> Self {
+        ApiError {
+            status,
+            kind,
+            message: message.into(),
+            field: None,
+            retry_after: None,
+        }
+    }
+
+    /// A 400 `invalid_input` about `field`.
+    pub fn invalid(field: Option<String>, message: impl Into<String>) -> Self {
+        ApiError {
+            field,
+            ..ApiError::new(StatusCode::BAD_REQUEST, INVALID_INPUT, message)
+        }
+    }
+
+    /// A 401.
+    pub fn unauthorized(message: impl Into<String>) -> Self {
+        ApiError::new(StatusCode::UNAUTHORIZED, "unauthorized", message)
+    }
+
+    /// A 500 for a fault of the server (never for what a client sent).
+    pub fn internal(message: impl Into<String>) -> Self {
+        ApiError::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal_server_error",
+            message,
+        )
+    }
+
+    /// The JSON body.
+    pub fn body(&self) -> Value {
+        let mut error = json!({
+            "type": self.kind,
+            "message": self.message,
+            "data": null,
+        });
+        if self.kind == INVALID_INPUT
+            && let Some(obj) = error.as_object_mut()
+        {
+            // The shape the SDKs read (`{"_errors": [], "field": {"_errors": [msg]}}`).
+            let mut errors = json!({ "_errors": [] });
+            match (&self.field, errors.as_object_mut()) {
+                (Some(field), Some(map)) => {
+                    map.insert(field.clone(), json!({ "_errors": [self.message] }));
+                }
+                (None, Some(map)) => {
+                    map.insert("_errors".to_owned(), json!([self.message]));
+                }
+                _ => {}
+            }
+            obj.insert("validation_errors".to_owned(), errors);
+        }
+        json!({ "error": error, "ok": false })
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let mut response = (self.status, Json(self.body())).into_response();
+        if let Some(secs) = self.retry_after
+            && let Ok(v) = HeaderValue::from_str(&secs.to_string())
+        {
+            response.headers_mut().insert(header::RETRY_AFTER, v);
+        }
+        response
+    }
+}
+
+impl From<DecodeError> for ApiError {
+    fn from(e: DecodeError) -> Self {
+        let message = e.to_string();
+        ApiError::invalid(e.field, message)
+    }
+}
+
+impl From<LedgerError> for ApiError {
+    fn from(e: LedgerError) -> Self {
+        let message = e.to_string();
+        let status = |s| ApiError::new(s, "", message.clone());
+        match e {
+            LedgerError::UnknownDevice { .. } => ApiError {
+                kind: "device_not_found",
+                ..status(StatusCode::NOT_FOUND)
+            },
+            LedgerError::NotFound { .. } => ApiError {
+                kind: "access_code_not_found",
+                ..status(StatusCode::NOT_FOUND)
+            },
+            LedgerError::MissingFilter => ApiError::invalid(None, message),
+            LedgerError::NoVarianceAvailable { .. } => ApiError {
+                kind: NO_VARIANCE_AVAILABLE,
+                ..status(StatusCode::CONFLICT)
+            },
+            LedgerError::NoSlotAvailable { .. } => ApiError {
+                kind: "no_ongoing_slot_available",
+                ..status(StatusCode::CONFLICT)
+            },
+            LedgerError::Issue(_) => ApiError::invalid(None, message),
+            LedgerError::Storage(_) => ApiError {
+                kind: "ledger_unavailable",
+                retry_after: Some(1),
+                ..status(StatusCode::SERVICE_UNAVAILABLE)
+            },
+            _ => ApiError::internal(message),
+        }
+    }
+}
+
+impl From<RequestError> for ApiError {
+    fn from(e: RequestError) -> Self {
+        match e {
+            RequestError::Ledger(e) => e.into(),
+            RequestError::CodeNotFound { .. } => ApiError::new(
+                StatusCode::NOT_FOUND,
+                "access_code_not_found",
+                e.to_string(),
+            ),
+            RequestError::Invalid { field, message } => {
+                ApiError::invalid(Some(field.to_owned()), format!("{field}: {message}"))
+            }
+            other => ApiError::invalid(other.field().map(str::to_owned), other.to_string()),
+        }
+    }
+}
+
+impl From<ApiKeyError> for ApiError {
+    fn from(e: ApiKeyError) -> Self {
+        match e {
+            ApiKeyError::Ledger(e) => e.into(),
+            other => ApiError::unauthorized(other.to_string()),
+        }
+    }
+}

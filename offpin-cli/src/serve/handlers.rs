@@ -1,0 +1,239 @@
+//! The endpoints: each parses its parameters, asks the ledger on the
+//! blocking pool, and answers in the API's envelope.
+
+use std::sync::Arc;
+
+use axum::Json;
+use axum::body::Body;
+use axum::extract::{FromRequest, Request, State};
+use axum::http::StatusCode;
+use chrono::Utc;
+use offpin::MasterKey;
+use offpin::server::ledger::hosted::{HostedApi, code_lengths};
+use offpin::server::ledger::{Device, ListFilter};
+use serde::de::DeserializeOwned;
+
+use super::error::ApiError;
+use super::openapi::{
+    AccessCodeResponse, AccessCodesResponse, DeleteResponse, DeviceResponse, DeviceView,
+    DevicesResponse, HealthResponse, SecurityView,
+};
+use super::store::{Pool, Store};
+use crate::request::{
+    CreateRequest, DeleteRequest, DeviceGetRequest, DeviceListRequest, GetBy, GetRequest,
+    ListRequest, UpdateRequest, decode,
+};
+
+/// What every handler shares.
+#[derive(Clone)]
+pub struct AppState {
+    /// Ledger connections.
+    pub pool: Pool,
+    /// The master key.
+    pub master: Arc<MasterKey>,
+    /// Largest request body, in bytes.
+    pub body_limit: usize,
+}
+
+impl AppState {
+    /// Runs `f` with a pooled ledger connection on the blocking pool.
+    pub async fn ledger<T, F>(&self, f: F) -> Result<T, ApiError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut dyn Store, &MasterKey) -> Result<T, ApiError> + Send + 'static,
+    {
+        let pool = self.pool.clone();
+        let master = Arc::clone(&self.master);
+        tokio::task::spawn_blocking(move || {
+            let mut conn = pool.get().map_err(|e| ApiError {
+                retry_after: Some(1),
+                ..ApiError::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "ledger_unavailable",
+                    format!("no ledger connection: {e}"),
+                )
+            })?;
+            f(&mut **conn, &master)
+        })
+        .await
+        .map_err(|_| ApiError::internal("the ledger call failed"))?
+    }
+}
+
+/// A request's parameters, from its JSON body or its query string
+/// ([`decode`]).
+pub struct Params<T>(pub T);
+
+impl<T: DeserializeOwned> FromRequest<AppState> for Params<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request<Body>, state: &AppState) -> Result<Self, ApiError> {
+        let query = req.uri().query().map(str::to_owned);
+        let body = axum::body::to_bytes(req.into_body(), state.body_limit)
+            .await
+            .map_err(|_| {
+                ApiError::new(
+                    StatusCode::PAYLOAD_TOO_LARGE,
+                    "payload_too_large",
+                    format!(
+                        "the request body is larger than {} bytes",
+                        state.body_limit
+                    ),
+                )
+            })?;
+        Ok(Params(decode(query.as_deref(), &body)?))
+    }
+}
+
+/// `/health`.
+pub async fn health() -> Json<HealthResponse> {
+    Json(HealthResponse {
+        ok: true,
+        service: "offpin".to_owned(),
+        version: env!("CARGO_PKG_VERSION").to_owned(),
+    })
+}
+
+/// `/access_codes/create`.
+pub async fn create(
+    State(state): State<AppState>,
+    Params(req): Params<CreateRequest>,
+) -> Result<Json<AccessCodeResponse>, ApiError> {
+    let create = req.parse()?;
+    let access_code = state
+        .ledger(move |ledger, master| {
+            let spec = create.spec()?;
+            Ok(ledger.issue(master, &spec, Utc::now())?)
+        })
+        .await?;
+    Ok(Json(AccessCodeResponse {
+        access_code,
+        ok: true,
+    }))
+}
+
+/// `/access_codes/list`.
+pub async fn list(
+    State(state): State<AppState>,
+    Params(req): Params<ListRequest>,
+) -> Result<Json<AccessCodesResponse>, ApiError> {
+    let filter = ListFilter {
+        device_id: req.device_id,
+        access_code_ids: req.access_code_ids,
+        user_identifier_key: req.user_identifier_key,
+    };
+    let access_codes = state
+        .ledger(move |ledger, _| Ok(ledger.list(&filter)?))
+        .await?;
+    Ok(Json(AccessCodesResponse {
+        access_codes,
+        ok: true,
+    }))
+}
+
+/// `/access_codes/get`.
+pub async fn get(
+    State(state): State<AppState>,
+    Params(req): Params<GetRequest>,
+) -> Result<Json<AccessCodeResponse>, ApiError> {
+    let by = req.by()?;
+    let access_code = state
+        .ledger(move |ledger, _| match by {
+            GetBy::Id(id) => Ok(ledger.get(&id)?),
+            GetBy::Code { device_id, code } => Ok(ledger.get_by_code(&device_id, &code)?),
+        })
+        .await?;
+    Ok(Json(AccessCodeResponse {
+        access_code,
+        ok: true,
+    }))
+}
+
+/// `/access_codes/delete`.
+pub async fn delete(
+    State(state): State<AppState>,
+    Params(req): Params<DeleteRequest>,
+) -> Result<Json<DeleteResponse>, ApiError> {
+    let deleted = state
+        .ledger(move |ledger, master| {
+            Ok(ledger.delete_code(
+                master,
+                &req.access_code_id,
+                req.device_id.as_deref(),
+                Utc::now(),
+            )?)
+        })
+        .await?;
+    Ok(Json(DeleteResponse {
+        access_code: deleted.record,
+        revocation_code: deleted.revocation_code,
+        revoked_slot: deleted.revoked_slot,
+        ok: true,
+    }))
+}
+
+/// `/access_codes/update`.
+pub async fn update(
+    State(state): State<AppState>,
+    Params(req): Params<UpdateRequest>,
+) -> Result<Json<AccessCodeResponse>, ApiError> {
+    let change = req.parse()?;
+    let access_code = state
+        .ledger(move |ledger, _| Ok(ledger.update(&req.access_code_id, &change)?))
+        .await?;
+    Ok(Json(AccessCodeResponse {
+        access_code,
+        ok: true,
+    }))
+}
+
+fn device_view(device: &Device) -> Result<DeviceView, ApiError> {
+    let profile = device.profile()?;
+    let s = profile.security();
+    Ok(DeviceView {
+        device_id: device.device_id.clone(),
+        profile: device.profile.clone(),
+        time_zone: None,
+        utc_offset: device.utc_offset.to_string(),
+        generation: device.generation,
+        supported_code_lengths: code_lengths(device)?,
+        variances: profile.params().variances,
+        ongoing_slots: profile.params().ongoing_slots,
+        security: SecurityView {
+            pins: s.domain,
+            w_max: s.w_max,
+            p_per_attempt: s.per_attempt(),
+            attempts_per_day: s.attempts_per_day,
+            p_per_year: s.per_year(),
+        },
+    })
+}
+
+/// `/devices/list`.
+pub async fn devices_list(
+    State(state): State<AppState>,
+    Params(req): Params<DeviceListRequest>,
+) -> Result<Json<DevicesResponse>, ApiError> {
+    let devices = state
+        .ledger(move |ledger, _| {
+            ledger
+                .devices()?
+                .iter()
+                .filter(|d| req.device_ids.is_empty() || req.device_ids.contains(&d.device_id))
+                .map(device_view)
+                .collect::<Result<Vec<_>, _>>()
+        })
+        .await?;
+    Ok(Json(DevicesResponse { devices, ok: true }))
+}
+
+/// `/devices/get`.
+pub async fn devices_get(
+    State(state): State<AppState>,
+    Params(req): Params<DeviceGetRequest>,
+) -> Result<Json<DeviceResponse>, ApiError> {
+    let device = state
+        .ledger(move |ledger, _| device_view(&ledger.device(&req.device_id)?))
+        .await?;
+    Ok(Json(DeviceResponse { device, ok: true }))
+}

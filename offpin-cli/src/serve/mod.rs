@@ -1,0 +1,212 @@
+//! `offpin serve`: the hosted access-code API for offline codes, over the
+//! same ledger as the other commands (an SQLite file, or PostgreSQL for a
+//! fleet of servers), and `offpin api-key`, which manages its keys.
+//!
+//! Handlers parse and answer ([`handlers`]); the ledger decides
+//! (`offpin::server::ledger`, its `hosted` rules); the core computes.
+//! Ledger calls are synchronous and run on tokio's blocking pool, each
+//! with a connection from an r2d2 pool ([`store`]).
+
+pub mod api_key_cmd;
+pub mod auth;
+pub mod error;
+pub mod handlers;
+pub mod openapi;
+pub mod store;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Router;
+use axum::extract::Request;
+use axum::http::{StatusCode, header};
+use axum::middleware::{from_fn_with_state, map_response};
+use axum::response::{IntoResponse, Response};
+use axum::routing::any;
+use offpin::MasterKey;
+use tower_http::limit::RequestBodyLimitLayer;
+use tower_http::timeout::TimeoutLayer;
+use tower_http::trace::TraceLayer;
+use tracing::Span;
+use utoipa::OpenApi;
+
+use self::error::ApiError;
+use self::handlers::AppState;
+use self::store::{Location, Opener};
+
+/// Arguments of `offpin serve`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct ServeArgs {
+    /// Address to listen on (port 0: any free port, printed at start).
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    pub listen: SocketAddr,
+    /// Ledger connections in the pool (the most ledger calls at once).
+    #[arg(long, default_value_t = 8)]
+    pub pool_size: u32,
+    /// Largest request body, in bytes.
+    #[arg(long, default_value_t = 65_536)]
+    pub max_body_bytes: usize,
+    /// Seconds a request may take before it is answered 408.
+    #[arg(long, default_value_t = 30)]
+    pub request_timeout_secs: u64,
+    /// Requests per second per API key (0: no limit).
+    #[arg(long, default_value_t = 100)]
+    pub rate_limit: u32,
+    /// Requests an API key may send at once above its rate.
+    #[arg(long, default_value_t = 200)]
+    pub rate_burst: u32,
+}
+
+/// Turns the bodiless errors of the layers (unknown route, method, body
+/// limit, timeout) into the API's JSON error.
+async fn json_errors(response: Response) -> Response {
+    let status = response.status();
+    let is_json = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/json"));
+    if is_json || !(status.is_client_error() || status.is_server_error()) {
+        return response;
+    }
+    let (kind, message) = match status {
+        StatusCode::NOT_FOUND => ("endpoint_not_found", "no such endpoint"),
+        StatusCode::METHOD_NOT_ALLOWED => ("method_not_allowed", "method not allowed"),
+        StatusCode::PAYLOAD_TOO_LARGE => ("payload_too_large", "the request body is too large"),
+        StatusCode::REQUEST_TIMEOUT => ("request_timeout", "the request took too long"),
+        _ => ("http_error", status.canonical_reason().unwrap_or("error")),
+    };
+    ApiError::new(status, kind, message).into_response()
+}
+
+async fn not_found() -> ApiError {
+    ApiError::new(StatusCode::NOT_FOUND, "endpoint_not_found", "no such endpoint")
+}
+
+async fn openapi_json() -> Response {
+    axum::Json(openapi::ApiDoc::openapi()).into_response()
+}
+
+/// The service's routes and layers.
+pub fn router(state: AppState, guard: auth::Guard, timeout: Duration) -> Router {
+    let body_limit = state.body_limit;
+    let api = Router::new()
+        .route("/access_codes/create", any(handlers::create))
+        .route("/access_codes/list", any(handlers::list))
+        .route("/access_codes/get", any(handlers::get))
+        .route("/access_codes/delete", any(handlers::delete))
+        .route("/access_codes/update", any(handlers::update))
+        .route("/devices/list", any(handlers::devices_list))
+        .route("/devices/get", any(handlers::devices_get))
+        .route("/openapi.json", any(openapi_json))
+        .route_layer(from_fn_with_state(guard, auth::authenticate));
+    Router::new()
+        .route("/health", any(handlers::health))
+        .merge(api)
+        .fallback(not_found)
+        .with_state(state)
+        .layer(RequestBodyLimitLayer::new(body_limit))
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::REQUEST_TIMEOUT,
+            timeout,
+        ))
+        .layer(map_response(json_errors))
+        .layer(
+            // The log names the method, the path (never the query, which
+            // may hold a PIN), the key's name (never the key), the status
+            // and the latency.
+            TraceLayer::new_for_http()
+                .make_span_with(|req: &Request| {
+                    tracing::info_span!(
+                        "request",
+                        method = %req.method(),
+                        path = %req.uri().path(),
+                        key = tracing::field::Empty,
+                    )
+                })
+                .on_request(())
+                .on_response(|res: &Response, latency: Duration, _: &Span| {
+                    tracing::info!(
+                        status = res.status().as_u16(),
+                        latency_us = u64::try_from(latency.as_micros()).unwrap_or(u64::MAX),
+                        "answered"
+                    );
+                })
+                .on_failure(()),
+        )
+}
+
+async fn shutdown_signal() {
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {},
+        () = terminate => {},
+    }
+    tracing::info!("shutting down: finishing the requests in flight");
+}
+
+/// Runs the service until SIGTERM or SIGINT, then lets the requests in
+/// flight finish.
+///
+/// # Errors
+///
+/// A message when the ledger cannot be opened or the address bound.
+pub fn run(location: &Location, master: MasterKey, args: &ServeArgs) -> Result<(), String> {
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("OFFPIN_LOG")
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+        )
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        .with_target(false)
+        .try_init();
+    // Open (and migrate) once before serving, so a bad ledger fails now.
+    drop(location.open(false).map_err(|e| e.to_string())?);
+    let pool = r2d2::Pool::builder()
+        .max_size(args.pool_size.max(1))
+        .min_idle(Some(1))
+        .build(Opener(location.clone()))
+        .map_err(|e| format!("ledger {}: {e}", location.describe()))?;
+    let state = AppState {
+        pool,
+        master: Arc::new(master),
+        body_limit: args.max_body_bytes,
+    };
+    let guard = auth::Guard {
+        app: state.clone(),
+        limiter: auth::limiter(args.rate_limit, args.rate_burst),
+    };
+    let app = router(
+        state,
+        guard,
+        Duration::from_secs(args.request_timeout_secs.max(1)),
+    );
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| format!("cannot start the runtime: {e}"))?;
+    runtime.block_on(async {
+        let listener = tokio::net::TcpListener::bind(args.listen)
+            .await
+            .map_err(|e| format!("cannot listen on {}: {e}", args.listen))?;
+        let addr = listener
+            .local_addr()
+            .map_err(|e| format!("cannot listen on {}: {e}", args.listen))?;
+        println!("offpin serve: listening on http://{addr} (ledger {})", location.describe());
+        axum::serve(listener, app)
+            .with_graceful_shutdown(shutdown_signal())
+            .await
+            .map_err(|e| format!("server: {e}"))
+    })?;
+    tracing::info!("stopped");
+    Ok(())
+}
