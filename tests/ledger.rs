@@ -10,6 +10,8 @@
 #![cfg(feature = "ledger")]
 
 use chrono::{DateTime, Utc};
+use offpin::server::ledger::api_keys::{ApiKeyError, ApiKeyStore, RANDOM_BYTES};
+use offpin::server::ledger::hosted::{CodeUpdate, HostedApi, RequestError};
 use offpin::server::ledger::memory::MemoryLedger;
 use offpin::server::ledger::{CodeSpec, Device, Ledger, LedgerError, ListFilter};
 use offpin::{Codec, Grant, MasterKey, RevokeTarget};
@@ -201,9 +203,178 @@ fn exercise<L: Ledger>(l: &mut L) {
     assert_eq!(names, ["lock-a", "lock-b"]);
 }
 
+/// The hosted API's rules on a backend: rename, immutable windows, get by
+/// PIN, delete on the right device.
+fn exercise_hosted<L: Ledger>(l: &mut L) {
+    setup(l);
+    let m = master();
+    let now = t("2025-04-01T00:00:00Z");
+    let a = l.issue(&m, &window().with_name("before"), now).unwrap();
+    let renamed = l
+        .update(
+            &a.access_code_id,
+            &CodeUpdate {
+                name: Some(Some("after".into())),
+                starts_at: Some(a.starts_at),
+                ..CodeUpdate::default()
+            },
+        )
+        .unwrap();
+    assert_eq!(renamed.name.as_deref(), Some("after"));
+    assert_eq!(l.get(&a.access_code_id).unwrap(), renamed);
+    let moved = l.update(
+        &a.access_code_id,
+        &CodeUpdate {
+            name: Some(Some("lost".into())),
+            ends_at: Some(Some(t("2025-05-04T11:00:00Z"))),
+            ..CodeUpdate::default()
+        },
+    );
+    assert!(
+        matches!(moved, Err(RequestError::Immutable { field: "ends_at" })),
+        "{moved:?}"
+    );
+    assert_eq!(
+        l.get(&a.access_code_id).unwrap(),
+        renamed,
+        "nothing changed"
+    );
+    assert_eq!(l.get_by_code("lock-a", &a.code).unwrap(), renamed);
+    assert!(matches!(
+        l.get_by_code("lock-b", &a.code),
+        Err(RequestError::CodeNotFound { .. })
+    ));
+    assert!(matches!(
+        l.delete_code(&m, &a.access_code_id, Some("lock-b"), now),
+        Err(RequestError::Ledger(LedgerError::NotFound { .. }))
+    ));
+    l.delete_code(&m, &a.access_code_id, Some("lock-a"), now)
+        .unwrap();
+    assert!(matches!(
+        l.update(&a.access_code_id, &CodeUpdate::default()),
+        Err(RequestError::Ledger(LedgerError::NotFound { .. }))
+    ));
+}
+
+/// API keys on a backend: created keys authenticate, near misses and
+/// revoked keys do not.
+fn exercise_api_keys<L: ApiKeyStore>(l: &mut L) {
+    let now = t("2025-04-01T00:00:00Z");
+    let key = l.create_api_key("ci", &[7; RANDOM_BYTES], now).unwrap();
+    let text = key.expose_secret().to_owned();
+    assert!(text.starts_with("seam_"));
+    assert_eq!(l.authenticate(&text).unwrap().name, "ci");
+    // Same id, another secret: refused (the hash differs).
+    let mut forged = text.clone();
+    forged.pop();
+    forged.push(if text.ends_with('0') { '1' } else { '0' });
+    assert!(matches!(l.authenticate(&forged), Err(ApiKeyError::Unknown)));
+    assert!(matches!(
+        l.authenticate("seam_nothex"),
+        Err(ApiKeyError::Malformed)
+    ));
+    assert!(matches!(
+        l.create_api_key("ci", &[8; RANDOM_BYTES], now),
+        Err(ApiKeyError::NameTaken { .. })
+    ));
+    let other = l.create_api_key("ops", &[9; RANDOM_BYTES], now).unwrap();
+    l.revoke_api_key("ci", now).unwrap();
+    assert!(matches!(l.authenticate(&text), Err(ApiKeyError::Revoked)));
+    assert!(matches!(
+        l.revoke_api_key("ci", now),
+        Err(ApiKeyError::NoSuchName { .. })
+    ));
+    assert_eq!(l.authenticate(other.expose_secret()).unwrap().name, "ops");
+    // A revoked name can be given to a new key.
+    l.create_api_key("ci", &[10; RANDOM_BYTES], now).unwrap();
+    let names: Vec<(String, bool)> = l
+        .api_keys()
+        .unwrap()
+        .into_iter()
+        .map(|k| (k.name, k.revoked_at.is_some()))
+        .collect();
+    assert_eq!(
+        names,
+        [
+            ("ci".to_owned(), true),
+            ("ops".to_owned(), false),
+            ("ci".to_owned(), false)
+        ]
+    );
+    // The store never holds the key's text.
+    assert!(!format!("{:?}", l.api_keys().unwrap()).contains(&text));
+}
+
+/// Racers for one window (8 variances on secure-12) and for ongoing
+/// slots, on connections `open` makes: no number is handed out twice,
+/// nothing is lost.
+fn concurrent_writers<L: Ledger, F: Fn() -> L + Send + Sync + 'static>(open: F) {
+    use std::collections::BTreeSet;
+    use std::sync::{Arc, Barrier};
+    {
+        let mut l = open();
+        l.add_device(&Device::new("lock-s", "secure-12")).unwrap();
+        l.add_device(&Device::new("lock-a", "standard-10")).unwrap();
+    }
+    let open = Arc::new(open);
+    let writers = 12;
+    let barrier = Arc::new(Barrier::new(writers + 10));
+    let mut handles = Vec::new();
+    for i in 0..writers + 10 {
+        let open = Arc::clone(&open);
+        let barrier = Arc::clone(&barrier);
+        handles.push(std::thread::spawn(move || {
+            let mut l = open();
+            let spec = if i < writers {
+                CodeSpec::time_bound(
+                    "lock-s",
+                    t("2025-05-01T15:00:00Z"),
+                    t("2025-05-01T20:00:00Z"),
+                )
+            } else {
+                CodeSpec::ongoing("lock-a")
+            };
+            barrier.wait();
+            (i < writers, l.issue(&master(), &spec, Utc::now()))
+        }));
+    }
+    let results: Vec<_> = handles.into_iter().map(|h| h.join().unwrap()).collect();
+    let mut windowed = BTreeSet::new();
+    let mut slots = BTreeSet::new();
+    let mut exhausted = 0;
+    for (is_window, r) in results {
+        match (is_window, r) {
+            (true, Ok(rec)) => assert!(windowed.insert(rec.code)),
+            (true, Err(LedgerError::NoVarianceAvailable { .. })) => exhausted += 1,
+            (false, Ok(rec)) => assert!(slots.insert(rec.code)),
+            (_, Err(e)) => panic!("unexpected error: {e}"),
+        }
+    }
+    assert_eq!(windowed.len(), 8);
+    assert_eq!(exhausted, writers - 8);
+    assert_eq!(slots.len(), 10);
+    let mut l = open();
+    let stored: BTreeSet<String> = l
+        .list(&ListFilter::device("lock-s"))
+        .unwrap()
+        .into_iter()
+        .map(|r| r.code)
+        .collect();
+    assert_eq!(stored, windowed);
+    let codec = l.device("lock-s").unwrap().codec(&master()).unwrap();
+    let vs: BTreeSet<u8> = stored
+        .iter()
+        .map(|c| codec.decode_input(c.as_bytes()).unwrap().variance())
+        .collect();
+    assert_eq!(vs, (0..8).collect());
+    assert_eq!(l.list(&ListFilter::device("lock-a")).unwrap().len(), 10);
+}
+
 #[test]
 fn memory_ledger_behaviour() {
     exercise(&mut MemoryLedger::new());
+    exercise_hosted(&mut MemoryLedger::new());
+    exercise_api_keys(&mut MemoryLedger::new());
 }
 
 #[test]
@@ -223,14 +394,14 @@ fn unknown_profiles_are_reported() {
 mod sqlite {
     use super::*;
     use offpin::server::ledger::sqlite::SqliteLedger;
-    use std::collections::BTreeSet;
-    use std::sync::{Arc, Barrier};
 
     #[test]
     fn sqlite_ledger_behaviour() {
         exercise(&mut SqliteLedger::open_in_memory().unwrap());
         let dir = tempfile::tempdir().unwrap();
         exercise(&mut SqliteLedger::open(&dir.path().join("l.db")).unwrap());
+        exercise_hosted(&mut SqliteLedger::open_in_memory().unwrap());
+        exercise_api_keys(&mut SqliteLedger::open(&dir.path().join("k.db")).unwrap());
     }
 
     #[test]
@@ -307,64 +478,80 @@ mod sqlite {
     fn concurrent_writers_never_share_a_variance() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("ledger.db");
-        {
-            let mut l = SqliteLedger::open(&path).unwrap();
-            l.add_device(&Device::new("lock-s", "secure-12")).unwrap();
-            l.add_device(&Device::new("lock-a", "standard-10")).unwrap();
+        concurrent_writers(move || SqliteLedger::open(&path).unwrap());
+    }
+}
+
+/// The PostgreSQL backend, on the database `OFFPIN_TEST_POSTGRES` names
+/// (each test in a schema of its own). CI always sets it; elsewhere the
+/// tests say they skip.
+#[cfg(feature = "postgres")]
+mod postgres_backend {
+    use super::*;
+    use offpin::server::ledger::postgres::{MIGRATIONS, PostgresLedger};
+
+    /// The URL of a fresh schema, or `None` (skip) when no database is
+    /// configured outside CI.
+    fn fresh_url() -> Option<String> {
+        let Ok(base) = std::env::var("OFFPIN_TEST_POSTGRES") else {
+            assert!(
+                std::env::var_os("CI").is_none(),
+                "CI must set OFFPIN_TEST_POSTGRES"
+            );
+            eprintln!("OFFPIN_TEST_POSTGRES is not set: PostgreSQL backend skipped");
+            return None;
+        };
+        let schema = format!("t_{}", uuid::Uuid::new_v4().simple());
+        let mut c = postgres::Client::connect(&base, postgres::NoTls).unwrap();
+        c.batch_execute(&format!("CREATE SCHEMA {schema}")).unwrap();
+        let sep = if base.contains('?') { '&' } else { '?' };
+        Some(format!("{base}{sep}options=-csearch_path%3D{schema}"))
+    }
+
+    #[test]
+    fn postgres_ledger_behaviour() {
+        let Some(url) = fresh_url() else { return };
+        exercise(&mut PostgresLedger::connect(&url).unwrap());
+        let Some(url) = fresh_url() else { return };
+        exercise_hosted(&mut PostgresLedger::connect(&url).unwrap());
+        let Some(url) = fresh_url() else { return };
+        exercise_api_keys(&mut PostgresLedger::connect(&url).unwrap());
+    }
+
+    #[test]
+    fn postgres_concurrent_writers_never_share_a_variance() {
+        let Some(url) = fresh_url() else { return };
+        concurrent_writers(move || PostgresLedger::connect(&url).unwrap());
+    }
+
+    #[test]
+    fn migrations_run_once_and_newer_schemas_are_refused() {
+        let Some(url) = fresh_url() else { return };
+        // Connections opened at once all migrate, under the advisory lock.
+        let handles: Vec<_> = (0..4)
+            .map(|_| {
+                let url = url.clone();
+                std::thread::spawn(move || PostgresLedger::connect(&url).map(drop))
+            })
+            .collect();
+        for h in handles {
+            h.join().unwrap().unwrap();
         }
-        // secure-12 has 8 variances; 12 writers race for one window, 10
-        // more for ongoing slots of another device.
-        let writers = 12;
-        let barrier = Arc::new(Barrier::new(writers + 10));
-        let mut handles = Vec::new();
-        for i in 0..writers + 10 {
-            let path = path.clone();
-            let barrier = Arc::clone(&barrier);
-            handles.push(std::thread::spawn(move || {
-                let mut l = SqliteLedger::open(&path).unwrap();
-                let spec = if i < writers {
-                    CodeSpec::time_bound(
-                        "lock-s",
-                        t("2025-05-01T15:00:00Z"),
-                        t("2025-05-01T20:00:00Z"),
-                    )
-                } else {
-                    CodeSpec::ongoing("lock-a")
-                };
-                barrier.wait();
-                (i < writers, l.issue(&master(), &spec, Utc::now()))
-            }));
-        }
-        let results: Vec<_> = handles.into_iter().map(|h| h.join().unwrap()).collect();
-        let mut windowed = BTreeSet::new();
-        let mut slots = BTreeSet::new();
-        let mut exhausted = 0;
-        for (is_window, r) in results {
-            match (is_window, r) {
-                (true, Ok(rec)) => assert!(windowed.insert(rec.code)),
-                (true, Err(LedgerError::NoVarianceAvailable { .. })) => exhausted += 1,
-                (false, Ok(rec)) => assert!(slots.insert(rec.code)),
-                (_, Err(e)) => panic!("unexpected error: {e}"),
-            }
-        }
-        assert_eq!(windowed.len(), 8);
-        assert_eq!(exhausted, writers - 8);
-        assert_eq!(slots.len(), 10);
-        // Nothing lost: the ledger holds exactly the codes handed out.
-        let mut l = SqliteLedger::open_existing(&path).unwrap();
-        let stored: BTreeSet<String> = l
-            .list(&ListFilter::device("lock-s"))
+        let mut c = postgres::Client::connect(&url, postgres::NoTls).unwrap();
+        let versions: Vec<i32> = c
+            .query(
+                "SELECT version FROM offpin_migrations ORDER BY version",
+                &[],
+            )
             .unwrap()
-            .into_iter()
-            .map(|r| r.code)
-            .collect();
-        assert_eq!(stored, windowed);
-        let codec = l.device("lock-s").unwrap().codec(&master()).unwrap();
-        let vs: BTreeSet<u8> = stored
             .iter()
-            .map(|c| codec.decode_input(c.as_bytes()).unwrap().variance())
+            .map(|r| r.get(0))
             .collect();
-        assert_eq!(vs, (0..8).collect());
-        assert_eq!(l.list(&ListFilter::device("lock-a")).unwrap().len(), 10);
+        let expected: Vec<i32> = (1..=i32::try_from(MIGRATIONS.len()).unwrap()).collect();
+        assert_eq!(versions, expected);
+        c.execute("INSERT INTO offpin_migrations (version) VALUES (999)", &[])
+            .unwrap();
+        let e = PostgresLedger::connect(&url).unwrap_err();
+        assert!(e.to_string().contains("newer than this offpin"), "{e}");
     }
 }

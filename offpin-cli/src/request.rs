@@ -141,10 +141,8 @@ where
 
 /// A time field: RFC 3339 / ISO 8601 with an offset.
 fn time(field: &'static str, text: Option<&str>) -> Result<Option<DateTime<Utc>>, RequestError> {
-    text.map(|t| {
-        parse_rfc3339(t).map_err(|message| RequestError::Invalid { field, message })
-    })
-    .transpose()
+    text.map(|t| parse_rfc3339(t).map_err(|message| RequestError::Invalid { field, message }))
+        .transpose()
 }
 
 fn refuse(field: &'static str, message: &str) -> RequestError {
@@ -257,12 +255,18 @@ impl CreateRequest {
             ));
         }
         for (field, value) in [
-            ("allow_external_modification", self.allow_external_modification),
+            (
+                "allow_external_modification",
+                self.allow_external_modification,
+            ),
             (
                 "is_external_modification_allowed",
                 self.is_external_modification_allowed,
             ),
-            ("use_backup_access_code_pool", self.use_backup_access_code_pool),
+            (
+                "use_backup_access_code_pool",
+                self.use_backup_access_code_pool,
+            ),
         ] {
             if value == Some(true) {
                 return Err(refuse(field, "not offered for offline codes"));
@@ -433,9 +437,7 @@ impl UpdateRequest {
             ));
         }
         let opt_time = |field, v: &Option<Option<String>>| {
-            v.as_ref()
-                .map(|t| time(field, t.as_deref()))
-                .transpose()
+            v.as_ref().map(|t| time(field, t.as_deref())).transpose()
         };
         Ok(CodeUpdate {
             name: self.name.clone(),
@@ -497,7 +499,8 @@ mod tests {
         .unwrap();
         assert_eq!(c.is_one_time_use, Some(true));
         assert_eq!(c.preferred_code_length, Some(10));
-        let e = decode::<CreateRequest>(Some("device_id=d&is_one_time_use=maybe"), b"").unwrap_err();
+        let e =
+            decode::<CreateRequest>(Some("device_id=d&is_one_time_use=maybe"), b"").unwrap_err();
         assert_eq!(e.field.as_deref(), Some("is_one_time_use"));
         // Unknown keys, both places at once.
         let e = decode::<GetRequest>(Some("id=1"), b"").unwrap_err();

@@ -75,10 +75,7 @@ impl<T: DeserializeOwned> FromRequest<AppState> for Params<T> {
                 ApiError::new(
                     StatusCode::PAYLOAD_TOO_LARGE,
                     "payload_too_large",
-                    format!(
-                        "the request body is larger than {} bytes",
-                        state.body_limit
-                    ),
+                    format!("the request body is larger than {} bytes", state.body_limit),
                 )
             })?;
         Ok(Params(decode(query.as_deref(), &body)?))

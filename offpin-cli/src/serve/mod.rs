@@ -81,7 +81,11 @@ async fn json_errors(response: Response) -> Response {
 }
 
 async fn not_found() -> ApiError {
-    ApiError::new(StatusCode::NOT_FOUND, "endpoint_not_found", "no such endpoint")
+    ApiError::new(
+        StatusCode::NOT_FOUND,
+        "endpoint_not_found",
+        "no such endpoint",
+    )
 }
 
 async fn openapi_json() -> Response {
@@ -201,7 +205,10 @@ pub fn run(location: &Location, master: MasterKey, args: &ServeArgs) -> Result<(
         let addr = listener
             .local_addr()
             .map_err(|e| format!("cannot listen on {}: {e}", args.listen))?;
-        println!("offpin serve: listening on http://{addr} (ledger {})", location.describe());
+        println!(
+            "offpin serve: listening on http://{addr} (ledger {})",
+            location.describe()
+        );
         axum::serve(listener, app)
             .with_graceful_shutdown(shutdown_signal())
             .await

@@ -174,19 +174,123 @@ macro_rules! documented {
     };
 }
 
-documented!(create_post, post, "/access_codes/create", "Create an offline access code", {request_body = CreateRequest}, AccessCodeResponse, [400, 401, 404, 409, 413, 429]);
-documented!(list_post, post, "/access_codes/list", "List access codes", {request_body = ListRequest}, AccessCodesResponse, [400, 401, 413, 429]);
-documented!(list_get, get, "/access_codes/list", "List access codes", {params(ListRequest)}, AccessCodesResponse, [400, 401, 429]);
-documented!(get_post, post, "/access_codes/get", "Get an access code", {request_body = GetRequest}, AccessCodeResponse, [400, 401, 404, 413, 429]);
-documented!(get_get, get, "/access_codes/get", "Get an access code", {params(GetRequest)}, AccessCodeResponse, [400, 401, 404, 429]);
-documented!(delete_post, post, "/access_codes/delete", "Delete an access code", {request_body = DeleteRequest}, DeleteResponse, [400, 401, 404, 413, 429]);
-documented!(delete_delete, delete, "/access_codes/delete", "Delete an access code", {params(DeleteRequest)}, DeleteResponse, [400, 401, 404, 429]);
-documented!(update_post, post, "/access_codes/update", "Rename an access code", {request_body = UpdateRequest}, AccessCodeResponse, [400, 401, 404, 413, 429]);
-documented!(update_patch, patch, "/access_codes/update", "Rename an access code", {request_body = UpdateRequest}, AccessCodeResponse, [400, 401, 404, 413, 429]);
-documented!(devices_list_post, post, "/devices/list", "List devices", {request_body = DeviceListRequest}, DevicesResponse, [400, 401, 413, 429]);
-documented!(devices_list_get, get, "/devices/list", "List devices", {params(DeviceListRequest)}, DevicesResponse, [400, 401, 429]);
-documented!(devices_get_post, post, "/devices/get", "Get a device", {request_body = DeviceGetRequest}, DeviceResponse, [400, 401, 404, 413, 429]);
-documented!(devices_get_get, get, "/devices/get", "Get a device", {params(DeviceGetRequest)}, DeviceResponse, [400, 401, 404, 429]);
+documented!(
+    create_post,
+    post,
+    "/access_codes/create",
+    "Create an offline access code",
+    { request_body = CreateRequest },
+    AccessCodeResponse,
+    [400, 401, 404, 409, 413, 429]
+);
+documented!(
+    list_post,
+    post,
+    "/access_codes/list",
+    "List access codes",
+    { request_body = ListRequest },
+    AccessCodesResponse,
+    [400, 401, 413, 429]
+);
+documented!(
+    list_get,
+    get,
+    "/access_codes/list",
+    "List access codes",
+    { params(ListRequest) },
+    AccessCodesResponse,
+    [400, 401, 429]
+);
+documented!(
+    get_post,
+    post,
+    "/access_codes/get",
+    "Get an access code",
+    { request_body = GetRequest },
+    AccessCodeResponse,
+    [400, 401, 404, 413, 429]
+);
+documented!(
+    get_get,
+    get,
+    "/access_codes/get",
+    "Get an access code",
+    { params(GetRequest) },
+    AccessCodeResponse,
+    [400, 401, 404, 429]
+);
+documented!(
+    delete_post,
+    post,
+    "/access_codes/delete",
+    "Delete an access code",
+    { request_body = DeleteRequest },
+    DeleteResponse,
+    [400, 401, 404, 413, 429]
+);
+documented!(
+    delete_delete,
+    delete,
+    "/access_codes/delete",
+    "Delete an access code",
+    { params(DeleteRequest) },
+    DeleteResponse,
+    [400, 401, 404, 429]
+);
+documented!(
+    update_post,
+    post,
+    "/access_codes/update",
+    "Rename an access code",
+    { request_body = UpdateRequest },
+    AccessCodeResponse,
+    [400, 401, 404, 413, 429]
+);
+documented!(
+    update_patch,
+    patch,
+    "/access_codes/update",
+    "Rename an access code",
+    { request_body = UpdateRequest },
+    AccessCodeResponse,
+    [400, 401, 404, 413, 429]
+);
+documented!(
+    devices_list_post,
+    post,
+    "/devices/list",
+    "List devices",
+    { request_body = DeviceListRequest },
+    DevicesResponse,
+    [400, 401, 413, 429]
+);
+documented!(
+    devices_list_get,
+    get,
+    "/devices/list",
+    "List devices",
+    { params(DeviceListRequest) },
+    DevicesResponse,
+    [400, 401, 429]
+);
+documented!(
+    devices_get_post,
+    post,
+    "/devices/get",
+    "Get a device",
+    { request_body = DeviceGetRequest },
+    DeviceResponse,
+    [400, 401, 404, 413, 429]
+);
+documented!(
+    devices_get_get,
+    get,
+    "/devices/get",
+    "Get a device",
+    { params(DeviceGetRequest) },
+    DeviceResponse,
+    [400, 401, 404, 429]
+);
 
 #[utoipa::path(get, path = "/health", summary = "Liveness", responses((status = 200, description = "OK", body = HealthResponse)))]
 #[allow(dead_code, reason = "documentation")]

@@ -109,8 +109,7 @@ fn push_hex(out: &mut String, bytes: &[u8]) {
 
 fn is_lower_hex(s: &str, len: usize) -> bool {
     s.len() == len
-        && s
-            .bytes()
+        && s.bytes()
             .all(|c| c.is_ascii_digit() || (b'a'..=b'f').contains(&c))
 }
 

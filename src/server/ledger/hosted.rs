@@ -150,10 +150,9 @@ impl CreateCode {
             (false, Some(starts_at), Some(ends_at)) if ends_at > starts_at => {
                 Ok(CodeWant::TimeBound { starts_at, ends_at })
             }
-            (false, Some(_), Some(_)) => Err(RequestError::invalid(
-                "ends_at",
-                "must be after starts_at",
-            )),
+            (false, Some(_), Some(_)) => {
+                Err(RequestError::invalid("ends_at", "must be after starts_at"))
+            }
             (false, Some(_), None) => Err(RequestError::invalid(
                 "ends_at",
                 "a time-bound code needs starts_at and ends_at (an ongoing code has neither)",

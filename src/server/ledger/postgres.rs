@@ -147,9 +147,7 @@ fn api_key_from_row(row: &Row) -> Result<ApiKeyRecord, LedgerError> {
     Ok(ApiKeyRecord {
         key_id: row.try_get(0).map_err(pg)?,
         name: row.try_get(1).map_err(pg)?,
-        hash: hash
-            .try_into()
-            .map_err(|_| err("corrupted API key hash"))?,
+        hash: hash.try_into().map_err(|_| err("corrupted API key hash"))?,
         created_at: row.try_get(3).map_err(pg)?,
         revoked_at: row.try_get(4).map_err(pg)?,
     })
