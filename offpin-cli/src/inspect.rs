@@ -5,7 +5,7 @@ use std::path::Path;
 use chrono::{DateTime, Utc};
 use clap::Args;
 use offpin::server::chrono_time::{to_unix, unix_rfc3339};
-use offpin::server::ledger::{Ledger, ListFilter};
+use offpin::server::ledger::ListFilter;
 use offpin::{DecodeError, Grant, Remember, RevokeTarget, Verdict};
 
 use crate::util::{CliError, CliResult, human_secs, open_ledger, parse_time};

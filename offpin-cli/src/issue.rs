@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use chrono::{DateTime, Utc};
 use clap::Args;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
-use offpin::server::ledger::{CodeSpec, CodeWant, Ledger};
+use offpin::server::ledger::{CodeSpec, CodeWant};
 
 use crate::keyfile;
 use crate::util::{CliError, CliResult, fail, open_ledger, parse_rounding, parse_time, print_json};

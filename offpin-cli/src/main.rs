@@ -21,8 +21,7 @@ use std::process::ExitCode;
 use chrono::{DateTime, Utc};
 use clap::{Args, Parser, Subcommand};
 use offpin::UtcOffset;
-use offpin::server::ledger::sqlite::SqliteLedger;
-use offpin::server::ledger::{Device, Ledger, ListFilter};
+use offpin::server::ledger::{Device, ListFilter};
 
 use crate::util::{CliResult, open_ledger, parse_offset, print_json};
 
@@ -42,7 +41,7 @@ master key (--master-key, $OFFPIN_MASTER_KEY, default offpin.key) holds 64 hex d
 #[derive(Debug, Parser)]
 #[command(name = "offpin", version, after_help = AFTER_HELP)]
 struct Cli {
-    /// The ledger of issued codes (a SQLite file; `serve` and `api-key` also take a postgres:// URL).
+    /// The ledger of issued codes: a SQLite file, or a postgres:// URL.
     #[arg(
         long,
         global = true,
@@ -182,7 +181,7 @@ fn run(cli: Cli) -> CliResult {
                     offpin::keys::MAX_DEVICE_ID_LEN
                 )));
             }
-            let mut ledger = SqliteLedger::open(&cli.ledger)?;
+            let mut ledger = offpin_cli::serve::store::Location::of(&cli.ledger).open(true)?;
             ledger.add_device(&device)?;
             print_json(&device_json(&device))
         }

@@ -7,7 +7,7 @@ use chrono::{DateTime, Utc};
 use offpin::UtcOffset;
 use offpin::server::chrono_time::parse_rfc3339;
 use offpin::server::ledger::LedgerError;
-use offpin::server::ledger::sqlite::SqliteLedger;
+use offpin_cli::serve::store::{Location, Store};
 
 /// An error the command reports as one line, `error: ...`, exit code 1.
 #[derive(Debug)]
@@ -97,9 +97,10 @@ pub fn print_json<T: serde::Serialize>(value: &T) -> CliResult {
     Ok(())
 }
 
-/// Opens an existing ledger.
-pub fn open_ledger(path: &Path) -> CliResult<SqliteLedger> {
-    Ok(SqliteLedger::open_existing(path)?)
+/// Opens an existing ledger: an SQLite file, or a PostgreSQL database
+/// when `path` is a `postgres://` URL.
+pub fn open_ledger(path: &Path) -> CliResult<Box<dyn Store>> {
+    Ok(Location::of(path).open(false)?)
 }
 
 /// The default lock-state file of a device: beside the ledger,

@@ -13,7 +13,7 @@ use chrono::{DateTime, Utc};
 use clap::Args;
 use offpin::lock::{ClockStatus, EntryKind, Remembered};
 use offpin::server::chrono_time::{rfc3339_millis, to_unix, unix_rfc3339};
-use offpin::server::ledger::{Device, Ledger};
+use offpin::server::ledger::Device;
 use offpin::time::HOUR;
 use offpin::{Codec, Decision, Grant, Lock, MasterKey, PersistError, RevokeTarget, UnixSeconds};
 

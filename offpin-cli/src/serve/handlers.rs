@@ -189,6 +189,8 @@ fn device_view(device: &Device) -> Result<DeviceView, ApiError> {
     let s = profile.security();
     Ok(DeviceView {
         device_id: device.device_id.clone(),
+        display_name: device.device_id.clone(),
+        is_managed: true,
         profile: device.profile.clone(),
         time_zone: None,
         utc_offset: device.utc_offset.to_string(),

@@ -68,6 +68,10 @@ pub struct SecurityView {
 pub struct DeviceView {
     /// The id.
     pub device_id: String,
+    /// The id, as the SDKs show a device's name.
+    pub display_name: String,
+    /// `true`: this server manages the device's codes.
+    pub is_managed: bool,
     /// The shipped profile.
     pub profile: String,
     /// IANA time zone (`null`: a fixed offset).

@@ -1,0 +1,174 @@
+"""The official Python SDK of the hosted access-code API (`pip install
+seam`) against a running `offpin serve`.
+
+    python seam_sdk.py http://127.0.0.1:PORT seam_KEY
+
+The ledger must hold the device `front-door` (standard-10: 10 digits, 3
+variances per window). Prints one line per check and `sdk: N passed, N
+failed`; exits non-zero on any failure.
+"""
+
+import datetime as dt
+import sys
+import traceback
+
+from seam import Seam
+from seam.exceptions import (
+    SeamHttpApiError,
+    SeamHttpInvalidInputError,
+    SeamHttpUnauthorizedError,
+)
+
+URL, KEY = sys.argv[1], sys.argv[2]
+seam = Seam(api_key=KEY, endpoint=URL)
+
+hour = (dt.datetime.now(dt.timezone.utc) + dt.timedelta(days=15)).replace(
+    minute=0, second=0, microsecond=0
+)
+START = hour.isoformat()
+END = (hour + dt.timedelta(hours=44)).isoformat()
+made = {}
+checks = []
+
+
+def check(fn):
+    checks.append(fn)
+    return fn
+
+
+@check
+def creates_a_time_bound_offline_code():
+    c = seam.access_codes.create(
+        device_id="front-door",
+        name="Ann",
+        starts_at=START,
+        ends_at=END,
+        is_offline_access_code=True,
+        max_time_rounding="1hour",
+    )
+    assert c.type == "time_bound" and c.is_offline_access_code, c
+    assert not c.is_one_time_use and len(c.code) == 10, c
+    assert c.starts_at.startswith(hour.strftime("%Y-%m-%dT%H:00:00")), c.starts_at
+    made["time_bound"] = c
+
+
+@check
+def creates_a_one_time_offline_code():
+    c = seam.access_codes.create(
+        device_id="front-door",
+        starts_at=START,
+        is_one_time_use=True,
+        is_offline_access_code=True,
+    )
+    assert c.type == "time_bound" and c.is_one_time_use, c
+    assert any(
+        w["warning_code"] == "igloo_algopin_must_be_used_within_24_hours"
+        for w in c.warnings
+    ), c.warnings
+    made["one_time"] = c
+
+
+@check
+def creates_an_ongoing_offline_code():
+    c = seam.access_codes.create(
+        device_id="front-door", name="cleaner", is_offline_access_code=True
+    )
+    assert c.type == "ongoing" and c.starts_at is None and c.ends_at is None, c
+    made["ongoing"] = c
+
+
+@check
+def lists_by_device():
+    ids = [c.access_code_id for c in seam.access_codes.list(device_id="front-door")]
+    assert ids == [made[k].access_code_id for k in ("time_bound", "one_time", "ongoing")], ids
+
+
+@check
+def lists_by_ids():
+    wanted = [made["ongoing"].access_code_id, made["time_bound"].access_code_id]
+    got = [c.access_code_id for c in seam.access_codes.list(access_code_ids=wanted)]
+    assert got == wanted[::-1], got  # issue order
+
+
+@check
+def gets_one():
+    c = seam.access_codes.get(access_code_id=made["time_bound"].access_code_id)
+    assert c.code == made["time_bound"].code and c.name == "Ann", c
+    by_pin = seam.access_codes.get(device_id="front-door", code=made["time_bound"].code)
+    assert by_pin.access_code_id == c.access_code_id
+
+
+@check
+def renames_one_but_never_moves_its_window():
+    seam.access_codes.update(access_code_id=made["time_bound"].access_code_id, name="Ann S.")
+    assert seam.access_codes.get(access_code_id=made["time_bound"].access_code_id).name == "Ann S."
+    try:
+        seam.access_codes.update(
+            access_code_id=made["time_bound"].access_code_id,
+            ends_at=(hour + dt.timedelta(hours=50)).isoformat(),
+        )
+    except SeamHttpInvalidInputError as e:
+        assert "cannot be recalled" in str(e), e
+    else:
+        raise AssertionError("a window change was accepted")
+
+
+@check
+def deletes_one():
+    seam.access_codes.delete(access_code_id=made["ongoing"].access_code_id)
+    ids = [c.access_code_id for c in seam.access_codes.list(device_id="front-door")]
+    assert made["ongoing"].access_code_id not in ids, ids
+
+
+@check
+def sees_the_no_variance_error():
+    for _ in range(2):  # variances 1 and 2 of the first window
+        seam.access_codes.create(device_id="front-door", starts_at=START, ends_at=END)
+    try:
+        seam.access_codes.create(device_id="front-door", starts_at=START, ends_at=END)
+    except SeamHttpApiError as e:
+        assert e.code == "igloohome_offline_access_code_no_variance_available", e.code
+        assert e.status_code == 409
+    else:
+        raise AssertionError("a fourth code for a window of three variances")
+
+
+@check
+def bad_input_names_the_field():
+    try:
+        seam.access_codes.create(device_id="front-door", starts_at="soon", ends_at=END)
+    except SeamHttpInvalidInputError as e:
+        assert e.get_validation_error_messages("starts_at"), e.validation_errors
+    else:
+        raise AssertionError("a bad time was accepted")
+
+
+@check
+def unknown_keys_are_refused():
+    try:
+        Seam(api_key="seam_000000000000_" + "0" * 48, endpoint=URL).devices.list()
+    except SeamHttpUnauthorizedError:
+        pass
+    else:
+        raise AssertionError("an unknown key was accepted")
+
+
+@check
+def devices_show_their_profile():
+    d = seam.devices.get(device_id="front-door")
+    assert d.device_id == "front-door" and d.display_name == "front-door", d
+    assert [x.device_id for x in seam.devices.list()] == ["front-door"]
+
+
+passed = failed = 0
+for fn in checks:
+    try:
+        fn()
+        passed += 1
+        print(f"ok   {fn.__name__}")
+    except Exception:  # noqa: BLE001 - report every failure, then exit non-zero
+        failed += 1
+        print(f"FAIL {fn.__name__}")
+        traceback.print_exc()
+print(f"sdk: {passed} passed, {failed} failed")
+sys.exit(1 if failed else 0)

@@ -1,0 +1,528 @@
+//! `offpin serve` over real sockets on an SQLite ledger: the endpoints in
+//! the encodings the SDKs use, authentication, bad input, limits, logs and
+//! graceful shutdown.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic,
+    missing_docs,
+    reason = "tests"
+)]
+
+mod serve_common;
+
+use serde_json::{Value, json};
+use serve_common::{Fixture, agent, codes_of, post, send, window};
+
+#[test]
+fn health_is_open_and_everything_else_needs_a_valid_key() {
+    let fx = Fixture::sqlite();
+    let server = fx.start(&[]);
+    let a = agent();
+    let health = send(&a, "GET", &server.url("/health"), None, None).unwrap();
+    assert_eq!((health.status, &health.body["ok"]), (200, &json!(true)));
+    let forged = format!("{}0", &fx.key[..fx.key.len() - 1]);
+    for path in [
+        "/access_codes/create",
+        "/access_codes/list",
+        "/access_codes/get",
+        "/access_codes/delete",
+        "/access_codes/update",
+        "/devices/list",
+        "/devices/get",
+        "/openapi.json",
+    ] {
+        for key in [None, Some("seam_garbage"), Some(forged.as_str())] {
+            let r = send(&a, "POST", &server.url(path), key, Some(b"{}")).unwrap();
+            assert_eq!(r.status, 401, "{path} {key:?}: {r:?}");
+            assert_eq!(r.error_type(), "unauthorized");
+            assert!(r.body["error"]["message"].as_str().unwrap().len() > 5);
+        }
+    }
+    // Revoking takes effect on the running server.
+    let ok = send(&a, "GET", &server.url("/devices/list"), Some(&fx.key), None).unwrap();
+    assert_eq!(ok.status, 200);
+    fx.run(&["api-key", "revoke", "--name", "tests"]);
+    let revoked = send(&a, "GET", &server.url("/devices/list"), Some(&fx.key), None).unwrap();
+    assert_eq!(revoked.status, 401);
+    assert!(
+        revoked.body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("revoked")
+    );
+}
+
+#[test]
+fn the_three_kinds_in_the_sdks_encodings() {
+    let fx = Fixture::sqlite();
+    let server = fx.start(&[]);
+    let a = agent();
+    let (start, end) = window(20, 46);
+    let stay = post(
+        &a,
+        &server,
+        &fx.key,
+        "/access_codes/create",
+        &json!({"device_id": "front-door", "name": "Ann", "starts_at": start, "ends_at": end,
+                "is_offline_access_code": true, "max_time_rounding": "1hour",
+                "preferred_code_length": 10, "user_identifier_key": "guest-1"}),
+    );
+    assert_eq!(stay.status, 200, "{stay:?}");
+    let stay = &stay.body["access_code"];
+    assert_eq!(stay["type"], "time_bound");
+    assert_eq!(stay["is_offline_access_code"], true);
+    assert_eq!(stay["code"].as_str().unwrap().len(), 10);
+    let once = post(
+        &a,
+        &server,
+        &fx.key,
+        "/access_codes/create",
+        &json!({"device_id": "front-door", "starts_at": start, "is_one_time_use": true}),
+    );
+    assert_eq!(once.status, 200, "{once:?}");
+    assert_eq!(once.body["access_code"]["is_one_time_use"], true);
+    let ongoing = post(
+        &a,
+        &server,
+        &fx.key,
+        "/access_codes/create",
+        &json!({"device_id": "front-door", "name": "cleaner"}),
+    );
+    assert_eq!(ongoing.body["access_code"]["type"], "ongoing");
+    let ids: Vec<String> = [
+        stay,
+        &once.body["access_code"],
+        &ongoing.body["access_code"],
+    ]
+    .iter()
+    .map(|c| c["access_code_id"].as_str().unwrap().to_owned())
+    .collect();
+
+    // GET with query parameters as the SDKs serialise them: sorted,
+    // repeated keys for arrays, `_strict=true`.
+    let q = format!(
+        "access_code_ids={}&access_code_ids={}&_strict=true",
+        ids[2], ids[0]
+    );
+    let listed = send(
+        &a,
+        "GET",
+        &server.url(&format!("/access_codes/list?{q}")),
+        Some(&fx.key),
+        None,
+    )
+    .unwrap();
+    let got: Vec<&str> = listed.body["access_codes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["access_code_id"].as_str().unwrap())
+        .collect();
+    assert_eq!(got, [ids[0].as_str(), ids[2].as_str()], "issue order");
+    // GET with a JSON body, as the API's curl examples do.
+    let by_body = send(
+        &a,
+        "GET",
+        &server.url("/access_codes/list"),
+        Some(&fx.key),
+        Some(br#"{"device_id": "front-door", "user_identifier_key": "guest-1"}"#),
+    )
+    .unwrap();
+    assert_eq!(by_body.body["access_codes"].as_array().unwrap().len(), 1);
+    // get by id (GET query) and by device + PIN (POST).
+    let got = send(
+        &a,
+        "GET",
+        &server.url(&format!("/access_codes/get?access_code_id={}", ids[0])),
+        Some(&fx.key),
+        None,
+    )
+    .unwrap();
+    assert_eq!(&got.body["access_code"], stay);
+    let by_pin = post(
+        &a,
+        &server,
+        &fx.key,
+        "/access_codes/get",
+        &json!({"device_id": "front-door", "code": stay["code"]}),
+    );
+    assert_eq!(&by_pin.body["access_code"], stay);
+    // update: PATCH renames; a window change is refused and changes nothing.
+    let renamed = send(
+        &a,
+        "PATCH",
+        &server.url("/access_codes/update"),
+        Some(&fx.key),
+        Some(
+            json!({"access_code_id": ids[0], "name": "Ann Smith"})
+                .to_string()
+                .as_bytes(),
+        ),
+    )
+    .unwrap();
+    assert_eq!(renamed.body["access_code"]["name"], "Ann Smith");
+    let moved = post(
+        &a,
+        &server,
+        &fx.key,
+        "/access_codes/update",
+        &json!({"access_code_id": ids[0], "ends_at": window(25, 1).1}),
+    );
+    assert_eq!((moved.status, moved.error_type()), (400, "invalid_input"));
+    let message = moved.body["error"]["message"].as_str().unwrap();
+    assert!(
+        message.contains("cannot be recalled") && message.contains("new code"),
+        "{message}"
+    );
+    assert_eq!(
+        codes_of(&a, &server, &fx.key, "front-door")[0]["name"],
+        "Ann Smith"
+    );
+    // DELETE with a query string: an ongoing code's answer carries the
+    // revocation PIN.
+    let deleted = send(
+        &a,
+        "DELETE",
+        &server.url(&format!(
+            "/access_codes/delete?access_code_id={}&_strict=true",
+            ids[2]
+        )),
+        Some(&fx.key),
+        None,
+    )
+    .unwrap();
+    assert_eq!(deleted.status, 200, "{deleted:?}");
+    let revocation = deleted.body["revocation_code"].as_str().unwrap();
+    assert_eq!(revocation.len(), 10);
+    assert_ne!(
+        revocation,
+        ongoing.body["access_code"]["code"].as_str().unwrap()
+    );
+    // Devices: profile, offset, lengths, security figures.
+    let dev = send(
+        &a,
+        "GET",
+        &server.url("/devices/get?device_id=front-door"),
+        Some(&fx.key),
+        None,
+    )
+    .unwrap();
+    let d = &dev.body["device"];
+    assert_eq!(d["profile"], "standard-10");
+    assert_eq!(d["utc_offset"], "+01:00");
+    assert_eq!(d["supported_code_lengths"], json!([10]));
+    assert_eq!(d["security"]["w_max"], 52_007);
+    let all = send(&a, "GET", &server.url("/devices/list"), Some(&fx.key), None).unwrap();
+    let names: Vec<&str> = all.body["devices"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["device_id"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["back-door", "front-door"]);
+    // The description is served and names every endpoint.
+    let doc = send(&a, "GET", &server.url("/openapi.json"), Some(&fx.key), None).unwrap();
+    for path in [
+        "/access_codes/create",
+        "/access_codes/list",
+        "/devices/get",
+        "/health",
+    ] {
+        assert!(doc.body["paths"].get(path).is_some(), "{path}");
+    }
+}
+
+#[test]
+fn spent_variances_are_the_no_variance_error() {
+    let fx = Fixture::sqlite();
+    let server = fx.start(&[]);
+    let a = agent();
+    let (start, end) = window(10, 5);
+    let body = json!({"device_id": "front-door", "starts_at": start, "ends_at": end});
+    let answers: Vec<_> = (0..4)
+        .map(|_| post(&a, &server, &fx.key, "/access_codes/create", &body))
+        .collect();
+    assert!(answers[..3].iter().all(|r| r.status == 200));
+    assert_eq!(answers[3].status, 409);
+    assert_eq!(
+        answers[3].error_type(),
+        "igloohome_offline_access_code_no_variance_available"
+    );
+    assert_eq!(codes_of(&a, &server, &fx.key, "front-door").len(), 3);
+}
+
+/// Each bad request: a 4xx with a message (never a 5xx), and the ledger
+/// as it was.
+#[test]
+fn bad_input_is_refused_and_changes_nothing() {
+    let fx = Fixture::sqlite();
+    let server = fx.start(&["--max-body-bytes", "4096"]);
+    let a = agent();
+    let (start, end) = window(3, 4);
+    let first = post(
+        &a,
+        &server,
+        &fx.key,
+        "/access_codes/create",
+        &json!({"device_id": "front-door", "starts_at": start, "ends_at": end}),
+    );
+    assert_eq!(first.status, 200);
+    let before = codes_of(&a, &server, &fx.key, "front-door");
+    let huge = format!(
+        r#"{{"device_id": "front-door", "name": "{}"}}"#,
+        "x".repeat(100_000)
+    );
+    let cases: Vec<(&str, String, u16, Option<&str>)> = vec![
+        ("malformed JSON", r#"{"device_id": "front-door","#.into(), 400, None),
+        ("not an object", "[1, 2]".into(), 400, None),
+        ("trailing garbage", r#"{"device_id": "front-door"} x"#.into(), 400, None),
+        ("wrong type", r#"{"device_id": 42}"#.into(), 400, Some("device_id")),
+        ("wrong type, bool", r#"{"device_id": "front-door", "is_one_time_use": "yes"}"#.into(), 400, Some("is_one_time_use")),
+        ("unknown field", r#"{"device_id": "front-door", "colour": "red"}"#.into(), 400, Some("colour")),
+        ("missing field", r#"{"name": "x"}"#.into(), 400, Some("device_id")),
+        ("unknown device", r#"{"device_id": "no-such-door"}"#.into(), 404, None),
+        ("not a time", json!({"device_id": "front-door", "starts_at": "tomorrow", "ends_at": end}).to_string(), 400, Some("starts_at")),
+        ("year 99999", json!({"device_id": "front-door", "starts_at": "99999-01-01T00:00:00Z", "ends_at": end}).to_string(), 400, Some("starts_at")),
+        ("beyond the profile", json!({"device_id": "front-door", "starts_at": "2200-01-01T00:00:00Z", "ends_at": "2200-01-02T00:00:00Z"}).to_string(), 400, None),
+        ("backwards", json!({"device_id": "front-door", "starts_at": end, "ends_at": start}).to_string(), 400, Some("ends_at")),
+        ("half a window", json!({"device_id": "front-door", "starts_at": start}).to_string(), 400, Some("ends_at")),
+        ("one-time with an end", json!({"device_id": "front-door", "starts_at": start, "ends_at": end, "is_one_time_use": true}).to_string(), 400, Some("ends_at")),
+        ("a chosen PIN", json!({"device_id": "front-door", "code": "1234"}).to_string(), 400, Some("code")),
+        ("an online code", json!({"device_id": "front-door", "is_offline_access_code": false}).to_string(), 400, Some("is_offline_access_code")),
+        ("bad rounding", json!({"device_id": "front-door", "max_time_rounding": "2h"}).to_string(), 400, Some("max_time_rounding")),
+        ("bad length", json!({"device_id": "front-door", "preferred_code_length": 0}).to_string(), 400, Some("preferred_code_length")),
+        ("negative length", json!({"device_id": "front-door", "preferred_code_length": -4}).to_string(), 400, Some("preferred_code_length")),
+        ("huge body", huge, 413, None),
+    ];
+    for (what, body, status, field) in &cases {
+        let r = send(
+            &a,
+            "POST",
+            &server.url("/access_codes/create"),
+            Some(&fx.key),
+            Some(body.as_bytes()),
+        )
+        .unwrap();
+        assert_eq!(r.status, *status, "{what}: {r:?}");
+        assert_eq!(r.body["ok"], false, "{what}");
+        let message = r.body["error"]["message"].as_str().unwrap_or("");
+        assert!(message.len() > 10, "{what}: {message:?}");
+        if let Some(field) = field {
+            assert!(
+                r.body["error"]["validation_errors"].get(field).is_some(),
+                "{what}: {r:?}"
+            );
+        }
+    }
+    // The other endpoints too.
+    let others: Vec<(&str, &str, Option<&[u8]>, u16)> = vec![
+        ("POST", "/access_codes/list", Some(b"{}"), 400),
+        (
+            "POST",
+            "/access_codes/list",
+            Some(br#"{"user_identifier_key": "u"}"#),
+            400,
+        ),
+        (
+            "GET",
+            "/access_codes/list?device_id=front-door&device_id=back-door",
+            None,
+            400,
+        ),
+        ("GET", "/access_codes/get?access_code_id=nope", None, 404),
+        ("GET", "/access_codes/get?code=123", None, 400),
+        (
+            "POST",
+            "/access_codes/get",
+            Some(br#"{"device_id": "front-door", "code": "0000000000"}"#),
+            404,
+        ),
+        (
+            "DELETE",
+            "/access_codes/delete?access_code_id=nope",
+            None,
+            404,
+        ),
+        ("DELETE", "/access_codes/delete", None, 400),
+        (
+            "PATCH",
+            "/access_codes/update",
+            Some(br#"{"access_code_id": "nope", "name": "x"}"#),
+            404,
+        ),
+        (
+            "PATCH",
+            "/access_codes/update",
+            Some(br#"{"access_code_id": 1}"#),
+            400,
+        ),
+        ("GET", "/devices/get?device_id=nope", None, 404),
+        ("GET", "/devices/get?device_id=a&name=b", None, 400),
+        ("POST", "/no/such/endpoint", Some(b"{}"), 404),
+    ];
+    for (method, path, body, status) in others {
+        let r = send(&a, method, &server.url(path), Some(&fx.key), body).unwrap();
+        assert_eq!(r.status, status, "{method} {path}: {r:?}");
+        assert!(r.body["error"]["message"].as_str().unwrap().len() > 5);
+    }
+    assert_eq!(codes_of(&a, &server, &fx.key, "front-door"), before);
+    assert!(codes_of(&a, &server, &fx.key, "back-door").is_empty());
+    assert!(!server.log_text().contains("status=5"), "no 5xx");
+}
+
+#[test]
+fn each_key_is_rate_limited() {
+    let fx = Fixture::sqlite();
+    let other = fx.run(&["api-key", "create", "--name", "other"]);
+    let other = other.lines().last().unwrap().to_owned();
+    let server = fx.start(&["--rate-limit", "1", "--rate-burst", "2"]);
+    let a = agent();
+    let url = server.url("/devices/list");
+    let statuses: Vec<u16> = (0..3)
+        .map(|_| send(&a, "GET", &url, Some(&fx.key), None).unwrap().status)
+        .collect();
+    assert_eq!(statuses, [200, 200, 429]);
+    let limited = send(&a, "GET", &url, Some(&fx.key), None).unwrap();
+    assert_eq!(limited.error_type(), "rate_limited");
+    // Another key has its own budget.
+    assert_eq!(
+        send(&a, "GET", &url, Some(&other), None).unwrap().status,
+        200
+    );
+}
+
+/// The log of a run that creates, reads and deletes codes holds neither a
+/// PIN nor the key.
+#[test]
+fn request_logs_never_contain_a_pin_or_a_key() {
+    let fx = Fixture::sqlite();
+    let server = fx.start(&[]);
+    let a = agent();
+    let mut secrets = vec![fx.key.clone()];
+    let (start, end) = window(5, 30);
+    for body in [
+        json!({"device_id": "front-door", "starts_at": start, "ends_at": end}),
+        json!({"device_id": "back-door", "starts_at": start, "is_one_time_use": true}),
+        json!({"device_id": "front-door"}),
+    ] {
+        let r = post(&a, &server, &fx.key, "/access_codes/create", &body);
+        let code = r.body["access_code"]["code"].as_str().unwrap().to_owned();
+        let id = r.body["access_code"]["access_code_id"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        // The PIN in a query string and in an error path.
+        send(
+            &a,
+            "GET",
+            &server.url(&format!(
+                "/access_codes/get?device_id=front-door&code={code}"
+            )),
+            Some(&fx.key),
+            None,
+        )
+        .unwrap();
+        send(
+            &a,
+            "GET",
+            &server.url(&format!("/access_codes/get?code={code}")),
+            Some(&fx.key),
+            None,
+        )
+        .unwrap();
+        let d = send(
+            &a,
+            "DELETE",
+            &server.url(&format!("/access_codes/delete?access_code_id={id}")),
+            Some(&fx.key),
+            None,
+        )
+        .unwrap();
+        if let Some(rev) = d.body["revocation_code"].as_str() {
+            secrets.push(rev.to_owned());
+        }
+        secrets.push(code);
+    }
+    // A wrong key is not logged either.
+    let wrong = format!("{}1", &fx.key[..fx.key.len() - 1]);
+    send(&a, "GET", &server.url("/devices/list"), Some(&wrong), None).unwrap();
+    secrets.push(wrong);
+    let status = server.terminate();
+    assert!(status.success());
+    let log = std::fs::read_to_string(
+        fx.dir
+            .path()
+            .read_dir()
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .find(|p| p.extension().is_some_and(|e| e == "log"))
+            .unwrap(),
+    )
+    .unwrap();
+    assert!(log.contains("/access_codes/create"), "the log logs: {log}");
+    assert!(log.contains("key=\"tests\""), "{log}");
+    assert_eq!(secrets.len(), 6);
+    for s in &secrets {
+        assert!(!log.contains(s.as_str()), "{s} in the log");
+        // Nor the secret half of a key.
+        if let Some((_, secret)) = s.rsplit_once('_') {
+            assert!(!log.contains(secret));
+        }
+    }
+}
+
+/// SIGTERM while creates are in flight: every request is answered (or was
+/// never accepted), the server exits 0, the ledger holds exactly the
+/// codes answered 200.
+#[test]
+fn sigterm_finishes_the_requests_in_flight() {
+    let fx = Fixture::sqlite();
+    let server = fx.start(&[]);
+    let url = server.url("/access_codes/create");
+    let key = fx.key.clone();
+    let senders: Vec<_> = (0..16)
+        .map(|i| {
+            let url = url.clone();
+            let key = key.clone();
+            std::thread::spawn(move || {
+                let a = agent();
+                let mut answers = Vec::new();
+                for j in 0..20 {
+                    let (start, end) = window(30 + i, 2 + j);
+                    let body =
+                        json!({"device_id": "back-door", "starts_at": start, "ends_at": end});
+                    match send(
+                        &a,
+                        "POST",
+                        &url,
+                        Some(&key),
+                        Some(body.to_string().as_bytes()),
+                    ) {
+                        Ok(r) => answers.push(r),
+                        Err(_) => break,
+                    }
+                }
+                answers
+            })
+        })
+        .collect();
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    let status = server.terminate();
+    assert!(status.success(), "{status:?}");
+    let answers: Vec<_> = senders
+        .into_iter()
+        .flat_map(|h| h.join().unwrap())
+        .collect();
+    assert!(!answers.is_empty());
+    let ok: Vec<&Value> = answers
+        .iter()
+        .filter(|r| r.status == 200)
+        .map(|r| &r.body)
+        .collect();
+    assert_eq!(ok.len(), answers.len(), "only 200s: {answers:?}");
+    let listed = fx.run(&["list", "--device-id", "back-door"]);
+    let listed: Vec<Value> = serde_json::from_str(&listed).unwrap();
+    assert_eq!(listed.len(), ok.len());
+}
