@@ -27,7 +27,7 @@ fn kill_under_load(fx: &Fixture) {
     let server = fx.start(&["--rate-limit", "0"]);
     let url = server.url("/access_codes/create");
     let stop_at = Instant::now() + Duration::from_millis(1_500);
-    let threads: Vec<_> = (0..8)
+    let threads: Vec<_> = (0..8_i64)
         .map(|t| {
             let url = url.clone();
             let key = fx.key.clone();
@@ -36,9 +36,11 @@ fn kill_under_load(fx: &Fixture) {
                 let mut results: Vec<(String, Result<Answer, String>)> = Vec::new();
                 for i in 0..10_000 {
                     let tag = format!("t{t}-{i}");
-                    // Several windows, some of them full: errors are answers too.
-                    let (start, end) = window(40 + i64::from(i % 40), 3);
-                    let body = json!({"device_id": "back-door", "starts_at": start, "ends_at": end, "user_identifier_key": tag});
+                    // A window of its own; every fourth request is refused
+                    // (an error is an answer too).
+                    let (start, end) = window(40 + i64::from(i), 1 + t);
+                    let body = json!({"device_id": "back-door", "starts_at": start, "ends_at": end,
+                                      "user_identifier_key": tag, "is_offline_access_code": i % 4 != 3});
                     let r = send(&a, "POST", &url, Some(&key), Some(body.to_string().as_bytes()));
                     let broken = r.is_err();
                     results.push((tag, r));
