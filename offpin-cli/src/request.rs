@@ -187,12 +187,15 @@ impl MaxTimeRounding {
 #[serde(deny_unknown_fields)]
 pub struct CreateRequest {
     /// The device (lock).
+    #[schema(example = "front-door")]
     pub device_id: String,
     /// Name of the code.
     pub name: Option<String>,
     /// Start of the window (ISO 8601 with an offset).
+    #[schema(format = DateTime, example = "2027-01-01T16:00:00+01:00")]
     pub starts_at: Option<String>,
     /// End of the window, exclusive (time-bound codes).
+    #[schema(format = DateTime, example = "2027-01-03T11:00:00+01:00")]
     pub ends_at: Option<String>,
     /// Must be `true` or absent: this server issues offline codes.
     pub is_offline_access_code: Option<bool>,
@@ -307,6 +310,8 @@ impl CreateRequest {
 #[into_params(parameter_in = Query)]
 pub struct ListRequest {
     /// Codes of this device.
+    #[schema(example = "front-door")]
+    #[param(example = "front-door")]
     pub device_id: Option<String>,
     /// Codes with these ids.
     #[serde(default)]
@@ -460,6 +465,8 @@ impl UpdateRequest {
 #[into_params(parameter_in = Query)]
 pub struct DeviceGetRequest {
     /// The device.
+    #[schema(example = "front-door")]
+    #[param(example = "front-door")]
     pub device_id: String,
 }
 
