@@ -1,1 +1,288 @@
-fn main() {}
+//! Load benchmark of `offpin serve`: creates per second and latency
+//! percentiles at 1, 8 and 64 concurrent clients, on SQLite and (when
+//! `OFFPIN_TEST_POSTGRES` names a database) PostgreSQL, next to the raw
+//! rate at which the same ledger issues codes without HTTP (1 and 8
+//! threads, one connection each), so the service's overhead is a ratio.
+//!
+//! ```sh
+//! cargo bench -p offpin-cli --bench serve_load            # ≈ 1 min
+//! OFFPIN_TEST_POSTGRES=postgres://... cargo bench -p offpin-cli --bench serve_load
+//! SERVE_LOAD_SECS=2 cargo bench -p offpin-cli --bench serve_load
+//! ```
+//!
+//! Each client is a thread with its own keep-alive connection, sending
+//! `POST /access_codes/create` for windows of their own (no variance is
+//! ever exhausted) as fast as answers come back. Not a test: it asserts
+//! only that every create succeeded.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic,
+    clippy::cast_possible_truncation,
+    missing_docs,
+    reason = "benchmark"
+)]
+
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Barrier};
+use std::time::{Duration, Instant};
+
+use chrono::{DurationRound, TimeDelta, Utc};
+use offpin::MasterKey;
+use offpin::server::ledger::CodeSpec;
+use offpin_cli::serve::store::{Location, Store};
+
+const BIN: &str = env!("CARGO_BIN_EXE_offpin");
+
+fn secs() -> Duration {
+    let s: f64 = std::env::var("SERVE_LOAD_SECS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(4.0);
+    Duration::from_secs_f64(s)
+}
+
+/// A window of its own for client `c`'s `i`-th create.
+fn window(c: usize, i: usize) -> (chrono::DateTime<Utc>, chrono::DateTime<Utc>) {
+    let base = (Utc::now() + TimeDelta::days(2))
+        .duration_trunc(TimeDelta::hours(1))
+        .unwrap();
+    let start = base + TimeDelta::hours(i as i64 % 20_000);
+    (start, start + TimeDelta::hours(1 + c as i64 % 64))
+}
+
+fn offpin(dir: &Path, ledger: &str, args: &[&str]) -> String {
+    let out = Command::new(BIN)
+        .args(["--ledger", ledger, "--master-key"])
+        .arg(dir.join("master.key"))
+        .args(args)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+struct Run {
+    creates: usize,
+    elapsed: Duration,
+    latencies: Vec<Duration>,
+}
+
+impl Run {
+    fn rate(&self) -> f64 {
+        self.creates as f64 / self.elapsed.as_secs_f64()
+    }
+    fn pct(&self, p: f64) -> Duration {
+        let mut l = self.latencies.clone();
+        l.sort_unstable();
+        l.get(((l.len() as f64 - 1.0) * p).round() as usize)
+            .copied()
+            .unwrap_or_default()
+    }
+}
+
+/// `threads` workers running `work(thread, i)` for the benchmark's time.
+fn drive(threads: usize, work: impl Fn(usize, usize) + Send + Sync + 'static) -> Run {
+    let work = Arc::new(work);
+    let stop = Arc::new(AtomicBool::new(false));
+    let barrier = Arc::new(Barrier::new(threads + 1));
+    let handles: Vec<_> = (0..threads)
+        .map(|t| {
+            let (work, stop, barrier) =
+                (Arc::clone(&work), Arc::clone(&stop), Arc::clone(&barrier));
+            std::thread::spawn(move || {
+                let mut lat = Vec::new();
+                barrier.wait();
+                let mut i = 0;
+                while !stop.load(Ordering::Relaxed) {
+                    let t0 = Instant::now();
+                    work(t, i);
+                    lat.push(t0.elapsed());
+                    i += 1;
+                }
+                lat
+            })
+        })
+        .collect();
+    barrier.wait();
+    let t0 = Instant::now();
+    std::thread::sleep(secs());
+    stop.store(true, Ordering::Relaxed);
+    let latencies: Vec<Duration> = handles
+        .into_iter()
+        .flat_map(|h| h.join().unwrap())
+        .collect();
+    Run {
+        creates: latencies.len(),
+        elapsed: t0.elapsed(),
+        latencies,
+    }
+}
+
+fn raw(location: &Location, master: &Arc<MasterKey>, threads: usize, offset: usize) -> Run {
+    let conns: Vec<std::sync::Mutex<Box<dyn Store>>> = (0..threads)
+        .map(|_| std::sync::Mutex::new(location.open(false).unwrap()))
+        .collect();
+    let conns = Arc::new(conns);
+    let master = Arc::clone(master);
+    drive(threads, move |t, i| {
+        let (s, e) = window(offset + t, i);
+        let spec = CodeSpec::time_bound("bench-door", s, e);
+        conns[t]
+            .lock()
+            .unwrap()
+            .issue(&master, &spec, Utc::now())
+            .unwrap();
+    })
+}
+
+fn http(url: &str, key: &str, clients: usize, offset: usize) -> Run {
+    let url = format!("{url}/access_codes/create");
+    let auth = format!("Bearer {key}");
+    let agents: Arc<Vec<ureq::Agent>> = Arc::new((0..clients).map(|_| ureq::agent()).collect());
+    drive(clients, move |t, i| {
+        let (s, e) = window(offset + t, i);
+        let body = format!(
+            r#"{{"device_id":"bench-door","starts_at":"{}","ends_at":"{}"}}"#,
+            s.to_rfc3339(),
+            e.to_rfc3339()
+        );
+        let r = agents[t]
+            .post(&url)
+            .set("Authorization", &auth)
+            .set("Content-Type", "application/json")
+            .send_string(&body);
+        assert!(r.is_ok(), "{r:?}");
+    })
+}
+
+fn serve(dir: &Path, ledger: &str) -> (Child, String) {
+    let mut child = Command::new(BIN)
+        .args(["--ledger", ledger, "--master-key"])
+        .arg(dir.join("master.key"))
+        .args([
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--rate-limit",
+            "0",
+            "--pool-size",
+            "8",
+        ])
+        .env("OFFPIN_LOG", "warn")
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let url = line
+        .split_whitespace()
+        .find(|w| w.starts_with("http://"))
+        .unwrap()
+        .to_owned();
+    (child, url)
+}
+
+fn bench(name: &str, ledger: &str, dir: &Path) {
+    offpin(dir, ledger, &["keygen"]);
+    offpin(
+        dir,
+        ledger,
+        &[
+            "device",
+            "add",
+            "--device-id",
+            "bench-door",
+            "--profile",
+            "standard-10",
+        ],
+    );
+    let key = offpin(dir, ledger, &["api-key", "create", "--name", "bench"]);
+    let key = key.lines().last().unwrap().to_owned();
+    let master = Arc::new(load_master(&dir.join("master.key")));
+    let location = Location::of(Path::new(ledger));
+    println!("\n{name}: {} s per run", secs().as_secs_f64());
+    println!("{:<28} {:>10} {:>10} {:>10}", "", "creates/s", "p50", "p99");
+    let raw1 = raw(&location, &master, 1, 0);
+    let raw8 = raw(&location, &master, 8, 100);
+    for (label, r) in [
+        ("ledger, no HTTP, 1 thread", &raw1),
+        ("ledger, no HTTP, 8 threads", &raw8),
+    ] {
+        println!(
+            "{label:<28} {:>10.0} {:>10.2?} {:>10.2?}",
+            r.rate(),
+            r.pct(0.5),
+            r.pct(0.99)
+        );
+    }
+    let (mut child, url) = serve(dir, ledger);
+    let mut at8 = 0.0;
+    for (n, clients) in [1usize, 8, 64].into_iter().enumerate() {
+        let r = http(&url, &key, clients, 200 + 100 * n);
+        if clients == 8 {
+            at8 = r.rate();
+        }
+        println!(
+            "{:<28} {:>10.0} {:>10.2?} {:>10.2?}",
+            format!("offpin serve, {clients} clients"),
+            r.rate(),
+            r.pct(0.5),
+            r.pct(0.99)
+        );
+    }
+    let best_raw = raw1.rate().max(raw8.rate());
+    println!(
+        "service at 8 clients / best raw ledger rate = {:.2} (target >= 0.5)",
+        at8 / best_raw
+    );
+    let _ = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status();
+    let _ = child.wait();
+}
+
+fn load_master(path: &Path) -> MasterKey {
+    let text = std::fs::read_to_string(path).unwrap();
+    let text = text.trim();
+    let bytes: Vec<u8> = (0..text.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(&text[i..i + 2], 16).unwrap())
+        .collect();
+    MasterKey::from_slice(&bytes).unwrap()
+}
+
+fn main() {
+    // `cargo bench` passes `--bench`; `cargo test --benches` runs nothing.
+    if !std::env::args().any(|a| a == "--bench") {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let sqlite = dir.path().join("bench.db").display().to_string();
+    bench("SQLite (one file, WAL)", &sqlite, dir.path());
+    if let Ok(base) = std::env::var("OFFPIN_TEST_POSTGRES") {
+        let schema = format!("bench_{}", std::process::id());
+        postgres::Client::connect(&base, postgres::NoTls)
+            .unwrap()
+            .batch_execute(&format!(
+                "DROP SCHEMA IF EXISTS {schema} CASCADE; CREATE SCHEMA {schema}"
+            ))
+            .unwrap();
+        let sep = if base.contains('?') { '&' } else { '?' };
+        let url = format!("{base}{sep}options=-csearch_path%3D{schema}");
+        let pg_dir = tempfile::tempdir().unwrap();
+        bench("PostgreSQL", &url, pg_dir.path());
+    } else {
+        println!("\nOFFPIN_TEST_POSTGRES is not set: PostgreSQL skipped");
+    }
+}

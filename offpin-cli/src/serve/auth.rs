@@ -1,8 +1,10 @@
 //! Bearer API keys and the per-key rate limit, in front of every endpoint
 //! but `/health`.
 
+use std::collections::HashMap;
 use std::num::NonZeroU32;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use axum::extract::{Request, State};
 use axum::http::{StatusCode, header};
@@ -10,7 +12,7 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use governor::clock::{Clock, DefaultClock};
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
-use offpin::server::ledger::api_keys::ApiKeyError;
+use offpin::server::ledger::api_keys::{ApiKeyError, ApiKeyRecord, key_id_of};
 
 use super::error::ApiError;
 use super::handlers::AppState;
@@ -24,6 +26,41 @@ pub fn limiter(per_second: u32, burst: u32) -> Option<Arc<DefaultKeyedRateLimite
     )))
 }
 
+/// Key records read from the ledger in the last `ttl`, by key id: a
+/// revocation reaches a server within `ttl` (zero: every request reads
+/// the ledger).
+#[derive(Debug, Default)]
+pub struct KeyCache {
+    ttl: Duration,
+    records: Mutex<HashMap<String, (ApiKeyRecord, Instant)>>,
+}
+
+impl KeyCache {
+    /// A cache keeping records for `ttl`.
+    pub fn new(ttl: Duration) -> Self {
+        KeyCache {
+            ttl,
+            records: Mutex::new(HashMap::new()),
+        }
+    }
+
+    fn fresh(&self, key_id: &str) -> Option<ApiKeyRecord> {
+        let records = self.records.lock().ok()?;
+        let (record, at) = records.get(key_id)?;
+        (at.elapsed() < self.ttl).then(|| record.clone())
+    }
+
+    fn store(&self, record: &ApiKeyRecord) {
+        if self.ttl.is_zero() {
+            return;
+        }
+        if let Ok(mut records) = self.records.lock() {
+            records.retain(|_, (_, at)| at.elapsed() < self.ttl);
+            records.insert(record.key_id.clone(), (record.clone(), Instant::now()));
+        }
+    }
+}
+
 /// What the middleware needs.
 #[derive(Clone)]
 pub struct Guard {
@@ -31,6 +68,8 @@ pub struct Guard {
     pub app: AppState,
     /// The per-key limiter (`None`: unlimited).
     pub limiter: Option<Arc<DefaultKeyedRateLimiter<String>>>,
+    /// Recently read key records.
+    pub cache: Arc<KeyCache>,
 }
 
 /// The key of an `Authorization: Bearer KEY` header.
@@ -48,13 +87,25 @@ pub async fn authenticate(State(guard): State<Guard>, req: Request, next: Next) 
     let Some(token) = bearer(&req) else {
         return ApiError::from(ApiKeyError::Missing).into_response();
     };
-    let key = match guard
-        .app
-        .ledger(move |ledger, _| Ok(ledger.authenticate(&token)?))
-        .await
-    {
-        Ok(key) => key,
-        Err(e) => return e.into_response(),
+    let cached = key_id_of(&token).ok().and_then(|id| guard.cache.fresh(id));
+    let key = match cached {
+        // The cached record is checked like a stored one (constant-time
+        // hash comparison, revocation).
+        Some(record) => match record.verify(&token) {
+            Ok(()) => record,
+            Err(e) => return ApiError::from(e).into_response(),
+        },
+        None => match guard
+            .app
+            .ledger(move |ledger, _| Ok(ledger.authenticate(&token)?))
+            .await
+        {
+            Ok(record) => {
+                guard.cache.store(&record);
+                record
+            }
+            Err(e) => return e.into_response(),
+        },
     };
     if let Some(limiter) = &guard.limiter
         && let Err(not_until) = limiter.check_key(&key.key_id)

@@ -56,6 +56,11 @@ pub struct ServeArgs {
     /// Requests an API key may send at once above its rate.
     #[arg(long, default_value_t = 200)]
     pub rate_burst: u32,
+    /// Seconds a server trusts a key it read from the ledger: a revocation
+    /// reaches every server within this time (0: read the ledger on every
+    /// request).
+    #[arg(long, default_value_t = 2)]
+    pub key_cache_secs: u64,
 }
 
 /// Turns the bodiless errors of the layers (unknown route, method, body
@@ -180,6 +185,10 @@ pub fn run(location: &Location, master: MasterKey, args: &ServeArgs) -> Result<(
         .min_idle(Some(1))
         .build(Opener(location.clone()))
         .map_err(|e| format!("ledger {}: {e}", location.describe()))?;
+    // The last handle of the pool is dropped after the runtime: a
+    // PostgreSQL connection closes with a blocking call, which must not
+    // run on an async worker.
+    let keep = pool.clone();
     let state = AppState {
         pool,
         master: Arc::new(master),
@@ -188,6 +197,9 @@ pub fn run(location: &Location, master: MasterKey, args: &ServeArgs) -> Result<(
     let guard = auth::Guard {
         app: state.clone(),
         limiter: auth::limiter(args.rate_limit, args.rate_burst),
+        cache: Arc::new(auth::KeyCache::new(Duration::from_secs(
+            args.key_cache_secs,
+        ))),
     };
     let app = router(
         state,
@@ -198,7 +210,7 @@ pub fn run(location: &Location, master: MasterKey, args: &ServeArgs) -> Result<(
         .enable_all()
         .build()
         .map_err(|e| format!("cannot start the runtime: {e}"))?;
-    runtime.block_on(async {
+    let served = runtime.block_on(async {
         let listener = tokio::net::TcpListener::bind(args.listen)
             .await
             .map_err(|e| format!("cannot listen on {}: {e}", args.listen))?;
@@ -213,7 +225,10 @@ pub fn run(location: &Location, master: MasterKey, args: &ServeArgs) -> Result<(
             .with_graceful_shutdown(shutdown_signal())
             .await
             .map_err(|e| format!("server: {e}"))
-    })?;
+    });
+    drop(runtime);
+    drop(keep);
+    served?;
     tracing::info!("stopped");
     Ok(())
 }

@@ -140,6 +140,38 @@ pub struct ApiKeyRecord {
     pub revoked_at: Option<DateTime<Utc>>,
 }
 
+impl ApiKeyRecord {
+    /// Whether `presented` is this valid key: its SHA-256 compared with
+    /// the stored hash in constant time, then the revocation.
+    ///
+    /// # Errors
+    ///
+    /// [`ApiKeyError::Unknown`] for another key (or a wrong secret),
+    /// [`ApiKeyError::Revoked`].
+    pub fn verify(&self, presented: &str) -> Result<(), ApiKeyError> {
+        if parse(presented).is_none_or(|(id, _)| id != self.key_id)
+            || !ct_eq(&hash(presented), &self.hash)
+        {
+            return Err(ApiKeyError::Unknown);
+        }
+        if self.revoked_at.is_some() {
+            return Err(ApiKeyError::Revoked);
+        }
+        Ok(())
+    }
+}
+
+/// The public id of a well-formed key text.
+///
+/// # Errors
+///
+/// [`ApiKeyError::Malformed`].
+pub fn key_id_of(presented: &str) -> Result<&str, ApiKeyError> {
+    parse(presented)
+        .map(|(id, _)| id)
+        .ok_or(ApiKeyError::Malformed)
+}
+
 impl fmt::Debug for ApiKeyRecord {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ApiKeyRecord")
@@ -294,14 +326,10 @@ pub trait ApiKeyStore {
     /// [`ApiKeyError::Malformed`], [`ApiKeyError::Unknown`] (also for a
     /// wrong secret), [`ApiKeyError::Revoked`], [`ApiKeyError::Ledger`].
     fn authenticate(&mut self, presented: &str) -> Result<ApiKeyRecord, ApiKeyError> {
-        let (id, _) = parse(presented).ok_or(ApiKeyError::Malformed)?;
-        let record = self.api_key(id)?.ok_or(ApiKeyError::Unknown)?;
-        if !ct_eq(&hash(presented), &record.hash) {
-            return Err(ApiKeyError::Unknown);
-        }
-        if record.revoked_at.is_some() {
-            return Err(ApiKeyError::Revoked);
-        }
+        let record = self
+            .api_key(key_id_of(presented)?)?
+            .ok_or(ApiKeyError::Unknown)?;
+        record.verify(presented)?;
         Ok(record)
     }
 }
