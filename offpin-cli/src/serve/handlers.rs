@@ -1,7 +1,7 @@
 //! The endpoints: each parses its parameters, asks the ledger on the
 //! blocking pool, and answers in the API's envelope.
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use axum::Json;
 use axum::body::Body;
@@ -33,6 +33,10 @@ pub struct AppState {
     pub master: Arc<MasterKey>,
     /// Largest request body, in bytes.
     pub body_limit: usize,
+    /// Held by every write on an SQLite ledger: one writer at a time in the
+    /// process instead of connections waiting on SQLite's busy handler
+    /// (`None` on PostgreSQL, whose writers run side by side).
+    pub write_lock: Option<Arc<Mutex<()>>>,
 }
 
 impl AppState {
@@ -42,9 +46,27 @@ impl AppState {
         T: Send + 'static,
         F: FnOnce(&mut dyn Store, &MasterKey) -> Result<T, ApiError> + Send + 'static,
     {
+        self.call(None, f).await
+    }
+
+    /// [`AppState::ledger`] for a call that writes.
+    pub async fn ledger_write<T, F>(&self, f: F) -> Result<T, ApiError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut dyn Store, &MasterKey) -> Result<T, ApiError> + Send + 'static,
+    {
+        self.call(self.write_lock.clone(), f).await
+    }
+
+    async fn call<T, F>(&self, lock: Option<Arc<Mutex<()>>>, f: F) -> Result<T, ApiError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut dyn Store, &MasterKey) -> Result<T, ApiError> + Send + 'static,
+    {
         let pool = self.pool.clone();
         let master = Arc::clone(&self.master);
         tokio::task::spawn_blocking(move || {
+            let _one_writer = lock.as_ref().map(|l| l.lock().unwrap_or_else(|p| p.into_inner()));
             let mut conn = pool.get().map_err(|e| ApiError {
                 retry_after: Some(1),
                 ..ApiError::new(
@@ -98,7 +120,7 @@ pub async fn create(
 ) -> Result<Json<AccessCodeResponse>, ApiError> {
     let create = req.parse()?;
     let access_code = state
-        .ledger(move |ledger, master| {
+        .ledger_write(move |ledger, master| {
             let spec = create.spec()?;
             Ok(ledger.issue(master, &spec, Utc::now())?)
         })
@@ -152,7 +174,7 @@ pub async fn delete(
     Params(req): Params<DeleteRequest>,
 ) -> Result<Json<DeleteResponse>, ApiError> {
     let deleted = state
-        .ledger(move |ledger, master| {
+        .ledger_write(move |ledger, master| {
             Ok(ledger.delete_code(
                 master,
                 &req.access_code_id,
@@ -176,7 +198,7 @@ pub async fn update(
 ) -> Result<Json<AccessCodeResponse>, ApiError> {
     let change = req.parse()?;
     let access_code = state
-        .ledger(move |ledger, _| Ok(ledger.update(&req.access_code_id, &change)?))
+        .ledger_write(move |ledger, _| Ok(ledger.update(&req.access_code_id, &change)?))
         .await?;
     Ok(Json(AccessCodeResponse {
         access_code,

@@ -15,7 +15,7 @@ pub mod openapi;
 pub mod store;
 
 use std::net::SocketAddr;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use axum::Router;
@@ -193,6 +193,7 @@ pub fn run(location: &Location, master: MasterKey, args: &ServeArgs) -> Result<(
         pool,
         master: Arc::new(master),
         body_limit: args.max_body_bytes,
+        write_lock: matches!(location, Location::Sqlite(_)).then(|| Arc::new(Mutex::new(()))),
     };
     let guard = auth::Guard {
         app: state.clone(),
