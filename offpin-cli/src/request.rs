@@ -70,6 +70,8 @@ fn from_path<E: core::fmt::Display>(e: &serde_path_to_error::Error<E>) -> Decode
     } else {
         Some(path)
     };
+    // A parameter without a name (`=x` in a query) is no field to name.
+    let field = field.filter(|f| !f.is_empty());
     DecodeError { field, message }
 }
 
@@ -115,7 +117,7 @@ pub fn decode<T: DeserializeOwned>(query: Option<&str>, body: &[u8]) -> Result<T
     }
     if let Some((key, _)) = pairs.first() {
         return Err(DecodeError {
-            field: Some(key.clone()),
+            field: Some(key.clone()).filter(|k| !k.is_empty()),
             message: "send the parameters in the JSON body or in the query string, not both"
                 .to_owned(),
         });
@@ -512,6 +514,10 @@ mod tests {
         // Unknown keys, both places at once.
         let e = decode::<GetRequest>(Some("id=1"), b"").unwrap_err();
         assert_eq!(e.field.as_deref(), Some("id"));
+        // Found by the fuzz target: a parameter without a name.
+        let e = decode::<UpdateRequest>(Some("=_6"), b"").unwrap_err();
+        assert_eq!(e.field, None);
+        assert!(e.message.starts_with("unknown field"), "{e}");
         let e = decode::<GetRequest>(Some("access_code_id=1"), br#"{"access_code_id":"1"}"#)
             .unwrap_err();
         assert_eq!(e.field.as_deref(), Some("access_code_id"));
