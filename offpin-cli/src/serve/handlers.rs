@@ -66,7 +66,9 @@ impl AppState {
         let pool = self.pool.clone();
         let master = Arc::clone(&self.master);
         tokio::task::spawn_blocking(move || {
-            let _one_writer = lock.as_ref().map(|l| l.lock().unwrap_or_else(|p| p.into_inner()));
+            let _one_writer = lock
+                .as_ref()
+                .map(|l| l.lock().unwrap_or_else(|p| p.into_inner()));
             let mut conn = pool.get().map_err(|e| ApiError {
                 retry_after: Some(1),
                 ..ApiError::new(

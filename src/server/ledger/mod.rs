@@ -5,10 +5,13 @@
 //! [`Ledger`] is a small storage trait (devices, an atomic
 //! allocate-and-insert, lookups, a tombstone on delete) with the issuing
 //! logic as provided methods, so a server can put its ledger in its own
-//! database by implementing eight methods. Two implementations ship:
-//! [`memory::MemoryLedger`] and, with feature `sqlite`,
+//! database by implementing eight methods. Three implementations ship:
+//! [`memory::MemoryLedger`]; with feature `sqlite`,
 //! [`sqlite::SqliteLedger`] (an embedded file that survives restarts and
-//! concurrent writers).
+//! concurrent writers); with feature `postgres`, `postgres::PostgresLedger`
+//! (one database shared by a fleet of servers). Each also keeps the API
+//! keys of `offpin serve` ([`api_keys::ApiKeyStore`]); [`hosted`] holds
+//! the hosted access-code API's rules.
 //!
 //! # Allocation
 //!
