@@ -208,3 +208,71 @@ fn two_servers_share_one_postgres() {
         ok.len()
     );
 }
+
+/// A ledger that stalls (PostgreSQL's table locked by another session):
+/// the request is answered 408 in JSON at `--request-timeout-secs`, other
+/// endpoints keep answering, and the create still commits once the lock
+/// goes, as SECURITY.md says (list by `user_identifier_key` to find out).
+#[test]
+fn a_stalled_ledger_is_answered_408() {
+    let Some(fx) = Fixture::postgres() else {
+        return;
+    };
+    let server = fx.start(&["--request-timeout-secs", "1", "--rate-limit", "0"]);
+    let a = agent();
+    // Warm the key cache and the pool first.
+    assert_eq!(codes_of(&a, &server, &fx.key, "front-door").len(), 0);
+    let (base, schema) = fx.ledger.split_once("?options=-csearch_path%3D").unwrap();
+    let mut blocker = postgres::Client::connect(base, postgres::NoTls).unwrap();
+    let mut tx = blocker.transaction().unwrap();
+    tx.batch_execute(&format!(
+        "LOCK TABLE {schema}.access_codes IN ACCESS EXCLUSIVE MODE"
+    ))
+    .unwrap();
+    let (start, end) = window(90, 4);
+    let body = json!({"device_id": "front-door", "starts_at": start, "ends_at": end, "user_identifier_key": "late"});
+    let t0 = Instant::now();
+    let r = send(
+        &a,
+        "POST",
+        &server.url("/access_codes/create"),
+        Some(&fx.key),
+        Some(body.to_string().as_bytes()),
+    )
+    .unwrap();
+    let waited = t0.elapsed();
+    assert_eq!(
+        (r.status, r.error_type()),
+        (408, "request_timeout"),
+        "{r:?}"
+    );
+    assert!(
+        waited >= Duration::from_millis(900) && waited < Duration::from_secs(5),
+        "{waited:?}"
+    );
+    let health = send(&a, "GET", &server.url("/health"), None, None).unwrap();
+    assert_eq!(health.status, 200);
+    tx.rollback().unwrap();
+    // The ledger call finished after its answer: the code exists.
+    let mut found = Vec::new();
+    for _ in 0..50 {
+        let by_tag = send(
+            &a,
+            "POST",
+            &server.url("/access_codes/list"),
+            Some(&fx.key),
+            Some(
+                json!({"device_id": "front-door", "user_identifier_key": "late"})
+                    .to_string()
+                    .as_bytes(),
+            ),
+        )
+        .unwrap();
+        found = by_tag.body["access_codes"].as_array().unwrap().clone();
+        if !found.is_empty() {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert_eq!(found.len(), 1);
+}
