@@ -127,6 +127,27 @@ impl LockoutPolicy {
     }
 }
 
+/// Latest epoch [`Profile::new`] accepts: 9999-12-31T00:00:00Z, the last
+/// midnight with a four-digit year.
+pub const MAX_EPOCH: UnixSeconds = 253_402_214_400;
+
+/// Longest lifetime [`Profile::new`] accepts: 10 000 Gregorian years
+/// (25 cycles of 146 097 days). Its hours, 87 658 200, fit a `u32`.
+pub const MAX_LIFETIME_DAYS: u32 = 3_652_425;
+
+/// Longest duration in hours [`Profile::new`] accepts for the hourly
+/// window, the one-time use window and the activation window: the longest
+/// lifetime, `24 · MAX_LIFETIME_DAYS`.
+pub const MAX_DURATION_HOURS: u32 = 24 * MAX_LIFETIME_DAYS;
+
+/// A bound on the magnitude of every instant, in seconds after the Unix
+/// epoch, that issuing, checking and the security figure compute from a
+/// profile [`Profile::new`] accepts and a grant of it: the latest epoch,
+/// plus the longest lifetime, plus the longest window or activation
+/// (10 000 years each), plus a day of UTC offset and grace, is below
+/// `2^40` (about 34 800 years), far inside `i64`.
+pub const INSTANT_BOUND: i64 = 1 << 40;
+
 /// Everything that defines a profile, as plain fields so it can be written
 /// in `const` context (and built from another profile with `..`).
 ///
@@ -140,20 +161,25 @@ pub struct ProfileParams {
     pub radix: Radix,
     /// PIN length in digits (`radix^digits >= 10^6`, at most 18).
     pub digits: u8,
-    /// Unix time of hour 0 and day 0. Must be a UTC midnight.
+    /// Unix time of hour 0 and day 0. Must be a UTC midnight in
+    /// `0..=`[`MAX_EPOCH`] (1970-01-01 to 9999-12-31).
     pub epoch: UnixSeconds,
-    /// Days after the epoch in which windows may start.
+    /// Days after the epoch in which windows may start, `1..=`
+    /// [`MAX_LIFETIME_DAYS`].
     pub lifetime_days: u32,
     /// Distinct PINs per identical window (`V`, at least 1).
     pub variances: u8,
     /// Supersede lineages for time-bound codes (`0` disables them). A
     /// time-bound grant carries lineage `0` (none) or `1..=lineages`.
     pub lineages: u8,
-    /// Longest hourly window in hours (`0` disables hourly windows).
+    /// Longest hourly window in hours (`0` disables hourly windows), at
+    /// most [`MAX_DURATION_HOURS`].
     pub hourly_max_hours: u32,
-    /// Longest daily window in days (`0` disables daily windows).
+    /// Longest daily window in days (`0` disables daily windows), at most
+    /// [`MAX_LIFETIME_DAYS`].
     pub daily_max_days: u32,
-    /// Use window of one-time codes in hours (`0` disables them).
+    /// Use window of one-time codes in hours (`0` disables them), at most
+    /// [`MAX_DURATION_HOURS`].
     pub one_time_use_hours: u32,
     /// Number of ongoing-code slots (`0` disables ongoing codes).
     pub ongoing_slots: u32,
@@ -161,7 +187,8 @@ pub struct ProfileParams {
     /// and a "revoke everything that started before hour h" per hour).
     pub revocation: bool,
     /// Activation window in hours: a code whose window is longer must be
-    /// first used within this long after its start. Not part of the format.
+    /// first used within this long after its start, `1..=`
+    /// [`MAX_DURATION_HOURS`]. Not part of the format.
     pub activation_hours: u32,
     /// Clock-skew grace in seconds (below one hour), applied at both ends of
     /// every window. Not part of the format.
@@ -184,16 +211,28 @@ pub enum ProfileError {
         /// The requested length.
         digits: u8,
     },
-    /// The epoch is not a UTC midnight (a multiple of 86 400) or is negative.
+    /// The epoch is not a UTC midnight (a multiple of 86 400).
     EpochNotMidnight,
+    /// The epoch is negative or after [`MAX_EPOCH`].
+    EpochOutOfRange,
     /// `lifetime_days` is zero.
     ZeroLifetime,
+    /// `lifetime_days` is above [`MAX_LIFETIME_DAYS`].
+    LifetimeTooLong,
+    /// `hourly_max_hours` is above [`MAX_DURATION_HOURS`].
+    HourlyWindowTooLong,
+    /// `daily_max_days` is above [`MAX_LIFETIME_DAYS`].
+    DailyWindowTooLong,
+    /// `one_time_use_hours` is above [`MAX_DURATION_HOURS`].
+    OneTimeUseTooLong,
     /// `variances` is zero.
     ZeroVariances,
     /// No kind that opens the lock is enabled.
     NoGrantKinds,
     /// `activation_hours` is zero.
     ZeroActivation,
+    /// `activation_hours` is above [`MAX_DURATION_HOURS`].
+    ActivationTooLong,
     /// `grace_secs` is one hour or more.
     GraceTooLarge,
     /// The lock-out policy has zero failures, a zero duration, or a cap
@@ -221,10 +260,28 @@ impl ProfileError {
                 panic!("profile: radix^digits must be >= 10^6 and digits <= 18")
             }
             ProfileError::EpochNotMidnight => panic!("profile: epoch must be a UTC midnight"),
+            ProfileError::EpochOutOfRange => {
+                panic!("profile: epoch must be in 0..=MAX_EPOCH (9999-12-31)")
+            }
             ProfileError::ZeroLifetime => panic!("profile: lifetime_days must be > 0"),
+            ProfileError::LifetimeTooLong => {
+                panic!("profile: lifetime_days must be <= MAX_LIFETIME_DAYS (3652425)")
+            }
+            ProfileError::HourlyWindowTooLong => {
+                panic!("profile: hourly_max_hours must be <= MAX_DURATION_HOURS (87658200)")
+            }
+            ProfileError::DailyWindowTooLong => {
+                panic!("profile: daily_max_days must be <= MAX_LIFETIME_DAYS (3652425)")
+            }
+            ProfileError::OneTimeUseTooLong => {
+                panic!("profile: one_time_use_hours must be <= MAX_DURATION_HOURS (87658200)")
+            }
             ProfileError::ZeroVariances => panic!("profile: variances must be > 0"),
             ProfileError::NoGrantKinds => panic!("profile: no grant kind is enabled"),
             ProfileError::ZeroActivation => panic!("profile: activation_hours must be > 0"),
+            ProfileError::ActivationTooLong => {
+                panic!("profile: activation_hours must be <= MAX_DURATION_HOURS (87658200)")
+            }
             ProfileError::GraceTooLarge => panic!("profile: grace_secs must be < 3600"),
             ProfileError::InvalidLockout => panic!("profile: invalid lock-out policy"),
             ProfileError::IndexSpaceTooSmall { .. } => {
@@ -242,14 +299,38 @@ impl fmt::Display for ProfileError {
                 "{digits} digits of radix {radix} is outside FF1's range (radix^digits >= 10^6, at most 18 digits)"
             ),
             ProfileError::EpochNotMidnight => {
-                f.write_str("the epoch must be a non-negative UTC midnight (a multiple of 86400)")
+                f.write_str("the epoch must be a UTC midnight (a multiple of 86400)")
             }
+            ProfileError::EpochOutOfRange => write!(
+                f,
+                "the epoch must be in 0..={MAX_EPOCH} (1970-01-01 to 9999-12-31)"
+            ),
             ProfileError::ZeroLifetime => f.write_str("lifetime_days must be at least 1"),
+            ProfileError::LifetimeTooLong => write!(
+                f,
+                "lifetime_days must be at most {MAX_LIFETIME_DAYS} (10 000 years)"
+            ),
+            ProfileError::HourlyWindowTooLong => write!(
+                f,
+                "hourly_max_hours must be at most {MAX_DURATION_HOURS} (10 000 years)"
+            ),
+            ProfileError::DailyWindowTooLong => write!(
+                f,
+                "daily_max_days must be at most {MAX_LIFETIME_DAYS} (10 000 years)"
+            ),
+            ProfileError::OneTimeUseTooLong => write!(
+                f,
+                "one_time_use_hours must be at most {MAX_DURATION_HOURS} (10 000 years)"
+            ),
             ProfileError::ZeroVariances => f.write_str("variances must be at least 1"),
             ProfileError::NoGrantKinds => {
                 f.write_str("no grant kind that opens the lock is enabled")
             }
             ProfileError::ZeroActivation => f.write_str("activation_hours must be at least 1"),
+            ProfileError::ActivationTooLong => write!(
+                f,
+                "activation_hours must be at most {MAX_DURATION_HOURS} (10 000 years)"
+            ),
             ProfileError::GraceTooLarge => f.write_str("grace_secs must be below 3600"),
             ProfileError::InvalidLockout => f.write_str(
                 "lock-out policy needs failures >= 1, base_secs >= 1 and cap_secs >= base_secs",
@@ -308,11 +389,26 @@ impl Profile {
                 });
             }
         };
-        if params.epoch < 0 || params.epoch % DAY != 0 {
+        if params.epoch < 0 || params.epoch > MAX_EPOCH {
+            return Err(ProfileError::EpochOutOfRange);
+        }
+        if params.epoch % DAY != 0 {
             return Err(ProfileError::EpochNotMidnight);
         }
         if params.lifetime_days == 0 {
             return Err(ProfileError::ZeroLifetime);
+        }
+        if params.lifetime_days > MAX_LIFETIME_DAYS {
+            return Err(ProfileError::LifetimeTooLong);
+        }
+        if params.hourly_max_hours > MAX_DURATION_HOURS {
+            return Err(ProfileError::HourlyWindowTooLong);
+        }
+        if params.daily_max_days > MAX_LIFETIME_DAYS {
+            return Err(ProfileError::DailyWindowTooLong);
+        }
+        if params.one_time_use_hours > MAX_DURATION_HOURS {
+            return Err(ProfileError::OneTimeUseTooLong);
         }
         if params.variances == 0 {
             return Err(ProfileError::ZeroVariances);
@@ -326,6 +422,9 @@ impl Profile {
         }
         if params.activation_hours == 0 {
             return Err(ProfileError::ZeroActivation);
+        }
+        if params.activation_hours > MAX_DURATION_HOURS {
+            return Err(ProfileError::ActivationTooLong);
         }
         if params.grace_secs >= 3_600 {
             return Err(ProfileError::GraceTooLarge);
@@ -451,7 +550,9 @@ impl Profile {
     pub const fn has_kind(&self, kind: Kind) -> bool {
         self.kind_count(kind) > 0
     }
-    /// Number of hours after the epoch in which windows may start.
+    /// Number of hours after the epoch in which windows may start
+    /// (`24 · lifetime_days`, exact: [`Profile::new`] bounds the lifetime so
+    /// that it fits).
     pub const fn lifetime_hours(&self) -> u32 {
         self.params.lifetime_days.saturating_mul(24)
     }
@@ -623,6 +724,114 @@ mod tests {
         ];
         for (params, what) in cases {
             assert!(Profile::new(params).is_err(), "{what} not checked");
+        }
+        // Each bound has its own error, and the bound itself is accepted.
+        let small = ProfileParams {
+            lifetime_days: 10,
+            ..COMPACT_8.params()
+        };
+        let bounds = [
+            (
+                ProfileParams {
+                    epoch: -DAY,
+                    ..small
+                },
+                ProfileParams { epoch: 0, ..small },
+                ProfileError::EpochOutOfRange,
+            ),
+            (
+                ProfileParams {
+                    epoch: MAX_EPOCH + DAY,
+                    ..small
+                },
+                ProfileParams {
+                    epoch: MAX_EPOCH,
+                    ..small
+                },
+                ProfileError::EpochOutOfRange,
+            ),
+            (
+                ProfileParams {
+                    epoch: MAX_EPOCH + 1,
+                    ..small
+                },
+                ProfileParams {
+                    epoch: MAX_EPOCH - DAY,
+                    ..small
+                },
+                ProfileError::EpochOutOfRange,
+            ),
+            (
+                ProfileParams {
+                    lifetime_days: MAX_LIFETIME_DAYS + 1,
+                    hourly_max_hours: 0,
+                    one_time_use_hours: 0,
+                    revocation: false,
+                    digits: 18,
+                    ..small
+                },
+                ProfileParams {
+                    lifetime_days: MAX_LIFETIME_DAYS,
+                    hourly_max_hours: 0,
+                    one_time_use_hours: 0,
+                    revocation: false,
+                    digits: 18,
+                    ..small
+                },
+                ProfileError::LifetimeTooLong,
+            ),
+            (
+                ProfileParams {
+                    hourly_max_hours: MAX_DURATION_HOURS + 1,
+                    digits: 18,
+                    ..small
+                },
+                ProfileParams {
+                    hourly_max_hours: MAX_DURATION_HOURS,
+                    digits: 18,
+                    ..small
+                },
+                ProfileError::HourlyWindowTooLong,
+            ),
+            (
+                ProfileParams {
+                    daily_max_days: MAX_LIFETIME_DAYS + 1,
+                    digits: 18,
+                    ..small
+                },
+                ProfileParams {
+                    daily_max_days: MAX_LIFETIME_DAYS,
+                    digits: 18,
+                    ..small
+                },
+                ProfileError::DailyWindowTooLong,
+            ),
+            (
+                ProfileParams {
+                    one_time_use_hours: MAX_DURATION_HOURS + 1,
+                    ..small
+                },
+                ProfileParams {
+                    one_time_use_hours: MAX_DURATION_HOURS,
+                    ..small
+                },
+                ProfileError::OneTimeUseTooLong,
+            ),
+            (
+                ProfileParams {
+                    activation_hours: MAX_DURATION_HOURS + 1,
+                    ..small
+                },
+                ProfileParams {
+                    activation_hours: MAX_DURATION_HOURS,
+                    ..small
+                },
+                ProfileError::ActivationTooLong,
+            ),
+        ];
+        for (refused, accepted, error) in bounds {
+            assert_eq!(Profile::new(refused), Err(error));
+            assert!(Profile::new(accepted).is_ok(), "{error}");
         }
         let radix9_6 = ProfileParams {
             radix: Radix::Nine,
