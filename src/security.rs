@@ -39,7 +39,7 @@
 use core::fmt;
 
 use crate::profile::Profile;
-use crate::time::{DAY, HOUR, UnixSeconds, UtcOffset};
+use crate::time::{DAY, HOUR, UnixSeconds, UtcOffset, div_floor};
 
 /// Indices acceptable at one instant, by kind.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
@@ -131,8 +131,8 @@ struct Grid {
 impl Grid {
     /// The starts `s` in `0..starts` with `lo < s · unit <= hi`, counted.
     fn starts_in(&self, lo: i128, hi: i128) -> i128 {
-        let first = lo.div_euclid(self.unit) + 1;
-        let last = hi.div_euclid(self.unit);
+        let first = div_floor(lo, self.unit) + 1;
+        let last = div_floor(hi, self.unit);
         (last.min(self.starts - 1) - first.max(0) + 1).max(0)
     }
 
@@ -154,8 +154,8 @@ impl Grid {
         let g = self.grace;
         let fresh = self.starts_in(r - g, r + g) * max_len;
         let c = r - g;
-        let newest = c.div_euclid(self.unit);
-        let oldest_open = (c - activation).div_euclid(self.unit) + 1;
+        let newest = div_floor(c, self.unit);
+        let oldest_open = div_floor(c - activation, self.unit) + 1;
         let k_lo = (newest - (self.starts - 1)).max(0);
         let k_hi = (newest - oldest_open).min(newest).min(max_len - 1);
         if k_hi < k_lo {

@@ -111,13 +111,15 @@ impl Window {
     }
 }
 
-/// `floor(a / b)` for `b > 0`, rounding towards negative infinity.
-pub(crate) const fn div_floor(a: i64, b: i64) -> i64 {
+/// `floor(a / b)` for `b > 0`, rounding towards negative infinity. In
+/// `i128`, where differences and products of Unix times and unit counts
+/// cannot overflow.
+pub(crate) const fn div_floor(a: i128, b: i128) -> i128 {
     a.div_euclid(b)
 }
 
-/// `ceil(a / b)` for `b > 0`.
-pub(crate) const fn div_ceil(a: i64, b: i64) -> i64 {
+/// `ceil(a / b)` for `b > 0`, in `i128` like [`div_floor`].
+pub(crate) const fn div_ceil(a: i128, b: i128) -> i128 {
     let q = a.div_euclid(b);
     if a.rem_euclid(b) == 0 { q } else { q + 1 }
 }
@@ -128,10 +130,15 @@ mod tests {
 
     #[test]
     fn floor_and_ceil_round_outward_for_negatives() {
-        assert_eq!(div_floor(-1, HOUR), -1);
-        assert_eq!(div_ceil(-1, HOUR), 0);
-        assert_eq!(div_floor(HOUR, HOUR), 1);
-        assert_eq!(div_ceil(HOUR + 1, HOUR), 2);
+        let h = i128::from(HOUR);
+        assert_eq!(div_floor(-1, h), -1);
+        assert_eq!(div_ceil(-1, h), 0);
+        assert_eq!(div_floor(h, h), 1);
+        assert_eq!(div_ceil(h + 1, h), 2);
+        assert_eq!(
+            div_floor(i128::from(i64::MIN), h),
+            i128::from(i64::MIN / HOUR - 1)
+        );
     }
 
     #[test]

@@ -324,6 +324,36 @@ fn decode_case(codec: &Codec, offset: UtcOffset, what: &str, input: &str, now: i
     })
 }
 
+/// Error messages explain a refusal; they are not part of the format. A
+/// message reworded after a vector file was committed is listed here, as
+/// (committed text, text the implementation gives now), so the committed
+/// file stays unchanged, every rewording is explicit, and the case must
+/// still be the same refusal.
+const REWORDED_ERRORS: &[(&str, &str)] = &[(
+    "encoding the window needs 3600 s of rounding but only 0 s are allowed (allow 1h or 1d of rounding, or align the window)",
+    "encoding the window needs 3600 s of rounding but max_rounding_secs is 0 (raise it, or align the window to the profile's hours or the lock's local days)",
+)];
+
+/// Replaces, in a committed file, every reworded `"error"` text by its
+/// current wording.
+fn reword_errors(v: &mut Value) {
+    match v {
+        Value::Object(map) => {
+            for (k, x) in map.iter_mut() {
+                if let (true, Value::String(text)) = (k == "error", &mut *x) {
+                    if let Some((_, now)) = REWORDED_ERRORS.iter().find(|(old, _)| old == text) {
+                        *text = (*now).to_owned();
+                    }
+                } else {
+                    reword_errors(x);
+                }
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(reword_errors),
+        _ => {}
+    }
+}
+
 fn check_file(name: &str, generated: Value) {
     let path: PathBuf = [env!("CARGO_MANIFEST_DIR"), "tests", "vectors", name]
         .iter()
@@ -339,7 +369,8 @@ fn check_file(name: &str, generated: Value) {
             path.display()
         )
     });
-    let committed: Value = serde_json::from_str(&committed).unwrap();
+    let mut committed: Value = serde_json::from_str(&committed).unwrap();
+    reword_errors(&mut committed);
     assert!(
         committed == generated,
         "{name} differs from the implementation: the format changed. \
