@@ -184,7 +184,7 @@ fn batch(c: &mut Criterion) {
     codec.pin_values_for(&gs, &mut out).unwrap();
     for (g, v) in gs.iter().zip(&out) {
         let pin = codec.pin_for(g).unwrap();
-        assert_eq!(pin.value(Radix::Ten), *v);
+        assert_eq!(pin.value(Radix::Ten), Ok(*v));
     }
 
     let mut g = c.benchmark_group("batch");
