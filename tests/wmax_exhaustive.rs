@@ -262,7 +262,11 @@ fn acceptable_at_is_exact_at_every_second() {
         let mut seen_max = 0;
         for now in p.epoch() - 15 * HOUR..p.epoch() + 5 * DAY {
             let brute = count_at(&p, &all, now, offset).opening();
-            assert_eq!(p.acceptable_at(now, offset).total(), brute, "{now} {offset}");
+            assert_eq!(
+                p.acceptable_at(now, offset).total(),
+                brute,
+                "{now} {offset}"
+            );
             seen_max = seen_max.max(brute);
         }
         assert!(seen_max <= w_max, "{offset}: {seen_max} > {w_max}");
@@ -296,8 +300,14 @@ fn short_lifetime_with_long_activation_is_not_undercounted() {
         .unwrap();
     let brute = count_at(&p, &all, busiest, UtcOffset::UTC).opening();
     assert_eq!(p.acceptable_at(busiest, UtcOffset::UTC).total(), brute);
-    assert!(brute >= 398_921, "the issue's instant had 398 921, found {brute}");
-    assert!(w >= brute, "W_max − remembered = {w} < {brute} at {busiest}");
+    assert!(
+        brute >= 398_921,
+        "the issue's instant had 398 921, found {brute}"
+    );
+    assert!(
+        w >= brute,
+        "W_max − remembered = {w} < {brute} at {busiest}"
+    );
     // The middle of the lifetime, where the old figure sampled, is far
     // below: the maximum is not there.
     let mid = p.epoch() + 5 * DAY;
