@@ -583,6 +583,28 @@ mod tests {
         ));
     }
 
+    /// docs/FORMAT.md §5: the start is checked after the kind is chosen.
+    /// With offset +01:00, local day 0 starts an hour before the epoch.
+    #[test]
+    fn before_epoch_is_checked_on_the_chosen_kind() {
+        let plus1 = UtcOffset::from_minutes(60).unwrap();
+        let e = P.epoch();
+        let short = Request::time_bound(e - 1_800, e + 2 * HOUR)
+            .with_utc_offset(plus1)
+            .with_max_rounding_secs(3_600);
+        assert_eq!(
+            P.plan(&short),
+            Err(IssueError::BeforeEpoch { epoch: e }),
+            "hourly fits, so it is chosen, and its start is before the epoch"
+        );
+        let long = Request::time_bound(e - 1_800, e - 1_800 + 40 * DAY)
+            .with_utc_offset(plus1)
+            .with_max_rounding_secs(86_400);
+        let plan = P.plan(&long).unwrap();
+        assert!(matches!(plan.grant, Grant::Daily(Span { start: 0, .. })));
+        assert_eq!(plan.window.map(|w| w.start), Some(e - HOUR));
+    }
+
     #[test]
     fn one_time_and_revocations_round_down_to_the_hour() {
         let plan = P

@@ -373,10 +373,17 @@ const fn mul(a: u64, b: u64) -> Option<u64> {
 impl Profile {
     /// Validates `params` and lays out the index space.
     ///
+    /// The bounds ([`MAX_EPOCH`], [`MAX_LIFETIME_DAYS`],
+    /// [`MAX_DURATION_HOURS`], grace below an hour) keep every instant
+    /// derived from the profile within [`INSTANT_BOUND`], so no time
+    /// computation of issuing, checking or the security figure can
+    /// overflow.
+    ///
     /// # Errors
     ///
-    /// A [`ProfileError`] naming the first parameter that is out of range,
-    /// or [`ProfileError::IndexSpaceTooSmall`] when the grants do not fit.
+    /// A [`ProfileError`] naming the first parameter that is out of range
+    /// (each bound has its own variant), or
+    /// [`ProfileError::IndexSpaceTooSmall`] when the grants do not fit.
     pub const fn new(params: ProfileParams) -> Result<Profile, ProfileError> {
         let radix = params.radix.value() as u64;
         let digits = params.digits;

@@ -8,6 +8,7 @@
     reason = "test code: a failed unwrap is a failed test"
 )]
 
+use offpin::UtcOffset;
 use offpin::profile::shipped::ALL;
 
 /// Formats `n` with a thin space every three digits, as the README does.
@@ -59,5 +60,31 @@ fn readme_table_matches_the_computed_figures() {
             p.name(),
             s.attempts_per_day
         );
+    }
+}
+
+/// The README says `W_max` is attained and that the kinds peak together:
+/// some instant near the end of each shipped profile's lifetime, at some
+/// whole-hour offset, has exactly `W_max − remembered` acceptable indices,
+/// the sum of the kind columns.
+#[test]
+fn readme_w_max_is_attained_and_is_the_sum_of_the_kinds() {
+    for p in ALL {
+        let s = p.security();
+        let k = s.max_by_kind;
+        assert_eq!(s.w_max, k.total() + s.remembered, "{}", p.name());
+        let end = p.epoch() + i64::from(p.params().lifetime_days) * 86_400;
+        let g = p.grace_secs();
+        let attained = (end - 2 * 86_400..end)
+            .step_by(3_600)
+            .flat_map(|h| [h - g, h + g - 1])
+            .flat_map(|t| (-14..=14).map(move |o| (t, o)))
+            .map(|(t, o)| {
+                let offset = UtcOffset::from_minutes(o * 60).unwrap();
+                p.acceptable_at(t, offset).total()
+            })
+            .max()
+            .unwrap();
+        assert_eq!(attained + s.remembered, s.w_max, "{}", p.name());
     }
 }

@@ -20,7 +20,9 @@ use std::sync::OnceLock;
 use libfuzzer_sys::fuzz_target;
 use offpin::profile::shipped::{ALL, STANDARD_10};
 use offpin::profile::{MAX_DURATION_HOURS, MAX_EPOCH, MAX_LIFETIME_DAYS};
-use offpin::{Codec, DecodeError, DeviceKey, Pin, Profile, ProfileParams, Radix, Request, UtcOffset, Verdict};
+use offpin::{
+    Codec, DecodeError, DeviceKey, Pin, Profile, ProfileParams, Radix, Request, UtcOffset, Verdict,
+};
 
 const FUZZ_KEY: [u8; 16] = *b"offpin fuzz key!";
 
@@ -42,7 +44,11 @@ fn fuzzed_profile(b: &[u8]) -> Option<Profile> {
     let days = MAX_EPOCH / 86_400;
     let params = ProfileParams {
         name: "fuzzed",
-        radix: if b[0] & 1 == 0 { Radix::Ten } else { Radix::Nine },
+        radix: if b[0] & 1 == 0 {
+            Radix::Ten
+        } else {
+            Radix::Nine
+        },
         digits: 6 + b[1] % 13,
         epoch: i64::from(word(2)).rem_euclid(days + 1) * 86_400,
         lifetime_days: sized(word(6), b[26], MAX_LIFETIME_DAYS - 1) + 1,
@@ -91,9 +97,16 @@ fuzz_target!(|data: &[u8]| {
     let fuzzed = fuzzed_profile(data).map(|p| {
         let s = p.security();
         let w = p.acceptable_at(now, offset).total();
-        assert!(w + s.remembered <= s.w_max, "{p:?}: {w} at {now} above W_max {}", s.w_max);
+        assert!(
+            w + s.remembered <= s.w_max,
+            "{p:?}: {w} at {now} above W_max {}",
+            s.w_max
+        );
         for req in [
-            Request::time_bound(now, now.saturating_add(i64::from(offset.seconds()).abs() + 1)),
+            Request::time_bound(
+                now,
+                now.saturating_add(i64::from(offset.seconds()).abs() + 1),
+            ),
             Request::one_time(now),
             Request::revoke_started_before(now),
         ] {
