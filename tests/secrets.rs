@@ -11,6 +11,7 @@
 #![allow(
     clippy::unwrap_used,
     clippy::indexing_slicing,
+    clippy::cast_possible_truncation,
     reason = "test code: a failed unwrap is a failed test"
 )]
 
