@@ -380,9 +380,9 @@ impl Profile {
     ///
     /// `W_max` is exact: the most indices acceptable at any instant, for
     /// any UTC offset the lock may be configured with (see
-    /// `docs/FORMAT.md` §7), plus the lock's memory, times `keys`. It runs
-    /// in constant time in the profile's size (a few thousand closed-form
-    /// counts), whatever its lifetime.
+    /// `docs/FORMAT.md` §7), plus the lock's memory, times `keys`. Its cost
+    /// does not grow with the lifetime or the window lengths: a few
+    /// thousand closed-form counts near the end of the lifetime.
     ///
     /// # Examples
     ///
