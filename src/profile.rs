@@ -26,11 +26,10 @@
 //! assert_eq!(CABIN.digits(), 9);
 //! ```
 
+mod sha256;
 pub mod shipped;
 
 use core::fmt;
-
-use sha2::{Digest, Sha256};
 
 pub use crate::ff1::Radix;
 use crate::time::{DAY, UnixSeconds};
@@ -363,6 +362,9 @@ pub(crate) struct Layout {
 pub struct Profile {
     params: ProfileParams,
     layout: Layout,
+    /// [`Profile::tweak`], computed once by [`Profile::new`] (in `const`
+    /// for a `const` profile, so a lock never runs SHA-256 for it).
+    tweak: [u8; 8],
 }
 
 /// `a * b`, or `None` on overflow (const-friendly).
@@ -505,6 +507,7 @@ impl Profile {
                 total,
                 domain,
             },
+            tweak: tweak_of(&params),
         })
     }
 
@@ -586,55 +589,93 @@ impl Profile {
 
     /// The canonical encoding of the format-relevant parameters (see
     /// `docs/FORMAT.md`), 51 bytes.
-    pub fn canonical_bytes(&self) -> [u8; 51] {
-        let p = &self.params;
-        let mut out = [0u8; 51];
-        let mut w = Writer {
-            buf: &mut out,
-            at: 0,
-        };
-        w.put(b"offpin/v1/profile\0");
-        #[allow(clippy::cast_possible_truncation, reason = "a radix is 9 or 10")]
-        w.put(&[p.radix.value() as u8, p.digits]);
-        w.put(&p.epoch.to_be_bytes());
-        w.put(&p.lifetime_days.to_be_bytes());
-        w.put(&[p.variances, p.lineages]);
-        w.put(&p.hourly_max_hours.to_be_bytes());
-        w.put(&p.daily_max_days.to_be_bytes());
-        w.put(&p.one_time_use_hours.to_be_bytes());
-        w.put(&p.ongoing_slots.to_be_bytes());
-        w.put(&[u8::from(p.revocation)]);
-        out
+    pub const fn canonical_bytes(&self) -> [u8; CANONICAL_LEN] {
+        canonical_bytes_of(&self.params)
     }
 
     /// The FF1 tweak: the first 8 bytes of SHA-256 of
     /// [`canonical_bytes`](Self::canonical_bytes). Two profiles that differ
     /// in any format parameter give unrelated PINs under the same key.
-    pub fn tweak(&self) -> [u8; 8] {
-        let digest = Sha256::digest(self.canonical_bytes());
-        let mut t = [0u8; 8];
-        for (dst, src) in t.iter_mut().zip(digest.iter()) {
-            *dst = *src;
-        }
-        t
+    ///
+    /// Computed by [`Profile::new`] and stored, so this is a copy: for a
+    /// `const` profile the hash was computed by the compiler, and code that
+    /// only reads the tweak (a lock's `Codec::new`) links no SHA-256.
+    ///
+    /// ```
+    /// use offpin::profile::shipped::STANDARD_10;
+    /// const TWEAK: [u8; 8] = STANDARD_10.tweak(); // evaluated at compile time
+    /// assert_eq!(TWEAK, STANDARD_10.tweak());
+    /// ```
+    pub const fn tweak(&self) -> [u8; 8] {
+        self.tweak
     }
+}
+
+/// The length of [`Profile::canonical_bytes`].
+const CANONICAL_LEN: usize = 51;
+
+/// [`Profile::canonical_bytes`] of `p`: the fields in `docs/FORMAT.md`'s
+/// order, big-endian, after the 18-byte domain label.
+#[allow(
+    clippy::cast_possible_truncation,
+    reason = "a radix is 9 or 10; the revocation flag is 0 or 1"
+)]
+const fn canonical_bytes_of(p: &ProfileParams) -> [u8; CANONICAL_LEN] {
+    let mut w = Writer {
+        buf: [0u8; CANONICAL_LEN],
+        at: 0,
+    };
+    w.put(b"offpin/v1/profile\0");
+    w.put(&[p.radix.value() as u8, p.digits]);
+    w.put(&p.epoch.to_be_bytes());
+    w.put(&p.lifetime_days.to_be_bytes());
+    w.put(&[p.variances, p.lineages]);
+    w.put(&p.hourly_max_hours.to_be_bytes());
+    w.put(&p.daily_max_days.to_be_bytes());
+    w.put(&p.one_time_use_hours.to_be_bytes());
+    w.put(&p.ongoing_slots.to_be_bytes());
+    w.put(&[p.revocation as u8]);
+    w.buf
+}
+
+/// [`Profile::tweak`] of `p`: the first 8 bytes of SHA-256 of its
+/// canonical bytes, with the `const` SHA-256 of [`sha256`].
+#[allow(
+    clippy::indexing_slicing,
+    reason = "i < 8 < 32, the digest's length"
+)]
+const fn tweak_of(p: &ProfileParams) -> [u8; 8] {
+    let digest = sha256::sha256(&canonical_bytes_of(p));
+    let mut t = [0u8; 8];
+    let mut i = 0;
+    while i < 8 {
+        t[i] = digest[i];
+        i += 1;
+    }
+    t
 }
 
 /// A cursor that writes into a fixed buffer and silently stops at its end
 /// (the buffer is sized exactly for what is written).
-struct Writer<'a> {
-    buf: &'a mut [u8],
+struct Writer {
+    buf: [u8; CANONICAL_LEN],
     at: usize,
 }
 
-impl Writer<'_> {
-    fn put(&mut self, bytes: &[u8]) {
-        if let Some(dst) = self.buf.get_mut(self.at..) {
-            for (d, s) in dst.iter_mut().zip(bytes) {
-                *d = *s;
+impl Writer {
+    const fn put(&mut self, bytes: &[u8]) {
+        let mut i = 0;
+        while i < bytes.len() && self.at < CANONICAL_LEN {
+            #[allow(
+                clippy::indexing_slicing,
+                reason = "i < bytes.len() and self.at < CANONICAL_LEN are checked"
+            )]
+            {
+                self.buf[self.at] = bytes[i];
             }
+            self.at += 1;
+            i += 1;
         }
-        self.at += bytes.len();
     }
 }
 
@@ -649,6 +690,38 @@ mod tests {
         let bytes = p.canonical_bytes();
         assert_eq!(&bytes[..18], b"offpin/v1/profile\0");
         assert_eq!(bytes[50], 1, "revocation flag is the last byte");
+    }
+
+    /// The stored tweak is what SHA-256 (the `sha2` crate) gives for the
+    /// canonical bytes, for every shipped profile and for profiles built
+    /// at run time from varied parameters.
+    #[test]
+    fn stored_tweak_is_sha256_of_the_canonical_bytes() {
+        use sha2::{Digest, Sha256};
+        let check = |p: &Profile| {
+            let digest = Sha256::digest(p.canonical_bytes());
+            assert_eq!(p.tweak()[..], digest[..8], "{}", p.name());
+        };
+        ALL.iter().for_each(check);
+        let mut built = 0;
+        for digits in 8..=12u8 {
+            for ongoing_slots in [0u32, 1, 300] {
+                for revocation in [false, true] {
+                    let params = ProfileParams {
+                        digits,
+                        ongoing_slots,
+                        revocation,
+                        epoch: STANDARD_10.epoch() + i64::from(digits) * 86_400,
+                        ..STANDARD_10.params()
+                    };
+                    if let Ok(p) = Profile::new(params) {
+                        check(&p);
+                        built += 1;
+                    }
+                }
+            }
+        }
+        assert!(built >= 12, "only {built} profiles were built");
     }
 
     #[test]
