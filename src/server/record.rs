@@ -101,6 +101,19 @@ pub enum CodeStatus {
     Unknown,
 }
 
+impl CodeStatus {
+    /// The status as the JSON says it (`set`, `unset`, `removing`, ...).
+    pub const fn name(self) -> &'static str {
+        match self {
+            CodeStatus::Setting => "setting",
+            CodeStatus::Set => "set",
+            CodeStatus::Unset => "unset",
+            CodeStatus::Removing => "removing",
+            CodeStatus::Unknown => "unknown",
+        }
+    }
+}
+
 /// One entry of `errors`, and the shape of an error of the command's
 /// `--json` output.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

@@ -866,6 +866,16 @@ pub enum LedgerError {
         /// Why.
         reason: String,
     },
+    /// The ledger was written by an older offpin; opening it for writing
+    /// once upgrades it.
+    NeedsUpgrade {
+        /// The path.
+        path: String,
+        /// Its schema version.
+        from: u32,
+        /// The current one.
+        to: u32,
+    },
     /// The ledger cannot be written: this path (the file or its
     /// directory) is read-only.
     Unwritable {
@@ -915,6 +925,7 @@ impl LedgerError {
             LedgerError::Key(_) => "invalid_device_id",
             LedgerError::Offset(_) | LedgerError::Storage(_) => "storage_error",
             LedgerError::NotALedger { .. } => "not_a_ledger",
+            LedgerError::NeedsUpgrade { .. } => "ledger_needs_upgrade",
             LedgerError::Unwritable { .. } => "ledger_not_writable",
         }
     }
@@ -1054,6 +1065,10 @@ impl fmt::Display for LedgerError {
             LedgerError::NotALedger { path, reason } => {
                 write!(f, "{path} is not an offpin ledger: {reason}")
             }
+            LedgerError::NeedsUpgrade { path, from, to } => write!(
+                f,
+                "{path} has ledger schema {from}; opening it for writing once upgrades it to {to}"
+            ),
             LedgerError::Unwritable { path, reason } => {
                 write!(f, "cannot write the ledger: {path} is read-only ({reason})")
             }

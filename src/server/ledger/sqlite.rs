@@ -226,16 +226,16 @@ impl SqliteLedger {
     /// # Errors
     ///
     /// [`LedgerError::Storage`] when there is no file;
-    /// [`LedgerError::NotALedger`]; [`LedgerError::Storage`] for a
-    /// schema-1 ledger, which must be opened for writing once to be
-    /// upgraded.
+    /// [`LedgerError::NotALedger`]; [`LedgerError::NeedsUpgrade`] for a
+    /// schema-1 ledger, which must be opened for writing once.
     pub fn open_read_only(path: &Path) -> Result<Self, LedgerError> {
         let Header::Ledger(version) = Self::existing_header(path)?;
         if version < SCHEMA_VERSION {
-            return Err(LedgerError::Storage(format!(
-                "{}: the ledger has schema {version} and must be upgraded to {SCHEMA_VERSION} by opening it for writing once",
-                path.display()
-            )));
+            return Err(LedgerError::NeedsUpgrade {
+                path: path.display().to_string(),
+                from: version,
+                to: SCHEMA_VERSION,
+            });
         }
         let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX;
         Self::connect(path, flags)
