@@ -194,7 +194,8 @@ pub struct Appearance {
 
 /// The `access_code` object, as the hosted lock APIs return it for an
 /// offline code, computed at read time. Fields are declared in the API's
-/// (alphabetical) order. `Debug` redacts the PIN.
+/// (alphabetical) order. `Debug` redacts the PIN and shows only the codes
+/// of warnings and errors (a message may carry a revocation PIN).
 ///
 /// # Examples
 ///
@@ -299,8 +300,19 @@ impl fmt::Debug for AccessCode {
             .field("name", &self.name)
             .field("user_identifier_key", &self.user_identifier_key)
             .field("created_at", &self.created_at)
-            .field("errors", &self.errors)
-            .field("warnings", &self.warnings)
+            // Codes only: a message may carry a revocation PIN.
+            .field(
+                "errors",
+                &self.errors.iter().map(|e| &e.error_code).collect::<Vec<_>>(),
+            )
+            .field(
+                "warnings",
+                &self
+                    .warnings
+                    .iter()
+                    .map(|w| &w.warning_code)
+                    .collect::<Vec<_>>(),
+            )
             .finish_non_exhaustive()
     }
 }
