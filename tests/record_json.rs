@@ -10,8 +10,8 @@
 #![cfg(feature = "ledger")]
 
 use chrono::{DateTime, Utc};
-use offpin::server::ledger::LedgerError;
 use offpin::MasterKey;
+use offpin::server::ledger::LedgerError;
 use offpin::server::ledger::memory::MemoryLedger;
 use offpin::server::ledger::{CodeSpec, Device, Ledger};
 use offpin::server::record::{CodeError, MUST_BE_USED_WITHIN_24_HOURS, NO_VARIANCE_AVAILABLE};
@@ -142,7 +142,10 @@ fn assert_same_shape(ours: &Value, seed: &Value, constants: &[&str]) {
     sk.sort_unstable();
     assert_eq!(ok, sk, "key sets (and order) differ");
     for k in EXTRA_KEYS {
-        assert!(o[k].is_null() || o[k].is_object() || o[k].is_string(), "{k}");
+        assert!(
+            o[k].is_null() || o[k].is_object() || o[k].is_string(),
+            "{k}"
+        );
     }
     for (k, sv) in s {
         let ov = &o[k];
@@ -385,9 +388,15 @@ fn debug_output_never_shows_a_pin() {
     let deleted = l.delete(&master(), &r.access_code_id, created()).unwrap();
     let revocation = deleted.revocation_code.clone().unwrap();
     let debug = format!("{deleted:?}");
-    assert!(!debug.contains(&revocation) && !debug.contains(&r.code), "{debug}");
+    assert!(
+        !debug.contains(&revocation) && !debug.contains(&r.code),
+        "{debug}"
+    );
     let stored = format!("{:?}", ledger_code(&mut l, &r.access_code_id));
-    assert!(!stored.contains(&revocation) && !stored.contains(&r.code), "{stored}");
+    assert!(
+        !stored.contains(&revocation) && !stored.contains(&r.code),
+        "{stored}"
+    );
     let parts = offpin::server::record::OfflineCode {
         access_code_id: "x",
         device_id: DEVICE,
@@ -403,7 +412,10 @@ fn debug_output_never_shows_a_pin() {
         revocation_code: Some(&revocation),
     };
     let debug = format!("{parts:?}");
-    assert!(!debug.contains(&r.code) && !debug.contains(&revocation), "{debug}");
+    assert!(
+        !debug.contains(&r.code) && !debug.contains(&revocation),
+        "{debug}"
+    );
 }
 
 fn ledger_code(l: &mut MemoryLedger, id: &str) -> offpin::server::ledger::StoredCode {

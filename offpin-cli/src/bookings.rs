@@ -111,6 +111,22 @@ fn row_spec(
             ));
         }
         "ongoing" => CodeWant::Ongoing,
+        // Only a row that says `ongoing` is ongoing: an empty booking must
+        // never become permanent access.
+        "time_bound" | "one_time" if starts_at.is_none() && ends_at.is_none() => {
+            return Err(CliError::new(
+                "times_disagree",
+                format!(
+                    "type {kind}, but the row has no times: a {} code needs {} (only an ongoing code has neither, and its type must say so)",
+                    kind.replace('_', "-"),
+                    if kind == "one_time" {
+                        "starts_at"
+                    } else {
+                        "starts_at and ends_at"
+                    }
+                ),
+            ));
+        }
         "time_bound" | "one_time" => {
             CodeWant::from_times(starts_at, ends_at, kind == "one_time")
                 .map_err(|e| CliError::from(e).context(&format!("type {kind}")))?

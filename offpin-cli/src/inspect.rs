@@ -48,6 +48,12 @@ pub fn run(g: &Globals, args: &InspectArgs) -> CliResult {
     };
     let now = args.at.unwrap_or_else(Utc::now);
     let t = to_unix(&now);
+    // Check the PIN before printing anything: an error is one line.
+    let decoded = match codec.decode_input(args.pin.trim().as_bytes()) {
+        Ok(g) => Some(g),
+        Err(DecodeError::NotAGrant) => None,
+        Err(e) => return Err(CliError::input(format!("--pin: {e}"))),
+    };
     say!(
         "device:    {} (profile {}, lock clock at UTC{}{}, key generation {})",
         device.device_id,
@@ -61,16 +67,13 @@ pub fn run(g: &Globals, args: &InspectArgs) -> CliResult {
         device.generation
     );
     say!("PIN:       {}", args.pin);
-    let grant = match codec.decode_input(args.pin.trim().as_bytes()) {
-        Ok(g) => g,
-        Err(DecodeError::NotAGrant) => {
-            say!(
-                "result:    not a code of this device: a typo, a PIN for another lock or key generation, or a guess"
-            );
-            return Ok(());
-        }
-        Err(e) => return Err(CliError::input(format!("--pin: {e}"))),
+    let Some(grant) = decoded else {
+        say!(
+            "result:    not a code of this device: a typo, a PIN for another lock or key generation, or a guess"
+        );
+        return Ok(());
     };
+
     let offset = device.utc_offset;
     let fmt = |t| clock.local_and_utc(t);
     say!("grant:     {grant}");

@@ -303,7 +303,11 @@ impl fmt::Debug for AccessCode {
             // Codes only: a message may carry a revocation PIN.
             .field(
                 "errors",
-                &self.errors.iter().map(|e| &e.error_code).collect::<Vec<_>>(),
+                &self
+                    .errors
+                    .iter()
+                    .map(|e| &e.error_code)
+                    .collect::<Vec<_>>(),
             )
             .field(
                 "warnings",
