@@ -209,12 +209,12 @@ pub fn read(
             .get(&device_id)
             .ok_or_else(|| CliError::new("internal_error", "device cache"))?;
         let spec = row_spec(booking, device, rounding, backfill).map_err(at)?;
-        if let Some(key) = &spec.idempotency_key {
-            if let Some(first) = keys.insert(key.clone(), line) {
-                return Err(at(CliError::input(format!(
-                    "the same booking as line {first} (same idempotency key '{key}'); give the rows an idempotency_key column to issue both"
-                ))));
-            }
+        if let Some(key) = &spec.idempotency_key
+            && let Some(first) = keys.insert(key.clone(), line)
+        {
+            return Err(at(CliError::input(format!(
+                "the same booking as line {first} (same idempotency key '{key}'); give the rows an idempotency_key column to issue both"
+            ))));
         }
         specs.push(spec);
         lines.push(line);

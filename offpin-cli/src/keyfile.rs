@@ -77,14 +77,12 @@ pub fn write_new(file: &KeyFile, key: &MasterKey) -> CliResult {
             )
         }
     })?;
-    let mut hex = Zeroizing::new([0u8; MASTER_KEY_LEN * 2 + 1]);
-    let digits = base16ct::lower::encode(key.expose_secret(), &mut hex[..MASTER_KEY_LEN * 2])
-        .map_err(|e| fail("internal_error", "hex", e))?
-        .len();
-    if let Some(nl) = hex.get_mut(digits) {
-        *nl = b'\n';
-    }
-    out.write_all(hex.get(..=digits).unwrap_or_default())
+    let digits = hex(key.expose_secret())?;
+    // Sized up front: a growing buffer would leave copies behind.
+    let mut text = Zeroizing::new(Vec::with_capacity(digits.len() + 1));
+    text.extend_from_slice(digits.as_bytes());
+    text.push(b'\n');
+    out.write_all(&text)
         .and_then(|()| out.sync_all())
         .map_err(|e| fail("io_error", &format!("cannot write {file}"), e))
 }
