@@ -179,9 +179,17 @@ impl Door {
     }
 }
 
-/// Runs `offpin demo`.
+/// Runs `offpin demo`, and removes its directory whatever happens (a
+/// reader that closes stdout early included).
 pub fn run() -> CliResult {
     let dir = tempfile_dir()?;
+    let result = story(&dir);
+    let removed = std::fs::remove_dir_all(&dir)
+        .map_err(|e| fail("io_error", "cannot remove the demo directory", e));
+    result.and(removed)
+}
+
+fn story(dir: &std::path::Path) -> CliResult {
     let ledger_path = dir.join("offpin.db");
     let key_path = dir.join("offpin.key");
     say!("offpin demo: a lock with no network, a server that issues its PINs.");
@@ -441,9 +449,6 @@ pub fn run() -> CliResult {
     say!("  {}", profile.security());
     say!("");
     say!("Next: `offpin keygen`, `offpin device add ...`, `offpin issue ...`, `offpin report`.");
-    drop(ledger);
-    std::fs::remove_dir_all(&dir)
-        .map_err(|e| fail("io_error", "cannot remove the demo directory", e))?;
     Ok(())
 }
 

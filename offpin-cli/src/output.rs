@@ -17,6 +17,8 @@ pub struct CliError {
     pub code: &'static str,
     /// What happened and what to do about it.
     pub message: String,
+    /// Whether it is about an access code (the seeds' `is_access_code_error`).
+    pub access_code_error: bool,
 }
 
 impl CliError {
@@ -25,6 +27,7 @@ impl CliError {
         CliError {
             code,
             message: message.into(),
+            access_code_error: false,
         }
     }
 
@@ -54,7 +57,7 @@ impl CliError {
         let e = CodeError {
             created_at: offpin::server::chrono_time::truncate_millis(Utc::now()),
             error_code: self.code.to_owned(),
-            is_access_code_error: false,
+            is_access_code_error: self.access_code_error,
             message: self.message.clone(),
         };
         serde_json::to_string(&e).unwrap_or_else(|_| format!("{{\"message\":{:?}}}", self.message))
@@ -87,7 +90,11 @@ impl From<LedgerError> for CliError {
             }
             _ => "",
         };
-        CliError::new(e.code(), format!("{e}{hint}"))
+        let access_code_error = e.to_code_error(Utc::now()).is_access_code_error;
+        CliError {
+            access_code_error,
+            ..CliError::new(e.code(), format!("{e}{hint}"))
+        }
     }
 }
 

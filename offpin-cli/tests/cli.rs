@@ -1613,6 +1613,7 @@ fn a_closed_stdout_ends_a_command_quietly() {
         "report".to_owned(),
         "demo".to_owned(),
     ] {
+        let demos_before = demo_dirs();
         let out = std::process::Command::new("bash")
             .current_dir(env.dir.path())
             .args([
@@ -1627,6 +1628,10 @@ fn a_closed_stdout_ends_a_command_quietly() {
         assert_eq!(String::from_utf8_lossy(&out.stderr), "", "{cmd}");
         assert!(out.status.success(), "{cmd}: {:?}", out.status);
         assert_eq!(String::from_utf8_lossy(&out.stdout).lines().count(), 1);
+        assert!(
+            demo_dirs().is_subset(&demos_before),
+            "{cmd} left its directory"
+        );
     }
     // Closed before the first write.
     let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_offpin"))
@@ -1644,6 +1649,16 @@ fn a_closed_stdout_ends_a_command_quietly() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
+}
+
+/// The demo directories in the temp dir.
+fn demo_dirs() -> std::collections::BTreeSet<String> {
+    std::fs::read_dir(std::env::temp_dir())
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with("offpin-demo-"))
+        .collect()
 }
 
 // ---- report, inspect, demo -------------------------------------------
