@@ -807,15 +807,21 @@ impl Ledger for SqliteLedger {
     }
 
     fn find(&mut self, filter: &ListFilter) -> Result<Vec<StoredCode>, LedgerError> {
-        // Narrow by device and user in SQL, the rest with the shared predicate.
-        let sql = format!(
-            "SELECT {CODE_COLUMNS} FROM codes WHERE (?1 IS NULL OR device_id = ?1) AND (?2 IS NULL OR user_identifier_key = ?2) ORDER BY seq"
-        );
-        Ok(self
-            .select_codes(&sql, params![filter.device_id, filter.user_identifier_key])?
-            .into_iter()
-            .filter(|c| filter.matches(c))
-            .collect())
+        // Narrow in SQL (by ids, or by device and user), finish with the
+        // shared predicate.
+        let codes = if filter.access_code_ids.is_empty() {
+            let sql = format!(
+                "SELECT {CODE_COLUMNS} FROM codes WHERE (?1 IS NULL OR device_id = ?1) AND (?2 IS NULL OR user_identifier_key = ?2) ORDER BY seq"
+            );
+            self.select_codes(&sql, params![filter.device_id, filter.user_identifier_key])?
+        } else {
+            let marks = vec!["?"; filter.access_code_ids.len()].join(", ");
+            let sql = format!(
+                "SELECT {CODE_COLUMNS} FROM codes WHERE access_code_id IN ({marks}) ORDER BY seq"
+            );
+            self.select_codes(&sql, rusqlite::params_from_iter(&filter.access_code_ids))?
+        };
+        Ok(codes.into_iter().filter(|c| filter.matches(c)).collect())
     }
 
     fn find_one(&mut self, access_code_id: &str) -> Result<Option<StoredCode>, LedgerError> {
