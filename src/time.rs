@@ -269,6 +269,34 @@ mod tests {
         }
     }
 
+    proptest::proptest! {
+        /// Any text: no panic; what is accepted is canonical once shown,
+        /// and a sign followed by anything but two digits is refused.
+        #[test]
+        fn offset_parsing_is_total_and_round_trips(text in "\\PC{0,8}|[+-]{1,2}[0-9:]{1,6}") {
+            if let Ok(o) = text.parse::<UtcOffset>() {
+                proptest::prop_assert_eq!(std::format!("{o}").parse::<UtcOffset>(), Ok(o));
+                let digits = text.get(1..3).unwrap_or("");
+                proptest::prop_assert!(
+                    text == "Z" || text == "z" || text == "UTC"
+                        || digits.bytes().all(|b| b.is_ascii_digit()),
+                    "{text}"
+                );
+            }
+        }
+
+        /// Every offset in range, in each accepted form, parses to itself.
+        #[test]
+        fn every_form_of_every_offset_parses(m in -UtcOffset::MAX_MINUTES..=UtcOffset::MAX_MINUTES) {
+            let o = UtcOffset::from_minutes(m).unwrap();
+            let sign = if m < 0 { '-' } else { '+' };
+            let (h, mm) = (m.unsigned_abs() / 60, m.unsigned_abs() % 60);
+            for form in [std::format!("{sign}{h:02}:{mm:02}"), std::format!("{sign}{h:02}{mm:02}")] {
+                proptest::prop_assert_eq!(form.parse::<UtcOffset>(), Ok(o));
+            }
+        }
+    }
+
     #[test]
     fn offsets_display_like_rfc3339() {
         let west = UtcOffset::from_minutes(-330).unwrap();

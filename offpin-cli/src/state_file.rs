@@ -140,6 +140,19 @@ mod tests {
         assert_eq!(encode_id(&long).len(), 8 + 64);
     }
 
+    proptest::proptest! {
+        /// Distinct ids never share a file name, even case-folded, and no
+        /// name has a path separator.
+        #[test]
+        fn distinct_ids_get_distinct_names(a in "\\PC{1,40}", b in "\\PC{1,40}") {
+            let (na, nb) = (encode_id(&a), encode_id(&b));
+            proptest::prop_assert!(!na.contains(['/', '\\']));
+            if a != b {
+                proptest::prop_assert_ne!(na.to_ascii_lowercase(), nb.to_ascii_lowercase());
+            }
+        }
+    }
+
     #[test]
     fn a_file_of_another_device_or_generation_is_refused() {
         let a = Device::new("front door", "standard-10");
