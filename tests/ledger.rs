@@ -847,6 +847,48 @@ mod sqlite {
         assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
     }
 
+    #[test]
+    fn a_writer_killed_midway_is_rolled_back_by_the_next_writable_open() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("ledger.db");
+        {
+            let mut l = SqliteLedger::open(&path).unwrap();
+            setup(&mut l);
+        }
+        // A writer in the middle of a big transaction, its pages already
+        // spilled into the file: copy the file and its journal as a crash
+        // (kill -9, power loss) would leave them.
+        let w = rusqlite::Connection::open(&path).unwrap();
+        w.execute_batch(
+            "PRAGMA cache_size = 10; BEGIN IMMEDIATE; CREATE TABLE junk (x BLOB);
+             WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 5000)
+             INSERT INTO junk SELECT randomblob(200) FROM n;
+             DELETE FROM devices;",
+        )
+        .unwrap();
+        let crashed = dir.path().join("crashed.db");
+        std::fs::copy(&path, &crashed).unwrap();
+        std::fs::copy(
+            dir.path().join("ledger.db-journal"),
+            dir.path().join("crashed.db-journal"),
+        )
+        .unwrap();
+        drop(w);
+        assert!(matches!(
+            SqliteLedger::open_read_only(&crashed),
+            Err(LedgerError::NeedsRecovery { .. })
+        ));
+        let mut l = SqliteLedger::open_existing(&crashed).unwrap();
+        assert_eq!(
+            l.devices().unwrap().len(),
+            2,
+            "the interrupted transaction was not rolled back"
+        );
+        drop(l);
+        assert!(!dir.path().join("crashed.db-journal").exists());
+        SqliteLedger::open_read_only(&crashed).unwrap();
+    }
+
     /// A ledger of schema 1 (records as JSON, WAL journal), as the first
     /// release wrote it.
     fn write_v1(path: &std::path::Path, record: &str) {

@@ -15,8 +15,12 @@ pub fn read(path: &Path) -> CliResult<SqliteLedger> {
     missing(path)?;
     match SqliteLedger::open_read_only(path) {
         Ok(l) => Ok(l),
-        // An older schema is upgraded by a writable open, once.
-        Err(LedgerError::NeedsUpgrade { .. }) => Ok(SqliteLedger::open_existing(path)?),
+        // An older schema is upgraded, and a transaction a crashed writer
+        // left behind is rolled back, by a writable open, once (a read-only
+        // file or directory then gets the library's error, naming why).
+        Err(LedgerError::NeedsUpgrade { .. } | LedgerError::NeedsRecovery { .. }) => {
+            Ok(SqliteLedger::open_existing(path)?)
+        }
         Err(e) => Err(e.into()),
     }
 }

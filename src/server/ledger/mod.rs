@@ -876,6 +876,13 @@ pub enum LedgerError {
         /// The current one.
         to: u32,
     },
+    /// A writer was interrupted (a crash, `kill -9`) and left its journal
+    /// beside the file; a read-only open cannot roll it back, opening the
+    /// ledger for writing once does.
+    NeedsRecovery {
+        /// The path.
+        path: String,
+    },
     /// The ledger cannot be written: this path (the file or its
     /// directory) is read-only.
     Unwritable {
@@ -926,6 +933,7 @@ impl LedgerError {
             LedgerError::Offset(_) | LedgerError::Storage(_) => "storage_error",
             LedgerError::NotALedger { .. } => "not_a_ledger",
             LedgerError::NeedsUpgrade { .. } => "ledger_needs_upgrade",
+            LedgerError::NeedsRecovery { .. } => "ledger_needs_recovery",
             LedgerError::Unwritable { .. } => "ledger_not_writable",
         }
     }
@@ -1068,6 +1076,10 @@ impl fmt::Display for LedgerError {
             LedgerError::NeedsUpgrade { path, from, to } => write!(
                 f,
                 "{path} has ledger schema {from}; opening it for writing once upgrades it to {to}"
+            ),
+            LedgerError::NeedsRecovery { path } => write!(
+                f,
+                "{path}: a writer was interrupted and left its journal; opening the ledger for writing once rolls its transaction back"
             ),
             LedgerError::Unwritable { path, reason } => {
                 write!(f, "cannot write the ledger: {path} is read-only ({reason})")

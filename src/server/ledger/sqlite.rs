@@ -227,7 +227,8 @@ impl SqliteLedger {
     ///
     /// [`LedgerError::Storage`] when there is no file;
     /// [`LedgerError::NotALedger`]; [`LedgerError::NeedsUpgrade`] for a
-    /// schema-1 ledger, which must be opened for writing once.
+    /// schema-1 ledger, and [`LedgerError::NeedsRecovery`] for one a
+    /// writer left midway, which must be opened for writing once.
     pub fn open_read_only(path: &Path) -> Result<Self, LedgerError> {
         let Header::Ledger(version) = Self::existing_header(path)?;
         if version < SCHEMA_VERSION {
@@ -238,7 +239,23 @@ impl SqliteLedger {
             });
         }
         let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX;
-        Self::connect(path, flags)
+        let ledger = Self::connect(path, flags)?;
+        // Read once now: a hot journal (a writer killed midway) must be
+        // rolled back first, which a read-only connection cannot do.
+        match ledger
+            .conn
+            .query_row("SELECT count(*) FROM sqlite_master", [], |r| {
+                r.get::<_, i64>(0)
+            }) {
+            Ok(_) => Ok(ledger),
+            // SQLITE_READONLY_ROLLBACK, SQLITE_READONLY_RECOVERY
+            Err(rusqlite::Error::SqliteFailure(f, _)) if matches!(f.extended_code, 776 | 520) => {
+                Err(LedgerError::NeedsRecovery {
+                    path: path.display().to_string(),
+                })
+            }
+            Err(e) => Err(ledger.err(e)),
+        }
     }
 
     /// An in-memory SQLite ledger (for tests).
