@@ -79,6 +79,9 @@ impl From<LedgerError> for CliError {
         let hint = match e.innermost() {
             LedgerError::UnknownDevice { .. } => " (register it with `offpin device add`)",
             LedgerError::DeviceRemoved { .. } => " (add it again with `offpin device add`)",
+            LedgerError::DeviceConflict { .. } => {
+                " (change its offset, time zone or generation with `offpin device update`)"
+            }
             LedgerError::WindowEnded { .. } | LedgerError::ActivationDeadlinePassed { .. } => {
                 " (`--allow-backfill` records it anyway, as a code that cannot open)"
             }

@@ -821,7 +821,7 @@ fn bad_requests_are_one_clear_line() {
                 "--utc-offset",
                 "+01:00",
             ],
-            "device 'front-door' is already registered with other settings".to_owned(),
+            "device 'front-door' is already registered with other settings (change its offset, time zone or generation with `offpin device update`)".to_owned(),
         ),
         (
             vec!["delete", "--access-code-id", "nope"],
