@@ -561,10 +561,12 @@ impl AccessCode {
         if let Some(deleted) = code.deleted_at {
             let at = rfc3339_millis(&deleted);
             match (d.window, ended || !alive) {
-                (_, true) => warn(
+                (_, true) if ended => warn(
                     DELETED,
                     format!("Deleted at {at}; the lock no longer opens for it."),
                 ),
+                // The errors say why it cannot (or may still) open.
+                (_, true) => warn(DELETED, format!("Deleted at {at}.")),
                 (Some(w), false) => {
                     status = CodeStatus::Removing;
                     warn(
