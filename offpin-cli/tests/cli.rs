@@ -371,9 +371,9 @@ fn a_time_bound_code_records_the_window_it_encodes() {
     let env = Env::new();
     let tb = env.issue(&[
         "--starts-at",
-        "2030-01-01T16:20:00+01:00",
+        "2040-01-01T16:20:00+01:00",
         "--ends-at",
-        "2030-01-03T11:00:00+01:00",
+        "2040-01-03T11:00:00+01:00",
         "--name",
         "guest",
         "--user-identifier-key",
@@ -381,8 +381,8 @@ fn a_time_bound_code_records_the_window_it_encodes() {
     ]);
     assert_eq!(tb["type"], "time_bound");
     // Rounded outward to the hour.
-    assert_eq!(tb["starts_at"], "2030-01-01T15:00:00.000Z");
-    assert_eq!(tb["ends_at"], "2030-01-03T10:00:00.000Z");
+    assert_eq!(tb["starts_at"], "2040-01-01T15:00:00.000Z");
+    assert_eq!(tb["ends_at"], "2040-01-03T10:00:00.000Z");
     assert_eq!(tb["name"], "guest");
     assert_eq!(tb["appearance"]["name"], "guest");
     assert_eq!(tb["user_identifier_key"], "user-1");
@@ -390,7 +390,7 @@ fn a_time_bound_code_records_the_window_it_encodes() {
     assert_eq!(tb["is_offline_access_code"], true);
     assert_eq!(
         s(&tb["warnings"][0]["message"]),
-        "The code must be used for the first time within 24 hours of its start (by 2030-01-02T15:00:00.000Z); if it is, it keeps opening until 2030-01-03T10:00:00.000Z."
+        "The code must be used for the first time within 24 hours of its start (by 2040-01-02T15:00:00.000Z); if it is, it keeps opening until 2040-01-03T10:00:00.000Z."
     );
 }
 
@@ -404,9 +404,9 @@ fn rounding_beyond_the_allowance_is_refused() {
             "--device-id",
             DEVICE,
             "--starts-at",
-            "2030-01-05T16:20:00Z",
+            "2040-01-05T16:20:00Z",
             "--ends-at",
-            "2030-01-05T18:00:00Z",
+            "2040-01-05T18:00:00Z",
             "--max-time-rounding",
             "0",
         ],
@@ -420,22 +420,22 @@ fn long_windows_become_daily_at_the_locks_midnight() {
     let env = Env::new();
     let daily = env.issue(&[
         "--starts-at",
-        "2030-02-01T00:00:00+01:00",
+        "2040-02-01T00:00:00+01:00",
         "--ends-at",
-        "2030-03-15T00:00:00+01:00",
+        "2040-03-15T00:00:00+01:00",
         "--max-time-rounding",
         "1d",
     ]);
-    assert_eq!(daily["starts_at"], "2030-01-31T23:00:00.000Z");
-    assert_eq!(daily["ends_at"], "2030-03-14T23:00:00.000Z");
+    assert_eq!(daily["starts_at"], "2040-01-31T23:00:00.000Z");
+    assert_eq!(daily["ends_at"], "2040-03-14T23:00:00.000Z");
 }
 
 #[test]
 fn one_time_and_ongoing_codes() {
     let env = Env::new();
-    let ot = env.issue(&["--one-time", "--starts-at", "2030-01-01T16:00:00+01:00"]);
+    let ot = env.issue(&["--one-time", "--starts-at", "2040-01-01T16:00:00+01:00"]);
     assert_eq!(ot["is_one_time_use"], true);
-    assert_eq!(ot["ends_at"], "2030-01-02T15:00:00.000Z");
+    assert_eq!(ot["ends_at"], "2040-01-02T15:00:00.000Z");
     assert_eq!(
         ot["warnings"][0]["warning_code"],
         "igloo_algopin_must_be_used_within_24_hours"
@@ -451,14 +451,14 @@ fn list_filters_by_device_ids_and_user_in_issue_order() {
     let env = Env::new();
     let a = env.issue(&[
         "--starts-at",
-        "2030-01-01T16:00:00Z",
+        "2040-01-01T16:00:00Z",
         "--ends-at",
-        "2030-01-01T18:00:00Z",
+        "2040-01-01T18:00:00Z",
         "--user-identifier-key",
         "user-1",
     ]);
     let b = env.ongoing();
-    let c = env.time_bound("2030-01-02T16:00:00Z", "2030-01-02T18:00:00Z");
+    let c = env.time_bound("2040-01-02T16:00:00Z", "2040-01-02T18:00:00Z");
     let ids: Vec<String> = env.list().iter().map(|r| id(r).to_owned()).collect();
     assert_eq!(ids, [id(&a), id(&b), id(&c)]);
     let by_user = env.json(&[
@@ -490,7 +490,7 @@ fn list_filters_by_device_ids_and_user_in_issue_order() {
 #[test]
 fn get_shows_one_record() {
     let env = Env::new();
-    let a = env.time_bound("2030-01-01T16:00:00Z", "2030-01-01T18:00:00Z");
+    let a = env.time_bound("2040-01-01T16:00:00Z", "2040-01-01T18:00:00Z");
     assert_eq!(env.json(&["get", "--access-code-id", id(&a)]), a);
     fails(
         &env,
@@ -507,26 +507,26 @@ fn get_shows_one_record() {
 #[test]
 fn records_are_computed_when_read() {
     let env = Env::new();
-    let a = env.time_bound("2030-01-01T16:00:00Z", "2030-01-03T18:00:00Z");
+    let a = env.time_bound("2040-01-01T16:00:00Z", "2040-01-03T18:00:00Z");
     let at = |t: &str| env.json(&["get", "--access-code-id", id(&a), "--at", t]);
-    let past_deadline = at("2030-01-02T17:00:00Z");
+    let past_deadline = at("2040-01-02T17:00:00Z");
     assert_eq!(past_deadline["status"], "set");
     assert_eq!(
         s(&past_deadline["warnings"][0]["message"]),
-        "Its activation deadline 2030-01-02T16:00:00.000Z has passed: the lock keeps opening for it until 2030-01-03T18:00:00.000Z only if it was first used by then, which the server cannot know."
+        "Its activation deadline 2040-01-02T16:00:00.000Z has passed: the lock keeps opening for it until 2040-01-03T18:00:00.000Z only if it was first used by then, which the server cannot know."
     );
-    let expired = at("2030-01-03T18:10:00Z");
+    let expired = at("2040-01-03T18:10:00Z");
     assert_eq!(expired["status"], "unset");
     assert_eq!(
         s(&expired["warnings"][0]["message"]),
-        "The window ended at 2030-01-03T18:00:00.000Z (plus the lock's 10-minute clock grace): the lock no longer opens for this code."
+        "The window ended at 2040-01-03T18:00:00.000Z (plus the lock's 10-minute clock grace): the lock no longer opens for this code."
     );
 }
 
 #[test]
 fn variances_run_out_with_the_igloohome_error() {
     let env = Env::new();
-    let (start, end) = ("2030-06-01T10:00:00Z", "2030-06-01T14:00:00Z");
+    let (start, end) = ("2040-06-01T10:00:00Z", "2040-06-01T14:00:00Z");
     let codes: Vec<Value> = (0..3)
         .map(|_| env.time_bound(start, end)["code"].clone())
         .collect();
@@ -678,11 +678,11 @@ fn bad_flags_are_usage_errors() {
                 "--device-id",
                 DEVICE,
                 "--starts-at",
-                "2030-01-01 16:00+0x",
+                "2040-01-01 16:00+0x",
                 "--ends-at",
-                "2030-01-02T16:00:00Z",
+                "2040-01-02T16:00:00Z",
             ],
-            "invalid value '2030-01-01 16:00+0x' for '--starts-at <STARTS_AT>': '2030-01-01 16:00+0x' is not a time like 2025-01-01T16:00:00+01:00 (RFC 3339) or a local time like 2025-01-01T16:00 (see --help)",
+            "invalid value '2040-01-01 16:00+0x' for '--starts-at <STARTS_AT>': '2040-01-01 16:00+0x' is not a time like 2025-01-01T16:00:00+01:00 (RFC 3339) or a local time like 2025-01-01T16:00 (see --help)",
         ),
         (
             vec![
@@ -691,7 +691,7 @@ fn bad_flags_are_usage_errors() {
                 DEVICE,
                 "--ongoing",
                 "--starts-at",
-                "2030-01-01T00:00:00Z",
+                "2040-01-01T00:00:00Z",
             ],
             "the argument '--ongoing' cannot be used with '--starts-at <STARTS_AT>' (see --help)",
         ),
@@ -766,9 +766,9 @@ fn bad_requests_are_one_clear_line() {
                 "--device-id",
                 DEVICE,
                 "--starts-at",
-                "2030-01-02T16:00:00Z",
+                "2040-01-02T16:00:00Z",
                 "--ends-at",
-                "2030-01-01T16:00:00Z",
+                "2040-01-01T16:00:00Z",
             ],
             "ends_at must be after starts_at".to_owned(),
         ),
@@ -778,11 +778,11 @@ fn bad_requests_are_one_clear_line() {
                 "--device-id",
                 DEVICE,
                 "--starts-at",
-                "2030-01-01T00:00:00Z",
+                "2040-01-01T00:00:00Z",
                 "--ends-at",
-                "2031-06-01T00:00:00Z",
+                "2041-06-01T00:00:00Z",
             ],
-            "the window lasts 12384 h but the profile encodes at most 8784 h".to_owned(),
+            "the window lasts 12408 h but the profile encodes at most 8784 h".to_owned(),
         ),
         (
             vec![
@@ -869,7 +869,7 @@ fn errors_are_one_json_object_with_json() {
     assert_eq!(v["error_code"], "invalid_usage");
     // The igloohome error keeps its code.
     for _ in 0..3 {
-        env.time_bound("2030-06-01T10:00:00Z", "2030-06-01T14:00:00Z");
+        env.time_bound("2040-06-01T10:00:00Z", "2040-06-01T14:00:00Z");
     }
     let out = env.run(&[
         "--json",
@@ -877,9 +877,9 @@ fn errors_are_one_json_object_with_json() {
         "--device-id",
         DEVICE,
         "--starts-at",
-        "2030-06-01T10:00:00Z",
+        "2040-06-01T10:00:00Z",
         "--ends-at",
-        "2030-06-01T14:00:00Z",
+        "2040-06-01T14:00:00Z",
     ]);
     let v: Value = serde_json::from_str(&one_error_line(&out, 1)).unwrap();
     assert_eq!(
@@ -945,19 +945,19 @@ fn local_booking_times_follow_the_zones_daylight_saving_rules() {
         ])
     };
     // A 15:00 check-in is 15:00 local in January and in July.
-    let winter = stay("2030-01-15T15:00", "2030-01-18T11:00");
-    assert_eq!(winter["starts_at"], "2030-01-15T14:00:00.000Z");
-    let summer = stay("2030-07-15T15:00", "2030-07-18T11:00");
-    assert_eq!(summer["starts_at"], "2030-07-15T13:00:00.000Z");
+    let winter = stay("2040-01-15T15:00", "2040-01-18T11:00");
+    assert_eq!(winter["starts_at"], "2040-01-15T14:00:00.000Z");
+    let summer = stay("2040-07-15T15:00", "2040-07-18T11:00");
+    assert_eq!(summer["starts_at"], "2040-07-15T13:00:00.000Z");
     // A daily lease in summer: the lock's days start at 01:00 local.
     let lease = env.json(&[
         "issue",
         "--device-id",
         "paris-1",
         "--starts-at",
-        "2030-07-01T15:00",
+        "2040-07-01T15:00",
         "--ends-at",
-        "2030-08-30T11:00",
+        "2040-08-30T11:00",
         "--max-time-rounding",
         "1d",
     ]);
@@ -969,7 +969,7 @@ fn local_booking_times_follow_the_zones_daylight_saving_rules() {
         .unwrap();
     assert_eq!(
         s(&w["message"]),
-        "The lock counts days from midnight at UTC+01:00 (its fixed clock), but Europe/Paris observes daylight saving time: it starts at 2030-07-01T01:00:00+02:00 local time, 1 h after local midnight; it ends at 2030-08-31T01:00:00+02:00 local time, 1 h after local midnight."
+        "The lock counts days from midnight at UTC+01:00 (its fixed clock), but Europe/Paris observes daylight saving time: it starts at 2040-07-01T01:00:00+02:00 local time, 1 h after local midnight; it ends at 2040-08-31T01:00:00+02:00 local time, 1 h after local midnight."
     );
     // A local time the clocks jump over is refused.
     fails(
@@ -980,10 +980,10 @@ fn local_booking_times_follow_the_zones_daylight_saving_rules() {
             "paris-1",
             "--one-time",
             "--starts-at",
-            "2030-03-31T02:30",
+            "2040-03-25T02:30",
         ],
         1,
-        "2030-03-31T02:30:00 does not exist in Europe/Paris: the clocks jump from +01:00 to +02:00 over it; give the time with its UTC offset",
+        "2040-03-25T02:30:00 does not exist in Europe/Paris: the clocks jump from +01:00 to +02:00 over it; give the time with its UTC offset",
     );
 }
 
@@ -992,7 +992,7 @@ fn local_booking_times_follow_the_zones_daylight_saving_rules() {
 #[test]
 fn a_deleted_time_bound_code_stays_listed_while_it_still_opens() {
     let env = Env::new();
-    let tb = env.time_bound("2030-01-01T16:00:00Z", "2030-01-01T18:00:00Z");
+    let tb = env.time_bound("2040-01-01T16:00:00Z", "2040-01-01T18:00:00Z");
     let d = env.json(&["delete", "--access-code-id", id(&tb)]);
     assert_eq!(d["deleted"], true);
     assert_eq!(d["revocation_code"], Value::Null);
@@ -1009,7 +1009,7 @@ fn a_deleted_time_bound_code_stays_listed_while_it_still_opens() {
     );
     let msg = s(&listed[0]["warnings"][0]["message"]);
     assert!(
-        msg.ends_with("but an offline code cannot be recalled: the lock keeps opening for it until 2030-01-01T18:00:00.000Z (plus the lock's 10-minute clock grace)."),
+        msg.ends_with("but an offline code cannot be recalled: the lock keeps opening for it until 2040-01-01T18:00:00.000Z (plus the lock's 10-minute clock grace)."),
         "{msg}"
     );
     let after = env.json(&[
@@ -1017,7 +1017,7 @@ fn a_deleted_time_bound_code_stays_listed_while_it_still_opens() {
         "--access-code-id",
         id(&tb),
         "--at",
-        "2030-01-02T00:00:00Z",
+        "2040-01-02T00:00:00Z",
     ]);
     assert_eq!(after["status"], "unset");
     assert_eq!(after["warnings"][0]["warning_code"], "offpin_deleted");
@@ -1062,10 +1062,10 @@ fn a_csv_of_bookings_is_issued_in_one_go() {
     env.write(
         "bookings.csv",
         &format!(
-            "{HEADER}front-door,time_bound,2030-09-01T15:00:00+01:00,2030-09-04T11:00:00+01:00,Ann,u-ann\n\
-             front-door,one_time,2030-09-02T10:00:00Z,,Bob,u-bob\n\
+            "{HEADER}front-door,time_bound,2040-09-01T15:00:00+01:00,2040-09-04T11:00:00+01:00,Ann,u-ann\n\
+             front-door,one_time,2040-09-02T10:00:00Z,,Bob,u-bob\n\
              front-door,ongoing,,,Cleaner,\n\
-             back-door,time_bound,2030-09-01T15:00:00+01:00,2030-09-04T11:00:00+01:00,Dan,\n"
+             back-door,time_bound,2040-09-01T15:00:00+01:00,2040-09-04T11:00:00+01:00,Dan,\n"
         ),
     );
     let out = env.json(&["issue", "--from", "bookings.csv"]);
@@ -1098,15 +1098,15 @@ fn csv_rows_whose_type_and_times_disagree_are_refused() {
     let env = Env::new();
     for (row, line) in [
         (
-            "paris-1,ongoing,2030-03-01T15:00:00Z,2030-03-04T11:00:00Z,,",
+            "paris-1,ongoing,2040-03-01T15:00:00Z,2040-03-04T11:00:00Z,,",
             "type ongoing, but the row has times: an ongoing code has no starts_at or ends_at (it is valid until deleted)",
         ),
         (
-            ",one_time,2030-03-01T15:00:00Z,2030-03-04T11:00:00Z,,",
+            ",one_time,2040-03-01T15:00:00Z,2040-03-04T11:00:00Z,,",
             "type one_time: a one-time code has no ends_at (its use window is fixed by the profile)",
         ),
         (
-            ",time_bound,2030-03-01T15:00:00Z,,,",
+            ",time_bound,2040-03-01T15:00:00Z,,,",
             "type time_bound: a time-bound code needs ends_at too (an ongoing code has neither time)",
         ),
         (
@@ -1139,7 +1139,7 @@ fn unknown_csv_columns_are_refused() {
     let env = Env::new();
     env.write(
         "b.csv",
-        "device,starts_at,ends_at\nback-door,2030-03-01T15:00:00Z,2030-03-01T18:00:00Z\n",
+        "device,starts_at,ends_at\nback-door,2040-03-01T15:00:00Z,2040-03-01T18:00:00Z\n",
     );
     fails(
         &env,
@@ -1161,10 +1161,10 @@ fn a_bad_row_in_the_middle_issues_nothing() {
     let mut csv = String::from("starts_at,ends_at\n");
     for i in 0..21 {
         if i == 10 {
-            csv.push_str("2030-10-11T10:00:00Z,2030-10-11T09:00:00Z\n");
+            csv.push_str("2040-10-11T10:00:00Z,2040-10-11T09:00:00Z\n");
         } else {
             csv.push_str(&format!(
-                "2030-10-{:02}T10:00:00Z,2030-10-{:02}T12:00:00Z\n",
+                "2040-10-{:02}T10:00:00Z,2040-10-{:02}T12:00:00Z\n",
                 i + 1,
                 i + 1
             ));
@@ -1180,7 +1180,7 @@ fn a_bad_row_in_the_middle_issues_nothing() {
     // A row that fails only when its variance is allocated: the same.
     let mut spent = String::from("starts_at,ends_at,idempotency_key\n");
     for i in 0..4 {
-        spent.push_str(&format!("2030-11-01T10:00:00Z,2030-11-01T12:00:00Z,k{i}\n"));
+        spent.push_str(&format!("2040-11-01T10:00:00Z,2040-11-01T12:00:00Z,k{i}\n"));
     }
     env.write("spent.csv", &spent);
     let out = env.run(&["issue", "--from", "spent.csv", "--device-id", DEVICE]);
@@ -1199,8 +1199,8 @@ fn rerunning_an_import_returns_the_codes_it_issued() {
     env.write(
         "b.csv",
         &format!(
-            "{HEADER},time_bound,2030-09-01T15:00:00+01:00,2030-09-04T11:00:00+01:00,Ann,u-ann\n\
-             ,time_bound,2030-09-01T15:00:00+01:00,2030-09-04T11:00:00+01:00,Ben,u-ben\n\
+            "{HEADER},time_bound,2040-09-01T15:00:00+01:00,2040-09-04T11:00:00+01:00,Ann,u-ann\n\
+             ,time_bound,2040-09-01T15:00:00+01:00,2040-09-04T11:00:00+01:00,Ben,u-ben\n\
              ,ongoing,,,Cleaner,\n"
         ),
     );
@@ -1242,13 +1242,13 @@ fn an_import_killed_midway_leaves_nothing_and_prints_nothing() {
     for i in 0..20_000u32 {
         let (d, h) = (i / 6, (i % 6) * 4);
         csv.push_str(&format!(
-            "2030-01-01T{h:02}:00:00Z,2030-01-01T{:02}:00:00Z,u{i}\n",
+            "2040-01-01T{h:02}:00:00Z,2040-01-01T{:02}:00:00Z,u{i}\n",
             h + 2
         ));
         // Shift each group of six by a day.
         let n = csv.len();
         let line_start = csv[..n - 1].rfind('\n').unwrap() + 1;
-        let line = csv[line_start..].replace("2030-01-01", &day(d));
+        let line = csv[line_start..].replace("2040-01-01", &day(d));
         csv.truncate(line_start);
         csv.push_str(&line);
     }
@@ -1294,7 +1294,7 @@ fn an_import_killed_midway_leaves_nothing_and_prints_nothing() {
 }
 
 fn day(d: u32) -> String {
-    let t = chrono::NaiveDate::from_ymd_opt(2030, 1, 1).unwrap() + chrono::Days::new(u64::from(d));
+    let t = chrono::NaiveDate::from_ymd_opt(2040, 1, 1).unwrap() + chrono::Days::new(u64::from(d));
     t.format("%Y-%m-%d").to_string()
 }
 
@@ -1303,7 +1303,7 @@ fn day(d: u32) -> String {
 #[test]
 fn a_new_key_generation_lists_the_codes_that_stop_opening() {
     let env = Env::new();
-    let a = env.time_bound("2030-01-01T16:00:00Z", "2030-01-01T18:00:00Z");
+    let a = env.time_bound("2040-01-01T16:00:00Z", "2040-01-01T18:00:00Z");
     let o = env.ongoing();
     let u = env.json(&[
         "device",
@@ -1355,13 +1355,13 @@ fn a_new_utc_offset_moves_the_daily_windows() {
     let env = Env::new();
     let daily = env.issue(&[
         "--starts-at",
-        "2030-02-01T00:00:00+01:00",
+        "2040-02-01T00:00:00+01:00",
         "--ends-at",
-        "2030-03-15T00:00:00+01:00",
+        "2040-03-15T00:00:00+01:00",
         "--max-time-rounding",
         "1d",
     ]);
-    env.time_bound("2030-01-01T16:00:00Z", "2030-01-01T18:00:00Z");
+    env.time_bound("2040-01-01T16:00:00Z", "2040-01-01T18:00:00Z");
     let u = env.json(&[
         "device",
         "update",
@@ -1374,17 +1374,17 @@ fn a_new_utc_offset_moves_the_daily_windows() {
     assert_eq!(u["affected"][0]["access_code_id"], daily["access_code_id"]);
     assert_eq!(
         u["affected"][0]["message"],
-        "the lock honours 2030-01-31T22:00:00.000Z .. 2030-03-14T22:00:00.000Z instead of 2030-01-31T23:00:00.000Z .. 2030-03-14T23:00:00.000Z"
+        "the lock honours 2040-01-31T22:00:00.000Z .. 2040-03-14T22:00:00.000Z instead of 2040-01-31T23:00:00.000Z .. 2040-03-14T23:00:00.000Z"
     );
     let now = env.json(&["get", "--access-code-id", id(&daily)]);
-    assert_eq!(now["starts_at"], "2030-01-31T22:00:00.000Z");
+    assert_eq!(now["starts_at"], "2040-01-31T22:00:00.000Z");
     assert_eq!(now["warnings"][1]["warning_code"], "offpin_window_moved");
 }
 
 #[test]
 fn a_removed_device_keeps_its_codes_and_its_history() {
     let env = Env::new();
-    let a = env.time_bound("2030-01-01T16:00:00Z", "2030-01-01T18:00:00Z");
+    let a = env.time_bound("2040-01-01T16:00:00Z", "2040-01-01T18:00:00Z");
     let r = env.json(&["device", "remove", "--device-id", DEVICE]);
     assert_eq!(r["removed"], true);
     assert_eq!(r["still_opens"][0]["access_code_id"], a["access_code_id"]);
@@ -1409,7 +1409,7 @@ fn a_removed_device_keeps_its_codes_and_its_history() {
         "--utc-offset",
         "+01:00",
     ]);
-    let b = env.time_bound("2030-01-01T16:00:00Z", "2030-01-01T18:00:00Z");
+    let b = env.time_bound("2040-01-01T16:00:00Z", "2040-01-01T18:00:00Z");
     assert_ne!(a["code"], b["code"]);
 }
 
@@ -1555,9 +1555,9 @@ fn the_ledger_survives_restarts_and_concurrent_issuers() {
                     "--device-id",
                     DEVICE,
                     "--starts-at",
-                    "2030-08-01T10:00:00Z",
+                    "2040-08-01T10:00:00Z",
                     "--ends-at",
-                    "2030-08-01T12:00:00Z",
+                    "2040-08-01T12:00:00Z",
                 ])
                 .stdout(Stdio::piped())
                 .stderr(Stdio::piped())
@@ -1603,7 +1603,7 @@ fn a_closed_stdout_ends_a_command_quietly() {
     let mut csv = String::from("starts_at,ends_at\n");
     for i in 0..300 {
         csv.push_str(&format!(
-            "2030-05-01T00:00:00Z,2030-05-{:02}T{:02}:00:00Z\n",
+            "2040-05-01T00:00:00Z,2040-05-{:02}T{:02}:00:00Z\n",
             2 + i / 24,
             i % 24
         ));
@@ -1700,9 +1700,9 @@ fn inspect_explains_a_pin_in_local_time_and_utc() {
     let env = Env::new();
     let tb = env.issue(&[
         "--starts-at",
-        "2030-06-01T10:00:00+01:00",
+        "2040-06-01T10:00:00+01:00",
         "--ends-at",
-        "2030-06-03T10:00:00+01:00",
+        "2040-06-03T10:00:00+01:00",
         "--name",
         "guest",
     ]);
@@ -1714,7 +1714,7 @@ fn inspect_explains_a_pin_in_local_time_and_utc() {
         "--pin",
         pin,
         "--at",
-        "2030-06-01T10:30:00+01:00",
+        "2040-06-01T10:30:00+01:00",
     ]);
     let lines: Vec<&str> = out.lines().collect();
     assert_eq!(
@@ -1725,15 +1725,15 @@ fn inspect_explains_a_pin_in_local_time_and_utc() {
     assert!(lines.contains(&"kind:      time-bound (hourly)"), "{out}");
     assert!(lines.contains(&"variance:  0 of 0..3"), "{out}");
     assert!(
-        lines.contains(&"window:    2030-06-01T10:00:00+01:00 (2030-06-01T09:00:00Z) .. 2030-06-03T10:00:00+01:00 (2030-06-03T09:00:00Z) (2 d)"),
+        lines.contains(&"window:    2040-06-01T10:00:00+01:00 (2040-06-01T09:00:00Z) .. 2040-06-03T10:00:00+01:00 (2040-06-03T09:00:00Z) (2 d)"),
         "{out}"
     );
     assert!(
-        lines.contains(&"activation: must be used first by 2030-06-02T10:00:00+01:00 (2030-06-02T09:00:00Z) (1 d after its start)"),
+        lines.contains(&"activation: must be used first by 2040-06-02T10:00:00+01:00 (2040-06-02T09:00:00Z) (1 d after its start)"),
         "{out}"
     );
     assert!(
-        lines.contains(&"at 2030-06-01T10:30:00+01:00 (2030-06-01T09:30:00Z): valid: opens, and the lock then remembers it as activated until 2030-06-03T10:10:00+01:00 (2030-06-03T09:10:00Z)"),
+        lines.contains(&"at 2040-06-01T10:30:00+01:00 (2040-06-01T09:30:00Z): valid: opens, and the lock then remembers it as activated until 2040-06-03T10:10:00+01:00 (2040-06-03T09:10:00Z)"),
         "{out}"
     );
     let wrong = env.ok(&["inspect", "--device-id", DEVICE, "--pin", "0000000001"]);
@@ -1787,10 +1787,10 @@ fn the_demo_is_a_guided_run_and_cleans_up() {
 fn verify_exits_3_when_the_lock_refuses_and_speaks_json() {
     let env = Env::new();
     let og = env.ongoing();
-    let (out, code) = env.verify_with(&[], "1234567890", "2030-06-01T10:00:00Z");
+    let (out, code) = env.verify_with(&[], "1234567890", "2040-06-01T10:00:00Z");
     assert_eq!(code, 3);
     assert_eq!(field(&out, "decision"), "refused");
-    let (_, code) = env.verify_with(&[], s(&og["code"]), "2030-06-01T10:01:00Z");
+    let (_, code) = env.verify_with(&[], s(&og["code"]), "2040-06-01T10:01:00Z");
     assert_eq!(code, 0);
     let out = env.run(&[
         "--json",
@@ -1800,15 +1800,15 @@ fn verify_exits_3_when_the_lock_refuses_and_speaks_json() {
         "--pin",
         "1234567890",
         "--at",
-        "2030-06-01T10:02:00Z",
+        "2040-06-01T10:02:00Z",
     ]);
     assert_eq!(out.status.code(), Some(3));
     let v: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(v["decision"], "refused");
     assert_eq!(v["opened"], false);
     assert_eq!(v["refusal"], "invalid_code");
-    assert_eq!(v["at"], "2030-06-01T10:02:00.000Z");
-    assert_eq!(v["at_local"], "2030-06-01T11:02:00+01:00");
+    assert_eq!(v["at"], "2040-06-01T10:02:00.000Z");
+    assert_eq!(v["at_local"], "2040-06-01T11:02:00+01:00");
     assert_eq!(v["state_written"], true);
     assert_eq!(
         v["lockout"],
@@ -1836,7 +1836,7 @@ fn state_files_of_different_devices_never_collide() {
             "--pin",
             "1",
             "--at",
-            &format!("2030-06-01T10:00:0{i}Z"),
+            &format!("2040-06-01T10:00:0{i}Z"),
         ]);
         assert_eq!(out.status.code(), Some(3));
     }
@@ -1848,7 +1848,7 @@ fn state_files_of_different_devices_never_collide() {
             "--pin",
             pin,
             "--at",
-            "2030-06-01T10:00:10Z",
+            "2040-06-01T10:00:10Z",
         ]);
         assert_eq!(
             out.status.code(),
@@ -1884,7 +1884,7 @@ fn a_state_file_swapped_between_devices_is_refused() {
         "+01:00",
     ]);
     let og = env.ongoing();
-    env.verify(s(&og["code"]), "2030-06-01T10:00:00Z");
+    env.verify(s(&og["code"]), "2040-06-01T10:00:00Z");
     std::fs::copy(env.path(STATE), env.path("offpin.db.lock-back-door.state")).unwrap();
     fails(
         &env,
@@ -1895,7 +1895,7 @@ fn a_state_file_swapped_between_devices_is_refused() {
             "--pin",
             "1234567890",
             "--at",
-            "2030-06-01T10:00:00Z",
+            "2040-06-01T10:00:00Z",
         ],
         1,
         "offpin.db.lock-back-door.state: it holds the state of device 'front-door', not of 'back-door'; the file is left as it is (delete it to start over with a new lock, which forgets used codes, revocations and the lock-out)",
@@ -1918,7 +1918,7 @@ fn a_state_file_swapped_between_devices_is_refused() {
             "--pin",
             "1234567890",
             "--at",
-            "2030-06-01T10:00:00Z",
+            "2040-06-01T10:00:00Z",
         ],
         1,
         "offpin.db.lock-front-door.state: it holds the state of key generation 0, but the device is at generation 1: a re-keyed lock starts with a new state; the file is left as it is (delete it to start over with a new lock, which forgets used codes, revocations and the lock-out)",
@@ -1932,7 +1932,7 @@ fn verify_locks_the_keypad_out_across_runs() {
     let pin = s(&og["code"]);
     let wrong = ["12345", "000", "abcdefghij", "99999999999", "1"];
     for (i, w) in wrong.iter().enumerate() {
-        let out = env.verify(w, &format!("2030-06-01T10:00:0{i}Z"));
+        let out = env.verify(w, &format!("2040-06-01T10:00:0{i}Z"));
         assert_eq!(field(&out, "decision"), "refused", "{out}");
         assert_eq!(field(&out, "reason"), "the PIN is not valid for this lock");
         assert!(!out.contains("grant:"), "{out}");
@@ -1943,12 +1943,12 @@ fn verify_locks_the_keypad_out_across_runs() {
                 if n == 1 { "y" } else { "ies" }
             )
         } else {
-            "locked out until 2030-06-01T11:05:04+01:00 (2030-06-01T10:05:04Z) (after 5 failed entries in a row)".to_owned()
+            "locked out until 2040-06-01T11:05:04+01:00 (2040-06-01T10:05:04Z) (after 5 failed entries in a row)".to_owned()
         };
         assert_eq!(field(&out, "lockout"), want);
     }
     let before = std::fs::read(env.path(STATE)).unwrap();
-    let out = env.verify(pin, "2030-06-01T10:03:00Z");
+    let out = env.verify(pin, "2040-06-01T10:03:00Z");
     assert_eq!(
         field(&out, "reason"),
         "the keypad is locked after too many wrong PINs"
@@ -1958,7 +1958,7 @@ fn verify_locks_the_keypad_out_across_runs() {
         "unchanged, nothing written (the keypad is locked out: the entry was not evaluated)"
     );
     assert_eq!(std::fs::read(env.path(STATE)).unwrap(), before);
-    let out = env.verify(pin, "2030-06-01T10:05:04Z");
+    let out = env.verify(pin, "2040-06-01T10:05:04Z");
     assert_eq!(field(&out, "decision"), "open", "{out}");
     assert_eq!(field(&out, "grant"), "ongoing code: slot 0");
     assert_eq!(field(&out, "lockout"), "no failed entries");
@@ -1972,7 +1972,7 @@ fn verify_locks_the_keypad_out_across_runs() {
         std::fs::read(env.path(STATE)).unwrap().len(),
         STATE_FILE_LEN
     );
-    let (out, _) = env.verify_with(&["--state", "other.state"], "1", "2030-06-01T10:00:05Z");
+    let (out, _) = env.verify_with(&["--state", "other.state"], "1", "2040-06-01T10:00:05Z");
     assert_eq!(
         field(&out, "lockout"),
         "1 failed entry in a row (the keypad locks at 5)"
@@ -1982,7 +1982,7 @@ fn verify_locks_the_keypad_out_across_runs() {
 #[test]
 fn concurrent_verify_runs_open_a_one_time_code_once() {
     let env = Env::new();
-    let ot = env.issue(&["--one-time", "--starts-at", "2030-06-01T10:00:00Z"]);
+    let ot = env.issue(&["--one-time", "--starts-at", "2040-06-01T10:00:00Z"]);
     let pin = s(&ot["code"]).to_owned();
     let children: Vec<_> = (0..16)
         .map(|_| {
@@ -1995,7 +1995,7 @@ fn concurrent_verify_runs_open_a_one_time_code_once() {
                     "--pin",
                     &pin,
                     "--at",
-                    "2030-06-01T12:00:00Z",
+                    "2040-06-01T12:00:00Z",
                 ])
                 .stdout(Stdio::piped())
                 .spawn()
@@ -2021,25 +2021,25 @@ fn concurrent_verify_runs_open_a_one_time_code_once() {
 #[test]
 fn a_one_time_code_is_refused_the_second_time_across_runs() {
     let env = Env::new();
-    let ot = env.issue(&["--one-time", "--starts-at", "2030-06-01T10:00:00Z"]);
+    let ot = env.issue(&["--one-time", "--starts-at", "2040-06-01T10:00:00Z"]);
     let pin = s(&ot["code"]);
-    let first = env.verify(pin, "2030-06-01T12:00:00Z");
+    let first = env.verify(pin, "2040-06-01T12:00:00Z");
     assert_eq!(field(&first, "decision"), "open", "{first}");
     assert_eq!(
         field(&first, "at"),
-        "2030-06-01T13:00:00+01:00 (2030-06-01T12:00:00Z)"
+        "2040-06-01T13:00:00+01:00 (2040-06-01T12:00:00Z)"
     );
     assert_eq!(
         field(&first, "memory"),
-        "remembered as used until 2030-06-02T11:10:00+01:00 (2030-06-02T10:10:00Z); 63 of 64 slots free"
+        "remembered as used until 2040-06-02T11:10:00+01:00 (2040-06-02T10:10:00Z); 63 of 64 slots free"
     );
-    let second = env.verify(pin, "2030-06-02T09:00:00Z");
+    let second = env.verify(pin, "2040-06-02T09:00:00Z");
     assert_eq!(
         field(&second, "reason"),
         "the one-time code was already used"
     );
     assert_eq!(field(&second, "grant"), field(&first, "grant"));
-    let third = env.verify(pin, "2030-06-02T11:00:00Z");
+    let third = env.verify(pin, "2040-06-02T11:00:00Z");
     assert_eq!(field(&third, "reason"), "the code's window has ended");
     assert_eq!(field(&third, "memory"), "64 of 64 slots free");
 }
@@ -2051,45 +2051,45 @@ fn a_revocation_pin_refuses_the_ongoing_code_for_good() {
     let other = env.ongoing();
     let pin = s(&og["code"]);
     assert_eq!(
-        field(&env.verify(pin, "2030-06-06T09:00:00Z"), "decision"),
+        field(&env.verify(pin, "2040-06-06T09:00:00Z"), "decision"),
         "open"
     );
     let d = env.json(&["delete", "--access-code-id", id(&og)]);
     let revoke = s(&d["revocation_code"]);
-    let r = env.verify(revoke, "2030-06-06T09:10:00Z");
+    let r = env.verify(revoke, "2040-06-06T09:10:00Z");
     assert_eq!(field(&r, "decision"), "revocation", "{r}");
     assert_eq!(field(&r, "reason"), "ongoing slot 0 is revoked for good");
     assert_eq!(field(&r, "lockout"), "no failed entries");
-    for at in ["2030-06-06T09:20:00Z", "2031-01-01T00:00:00Z"] {
+    for at in ["2040-06-06T09:20:00Z", "2041-01-01T00:00:00Z"] {
         let after = env.verify(pin, at);
         assert_eq!(field(&after, "reason"), "the code was revoked");
     }
-    let o = env.verify(s(&other["code"]), "2031-01-01T00:02:00Z");
+    let o = env.verify(s(&other["code"]), "2041-01-01T00:02:00Z");
     assert_eq!(field(&o, "grant"), "ongoing code: slot 1");
 }
 
 #[test]
 fn verify_refuses_time_dependent_codes_when_the_clock_is_moved_back() {
     let env = Env::new();
-    let tb = env.time_bound("2030-06-05T10:00:00Z", "2030-06-05T14:00:00Z");
+    let tb = env.time_bound("2040-06-05T10:00:00Z", "2040-06-05T14:00:00Z");
     let tpin = s(&tb["code"]);
     let opin = s(&env.ongoing()["code"]).to_owned();
     assert_eq!(
-        field(&env.verify(tpin, "2030-06-05T13:00:00Z"), "decision"),
+        field(&env.verify(tpin, "2040-06-05T13:00:00Z"), "decision"),
         "open"
     );
-    let back = env.verify(tpin, "2030-06-05T11:00:00Z");
+    let back = env.verify(tpin, "2040-06-05T11:00:00Z");
     assert_eq!(
         field(&back, "reason"),
         "the lock's clock is behind a time it has already seen; set the clock"
     );
     assert_eq!(
         field(&back, "clock"),
-        "rolled back: 2 h behind 2030-06-05T14:00:00+01:00 (2030-06-05T13:00:00Z), the latest time the lock has seen; codes that depend on time are refused until the clock is set right"
+        "rolled back: 2 h behind 2040-06-05T14:00:00+01:00 (2040-06-05T13:00:00Z), the latest time the lock has seen; codes that depend on time are refused until the clock is set right"
     );
-    let o = env.verify(&opin, "2030-06-05T11:01:00Z");
+    let o = env.verify(&opin, "2040-06-05T11:01:00Z");
     assert_eq!(field(&o, "decision"), "open", "{o}");
-    let drift = env.verify(tpin, "2030-06-05T12:55:00Z");
+    let drift = env.verify(tpin, "2040-06-05T12:55:00Z");
     assert_eq!(field(&drift, "decision"), "open", "{drift}");
     assert!(!drift.contains("clock:"), "{drift}");
 }
@@ -2109,7 +2109,7 @@ fn a_damaged_state_file_is_reported_and_left_alone() {
     ]);
     let og = env.ongoing();
     let pin = s(&og["code"]);
-    env.verify(pin, "2030-06-01T10:00:00Z");
+    env.verify(pin, "2040-06-01T10:00:00Z");
     let good = std::fs::read(env.path(STATE)).unwrap();
     assert_eq!(good.len(), STATE_FILE_LEN);
     let header = STATE_FILE_LEN - IMAGE_LEN;
@@ -2154,7 +2154,7 @@ fn a_damaged_state_file_is_reported_and_left_alone() {
             "--pin",
             pin,
             "--at",
-            "2030-06-01T11:00:00Z",
+            "2040-06-01T11:00:00Z",
         ]);
         assert_eq!(one_error_line(&out, 1), format!("error: {line}"), "{what}");
         assert!(out.stdout.is_empty(), "{what}: printed a decision");
@@ -2162,6 +2162,6 @@ fn a_damaged_state_file_is_reported_and_left_alone() {
         assert_eq!(env.files(), files, "{what}: files changed");
     }
     std::fs::write(env.path(STATE), &good).unwrap();
-    let out = env.verify(pin, "2030-06-01T11:00:00Z");
+    let out = env.verify(pin, "2040-06-01T11:00:00Z");
     assert_eq!(field(&out, "decision"), "open", "{out}");
 }
