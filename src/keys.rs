@@ -156,6 +156,31 @@ impl MasterKey {
         out.zeroize();
         Ok(DeviceKey(key))
     }
+
+    /// A fingerprint that names this key without revealing it: the first 8
+    /// bytes of `HMAC-SHA256(master_key, "offpin/v1/master-fingerprint")`
+    /// (a PRF output under a label no device-key input can equal).
+    /// A ledger stores it to refuse a different master key, and error
+    /// messages may show it; it is not a secret, and not an authenticator.
+    ///
+    /// ```
+    /// use offpin::MasterKey;
+    /// let a = MasterKey::from_bytes([7; 32]).fingerprint();
+    /// assert_eq!(a, MasterKey::from_bytes([7; 32]).fingerprint());
+    /// assert_ne!(a, MasterKey::from_bytes([8; 32]).fingerprint());
+    /// ```
+    pub fn fingerprint(&self) -> [u8; 8] {
+        let mut out = [0u8; 8];
+        if let Ok(mut mac) = <Hmac<Sha256> as KeyInit>::new_from_slice(&self.0) {
+            mac.update(b"offpin/v1/master-fingerprint");
+            let mut full = mac.finalize().into_bytes();
+            for (dst, src) in out.iter_mut().zip(full.iter()) {
+                *dst = *src;
+            }
+            full.zeroize();
+        }
+        out
+    }
 }
 
 impl fmt::Debug for MasterKey {

@@ -32,4 +32,4 @@ pub use lock::{Check, Decision, Lock, LockError, PersistError};
 pub use pin::{Pin, PinError};
 pub use profile::{Kind, LockoutPolicy, Profile, ProfileError, ProfileParams};
 pub use security::SecurityFigures;
-pub use time::{OffsetError, UnixSeconds, UtcOffset, Window};
+pub use time::{OffsetError, ParseOffsetError, UnixSeconds, UtcOffset, Window};

@@ -1,0 +1,133 @@
+//! `offpin issue`: one code from flags, or a batch from a CSV of bookings
+//! ([`crate::bookings`]).
+
+use std::path::PathBuf;
+
+use chrono::Utc;
+use clap::Args;
+use offpin::server::ledger::{CodeSpec, CodeWant, Ledger};
+use offpin::server::zone::BookingTime;
+
+use crate::Globals;
+use crate::args::{booking_time, rounding};
+use crate::output::{CliError, CliResult, print_json, warn};
+use crate::{bookings, keyfile, ledger_file};
+
+/// Arguments of `offpin issue`.
+#[derive(Debug, Args)]
+#[command(after_help = "\
+Kinds: time-bound (--starts-at and --ends-at), one-time (--one-time --starts-at)
+or ongoing (--ongoing). Times are RFC 3339 with an offset (2025-01-01T16:00:00+01:00)
+or local times without one (2025-01-01T16:00), read in the device's time zone
+with its daylight-saving rules for that date. The record's starts_at/ends_at are
+the window the PIN really encodes, after rounding outward within --max-time-rounding.
+A window that has ended, or whose activation deadline has passed, is refused
+unless --allow-backfill records it (its record then says it cannot open).
+
+Batch: --from bookings.csv, a header row and the columns device_id, type
+(time_bound | one_time | ongoing; default time_bound), starts_at, ends_at, name,
+user_identifier_key, idempotency_key; any other column is an error (device_id
+may be left out when --device-id is given). Every row is checked first, then all
+are issued in one transaction: all or nothing, even if the command is killed.
+The records are printed, as one JSON array, only after that transaction
+commits. Each row has an idempotency key (its column, or by default the device,
+type, window and user_identifier_key, or name when there is no key), so running
+the same file again prints the codes issued the first time and issues nothing.")]
+pub struct IssueArgs {
+    /// The device (see `offpin device add`).
+    #[arg(long, required_unless_present = "from")]
+    device_id: Option<String>,
+    /// Start of the window: RFC 3339 with offset, or local time in the device's zone.
+    #[arg(long, value_parser = booking_time, required_unless_present_any = ["ongoing", "from"])]
+    starts_at: Option<BookingTime>,
+    /// End of the window, exclusive (same forms as --starts-at).
+    #[arg(long, value_parser = booking_time, required_unless_present_any = ["ongoing", "one_time", "from"], conflicts_with_all = ["ongoing", "one_time"])]
+    ends_at: Option<BookingTime>,
+    /// A one-time code: opens once, first use within the profile's use window after --starts-at.
+    #[arg(long, conflicts_with = "ongoing")]
+    one_time: bool,
+    /// An ongoing code: valid until deleted (which yields its revocation PIN).
+    #[arg(long, conflicts_with = "starts_at")]
+    ongoing: bool,
+    /// How far each end of the window may move outward to fit the profile: 0, 1h, 1d, 30m...
+    #[arg(long, default_value = "1h", value_parser = rounding)]
+    max_time_rounding: u32,
+    /// Name shown in the record.
+    #[arg(long)]
+    name: Option<String>,
+    /// Your own user id (for `list --user-identifier-key`).
+    #[arg(long)]
+    user_identifier_key: Option<String>,
+    /// Makes the request safe to retry: the same key returns the code issued the first time.
+    #[arg(long)]
+    idempotency_key: Option<String>,
+    /// Record a code even if it can no longer open (its window ended or its activation deadline passed).
+    #[arg(long)]
+    allow_backfill: bool,
+    /// Batch: issue one code per row of this CSV file of bookings.
+    #[arg(long, conflicts_with_all = ["starts_at", "ends_at", "one_time", "ongoing", "name", "user_identifier_key", "idempotency_key"])]
+    from: Option<PathBuf>,
+}
+
+/// Runs `offpin issue`.
+pub fn run(g: &Globals, args: &IssueArgs) -> CliResult {
+    let master = keyfile::load(&g.master_key)?;
+    let mut ledger = ledger_file::write(&g.ledger)?;
+    if let Some(path) = &args.from {
+        let batch = bookings::read(
+            path,
+            &mut ledger,
+            args.device_id.as_deref(),
+            args.max_time_rounding,
+            args.allow_backfill,
+        )?;
+        let issued = ledger
+            .issue_batch(&master, &batch.specs, Utc::now())
+            .map_err(|e| batch.locate(e))?;
+        let again = issued.iter().filter(|o| !o.created).count();
+        let records: Vec<_> = issued.into_iter().map(|o| o.record).collect();
+        print_json(&records)?;
+        if again > 0 {
+            warn(
+                &format!(
+                    "{} of {} rows were issued by an earlier run (same idempotency key): their codes are printed as they are, none was issued twice",
+                    again,
+                    records.len()
+                ),
+                g.json,
+            );
+        }
+        return Ok(());
+    }
+    let device_id = args
+        .device_id
+        .as_deref()
+        .ok_or_else(|| CliError::input("--device-id is required"))?;
+    let device = ledger.device(device_id)?;
+    let resolve = |t: &Option<BookingTime>| t.as_ref().map(|t| device.resolve(t)).transpose();
+    let want = if args.ongoing {
+        CodeWant::Ongoing
+    } else {
+        CodeWant::from_times(
+            resolve(&args.starts_at)?,
+            resolve(&args.ends_at)?,
+            args.one_time,
+        )?
+    };
+    let spec = CodeSpec {
+        max_rounding_secs: args.max_time_rounding,
+        name: args.name.clone(),
+        user_identifier_key: args.user_identifier_key.clone(),
+        idempotency_key: args.idempotency_key.clone(),
+        allow_backfill: args.allow_backfill,
+        ..CodeSpec::new(device_id, want)
+    };
+    let issued = ledger.issue(&master, &spec, Utc::now())?;
+    if !issued.created {
+        warn(
+            "this idempotency key was used before: the code issued then is printed, nothing new was issued",
+            g.json,
+        );
+    }
+    print_json(&issued.record)
+}
