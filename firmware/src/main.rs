@@ -424,14 +424,21 @@ fn provision(key: &DeviceKey) -> Option<DoorLock> {
 }
 
 /// A power cut and a boot: the lock in RAM is replaced by one rebuilt from
-/// the newest valid of the two saved images.
+/// the newest valid of the two saved images. The codec is built first and
+/// the lock in [`restore`], so `Codec::new`'s frame and the temporaries of
+/// `Lock::load_newest` are never on the stack at the same time.
 #[inline(never)]
 fn reboot(key: &DeviceKey, lock: &mut DoorLock, flash: &[[u8; STATE_LEN]; 2]) -> bool {
-    let restored = match Codec::new(key, PROFILE) {
-        Ok(c) => DoorLock::load_newest(c, OFFSET, &[&flash[0], &flash[1]]),
-        Err(e) => return fatal("Codec::new", &e),
-    };
-    match restored {
+    match Codec::new(key, PROFILE) {
+        Ok(c) => restore(c, lock, flash),
+        Err(e) => fatal("Codec::new", &e),
+    }
+}
+
+/// The second half of [`reboot`].
+#[inline(never)]
+fn restore(codec: Codec, lock: &mut DoorLock, flash: &[[u8; STATE_LEN]; 2]) -> bool {
+    match DoorLock::load_newest(codec, OFFSET, &[&flash[0], &flash[1]]) {
         Ok(l) => {
             *lock = l;
             true
