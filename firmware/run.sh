@@ -206,10 +206,69 @@ for board in "${BOARDS[@]}"; do
         "$valid" "$invalid" "$full" "$flash" "$ram" "$peak")")
 done
 
+# --- 3. the validator image, on each board ----------------------------------
+# Only what a lock links (src/validator.rs): built at opt-level "s" and "z",
+# with the aes crate's compact software AES (semi-fixsliced, smaller; the
+# cfg `aes_backend_soft="compact"`) and, for comparison, its default
+# fixsliced AES. The first is the reported image.
+VALIDATOR_LINES=()
+validator_build() { # validator_build TARGET PROFILE compact|fixslice: prints the ELF's path
+    local target=$1 profile=$2 aes=$3 dir=target
+    local cfg=()
+    if [ "$aes" = compact ]; then
+        dir=target/aes-compact
+        cfg=(--config "target.$target.rustflags=[\"--cfg\",\"aes_backend_soft=\\\"compact\\\"\"]")
+    fi
+    cargo build --quiet --profile "$profile" --target "$target" --bin offpin-validator \
+        --target-dir "$dir" "${cfg[@]}" >&2
+    echo "$dir/$target/$profile/offpin-validator"
+}
+for board in "${BOARDS[@]}"; do
+    target=${BOARD_TARGET[$board]}
+    echo
+    say "=== validator image, $board (${BOARD_CORE[$board]}, $target) ==="
+    elf=$(validator_build "$target" release compact)
+    set +e
+    # shellcheck disable=SC2046
+    out=$(timeout "$TIMEOUT" qemu-system-arm $(qemu_args "$board") -kernel "$elf" </dev/null 2>&1)
+    rc=$?
+    set -e
+    printf '%s\n' "$out"
+    [ "$rc" -eq 0 ] && grep -q -- '-> PASS$' <<<"$out" || die "$board: the validator did not pass (exit code $rc)"
+    read -r flash ram < <(flash_and_ram "$elf")
+    vpeak="?"
+    if stack=$(measure_stack "$board" "$elf" '^offpin_validator::finish::h' \
+        'boot=^offpin_validator::boot::h' 'entry=^offpin_validator::enter::h' \
+        'Lock::check=^offpin::lock::Lock[^ ]*::check::h' \
+        'persist::encode=^offpin::lock::persist::encode::h' 2>&1); then
+        vpeak=$(awk '$1 == "peak" { print $2 }' <<<"$stack")
+        awk '$1 == "call" { printf "  %-16s %6s bytes, deepest of %s calls\n", $2, $3, $4 }' <<<"$stack"
+    else
+        say "stack: not measured (${stack:-needs llvm-nm and python3})"
+    fi
+    line="validator image: $flash bytes of flash, $ram bytes of static RAM, $vpeak bytes of stack at peak"
+    echo "$line"
+    # The same image at opt-level "z", and with the default fixsliced AES.
+    z=$(validator_build "$target" release-z compact)
+    read -r zflash _ < <(flash_and_ram "$z")
+    fixed=$(validator_build "$target" release fixslice)
+    read -r fflash _ < <(flash_and_ram "$fixed")
+    say "  opt-level \"s\": $flash bytes; opt-level \"z\": $zflash bytes; \"s\" with the fixsliced AES: $fflash bytes"
+    if [ -n "$LLVM_NM" ]; then
+        sha=$("$LLVM_NM" --size-sort --print-size --radix=d --demangle "$elf" |
+            awk '$4 ~ /sha2::|persist::checksum/ { s += $2 } END { print s + 0 }')
+        say "  of which SHA-256 (the image checksum, until the AES-MAC of issue 9): $sha bytes"
+    fi
+    VALIDATOR_LINES+=("$(printf '%-11s %-10s %s' "$board" "${BOARD_CORE[$board]}" "$line")")
+done
+
 # --- 3. summary ---------------------------------------------------------------
 echo
 say "keypad script passed on every board; instructions per check (QEMU -icount), bytes:"
 printf '  %-11s %-10s %9s %9s %9s %8s %8s %8s\n' board core valid invalid full flash RAM stack
 for line in "${SUMMARY[@]}"; do printf '  %s\n' "$line"; done
+echo
+say "validator images (opt-level \"s\", compact AES):"
+for line in "${VALIDATOR_LINES[@]}"; do printf '  %s\n' "$line"; done
 echo
 say "PASS"
