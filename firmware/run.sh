@@ -12,7 +12,12 @@
 #      counter ticks one `check` took, and exits 0 only if every decision
 #      was expected; then reports the image's flash and static RAM
 #      (llvm-size) and the peak stack (stack.py, through QEMU's gdbstub);
-#   3. a summary line per board (instructions per check, flash, RAM,
+#   3. the validator-only image (src/validator.rs) on each board: its
+#      line `validator image: N bytes of flash, M bytes of static RAM, S
+#      bytes of stack at peak`, at opt-level "s" (and "z" for comparison);
+#   4. the same keypad script in C through offpin-ffi on mps2-an386
+#      (offpin-ffi/test.sh qemu);
+#   5. a summary line per board (instructions per check, flash, RAM,
 #      stack).
 #
 # Exits non-zero when any step fails or any decision is not the expected
@@ -262,7 +267,19 @@ for board in "${BOARDS[@]}"; do
     VALIDATOR_LINES+=("$(printf '%-11s %-10s %s' "$board" "${BOARD_CORE[$board]}" "$line")")
 done
 
-# --- 3. summary ---------------------------------------------------------------
+# --- 4. the same script from C, through offpin-ffi ---------------------------
+echo
+say "=== the keypad script in C (offpin-ffi, arm-none-eabi-gcc), mps2-an386 ==="
+C_LINE=""
+if [[ " ${BOARDS[*]} " == *" mps2-an386 "* ]]; then
+    c_log=$(mktemp)
+    bash ../offpin-ffi/test.sh qemu 2>&1 | tee "$c_log" | grep -v '^entry: \|^interface: '
+    [ "${PIPESTATUS[0]}" -eq 0 ] || die "the C keypad script failed on QEMU (offpin-ffi/test.sh qemu)"
+    C_LINE=$(grep '^C image' "$c_log")
+    rm -f "$c_log"
+fi
+
+# --- 5. summary ---------------------------------------------------------------
 echo
 say "keypad script passed on every board; instructions per check (QEMU -icount), bytes:"
 printf '  %-11s %-10s %9s %9s %9s %8s %8s %8s\n' board core valid invalid full flash RAM stack
@@ -270,5 +287,9 @@ for line in "${SUMMARY[@]}"; do printf '  %s\n' "$line"; done
 echo
 say "validator images (opt-level \"s\", compact AES):"
 for line in "${VALIDATOR_LINES[@]}"; do printf '  %s\n' "$line"; done
+if [ -n "$C_LINE" ]; then
+    echo
+    say "$C_LINE"
+fi
 echo
 say "PASS"

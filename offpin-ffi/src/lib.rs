@@ -31,6 +31,13 @@
 #![no_std]
 #![deny(missing_docs)]
 
+// Built with `panic = "unwind"` (cargo's test profile, for the unit tests
+// and the issuing example), std provides the panic handler; the library
+// that C links is built with `panic = "abort"` (release and dev profiles)
+// and brings its own, below.
+#[cfg(panic = "unwind")]
+extern crate std;
+
 use core::mem::{align_of, size_of};
 use core::ptr;
 
@@ -667,12 +674,54 @@ pub extern "C" fn offpin_refusal_name(refusal: u32) -> *const core::ffi::c_char 
     name.as_ptr().cast()
 }
 
-#[cfg(not(test))]
+#[cfg(panic = "abort")]
 #[panic_handler]
 fn panic(_: &core::panic::PanicInfo<'_>) -> ! {
     // Unreachable by construction (every entry point is total); a C
     // library has nowhere to report, so stop here.
     loop {
         core::hint::spin_loop();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every refusal offpin names maps to its own C number, whose name is
+    /// offpin's stable code (`Refusal::code`).
+    #[test]
+    fn refusal_names_are_offpins_codes() {
+        let all = [
+            Refusal::InvalidCode,
+            Refusal::NotYetValid,
+            Refusal::Expired,
+            Refusal::NotActivated,
+            Refusal::AlreadyUsed,
+            Refusal::Revoked,
+            Refusal::Superseded,
+            Refusal::MemoryFull,
+            Refusal::LockedOut,
+            Refusal::ClockRolledBack,
+        ];
+        let mut seen = std::vec::Vec::new();
+        for r in all {
+            let c = refusal_of(r);
+            assert_ne!(c, OffpinRefusal::Other, "{r:?} has no C number");
+            assert!(!seen.contains(&(c as u32)), "{r:?} shares a number");
+            seen.push(c as u32);
+            // SAFETY: offpin_refusal_name returns a static NUL-terminated
+            // string.
+            let name = unsafe { core::ffi::CStr::from_ptr(offpin_refusal_name(c as u32)) };
+            assert_eq!(name.to_str(), Ok(r.code()));
+        }
+    }
+
+    /// The state image length the header promises is the lock's.
+    #[test]
+    fn constants_match_the_lock() {
+        assert_eq!(OFFPIN_STATE_LEN, InnerLock::STATE_LEN);
+        assert_eq!(offpin_lock_size(), size_of::<OffpinLock>());
+        assert!(size_of::<Slot>() <= OFFPIN_LOCK_BYTES);
     }
 }
