@@ -244,8 +244,7 @@ for board in "${BOARDS[@]}"; do
     vpeak="?"
     if stack=$(measure_stack "$board" "$elf" '^offpin_validator::finish::h' \
         'boot=^offpin_validator::boot::h' 'entry=^offpin_validator::enter::h' \
-        'Lock::check=^offpin::lock::Lock[^ ]*::check::h' \
-        'persist::encode=^offpin::lock::persist::encode::h' 2>&1); then
+        'Lock::check=^offpin::lock::Lock[^ ]*::check::h' 2>&1); then
         vpeak=$(awk '$1 == "peak" { print $2 }' <<<"$stack")
         awk '$1 == "call" { printf "  %-16s %6s bytes, deepest of %s calls\n", $2, $3, $4 }' <<<"$stack"
     else
@@ -262,7 +261,7 @@ for board in "${BOARDS[@]}"; do
     if [ -n "$LLVM_NM" ]; then
         sha=$("$LLVM_NM" --size-sort --print-size --radix=d --demangle "$elf" |
             awk '$4 ~ /sha2::|persist::checksum/ { s += $2 } END { print s + 0 }')
-        say "  of which SHA-256 (the image checksum, until the AES-MAC of issue 9): $sha bytes"
+        say "  of which SHA-256 (the image checksum, until the AES-MAC of issue 9): $sha bytes; the rest: $((flash - sha)) bytes"
     fi
     VALIDATOR_LINES+=("$(printf '%-11s %-10s %s' "$board" "${BOARD_CORE[$board]}" "$line")")
 done

@@ -25,6 +25,10 @@ mod imp;
 
 pub use imp::{TICK_MASK, init, ticks};
 
+// The board's interrupt vectors (shared with the validator image).
+#[path = "vectors.rs"]
+mod vectors;
+
 /// The board and core, for the report.
 pub const NAME: &str = if cfg!(not(target_has_atomic = "32")) {
     "QEMU microbit (nRF51822, Cortex-M0)"

@@ -19,6 +19,8 @@
 #![no_main]
 #![deny(unsafe_code)]
 
+mod vectors;
+
 use cortex_m_rt::entry;
 use cortex_m_semihosting::{debug, hio};
 use offpin::lock::{Decision, Lock};
