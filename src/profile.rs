@@ -532,10 +532,7 @@ const fn canonical_bytes_of(p: &ProfileParams) -> [u8; CANONICAL_LEN] {
 
 /// [`Profile::tweak`] of `p`: the first 8 bytes of SHA-256 of its
 /// canonical bytes, with the `const` SHA-256 of [`sha256`].
-#[allow(
-    clippy::indexing_slicing,
-    reason = "i < 8 < 32, the digest's length"
-)]
+#[allow(clippy::indexing_slicing, reason = "i < 8 < 32, the digest's length")]
 const fn tweak_of(p: &ProfileParams) -> [u8; 8] {
     let digest = sha256::sha256(&canonical_bytes_of(p));
     let mut t = [0u8; 8];
