@@ -536,9 +536,11 @@ pub unsafe extern "C" fn offpin_check(
         clock_rolled_back: check.clock != ClockStatus::Ok,
     };
     slot.pending = Some(check);
-    // SAFETY: the caller's contract on `out` (NULL or writable).
-    if let Some(o) = unsafe { out.as_mut() } {
-        *o = entry;
+    if !out.is_null() {
+        // SAFETY: `out` is non-NULL and writable (the caller's contract);
+        // `write` does not read or drop what was there, which may be
+        // uninitialised.
+        unsafe { out.write(entry) };
     }
     OffpinStatus::Ok
 }
@@ -596,9 +598,9 @@ pub unsafe extern "C" fn offpin_commit(
     if slot.lock.commit(check.change).is_err() {
         return OffpinStatus::Stale;
     }
-    // SAFETY: the caller's contract on `out` (NULL or writable).
-    if let Some(o) = unsafe { out.as_mut() } {
-        *o = decision_of(check.decision);
+    if !out.is_null() {
+        // SAFETY: as in `offpin_check`.
+        unsafe { out.write(decision_of(check.decision)) };
     }
     OffpinStatus::Ok
 }
