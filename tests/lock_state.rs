@@ -14,8 +14,8 @@
 use offpin::lock::{ClockStatus, CommitError, Decision, EntryKind, Lock, LockError};
 use offpin::profile::shipped::{COMPACT_8, KEYPAD9_11, SECURE_12, STANDARD_10};
 use offpin::{
-    Codec, DeviceKey, Grant, Pin, Profile, ProfileParams, Refusal, Request, RevokeTarget,
-    UnixSeconds, UtcOffset,
+    Codec, DeviceKey, Grant, LockoutPolicy, Pin, Profile, ProfileParams, Refusal, Request,
+    RevokeTarget, UnixSeconds, UtcOffset,
 };
 use proptest::prelude::*;
 
@@ -83,13 +83,19 @@ fn lock_one_time_code_opens_once_then_expires() {
     let entries: Vec<_> = l.remembered().collect();
     assert_eq!(entries.len(), 1);
     assert_eq!(entries[0].kind, EntryKind::Used);
-    assert_eq!(entries[0].until, t + 24 * HOUR + G);
-    assert_eq!(l.free_memory(t + 24 * HOUR + G - 1), 63);
-    assert_eq!(l.free_memory(t + 24 * HOUR + G), 64);
+    // Remembered until an hour after its use window: past any grace a
+    // profile may have, so no later grace reopens it.
+    assert_eq!(entries[0].until, t + 25 * HOUR);
+    assert_eq!(
+        enter(&mut l, &code, t + 24 * HOUR + G - 1),
+        refused(Refusal::AlreadyUsed)
+    );
     assert_eq!(
         enter(&mut l, &code, t + 24 * HOUR + G),
         refused(Refusal::Expired)
     );
+    assert_eq!(l.free_memory(t + 25 * HOUR - 1), 63);
+    assert_eq!(l.free_memory(t + 25 * HOUR), 64);
 }
 
 #[test]
@@ -116,7 +122,7 @@ fn lock_full_memory_refuses_and_never_evicts() {
     assert_eq!(enter(&mut l, &a, t + HOUR), refused(Refusal::AlreadyUsed));
     assert_eq!(enter(&mut l, &b, t + HOUR), refused(Refusal::AlreadyUsed));
     // Once a and b have expired their slots are reused.
-    let expiry = t + 24 * HOUR + G;
+    let expiry = t + 25 * HOUR;
     assert!(enter(&mut l, &later, expiry).opens());
     assert_eq!(enter(&mut l, &a, expiry + 1), refused(Refusal::Expired));
     assert_eq!(
@@ -138,7 +144,7 @@ fn lock_activated_codes_are_remembered_until_their_end() {
 
     assert!(enter(&mut l, &long, t + 2 * HOUR).opens());
     let e = l.remembered().next().unwrap();
-    assert_eq!((e.kind, e.until), (EntryKind::Activated, t + 48 * HOUR + G));
+    assert_eq!((e.kind, e.until), (EntryKind::Activated, t + 49 * HOUR));
     assert!(enter(&mut l, &long, t + 30 * HOUR).opens(), "remembered");
     assert_eq!(l.remembered().count(), 1, "one entry per code");
     assert_eq!(
@@ -164,8 +170,13 @@ fn lock_activated_and_one_time_codes_share_the_memory() {
         enter(&mut l, &long, t + 2 * HOUR).opens(),
         "a remembered code needs no new entry"
     );
+    // The activated entry lives until an hour past the window's end.
     let once_later = pin(p, Request::one_time(t + 48 * HOUR));
-    assert!(enter(&mut l, &once_later, t + 48 * HOUR + G).opens());
+    assert_eq!(
+        enter(&mut l, &once_later, t + 49 * HOUR - 1),
+        refused(Refusal::MemoryFull)
+    );
+    assert!(enter(&mut l, &once_later, t + 49 * HOUR).opens());
 }
 
 #[test]
@@ -189,9 +200,9 @@ fn lock_a_newer_code_of_a_lineage_supersedes_older_ones() {
     let no_lineage = room(t, 3, 0, 0);
 
     assert!(enter(&mut l, &guest_a, t + 600).opens());
-    assert_eq!(l.lineage_mark(1), Some(t));
+    assert_eq!(l.lineage_mark(1).map(|m| m.hour), Some(10_000));
     assert!(enter(&mut l, &guest_b, t + 2 * HOUR + 60).opens());
-    assert_eq!(l.lineage_mark(1), Some(t + 2 * HOUR));
+    assert_eq!(l.lineage_mark(1).map(|m| m.hour), Some(10_002));
     assert_eq!(
         enter(&mut l, &guest_a, t + 2 * HOUR + 120),
         refused(Refusal::Superseded)
@@ -207,7 +218,7 @@ fn lock_a_newer_code_of_a_lineage_supersedes_older_ones() {
     );
     assert!(enter(&mut l, &other_room, t + 2 * HOUR + 300).opens());
     assert!(enter(&mut l, &no_lineage, t + 2 * HOUR + 360).opens());
-    assert_eq!(l.lineage_mark(2), Some(t));
+    assert_eq!(l.lineage_mark(2).map(|m| m.hour), Some(10_000));
     assert_eq!(l.lineage_mark(3), None);
 }
 
@@ -248,7 +259,7 @@ fn lock_watermark_revokes_everything_that_started_before() {
     let target = RevokeTarget::StartedBefore { hour: 10_020 };
     assert_eq!(enter(&mut l, &revoke, at), Decision::Revoked(target));
     assert_eq!(enter(&mut l, &revoke, at + 1), Decision::Revoked(target));
-    assert_eq!(l.watermark(), Some(t + 20 * HOUR));
+    assert_eq!(l.watermark().map(|m| m.hour), Some(10_020));
     assert_eq!(enter(&mut l, &long, at + 2), refused(Refusal::Revoked));
     assert_eq!(enter(&mut l, &once, at + 3), refused(Refusal::Revoked));
     assert!(enter(&mut l, &after, at + 4).opens());
@@ -262,7 +273,16 @@ fn lock_watermark_revokes_everything_that_started_before() {
 
 #[test]
 fn lock_lockout_backs_off_up_to_the_cap_and_resets_on_success() {
-    let p = COMPACT_8; // 3 failures, 900 s, doubling up to one day
+    // COMPACT_8's back-off (3 failures, 900 s, doubling up to one day),
+    // with a budget too large to bind: the back-off alone.
+    let p = Profile::new(ProfileParams {
+        lockout: LockoutPolicy {
+            budget: 1_000,
+            ..COMPACT_8.lockout()
+        },
+        ..COMPACT_8.params()
+    })
+    .unwrap();
     let policy = p.lockout();
     let mut l = lock::<32>(p);
     let ongoing = pin(p, Request::ongoing(0));
@@ -474,10 +494,6 @@ fn lock_group_keys_each_open_their_own_codes() {
 fn lock_new_refuses_bad_configurations() {
     let p = STANDARD_10;
     assert_eq!(
-        Lock::<0>::new(codec(p), UtcOffset::UTC).unwrap_err(),
-        LockError::ZeroMemory
-    );
-    assert_eq!(
         Lock::<65>::new(codec(p), UtcOffset::UTC).unwrap_err(),
         LockError::MemoryExceedsProfile {
             memory: 65,
@@ -485,8 +501,11 @@ fn lock_new_refuses_bad_configurations() {
         }
     );
     assert_eq!(
-        Lock::<8, 0>::new([], UtcOffset::UTC).unwrap_err(),
-        LockError::NoKeys
+        Lock::<8, 2>::new([codec(p), codec(p)], UtcOffset::UTC).unwrap_err(),
+        LockError::DuplicateKey {
+            first: 0,
+            second: 1
+        }
     );
     assert_eq!(
         Lock::<8, 2>::new([codec(p), codec(COMPACT_8)], UtcOffset::UTC).unwrap_err(),
@@ -522,7 +541,13 @@ fn lock_new_refuses_bad_configurations() {
             max: 16
         }
     );
-    for e in [LockError::ZeroMemory, LockError::NoKeys] {
+    for e in [
+        LockError::DuplicateKey {
+            first: 0,
+            second: 1,
+        },
+        LockError::ProfileMismatch { key: 1 },
+    ] {
         assert!(!e.to_string().is_empty());
     }
 }
@@ -565,9 +590,11 @@ fn lock_size_of_state() {
         Lock::<128>::STATE_LEN
     );
     assert!(size <= 3_072, "{size}");
-    assert_eq!(Lock::<32>::STATE_LEN, 892);
-    assert_eq!(Lock::<64>::STATE_LEN, 1_468);
-    assert_eq!(Lock::<128>::STATE_LEN, 2_620);
+    assert!(Lock::<32>::STATE_LEN <= 1_024);
+    assert_eq!(Lock::<32>::STATE_LEN, 823);
+    assert_eq!(Lock::<64>::STATE_LEN, 1_271);
+    assert_eq!(Lock::<128>::STATE_LEN, 2_167);
+    assert_eq!(Lock::<32, 2>::STATE_LEN, 831);
 }
 
 // ---------------------------------------------------------------------
@@ -621,11 +648,60 @@ fn op() -> impl Strategy<Value = Op> {
     ]
 }
 
-/// An independent model of the lock-out.
+/// An independent model of the lock-out: the back-off and the budget.
 struct LockoutModel {
     strikes: u32,
     batches: u32,
     until: i64,
+    tokens: u64,
+    since: i64,
+}
+
+impl LockoutModel {
+    fn new(p: &Profile) -> Self {
+        LockoutModel {
+            strikes: 0,
+            batches: 0,
+            until: i64::MIN,
+            tokens: u64::from(p.lockout().budget),
+            since: p.epoch(),
+        }
+    }
+
+    /// Brings the budget to time `t`.
+    fn refill(&mut self, p: &Profile, t: i64) {
+        let cap = u64::from(p.lockout().budget);
+        let r = i64::from(p.lockout().refill_secs);
+        if self.tokens >= cap {
+            self.since = t;
+            return;
+        }
+        let k = (t - self.since).max(0) / r;
+        self.tokens += k as u64;
+        if self.tokens >= cap {
+            self.tokens = cap;
+            self.since = t;
+        } else {
+            self.since += k * r;
+        }
+    }
+
+    fn locked(&mut self, p: &Profile, t: i64) -> bool {
+        self.refill(p, t);
+        t < self.until || self.tokens == 0
+    }
+
+    fn fail(&mut self, p: &Profile, t: i64) {
+        let policy = p.lockout();
+        self.refill(p, t);
+        self.tokens -= 1;
+        self.strikes += 1;
+        if self.strikes == u32::from(policy.failures) {
+            self.strikes = 0;
+            self.until = t + i64::from(policy.duration_after_batch(self.batches));
+            self.batches += 1;
+        }
+    }
 }
 
 proptest! {
@@ -634,7 +710,6 @@ proptest! {
     #[test]
     fn lock_random_sessions_keep_every_promise(ops in proptest::collection::vec(op(), 1..60)) {
         let p = STANDARD_10;
-        let policy = p.lockout();
         let t = t0(p);
         let pool = pool(p, t);
         let mut l = lock::<4>(p);
@@ -643,7 +718,7 @@ proptest! {
         let mut opened = vec![0u32; pool.pins.len()];
         let mut slot1_revoked = false;
         let mut watermark: Option<i64> = None;
-        let mut model = LockoutModel { strikes: 0, batches: 0, until: i64::MIN };
+        let mut model = LockoutModel::new(&p);
         for op in ops {
             let typed: Vec<u8> = match op {
                 Op::Forward(d) => { now += d; continue; }
@@ -656,7 +731,7 @@ proptest! {
                 monotone = monotone.max(now);
             }
             // Lock-out honoured, exactly as the policy says.
-            let locked = monotone.max(now) < model.until;
+            let locked = model.locked(&p, monotone.max(now));
             prop_assert_eq!(c.decision == Decision::Refuse(Refusal::LockedOut), locked);
             match c.decision {
                 Decision::Open(g) => {
@@ -681,14 +756,7 @@ proptest! {
                 }
                 Decision::Revoked(_) => {}
                 Decision::Refuse(Refusal::LockedOut | Refusal::MemoryFull) => {}
-                Decision::Refuse(_) => {
-                    model.strikes += 1;
-                    if model.strikes == u32::from(policy.failures) {
-                        model.strikes = 0;
-                        model.until = monotone + i64::from(policy.duration_after_batch(model.batches));
-                        model.batches += 1;
-                    }
-                }
+                Decision::Refuse(_) => model.fail(&p, monotone),
             }
             l.commit(c.change).unwrap();
             prop_assert_eq!(l.highest_seen(), monotone.max(p.epoch()));
@@ -730,6 +798,7 @@ fn lock_guide_figures_are_current() {
                 failures: f,
                 base_secs: b,
                 cap_secs: c,
+                ..STANDARD_10.lockout()
             }
         })
         .security()
