@@ -768,9 +768,47 @@ proptest! {
     }
 }
 
+/// `x` as docs/LOCK.md and the README print it: `4.6·10⁻²` (`decimals`
+/// digits after the point).
+fn sci(x: f64, decimals: usize) -> String {
+    let exp = x.log10().floor() as i32;
+    let mut mantissa = x / 10f64.powi(exp);
+    let mut exp = exp;
+    if format!("{mantissa:.decimals$}").starts_with("10") {
+        mantissa /= 10.0;
+        exp += 1;
+    }
+    let sup: String = exp
+        .to_string()
+        .chars()
+        .map(|c| match c {
+            '-' => '⁻',
+            d => "⁰¹²³⁴⁵⁶⁷⁸⁹"
+                .chars()
+                .nth(d.to_digit(10).unwrap() as usize)
+                .unwrap(),
+        })
+        .collect();
+    format!("{mantissa:.decimals$}·10{sup}")
+}
+
+/// Groups digits by three with a thin space, as the docs do.
+fn grouped(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(' ');
+        }
+        out.push(c);
+    }
+    out
+}
+
 /// The figures docs/LOCK.md cites.
 #[test]
 fn lock_guide_figures_are_current() {
+    let guide = include_str!("../docs/LOCK.md");
     let with = |p: Profile, f: &dyn Fn(&mut ProfileParams)| {
         let mut q = p.params();
         f(&mut q);
@@ -792,31 +830,84 @@ fn lock_guide_figures_are_current() {
         .map(|g| w(with(COMPACT_8, &|q| q.grace_secs = *g)))
         .collect();
     assert_eq!(grace8, [2_057, 2_226, 2_226, 2_226, 2_226]);
-    let policy = |f: u8, b: u32, c: u32| {
+    assert_eq!(STANDARD_10.security_with_keys(2).w_max, 104_014);
+
+    // §5: the shipped profiles' bounds, row by row.
+    for p in [STANDARD_10, COMPACT_8, SECURE_12, KEYPAD9_11] {
+        let s = p.security();
+        let row = guide
+            .lines()
+            .find(|l| l.starts_with(&format!("| `{}` | {} / ", p.name(), p.lockout().failures)))
+            .unwrap_or_else(|| panic!("LOCK.md §5 has no row for {}", p.name()));
+        for cell in [
+            format!("| **{}** |", s.attempts_per_day),
+            format!("| {} |", sci(s.per_day(), 2)),
+            format!("| **{}** |", grouped(s.attempts_per_year)),
+            format!("| {} |", sci(s.per_year(), 1)),
+        ] {
+            assert!(row.contains(&cell), "{}: {cell} not in {row}", p.name());
+        }
+    }
+    // §5: the other policies for standard-10.
+    let policy = |budget: u16, refill_secs: u32| {
         with(STANDARD_10, &|q| {
             q.lockout = offpin::LockoutPolicy {
-                failures: f,
-                base_secs: b,
-                cap_secs: c,
+                budget,
+                refill_secs,
                 ..STANDARD_10.lockout()
             }
         })
         .security()
-        .attempts_per_day
     };
+    for (budget, refill, label) in [
+        (5u16, 3_600u32, "5, 1 h"),
+        (10, 3_600, "**10, 1 h (shipped)**"),
+        (20, 3_600, "20, 1 h"),
+        (10, 7_200, "10, 2 h"),
+        (10, 1_800, "10, 30 min"),
+        (10, 900, "10, 15 min"),
+    ] {
+        let s = policy(budget, refill);
+        let row = guide
+            .lines()
+            .find(|l| l.starts_with(&format!("| {label} |")))
+            .unwrap_or_else(|| panic!("LOCK.md §5 has no row {label}"));
+        let bold = |x: String| {
+            if label.starts_with("**") {
+                format!("**{x}**")
+            } else {
+                x
+            }
+        };
+        for cell in [
+            bold(s.attempts_per_day.to_string()),
+            bold(grouped(s.attempts_per_year)),
+            bold(sci(s.per_year(), 1)),
+        ] {
+            assert!(
+                row.contains(&format!("| {cell} |")),
+                "{label}: {cell} not in {row}"
+            );
+        }
+    }
+    // The back-off alone (a budget that does not bind) gives the old
+    // table's figure for the shipped policy: 5 per batch, doubling.
     assert_eq!(
-        [
-            policy(3, 300, 86_400),
-            policy(5, 300, 86_400),
-            policy(5, 900, 86_400),
-            policy(3, 900, 86_400),
-            policy(10, 300, 86_400),
-            policy(5, 60, 86_400),
-            policy(5, 300, 3_600),
-            policy(5, 60, 3_600),
-        ],
-        [27, 45, 35, 21, 90, 55, 135, 145]
+        policy(10_000, 1).attempts_per_day,
+        5 * (87_600u64).div_ceil(300) + 4,
+        "the back-off bound"
     );
-    assert_eq!(STANDARD_10.security_with_keys(2).w_max, 104_014);
-    assert_eq!(COMPACT_8.security().attempts_per_day, 21);
+    // §1: sizes.
+    for (len, text) in [
+        (Lock::<32>::STATE_LEN, "| 32 | 823 |"),
+        (Lock::<64>::STATE_LEN, "| 64 | 1 271 |"),
+        (Lock::<128>::STATE_LEN, "| 128 | 2 167 |"),
+    ] {
+        assert!(guide.contains(text), "{len}: {text}");
+        assert!(text.contains(&grouped(len as u64)));
+    }
+    assert!(guide.contains(&format!(
+        "{}-byte image",
+        grouped(Lock::<64, 2>::STATE_LEN as u64)
+    )));
 }
