@@ -19,6 +19,10 @@ use offpin::{
 };
 use proptest::prelude::*;
 
+#[path = "common/figures.rs"]
+mod figures;
+use figures::{grouped, sci};
+
 const HOUR: i64 = 3_600;
 const DAY: i64 = 86_400;
 /// The shipped profiles' clock grace.
@@ -766,43 +770,6 @@ proptest! {
             prop_assert!(*n <= 1, "one-time code {} opened {} times", i, n);
         }
     }
-}
-
-/// `x` as docs/LOCK.md and the README print it: `4.6·10⁻²` (`decimals`
-/// digits after the point).
-fn sci(x: f64, decimals: usize) -> String {
-    let exp = x.log10().floor() as i32;
-    let mut mantissa = x / 10f64.powi(exp);
-    let mut exp = exp;
-    if format!("{mantissa:.decimals$}").starts_with("10") {
-        mantissa /= 10.0;
-        exp += 1;
-    }
-    let sup: String = exp
-        .to_string()
-        .chars()
-        .map(|c| match c {
-            '-' => '⁻',
-            d => "⁰¹²³⁴⁵⁶⁷⁸⁹"
-                .chars()
-                .nth(d.to_digit(10).unwrap() as usize)
-                .unwrap(),
-        })
-        .collect();
-    format!("{mantissa:.decimals$}·10{sup}")
-}
-
-/// Groups digits by three with a thin space, as the docs do.
-fn grouped(n: u64) -> String {
-    let digits = n.to_string();
-    let mut out = String::new();
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push(' ');
-        }
-        out.push(c);
-    }
-    out
 }
 
 /// The figures docs/LOCK.md cites.
