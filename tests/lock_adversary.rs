@@ -459,7 +459,7 @@ fn lock_count_before_check_costs_one_write_per_failure_two_per_opening() {
     let t0 = p.epoch() + 20_000 * HOUR;
     let own: Pin = codec(p).issue(&Request::ongoing(1)).unwrap().pin;
     let mut lock = L::new(codec(p), UtcOffset::UTC).unwrap();
-    let mut writes = |lock: &mut L, typed: &[u8], now| {
+    let writes = |lock: &mut L, typed: &[u8], now| {
         let mut n = 0;
         let charge = lock.charge(now);
         n += usize::from(charge.needs_write());

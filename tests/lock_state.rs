@@ -594,7 +594,7 @@ fn lock_size_of_state() {
         Lock::<128>::STATE_LEN
     );
     assert!(size <= 3_072, "{size}");
-    assert!(Lock::<32>::STATE_LEN <= 1_024);
+    const { assert!(Lock::<32>::STATE_LEN <= 1_024) };
     assert_eq!(Lock::<32>::STATE_LEN, 823);
     assert_eq!(Lock::<64>::STATE_LEN, 1_271);
     assert_eq!(Lock::<128>::STATE_LEN, 2_167);

@@ -151,6 +151,10 @@ struct Model {
     lineage_marks: [Mark; 17],
     strikes: u8,
     locked_until: i64,
+    /// Count-before-check: the back-off before the charge of the entry
+    /// being checked (an opening, a revocation or `MemoryFull` gives the
+    /// charge back).
+    before_charge: (u8, i64),
     /// The lock's time of every refused entry it evaluated.
     evaluated_failures: Vec<i64>,
 }
@@ -221,7 +225,12 @@ impl Harness {
     fn entry(&mut self, typed: &[u8], crash: Crash) {
         let p = self.profile;
         if self.charged {
+            let t = self.now.max(self.lock.highest_seen());
             let charge = self.lock.charge(self.now);
+            // Inside a lock-out the model knows of, nothing is charged.
+            if t < self.model.locked_until {
+                assert!(charge.is_empty(), "lock-out ignored by the charge");
+            }
             let torn = match crash {
                 Crash::Torn(keep) if keep % 2 == 0 => Some(keep / 2),
                 _ => None,
@@ -230,6 +239,11 @@ impl Harness {
             if !done {
                 self.reboot();
                 return;
+            }
+            if charge.needs_write() {
+                // The failure is on flash before the decision.
+                self.model.before_charge = (self.model.strikes, self.model.locked_until);
+                self.strike(t);
             }
             self.lock.commit(charge).expect("commit of a fresh charge");
         }
@@ -258,8 +272,9 @@ impl Harness {
 
         // Lock-out: inside a lock-out the model knows of, nothing is
         // evaluated and nothing changes (a charged entry was refused at
-        // its charge already).
-        if t < self.model.locked_until {
+        // its charge already: the charge may lock the keypad, and its
+        // entry is still evaluated).
+        if !self.charged && t < self.model.locked_until {
             assert_eq!(
                 check.decision,
                 Decision::Refuse(Refusal::LockedOut),
@@ -342,11 +357,34 @@ impl Harness {
         }
     }
 
+    /// One counted failure at the lock's time `t`.
+    fn strike(&mut self, t: i64) {
+        let policy = self.profile.lockout();
+        self.model.strikes += 1;
+        if self.model.strikes >= policy.failures {
+            self.model.strikes = 0;
+            self.model.locked_until = self.model.locked_until.max(t + i64::from(policy.base_secs));
+        }
+    }
+
     /// The model's view of a persisted decision.
     fn persisted(&mut self, decision: &Decision, t: i64) {
-        let policy = self.profile.lockout();
+        let (strikes, until) = self.model.before_charge;
         match decision {
-            Decision::Open(_) => self.model.strikes = 0,
+            Decision::Open(_) => {
+                self.model.strikes = 0;
+                if self.charged {
+                    self.model.locked_until = until;
+                }
+            }
+            Decision::Revoked(_) | Decision::Refuse(Refusal::MemoryFull) if self.charged => {
+                self.model.strikes = strikes;
+                self.model.locked_until = until;
+            }
+            _ => {}
+        }
+        match decision {
+            Decision::Open(_) => {}
             Decision::Revoked(RevokeTarget::Slot(s)) => {
                 self.model.revoked_slots.insert(*s);
             }
@@ -358,14 +396,9 @@ impl Harness {
                     .max(day_at_or_after(i64::from(*hour) * HOUR, self.offset));
             }
             Decision::Refuse(Refusal::MemoryFull | Refusal::LockedOut) => {}
-            Decision::Refuse(_) => {
-                self.model.strikes += 1;
-                if self.model.strikes >= policy.failures {
-                    self.model.strikes = 0;
-                    self.model.locked_until =
-                        self.model.locked_until.max(t + i64::from(policy.base_secs));
-                }
-            }
+            // Counted at the charge already.
+            Decision::Refuse(_) if self.charged => {}
+            Decision::Refuse(_) => self.strike(t),
         }
     }
 
@@ -513,6 +546,7 @@ fuzz_target!(|script: Script| {
             lineage_marks: [Mark::default(); 17],
             strikes: 0,
             locked_until: i64::MIN,
+            before_charge: (0, i64::MIN),
             evaluated_failures: Vec::new(),
         },
     };

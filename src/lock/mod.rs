@@ -15,11 +15,13 @@
 //!   [`MAX_REVOCABLE_SLOTS`]), the "started before" watermark, and the
 //!   supersede mark of each lineage (up to [`MAX_LINEAGES`]);
 //! - the **highest time** the lock has seen;
-//! - the **lock-out** counters: consecutive failures in batches of the
-//!   profile's [`LockoutPolicy`](crate::LockoutPolicy), and until when the
-//!   keypad is locked;
-//! - a **sequence number**, bumped by every [`Lock::commit`], that detects
-//!   stale changes and picks the newer of two saved images.
+//! - the **lock-out** ([`LockoutPolicy`](crate::LockoutPolicy)): a guess
+//!   budget that only time refills, and the back-off counters (consecutive
+//!   failures in batches, and until when the keypad is locked);
+//! - a **sequence number**, bumped by every [`Lock::commit`] of a change
+//!   that is written, that detects stale changes and picks the newer of two
+//!   saved images, and a **rollback counter** compared with the firmware's
+//!   monotonic counter at boot.
 //!
 //! # Two-phase validation
 //!
@@ -29,9 +31,15 @@
 //! Firmware then
 //!
 //! 1. writes the image of the state *after* the change
-//!    ([`Lock::save_after`]) to non-volatile memory,
+//!    ([`Lock::save_after`]) to non-volatile memory, if the change
+//!    [needs a write](Change::needs_write),
 //! 2. applies the change in RAM ([`Lock::commit`]),
 //! 3. and only then drives the motor (or beeps "revoked").
+//!
+//! **Count-before-check**: before step 1, [`Lock::charge`] counts the
+//! entry as a failure and that change is written and committed first, so
+//! the failure is on flash before the decision is known; an opening's
+//! change refunds it (see [`Lock::charge`] for the cost in writes).
 //!
 //! A power cut before step 1 completes loses the entry, which did not open
 //! the door; after it, the saved image already remembers the entry. So a
@@ -39,11 +47,11 @@
 //! never lost. With two image slots written alternately (the image of
 //! sequence number `n` goes to slot `n % 2`, see [`Lock::sequence`]) and
 //! [`Lock::load_newest`] at boot, a write torn by a power cut costs
-//! nothing either: its checksum fails and the other slot holds the
-//! previous state. A change for which [`Change::is_empty`] holds (an entry
-//! refused because the keypad is locked out) needs neither writing nor
-//! committing, so an attacker hammering a locked keypad does not wear the
-//! flash.
+//! nothing either: its CRC fails and the other slot holds the previous
+//! state. An entry refused because the keypad is locked out changes
+//! nothing ([`Change::is_empty`]), so an attacker hammering a locked keypad
+//! does not wear the flash. The image is authenticated and bound to the
+//! lock's keys ([`persist`]).
 //!
 //! # Time
 //!
@@ -51,7 +59,9 @@
 //! `t = max(now, highest_seen)`, and every committed change raises
 //! `highest_seen` to `t`. So the lock's view of time never runs backwards:
 //! a window it has seen closed never reopens, a memory entry never expires
-//! early, and a lock-out never ends early, whatever the clock does.
+//! early, and a lock-out never ends early nor the budget refills early,
+//! whatever the clock does (a clock moved forward refills the budget at
+//! most to its cap).
 //!
 //! A clock that is behind `highest_seen` by at most the profile's grace
 //! (a drift correction) is simply held at `highest_seen`. A clock that is
@@ -76,8 +86,12 @@
 //! guess counts. Two entries do not count: one refused because the keypad
 //! is locked out (not evaluated at all) and one refused with
 //! [`Refusal::MemoryFull`] (a valid code, refused by the lock's own
-//! limit). An entry that opens the door resets the counter; a revocation
-//! code neither counts nor resets.
+//! limit). An entry that opens the door resets the back-off but never
+//! refills the guess budget (it only gives back its own charge); a
+//! revocation code neither counts nor resets. So the attempts
+//! [`Profile::security`](crate::Profile::security) publishes bound every
+//! span of time, whatever the door sees
+//! ([`attempts_in`](crate::security::attempts_in)).
 
 mod lockout;
 pub mod memory;
@@ -513,7 +527,7 @@ pub struct Lock<const MEMORY: usize, const KEYS: usize = 1> {
 
 impl<const MEMORY: usize, const KEYS: usize> Lock<MEMORY, KEYS> {
     /// Size in bytes of a saved image of this lock's state (see
-    /// [`persist`] for the layout): `373 + 8 × KEYS + 14 × MEMORY`.
+    /// [`persist`] for the layout): `367 + 8 × KEYS + 14 × MEMORY`.
     pub const STATE_LEN: usize = persist::state_len(MEMORY, KEYS);
 
     /// A lock with empty state: nothing remembered, nothing revoked, no
