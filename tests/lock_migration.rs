@@ -223,3 +223,24 @@ fn lock_v1_images_are_checked_as_before() {
     );
     assert!(Lock::<32>::load(codecs::<1>(image8, other), UtcOffset::UTC, &raw8).is_ok());
 }
+
+/// Found by the `lock_load` fuzz target: version 1 did not check that a
+/// batch holds fewer strikes than the policy's `failures`; such an image
+/// migrates (the next failure completes the batch) and saves as a
+/// version-2 image that loads.
+#[test]
+fn lock_v1_image_with_a_full_batch_of_strikes_migrates() {
+    let case = &cases()[5];
+    assert_eq!(case["case"], "strikes");
+    let p = by_name(case["profile"].as_str().unwrap()).unwrap();
+    let mut image = hex::decode(case["image"].as_str().unwrap()).unwrap();
+    image[31] = 9; // strikes, with `failures` = 5
+    let n = image.len() - 8;
+    let digest = <sha2::Sha256 as sha2::Digest>::digest(&image[..n]);
+    image[n..].copy_from_slice(&digest[..8]);
+    let lock = Lock::<32>::load(codecs::<1>(case, p), UtcOffset::UTC, &image).unwrap();
+    assert_eq!(lock.consecutive_failures(), 4);
+    let mut v2 = vec![0u8; Lock::<32>::STATE_LEN];
+    lock.save(&mut v2).unwrap();
+    assert!(Lock::<32>::load(codecs::<1>(case, p), UtcOffset::UTC, &v2).is_ok());
+}

@@ -16,7 +16,7 @@
 //! | 4 | 8 | the profile's [`tweak`](crate::Profile::tweak) |
 //! | 12 | 2 | `MEMORY` |
 //! | 14 | 1 | `KEYS` |
-//! | 15 | 8 × `KEYS` | the fingerprint of each key, in the lock's order ([`seal`](super::seal)) |
+//! | 15 | 8 × `KEYS` | the fingerprint of each key, in the lock's order ([`seal`]) |
 //! | F | 2 | saved with: UTC offset in minutes (`i16`) |
 //! | F + 2 | 2 | saved with: grace in seconds |
 //! | F + 4 | 4 | saved with: activation hours |
@@ -39,7 +39,7 @@
 //!
 //! A memory slot is a tag (`0` free, `1` activated, `2` used), the key's
 //! position (`u8`), the grant index (`u64`) and the hour its entry ends
-//! ([`until_hour`](super::until_hour), `u32`); a free slot is all zeros.
+//! ([`until_hour`], `u32`); a free slot is all zeros.
 //!
 //! Keys are **not** in the image, only their fingerprints: firmware keeps
 //! them in its key store and hands them to [`Lock::load`]. The tag binds
@@ -672,6 +672,8 @@ fn decode_into<const MEMORY: usize, const KEYS: usize>(
     if state.lockout.strikes >= saved.failures {
         return Err(PersistError::InvalidField { offset: at });
     }
+    // A smaller batch now: the next failure completes it.
+    state.lockout.strikes = state.lockout.strikes.min(policy.failures.saturating_sub(1));
     let at = r.at;
     let tokens = r.u16()?;
     if tokens > saved.budget {
@@ -822,6 +824,8 @@ mod v1 {
             until: r.i64()?,
         };
         let failures = state.lockout.failures(&policy);
+        // Version 1 did not check it; a batch is at most `failures` long.
+        state.lockout.strikes = state.lockout.strikes.min(policy.failures.saturating_sub(1));
         let spent = u16::try_from(failures).unwrap_or(u16::MAX);
         state.budget = Budget {
             tokens: policy.budget.saturating_sub(spent),
