@@ -400,6 +400,11 @@ fn lock_clock_moved_forward_refills_at_most_the_budget() {
             Decision::Refuse(Refusal::LockedOut)
         );
     }
+    // The beginning of time reads as a clock rolled back: still locked.
+    assert_eq!(
+        door.lock.check(b"0000000000", i64::MIN).decision,
+        Decision::Refuse(Refusal::LockedOut)
+    );
     // Back to real time: the clock is rolled back, nothing time-dependent
     // opens, guesses are still refused unseen (the budget is empty at the
     // lock's time, which does not run backwards).
