@@ -948,7 +948,7 @@ fn demo_is_a_guided_run() {
         "already used",
         "revocation PIN",
         "the code was revoked",
-        "1468-byte state and reloaded it",
+        "1271-byte state and reloaded it",
         "locked out until",
         "Ann, while locked out",
         "the keypad is locked after too many wrong PINs",
@@ -1049,7 +1049,7 @@ fn verify_locks_the_keypad_out_across_runs() {
     assert_eq!(field(&out, "grant"), "ongoing code: slot 0");
     assert_eq!(field(&out, "lockout"), "no failed entries");
     assert!(
-        field(&out, "state").contains("1468 bytes, sequence 6"),
+        field(&out, "state").contains("1271 bytes, sequence 6"),
         "{out}"
     );
     // A fresh state file is a fresh lock: not locked out.
@@ -1132,7 +1132,7 @@ fn verify_one_time_code_is_refused_the_second_time_across_runs() {
     );
     assert_eq!(
         field(&first, "memory"),
-        "remembered as used until 2025-06-02T10:10:00.000Z; 63 of 64 slots free"
+        "remembered as used until 2025-06-02T11:00:00.000Z; 63 of 64 slots free"
     );
     // Later, still within its use window, in another process.
     let second = env.verify(pin, "2025-06-02T09:00:00Z");
@@ -1270,9 +1270,9 @@ fn verify_reports_a_damaged_state_file_and_leaves_it_alone() {
         (
             "truncated",
             good[..100].to_vec(),
-            "a lock state image is 1468 bytes, 100 were given",
+            "a lock state image is 1271 bytes, 100 were given",
         ),
-        ("flipped", flipped, "corrupted (checksum)"),
+        ("flipped", flipped, "damaged (CRC)"),
         ("bad magic", bad_magic, "not a lock state image"),
         ("foreign", foreign, "belongs to another profile"),
         ("empty", Vec::new(), "lock state image"),
