@@ -223,10 +223,18 @@ const SCRIPT: &[Step] = &[
     wrong(INSIDER_AT + 33, "1515151515"),
     typed(INSIDER_AT + 36, "1313131313", Refused(Refusal::LockedOut)),
     typed(INSIDER_AT + 39, HANDYMAN.pin, Refused(Refusal::LockedOut)),
-    typed(INSIDER_AT + 59 * MIN, HANDYMAN.pin, Refused(Refusal::LockedOut)),
+    typed(
+        INSIDER_AT + 59 * MIN,
+        HANDYMAN.pin,
+        Refused(Refusal::LockedOut),
+    ),
     // 00:00: one failure banked; a guess spends it again.
     wrong(INSIDER_AT + H, "1414141414"),
-    typed(INSIDER_AT + H + 3, HANDYMAN.pin, Refused(Refusal::LockedOut)),
+    typed(
+        INSIDER_AT + H + 3,
+        HANDYMAN.pin,
+        Refused(Refusal::LockedOut),
+    ),
     // 01:00: the next one; the handyman opens, and keeps it.
     typed(INSIDER_AT + 2 * H, HANDYMAN.pin, Open),
     typed(INSIDER_AT + 2 * H + 3, HANDYMAN.pin, Open),
@@ -397,7 +405,9 @@ fn run() -> bool {
                 // someone who can write the flash, it is refused.
                 let older = usize::from(lock.sequence() % 2 == 0);
                 let rollback = match codec() {
-                    Ok(c) => DoorLock::load_with_counter(c, OFFSET, &flash.slots[older], flash.counter),
+                    Ok(c) => {
+                        DoorLock::load_with_counter(c, OFFSET, &flash.slots[older], flash.counter)
+                    }
                     Err(e) => return fatal("Codec::new", &e),
                 };
                 let good = tally.record(matches!(
@@ -613,7 +623,9 @@ impl Guesses {
             Decision::Open(_) => 1,
         };
         if let Some(w) = self.writes.get_mut(kind) {
-            *w = Some(w.map_or((writes, writes), |(lo, hi)| (lo.min(writes), hi.max(writes))));
+            *w = Some(w.map_or((writes, writes), |(lo, hi)| {
+                (lo.min(writes), hi.max(writes))
+            }));
         }
     }
 

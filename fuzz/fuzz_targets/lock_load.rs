@@ -179,14 +179,21 @@ fuzz_target!(|data: &[u8]| {
         assert_eq!(saved, image, "a loaded image does not save back to itself");
     } else if image[3] == 2 {
         // Saved under this lock's configuration: the same decisions.
-        let again = L::load(codecs(profile), UtcOffset::UTC, &saved)
-            .expect("a saved image loads");
-        assert_eq!(decisions(&lock, u), decisions(&again, u), "resaving changed a decision");
+        let again = L::load(codecs(profile), UtcOffset::UTC, &saved).expect("a saved image loads");
+        assert_eq!(
+            decisions(&lock, u),
+            decisions(&again, u),
+            "resaving changed a decision"
+        );
     } else {
         // Migrated: the version-2 image decides everything the same way.
-        let again = L::load(codecs(profile), UtcOffset::UTC, &saved)
-            .expect("a migrated image loads");
-        assert_eq!(decisions(&lock, u), decisions(&again, u), "migration changed a decision");
+        let again =
+            L::load(codecs(profile), UtcOffset::UTC, &saved).expect("a migrated image loads");
+        assert_eq!(
+            decisions(&lock, u),
+            decisions(&again, u),
+            "migration changed a decision"
+        );
         // And once the counter moved, the version-1 image is refused.
         assert!(L::load_with_counter(codecs(profile), UtcOffset::UTC, &image, 1).is_err());
     }
@@ -223,4 +230,3 @@ fuzz_target!(|data: &[u8]| {
         let _ = lock.check(b"12345678901", now);
     }
 });
-

@@ -107,7 +107,8 @@ struct Mark {
 }
 
 fn day_at_or_after(x: i64, offset: UtcOffset) -> u32 {
-    (x + offset.seconds()).div_euclid(DAY) as u32 + u32::from((x + offset.seconds()).rem_euclid(DAY) != 0)
+    (x + offset.seconds()).div_euclid(DAY) as u32
+        + u32::from((x + offset.seconds()).rem_euclid(DAY) != 0)
 }
 
 fn hour_at_or_after(x: i64) -> u32 {
@@ -200,7 +201,9 @@ impl Harness {
         }
         let slot = (change.image_sequence() % 2) as usize;
         let mut image = vec![0u8; L::STATE_LEN];
-        self.lock.save_after(&change, &mut image).expect("save_after of a fresh change");
+        self.lock
+            .save_after(&change, &mut image)
+            .expect("save_after of a fresh change");
         match torn {
             Some(keep) => {
                 let keep = usize::from(keep) % L::STATE_LEN;
@@ -445,8 +448,11 @@ impl Harness {
                 // One foreign key next to one of ours: another lock.
                 let foreign = L::new(
                     [
-                        offpin::Codec::new(&offpin::DeviceKey::from_bytes([0x77; 16]), self.profile)
-                            .expect("codec"),
+                        offpin::Codec::new(
+                            &offpin::DeviceKey::from_bytes([0x77; 16]),
+                            self.profile,
+                        )
+                        .expect("codec"),
                         offpin::Codec::new(&common::key(self.order[1]), self.profile)
                             .expect("codec"),
                     ],
@@ -485,7 +491,17 @@ impl Harness {
             (_, Ok(_)) => panic!("a tampered image (kind {}) loaded", kind % 4),
             (0, Err(e)) => assert!(matches!(e, PersistError::ForeignLock { .. }), "{e:?}"),
             (1, Err(e)) => assert!(
-                matches!(e, PersistError::Forged | PersistError::ForeignLock { .. } | PersistError::BadMagic | PersistError::UnknownVersion { .. } | PersistError::WrongLength { .. } | PersistError::CapacityMismatch { .. } | PersistError::KeyCountMismatch { .. } | PersistError::ForeignProfile),
+                matches!(
+                    e,
+                    PersistError::Forged
+                        | PersistError::ForeignLock { .. }
+                        | PersistError::BadMagic
+                        | PersistError::UnknownVersion { .. }
+                        | PersistError::WrongLength { .. }
+                        | PersistError::CapacityMismatch { .. }
+                        | PersistError::KeyCountMismatch { .. }
+                        | PersistError::ForeignProfile
+                ),
                 "{e:?}"
             ),
             (2, Err(e)) => assert!(matches!(e, PersistError::RolledBack { .. }), "{e:?}"),
@@ -602,7 +618,12 @@ fuzz_target!(|script: Script| {
                     h.order.swap(0, 1);
                 }
                 if trace() {
-                    eprintln!("reconfigure: offset {} grace {} order {:?}", h.offset, h.profile.grace_secs(), h.order);
+                    eprintln!(
+                        "reconfigure: offset {} grace {} order {:?}",
+                        h.offset,
+                        h.profile.grace_secs(),
+                        h.order
+                    );
                 }
                 h.reboot();
             }
