@@ -73,18 +73,42 @@ pub(crate) fn verify(codec: &Codec, bytes: &[u8], tag: &[u8]) -> bool {
     cmac(codec, bytes).verify_slice(tag).is_ok()
 }
 
+/// The CRC-32 of each nibble value: 64 bytes of table, two look-ups a
+/// byte (eight times fewer steps than bit by bit).
+const CRC_NIBBLES: [u32; 16] = {
+    let mut table = [0u32; 16];
+    let mut n = 0;
+    while n < 16 {
+        let mut crc = n as u32;
+        let mut bit = 0;
+        while bit < 4 {
+            crc = (crc >> 1) ^ (0xEDB8_8320 & (crc & 1).wrapping_neg());
+            bit += 1;
+        }
+        table[n] = crc;
+        n += 1;
+    }
+    table
+};
+
+/// One nibble step of the CRC.
+#[allow(
+    clippy::indexing_slicing,
+    reason = "the index is masked to 0..16, the table's length"
+)]
+const fn crc_nibble(crc: u32) -> u32 {
+    (crc >> 4) ^ CRC_NIBBLES[(crc & 0xF) as usize]
+}
+
 /// CRC-32 (IEEE 802.3, reflected polynomial `0xEDB88320`, initial and
-/// final XOR `0xFFFFFFFF`: zlib's `crc32`). Bitwise, no table: a few dozen
-/// bytes of code. It only tells accidental damage (a torn write, a worn
+/// final XOR `0xFFFFFFFF`: zlib's `crc32`), a nibble at a time from a
+/// 16-entry table. It only tells accidental damage (a torn write, a worn
 /// cell) from deliberate change; the tag is what authenticates.
 pub(crate) fn crc32(bytes: &[u8]) -> u32 {
     let mut crc = u32::MAX;
     for byte in bytes {
         crc ^= u32::from(*byte);
-        for _ in 0..8 {
-            let mask = (crc & 1).wrapping_neg();
-            crc = (crc >> 1) ^ (0xEDB8_8320 & mask);
-        }
+        crc = crc_nibble(crc_nibble(crc));
     }
     !crc
 }
