@@ -243,11 +243,11 @@ fn lock_image_of_another_version_profile_capacity_or_key_count_is_refused() {
         )
         .is_ok()
     );
-    // Keys that do not make a lock.
-    assert!(matches!(
-        Lock::<65>::load(codec(p), UtcOffset::UTC, &image),
-        Err(PersistError::Config(_))
-    ));
+    // Keys that do not make a lock: the wrapper says why through source().
+    let e = Lock::<65>::load(codec(p), UtcOffset::UTC, &image).unwrap_err();
+    assert!(matches!(e, PersistError::Config(_)));
+    let source = std::error::Error::source(&e).expect("a source");
+    assert!(source.to_string().contains("lock_memory"), "{source}");
     for e in [
         PersistError::Checksum,
         PersistError::Corrupted,
