@@ -101,6 +101,12 @@ impl Codec {
         Ok(Codec { ff1, profile })
     }
 
+    /// AES-128 under this codec's device key (crate-internal: the lock
+    /// derives its state key and key fingerprint with it).
+    pub(crate) const fn cipher(&self) -> &aes::Aes128 {
+        self.ff1.cipher()
+    }
+
     /// The profile this codec encodes.
     pub const fn profile(&self) -> &Profile {
         &self.profile

@@ -32,7 +32,7 @@ pub mod shipped;
 use core::fmt;
 
 pub use crate::ff1::Radix;
-use crate::time::{DAY, UnixSeconds};
+use crate::time::{DAY, HOUR, UnixSeconds};
 
 /// The grant kinds, in the order their index ranges are laid out.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -93,18 +93,36 @@ impl fmt::Display for Kind {
     }
 }
 
-/// The keypad lock-out policy: after `failures` consecutive wrong entries
-/// the keypad is locked for `base_secs`, doubling with every further batch
-/// of `failures` wrong entries up to `cap_secs`. A successful entry resets
-/// it. The security figures use the same policy.
+/// The keypad lock-out policy: a **guess budget** that bounds the
+/// failures in any span of time, and a **back-off** on top of it.
+///
+/// - Budget (a token bucket): at most `budget` failed entries are banked;
+///   one more is banked every `refill_secs` of the lock's monotonic time.
+///   Every failed entry spends one; with none left, the keypad refuses
+///   every entry unseen until the next one arrives. Nothing refills it
+///   but time: not an opening, not a clock step within the grace, not a
+///   power cut, not a reload of the saved state. This is what bounds the
+///   published attempts per day and per year.
+/// - Back-off (usability): after `failures` consecutive wrong entries the
+///   keypad is locked for `base_secs`, doubling with every further batch of
+///   `failures` wrong entries up to `cap_secs`. An opening resets it.
+///
+/// [`Profile::security`](crate::Profile::security) publishes the bounds
+/// this policy gives; `docs/LOCK.md` §5 explains the choice of the shipped
+/// values.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct LockoutPolicy {
-    /// Consecutive failures that trigger a lock-out (at least 1).
+    /// Consecutive failures that trigger a back-off lock-out (at least 1).
     pub failures: u8,
-    /// First lock-out duration in seconds (at least 1).
+    /// First back-off duration in seconds (at least 1).
     pub base_secs: u32,
-    /// Longest lock-out duration in seconds (at least `base_secs`).
+    /// Longest back-off duration in seconds (at least `base_secs`).
     pub cap_secs: u32,
+    /// Failed entries the guess budget banks at most (at least 1).
+    pub budget: u16,
+    /// Seconds of the lock's time per failed entry returned to the budget
+    /// (at least 1).
+    pub refill_secs: u32,
 }
 
 impl LockoutPolicy {
@@ -234,8 +252,8 @@ pub enum ProfileError {
     ActivationTooLong,
     /// `grace_secs` is one hour or more.
     GraceTooLarge,
-    /// The lock-out policy has zero failures, a zero duration, or a cap
-    /// below its base.
+    /// The lock-out policy has zero failures, a zero duration, a cap below
+    /// its base, a zero budget or a zero refill period.
     InvalidLockout,
     /// The grants do not fit in `radix^digits` indices.
     IndexSpaceTooSmall {
@@ -332,7 +350,7 @@ impl fmt::Display for ProfileError {
             ),
             ProfileError::GraceTooLarge => f.write_str("grace_secs must be below 3600"),
             ProfileError::InvalidLockout => f.write_str(
-                "lock-out policy needs failures >= 1, base_secs >= 1 and cap_secs >= base_secs",
+                "lock-out policy needs failures >= 1, base_secs >= 1, cap_secs >= base_secs, budget >= 1 and refill_secs >= 1",
             ),
             ProfileError::IndexSpaceTooSmall { needed, available } => write!(
                 f,
@@ -439,7 +457,12 @@ impl Profile {
             return Err(ProfileError::GraceTooLarge);
         }
         let lo = params.lockout;
-        if lo.failures == 0 || lo.base_secs == 0 || lo.cap_secs < lo.base_secs {
+        if lo.failures == 0
+            || lo.base_secs == 0
+            || lo.cap_secs < lo.base_secs
+            || lo.budget == 0
+            || lo.refill_secs == 0
+        {
             return Err(ProfileError::InvalidLockout);
         }
 
@@ -565,6 +588,12 @@ impl Profile {
     /// that it fits).
     pub const fn lifetime_hours(&self) -> u32 {
         self.params.lifetime_days.saturating_mul(24)
+    }
+    /// The Unix time at which hour `hour` after the epoch starts: the one
+    /// place where an hour count becomes a time (the checker, the lock and
+    /// grant windows use it). Saturates at `i64::MAX` instead of wrapping.
+    pub const fn hour_start(&self, hour: u32) -> UnixSeconds {
+        self.params.epoch.saturating_add(hour as i64 * HOUR)
     }
     /// Activation window in seconds.
     pub const fn activation_secs(&self) -> i64 {
@@ -798,6 +827,26 @@ mod tests {
                 },
                 "lockout",
             ),
+            (
+                ProfileParams {
+                    lockout: LockoutPolicy {
+                        budget: 0,
+                        ..base.lockout
+                    },
+                    ..base
+                },
+                "budget",
+            ),
+            (
+                ProfileParams {
+                    lockout: LockoutPolicy {
+                        refill_secs: 0,
+                        ..base.lockout
+                    },
+                    ..base
+                },
+                "refill",
+            ),
         ];
         for (params, what) in cases {
             assert!(Profile::new(params).is_err(), "{what} not checked");
@@ -930,6 +979,8 @@ mod tests {
             failures: 5,
             base_secs: 60,
             cap_secs: 300,
+            budget: 10,
+            refill_secs: 3_600,
         };
         assert_eq!(l.duration_after_batch(0), 60);
         assert_eq!(l.duration_after_batch(1), 120);

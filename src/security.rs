@@ -30,11 +30,13 @@
 //! separately ([`SecurityFigures::revocation_indices`]).
 //!
 //! The lock-out policy bounds the attempts: [`SecurityFigures::attempts_per_day`]
-//! counts the attempts a keypad allows in the 24 hours after a reset
-//! (batches of `failures` separated by lock-outs that double up to the
-//! cap), and the yearly figure assumes a legitimate entry resets the
-//! counter once every day, 365 days a year. The yearly probability is the
-//! union bound `min(1, attempts · p)`, an upper bound.
+//! and [`SecurityFigures::attempts_per_year`] are the most entries a lock
+//! evaluates and refuses in any 24 hours (any 365 days) of real time, for
+//! **any** sequence of entries: insiders opening between guesses, lock-outs,
+//! reloads of the saved state, power cuts (with count-before-check, see
+//! [`crate::lock`]) and clock steps within the grace ([`attempts_in`]). The
+//! yearly probability is the union bound `min(1, attempts · p)`, an upper
+//! bound.
 
 use core::fmt;
 
@@ -77,9 +79,11 @@ pub struct SecurityFigures {
     pub w_max: u64,
     /// Indices that trigger a revocation at the worst instant (do not open).
     pub revocation_indices: u64,
-    /// Attempts the lock-out policy allows in 24 hours after a reset.
+    /// Most failed entries a lock evaluates in any 24 hours, whatever else
+    /// happens at the door ([`attempts_in`]`(profile, 86 400)`).
     pub attempts_per_day: u64,
-    /// Attempts per year, assuming one reset per day.
+    /// Most failed entries a lock evaluates in any 365 days
+    /// ([`attempts_in`]`(profile, 365 × 86 400)`).
     pub attempts_per_year: u64,
 }
 
@@ -403,6 +407,7 @@ impl Profile {
             0
         };
         let attempts_per_day = attempts_in(self, DAY);
+        let attempts_per_year = attempts_in(self, 365 * DAY);
         SecurityFigures {
             domain: self.domain(),
             max_by_kind: peak.by_kind,
@@ -412,25 +417,45 @@ impl Profile {
             revocation_indices: (peak.revocations.saturating_add(revocation_slots))
                 .saturating_mul(u64::from(keys)),
             attempts_per_day,
-            attempts_per_year: attempts_per_day * 365,
+            attempts_per_year,
         }
     }
 }
 
-/// Attempts the lock-out policy allows within `period` seconds after a
-/// reset, typing instantly: batches of `failures` attempts, each batch
-/// followed by its lock-out.
-fn attempts_in(profile: &Profile, period: i64) -> u64 {
+/// The most failed entries a lock of `profile` evaluates within any
+/// `period` seconds of real time, for any sequence of entries: a true upper
+/// bound, not a typical figure.
+///
+/// The lock judges entries on its monotonic time `t`, and a clock within
+/// the grace `g` of real time keeps `t` within `g` of it either way, so
+/// `period` seconds of real time span at most `L = period + 2g` seconds of
+/// the lock's time. In `L` seconds:
+///
+/// - the **guess budget** allows at most `budget + ⌊L / refill_secs⌋`
+///   failures: the bucket holds at most `budget` at the start, and its
+///   refills are `refill_secs` apart (an opening, a reload or a power cut
+///   never adds one);
+/// - the **back-off** allows at most `failures · ⌈L / base_secs⌉ +
+///   failures − 1`: a batch of `failures` failures locks the keypad for at
+///   least `base_secs`, during which nothing is evaluated, so two batches
+///   complete at least `base_secs` apart, whatever openings reset in
+///   between; at most `failures − 1` more follow the last one.
+///
+/// The bound is the smaller of the two (for the shipped profiles, the
+/// budget's). `tests/lock_adversary.rs` drives an adversary against it.
+/// Saturates instead of overflowing for huge periods.
+pub fn attempts_in(profile: &Profile, period: i64) -> u64 {
     let policy = profile.lockout();
-    let mut t = 0i64;
-    let mut attempts = 0u64;
-    let mut batch = 0u32;
-    while t < period {
-        attempts += u64::from(policy.failures);
-        t += i64::from(policy.duration_after_batch(batch));
-        batch = batch.saturating_add(1);
-    }
-    attempts
+    let span = u64::try_from(period.max(0))
+        .unwrap_or(0)
+        .saturating_add(2 * u64::try_from(profile.grace_secs()).unwrap_or(0));
+    let budget =
+        u64::from(policy.budget).saturating_add(span / u64::from(policy.refill_secs.max(1)));
+    let failures = u64::from(policy.failures);
+    let backoff = failures
+        .saturating_mul(span.div_ceil(u64::from(policy.base_secs.max(1))))
+        .saturating_add(failures.saturating_sub(1));
+    budget.min(backoff)
 }
 
 #[cfg(test)]
@@ -498,11 +523,18 @@ mod tests {
                 failures: 5,
                 base_secs: 3_600,
                 cap_secs: 3_600,
+                budget: 1_000,
+                refill_secs: 1,
             },
             ..STANDARD_10.params()
         })
         .unwrap();
-        assert_eq!(p.security().attempts_per_day, 24 * 5);
+        // A budget that refills every second: the back-off binds, 5 per
+        // hour over the 24 h 20 min of lock time a day can span, plus 4.
+        assert_eq!(p.security().attempts_per_day, 5 * 25 + 4);
+        // The shipped budget binds: 10 banked + 24 refills.
+        assert_eq!(STANDARD_10.security().attempts_per_day, 34);
+        assert_eq!(STANDARD_10.security().attempts_per_year, 8_770);
         for p in ALL {
             let s = p.security();
             assert!(s.per_year() <= 1.0 && s.per_attempt() > 0.0);

@@ -11,18 +11,9 @@
 use offpin::UtcOffset;
 use offpin::profile::shipped::ALL;
 
-/// Formats `n` with a thin space every three digits, as the README does.
-fn grouped(n: u64) -> String {
-    let digits = n.to_string();
-    let mut out = String::new();
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push(' ');
-        }
-        out.push(c);
-    }
-    out
-}
+#[path = "common/figures.rs"]
+mod figures;
+use figures::{grouped, sci};
 
 #[test]
 fn readme_table_matches_the_computed_figures() {
@@ -59,6 +50,12 @@ fn readme_table_matches_the_computed_figures() {
             "{}: attempts/day {}",
             p.name(),
             s.attempts_per_day
+        );
+        assert!(
+            row.contains(&format!("| {} |", sci(s.per_year(), 1))),
+            "{}: p per year {} not in row {row}",
+            p.name(),
+            sci(s.per_year(), 1)
         );
     }
 }

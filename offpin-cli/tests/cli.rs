@@ -1760,7 +1760,10 @@ fn the_demo_is_a_guided_run_and_cleans_up() {
         "  a stay that began two days ago (18 to 22 June) can no longer be activated; it is refused:",
         "    the code must be used by 2025-06-19T13:00:00.000Z (within 24 h of its start), which has passed at the issue time 2025-06-20T10:00:00.000Z: the lock would never open for it",
         "  Ann's code as an integrator receives it (the access_code object of the hosted lock APIs):",
-        "  (the lock saved its 1468-byte state and reloaded it, as after a power cut)",
+        &format!(
+            "  (the lock saved its {}-byte state and reloaded it, as after a power cut)",
+            offpin::lock::Lock::<64>::STATE_LEN
+        ),
         "    (not evaluated while locked out, not counted, nothing written)",
     ] {
         assert!(lines.contains(&heading), "demo lacks {heading:?}:\n{out}");
@@ -2031,7 +2034,7 @@ fn a_one_time_code_is_refused_the_second_time_across_runs() {
     );
     assert_eq!(
         field(&first, "memory"),
-        "remembered as used until 2040-06-02T11:10:00+01:00 (2040-06-02T10:10:00Z); 63 of 64 slots free"
+        "remembered as used until 2040-06-02T12:00:00+01:00 (2040-06-02T11:00:00Z); 63 of 64 slots free"
     );
     let second = env.verify(pin, "2040-06-02T09:00:00Z");
     assert_eq!(
@@ -2128,12 +2131,17 @@ fn a_damaged_state_file_is_reported_and_left_alone() {
         (
             "truncated",
             truncated,
-            format!("{STATE}: lock state: a lock state image is 1468 bytes, 100 were given{tail}"),
+            format!(
+                "{STATE}: lock state: a lock state image is {} bytes, 100 were given{tail}",
+                offpin::lock::Lock::<64>::STATE_LEN
+            ),
         ),
         (
             "flipped",
             flipped,
-            format!("{STATE}: lock state: the lock state image is corrupted (checksum){tail}"),
+            format!(
+                "{STATE}: lock state: the lock state image is damaged (CRC): a torn write or a bad flash cell{tail}"
+            ),
         ),
         ("bad magic", bad_magic, not_ours.clone()),
         (

@@ -8,6 +8,11 @@
 //! | [`KEYPAD9_11`] | 1-9 | 11 | ≤ 28 d | ≤ 366 d | 24 h | 100 | 3 | – | 24 h |
 //!
 //! All share the epoch 2024-01-01T00:00:00Z and a 10-minute clock grace.
+//!
+//! | profile | back-off | guess budget | attempts / day ≤ | attempts / year ≤ |
+//! |---|---|---|---|---|
+//! | [`STANDARD_10`], [`SECURE_12`], [`KEYPAD9_11`] | 5 wrong: 5 min, doubling to 1 day | 10, one back per hour | 34 | 8 770 |
+//! | [`COMPACT_8`] | 3 wrong: 15 min, doubling to 1 day | 6, one back every 2 hours | 18 | 4 386 |
 //! Their security figures are computed by [`crate::security`] and listed
 //! in the README.
 
@@ -47,6 +52,8 @@ pub const STANDARD_10: Profile = build(ProfileParams {
         failures: 5,
         base_secs: 300,
         cap_secs: 86_400,
+        budget: 10,
+        refill_secs: 3_600,
     },
 });
 
@@ -73,6 +80,8 @@ pub const COMPACT_8: Profile = build(ProfileParams {
         failures: 3,
         base_secs: 900,
         cap_secs: 86_400,
+        budget: 6,
+        refill_secs: 7_200,
     },
 });
 
@@ -99,6 +108,8 @@ pub const SECURE_12: Profile = build(ProfileParams {
         failures: 5,
         base_secs: 300,
         cap_secs: 86_400,
+        budget: 10,
+        refill_secs: 3_600,
     },
 });
 
