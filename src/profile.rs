@@ -26,8 +26,11 @@
 //! assert_eq!(CABIN.digits(), 9);
 //! ```
 
+mod canonical;
 mod sha256;
 pub mod shipped;
+
+pub use canonical::{CANONICAL_CAPACITY, Canonical, FormatVersion, Tag};
 
 use core::fmt;
 
@@ -52,8 +55,12 @@ pub enum Kind {
 }
 
 impl Kind {
-    /// Every kind, in index-layout order.
-    pub const ALL: [Kind; 6] = [
+    /// The number of kinds.
+    pub const COUNT: usize = 6;
+
+    /// Every kind, in index-layout order: the kinds of format v1 first,
+    /// then those format v2 added (so a v1 profile's layout is unchanged).
+    pub const ALL: [Kind; Kind::COUNT] = [
         Kind::Hourly,
         Kind::Daily,
         Kind::OneTime,
@@ -71,6 +78,18 @@ impl Kind {
             Kind::Ongoing => 3,
             Kind::RevokeSlot => 4,
             Kind::RevokeBefore => 5,
+        }
+    }
+
+    /// The first format version that has this kind.
+    pub const fn format(self) -> FormatVersion {
+        match self {
+            Kind::Hourly
+            | Kind::Daily
+            | Kind::OneTime
+            | Kind::Ongoing
+            | Kind::RevokeSlot
+            | Kind::RevokeBefore => FormatVersion::V1,
         }
     }
 
@@ -174,6 +193,9 @@ pub const INSTANT_BOUND: i64 = 1 << 40;
 pub struct ProfileParams {
     /// Human-readable name, e.g. `"standard-10"`. Not part of the format.
     pub name: &'static str,
+    /// The format version: the label of the canonical encoding, and which
+    /// extension fields the profile may have (v2 only).
+    pub format: FormatVersion,
     /// Keypad alphabet: ten digits, or nine for keypads without `0`.
     pub radix: Radix,
     /// PIN length in digits (`radix^digits >= 10^6`, at most 18).
@@ -255,6 +277,13 @@ pub enum ProfileError {
     /// The lock-out policy has zero failures, a zero duration, a cap below
     /// its base, a zero budget or a zero refill period.
     InvalidLockout,
+    /// A format-v2 feature is enabled on a format-v1 profile.
+    NeedsFormatV2 {
+        /// The feature's extension field.
+        tag: Tag,
+    },
+    /// The canonical encoding would exceed [`CANONICAL_CAPACITY`] bytes.
+    CanonicalTooLong,
     /// The grants do not fit in `radix^digits` indices.
     IndexSpaceTooSmall {
         /// Indices the grants need (`u64::MAX` if the count overflows).
@@ -301,6 +330,12 @@ impl ProfileError {
             }
             ProfileError::GraceTooLarge => panic!("profile: grace_secs must be < 3600"),
             ProfileError::InvalidLockout => panic!("profile: invalid lock-out policy"),
+            ProfileError::NeedsFormatV2 { .. } => {
+                panic!("profile: a format-v2 feature needs format: FormatVersion::V2")
+            }
+            ProfileError::CanonicalTooLong => {
+                panic!("profile: the canonical encoding exceeds CANONICAL_CAPACITY")
+            }
             ProfileError::IndexSpaceTooSmall { .. } => {
                 panic!("profile: grants do not fit in radix^digits")
             }
@@ -352,6 +387,14 @@ impl fmt::Display for ProfileError {
             ProfileError::InvalidLockout => f.write_str(
                 "lock-out policy needs failures >= 1, base_secs >= 1, cap_secs >= base_secs, budget >= 1 and refill_secs >= 1",
             ),
+            ProfileError::NeedsFormatV2 { tag } => write!(
+                f,
+                "{tag} is a format-v2 feature; set format: FormatVersion::V2 (a v1 profile keeps offpin 0.1's PINs)"
+            ),
+            ProfileError::CanonicalTooLong => write!(
+                f,
+                "the profile's canonical encoding exceeds {CANONICAL_CAPACITY} bytes"
+            ),
             ProfileError::IndexSpaceTooSmall { needed, available } => write!(
                 f,
                 "the grants need {needed} indices but {available} PINs exist; add digits or shrink a range"
@@ -366,9 +409,9 @@ impl core::error::Error for ProfileError {}
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub(crate) struct Layout {
     /// First index of each kind, in [`Kind::ALL`] order.
-    pub(crate) base: [u64; 6],
+    pub(crate) base: [u64; Kind::COUNT],
     /// Number of indices of each kind.
-    pub(crate) count: [u64; 6],
+    pub(crate) count: [u64; Kind::COUNT],
     /// `M`, the number of grants the profile can express.
     pub(crate) total: u64,
     /// `radix^digits`.
@@ -466,6 +509,18 @@ impl Profile {
             return Err(ProfileError::InvalidLockout);
         }
 
+        if matches!(params.format, FormatVersion::V1) {
+            let mut t = 0;
+            while t < Tag::ALL.len() {
+                #[allow(clippy::indexing_slicing, reason = "t < Tag::ALL.len()")]
+                let tag = Tag::ALL[t];
+                if canonical::field_present(&params, tag) {
+                    return Err(ProfileError::NeedsFormatV2 { tag });
+                }
+                t += 1;
+            }
+        }
+
         let too_small = ProfileError::IndexSpaceTooSmall {
             needed: u64::MAX,
             available: domain,
@@ -499,14 +554,18 @@ impl Profile {
         } else {
             (0, 0)
         };
-        let count = [hourly, daily, one_time, ongoing, revoke_slot, revoke_before];
+        let count: [u64; Kind::COUNT] =
+            [hourly, daily, one_time, ongoing, revoke_slot, revoke_before];
         // Running sums; each term is at most u64::MAX / 2 only if the sum
         // does not overflow, which `checked_add` verifies.
-        let mut base = [0u64; 6];
+        let mut base = [0u64; Kind::COUNT];
         let mut total = 0u64;
         let mut i = 0;
-        while i < 6 {
-            #[allow(clippy::indexing_slicing, reason = "i < 6, the arrays' length")]
+        while i < Kind::COUNT {
+            #[allow(
+                clippy::indexing_slicing,
+                reason = "i < Kind::COUNT, the arrays' length"
+            )]
             {
                 base[i] = total;
                 total = match total.checked_add(count[i]) {
@@ -522,6 +581,10 @@ impl Profile {
                 available: domain,
             });
         }
+        let canonical = canonical::canonical_of(&params);
+        if canonical.overflowed() {
+            return Err(ProfileError::CanonicalTooLong);
+        }
         Ok(Profile {
             params,
             layout: Layout {
@@ -530,7 +593,7 @@ impl Profile {
                 total,
                 domain,
             },
-            tweak: tweak_of(&params),
+            tweak: canonical::tweak_of(&canonical),
         })
     }
 
@@ -549,6 +612,10 @@ impl Profile {
     /// PIN length in digits.
     pub const fn digits(&self) -> u8 {
         self.params.digits
+    }
+    /// The format version.
+    pub const fn format(&self) -> FormatVersion {
+        self.params.format
     }
     /// The epoch (Unix seconds of hour 0 / day 0).
     pub const fn epoch(&self) -> UnixSeconds {
@@ -617,9 +684,10 @@ impl Profile {
     }
 
     /// The canonical encoding of the format-relevant parameters (see
-    /// `docs/FORMAT.md`), 51 bytes.
-    pub const fn canonical_bytes(&self) -> [u8; CANONICAL_LEN] {
-        canonical_bytes_of(&self.params)
+    /// `docs/FORMAT.md` §2.1): 51 bytes for a v1 profile, the same fields
+    /// after the v2 label followed by the extension fields for a v2 one.
+    pub const fn canonical_bytes(&self) -> Canonical {
+        canonical::canonical_of(&self.params)
     }
 
     /// The FF1 tweak: the first 8 bytes of SHA-256 of
@@ -640,82 +708,36 @@ impl Profile {
     }
 }
 
-/// The length of [`Profile::canonical_bytes`].
-const CANONICAL_LEN: usize = 51;
-
-/// [`Profile::canonical_bytes`] of `p`: the fields in `docs/FORMAT.md`'s
-/// order, big-endian, after the 18-byte domain label.
-#[allow(
-    clippy::cast_possible_truncation,
-    reason = "a radix is 9 or 10; the revocation flag is 0 or 1"
-)]
-const fn canonical_bytes_of(p: &ProfileParams) -> [u8; CANONICAL_LEN] {
-    let mut w = Writer {
-        buf: [0u8; CANONICAL_LEN],
-        at: 0,
-    };
-    w.put(b"offpin/v1/profile\0");
-    w.put(&[p.radix.value() as u8, p.digits]);
-    w.put(&p.epoch.to_be_bytes());
-    w.put(&p.lifetime_days.to_be_bytes());
-    w.put(&[p.variances, p.lineages]);
-    w.put(&p.hourly_max_hours.to_be_bytes());
-    w.put(&p.daily_max_days.to_be_bytes());
-    w.put(&p.one_time_use_hours.to_be_bytes());
-    w.put(&p.ongoing_slots.to_be_bytes());
-    w.put(&[p.revocation as u8]);
-    w.buf
-}
-
-/// [`Profile::tweak`] of `p`: the first 8 bytes of SHA-256 of its
-/// canonical bytes, with the `const` SHA-256 of [`sha256`].
-#[allow(clippy::indexing_slicing, reason = "i < 8 < 32, the digest's length")]
-const fn tweak_of(p: &ProfileParams) -> [u8; 8] {
-    let digest = sha256::sha256(&canonical_bytes_of(p));
-    let mut t = [0u8; 8];
-    let mut i = 0;
-    while i < 8 {
-        t[i] = digest[i];
-        i += 1;
-    }
-    t
-}
-
-/// A cursor that writes into a fixed buffer and silently stops at its end
-/// (the buffer is sized exactly for what is written).
-struct Writer {
-    buf: [u8; CANONICAL_LEN],
-    at: usize,
-}
-
-impl Writer {
-    const fn put(&mut self, bytes: &[u8]) {
-        let mut i = 0;
-        while i < bytes.len() && self.at < CANONICAL_LEN {
-            #[allow(
-                clippy::indexing_slicing,
-                reason = "i < bytes.len() and self.at < CANONICAL_LEN are checked"
-            )]
-            {
-                self.buf[self.at] = bytes[i];
-            }
-            self.at += 1;
-            i += 1;
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::shipped::*;
     use super::*;
 
     #[test]
-    fn canonical_bytes_fill_the_buffer_exactly() {
+    fn canonical_bytes_of_v1_are_51_bytes() {
         let p = STANDARD_10;
-        let bytes = p.canonical_bytes();
+        let canonical = p.canonical_bytes();
+        let bytes = canonical.as_bytes();
+        assert_eq!(bytes.len(), 51);
         assert_eq!(&bytes[..18], b"offpin/v1/profile\0");
         assert_eq!(bytes[50], 1, "revocation flag is the last byte");
+    }
+
+    /// A v2 profile without extension fields: the v2 label, the same 33
+    /// bytes of v1 fields, nothing after; another tweak.
+    #[test]
+    fn canonical_bytes_of_v2_start_with_the_v1_fields() {
+        let v1 = STANDARD_10;
+        let v2 = Profile::new(ProfileParams {
+            format: FormatVersion::V2,
+            ..v1.params()
+        })
+        .unwrap();
+        let (a, b) = (v1.canonical_bytes(), v2.canonical_bytes());
+        assert_eq!(&b.as_bytes()[..18], b"offpin/v2/profile\0");
+        assert_eq!(a.as_bytes()[18..], b.as_bytes()[18..]);
+        assert_ne!(v1.tweak(), v2.tweak());
+        assert_eq!(v1.grant_count(), v2.grant_count());
     }
 
     /// The stored tweak is what SHA-256 (the `sha2` crate) gives for the
@@ -725,18 +747,23 @@ mod tests {
     fn stored_tweak_is_sha256_of_the_canonical_bytes() {
         use sha2::{Digest, Sha256};
         let check = |p: &Profile| {
-            let digest = Sha256::digest(p.canonical_bytes());
+            let digest = Sha256::digest(p.canonical_bytes().as_bytes());
             assert_eq!(p.tweak()[..], digest[..8], "{}", p.name());
         };
         ALL.iter().for_each(check);
         let mut built = 0;
         for digits in 8..=12u8 {
             for ongoing_slots in [0u32, 1, 300] {
-                for revocation in [false, true] {
+                for (revocation, format) in [
+                    (false, FormatVersion::V1),
+                    (true, FormatVersion::V1),
+                    (true, FormatVersion::V2),
+                ] {
                     let params = ProfileParams {
                         digits,
                         ongoing_slots,
                         revocation,
+                        format,
                         epoch: STANDARD_10.epoch() + i64::from(digits) * 86_400,
                         ..STANDARD_10.params()
                     };
@@ -747,7 +774,7 @@ mod tests {
                 }
             }
         }
-        assert!(built >= 12, "only {built} profiles were built");
+        assert!(built >= 18, "only {built} profiles were built");
     }
 
     #[test]

@@ -16,7 +16,7 @@
 //! Their security figures are computed by [`crate::security`] and listed
 //! in the README.
 
-use super::{LockoutPolicy, Profile, ProfileParams, Radix};
+use super::{FormatVersion, LockoutPolicy, Profile, ProfileParams, Radix};
 
 /// 2024-01-01T00:00:00Z, the epoch of every shipped profile.
 pub const EPOCH_2024: i64 = 1_704_067_200;
@@ -34,6 +34,7 @@ const fn build(params: ProfileParams) -> Profile {
 /// years from 2024.
 pub const STANDARD_10: Profile = build(ProfileParams {
     name: "standard-10",
+    format: FormatVersion::V1,
     radix: Radix::Ten,
     digits: 10,
     epoch: EPOCH_2024,
@@ -62,6 +63,7 @@ pub const STANDARD_10: Profile = build(ProfileParams {
 /// lock-out (3 failures), 20 years from 2024.
 pub const COMPACT_8: Profile = build(ProfileParams {
     name: "compact-8",
+    format: FormatVersion::V1,
     radix: Radix::Ten,
     digits: 8,
     epoch: EPOCH_2024,
@@ -90,6 +92,7 @@ pub const COMPACT_8: Profile = build(ProfileParams {
 /// activation window and 1000 ongoing slots.
 pub const SECURE_12: Profile = build(ProfileParams {
     name: "secure-12",
+    format: FormatVersion::V1,
     radix: Radix::Ten,
     digits: 12,
     epoch: EPOCH_2024,
@@ -121,6 +124,10 @@ pub const KEYPAD9_11: Profile = build(ProfileParams {
     digits: 11,
     ..STANDARD_10.params()
 });
+
+/// The shipped profiles of format v1 (offpin 0.1's, unchanged: their
+/// vectors are `tests/vectors/{profiles,issue,decode}.json`).
+pub const V1: [Profile; 4] = [STANDARD_10, COMPACT_8, SECURE_12, KEYPAD9_11];
 
 /// Every shipped profile.
 pub const ALL: [Profile; 4] = [STANDARD_10, COMPACT_8, SECURE_12, KEYPAD9_11];
