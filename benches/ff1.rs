@@ -1,6 +1,9 @@
 //! FF1: offpin's against the `fpe` crate's (same AES-128 key, tweak and
 //! numeral; outputs asserted equal before timing), the AES-128 block
-//! throughput that bounds FF1, and batch issuing (interleaved FF1).
+//! throughput that bounds FF1, batch issuing (interleaved FF1), and the
+//! floor of one evaluation: the latency of one AES-128 block, and of ten
+//! dependent blocks, on the backend in use with no per-call set-up,
+//! against FF1 and `Lock::check` of a valid `standard-10` PIN.
 //!
 //! `cargo bench --bench ff1`. After criterion's own report, a summary
 //! prints the ratios computed from the estimates of this run.
@@ -17,14 +20,22 @@
 
 mod common;
 
-use std::hint::black_box;
+#[path = "common/lock_fixture.rs"]
+mod lock_fixture;
 
-use aes::cipher::{Array, BlockCipherEncrypt, KeyInit};
+use std::hint::black_box;
+use std::time::{Duration, Instant};
+
+use aes::cipher::{
+    Array, BlockCipherEncBackend, BlockCipherEncClosure, BlockCipherEncrypt, BlockSizeUser,
+    KeyInit, consts::U16,
+};
 use criterion::{BenchmarkId, Criterion, Throughput};
 use fpe::ff1::{FF1, FlexibleNumeralString};
 use offpin::ff1::{BATCH_LANES, Ff1Aes128, Radix};
+use offpin::lock::Lock;
 use offpin::profile::shipped::STANDARD_10;
-use offpin::{Codec, DeviceKey, Grant, Span};
+use offpin::{Codec, DeviceKey, Grant, Span, UtcOffset};
 
 const KEY: [u8; 16] = [
     0x2B, 0x7E, 0x15, 0x16, 0x28, 0xAE, 0xD2, 0xA6, 0xAB, 0xF7, 0x15, 0x88, 0x09, 0xCF, 0x4F, 0x3C,
@@ -153,6 +164,76 @@ fn aes_ceiling(c: &mut Criterion) {
     g.finish();
 }
 
+/// `iters` repetitions of `chain` dependent AES-128 encryptions of one
+/// block, all inside one call into the cipher's backend: the backend's
+/// per-call set-up is paid once per criterion sample, not per block, so
+/// the time per repetition is the latency of `chain` blocks on that backend
+/// (the loop's only other work is one `black_box` per repetition).
+struct Chain<'a> {
+    iters: u64,
+    chain: usize,
+    elapsed: &'a mut Duration,
+}
+
+impl BlockSizeUser for Chain<'_> {
+    type BlockSize = U16;
+}
+
+impl BlockCipherEncClosure for Chain<'_> {
+    #[inline(always)]
+    fn call<B: BlockCipherEncBackend<BlockSize = U16>>(self, backend: &B) {
+        let mut block = Array::from([7u8; 16]);
+        let start = Instant::now();
+        for _ in 0..self.iters {
+            for _ in 0..self.chain {
+                backend.encrypt_block_inplace(&mut block);
+            }
+            block = black_box(block);
+        }
+        *self.elapsed = start.elapsed();
+    }
+}
+
+/// The floor of one FF1 evaluation (ten dependent AES blocks, FF1's
+/// Feistel rounds being sequential) on the backend the default build
+/// selects, and what FF1 and a lock check cost above it.
+fn floor(c: &mut Criterion) {
+    let aes = aes::Aes128::new(&Array::from(KEY));
+    let ff1 = Ff1Aes128::new(&KEY, Radix::Ten, 10, &tweak()).unwrap();
+    let profile = STANDARD_10;
+    let (valid, _, now) = lock_fixture::pins(profile);
+    let lock: Lock<{ lock_fixture::MEMORY }, 1> =
+        Lock::new(lock_fixture::codecs::<1>(profile), UtcOffset::UTC).unwrap();
+    assert!(lock.check(&valid, now).decision.opens());
+
+    let mut g = c.benchmark_group("floor");
+    for chain in [1usize, 10] {
+        g.bench_function(format!("aes_{chain}_dependent"), |b| {
+            b.iter_custom(|iters| {
+                let mut elapsed = Duration::ZERO;
+                aes.encrypt_with_backend(Chain {
+                    iters,
+                    chain,
+                    elapsed: &mut elapsed,
+                });
+                elapsed
+            })
+        });
+    }
+    // One block through the public entry point: the backend's set-up plus
+    // one block (the set-up is this minus `aes_1_dependent`).
+    g.bench_function("aes_1_per_call", |b| {
+        let mut block = Array::from([7u8; 16]);
+        b.iter(|| aes.encrypt_block(black_box(&mut block)))
+    });
+    g.bench_function("ff1_encrypt", |b| b.iter(|| ff1.encrypt(black_box(X10))));
+    g.bench_function("ff1_decrypt", |b| b.iter(|| ff1.decrypt(black_box(X10))));
+    g.bench_function("lock_check_valid_standard_10", |b| {
+        b.iter(|| lock.check(black_box(&valid), black_box(now)).decision)
+    });
+    g.finish();
+}
+
 /// Grants to issue: a spread of hourly stays over the profile's lifetime.
 fn grants() -> Vec<Grant> {
     (0..BATCH as u32)
@@ -184,7 +265,7 @@ fn batch(c: &mut Criterion) {
     codec.pin_values_for(&gs, &mut out).unwrap();
     for (g, v) in gs.iter().zip(&out) {
         let pin = codec.pin_for(g).unwrap();
-        assert_eq!(pin.value(Radix::Ten), *v);
+        assert_eq!(pin.value(Radix::Ten), Ok(*v));
     }
 
     let mut g = c.benchmark_group("batch");
@@ -210,12 +291,48 @@ fn batch(c: &mut Criterion) {
     g.finish();
 }
 
+/// The ratios to the floor (issue 14), from this run's estimates.
+fn floor_summary(r: &common::Results) {
+    let ns = |id: &str| r.ns("floor", id);
+    let (Some(one), Some(ten)) = (ns("aes_1_dependent"), ns("aes_10_dependent")) else {
+        return;
+    };
+    println!(
+        "floor: AES-128 latency {one:.1} ns/block with no per-call set-up; 10 dependent blocks {ten:.1} ns"
+    );
+    let setup = ns("aes_1_per_call").map(|t| t - one);
+    if let Some(s) = setup {
+        println!("AES backend set-up per call (encrypt_block minus one block): {s:.1} ns");
+    }
+    for (id, what, goal) in [
+        ("ff1_encrypt", "FF1 encrypt, 10 digits", 1.3),
+        ("ff1_decrypt", "FF1 decrypt, 10 digits", 1.3),
+        (
+            "lock_check_valid_standard_10",
+            "Lock::check, valid standard-10",
+            1.6,
+        ),
+    ] {
+        if let Some(t) = ns(id) {
+            let mut line = format!(
+                "{what}: {t:.1} ns = {:.2}x the floor (goal <= {goal}x)",
+                t / ten
+            );
+            if let Some(s) = setup {
+                line += &format!("; without the set-up {:.2}x", (t - s) / ten);
+            }
+            println!("{line}");
+        }
+    }
+}
+
 fn summary(r: &common::Results) {
     let ns = |g: &str, id: &str| r.ns(g, id);
     if !r.any() {
         return;
     }
     println!("\n== offpin FF1 summary (this run) ==");
+    floor_summary(r);
     if let (Some(o), Some(f)) = (ns("ff1_10", "offpin_encrypt"), ns("ff1_10", "fpe_encrypt")) {
         println!(
             "FF1 encrypt, 10 digits: offpin {o:.1} ns, fpe {f:.1} ns: {:.1}x",
@@ -271,5 +388,8 @@ fn summary(r: &common::Results) {
 }
 
 fn main() {
-    common::run(&[ff1_vs_fpe, ff1_lengths, aes_ceiling, batch], summary);
+    common::run(
+        &[floor, ff1_vs_fpe, ff1_lengths, aes_ceiling, batch],
+        summary,
+    );
 }

@@ -24,7 +24,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let key = master.derive_device_key(device_id.as_bytes(), 0)?;
     let profile = STANDARD_10;
     let codec = Codec::new(&key, profile)?;
-    let offset = UtcOffset::from_minutes(60)?; // the lock is in UTC+01:00
+    let offset: UtcOffset = "+01:00".parse()?; // the lock is in UTC+01:00
 
     let t0 = profile.epoch() + 700 * DAY; // 2025-12-01T00:00:00Z
     println!(

@@ -1,6 +1,7 @@
 //! Host side of the demo, run by cargo before the firmware is compiled:
 //!
-//! 1. puts `memory.x` where cortex-m-rt's `link.x` finds it;
+//! 1. puts the board's memory map (`memory-<board>.x`, by target) where
+//!    cortex-m-rt's `link.x` finds it, as `memory.x`;
 //! 2. plays the *issuer*: derives the lock's device key from a fixed master
 //!    key, as a server provisioning the lock would, and issues the PINs the
 //!    keypad script types, with the same `offpin` crate compiled for the
@@ -34,9 +35,15 @@ const D: i64 = 86_400;
 
 fn main() {
     let out = PathBuf::from(env::var_os("OUT_DIR").expect("OUT_DIR is set by cargo"));
-    fs::copy("memory.x", out.join("memory.x")).expect("copy memory.x");
+    // The board's memory map, by target (see src/board.rs).
+    let memory = match env::var("TARGET").as_deref() {
+        Ok("thumbv6m-none-eabi") => "memory-microbit.x",
+        Ok("thumbv8m.main-none-eabi") => "memory-an505.x",
+        _ => "memory-an386.x",
+    };
+    fs::copy(memory, out.join("memory.x")).expect("copy the memory map");
     println!("cargo:rustc-link-search={}", out.display());
-    println!("cargo:rerun-if-changed=memory.x");
+    println!("cargo:rerun-if-changed={memory}");
     println!("cargo:rerun-if-changed=build.rs");
 
     let key = MasterKey::from_bytes(MASTER)

@@ -1,30 +1,49 @@
 #!/usr/bin/env bash
-# The lock firmware on an emulated Cortex-M4F, end to end:
+# The lock firmware on three emulated Cortex-M cores, end to end:
 #
-#   1. installs what it needs if missing: the thumbv7em-none-eabihf target,
-#      Debian's qemu-system-arm, llvm-size (rustup's llvm-tools, else
-#      Debian's llvm);
-#   2. builds firmware/ in release (build.rs issues the PINs on the host);
-#   3. boots it on QEMU's mps2-an386 board (Cortex-M4) under -icount, where
-#      it provisions a lock, types its keypad script at a simulated clock,
-#      prints every decision next to the expected one and the SysTick ticks
-#      one `check` took, and exits 0 only if every decision was expected;
-#   4. reports the image's flash and static RAM (llvm-size) and the peak
-#      stack (stack.py, through QEMU's gdbstub).
+#   1. installs what it needs if missing: the three Rust targets, Debian's
+#      qemu-system-arm, llvm-size (rustup's llvm-tools, else Debian's llvm);
+#   2. for each board (microbit: Cortex-M0, thumbv6m-none-eabi; mps2-an386:
+#      Cortex-M4F, thumbv7em-none-eabihf; mps2-an505: Cortex-M33,
+#      thumbv8m.main-none-eabi), builds firmware/ in release (build.rs
+#      issues the PINs on the host) and boots it on QEMU under -icount,
+#      where it provisions a lock, types its keypad script at a simulated
+#      clock, prints every decision next to the expected one and the
+#      counter ticks one `check` took, and exits 0 only if every decision
+#      was expected; then reports the image's flash and static RAM
+#      (llvm-size) and the peak stack (stack.py, through QEMU's gdbstub);
+#   3. the validator-only image (src/validator.rs) on each board: its
+#      line `validator image: N bytes of flash, M bytes of static RAM, S
+#      bytes of stack at peak`, at opt-level "s" (and "z" for comparison);
+#   4. the same keypad script in C through offpin-ffi on mps2-an386
+#      (offpin-ffi/test.sh qemu);
+#   5. a summary line per board (instructions per check, flash, RAM,
+#      stack).
 #
 # Exits non-zero when any step fails or any decision is not the expected
-# one. Usage: bash firmware/run.sh (from anywhere). Called by .ci/run.
+# one. Usage: bash firmware/run.sh [BOARD...] (from anywhere; default: all
+# three boards). Called by .ci/run.
 set -euo pipefail
 cd "$(dirname "$0")"
 
-TARGET=thumbv7em-none-eabihf
-ELF=target/$TARGET/release/offpin-firmware
-MACHINE=mps2-an386
-CPU=cortex-m4
+# board -> "target cpu" (keep in sync with .cargo/config.toml's runners).
+declare -A BOARD_TARGET=(
+    [microbit]=thumbv6m-none-eabi
+    [mps2-an386]=thumbv7em-none-eabihf
+    [mps2-an505]=thumbv8m.main-none-eabi
+)
+declare -A BOARD_CPU=([microbit]=cortex-m0 [mps2-an386]=cortex-m4 [mps2-an505]=cortex-m33)
+declare -A BOARD_CORE=([microbit]="Cortex-M0" [mps2-an386]="Cortex-M4F" [mps2-an505]="Cortex-M33")
+BOARDS=(microbit mps2-an386 mps2-an505)
+if [ $# -gt 0 ]; then BOARDS=("$@"); fi
 TIMEOUT=300
-# Keep in sync with .cargo/config.toml's runner.
-QEMU_ARGS=(-machine "$MACHINE" -cpu "$CPU" -nographic -monitor none -serial none
-    -semihosting-config enable=on,target=native -icount shift=0)
+qemu_args() { # qemu_args BOARD: QEMU's arguments for BOARD, before -kernel
+    local cpu=()
+    # The micro:bit's SoC has its core built in; -cpu is for the MPS2 boards.
+    if [ "$1" != microbit ]; then cpu=(-cpu "${BOARD_CPU[$1]}"); fi
+    echo -machine "$1" "${cpu[@]}" -nographic -monitor none -serial none \
+        -semihosting-config enable=on,target=native -icount shift=0
+}
 
 say() { printf '[firmware] %s\n' "$*"; }
 die() { printf '[firmware] FAIL: %s\n' "$*" >&2; exit 1; }
@@ -39,17 +58,23 @@ apt_install() {
 }
 
 # --- 1. tools ---------------------------------------------------------------
-if ! rustup target list --installed | grep -qx "$TARGET"; then
-    rustup target add "$TARGET"
-fi
+for board in "${BOARDS[@]}"; do
+    target=${BOARD_TARGET[$board]:-}
+    [ -n "$target" ] || die "unknown board $board (one of: ${!BOARD_TARGET[*]})"
+    if ! rustup target list --installed | grep -qx "$target"; then
+        rustup target add "$target"
+    fi
+done
 
 if ! command -v qemu-system-arm >/dev/null 2>&1; then
     apt_install qemu-system-arm
 fi
-if ! qemu-system-arm -machine help | grep -q "^$MACHINE "; then
-    # mps2-an386 arrived in QEMU 6.0; Debian 12 ships 7.2.
-    die "$(qemu-system-arm --version | head -1) has no $MACHINE board (QEMU >= 6.0 needed)"
-fi
+for board in "${BOARDS[@]}"; do
+    if ! qemu-system-arm -machine help | grep -q "^$board "; then
+        # mps2-an386 arrived in QEMU 6.0; Debian 12 ships 7.2.
+        die "$(qemu-system-arm --version | head -1) has no $board board (QEMU >= 6.0 needed)"
+    fi
+done
 
 find_llvm_size() {
     local host bin
@@ -76,78 +101,194 @@ llvm_tool() { # llvm_tool NAME: the sibling of llvm-size (same suffix), else any
 }
 LLVM_NM=$(llvm_tool nm) || LLVM_NM=""
 
-# --- 2. build ---------------------------------------------------------------
-say "building (release, $TARGET)"
-cargo build --release
-
-# --- 3. run -------------------------------------------------------------------
+# --- 2. each board ---------------------------------------------------------
 LOG=$(mktemp)
 trap 'rm -f "$LOG"' EXIT
-say "running on qemu-system-arm -machine $MACHINE -cpu $CPU -icount shift=0 ($(qemu-system-arm --version | head -1))"
-set +e
-timeout "$TIMEOUT" qemu-system-arm "${QEMU_ARGS[@]}" -kernel "$ELF" </dev/null 2>&1 | tee "$LOG"
-rc=${PIPESTATUS[0]}
-set -e
-[ "$rc" -ne 124 ] || die "QEMU did not finish within ${TIMEOUT}s"
-mismatches=$(grep -c 'MISMATCH' "$LOG" || true)
-grep -q '^RESULT: [0-9]* passed, 0 failed -> PASS$' "$LOG" || die "the firmware did not report PASS (exit code $rc)"
-[ "$mismatches" -eq 0 ] || die "$mismatches decision(s) not as expected"
-[ "$rc" -eq 0 ] || die "QEMU exited with $rc (semihosting exit status)"
-say "every decision as expected; QEMU exited 0"
+SUMMARY=()
 
-# --- 4. sizes -----------------------------------------------------------------
-echo
-say "image size ($(basename "$LLVM_SIZE"), $ELF):"
-"$LLVM_SIZE" -A "$ELF" | awk '
-    $1 ~ /^\.(vector_table|text|rodata|data|bss|uninit)$/ { s[$1] = $2 }
-    END {
-        printf "  .vector_table %7d\n  .text         %7d\n  .rodata       %7d\n  .data         %7d\n  .bss          %7d\n  .uninit       %7d\n",
-            s[".vector_table"], s[".text"], s[".rodata"], s[".data"], s[".bss"], s[".uninit"]
-        printf "  flash (.vector_table + .text + .rodata + .data) = %d bytes\n",
-            s[".vector_table"] + s[".text"] + s[".rodata"] + s[".data"]
-        printf "  static RAM (.data + .bss + .uninit)            = %d bytes\n",
-            s[".data"] + s[".bss"] + s[".uninit"]
-    }'
-"$LLVM_SIZE" "$ELF" | sed 's/^/  /'
+# flash_and_ram ELF: "FLASH RAM" in bytes (llvm-size -A).
+flash_and_ram() {
+    "$LLVM_SIZE" -A "$1" | awk '
+        $1 ~ /^\.(vector_table|text|rodata|data|bss|uninit)$/ { s[$1] = $2 }
+        END {
+            printf "%d %d\n", s[".vector_table"] + s[".text"] + s[".rodata"] + s[".data"],
+                s[".data"] + s[".bss"] + s[".uninit"]
+        }'
+}
 
-if [ -n "$LLVM_NM" ]; then
-    echo
-    say "largest functions and data in flash ($(basename "$LLVM_NM") --size-sort):"
-    "$LLVM_NM" --demangle --size-sort --print-size --radix=d "$ELF" | awk '$3 ~ /^[tTrR]$/' | tail -n 12 |
-        awk '{ size = $2 + 0; $1 = $2 = $3 = ""; sub(/^ +/, ""); printf "  %7d  %s\n", size, $0 }'
-fi
-
-# Stack: QEMU's gdbstub paints the stack, runs to `finish`, reads it back;
-# it also measures every call of a few functions on its own.
-echo
-if [ -z "$LLVM_NM" ] || ! command -v python3 >/dev/null 2>&1; then
-    say "stack: not measured (needs llvm-nm and python3)"
-else
-    SYMS=$("$LLVM_NM" --demangle "$ELF")
-    sym() { awk -v re="$1" '$3 ~ re { print "0x" $1; exit }' <<<"$SYMS"; }
+# measure_stack BOARD ELF FINISH_SYMBOL_RE [NAME=SYMBOL_RE...]: prints
+# stack.py's lines (peak N; call NAME N M), or fails.
+measure_stack() {
+    local board=$1 elf=$2 finish_re=$3
+    shift 3
+    [ -n "$LLVM_NM" ] && command -v python3 >/dev/null 2>&1 || return 1
+    local syms top bottom finish paint funcs=() f addr
+    syms=$("$LLVM_NM" --demangle "$elf")
+    sym() { awk -v re="$1" '$3 ~ re { print "0x" $1; exit }' <<<"$syms"; }
     top=$(sym '^_stack_start$')
-    finish=$(sym '^offpin_firmware::finish::h')
-    funcs=()
-    for f in 'Lock::check=^offpin::lock::Lock[^ ]*::check::h' \
-        'persist::encode=^offpin::lock::persist::encode::h' \
-        'persist::decode_into=^offpin::lock::persist::decode_into::h' \
-        'Codec::new=^offpin::codec::Codec::new::h'; do
+    bottom=$(sym '^__sheap$')
+    finish=$(sym "$finish_re")
+    [ -n "$top" ] && [ -n "$bottom" ] && [ -n "$finish" ] || return 1
+    # Paint from the end of the statics to the top of the stack (at most
+    # 64 KiB on the MPS2 boards' 4 MiB of RAM).
+    paint=$((top - bottom))
+    if [ "$paint" -gt 65536 ]; then paint=65536; fi
+    for f in "$@"; do
         addr=$(sym "${f#*=}")
         if [ -n "$addr" ]; then funcs+=("${f%%=*}=$addr"); fi
     done
-    if [ -n "$top" ] && [ -n "$finish" ] &&
-        stack=$(timeout "$TIMEOUT" python3 stack.py "$top" "$finish" 65536 "${funcs[@]}" -- \
-            qemu-system-arm "${QEMU_ARGS[@]}" -kernel "$ELF" 2>&1); then
-        say "stack, measured through QEMU's gdbstub (painted 64 KiB below _stack_start = $top):"
+    # shellcheck disable=SC2046
+    timeout "$TIMEOUT" python3 stack.py "$top" "$finish" "$paint" "${funcs[@]}" -- \
+        qemu-system-arm $(qemu_args "$board") -kernel "$elf"
+}
+
+for board in "${BOARDS[@]}"; do
+    target=${BOARD_TARGET[$board]}
+    core=${BOARD_CORE[$board]}
+    elf=target/$target/release/offpin-firmware
+    echo
+    say "=== $board ($core, $target) ==="
+    say "building (release, $target)"
+    cargo build --release --target "$target" --bin offpin-firmware
+
+    say "running on qemu-system-arm $(qemu_args "$board") ($(qemu-system-arm --version | head -1))"
+    set +e
+    # shellcheck disable=SC2046
+    timeout "$TIMEOUT" qemu-system-arm $(qemu_args "$board") -kernel "$elf" </dev/null 2>&1 | tee "$LOG"
+    rc=${PIPESTATUS[0]}
+    set -e
+    [ "$rc" -ne 124 ] || die "$board: QEMU did not finish within ${TIMEOUT}s"
+    mismatches=$(grep -c 'MISMATCH' "$LOG" || true)
+    grep -q '^RESULT: [0-9]* passed, 0 failed -> PASS$' "$LOG" || die "$board: the firmware did not report PASS (exit code $rc)"
+    [ "$mismatches" -eq 0 ] || die "$board: $mismatches decision(s) not as expected"
+    [ "$rc" -eq 0 ] || die "$board: QEMU exited with $rc (semihosting exit status)"
+    say "$board: every decision as expected; QEMU exited 0"
+    instr() { sed -n "s/^check($1): .* = ~\([0-9]*\) instructions$/\1/p" "$LOG" | head -1; }
+    valid=$(instr 'valid')
+    invalid=$(instr 'invalid')
+    full=$(instr 'valid, memory full: [0-9]* live entries scanned')
+
+    echo
+    say "image size ($(basename "$LLVM_SIZE"), $elf):"
+    "$LLVM_SIZE" -A "$elf" | awk '
+        $1 ~ /^\.(vector_table|text|rodata|data|bss|uninit)$/ { s[$1] = $2 }
+        END {
+            printf "  .vector_table %7d\n  .text         %7d\n  .rodata       %7d\n  .data         %7d\n  .bss          %7d\n  .uninit       %7d\n",
+                s[".vector_table"], s[".text"], s[".rodata"], s[".data"], s[".bss"], s[".uninit"]
+        }'
+    read -r flash ram < <(flash_and_ram "$elf")
+    printf '  flash (.vector_table + .text + .rodata + .data) = %d bytes\n' "$flash"
+    printf '  static RAM (.data + .bss + .uninit)            = %d bytes\n' "$ram"
+
+    if [ -n "$LLVM_NM" ]; then
+        echo
+        say "largest functions and data in flash ($(basename "$LLVM_NM") --size-sort):"
+        "$LLVM_NM" --demangle --size-sort --print-size --radix=d "$elf" | awk '$3 ~ /^[tTrR]$/' | tail -n 12 |
+            awk '{ size = $2 + 0; $1 = $2 = $3 = ""; sub(/^ +/, ""); printf "  %7d  %s\n", size, $0 }'
+    fi
+
+    # Stack: QEMU's gdbstub paints the stack, runs to `finish`, reads it
+    # back; it also measures every call of a few functions on its own.
+    echo
+    peak="not measured"
+    if stack=$(measure_stack "$board" "$elf" '^offpin_firmware::finish::h' \
+        'Lock::check=^offpin::lock::Lock[^ ]*::check::h' \
+        'persist::encode=^offpin::lock::persist::encode::h' \
+        'persist::decode_into=^offpin::lock::persist::decode_into::h' \
+        'Codec::new=^offpin::codec::Codec::new::h' 2>&1); then
+        say "stack, measured through QEMU's gdbstub (painted from the end of the statics to _stack_start):"
         while read -r kind name bytes calls; do
             case $kind in
-                peak) printf '  peak of the whole run: %s bytes (offpin_firmware::run'"'"'s frame included)\n' "$name" ;;
+                peak) peak=$name
+                    printf '  peak of the whole run: %s bytes (offpin_firmware::run'"'"'s frame included)\n' "$name" ;;
                 call) printf '  %-22s %6s bytes, deepest of %s calls (nested calls included)\n' "$name" "$bytes" "$calls" ;;
             esac
         done <<<"$stack"
     else
-        say "stack: not measured (${stack:-symbols not found})"
+        say "stack: not measured (${stack:-needs llvm-nm and python3})"
     fi
+    SUMMARY+=("$(printf '%-11s %-10s %9s %9s %9s %8s %8s %8s' "$board" "$core" \
+        "$valid" "$invalid" "$full" "$flash" "$ram" "$peak")")
+done
+
+# --- 3. the validator image, on each board ----------------------------------
+# Only what a lock links (src/validator.rs): built at opt-level "s" and "z",
+# with the aes crate's compact software AES (semi-fixsliced, smaller; the
+# cfg `aes_backend_soft="compact"`) and, for comparison, its default
+# fixsliced AES. The first is the reported image.
+VALIDATOR_LINES=()
+validator_build() { # validator_build TARGET PROFILE compact|fixslice: prints the ELF's path
+    local target=$1 profile=$2 aes=$3 dir=target
+    local cfg=()
+    if [ "$aes" = compact ]; then
+        dir=target/aes-compact
+        cfg=(--config "target.$target.rustflags=[\"--cfg\",\"aes_backend_soft=\\\"compact\\\"\"]")
+    fi
+    cargo build --quiet --profile "$profile" --target "$target" --bin offpin-validator \
+        --target-dir "$dir" "${cfg[@]}" >&2
+    echo "$dir/$target/$profile/offpin-validator"
+}
+for board in "${BOARDS[@]}"; do
+    target=${BOARD_TARGET[$board]}
+    echo
+    say "=== validator image, $board (${BOARD_CORE[$board]}, $target) ==="
+    elf=$(validator_build "$target" release compact)
+    set +e
+    # shellcheck disable=SC2046
+    out=$(timeout "$TIMEOUT" qemu-system-arm $(qemu_args "$board") -kernel "$elf" </dev/null 2>&1)
+    rc=$?
+    set -e
+    printf '%s\n' "$out"
+    [ "$rc" -eq 0 ] && grep -q -- '-> PASS$' <<<"$out" || die "$board: the validator did not pass (exit code $rc)"
+    read -r flash ram < <(flash_and_ram "$elf")
+    vpeak="?"
+    if stack=$(measure_stack "$board" "$elf" '^offpin_validator::finish::h' \
+        'boot=^offpin_validator::boot::h' 'entry=^offpin_validator::enter::h' \
+        'Lock::check=^offpin::lock::Lock[^ ]*::check::h' 2>&1); then
+        vpeak=$(awk '$1 == "peak" { print $2 }' <<<"$stack")
+        awk '$1 == "call" { printf "  %-16s %6s bytes, deepest of %s calls\n", $2, $3, $4 }' <<<"$stack"
+    else
+        say "stack: not measured (${stack:-needs llvm-nm and python3})"
+    fi
+    line="validator image: $flash bytes of flash, $ram bytes of static RAM, $vpeak bytes of stack at peak"
+    echo "$line"
+    # The same image at opt-level "z", and with the default fixsliced AES.
+    z=$(validator_build "$target" release-z compact)
+    read -r zflash _ < <(flash_and_ram "$z")
+    fixed=$(validator_build "$target" release fixslice)
+    read -r fflash _ < <(flash_and_ram "$fixed")
+    say "  opt-level \"s\": $flash bytes; opt-level \"z\": $zflash bytes; \"s\" with the fixsliced AES: $fflash bytes"
+    if [ -n "$LLVM_NM" ]; then
+        sha=$("$LLVM_NM" --size-sort --print-size --radix=d --demangle "$elf" |
+            awk '$4 ~ /sha2::|persist::checksum/ { s += $2 } END { print s + 0 }')
+        say "  of which SHA-256 (the image checksum, until the AES-MAC of issue 9): $sha bytes; the rest: $((flash - sha)) bytes"
+    fi
+    VALIDATOR_LINES+=("$(printf '%-11s %-10s %s' "$board" "${BOARD_CORE[$board]}" "$line")")
+done
+
+# --- 4. the same script from C, through offpin-ffi ---------------------------
+echo
+say "=== the keypad script in C (offpin-ffi, arm-none-eabi-gcc), mps2-an386 ==="
+C_LINE=""
+if [[ " ${BOARDS[*]} " == *" mps2-an386 "* ]]; then
+    c_log=$(mktemp)
+    bash ../offpin-ffi/test.sh qemu 2>&1 | tee "$c_log" | grep -v '^entry: \|^interface: '
+    [ "${PIPESTATUS[0]}" -eq 0 ] || die "the C keypad script failed on QEMU (offpin-ffi/test.sh qemu)"
+    C_LINE=$(grep '^C image' "$c_log")
+    rm -f "$c_log"
+fi
+
+# --- 5. summary ---------------------------------------------------------------
+echo
+say "keypad script passed on every board; instructions per check (QEMU -icount), bytes:"
+printf '  %-11s %-10s %9s %9s %9s %8s %8s %8s\n' board core valid invalid full flash RAM stack
+for line in "${SUMMARY[@]}"; do printf '  %s\n' "$line"; done
+echo
+say "validator images (opt-level \"s\", compact AES):"
+for line in "${VALIDATOR_LINES[@]}"; do printf '  %s\n' "$line"; done
+if [ -n "$C_LINE" ]; then
+    echo
+    say "$C_LINE"
 fi
 echo
 say "PASS"

@@ -23,7 +23,7 @@ use core::fmt;
 
 use crate::grant::{Grant, RevokeTarget};
 use crate::profile::Profile;
-use crate::time::{HOUR, UnixSeconds, UtcOffset};
+use crate::time::{UnixSeconds, UtcOffset};
 
 /// What the lock must remember when it opens for a grant.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -169,42 +169,48 @@ impl Profile {
     pub fn check(&self, grant: &Grant, now: UnixSeconds, offset: UtcOffset) -> Verdict {
         let g = self.grace_secs();
         let activation = self.activation_secs();
+        // Every bound saturates: a time near `i64::MAX` or `i64::MIN`
+        // refuses instead of wrapping into a window.
+        let opens_at = |start: UnixSeconds| start.saturating_sub(g);
+        let closes_at = |end: UnixSeconds| end.saturating_add(g);
         match grant {
             Grant::Hourly(_) | Grant::Daily(_) => {
                 let Some(w) = grant.window(self, offset) else {
                     return Verdict::Refuse(Refusal::InvalidCode);
                 };
-                if now < w.start - g {
+                let until = closes_at(w.end);
+                if now < opens_at(w.start) {
                     Verdict::Refuse(Refusal::NotYetValid)
-                } else if now >= w.end + g {
+                } else if now >= until {
                     Verdict::Refuse(Refusal::Expired)
                 } else if w.len_secs() <= activation {
                     Verdict::Open(Remember::Nothing)
-                } else if now < w.start + activation + g {
-                    Verdict::Open(Remember::Activated { until: w.end + g })
+                } else if now < closes_at(w.start.saturating_add(activation)) {
+                    Verdict::Open(Remember::Activated { until })
                 } else {
-                    Verdict::OpenIfActivated { until: w.end + g }
+                    Verdict::OpenIfActivated { until }
                 }
             }
             Grant::OneTime { .. } => {
                 let Some(w) = grant.window(self, offset) else {
                     return Verdict::Refuse(Refusal::InvalidCode);
                 };
-                if now < w.start - g {
+                let until = closes_at(w.end);
+                if now < opens_at(w.start) {
                     Verdict::Refuse(Refusal::NotYetValid)
-                } else if now >= w.end + g {
+                } else if now >= until {
                     Verdict::Refuse(Refusal::Expired)
                 } else {
-                    Verdict::Open(Remember::Used { until: w.end + g })
+                    Verdict::Open(Remember::Used { until })
                 }
             }
             Grant::Ongoing { .. } => Verdict::Open(Remember::Nothing),
             Grant::Revoke(target @ RevokeTarget::Slot(_)) => Verdict::Revoke(*target),
             Grant::Revoke(target @ RevokeTarget::StartedBefore { hour }) => {
-                let at = self.epoch() + i64::from(*hour) * HOUR;
-                if now < at - g {
+                let at = self.hour_start(*hour);
+                if now < opens_at(at) {
                     Verdict::Refuse(Refusal::NotYetValid)
-                } else if now >= at + activation + g {
+                } else if now >= closes_at(at.saturating_add(activation)) {
                     Verdict::Refuse(Refusal::Expired)
                 } else {
                     Verdict::Revoke(*target)
@@ -219,6 +225,7 @@ mod tests {
     use super::*;
     use crate::grant::Span;
     use crate::profile::shipped::STANDARD_10 as P;
+    use crate::time::HOUR;
 
     const G: i64 = 600;
 

@@ -3,7 +3,7 @@
 
 use core::fmt;
 
-use zeroize::Zeroize;
+use zeroize::{Zeroize, ZeroizeOnDrop};
 
 use crate::ff1::{Ff1Aes128, Ff1Error};
 use crate::grant::Grant;
@@ -34,7 +34,18 @@ impl fmt::Display for DecodeError {
     }
 }
 
-impl core::error::Error for DecodeError {}
+/// The wrapped [`PinError`] or [`Ff1Error`] is the `source()` of
+/// [`DecodeError::Pin`] and [`DecodeError::Cipher`]; their `Display` shows
+/// its message too, so that one line says what is wrong.
+impl core::error::Error for DecodeError {
+    fn source(&self) -> Option<&(dyn core::error::Error + 'static)> {
+        match self {
+            DecodeError::Pin(e) => Some(e),
+            DecodeError::Cipher(e) => Some(e),
+            DecodeError::NotAGrant => None,
+        }
+    }
+}
 
 impl From<PinError> for DecodeError {
     fn from(e: PinError) -> Self {
@@ -48,6 +59,10 @@ impl From<PinError> for DecodeError {
 ///
 /// The tweak is [`Profile::tweak`], so the same key gives unrelated PINs
 /// under different profiles.
+///
+/// Its key-derived state (the AES key schedule, the CBC-MAC of the fixed
+/// blocks) is zeroized on drop, and `Debug` shows only the radix, the
+/// length and the profile.
 ///
 /// # Examples
 ///
@@ -67,6 +82,8 @@ pub struct Codec {
     profile: Profile,
 }
 
+impl ZeroizeOnDrop for Codec {}
+
 impl Codec {
     /// Precomputes FF1 for `key` under `profile`.
     ///
@@ -82,6 +99,12 @@ impl Codec {
             &profile.tweak(),
         )?;
         Ok(Codec { ff1, profile })
+    }
+
+    /// AES-128 under this codec's device key (crate-internal: the lock
+    /// derives its state key and key fingerprint with it).
+    pub(crate) const fn cipher(&self) -> &aes::Aes128 {
+        self.ff1.cipher()
     }
 
     /// The profile this codec encodes.
@@ -132,25 +155,19 @@ impl Codec {
         Ok(Issued { pin, plan })
     }
 
-    /// Decrypts a PIN to the grant it names.
+    /// Decrypts a PIN to the grant it names. The PIN's keys are read as
+    /// this profile's keypad reads them, exactly as
+    /// [`decode_input`](Self::decode_input) reads typed keys.
     ///
     /// # Errors
     ///
     /// [`DecodeError::NotAGrant`] for a PIN that names no grant, and
     /// [`DecodeError::Pin`] when the PIN's length does not match the
-    /// profile.
+    /// profile or it has a key the profile's keypad lacks (a `0`, from a
+    /// PIN parsed for radix 10, on a nine-key profile:
+    /// [`PinError::ZeroOnNineKeyPad`]).
     pub fn decode(&self, pin: &Pin) -> Result<Grant, DecodeError> {
-        if pin.len() != usize::from(self.profile.digits()) {
-            return Err(DecodeError::Pin(PinError::WrongLength {
-                expected: self.profile.digits(),
-                found: pin.len(),
-            }));
-        }
-        let index = self
-            .ff1
-            .decrypt(pin.value(self.profile.radix()))
-            .map_err(DecodeError::Cipher)?;
-        self.profile.grant_at(index).ok_or(DecodeError::NotAGrant)
+        self.decode_input(pin.as_bytes())
     }
 
     /// Parses typed keypad input and decodes it.

@@ -98,7 +98,7 @@ impl Grant {
         let epoch = profile.epoch();
         match self {
             Grant::Hourly(s) => {
-                let start = epoch + s.start as i64 * HOUR;
+                let start = profile.hour_start(s.start);
                 Some(Window {
                     start,
                     end: start + s.length as i64 * HOUR,
@@ -112,7 +112,7 @@ impl Grant {
                 })
             }
             Grant::OneTime { start_hour, .. } => {
-                let start = epoch + *start_hour as i64 * HOUR;
+                let start = profile.hour_start(*start_hour);
                 Some(Window {
                     start,
                     end: start + profile.one_time_use_secs(),

@@ -10,7 +10,13 @@
 //! Choice of kind for a time-bound request: the hourly kind if the window,
 //! rounded out to whole hours, fits its longest length and the rounding
 //! allowance; otherwise the daily kind under the same two conditions;
-//! otherwise an error naming what would be needed.
+//! otherwise an error naming what would be needed. Only then is the start
+//! of the chosen kind checked against the epoch and the lifetime (see
+//! `docs/FORMAT.md` §5 for the order of the checks).
+//!
+//! [`Profile::plan`] is total: every request, whatever its times (`i64::MIN`
+//! to `i64::MAX`), gets a plan or an [`IssueError`]. Its arithmetic is done
+//! in `i128`, where no sum or product of its inputs can overflow.
 
 use core::fmt;
 
@@ -157,7 +163,8 @@ pub enum IssueError {
         /// Longest window the profile can encode, in seconds.
         max_secs: i64,
     },
-    /// Encoding the window needs more rounding than the request allows.
+    /// Encoding the window needs more rounding than the request's
+    /// [`max_rounding_secs`](Request::max_rounding_secs) allows.
     RoundingTooLarge {
         /// Outward rounding needed at the worse end, in seconds.
         needed_secs: i64,
@@ -198,7 +205,7 @@ impl fmt::Display for IssueError {
                 allowed_secs,
             } => write!(
                 f,
-                "encoding the window needs {needed_secs} s of rounding but only {allowed_secs} s are allowed (allow 1h or 1d of rounding, or align the window)"
+                "encoding the window needs {needed_secs} s of rounding but max_rounding_secs is {allowed_secs} (raise it, or align the window to the profile's hours or the lock's local days)"
             ),
             IssueError::Grant(e) => fmt::Display::fmt(e, f),
             IssueError::Cipher(e) => write!(f, "cipher error: {e}"),
@@ -206,7 +213,18 @@ impl fmt::Display for IssueError {
     }
 }
 
-impl core::error::Error for IssueError {}
+/// The wrapped [`GrantError`] or [`Ff1Error`] is the `source()` of
+/// [`IssueError::Grant`] and [`IssueError::Cipher`]; their `Display` shows
+/// its message too, so that one line says what is wrong.
+impl core::error::Error for IssueError {
+    fn source(&self) -> Option<&(dyn core::error::Error + 'static)> {
+        match self {
+            IssueError::Grant(e) => Some(e),
+            IssueError::Cipher(e) => Some(e),
+            _ => None,
+        }
+    }
+}
 
 impl From<GrantError> for IssueError {
     fn from(e: GrantError) -> Self {
@@ -256,7 +274,8 @@ pub struct Issued {
 
 /// Rounds `[start, end)` outward to multiples of `unit` counted from
 /// `origin`; returns (first unit, number of units, start moved, end moved).
-fn round_out(origin: i64, unit: i64, start: i64, end: i64) -> (i64, i64, i64, i64) {
+/// `i128`: no input makes it overflow.
+fn round_out(origin: i128, unit: i128, start: i128, end: i128) -> (i128, i128, i128, i128) {
     let first = div_floor(start - origin, unit);
     let last = div_ceil(end - origin, unit);
     let start_moved = start - (origin + first * unit);
@@ -264,31 +283,43 @@ fn round_out(origin: i64, unit: i64, start: i64, end: i64) -> (i64, i64, i64, i6
     (first, last - first, start_moved, end_moved)
 }
 
+/// An `i128` that is known to fit (a rounding below a day, an instant of
+/// the profile's lifetime) as an `i64`; saturates rather than wrap.
+fn narrow(x: i128) -> i64 {
+    i64::try_from(x).unwrap_or(if x < 0 { i64::MIN } else { i64::MAX })
+}
+
 /// A candidate encoding of a time-bound window in one kind.
 struct Candidate {
-    first: i64,
-    units: i64,
-    rounding: i64,
+    first: i128,
+    units: i128,
+    rounding: i128,
     fits_length: bool,
 }
 
 impl Profile {
-    fn span_candidate(&self, origin: i64, unit: i64, max_units: u32, w: Window) -> Candidate {
-        let (first, units, s, e) = round_out(origin, unit, w.start, w.end);
+    fn span_candidate(&self, origin: i128, unit: i128, max_units: u32, w: &Want) -> Candidate {
+        let (start, end) = match *w {
+            Want::TimeBound { starts_at, ends_at } => (i128::from(starts_at), i128::from(ends_at)),
+            _ => (0, 0),
+        };
+        let (first, units, s, e) = round_out(origin, unit, start, end);
         Candidate {
             first,
             units,
             rounding: s.max(e),
-            fits_length: max_units > 0 && units <= i64::from(max_units),
+            fits_length: max_units > 0 && units <= i128::from(max_units),
         }
     }
 
+    /// The start unit `first` as a grant field, or why it is out of the
+    /// profile's `0..limit` starts.
     fn check_start(
         &self,
-        first: i64,
+        first: i128,
         limit: u32,
-        unit: i64,
-        origin: i64,
+        unit: i128,
+        origin: i128,
     ) -> Result<u32, IssueError> {
         if first < 0 {
             return Err(IssueError::BeforeEpoch {
@@ -298,38 +329,64 @@ impl Profile {
         match u32::try_from(first) {
             Ok(f) if f < limit => Ok(f),
             _ => Err(IssueError::BeyondLifetime {
-                last_start: origin + (i64::from(limit) - 1) * unit,
+                last_start: narrow(origin + (i128::from(limit) - 1) * unit),
             }),
         }
+    }
+
+    /// Rounds an instant down to the hour for a one-time code or a
+    /// revocation: (hour since the epoch, seconds moved), or the rounding
+    /// error.
+    fn round_down_to_hour(&self, at: UnixSeconds, req: &Request) -> Result<(u32, i64), IssueError> {
+        let epoch = i128::from(self.epoch());
+        let hour = i128::from(HOUR);
+        let first = div_floor(i128::from(at) - epoch, hour);
+        let moved = narrow(i128::from(at) - (epoch + first * hour));
+        if moved > i64::from(req.max_rounding_secs) {
+            return Err(IssueError::RoundingTooLarge {
+                needed_secs: moved,
+                allowed_secs: req.max_rounding_secs,
+            });
+        }
+        let start = self.check_start(first, self.lifetime_hours(), hour, epoch)?;
+        Ok((start, moved))
     }
 
     /// Turns a request into the grant that encodes it, without touching a
     /// key.
     ///
+    /// The checks run in this order (`docs/FORMAT.md` §5): a time-bound
+    /// request's end after its start; the choice of the hourly or daily
+    /// kind by length and rounding; the start of the chosen kind against
+    /// the epoch and the lifetime; last the grant's ranges (variance,
+    /// lineage, slot, disabled kind). One-time and revocation requests
+    /// check the rounding to the hour, then the start.
+    ///
     /// # Errors
     ///
-    /// An [`IssueError`] naming the first problem with the request.
+    /// An [`IssueError`] naming the first problem with the request, in the
+    /// order above: [`IssueError::EndNotAfterStart`],
+    /// [`IssueError::TooLong`] or [`IssueError::RoundingTooLarge`],
+    /// [`IssueError::BeforeEpoch`] or [`IssueError::BeyondLifetime`], then
+    /// [`IssueError::Grant`]. Never panics, whatever the times.
     pub fn plan(&self, req: &Request) -> Result<Plan, IssueError> {
         let p = self.params();
-        let allowed = i64::from(req.max_rounding_secs);
-        let epoch = self.epoch();
+        let allowed = i128::from(req.max_rounding_secs);
+        let epoch = i128::from(self.epoch());
         let plan = match req.want {
             Want::TimeBound { starts_at, ends_at } => {
                 if ends_at <= starts_at {
                     return Err(IssueError::EndNotAfterStart);
                 }
-                let requested = Window {
-                    start: starts_at,
-                    end: ends_at,
-                };
-                let hourly = self.span_candidate(epoch, HOUR, p.hourly_max_hours, requested);
-                let day_origin = epoch - req.utc_offset.seconds();
-                let daily = self.span_candidate(day_origin, DAY, p.daily_max_days, requested);
+                let (hour, day) = (i128::from(HOUR), i128::from(DAY));
+                let hourly = self.span_candidate(epoch, hour, p.hourly_max_hours, &req.want);
+                let day_origin = epoch - i128::from(req.utc_offset.seconds());
+                let daily = self.span_candidate(day_origin, day, p.daily_max_days, &req.want);
                 let (kind_daily, c, origin, unit, limit) =
                     if hourly.fits_length && hourly.rounding <= allowed {
-                        (false, hourly, epoch, HOUR, self.lifetime_hours())
+                        (false, hourly, epoch, hour, self.lifetime_hours())
                     } else if daily.fits_length && daily.rounding <= allowed {
-                        (true, daily, day_origin, DAY, p.lifetime_days)
+                        (true, daily, day_origin, day, p.lifetime_days)
                     } else if hourly.fits_length || daily.fits_length {
                         let needed = match (hourly.fits_length, daily.fits_length) {
                             (true, true) => hourly.rounding.min(daily.rounding),
@@ -337,14 +394,14 @@ impl Profile {
                             _ => daily.rounding,
                         };
                         return Err(IssueError::RoundingTooLarge {
-                            needed_secs: needed,
+                            needed_secs: narrow(needed),
                             allowed_secs: req.max_rounding_secs,
                         });
                     } else {
                         let max_secs = (i64::from(p.hourly_max_hours) * HOUR)
                             .max(i64::from(p.daily_max_days) * DAY);
                         return Err(IssueError::TooLong {
-                            requested_secs: ends_at - starts_at,
+                            requested_secs: narrow(i128::from(ends_at) - i128::from(starts_at)),
                             max_secs,
                         });
                     };
@@ -362,7 +419,10 @@ impl Profile {
                 };
                 let window = grant.window(self, req.utc_offset);
                 let (s, e) = match window {
-                    Some(w) => (starts_at - w.start, w.end - ends_at),
+                    Some(w) => (
+                        narrow(i128::from(starts_at) - i128::from(w.start)),
+                        narrow(i128::from(w.end) - i128::from(ends_at)),
+                    ),
                     None => (0, 0),
                 };
                 Plan {
@@ -374,15 +434,7 @@ impl Profile {
                 }
             }
             Want::OneTime { starts_at } => {
-                let first = div_floor(starts_at - epoch, HOUR);
-                let moved = starts_at - (epoch + first * HOUR);
-                if moved > allowed {
-                    return Err(IssueError::RoundingTooLarge {
-                        needed_secs: moved,
-                        allowed_secs: req.max_rounding_secs,
-                    });
-                }
-                let start_hour = self.check_start(first, self.lifetime_hours(), HOUR, epoch)?;
+                let (start_hour, moved) = self.round_down_to_hour(starts_at, req)?;
                 let grant = Grant::OneTime {
                     start_hour,
                     variance: req.variance,
@@ -410,19 +462,11 @@ impl Profile {
                 end_rounded_secs: 0,
             },
             Want::RevokeStartedBefore { at } => {
-                let first = div_floor(at - epoch, HOUR);
-                let moved = at - (epoch + first * HOUR);
-                if moved > allowed {
-                    return Err(IssueError::RoundingTooLarge {
-                        needed_secs: moved,
-                        allowed_secs: req.max_rounding_secs,
-                    });
-                }
-                let hour = self.check_start(first, self.lifetime_hours(), HOUR, epoch)?;
+                let (hour, moved) = self.round_down_to_hour(at, req)?;
                 Plan {
                     grant: Grant::Revoke(RevokeTarget::StartedBefore { hour }),
                     window: None,
-                    effective_at: Some(epoch + first * HOUR),
+                    effective_at: Some(self.epoch() + i64::from(hour) * HOUR),
                     start_rounded_secs: moved,
                     end_rounded_secs: 0,
                 }
@@ -537,6 +581,28 @@ mod tests {
             P.plan(&Request::ongoing(100)),
             Err(IssueError::Grant(GrantError::SlotOutOfRange { .. }))
         ));
+    }
+
+    /// docs/FORMAT.md §5: the start is checked after the kind is chosen.
+    /// With offset +01:00, local day 0 starts an hour before the epoch.
+    #[test]
+    fn before_epoch_is_checked_on_the_chosen_kind() {
+        let plus1 = UtcOffset::from_minutes(60).unwrap();
+        let e = P.epoch();
+        let short = Request::time_bound(e - 1_800, e + 2 * HOUR)
+            .with_utc_offset(plus1)
+            .with_max_rounding_secs(3_600);
+        assert_eq!(
+            P.plan(&short),
+            Err(IssueError::BeforeEpoch { epoch: e }),
+            "hourly fits, so it is chosen, and its start is before the epoch"
+        );
+        let long = Request::time_bound(e - 1_800, e - 1_800 + 40 * DAY)
+            .with_utc_offset(plus1)
+            .with_max_rounding_secs(86_400);
+        let plan = P.plan(&long).unwrap();
+        assert!(matches!(plan.grant, Grant::Daily(Span { start: 0, .. })));
+        assert_eq!(plan.window.map(|w| w.start), Some(e - HOUR));
     }
 
     #[test]

@@ -22,10 +22,12 @@
 //!
 //! Both key types zeroize their bytes on drop, print as `MasterKey(..)` /
 //! `DeviceKey(..)` in `Debug`, have no `Display`, and compare in constant
-//! time ([`PartialEq`] runs over every byte without early exit).
+//! time ([`PartialEq`] is `ctutils`' `CtEq` over every byte, without an
+//! early exit).
 
 use core::fmt;
 
+use ctutils::CtEq;
 use hmac::{Hmac, KeyInit, Mac};
 use sha2::Sha256;
 use zeroize::{Zeroize, ZeroizeOnDrop};
@@ -76,19 +78,6 @@ impl fmt::Display for KeyError {
 }
 
 impl core::error::Error for KeyError {}
-
-/// Compares two byte slices in time that depends only on their lengths.
-///
-/// Lengths are treated as public. The loop has no early exit and the
-/// accumulated difference passes through [`core::hint::black_box`] so the
-/// optimiser cannot turn it into a short-circuiting comparison.
-pub(crate) fn ct_eq(a: &[u8], b: &[u8]) -> bool {
-    if a.len() != b.len() {
-        return false;
-    }
-    let diff = a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y));
-    core::hint::black_box(diff) == 0
-}
 
 /// The server's 256-bit secret, from which every device key is derived.
 ///
@@ -208,8 +197,9 @@ impl Drop for MasterKey {
 impl ZeroizeOnDrop for MasterKey {}
 
 impl PartialEq for MasterKey {
+    /// Constant time (`ctutils`' `CtEq` over the 32 bytes).
     fn eq(&self, other: &Self) -> bool {
-        ct_eq(&self.0, &other.0)
+        self.0.ct_eq(&other.0).to_bool()
     }
 }
 impl Eq for MasterKey {}
@@ -260,8 +250,9 @@ impl Drop for DeviceKey {
 impl ZeroizeOnDrop for DeviceKey {}
 
 impl PartialEq for DeviceKey {
+    /// Constant time (`ctutils`' `CtEq` over the 16 bytes).
     fn eq(&self, other: &Self) -> bool {
-        ct_eq(&self.0, &other.0)
+        self.0.ct_eq(&other.0).to_bool()
     }
 }
 impl Eq for DeviceKey {}
@@ -271,10 +262,19 @@ mod tests {
     use super::*;
 
     #[test]
-    fn ct_eq_compares_every_byte() {
-        assert!(ct_eq(b"abc", b"abc"));
-        assert!(!ct_eq(b"abc", b"abd"));
-        assert!(!ct_eq(b"abc", b"ab"));
+    fn equality_compares_every_byte() {
+        for i in 0..DEVICE_KEY_LEN {
+            let mut other = [9u8; DEVICE_KEY_LEN];
+            assert!(DeviceKey::from_bytes(other) == DeviceKey::from_bytes([9; 16]));
+            other[i] ^= 0x80;
+            assert!(DeviceKey::from_bytes(other) != DeviceKey::from_bytes([9; 16]));
+        }
+        for i in 0..MASTER_KEY_LEN {
+            let mut other = [3u8; MASTER_KEY_LEN];
+            other[i] = 4;
+            assert!(MasterKey::from_bytes(other) != MasterKey::from_bytes([3; 32]));
+        }
+        assert!(MasterKey::from_bytes([3; 32]) == MasterKey::from_bytes([3; 32]));
     }
 
     #[test]

@@ -30,6 +30,6 @@ pub use issue::{IssueError, Issued, Plan, Request, Want};
 pub use keys::{DeviceKey, KeyError, MasterKey};
 pub use lock::{Check, Decision, Lock, LockError, PersistError};
 pub use pin::{Pin, PinError};
-pub use profile::{Kind, LockoutPolicy, Profile, ProfileError, ProfileParams};
+pub use profile::{FormatVersion, Kind, LockoutPolicy, Profile, ProfileError, ProfileParams, Tag};
 pub use security::SecurityFigures;
 pub use time::{OffsetError, ParseOffsetError, UnixSeconds, UtcOffset, Window};

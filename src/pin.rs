@@ -5,7 +5,9 @@
 //! values 0-8. The first digit is the most significant.
 
 use core::fmt;
+use core::hash::{Hash, Hasher};
 
+use ctutils::CtEq;
 use zeroize::{Zeroize, ZeroizeOnDrop};
 
 use crate::ff1::Radix;
@@ -99,8 +101,15 @@ pub(crate) fn typed_value(input: &[u8], radix: Radix, digits: u8) -> Result<u64,
 ///
 /// `Display` and [`as_str`](Pin::as_str) show the digits; `Debug` shows only
 /// the length, so PINs do not end up in logs by accident. The buffer is
-/// zeroized on drop.
-#[derive(Clone, PartialEq, Eq, Hash)]
+/// zeroized on drop. Equality is constant time in the digits (the length
+/// is public): `==` compares every byte with `ctutils`, without an early
+/// exit.
+///
+/// A `Pin` holds keys, not numerals: the same keys mean different numerals
+/// on a ten-key and a nine-key keypad, so [`Pin::value`] and
+/// [`Codec::decode`](crate::Codec::decode) read it for a radix and refuse
+/// a key that radix does not have.
+#[derive(Clone)]
 pub struct Pin {
     buf: [u8; MAX_DIGITS],
     len: u8,
@@ -108,6 +117,9 @@ pub struct Pin {
 
 impl Pin {
     /// Parses typed input for a profile with `radix` and `digits`.
+    ///
+    /// Not constant time: it stops at the first key that is not a digit of
+    /// the keypad (see `SECURITY.md`).
     ///
     /// # Errors
     ///
@@ -118,8 +130,9 @@ impl Pin {
     ///
     /// ```
     /// use offpin::{Pin, PinError, Radix};
-    /// assert_eq!(Pin::parse(b"123456", Radix::Ten, 6).map(|p| p.value(Radix::Ten)), Ok(123_456));
+    /// assert_eq!(Pin::parse(b"123456", Radix::Ten, 6)?.value(Radix::Ten), Ok(123_456));
     /// assert_eq!(Pin::parse(b"1234506", Radix::Nine, 7), Err(PinError::ZeroOnNineKeyPad { position: 5 }));
+    /// # Ok::<(), PinError>(())
     /// ```
     pub fn parse(input: &[u8], radix: Radix, digits: u8) -> Result<Pin, PinError> {
         typed_value(input, radix, digits)?;
@@ -168,15 +181,25 @@ impl Pin {
         Ok(Pin { buf, len: digits })
     }
 
-    /// The numeral's value: digit values read as a base-`radix` number.
-    pub fn value(&self, radix: Radix) -> u64 {
-        let zero = match radix {
-            Radix::Ten => b'0',
-            Radix::Nine => b'1',
-        };
-        self.as_bytes().iter().fold(0u64, |acc, &c| {
-            acc * u64::from(radix.value()) + u64::from(c.wrapping_sub(zero))
-        })
+    /// The numeral's value: the keys read as a base-`radix` number, by
+    /// the same rules as [`Pin::parse`].
+    ///
+    /// # Errors
+    ///
+    /// [`PinError::ZeroOnNineKeyPad`] when the PIN has a `0` and `radix`
+    /// is [`Radix::Nine`] (a PIN parsed or rendered for radix 10 read on a
+    /// nine-key keypad): the key has no numeral there, and reading it as
+    /// one would alias another PIN.
+    ///
+    /// ```
+    /// use offpin::{Pin, PinError, Radix};
+    /// let pin = Pin::parse(b"1000000", Radix::Ten, 7)?;
+    /// assert_eq!(pin.value(Radix::Ten), Ok(1_000_000));
+    /// assert_eq!(pin.value(Radix::Nine), Err(PinError::ZeroOnNineKeyPad { position: 1 }));
+    /// # Ok::<(), PinError>(())
+    /// ```
+    pub fn value(&self, radix: Radix) -> Result<u64, PinError> {
+        typed_value(self.as_bytes(), radix, self.len)
     }
 
     /// The digits as ASCII bytes.
@@ -206,6 +229,21 @@ impl Drop for Pin {
     }
 }
 impl ZeroizeOnDrop for Pin {}
+
+impl PartialEq for Pin {
+    /// Constant time in the digits: every byte of both buffers is compared
+    /// (the bytes after the length are zero in every `Pin`).
+    fn eq(&self, other: &Self) -> bool {
+        (self.len.ct_eq(&other.len) & self.buf.ct_eq(&other.buf)).to_bool()
+    }
+}
+impl Eq for Pin {}
+
+impl Hash for Pin {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        self.as_bytes().hash(state);
+    }
+}
 
 impl fmt::Display for Pin {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -289,7 +327,8 @@ mod tests {
             let pin = Pin::from_value(value, radix, digits).unwrap();
             prop_assert_eq!(pin.len(), usize::from(digits));
             let parsed = Pin::parse(pin.as_bytes(), radix, digits).unwrap();
-            prop_assert_eq!(parsed.value(radix), value);
+            prop_assert_eq!(parsed.value(radix), Ok(value));
+            prop_assert_eq!(&parsed, &pin);
         }
     }
 }

@@ -26,14 +26,16 @@
 //! assert_eq!(CABIN.digits(), 9);
 //! ```
 
+mod canonical;
+mod sha256;
 pub mod shipped;
+
+pub use canonical::{CANONICAL_CAPACITY, Canonical, FormatVersion, Tag};
 
 use core::fmt;
 
-use sha2::{Digest, Sha256};
-
 pub use crate::ff1::Radix;
-use crate::time::{DAY, UnixSeconds};
+use crate::time::{DAY, HOUR, UnixSeconds};
 
 /// The grant kinds, in the order their index ranges are laid out.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -53,8 +55,12 @@ pub enum Kind {
 }
 
 impl Kind {
-    /// Every kind, in index-layout order.
-    pub const ALL: [Kind; 6] = [
+    /// The number of kinds.
+    pub const COUNT: usize = 6;
+
+    /// Every kind, in index-layout order: the kinds of format v1 first,
+    /// then those format v2 added (so a v1 profile's layout is unchanged).
+    pub const ALL: [Kind; Kind::COUNT] = [
         Kind::Hourly,
         Kind::Daily,
         Kind::OneTime,
@@ -72,6 +78,18 @@ impl Kind {
             Kind::Ongoing => 3,
             Kind::RevokeSlot => 4,
             Kind::RevokeBefore => 5,
+        }
+    }
+
+    /// The first format version that has this kind.
+    pub const fn format(self) -> FormatVersion {
+        match self {
+            Kind::Hourly
+            | Kind::Daily
+            | Kind::OneTime
+            | Kind::Ongoing
+            | Kind::RevokeSlot
+            | Kind::RevokeBefore => FormatVersion::V1,
         }
     }
 
@@ -94,18 +112,36 @@ impl fmt::Display for Kind {
     }
 }
 
-/// The keypad lock-out policy: after `failures` consecutive wrong entries
-/// the keypad is locked for `base_secs`, doubling with every further batch
-/// of `failures` wrong entries up to `cap_secs`. A successful entry resets
-/// it. The security figures use the same policy.
+/// The keypad lock-out policy: a **guess budget** that bounds the
+/// failures in any span of time, and a **back-off** on top of it.
+///
+/// - Budget (a token bucket): at most `budget` failed entries are banked;
+///   one more is banked every `refill_secs` of the lock's monotonic time.
+///   Every failed entry spends one; with none left, the keypad refuses
+///   every entry unseen until the next one arrives. Nothing refills it
+///   but time: not an opening, not a clock step within the grace, not a
+///   power cut, not a reload of the saved state. This is what bounds the
+///   published attempts per day and per year.
+/// - Back-off (usability): after `failures` consecutive wrong entries the
+///   keypad is locked for `base_secs`, doubling with every further batch of
+///   `failures` wrong entries up to `cap_secs`. An opening resets it.
+///
+/// [`Profile::security`](crate::Profile::security) publishes the bounds
+/// this policy gives; `docs/LOCK.md` §5 explains the choice of the shipped
+/// values.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct LockoutPolicy {
-    /// Consecutive failures that trigger a lock-out (at least 1).
+    /// Consecutive failures that trigger a back-off lock-out (at least 1).
     pub failures: u8,
-    /// First lock-out duration in seconds (at least 1).
+    /// First back-off duration in seconds (at least 1).
     pub base_secs: u32,
-    /// Longest lock-out duration in seconds (at least `base_secs`).
+    /// Longest back-off duration in seconds (at least `base_secs`).
     pub cap_secs: u32,
+    /// Failed entries the guess budget banks at most (at least 1).
+    pub budget: u16,
+    /// Seconds of the lock's time per failed entry returned to the budget
+    /// (at least 1).
+    pub refill_secs: u32,
 }
 
 impl LockoutPolicy {
@@ -127,6 +163,27 @@ impl LockoutPolicy {
     }
 }
 
+/// Latest epoch [`Profile::new`] accepts: 9999-12-31T00:00:00Z, the last
+/// midnight with a four-digit year.
+pub const MAX_EPOCH: UnixSeconds = 253_402_214_400;
+
+/// Longest lifetime [`Profile::new`] accepts: 10 000 Gregorian years
+/// (25 cycles of 146 097 days). Its hours, 87 658 200, fit a `u32`.
+pub const MAX_LIFETIME_DAYS: u32 = 3_652_425;
+
+/// Longest duration in hours [`Profile::new`] accepts for the hourly
+/// window, the one-time use window and the activation window: the longest
+/// lifetime, `24 · MAX_LIFETIME_DAYS`.
+pub const MAX_DURATION_HOURS: u32 = 24 * MAX_LIFETIME_DAYS;
+
+/// A bound on the magnitude of every instant, in seconds after the Unix
+/// epoch, that issuing, checking and the security figure compute from a
+/// profile [`Profile::new`] accepts and a grant of it: the latest epoch,
+/// plus the longest lifetime, plus the longest window or activation
+/// (10 000 years each), plus a day of UTC offset and grace, is below
+/// `2^40` (about 34 800 years), far inside `i64`.
+pub const INSTANT_BOUND: i64 = 1 << 40;
+
 /// Everything that defines a profile, as plain fields so it can be written
 /// in `const` context (and built from another profile with `..`).
 ///
@@ -136,24 +193,32 @@ impl LockoutPolicy {
 pub struct ProfileParams {
     /// Human-readable name, e.g. `"standard-10"`. Not part of the format.
     pub name: &'static str,
+    /// The format version: the label of the canonical encoding, and which
+    /// extension fields the profile may have (v2 only).
+    pub format: FormatVersion,
     /// Keypad alphabet: ten digits, or nine for keypads without `0`.
     pub radix: Radix,
     /// PIN length in digits (`radix^digits >= 10^6`, at most 18).
     pub digits: u8,
-    /// Unix time of hour 0 and day 0. Must be a UTC midnight.
+    /// Unix time of hour 0 and day 0. Must be a UTC midnight in
+    /// `0..=`[`MAX_EPOCH`] (1970-01-01 to 9999-12-31).
     pub epoch: UnixSeconds,
-    /// Days after the epoch in which windows may start.
+    /// Days after the epoch in which windows may start, `1..=`
+    /// [`MAX_LIFETIME_DAYS`].
     pub lifetime_days: u32,
     /// Distinct PINs per identical window (`V`, at least 1).
     pub variances: u8,
     /// Supersede lineages for time-bound codes (`0` disables them). A
     /// time-bound grant carries lineage `0` (none) or `1..=lineages`.
     pub lineages: u8,
-    /// Longest hourly window in hours (`0` disables hourly windows).
+    /// Longest hourly window in hours (`0` disables hourly windows), at
+    /// most [`MAX_DURATION_HOURS`].
     pub hourly_max_hours: u32,
-    /// Longest daily window in days (`0` disables daily windows).
+    /// Longest daily window in days (`0` disables daily windows), at most
+    /// [`MAX_LIFETIME_DAYS`].
     pub daily_max_days: u32,
-    /// Use window of one-time codes in hours (`0` disables them).
+    /// Use window of one-time codes in hours (`0` disables them), at most
+    /// [`MAX_DURATION_HOURS`].
     pub one_time_use_hours: u32,
     /// Number of ongoing-code slots (`0` disables ongoing codes).
     pub ongoing_slots: u32,
@@ -161,7 +226,8 @@ pub struct ProfileParams {
     /// and a "revoke everything that started before hour h" per hour).
     pub revocation: bool,
     /// Activation window in hours: a code whose window is longer must be
-    /// first used within this long after its start. Not part of the format.
+    /// first used within this long after its start, `1..=`
+    /// [`MAX_DURATION_HOURS`]. Not part of the format.
     pub activation_hours: u32,
     /// Clock-skew grace in seconds (below one hour), applied at both ends of
     /// every window. Not part of the format.
@@ -184,21 +250,40 @@ pub enum ProfileError {
         /// The requested length.
         digits: u8,
     },
-    /// The epoch is not a UTC midnight (a multiple of 86 400) or is negative.
+    /// The epoch is not a UTC midnight (a multiple of 86 400).
     EpochNotMidnight,
+    /// The epoch is negative or after [`MAX_EPOCH`].
+    EpochOutOfRange,
     /// `lifetime_days` is zero.
     ZeroLifetime,
+    /// `lifetime_days` is above [`MAX_LIFETIME_DAYS`].
+    LifetimeTooLong,
+    /// `hourly_max_hours` is above [`MAX_DURATION_HOURS`].
+    HourlyWindowTooLong,
+    /// `daily_max_days` is above [`MAX_LIFETIME_DAYS`].
+    DailyWindowTooLong,
+    /// `one_time_use_hours` is above [`MAX_DURATION_HOURS`].
+    OneTimeUseTooLong,
     /// `variances` is zero.
     ZeroVariances,
     /// No kind that opens the lock is enabled.
     NoGrantKinds,
     /// `activation_hours` is zero.
     ZeroActivation,
+    /// `activation_hours` is above [`MAX_DURATION_HOURS`].
+    ActivationTooLong,
     /// `grace_secs` is one hour or more.
     GraceTooLarge,
-    /// The lock-out policy has zero failures, a zero duration, or a cap
-    /// below its base.
+    /// The lock-out policy has zero failures, a zero duration, a cap below
+    /// its base, a zero budget or a zero refill period.
     InvalidLockout,
+    /// A format-v2 feature is enabled on a format-v1 profile.
+    NeedsFormatV2 {
+        /// The feature's extension field.
+        tag: Tag,
+    },
+    /// The canonical encoding would exceed [`CANONICAL_CAPACITY`] bytes.
+    CanonicalTooLong,
     /// The grants do not fit in `radix^digits` indices.
     IndexSpaceTooSmall {
         /// Indices the grants need (`u64::MAX` if the count overflows).
@@ -221,12 +306,36 @@ impl ProfileError {
                 panic!("profile: radix^digits must be >= 10^6 and digits <= 18")
             }
             ProfileError::EpochNotMidnight => panic!("profile: epoch must be a UTC midnight"),
+            ProfileError::EpochOutOfRange => {
+                panic!("profile: epoch must be in 0..=MAX_EPOCH (9999-12-31)")
+            }
             ProfileError::ZeroLifetime => panic!("profile: lifetime_days must be > 0"),
+            ProfileError::LifetimeTooLong => {
+                panic!("profile: lifetime_days must be <= MAX_LIFETIME_DAYS (3652425)")
+            }
+            ProfileError::HourlyWindowTooLong => {
+                panic!("profile: hourly_max_hours must be <= MAX_DURATION_HOURS (87658200)")
+            }
+            ProfileError::DailyWindowTooLong => {
+                panic!("profile: daily_max_days must be <= MAX_LIFETIME_DAYS (3652425)")
+            }
+            ProfileError::OneTimeUseTooLong => {
+                panic!("profile: one_time_use_hours must be <= MAX_DURATION_HOURS (87658200)")
+            }
             ProfileError::ZeroVariances => panic!("profile: variances must be > 0"),
             ProfileError::NoGrantKinds => panic!("profile: no grant kind is enabled"),
             ProfileError::ZeroActivation => panic!("profile: activation_hours must be > 0"),
+            ProfileError::ActivationTooLong => {
+                panic!("profile: activation_hours must be <= MAX_DURATION_HOURS (87658200)")
+            }
             ProfileError::GraceTooLarge => panic!("profile: grace_secs must be < 3600"),
             ProfileError::InvalidLockout => panic!("profile: invalid lock-out policy"),
+            ProfileError::NeedsFormatV2 { .. } => {
+                panic!("profile: a format-v2 feature needs format: FormatVersion::V2")
+            }
+            ProfileError::CanonicalTooLong => {
+                panic!("profile: the canonical encoding exceeds CANONICAL_CAPACITY")
+            }
             ProfileError::IndexSpaceTooSmall { .. } => {
                 panic!("profile: grants do not fit in radix^digits")
             }
@@ -242,17 +351,49 @@ impl fmt::Display for ProfileError {
                 "{digits} digits of radix {radix} is outside FF1's range (radix^digits >= 10^6, at most 18 digits)"
             ),
             ProfileError::EpochNotMidnight => {
-                f.write_str("the epoch must be a non-negative UTC midnight (a multiple of 86400)")
+                f.write_str("the epoch must be a UTC midnight (a multiple of 86400)")
             }
+            ProfileError::EpochOutOfRange => write!(
+                f,
+                "the epoch must be in 0..={MAX_EPOCH} (1970-01-01 to 9999-12-31)"
+            ),
             ProfileError::ZeroLifetime => f.write_str("lifetime_days must be at least 1"),
+            ProfileError::LifetimeTooLong => write!(
+                f,
+                "lifetime_days must be at most {MAX_LIFETIME_DAYS} (10 000 years)"
+            ),
+            ProfileError::HourlyWindowTooLong => write!(
+                f,
+                "hourly_max_hours must be at most {MAX_DURATION_HOURS} (10 000 years)"
+            ),
+            ProfileError::DailyWindowTooLong => write!(
+                f,
+                "daily_max_days must be at most {MAX_LIFETIME_DAYS} (10 000 years)"
+            ),
+            ProfileError::OneTimeUseTooLong => write!(
+                f,
+                "one_time_use_hours must be at most {MAX_DURATION_HOURS} (10 000 years)"
+            ),
             ProfileError::ZeroVariances => f.write_str("variances must be at least 1"),
             ProfileError::NoGrantKinds => {
                 f.write_str("no grant kind that opens the lock is enabled")
             }
             ProfileError::ZeroActivation => f.write_str("activation_hours must be at least 1"),
+            ProfileError::ActivationTooLong => write!(
+                f,
+                "activation_hours must be at most {MAX_DURATION_HOURS} (10 000 years)"
+            ),
             ProfileError::GraceTooLarge => f.write_str("grace_secs must be below 3600"),
             ProfileError::InvalidLockout => f.write_str(
-                "lock-out policy needs failures >= 1, base_secs >= 1 and cap_secs >= base_secs",
+                "lock-out policy needs failures >= 1, base_secs >= 1, cap_secs >= base_secs, budget >= 1 and refill_secs >= 1",
+            ),
+            ProfileError::NeedsFormatV2 { tag } => write!(
+                f,
+                "{tag} is a format-v2 feature; set format: FormatVersion::V2 (a v1 profile keeps offpin 0.1's PINs)"
+            ),
+            ProfileError::CanonicalTooLong => write!(
+                f,
+                "the profile's canonical encoding exceeds {CANONICAL_CAPACITY} bytes"
             ),
             ProfileError::IndexSpaceTooSmall { needed, available } => write!(
                 f,
@@ -268,9 +409,9 @@ impl core::error::Error for ProfileError {}
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub(crate) struct Layout {
     /// First index of each kind, in [`Kind::ALL`] order.
-    pub(crate) base: [u64; 6],
+    pub(crate) base: [u64; Kind::COUNT],
     /// Number of indices of each kind.
-    pub(crate) count: [u64; 6],
+    pub(crate) count: [u64; Kind::COUNT],
     /// `M`, the number of grants the profile can express.
     pub(crate) total: u64,
     /// `radix^digits`.
@@ -282,6 +423,9 @@ pub(crate) struct Layout {
 pub struct Profile {
     params: ProfileParams,
     layout: Layout,
+    /// [`Profile::tweak`], computed once by [`Profile::new`] (in `const`
+    /// for a `const` profile, so a lock never runs SHA-256 for it).
+    tweak: [u8; 8],
 }
 
 /// `a * b`, or `None` on overflow (const-friendly).
@@ -292,10 +436,17 @@ const fn mul(a: u64, b: u64) -> Option<u64> {
 impl Profile {
     /// Validates `params` and lays out the index space.
     ///
+    /// The bounds ([`MAX_EPOCH`], [`MAX_LIFETIME_DAYS`],
+    /// [`MAX_DURATION_HOURS`], grace below an hour) keep every instant
+    /// derived from the profile within [`INSTANT_BOUND`], so no time
+    /// computation of issuing, checking or the security figure can
+    /// overflow.
+    ///
     /// # Errors
     ///
-    /// A [`ProfileError`] naming the first parameter that is out of range,
-    /// or [`ProfileError::IndexSpaceTooSmall`] when the grants do not fit.
+    /// A [`ProfileError`] naming the first parameter that is out of range
+    /// (each bound has its own variant), or
+    /// [`ProfileError::IndexSpaceTooSmall`] when the grants do not fit.
     pub const fn new(params: ProfileParams) -> Result<Profile, ProfileError> {
         let radix = params.radix.value() as u64;
         let digits = params.digits;
@@ -308,11 +459,26 @@ impl Profile {
                 });
             }
         };
-        if params.epoch < 0 || params.epoch % DAY != 0 {
+        if params.epoch < 0 || params.epoch > MAX_EPOCH {
+            return Err(ProfileError::EpochOutOfRange);
+        }
+        if params.epoch % DAY != 0 {
             return Err(ProfileError::EpochNotMidnight);
         }
         if params.lifetime_days == 0 {
             return Err(ProfileError::ZeroLifetime);
+        }
+        if params.lifetime_days > MAX_LIFETIME_DAYS {
+            return Err(ProfileError::LifetimeTooLong);
+        }
+        if params.hourly_max_hours > MAX_DURATION_HOURS {
+            return Err(ProfileError::HourlyWindowTooLong);
+        }
+        if params.daily_max_days > MAX_LIFETIME_DAYS {
+            return Err(ProfileError::DailyWindowTooLong);
+        }
+        if params.one_time_use_hours > MAX_DURATION_HOURS {
+            return Err(ProfileError::OneTimeUseTooLong);
         }
         if params.variances == 0 {
             return Err(ProfileError::ZeroVariances);
@@ -327,12 +493,32 @@ impl Profile {
         if params.activation_hours == 0 {
             return Err(ProfileError::ZeroActivation);
         }
+        if params.activation_hours > MAX_DURATION_HOURS {
+            return Err(ProfileError::ActivationTooLong);
+        }
         if params.grace_secs >= 3_600 {
             return Err(ProfileError::GraceTooLarge);
         }
         let lo = params.lockout;
-        if lo.failures == 0 || lo.base_secs == 0 || lo.cap_secs < lo.base_secs {
+        if lo.failures == 0
+            || lo.base_secs == 0
+            || lo.cap_secs < lo.base_secs
+            || lo.budget == 0
+            || lo.refill_secs == 0
+        {
             return Err(ProfileError::InvalidLockout);
+        }
+
+        if matches!(params.format, FormatVersion::V1) {
+            let mut t = 0;
+            while t < Tag::ALL.len() {
+                #[allow(clippy::indexing_slicing, reason = "t < Tag::ALL.len()")]
+                let tag = Tag::ALL[t];
+                if canonical::field_present(&params, tag) {
+                    return Err(ProfileError::NeedsFormatV2 { tag });
+                }
+                t += 1;
+            }
         }
 
         let too_small = ProfileError::IndexSpaceTooSmall {
@@ -368,14 +554,18 @@ impl Profile {
         } else {
             (0, 0)
         };
-        let count = [hourly, daily, one_time, ongoing, revoke_slot, revoke_before];
+        let count: [u64; Kind::COUNT] =
+            [hourly, daily, one_time, ongoing, revoke_slot, revoke_before];
         // Running sums; each term is at most u64::MAX / 2 only if the sum
         // does not overflow, which `checked_add` verifies.
-        let mut base = [0u64; 6];
+        let mut base = [0u64; Kind::COUNT];
         let mut total = 0u64;
         let mut i = 0;
-        while i < 6 {
-            #[allow(clippy::indexing_slicing, reason = "i < 6, the arrays' length")]
+        while i < Kind::COUNT {
+            #[allow(
+                clippy::indexing_slicing,
+                reason = "i < Kind::COUNT, the arrays' length"
+            )]
             {
                 base[i] = total;
                 total = match total.checked_add(count[i]) {
@@ -391,6 +581,10 @@ impl Profile {
                 available: domain,
             });
         }
+        let canonical = canonical::canonical_of(&params);
+        if canonical.overflowed() {
+            return Err(ProfileError::CanonicalTooLong);
+        }
         Ok(Profile {
             params,
             layout: Layout {
@@ -399,6 +593,7 @@ impl Profile {
                 total,
                 domain,
             },
+            tweak: canonical::tweak_of(&canonical),
         })
     }
 
@@ -417,6 +612,10 @@ impl Profile {
     /// PIN length in digits.
     pub const fn digits(&self) -> u8 {
         self.params.digits
+    }
+    /// The format version.
+    pub const fn format(&self) -> FormatVersion {
+        self.params.format
     }
     /// The epoch (Unix seconds of hour 0 / day 0).
     pub const fn epoch(&self) -> UnixSeconds {
@@ -451,9 +650,17 @@ impl Profile {
     pub const fn has_kind(&self, kind: Kind) -> bool {
         self.kind_count(kind) > 0
     }
-    /// Number of hours after the epoch in which windows may start.
+    /// Number of hours after the epoch in which windows may start
+    /// (`24 · lifetime_days`, exact: [`Profile::new`] bounds the lifetime so
+    /// that it fits).
     pub const fn lifetime_hours(&self) -> u32 {
         self.params.lifetime_days.saturating_mul(24)
+    }
+    /// The Unix time at which hour `hour` after the epoch starts: the one
+    /// place where an hour count becomes a time (the checker, the lock and
+    /// grant windows use it). Saturates at `i64::MAX` instead of wrapping.
+    pub const fn hour_start(&self, hour: u32) -> UnixSeconds {
+        self.params.epoch.saturating_add(hour as i64 * HOUR)
     }
     /// Activation window in seconds.
     pub const fn activation_secs(&self) -> i64 {
@@ -477,56 +684,27 @@ impl Profile {
     }
 
     /// The canonical encoding of the format-relevant parameters (see
-    /// `docs/FORMAT.md`), 51 bytes.
-    pub fn canonical_bytes(&self) -> [u8; 51] {
-        let p = &self.params;
-        let mut out = [0u8; 51];
-        let mut w = Writer {
-            buf: &mut out,
-            at: 0,
-        };
-        w.put(b"offpin/v1/profile\0");
-        #[allow(clippy::cast_possible_truncation, reason = "a radix is 9 or 10")]
-        w.put(&[p.radix.value() as u8, p.digits]);
-        w.put(&p.epoch.to_be_bytes());
-        w.put(&p.lifetime_days.to_be_bytes());
-        w.put(&[p.variances, p.lineages]);
-        w.put(&p.hourly_max_hours.to_be_bytes());
-        w.put(&p.daily_max_days.to_be_bytes());
-        w.put(&p.one_time_use_hours.to_be_bytes());
-        w.put(&p.ongoing_slots.to_be_bytes());
-        w.put(&[u8::from(p.revocation)]);
-        out
+    /// `docs/FORMAT.md` §2.1): 51 bytes for a v1 profile, the same fields
+    /// after the v2 label followed by the extension fields for a v2 one.
+    pub const fn canonical_bytes(&self) -> Canonical {
+        canonical::canonical_of(&self.params)
     }
 
     /// The FF1 tweak: the first 8 bytes of SHA-256 of
     /// [`canonical_bytes`](Self::canonical_bytes). Two profiles that differ
     /// in any format parameter give unrelated PINs under the same key.
-    pub fn tweak(&self) -> [u8; 8] {
-        let digest = Sha256::digest(self.canonical_bytes());
-        let mut t = [0u8; 8];
-        for (dst, src) in t.iter_mut().zip(digest.iter()) {
-            *dst = *src;
-        }
-        t
-    }
-}
-
-/// A cursor that writes into a fixed buffer and silently stops at its end
-/// (the buffer is sized exactly for what is written).
-struct Writer<'a> {
-    buf: &'a mut [u8],
-    at: usize,
-}
-
-impl Writer<'_> {
-    fn put(&mut self, bytes: &[u8]) {
-        if let Some(dst) = self.buf.get_mut(self.at..) {
-            for (d, s) in dst.iter_mut().zip(bytes) {
-                *d = *s;
-            }
-        }
-        self.at += bytes.len();
+    ///
+    /// Computed by [`Profile::new`] and stored, so this is a copy: for a
+    /// `const` profile the hash was computed by the compiler, and code that
+    /// only reads the tweak (a lock's `Codec::new`) links no SHA-256.
+    ///
+    /// ```
+    /// use offpin::profile::shipped::STANDARD_10;
+    /// const TWEAK: [u8; 8] = STANDARD_10.tweak(); // evaluated at compile time
+    /// assert_eq!(TWEAK, STANDARD_10.tweak());
+    /// ```
+    pub const fn tweak(&self) -> [u8; 8] {
+        self.tweak
     }
 }
 
@@ -536,11 +714,67 @@ mod tests {
     use super::*;
 
     #[test]
-    fn canonical_bytes_fill_the_buffer_exactly() {
+    fn canonical_bytes_of_v1_are_51_bytes() {
         let p = STANDARD_10;
-        let bytes = p.canonical_bytes();
+        let canonical = p.canonical_bytes();
+        let bytes = canonical.as_bytes();
+        assert_eq!(bytes.len(), 51);
         assert_eq!(&bytes[..18], b"offpin/v1/profile\0");
         assert_eq!(bytes[50], 1, "revocation flag is the last byte");
+    }
+
+    /// A v2 profile without extension fields: the v2 label, the same 33
+    /// bytes of v1 fields, nothing after; another tweak.
+    #[test]
+    fn canonical_bytes_of_v2_start_with_the_v1_fields() {
+        let v1 = STANDARD_10;
+        let v2 = Profile::new(ProfileParams {
+            format: FormatVersion::V2,
+            ..v1.params()
+        })
+        .unwrap();
+        let (a, b) = (v1.canonical_bytes(), v2.canonical_bytes());
+        assert_eq!(&b.as_bytes()[..18], b"offpin/v2/profile\0");
+        assert_eq!(a.as_bytes()[18..], b.as_bytes()[18..]);
+        assert_ne!(v1.tweak(), v2.tweak());
+        assert_eq!(v1.grant_count(), v2.grant_count());
+    }
+
+    /// The stored tweak is what SHA-256 (the `sha2` crate) gives for the
+    /// canonical bytes, for every shipped profile and for profiles built
+    /// at run time from varied parameters.
+    #[test]
+    fn stored_tweak_is_sha256_of_the_canonical_bytes() {
+        use sha2::{Digest, Sha256};
+        let check = |p: &Profile| {
+            let digest = Sha256::digest(p.canonical_bytes().as_bytes());
+            assert_eq!(p.tweak()[..], digest[..8], "{}", p.name());
+        };
+        ALL.iter().for_each(check);
+        let mut built = 0;
+        for digits in 8..=12u8 {
+            for ongoing_slots in [0u32, 1, 300] {
+                for (revocation, format) in [
+                    (false, FormatVersion::V1),
+                    (true, FormatVersion::V1),
+                    (true, FormatVersion::V2),
+                ] {
+                    let params = ProfileParams {
+                        digits,
+                        ongoing_slots,
+                        revocation,
+                        format,
+                        epoch: STANDARD_10.epoch() + i64::from(digits) * 86_400,
+                        ..STANDARD_10.params()
+                    };
+                    if let Ok(p) = Profile::new(params) {
+                        check(&p);
+                        built += 1;
+                    }
+                }
+            }
+        }
+        assert!(built >= 18, "only {built} profiles were built");
     }
 
     #[test]
@@ -620,9 +854,137 @@ mod tests {
                 },
                 "lockout",
             ),
+            (
+                ProfileParams {
+                    lockout: LockoutPolicy {
+                        budget: 0,
+                        ..base.lockout
+                    },
+                    ..base
+                },
+                "budget",
+            ),
+            (
+                ProfileParams {
+                    lockout: LockoutPolicy {
+                        refill_secs: 0,
+                        ..base.lockout
+                    },
+                    ..base
+                },
+                "refill",
+            ),
         ];
         for (params, what) in cases {
             assert!(Profile::new(params).is_err(), "{what} not checked");
+        }
+        // Each bound has its own error, and the bound itself is accepted.
+        let small = ProfileParams {
+            lifetime_days: 10,
+            ..COMPACT_8.params()
+        };
+        let bounds = [
+            (
+                ProfileParams {
+                    epoch: -DAY,
+                    ..small
+                },
+                ProfileParams { epoch: 0, ..small },
+                ProfileError::EpochOutOfRange,
+            ),
+            (
+                ProfileParams {
+                    epoch: MAX_EPOCH + DAY,
+                    ..small
+                },
+                ProfileParams {
+                    epoch: MAX_EPOCH,
+                    ..small
+                },
+                ProfileError::EpochOutOfRange,
+            ),
+            (
+                ProfileParams {
+                    epoch: MAX_EPOCH + 1,
+                    ..small
+                },
+                ProfileParams {
+                    epoch: MAX_EPOCH - DAY,
+                    ..small
+                },
+                ProfileError::EpochOutOfRange,
+            ),
+            (
+                ProfileParams {
+                    lifetime_days: MAX_LIFETIME_DAYS + 1,
+                    hourly_max_hours: 0,
+                    one_time_use_hours: 0,
+                    revocation: false,
+                    digits: 18,
+                    ..small
+                },
+                ProfileParams {
+                    lifetime_days: MAX_LIFETIME_DAYS,
+                    hourly_max_hours: 0,
+                    one_time_use_hours: 0,
+                    revocation: false,
+                    digits: 18,
+                    ..small
+                },
+                ProfileError::LifetimeTooLong,
+            ),
+            (
+                ProfileParams {
+                    hourly_max_hours: MAX_DURATION_HOURS + 1,
+                    digits: 18,
+                    ..small
+                },
+                ProfileParams {
+                    hourly_max_hours: MAX_DURATION_HOURS,
+                    digits: 18,
+                    ..small
+                },
+                ProfileError::HourlyWindowTooLong,
+            ),
+            (
+                ProfileParams {
+                    daily_max_days: MAX_LIFETIME_DAYS + 1,
+                    digits: 18,
+                    ..small
+                },
+                ProfileParams {
+                    daily_max_days: MAX_LIFETIME_DAYS,
+                    digits: 18,
+                    ..small
+                },
+                ProfileError::DailyWindowTooLong,
+            ),
+            (
+                ProfileParams {
+                    one_time_use_hours: MAX_DURATION_HOURS + 1,
+                    ..small
+                },
+                ProfileParams {
+                    one_time_use_hours: MAX_DURATION_HOURS,
+                    ..small
+                },
+                ProfileError::OneTimeUseTooLong,
+            ),
+            (
+                ProfileParams {
+                    activation_hours: MAX_DURATION_HOURS + 1,
+                    ..small
+                },
+                ProfileParams {
+                    activation_hours: MAX_DURATION_HOURS,
+                    ..small
+                },
+                ProfileError::ActivationTooLong,
+            ),
+        ];
+        for (refused, accepted, error) in bounds {
+            assert_eq!(Profile::new(refused), Err(error));
+            assert!(Profile::new(accepted).is_ok(), "{error}");
         }
         let radix9_6 = ProfileParams {
             radix: Radix::Nine,
@@ -644,6 +1006,8 @@ mod tests {
             failures: 5,
             base_secs: 60,
             cap_secs: 300,
+            budget: 10,
+            refill_secs: 3_600,
         };
         assert_eq!(l.duration_after_batch(0), 60);
         assert_eq!(l.duration_after_batch(1), 120);

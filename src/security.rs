@@ -30,11 +30,13 @@
 //! separately ([`SecurityFigures::revocation_indices`]).
 //!
 //! The lock-out policy bounds the attempts: [`SecurityFigures::attempts_per_day`]
-//! counts the attempts a keypad allows in the 24 hours after a reset
-//! (batches of `failures` separated by lock-outs that double up to the
-//! cap), and the yearly figure assumes a legitimate entry resets the
-//! counter once every day, 365 days a year. The yearly probability is the
-//! union bound `min(1, attempts · p)`, an upper bound.
+//! and [`SecurityFigures::attempts_per_year`] are the most entries a lock
+//! evaluates and refuses in any 24 hours (any 365 days) of real time, for
+//! **any** sequence of entries: insiders opening between guesses, lock-outs,
+//! reloads of the saved state, power cuts (with count-before-check, see
+//! [`crate::lock`]) and clock steps within the grace ([`attempts_in`]). The
+//! yearly probability is the union bound `min(1, attempts · p)`, an upper
+//! bound.
 
 use core::fmt;
 
@@ -77,9 +79,11 @@ pub struct SecurityFigures {
     pub w_max: u64,
     /// Indices that trigger a revocation at the worst instant (do not open).
     pub revocation_indices: u64,
-    /// Attempts the lock-out policy allows in 24 hours after a reset.
+    /// Most failed entries a lock evaluates in any 24 hours, whatever else
+    /// happens at the door ([`attempts_in`]`(profile, 86 400)`).
     pub attempts_per_day: u64,
-    /// Attempts per year, assuming one reset per day.
+    /// Most failed entries a lock evaluates in any 365 days
+    /// ([`attempts_in`]`(profile, 365 × 86 400)`).
     pub attempts_per_year: u64,
 }
 
@@ -119,77 +123,254 @@ impl fmt::Display for SecurityFigures {
     }
 }
 
-/// Counts the (start, length) pairs of one time-bound kind that open the
-/// lock without memory at `r` seconds after `origin`. Starts are multiples
-/// of `unit`; lengths are `1..=max_len` units; `activation` and `grace` in
-/// seconds. See [`Profile::check`](crate::Profile::check) for the rules.
-fn open_windows(r: i64, unit: i64, starts: u32, max_len: u32, activation: i64, grace: i64) -> u64 {
-    if max_len == 0 {
-        return 0;
-    }
-    let first = div_floor(r - grace - activation, unit).max(0);
-    let last = div_floor(r + grace, unit).min(i64::from(starts) - 1);
-    let mut count = 0u64;
-    let mut s = first;
-    while s <= last {
-        let start = s * unit;
-        // x: how far past start + grace we are.
-        let x = r - start - grace;
-        if start - grace <= r && x < activation {
-            // Lengths d with d·unit > x stay open.
-            let d_min = if x < 0 { 1 } else { x / unit + 1 };
-            let n = i64::from(max_len) - d_min + 1;
-            count += u64::try_from(n).unwrap_or(0);
-        }
-        s += 1;
-    }
-    count
+/// One family of windows that start on a grid: starts `s · unit` after an
+/// origin for `s` in `0..starts`, all sharing the grace `grace` (seconds).
+#[derive(Clone, Copy)]
+struct Grid {
+    unit: i128,
+    starts: i128,
+    grace: i128,
 }
 
-/// Counts the one-time codes (per variance) whose use window is open.
-fn open_one_time(r: i64, starts: u32, use_secs: i64, grace: i64) -> u64 {
-    if use_secs == 0 {
-        return 0;
+impl Grid {
+    /// The starts `s` in `0..starts` with `lo < s · unit <= hi`, counted.
+    fn starts_in(&self, lo: i128, hi: i128) -> i128 {
+        let first = div_floor(lo, self.unit) + 1;
+        let last = div_floor(hi, self.unit);
+        (last.min(self.starts - 1) - first.max(0) + 1).max(0)
     }
-    let first = div_floor(r - grace - use_secs, HOUR).max(0);
-    let last = div_floor(r + grace, HOUR).min(i64::from(starts) - 1);
-    let mut count = 0u64;
-    let mut s = first;
-    while s <= last {
-        let start = s * HOUR;
-        if start - grace <= r && r < start + use_secs + grace {
-            count += 1;
+
+    /// Time-bound windows of lengths `1..=max_len` units that open without
+    /// memory at `r` seconds after the origin: by the rules of
+    /// [`Profile::check`](crate::Profile::check), a window starting at
+    /// `t = s · unit` opens iff `t − g <= r < t + g + min(len, A)`. In
+    /// closed form (2g < unit):
+    ///
+    /// - the start with `r − g < t <= r + g` (at most one) contributes
+    ///   every length;
+    /// - a start `k` units older than `⌊(r − g)/unit⌋` contributes the
+    ///   `max_len − k` lengths longer than its age, while its activation is
+    ///   open (`t > r − g − A`).
+    fn windows(&self, r: i128, max_len: i128, activation: i128) -> i128 {
+        if max_len == 0 {
+            return 0;
         }
-        s += 1;
+        let g = self.grace;
+        let fresh = self.starts_in(r - g, r + g) * max_len;
+        let c = r - g;
+        let newest = div_floor(c, self.unit);
+        let oldest_open = div_floor(c - activation, self.unit) + 1;
+        let k_lo = (newest - (self.starts - 1)).max(0);
+        let k_hi = (newest - oldest_open).min(newest).min(max_len - 1);
+        if k_hi < k_lo {
+            return fresh;
+        }
+        let n = k_hi - k_lo + 1;
+        // Σ_{k = k_lo}^{k_hi} (max_len − k); the product of n and (k_lo +
+        // k_hi) is even, so the halving is exact.
+        fresh + n * max_len - n * (k_lo + k_hi) / 2
     }
-    count
+
+    /// Codes whose entry window `[t − g, t + len + g)` is open at `r`
+    /// (one-time codes with `len = U`, revocations with `len = A`).
+    fn entries(&self, r: i128, len: i128) -> i128 {
+        if len == 0 {
+            return 0;
+        }
+        self.starts_in(r - self.grace - len, r + self.grace)
+    }
+
+    /// The smallest instant after `x` at which [`Grid::windows`] or
+    /// [`Grid::entries`] can change, given the residues modulo `period`
+    /// where they change.
+    fn next_change(x: i128, period: i128, residues: &[i128]) -> i128 {
+        residues
+            .iter()
+            .map(|rho| x + 1 + (rho - x - 1).rem_euclid(period))
+            .min()
+            .unwrap_or(x + period)
+    }
+}
+
+/// A count as `u64` (counts are at most `M < 2^64`; saturate regardless).
+fn to_u64(n: i128) -> u64 {
+    u64::try_from(n.max(0)).unwrap_or(u64::MAX)
+}
+
+/// The largest UTC offset in seconds, and the step of offsets (whole
+/// minutes), as [`UtcOffset`] allows them.
+const OFFSET_MAX: i128 = UtcOffset::MAX_MINUTES as i128 * 60;
+const OFFSET_STEP: i128 = 60;
+
+/// The acceptable-set counts split by the clock they follow: the hour grid
+/// (hourly windows, one-time codes, revocations before an hour) counted
+/// from the epoch, and the day grid (daily windows) counted from the lock's
+/// local midnight of day 0.
+struct Counts {
+    hours: Grid,
+    days: Grid,
+    hourly_max: i128,
+    daily_max: i128,
+    activation: i128,
+    one_time: i128,
+    revocation: bool,
+    per_window: i128,
+    variances: i128,
+}
+
+impl Counts {
+    fn new(profile: &Profile) -> Counts {
+        let p = profile.params();
+        let grace = i128::from(profile.grace_secs());
+        Counts {
+            hours: Grid {
+                unit: i128::from(HOUR),
+                starts: i128::from(profile.lifetime_hours()),
+                grace,
+            },
+            days: Grid {
+                unit: i128::from(DAY),
+                starts: i128::from(p.lifetime_days),
+                grace,
+            },
+            hourly_max: i128::from(p.hourly_max_hours),
+            daily_max: i128::from(p.daily_max_days),
+            activation: i128::from(profile.activation_secs()),
+            one_time: i128::from(profile.one_time_use_secs()),
+            revocation: p.revocation,
+            per_window: i128::from(p.variances) * (i128::from(p.lineages) + 1),
+            variances: i128::from(p.variances),
+        }
+    }
+
+    /// Hourly windows and one-time codes open at `r` seconds after the
+    /// epoch, as indices.
+    fn hour_grid(&self, r: i128) -> (i128, i128) {
+        (
+            self.hours.windows(r, self.hourly_max, self.activation) * self.per_window,
+            self.hours.entries(r, self.one_time) * self.variances,
+        )
+    }
+
+    /// Daily windows open at local time `q` (seconds after the epoch plus
+    /// the UTC offset), as indices.
+    fn day_grid(&self, q: i128) -> i128 {
+        self.days.windows(q, self.daily_max, self.activation) * self.per_window
+    }
+
+    /// Revocations before an hour whose entry window is open at `r`.
+    fn revocations(&self, r: i128) -> i128 {
+        if self.revocation {
+            self.hours.entries(r, self.activation)
+        } else {
+            0
+        }
+    }
+
+    /// Where the hour-grid counts can change: `±g` from every whole hour
+    /// (window lengths, `A` and `U` are whole hours).
+    fn next_hour_change(&self, r: i128) -> i128 {
+        let g = self.hours.grace;
+        Grid::next_change(r, self.hours.unit, &[-g, g])
+    }
+
+    /// Where the daily count can change: `−g`, `g` and `g + A` from every
+    /// local midnight.
+    fn next_day_change(&self, q: i128) -> i128 {
+        let g = self.days.grace;
+        Grid::next_change(q, self.days.unit, &[-g, g, g + self.activation])
+    }
+}
+
+/// The maxima over every instant and every UTC offset.
+struct Peak {
+    by_kind: Acceptable,
+    total: u64,
+    revocations: u64,
 }
 
 impl Profile {
     /// The indices that open the lock at `now` without anything in its
     /// memory and with nothing revoked, for a lock whose UTC offset is
-    /// `offset`. Exact: it agrees with [`Profile::check`] on every grant.
+    /// `offset`. Exact: it agrees with [`Profile::check`] on every grant,
+    /// for every `now` (closed form, a constant number of operations).
     pub fn acceptable_at(&self, now: UnixSeconds, offset: UtcOffset) -> Acceptable {
-        let p = self.params();
-        let per_window = u64::from(p.variances) * (u64::from(p.lineages) + 1);
-        let g = self.grace_secs();
-        let a = self.activation_secs();
-        let r = now - self.epoch();
-        let hourly = open_windows(r, HOUR, self.lifetime_hours(), p.hourly_max_hours, a, g);
-        let daily = open_windows(
-            r + offset.seconds(),
-            DAY,
-            p.lifetime_days,
-            p.daily_max_days,
-            a,
-            g,
-        );
-        let one_time = open_one_time(r, self.lifetime_hours(), self.one_time_use_secs(), g);
+        let c = Counts::new(self);
+        let r = i128::from(now) - i128::from(self.epoch());
+        let (hourly, one_time) = c.hour_grid(r);
         Acceptable {
-            hourly: hourly * per_window,
-            daily: daily * per_window,
-            one_time: one_time * u64::from(p.variances),
-            ongoing: u64::from(p.ongoing_slots),
+            hourly: to_u64(hourly),
+            daily: to_u64(c.day_grid(r + i128::from(offset.seconds()))),
+            one_time: to_u64(one_time),
+            ongoing: u64::from(self.params().ongoing_slots),
+        }
+    }
+
+    /// The maximum over every instant and every UTC offset a lock accepts
+    /// (whole minutes within ±14 h) of [`Profile::acceptable_at`], in
+    /// total and per kind. See `docs/FORMAT.md` §7 for why it is exact.
+    ///
+    /// Write `G(r)` for the hour-grid indices (hourly, one-time) open `r`
+    /// seconds after the epoch and `D(q)` for the daily ones at local time
+    /// `q = r + offset`. Each is a sum over starts `s` of `f(age)`, with
+    /// `age = r − s · unit`, where `f` is 0 before `−g` and non-increasing
+    /// after. So along `r, r + unit, r + 2·unit, …` the count is a window
+    /// of `starts` consecutive terms sliding over a sequence that is zero
+    /// and then non-increasing: it rises until the newest start of the
+    /// lifetime is at the youngest age `≥ −g` and falls after. The same
+    /// holds for every 24th term (steps of a day), so along `r + n·DAY`
+    /// `G + D` is the sum of two sequences that each rise then fall, and
+    /// peaks between their peaks. The peaks lie within a day (plus the
+    /// offset) of the end of the lifetime `E`: the maximum is attained at
+    /// some `r` in `[E − 3 days, E + 2 days]`, where the counts are step
+    /// functions that change only at `±g` from whole hours and at `−g`,
+    /// `g`, `g + A` from local midnights. Every pair of constant pieces of
+    /// `G` and of `D` is tried, with the offsets that bring them together.
+    fn peak(&self) -> Peak {
+        let c = Counts::new(self);
+        let end = i128::from(self.params().lifetime_days) * i128::from(DAY);
+        let lo = end - 3 * i128::from(DAY);
+        let hi = end + 2 * i128::from(DAY);
+        let mut by_kind = Acceptable {
+            ongoing: u64::from(self.params().ongoing_slots),
+            ..Acceptable::default()
+        };
+        let mut best: i128 = 0;
+        let mut revocations: i128 = 0;
+        // Daily pieces alone, over every local time an offset can reach.
+        let mut q = lo - OFFSET_MAX;
+        while q <= hi + OFFSET_MAX {
+            by_kind.daily = by_kind.daily.max(to_u64(c.day_grid(q)));
+            q = c.next_day_change(q);
+        }
+        // Hour-grid pieces [a, b), each against every daily piece [d0, d1)
+        // that some offset o (a multiple of 60 in ±OFFSET_MAX) reaches with
+        // a + … : r in [a, b), q = r + o in [d0, d1).
+        let mut a = lo;
+        while a <= hi {
+            let b = c.next_hour_change(a);
+            let (hourly, one_time) = c.hour_grid(a);
+            by_kind.hourly = by_kind.hourly.max(to_u64(hourly));
+            by_kind.one_time = by_kind.one_time.max(to_u64(one_time));
+            revocations = revocations.max(c.revocations(a));
+            let mut d0 = a - OFFSET_MAX;
+            while d0 < b + OFFSET_MAX {
+                let d1 = c.next_day_change(d0);
+                // o = q − r ranges over [d0 − (b − 1), (d1 − 1) − a].
+                let o_lo = (d0 - b + 1).max(-OFFSET_MAX);
+                let o_hi = (d1 - 1 - a).min(OFFSET_MAX);
+                let o = o_lo + (-o_lo).rem_euclid(OFFSET_STEP);
+                if o <= o_hi {
+                    best = best.max(hourly + one_time + c.day_grid(d0));
+                }
+                d0 = d1;
+            }
+            a = b;
+        }
+        Peak {
+            total: to_u64(best).saturating_add(by_kind.ongoing),
+            by_kind,
+            revocations: to_u64(revocations),
         }
     }
 
@@ -201,6 +382,12 @@ impl Profile {
     /// The security figures of a lock holding `keys` keys of this profile
     /// (for example a device key and a group key).
     ///
+    /// `W_max` is exact: the most indices acceptable at any instant, for
+    /// any UTC offset the lock may be configured with (see
+    /// `docs/FORMAT.md` §7), plus the lock's memory, times `keys`. Its cost
+    /// does not grow with the lifetime or the window lengths: a few
+    /// thousand closed-form counts near the end of the lifetime.
+    ///
     /// # Examples
     ///
     /// ```
@@ -211,72 +398,64 @@ impl Profile {
     /// ```
     pub fn security_with_keys(&self, keys: u32) -> SecurityFigures {
         let p = self.params();
-        let g = self.grace_secs();
-        // A steady-state day in the middle of the lifetime. Every count
-        // changes only at instants that are ±grace from a whole hour (the
-        // shipped offsets are whole hours; a fractional offset shifts the
-        // daily count in time without raising its maximum), so its
-        // maximum is attained at one of the 48 instants below.
-        let mid = self.epoch() + i64::from(p.lifetime_days / 2) * DAY;
-        let mut max = Acceptable::default();
-        let mut revocations_max = 0u64;
-        for h in 0..24 {
-            for delta in [-g, g] {
-                let t = mid + h * HOUR + delta;
-                let w = self.acceptable_at(t, UtcOffset::UTC);
-                max.hourly = max.hourly.max(w.hourly);
-                max.daily = max.daily.max(w.daily);
-                max.one_time = max.one_time.max(w.one_time);
-                max.ongoing = max.ongoing.max(w.ongoing);
-                let before = if p.revocation {
-                    open_one_time(
-                        t - self.epoch(),
-                        self.lifetime_hours(),
-                        self.activation_secs(),
-                        g,
-                    )
-                } else {
-                    0
-                };
-                revocations_max = revocations_max.max(before);
-            }
-        }
+        let peak = self.peak();
         let remembered = u64::from(p.lock_memory);
-        let w_one_key = max.total() + remembered;
+        let w_one_key = peak.total.saturating_add(remembered);
         let revocation_slots = if p.revocation {
             u64::from(p.ongoing_slots)
         } else {
             0
         };
         let attempts_per_day = attempts_in(self, DAY);
+        let attempts_per_year = attempts_in(self, 365 * DAY);
         SecurityFigures {
             domain: self.domain(),
-            max_by_kind: max,
+            max_by_kind: peak.by_kind,
             remembered,
             keys,
             w_max: w_one_key.saturating_mul(u64::from(keys)),
-            revocation_indices: (revocations_max + revocation_slots)
+            revocation_indices: (peak.revocations.saturating_add(revocation_slots))
                 .saturating_mul(u64::from(keys)),
             attempts_per_day,
-            attempts_per_year: attempts_per_day * 365,
+            attempts_per_year,
         }
     }
 }
 
-/// Attempts the lock-out policy allows within `period` seconds after a
-/// reset, typing instantly: batches of `failures` attempts, each batch
-/// followed by its lock-out.
-fn attempts_in(profile: &Profile, period: i64) -> u64 {
+/// The most failed entries a lock of `profile` evaluates within any
+/// `period` seconds of real time, for any sequence of entries: a true upper
+/// bound, not a typical figure.
+///
+/// The lock judges entries on its monotonic time `t`, and a clock within
+/// the grace `g` of real time keeps `t` within `g` of it either way, so
+/// `period` seconds of real time span at most `L = period + 2g` seconds of
+/// the lock's time. In `L` seconds:
+///
+/// - the **guess budget** allows at most `budget + ⌊L / refill_secs⌋`
+///   failures: the bucket holds at most `budget` at the start, and its
+///   refills are `refill_secs` apart (an opening, a reload or a power cut
+///   never adds one);
+/// - the **back-off** allows at most `failures · ⌈L / base_secs⌉ +
+///   failures − 1`: a batch of `failures` failures locks the keypad for at
+///   least `base_secs`, during which nothing is evaluated, so two batches
+///   complete at least `base_secs` apart, whatever openings reset in
+///   between; at most `failures − 1` more follow the last one.
+///
+/// The bound is the smaller of the two (for the shipped profiles, the
+/// budget's). `tests/lock_adversary.rs` drives an adversary against it.
+/// Saturates instead of overflowing for huge periods.
+pub fn attempts_in(profile: &Profile, period: i64) -> u64 {
     let policy = profile.lockout();
-    let mut t = 0i64;
-    let mut attempts = 0u64;
-    let mut batch = 0u32;
-    while t < period {
-        attempts += u64::from(policy.failures);
-        t += i64::from(policy.duration_after_batch(batch));
-        batch = batch.saturating_add(1);
-    }
-    attempts
+    let span = u64::try_from(period.max(0))
+        .unwrap_or(0)
+        .saturating_add(2 * u64::try_from(profile.grace_secs()).unwrap_or(0));
+    let budget =
+        u64::from(policy.budget).saturating_add(span / u64::from(policy.refill_secs.max(1)));
+    let failures = u64::from(policy.failures);
+    let backoff = failures
+        .saturating_mul(span.div_ceil(u64::from(policy.base_secs.max(1))))
+        .saturating_add(failures.saturating_sub(1));
+    budget.min(backoff)
 }
 
 #[cfg(test)]
@@ -344,11 +523,18 @@ mod tests {
                 failures: 5,
                 base_secs: 3_600,
                 cap_secs: 3_600,
+                budget: 1_000,
+                refill_secs: 1,
             },
             ..STANDARD_10.params()
         })
         .unwrap();
-        assert_eq!(p.security().attempts_per_day, 24 * 5);
+        // A budget that refills every second: the back-off binds, 5 per
+        // hour over the 24 h 20 min of lock time a day can span, plus 4.
+        assert_eq!(p.security().attempts_per_day, 5 * 25 + 4);
+        // The shipped budget binds: 10 banked + 24 refills.
+        assert_eq!(STANDARD_10.security().attempts_per_day, 34);
+        assert_eq!(STANDARD_10.security().attempts_per_year, 8_770);
         for p in ALL {
             let s = p.security();
             assert!(s.per_year() <= 1.0 && s.per_attempt() > 0.0);

@@ -206,13 +206,15 @@ impl Window {
     }
 }
 
-/// `floor(a / b)` for `b > 0`, rounding towards negative infinity.
-pub(crate) const fn div_floor(a: i64, b: i64) -> i64 {
+/// `floor(a / b)` for `b > 0`, rounding towards negative infinity. In
+/// `i128`, where differences and products of Unix times and unit counts
+/// cannot overflow.
+pub(crate) const fn div_floor(a: i128, b: i128) -> i128 {
     a.div_euclid(b)
 }
 
-/// `ceil(a / b)` for `b > 0`.
-pub(crate) const fn div_ceil(a: i64, b: i64) -> i64 {
+/// `ceil(a / b)` for `b > 0`, in `i128` like [`div_floor`].
+pub(crate) const fn div_ceil(a: i128, b: i128) -> i128 {
     let q = a.div_euclid(b);
     if a.rem_euclid(b) == 0 { q } else { q + 1 }
 }
@@ -223,10 +225,15 @@ mod tests {
 
     #[test]
     fn floor_and_ceil_round_outward_for_negatives() {
-        assert_eq!(div_floor(-1, HOUR), -1);
-        assert_eq!(div_ceil(-1, HOUR), 0);
-        assert_eq!(div_floor(HOUR, HOUR), 1);
-        assert_eq!(div_ceil(HOUR + 1, HOUR), 2);
+        let h = i128::from(HOUR);
+        assert_eq!(div_floor(-1, h), -1);
+        assert_eq!(div_ceil(-1, h), 0);
+        assert_eq!(div_floor(h, h), 1);
+        assert_eq!(div_ceil(h + 1, h), 2);
+        assert_eq!(
+            div_floor(i128::from(i64::MIN), h),
+            i128::from(i64::MIN / HOUR - 1)
+        );
     }
 
     #[test]
@@ -266,6 +273,34 @@ mod tests {
         for m in -UtcOffset::MAX_MINUTES..=UtcOffset::MAX_MINUTES {
             let o = UtcOffset::from_minutes(m).unwrap();
             assert_eq!(std::format!("{o}").parse::<UtcOffset>(), Ok(o));
+        }
+    }
+
+    proptest::proptest! {
+        /// Any text: no panic; what is accepted is canonical once shown,
+        /// and a sign followed by anything but two digits is refused.
+        #[test]
+        fn offset_parsing_is_total_and_round_trips(text in "\\PC{0,8}|[+-]{1,2}[0-9:]{1,6}") {
+            if let Ok(o) = text.parse::<UtcOffset>() {
+                proptest::prop_assert_eq!(std::format!("{o}").parse::<UtcOffset>(), Ok(o));
+                let digits = text.get(1..3).unwrap_or("");
+                proptest::prop_assert!(
+                    text == "Z" || text == "z" || text == "UTC"
+                        || digits.bytes().all(|b| b.is_ascii_digit()),
+                    "{text}"
+                );
+            }
+        }
+
+        /// Every offset in range, in each accepted form, parses to itself.
+        #[test]
+        fn every_form_of_every_offset_parses(m in -UtcOffset::MAX_MINUTES..=UtcOffset::MAX_MINUTES) {
+            let o = UtcOffset::from_minutes(m).unwrap();
+            let sign = if m < 0 { '-' } else { '+' };
+            let (h, mm) = (m.unsigned_abs() / 60, m.unsigned_abs() % 60);
+            for form in [std::format!("{sign}{h:02}:{mm:02}"), std::format!("{sign}{h:02}{mm:02}")] {
+                proptest::prop_assert_eq!(form.parse::<UtcOffset>(), Ok(o));
+            }
         }
     }
 

@@ -43,6 +43,8 @@ const SMALL: Profile = match Profile::new(ProfileParams {
         failures: 5,
         base_secs: 60,
         cap_secs: 3_600,
+        budget: 10,
+        refill_secs: 3_600,
     },
     ..STANDARD_10.params()
 }) {

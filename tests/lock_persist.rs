@@ -194,13 +194,13 @@ fn lock_image_of_another_version_profile_capacity_or_key_count_is_refused() {
     let l = Lock::<32>::new(codec(p), UtcOffset::UTC).unwrap();
     let mut image = [0u8; Lock::<32>::STATE_LEN];
     l.save(&mut image).unwrap();
-    assert_eq!(&image[..4], b"OPL\x01");
+    assert_eq!(&image[..4], b"OPL\x02");
 
-    let mut v2 = image;
-    v2[3] = 2;
+    let mut v3 = image;
+    v3[3] = 3;
     assert_eq!(
-        Lock::<32>::load(codec(p), UtcOffset::UTC, &v2).unwrap_err(),
-        PersistError::UnknownVersion { found: 2 }
+        Lock::<32>::load(codec(p), UtcOffset::UTC, &v3).unwrap_err(),
+        PersistError::UnknownVersion { found: 3 }
     );
     let mut magic = image;
     magic[0] = b'X';
@@ -243,13 +243,20 @@ fn lock_image_of_another_version_profile_capacity_or_key_count_is_refused() {
         )
         .is_ok()
     );
-    // Keys that do not make a lock.
-    assert!(matches!(
-        Lock::<65>::load(codec(p), UtcOffset::UTC, &image),
-        Err(PersistError::Config(_))
-    ));
+    // Keys that do not make a lock: the wrapper says why through source().
+    let e = Lock::<65>::load(codec(p), UtcOffset::UTC, &image).unwrap_err();
+    assert!(matches!(e, PersistError::Config(_)));
+    let source = std::error::Error::source(&e).expect("a source");
+    assert!(source.to_string().contains("lock_memory"), "{source}");
     for e in [
         PersistError::Checksum,
+        PersistError::Corrupted,
+        PersistError::Forged,
+        PersistError::ForeignLock { key: 1 },
+        PersistError::RolledBack {
+            image: 1,
+            counter: 2,
+        },
         PersistError::BadMagic,
         PersistError::InvalidField { offset: 3 },
     ] {
@@ -281,7 +288,7 @@ fn lock_load_newest_prefers_the_newest_valid_image() {
     assert_eq!(loaded.sequence(), 0, "the torn image is skipped");
     assert_eq!(
         Lock::<8>::load_newest(codec(p), UtcOffset::UTC, &[&torn, &[0xff; 3]]).unwrap_err(),
-        PersistError::Checksum
+        PersistError::Corrupted
     );
     assert!(matches!(
         Lock::<8>::load_newest(codec(p), UtcOffset::UTC, &[]),
@@ -298,9 +305,208 @@ proptest! {
         body in proptest::collection::vec(any::<u8>(), Lock::<8>::STATE_LEN - 4),
         cut in 0usize..Lock::<8>::STATE_LEN + 4,
     ) {
-        let mut image = b"OPL\x01".to_vec();
+        let mut image = b"OPL\x02".to_vec();
         image.extend_from_slice(&body);
         image.truncate(cut.min(image.len()));
+        prop_assert!(Lock::<8>::load(codec(STANDARD_10), UtcOffset::UTC, &image).is_err());
+    }
+}
+
+/// The CRC-32 (zlib) of the bytes before the last four, written there: what
+/// anyone editing an image can recompute.
+fn fix_crc(image: &mut [u8]) {
+    let n = image.len() - 4;
+    let mut crc = u32::MAX;
+    for b in &image[..n] {
+        crc ^= u32::from(*b);
+        for _ in 0..8 {
+            crc = (crc >> 1) ^ (0xEDB8_8320 & (crc & 1).wrapping_neg());
+        }
+    }
+    image[n..].copy_from_slice(&(!crc).to_be_bytes());
+}
+
+/// Issue 9, point 2: an image edited and resealed, a forged one, another
+/// lock's image of the same profile, each refused with its own error, and
+/// none of them opens what the genuine image refuses.
+#[test]
+fn lock_image_forged_resealed_or_foreign_is_refused() {
+    let p = STANDARD_10;
+    let t = t0(p);
+    let once = pin(p, Request::one_time(t));
+    let mut l = Lock::<8>::new(codec(p), UtcOffset::UTC).unwrap();
+    assert!(enter(&mut l, &once, t + 60).opens());
+    let mut genuine = [0u8; Lock::<8>::STATE_LEN];
+    l.save(&mut genuine).unwrap();
+    let load = |image: &[u8]| Lock::<8>::load(codec(p), UtcOffset::UTC, image);
+    assert_eq!(
+        load(&genuine)
+            .unwrap()
+            .check(once.as_bytes(), t + 120)
+            .decision,
+        Decision::Refuse(Refusal::AlreadyUsed)
+    );
+
+    // Edited (the used code's memory slot cleared) and resealed with what
+    // a flash reader can compute: the CRC is right, the tag is not.
+    let entries = Lock::<8>::STATE_LEN - 20 - 8 * 14;
+    let mut resealed = genuine;
+    resealed[entries..entries + 14].fill(0);
+    fix_crc(&mut resealed);
+    assert_eq!(load(&resealed).unwrap_err(), PersistError::Forged);
+    // ... or resealed the way version 1 was, with a SHA-256 checksum.
+    let mut v1_style = genuine;
+    v1_style[entries..entries + 14].fill(0);
+    let n = v1_style.len() - 8;
+    let digest = <sha2::Sha256 as sha2::Digest>::digest(&v1_style[..n]);
+    v1_style[n..].copy_from_slice(&digest[..8]);
+    assert_eq!(load(&v1_style).unwrap_err(), PersistError::Corrupted);
+
+    // Forged: the attacker's own lock of the same profile writes a valid
+    // image (with a budget and memory of their choosing), and the victim
+    // lock's key fingerprints are put in its header.
+    let attacker = Lock::<8>::new(codec_with(p, 99), UtcOffset::UTC).unwrap();
+    let mut forged = [0u8; Lock::<8>::STATE_LEN];
+    attacker.save(&mut forged).unwrap();
+    let mut foreign = forged;
+    forged[15..23].copy_from_slice(&genuine[15..23]);
+    fix_crc(&mut forged);
+    assert_eq!(load(&forged).unwrap_err(), PersistError::Forged);
+
+    // Another lock's genuine image of the same profile, as it is.
+    assert_eq!(
+        load(&foreign).unwrap_err(),
+        PersistError::ForeignLock { key: 0 }
+    );
+    // Random damage (a torn write) is told apart from tampering.
+    foreign[100] ^= 4;
+    assert_eq!(load(&foreign).unwrap_err(), PersistError::Corrupted);
+
+    // load_newest never picks any of them over the genuine image.
+    for bad in [&resealed[..], &forged[..], &v1_style[..]] {
+        let l = Lock::<8>::load_newest(codec(p), UtcOffset::UTC, &[bad, &genuine]).unwrap();
+        assert_eq!(
+            l.check(once.as_bytes(), t + 120).decision,
+            Decision::Refuse(Refusal::AlreadyUsed)
+        );
+    }
+}
+
+/// Issue 9, point 3: loading `[group, device]` where `[device, group]` was
+/// saved keeps every used code used (entries follow their key).
+#[test]
+fn lock_image_keys_in_another_order_keep_their_memory() {
+    let p = STANDARD_10;
+    let t = t0(p);
+    let (device, group) = (1, 2);
+    let once = codec_with(p, group)
+        .issue(&Request::one_time(t))
+        .unwrap()
+        .pin;
+    let mut l = Lock::<8, 2>::new(
+        [codec_with(p, device), codec_with(p, group)],
+        UtcOffset::UTC,
+    )
+    .unwrap();
+    let c = l.check(once.as_bytes(), t + 60);
+    assert_eq!((c.decision.opens(), c.key), (true, Some(1)));
+    l.commit(c.change).unwrap();
+    let mut image = [0u8; Lock::<8, 2>::STATE_LEN];
+    l.save(&mut image).unwrap();
+
+    let swapped = Lock::<8, 2>::load(
+        [codec_with(p, group), codec_with(p, device)],
+        UtcOffset::UTC,
+        &image,
+    )
+    .unwrap();
+    let c = swapped.check(once.as_bytes(), t + 120);
+    assert_eq!(c.decision, Decision::Refuse(Refusal::AlreadyUsed));
+    assert_eq!(c.key, Some(0), "the group key is now key 0");
+    assert_eq!(swapped.remembered().next().map(|e| e.key), Some(0));
+    // Saved in the new order, loaded back in the old one: still used.
+    let mut again = [0u8; Lock::<8, 2>::STATE_LEN];
+    swapped.save(&mut again).unwrap();
+    assert_ne!(again, image, "fingerprints in the new order");
+    let back = Lock::<8, 2>::load(
+        [codec_with(p, device), codec_with(p, group)],
+        UtcOffset::UTC,
+        &again,
+    )
+    .unwrap();
+    assert_eq!(
+        back.check(once.as_bytes(), t + 180).decision,
+        Decision::Refuse(Refusal::AlreadyUsed)
+    );
+    // A lock with one key replaced by another is another lock.
+    assert_eq!(
+        Lock::<8, 2>::load(
+            [codec_with(p, device), codec_with(p, 3)],
+            UtcOffset::UTC,
+            &image
+        )
+        .unwrap_err(),
+        PersistError::ForeignLock { key: 1 }
+    );
+}
+
+/// Issue 9, point 2: an older genuine image is refused once the firmware's
+/// monotonic counter has moved past it; without a counter it loads and
+/// reopens exactly what was used after it was written (LOCK.md §2).
+#[test]
+fn lock_image_rollback_is_refused_with_a_counter() {
+    let p = STANDARD_10;
+    let t = t0(p);
+    let once = pin(p, Request::one_time(t));
+    let mut hw = 0u32; // the simulated hardware counter
+    let mut l = Lock::<8>::new(codec(p), UtcOffset::UTC).unwrap();
+    let write = |l: &mut Lock<8>, change: offpin::lock::Change, hw: &mut u32| {
+        let change = change.with_counter(*hw + 1);
+        let mut image = [0u8; Lock::<8>::STATE_LEN];
+        l.save_after(&change, &mut image).unwrap();
+        *hw += 1; // bumped after the write
+        l.commit(change).unwrap();
+        image
+    };
+    let observed = l.observe_clock(t);
+    let old = write(&mut l, observed, &mut hw);
+    assert_eq!((l.rollback_counter(), hw), (1, 1));
+    let c = l.check(once.as_bytes(), t + 60);
+    assert!(c.decision.opens());
+    let new = write(&mut l, c.change, &mut hw);
+    assert_eq!(hw, 2);
+
+    assert_eq!(
+        Lock::<8>::load_with_counter(codec(p), UtcOffset::UTC, &old, hw).unwrap_err(),
+        PersistError::RolledBack {
+            image: 1,
+            counter: 2
+        }
+    );
+    let l =
+        Lock::<8>::load_newest_with_counter(codec(p), UtcOffset::UTC, &[&old, &new], hw).unwrap();
+    assert_eq!(
+        l.check(once.as_bytes(), t + 120).decision,
+        Decision::Refuse(Refusal::AlreadyUsed)
+    );
+    // A cut between the write and the bump: the image is one ahead, loads.
+    assert!(Lock::<8>::load_with_counter(codec(p), UtcOffset::UTC, &new, hw - 1).is_ok());
+    // Without a counter the old image loads, and the one-time code used
+    // since opens again: what LOCK.md says a rollback reopens.
+    let rolled = Lock::<8>::load(codec(p), UtcOffset::UTC, &old).unwrap();
+    assert!(rolled.check(once.as_bytes(), t + 120).decision.opens());
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(128))]
+
+    /// Version-1 garbage never loads either.
+    #[test]
+    fn lock_garbage_v1_images_never_load(
+        body in proptest::collection::vec(any::<u8>(), 316 + 18 * 8 - 4),
+    ) {
+        let mut image = b"OPL\x01".to_vec();
+        image.extend_from_slice(&body);
         prop_assert!(Lock::<8>::load(codec(STANDARD_10), UtcOffset::UTC, &image).is_err());
     }
 }

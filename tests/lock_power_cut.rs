@@ -1,18 +1,23 @@
 //! A power cut at every point of the documented firmware sequence
+//! (count-before-check)
 //!
 //! ```text
-//! check -> save_after -> write image to slot (seq % 2) -> commit -> act
+//! charge -> write its image -> commit -> check -> (if needed) write its
+//! image -> commit -> act
 //! ```
 //!
-//! never lets a one-time code open twice and never loses a revocation.
+//! never lets a one-time code open twice, never loses a revocation, and
+//! never lets an entry be evaluated before its failure is on flash.
 //!
-//! The flash has two image slots. A cut can happen before the check, after
-//! any number of bytes of the image write (the slot either overwritten in
-//! place or erased to `0xFF` first), after the write, after the commit
-//! (before the door is driven) and after the door is driven. The lock then
-//! boots from the newest valid image ([`Lock::load_newest`]) and the person
-//! at the door types the same code again (unless the door had already
-//! acted), then the rest of the script runs.
+//! The flash has two image slots. A cut can happen before the charge,
+//! after any number of bytes of either image write (the slot either
+//! overwritten in place or erased to `0xFF` first), after the charge is
+//! written, right after the decision (the attack of a power cut timed with
+//! a side channel), after the check's write, after the commit (before the
+//! door is driven) and after the door is driven. The lock then boots from
+//! the newest valid image ([`Lock::load_newest`]) and the person at the
+//! door types the same code again (unless the door had already acted),
+//! then the rest of the script runs.
 
 #![allow(
     clippy::unwrap_used,
@@ -46,6 +51,13 @@ fn t0() -> UnixSeconds {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Cut {
     BeforeCheck(usize),
+    WritingCharge {
+        step: usize,
+        bytes: usize,
+        erased_first: bool,
+    },
+    AfterCharge(usize),
+    AfterDecision(usize),
     Writing {
         step: usize,
         bytes: usize,
@@ -107,7 +119,7 @@ fn boot(flash: &[[u8; LEN]; 2]) -> L {
 struct Run {
     acted: Vec<(usize, Decision)>,
     slot5_revoked: bool,
-    watermark: Option<UnixSeconds>,
+    watermark: Option<offpin::lock::Mark>,
     /// Step whose revocation image was completely written.
     persisted: Vec<usize>,
 }
@@ -123,41 +135,111 @@ fn run(s: &Script, cut: Option<Cut>) -> Run {
     let mut acted = Vec::new();
     let mut persisted = Vec::new();
     let mut step = 0;
+    // Writes `image` to `slot`, or tears the write if the cut says so
+    // (then the caller reboots and the entry is typed again).
+    let write = |flash: &mut [[u8; LEN]; 2],
+                 slot: usize,
+                 image: &[u8; LEN],
+                 torn: Option<(usize, bool)>| {
+        match torn {
+            Some((bytes, erased_first)) => {
+                if erased_first {
+                    flash[slot] = [0xff; LEN];
+                }
+                flash[slot][..bytes].copy_from_slice(&image[..bytes]);
+                false
+            }
+            None => {
+                flash[slot] = *image;
+                true
+            }
+        }
+    };
     while step < s.entries.len() {
         let (pin, now) = &s.entries[step];
         if pending == Some(Cut::BeforeCheck(step)) {
             pending = None;
             lock = boot(&flash);
         }
-        let c = lock.check(pin.as_bytes(), *now);
-        if !c.change.is_empty() {
-            let slot = (c.change.image_sequence() % 2) as usize;
+        // 1. The charge: persisted before anything is decided.
+        let charge = lock.charge(*now);
+        if charge.needs_write() {
+            let slot = (charge.image_sequence() % 2) as usize;
             let mut image = [0u8; LEN];
-            lock.save_after(&c.change, &mut image).unwrap();
-            if let Some(Cut::Writing {
-                step: at,
-                bytes,
-                erased_first,
-            }) = pending
-                && at == step
-            {
-                pending = None;
-                if erased_first {
-                    flash[slot] = [0xff; LEN];
+            lock.save_after(&charge, &mut image).unwrap();
+            let torn = match pending {
+                Some(Cut::WritingCharge {
+                    step: at,
+                    bytes,
+                    erased_first,
+                }) if at == step => {
+                    pending = None;
+                    Some((bytes, erased_first))
                 }
-                flash[slot][..bytes].copy_from_slice(&image[..bytes]);
+                _ => None,
+            };
+            if !write(&mut flash, slot, &image, torn) {
                 lock = boot(&flash);
                 continue; // typed again
             }
-            flash[slot] = image;
+        }
+        lock.commit(charge).unwrap();
+        if pending == Some(Cut::AfterCharge(step)) {
+            pending = None;
+            lock = boot(&flash);
+            continue;
+        }
+        // 2. The decision. The flash already counts this entry as failed.
+        let on_flash = boot(&flash);
+        assert_eq!(
+            on_flash.budget_left(*now),
+            lock.budget_left(*now),
+            "charge not on flash at step {step}"
+        );
+        assert_eq!(on_flash.consecutive_failures(), lock.consecutive_failures());
+        let c = lock.check(pin.as_bytes(), *now);
+        let failed = matches!(c.decision, Decision::Refuse(r) if r != Refusal::MemoryFull && r != Refusal::LockedOut);
+        if pending == Some(Cut::AfterDecision(step)) {
+            // Cut with the decision known (a side channel): the failure
+            // stays counted, an opening is lost.
+            pending = None;
+            let budget = lock.budget_left(*now);
+            let failures = lock.consecutive_failures();
+            lock = boot(&flash);
+            assert_eq!(lock.budget_left(*now), budget, "a cut erased a charge");
+            assert_eq!(lock.consecutive_failures(), failures);
+            if failed {
+                step += 1; // the attacker moves on to the next guess
+            }
+            continue;
+        }
+        if c.change.needs_write() {
+            let slot = (c.change.image_sequence() % 2) as usize;
+            let mut image = [0u8; LEN];
+            lock.save_after(&c.change, &mut image).unwrap();
+            let torn = match pending {
+                Some(Cut::Writing {
+                    step: at,
+                    bytes,
+                    erased_first,
+                }) if at == step => {
+                    pending = None;
+                    Some((bytes, erased_first))
+                }
+                _ => None,
+            };
+            if !write(&mut flash, slot, &image, torn) {
+                lock = boot(&flash);
+                continue; // typed again
+            }
             persisted.push(step);
             if pending == Some(Cut::AfterWrite(step)) {
                 pending = None;
                 lock = boot(&flash);
                 continue;
             }
-            lock.commit(c.change).unwrap();
         }
+        lock.commit(c.change).unwrap();
         if pending == Some(Cut::AfterCommit(step)) {
             pending = None;
             lock = boot(&flash);
@@ -211,8 +293,8 @@ fn check_run(s: &Script, cut: Option<Cut>, r: &Run) {
     }
     assert!(r.slot5_revoked, "slot revocation lost with cut {cut:?}");
     assert_eq!(
-        r.watermark,
-        Some(t0() + HOUR),
+        r.watermark.map(|m| m.hour),
+        Some(20_001),
         "watermark lost with cut {cut:?}"
     );
 }
@@ -233,19 +315,32 @@ fn lock_power_cut_at_every_point_never_reopens_nor_forgets() {
 
     let mut points = 0usize;
     for step in 0..s.entries.len() {
+        let writes =
+            !matches!(baseline.acted[step].1, Decision::Refuse(r) if r != Refusal::MemoryFull);
         let mut cuts = vec![
             Cut::BeforeCheck(step),
-            Cut::AfterWrite(step),
+            Cut::AfterCharge(step),
+            Cut::AfterDecision(step),
             Cut::AfterCommit(step),
             Cut::AfterActing(step),
         ];
+        if writes {
+            cuts.push(Cut::AfterWrite(step));
+        }
         for bytes in 0..LEN {
             for erased_first in [false, true] {
-                cuts.push(Cut::Writing {
+                cuts.push(Cut::WritingCharge {
                     step,
                     bytes,
                     erased_first,
                 });
+                if writes {
+                    cuts.push(Cut::Writing {
+                        step,
+                        bytes,
+                        erased_first,
+                    });
+                }
             }
         }
         for cut in cuts {
@@ -258,7 +353,14 @@ fn lock_power_cut_at_every_point_never_reopens_nor_forgets() {
         "{points} power-cut points over {} entries ({LEN}-byte image)",
         s.entries.len()
     );
-    assert_eq!(points, s.entries.len() * (4 + 2 * LEN));
+    let failed = decisions
+        .iter()
+        .filter(|d| matches!(d, Decision::Refuse(_)))
+        .count();
+    assert_eq!(
+        points,
+        s.entries.len() * (6 + 4 * LEN) - failed * (1 + 2 * LEN)
+    );
 }
 
 #[test]

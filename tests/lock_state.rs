@@ -14,10 +14,14 @@
 use offpin::lock::{ClockStatus, CommitError, Decision, EntryKind, Lock, LockError};
 use offpin::profile::shipped::{COMPACT_8, KEYPAD9_11, SECURE_12, STANDARD_10};
 use offpin::{
-    Codec, DeviceKey, Grant, Pin, Profile, ProfileParams, Refusal, Request, RevokeTarget,
-    UnixSeconds, UtcOffset,
+    Codec, DeviceKey, Grant, LockoutPolicy, Pin, Profile, ProfileParams, Refusal, Request,
+    RevokeTarget, UnixSeconds, UtcOffset,
 };
 use proptest::prelude::*;
+
+#[path = "common/figures.rs"]
+mod figures;
+use figures::{grouped, sci};
 
 const HOUR: i64 = 3_600;
 const DAY: i64 = 86_400;
@@ -83,13 +87,19 @@ fn lock_one_time_code_opens_once_then_expires() {
     let entries: Vec<_> = l.remembered().collect();
     assert_eq!(entries.len(), 1);
     assert_eq!(entries[0].kind, EntryKind::Used);
-    assert_eq!(entries[0].until, t + 24 * HOUR + G);
-    assert_eq!(l.free_memory(t + 24 * HOUR + G - 1), 63);
-    assert_eq!(l.free_memory(t + 24 * HOUR + G), 64);
+    // Remembered until an hour after its use window: past any grace a
+    // profile may have, so no later grace reopens it.
+    assert_eq!(entries[0].until, t + 25 * HOUR);
+    assert_eq!(
+        enter(&mut l, &code, t + 24 * HOUR + G - 1),
+        refused(Refusal::AlreadyUsed)
+    );
     assert_eq!(
         enter(&mut l, &code, t + 24 * HOUR + G),
         refused(Refusal::Expired)
     );
+    assert_eq!(l.free_memory(t + 25 * HOUR - 1), 63);
+    assert_eq!(l.free_memory(t + 25 * HOUR), 64);
 }
 
 #[test]
@@ -116,7 +126,7 @@ fn lock_full_memory_refuses_and_never_evicts() {
     assert_eq!(enter(&mut l, &a, t + HOUR), refused(Refusal::AlreadyUsed));
     assert_eq!(enter(&mut l, &b, t + HOUR), refused(Refusal::AlreadyUsed));
     // Once a and b have expired their slots are reused.
-    let expiry = t + 24 * HOUR + G;
+    let expiry = t + 25 * HOUR;
     assert!(enter(&mut l, &later, expiry).opens());
     assert_eq!(enter(&mut l, &a, expiry + 1), refused(Refusal::Expired));
     assert_eq!(
@@ -138,7 +148,7 @@ fn lock_activated_codes_are_remembered_until_their_end() {
 
     assert!(enter(&mut l, &long, t + 2 * HOUR).opens());
     let e = l.remembered().next().unwrap();
-    assert_eq!((e.kind, e.until), (EntryKind::Activated, t + 48 * HOUR + G));
+    assert_eq!((e.kind, e.until), (EntryKind::Activated, t + 49 * HOUR));
     assert!(enter(&mut l, &long, t + 30 * HOUR).opens(), "remembered");
     assert_eq!(l.remembered().count(), 1, "one entry per code");
     assert_eq!(
@@ -164,8 +174,13 @@ fn lock_activated_and_one_time_codes_share_the_memory() {
         enter(&mut l, &long, t + 2 * HOUR).opens(),
         "a remembered code needs no new entry"
     );
+    // The activated entry lives until an hour past the window's end.
     let once_later = pin(p, Request::one_time(t + 48 * HOUR));
-    assert!(enter(&mut l, &once_later, t + 48 * HOUR + G).opens());
+    assert_eq!(
+        enter(&mut l, &once_later, t + 49 * HOUR - 1),
+        refused(Refusal::MemoryFull)
+    );
+    assert!(enter(&mut l, &once_later, t + 49 * HOUR).opens());
 }
 
 #[test]
@@ -189,9 +204,9 @@ fn lock_a_newer_code_of_a_lineage_supersedes_older_ones() {
     let no_lineage = room(t, 3, 0, 0);
 
     assert!(enter(&mut l, &guest_a, t + 600).opens());
-    assert_eq!(l.lineage_mark(1), Some(t));
+    assert_eq!(l.lineage_mark(1).map(|m| m.hour), Some(10_000));
     assert!(enter(&mut l, &guest_b, t + 2 * HOUR + 60).opens());
-    assert_eq!(l.lineage_mark(1), Some(t + 2 * HOUR));
+    assert_eq!(l.lineage_mark(1).map(|m| m.hour), Some(10_002));
     assert_eq!(
         enter(&mut l, &guest_a, t + 2 * HOUR + 120),
         refused(Refusal::Superseded)
@@ -207,7 +222,7 @@ fn lock_a_newer_code_of_a_lineage_supersedes_older_ones() {
     );
     assert!(enter(&mut l, &other_room, t + 2 * HOUR + 300).opens());
     assert!(enter(&mut l, &no_lineage, t + 2 * HOUR + 360).opens());
-    assert_eq!(l.lineage_mark(2), Some(t));
+    assert_eq!(l.lineage_mark(2).map(|m| m.hour), Some(10_000));
     assert_eq!(l.lineage_mark(3), None);
 }
 
@@ -248,7 +263,7 @@ fn lock_watermark_revokes_everything_that_started_before() {
     let target = RevokeTarget::StartedBefore { hour: 10_020 };
     assert_eq!(enter(&mut l, &revoke, at), Decision::Revoked(target));
     assert_eq!(enter(&mut l, &revoke, at + 1), Decision::Revoked(target));
-    assert_eq!(l.watermark(), Some(t + 20 * HOUR));
+    assert_eq!(l.watermark().map(|m| m.hour), Some(10_020));
     assert_eq!(enter(&mut l, &long, at + 2), refused(Refusal::Revoked));
     assert_eq!(enter(&mut l, &once, at + 3), refused(Refusal::Revoked));
     assert!(enter(&mut l, &after, at + 4).opens());
@@ -262,7 +277,16 @@ fn lock_watermark_revokes_everything_that_started_before() {
 
 #[test]
 fn lock_lockout_backs_off_up_to_the_cap_and_resets_on_success() {
-    let p = COMPACT_8; // 3 failures, 900 s, doubling up to one day
+    // COMPACT_8's back-off (3 failures, 900 s, doubling up to one day),
+    // with a budget too large to bind: the back-off alone.
+    let p = Profile::new(ProfileParams {
+        lockout: LockoutPolicy {
+            budget: 1_000,
+            ..COMPACT_8.lockout()
+        },
+        ..COMPACT_8.params()
+    })
+    .unwrap();
     let policy = p.lockout();
     let mut l = lock::<32>(p);
     let ongoing = pin(p, Request::ongoing(0));
@@ -474,10 +498,6 @@ fn lock_group_keys_each_open_their_own_codes() {
 fn lock_new_refuses_bad_configurations() {
     let p = STANDARD_10;
     assert_eq!(
-        Lock::<0>::new(codec(p), UtcOffset::UTC).unwrap_err(),
-        LockError::ZeroMemory
-    );
-    assert_eq!(
         Lock::<65>::new(codec(p), UtcOffset::UTC).unwrap_err(),
         LockError::MemoryExceedsProfile {
             memory: 65,
@@ -485,8 +505,11 @@ fn lock_new_refuses_bad_configurations() {
         }
     );
     assert_eq!(
-        Lock::<8, 0>::new([], UtcOffset::UTC).unwrap_err(),
-        LockError::NoKeys
+        Lock::<8, 2>::new([codec(p), codec(p)], UtcOffset::UTC).unwrap_err(),
+        LockError::DuplicateKey {
+            first: 0,
+            second: 1
+        }
     );
     assert_eq!(
         Lock::<8, 2>::new([codec(p), codec(COMPACT_8)], UtcOffset::UTC).unwrap_err(),
@@ -522,7 +545,13 @@ fn lock_new_refuses_bad_configurations() {
             max: 16
         }
     );
-    for e in [LockError::ZeroMemory, LockError::NoKeys] {
+    for e in [
+        LockError::DuplicateKey {
+            first: 0,
+            second: 1,
+        },
+        LockError::ProfileMismatch { key: 1 },
+    ] {
         assert!(!e.to_string().is_empty());
     }
 }
@@ -565,9 +594,11 @@ fn lock_size_of_state() {
         Lock::<128>::STATE_LEN
     );
     assert!(size <= 3_072, "{size}");
-    assert_eq!(Lock::<32>::STATE_LEN, 892);
-    assert_eq!(Lock::<64>::STATE_LEN, 1_468);
-    assert_eq!(Lock::<128>::STATE_LEN, 2_620);
+    const { assert!(Lock::<32>::STATE_LEN <= 1_024) };
+    assert_eq!(Lock::<32>::STATE_LEN, 823);
+    assert_eq!(Lock::<64>::STATE_LEN, 1_271);
+    assert_eq!(Lock::<128>::STATE_LEN, 2_167);
+    assert_eq!(Lock::<32, 2>::STATE_LEN, 831);
 }
 
 // ---------------------------------------------------------------------
@@ -621,11 +652,60 @@ fn op() -> impl Strategy<Value = Op> {
     ]
 }
 
-/// An independent model of the lock-out.
+/// An independent model of the lock-out: the back-off and the budget.
 struct LockoutModel {
     strikes: u32,
     batches: u32,
     until: i64,
+    tokens: u64,
+    since: i64,
+}
+
+impl LockoutModel {
+    fn new(p: &Profile) -> Self {
+        LockoutModel {
+            strikes: 0,
+            batches: 0,
+            until: i64::MIN,
+            tokens: u64::from(p.lockout().budget),
+            since: p.epoch(),
+        }
+    }
+
+    /// Brings the budget to time `t`.
+    fn refill(&mut self, p: &Profile, t: i64) {
+        let cap = u64::from(p.lockout().budget);
+        let r = i64::from(p.lockout().refill_secs);
+        if self.tokens >= cap {
+            self.since = t;
+            return;
+        }
+        let k = (t - self.since).max(0) / r;
+        self.tokens += k as u64;
+        if self.tokens >= cap {
+            self.tokens = cap;
+            self.since = t;
+        } else {
+            self.since += k * r;
+        }
+    }
+
+    fn locked(&mut self, p: &Profile, t: i64) -> bool {
+        self.refill(p, t);
+        t < self.until || self.tokens == 0
+    }
+
+    fn fail(&mut self, p: &Profile, t: i64) {
+        let policy = p.lockout();
+        self.refill(p, t);
+        self.tokens -= 1;
+        self.strikes += 1;
+        if self.strikes == u32::from(policy.failures) {
+            self.strikes = 0;
+            self.until = t + i64::from(policy.duration_after_batch(self.batches));
+            self.batches += 1;
+        }
+    }
 }
 
 proptest! {
@@ -634,7 +714,6 @@ proptest! {
     #[test]
     fn lock_random_sessions_keep_every_promise(ops in proptest::collection::vec(op(), 1..60)) {
         let p = STANDARD_10;
-        let policy = p.lockout();
         let t = t0(p);
         let pool = pool(p, t);
         let mut l = lock::<4>(p);
@@ -643,7 +722,7 @@ proptest! {
         let mut opened = vec![0u32; pool.pins.len()];
         let mut slot1_revoked = false;
         let mut watermark: Option<i64> = None;
-        let mut model = LockoutModel { strikes: 0, batches: 0, until: i64::MIN };
+        let mut model = LockoutModel::new(&p);
         for op in ops {
             let typed: Vec<u8> = match op {
                 Op::Forward(d) => { now += d; continue; }
@@ -656,7 +735,7 @@ proptest! {
                 monotone = monotone.max(now);
             }
             // Lock-out honoured, exactly as the policy says.
-            let locked = monotone.max(now) < model.until;
+            let locked = model.locked(&p, monotone.max(now));
             prop_assert_eq!(c.decision == Decision::Refuse(Refusal::LockedOut), locked);
             match c.decision {
                 Decision::Open(g) => {
@@ -681,14 +760,7 @@ proptest! {
                 }
                 Decision::Revoked(_) => {}
                 Decision::Refuse(Refusal::LockedOut | Refusal::MemoryFull) => {}
-                Decision::Refuse(_) => {
-                    model.strikes += 1;
-                    if model.strikes == u32::from(policy.failures) {
-                        model.strikes = 0;
-                        model.until = monotone + i64::from(policy.duration_after_batch(model.batches));
-                        model.batches += 1;
-                    }
-                }
+                Decision::Refuse(_) => model.fail(&p, monotone),
             }
             l.commit(c.change).unwrap();
             prop_assert_eq!(l.highest_seen(), monotone.max(p.epoch()));
@@ -703,6 +775,7 @@ proptest! {
 /// The figures docs/LOCK.md cites.
 #[test]
 fn lock_guide_figures_are_current() {
+    let guide = include_str!("../docs/LOCK.md");
     let with = |p: Profile, f: &dyn Fn(&mut ProfileParams)| {
         let mut q = p.params();
         f(&mut q);
@@ -724,30 +797,84 @@ fn lock_guide_figures_are_current() {
         .map(|g| w(with(COMPACT_8, &|q| q.grace_secs = *g)))
         .collect();
     assert_eq!(grace8, [2_057, 2_226, 2_226, 2_226, 2_226]);
-    let policy = |f: u8, b: u32, c: u32| {
+    assert_eq!(STANDARD_10.security_with_keys(2).w_max, 104_014);
+
+    // §5: the shipped profiles' bounds, row by row.
+    for p in [STANDARD_10, COMPACT_8, SECURE_12, KEYPAD9_11] {
+        let s = p.security();
+        let row = guide
+            .lines()
+            .find(|l| l.starts_with(&format!("| `{}` | {} / ", p.name(), p.lockout().failures)))
+            .unwrap_or_else(|| panic!("LOCK.md §5 has no row for {}", p.name()));
+        for cell in [
+            format!("| **{}** |", s.attempts_per_day),
+            format!("| {} |", sci(s.per_day(), 2)),
+            format!("| **{}** |", grouped(s.attempts_per_year)),
+            format!("| {} |", sci(s.per_year(), 1)),
+        ] {
+            assert!(row.contains(&cell), "{}: {cell} not in {row}", p.name());
+        }
+    }
+    // §5: the other policies for standard-10.
+    let policy = |budget: u16, refill_secs: u32| {
         with(STANDARD_10, &|q| {
             q.lockout = offpin::LockoutPolicy {
-                failures: f,
-                base_secs: b,
-                cap_secs: c,
+                budget,
+                refill_secs,
+                ..STANDARD_10.lockout()
             }
         })
         .security()
-        .attempts_per_day
     };
+    for (budget, refill, label) in [
+        (5u16, 3_600u32, "5, 1 h"),
+        (10, 3_600, "**10, 1 h (shipped)**"),
+        (20, 3_600, "20, 1 h"),
+        (10, 7_200, "10, 2 h"),
+        (10, 1_800, "10, 30 min"),
+        (10, 900, "10, 15 min"),
+    ] {
+        let s = policy(budget, refill);
+        let row = guide
+            .lines()
+            .find(|l| l.starts_with(&format!("| {label} |")))
+            .unwrap_or_else(|| panic!("LOCK.md §5 has no row {label}"));
+        let bold = |x: String| {
+            if label.starts_with("**") {
+                format!("**{x}**")
+            } else {
+                x
+            }
+        };
+        for cell in [
+            bold(s.attempts_per_day.to_string()),
+            bold(grouped(s.attempts_per_year)),
+            bold(sci(s.per_year(), 1)),
+        ] {
+            assert!(
+                row.contains(&format!("| {cell} |")),
+                "{label}: {cell} not in {row}"
+            );
+        }
+    }
+    // The back-off alone (a budget that does not bind) gives the old
+    // table's figure for the shipped policy: 5 per batch, doubling.
     assert_eq!(
-        [
-            policy(3, 300, 86_400),
-            policy(5, 300, 86_400),
-            policy(5, 900, 86_400),
-            policy(3, 900, 86_400),
-            policy(10, 300, 86_400),
-            policy(5, 60, 86_400),
-            policy(5, 300, 3_600),
-            policy(5, 60, 3_600),
-        ],
-        [27, 45, 35, 21, 90, 55, 135, 145]
+        policy(10_000, 1).attempts_per_day,
+        5 * (87_600u64).div_ceil(300) + 4,
+        "the back-off bound"
     );
-    assert_eq!(STANDARD_10.security_with_keys(2).w_max, 104_014);
-    assert_eq!(COMPACT_8.security().attempts_per_day, 21);
+    // §1: sizes.
+    for (len, text) in [
+        (Lock::<32>::STATE_LEN, "| 32 | 823 |"),
+        (Lock::<64>::STATE_LEN, "| 64 | 1 271 |"),
+        (Lock::<128>::STATE_LEN, "| 128 | 2 167 |"),
+    ] {
+        assert!(guide.contains(text), "{len}: {text}");
+        assert!(text.contains(&grouped(len as u64)));
+    }
+    assert!(guide.contains(&format!(
+        "{}-byte image",
+        grouped(Lock::<64, 2>::STATE_LEN as u64)
+    )));
 }

@@ -8,20 +8,12 @@
     reason = "test code: a failed unwrap is a failed test"
 )]
 
+use offpin::UtcOffset;
 use offpin::profile::shipped::ALL;
 
-/// Formats `n` with a thin space every three digits, as the README does.
-fn grouped(n: u64) -> String {
-    let digits = n.to_string();
-    let mut out = String::new();
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push(' ');
-        }
-        out.push(c);
-    }
-    out
-}
+#[path = "common/figures.rs"]
+mod figures;
+use figures::{grouped, sci};
 
 #[test]
 fn readme_table_matches_the_computed_figures() {
@@ -59,5 +51,37 @@ fn readme_table_matches_the_computed_figures() {
             p.name(),
             s.attempts_per_day
         );
+        assert!(
+            row.contains(&format!("| {} |", sci(s.per_year(), 1))),
+            "{}: p per year {} not in row {row}",
+            p.name(),
+            sci(s.per_year(), 1)
+        );
+    }
+}
+
+/// The README says `W_max` is attained and that the kinds peak together:
+/// some instant near the end of each shipped profile's lifetime, at some
+/// whole-hour offset, has exactly `W_max − remembered` acceptable indices,
+/// the sum of the kind columns.
+#[test]
+fn readme_w_max_is_attained_and_is_the_sum_of_the_kinds() {
+    for p in ALL {
+        let s = p.security();
+        let k = s.max_by_kind;
+        assert_eq!(s.w_max, k.total() + s.remembered, "{}", p.name());
+        let end = p.epoch() + i64::from(p.params().lifetime_days) * 86_400;
+        let g = p.grace_secs();
+        let attained = (end - 2 * 86_400..end)
+            .step_by(3_600)
+            .flat_map(|h| [h - g, h + g - 1])
+            .flat_map(|t| (-14..=14).map(move |o| (t, o)))
+            .map(|(t, o)| {
+                let offset = UtcOffset::from_minutes(o * 60).unwrap();
+                p.acceptable_at(t, offset).total()
+            })
+            .max()
+            .unwrap();
+        assert_eq!(attained + s.remembered, s.w_max, "{}", p.name());
     }
 }

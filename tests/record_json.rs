@@ -11,6 +11,7 @@
 
 use chrono::{DateTime, Utc};
 use offpin::MasterKey;
+use offpin::server::ledger::LedgerError;
 use offpin::server::ledger::memory::MemoryLedger;
 use offpin::server::ledger::{CodeSpec, Device, Ledger};
 use offpin::server::record::{CodeError, MUST_BE_USED_WITHIN_24_HOURS, NO_VARIANCE_AVAILABLE};
@@ -98,6 +99,11 @@ fn t(s: &str) -> DateTime<Utc> {
     s.parse().unwrap()
 }
 
+/// An issue time before every window of these tests.
+fn created() -> DateTime<Utc> {
+    t("2024-12-01T00:00:00Z")
+}
+
 fn ledger() -> MemoryLedger {
     let mut l = MemoryLedger::new();
     l.add_device(&Device::new(DEVICE, "standard-10")).unwrap();
@@ -121,13 +127,26 @@ fn is_api_time(v: &Value) -> bool {
         && DateTime::parse_from_rfc3339(s).is_ok()
 }
 
-/// Same keys in the same order, same JSON types, and equal values where
-/// the seed's value is a constant of offline codes.
+/// The keys ours has beyond the seeds' offline-code objects: `appearance`
+/// (in the seeds' list responses) and `user_identifier_key` (what the code
+/// was issued for).
+const EXTRA_KEYS: [&str; 2] = ["appearance", "user_identifier_key"];
+
+/// Same keys (the seed's plus [`EXTRA_KEYS`]) in the same alphabetical
+/// order, same JSON types, and equal values where the seed's value is a
+/// constant of offline codes.
 fn assert_same_shape(ours: &Value, seed: &Value, constants: &[&str]) {
     let (o, s) = (obj(ours), obj(seed));
-    let ok: Vec<&String> = o.keys().collect();
-    let sk: Vec<&String> = s.keys().collect();
+    let ok: Vec<&str> = o.keys().map(String::as_str).collect();
+    let mut sk: Vec<&str> = s.keys().map(String::as_str).chain(EXTRA_KEYS).collect();
+    sk.sort_unstable();
     assert_eq!(ok, sk, "key sets (and order) differ");
+    for k in EXTRA_KEYS {
+        assert!(
+            o[k].is_null() || o[k].is_object() || o[k].is_string(),
+            "{k}"
+        );
+    }
     for (k, sv) in s {
         let ov = &o[k];
         // Nullable fields may be null on one side.
@@ -170,7 +189,8 @@ fn time_bound_record_matches_the_seed_object() {
         .with_name("My Access Code");
     let r = l
         .issue(&master(), &spec, t("2025-06-14T16:54:17.946242Z"))
-        .unwrap();
+        .unwrap()
+        .record;
     let ours = serde_json::to_value(&r).unwrap();
     let seed: Value = serde_json::from_str(SEED_TIME_BOUND_OFFLINE).unwrap();
     assert_same_shape(&ours, &seed, OFFLINE_CONSTANTS);
@@ -198,7 +218,7 @@ fn the_seeds_list_sample_window_is_encoded_exactly() {
         t("2025-01-22T12:00:00.000Z"),
     )
     .with_name("my time-bound code");
-    let r = l.issue(&master(), &spec, Utc::now()).unwrap();
+    let r = l.issue(&master(), &spec, created()).unwrap().record;
     let v = serde_json::to_value(&r).unwrap();
     assert_eq!(v["starts_at"], "2025-01-01T16:00:00.000Z");
     assert_eq!(v["ends_at"], "2025-01-22T12:00:00.000Z");
@@ -226,7 +246,8 @@ fn one_time_record_matches_the_seed_object_and_carries_the_warning() {
     let spec = CodeSpec::one_time(DEVICE, t("2025-07-02T16:00:00Z")).with_name("My Access Code");
     let r = l
         .issue(&master(), &spec, t("2025-06-14T16:54:17Z"))
-        .unwrap();
+        .unwrap()
+        .record;
     let ours = serde_json::to_value(&r).unwrap();
     let seed: Value = serde_json::from_str(SEED_ONE_TIME_OFFLINE).unwrap();
     assert_same_shape(&ours, &seed, OFFLINE_CONSTANTS);
@@ -250,9 +271,10 @@ fn ongoing_record_matches_the_seed_shape() {
         .issue(
             &master(),
             &CodeSpec::ongoing(DEVICE).with_name("My Access Code"),
-            Utc::now(),
+            created(),
         )
-        .unwrap();
+        .unwrap()
+        .record;
     let ours = serde_json::to_value(&r).unwrap();
     let seed: Value = serde_json::from_str(SEED_ONGOING_ONLINE).unwrap();
     // The seed is an online code: compare what offline codes share with it.
@@ -285,7 +307,7 @@ fn rounded_windows_report_what_the_lock_will_do() {
     // 16:20 .. 18:40 UTC, rounded outward to whole hours.
     let spec = CodeSpec::time_bound("d", t("2025-03-01T16:20:00Z"), t("2025-03-01T18:40:00Z"))
         .with_max_rounding_secs(3_600);
-    let v = serde_json::to_value(l.issue(&master(), &spec, Utc::now()).unwrap()).unwrap();
+    let v = serde_json::to_value(l.issue(&master(), &spec, created()).unwrap().record).unwrap();
     assert_eq!(v["starts_at"], "2025-03-01T16:00:00.000Z");
     assert_eq!(v["ends_at"], "2025-03-01T19:00:00.000Z");
     // 40 days: daily windows at the lock's local (UTC+1) midnights.
@@ -295,7 +317,7 @@ fn rounded_windows_report_what_the_lock_will_do() {
         t("2025-04-10T10:00:00+01:00"),
     )
     .with_max_rounding_secs(86_400);
-    let v = serde_json::to_value(l.issue(&master(), &spec, Utc::now()).unwrap()).unwrap();
+    let v = serde_json::to_value(l.issue(&master(), &spec, created()).unwrap().record).unwrap();
     assert_eq!(v["starts_at"], "2025-02-28T23:00:00.000Z");
     assert_eq!(v["ends_at"], "2025-04-10T23:00:00.000Z");
 }
@@ -325,10 +347,98 @@ fn records_round_trip_through_json() {
         .issue(
             &master(),
             &CodeSpec::one_time(DEVICE, t("2025-07-02T16:00:00Z")),
-            Utc::now(),
+            created(),
         )
-        .unwrap();
+        .unwrap()
+        .record;
     let text = serde_json::to_string(&r).unwrap();
     let back: offpin::server::record::AccessCode = serde_json::from_str(&text).unwrap();
     assert_eq!(back, r);
+}
+
+#[test]
+fn appearance_and_user_identifier_key_are_what_was_stored() {
+    let mut l = ledger();
+    let spec = CodeSpec::ongoing(DEVICE)
+        .with_name("my ongoing code")
+        .with_user_identifier_key("guest-7");
+    let v = serde_json::to_value(l.issue(&master(), &spec, created()).unwrap().record).unwrap();
+    assert_eq!(v["appearance"], json!({"name": "my ongoing code"}));
+    assert_eq!(v["user_identifier_key"], "guest-7");
+    let v = serde_json::to_value(
+        l.issue(&master(), &CodeSpec::ongoing(DEVICE), created())
+            .unwrap()
+            .record,
+    )
+    .unwrap();
+    assert_eq!(v["appearance"], Value::Null);
+    assert_eq!(v["user_identifier_key"], Value::Null);
+}
+
+#[test]
+fn debug_output_never_shows_a_pin() {
+    let mut l = ledger();
+    let r = l
+        .issue(&master(), &CodeSpec::ongoing(DEVICE), created())
+        .unwrap()
+        .record;
+    let debug = format!("{r:?}");
+    assert!(!debug.contains(&r.code), "{debug}");
+    assert!(debug.contains("code: \"..\""), "{debug}");
+    let deleted = l.delete(&master(), &r.access_code_id, created()).unwrap();
+    let revocation = deleted.revocation_code.clone().unwrap();
+    let debug = format!("{deleted:?}");
+    assert!(
+        !debug.contains(&revocation) && !debug.contains(&r.code),
+        "{debug}"
+    );
+    let stored = format!("{:?}", ledger_code(&mut l, &r.access_code_id));
+    assert!(
+        !stored.contains(&revocation) && !stored.contains(&r.code),
+        "{stored}"
+    );
+    let parts = offpin::server::record::OfflineCode {
+        access_code_id: "x",
+        device_id: DEVICE,
+        code: &r.code,
+        grant: offpin::Grant::Ongoing { slot: 0 },
+        generation: 0,
+        issued_window: None,
+        name: None,
+        user_identifier_key: None,
+        common_code_key: None,
+        created_at: created(),
+        deleted_at: None,
+        revocation_code: Some(&revocation),
+    };
+    let debug = format!("{parts:?}");
+    assert!(
+        !debug.contains(&r.code) && !debug.contains(&revocation),
+        "{debug}"
+    );
+}
+
+fn ledger_code(l: &mut MemoryLedger, id: &str) -> offpin::server::ledger::StoredCode {
+    l.find_one(id).unwrap().unwrap()
+}
+
+#[test]
+fn ledger_errors_take_the_seeds_error_shape() {
+    let mut l = ledger();
+    let spec = CodeSpec::time_bound(DEVICE, t("2025-07-02T16:00:00Z"), t("2025-07-02T18:00:00Z"));
+    for _ in 0..3 {
+        l.issue(&master(), &spec, created()).unwrap();
+    }
+    let e = l.issue(&master(), &spec, created()).unwrap_err();
+    assert!(matches!(e, LedgerError::NoVarianceAvailable { .. }));
+    let v = serde_json::to_value(e.to_code_error(t("2025-01-01T00:00:00.123456Z"))).unwrap();
+    assert_eq!(
+        v,
+        json!({
+            "created_at": "2025-01-01T00:00:00.123Z",
+            "error_code": NO_VARIANCE_AVAILABLE,
+            "is_access_code_error": true,
+            "message": e.to_string(),
+        })
+    );
 }

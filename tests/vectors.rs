@@ -20,7 +20,8 @@
 
 use std::path::PathBuf;
 
-use offpin::profile::shipped::{ALL, EPOCH_2024};
+use offpin::profile::FormatVersion;
+use offpin::profile::shipped::{EPOCH_2024, V1};
 use offpin::{
     Codec, Grant, Kind, MasterKey, Pin, Remember, Request, RevokeTarget, UtcOffset, Verdict, Want,
     Window,
@@ -112,12 +113,13 @@ fn keys_vectors() -> Value {
 }
 
 fn profiles_vectors() -> Value {
-    let profiles: Vec<Value> = ALL
+    let profiles: Vec<Value> = V1
         .iter()
         .map(|p| {
             let params = p.params();
             let layout: Vec<Value> = Kind::ALL
                 .iter()
+                .filter(|k| k.format() == FormatVersion::V1)
                 .map(|k| json!({"kind": k.name(), "count": p.kind_count(*k)}))
                 .collect();
             json!({
@@ -135,7 +137,7 @@ fn profiles_vectors() -> Value {
                 "revocation": params.revocation,
                 "activation_hours": params.activation_hours,
                 "grace_secs": params.grace_secs,
-                "canonical": hex(&p.canonical_bytes()),
+                "canonical": hex(p.canonical_bytes().as_bytes()),
                 "tweak": hex(&p.tweak()),
                 "layout": layout,
                 "grant_count": p.grant_count(),
@@ -214,7 +216,7 @@ fn issue_vectors() -> Value {
     let key = m.derive_device_key(DEVICE_ID.as_bytes(), 0).unwrap();
     let offset = UtcOffset::from_minutes(60).unwrap();
     let mut cases = Vec::new();
-    for p in ALL {
+    for p in V1 {
         let codec = Codec::new(&key, p).unwrap();
         for (what, req) in requests(offset) {
             let out = match codec.issue(&req) {
@@ -262,7 +264,7 @@ fn decode_vectors() -> Value {
     let offset = UtcOffset::from_minutes(60).unwrap();
     let t = EPOCH_2024 + 700 * DAY;
     let mut cases = Vec::new();
-    for p in ALL {
+    for p in V1 {
         let codec = Codec::new(&key, p).unwrap();
         let nine = p.radix().value() == 9;
         for (what, req) in requests(offset) {
@@ -324,6 +326,36 @@ fn decode_case(codec: &Codec, offset: UtcOffset, what: &str, input: &str, now: i
     })
 }
 
+/// Error messages explain a refusal; they are not part of the format. A
+/// message reworded after a vector file was committed is listed here, as
+/// (committed text, text the implementation gives now), so the committed
+/// file stays unchanged, every rewording is explicit, and the case must
+/// still be the same refusal.
+const REWORDED_ERRORS: &[(&str, &str)] = &[(
+    "encoding the window needs 3600 s of rounding but only 0 s are allowed (allow 1h or 1d of rounding, or align the window)",
+    "encoding the window needs 3600 s of rounding but max_rounding_secs is 0 (raise it, or align the window to the profile's hours or the lock's local days)",
+)];
+
+/// Replaces, in a committed file, every reworded `"error"` text by its
+/// current wording.
+fn reword_errors(v: &mut Value) {
+    match v {
+        Value::Object(map) => {
+            for (k, x) in map.iter_mut() {
+                if let (true, Value::String(text)) = (k == "error", &mut *x) {
+                    if let Some((_, now)) = REWORDED_ERRORS.iter().find(|(old, _)| old == text) {
+                        *text = (*now).to_owned();
+                    }
+                } else {
+                    reword_errors(x);
+                }
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(reword_errors),
+        _ => {}
+    }
+}
+
 fn check_file(name: &str, generated: Value) {
     let path: PathBuf = [env!("CARGO_MANIFEST_DIR"), "tests", "vectors", name]
         .iter()
@@ -339,7 +371,8 @@ fn check_file(name: &str, generated: Value) {
             path.display()
         )
     });
-    let committed: Value = serde_json::from_str(&committed).unwrap();
+    let mut committed: Value = serde_json::from_str(&committed).unwrap();
+    reword_errors(&mut committed);
     assert!(
         committed == generated,
         "{name} differs from the implementation: the format changed. \
@@ -372,7 +405,7 @@ fn decode_vectors_match() {
 fn issued_pins_decode_and_tampered_ones_are_refused() {
     let key = master().derive_device_key(DEVICE_ID.as_bytes(), 0).unwrap();
     let offset = UtcOffset::from_minutes(60).unwrap();
-    for p in ALL {
+    for p in V1 {
         let codec = Codec::new(&key, p).unwrap();
         let nine = p.radix().value() == 9;
         for (_, req) in requests(offset) {

@@ -1,5 +1,7 @@
-//! A lock firmware that links `offpin`, for QEMU's `mps2-an386` board
-//! (Cortex-M4F). See `run.sh` for how it is built, run and measured.
+//! A lock firmware that links `offpin`, for three QEMU boards: `microbit`
+//! (Cortex-M0), `mps2-an386` (Cortex-M4F) and `mps2-an505` (Cortex-M33),
+//! chosen by the target (`board.rs`). See `run.sh` for how it is built, run
+//! and measured.
 //!
 //! It provisions a lock from a fixed device key, then types a script of
 //! keypad entries at a simulated clock and follows the two-phase protocol a
@@ -18,18 +20,20 @@
 //! holds no issuer and no key derivation.
 //!
 //! Cost: with `-icount shift=0` QEMU advances its virtual clock by 1 ns per
-//! guest instruction, and SysTick runs on the board's 25 MHz clock, so one
-//! SysTick tick is 40 instructions. Each `check` is timed between two
-//! SysTick reads (the minimum of a few runs; `check` does not mutate), and
-//! the ratio is calibrated against a loop of known length.
+//! guest instruction, and the board's counter (SysTick, or TIMER0 on the
+//! nRF51) runs at a fixed rate, so one tick is a fixed number of
+//! instructions (40 at the AN386's 25 MHz). Each `check` is timed between
+//! two counter reads (the minimum of a few runs; `check` does not mutate),
+//! and the ratio is calibrated against a loop of known length.
 
 #![no_std]
 #![no_main]
 #![deny(unsafe_code)]
 
+mod board;
+
 use core::hint::black_box;
 
-use cortex_m::peripheral::{SYST, syst::SystClkSource};
 use cortex_m_rt::entry;
 use cortex_m_semihosting::{debug, hprintln};
 use offpin::lock::{ClockStatus, Decision, Lock};
@@ -238,37 +242,39 @@ fn fatal(what: &str, err: &dyn core::fmt::Debug) -> bool {
 }
 
 fn run() -> bool {
-    let Some(mut cp) = cortex_m::Peripherals::take() else {
-        return fatal("core peripherals", &"already taken");
-    };
-    cp.SYST.set_clock_source(SystClkSource::Core);
-    cp.SYST.set_reload(0x00FF_FFFF);
-    cp.SYST.clear_current();
-    cp.SYST.enable_counter();
+    if !board::init() {
+        return fatal("counter", &"core peripherals already taken");
+    }
 
     hprintln!(
-        "offpin lock firmware: QEMU mps2-an386 (Cortex-M4F), profile {}, {}-code memory, UTC",
+        "offpin lock firmware: {}, profile {}, {}-code memory, UTC",
+        board::NAME,
         PROFILE.name(),
         MEMORY
     );
 
     // Provisioning: the device key goes into the lock's key store once.
     let key = DeviceKey::from_bytes(DEVICE_KEY);
-    let codec = || Codec::new(&key, PROFILE);
-    let mut lock = match codec() {
-        Ok(c) => match DoorLock::new(c, OFFSET) {
-            Ok(l) => l,
-            Err(e) => return fatal("Lock::new", &e),
-        },
-        Err(e) => return fatal("Codec::new", &e),
+    // Two image slots of "flash", written alternately by sequence parity:
+    // a static, as a lock's flash is not on its stack.
+    let Some(flash) = cortex_m::singleton!(: [[u8; STATE_LEN]; 2] = [[0u8; STATE_LEN]; 2]) else {
+        return fatal("flash slots", &"taken twice");
     };
-    // Two image slots of "flash", written alternately by sequence parity.
-    let mut flash = [[0u8; STATE_LEN]; 2];
+    // `ref mut`: the lock stays where `provision` put it (one copy of it on
+    // the stack, not two).
+    match provision(&key) {
+        Some(ref mut lock) => script(&key, lock, flash),
+        None => false,
+    }
+}
+
+/// Provisions the lock's state and types the keypad script.
+fn script(key: &DeviceKey, lock: &mut DoorLock, flash: &mut [[u8; STATE_LEN]; 2]) -> bool {
     if let Err(e) = lock.save(&mut flash[0]) {
         return fatal("Lock::save", &e);
     }
     let provision = lock.observe_clock(T0);
-    if !persist_and_commit(&mut lock, provision, &mut flash) {
+    if !persist_and_commit(lock, provision, flash) {
         return false;
     }
     hprintln!(
@@ -300,7 +306,7 @@ fn run() -> bool {
                 measure,
             } => {
                 entry += 1;
-                let Some((decision, ticks)) = enter(&mut lock, &mut flash, typed, at) else {
+                let Some((decision, ticks)) = enter(lock, flash, typed, at) else {
                     return false;
                 };
                 let good = tally.record(matches(decision, expect));
@@ -321,15 +327,9 @@ fn run() -> bool {
             }
             Step::PowerCut => {
                 let before = lock.sequence();
-                drop(lock);
-                let restored = match codec() {
-                    Ok(c) => DoorLock::load_newest(c, OFFSET, &[&flash[0], &flash[1]]),
-                    Err(e) => return fatal("Codec::new", &e),
-                };
-                lock = match restored {
-                    Ok(l) => l,
-                    Err(e) => return fatal("Lock::load_newest", &e),
-                };
+                if !reboot(key, lock, flash) {
+                    return false;
+                }
                 let good = tally.record(lock.sequence() == before);
                 hprintln!(
                     "power cut: lock rebuilt from the newest of its 2 saved images: sequence {} [expected: {}] {}",
@@ -343,7 +343,7 @@ fn run() -> bool {
                 let (mut opened, mut lo, mut hi) = (0usize, u32::MAX, 0u32);
                 for pin in FILL.iter().take(MEMORY) {
                     entry += 1;
-                    let Some((decision, ticks)) = enter(&mut lock, &mut flash, pin, at) else {
+                    let Some((decision, ticks)) = enter(lock, flash, pin, at) else {
                         return false;
                     };
                     opened += usize::from(matches(decision, Open));
@@ -377,7 +377,7 @@ fn run() -> bool {
     let cal_instr = 2 * u64::from(N) + 2;
     let instr = |ticks: u32| u64::from(ticks) * cal_instr / u64::from(cal);
     hprintln!(
-        "calibration: a loop of {} instructions took {} SysTick ticks ({}.{:02} instructions per tick)",
+        "calibration: a loop of {} instructions took {} counter ticks ({}.{:02} instructions per tick)",
         cal_instr,
         cal,
         cal_instr / u64::from(cal),
@@ -399,6 +399,52 @@ fn run() -> bool {
         if tally.failed == 0 { "PASS" } else { "FAIL" }
     );
     tally.failed == 0 && tally.passed > 0
+}
+
+/// Provisioning: the device key goes into the lock's key store once. Not
+/// inlined (nor [`reboot`], nor [`enter`]): the temporaries of building a
+/// `Lock` (a `Codec`, a `Result` holding a `Lock`) live in this frame only
+/// while it runs, instead of in `run`'s for the whole script, which keeps
+/// the peak stack within the Cortex-M0 board's 16 KiB of RAM.
+#[inline(never)]
+fn provision(key: &DeviceKey) -> Option<DoorLock> {
+    match Codec::new(key, PROFILE) {
+        Ok(c) => match DoorLock::new(c, OFFSET) {
+            Ok(l) => Some(l),
+            Err(e) => {
+                fatal("Lock::new", &e);
+                None
+            }
+        },
+        Err(e) => {
+            fatal("Codec::new", &e);
+            None
+        }
+    }
+}
+
+/// A power cut and a boot: the lock in RAM is replaced by one rebuilt from
+/// the newest valid of the two saved images. The codec is built first and
+/// the lock in [`restore`], so `Codec::new`'s frame and the temporaries of
+/// `Lock::load_newest` are never on the stack at the same time.
+#[inline(never)]
+fn reboot(key: &DeviceKey, lock: &mut DoorLock, flash: &[[u8; STATE_LEN]; 2]) -> bool {
+    match Codec::new(key, PROFILE) {
+        Ok(c) => restore(c, lock, flash),
+        Err(e) => fatal("Codec::new", &e),
+    }
+}
+
+/// The second half of [`reboot`].
+#[inline(never)]
+fn restore(codec: Codec, lock: &mut DoorLock, flash: &[[u8; STATE_LEN]; 2]) -> bool {
+    match DoorLock::load_newest(codec, OFFSET, &[&flash[0], &flash[1]]) {
+        Ok(l) => {
+            *lock = l;
+            true
+        }
+        Err(e) => fatal("Lock::load_newest", &e),
+    }
 }
 
 /// Counts the decisions that were (not) the expected ones.
@@ -423,6 +469,7 @@ impl Tally {
 /// runs; it mutates nothing), then persists and commits its change the way
 /// firmware must, and returns the decision to act on. `None` when the
 /// state could not be persisted or committed (reported).
+#[inline(never)]
 fn enter(
     lock: &mut DoorLock,
     flash: &mut [[u8; STATE_LEN]; 2],
@@ -462,16 +509,16 @@ fn persist_and_commit(
     true
 }
 
-/// The fewest SysTick ticks `f` took in a few runs (SysTick counts down).
+/// The fewest counter ticks `f` took in a few runs.
 fn min_ticks(mut f: impl FnMut()) -> u32 {
     let mut best = u32::MAX;
     for _ in 0..3 {
-        let start = SYST::get_current();
+        let start = board::ticks();
         black_box(());
         f();
         black_box(());
-        let end = SYST::get_current();
-        best = best.min(start.wrapping_sub(end) & 0x00FF_FFFF);
+        let end = board::ticks();
+        best = best.min(end.wrapping_sub(start) & board::TICK_MASK);
     }
     best
 }

@@ -22,7 +22,51 @@ pub fn key(k: usize) -> DeviceKey {
 }
 
 pub fn codecs(profile: Profile) -> [Codec; KEYS] {
-    core::array::from_fn(|k| Codec::new(&key(k), profile).expect("shipped profile"))
+    codecs_in(profile, [0, 1])
+}
+
+/// The codecs of keys `order[0]`, `order[1]`, in that order.
+pub fn codecs_in(profile: Profile, order: [usize; KEYS]) -> [Codec; KEYS] {
+    core::array::from_fn(|i| Codec::new(&key(order[i]), profile).expect("shipped profile"))
+}
+
+/// `profile` with another clock grace (not part of the format: same PINs).
+pub fn with_grace(profile: Profile, grace_secs: u32) -> Profile {
+    Profile::new(offpin::ProfileParams {
+        grace_secs,
+        ..profile.params()
+    })
+    .expect("grace below an hour")
+}
+
+/// The CRC-32 (zlib) the image's last four bytes hold, recomputed: what
+/// anyone editing an image can do.
+pub fn fix_crc(image: &mut [u8]) {
+    let n = image.len() - 4;
+    let mut crc = u32::MAX;
+    for b in &image[..n] {
+        crc ^= u32::from(*b);
+        for _ in 0..8 {
+            crc = (crc >> 1) ^ (0xEDB8_8320 & (crc & 1).wrapping_neg());
+        }
+    }
+    image[n..].copy_from_slice(&(!crc).to_be_bytes());
+}
+
+/// Reseals a version-2 image with the tag key `k` would write, and its CRC:
+/// what a faulty implementation holding the key produces (the fuzzer's own
+/// AES-CMAC, from the layout in `src/lock/persist.rs` and `seal.rs`).
+pub fn reseal(image: &mut [u8], k: usize) {
+    use aes::cipher::{BlockCipherEncrypt, KeyInit};
+    use cmac::Mac;
+    let aes = aes::Aes128::new(&key(k).expose_secret().clone().into());
+    let mut state_key = aes::Block::from(*b"offpin/v2/state\0");
+    aes.encrypt_block(&mut state_key);
+    let mut mac = <cmac::Cmac<aes::Aes128> as KeyInit>::new(&state_key);
+    let n = image.len();
+    mac.update(&image[..n - 20]);
+    image[n - 20..n - 4].copy_from_slice(&mac.finalize().into_bytes());
+    fix_crc(image);
 }
 
 /// One issued code: the key that issued it, its PIN and its grant.

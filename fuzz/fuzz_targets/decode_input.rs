@@ -6,20 +6,72 @@
 //! Each input is tried twice per profile: as raw bytes, and mapped onto the
 //! profile's keypad (one key per byte, cut or padded to the PIN length) so
 //! that every input reaches FF1 and the index decoder.
+//!
+//! The same is done for one more profile read from the input's first
+//! bytes: any parameters `Profile::new` accepts (extreme epochs, lifetimes
+//! and lengths included). On it, planning a request at the fuzzed instant
+//! never panics, and no instant and offset has more acceptable indices
+//! than its published `W_max`.
 
 #![no_main]
 
 use std::sync::OnceLock;
 
 use libfuzzer_sys::fuzz_target;
-use offpin::profile::shipped::ALL;
-use offpin::{Codec, DecodeError, DeviceKey, Pin, Radix, UtcOffset, Verdict};
+use offpin::profile::shipped::{ALL, STANDARD_10};
+use offpin::profile::{MAX_DURATION_HOURS, MAX_EPOCH, MAX_LIFETIME_DAYS};
+use offpin::{
+    Codec, DecodeError, DeviceKey, Pin, Profile, ProfileParams, Radix, Request, UtcOffset, Verdict,
+};
+
+const FUZZ_KEY: [u8; 16] = *b"offpin fuzz key!";
+
+/// Bytes that define a fuzzed profile, at the start of the input.
+const PROFILE_BYTES: usize = 32;
+
+/// A value of `x` cut to `0..=max`, small most of the time (shifted right
+/// by `shift % 32` bits first), so that most fuzzed profiles fit their
+/// index space.
+fn sized(x: u32, shift: u8, max: u32) -> u32 {
+    (x >> (shift % 32)) % max.saturating_add(1)
+}
+
+/// The profile the first [`PROFILE_BYTES`] bytes describe, if
+/// `Profile::new` accepts it.
+fn fuzzed_profile(b: &[u8]) -> Option<Profile> {
+    let b: &[u8; PROFILE_BYTES] = b.get(..PROFILE_BYTES)?.try_into().ok()?;
+    let word = |i: usize| u32::from_le_bytes([b[i], b[i + 1], b[i + 2], b[i + 3]]);
+    let days = MAX_EPOCH / 86_400;
+    let params = ProfileParams {
+        name: "fuzzed",
+        radix: if b[0] & 1 == 0 {
+            Radix::Ten
+        } else {
+            Radix::Nine
+        },
+        digits: 6 + b[1] % 13,
+        epoch: i64::from(word(2)).rem_euclid(days + 1) * 86_400,
+        lifetime_days: sized(word(6), b[26], MAX_LIFETIME_DAYS - 1) + 1,
+        variances: b[10].max(1),
+        lineages: b[11] % 5,
+        hourly_max_hours: sized(word(12), b[27], MAX_DURATION_HOURS),
+        daily_max_days: sized(word(16), b[28], MAX_LIFETIME_DAYS),
+        one_time_use_hours: sized(word(20), b[29], MAX_DURATION_HOURS),
+        ongoing_slots: sized(word(22), b[30], u32::MAX),
+        revocation: b[24] & 1 == 1,
+        activation_hours: sized(word(14), b[31], MAX_DURATION_HOURS - 1) + 1,
+        grace_secs: u32::from(u16::from_le_bytes([b[24], b[25]])) % 3_600,
+        lock_memory: u16::from_le_bytes([b[18], b[19]]),
+        ..STANDARD_10.params()
+    };
+    Profile::new(params).ok()
+}
 
 fn codecs() -> &'static [Codec] {
     static CODECS: OnceLock<Vec<Codec>> = OnceLock::new();
     CODECS.get_or_init(|| {
         ALL.iter()
-            .map(|p| Codec::new(&DeviceKey::from_bytes(*b"offpin fuzz key!"), *p).expect("shipped"))
+            .map(|p| Codec::new(&DeviceKey::from_bytes(FUZZ_KEY), *p).expect("shipped"))
             .collect()
     })
 }
@@ -42,7 +94,27 @@ fuzz_target!(|data: &[u8]| {
         now
     };
     let offset = UtcOffset::from_minutes(offset % 2_000).unwrap_or(UtcOffset::UTC);
-    for codec in codecs() {
+    let fuzzed = fuzzed_profile(data).map(|p| {
+        let s = p.security();
+        let w = p.acceptable_at(now, offset).total();
+        assert!(
+            w + s.remembered <= s.w_max,
+            "{p:?}: {w} at {now} above W_max {}",
+            s.w_max
+        );
+        for req in [
+            Request::time_bound(
+                now,
+                now.saturating_add(i64::from(offset.seconds()).abs() + 1),
+            ),
+            Request::one_time(now),
+            Request::revoke_started_before(now),
+        ] {
+            let _ = p.plan(&req.with_max_rounding_secs(3_600).with_utc_offset(offset));
+        }
+        Codec::new(&DeviceKey::from_bytes(FUZZ_KEY), p).expect("an accepted profile")
+    });
+    for codec in codecs().iter().chain(fuzzed.as_ref()) {
         let _ = try_typed(codec, typed, now, offset);
         let p = codec.profile();
         let (first, base) = match p.radix() {

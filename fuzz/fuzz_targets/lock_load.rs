@@ -1,17 +1,22 @@
-//! Loading arbitrary bytes as a saved lock state, for every shipped
-//! profile (a two-key lock that remembers 4 codes): never panics; an image
-//! that loads is canonical (saving the loaded lock writes the same bytes);
-//! and the loaded lock never opens more than a lock in some valid state
-//! would: whatever it opens is an issued code whose window the profile
-//! accepts at the lock's time, a code that needs activation opens after
-//! its activation window only if the image remembers it as activated, and
-//! no opening happens while the image says the keypad is locked out.
+//! Loading arbitrary bytes as a saved lock state, version 2 or version 1
+//! (migrated), for every shipped profile (a two-key lock that remembers 4
+//! codes): never panics; a version-2 image that loads is canonical (saving
+//! the loaded lock writes the same bytes); a version-1 image that loads
+//! saves as a version-2 image that loads into a lock deciding every code
+//! the same way; and the loaded lock never opens more than a lock in some
+//! valid state would: whatever it opens is an issued code whose window the
+//! profile accepts at the lock's time, a code that needs activation opens
+//! after its activation window only if the image remembers it as
+//! activated, and no opening happens while the image says the keypad is
+//! locked out.
 //!
-//! Random bytes almost never pass the checksum, so most inputs are first
-//! turned into images that do: the input's bytes are laid over a valid
-//! image (a fresh lock's, or one with entries) and the header and checksum
-//! are then repaired, as a faulty writer would produce them. The mode byte
-//! picks raw or repaired, and what is repaired.
+//! Random bytes almost never pass the CRC and the tag (or version 1's
+//! checksum), so most inputs are first turned into images that do: the
+//! input's bytes are laid over a valid image (a lock's with entries, or a
+//! fresh version-1 one) and the header, fingerprints, tag and CRC (or the
+//! checksum) are then repaired, as a faulty writer holding the key would
+//! produce them (with the fuzzer's own AES-CMAC). The mode byte picks raw
+//! or repaired, the version, and what is repaired.
 
 #![no_main]
 
@@ -25,7 +30,7 @@ use offpin::lock::{Decision, Lock};
 use offpin::{UtcOffset, Verdict};
 use sha2::{Digest, Sha256};
 
-use common::{DAY, HOUR, KEYS, MEMORY, codecs, universes};
+use common::{DAY, HOUR, KEYS, MEMORY, codecs, reseal, universes};
 
 type L = Lock<MEMORY, KEYS>;
 
@@ -56,6 +61,47 @@ fn templates() -> &'static [Vec<u8>] {
     })
 }
 
+/// A fresh lock's version-1 image (offpin 0.1's layout), for `profile`.
+fn v1_template(profile: &offpin::Profile) -> Vec<u8> {
+    let mut image = Vec::new();
+    image.extend_from_slice(b"OPL\x01");
+    image.extend_from_slice(&profile.tweak());
+    image.extend_from_slice(&(MEMORY as u16).to_be_bytes());
+    image.push(KEYS as u8);
+    image.extend_from_slice(&0u64.to_be_bytes());
+    image.extend_from_slice(&profile.epoch().to_be_bytes());
+    image.push(0);
+    image.extend_from_slice(&0u32.to_be_bytes());
+    for _ in 0..18 {
+        image.extend_from_slice(&i64::MIN.to_be_bytes()); // until, watermark, 16 marks
+    }
+    image.extend_from_slice(&[0u8; 128]);
+    image.extend_from_slice(&[0u8; 18 * MEMORY]);
+    repair_checksum_v1(&mut image, true);
+    image
+}
+
+fn repair_checksum_v1(image: &mut Vec<u8>, append: bool) {
+    if append {
+        image.extend_from_slice(&[0u8; 8]);
+    }
+    let n = image.len() - 8;
+    let digest = Sha256::digest(&image[..n]);
+    image[n..].copy_from_slice(&digest[..8]);
+}
+
+/// The decisions of `lock` for every code of the universe at a few times.
+fn decisions(lock: &L, u: &common::Universe) -> Vec<Decision> {
+    let mut out = Vec::new();
+    for dt in [-DAY, 0, HOUR, DAY, 30 * DAY] {
+        let now = u.t0.saturating_add(dt);
+        for code in &u.codes {
+            out.push(lock.check(&code.pin, now).decision);
+        }
+    }
+    out
+}
+
 fuzz_target!(|data: &[u8]| {
     let Some((&mode, body)) = data.split_first() else {
         return;
@@ -64,34 +110,47 @@ fuzz_target!(|data: &[u8]| {
     let which = usize::from(mode >> 4) % universes.len();
     let u = &universes[which];
     let profile = u.profile;
-    let image: Vec<u8> = match mode & 3 {
-        // Raw bytes.
-        0 => body.to_vec(),
-        // Laid over the template from byte 0, header and checksum repaired.
-        1 | 2 => {
-            let mut image = templates()[which].clone();
-            let start = if mode & 3 == 1 { 0 } else { 15 };
-            for (dst, src) in image[start..].iter_mut().zip(body) {
-                *dst = *src;
-            }
-            // Header of this lock: magic, version, tweak, capacity, keys.
-            image[..3].copy_from_slice(b"OPL");
-            image[3] = 1;
+    let v1 = mode & 4 != 0;
+    let template = if v1 {
+        v1_template(&profile)
+    } else {
+        templates()[which].clone()
+    };
+    let repair = |image: &mut Vec<u8>| {
+        if v1 {
+            image[..4].copy_from_slice(b"OPL\x01");
             image[4..12].copy_from_slice(&profile.tweak());
             image[12..14].copy_from_slice(&(MEMORY as u16).to_be_bytes());
             image[14] = KEYS as u8;
-            repair_checksum(&mut image);
+            repair_checksum_v1(image, false);
+        } else {
+            // Header and fingerprints of this lock, then tag and CRC.
+            image[..31].copy_from_slice(&template[..31]);
+            reseal(image, 0);
+        }
+    };
+    let image: Vec<u8> = match mode & 3 {
+        // Raw bytes.
+        0 => body.to_vec(),
+        // Laid over the template from byte 0, or after the header.
+        1 | 2 => {
+            let mut image = template.clone();
+            let start = if mode & 3 == 1 { 0 } else { 31 };
+            for (dst, src) in image[start..].iter_mut().zip(body) {
+                *dst = *src;
+            }
+            repair(&mut image);
             image
         }
         // Sparse edits of the template: (offset, byte) pairs.
         _ => {
-            let mut image = templates()[which].clone();
+            let mut image = template.clone();
             for pair in body.chunks_exact(3) {
                 let at = usize::from(u16::from_le_bytes([pair[0], pair[1]])) % image.len();
                 image[at] = pair[2];
             }
             if body.len() % 3 == 0 {
-                repair_checksum(&mut image);
+                repair(&mut image);
             }
             image
         }
@@ -109,10 +168,35 @@ fuzz_target!(|data: &[u8]| {
         return;
     };
 
-    // Canonical: what loads saves back to the same bytes.
     let mut saved = vec![0u8; L::STATE_LEN];
     lock.save(&mut saved).expect("save");
-    assert_eq!(saved, image, "a loaded image does not save back to itself");
+    // Bytes 31..56 of a version-2 image of this lock: the configuration
+    // it was saved with, which may differ from the lock's (nothing in the
+    // state depends on it; saving records the lock's own).
+    const SAVED_WITH: core::ops::Range<usize> = 31..56;
+    if image[3] == 2 && image[SAVED_WITH] == saved[SAVED_WITH] {
+        // Canonical: what loads saves back to the same bytes.
+        assert_eq!(saved, image, "a loaded image does not save back to itself");
+    } else if image[3] == 2 {
+        // Saved under this lock's configuration: the same decisions.
+        let again = L::load(codecs(profile), UtcOffset::UTC, &saved).expect("a saved image loads");
+        assert_eq!(
+            decisions(&lock, u),
+            decisions(&again, u),
+            "resaving changed a decision"
+        );
+    } else {
+        // Migrated: the version-2 image decides everything the same way.
+        let again =
+            L::load(codecs(profile), UtcOffset::UTC, &saved).expect("a migrated image loads");
+        assert_eq!(
+            decisions(&lock, u),
+            decisions(&again, u),
+            "migration changed a decision"
+        );
+        // And once the counter moved, the version-1 image is refused.
+        assert!(L::load_with_counter(codecs(profile), UtcOffset::UTC, &image, 1).is_err());
+    }
 
     // Never opens more than a valid state would.
     let hs = lock.highest_seen();
@@ -146,9 +230,3 @@ fuzz_target!(|data: &[u8]| {
         let _ = lock.check(b"12345678901", now);
     }
 });
-
-fn repair_checksum(image: &mut [u8]) {
-    let n = image.len() - 8;
-    let digest = Sha256::digest(&image[..n]);
-    image[n..].copy_from_slice(&digest[..8]);
-}

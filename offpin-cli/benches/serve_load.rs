@@ -34,7 +34,7 @@ use std::time::{Duration, Instant};
 use chrono::{DurationRound, TimeDelta, Utc};
 use offpin::MasterKey;
 use offpin::server::ledger::CodeSpec;
-use offpin_cli::serve::store::{Location, Store};
+use offpin_cli::store::{Location, Store};
 
 const BIN: &str = env!("CARGO_BIN_EXE_offpin");
 
@@ -129,7 +129,7 @@ fn drive(threads: usize, work: impl Fn(usize, usize) + Send + Sync + 'static) ->
 
 fn raw(location: &Location, master: &Arc<MasterKey>, threads: usize, offset: usize) -> Run {
     let conns: Vec<std::sync::Mutex<Box<dyn Store>>> = (0..threads)
-        .map(|_| std::sync::Mutex::new(location.open(false).unwrap()))
+        .map(|_| std::sync::Mutex::new(location.open_write().unwrap()))
         .collect();
     let conns = Arc::new(conns);
     let master = Arc::clone(master);

@@ -3,37 +3,50 @@
 //! door the crate's lock side ([`offpin::lock::Lock`]) with its state
 //! image saved after every entry, on a simulated clock.
 
-use chrono::{DateTime, FixedOffset, SecondsFormat, Utc};
+use chrono::{DateTime, Utc};
 use offpin::lock::ClockStatus;
-use offpin::server::chrono_time::{rfc3339_millis, to_unix};
+use offpin::server::chrono_time::to_unix;
 use offpin::server::ledger::sqlite::SqliteLedger;
 use offpin::server::ledger::{CodeSpec, Device, Ledger, LedgerError};
 use offpin::server::record::AccessCode;
-use offpin::{Codec, Decision, Lock, MasterKey, UnixSeconds, UtcOffset};
+use offpin::server::zone::{BookingTime, Clock, Zone};
+use offpin::{Codec, Decision, Lock, MasterKey, UnixSeconds};
 
-use crate::util::{CliError, CliResult, fail, human_secs, parse_offset, parse_time};
-use crate::verify::{enter, lockout_note, new_lock};
+use crate::args::human_secs;
+use crate::door::{enter, lockout_note, new_lock};
+use crate::keyfile::KeyFile;
+use crate::output::{CliError, CliResult, fail, print_json, say};
 
 const DEVICE: &str = "demo-front-door";
+/// The demo lock's time zone: it observes daylight saving time, and the
+/// stay is in summer.
+const ZONE: &str = "Europe/Paris";
 
-fn at(s: &str) -> CliResult<DateTime<Utc>> {
-    Ok(parse_time(s)?)
+/// A local time in the demo's zone.
+fn at(device: &Device, local: &str) -> CliResult<DateTime<Utc>> {
+    let t: BookingTime = local.parse().map_err(CliError::input)?;
+    Ok(device.resolve(&t)?)
 }
 
-fn unix(s: &str) -> CliResult<UnixSeconds> {
-    Ok(to_unix(&at(s)?))
+fn unix(device: &Device, local: &str) -> CliResult<UnixSeconds> {
+    Ok(to_unix(&at(device, local)?))
 }
 
-fn window(r: &AccessCode) -> String {
+fn window(clock: &Clock<'_>, r: &AccessCode) -> String {
     match (&r.starts_at, &r.ends_at) {
-        (Some(s), Some(e)) => format!("{} .. {}", rfc3339_millis(s), rfc3339_millis(e)),
+        (Some(s), Some(e)) => format!(
+            "{} .. {}",
+            clock.local_and_utc(s.timestamp()),
+            clock.local_and_utc(e.timestamp())
+        ),
         _ => "no window (until revoked)".to_owned(),
     }
 }
 
-fn step(title: &str) {
-    println!();
-    println!("== {title}");
+fn step(title: &str) -> CliResult {
+    say!("");
+    say!("== {title}");
+    Ok(())
 }
 
 /// The remembered codes of the demo's lock: the `lock_memory` of
@@ -58,7 +71,8 @@ const GUESSES: [&str; 8] = [
 struct Door {
     lock: Lock<MEMORY>,
     codec: Codec,
-    offset: UtcOffset,
+    device: Device,
+    zone: Option<Zone>,
     flash: [Vec<u8>; 2],
 }
 
@@ -67,7 +81,8 @@ impl Door {
         Ok(Door {
             lock: new_lock(device, master)?,
             codec: device.codec(master)?,
-            offset: device.utc_offset,
+            device: device.clone(),
+            zone: device.zone()?,
             flash: [
                 vec![0; Lock::<MEMORY>::STATE_LEN],
                 vec![0; Lock::<MEMORY>::STATE_LEN],
@@ -75,15 +90,13 @@ impl Door {
         })
     }
 
-    /// `t` on the lock's local clock.
+    /// `t` in local time (the device's zone), then UTC.
     fn local(&self, t: UnixSeconds) -> String {
-        let offset = FixedOffset::east_opt(self.offset.minutes() * 60);
-        match (DateTime::from_timestamp(t, 0), offset) {
-            (Some(t), Some(o)) => t
-                .with_timezone(&o)
-                .to_rfc3339_opts(SecondsFormat::Secs, true),
-            _ => format!("Unix time {t}"),
+        Clock {
+            utc_offset: self.device.utc_offset,
+            zone: self.zone.as_ref(),
         }
+        .local_and_utc(t)
     }
 
     /// Types `pin` at `now`, prints what the lock decided and why, and
@@ -120,21 +133,24 @@ impl Door {
                 entry.reason(self.lock.profile().epoch(), local)
             ),
         };
-        println!("  {}  {who:<24} types {pin}: {what}", self.local(now));
+        say!("  {}  {who:<24} types {pin}: {what}", self.local(now));
         if !entry.written {
-            println!("    (not evaluated while locked out, not counted, nothing written)");
+            say!("    (not evaluated while locked out, not counted, nothing written)");
         }
         if let ClockStatus::RolledBack { by_secs } = entry.clock {
-            println!(
+            say!(
                 "    (the lock's clock is {} behind a time it has seen)",
                 human_secs(by_secs)
             );
         }
         if expect_open.into().is_some_and(|e| e != entry.opened()) {
-            return Err(CliError(format!(
-                "demo: the lock did not behave as expected for {who} at {}",
-                self.local(now)
-            )));
+            return Err(CliError::new(
+                "internal_error",
+                format!(
+                    "demo: the lock did not behave as expected for {who} at {}",
+                    self.local(now)
+                ),
+            ));
         }
         Ok(())
     }
@@ -145,185 +161,255 @@ impl Door {
         let mut before = vec![0; Lock::<MEMORY>::STATE_LEN];
         self.lock
             .save(&mut before)
-            .map_err(|e| fail("lock state", e))?;
+            .map_err(|e| fail("lock_state", "lock state", e))?;
         let [a, b] = &self.flash;
         self.lock = Lock::load_newest(device.codec(master)?, device.utc_offset, &[a, b])
-            .map_err(|e| fail("demo: the lock cannot reload its state", e))?;
+            .map_err(|e| fail("lock_state", "demo: the lock cannot reload its state", e))?;
         let mut after = vec![0; Lock::<MEMORY>::STATE_LEN];
         self.lock
             .save(&mut after)
-            .map_err(|e| fail("lock state", e))?;
+            .map_err(|e| fail("lock_state", "lock state", e))?;
         if before != after {
-            return Err(CliError(
-                "demo: the reloaded lock state differs from the saved one".to_owned(),
+            return Err(CliError::new(
+                "internal_error",
+                "demo: the reloaded lock state differs from the saved one",
             ));
         }
         Ok(())
     }
 }
 
-/// Runs `offpin demo`.
+/// Runs `offpin demo`, and removes its directory whatever happens (a
+/// reader that closes stdout early included).
 pub fn run() -> CliResult {
     let dir = tempfile_dir()?;
+    let result = story(&dir);
+    let removed = std::fs::remove_dir_all(&dir)
+        .map_err(|e| fail("io_error", "cannot remove the demo directory", e));
+    result.and(removed)
+}
+
+fn story(dir: &std::path::Path) -> CliResult {
     let ledger_path = dir.join("offpin.db");
     let key_path = dir.join("offpin.key");
-    println!("offpin demo: a lock with no network, a server that issues its PINs.");
-    println!("Working in {} (deleted at the end).", dir.display());
+    say!("offpin demo: a lock with no network, a server that issues its PINs.");
+    say!("Working in {} (deleted at the end).", dir.display());
 
-    step("1. The server's master key and the lock's registration");
-    let mut bytes = [0u8; 32];
-    getrandom::fill(&mut bytes).map_err(|e| fail("random", e))?;
-    let master = MasterKey::from_bytes(bytes);
-    crate::keyfile::write_new(&key_path, &master)?;
-    println!("  a fresh 256-bit master key (owner-only file); each lock's AES key derives from it");
-    let offset = parse_offset("+01:00")?;
+    step("1. The server's master key and the lock's registration")?;
+    let mut bytes = zeroize::Zeroizing::new([0u8; 32]);
+    getrandom::fill(bytes.as_mut_slice()).map_err(|e| fail("io_error", "random", e))?;
+    let master = MasterKey::from_bytes(*bytes);
+    crate::keyfile::write_new(
+        &KeyFile {
+            path: key_path,
+            from_env: false,
+        },
+        &master,
+    )?;
+    say!(
+        "  a fresh 256-bit master key (owner-only file, fingerprint {}); each lock's AES key derives from it",
+        offpin::server::ledger::fingerprint_hex(&master.fingerprint())
+    );
+    let zone = Zone::get(ZONE).map_err(LedgerError::Zone)?;
     let mut ledger = SqliteLedger::open(&ledger_path)?;
-    ledger.add_device(&Device::new(DEVICE, "standard-10").with_utc_offset(offset))?;
-    println!("  device {DEVICE}: profile standard-10 (10-digit PINs), lock clock at UTC+01:00");
+    let created = "2025-06-20T12:00:00+02:00"
+        .parse::<BookingTime>()
+        .map_err(CliError::input)
+        .and_then(|t| match t {
+            BookingTime::At(t) => Ok(t),
+            BookingTime::Local(_) => Err(CliError::input("demo: the issue time needs an offset")),
+        })?;
+    let device = Device::new(DEVICE, "standard-10")
+        .with_time_zone(ZONE)
+        .with_utc_offset(zone.standard_offset(created.timestamp()));
+    ledger.add_device(&device)?;
+    say!(
+        "  device {DEVICE}: profile standard-10 (10-digit PINs), in {ZONE}; the lock's clock keeps UTC{} all year, so in summer (UTC+02:00) its days start at 01:00 local time",
+        device.utc_offset
+    );
+    let clock = Clock {
+        utc_offset: device.utc_offset,
+        zone: Some(&zone),
+    };
 
-    let created = at("2025-06-20T12:00:00+01:00")?;
-    step("2. Issuing codes (no round-trip to the lock)");
-    // One stay, 1 July 15:00 to 4 July 11:00 in the lock's time, booked four times.
+    step("2. Issuing codes (no round-trip to the lock), in local time")?;
+    // One stay, 1 July 15:00 to 4 July 11:00 local (summer time), booked four times.
     let stay = CodeSpec::time_bound(
         DEVICE,
-        at("2025-07-01T15:00:00+01:00")?,
-        at("2025-07-04T11:00:00+01:00")?,
+        at(&device, "2025-07-01T15:00")?,
+        at(&device, "2025-07-04T11:00")?,
     )
     .with_max_rounding_secs(3_600);
-    let ann = ledger.issue(&master, &stay.clone().with_name("Ann (guest)"), created)?;
-    println!("  Ann, time-bound:   {}  window {}", ann.code, window(&ann));
+    say!(
+        "  the stay is booked as 2025-07-01T15:00 .. 2025-07-04T11:00 local time, read with {ZONE}'s rules for July"
+    );
+    let ann = ledger
+        .issue(
+            &master,
+            &stay
+                .clone()
+                .with_name("Ann (guest)")
+                .with_user_identifier_key("guest-ann"),
+            created,
+        )?
+        .record;
+    say!(
+        "  Ann, time-bound:   {}  window {}",
+        ann.code,
+        window(&clock, &ann)
+    );
     if let Some(w) = ann.warnings.first() {
-        println!("    warning {}: {}", w.warning_code, w.message);
+        say!("    warning {}: {}", w.warning_code, w.message);
     }
-    let ben = ledger.issue(
-        &master,
-        &stay.clone().with_name("Ben (same dates)"),
-        created,
-    )?;
-    println!(
+    let ben = ledger
+        .issue(
+            &master,
+            &stay.clone().with_name("Ben (same dates)"),
+            created,
+        )?
+        .record;
+    say!(
         "  Ben, same window:  {}  (variance 1: same dates, a different PIN)",
         ben.code
     );
     let _third = ledger.issue(&master, &stay, created)?;
     match ledger.issue(&master, &stay, created) {
         Err(e @ LedgerError::NoVarianceAvailable { .. }) => {
-            println!("  a 3rd code of that window takes variance 2; a 4th is refused:");
-            println!("    {e}");
+            say!("  a 3rd code of that window takes variance 2; a 4th is refused:");
+            say!("    {e}");
         }
-        Ok(_) => return Err(CliError("demo: a 4th variance was issued".to_owned())),
+        Ok(_) => {
+            return Err(CliError::new(
+                "internal_error",
+                "demo: a 4th variance was issued",
+            ));
+        }
         Err(e) => return Err(e.into()),
     }
-    let plumber = ledger.issue(
+    match ledger.issue(
         &master,
-        &CodeSpec::one_time(DEVICE, at("2025-07-02T09:00:00+01:00")?).with_name("plumber"),
+        &CodeSpec::time_bound(
+            DEVICE,
+            at(&device, "2025-06-18T15:00")?,
+            at(&device, "2025-06-22T11:00")?,
+        )
+        .with_max_rounding_secs(3_600),
         created,
-    )?;
-    println!(
+    ) {
+        Err(e @ LedgerError::ActivationDeadlinePassed { .. }) => {
+            say!(
+                "  a stay that began two days ago (18 to 22 June) can no longer be activated; it is refused:"
+            );
+            say!("    {e}");
+        }
+        Ok(_) => {
+            return Err(CliError::new(
+                "internal_error",
+                "demo: a dead code was issued",
+            ));
+        }
+        Err(e) => return Err(e.into()),
+    }
+    let plumber = ledger
+        .issue(
+            &master,
+            &CodeSpec::one_time(DEVICE, at(&device, "2025-07-02T09:00")?).with_name("plumber"),
+            created,
+        )?
+        .record;
+    say!(
         "  plumber, one-time: {}  usable once within {}",
         plumber.code,
-        window(&plumber)
+        window(&clock, &plumber)
     );
-    let cleaner = ledger.issue(
-        &master,
-        &CodeSpec::ongoing(DEVICE).with_name("cleaner"),
-        created,
-    )?;
-    println!(
+    let cleaner = ledger
+        .issue(
+            &master,
+            &CodeSpec::ongoing(DEVICE).with_name("cleaner"),
+            created,
+        )?
+        .record;
+    say!(
         "  cleaner, ongoing:  {}  (slot 0, valid until revoked)",
         cleaner.code
     );
+    say!(
+        "  Ann's code as an integrator receives it (the access_code object of the hosted lock APIs):"
+    );
+    print_json(&ann)?;
 
-    step("3. At the door (the lock checks each PIN offline, on its own clock)");
+    step("3. At the door (the lock checks each PIN offline, on its own clock)")?;
     let device = ledger.device(DEVICE)?;
     let profile = device.profile()?;
     let mut door = Door::new(&device, &master)?;
     let policy = profile.lockout();
-    println!(
+    say!(
         "  the lock: offpin::lock::Lock<{MEMORY}>, remembers up to {MEMORY} codes; {} wrong PINs in a row lock the keypad for {}, every {} more for twice as long as before (at most {})",
         policy.failures,
         human_secs(i64::from(policy.base_secs)),
         policy.failures,
         human_secs(i64::from(policy.cap_secs))
     );
+    let u = |local: &str| unix(&device, local);
     door.type_at(
         "Ann, an hour early",
         &ann.code,
-        unix("2025-07-01T14:00:00+01:00")?,
+        u("2025-07-01T14:00")?,
         false,
     )?;
-    door.type_at(
-        "Ann, on arrival",
-        &ann.code,
-        unix("2025-07-01T16:30:00+01:00")?,
-        true,
-    )?;
-    door.type_at(
-        "plumber",
-        &plumber.code,
-        unix("2025-07-02T10:00:00+01:00")?,
-        true,
-    )?;
+    door.type_at("Ann, on arrival", &ann.code, u("2025-07-01T16:30")?, true)?;
+    door.type_at("plumber", &plumber.code, u("2025-07-02T10:00")?, true)?;
     door.type_at(
         "plumber, again",
         &plumber.code,
-        unix("2025-07-02T10:20:00+01:00")?,
+        u("2025-07-02T10:20")?,
         false,
     )?;
-    door.type_at(
-        "cleaner",
-        &cleaner.code,
-        unix("2025-07-02T11:00:00+01:00")?,
-        true,
-    )?;
+    door.type_at("cleaner", &cleaner.code, u("2025-07-02T11:00")?, true)?;
     // The state survives a power cut: reload it from the flash slots.
     door.power_cut(&device, &master)?;
-    println!(
+    say!(
         "  (the lock saved its {}-byte state and reloaded it, as after a power cut)",
         Lock::<MEMORY>::STATE_LEN
     );
-    door.type_at(
-        "Ann, day 3",
-        &ann.code,
-        unix("2025-07-03T18:00:00+01:00")?,
-        true,
-    )?;
+    door.type_at("Ann, day 3", &ann.code, u("2025-07-03T18:00")?, true)?;
     door.type_at(
         "Ben, first try, day 3",
         &ben.code,
-        unix("2025-07-03T18:05:00+01:00")?,
+        u("2025-07-03T18:05")?,
         false,
     )?;
-    println!("    (Ben's window is longer than 24 h and he never used it in its first 24 h)");
+    say!("    (Ben's window is longer than 24 h and he never used it in its first 24 h)");
+    let ben_now = ledger.get(&ben.access_code_id, at(&device, "2025-07-03T18:05")?)?;
+    if let Some(w) = ben_now.warnings.first() {
+        say!("    his record, read now, says so: {}", w.message);
+    }
 
-    step("4. Taking the ongoing code back, offline");
+    step("4. Taking the ongoing code back, offline")?;
     let deleted = ledger.delete(
         &master,
         &cleaner.access_code_id,
-        at("2025-07-03T19:00:00+01:00")?,
+        at(&device, "2025-07-03T19:00")?,
     )?;
     let revoke = deleted
         .revocation_code
-        .ok_or_else(|| CliError("demo: no revocation code".to_owned()))?;
-    println!(
-        "  deleting the cleaner's code yields the revocation PIN {revoke}; someone types it once:"
+        .ok_or_else(|| CliError::new("internal_error", "demo: no revocation code"))?;
+    say!(
+        "  deleting the cleaner's code yields the revocation PIN {revoke}; until it is typed, the record stays listed as {}; someone types it once:",
+        deleted.record.status.name()
     );
     door.type_at(
         "manager (revocation)",
         &revoke,
-        unix("2025-07-03T19:10:00+01:00")?,
+        u("2025-07-03T19:10")?,
         false,
     )?;
-    door.type_at("Ann", &ann.code, unix("2025-07-03T19:20:00+01:00")?, true)?;
-    door.type_at(
-        "cleaner",
-        &cleaner.code,
-        unix("2025-07-03T19:30:00+01:00")?,
-        false,
-    )?;
+    door.type_at("Ann", &ann.code, u("2025-07-03T19:20")?, true)?;
+    door.type_at("cleaner", &cleaner.code, u("2025-07-03T19:30")?, false)?;
 
-    step("5. Someone guesses PINs (the keypad locks out)");
-    let mut now = unix("2025-07-03T20:00:00+01:00")?;
-    println!(
+    step("5. Someone guesses PINs (the keypad locks out)")?;
+    let mut now = u("2025-07-03T20:00")?;
+    say!(
         "  so far: {}; every refused entry counts, whatever its reason",
         lockout_note(&door.lock, now, |t| door.local(t))
     );
@@ -334,38 +420,45 @@ pub fn run() -> CliResult {
         door.type_at("a stranger, guessing", guess, now, None)?;
         now += 15;
     }
-    println!("  {}", lockout_note(&door.lock, now, |t| door.local(t)));
+    say!("  {}", lockout_note(&door.lock, now, |t| door.local(t)));
     let until = door
         .lock
         .locked_out_until(now)
-        .ok_or_else(|| CliError("demo: the keypad is not locked out".to_owned()))?;
+        .ok_or_else(|| CliError::new("internal_error", "demo: the keypad is not locked out"))?;
     door.type_at("Ann, while locked out", &ann.code, now + 60, false)?;
     door.type_at("Ann, after the lock-out", &ann.code, until + 60, true)?;
 
-    step("6. After the stay");
+    step("6. After the stay")?;
     door.type_at(
         "Ann, after check-out",
         &ann.code,
-        unix("2025-07-04T12:00:00+01:00")?,
+        u("2025-07-04T12:00")?,
         false,
     )?;
-
-    step("7. The security of this lock");
-    println!("  {}", profile.security());
-    println!();
-    println!(
-        "Next: `offpin keygen`, `offpin device add ...`, `offpin issue ...`, `offpin report`."
+    let ann_after = ledger.get(&ann.access_code_id, at(&device, "2025-07-04T12:00")?)?;
+    say!(
+        "  her record, read now: status {}; {}",
+        ann_after.status.name(),
+        ann_after
+            .warnings
+            .first()
+            .map_or("", |w| w.message.as_str())
     );
-    std::fs::remove_dir_all(&dir).map_err(|e| fail("cannot remove the demo directory", e))?;
+
+    step("7. The security of this lock")?;
+    say!("  {}", profile.security());
+    say!("");
+    say!("Next: `offpin keygen`, `offpin device add ...`, `offpin issue ...`, `offpin report`.");
     Ok(())
 }
 
 /// A fresh private directory under the system's temp dir.
 fn tempfile_dir() -> CliResult<std::path::PathBuf> {
     let mut rnd = [0u8; 8];
-    getrandom::fill(&mut rnd).map_err(|e| fail("random", e))?;
+    getrandom::fill(&mut rnd).map_err(|e| fail("io_error", "random", e))?;
     let name: String = rnd.iter().map(|b| format!("{b:02x}")).collect();
     let dir = std::env::temp_dir().join(format!("offpin-demo-{name}"));
-    std::fs::create_dir(&dir).map_err(|e| fail(&format!("cannot create {}", dir.display()), e))?;
+    std::fs::create_dir(&dir)
+        .map_err(|e| fail("io_error", &format!("cannot create {}", dir.display()), e))?;
     Ok(dir)
 }

@@ -1,22 +1,24 @@
 //! `offpin inspect`: decode a PIN with the device key and explain it.
 
-use std::path::Path;
-
 use chrono::{DateTime, Utc};
 use clap::Args;
-use offpin::server::chrono_time::{to_unix, unix_rfc3339};
+use offpin::server::chrono_time::to_unix;
 use offpin::server::ledger::ListFilter;
+use offpin::server::zone::Clock;
 use offpin::{DecodeError, Grant, Remember, RevokeTarget, Verdict};
 
-use crate::util::{CliError, CliResult, human_secs, open_ledger, parse_time};
-use crate::{at_or_now, keyfile};
+use crate::Globals;
+use crate::args::{human_secs, instant};
+use crate::output::{CliError, CliResult, say};
+use crate::{keyfile, ledger_file};
 
 /// Arguments of `offpin inspect`.
 #[derive(Debug, Args)]
 #[command(after_help = "\
 Decodes the PIN with the device's key and says what it is (kind, window,
 variance), which issued code it is, and whether the lock would accept it at
---at (default: now) judging by the window alone. The lock's memory (used
+--at (default: now) judging by the window alone. Times are shown in the
+device's local time, then UTC. The lock's memory (used
 one-time codes, activations, revocations, lock-out) is not known here:
 `offpin verify` keeps it.")]
 pub struct InspectArgs {
@@ -27,37 +29,54 @@ pub struct InspectArgs {
     #[arg(long)]
     pin: String,
     /// The time to judge validity at (RFC 3339; default: now).
-    #[arg(long, value_parser = parse_time)]
+    #[arg(long, value_parser = instant)]
     at: Option<DateTime<Utc>>,
 }
 
 /// Runs `offpin inspect`.
-pub fn run(ledger_path: &Path, key_path: &Path, args: &InspectArgs) -> CliResult {
-    let master = keyfile::load(key_path)?;
-    let mut ledger = open_ledger(ledger_path)?;
+pub fn run(g: &Globals, args: &InspectArgs) -> CliResult {
+    let master = keyfile::load(&g.master_key)?;
+    let mut ledger = ledger_file::read(&g.ledger)?;
+    ledger_file::check_key(&mut *ledger, &master)?;
     let device = ledger.device(&args.device_id)?;
     let codec = device.codec(&master)?;
     let profile = *codec.profile();
-    let now = at_or_now(args.at);
-    let t = to_unix(&now);
-    println!(
-        "device:    {} (profile {}, UTC offset {}, key generation {})",
-        device.device_id, device.profile, device.utc_offset, device.generation
-    );
-    println!("PIN:       {}", args.pin);
-    let grant = match codec.decode_input(args.pin.trim().as_bytes()) {
-        Ok(g) => g,
-        Err(DecodeError::NotAGrant) => {
-            println!(
-                "result:    not a code of this device: a typo, a PIN for another lock or key generation, or a guess"
-            );
-            return Ok(());
-        }
-        Err(e) => return Err(CliError(format!("--pin: {e}"))),
+    let zone = device.zone()?;
+    let clock = Clock {
+        utc_offset: device.utc_offset,
+        zone: zone.as_ref(),
     };
+    let now = args.at.unwrap_or_else(Utc::now);
+    let t = to_unix(&now);
+    // Check the PIN before printing anything: an error is one line.
+    let decoded = match codec.decode_input(args.pin.trim().as_bytes()) {
+        Ok(g) => Some(g),
+        Err(DecodeError::NotAGrant) => None,
+        Err(e) => return Err(CliError::input(format!("--pin: {e}"))),
+    };
+    say!(
+        "device:    {} (profile {}, lock clock at UTC{}{}, key generation {})",
+        device.device_id,
+        device.profile,
+        device.utc_offset,
+        device
+            .time_zone
+            .as_deref()
+            .map(|z| format!(", time zone {z}"))
+            .unwrap_or_default(),
+        device.generation
+    );
+    say!("PIN:       {}", args.pin);
+    let Some(grant) = decoded else {
+        say!(
+            "result:    not a code of this device: a typo, a PIN for another lock or key generation, or a guess"
+        );
+        return Ok(());
+    };
+
     let offset = device.utc_offset;
-    let fmt = unix_rfc3339;
-    println!("grant:     {grant}");
+    let fmt = |t| clock.local_and_utc(t);
+    say!("grant:     {grant}");
     let v = profile.params().variances;
     match grant {
         Grant::Hourly(s) | Grant::Daily(s) => {
@@ -66,41 +85,41 @@ pub fn run(ledger_path: &Path, key_path: &Path, args: &InspectArgs) -> CliResult
             } else {
                 "daily, at the lock's local midnights"
             };
-            println!("kind:      time-bound ({unit})");
-            println!("variance:  {} of 0..{v}", s.variance);
+            say!("kind:      time-bound ({unit})");
+            say!("variance:  {} of 0..{v}", s.variance);
             if s.lineage != 0 {
-                println!("lineage:   {}", s.lineage);
+                say!("lineage:   {}", s.lineage);
             }
         }
         Grant::OneTime { variance, .. } => {
-            println!(
+            say!(
                 "kind:      one-time (opens once, first use within {} of its start)",
                 human_secs(profile.one_time_use_secs())
             );
-            println!("variance:  {variance} of 0..{v}");
+            say!("variance:  {variance} of 0..{v}");
         }
         Grant::Ongoing { slot } => {
-            println!("kind:      ongoing (valid until its slot is revoked)");
-            println!("slot:      {slot}");
+            say!("kind:      ongoing (valid until its slot is revoked)");
+            say!("slot:      {slot}");
         }
         Grant::Revoke(RevokeTarget::Slot(slot)) => {
-            println!("kind:      revocation: typing it revokes ongoing slot {slot} for good");
+            say!("kind:      revocation: typing it revokes ongoing slot {slot} for good");
         }
         Grant::Revoke(RevokeTarget::StartedBefore { .. }) => {
-            println!(
+            say!(
                 "kind:      revocation: typing it revokes every time-bound and one-time code that started before its hour"
             );
         }
     }
     if let Some(w) = grant.window(&profile, offset) {
-        println!(
+        say!(
             "window:    {} .. {} ({})",
             fmt(w.start),
             fmt(w.end),
             human_secs(w.len_secs())
         );
         if w.len_secs() > profile.activation_secs() && !matches!(grant, Grant::OneTime { .. }) {
-            println!(
+            say!(
                 "activation: must be used first by {} ({} after its start)",
                 fmt(w.start + profile.activation_secs()),
                 human_secs(profile.activation_secs())
@@ -109,25 +128,30 @@ pub fn run(ledger_path: &Path, key_path: &Path, args: &InspectArgs) -> CliResult
     }
     // Which issued code is it?
     let issued = ledger
-        .find(&ListFilter::device(&device.device_id))?
+        .list(&ListFilter::device(&device.device_id), now)?
         .into_iter()
-        .find(|e| e.record.code == args.pin.trim());
+        .find(|r| r.code == args.pin.trim());
     match issued {
-        Some(e) => println!(
-            "issued as: access code {}{}, created {}",
-            e.record.access_code_id,
-            e.record
-                .name
+        Some(r) => say!(
+            "issued as: access code {}{}, created {}, status {}{}",
+            r.access_code_id,
+            r.name
                 .as_deref()
                 .map(|n| format!(" \"{n}\""))
                 .unwrap_or_default(),
-            offpin::server::chrono_time::rfc3339_millis(&e.record.created_at)
+            offpin::server::chrono_time::rfc3339_millis(&r.created_at),
+            r.status.name(),
+            r.warnings
+                .iter()
+                .map(|w| format!("; {}", w.message))
+                .chain(r.errors.iter().map(|e| format!("; {}", e.message)))
+                .collect::<String>()
         ),
-        None => println!("issued as: no live code of the ledger (deleted, or issued elsewhere)"),
+        None => say!("issued as: no code of the ledger (issued elsewhere)"),
     }
     let g = profile.grace_secs();
     let verdict = profile.check(&grant, t, offset);
-    let at = offpin::server::chrono_time::rfc3339_millis(&now);
+    let at = fmt(t);
     let why = match verdict {
         Verdict::Open(Remember::Nothing) => "valid: opens".to_owned(),
         Verdict::Open(Remember::Activated { until }) => format!(
@@ -152,6 +176,6 @@ pub fn run(ledger_path: &Path, key_path: &Path, args: &InspectArgs) -> CliResult
             format!("refused: {r}{detail}")
         }
     };
-    println!("at {at}: {why}");
+    say!("at {at}: {why}");
     Ok(())
 }

@@ -1,41 +1,57 @@
 //! `offpin`: the operator's command for offline smart-lock PINs.
 //!
-//! Register a lock (`device add`), issue codes (`issue`), look them up
-//! (`list`, `get`), take them back (`delete`), type a PIN at the lock,
-//! whose state is kept in a file (`verify`), explain a PIN (`inspect`),
-//! print the security figures (`report`), or watch all of it in a guided
-//! run (`demo`). Every error is one line on stderr and a non-zero exit code
-//! (1; 2 for usage errors).
+//! Register a lock (`device add`, `update`, `remove`), issue codes
+//! (`issue`), look them up (`list`, `get`), take them back (`delete`), type
+//! a PIN at the lock, whose state is kept in a file (`verify`), explain a
+//! PIN (`inspect`), print the security figures (`report`), watch all of
+//! it in a guided run (`demo`), or serve the hosted access-code API
+//! (`serve`, with keys from `api-key`). Every error is one line on stderr (one JSON
+//! object with `--json`) and a non-zero exit code: 1, 2 for usage errors,
+//! 3 when `verify`'s lock refuses the PIN. A closed stdout ends a command
+//! quietly.
+//!
+//! One module per command group, as ripgrep's `crates/core/main.rs`
+//! dispatches: this file parses and dispatches, the library decides.
 
+mod api_key;
+mod args;
+mod bookings;
+mod codes;
 mod demo;
+mod device;
+mod door;
 mod inspect;
 mod issue;
 mod keyfile;
+mod ledger_file;
+mod output;
 mod report;
-mod util;
+mod state_file;
 mod verify;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use chrono::{DateTime, Utc};
-use clap::{Args, Parser, Subcommand};
-use offpin::UtcOffset;
-use offpin::server::ledger::{Device, ListFilter};
+use clap::parser::ValueSource;
+use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 
-use crate::util::{CliResult, open_ledger, parse_offset, print_json};
+use crate::keyfile::KeyFile;
+use crate::output::{CliError, CliResult};
 
 const AFTER_HELP: &str = "\
 Workflow:
   offpin keygen                                   # once: the master key (offpin.key)
-  offpin device add --device-id front-door --profile standard-10 --utc-offset +01:00
-  offpin issue --device-id front-door --starts-at 2025-01-01T16:00:00+01:00 --ends-at 2025-01-03T11:00:00+01:00 --name guest
+  offpin device add --device-id front-door --profile standard-10 --time-zone Europe/Paris
+  offpin issue --device-id front-door --starts-at 2030-07-01T15:00 --ends-at 2030-07-04T11:00 --name guest
   offpin list --device-id front-door
-  offpin verify --device-id front-door --pin 1234567890 --at 2025-01-01T17:00:00+01:00
+  offpin verify --device-id front-door --pin 1234567890 --at 2030-07-01T17:00:00+02:00
   offpin demo                                     # a guided run on a temporary ledger
 
-The ledger (--ledger, $OFFPIN_LEDGER, default offpin.db) is a SQLite file; the
-master key (--master-key, $OFFPIN_MASTER_KEY, default offpin.key) holds 64 hex digits.";
+The ledger (--ledger, $OFFPIN_LEDGER, default offpin.db) is one SQLite file, or a
+PostgreSQL database named by a postgres:// URL (a fleet of `offpin serve`); the
+master key file (--master-key, $OFFPIN_MASTER_KEY_FILE, default offpin.key) holds
+64 hex digits. Exit status: 0 success, 1 error, 2 usage error, 3 a PIN refused by
+`verify`.";
 
 /// Offline smart-lock PINs: issue, list, verify and explain them.
 #[derive(Debug, Parser)]
@@ -53,10 +69,15 @@ struct Cli {
     #[arg(
         long,
         global = true,
-        env = "OFFPIN_MASTER_KEY",
+        env = "OFFPIN_MASTER_KEY_FILE",
+        hide_env_values = true,
         default_value = "offpin.key"
     )]
     master_key: PathBuf,
+    /// Errors as one JSON object on stderr (the access-code API's error
+    /// shape); `verify` prints its decision as JSON too.
+    #[arg(long, global = true)]
+    json: bool,
     #[command(subcommand)]
     command: Command,
 }
@@ -65,35 +86,17 @@ struct Cli {
 enum Command {
     /// Create a new master key file (owner-only permissions; never overwrites).
     Keygen,
-    /// Register locks and show their settings.
+    /// Register, change and remove locks; show their settings and keys.
     #[command(subcommand)]
-    Device(DeviceCommand),
+    Device(device::DeviceCommand),
     /// Issue a code (time-bound, one-time or ongoing), or a batch from a CSV of bookings.
     Issue(issue::IssueArgs),
-    /// List codes by device, ids and/or user (at least --device-id or --access-code-id).
-    List {
-        /// Codes of this device.
-        #[arg(long)]
-        device_id: Option<String>,
-        /// Codes with these ids (repeat the flag, or separate with commas).
-        #[arg(long = "access-code-id", value_delimiter = ',')]
-        access_code_ids: Vec<String>,
-        /// Codes issued for this user.
-        #[arg(long)]
-        user_identifier_key: Option<String>,
-    },
-    /// Show one code.
-    Get {
-        /// The code's id.
-        #[arg(long)]
-        access_code_id: String,
-    },
+    /// List codes by device, ids and/or user (at least --device-id or --access-code-id); deleted codes included.
+    List(codes::ListArgs),
+    /// Show one code, its status computed now (a deleted ongoing code shows its revocation PIN).
+    Get(codes::GetArgs),
     /// Delete a code; for an ongoing code, print the revocation PIN to type at the lock.
-    Delete {
-        /// The code's id.
-        #[arg(long)]
-        access_code_id: String,
-    },
+    Delete(codes::DeleteArgs),
     /// Type a PIN at the device's lock at a time; the lock's state is kept in a file.
     Verify(verify::VerifyArgs),
     /// Support tool: decode a PIN with the device key and explain it.
@@ -106,171 +109,52 @@ enum Command {
     },
     /// A guided run on a temporary ledger: every kind issued, checked and revoked.
     Demo,
-    /// Serve the hosted access-code API (offline codes) over HTTP; --ledger may be a postgres:// URL.
+    /// Serve the hosted access-code API (offline codes) over HTTP until SIGTERM.
     Serve(offpin_cli::serve::ServeArgs),
     /// Create, revoke and list the API keys of `offpin serve`.
     #[command(subcommand)]
-    ApiKey(offpin_cli::serve::api_key_cmd::ApiKeyCommand),
+    ApiKey(api_key::ApiKeyCommand),
 }
 
-#[derive(Debug, Subcommand)]
-enum DeviceCommand {
-    /// Register a lock (the ledger file is created if needed).
-    Add(DeviceAdd),
-    /// List registered locks.
-    List,
-    /// Print a lock's device key (hex) to provision into its firmware.
-    Key {
-        /// The device.
-        #[arg(long)]
-        device_id: String,
-    },
+/// What every command gets: the ledger, the key file, the output mode.
+#[derive(Debug)]
+pub struct Globals {
+    /// The ledger file.
+    pub ledger: PathBuf,
+    /// The master key file.
+    pub master_key: KeyFile,
+    /// `--json`.
+    pub json: bool,
 }
 
-#[derive(Debug, Args)]
-struct DeviceAdd {
-    /// The device id (1 to 255 bytes; part of the key derivation).
-    #[arg(long)]
-    device_id: String,
-    /// A shipped profile: standard-10, compact-8, secure-12, keypad9-11.
-    #[arg(long, default_value = "standard-10")]
-    profile: String,
-    /// The lock's UTC offset (daily windows start at its local midnight).
-    #[arg(long, default_value = "+00:00", value_parser = parse_offset, allow_hyphen_values = true)]
-    utc_offset: UtcOffset,
-    /// Key generation (bump to re-key a lock).
-    #[arg(long, default_value_t = 0)]
-    generation: u32,
-}
-
-/// The JSON form of a device.
-#[derive(serde::Serialize)]
-struct DeviceJson<'a> {
-    device_id: &'a str,
-    profile: &'a str,
-    utc_offset: String,
-    generation: u32,
-}
-
-fn device_json(d: &Device) -> DeviceJson<'_> {
-    DeviceJson {
-        device_id: &d.device_id,
-        profile: &d.profile,
-        utc_offset: d.utc_offset.to_string(),
-        generation: d.generation,
+/// Runs a command; `Ok(false)` when `verify`'s lock refused the PIN.
+fn run(g: &Globals, command: Command) -> CliResult<bool> {
+    match command {
+        Command::Keygen => keyfile::keygen(&g.master_key)?,
+        Command::Device(c) => device::run(g, c)?,
+        Command::Issue(a) => issue::run(g, &a)?,
+        Command::List(a) => codes::list(g, a)?,
+        Command::Get(a) => codes::get(g, &a)?,
+        Command::Delete(a) => codes::delete(g, &a)?,
+        Command::Verify(a) => return verify::run(g, &a),
+        Command::Inspect(a) => inspect::run(g, &a)?,
+        Command::Report { profile } => report::run(profile.as_deref())?,
+        Command::Demo => demo::run()?,
+        Command::Serve(a) => serve(g, &a)?,
+        Command::ApiKey(c) => api_key::run(g, &c)?,
     }
+    Ok(true)
 }
 
-/// The lock's idea of "now" for `--at`: the given time or the clock.
-fn at_or_now(at: Option<DateTime<Utc>>) -> DateTime<Utc> {
-    at.unwrap_or_else(Utc::now)
-}
-
-fn run(cli: Cli) -> CliResult {
-    match cli.command {
-        Command::Keygen => keyfile::keygen(&cli.master_key),
-        Command::Device(DeviceCommand::Add(a)) => {
-            let device = Device::new(&a.device_id, &a.profile)
-                .with_utc_offset(a.utc_offset)
-                .with_generation(a.generation);
-            device.profile()?;
-            let len = a.device_id.len();
-            if len == 0 || len > offpin::keys::MAX_DEVICE_ID_LEN {
-                return Err(util::CliError(format!(
-                    "--device-id must be 1 to {} bytes, got {len}",
-                    offpin::keys::MAX_DEVICE_ID_LEN
-                )));
-            }
-            let mut ledger = offpin_cli::serve::store::Location::of(&cli.ledger).open(true)?;
-            ledger.add_device(&device)?;
-            print_json(&device_json(&device))
-        }
-        Command::Device(DeviceCommand::List) => {
-            let mut ledger = open_ledger(&cli.ledger)?;
-            let devices = ledger.devices()?;
-            print_json(&devices.iter().map(device_json).collect::<Vec<_>>())
-        }
-        Command::Device(DeviceCommand::Key { device_id }) => {
-            let master = keyfile::load(&cli.master_key)?;
-            let mut ledger = open_ledger(&cli.ledger)?;
-            let device = ledger.device(&device_id)?;
-            let key = master
-                .derive_device_key(device.device_id.as_bytes(), device.generation)
-                .map_err(|e| util::fail("device key", e))?;
-            let hex: String = key
-                .expose_secret()
-                .iter()
-                .map(|b| format!("{b:02x}"))
-                .collect();
-            println!("{hex}");
-            Ok(())
-        }
-        Command::Issue(args) => issue::run(&cli.ledger, &cli.master_key, &args),
-        Command::List {
-            device_id,
-            access_code_ids,
-            user_identifier_key,
-        } => {
-            let filter = ListFilter {
-                device_id,
-                access_code_ids,
-                user_identifier_key,
-            };
-            if filter.device_id.is_none() && filter.access_code_ids.is_empty() {
-                return Err(offpin::server::ledger::LedgerError::MissingFilter.into());
-            }
-            let mut ledger = open_ledger(&cli.ledger)?;
-            print_json(&ledger.list(&filter)?)
-        }
-        Command::Get { access_code_id } => {
-            let mut ledger = open_ledger(&cli.ledger)?;
-            print_json(&ledger.get(&access_code_id)?)
-        }
-        Command::Delete { access_code_id } => {
-            let master = keyfile::load(&cli.master_key)?;
-            let mut ledger = open_ledger(&cli.ledger)?;
-            let deleted = ledger.delete(&master, &access_code_id, Utc::now())?;
-            #[derive(serde::Serialize)]
-            struct Out<'a> {
-                access_code_id: &'a str,
-                deleted: bool,
-                revocation_code: Option<&'a str>,
-                revoked_slot: Option<u32>,
-                note: &'a str,
-            }
-            let note = match (&deleted.revocation_code, deleted.revoked_slot) {
-                (Some(_), Some(_)) => {
-                    "type revocation_code at the lock: from then on it refuses this code for good"
-                }
-                (None, Some(_)) => {
-                    "this profile has no revocation codes: the lock keeps accepting this code"
-                }
-                _ => {
-                    "an offline code cannot be recalled: the lock accepts it until its window ends"
-                }
-            };
-            print_json(&Out {
-                access_code_id: &deleted.record.access_code_id,
-                deleted: true,
-                revocation_code: deleted.revocation_code.as_deref(),
-                revoked_slot: deleted.revoked_slot,
-                note,
-            })
-        }
-        Command::Verify(args) => verify::run(&cli.ledger, &cli.master_key, &args),
-        Command::Inspect(args) => inspect::run(&cli.ledger, &cli.master_key, &args),
-        Command::Report { profile } => report::run(profile.as_deref()),
-        Command::Demo => demo::run(),
-        Command::Serve(args) => {
-            let master = keyfile::load(&cli.master_key)?;
-            let location = offpin_cli::serve::store::Location::of(&cli.ledger);
-            Ok(offpin_cli::serve::run(&location, master, &args)?)
-        }
-        Command::ApiKey(cmd) => {
-            let location = offpin_cli::serve::store::Location::of(&cli.ledger);
-            Ok(offpin_cli::serve::api_key_cmd::run(&location, &cmd)?)
-        }
-    }
+/// Runs `offpin serve`: refuses a master key other than the ledger's
+/// before it listens.
+fn serve(g: &Globals, args: &offpin_cli::serve::ServeArgs) -> CliResult {
+    let master = keyfile::load(&g.master_key)?;
+    let mut ledger = ledger_file::write(&g.ledger)?;
+    ledger_file::check_key(&mut *ledger, &master)?;
+    drop(ledger);
+    let location = offpin_cli::store::Location::of(&g.ledger);
+    offpin_cli::serve::run(&location, master, args).map_err(|e| CliError::new("serve_error", e))
 }
 
 /// One line from a clap error: the message without the usage block.
@@ -285,8 +169,12 @@ fn one_line(rendered: &str) -> String {
 }
 
 fn main() -> ExitCode {
-    let cli = match Cli::try_parse() {
-        Ok(cli) => cli,
+    let json = std::env::args_os().any(|a| a == "--json");
+    let parsed = Cli::command()
+        .try_get_matches()
+        .and_then(|m| Cli::from_arg_matches(&m).map(|cli| (cli, m)));
+    let (cli, matches) = match parsed {
+        Ok(p) => p,
         Err(e) => {
             use clap::error::ErrorKind;
             return match e.kind() {
@@ -301,16 +189,29 @@ fn main() -> ExitCode {
                 _ => {
                     let line = one_line(&e.render().to_string());
                     let line = line.strip_prefix("error: ").unwrap_or(&line);
-                    eprintln!("error: {line} (see --help)");
+                    let err = CliError::new("invalid_usage", format!("{line} (see --help)"));
+                    output::report(&err, json);
                     ExitCode::from(2)
                 }
             };
         }
     };
-    match run(cli) {
-        Ok(()) => ExitCode::SUCCESS,
+    let from_env = matches.value_source("master_key") == Some(ValueSource::EnvVariable);
+    let g = Globals {
+        ledger: cli.ledger,
+        master_key: KeyFile {
+            path: cli.master_key,
+            from_env,
+        },
+        json: cli.json,
+    };
+    let result = run(&g, cli.command).and_then(|ok| output::flush().map(|()| ok));
+    match result {
+        Ok(true) => ExitCode::SUCCESS,
+        Ok(false) => ExitCode::from(3),
+        Err(e) if e.is_broken_pipe() => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("error: {e}");
+            output::report(&e, g.json);
             ExitCode::FAILURE
         }
     }

@@ -4,7 +4,7 @@ use offpin::Profile;
 use offpin::profile::shipped;
 use offpin::server::ledger::LedgerError;
 
-use crate::util::CliResult;
+use crate::output::{CliResult, say};
 
 /// Tuya's BLE offline PINs, for reference: radix 10, 10 digits, decimal
 /// fields (type digit + 5 digits of start hour + 4 digits of duration), so
@@ -51,11 +51,11 @@ pub fn run(profile: Option<&str>) -> CliResult {
         ],
         None => shipped::ALL.to_vec(),
     };
-    println!(
+    say!(
         "Security of one random PIN attempt (W = acceptable indices at the worst instant, one key):"
     );
-    println!();
-    println!(
+    say!("");
+    say!(
         "{:<12} {:>6} {:>9} {:>8} {:>8} {:>8} {:>8} {:>6} {:>8} {:>10} {:>7} {:>10}",
         "profile",
         "digits",
@@ -71,9 +71,9 @@ pub fn run(profile: Option<&str>) -> CliResult {
         "p/year"
     );
     for p in &profiles {
-        println!("{}", row(p));
+        say!("{}", row(p));
     }
-    println!(
+    say!(
         "{:<12} {:>6} {:>9} {:>8} {:>8} {:>8} {:>8} {:>6} {:>8} {:>10} {:>7} {:>10}",
         "tuya (ref.)",
         10,
@@ -88,11 +88,9 @@ pub fn run(profile: Option<&str>) -> CliResult {
         "-",
         "-"
     );
-    println!();
-    println!(
-        "W_max includes the codes the lock remembers as activated (remem.); p/year assumes the"
-    );
-    println!("keypad lock-out is reset once a day, 365 days a year (union bound).");
-    println!("Tuya reference: 24 start hours x 10 000 decimal durations, 48-bit key entropy.");
+    say!("");
+    say!("W_max includes the codes the lock remembers as activated (remem.); p/year assumes the");
+    say!("keypad lock-out is reset once a day, 365 days a year (union bound).");
+    say!("Tuya reference: 24 start hours x 10 000 decimal durations, 48-bit key entropy.");
     Ok(())
 }

@@ -405,6 +405,13 @@ where
         })
     }
 
+    /// The keyed block cipher, for key-derived values outside FF1 (the
+    /// lock derives its state key and key fingerprints with it, under
+    /// labels no FF1 block can equal).
+    pub(crate) const fn cipher(&self) -> &C {
+        &self.cipher
+    }
+
     /// The radix of the numerals.
     pub const fn radix(&self) -> Radix {
         self.radix

@@ -1,23 +1,31 @@
-//! The keypad lock-out: consecutive failures and the back-off they earn.
+//! The keypad lock-out: a guess budget that only time refills, and a
+//! back-off on top of it.
 //!
-//! The policy is the profile's [`LockoutPolicy`]: after `failures`
-//! consecutive refused entries the keypad is locked for `base_secs`; every
-//! further batch of `failures` refused entries locks it again for twice as
-//! long, up to `cap_secs` ([`LockoutPolicy::duration_after_batch`]). An
-//! entry that opens the door resets the counter. While the keypad is
-//! locked, entries are refused with
-//! [`Refusal::LockedOut`](crate::Refusal::LockedOut) without being decoded
-//! and without counting: that is exactly the attacker model of
-//! [`Profile::security`](crate::Profile::security)'s attempts per day.
+//! The policy is the profile's [`LockoutPolicy`]:
 //!
-//! The counter is kept as the number of completed batches (which sets the
-//! next lock-out's length, saturating) and the failures of the current
-//! batch, so it never wraps into a shorter lock-out.
+//! - **Budget** ([`Budget`]): a token bucket of at most `budget` failures,
+//!   one more every `refill_secs` of the lock's monotonic time. Every
+//!   failed entry spends one; with none left the keypad refuses every entry
+//!   unseen ([`Refusal::LockedOut`](crate::Refusal::LockedOut)) until the
+//!   next one arrives. Nothing else refills it: an opening refunds only the
+//!   charge of its own entry (count-before-check, see [`crate::lock`]), a
+//!   reload restores what was saved, and the clock it is judged on never
+//!   runs backwards. This bounds the failures in *any* span of time,
+//!   [`attempts_in`](crate::security::attempts_in).
+//! - **Back-off** ([`Lockout`]): after `failures` consecutive refused
+//!   entries the keypad is locked for `base_secs`; every further batch of
+//!   `failures` locks it again for twice as long, up to `cap_secs`
+//!   ([`LockoutPolicy::duration_after_batch`]). An opening resets it: it is
+//!   for the household that mistypes, the budget is the bound.
+//!
+//! Both saturate instead of wrapping, and neither can saturate into
+//! "never locked": at `i64::MAX` the back-off may end, but the budget no
+//! longer refills (no time passes), so it binds for good.
 
 use crate::profile::LockoutPolicy;
 use crate::time::UnixSeconds;
 
-/// Lock-out counters (plain data, persisted).
+/// Back-off counters (plain data, persisted).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub(crate) struct Lockout {
     /// Failures in the current batch, `0..policy.failures`.
@@ -65,6 +73,92 @@ impl Lockout {
     }
 }
 
+/// The guess budget (plain data, persisted): `tokens` failures banked as
+/// of `since`, one more every `refill_secs` after it, at most `budget`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub(crate) struct Budget {
+    /// Failures banked at `since` (at most the policy's budget).
+    pub(crate) tokens: u16,
+    /// When the refill period in progress began.
+    pub(crate) since: UnixSeconds,
+}
+
+impl Budget {
+    /// A full budget as of `t`.
+    pub(crate) fn full(policy: &LockoutPolicy, t: UnixSeconds) -> Budget {
+        Budget {
+            tokens: policy.budget,
+            since: t,
+        }
+    }
+
+    /// The budget as it stands at `t` (at or after `since`): the refills
+    /// since `since` added, capped; `since` moved to the start of the
+    /// refill period in progress (to `t` when full, so a full bucket does
+    /// not bank time).
+    pub(crate) fn at(&self, policy: &LockoutPolicy, t: UnixSeconds) -> Budget {
+        let cap = policy.budget;
+        if self.tokens >= cap {
+            return Budget::full(policy, t);
+        }
+        let refill = u64::from(policy.refill_secs.max(1));
+        let elapsed = if t > self.since {
+            t.abs_diff(self.since)
+        } else {
+            0
+        };
+        let refills = elapsed / refill;
+        let total = u64::from(self.tokens).saturating_add(refills);
+        match u16::try_from(total) {
+            Ok(tokens) if tokens < cap => Budget {
+                tokens,
+                // refills · refill <= elapsed = t - since: no overflow.
+                since: self.since.saturating_add_unsigned(refills * refill),
+            },
+            _ => Budget::full(policy, t),
+        }
+    }
+
+    /// Whether no failure is left at `t`.
+    pub(crate) fn is_spent(&self, policy: &LockoutPolicy, t: UnixSeconds) -> bool {
+        self.at(policy, t).tokens == 0
+    }
+
+    /// When the next failure is banked, if the budget is empty at `t`.
+    pub(crate) fn empty_until(
+        &self,
+        policy: &LockoutPolicy,
+        t: UnixSeconds,
+    ) -> Option<UnixSeconds> {
+        let b = self.at(policy, t);
+        (b.tokens == 0).then(|| b.since.saturating_add(i64::from(policy.refill_secs)))
+    }
+
+    /// The budget after one failure at `t` (the caller checked that one is
+    /// left; an empty budget stays empty).
+    pub(crate) fn spend(&self, policy: &LockoutPolicy, t: UnixSeconds) -> Budget {
+        let b = self.at(policy, t);
+        Budget {
+            tokens: b.tokens.saturating_sub(1),
+            ..b
+        }
+    }
+
+    /// The budget after the charge of an entry that did not fail is given
+    /// back at `t`: one more, capped.
+    pub(crate) fn refund(&self, policy: &LockoutPolicy, t: UnixSeconds) -> Budget {
+        let b = self.at(policy, t);
+        if b.tokens.saturating_add(1) >= policy.budget {
+            Budget::full(policy, t)
+        } else {
+            Budget {
+                tokens: b.tokens + 1,
+                ..b
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -73,6 +167,8 @@ mod tests {
         failures: 3,
         base_secs: 60,
         cap_secs: 200,
+        budget: 4,
+        refill_secs: 100,
     };
 
     #[test]
@@ -103,5 +199,51 @@ mod tests {
         let next = l.after_failure(&POLICY, 10);
         assert_eq!(next.batches, u32::MAX);
         assert_eq!(next.until, 210);
+    }
+
+    #[test]
+    fn lock_budget_refills_with_time_only_and_caps() {
+        let mut b = Budget::full(&POLICY, 0);
+        for _ in 0..4 {
+            assert!(!b.is_spent(&POLICY, 10));
+            b = b.spend(&POLICY, 10);
+        }
+        assert!(b.is_spent(&POLICY, 10));
+        assert_eq!(b.empty_until(&POLICY, 10), Some(110));
+        assert_eq!(b.at(&POLICY, 109).tokens, 0);
+        assert_eq!(b.at(&POLICY, 110).tokens, 1);
+        assert_eq!(b.at(&POLICY, 250).tokens, 2);
+        // The period in progress is kept: 2 more at 250, the third at 310.
+        let b2 = b.spend(&POLICY, 250);
+        assert_eq!(b2.at(&POLICY, 309).tokens, 1);
+        assert_eq!(b2.at(&POLICY, 310).tokens, 2);
+        // A long wait fills it, no more.
+        assert_eq!(b.at(&POLICY, 1_000_000).tokens, 4);
+        // Refund: one back, capped.
+        assert_eq!(b.refund(&POLICY, 10).tokens, 1);
+        assert_eq!(Budget::full(&POLICY, 0).refund(&POLICY, 5).tokens, 4);
+    }
+
+    #[test]
+    fn lock_budget_never_saturates_into_unlimited() {
+        // At the end of time the budget stops refilling: it binds for good.
+        let mut b = Budget::full(&POLICY, i64::MAX - 150);
+        let mut spent = 0;
+        for t in [i64::MAX - 150, i64::MAX - 1, i64::MAX, i64::MAX] {
+            for _ in 0..10 {
+                if !b.is_spent(&POLICY, t) {
+                    b = b.spend(&POLICY, t);
+                    spent += 1;
+                }
+            }
+        }
+        assert_eq!(spent, 4 + 1, "4 banked, one refill in the last 150 s");
+        assert!(b.is_spent(&POLICY, i64::MAX));
+        // From the beginning of time, no overflow either.
+        let b = Budget {
+            tokens: 0,
+            since: i64::MIN,
+        };
+        assert_eq!(b.at(&POLICY, i64::MAX).tokens, 4);
     }
 }

@@ -8,9 +8,17 @@
 //!
 //! An entry identifies the code by *which key* decoded it and the grant's
 //! *index* (unique per profile), never by the PIN. It lives until its
-//! `until` (the end of the code's window plus the clock grace, as
-//! [`Remember`](crate::Remember) says), measured on the lock's monotonic
-//! clock (see [`crate::lock`]); from then on the slot is free for reuse.
+//! `until`, measured on the lock's monotonic clock (see [`crate::lock`]);
+//! from then on the slot is free for reuse.
+//!
+//! `until` depends on the grant only, never on the configuration
+//! ([`until_hour`]): the end of the code's window plus the longest grace a
+//! profile may have (under an hour), and for a daily window the latest its
+//! end can be under any UTC offset (14 hours after its UTC midnight). So
+//! raising the grace after a one-time code was used, or moving the UTC
+//! offset (a DST change) after a daily code was activated, never lets a
+//! used code open again nor cuts an activated one short: the entry outlives
+//! any acceptance the new configuration can give.
 //! An entry whose `until` has not passed is **never** evicted: when every
 //! slot holds a live entry, a code that needs a new entry is refused with
 //! [`Refusal::MemoryFull`](crate::Refusal::MemoryFull), because evicting a
@@ -23,7 +31,37 @@
 //!
 //! Lookups scan every slot: `O(MEMORY)`, bounded.
 
+use crate::grant::Grant;
+use crate::profile::Profile;
 use crate::time::UnixSeconds;
+
+/// Hours after a window's end (its latest end, for a daily window) that a
+/// memory entry outlives it: one, covering any grace `Profile::new`
+/// accepts (at most 3 599 s).
+const GRACE_HOURS: u32 = 1;
+/// Hours after its UTC midnight that a local midnight can come, at the
+/// westernmost UTC offset (−14:00).
+const WEST_HOURS: u32 = 14;
+
+/// The hour (since the epoch) until which the lock remembers `grant` once
+/// used or activated: an entry is live while the lock's time is before
+/// [`Profile::hour_start`] of it. `None` for grants that are never
+/// remembered (ongoing, revocations). Saturates at `u32::MAX`.
+pub fn until_hour(profile: &Profile, grant: &Grant) -> Option<u32> {
+    let end = match grant {
+        Grant::Hourly(s) => s.start.saturating_add(s.length),
+        Grant::OneTime { start_hour, .. } => {
+            start_hour.saturating_add(profile.params().one_time_use_hours)
+        }
+        Grant::Daily(s) => s
+            .start
+            .saturating_add(s.length)
+            .saturating_mul(24)
+            .saturating_add(WEST_HOURS),
+        Grant::Ongoing { .. } | Grant::Revoke(_) => return None,
+    };
+    Some(end.saturating_add(GRACE_HOURS))
+}
 
 /// What a memory entry remembers about its code.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -65,7 +103,8 @@ pub struct Remembered {
     pub index: u64,
     /// Whether the code is activated or used.
     pub kind: EntryKind,
-    /// First instant at which the entry may be dropped.
+    /// First instant at which the entry may be dropped: the start of
+    /// [`until_hour`] of its grant.
     pub until: UnixSeconds,
 }
 

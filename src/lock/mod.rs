@@ -15,11 +15,13 @@
 //!   [`MAX_REVOCABLE_SLOTS`]), the "started before" watermark, and the
 //!   supersede mark of each lineage (up to [`MAX_LINEAGES`]);
 //! - the **highest time** the lock has seen;
-//! - the **lock-out** counters: consecutive failures in batches of the
-//!   profile's [`LockoutPolicy`](crate::LockoutPolicy), and until when the
-//!   keypad is locked;
-//! - a **sequence number**, bumped by every [`Lock::commit`], that detects
-//!   stale changes and picks the newer of two saved images.
+//! - the **lock-out** ([`LockoutPolicy`](crate::LockoutPolicy)): a guess
+//!   budget that only time refills, and the back-off counters (consecutive
+//!   failures in batches, and until when the keypad is locked);
+//! - a **sequence number**, bumped by every [`Lock::commit`] of a change
+//!   that is written, that detects stale changes and picks the newer of two
+//!   saved images, and a **rollback counter** compared with the firmware's
+//!   monotonic counter at boot.
 //!
 //! # Two-phase validation
 //!
@@ -29,9 +31,15 @@
 //! Firmware then
 //!
 //! 1. writes the image of the state *after* the change
-//!    ([`Lock::save_after`]) to non-volatile memory,
+//!    ([`Lock::save_after`]) to non-volatile memory, if the change
+//!    [needs a write](Change::needs_write),
 //! 2. applies the change in RAM ([`Lock::commit`]),
 //! 3. and only then drives the motor (or beeps "revoked").
+//!
+//! **Count-before-check**: before step 1, [`Lock::charge`] counts the
+//! entry as a failure and that change is written and committed first, so
+//! the failure is on flash before the decision is known; an opening's
+//! change refunds it (see [`Lock::charge`] for the cost in writes).
 //!
 //! A power cut before step 1 completes loses the entry, which did not open
 //! the door; after it, the saved image already remembers the entry. So a
@@ -39,11 +47,11 @@
 //! never lost. With two image slots written alternately (the image of
 //! sequence number `n` goes to slot `n % 2`, see [`Lock::sequence`]) and
 //! [`Lock::load_newest`] at boot, a write torn by a power cut costs
-//! nothing either: its checksum fails and the other slot holds the
-//! previous state. A change for which [`Change::is_empty`] holds (an entry
-//! refused because the keypad is locked out) needs neither writing nor
-//! committing, so an attacker hammering a locked keypad does not wear the
-//! flash.
+//! nothing either: its CRC fails and the other slot holds the previous
+//! state. An entry refused because the keypad is locked out changes
+//! nothing ([`Change::is_empty`]), so an attacker hammering a locked keypad
+//! does not wear the flash. The image is authenticated and bound to the
+//! lock's keys ([`persist`]).
 //!
 //! # Time
 //!
@@ -51,7 +59,9 @@
 //! `t = max(now, highest_seen)`, and every committed change raises
 //! `highest_seen` to `t`. So the lock's view of time never runs backwards:
 //! a window it has seen closed never reopens, a memory entry never expires
-//! early, and a lock-out never ends early, whatever the clock does.
+//! early, and a lock-out never ends early nor the budget refills early,
+//! whatever the clock does (a clock moved forward refills the budget at
+//! most to its cap).
 //!
 //! A clock that is behind `highest_seen` by at most the profile's grace
 //! (a drift correction) is simply held at `highest_seen`. A clock that is
@@ -76,13 +86,18 @@
 //! guess counts. Two entries do not count: one refused because the keypad
 //! is locked out (not evaluated at all) and one refused with
 //! [`Refusal::MemoryFull`] (a valid code, refused by the lock's own
-//! limit). An entry that opens the door resets the counter; a revocation
-//! code neither counts nor resets.
+//! limit). An entry that opens the door resets the back-off but never
+//! refills the guess budget (it only gives back its own charge); a
+//! revocation code neither counts nor resets. So the attempts
+//! [`Profile::security`](crate::Profile::security) publishes bound every
+//! span of time, whatever the door sees
+//! ([`attempts_in`](crate::security::attempts_in)).
 
 mod lockout;
 pub mod memory;
 pub mod persist;
 pub mod revocation;
+pub mod seal;
 
 use core::fmt;
 
@@ -91,14 +106,15 @@ use crate::codec::{Codec, DecodeError};
 use crate::grant::{Grant, RevokeTarget};
 use crate::profile::Profile;
 use crate::security::SecurityFigures;
-use crate::time::{HOUR, UnixSeconds, UtcOffset};
+use crate::time::{UnixSeconds, UtcOffset};
 
-use lockout::Lockout;
+use lockout::{Budget, Lockout};
 use memory::Memory;
-pub use memory::{EntryKind, Remembered};
+pub use memory::{EntryKind, Remembered, until_hour};
 pub use persist::PersistError;
-use revocation::Revocations;
-pub use revocation::{MAX_LINEAGES, MAX_REVOCABLE_SLOTS};
+pub use revocation::{MAX_LINEAGES, MAX_REVOCABLE_SLOTS, Mark};
+use revocation::{Revocations, start_of};
+use seal::FINGERPRINT_LEN;
 
 /// The key(s) a lock is built from: one [`Codec`], or an array of them
 /// (a device key and a group key, say). Implemented for `Codec` (one key)
@@ -120,12 +136,18 @@ impl<const KEYS: usize> IntoCodecs<KEYS> for [Codec; KEYS] {
     }
 }
 
-/// Why [`Lock::new`] refused its configuration.
+/// Why [`Lock::new`] refused its configuration. Limits that depend only on
+/// `MEMORY` and `KEYS` (`1 ≤ MEMORY ≤ 65 535`, `1 ≤ KEYS ≤ 255`) are
+/// checked at compile time instead:
+///
+/// ```compile_fail
+/// # use offpin::{Codec, DeviceKey, UtcOffset, lock::Lock};
+/// # let codec = Codec::new(&DeviceKey::from_bytes([1; 16]), offpin::profile::shipped::STANDARD_10).unwrap();
+/// let lock = Lock::<0>::new(codec, UtcOffset::UTC); // MEMORY = 0 does not build
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum LockError {
-    /// `MEMORY` is zero: a lock must be able to remember at least one code.
-    ZeroMemory,
     /// `MEMORY` is larger than the profile's
     /// [`lock_memory`](crate::Profile::lock_memory), the number of
     /// remembered codes its published security figure assumes.
@@ -135,18 +157,19 @@ pub enum LockError {
         /// The profile's `lock_memory`.
         profile: u16,
     },
-    /// `KEYS` is zero.
-    NoKeys,
-    /// More than 255 keys.
-    TooManyKeys {
-        /// The lock's `KEYS`.
-        keys: usize,
-    },
     /// The codecs do not all have the same profile.
     ProfileMismatch {
         /// Position of the first codec whose profile differs from the
         /// first one's.
         key: usize,
+    },
+    /// Two codecs hold the same key: memory entries and saved images name
+    /// keys by their fingerprint, so each key may appear once.
+    DuplicateKey {
+        /// Position of its first occurrence.
+        first: usize,
+        /// Position of the repeat.
+        second: usize,
     },
     /// The profile has revocation codes for more ongoing slots than the
     /// lock's revocation bitmap holds.
@@ -168,18 +191,17 @@ pub enum LockError {
 impl fmt::Display for LockError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            LockError::ZeroMemory => f.write_str("a lock needs room for at least one code"),
             LockError::MemoryExceedsProfile { memory, profile } => write!(
                 f,
                 "the lock remembers {memory} codes but its profile's security figure assumes at most {profile}; raise the profile's lock_memory"
             ),
-            LockError::NoKeys => f.write_str("a lock needs at least one key"),
-            LockError::TooManyKeys { keys } => {
-                write!(f, "a lock holds at most 255 keys, not {keys}")
-            }
             LockError::ProfileMismatch { key } => write!(
                 f,
                 "key {key} is bound to another profile than key 0; every key of a lock must share its profile"
+            ),
+            LockError::DuplicateKey { first, second } => write!(
+                f,
+                "keys {first} and {second} are the same key; a lock holds each key once"
             ),
             LockError::TooManySlots { slots, max } => write!(
                 f,
@@ -209,6 +231,10 @@ pub enum CommitError {
         /// The lock's sequence number.
         lock: u64,
     },
+    /// The change was computed before the entry's charge
+    /// ([`Lock::charge`]) was committed, or after it was used by another
+    /// check: each charge pays for one check. Charge and check again.
+    StaleCharge,
 }
 
 impl fmt::Display for CommitError {
@@ -217,6 +243,9 @@ impl fmt::Display for CommitError {
             CommitError::Stale { change, lock } => write!(
                 f,
                 "the change was computed for state {change} but the lock is at state {lock}; check the entry again"
+            ),
+            CommitError::StaleCharge => f.write_str(
+                "the change was computed for another charge of the entry; charge and check it again",
             ),
         }
     }
@@ -263,11 +292,12 @@ pub enum ClockStatus {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 enum Revocation {
     Slot(u32),
-    Before(UnixSeconds),
+    Before(Mark),
 }
 
-/// The state change an entry implies. Produced by [`Lock::check`] or
-/// [`Lock::observe_clock`], persisted with [`Lock::save_after`], applied by
+/// The state change an entry implies. Produced by [`Lock::check`],
+/// [`Lock::charge`] or [`Lock::observe_clock`], persisted with
+/// [`Lock::save_after`] when [`Change::needs_write`] says so, applied by
 /// [`Lock::commit`]. It holds no references: keep it while the image is
 /// written.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -275,12 +305,21 @@ enum Revocation {
 pub struct Change {
     /// The sequence number of the state it was computed from.
     seq: u64,
-    /// Nothing to persist or apply.
-    empty: bool,
+    /// Computed while a charge was waiting for its check.
+    paid: bool,
+    /// Changes the saved state: persist before acting.
+    write: bool,
+    /// Changes anything at all (the saved state, or the lock's RAM).
+    apply: bool,
+    /// The charge waiting for a check after the commit: the back-off as it
+    /// was before the charge (RAM only).
+    credit: Option<Lockout>,
+    counter: u32,
     highest_seen: UnixSeconds,
     lockout: Lockout,
+    budget: Budget,
     remember: Option<(usize, Remembered)>,
-    lineage: Option<(u8, UnixSeconds)>,
+    lineage: Option<(u8, Mark)>,
     revoke: Option<Revocation>,
 }
 
@@ -289,20 +328,50 @@ impl Change {
     /// keypad is locked out): it needs neither persisting nor committing
     /// (both are harmless no-ops).
     pub const fn is_empty(&self) -> bool {
-        self.empty
+        !self.apply
+    }
+
+    /// Whether the image after this change must be written
+    /// ([`Lock::save_after`]) before the lock acts on the decision. False
+    /// for an empty change and for the check of a charged entry that
+    /// failed (its failure was written with the charge): commit those
+    /// without writing.
+    pub const fn needs_write(&self) -> bool {
+        self.write
     }
 
     /// The sequence number of the state after this change, which the
     /// image written by [`Lock::save_after`] carries (the lock's
-    /// [`sequence`](Lock::sequence) plus one, or unchanged for an empty
-    /// change). Writing that image to slot `image_sequence() % 2` alternates
-    /// two image slots.
+    /// [`sequence`](Lock::sequence) plus one, or unchanged for a change
+    /// that needs no write). Writing that image to slot
+    /// `image_sequence() % N` rotates over `N` image slots.
     pub const fn image_sequence(&self) -> u64 {
-        if self.empty {
-            self.seq
-        } else {
+        if self.write {
             self.seq.wrapping_add(1)
+        } else {
+            self.seq
         }
+    }
+
+    /// The rollback counter the image of this change carries: the lock's,
+    /// or the one set by [`Change::with_counter`].
+    pub const fn counter(&self) -> u32 {
+        self.counter
+    }
+
+    /// The same change, its image carrying rollback counter `counter`
+    /// (never lowered). For a firmware with a monotonic counter `c` (OTP
+    /// bits, a counter page, a secure element): write the image with
+    /// `c + 1`, *then* bump the hardware counter, then commit; boot with
+    /// [`Lock::load_newest_with_counter`] and the hardware value. A power
+    /// cut between the write and the bump leaves an image one ahead of
+    /// the counter, which loads. A change that needs no write is returned
+    /// unchanged.
+    pub const fn with_counter(mut self, counter: u32) -> Change {
+        if self.write && counter > self.counter {
+            self.counter = counter;
+        }
+        self
     }
 }
 
@@ -313,7 +382,8 @@ impl Change {
 pub struct Check {
     /// Open, apply a revocation, or refuse.
     pub decision: Decision,
-    /// What to persist and commit (even for a refusal: failures count).
+    /// What to persist (if [`Change::needs_write`]) and commit (even for a
+    /// refusal: failures count).
     pub change: Change,
     /// Whether the clock was found rolled back.
     pub clock: ClockStatus,
@@ -326,18 +396,22 @@ pub struct Check {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) struct LockState<const MEMORY: usize> {
     pub(crate) seq: u64,
+    pub(crate) counter: u32,
     pub(crate) highest_seen: UnixSeconds,
     pub(crate) lockout: Lockout,
+    pub(crate) budget: Budget,
     pub(crate) revocations: Revocations,
     pub(crate) memory: Memory<MEMORY>,
 }
 
 impl<const MEMORY: usize> LockState<MEMORY> {
-    fn fresh(highest_seen: UnixSeconds) -> Self {
+    fn fresh(profile: &Profile) -> Self {
         LockState {
             seq: 0,
-            highest_seen,
+            counter: 0,
+            highest_seen: profile.epoch(),
             lockout: Lockout::CLEAR,
+            budget: Budget::full(&profile.lockout(), profile.epoch()),
             revocations: Revocations::CLEAR,
             memory: Memory::EMPTY,
         }
@@ -347,17 +421,19 @@ impl<const MEMORY: usize> LockState<MEMORY> {
     /// sequence number).
     fn apply(&mut self, change: &Change) {
         self.seq = self.seq.wrapping_add(1);
+        self.counter = self.counter.max(change.counter);
         self.highest_seen = self.highest_seen.max(change.highest_seen);
         self.lockout = change.lockout;
+        self.budget = change.budget;
         if let Some((slot, entry)) = change.remember {
             self.memory.set(slot, entry);
         }
-        if let Some((lineage, start)) = change.lineage {
-            self.revocations.mark_lineage(lineage, start);
+        if let Some((lineage, mark)) = change.lineage {
+            self.revocations.mark_lineage(lineage, mark);
         }
         match change.revoke {
             Some(Revocation::Slot(slot)) => self.revocations.revoke_slot(slot),
-            Some(Revocation::Before(at)) => self.revocations.raise_watermark(at),
+            Some(Revocation::Before(mark)) => self.revocations.raise_watermark(mark),
             None => {}
         }
     }
@@ -367,7 +443,7 @@ impl<const MEMORY: usize> LockState<MEMORY> {
 enum Judged {
     Open {
         remember: Option<(usize, Remembered)>,
-        lineage: Option<(u8, UnixSeconds)>,
+        lineage: Option<(u8, Mark)>,
     },
     Revoke(Revocation, RevokeTarget),
     Refuse(Refusal),
@@ -376,20 +452,22 @@ enum Judged {
 /// A lock: its key(s), profile and UTC offset, and its state.
 ///
 /// `MEMORY` is the number of codes it can remember (used one-time codes
-/// and activated time-bound codes together); it must be at least 1 and at
-/// most the profile's [`lock_memory`](crate::Profile::lock_memory), the
-/// number the profile's security figure counts (a bigger memory would make
-/// the published figure a lie; a profile that differs only in
-/// `lock_memory` issues the same PINs, so raise it there). `KEYS` is the
-/// number of keys (default 1); every key multiplies the acceptable set, as
+/// and activated time-bound codes together); it must be at least 1
+/// (checked at compile time) and at most the profile's
+/// [`lock_memory`](crate::Profile::lock_memory), the number the profile's
+/// security figure counts (a bigger memory would make the published figure
+/// a lie; a profile that differs only in `lock_memory` issues the same
+/// PINs, so raise it there). `KEYS` is the number of keys (default 1, at
+/// most 255); every key multiplies the acceptable set, as
 /// [`Lock::security`] accounts.
 ///
-/// Keys are not part of the saved image: firmware keeps them in its key
-/// store and hands them to [`Lock::load`] at boot.
+/// Keys are not part of the saved image, only their fingerprints: firmware
+/// keeps them in its key store and hands them to [`Lock::load`] at boot.
 ///
 /// # Examples
 ///
-/// The check → persist → commit sequence:
+/// Count-before-check: charge the entry, persist the charge, check, then
+/// persist and commit what the check says, and only then act:
 ///
 /// ```
 /// use offpin::lock::{Decision, Lock};
@@ -406,23 +484,26 @@ enum Judged {
 ///
 /// let now = start + 60;
 /// for expected_open in [true, false] {
+///     // 1. count the entry as a failure, persistently, before deciding
+///     let charge = lock.charge(now);
+///     if charge.needs_write() {
+///         let slot = (charge.image_sequence() % 2) as usize;
+///         lock.save_after(&charge, &mut flash[slot])?;
+///     }
+///     lock.commit(charge)?;
+///     // 2. decide; an opening refunds the charge
 ///     let check = lock.check(pin.as_bytes(), now);
-///     if !check.change.is_empty() {
-///         // 1. persist the state after the change (slot by sequence parity)
+///     if check.change.needs_write() {
 ///         let slot = (check.change.image_sequence() % 2) as usize;
 ///         lock.save_after(&check.change, &mut flash[slot])?;
-///         // 2. apply it in RAM
-///         lock.commit(check.change)?;
 ///     }
+///     lock.commit(check.change)?;
 ///     // 3. only now act on the decision
 ///     assert_eq!(check.decision.opens(), expected_open);
 /// }
-/// assert_eq!(
-///     lock.check(pin.as_bytes(), now).decision,
-///     Decision::Refuse(Refusal::AlreadyUsed)
-/// );
+/// assert_eq!(lock.budget_left(now), 9, "the opening was refunded, the reuse was not");
 ///
-/// // At boot: the newest valid image wins.
+/// // At boot: the newest authentic image wins.
 /// let lock = Lock::<32>::load_newest(Codec::new(&key, P)?, UtcOffset::UTC, &[&flash[0], &flash[1]])?;
 /// assert_eq!(lock.check(pin.as_bytes(), now).decision, Decision::Refuse(Refusal::AlreadyUsed));
 /// # Ok::<(), Box<dyn std::error::Error>>(())
@@ -430,38 +511,51 @@ enum Judged {
 #[derive(Debug)]
 pub struct Lock<const MEMORY: usize, const KEYS: usize = 1> {
     codecs: [Codec; KEYS],
+    /// [`seal::fingerprint`] of each codec's key, in order.
+    fingerprints: [[u8; FINGERPRINT_LEN]; KEYS],
+    /// The profile's tweak, computed once (the image names its profile by
+    /// it).
+    tweak: [u8; 8],
     profile: Profile,
     offset: UtcOffset,
     state: LockState<MEMORY>,
+    /// RAM only: a committed charge waiting for its check, holding the
+    /// back-off as it was before the charge. Lost on a power cut, so an
+    /// interrupted entry stays counted as a failure.
+    credit: Option<Lockout>,
 }
 
 impl<const MEMORY: usize, const KEYS: usize> Lock<MEMORY, KEYS> {
     /// Size in bytes of a saved image of this lock's state (see
-    /// [`persist`] for the layout).
-    pub const STATE_LEN: usize = persist::state_len(MEMORY);
+    /// [`persist`] for the layout): `367 + 8 × KEYS + 14 × MEMORY`.
+    pub const STATE_LEN: usize = persist::state_len(MEMORY, KEYS);
 
     /// A lock with empty state: nothing remembered, nothing revoked, no
-    /// failures, and the highest seen time at the profile's epoch (call
-    /// [`Lock::observe_clock`] at provisioning to start rollback detection
-    /// from the provisioning time).
+    /// failures, a full guess budget, and the highest seen time at the
+    /// profile's epoch (call [`Lock::observe_clock`] at provisioning to
+    /// start rollback detection from the provisioning time).
     ///
     /// # Errors
     ///
-    /// A [`LockError`] when `MEMORY` is zero or larger than the profile's
-    /// `lock_memory`, `KEYS` is zero or above 255, the codecs disagree
-    /// about the profile, or the profile has more revocable slots or
-    /// lineages than a lock tracks.
+    /// A [`LockError`] when `MEMORY` is larger than the profile's
+    /// `lock_memory`, the codecs disagree about the profile or repeat a
+    /// key, or the profile has more revocable slots or lineages than a
+    /// lock tracks.
     pub fn new(codecs: impl IntoCodecs<KEYS>, offset: UtcOffset) -> Result<Self, LockError> {
+        const {
+            assert!(MEMORY >= 1, "a lock needs room for at least one code");
+            assert!(MEMORY <= u16::MAX as usize, "MEMORY must fit in 16 bits");
+            assert!(KEYS >= 1, "a lock needs at least one key");
+            assert!(KEYS <= u8::MAX as usize, "a lock holds at most 255 keys");
+        }
         let codecs = codecs.into_codecs();
-        let profile = *codecs.first().ok_or(LockError::NoKeys)?.profile();
+        // KEYS >= 1 (checked above): the fallback is never taken.
+        let profile = codecs
+            .first()
+            .map(|c| *c.profile())
+            .ok_or(LockError::ProfileMismatch { key: 0 })?;
         if let Some(key) = codecs.iter().position(|c| *c.profile() != profile) {
             return Err(LockError::ProfileMismatch { key });
-        }
-        if KEYS > usize::from(u8::MAX) {
-            return Err(LockError::TooManyKeys { keys: KEYS });
-        }
-        if MEMORY == 0 {
-            return Err(LockError::ZeroMemory);
         }
         if MEMORY > usize::from(profile.lock_memory()) {
             return Err(LockError::MemoryExceedsProfile {
@@ -482,11 +576,21 @@ impl<const MEMORY: usize, const KEYS: usize> Lock<MEMORY, KEYS> {
                 max: MAX_LINEAGES,
             });
         }
+        let fingerprints =
+            core::array::from_fn(|i| codecs.get(i).map(seal::fingerprint).unwrap_or_default());
+        for (second, fp) in fingerprints.iter().enumerate() {
+            if let Some(first) = fingerprints.iter().take(second).position(|f| f == fp) {
+                return Err(LockError::DuplicateKey { first, second });
+            }
+        }
         Ok(Lock {
             codecs,
+            fingerprints,
+            tweak: profile.tweak(),
             profile,
             offset,
-            state: LockState::fresh(profile.epoch()),
+            state: LockState::fresh(&profile),
+            credit: None,
         })
     }
 
@@ -501,10 +605,17 @@ impl<const MEMORY: usize, const KEYS: usize> Lock<MEMORY, KEYS> {
     }
 
     /// The state's sequence number: 0 for a new lock, plus one per
-    /// committed non-empty change. [`Lock::save`] writes it into the image;
-    /// [`Lock::load_newest`] prefers the image with the highest one.
+    /// committed change that needed a write. [`Lock::save`] writes it into
+    /// the image; [`Lock::load_newest`] prefers the image with the highest
+    /// one.
     pub const fn sequence(&self) -> u64 {
         self.state.seq
+    }
+
+    /// The rollback counter the next image carries (see
+    /// [`Change::with_counter`]).
+    pub const fn rollback_counter(&self) -> u32 {
+        self.state.counter
     }
 
     /// The highest time the lock has seen (its monotonic clock).
@@ -512,14 +623,45 @@ impl<const MEMORY: usize, const KEYS: usize> Lock<MEMORY, KEYS> {
         self.state.highest_seen
     }
 
+    /// The lock's time for a clock reading `now`: `max(now, highest_seen)`.
+    const fn time(&self, now: UnixSeconds) -> UnixSeconds {
+        if now > self.state.highest_seen {
+            now
+        } else {
+            self.state.highest_seen
+        }
+    }
+
+    /// Whether an entry without a charge is refused unseen at the lock's
+    /// time `t`: the back-off runs, or the budget is spent.
+    fn is_locked_at(&self, t: UnixSeconds) -> bool {
+        self.state.lockout.is_locked(t) || self.state.budget.is_spent(&self.profile.lockout(), t)
+    }
+
     /// Until when the keypad is locked out, if it is at `now` (judged at
-    /// the monotonic time `max(now, highest_seen)`).
+    /// the monotonic time): the end of the back-off or the arrival of the
+    /// next failure in the budget, whichever is later.
     pub fn locked_out_until(&self, now: UnixSeconds) -> Option<UnixSeconds> {
-        let t = now.max(self.state.highest_seen);
-        self.state
+        let t = self.time(now);
+        let backoff = self
+            .state
             .lockout
             .is_locked(t)
-            .then_some(self.state.lockout.until)
+            .then_some(self.state.lockout.until);
+        let budget = self.state.budget.empty_until(&self.profile.lockout(), t);
+        match (backoff, budget) {
+            (Some(a), Some(b)) => Some(a.max(b)),
+            (a, b) => a.or(b),
+        }
+    }
+
+    /// Failed entries the guess budget still allows at `now`, before any
+    /// refill (at most the policy's `budget`).
+    pub fn budget_left(&self, now: UnixSeconds) -> u16 {
+        self.state
+            .budget
+            .at(&self.profile.lockout(), self.time(now))
+            .tokens
     }
 
     /// Consecutive failed entries since the last opening (saturating).
@@ -534,14 +676,14 @@ impl<const MEMORY: usize, const KEYS: usize> Lock<MEMORY, KEYS> {
 
     /// The revocation watermark: codes whose window started before it are
     /// revoked (`None`: no revoke-before code was entered).
-    pub const fn watermark(&self) -> Option<UnixSeconds> {
+    pub fn watermark(&self) -> Option<Mark> {
         let w = self.state.revocations.watermark;
-        if w == revocation::NONE { None } else { Some(w) }
+        w.is_set().then_some(w)
     }
 
     /// The supersede mark of `lineage`: codes of that lineage whose window
     /// starts before it are superseded (`None`: no code of it opened yet).
-    pub fn lineage_mark(&self, lineage: u8) -> Option<UnixSeconds> {
+    pub fn lineage_mark(&self, lineage: u8) -> Option<Mark> {
         self.state.revocations.lineage_mark(lineage)
     }
 
@@ -554,7 +696,7 @@ impl<const MEMORY: usize, const KEYS: usize> Lock<MEMORY, KEYS> {
     /// Memory slots free for a new entry at `now` (judged at the monotonic
     /// time).
     pub fn free_memory(&self, now: UnixSeconds) -> usize {
-        MEMORY - self.state.memory.live(now.max(self.state.highest_seen))
+        MEMORY - self.state.memory.live(self.time(now))
     }
 
     /// The security figures of this lock: the profile's, with the lock's
@@ -563,7 +705,7 @@ impl<const MEMORY: usize, const KEYS: usize> Lock<MEMORY, KEYS> {
     pub fn security(&self) -> SecurityFigures {
         #[allow(
             clippy::cast_possible_truncation,
-            reason = "KEYS <= 255, checked by new"
+            reason = "KEYS <= 255, checked at compile time"
         )]
         self.profile.security_with_keys(KEYS as u32)
     }
@@ -574,52 +716,112 @@ impl<const MEMORY: usize, const KEYS: usize> Lock<MEMORY, KEYS> {
     /// against a recent time.
     pub fn observe_clock(&self, now: UnixSeconds) -> Change {
         let mut change = self.base_change(now);
-        change.empty = now <= self.state.highest_seen;
+        if now <= self.state.highest_seen {
+            change.write = false;
+            change.apply = false;
+        }
         change
     }
 
-    /// The change that records time `t` and nothing else.
+    /// The change that records time `t` and nothing else (keeping a
+    /// waiting charge).
     fn base_change(&self, t: UnixSeconds) -> Change {
         Change {
             seq: self.state.seq,
-            empty: false,
-            highest_seen: t.max(self.state.highest_seen),
+            paid: self.credit.is_some(),
+            write: true,
+            apply: true,
+            credit: self.credit,
+            counter: self.state.counter,
+            highest_seen: self.time(t),
             lockout: self.state.lockout,
+            budget: self.state.budget,
             remember: None,
             lineage: None,
             revoke: None,
         }
     }
 
+    /// An empty change: nothing to write or apply.
+    fn nothing(&self) -> Change {
+        let mut change = self.base_change(self.state.highest_seen);
+        change.write = false;
+        change.apply = false;
+        change
+    }
+
+    /// **Count-before-check**: counts the next entry as a failed one
+    /// *before* it is decided, the way Android's Gatekeeper records a
+    /// failure before it verifies and a smart card decrements its try
+    /// counter first. The change spends one failure of the guess budget
+    /// and counts a back-off strike at `now`; persist it, commit it, then
+    /// [`check`](Lock::check) the entry. The check of a charged entry is
+    /// evaluated even if the charge locked the keypad (it is paid for);
+    /// if it opens (or revokes, or is refused for
+    /// [`Refusal::MemoryFull`]) its change refunds the charge, and if it
+    /// fails it needs no write at all.
+    ///
+    /// So a power cut between the decision and its write, timed with a
+    /// side channel, cannot erase a failure: the failure is already on
+    /// flash. Costs: a failed entry one image write, an opening two, an
+    /// entry refused while locked out none (the charge is then empty:
+    /// commit it, and the check refuses with [`Refusal::LockedOut`]
+    /// unseen).
+    ///
+    /// Each charge pays for one check: a second check needs another
+    /// charge. A charge that is never checked (a power cut) stays counted.
+    pub fn charge(&self, now: UnixSeconds) -> Change {
+        let t = self.time(now);
+        if self.is_locked_at(t) {
+            return self.nothing();
+        }
+        let policy = self.profile.lockout();
+        let mut change = self.base_change(t);
+        change.lockout = self.state.lockout.after_failure(&policy, t);
+        change.budget = self.state.budget.spend(&policy, t);
+        change.credit = Some(self.state.lockout);
+        change
+    }
+
     /// Decides what the typed digits do at `now` (the lock's clock), and
     /// the state change that implies. Mutates nothing: persist the change
-    /// with [`Lock::save_after`], apply it with [`Lock::commit`], then act
-    /// on [`Check::decision`]. See the [module docs](self) for the rules.
+    /// with [`Lock::save_after`] if it [needs a write](Change::needs_write),
+    /// apply it with [`Lock::commit`], then act on [`Check::decision`]. See
+    /// the [module docs](self) for the rules, and [`Lock::charge`] for the
+    /// count-before-check order.
     ///
     /// Bounded time: at most `KEYS` FF1 decryptions and `KEYS` scans of
     /// the memory. Any input is accepted; malformed input is a refusal
     /// ([`Refusal::InvalidCode`]) and counts as a failure.
     pub fn check(&self, typed: &[u8], now: UnixSeconds) -> Check {
         let hs = self.state.highest_seen;
-        let t = now.max(hs);
+        let t = self.time(now);
         let behind = hs.saturating_sub(now);
         let clock = if behind > self.profile.grace_secs() {
             ClockStatus::RolledBack { by_secs: behind }
         } else {
             ClockStatus::Ok
         };
+        let policy = self.profile.lockout();
         let mut change = self.base_change(t);
+        // Any check uses up a waiting charge.
+        change.credit = None;
 
-        if self.state.lockout.is_locked(t) {
-            change.empty = true;
-            change.highest_seen = hs;
+        if self.credit.is_none() && self.is_locked_at(t) {
             return Check {
                 decision: Decision::Refuse(Refusal::LockedOut),
-                change,
+                change: self.nothing(),
                 clock,
                 key: None,
             };
         }
+        // The charge of this entry, given back unless it fails.
+        let refund = |change: &mut Change| {
+            if let Some(before) = self.credit {
+                change.lockout = before;
+                change.budget = self.state.budget.refund(&policy, t);
+            }
+        };
 
         let rolled_back = matches!(clock, ClockStatus::RolledBack { .. });
         let mut refusal = (Refusal::InvalidCode, None);
@@ -632,11 +834,12 @@ impl<const MEMORY: usize, const KEYS: usize> Lock<MEMORY, KEYS> {
             };
             #[allow(
                 clippy::cast_possible_truncation,
-                reason = "KEYS <= 255, checked by new"
+                reason = "KEYS <= 255, checked at compile time"
             )]
             let key_byte = key as u8;
             match self.judge(key_byte, &grant, t, rolled_back) {
                 Judged::Open { remember, lineage } => {
+                    refund(&mut change);
                     change.lockout = Lockout::CLEAR;
                     change.remember = remember;
                     change.lineage = lineage;
@@ -648,6 +851,7 @@ impl<const MEMORY: usize, const KEYS: usize> Lock<MEMORY, KEYS> {
                     };
                 }
                 Judged::Revoke(revocation, target) => {
+                    refund(&mut change);
                     change.revoke = Some(revocation);
                     return Check {
                         decision: Decision::Revoked(target),
@@ -664,8 +868,19 @@ impl<const MEMORY: usize, const KEYS: usize> Lock<MEMORY, KEYS> {
             }
         }
         let (reason, key) = refusal;
-        if reason != Refusal::MemoryFull {
-            change.lockout = self.state.lockout.after_failure(&self.profile.lockout(), t);
+        match (reason, self.credit) {
+            // Not a failure: the lock's own limit refused a valid code.
+            (Refusal::MemoryFull, _) => refund(&mut change),
+            // Charged: the failure is on flash already; only the RAM
+            // credit goes.
+            (_, Some(_)) => {
+                change.write = false;
+                change.highest_seen = hs;
+            }
+            (_, None) => {
+                change.lockout = self.state.lockout.after_failure(&policy, t);
+                change.budget = self.state.budget.spend(&policy, t);
+            }
         }
         Check {
             decision: Decision::Refuse(reason),
@@ -694,7 +909,7 @@ impl<const MEMORY: usize, const KEYS: usize> Lock<MEMORY, KEYS> {
             }
             _ => {}
         }
-        let start = grant.starts_at(&self.profile, self.offset);
+        let start = start_of(grant);
         if let Some(start) = start {
             if revocations.is_under_watermark(start) {
                 return Judged::Refuse(Refusal::Revoked);
@@ -708,14 +923,18 @@ impl<const MEMORY: usize, const KEYS: usize> Lock<MEMORY, KEYS> {
         }
         let lineage = match (grant.lineage(), start) {
             (0, _) | (_, None) => None,
-            (l, Some(s)) => Some((l, s)),
+            (l, Some(s)) => Some((l, s.mark(self.offset))),
         };
         let Ok(index) = self.profile.index_of(grant) else {
             return Judged::Refuse(Refusal::InvalidCode);
         };
         let memory = &self.state.memory;
         let open = |remember| Judged::Open { remember, lineage };
-        let remember_new = |kind, until| match memory.free_slot(t) {
+        // The entry outlives the window under any grace and offset
+        // (`until_hour`), not just today's.
+        let until = until_hour(&self.profile, grant)
+            .map_or(UnixSeconds::MAX, |h| self.profile.hour_start(h));
+        let remember_new = |kind| match memory.free_slot(t) {
             Some(slot) => open(Some((
                 slot,
                 Remembered {
@@ -729,29 +948,26 @@ impl<const MEMORY: usize, const KEYS: usize> Lock<MEMORY, KEYS> {
         };
         match self.profile.check(grant, t, self.offset) {
             Verdict::Refuse(r) => Judged::Refuse(r),
-            Verdict::Revoke(target @ RevokeTarget::StartedBefore { hour }) => {
-                let at = self
-                    .profile
-                    .epoch()
-                    .saturating_add(i64::from(hour).saturating_mul(HOUR));
-                Judged::Revoke(Revocation::Before(at), target)
-            }
+            Verdict::Revoke(target @ RevokeTarget::StartedBefore { hour }) => Judged::Revoke(
+                Revocation::Before(Mark::before_hour(hour, self.offset)),
+                target,
+            ),
             Verdict::Revoke(target @ RevokeTarget::Slot(slot)) => {
                 Judged::Revoke(Revocation::Slot(slot), target)
             }
             Verdict::Open(Remember::Nothing) => open(None),
-            Verdict::Open(Remember::Activated { until }) => {
+            Verdict::Open(Remember::Activated { .. }) => {
                 if memory.find(key, index, EntryKind::Activated, t).is_some() {
                     open(None)
                 } else {
-                    remember_new(EntryKind::Activated, until)
+                    remember_new(EntryKind::Activated)
                 }
             }
-            Verdict::Open(Remember::Used { until }) => {
+            Verdict::Open(Remember::Used { .. }) => {
                 if memory.find(key, index, EntryKind::Used, t).is_some() {
                     Judged::Refuse(Refusal::AlreadyUsed)
                 } else {
-                    remember_new(EntryKind::Used, until)
+                    remember_new(EntryKind::Used)
                 }
             }
             Verdict::OpenIfActivated { .. } => {
@@ -764,17 +980,18 @@ impl<const MEMORY: usize, const KEYS: usize> Lock<MEMORY, KEYS> {
         }
     }
 
-    /// Applies a change produced by [`Lock::check`] or
-    /// [`Lock::observe_clock`] on this state. Persist it first
-    /// ([`Lock::save_after`]). An empty change is accepted and does
-    /// nothing.
+    /// Applies a change produced by [`Lock::check`], [`Lock::charge`] or
+    /// [`Lock::observe_clock`] on this state. Persist it first if it
+    /// [needs a write](Change::needs_write) ([`Lock::save_after`]). An
+    /// empty change is accepted and does nothing.
     ///
     /// # Errors
     ///
     /// [`CommitError::Stale`] when the state moved since the change was
-    /// computed (it is then not applied: check the entry again).
+    /// computed, [`CommitError::StaleCharge`] when a charge was committed
+    /// or used in between (it is then not applied: check the entry again).
     pub fn commit(&mut self, change: Change) -> Result<(), CommitError> {
-        if change.empty {
+        if !change.apply {
             return Ok(());
         }
         if change.seq != self.state.seq {
@@ -783,7 +1000,13 @@ impl<const MEMORY: usize, const KEYS: usize> Lock<MEMORY, KEYS> {
                 lock: self.state.seq,
             });
         }
-        self.state.apply(&change);
+        if change.paid != self.credit.is_some() {
+            return Err(CommitError::StaleCharge);
+        }
+        if change.write {
+            self.state.apply(&change);
+        }
+        self.credit = change.credit;
         Ok(())
     }
 }

@@ -1,82 +1,137 @@
-//! The saved image of a lock's state: fixed size, versioned, checksummed.
+//! The saved image of a lock's state: fixed size, versioned, authenticated
+//! with a key derived from the lock's own key, bound to that lock, and
+//! rollback-aware.
 //!
-//! # Layout (version 1)
+//! # Layout (version 2)
 //!
-//! All integers big-endian; `MEMORY` is the lock's capacity, the image is
-//! [`state_len(MEMORY)`](state_len) = `316 + 18 × MEMORY` bytes
-//! ([`Lock::STATE_LEN`]).
+//! All integers big-endian; `MEMORY` and `KEYS` are the lock's const
+//! parameters, the image is [`state_len(MEMORY, KEYS)`](state_len) =
+//! `367 + 8 × KEYS + 14 × MEMORY` bytes ([`Lock::STATE_LEN`]; 823 for a
+//! `Lock<32>`). `F = 15 + 8 × KEYS`, `C = F + 25`.
 //!
 //! | offset | bytes | field |
 //! |---:|---:|---|
 //! | 0 | 3 | magic `"OPL"` |
-//! | 3 | 1 | version, `1` |
+//! | 3 | 1 | version, `2` |
 //! | 4 | 8 | the profile's [`tweak`](crate::Profile::tweak) |
 //! | 12 | 2 | `MEMORY` |
 //! | 14 | 1 | `KEYS` |
-//! | 15 | 8 | sequence number |
-//! | 23 | 8 | highest time seen (Unix seconds, `i64`) |
-//! | 31 | 1 | lock-out: failures in the current batch |
-//! | 32 | 4 | lock-out: completed batches |
-//! | 36 | 8 | lock-out: locked until (`i64`; `i64::MIN`: never) |
-//! | 44 | 8 | revocation watermark (`i64`; `i64::MIN`: none) |
-//! | 52 | 8 × 16 | supersede mark of lineages 1..=16 (`i64`; `i64::MIN`: none) |
-//! | 180 | 128 | revoked ongoing slots, bit `s % 8` of byte `s / 8` |
-//! | 308 | 18 × `MEMORY` | memory slots (below) |
-//! | end − 8 | 8 | checksum: the first 8 bytes of SHA-256 of everything before |
+//! | 15 | 8 × `KEYS` | the fingerprint of each key, in the lock's order ([`seal`]) |
+//! | F | 2 | saved with: UTC offset in minutes (`i16`) |
+//! | F + 2 | 2 | saved with: grace in seconds |
+//! | F + 4 | 4 | saved with: activation hours |
+//! | F + 8 | 2 | saved with: `lock_memory` |
+//! | F + 10 | 15 | saved with: lock-out policy (failures `u8`, base `u32`, cap `u32`, budget `u16`, refill `u32`) |
+//! | C | 4 | rollback counter |
+//! | C + 4 | 8 | sequence number |
+//! | C + 12 | 8 | highest time seen (`i64`) |
+//! | C + 20 | 1 | back-off: failures in the current batch |
+//! | C + 21 | 4 | back-off: completed batches |
+//! | C + 25 | 8 | back-off: locked until (`i64`; `i64::MIN`: never) |
+//! | C + 33 | 2 | guess budget: failures banked |
+//! | C + 35 | 8 | guess budget: start of the refill period (`i64`) |
+//! | C + 43 | 8 | revocation watermark: hour, day (`u32` each; 0: none) |
+//! | C + 51 | 8 × 16 | supersede mark of lineages 1..=16: hour, day |
+//! | C + 179 | 128 | revoked ongoing slots, bit `s % 8` of byte `s / 8` |
+//! | C + 307 | 14 × `MEMORY` | memory slots (below) |
+//! | end − 20 | 16 | AES-CMAC tag of everything before, under the state key |
+//! | end − 4 | 4 | CRC-32 of everything before |
 //!
 //! A memory slot is a tag (`0` free, `1` activated, `2` used), the key's
-//! position (`u8`), the grant index (`u64`) and the entry's expiry
-//! (`i64`); a free slot is all zeros.
+//! position (`u8`), the grant index (`u64`) and the hour its entry ends
+//! ([`until_hour`], `u32`); a free slot is all zeros.
 //!
-//! Keys are **not** in the image: firmware keeps them in its key store
-//! and hands them to [`Lock::load`]. The UTC offset is configuration too.
+//! Keys are **not** in the image, only their fingerprints: firmware keeps
+//! them in its key store and hands them to [`Lock::load`]. The tag binds
+//! everything before it, so the profile, the configuration the state was
+//! saved with and the identity and order of the keys are authenticated
+//! with the state.
 //!
 //! # What loading checks
 //!
-//! In this order, each failure with its own [`PersistError`]: the magic
-//! and version; the length (an image of another capacity is reported as
-//! such); the checksum; that the image belongs to this profile (tweak),
-//! capacity and number of keys; and every field (tags, key positions,
-//! indices of the right kind, zero padding, revoked slots and lineage
-//! marks within the profile's ranges). The checksum detects every error
-//! burst of up to 64 bits and any other accidental corruption (a torn
-//! write, a bad flash cell) with probability `1 − 2^−64`; it is not a MAC,
-//! so it does not stop someone who can write the flash on purpose (store
-//! the image where the lock's key store is, or MAC it in firmware). No
-//! input makes loading panic, and an image that fails a check is never
-//! used: firmware then has no state and must not open for time-dependent
-//! codes (do not fall back to a fresh state silently).
+//! In this order, each failure with its own [`PersistError`]:
+//!
+//! 1. the magic and version ([`BadMagic`](PersistError::BadMagic),
+//!    [`UnknownVersion`](PersistError::UnknownVersion)); version 1 goes to
+//!    the migration reader (feature `lock-state-v1`, below);
+//! 2. the length ([`WrongLength`](PersistError::WrongLength), or
+//!    [`CapacityMismatch`](PersistError::CapacityMismatch) /
+//!    [`KeyCountMismatch`](PersistError::KeyCountMismatch) when the header
+//!    says why);
+//! 3. the CRC ([`Corrupted`](PersistError::Corrupted): a torn write or a
+//!    bad cell, nothing to alarm anyone);
+//! 4. the profile, capacity and number of keys
+//!    ([`ForeignProfile`](PersistError::ForeignProfile) and the two above);
+//! 5. the key fingerprints ([`ForeignLock`](PersistError::ForeignLock):
+//!    another lock's image). The same keys in another order are fine: the
+//!    memory entries are mapped to the keys' new positions;
+//! 6. the tag ([`Forged`](PersistError::Forged): the CRC is right but the
+//!    tag is not, so someone without the key wrote or edited the image on
+//!    purpose — report it);
+//! 7. the rollback counter ([`RolledBack`](PersistError::RolledBack): an
+//!    authentic image older than the firmware's monotonic counter);
+//! 8. every field ([`InvalidField`](PersistError::InvalidField): tags, key
+//!    positions, indices of the right kind, entry ends, zero padding,
+//!    revoked slots and lineage marks within the profile's ranges).
+//!
+//! The configuration saved with the image (UTC offset, grace, activation,
+//! lock-out policy) may differ from the one the lock is loaded with: no
+//! part of the state depends on it (marks and memory entries are stored so
+//! that no allowed change reopens anything, see [`revocation`](super::revocation)
+//! and [`memory`](super::memory)); a smaller budget caps the banked
+//! failures. No input makes loading panic, and an image that fails a check
+//! is never used: firmware then has no state and must not open for
+//! time-dependent codes (do not fall back to a fresh state silently).
+//!
+//! # Version 1 (migration)
+//!
+//! With the default feature `lock-state-v1`, [`Lock::load`] and
+//! [`Lock::load_newest`] also read the images of offpin 0.1 (`316 + 18 ×
+//! MEMORY` bytes, an unkeyed SHA-256 checksum, no key fingerprints) and
+//! carry every used code, activation, revocation, lineage mark and the
+//! back-off over; the guess budget starts with the failures since the last
+//! opening already spent. A version-1 image has rollback counter 0: bump
+//! the firmware's counter once the first version-2 image is written, and
+//! version-1 images (which anyone can forge) are refused from then on.
+//! Without a counter, leave the feature out of the firmware that follows
+//! the migration.
 
 use core::fmt;
 
-use sha2::{Digest, Sha256};
-
-use super::lockout::Lockout;
-use super::memory::{EntryKind, Remembered};
-use super::revocation::{MAX_LINEAGES, NONE, SLOT_BYTES};
+use super::lockout::{Budget, Lockout};
+use super::memory::{EntryKind, Remembered, until_hour};
+use super::revocation::{MAX_LINEAGES, Mark, SLOT_BYTES};
+use super::seal::{self, CRC_LEN, FINGERPRINT_LEN, TAG_LEN};
 use super::{Change, IntoCodecs, Lock, LockError, LockState, Revocation};
 use crate::grant::Grant;
-use crate::profile::Profile;
+use crate::profile::{LockoutPolicy, Profile};
 use crate::time::{UnixSeconds, UtcOffset};
 
 /// First bytes of every image.
 pub const MAGIC: [u8; 3] = *b"OPL";
-/// The image format version this crate writes and reads.
-pub const VERSION: u8 = 1;
+/// The image format version this crate writes.
+pub const VERSION: u8 = 2;
 
-/// Bytes of the header (magic, version, tweak, capacity, keys).
+/// Bytes of the header before the fingerprints (magic, version, tweak,
+/// capacity, keys).
 const HEADER_LEN: usize = 15;
-/// Bytes of the fixed part before the memory slots.
-const FIXED_LEN: usize =
-    HEADER_LEN + 8 + 8 + 1 + 4 + 8 + 8 + 8 * MAX_LINEAGES as usize + SLOT_BYTES;
+/// Bytes of the configuration the state was saved with.
+const CONFIG_LEN: usize = 2 + 2 + 4 + 2 + 15;
+/// Bytes of the state between the configuration and the memory slots.
+const STATE_FIXED_LEN: usize = 4 + 8 + 8 + 13 + 10 + 8 + 8 * MAX_LINEAGES as usize + SLOT_BYTES;
 /// Bytes of one memory slot.
-pub const ENTRY_LEN: usize = 18;
-/// Bytes of the checksum.
-const CHECKSUM_LEN: usize = 8;
+pub const ENTRY_LEN: usize = 14;
 
-/// Size in bytes of the image of a lock with `memory` slots.
-pub const fn state_len(memory: usize) -> usize {
-    FIXED_LEN + ENTRY_LEN * memory + CHECKSUM_LEN
+/// Size in bytes of the image of a lock with `memory` slots and `keys`
+/// keys.
+pub const fn state_len(memory: usize, keys: usize) -> usize {
+    HEADER_LEN
+        + FINGERPRINT_LEN * keys
+        + CONFIG_LEN
+        + STATE_FIXED_LEN
+        + ENTRY_LEN * memory
+        + TAG_LEN
+        + CRC_LEN
 }
 
 /// Why an image could not be saved or loaded.
@@ -93,15 +148,39 @@ pub enum PersistError {
     },
     /// The image does not start with [`MAGIC`]: not a lock state.
     BadMagic,
-    /// The image has a format version this crate does not read.
+    /// The image has a format version this crate does not read (version 1
+    /// without the `lock-state-v1` feature).
     UnknownVersion {
         /// The image's version byte.
         found: u8,
     },
-    /// The checksum does not match: the image is corrupted.
+    /// A version-1 image's checksum does not match: it is corrupted.
     Checksum,
+    /// The CRC does not match: the image is damaged (a write torn by a
+    /// power cut, a worn flash cell). Expected for the slot being written
+    /// when the power failed; [`Lock::load_newest`] skips it.
+    Corrupted,
+    /// The CRC matches but the authentication tag does not: the image was
+    /// written or edited by someone without this lock's key (a forged
+    /// image, or a genuine one edited and resealed). Report it.
+    Forged,
     /// The image belongs to another profile (its tweak differs).
     ForeignProfile,
+    /// The image belongs to another lock: a key it names is not one of
+    /// this lock's keys.
+    ForeignLock {
+        /// Position in the image of the first key this lock does not hold.
+        key: usize,
+    },
+    /// An authentic image older than the firmware's monotonic counter: a
+    /// genuine image of this lock put back after a newer one was written
+    /// (a rollback), or a version-1 image after the migration.
+    RolledBack {
+        /// The image's counter.
+        image: u32,
+        /// The firmware's counter.
+        counter: u32,
+    },
     /// The image was saved by a lock with another `MEMORY`.
     CapacityMismatch {
         /// This lock's `MEMORY`.
@@ -116,7 +195,7 @@ pub enum PersistError {
         /// The image's.
         found: usize,
     },
-    /// A field is out of range although the checksum matches (an image
+    /// A field is out of range although the image is authentic (an image
     /// written by a faulty implementation).
     InvalidField {
         /// Byte offset of the field in the image.
@@ -139,10 +218,26 @@ impl fmt::Display for PersistError {
             PersistError::UnknownVersion { found } => {
                 write!(f, "unknown lock state image version {found}")
             }
-            PersistError::Checksum => f.write_str("the lock state image is corrupted (checksum)"),
+            PersistError::Checksum => {
+                f.write_str("the version-1 lock state image is corrupted (checksum)")
+            }
+            PersistError::Corrupted => {
+                f.write_str("the lock state image is damaged (CRC): a torn write or a bad flash cell")
+            }
+            PersistError::Forged => f.write_str(
+                "the lock state image does not authenticate under this lock's key: it was forged or edited",
+            ),
             PersistError::ForeignProfile => {
                 f.write_str("the lock state image belongs to another profile")
             }
+            PersistError::ForeignLock { key } => write!(
+                f,
+                "the lock state image belongs to another lock: its key {key} is not one of this lock's keys"
+            ),
+            PersistError::RolledBack { image, counter } => write!(
+                f,
+                "the lock state image has rollback counter {image}, older than the firmware's {counter}: an old image was put back"
+            ),
             PersistError::CapacityMismatch { expected, found } => write!(
                 f,
                 "the lock state image remembers {found} codes but this lock {expected}"
@@ -158,12 +253,19 @@ impl fmt::Display for PersistError {
             PersistError::StaleChange => {
                 f.write_str("the change was computed for another state; check the entry again")
             }
-            PersistError::Config(e) => fmt::Display::fmt(e, f),
+            PersistError::Config(_) => f.write_str("the keys do not make a lock"),
         }
     }
 }
 
-impl core::error::Error for PersistError {}
+impl core::error::Error for PersistError {
+    fn source(&self) -> Option<&(dyn core::error::Error + 'static)> {
+        match self {
+            PersistError::Config(e) => Some(e),
+            _ => None,
+        }
+    }
+}
 
 impl From<LockError> for PersistError {
     fn from(e: LockError) -> Self {
@@ -206,6 +308,12 @@ impl<'a> Reader<'a> {
     fn u8(&mut self) -> Result<u8, PersistError> {
         Ok(u8::from_be_bytes(self.take()?))
     }
+    fn u16(&mut self) -> Result<u16, PersistError> {
+        Ok(u16::from_be_bytes(self.take()?))
+    }
+    fn i16(&mut self) -> Result<i16, PersistError> {
+        Ok(i16::from_be_bytes(self.take()?))
+    }
     fn u32(&mut self) -> Result<u32, PersistError> {
         Ok(u32::from_be_bytes(self.take()?))
     }
@@ -226,13 +334,17 @@ struct After<'a, const MEMORY: usize> {
 
 impl<const MEMORY: usize> After<'_, MEMORY> {
     fn changing(&self) -> Option<&Change> {
-        self.change.filter(|c| !c.empty)
+        self.change.filter(|c| c.write)
     }
     fn seq(&self) -> u64 {
         match self.changing() {
             Some(_) => self.state.seq.wrapping_add(1),
             None => self.state.seq,
         }
+    }
+    fn counter(&self) -> u32 {
+        self.changing()
+            .map_or(self.state.counter, |c| c.counter.max(self.state.counter))
     }
     fn highest_seen(&self) -> UnixSeconds {
         match self.changing() {
@@ -243,16 +355,19 @@ impl<const MEMORY: usize> After<'_, MEMORY> {
     fn lockout(&self) -> Lockout {
         self.changing().map_or(self.state.lockout, |c| c.lockout)
     }
-    fn watermark(&self) -> UnixSeconds {
+    fn budget(&self) -> Budget {
+        self.changing().map_or(self.state.budget, |c| c.budget)
+    }
+    fn watermark(&self) -> Mark {
         let w = self.state.revocations.watermark;
         match self.changing().and_then(|c| c.revoke) {
-            Some(Revocation::Before(at)) => w.max(at),
+            Some(Revocation::Before(m)) => w.join(m),
             _ => w,
         }
     }
-    fn lineage(&self, position: usize, mark: UnixSeconds) -> UnixSeconds {
+    fn lineage(&self, position: usize, mark: Mark) -> Mark {
         match self.changing().and_then(|c| c.lineage) {
-            Some((l, start)) if usize::from(l) == position + 1 => mark.max(start),
+            Some((l, m)) if usize::from(l) == position + 1 => mark.join(m),
             _ => mark,
         }
     }
@@ -270,77 +385,157 @@ impl<const MEMORY: usize> After<'_, MEMORY> {
     }
 }
 
-fn checksum(bytes: &[u8]) -> [u8; CHECKSUM_LEN] {
-    let digest = Sha256::digest(bytes);
-    let mut out = [0u8; CHECKSUM_LEN];
-    for (d, s) in out.iter_mut().zip(digest.iter()) {
-        *d = *s;
-    }
-    out
+/// The hour count of an entry's end, as stored (`until` is always the start
+/// of an hour after the epoch, see [`until_hour`]).
+fn entry_hour(profile: &Profile, until: UnixSeconds) -> u32 {
+    let hours = until.saturating_sub(profile.epoch()).div_euclid(3_600);
+    u32::try_from(hours.max(0)).unwrap_or(u32::MAX)
 }
 
-/// Writes the image of `view` for a lock of `profile` with `keys` keys.
-fn encode<const MEMORY: usize>(
-    profile: &Profile,
-    keys: u8,
+/// Writes the image of `view` for `lock`.
+fn encode<const MEMORY: usize, const KEYS: usize>(
+    lock: &Lock<MEMORY, KEYS>,
     view: &After<'_, MEMORY>,
     out: &mut [u8],
 ) -> Result<(), PersistError> {
-    let expected = state_len(MEMORY);
+    let expected = state_len(MEMORY, KEYS);
     if out.len() != expected {
         return Err(PersistError::WrongLength {
             expected,
             found: out.len(),
         });
     }
-    let memory = u16::try_from(MEMORY).map_err(|_| LockError::MemoryExceedsProfile {
-        memory: MEMORY,
-        profile: profile.lock_memory(),
-    })?;
-    let (body, sum) = out.split_at_mut(expected - CHECKSUM_LEN);
-    let mut w = Writer { buf: body };
-    w.put(&MAGIC);
-    w.put(&[VERSION]);
-    w.put(&profile.tweak());
-    w.put(&memory.to_be_bytes());
-    w.put(&[keys]);
-    w.put(&view.seq().to_be_bytes());
-    w.put(&view.highest_seen().to_be_bytes());
-    let lockout = view.lockout();
-    w.put(&[lockout.strikes]);
-    w.put(&lockout.batches.to_be_bytes());
-    w.put(&lockout.until.to_be_bytes());
-    w.put(&view.watermark().to_be_bytes());
-    for (i, mark) in view.state.revocations.lineages.iter().enumerate() {
-        w.put(&view.lineage(i, *mark).to_be_bytes());
-    }
-    for (i, byte) in view.state.revocations.slots.iter().enumerate() {
-        w.put(&[view.slot_byte(i, *byte)]);
-    }
-    for (i, slot) in view.state.memory.slots.iter().enumerate() {
-        match view.entry(i, *slot) {
-            None => w.put(&[0u8; ENTRY_LEN]),
-            Some(e) => {
-                w.put(&[e.kind.tag(), e.key]);
-                w.put(&e.index.to_be_bytes());
-                w.put(&e.until.to_be_bytes());
+    let profile = &lock.profile;
+    let p = profile.params();
+    let lo = p.lockout;
+    #[allow(
+        clippy::cast_possible_truncation,
+        reason = "MEMORY <= u16::MAX, KEYS <= 255, checked at compile time; |offset| <= 840 minutes, grace < 3600"
+    )]
+    let (memory, keys, minutes, grace) = (
+        MEMORY as u16,
+        KEYS as u8,
+        lock.offset.minutes() as i16,
+        p.grace_secs as u16,
+    );
+    {
+        let (sealed, _) = out.split_at_mut(expected - TAG_LEN - CRC_LEN);
+        let mut w = Writer { buf: sealed };
+        w.put(&MAGIC);
+        w.put(&[VERSION]);
+        w.put(&lock.tweak);
+        w.put(&memory.to_be_bytes());
+        w.put(&[keys]);
+        for fp in &lock.fingerprints {
+            w.put(fp);
+        }
+        w.put(&minutes.to_be_bytes());
+        w.put(&grace.to_be_bytes());
+        w.put(&p.activation_hours.to_be_bytes());
+        w.put(&p.lock_memory.to_be_bytes());
+        w.put(&[lo.failures]);
+        w.put(&lo.base_secs.to_be_bytes());
+        w.put(&lo.cap_secs.to_be_bytes());
+        w.put(&lo.budget.to_be_bytes());
+        w.put(&lo.refill_secs.to_be_bytes());
+        w.put(&view.counter().to_be_bytes());
+        w.put(&view.seq().to_be_bytes());
+        w.put(&view.highest_seen().to_be_bytes());
+        let lockout = view.lockout();
+        w.put(&[lockout.strikes]);
+        w.put(&lockout.batches.to_be_bytes());
+        w.put(&lockout.until.to_be_bytes());
+        let budget = view.budget();
+        w.put(&budget.tokens.to_be_bytes());
+        w.put(&budget.since.to_be_bytes());
+        let mark = |w: &mut Writer<'_>, m: Mark| {
+            w.put(&m.hour.to_be_bytes());
+            w.put(&m.day.to_be_bytes());
+        };
+        mark(&mut w, view.watermark());
+        for (i, m) in view.state.revocations.lineages.iter().enumerate() {
+            mark(&mut w, view.lineage(i, *m));
+        }
+        for (i, byte) in view.state.revocations.slots.iter().enumerate() {
+            w.put(&[view.slot_byte(i, *byte)]);
+        }
+        for (i, slot) in view.state.memory.slots.iter().enumerate() {
+            match view.entry(i, *slot) {
+                None => w.put(&[0u8; ENTRY_LEN]),
+                Some(e) => {
+                    w.put(&[e.kind.tag(), e.key]);
+                    w.put(&e.index.to_be_bytes());
+                    w.put(&entry_hour(profile, e.until).to_be_bytes());
+                }
             }
         }
     }
-    sum.copy_from_slice(&checksum(body));
+    let (covered, crc) = out.split_at_mut(expected - CRC_LEN);
+    let (sealed, tag) = covered.split_at_mut(expected - CRC_LEN - TAG_LEN);
+    // KEYS >= 1: the first codec exists.
+    if let Some(codec) = lock.codecs.first() {
+        tag.copy_from_slice(&seal::tag(codec, sealed));
+    }
+    crc.copy_from_slice(&seal::crc32(covered).to_be_bytes());
     Ok(())
 }
 
-/// Reads and validates an image for a lock of `profile` with `keys` keys
-/// into `state` (in place, so a large state is never copied on the stack).
-/// On error `state` holds garbage: the caller resets or discards it.
-fn decode_into<const MEMORY: usize>(
-    state: &mut LockState<MEMORY>,
+/// Checks a memory slot read from an image: the tag names a kind (or the
+/// slot is all zeros), the key exists, the index names a grant of the
+/// kind's sort, and (when given) the end is the grant's.
+fn read_entry(
     profile: &Profile,
     keys: usize,
+    (tag, key, index): (u8, u8, u64),
+    hour: Option<u32>,
+    zero: bool,
+    offset: usize,
+) -> Result<Option<Remembered>, PersistError> {
+    let invalid = PersistError::InvalidField { offset };
+    let Some(kind) = EntryKind::from_tag(tag) else {
+        return if tag == 0 && zero {
+            Ok(None)
+        } else {
+            Err(invalid)
+        };
+    };
+    let grant = profile.grant_at(index).ok_or(invalid)?;
+    let grant_fits = matches!(
+        (kind, grant),
+        (EntryKind::Activated, Grant::Hourly(_) | Grant::Daily(_))
+            | (EntryKind::Used, Grant::OneTime { .. })
+    );
+    let until = until_hour(profile, &grant).ok_or(invalid)?;
+    if usize::from(key) >= keys || !grant_fits || hour.is_some_and(|h| h != until) {
+        return Err(invalid);
+    }
+    Ok(Some(Remembered {
+        key,
+        index,
+        kind,
+        until: profile.hour_start(until),
+    }))
+}
+
+/// Checks the revoked-slot bitmap byte `i` against the profile.
+fn slot_byte_fits(profile: &Profile, i: usize, byte: u8) -> bool {
+    let p = profile.params();
+    let revocable = if p.revocation { p.ongoing_slots } else { 0 };
+    let first = u32::try_from(i * 8).unwrap_or(u32::MAX);
+    let valid_bits = revocable.saturating_sub(first).min(8);
+    let mask = u8::try_from((1u16 << valid_bits) - 1).unwrap_or(u8::MAX);
+    byte & !mask == 0
+}
+
+/// Reads and validates an image into `lock`'s state (in place, so a large
+/// state is never copied on the stack). On error the state holds garbage:
+/// the caller resets or discards it.
+fn decode_into<const MEMORY: usize, const KEYS: usize>(
+    lock: &mut Lock<MEMORY, KEYS>,
     image: &[u8],
+    min_counter: u32,
 ) -> Result<(), PersistError> {
-    let expected = state_len(MEMORY);
+    let expected = state_len(MEMORY, KEYS);
     let wrong_length = PersistError::WrongLength {
         expected,
         found: image.len(),
@@ -350,36 +545,58 @@ fn decode_into<const MEMORY: usize>(
         return Err(PersistError::BadMagic);
     }
     let (version, _) = rest.split_first().ok_or(wrong_length)?;
-    if *version != VERSION {
-        return Err(PersistError::UnknownVersion { found: *version });
+    match *version {
+        VERSION => {}
+        #[cfg(feature = "lock-state-v1")]
+        v1::VERSION => return v1::decode_into(lock, image, min_counter),
+        found => return Err(PersistError::UnknownVersion { found }),
     }
     if image.len() != expected {
-        // An image of another capacity says so in its header.
-        let found = image
-            .get(12..14)
+        // An image of another capacity or key count says so in its header.
+        let header = |at: usize, n: usize| image.get(at..at + n);
+        let memory = header(12, 2)
             .and_then(|b| b.first_chunk::<2>())
             .map(|b| usize::from(u16::from_be_bytes(*b)));
-        return Err(match found {
-            Some(found) if found != MEMORY && state_len(found) == image.len() => {
+        let keys = header(14, 1)
+            .and_then(|b| b.first())
+            .map(|k| usize::from(*k));
+        return Err(match (memory, keys) {
+            (Some(m), Some(k)) if state_len(m, k) == image.len() && m != MEMORY => {
                 PersistError::CapacityMismatch {
                     expected: MEMORY,
-                    found,
+                    found: m,
+                }
+            }
+            (Some(m), Some(k)) if state_len(m, k) == image.len() && k != KEYS => {
+                PersistError::KeyCountMismatch {
+                    expected: KEYS,
+                    found: k,
                 }
             }
             _ => wrong_length,
         });
     }
-    let (body, sum) = image.split_at(expected - CHECKSUM_LEN);
-    if checksum(body) != sum {
-        return Err(PersistError::Checksum);
+    let (crc_covered, crc) = image.split_at(expected - CRC_LEN);
+    if seal::crc32(crc_covered).to_be_bytes() != crc {
+        return Err(PersistError::Corrupted);
     }
+    let (sealed, tag) = crc_covered.split_at(expected - CRC_LEN - TAG_LEN);
 
-    let mut r = Reader { buf: body, at: 0 };
+    let Lock {
+        codecs,
+        fingerprints,
+        tweak,
+        profile,
+        state,
+        ..
+    } = lock;
+    let profile = *profile;
+    let mut r = Reader { buf: sealed, at: 0 };
     let _magic_and_version: [u8; 4] = r.take()?;
-    if r.take::<8>()? != profile.tweak() {
+    if r.take::<8>()? != *tweak {
         return Err(PersistError::ForeignProfile);
     }
-    let found = usize::from(u16::from_be_bytes(r.take()?));
+    let found = usize::from(r.u16()?);
     if found != MEMORY {
         return Err(PersistError::CapacityMismatch {
             expected: MEMORY,
@@ -387,81 +604,271 @@ fn decode_into<const MEMORY: usize>(
         });
     }
     let found = usize::from(r.u8()?);
-    if found != keys {
+    if found != KEYS {
         return Err(PersistError::KeyCountMismatch {
-            expected: keys,
+            expected: KEYS,
             found,
         });
     }
+    // Image key i is this lock's key `position[i]`.
+    let mut position = [0u8; KEYS];
+    for (i, pos) in position.iter_mut().enumerate() {
+        let fp = r.take::<FINGERPRINT_LEN>()?;
+        let j = fingerprints
+            .iter()
+            .position(|f| *f == fp)
+            .ok_or(PersistError::ForeignLock { key: i })?;
+        *pos = u8::try_from(j).map_err(|_| PersistError::ForeignLock { key: i })?;
+    }
+    let signer = position
+        .first()
+        .and_then(|j| codecs.get(usize::from(*j)))
+        .ok_or(PersistError::ForeignLock { key: 0 })?;
+    if !seal::verify(signer, sealed, tag) {
+        return Err(PersistError::Forged);
+    }
+
+    // The configuration it was saved with: authentic, checked for range,
+    // otherwise informative (nothing in the state depends on it).
+    let at = r.at;
+    if UtcOffset::from_minutes(i32::from(r.i16()?)).is_err() {
+        return Err(PersistError::InvalidField { offset: at });
+    }
+    let at = r.at;
+    if r.u16()? >= 3_600 {
+        return Err(PersistError::InvalidField { offset: at });
+    }
+    let _activation_hours = r.u32()?;
+    let _lock_memory = r.u16()?;
+    let at = r.at;
+    let saved = LockoutPolicy {
+        failures: r.u8()?,
+        base_secs: r.u32()?,
+        cap_secs: r.u32()?,
+        budget: r.u16()?,
+        refill_secs: r.u32()?,
+    };
+    if saved.failures == 0 || saved.budget == 0 || saved.refill_secs == 0 {
+        return Err(PersistError::InvalidField { offset: at });
+    }
+
+    let counter = r.u32()?;
+    if counter < min_counter {
+        return Err(PersistError::RolledBack {
+            image: counter,
+            counter: min_counter,
+        });
+    }
+    state.counter = counter;
     state.seq = r.u64()?;
     state.highest_seen = r.i64()?;
+    let policy = profile.lockout();
+    let at = r.at;
     state.lockout = Lockout {
         strikes: r.u8()?,
         batches: r.u32()?,
         until: r.i64()?,
     };
-    state.revocations.watermark = r.i64()?;
+    if state.lockout.strikes >= saved.failures {
+        return Err(PersistError::InvalidField { offset: at });
+    }
+    // A smaller batch now: the next failure completes it.
+    state.lockout.strikes = state.lockout.strikes.min(policy.failures.saturating_sub(1));
+    let at = r.at;
+    let tokens = r.u16()?;
+    if tokens > saved.budget {
+        return Err(PersistError::InvalidField { offset: at });
+    }
+    state.budget = Budget {
+        // A smaller budget now caps what was banked.
+        tokens: tokens.min(policy.budget),
+        since: r.i64()?,
+    };
+    state.revocations.watermark = Mark {
+        hour: r.u32()?,
+        day: r.u32()?,
+    };
     let lineages = usize::from(profile.params().lineages);
     for (i, mark) in state.revocations.lineages.iter_mut().enumerate() {
         let offset = r.at;
-        *mark = r.i64()?;
-        if i >= lineages && *mark != NONE {
+        *mark = Mark {
+            hour: r.u32()?,
+            day: r.u32()?,
+        };
+        if i >= lineages && mark.is_set() {
             return Err(PersistError::InvalidField { offset });
         }
     }
-    let p = profile.params();
-    let revocable = if p.revocation { p.ongoing_slots } else { 0 };
     for (i, byte) in state.revocations.slots.iter_mut().enumerate() {
         let offset = r.at;
         *byte = r.u8()?;
         // Bits of slots the profile cannot revoke must be clear.
-        let first = u32::try_from(i * 8).unwrap_or(u32::MAX);
-        let valid_bits = revocable.saturating_sub(first).min(8);
-        let mask = u8::try_from((1u16 << valid_bits) - 1).unwrap_or(u8::MAX);
-        if *byte & !mask != 0 {
+        if !slot_byte_fits(&profile, i, *byte) {
             return Err(PersistError::InvalidField { offset });
         }
     }
     for slot in state.memory.slots.iter_mut() {
         let offset = r.at;
-        let invalid = PersistError::InvalidField { offset };
-        let tag = r.u8()?;
-        let key = r.u8()?;
-        let index = r.u64()?;
-        let until = r.i64()?;
-        *slot = match EntryKind::from_tag(tag) {
-            None if tag == 0 && key == 0 && index == 0 && until == 0 => None,
-            None => return Err(invalid),
-            Some(kind) => {
-                let grant_fits = matches!(
-                    (kind, profile.grant_at(index)),
-                    (
-                        EntryKind::Activated,
-                        Some(Grant::Hourly(_) | Grant::Daily(_))
-                    ) | (EntryKind::Used, Some(Grant::OneTime { .. }))
-                );
-                if usize::from(key) >= keys || !grant_fits {
-                    return Err(invalid);
-                }
-                Some(Remembered {
-                    key,
-                    index,
-                    kind,
-                    until,
-                })
-            }
-        };
+        let (tag, key, index, hour) = (r.u8()?, r.u8()?, r.u64()?, r.u32()?);
+        let zero = key == 0 && index == 0 && hour == 0;
+        *slot = read_entry(&profile, KEYS, (tag, key, index), Some(hour), zero, offset)?;
+        // The key's position in this lock (the order may have changed).
+        if let Some(e) = slot.as_mut() {
+            e.key = position
+                .get(usize::from(e.key))
+                .copied()
+                .ok_or(PersistError::InvalidField { offset })?;
+        }
     }
     Ok(())
 }
 
-impl<const MEMORY: usize, const KEYS: usize> Lock<MEMORY, KEYS> {
-    #[allow(
-        clippy::cast_possible_truncation,
-        reason = "KEYS <= 255, checked by new"
-    )]
-    const KEYS_BYTE: u8 = KEYS as u8;
+/// Version 1: the images of offpin 0.1, read to migrate them.
+#[cfg(feature = "lock-state-v1")]
+mod v1 {
+    use sha2::{Digest, Sha256};
 
+    use super::super::lockout::{Budget, Lockout};
+    use super::super::revocation::{MAX_LINEAGES, Mark, SLOT_BYTES};
+    use super::{Lock, PersistError, Reader, read_entry, slot_byte_fits};
+
+    /// The version byte of offpin 0.1's images.
+    pub(super) const VERSION: u8 = 1;
+    /// Bytes before the memory slots.
+    const FIXED_LEN: usize = 15 + 8 + 8 + 1 + 4 + 8 + 8 + 8 * MAX_LINEAGES as usize + SLOT_BYTES;
+    /// Bytes of one memory slot.
+    const ENTRY_LEN: usize = 18;
+    /// Bytes of the checksum.
+    const CHECKSUM_LEN: usize = 8;
+    /// "None" of the instants version 1 stored.
+    const NONE: i64 = i64::MIN;
+
+    /// Size of a version-1 image of `memory` slots.
+    pub(super) const fn state_len(memory: usize) -> usize {
+        FIXED_LEN + ENTRY_LEN * memory + CHECKSUM_LEN
+    }
+
+    /// Reads a version-1 image (checked as offpin 0.1 checked it) into the
+    /// version-2 state: the same memory, revocations and back-off, a
+    /// budget with the failures since the last opening spent, counter 0.
+    pub(super) fn decode_into<const MEMORY: usize, const KEYS: usize>(
+        lock: &mut Lock<MEMORY, KEYS>,
+        image: &[u8],
+        min_counter: u32,
+    ) -> Result<(), PersistError> {
+        let expected = state_len(MEMORY);
+        if image.len() != expected {
+            let found = image
+                .get(12..14)
+                .and_then(|b| b.first_chunk::<2>())
+                .map(|b| usize::from(u16::from_be_bytes(*b)));
+            return Err(match found {
+                Some(found) if found != MEMORY && state_len(found) == image.len() => {
+                    PersistError::CapacityMismatch {
+                        expected: MEMORY,
+                        found,
+                    }
+                }
+                _ => PersistError::WrongLength {
+                    expected: super::state_len(MEMORY, KEYS),
+                    found: image.len(),
+                },
+            });
+        }
+        let (body, sum) = image.split_at(expected - CHECKSUM_LEN);
+        if Sha256::digest(body).get(..CHECKSUM_LEN) != Some(sum) {
+            return Err(PersistError::Checksum);
+        }
+        let Lock {
+            tweak,
+            profile,
+            offset,
+            state,
+            ..
+        } = lock;
+        let (profile, offset) = (*profile, *offset);
+        let mut r = Reader { buf: body, at: 0 };
+        let _magic_and_version: [u8; 4] = r.take()?;
+        if r.take::<8>()? != *tweak {
+            return Err(PersistError::ForeignProfile);
+        }
+        let found = usize::from(r.u16()?);
+        if found != MEMORY {
+            return Err(PersistError::CapacityMismatch {
+                expected: MEMORY,
+                found,
+            });
+        }
+        let found = usize::from(r.u8()?);
+        if found != KEYS {
+            return Err(PersistError::KeyCountMismatch {
+                expected: KEYS,
+                found,
+            });
+        }
+        // Anyone can write a valid version-1 image: once the firmware's
+        // counter moved, none is accepted.
+        if min_counter > 0 {
+            return Err(PersistError::RolledBack {
+                image: 0,
+                counter: min_counter,
+            });
+        }
+        state.counter = 0;
+        state.seq = r.u64()?;
+        state.highest_seen = r.i64()?;
+        let policy = profile.lockout();
+        state.lockout = Lockout {
+            strikes: r.u8()?,
+            batches: r.u32()?,
+            until: r.i64()?,
+        };
+        let failures = state.lockout.failures(&policy);
+        // Version 1 did not check it; a batch is at most `failures` long.
+        state.lockout.strikes = state.lockout.strikes.min(policy.failures.saturating_sub(1));
+        let spent = u16::try_from(failures).unwrap_or(u16::MAX);
+        state.budget = Budget {
+            tokens: policy.budget.saturating_sub(spent),
+            since: state.highest_seen,
+        };
+        let epoch = profile.epoch();
+        let mark = |at: i64| {
+            if at == NONE {
+                Mark::NONE
+            } else {
+                Mark::before_instant(at.saturating_sub(epoch), offset)
+            }
+        };
+        state.revocations.watermark = mark(r.i64()?);
+        let lineages = usize::from(profile.params().lineages);
+        for (i, m) in state.revocations.lineages.iter_mut().enumerate() {
+            let at = r.at;
+            let raw = r.i64()?;
+            if i >= lineages && raw != NONE {
+                return Err(PersistError::InvalidField { offset: at });
+            }
+            *m = mark(raw);
+        }
+        for (i, byte) in state.revocations.slots.iter_mut().enumerate() {
+            let offset = r.at;
+            *byte = r.u8()?;
+            if !slot_byte_fits(&profile, i, *byte) {
+                return Err(PersistError::InvalidField { offset });
+            }
+        }
+        for slot in state.memory.slots.iter_mut() {
+            let offset = r.at;
+            let (tag, key, index, until) = (r.u8()?, r.u8()?, r.u64()?, r.i64()?);
+            let zero = key == 0 && index == 0 && until == 0;
+            // The entry's end is recomputed: at least as late as the one
+            // version 1 stored (window end plus a grace below an hour).
+            *slot = read_entry(&profile, KEYS, (tag, key, index), None, zero, offset)?;
+        }
+        Ok(())
+    }
+}
+
+impl<const MEMORY: usize, const KEYS: usize> Lock<MEMORY, KEYS> {
     /// Writes the image of the current state into `out`, which must be
     /// [`Lock::STATE_LEN`] bytes.
     ///
@@ -473,13 +880,15 @@ impl<const MEMORY: usize, const KEYS: usize> Lock<MEMORY, KEYS> {
             state: &self.state,
             change: None,
         };
-        encode(&self.profile, Self::KEYS_BYTE, &view, out)
+        encode(self, &view, out)
     }
 
     /// Writes the image of the state *after* `change` into `out` (which
     /// must be [`Lock::STATE_LEN`] bytes) without applying it and without
     /// copying the state: persist this, then [`commit`](Lock::commit).
-    /// After the commit, [`save`](Lock::save) writes the same bytes.
+    /// After the commit, [`save`](Lock::save) writes the same bytes. For a
+    /// change that [needs no write](Change::needs_write) it writes the
+    /// current state.
     ///
     /// # Errors
     ///
@@ -487,36 +896,73 @@ impl<const MEMORY: usize, const KEYS: usize> Lock<MEMORY, KEYS> {
     /// [`PersistError::StaleChange`] when the change was computed for
     /// another state (nothing is written then).
     pub fn save_after(&self, change: &Change, out: &mut [u8]) -> Result<(), PersistError> {
-        if !change.empty && change.seq != self.state.seq {
+        if change.write && (change.seq != self.state.seq || change.paid != self.credit.is_some()) {
             return Err(PersistError::StaleChange);
         }
         let view = After {
             state: &self.state,
             change: Some(change),
         };
-        encode(&self.profile, Self::KEYS_BYTE, &view, out)
+        encode(self, &view, out)
     }
 
-    /// Rebuilds a lock from its key(s), its UTC offset and a saved image.
+    /// Rebuilds a lock from its key(s), its UTC offset and a saved image,
+    /// for a firmware without a rollback counter (see
+    /// [`Lock::load_with_counter`]).
     ///
     /// # Errors
     ///
-    /// [`PersistError::Config`] when the keys do not make a lock (see
-    /// [`Lock::new`]), and every other [`PersistError`] for an image that
-    /// is truncated, corrupted, of another version, profile, capacity or
-    /// key count, or has a field out of range.
+    /// As [`Lock::load_with_counter`] with counter 0.
     pub fn load(
         codecs: impl IntoCodecs<KEYS>,
         offset: UtcOffset,
         image: &[u8],
     ) -> Result<Self, PersistError> {
+        Self::load_with_counter(codecs, offset, image, 0)
+    }
+
+    /// Rebuilds a lock from its key(s), its UTC offset and a saved image
+    /// whose rollback counter must be at least `counter` (the firmware's
+    /// monotonic counter). The keys may be given in another order than
+    /// they were saved in; the offset and the profile's grace, activation
+    /// and lock-out policy may differ from the ones the image was saved
+    /// with (nothing reopens, see the [module docs](self)).
+    ///
+    /// # Errors
+    ///
+    /// [`PersistError::Config`] when the keys do not make a lock (see
+    /// [`Lock::new`]), and every other [`PersistError`] for an image that
+    /// is truncated, damaged, forged, another lock's, rolled back, of
+    /// another version, profile, capacity or key count, or has a field out
+    /// of range.
+    pub fn load_with_counter(
+        codecs: impl IntoCodecs<KEYS>,
+        offset: UtcOffset,
+        image: &[u8],
+        counter: u32,
+    ) -> Result<Self, PersistError> {
         let mut lock = Self::new(codecs, offset)?;
-        decode_into(&mut lock.state, &lock.profile, KEYS, image)?;
+        decode_into(&mut lock, image, counter)?;
         Ok(lock)
     }
 
     /// Rebuilds a lock from the newest valid image among `images` (the
-    /// two slots firmware writes alternately): the one with the highest
+    /// slots firmware writes in turn), for a firmware without a rollback
+    /// counter.
+    ///
+    /// # Errors
+    ///
+    /// As [`Lock::load_newest_with_counter`] with counter 0.
+    pub fn load_newest(
+        codecs: impl IntoCodecs<KEYS>,
+        offset: UtcOffset,
+        images: &[&[u8]],
+    ) -> Result<Self, PersistError> {
+        Self::load_newest_with_counter(codecs, offset, images, 0)
+    }
+
+    /// Rebuilds a lock from the newest valid image among `images` whose
+    /// rollback counter is at least `counter`: the one with the highest
     /// sequence number, the first one on a tie. Invalid images are skipped,
     /// so a write torn by a power cut falls back to the previous state.
     ///
@@ -525,10 +971,11 @@ impl<const MEMORY: usize, const KEYS: usize> Lock<MEMORY, KEYS> {
     /// [`PersistError::Config`] when the keys do not make a lock; when no
     /// image is valid, the error of the first one
     /// ([`PersistError::WrongLength`] if `images` is empty).
-    pub fn load_newest(
+    pub fn load_newest_with_counter(
         codecs: impl IntoCodecs<KEYS>,
         offset: UtcOffset,
         images: &[&[u8]],
+        counter: u32,
     ) -> Result<Self, PersistError> {
         let mut lock = Self::new(codecs, offset)?;
         // First pass: which image is valid and newest (decoded in place,
@@ -536,7 +983,7 @@ impl<const MEMORY: usize, const KEYS: usize> Lock<MEMORY, KEYS> {
         let mut best: Option<(&[u8], u64)> = None;
         let mut first_error = None;
         for image in images {
-            match decode_into(&mut lock.state, &lock.profile, KEYS, image) {
+            match decode_into(&mut lock, image, counter) {
                 Ok(()) => {
                     let seq = lock.state.seq;
                     if best.is_none_or(|(_, b)| seq > b) {
@@ -554,7 +1001,7 @@ impl<const MEMORY: usize, const KEYS: usize> Lock<MEMORY, KEYS> {
                 found: 0,
             }));
         };
-        decode_into(&mut lock.state, &lock.profile, KEYS, image)?;
+        decode_into(&mut lock, image, counter)?;
         Ok(lock)
     }
 }
@@ -567,67 +1014,91 @@ mod tests {
 
     type L = Lock<4>;
 
+    fn codec() -> crate::Codec {
+        crate::Codec::new(&DeviceKey::from_bytes([1; 16]), STANDARD_10).unwrap()
+    }
+
     fn fresh_image() -> [u8; L::STATE_LEN] {
-        let codec = crate::Codec::new(&DeviceKey::from_bytes([1; 16]), STANDARD_10).unwrap();
-        let lock = L::new(codec, UtcOffset::UTC).unwrap();
+        let lock = L::new(codec(), UtcOffset::UTC).unwrap();
         let mut image = [0u8; L::STATE_LEN];
         lock.save(&mut image).unwrap();
         image
     }
 
-    /// Recomputes the checksum, as a faulty writer would have.
+    /// Recomputes the tag and the CRC with the lock's key, as a faulty
+    /// implementation holding the key would have written them.
     fn reseal(image: &mut [u8]) {
-        let n = image.len() - CHECKSUM_LEN;
-        let sum = checksum(&image[..n]);
-        image[n..].copy_from_slice(&sum);
+        let n = image.len();
+        let tag = seal::tag(&codec(), &image[..n - TAG_LEN - CRC_LEN]);
+        image[n - TAG_LEN - CRC_LEN..n - CRC_LEN].copy_from_slice(&tag);
+        let crc = seal::crc32(&image[..n - CRC_LEN]);
+        image[n - CRC_LEN..].copy_from_slice(&crc.to_be_bytes());
     }
 
     fn load(image: &[u8]) -> Result<L, PersistError> {
-        let codec = crate::Codec::new(&DeviceKey::from_bytes([1; 16]), STANDARD_10).unwrap();
-        L::load(codec, UtcOffset::UTC, image)
+        L::load(codec(), UtcOffset::UTC, image)
     }
 
+    /// Where the memory slots start in a one-key image.
+    const ENTRIES: usize = HEADER_LEN + FINGERPRINT_LEN + CONFIG_LEN + STATE_FIXED_LEN;
+
     #[test]
-    fn lock_image_fields_out_of_range_are_refused_after_a_valid_checksum() {
-        let entry = FIXED_LEN;
+    fn lock_image_fields_out_of_range_are_refused_when_authentic() {
+        let entry = ENTRIES;
         let one_time_index = STANDARD_10.kind_base(crate::Kind::OneTime);
+        let one_time_until =
+            until_hour(&STANDARD_10, &STANDARD_10.grant_at(one_time_index).unwrap()).unwrap();
         let hourly_index = 5u64;
-        let mut cases: [(usize, [u8; ENTRY_LEN]); 5] = [(entry, [0; ENTRY_LEN]); 5];
-        // Unknown tag; key beyond KEYS; a used entry naming an hourly
-        // grant; an activated entry naming a one-time grant; a free slot
-        // with bytes in it.
-        let with = |tag: u8, key: u8, index: u64| {
+        let hourly_until =
+            until_hour(&STANDARD_10, &STANDARD_10.grant_at(hourly_index).unwrap()).unwrap();
+        let with = |tag: u8, key: u8, index: u64, hour: u32| {
             let mut e = [0u8; ENTRY_LEN];
             e[0] = tag;
             e[1] = key;
             e[2..10].copy_from_slice(&index.to_be_bytes());
-            e[10..18].copy_from_slice(&1_000i64.to_be_bytes());
+            e[10..14].copy_from_slice(&hour.to_be_bytes());
             e
         };
-        cases[0].1 = with(3, 0, one_time_index);
-        cases[1].1 = with(2, 1, one_time_index);
-        cases[2].1 = with(2, 0, hourly_index);
-        cases[3].1 = with(1, 0, one_time_index);
-        cases[4].1 = with(0, 0, 0);
-        for (i, (at, bytes)) in cases.iter().enumerate() {
+        // Unknown tag; key beyond KEYS; a used entry naming an hourly
+        // grant; an activated entry naming a one-time grant; a free slot
+        // with bytes in it; an entry ending earlier than its grant's end.
+        let cases = [
+            with(3, 0, one_time_index, one_time_until),
+            with(2, 1, one_time_index, one_time_until),
+            with(2, 0, hourly_index, hourly_until),
+            with(1, 0, one_time_index, one_time_until),
+            with(0, 0, 0, 1),
+            with(2, 0, one_time_index, one_time_until - 1),
+        ];
+        for (i, bytes) in cases.iter().enumerate() {
             let mut image = fresh_image();
-            image[*at..*at + ENTRY_LEN].copy_from_slice(bytes);
+            image[entry..entry + ENTRY_LEN].copy_from_slice(bytes);
             reseal(&mut image);
             assert_eq!(
                 load(&image).unwrap_err(),
-                PersistError::InvalidField { offset: *at },
+                PersistError::InvalidField { offset: entry },
                 "case {i}"
             );
         }
         // Valid entries load.
         let mut image = fresh_image();
-        image[entry..entry + ENTRY_LEN].copy_from_slice(&with(2, 0, one_time_index));
-        image[entry + ENTRY_LEN..entry + 2 * ENTRY_LEN].copy_from_slice(&with(1, 0, hourly_index));
+        image[entry..entry + ENTRY_LEN].copy_from_slice(&with(
+            2,
+            0,
+            one_time_index,
+            one_time_until,
+        ));
+        image[entry + ENTRY_LEN..entry + 2 * ENTRY_LEN].copy_from_slice(&with(
+            1,
+            0,
+            hourly_index,
+            hourly_until,
+        ));
         reseal(&mut image);
         assert_eq!(load(&image).unwrap().remembered().count(), 2);
 
         // A revoked slot the profile does not have (slot 100 of 100).
-        let slots = FIXED_LEN - SLOT_BYTES;
+        let slots = ENTRIES - SLOT_BYTES;
         let mut image = fresh_image();
         image[slots + 12] = 0x10;
         reseal(&mut image);
@@ -642,7 +1113,7 @@ mod tests {
         // A lineage mark on a profile without lineages.
         let marks = slots - 8 * usize::from(MAX_LINEAGES);
         let mut image = fresh_image();
-        image[marks..marks + 8].copy_from_slice(&0i64.to_be_bytes());
+        image[marks..marks + 4].copy_from_slice(&7u32.to_be_bytes());
         reseal(&mut image);
         assert_eq!(
             load(&image).unwrap_err(),
@@ -652,10 +1123,16 @@ mod tests {
 
     #[test]
     fn lock_image_layout_adds_up() {
-        assert_eq!(FIXED_LEN, 308);
-        assert_eq!(state_len(0), 316);
-        assert_eq!(state_len(32), 892);
-        assert_eq!(state_len(64), 1_468);
-        assert_eq!(state_len(128), 2_620);
+        assert_eq!(
+            HEADER_LEN + CONFIG_LEN + STATE_FIXED_LEN + TAG_LEN + CRC_LEN,
+            367
+        );
+        assert_eq!(state_len(0, 1), 375);
+        assert_eq!(state_len(32, 1), 823);
+        assert_eq!(state_len(64, 1), 1_271);
+        assert_eq!(state_len(128, 1), 2_167);
+        assert_eq!(state_len(32, 2), 831);
+        #[cfg(feature = "lock-state-v1")]
+        assert_eq!(v1::state_len(32), 892);
     }
 }

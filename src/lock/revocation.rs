@@ -16,11 +16,26 @@
 //!   at the same instant as the mark are *not* superseded (the same
 //!   booking may have several codes: variances, lengths).
 //!
+//! # Marks that no change of UTC offset moves
+//!
+//! A watermark or lineage mark is a [`Mark`]: an **hour** (hourly and
+//! one-time codes starting before it are refused) and a **local day**
+//! (daily codes starting before it are refused), both fixed when the mark
+//! is set, from the instant it stands for and the UTC offset of that
+//! moment. A daily code's window starts at a local midnight, so whether it
+//! started before an instant depends on the offset; comparing days with a
+//! day fixed at the time of the revocation means a later change of offset
+//! (a DST change, a reconfigured lock) can neither un-revoke a daily code
+//! nor revoke one that was not. The day of an instant `x` seconds after
+//! the epoch at offset `o` is `⌈(x + o) / 86 400⌉`: the first local day
+//! that starts at or after it. Likewise the hour of a daily start is the
+//! first hour at or after it.
+//!
 //! Every operation is idempotent and monotone: entering a revocation twice
 //! changes nothing the second time, and nothing here is ever undone, so a
 //! power cut can only lose a revocation whose image was not yet written.
 
-use crate::time::UnixSeconds;
+use crate::time::{DAY, HOUR, UtcOffset, div_ceil};
 
 /// Ongoing slots a lock can revoke (the bitmap's size). A profile with more
 /// ongoing slots and revocation codes is refused by
@@ -36,20 +51,117 @@ pub const MAX_LINEAGES: u8 = 16;
 /// Bytes of the slot bitmap.
 pub(crate) const SLOT_BYTES: usize = (MAX_REVOCABLE_SLOTS / 8) as usize;
 
-/// No watermark / no mark yet.
-pub(crate) const NONE: UnixSeconds = UnixSeconds::MIN;
+/// A revocation watermark or supersede mark: codes whose window starts
+/// before it are refused. Fixed when set, so no later change of the lock's
+/// UTC offset moves it (see the [module docs](self)).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub struct Mark {
+    /// Hourly and one-time codes whose start hour (since the epoch) is
+    /// below this are refused (`0`: none).
+    pub hour: u32,
+    /// Daily codes whose start day (local, since the epoch) is below this
+    /// are refused (`0`: none).
+    pub day: u32,
+}
+
+impl Mark {
+    /// Nothing refused.
+    pub const NONE: Mark = Mark { hour: 0, day: 0 };
+
+    /// The mark of "before hour `hour`", as it stands at offset `offset`.
+    pub(crate) fn before_hour(hour: u32, offset: UtcOffset) -> Mark {
+        let x = i64::from(hour).saturating_mul(HOUR);
+        Mark {
+            hour,
+            day: day_at_or_after(x, offset),
+        }
+    }
+
+    /// The mark of "before local day `day`", as it stands at `offset`.
+    pub(crate) fn before_day(day: u32, offset: UtcOffset) -> Mark {
+        let x = i64::from(day)
+            .saturating_mul(DAY)
+            .saturating_sub(offset.seconds());
+        let hour = div_ceil(i128::from(x), i128::from(HOUR)).clamp(0, i128::from(u32::MAX));
+        Mark {
+            hour: u32::try_from(hour).unwrap_or(u32::MAX),
+            day,
+        }
+    }
+
+    /// The mark of the instant `x` seconds after the epoch, at `offset`
+    /// (a version-1 image stored instants).
+    #[cfg(feature = "lock-state-v1")]
+    pub(crate) fn before_instant(x: i64, offset: UtcOffset) -> Mark {
+        let hour = div_ceil(i128::from(x), i128::from(HOUR)).clamp(0, i128::from(u32::MAX));
+        Mark {
+            hour: u32::try_from(hour).unwrap_or(u32::MAX),
+            day: day_at_or_after(x, offset),
+        }
+    }
+
+    /// The larger of two marks, part by part.
+    pub(crate) fn join(self, other: Mark) -> Mark {
+        Mark {
+            hour: self.hour.max(other.hour),
+            day: self.day.max(other.day),
+        }
+    }
+
+    /// Whether a code starting at `start` is before the mark.
+    pub(crate) const fn is_after(&self, start: Start) -> bool {
+        match start {
+            Start::Hour(h) => h < self.hour,
+            Start::Day(d) => d < self.day,
+        }
+    }
+
+    /// Whether anything is refused.
+    pub const fn is_set(&self) -> bool {
+        self.hour != 0 || self.day != 0
+    }
+}
+
+/// The first local day at or after `x` seconds after the epoch, at
+/// `offset` (clamped to the `u32` range).
+fn day_at_or_after(x: i64, offset: UtcOffset) -> u32 {
+    let day = div_ceil(
+        i128::from(x) + i128::from(offset.seconds()),
+        i128::from(DAY),
+    )
+    .clamp(0, i128::from(u32::MAX));
+    u32::try_from(day).unwrap_or(u32::MAX)
+}
+
+/// Where a windowed code starts, in the unit its kind counts in.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub(crate) enum Start {
+    /// An hourly or one-time code: its start hour.
+    Hour(u32),
+    /// A daily code: its start (local) day.
+    Day(u32),
+}
+
+impl Start {
+    /// The mark a code starting here sets for its lineage, at `offset`.
+    pub(crate) fn mark(self, offset: UtcOffset) -> Mark {
+        match self {
+            Start::Hour(h) => Mark::before_hour(h, offset),
+            Start::Day(d) => Mark::before_day(d, offset),
+        }
+    }
+}
 
 /// Revocation state (plain data, persisted).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub(crate) struct Revocations {
     /// Bit `s % 8` of byte `s / 8` is set when slot `s` is revoked.
     pub(crate) slots: [u8; SLOT_BYTES],
-    /// Codes whose window starts before this instant are revoked
-    /// ([`NONE`]: nothing).
-    pub(crate) watermark: UnixSeconds,
-    /// Per lineage `1..=MAX_LINEAGES` (at position `l - 1`): the start of
-    /// the newest window that opened the door ([`NONE`]: none).
-    pub(crate) lineages: [UnixSeconds; MAX_LINEAGES as usize],
+    /// Codes that start before it are revoked.
+    pub(crate) watermark: Mark,
+    /// Per lineage `1..=MAX_LINEAGES` (at position `l - 1`): the mark of
+    /// the newest window that opened the door.
+    pub(crate) lineages: [Mark; MAX_LINEAGES as usize],
 }
 
 /// Byte and bit of a slot in the bitmap.
@@ -61,8 +173,8 @@ impl Revocations {
     /// Nothing revoked.
     pub(crate) const CLEAR: Revocations = Revocations {
         slots: [0; SLOT_BYTES],
-        watermark: NONE,
-        lineages: [NONE; MAX_LINEAGES as usize],
+        watermark: Mark::NONE,
+        lineages: [Mark::NONE; MAX_LINEAGES as usize],
     };
 
     /// Whether ongoing slot `slot` is revoked. A slot beyond the bitmap
@@ -83,36 +195,47 @@ impl Revocations {
         }
     }
 
-    /// Whether a window starting at `start` is under the watermark.
-    pub(crate) const fn is_under_watermark(&self, start: UnixSeconds) -> bool {
-        start < self.watermark
+    /// Whether a code starting at `start` is under the watermark.
+    pub(crate) const fn is_under_watermark(&self, start: Start) -> bool {
+        self.watermark.is_after(start)
     }
 
-    /// Raises the watermark to `at` (never lowers it).
-    pub(crate) fn raise_watermark(&mut self, at: UnixSeconds) {
-        self.watermark = self.watermark.max(at);
+    /// Raises the watermark to `mark` (never lowers it).
+    pub(crate) fn raise_watermark(&mut self, mark: Mark) {
+        self.watermark = self.watermark.join(mark);
     }
 
     /// The mark of `lineage` (`1..=MAX_LINEAGES`), if any code of it opened.
-    pub(crate) fn lineage_mark(&self, lineage: u8) -> Option<UnixSeconds> {
+    pub(crate) fn lineage_mark(&self, lineage: u8) -> Option<Mark> {
         let at = usize::from(lineage).checked_sub(1)?;
-        self.lineages.get(at).copied().filter(|m| *m != NONE)
+        self.lineages.get(at).copied().filter(Mark::is_set)
     }
 
-    /// Whether a code of `lineage` whose window starts at `start` was
-    /// superseded (lineage `0` never is).
-    pub(crate) fn is_superseded(&self, lineage: u8, start: UnixSeconds) -> bool {
-        self.lineage_mark(lineage).is_some_and(|m| start < m)
+    /// Whether a code of `lineage` starting at `start` was superseded
+    /// (lineage `0` never is).
+    pub(crate) fn is_superseded(&self, lineage: u8, start: Start) -> bool {
+        self.lineage_mark(lineage)
+            .is_some_and(|m| m.is_after(start))
     }
 
-    /// Raises the mark of `lineage` to `start` (no-op for lineage `0`).
-    pub(crate) fn mark_lineage(&mut self, lineage: u8, start: UnixSeconds) {
+    /// Raises the mark of `lineage` to `mark` (no-op for lineage `0`).
+    pub(crate) fn mark_lineage(&mut self, lineage: u8, mark: Mark) {
         let Some(at) = usize::from(lineage).checked_sub(1) else {
             return;
         };
         if let Some(m) = self.lineages.get_mut(at) {
-            *m = (*m).max(start);
+            *m = m.join(mark);
         }
+    }
+}
+
+/// Where a windowed grant starts (`None` for ongoing and revocation codes).
+pub(crate) const fn start_of(grant: &crate::Grant) -> Option<Start> {
+    match grant {
+        crate::Grant::Hourly(s) => Some(Start::Hour(s.start)),
+        crate::Grant::OneTime { start_hour, .. } => Some(Start::Hour(*start_hour)),
+        crate::Grant::Daily(s) => Some(Start::Day(s.start)),
+        crate::Grant::Ongoing { .. } | crate::Grant::Revoke(_) => None,
     }
 }
 
@@ -130,19 +253,41 @@ mod tests {
         assert!(!r.is_slot_revoked(998));
         assert!(r.is_slot_revoked(MAX_REVOCABLE_SLOTS), "beyond: closed");
 
-        r.raise_watermark(100);
-        r.raise_watermark(50);
-        assert!(r.is_under_watermark(99));
-        assert!(!r.is_under_watermark(100));
+        r.raise_watermark(Mark::before_hour(100, UtcOffset::UTC));
+        r.raise_watermark(Mark::before_hour(50, UtcOffset::UTC));
+        assert!(r.is_under_watermark(Start::Hour(99)));
+        assert!(!r.is_under_watermark(Start::Hour(100)));
+        // Hour 100 is 04:00 of day 4: days 0..=4 started before it.
+        assert!(r.is_under_watermark(Start::Day(4)));
+        assert!(!r.is_under_watermark(Start::Day(5)));
 
-        assert!(!r.is_superseded(2, 0));
-        r.mark_lineage(2, 500);
-        r.mark_lineage(2, 400);
-        r.mark_lineage(0, 1_000);
-        assert!(r.is_superseded(2, 499));
-        assert!(!r.is_superseded(2, 500), "same start: same booking");
-        assert!(!r.is_superseded(1, 0));
-        assert!(!r.is_superseded(0, 0));
-        assert_eq!(r.lineage_mark(2), Some(500));
+        assert!(!r.is_superseded(2, Start::Hour(0)));
+        r.mark_lineage(2, Start::Hour(500).mark(UtcOffset::UTC));
+        r.mark_lineage(2, Start::Hour(400).mark(UtcOffset::UTC));
+        r.mark_lineage(0, Start::Hour(1_000).mark(UtcOffset::UTC));
+        assert!(r.is_superseded(2, Start::Hour(499)));
+        assert!(
+            !r.is_superseded(2, Start::Hour(500)),
+            "same start: same booking"
+        );
+        assert!(!r.is_superseded(1, Start::Hour(0)));
+        assert!(!r.is_superseded(0, Start::Hour(0)));
+        assert_eq!(r.lineage_mark(2).map(|m| m.hour), Some(500));
+    }
+
+    #[test]
+    fn lock_marks_fix_the_local_day_when_they_are_set() {
+        let plus2 = UtcOffset::from_minutes(120).unwrap();
+        let minus5 = UtcOffset::from_minutes(-300).unwrap();
+        // Hour 47 is 23:00 UTC of day 1: 01:00 of day 2 at +02:00 (day 2
+        // started before it), 18:00 of day 1 at -05:00 (day 2 did not).
+        assert_eq!(Mark::before_hour(47, plus2).day, 3);
+        assert_eq!(Mark::before_hour(47, minus5).day, 2);
+        // A daily start is a local midnight: day 2 at +02:00 is 22:00 UTC
+        // of day 1, hour 46; at -05:00 it is hour 53.
+        assert_eq!(Mark::before_day(2, plus2).hour, 46);
+        assert_eq!(Mark::before_day(2, minus5).hour, 53);
+        // Exactly at a local midnight: that day is not before the mark.
+        assert_eq!(Mark::before_hour(46, plus2).day, 2);
     }
 }

@@ -8,10 +8,15 @@
 //! | [`KEYPAD9_11`] | 1-9 | 11 | ≤ 28 d | ≤ 366 d | 24 h | 100 | 3 | – | 24 h |
 //!
 //! All share the epoch 2024-01-01T00:00:00Z and a 10-minute clock grace.
+//!
+//! | profile | back-off | guess budget | attempts / day ≤ | attempts / year ≤ |
+//! |---|---|---|---|---|
+//! | [`STANDARD_10`], [`SECURE_12`], [`KEYPAD9_11`] | 5 wrong: 5 min, doubling to 1 day | 10, one back per hour | 34 | 8 770 |
+//! | [`COMPACT_8`] | 3 wrong: 15 min, doubling to 1 day | 6, one back every 2 hours | 18 | 4 386 |
 //! Their security figures are computed by [`crate::security`] and listed
 //! in the README.
 
-use super::{LockoutPolicy, Profile, ProfileParams, Radix};
+use super::{FormatVersion, LockoutPolicy, Profile, ProfileParams, Radix};
 
 /// 2024-01-01T00:00:00Z, the epoch of every shipped profile.
 pub const EPOCH_2024: i64 = 1_704_067_200;
@@ -29,6 +34,7 @@ const fn build(params: ProfileParams) -> Profile {
 /// years from 2024.
 pub const STANDARD_10: Profile = build(ProfileParams {
     name: "standard-10",
+    format: FormatVersion::V1,
     radix: Radix::Ten,
     digits: 10,
     epoch: EPOCH_2024,
@@ -47,6 +53,8 @@ pub const STANDARD_10: Profile = build(ProfileParams {
         failures: 5,
         base_secs: 300,
         cap_secs: 86_400,
+        budget: 10,
+        refill_secs: 3_600,
     },
 });
 
@@ -55,6 +63,7 @@ pub const STANDARD_10: Profile = build(ProfileParams {
 /// lock-out (3 failures), 20 years from 2024.
 pub const COMPACT_8: Profile = build(ProfileParams {
     name: "compact-8",
+    format: FormatVersion::V1,
     radix: Radix::Ten,
     digits: 8,
     epoch: EPOCH_2024,
@@ -73,6 +82,8 @@ pub const COMPACT_8: Profile = build(ProfileParams {
         failures: 3,
         base_secs: 900,
         cap_secs: 86_400,
+        budget: 6,
+        refill_secs: 7_200,
     },
 });
 
@@ -81,6 +92,7 @@ pub const COMPACT_8: Profile = build(ProfileParams {
 /// activation window and 1000 ongoing slots.
 pub const SECURE_12: Profile = build(ProfileParams {
     name: "secure-12",
+    format: FormatVersion::V1,
     radix: Radix::Ten,
     digits: 12,
     epoch: EPOCH_2024,
@@ -99,6 +111,8 @@ pub const SECURE_12: Profile = build(ProfileParams {
         failures: 5,
         base_secs: 300,
         cap_secs: 86_400,
+        budget: 10,
+        refill_secs: 3_600,
     },
 });
 
@@ -110,6 +124,10 @@ pub const KEYPAD9_11: Profile = build(ProfileParams {
     digits: 11,
     ..STANDARD_10.params()
 });
+
+/// The shipped profiles of format v1 (offpin 0.1's, unchanged: their
+/// vectors are `tests/vectors/{profiles,issue,decode}.json`).
+pub const V1: [Profile; 4] = [STANDARD_10, COMPACT_8, SECURE_12, KEYPAD9_11];
 
 /// Every shipped profile.
 pub const ALL: [Profile; 4] = [STANDARD_10, COMPACT_8, SECURE_12, KEYPAD9_11];

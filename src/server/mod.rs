@@ -1,6 +1,7 @@
 //! Server-side conveniences (feature `std` and up): `chrono` conversions,
 //! the `access_code` record of the hosted lock APIs (feature `serde`) and
-//! the ledger of issued codes (features `ledger` and `sqlite`).
+//! IANA time zones (feature `serde`) and the ledger of issued codes
+//! (features `ledger` and `sqlite`).
 //!
 //! None of this is compiled into the `no_std` core.
 
@@ -9,3 +10,5 @@ pub mod chrono_time;
 pub mod ledger;
 #[cfg(feature = "serde")]
 pub mod record;
+#[cfg(feature = "serde")]
+pub mod zone;

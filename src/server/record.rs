@@ -1,40 +1,78 @@
-//! The `access_code` record of the hosted lock APIs, for offline codes.
+//! The `access_code` record of the hosted lock APIs, for offline codes,
+//! computed when it is read.
 //!
-//! [`AccessCode`] serialises (with `serde`) to exactly the object the
-//! hosted lock APIs return for an offline access code: the same keys, in
-//! the same (alphabetical) order, the same value types, times as RFC 3339
-//! UTC with milliseconds (`2025-01-01T16:00:00.000Z`) and `null` for the
-//! absent ones.
+//! [`AccessCode`] serialises (with `serde`) to the object the hosted lock
+//! APIs return for an offline access code: the same keys in the same
+//! (alphabetical) order, the same value types, times as RFC 3339 UTC with
+//! milliseconds (`2025-01-01T16:00:00.000Z`) and `null` for absent ones,
+//! plus `user_identifier_key` (what the code was issued for, so a list by
+//! that key can be checked against what was stored).
 //!
-//! `starts_at` and `ends_at` are the window the PIN *encodes* (after
-//! rounding to hours or the lock's days), so the record says what the lock
-//! will do. For a one-time code they are its use window.
+//! A record is a view, not a stored value: [`AccessCode::offline`] builds
+//! it from what the ledger stored about the code ([`OfflineCode`]), the
+//! device as it is configured now ([`LockView`]) and the time of reading.
+//! `status`, `warnings` and `errors` say what the lock will do *now*:
 //!
-//! Codes the lock must see used within an activation window (one-time
-//! codes, and time-bound codes longer than the profile's activation
-//! window) carry the warning `igloo_algopin_must_be_used_within_24_hours`
-//! with the profile's actual window in its message; an exhausted window is
-//! the error `igloohome_offline_access_code_no_variance_available`
-//! ([`CodeError::no_variance_available`]).
+//! | situation | `status` | entry |
+//! |---|---|---|
+//! | the lock will open for it (now or later) | `set` | — |
+//! | longer than the activation window, or one-time | `set` | warning [`MUST_BE_USED_WITHIN_24_HOURS`] with the deadline |
+//! | its activation deadline has passed | `set` | the same warning, saying that it opens only if it was first used in time, which the server cannot know |
+//! | its window has ended | `unset` | warning [`WINDOW_ENDED`] |
+//! | deleted, but the lock still opens for it | `removing` | warning [`DELETED_STILL_OPENS`] (until when; for an ongoing code its revocation PIN) |
+//! | deleted, and its window has ended | `unset` | warning [`DELETED`] |
+//! | issued after its deadline (a backfill): can never open | `unset` | error [`CANNOT_OPEN`] |
+//! | issued under an older key generation of a re-keyed device | `unset` | error [`KEY_GENERATION_CHANGED`] |
+//! | its device was removed from the ledger | `unknown` | error [`DEVICE_REMOVED`] |
+//! | a daily window whose boundaries miss local midnight (DST) | (as above) | warning [`DAILY_WINDOW_OFF_LOCAL_MIDNIGHT`] with the hours |
+//! | its daily window moved because the device's UTC offset changed | (as above) | warning [`WINDOW_MOVED`] |
+//!
+//! "Ended" counts the lock's clock grace: the lock still accepts a code
+//! for `grace` seconds after its `ends_at`. Deleted codes stay visible:
+//! an offline PIN cannot be recalled, so hiding one that still opens the
+//! door would hide the truth.
 
 // The crate is `no_std`; this module is std-only.
 use std::format;
 use std::prelude::rust_2024::*;
 
+use core::fmt;
+
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use crate::grant::Grant;
-use crate::issue::Plan;
 use crate::profile::Profile;
-use crate::server::chrono_time::{from_unix, parse_rfc3339, rfc3339_millis};
-use crate::time::HOUR;
+use crate::server::chrono_time::{from_unix, parse_rfc3339, rfc3339_millis, unix_rfc3339};
+use crate::server::zone::{Clock, Zone};
+use crate::time::{HOUR, UnixSeconds, UtcOffset, Window};
 
-/// The warning code of codes that must be used within an activation
-/// window after their start.
+/// Warning: the code must be used within an activation window after its
+/// start (one-time codes, and time-bound codes longer than the profile's
+/// activation window).
 pub const MUST_BE_USED_WITHIN_24_HOURS: &str = "igloo_algopin_must_be_used_within_24_hours";
-/// The error code of a window whose variances are all in use.
+/// Error: all variances of a window are in use.
 pub const NO_VARIANCE_AVAILABLE: &str = "igloohome_offline_access_code_no_variance_available";
+/// Error: the code's device was removed from the ledger.
+pub const DEVICE_REMOVED: &str = "device_removed";
+/// Error: the code was issued after the last instant it could have been
+/// used (a backfilled record): the lock never opens for it.
+pub const CANNOT_OPEN: &str = "offpin_code_cannot_open";
+/// Error: the device was re-keyed after this code was issued.
+pub const KEY_GENERATION_CHANGED: &str = "offpin_key_generation_changed";
+/// Warning: the code's window has ended.
+pub const WINDOW_ENDED: &str = "offpin_window_ended";
+/// Warning: the code was deleted but the lock still opens for it.
+pub const DELETED_STILL_OPENS: &str = "offpin_deleted_still_opens";
+/// Warning: the code was deleted (and no longer opens).
+pub const DELETED: &str = "offpin_deleted";
+/// Warning: a daily window's boundaries are not at local midnight, because
+/// the lock counts days at a fixed UTC offset and the zone observes
+/// daylight saving time.
+pub const DAILY_WINDOW_OFF_LOCAL_MIDNIGHT: &str = "offpin_daily_window_off_local_midnight";
+/// Warning: the device's UTC offset changed after issue, so the lock now
+/// honours a daily window at other instants.
+pub const WINDOW_MOVED: &str = "offpin_window_moved";
 
 /// `type` of an access code.
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -47,25 +85,39 @@ pub enum CodeType {
     TimeBound,
 }
 
-/// `status` of an access code. Offline codes are `set` from the moment
-/// they are issued: the lock already knows them.
+/// `status` of an access code (see the [module docs](self) for when each
+/// is given).
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum CodeStatus {
-    /// Being configured.
+    /// Being configured (not used for offline codes).
     Setting,
-    /// Active and operational.
+    /// The lock opens for it, now or later.
     Set,
-    /// Deactivated or not yet active.
+    /// It no longer opens (or never can).
     Unset,
-    /// Being removed.
+    /// Deleted, but the lock still opens for it.
     Removing,
-    /// Indeterminate.
+    /// Indeterminate (its device was removed).
     Unknown,
 }
 
-/// One entry of `errors`.
+impl CodeStatus {
+    /// The status as the JSON says it (`set`, `unset`, `removing`, ...).
+    pub const fn name(self) -> &'static str {
+        match self {
+            CodeStatus::Setting => "setting",
+            CodeStatus::Set => "set",
+            CodeStatus::Unset => "unset",
+            CodeStatus::Removing => "removing",
+            CodeStatus::Unknown => "unknown",
+        }
+    }
+}
+
+/// One entry of `errors`, and the shape of an error of the command's
+/// `--json` output.
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CodeError {
@@ -74,13 +126,23 @@ pub struct CodeError {
     pub created_at: DateTime<Utc>,
     /// Machine-readable code, e.g. [`NO_VARIANCE_AVAILABLE`].
     pub error_code: String,
-    /// Always `true` for access-code errors.
+    /// `true` for errors about an access code.
     pub is_access_code_error: bool,
     /// Human-readable description.
     pub message: String,
 }
 
 impl CodeError {
+    /// An access-code error.
+    pub fn new(error_code: &str, message: String, created_at: DateTime<Utc>) -> Self {
+        CodeError {
+            created_at,
+            error_code: error_code.to_owned(),
+            is_access_code_error: true,
+            message,
+        }
+    }
+
     /// The `igloohome_offline_access_code_no_variance_available` error: all
     /// `variances` PINs of one window are in use on the device.
     ///
@@ -92,15 +154,19 @@ impl CodeError {
     /// assert_eq!(e.error_code, NO_VARIANCE_AVAILABLE);
     /// ```
     pub fn no_variance_available(variances: u32, created_at: DateTime<Utc>) -> Self {
-        CodeError {
+        CodeError::new(
+            NO_VARIANCE_AVAILABLE,
+            no_variance_message(variances),
             created_at,
-            error_code: NO_VARIANCE_AVAILABLE.to_owned(),
-            is_access_code_error: true,
-            message: format!(
-                "Lock has reached maximum amount of codes: all {variances} variances of this window are in use on the device; choose another window or delete a code of this one."
-            ),
-        }
+        )
     }
+}
+
+/// What the operator can do when a window's variances are spent.
+pub(crate) fn no_variance_message(variances: u32) -> String {
+    format!(
+        "Lock has reached maximum amount of codes: all {variances} variances of this window are issued on the device, and deleting a code does not free its variance (an offline PIN cannot be recalled). Issue the code for a window that starts or ends an hour earlier or later (another window, with {variances} variances of its own), or re-key the device (a new key generation), which makes every code issued before stop opening."
+    )
 }
 
 /// One entry of `warnings`.
@@ -116,41 +182,67 @@ pub struct CodeWarning {
     pub warning_code: String,
 }
 
+/// `appearance`: the name as it appears where the code is kept. Offline
+/// locks store no names, so it is the ledger's name, unsplit.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Appearance {
+    /// First name, for providers that split names (never, here).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub first_name: Option<String>,
+    /// Last name, for providers that split names (never, here).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_name: Option<String>,
+    /// The name.
+    pub name: String,
+}
+
 /// The `access_code` object, as the hosted lock APIs return it for an
-/// offline code. Fields are declared in the API's (alphabetical) order.
+/// offline code, computed at read time. Fields are declared in the API's
+/// (alphabetical) order. `Debug` redacts the PIN and shows only the codes
+/// of warnings and errors (a message may carry a revocation PIN).
 ///
 /// # Examples
 ///
 /// ```
-/// use offpin::server::record::{AccessCode, OfflineCode};
+/// use offpin::server::record::{AccessCode, LockView, OfflineCode};
 /// use offpin::profile::shipped::STANDARD_10 as P;
-/// use offpin::{Codec, DeviceKey, Request};
+/// use offpin::{Codec, DeviceKey, Request, UtcOffset};
 ///
 /// let codec = Codec::new(&DeviceKey::from_bytes([1; 16]), P)?;
 /// let start = P.epoch() + 24 * 3600;
 /// let issued = codec.issue(&Request::time_bound(start, start + 3 * 3600))?;
-/// let created = chrono::DateTime::from_timestamp(start, 0).ok_or("time")?;
-/// let record = AccessCode::offline(OfflineCode {
+/// let created = chrono::DateTime::from_timestamp(start - 3600, 0).ok_or("time")?;
+/// let code = OfflineCode {
 ///     access_code_id: "e9cf6dd6-89aa-477f-a701-c08f3de13c1f",
 ///     device_id: "front-door",
-///     name: Some("guest"),
 ///     code: issued.pin.as_str(),
+///     grant: issued.plan.grant,
+///     generation: 0,
+///     issued_window: issued.plan.window,
+///     name: Some("guest"),
+///     user_identifier_key: None,
 ///     common_code_key: None,
-///     plan: &issued.plan,
-///     profile: &P,
 ///     created_at: created,
-/// }).ok_or("revocation codes have no record")?;
+///     deleted_at: None,
+///     revocation_code: None,
+/// };
+/// let lock = LockView { profile: &P, utc_offset: UtcOffset::UTC, zone: None, generation: 0, removed_at: None };
+/// let record = AccessCode::offline(&code, &lock, created).ok_or("revocation codes have no record")?;
 /// let json = serde_json::to_value(&record)?;
 /// assert_eq!(json["type"], "time_bound");
+/// assert_eq!(json["status"], "set");
 /// assert_eq!(json["starts_at"], "2024-01-02T00:00:00.000Z");
-/// assert_eq!(json["is_offline_access_code"], true);
+/// assert!(!format!("{record:?}").contains(issued.pin.as_str()));
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AccessCode {
     /// Unique identifier (a UUID).
     pub access_code_id: String,
+    /// The name as it appears (`null` without a name).
+    pub appearance: Option<Appearance>,
     /// The PIN.
     pub code: String,
     /// Identifier of a group of codes sharing one PIN (`null` here).
@@ -160,10 +252,10 @@ pub struct AccessCode {
     pub created_at: DateTime<Utc>,
     /// The device (lock) the code opens.
     pub device_id: String,
-    /// End of the encoded window (`null` for ongoing codes).
+    /// End of the window the lock honours (`null` for ongoing codes).
     #[serde(with = "opt_millis")]
     pub ends_at: Option<DateTime<Utc>>,
-    /// Errors.
+    /// Errors: why the code cannot open.
     pub errors: Vec<CodeError>,
     /// Whether this is a backup code (`false`).
     pub is_backup: bool,
@@ -186,38 +278,158 @@ pub struct AccessCode {
     pub name: Option<String>,
     /// Pulled backup code (`null`).
     pub pulled_backup_access_code_id: Option<String>,
-    /// Start of the encoded window (`null` for ongoing codes).
+    /// Start of the window the lock honours (`null` for ongoing codes).
     #[serde(with = "opt_millis")]
     pub starts_at: Option<DateTime<Utc>>,
-    /// Lifecycle status (`set` for offline codes).
+    /// Lifecycle status, at the time of reading.
     pub status: CodeStatus,
     /// `ongoing` or `time_bound`.
     #[serde(rename = "type")]
     pub code_type: CodeType,
-    /// Warnings.
+    /// The operator's own user id the code was issued for.
+    pub user_identifier_key: Option<String>,
+    /// Warnings, at the time of reading.
     pub warnings: Vec<CodeWarning>,
 }
 
-/// What [`AccessCode::offline`] needs: identifiers, the PIN and the plan it
-/// encodes.
-#[derive(Clone, Copy, Debug)]
+impl fmt::Debug for AccessCode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("AccessCode")
+            .field("access_code_id", &self.access_code_id)
+            .field("code", &"..")
+            .field("device_id", &self.device_id)
+            .field("code_type", &self.code_type)
+            .field("is_one_time_use", &self.is_one_time_use)
+            .field("starts_at", &self.starts_at)
+            .field("ends_at", &self.ends_at)
+            .field("status", &self.status)
+            .field("name", &self.name)
+            .field("user_identifier_key", &self.user_identifier_key)
+            .field("created_at", &self.created_at)
+            // Codes only: a message may carry a revocation PIN.
+            .field(
+                "errors",
+                &self
+                    .errors
+                    .iter()
+                    .map(|e| &e.error_code)
+                    .collect::<Vec<_>>(),
+            )
+            .field(
+                "warnings",
+                &self
+                    .warnings
+                    .iter()
+                    .map(|w| &w.warning_code)
+                    .collect::<Vec<_>>(),
+            )
+            .finish_non_exhaustive()
+    }
+}
+
+/// What the ledger stored about an issued code: the facts a record is
+/// computed from. `Debug` redacts the PIN and the revocation PIN.
+#[derive(Clone, Copy)]
 pub struct OfflineCode<'a> {
     /// The record's UUID.
     pub access_code_id: &'a str,
     /// The device.
     pub device_id: &'a str,
-    /// Operator-given name.
-    pub name: Option<&'a str>,
     /// The PIN.
     pub code: &'a str,
+    /// The grant the PIN encodes.
+    pub grant: Grant,
+    /// The device key generation the PIN was derived with.
+    pub generation: u32,
+    /// The window as issued (the device's UTC offset then); `None` for
+    /// ongoing codes.
+    pub issued_window: Option<Window>,
+    /// Operator-given name.
+    pub name: Option<&'a str>,
+    /// The operator's user id.
+    pub user_identifier_key: Option<&'a str>,
     /// Group key, if any.
     pub common_code_key: Option<&'a str>,
-    /// The plan the PIN encodes ([`crate::Issued::plan`]).
-    pub plan: &'a Plan,
-    /// The device's profile.
-    pub profile: &'a Profile,
-    /// Issue time (truncated to milliseconds in the JSON).
+    /// Issue time.
     pub created_at: DateTime<Utc>,
+    /// When it was deleted.
+    pub deleted_at: Option<DateTime<Utc>>,
+    /// For a deleted ongoing code: the PIN that revokes it at the lock.
+    pub revocation_code: Option<&'a str>,
+}
+
+impl fmt::Debug for OfflineCode<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("OfflineCode")
+            .field("access_code_id", &self.access_code_id)
+            .field("device_id", &self.device_id)
+            .field("code", &"..")
+            .field("grant", &self.grant)
+            .field("generation", &self.generation)
+            .field("issued_window", &self.issued_window)
+            .field("name", &self.name)
+            .field("user_identifier_key", &self.user_identifier_key)
+            .field("created_at", &self.created_at)
+            .field("deleted_at", &self.deleted_at)
+            .field("revocation_code", &self.revocation_code.map(|_| ".."))
+            .finish_non_exhaustive()
+    }
+}
+
+/// The device as it is configured at the time of reading.
+#[derive(Clone, Copy, Debug)]
+pub struct LockView<'a> {
+    /// Its profile.
+    pub profile: &'a Profile,
+    /// The lock's fixed UTC offset.
+    pub utc_offset: UtcOffset,
+    /// Its time zone, if known.
+    pub zone: Option<&'a Zone>,
+    /// Its current key generation.
+    pub generation: u32,
+    /// When it was removed from the ledger.
+    pub removed_at: Option<DateTime<Utc>>,
+}
+
+/// The instants that decide what a code can still do.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Deadlines {
+    /// The window the lock honours (`None` for ongoing codes).
+    pub window: Option<Window>,
+    /// The last instant of a first use (activation), for codes that need
+    /// one: one-time codes (the end of their use window) and time-bound
+    /// codes longer than the activation window.
+    pub first_use_by: Option<UnixSeconds>,
+    /// The lock's clock grace, in seconds.
+    pub grace: i64,
+}
+
+impl Deadlines {
+    /// The deadlines of `grant` on a lock at `offset`.
+    pub fn of(grant: &Grant, profile: &Profile, offset: UtcOffset) -> Deadlines {
+        let window = grant.window(profile, offset);
+        let first_use_by = match (grant, window) {
+            (Grant::OneTime { .. }, Some(w)) => Some(w.end),
+            (Grant::Hourly(_) | Grant::Daily(_), Some(w))
+                if w.len_secs() > profile.activation_secs() =>
+            {
+                w.start.checked_add(profile.activation_secs())
+            }
+            _ => None,
+        };
+        Deadlines {
+            window,
+            first_use_by,
+            grace: profile.grace_secs(),
+        }
+    }
+
+    /// Whether the lock can no longer open for the code at `now`: its
+    /// window (plus grace) has ended. Never for ongoing codes.
+    pub fn ended(&self, now: UnixSeconds) -> bool {
+        self.window
+            .is_some_and(|w| now >= w.end.saturating_add(self.grace))
+    }
 }
 
 fn hours(secs: i64) -> i64 {
@@ -225,56 +437,228 @@ fn hours(secs: i64) -> i64 {
 }
 
 impl AccessCode {
-    /// The record of an offline code: time-bound (hourly, daily), one-time
-    /// or ongoing. `None` for a revocation code, which is not an access
-    /// code.
-    pub fn offline(parts: OfflineCode<'_>) -> Option<AccessCode> {
-        let plan = parts.plan;
-        let window = plan.window;
-        let starts_at = window.and_then(|w| from_unix(w.start));
-        let ends_at = window.and_then(|w| from_unix(w.end));
-        let (code_type, one_time) = match plan.grant {
+    /// The record of an offline code at `now`: time-bound (hourly, daily),
+    /// one-time or ongoing. `None` for a revocation code, which is not an
+    /// access code.
+    pub fn offline(
+        code: &OfflineCode<'_>,
+        lock: &LockView<'_>,
+        now: DateTime<Utc>,
+    ) -> Option<AccessCode> {
+        let (code_type, one_time) = match code.grant {
             Grant::Hourly(_) | Grant::Daily(_) => (CodeType::TimeBound, false),
             Grant::OneTime { .. } => (CodeType::TimeBound, true),
             Grant::Ongoing { .. } => (CodeType::Ongoing, false),
             Grant::Revoke(_) => return None,
         };
+        let p = lock.profile;
+        let t = now.timestamp();
+        let d = Deadlines::of(&code.grant, p, lock.utc_offset);
+        let clock = Clock {
+            utc_offset: lock.utc_offset,
+            zone: lock.zone,
+        };
+        let fmt = unix_rfc3339;
+        let created = code.created_at.timestamp();
+        let mut errors = Vec::new();
         let mut warnings = Vec::new();
-        let p = parts.profile;
-        if let Some(w) = window {
-            let fmt = |secs| from_unix(secs).map_or_else(String::new, |t| rfc3339_millis(&t));
+        let mut warn = |warning_code: &str, message: String| {
+            warnings.push(CodeWarning {
+                created_at: now,
+                message,
+                warning_code: warning_code.to_owned(),
+            });
+        };
+        let ended = d.ended(t);
+        let grace_note = format!("(plus the lock's {}-minute clock grace)", d.grace / 60);
+        let mut status = if ended {
+            CodeStatus::Unset
+        } else {
+            CodeStatus::Set
+        };
+
+        // Can it ever open? A code issued after its deadline cannot.
+        let last_chance = d.first_use_by.or(d.window.map(|w| w.end));
+        let dead_at_birth = last_chance.is_some_and(|last| created >= last);
+        if dead_at_birth {
+            status = CodeStatus::Unset;
+            errors.push(CodeError::new(
+                CANNOT_OPEN,
+                format!(
+                    "Issued at {}, after {} (the last instant it could be first used): the lock never opens for this PIN; it is kept as a record only.",
+                    rfc3339_millis(&code.created_at),
+                    last_chance.map_or_else(String::new, fmt)
+                ),
+                now,
+            ));
+        }
+        if code.generation != lock.generation {
+            status = CodeStatus::Unset;
+            errors.push(CodeError::new(
+                KEY_GENERATION_CHANGED,
+                format!(
+                    "Issued under key generation {}; the device is now at generation {} (re-keyed): once the lock holds its new key, this PIN no longer opens.",
+                    code.generation, lock.generation
+                ),
+                now,
+            ));
+        }
+        if let Some(removed) = lock.removed_at {
+            status = CodeStatus::Unknown;
+            errors.push(CodeError::new(
+                DEVICE_REMOVED,
+                format!(
+                    "The device was removed from the ledger at {}; if the lock is still in service, it opens for this PIN as before.",
+                    rfc3339_millis(&removed)
+                ),
+                now,
+            ));
+        }
+        let alive = errors.is_empty();
+
+        if alive
+            && !ended
+            && let (Some(w), Some(by)) = (d.window, d.first_use_by)
+        {
             if one_time {
                 let h = hours(p.one_time_use_secs());
-                warnings.push(CodeWarning {
-                    created_at: parts.created_at,
-                    message: format!(
+                warn(
+                    MUST_BE_USED_WITHIN_24_HOURS,
+                    format!(
                         "One-time code: it opens once, and only if used within {h} hours of its start ({} to {}).",
                         fmt(w.start),
                         fmt(w.end)
                     ),
-                    warning_code: MUST_BE_USED_WITHIN_24_HOURS.to_owned(),
-                });
-            } else if w.len_secs() > p.activation_secs() {
+                );
+            } else if t < by {
                 let h = hours(p.activation_secs());
-                warnings.push(CodeWarning {
-                    created_at: parts.created_at,
-                    message: format!(
+                warn(
+                    MUST_BE_USED_WITHIN_24_HOURS,
+                    format!(
                         "The code must be used for the first time within {h} hours of its start (by {}); if it is, it keeps opening until {}.",
-                        fmt(w.start + p.activation_secs()),
+                        fmt(by),
                         fmt(w.end)
                     ),
-                    warning_code: MUST_BE_USED_WITHIN_24_HOURS.to_owned(),
-                });
+                );
+            } else {
+                warn(
+                    MUST_BE_USED_WITHIN_24_HOURS,
+                    format!(
+                        "Its activation deadline {} has passed: the lock keeps opening for it until {} only if it was first used by then, which the server cannot know.",
+                        fmt(by),
+                        fmt(w.end)
+                    ),
+                );
             }
         }
+        if alive
+            && ended
+            && code.deleted_at.is_none()
+            && let Some(w) = d.window
+        {
+            warn(
+                WINDOW_ENDED,
+                format!(
+                    "The window ended at {} {grace_note}: the lock no longer opens for this code.",
+                    fmt(w.end)
+                ),
+            );
+        }
+        if let Some(deleted) = code.deleted_at {
+            let at = rfc3339_millis(&deleted);
+            match (d.window, ended || !alive) {
+                (_, true) if ended => warn(
+                    DELETED,
+                    format!("Deleted at {at}; the lock no longer opens for it."),
+                ),
+                // The errors say why it cannot (or may still) open.
+                (_, true) => warn(DELETED, format!("Deleted at {at}.")),
+                (Some(w), false) => {
+                    status = CodeStatus::Removing;
+                    warn(
+                        DELETED_STILL_OPENS,
+                        format!(
+                            "Deleted at {at}, but an offline code cannot be recalled: the lock keeps opening for it until {} {grace_note}.",
+                            fmt(w.end)
+                        ),
+                    );
+                }
+                (None, false) => {
+                    status = CodeStatus::Removing;
+                    let how = code.revocation_code.map_or_else(
+                        || "this profile has no revocation codes, so only re-keying the device stops it".to_owned(),
+                        |pin| format!("type its revocation PIN {pin} at the lock to stop it for good"),
+                    );
+                    warn(
+                        DELETED_STILL_OPENS,
+                        format!(
+                            "Deleted at {at}; the lock keeps opening for it until the revocation is typed at the lock: {how}."
+                        ),
+                    );
+                }
+            }
+        }
+        // Daily windows start at the lock's fixed-offset midnight.
+        if alive
+            && !ended
+            && matches!(code.grant, Grant::Daily(_))
+            && let (Some(w), Some(zone)) = (d.window, lock.zone)
+        {
+            let lock_offset = lock.utc_offset.minutes();
+            let shifts: Vec<String> = [("starts", w.start), ("ends", w.end)]
+                .iter()
+                .filter_map(|(what, at)| {
+                    let diff = zone.offset_at(*at).minutes() - lock_offset;
+                    (diff != 0).then(|| {
+                        format!(
+                            "it {what} at {} local time, {} {} local midnight",
+                            clock.local(*at),
+                            human_minutes(diff.unsigned_abs()),
+                            if diff > 0 { "after" } else { "before" }
+                        )
+                    })
+                })
+                .collect();
+            if !shifts.is_empty() {
+                warn(
+                    DAILY_WINDOW_OFF_LOCAL_MIDNIGHT,
+                    format!(
+                        "The lock counts days from midnight at UTC{} (its fixed clock), but {} observes daylight saving time: {}.",
+                        lock.utc_offset,
+                        zone.name(),
+                        shifts.join("; ")
+                    ),
+                );
+            }
+        }
+        if alive
+            && let (Some(issued), Some(now_w)) = (code.issued_window, d.window)
+            && issued != now_w
+        {
+            warn(
+                WINDOW_MOVED,
+                format!(
+                    "Issued for {} .. {}; the device's UTC offset changed since, so the lock now honours {} .. {}.",
+                    fmt(issued.start),
+                    fmt(issued.end),
+                    fmt(now_w.start),
+                    fmt(now_w.end)
+                ),
+            );
+        }
         Some(AccessCode {
-            access_code_id: parts.access_code_id.to_owned(),
-            code: parts.code.to_owned(),
-            common_code_key: parts.common_code_key.map(str::to_owned),
-            created_at: parts.created_at,
-            device_id: parts.device_id.to_owned(),
-            ends_at,
-            errors: Vec::new(),
+            access_code_id: code.access_code_id.to_owned(),
+            appearance: code.name.map(|n| Appearance {
+                first_name: None,
+                last_name: None,
+                name: n.to_owned(),
+            }),
+            code: code.code.to_owned(),
+            common_code_key: code.common_code_key.map(str::to_owned),
+            created_at: code.created_at,
+            device_id: code.device_id.to_owned(),
+            ends_at: d.window.and_then(|w| from_unix(w.end)),
+            errors,
             is_backup: false,
             is_backup_access_code_available: false,
             is_external_modification_allowed: false,
@@ -283,13 +667,29 @@ impl AccessCode {
             is_one_time_use: one_time,
             is_scheduled_on_device: true,
             is_waiting_for_code_assignment: false,
-            name: parts.name.map(str::to_owned),
+            name: code.name.map(str::to_owned),
             pulled_backup_access_code_id: None,
-            starts_at,
-            status: CodeStatus::Set,
+            starts_at: d.window.and_then(|w| from_unix(w.start)),
+            status,
             code_type,
+            user_identifier_key: code.user_identifier_key.map(str::to_owned),
             warnings,
         })
+    }
+
+    /// Whether the lock may still open for this code (`set` or
+    /// `removing`).
+    pub fn may_open(&self) -> bool {
+        matches!(self.status, CodeStatus::Set | CodeStatus::Removing)
+    }
+}
+
+/// `90` → `1 h 30 min`, `60` → `1 h`, `30` → `30 min`.
+fn human_minutes(m: u32) -> String {
+    match (m / 60, m % 60) {
+        (0, m) => format!("{m} min"),
+        (h, 0) => format!("{h} h"),
+        (h, m) => format!("{h} h {m} min"),
     }
 }
 

@@ -18,11 +18,11 @@ use super::openapi::{
     AccessCodeResponse, AccessCodesResponse, DeleteResponse, DeviceResponse, DeviceView,
     DevicesResponse, HealthResponse, SecurityView,
 };
-use super::store::{Pool, Store};
 use crate::request::{
     CreateRequest, DeleteRequest, DeviceGetRequest, DeviceListRequest, GetBy, GetRequest,
     ListRequest, UpdateRequest, decode,
 };
+use crate::store::{Pool, Store};
 
 /// What every handler shares.
 #[derive(Clone)]
@@ -124,7 +124,7 @@ pub async fn create(
     let access_code = state
         .ledger_write(move |ledger, master| {
             let spec = create.spec()?;
-            Ok(ledger.issue(master, &spec, Utc::now())?)
+            Ok(ledger.issue(master, &spec, Utc::now())?.record)
         })
         .await?;
     Ok(Json(AccessCodeResponse {
@@ -144,7 +144,7 @@ pub async fn list(
         user_identifier_key: req.user_identifier_key,
     };
     let access_codes = state
-        .ledger(move |ledger, _| Ok(ledger.list(&filter)?))
+        .ledger(move |ledger, _| Ok(ledger.list(&filter, Utc::now())?))
         .await?;
     Ok(Json(AccessCodesResponse {
         access_codes,
@@ -160,8 +160,10 @@ pub async fn get(
     let by = req.by()?;
     let access_code = state
         .ledger(move |ledger, _| match by {
-            GetBy::Id(id) => Ok(ledger.get(&id)?),
-            GetBy::Code { device_id, code } => Ok(ledger.get_by_code(&device_id, &code)?),
+            GetBy::Id(id) => Ok(ledger.get(&id, Utc::now())?),
+            GetBy::Code { device_id, code } => {
+                Ok(ledger.get_by_code(&device_id, &code, Utc::now())?)
+            }
         })
         .await?;
     Ok(Json(AccessCodeResponse {
@@ -200,7 +202,9 @@ pub async fn update(
 ) -> Result<Json<AccessCodeResponse>, ApiError> {
     let change = req.parse()?;
     let access_code = state
-        .ledger_write(move |ledger, _| Ok(ledger.update(&req.access_code_id, &change)?))
+        .ledger_write(move |ledger, _| {
+            Ok(ledger.update(&req.access_code_id, &change, Utc::now())?)
+        })
         .await?;
     Ok(Json(AccessCodeResponse {
         access_code,
@@ -216,7 +220,7 @@ fn device_view(device: &Device) -> Result<DeviceView, ApiError> {
         display_name: device.device_id.clone(),
         is_managed: true,
         profile: device.profile.clone(),
-        time_zone: None,
+        time_zone: device.time_zone.clone(),
         utc_offset: device.utc_offset.to_string(),
         generation: device.generation,
         supported_code_lengths: code_lengths(device)?,

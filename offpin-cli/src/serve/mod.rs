@@ -7,12 +7,10 @@
 //! Ledger calls are synchronous and run on tokio's blocking pool, each
 //! with a connection from an r2d2 pool ([`store`]).
 
-pub mod api_key_cmd;
 pub mod auth;
 pub mod error;
 pub mod handlers;
 pub mod openapi;
-pub mod store;
 
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
@@ -33,7 +31,7 @@ use utoipa::OpenApi;
 
 use self::error::ApiError;
 use self::handlers::AppState;
-use self::store::{Location, Opener};
+use crate::store::{Location, Opener};
 
 /// Arguments of `offpin serve`.
 #[derive(Debug, Clone, clap::Args)]
@@ -179,7 +177,7 @@ pub fn run(location: &Location, master: MasterKey, args: &ServeArgs) -> Result<(
         .with_target(false)
         .try_init();
     // Open (and migrate) once before serving, so a bad ledger fails now.
-    drop(location.open(false).map_err(|e| e.to_string())?);
+    drop(location.open_write().map_err(|e| e.to_string())?);
     let pool = r2d2::Pool::builder()
         .max_size(args.pool_size.max(1))
         .min_idle(Some(1))

@@ -23,8 +23,8 @@ pub fn bin() -> PathBuf {
 }
 
 /// A ledger (SQLite file or PostgreSQL URL) with a master key, the
-/// devices `front-door` (standard-10, 3 variances) and `back-door`
-/// (compact-8), and an API key.
+/// devices `front-door` (standard-10, 3 variances, Europe/Paris) and
+/// `back-door` (compact-8, UTC), and an API key.
 pub struct Fixture {
     pub dir: tempfile::TempDir,
     pub ledger: String,
@@ -86,6 +86,8 @@ impl Fixture {
             "front-door",
             "--profile",
             "standard-10",
+            "--time-zone",
+            "Europe/Paris",
             "--utc-offset",
             "+01:00",
         ]);
@@ -96,6 +98,8 @@ impl Fixture {
             "back-door",
             "--profile",
             "compact-8",
+            "--utc-offset",
+            "+00:00",
         ]);
         fx
     }
@@ -259,7 +263,7 @@ pub fn window(days: i64, hours: i64) -> (String, String) {
     (start.to_rfc3339(), end.to_rfc3339())
 }
 
-/// Every live code of a device, through the API.
+/// Every code of a device (deleted ones included), through the API.
 pub fn codes_of(agent: &ureq::Agent, server: &Server, key: &str, device: &str) -> Vec<Value> {
     let a = post(
         agent,

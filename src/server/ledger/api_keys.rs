@@ -21,7 +21,7 @@ use chrono::{DateTime, Utc};
 use sha2::{Digest, Sha256};
 
 use super::LedgerError;
-use crate::keys::ct_eq;
+use super::ct_eq;
 use crate::server::chrono_time::truncate_millis;
 
 /// The prefix of every key (what the official SDKs accept).

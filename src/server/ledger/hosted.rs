@@ -10,9 +10,8 @@ use core::fmt;
 
 use chrono::{DateTime, Utc};
 
-use super::{CodeSpec, CodeWant, Deleted, Device, Ledger, LedgerError, ListFilter};
+use super::{CodeSpec, CodeWant, Deleted, Device, Ledger, LedgerError, ListFilter, ct_eq};
 use crate::keys::MasterKey;
-use crate::keys::ct_eq;
 use crate::server::record::{AccessCode, CodeType};
 
 /// `max_time_rounding` when a request gives none: one hour.
@@ -122,16 +121,17 @@ pub struct CreateCode {
 }
 
 impl CreateCode {
-    /// What the request asks for: time-bound with both times, one-time
-    /// with `is_one_time_use` and `starts_at`, ongoing with neither time.
+    /// What the request asks for ([`CodeWant::from_times`]): time-bound
+    /// with both times, one-time with `is_one_time_use` and `starts_at`,
+    /// ongoing with neither time.
     ///
     /// # Errors
     ///
     /// [`RequestError::Invalid`] naming the field when the times and the
     /// kind disagree: one time of a time-bound window missing, an
     /// `ends_at` on a one-time code (its use window is the profile's, not
-    /// chosen), a one-time code without `starts_at`, an end not after the
-    /// start.
+    /// chosen), a one-time code without `starts_at`. (An end not after the
+    /// start is the issuer's to refuse: `ends_at` too.)
     ///
     /// # Examples
     ///
@@ -145,32 +145,15 @@ impl CreateCode {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn want(&self) -> Result<CodeWant, RequestError> {
-        match (self.is_one_time_use, self.starts_at, self.ends_at) {
-            (false, None, None) => Ok(CodeWant::Ongoing),
-            (false, Some(starts_at), Some(ends_at)) if ends_at > starts_at => {
-                Ok(CodeWant::TimeBound { starts_at, ends_at })
-            }
-            (false, Some(_), Some(_)) => {
-                Err(RequestError::invalid("ends_at", "must be after starts_at"))
-            }
-            (false, Some(_), None) => Err(RequestError::invalid(
-                "ends_at",
-                "a time-bound code needs starts_at and ends_at (an ongoing code has neither)",
-            )),
-            (false, None, Some(_)) => Err(RequestError::invalid(
-                "starts_at",
-                "a time-bound code needs starts_at and ends_at (an ongoing code has neither)",
-            )),
-            (true, Some(starts_at), None) => Ok(CodeWant::OneTime { starts_at }),
-            (true, _, Some(_)) => Err(RequestError::invalid(
-                "ends_at",
-                "a one-time code opens once within the use window of the device's profile after starts_at; its end is not chosen, leave ends_at out",
-            )),
-            (true, None, None) => Err(RequestError::invalid(
-                "starts_at",
-                "a one-time code needs starts_at (the start of its use window)",
-            )),
-        }
+        CodeWant::from_times(self.starts_at, self.ends_at, self.is_one_time_use).map_err(|e| {
+            // The field the request lacks, or the one it should not have.
+            let field = match (self.starts_at, self.ends_at) {
+                (Some(_), None) if !self.is_one_time_use => "ends_at",
+                (None, _) => "starts_at",
+                _ => "ends_at",
+            };
+            RequestError::invalid(field, &e.to_string())
+        })
     }
 
     /// The ledger's issue request.
@@ -180,13 +163,10 @@ impl CreateCode {
     /// As [`CreateCode::want`].
     pub fn spec(&self) -> Result<CodeSpec, RequestError> {
         Ok(CodeSpec {
-            device_id: self.device_id.clone(),
-            want: self.want()?,
             max_rounding_secs: self.max_time_rounding_secs,
-            lineage: 0,
             name: self.name.clone(),
             user_identifier_key: self.user_identifier_key.clone(),
-            common_code_key: None,
+            ..CodeSpec::new(&self.device_id, self.want()?)
         })
     }
 }
@@ -221,13 +201,14 @@ pub struct CodeUpdate {
 }
 
 impl CodeUpdate {
-    /// The record after the update: only the name may change.
+    /// The name the update gives the code, if it changes it: only the
+    /// name may change.
     ///
     /// # Errors
     ///
     /// [`RequestError::Immutable`] for the first field that would change
     /// what the PIN encodes (its window, type, PIN or device).
-    pub fn apply(&self, record: &AccessCode) -> Result<AccessCode, RequestError> {
+    pub fn new_name(&self, record: &AccessCode) -> Result<Option<Option<String>>, RequestError> {
         let differs = |field: &'static str, same: bool| {
             if same {
                 Ok(())
@@ -253,18 +234,16 @@ impl CodeUpdate {
         if let Some(d) = &self.device_id {
             differs("device_id", *d == record.device_id)?;
         }
-        let mut updated = record.clone();
-        if let Some(name) = &self.name {
-            updated.name.clone_from(name);
-        }
-        Ok(updated)
+        Ok(self.name.clone().filter(|name| *name != record.name))
     }
 }
 
 /// The hosted API's operations beyond [`Ledger`]'s, for every ledger.
+/// Records are computed at `now`, as [`Ledger::get`] does.
 pub trait HostedApi: Ledger {
-    /// Applies `update` to the live code `access_code_id`
-    /// ([`CodeUpdate::apply`]) and stores it.
+    /// Applies `update` to the code `access_code_id`
+    /// ([`CodeUpdate::new_name`]) and returns its record. A deleted code
+    /// may be renamed too (it stays listed).
     ///
     /// # Errors
     ///
@@ -274,33 +253,49 @@ pub trait HostedApi: Ledger {
         &mut self,
         access_code_id: &str,
         update: &CodeUpdate,
+        now: DateTime<Utc>,
     ) -> Result<AccessCode, RequestError> {
-        let current = self.get(access_code_id)?;
-        let updated = update.apply(&current)?;
-        if updated != current {
-            self.replace_record(&updated)?;
+        let current = self.get(access_code_id, now)?;
+        match update.new_name(&current)? {
+            Some(name) => {
+                self.rename(access_code_id, name.as_deref())?;
+                Ok(self.get(access_code_id, now)?)
+            }
+            None => Ok(current),
         }
-        Ok(updated)
     }
 
-    /// The live code of `device_id` whose PIN is `code` (each PIN is
-    /// compared in constant time).
+    /// The code of `device_id` whose PIN is `code` (each PIN is compared
+    /// in constant time). Deleted codes are found too, as `get` finds
+    /// them; when PINs of several key generations match, the one the lock
+    /// may still open for, then the latest, is returned.
     ///
     /// # Errors
     ///
-    /// [`RequestError::CodeNotFound`]; [`LedgerError::Storage`] in
+    /// [`RequestError::CodeNotFound`]; [`LedgerError::UnknownDevice`],
+    /// [`LedgerError::DeviceRemoved`] and [`LedgerError::Storage`] in
     /// [`RequestError::Ledger`].
-    fn get_by_code(&mut self, device_id: &str, code: &str) -> Result<AccessCode, RequestError> {
+    fn get_by_code(
+        &mut self,
+        device_id: &str,
+        code: &str,
+        now: DateTime<Utc>,
+    ) -> Result<AccessCode, RequestError> {
         self.device(device_id)?;
-        self.list(&ListFilter::device(device_id))?
-            .into_iter()
-            .find(|r| ct_eq(r.code.as_bytes(), code.as_bytes()))
-            .ok_or_else(|| RequestError::CodeNotFound {
-                device_id: device_id.to_owned(),
-            })
+        let mut found: Option<AccessCode> = None;
+        for r in self.list(&ListFilter::device(device_id), now)? {
+            if ct_eq(r.code.as_bytes(), code.as_bytes())
+                && found.as_ref().is_none_or(|f| r.may_open() || !f.may_open())
+            {
+                found = Some(r);
+            }
+        }
+        found.ok_or_else(|| RequestError::CodeNotFound {
+            device_id: device_id.to_owned(),
+        })
     }
 
-    /// Deletes the live code `access_code_id` ([`Ledger::delete`]); when
+    /// Deletes the code `access_code_id` ([`Ledger::delete`]); when
     /// `device_id` is given the code must be of that device.
     ///
     /// # Errors
@@ -315,7 +310,9 @@ pub trait HostedApi: Ledger {
         now: DateTime<Utc>,
     ) -> Result<Deleted, RequestError> {
         if let Some(d) = device_id
-            && self.get(access_code_id)?.device_id != d
+            && self
+                .find_one(access_code_id)?
+                .is_some_and(|c| c.device_id != d)
         {
             return Err(LedgerError::not_found(access_code_id).into());
         }
@@ -343,7 +340,6 @@ mod tests {
         let end = Some(t("2025-01-02T10:00:00Z"));
         let cases = [
             (false, start, end, Ok(())),
-            (false, end, start, Err("ends_at")),
             (false, start, end.and(None), Err("ends_at")),
             (false, None, end, Err("starts_at")),
             (true, start, None, Ok(())),

@@ -2,6 +2,7 @@
 //! servers that persist elsewhere).
 
 // The crate is `no_std`; this module is std-only.
+use std::boxed::Box;
 use std::format;
 use std::prelude::rust_2024::*;
 
@@ -10,15 +11,19 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, Utc};
 
 use super::api_keys::{ApiKeyRecord, ApiKeyStore};
-use super::{AllocationKey, Device, Entry, Ledger, LedgerError, ListFilter, lowest_free};
-use crate::server::record::AccessCode;
+use super::{
+    Allocated, Allocation, DeviceEntry, Fingerprint, Ledger, LedgerError, ListFilter, Slot,
+    StoredCode, lowest_free,
+};
 
-/// A ledger held in memory: devices by id, entries in issue order.
-/// Atomicity comes from `&mut self` (wrap it in a `Mutex` to share it).
+/// A ledger held in memory: devices by id, codes in issue order.
+/// Atomicity comes from `&mut self` (wrap it in a `Mutex` to share it); a
+/// failed batch leaves it as it was.
 #[derive(Clone, Debug, Default)]
 pub struct MemoryLedger {
-    devices: BTreeMap<String, Device>,
-    entries: Vec<Entry>,
+    fingerprint: Option<Fingerprint>,
+    devices: BTreeMap<String, DeviceEntry>,
+    codes: Vec<StoredCode>,
     api_keys: Vec<ApiKeyRecord>,
 }
 
@@ -28,89 +33,145 @@ impl MemoryLedger {
         MemoryLedger::default()
     }
 
-    /// The live (not deleted) entry with this id.
-    fn live(&mut self, access_code_id: &str) -> Result<&mut Entry, LedgerError> {
-        self.entries
-            .iter_mut()
-            .find(|e| e.deleted_at.is_none() && e.record.access_code_id == access_code_id)
-            .ok_or_else(|| LedgerError::not_found(access_code_id))
+    fn allocate_all(
+        &mut self,
+        batch: &[Allocation<'_>],
+        decide: &mut dyn FnMut(usize, Slot) -> Result<StoredCode, LedgerError>,
+    ) -> Result<Vec<Allocated>, LedgerError> {
+        let mut out = Vec::with_capacity(batch.len());
+        for (i, a) in batch.iter().enumerate() {
+            let existing = a.idempotency_key.and_then(|k| {
+                self.codes
+                    .iter()
+                    .find(|c| c.idempotency_key.as_deref() == Some(k))
+                    .cloned()
+            });
+            if let Some(code) = existing {
+                out.push(Allocated {
+                    code: decide(i, Slot::Existing(Box::new(code)))?,
+                    created: false,
+                });
+                continue;
+            }
+            let used = self
+                .codes
+                .iter()
+                .filter(|c| c.device_id == a.device_id && c.scope == a.scope)
+                .map(|c| c.number);
+            let slot = lowest_free(used, a.limit).map_or(Slot::Exhausted, Slot::Free);
+            let number = match slot {
+                Slot::Free(n) => n,
+                _ => u32::MAX,
+            };
+            let mut code = decide(i, slot)?;
+            // The storage owns these: what was allocated, for what.
+            code.device_id = a.device_id.to_owned();
+            code.scope = a.scope;
+            code.number = number;
+            code.idempotency_key = a.idempotency_key.map(str::to_owned);
+            self.codes.push(code.clone());
+            out.push(Allocated {
+                code,
+                created: true,
+            });
+        }
+        Ok(out)
     }
 }
 
 impl Ledger for MemoryLedger {
-    fn add_device(&mut self, device: &Device) -> Result<(), LedgerError> {
-        match self.devices.get(&device.device_id) {
-            Some(d) if d == device => Ok(()),
-            Some(_) => Err(LedgerError::DeviceConflict {
-                device_id: device.device_id.clone(),
-            }),
-            None => {
-                self.devices
-                    .insert(device.device_id.clone(), device.clone());
-                Ok(())
-            }
-        }
+    fn master_fingerprint(&mut self) -> Result<Option<Fingerprint>, LedgerError> {
+        Ok(self.fingerprint)
     }
 
-    fn device(&mut self, device_id: &str) -> Result<Device, LedgerError> {
-        self.devices
-            .get(device_id)
-            .cloned()
-            .ok_or_else(|| LedgerError::UnknownDevice {
-                device_id: device_id.to_owned(),
-            })
+    fn bind_master_fingerprint(
+        &mut self,
+        fingerprint: Fingerprint,
+    ) -> Result<Fingerprint, LedgerError> {
+        Ok(*self.fingerprint.get_or_insert(fingerprint))
     }
 
-    fn devices(&mut self) -> Result<Vec<Device>, LedgerError> {
+    fn device_entry(&mut self, device_id: &str) -> Result<Option<DeviceEntry>, LedgerError> {
+        Ok(self.devices.get(device_id).cloned())
+    }
+
+    fn device_entries(&mut self) -> Result<Vec<DeviceEntry>, LedgerError> {
         Ok(self.devices.values().cloned().collect())
+    }
+
+    fn put_device(
+        &mut self,
+        new: &DeviceEntry,
+        expected: Option<&DeviceEntry>,
+    ) -> Result<bool, LedgerError> {
+        if self.devices.get(&new.device.device_id) != expected {
+            return Ok(false);
+        }
+        self.devices
+            .insert(new.device.device_id.clone(), new.clone());
+        Ok(true)
     }
 
     fn allocate(
         &mut self,
-        device_id: &str,
-        key: &AllocationKey,
-        limit: u32,
-        build: &mut dyn FnMut(u32) -> Result<Entry, LedgerError>,
-    ) -> Result<Option<Entry>, LedgerError> {
-        let used = self
-            .entries
-            .iter()
-            .filter(|e| e.record.device_id == device_id && e.key == *key)
-            .map(|e| e.number);
-        let Some(n) = lowest_free(used, limit) else {
-            return Ok(None);
-        };
-        let entry = build(n)?;
-        self.entries.push(entry.clone());
-        Ok(Some(entry))
+        batch: &[Allocation<'_>],
+        decide: &mut dyn FnMut(usize, Slot) -> Result<StoredCode, LedgerError>,
+    ) -> Result<Vec<Allocated>, LedgerError> {
+        let before = self.codes.len();
+        let result = self.allocate_all(batch, decide);
+        if result.is_err() {
+            self.codes.truncate(before);
+        }
+        result
     }
 
-    fn find(&mut self, filter: &ListFilter) -> Result<Vec<Entry>, LedgerError> {
+    fn find(&mut self, filter: &ListFilter) -> Result<Vec<StoredCode>, LedgerError> {
         Ok(self
-            .entries
+            .codes
             .iter()
-            .filter(|e| filter.matches(e))
+            .filter(|c| filter.matches(c))
             .cloned()
             .collect())
     }
 
-    fn find_one(&mut self, access_code_id: &str) -> Result<Entry, LedgerError> {
-        self.live(access_code_id).map(|e| e.clone())
+    fn find_one(&mut self, access_code_id: &str) -> Result<Option<StoredCode>, LedgerError> {
+        Ok(self
+            .codes
+            .iter()
+            .find(|c| c.access_code_id == access_code_id)
+            .cloned())
     }
 
     fn mark_deleted(
         &mut self,
         access_code_id: &str,
         at: DateTime<Utc>,
-    ) -> Result<Entry, LedgerError> {
-        let entry = self.live(access_code_id)?;
-        entry.deleted_at = Some(at);
-        Ok(entry.clone())
+        revocation_code: Option<&str>,
+    ) -> Result<StoredCode, LedgerError> {
+        let code = self
+            .codes
+            .iter_mut()
+            .find(|c| c.access_code_id == access_code_id)
+            .ok_or_else(|| LedgerError::not_found(access_code_id))?;
+        if code.deleted_at.is_none() {
+            code.deleted_at = Some(at);
+            code.revocation_code = revocation_code.map(str::to_owned);
+        }
+        Ok(code.clone())
     }
 
-    fn replace_record(&mut self, record: &AccessCode) -> Result<(), LedgerError> {
-        self.live(&record.access_code_id)?.record = record.clone();
-        Ok(())
+    fn rename(
+        &mut self,
+        access_code_id: &str,
+        name: Option<&str>,
+    ) -> Result<StoredCode, LedgerError> {
+        let code = self
+            .codes
+            .iter_mut()
+            .find(|c| c.access_code_id == access_code_id)
+            .ok_or_else(|| LedgerError::not_found(access_code_id))?;
+        code.name = name.map(str::to_owned);
+        Ok(code.clone())
     }
 }
 

@@ -1,35 +1,61 @@
 //! The ledger of issued codes: which PINs a server handed out, for which
 //! device and window, so it can allocate variances and ongoing slots,
-//! answer `list` / `get`, and take codes back.
+//! answer `list` / `get`, take codes back, and refuse what would lie.
 //!
-//! [`Ledger`] is a small storage trait (devices, an atomic
-//! allocate-and-insert, lookups, a tombstone on delete) with the issuing
-//! logic as provided methods, so a server can put its ledger in its own
-//! database by implementing eight methods. Three implementations ship:
-//! [`memory::MemoryLedger`]; with feature `sqlite`,
-//! [`sqlite::SqliteLedger`] (an embedded file that survives restarts and
-//! concurrent writers); with feature `postgres`, `postgres::PostgresLedger`
-//! (one database shared by a fleet of servers). Each also keeps the API
-//! keys of `offpin serve` ([`api_keys::ApiKeyStore`]); [`hosted`] holds
-//! the hosted access-code API's rules.
+//! [`Ledger`] is a small storage trait (a master-key fingerprint, devices
+//! by compare-and-swap, an atomic batch allocation, lookups, a delete
+//! mark, a rename) with the issuing logic as provided methods, so a server
+//! can put its ledger in its own database by implementing ten methods.
+//! Three implementations ship: [`memory::MemoryLedger`]; with feature
+//! `sqlite`, [`sqlite::SqliteLedger`] (one file that survives restarts,
+//! `kill -9` and concurrent writers); with feature `postgres`,
+//! `postgres::PostgresLedger` (one database shared by a fleet of servers:
+//! unique constraints on the allocation and on idempotency keys, one
+//! transaction per batch). Each also keeps the API keys of `offpin serve`
+//! ([`api_keys::ApiKeyStore`]); [`hosted`] holds the hosted access-code
+//! API's rules.
+//!
+//! # What the ledger refuses
+//!
+//! - **Another master key.** The ledger stores the fingerprint
+//!   ([`MasterKey::fingerprint`]) of the first key it is used with and
+//!   refuses any other, naming both ([`LedgerError::MasterKeyMismatch`]):
+//!   codes derived from the wrong key never open.
+//! - **Dead codes.** A window that has ended, or whose activation deadline
+//!   has passed, at issue time ([`LedgerError::WindowEnded`],
+//!   [`LedgerError::ActivationDeadlinePassed`]), unless the request allows
+//!   a backfill ([`CodeSpec::allow_backfill`]); the record then says that
+//!   it can never open.
+//! - **Requests whose kind and times disagree** ([`CodeWant::from_times`]).
 //!
 //! # Allocation
 //!
 //! A time-bound or one-time request is planned first ([`Profile::plan`]);
-//! the encoded window (kind, start, length, lineage) is its
-//! [`AllocationKey`]. The code gets the lowest variance `0..V` that no
-//! *live* (not deleted) code of the same device and key uses, so two
-//! requests for the same window get different PINs; when all `V` are in use
-//! the request fails with [`LedgerError::NoVarianceAvailable`] (the
-//! `igloohome_offline_access_code_no_variance_available` error).
+//! the encoded window (kind, start, length, lineage) and the device's key
+//! generation are its [`AllocationScope`]. The code gets the lowest
+//! variance `0..V` that no code of the same device and scope ever used,
+//! deleted ones included (an offline code cannot be recalled), so two
+//! requests for the same window get different PINs; when all `V` are
+//! taken the request fails with [`LedgerError::NoVarianceAvailable`] (the
+//! `igloohome_offline_access_code_no_variance_available` error). Ongoing
+//! codes take the lowest slot `0..ongoing_slots` never used; deleting one
+//! yields the revocation PIN of its slot, which is never allocated again.
 //!
-//! Ongoing codes take the lowest free slot `0..ongoing_slots`. Deleting an
-//! ongoing code yields the revocation PIN of its slot (type it at the lock)
-//! and retires the slot forever: the lock refuses a revoked slot for good,
-//! so it is never allocated again on that device.
+//! # Batches and idempotency
 //!
-//! Deleting a time-bound code frees its variance but cannot make the lock
-//! forget it: an offline code keeps opening until its window ends.
+//! [`Ledger::issue_batch`] plans and checks every request before anything
+//! is stored, then allocates all of them in one transaction: all are
+//! issued or none. A request with an idempotency key that the ledger has
+//! already seen returns the code issued for it (the same PIN), so a
+//! retried import issues nothing twice; the same key for a different
+//! request is refused ([`LedgerError::IdempotencyConflict`]).
+//!
+//! # Records
+//!
+//! The ledger stores facts ([`StoredCode`]); [`Ledger::list`] and
+//! [`Ledger::get`] compute the [`AccessCode`] records at the time given,
+//! from the device as it is configured then (see [`crate::server::record`]).
+//! Deleted codes stay listed.
 //!
 //! # Examples
 //!
@@ -41,18 +67,22 @@
 //! let master = MasterKey::from_bytes([7; 32]);
 //! let mut ledger = MemoryLedger::new();
 //! ledger.add_device(&Device::new("front-door", "standard-10"))?;
+//! let now: DateTime<Utc> = "2024-12-01T00:00:00Z".parse()?;
 //! let start: DateTime<Utc> = "2025-01-01T16:00:00Z".parse()?;
 //! let end: DateTime<Utc> = "2025-01-03T10:00:00Z".parse()?;
 //! let spec = CodeSpec::time_bound("front-door", start, end);
-//! let a = ledger.issue(&master, &spec, Utc::now())?;
-//! let b = ledger.issue(&master, &spec, Utc::now())?;
-//! assert_ne!(a.code, b.code); // variances 0 and 1
-//! let listed = ledger.list(&ListFilter::device("front-door"))?;
+//! let a = ledger.issue(&master, &spec, now)?;
+//! let b = ledger.issue(&master, &spec, now)?;
+//! assert_ne!(a.record.code, b.record.code); // variances 0 and 1
+//! let listed = ledger.list(&ListFilter::device("front-door"), now)?;
 //! assert_eq!(listed.len(), 2);
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
 // The crate is `no_std`; this module is std-only.
+use std::boxed::Box;
+use std::collections::BTreeMap;
+use std::format;
 use std::prelude::rust_2024::*;
 
 pub mod api_keys;
@@ -69,12 +99,31 @@ use chrono::{DateTime, Utc};
 
 use crate::codec::Codec;
 use crate::grant::{Grant, RevokeTarget, Span};
-use crate::issue::{IssueError, Request};
-use crate::keys::{KeyError, MasterKey};
+use crate::issue::{IssueError, Plan, Request};
+use crate::keys::{KeyError, MAX_DEVICE_ID_LEN, MasterKey};
 use crate::profile::{Kind, Profile, shipped};
-use crate::server::chrono_time::{to_unix, truncate_millis};
-use crate::server::record::{AccessCode, OfflineCode};
-use crate::time::{OffsetError, UtcOffset};
+use crate::server::chrono_time::{rfc3339_millis, to_unix, truncate_millis, unix_rfc3339};
+use crate::server::record::{
+    AccessCode, CodeError, Deadlines, LockView, NO_VARIANCE_AVAILABLE, OfflineCode,
+    no_variance_message,
+};
+use crate::server::zone::{BookingTime, Clock, Zone, ZoneError};
+use crate::time::{OffsetError, UtcOffset, Window};
+
+/// A master-key fingerprint ([`MasterKey::fingerprint`]).
+pub type Fingerprint = [u8; 8];
+
+/// Constant-time equality of two byte strings (their lengths are public):
+/// PINs and key hashes are compared with it.
+pub(crate) fn ct_eq(a: &[u8], b: &[u8]) -> bool {
+    use ctutils::CtEq;
+    a.ct_eq(b).to_bool()
+}
+
+/// A fingerprint as 16 lowercase hex digits.
+pub fn fingerprint_hex(f: &Fingerprint) -> String {
+    f.iter().map(|b| format!("{b:02x}")).collect()
+}
 
 /// A lock the ledger issues codes for.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
@@ -83,26 +132,36 @@ pub struct Device {
     pub device_id: String,
     /// Name of a shipped profile ([`shipped::by_name`]).
     pub profile: String,
-    /// The lock's configured UTC offset (daily windows follow it).
+    /// The lock's fixed clock offset: daily windows start at its midnight.
     pub utc_offset: UtcOffset,
+    /// The IANA time zone the device is in (`Europe/Paris`), if known:
+    /// local booking times are converted with its rules.
+    pub time_zone: Option<String>,
     /// Key generation (bump to re-key the lock).
     pub generation: u32,
 }
 
 impl Device {
-    /// A device in UTC, key generation 0.
+    /// A device in UTC, without a time zone, key generation 0.
     pub fn new(device_id: &str, profile: &str) -> Self {
         Device {
             device_id: device_id.to_owned(),
             profile: profile.to_owned(),
             utc_offset: UtcOffset::UTC,
+            time_zone: None,
             generation: 0,
         }
     }
 
-    /// Sets the UTC offset.
+    /// Sets the lock's UTC offset.
     pub fn with_utc_offset(mut self, offset: UtcOffset) -> Self {
         self.utc_offset = offset;
+        self
+    }
+
+    /// Sets the time zone (an IANA name).
+    pub fn with_time_zone(mut self, zone: &str) -> Self {
+        self.time_zone = Some(zone.to_owned());
         self
     }
 
@@ -123,6 +182,19 @@ impl Device {
         })
     }
 
+    /// The device's time zone.
+    ///
+    /// # Errors
+    ///
+    /// [`LedgerError::Zone`] for a name the database does not know.
+    pub fn zone(&self) -> Result<Option<Zone>, LedgerError> {
+        self.time_zone
+            .as_deref()
+            .map(Zone::get)
+            .transpose()
+            .map_err(LedgerError::Zone)
+    }
+
     /// The device's codec: its key derived from `master`, bound to its
     /// profile.
     ///
@@ -134,6 +206,69 @@ impl Device {
         let key = master.derive_device_key(self.device_id.as_bytes(), self.generation)?;
         Codec::new(&key, profile).map_err(|e| LedgerError::Issue(IssueError::Cipher(e)))
     }
+
+    /// Checks what the ledger needs of a device: an id of 1 to 255 bytes, a
+    /// shipped profile, a known time zone.
+    ///
+    /// # Errors
+    ///
+    /// [`LedgerError::Key`], [`LedgerError::UnknownProfile`],
+    /// [`LedgerError::Zone`].
+    pub fn validate(&self) -> Result<(), LedgerError> {
+        let len = self.device_id.len();
+        if len == 0 {
+            return Err(LedgerError::Key(KeyError::EmptyDeviceId));
+        }
+        if len > MAX_DEVICE_ID_LEN {
+            return Err(LedgerError::Key(KeyError::DeviceIdTooLong { found: len }));
+        }
+        self.profile()?;
+        self.zone()?;
+        Ok(())
+    }
+
+    /// Converts a booking time to UTC: instants as they are, local times
+    /// with the device's zone (or its fixed offset without one).
+    ///
+    /// # Errors
+    ///
+    /// [`LedgerError::Zone`] for an unknown zone, or a local time that
+    /// does not exist or exists twice on its date.
+    pub fn resolve(&self, t: &BookingTime) -> Result<DateTime<Utc>, LedgerError> {
+        let zone = self.zone()?;
+        Clock {
+            utc_offset: self.utc_offset,
+            zone: zone.as_ref(),
+        }
+        .resolve(t)
+        .map_err(LedgerError::Zone)
+    }
+
+    /// When the device's zone observes daylight saving time in the year
+    /// after `now` while the lock keeps one fixed offset: the zone's
+    /// offsets that differ from the lock's (empty otherwise).
+    ///
+    /// # Errors
+    ///
+    /// [`LedgerError::Zone`].
+    pub fn offsets_off_the_lock(&self, now: DateTime<Utc>) -> Result<Vec<UtcOffset>, LedgerError> {
+        Ok(self.zone()?.map_or_else(Vec::new, |z| {
+            z.offsets_within_a_year(now.timestamp())
+                .into_iter()
+                .filter(|o| *o != self.utc_offset)
+                .collect()
+        }))
+    }
+}
+
+/// A device as stored: its settings, and when it was removed.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct DeviceEntry {
+    /// The settings.
+    pub device: Device,
+    /// When it was removed from the ledger (its codes stay, its allocation
+    /// history too, so re-adding it never re-issues a PIN).
+    pub removed_at: Option<DateTime<Utc>>,
 }
 
 /// What kind of code to issue.
@@ -157,6 +292,62 @@ pub enum CodeWant {
     Ongoing,
 }
 
+impl CodeWant {
+    /// The kind of code that a request's times and one-time flag describe,
+    /// as the access-code API defines it: neither time is an ongoing code,
+    /// both times a time-bound one, a start with `one_time` a one-time
+    /// code. Every other combination is refused, so a booking never
+    /// becomes permanent access and no given time is silently dropped.
+    ///
+    /// # Errors
+    ///
+    /// [`LedgerError::TimesDisagree`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use offpin::server::ledger::CodeWant;
+    /// let t = chrono::Utc::now();
+    /// assert_eq!(CodeWant::from_times(None, None, false)?, CodeWant::Ongoing);
+    /// assert!(CodeWant::from_times(Some(t), None, false).is_err());
+    /// assert!(CodeWant::from_times(Some(t), Some(t), true).is_err());
+    /// # Ok::<(), offpin::server::ledger::LedgerError>(())
+    /// ```
+    pub fn from_times(
+        starts_at: Option<DateTime<Utc>>,
+        ends_at: Option<DateTime<Utc>>,
+        one_time: bool,
+    ) -> Result<CodeWant, LedgerError> {
+        let disagree = |why: &'static str| Err(LedgerError::TimesDisagree { why });
+        match (starts_at, ends_at, one_time) {
+            (None, None, false) => Ok(CodeWant::Ongoing),
+            (Some(starts_at), Some(ends_at), false) => {
+                Ok(CodeWant::TimeBound { starts_at, ends_at })
+            }
+            (Some(starts_at), None, true) => Ok(CodeWant::OneTime { starts_at }),
+            (None, None, true) => disagree("a one-time code needs starts_at"),
+            (_, Some(_), true) => {
+                disagree("a one-time code has no ends_at (its use window is fixed by the profile)")
+            }
+            (Some(_), None, false) => {
+                disagree("a time-bound code needs ends_at too (an ongoing code has neither time)")
+            }
+            (None, Some(_), false) => {
+                disagree("a time-bound code needs starts_at too (an ongoing code has neither time)")
+            }
+        }
+    }
+
+    /// `time_bound`, `one_time` or `ongoing`.
+    pub const fn name(&self) -> &'static str {
+        match self {
+            CodeWant::TimeBound { .. } => "time_bound",
+            CodeWant::OneTime { .. } => "one_time",
+            CodeWant::Ongoing => "ongoing",
+        }
+    }
+}
+
 /// An issue request to the ledger.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct CodeSpec {
@@ -174,10 +365,17 @@ pub struct CodeSpec {
     pub user_identifier_key: Option<String>,
     /// Group key shown in the record.
     pub common_code_key: Option<String>,
+    /// A key that makes the request idempotent: a second request with the
+    /// same key returns the code issued for the first.
+    pub idempotency_key: Option<String>,
+    /// Record the code even if it can no longer open (its window ended or
+    /// its activation deadline passed at issue time): a backfill.
+    pub allow_backfill: bool,
 }
 
 impl CodeSpec {
-    fn new(device_id: &str, want: CodeWant) -> Self {
+    /// A request for `want` on `device_id`, with no rounding and no names.
+    pub fn new(device_id: &str, want: CodeWant) -> Self {
         CodeSpec {
             device_id: device_id.to_owned(),
             want,
@@ -186,6 +384,8 @@ impl CodeSpec {
             name: None,
             user_identifier_key: None,
             common_code_key: None,
+            idempotency_key: None,
+            allow_backfill: false,
         }
     }
     /// A time-bound code.
@@ -215,12 +415,22 @@ impl CodeSpec {
         self.user_identifier_key = Some(key.to_owned());
         self
     }
+    /// Sets the idempotency key.
+    pub fn with_idempotency_key(mut self, key: &str) -> Self {
+        self.idempotency_key = Some(key.to_owned());
+        self
+    }
+    /// Allows a backfill (see [`CodeSpec::allow_backfill`]).
+    pub fn with_backfill(mut self) -> Self {
+        self.allow_backfill = true;
+        self
+    }
 }
 
-/// The encoded window whose variances (or, for ongoing codes, the slots)
-/// are allocated together.
+/// The numbers (variances, or ongoing slots) allocated together: one
+/// encoded window of one key generation of one device.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub struct AllocationKey {
+pub struct AllocationScope {
     /// The grant kind (hourly, daily, one-time or ongoing).
     pub kind: Kind,
     /// First hour or day of the window (`0` for ongoing codes).
@@ -229,19 +439,24 @@ pub struct AllocationKey {
     pub length: u32,
     /// Supersede lineage (`0`: none).
     pub lineage: u8,
+    /// The device's key generation.
+    pub generation: u32,
 }
 
-impl AllocationKey {
-    /// The key of a grant and the number (variance or slot) it uses.
-    pub fn of(grant: &Grant) -> Option<(AllocationKey, u32)> {
+impl AllocationScope {
+    /// The scope of a grant issued under `generation`, and the number
+    /// (variance or slot) it uses. `None` for revocation codes.
+    pub fn of(grant: &Grant, generation: u32) -> Option<(AllocationScope, u32)> {
+        let scope = |kind, start, length, lineage| AllocationScope {
+            kind,
+            start,
+            length,
+            lineage,
+            generation,
+        };
         let span = |kind, s: &Span| {
             (
-                AllocationKey {
-                    kind,
-                    start: s.start,
-                    length: s.length,
-                    lineage: s.lineage,
-                },
+                scope(kind, s.start, s.length, s.lineage),
                 u32::from(s.variance),
             )
         };
@@ -252,29 +467,38 @@ impl AllocationKey {
                 start_hour,
                 variance,
             } => Some((
-                AllocationKey {
-                    kind: Kind::OneTime,
-                    start: *start_hour,
-                    length: 0,
-                    lineage: 0,
-                },
+                scope(Kind::OneTime, *start_hour, 0, 0),
                 u32::from(*variance),
             )),
-            Grant::Ongoing { slot } => Some((
-                AllocationKey {
-                    kind: Kind::Ongoing,
-                    start: 0,
-                    length: 0,
-                    lineage: 0,
-                },
-                *slot,
-            )),
+            Grant::Ongoing { slot } => Some((scope(Kind::Ongoing, 0, 0, 0), *slot)),
             Grant::Revoke(_) => None,
+        }
+    }
+
+    /// The grant of number `n` in this scope (the inverse of
+    /// [`AllocationScope::of`]); `None` when `n` does not fit.
+    pub fn grant(&self, n: u32) -> Option<Grant> {
+        let variance = u8::try_from(n).ok();
+        let span = |variance| Span {
+            start: self.start,
+            length: self.length,
+            variance,
+            lineage: self.lineage,
+        };
+        match self.kind {
+            Kind::Hourly => variance.map(|v| Grant::Hourly(span(v))),
+            Kind::Daily => variance.map(|v| Grant::Daily(span(v))),
+            Kind::OneTime => variance.map(|variance| Grant::OneTime {
+                start_hour: self.start,
+                variance,
+            }),
+            Kind::Ongoing => Some(Grant::Ongoing { slot: n }),
+            _ => None,
         }
     }
 }
 
-/// The lowest number in `0..limit` not in `used`: the allocation rule both
+/// The lowest number in `0..limit` not in `used`: the allocation rule the
 /// backends share.
 ///
 /// # Examples
@@ -293,24 +517,124 @@ pub fn lowest_free(used: impl IntoIterator<Item = u32>, limit: u32) -> Option<u3
         if n != next {
             break;
         }
-        next += 1;
+        next = next.saturating_add(1);
     }
     (next < limit).then_some(next)
 }
 
-/// One issued code as the ledger stores it.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Entry {
-    /// The record handed to clients.
-    pub record: AccessCode,
-    /// The operator's user id, if given.
-    pub user_identifier_key: Option<String>,
-    /// The allocated window.
-    pub key: AllocationKey,
+/// One issued code as the ledger stores it: facts, not the record (which
+/// [`StoredCode::record`] computes at read time). `Debug` redacts the PINs.
+#[derive(Clone, PartialEq, Eq)]
+pub struct StoredCode {
+    /// The code's UUID.
+    pub access_code_id: String,
+    /// The device.
+    pub device_id: String,
+    /// The allocated scope.
+    pub scope: AllocationScope,
     /// The allocated variance (or ongoing slot).
     pub number: u32,
-    /// When the code was deleted (tombstones are kept for ongoing slots).
+    /// The PIN.
+    pub code: String,
+    /// The window the PIN encoded at issue (the device's offset then).
+    pub issued_window: Option<Window>,
+    /// Name shown in the record.
+    pub name: Option<String>,
+    /// The operator's user id.
+    pub user_identifier_key: Option<String>,
+    /// Group key.
+    pub common_code_key: Option<String>,
+    /// The request's idempotency key.
+    pub idempotency_key: Option<String>,
+    /// Issue time (whole milliseconds).
+    pub created_at: DateTime<Utc>,
+    /// When it was deleted.
     pub deleted_at: Option<DateTime<Utc>>,
+    /// For a deleted ongoing code: the PIN that revokes its slot.
+    pub revocation_code: Option<String>,
+}
+
+impl fmt::Debug for StoredCode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("StoredCode")
+            .field("access_code_id", &self.access_code_id)
+            .field("device_id", &self.device_id)
+            .field("scope", &self.scope)
+            .field("number", &self.number)
+            .field("code", &"..")
+            .field("issued_window", &self.issued_window)
+            .field("name", &self.name)
+            .field("user_identifier_key", &self.user_identifier_key)
+            .field("idempotency_key", &self.idempotency_key)
+            .field("created_at", &self.created_at)
+            .field("deleted_at", &self.deleted_at)
+            .field(
+                "revocation_code",
+                &self.revocation_code.as_ref().map(|_| ".."),
+            )
+            .finish_non_exhaustive()
+    }
+}
+
+impl StoredCode {
+    /// The grant the PIN encodes.
+    pub fn grant(&self) -> Option<Grant> {
+        self.scope.grant(self.number)
+    }
+
+    /// The record of this code at `now` on `device`.
+    ///
+    /// # Errors
+    ///
+    /// [`LedgerError::UnknownProfile`], [`LedgerError::Zone`] or
+    /// [`LedgerError::Storage`] for a stored code that names no grant.
+    pub fn record(
+        &self,
+        device: &DeviceEntry,
+        now: DateTime<Utc>,
+    ) -> Result<AccessCode, LedgerError> {
+        let profile = device.device.profile()?;
+        let zone = device.device.zone()?;
+        self.record_with(device, &profile, zone.as_ref(), now)
+    }
+
+    fn record_with(
+        &self,
+        device: &DeviceEntry,
+        profile: &Profile,
+        zone: Option<&Zone>,
+        now: DateTime<Utc>,
+    ) -> Result<AccessCode, LedgerError> {
+        let corrupted = || {
+            LedgerError::Storage(format!(
+                "code '{}' names no access-code grant",
+                self.access_code_id
+            ))
+        };
+        let grant = self.grant().ok_or_else(corrupted)?;
+        let parts = OfflineCode {
+            access_code_id: &self.access_code_id,
+            device_id: &self.device_id,
+            code: &self.code,
+            grant,
+            generation: self.scope.generation,
+            issued_window: self.issued_window,
+            name: self.name.as_deref(),
+            user_identifier_key: self.user_identifier_key.as_deref(),
+            common_code_key: self.common_code_key.as_deref(),
+            created_at: self.created_at,
+            deleted_at: self.deleted_at,
+            revocation_code: self.revocation_code.as_deref(),
+        };
+        let lock = LockView {
+            profile,
+            utc_offset: device.device.utc_offset,
+            zone,
+            generation: device.device.generation,
+            removed_at: device.removed_at,
+        };
+        AccessCode::offline(&parts, &lock, now).ok_or_else(corrupted)
+    }
 }
 
 /// The `list` filters of the access-code API. At least `device_id` or a
@@ -326,7 +650,7 @@ pub struct ListFilter {
 }
 
 impl ListFilter {
-    /// Every live code of a device.
+    /// Every code of a device.
     pub fn device(device_id: &str) -> Self {
         ListFilter {
             device_id: Some(device_id.to_owned()),
@@ -334,26 +658,31 @@ impl ListFilter {
         }
     }
 
-    /// Whether an entry passes the filter (deleted entries never do).
-    pub fn matches(&self, e: &Entry) -> bool {
-        e.deleted_at.is_none()
-            && self
-                .device_id
-                .as_ref()
-                .is_none_or(|d| *d == e.record.device_id)
-            && (self.access_code_ids.is_empty()
-                || self.access_code_ids.contains(&e.record.access_code_id))
+    /// Whether a stored code passes the filter (deleted codes included).
+    pub fn matches(&self, c: &StoredCode) -> bool {
+        self.device_id.as_ref().is_none_or(|d| *d == c.device_id)
+            && (self.access_code_ids.is_empty() || self.access_code_ids.contains(&c.access_code_id))
             && self
                 .user_identifier_key
                 .as_ref()
-                .is_none_or(|k| Some(k) == e.user_identifier_key.as_ref())
+                .is_none_or(|k| Some(k) == c.user_identifier_key.as_ref())
     }
 }
 
-/// What [`Ledger::delete`] returns.
+/// What [`Ledger::issue`] returns.
 #[derive(Clone, Debug, PartialEq, Eq)]
+pub struct IssueOutcome {
+    /// The record, at issue time.
+    pub record: AccessCode,
+    /// `false` when the request's idempotency key returned a code issued
+    /// before.
+    pub created: bool,
+}
+
+/// What [`Ledger::delete`] returns. `Debug` redacts the revocation PIN.
+#[derive(Clone, PartialEq, Eq)]
 pub struct Deleted {
-    /// The deleted record.
+    /// The record after the deletion.
     pub record: AccessCode,
     /// For an ongoing code: the PIN that revokes its slot at the lock
     /// (`None` when the profile has no revocation codes).
@@ -362,7 +691,67 @@ pub struct Deleted {
     pub revoked_slot: Option<u32>,
 }
 
-/// Why a ledger operation failed.
+impl fmt::Debug for Deleted {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Deleted")
+            .field("record", &self.record)
+            .field(
+                "revocation_code",
+                &self.revocation_code.as_ref().map(|_| ".."),
+            )
+            .field("revoked_slot", &self.revoked_slot)
+            .finish()
+    }
+}
+
+/// A change of a device's settings ([`Ledger::update_device`]); `None`
+/// leaves a setting as it is.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct DeviceChange {
+    /// The lock's new fixed UTC offset.
+    pub utc_offset: Option<UtcOffset>,
+    /// The new time zone (`Some(None)` removes it).
+    pub time_zone: Option<Option<String>>,
+    /// The new key generation (must be higher: re-keying the lock).
+    pub generation: Option<u32>,
+}
+
+/// What a device change does to one code that may still open.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Consequence {
+    /// The lock, re-keyed, no longer opens for it.
+    StopsOpening,
+    /// The lock honours its daily window at other instants.
+    WindowMoves {
+        /// The window before the change.
+        from: Window,
+        /// The window after it.
+        to: Window,
+    },
+}
+
+/// One code a device change affects.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Affected {
+    /// The code's record before the change.
+    pub record: AccessCode,
+    /// What happens to it.
+    pub consequence: Consequence,
+}
+
+/// What [`Ledger::update_device`] and [`Ledger::remove_device`] return.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DeviceUpdated {
+    /// The settings before.
+    pub before: Device,
+    /// The settings after.
+    pub after: Device,
+    /// The codes that may still open and that the change affects.
+    pub affected: Vec<Affected>,
+}
+
+/// Why a ledger operation failed. [`LedgerError::code`] names each cause
+/// for scripts and APIs.
 #[derive(Debug)]
 #[non_exhaustive]
 pub enum LedgerError {
@@ -371,23 +760,51 @@ pub enum LedgerError {
         /// The id asked for.
         device_id: String,
     },
+    /// The device was removed from the ledger.
+    DeviceRemoved {
+        /// The id.
+        device_id: String,
+        /// When.
+        removed_at: DateTime<Utc>,
+    },
     /// The device is already registered with other settings.
     DeviceConflict {
         /// The id.
         device_id: String,
+    },
+    /// A device change changes nothing.
+    NoChange {
+        /// The id.
+        device_id: String,
+    },
+    /// A new key generation must be higher than the current one.
+    GenerationNotHigher {
+        /// The device.
+        device_id: String,
+        /// Its current generation.
+        current: u32,
+        /// The generation asked for.
+        requested: u32,
     },
     /// The device's profile is not a shipped one.
     UnknownProfile {
         /// The name.
         name: String,
     },
-    /// No (live) code with this id.
+    /// A time zone or local time problem.
+    Zone(ZoneError),
+    /// No code with this id.
     NotFound {
         /// The id asked for.
         access_code_id: String,
     },
     /// `list` needs `device_id` or `access_code_ids`.
     MissingFilter,
+    /// A request's kind and times disagree ([`CodeWant::from_times`]).
+    TimesDisagree {
+        /// What is wrong.
+        why: &'static str,
+    },
     /// All variances of the window are in use
     /// (`igloohome_offline_access_code_no_variance_available`).
     NoVarianceAvailable {
@@ -403,13 +820,92 @@ pub enum LedgerError {
         /// Slots of the profile.
         slots: u32,
     },
+    /// At issue time the window has ended: the lock would never open.
+    WindowEnded {
+        /// End of the encoded window.
+        ends_at: i64,
+        /// The issue time.
+        now: i64,
+    },
+    /// At issue time the code's activation deadline has passed: the lock
+    /// would never open.
+    ActivationDeadlinePassed {
+        /// The last instant of a first use.
+        deadline: i64,
+        /// The profile's activation window, in seconds.
+        activation_secs: i64,
+        /// The issue time.
+        now: i64,
+    },
+    /// An idempotency key was used before for another request.
+    IdempotencyConflict {
+        /// The key.
+        key: String,
+        /// The code issued for it.
+        access_code_id: String,
+    },
+    /// The ledger belongs to another master key.
+    MasterKeyMismatch {
+        /// The fingerprint the ledger holds.
+        ledger: Fingerprint,
+        /// The fingerprint of the key given.
+        given: Fingerprint,
+    },
+    /// The ledger holds codes but no fingerprint yet (it was written before
+    /// fingerprints), and the key given does not derive their PINs.
+    KeyDoesNotDerive {
+        /// The stored code the key was checked against.
+        access_code_id: String,
+        /// The fingerprint of the key given.
+        given: Fingerprint,
+    },
+    /// The request at `index` of a batch failed; nothing was issued.
+    InBatch {
+        /// Its position in the batch (from 0).
+        index: usize,
+        /// Why.
+        source: Box<LedgerError>,
+    },
     /// The request cannot be encoded.
     Issue(IssueError),
-    /// The device key cannot be derived.
+    /// The device key cannot be derived (device id length).
     Key(KeyError),
     /// A stored UTC offset is invalid.
     Offset(OffsetError),
-    /// The storage failed (I/O, a corrupted or foreign file, SQL).
+    /// The file is not a ledger (empty, another application's database,
+    /// not a database, or a newer schema).
+    NotALedger {
+        /// The path.
+        path: String,
+        /// Why.
+        reason: String,
+    },
+    /// The ledger was written by an older offpin; opening it for writing
+    /// once upgrades it.
+    NeedsUpgrade {
+        /// The path.
+        path: String,
+        /// Its schema version.
+        from: u32,
+        /// The current one.
+        to: u32,
+    },
+    /// A writer was interrupted (a crash, `kill -9`) and left its journal
+    /// beside the file; a read-only open cannot roll it back, opening the
+    /// ledger for writing once does.
+    NeedsRecovery {
+        /// The path.
+        path: String,
+    },
+    /// The ledger cannot be written: this path (the file or its
+    /// directory) is read-only.
+    Unwritable {
+        /// The path that cannot be written.
+        path: String,
+        /// The storage's message.
+        reason: String,
+    },
+    /// The storage failed (I/O, a corrupted file, SQL).
     Storage(String),
 }
 
@@ -420,18 +916,100 @@ impl LedgerError {
             access_code_id: access_code_id.to_owned(),
         }
     }
+
+    /// A stable snake_case name of the cause, for scripts and APIs (the
+    /// `error_code` of the seeds' error shape). The no-variance error is
+    /// the hosted APIs' `igloohome_offline_access_code_no_variance_available`.
+    pub fn code(&self) -> &'static str {
+        match self {
+            LedgerError::UnknownDevice { .. } => "unknown_device",
+            LedgerError::DeviceRemoved { .. } => "device_removed",
+            LedgerError::DeviceConflict { .. } => "device_conflict",
+            LedgerError::NoChange { .. } => "no_change",
+            LedgerError::GenerationNotHigher { .. } => "generation_not_higher",
+            LedgerError::UnknownProfile { .. } => "unknown_profile",
+            LedgerError::Zone(ZoneError::Unknown { .. }) => "unknown_time_zone",
+            LedgerError::Zone(_) => "invalid_local_time",
+            LedgerError::NotFound { .. } => "access_code_not_found",
+            LedgerError::MissingFilter => "missing_filter",
+            LedgerError::TimesDisagree { .. } => "times_disagree",
+            LedgerError::NoVarianceAvailable { .. } => NO_VARIANCE_AVAILABLE,
+            LedgerError::NoSlotAvailable { .. } => "no_slot_available",
+            LedgerError::WindowEnded { .. } => "window_ended",
+            LedgerError::ActivationDeadlinePassed { .. } => "activation_deadline_passed",
+            LedgerError::IdempotencyConflict { .. } => "idempotency_conflict",
+            LedgerError::MasterKeyMismatch { .. } | LedgerError::KeyDoesNotDerive { .. } => {
+                "master_key_mismatch"
+            }
+            LedgerError::InBatch { source, .. } => source.code(),
+            LedgerError::Issue(_) => "invalid_window",
+            LedgerError::Key(_) => "invalid_device_id",
+            LedgerError::Offset(_) | LedgerError::Storage(_) => "storage_error",
+            LedgerError::NotALedger { .. } => "not_a_ledger",
+            LedgerError::NeedsUpgrade { .. } => "ledger_needs_upgrade",
+            LedgerError::NeedsRecovery { .. } => "ledger_needs_recovery",
+            LedgerError::Unwritable { .. } => "ledger_not_writable",
+        }
+    }
+
+    /// The error as the seeds' error object (`error_code`, `message`,
+    /// `created_at`).
+    pub fn to_code_error(&self, now: DateTime<Utc>) -> CodeError {
+        CodeError {
+            created_at: truncate_millis(now),
+            error_code: self.code().to_owned(),
+            is_access_code_error: matches!(
+                self.innermost(),
+                LedgerError::NoVarianceAvailable { .. }
+                    | LedgerError::NoSlotAvailable { .. }
+                    | LedgerError::WindowEnded { .. }
+                    | LedgerError::ActivationDeadlinePassed { .. }
+                    | LedgerError::TimesDisagree { .. }
+                    | LedgerError::Issue(_)
+                    | LedgerError::NotFound { .. }
+                    | LedgerError::IdempotencyConflict { .. }
+            ),
+            message: self.to_string(),
+        }
+    }
+
+    /// The error itself, or for [`LedgerError::InBatch`] the one inside.
+    pub fn innermost(&self) -> &LedgerError {
+        match self {
+            LedgerError::InBatch { source, .. } => source.innermost(),
+            e => e,
+        }
+    }
 }
 
 impl fmt::Display for LedgerError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            LedgerError::UnknownDevice { device_id } => write!(
+            LedgerError::UnknownDevice { device_id } => {
+                write!(f, "unknown device '{device_id}'")
+            }
+            LedgerError::DeviceRemoved {
+                device_id,
+                removed_at,
+            } => write!(
                 f,
-                "unknown device '{device_id}' (register it first with `offpin device add`)"
+                "device '{device_id}' was removed at {}",
+                rfc3339_millis(removed_at)
             ),
             LedgerError::DeviceConflict { device_id } => write!(
                 f,
                 "device '{device_id}' is already registered with other settings"
+            ),
+            LedgerError::NoChange { device_id } => {
+                write!(f, "the change leaves device '{device_id}' as it is")
+            }
+            LedgerError::GenerationNotHigher {
+                device_id,
+                current,
+                requested,
+            } => write!(
+                f,
+                "device '{device_id}' is at key generation {current}; a new generation must be higher (got {requested}): going back would make the codes of that generation open again"
             ),
             LedgerError::UnknownProfile { name } => write!(
                 f,
@@ -442,33 +1020,101 @@ impl fmt::Display for LedgerError {
                     .collect::<Vec<_>>()
                     .join(", ")
             ),
+            LedgerError::Zone(e) => fmt::Display::fmt(e, f),
             LedgerError::NotFound { access_code_id } => {
                 write!(f, "access code '{access_code_id}' not found")
             }
             LedgerError::MissingFilter => {
                 f.write_str("list needs at least a device_id or access_code_ids")
             }
+            LedgerError::TimesDisagree { why } => f.write_str(why),
             LedgerError::NoVarianceAvailable {
                 device_id,
                 variances,
             } => write!(
                 f,
-                "{}: all {variances} variances of this window are in use on device '{device_id}'",
-                crate::server::record::NO_VARIANCE_AVAILABLE
+                "{NO_VARIANCE_AVAILABLE} on device '{device_id}': {}",
+                no_variance_message(*variances)
             ),
             LedgerError::NoSlotAvailable { device_id, slots } => write!(
                 f,
-                "all {slots} ongoing slots of device '{device_id}' are in use or revoked"
+                "all {slots} ongoing slots of device '{device_id}' are in use or revoked (a revoked slot is never reused); re-keying the device (a new key generation) gives fresh slots"
             ),
+            LedgerError::WindowEnded { ends_at, now } => write!(
+                f,
+                "the window ended at {}, before the issue time {}: the lock would never open for this code",
+                unix_rfc3339(*ends_at),
+                unix_rfc3339(*now)
+            ),
+            LedgerError::ActivationDeadlinePassed {
+                deadline,
+                activation_secs,
+                now,
+            } => write!(
+                f,
+                "the code must be used by {} (within {} h of its start), which has passed at the issue time {}: the lock would never open for it",
+                unix_rfc3339(*deadline),
+                activation_secs / 3_600,
+                unix_rfc3339(*now)
+            ),
+            LedgerError::IdempotencyConflict {
+                key,
+                access_code_id,
+            } => write!(
+                f,
+                "idempotency key '{key}' was used for another request (access code {access_code_id})"
+            ),
+            LedgerError::MasterKeyMismatch { ledger, given } => write!(
+                f,
+                "this ledger belongs to the master key with fingerprint {}, not to the key given (fingerprint {}): codes derived from it would never open",
+                fingerprint_hex(ledger),
+                fingerprint_hex(given)
+            ),
+            LedgerError::KeyDoesNotDerive {
+                access_code_id,
+                given,
+            } => write!(
+                f,
+                "the master key given (fingerprint {}) does not derive the PIN of access code {access_code_id} stored in this ledger: it is not the ledger's key",
+                fingerprint_hex(given)
+            ),
+            LedgerError::InBatch { index, source } => {
+                write!(f, "request {}: {source}", index.saturating_add(1))
+            }
             LedgerError::Issue(e) => fmt::Display::fmt(e, f),
             LedgerError::Key(e) => fmt::Display::fmt(e, f),
             LedgerError::Offset(e) => fmt::Display::fmt(e, f),
+            LedgerError::NotALedger { path, reason } => {
+                write!(f, "{path} is not an offpin ledger: {reason}")
+            }
+            LedgerError::NeedsUpgrade { path, from, to } => write!(
+                f,
+                "{path} has ledger schema {from}; opening it for writing once upgrades it to {to}"
+            ),
+            LedgerError::NeedsRecovery { path } => write!(
+                f,
+                "{path}: a writer was interrupted and left its journal; opening the ledger for writing once rolls its transaction back"
+            ),
+            LedgerError::Unwritable { path, reason } => {
+                write!(f, "cannot write the ledger: {path} is read-only ({reason})")
+            }
             LedgerError::Storage(e) => write!(f, "ledger storage: {e}"),
         }
     }
 }
 
-impl std::error::Error for LedgerError {}
+impl std::error::Error for LedgerError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            LedgerError::Zone(e) => Some(e),
+            LedgerError::InBatch { source, .. } => Some(source.as_ref()),
+            LedgerError::Issue(e) => Some(e),
+            LedgerError::Key(e) => Some(e),
+            LedgerError::Offset(e) => Some(e),
+            _ => None,
+        }
+    }
+}
 
 impl From<IssueError> for LedgerError {
     fn from(e: IssueError) -> Self {
@@ -486,196 +1132,627 @@ impl From<OffsetError> for LedgerError {
     }
 }
 
-/// A store of issued codes. Implement the eight required methods on your
-/// own database; the provided [`issue`](Ledger::issue),
-/// [`list`](Ledger::list), [`get`](Ledger::get) and
-/// [`delete`](Ledger::delete) do the rest.
-pub trait Ledger {
-    /// Registers a device. Registering the same settings again is a no-op.
-    ///
-    /// # Errors
-    ///
-    /// [`LedgerError::DeviceConflict`] when the id exists with other
-    /// settings; [`LedgerError::Storage`].
-    fn add_device(&mut self, device: &Device) -> Result<(), LedgerError>;
+/// One allocation of a batch ([`Ledger::allocate`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Allocation<'a> {
+    /// The device.
+    pub device_id: &'a str,
+    /// The scope to allocate in.
+    pub scope: AllocationScope,
+    /// Numbers `0..limit` exist.
+    pub limit: u32,
+    /// The request's idempotency key.
+    pub idempotency_key: Option<&'a str>,
+}
 
-    /// A registered device.
-    ///
-    /// # Errors
-    ///
-    /// [`LedgerError::UnknownDevice`]; [`LedgerError::Storage`].
-    fn device(&mut self, device_id: &str) -> Result<Device, LedgerError>;
+/// What the storage found for one allocation, handed to the caller's
+/// `decide` ([`Ledger::allocate`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Slot {
+    /// The lowest number no code of the scope ever used.
+    Free(u32),
+    /// The code already stored under the allocation's idempotency key.
+    Existing(Box<StoredCode>),
+    /// Every number of the scope is taken.
+    Exhausted,
+}
 
-    /// Every registered device, ordered by id.
+/// One stored result of [`Ledger::allocate`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Allocated {
+    /// The code.
+    pub code: StoredCode,
+    /// `false` when it was found by its idempotency key.
+    pub created: bool,
+}
+
+/// A store of issued codes. Implement the ten required methods on your
+/// own database; the provided methods (issuing, batches, listing,
+/// deletion, device lifecycle) do the rest and are the same on every
+/// backend.
+pub trait Ledger: Send {
+    /// The master-key fingerprint the ledger holds, if any.
     ///
     /// # Errors
     ///
     /// [`LedgerError::Storage`].
-    fn devices(&mut self) -> Result<Vec<Device>, LedgerError>;
+    fn master_fingerprint(&mut self) -> Result<Option<Fingerprint>, LedgerError>;
 
-    /// Atomically: finds the numbers `0..limit` taken for `device_id` and
-    /// `key` by any entry, deleted ones included (an offline code cannot be
-    /// recalled: a deleted PIN keeps opening the lock until its window
-    /// ends, a deleted ongoing slot is revoked forever, so a number is
-    /// never handed out twice), picks the lowest free one with
-    /// [`lowest_free`], builds the entry with `build(number)` and stores
-    /// it. Returns `Ok(None)` when no number is free.
-    ///
-    /// Must be atomic against concurrent callers (other threads and
-    /// processes): no two entries, deleted ones included, may share a number.
+    /// Stores `fingerprint` if the ledger holds none yet, atomically
+    /// (against concurrent callers: the first one wins), and returns the
+    /// fingerprint the ledger holds afterwards.
     ///
     /// # Errors
     ///
-    /// Whatever `build` returns; [`LedgerError::Storage`].
+    /// [`LedgerError::Storage`], [`LedgerError::Unwritable`].
+    fn bind_master_fingerprint(
+        &mut self,
+        fingerprint: Fingerprint,
+    ) -> Result<Fingerprint, LedgerError>;
+
+    /// A device as stored (removed ones included), or `None`.
+    ///
+    /// # Errors
+    ///
+    /// [`LedgerError::Storage`].
+    fn device_entry(&mut self, device_id: &str) -> Result<Option<DeviceEntry>, LedgerError>;
+
+    /// Every stored device (removed ones included), ordered by id.
+    ///
+    /// # Errors
+    ///
+    /// [`LedgerError::Storage`].
+    fn device_entries(&mut self) -> Result<Vec<DeviceEntry>, LedgerError>;
+
+    /// Compare-and-swap: stores `new` if the device's stored entry is
+    /// `expected` (`None`: no entry), atomically; returns whether it did.
+    ///
+    /// # Errors
+    ///
+    /// [`LedgerError::Storage`], [`LedgerError::Unwritable`].
+    fn put_device(
+        &mut self,
+        new: &DeviceEntry,
+        expected: Option<&DeviceEntry>,
+    ) -> Result<bool, LedgerError>;
+
+    /// In **one transaction**, for each allocation in order: if its
+    /// idempotency key is stored, hands `decide` the code stored under it;
+    /// otherwise finds the numbers `0..limit` any code of the device and
+    /// scope ever took (deleted ones and those stored earlier in this
+    /// batch included) and hands `decide` the lowest free one, or
+    /// `Exhausted`. Stores what `decide` returns for a free number (its
+    /// idempotency key included). If `decide` fails, or anything else
+    /// does, nothing of the batch is stored and the error is returned.
+    ///
+    /// Must be atomic against concurrent callers (threads, processes,
+    /// servers) and against a crash: no two codes of a scope may share a
+    /// number, no two codes an idempotency key (a unique constraint on
+    /// each, in SQL). A backend that lets the constraint decide may call
+    /// `decide` again for the same allocation (with the next free number,
+    /// or the code a concurrent writer stored under the key), and for the
+    /// whole batch again when it retries the transaction; only what it
+    /// stores counts.
+    ///
+    /// # Errors
+    ///
+    /// Whatever `decide` returns; [`LedgerError::Storage`],
+    /// [`LedgerError::Unwritable`].
     fn allocate(
         &mut self,
-        device_id: &str,
-        key: &AllocationKey,
-        limit: u32,
-        build: &mut dyn FnMut(u32) -> Result<Entry, LedgerError>,
-    ) -> Result<Option<Entry>, LedgerError>;
+        batch: &[Allocation<'_>],
+        decide: &mut dyn FnMut(usize, Slot) -> Result<StoredCode, LedgerError>,
+    ) -> Result<Vec<Allocated>, LedgerError>;
 
-    /// Live entries that match `filter`, in issue order.
+    /// Stored codes (deleted ones included) that match `filter`, in issue
+    /// order.
     ///
     /// # Errors
     ///
     /// [`LedgerError::Storage`].
-    fn find(&mut self, filter: &ListFilter) -> Result<Vec<Entry>, LedgerError>;
+    fn find(&mut self, filter: &ListFilter) -> Result<Vec<StoredCode>, LedgerError>;
 
-    /// The live entry with this id.
+    /// The stored code with this id, or `None`.
     ///
     /// # Errors
     ///
-    /// [`LedgerError::NotFound`]; [`LedgerError::Storage`].
-    fn find_one(&mut self, access_code_id: &str) -> Result<Entry, LedgerError>;
+    /// [`LedgerError::Storage`].
+    fn find_one(&mut self, access_code_id: &str) -> Result<Option<StoredCode>, LedgerError>;
 
-    /// Marks a live entry deleted at `at` and returns it.
+    /// Marks a code deleted at `at` with its revocation PIN, unless it is
+    /// deleted already (then it stays as it was), and returns it.
     ///
     /// # Errors
     ///
-    /// [`LedgerError::NotFound`]; [`LedgerError::Storage`].
+    /// [`LedgerError::NotFound`]; [`LedgerError::Storage`],
+    /// [`LedgerError::Unwritable`].
     fn mark_deleted(
         &mut self,
         access_code_id: &str,
         at: DateTime<Utc>,
-    ) -> Result<Entry, LedgerError>;
+        revocation_code: Option<&str>,
+    ) -> Result<StoredCode, LedgerError>;
 
-    /// Replaces the record of the live entry with `record.access_code_id`
-    /// (the allocation stays as it is). [`hosted::HostedApi::update`]
-    /// decides what may change.
+    /// Sets the name shown in a code's record (`None` removes it) and
+    /// returns the code. Only the name: what the PIN encodes never changes
+    /// ([`hosted::CodeUpdate`] refuses such changes).
     ///
     /// # Errors
     ///
-    /// [`LedgerError::NotFound`]; [`LedgerError::Storage`].
-    fn replace_record(&mut self, record: &AccessCode) -> Result<(), LedgerError>;
+    /// [`LedgerError::NotFound`]; [`LedgerError::Storage`],
+    /// [`LedgerError::Unwritable`].
+    fn rename(
+        &mut self,
+        access_code_id: &str,
+        name: Option<&str>,
+    ) -> Result<StoredCode, LedgerError>;
 
-    /// Issues a code: plans the window, allocates the lowest free variance
-    /// (or ongoing slot), derives the PIN with the device's key and stores
-    /// the record.
+    /// Checks that `master` is the ledger's key: binds the ledger to it
+    /// on first use (after checking it against a stored code, for ledgers
+    /// that hold codes but no fingerprint yet), refuses any other.
     ///
     /// # Errors
     ///
-    /// [`LedgerError::UnknownDevice`], [`LedgerError::Issue`] (bad window),
-    /// [`LedgerError::NoVarianceAvailable`], [`LedgerError::NoSlotAvailable`],
+    /// [`LedgerError::MasterKeyMismatch`]; [`LedgerError::Storage`].
+    fn check_master_key(&mut self, master: &MasterKey) -> Result<(), LedgerError> {
+        let given = master.fingerprint();
+        if let Some(ledger) = self.master_fingerprint()? {
+            return if ledger == given {
+                Ok(())
+            } else {
+                Err(LedgerError::MasterKeyMismatch { ledger, given })
+            };
+        }
+        // No fingerprint yet (a ledger written before they existed): the key
+        // must derive the PIN of a code the ledger holds, if it holds one.
+        for entry in self.device_entries()? {
+            let codes = self.find(&ListFilter::device(&entry.device.device_id))?;
+            let Some(code) = codes
+                .iter()
+                .find(|c| c.scope.generation == entry.device.generation)
+            else {
+                continue;
+            };
+            let codec = entry.device.codec(master)?;
+            let derived = code.grant().map(|g| codec.pin_for(&g)).transpose()?;
+            if derived.as_ref().map(|p| p.as_str()) != Some(code.code.as_str()) {
+                return Err(LedgerError::KeyDoesNotDerive {
+                    access_code_id: code.access_code_id.clone(),
+                    given,
+                });
+            }
+            break;
+        }
+        let ledger = self.bind_master_fingerprint(given)?;
+        if ledger == given {
+            Ok(())
+        } else {
+            Err(LedgerError::MasterKeyMismatch { ledger, given })
+        }
+    }
+
+    /// Registers a device, or re-registers a removed one (its allocation
+    /// history is kept, so no PIN is issued twice). Registering a live
+    /// device with the same settings again is a no-op.
+    ///
+    /// # Errors
+    ///
+    /// [`LedgerError::DeviceConflict`] when the id is registered with
+    /// other settings; those of [`Device::validate`];
     /// [`LedgerError::Storage`].
+    fn add_device(&mut self, device: &Device) -> Result<(), LedgerError> {
+        device.validate()?;
+        let new = DeviceEntry {
+            device: device.clone(),
+            removed_at: None,
+        };
+        loop {
+            let current = self.device_entry(&device.device_id)?;
+            match &current {
+                Some(c) if c.removed_at.is_none() && c.device == *device => return Ok(()),
+                Some(c) if c.removed_at.is_none() => {
+                    return Err(LedgerError::DeviceConflict {
+                        device_id: device.device_id.clone(),
+                    });
+                }
+                _ => {}
+            }
+            if self.put_device(&new, current.as_ref())? {
+                return Ok(());
+            }
+        }
+    }
+
+    /// A registered (not removed) device.
+    ///
+    /// # Errors
+    ///
+    /// [`LedgerError::UnknownDevice`], [`LedgerError::DeviceRemoved`];
+    /// [`LedgerError::Storage`].
+    fn device(&mut self, device_id: &str) -> Result<Device, LedgerError> {
+        match self.device_entry(device_id)? {
+            Some(DeviceEntry {
+                removed_at: Some(removed_at),
+                ..
+            }) => Err(LedgerError::DeviceRemoved {
+                device_id: device_id.to_owned(),
+                removed_at,
+            }),
+            Some(e) => Ok(e.device),
+            None => Err(LedgerError::UnknownDevice {
+                device_id: device_id.to_owned(),
+            }),
+        }
+    }
+
+    /// Every registered (not removed) device, ordered by id.
+    ///
+    /// # Errors
+    ///
+    /// [`LedgerError::Storage`].
+    fn devices(&mut self) -> Result<Vec<Device>, LedgerError> {
+        Ok(self
+            .device_entries()?
+            .into_iter()
+            .filter(|e| e.removed_at.is_none())
+            .map(|e| e.device)
+            .collect())
+    }
+
+    /// Changes a device's UTC offset, time zone or key generation, and
+    /// says which codes that may still open at `now` the change affects:
+    /// a new generation (re-keying the lock) stops every one of them; a
+    /// new offset moves the windows of daily codes.
+    ///
+    /// # Errors
+    ///
+    /// [`LedgerError::NoChange`], [`LedgerError::GenerationNotHigher`],
+    /// those of [`Ledger::device`] and [`Device::validate`];
+    /// [`LedgerError::Storage`].
+    fn update_device(
+        &mut self,
+        device_id: &str,
+        change: &DeviceChange,
+        now: DateTime<Utc>,
+    ) -> Result<DeviceUpdated, LedgerError> {
+        let before = self.device(device_id)?;
+        let mut after = before.clone();
+        if let Some(o) = change.utc_offset {
+            after.utc_offset = o;
+        }
+        if let Some(z) = &change.time_zone {
+            after.time_zone.clone_from(z);
+        }
+        if let Some(g) = change.generation {
+            if g <= before.generation {
+                return Err(LedgerError::GenerationNotHigher {
+                    device_id: device_id.to_owned(),
+                    current: before.generation,
+                    requested: g,
+                });
+            }
+            after.generation = g;
+        }
+        if after == before {
+            return Err(LedgerError::NoChange {
+                device_id: device_id.to_owned(),
+            });
+        }
+        after.validate()?;
+        let entry = DeviceEntry {
+            device: before.clone(),
+            removed_at: None,
+        };
+        let profile = before.profile()?;
+        let mut affected = Vec::new();
+        for code in self.find(&ListFilter::device(device_id))? {
+            let record = code.record(&entry, now)?;
+            if !record.may_open() {
+                continue;
+            }
+            let consequence = if after.generation != before.generation {
+                Consequence::StopsOpening
+            } else {
+                let (Some(grant), Some(w)) = (code.grant(), code.issued_window) else {
+                    continue;
+                };
+                let from = grant.window(&profile, before.utc_offset).unwrap_or(w);
+                match grant.window(&profile, after.utc_offset) {
+                    Some(to) if to != from => Consequence::WindowMoves { from, to },
+                    _ => continue,
+                }
+            };
+            affected.push(Affected {
+                record,
+                consequence,
+            });
+        }
+        let new = DeviceEntry {
+            device: after.clone(),
+            removed_at: None,
+        };
+        if !self.put_device(&new, Some(&entry))? {
+            return Err(LedgerError::Storage(format!(
+                "device '{device_id}' changed while it was being updated; try again"
+            )));
+        }
+        Ok(DeviceUpdated {
+            before,
+            after,
+            affected,
+        })
+    }
+
+    /// Removes a device from the ledger at `now`: it can no longer be
+    /// issued for; its codes stay (listed with the `device_removed`
+    /// error) with its allocation history, so adding it again never
+    /// re-issues a PIN. Returns the codes that may still open (the lock
+    /// keeps opening for them if it stays in service).
+    ///
+    /// # Errors
+    ///
+    /// Those of [`Ledger::device`]; [`LedgerError::Storage`].
+    fn remove_device(
+        &mut self,
+        device_id: &str,
+        now: DateTime<Utc>,
+    ) -> Result<DeviceUpdated, LedgerError> {
+        let before = self.device(device_id)?;
+        let entry = DeviceEntry {
+            device: before.clone(),
+            removed_at: None,
+        };
+        let mut affected = Vec::new();
+        for code in self.find(&ListFilter::device(device_id))? {
+            let record = code.record(&entry, now)?;
+            if record.may_open() {
+                affected.push(Affected {
+                    record,
+                    consequence: Consequence::StopsOpening,
+                });
+            }
+        }
+        let removed = DeviceEntry {
+            device: before.clone(),
+            removed_at: Some(truncate_millis(now)),
+        };
+        if !self.put_device(&removed, Some(&entry))? {
+            return Err(LedgerError::Storage(format!(
+                "device '{device_id}' changed while it was being removed; try again"
+            )));
+        }
+        Ok(DeviceUpdated {
+            after: before.clone(),
+            before,
+            affected,
+        })
+    }
+
+    /// Issues a code: [`Ledger::issue_batch`] of one.
+    ///
+    /// # Errors
+    ///
+    /// See [`Ledger::issue_batch`] (without the [`LedgerError::InBatch`]
+    /// wrapper).
     fn issue(
         &mut self,
         master: &MasterKey,
         spec: &CodeSpec,
         now: DateTime<Utc>,
-    ) -> Result<AccessCode, LedgerError> {
-        let device = self.device(&spec.device_id)?;
-        let codec = device.codec(master)?;
-        let profile = *codec.profile();
-        let base = match spec.want {
-            CodeWant::TimeBound { starts_at, ends_at } => {
-                Request::time_bound(to_unix(&starts_at), to_unix(&ends_at))
-            }
-            CodeWant::OneTime { starts_at } => Request::one_time(to_unix(&starts_at)),
-            CodeWant::Ongoing => Request::ongoing(0),
-        }
-        .with_max_rounding_secs(spec.max_rounding_secs)
-        .with_utc_offset(device.utc_offset)
-        .with_lineage(spec.lineage);
-        let plan = profile.plan(&base)?;
-        let (key, _) = AllocationKey::of(&plan.grant).ok_or(LedgerError::Issue(
-            IssueError::Grant(crate::index::GrantError::KindDisabled(plan.grant.kind())),
-        ))?;
-        let ongoing = matches!(spec.want, CodeWant::Ongoing);
-        let limit = if ongoing {
-            profile.params().ongoing_slots
-        } else {
-            u32::from(profile.params().variances)
-        };
-        let created_at = truncate_millis(now);
-        let mut build = |n: u32| -> Result<Entry, LedgerError> {
-            let req = if ongoing {
-                Request::ongoing(n)
-            } else {
-                base.with_variance(u8::try_from(n).unwrap_or(u8::MAX))
-            };
-            let issued = codec.issue(&req)?;
-            let id = uuid::Uuid::new_v4().to_string();
-            let record = AccessCode::offline(OfflineCode {
-                access_code_id: &id,
-                device_id: &device.device_id,
-                name: spec.name.as_deref(),
-                code: issued.pin.as_str(),
-                common_code_key: spec.common_code_key.as_deref(),
-                plan: &issued.plan,
-                profile: &profile,
-                created_at,
-            })
-            .ok_or_else(|| LedgerError::Storage("revocation codes have no record".to_owned()))?;
-            Ok(Entry {
-                record,
-                user_identifier_key: spec.user_identifier_key.clone(),
-                key,
-                number: n,
-                deleted_at: None,
-            })
-        };
-        match self.allocate(&device.device_id, &key, limit, &mut build)? {
-            Some(entry) => Ok(entry.record),
-            None if ongoing => Err(LedgerError::NoSlotAvailable {
-                device_id: device.device_id.clone(),
-                slots: limit,
-            }),
-            None => Err(LedgerError::NoVarianceAvailable {
-                device_id: device.device_id.clone(),
-                variances: limit,
-            }),
+    ) -> Result<IssueOutcome, LedgerError> {
+        match self.issue_batch(master, core::slice::from_ref(spec), now) {
+            Ok(mut out) => out
+                .pop()
+                .ok_or_else(|| LedgerError::Storage("the batch returned nothing".to_owned())),
+            Err(LedgerError::InBatch { source, .. }) => Err(*source),
+            Err(e) => Err(e),
         }
     }
 
-    /// Lists live codes, in issue order.
+    /// Issues codes, all or nothing: checks the master key, plans every
+    /// request and refuses dead ones (window ended, activation deadline
+    /// passed, unless [`CodeSpec::allow_backfill`]) before anything is
+    /// stored; then, in one transaction, allocates the lowest free variance
+    /// (or ongoing slot) of each, derives its PIN with the device's key and
+    /// stores it. A request whose idempotency key the ledger holds returns
+    /// the code issued for it (`created: false`).
+    ///
+    /// # Errors
+    ///
+    /// [`LedgerError::MasterKeyMismatch`]; otherwise
+    /// [`LedgerError::InBatch`] naming the first request that failed:
+    /// [`LedgerError::UnknownDevice`], [`LedgerError::DeviceRemoved`],
+    /// [`LedgerError::Issue`] (a window the profile cannot encode),
+    /// [`LedgerError::WindowEnded`],
+    /// [`LedgerError::ActivationDeadlinePassed`],
+    /// [`LedgerError::NoVarianceAvailable`],
+    /// [`LedgerError::NoSlotAvailable`],
+    /// [`LedgerError::IdempotencyConflict`]; [`LedgerError::Storage`].
+    fn issue_batch(
+        &mut self,
+        master: &MasterKey,
+        specs: &[CodeSpec],
+        now: DateTime<Utc>,
+    ) -> Result<Vec<IssueOutcome>, LedgerError> {
+        self.check_master_key(master)?;
+        let created_at = truncate_millis(now);
+        let t = to_unix(&now);
+        let in_batch = |index: usize| {
+            move |e: LedgerError| LedgerError::InBatch {
+                index,
+                source: Box::new(e),
+            }
+        };
+        // Phase 1: plan and check every request; nothing is stored.
+        let mut devices: BTreeMap<String, (DeviceEntry, Codec, Option<Zone>)> = BTreeMap::new();
+        let mut prepared = Vec::with_capacity(specs.len());
+        for (i, spec) in specs.iter().enumerate() {
+            if !devices.contains_key(&spec.device_id) {
+                let device = self.device(&spec.device_id).map_err(in_batch(i))?;
+                let codec = device.codec(master).map_err(in_batch(i))?;
+                let zone = device.zone().map_err(in_batch(i))?;
+                let entry = DeviceEntry {
+                    device,
+                    removed_at: None,
+                };
+                devices.insert(spec.device_id.clone(), (entry, codec, zone));
+            }
+            let (entry, codec, _) = devices
+                .get(&spec.device_id)
+                .ok_or_else(|| LedgerError::Storage("device cache".to_owned()))?;
+            prepared.push(prepare(spec, &entry.device, codec.profile(), t).map_err(in_batch(i))?);
+        }
+        let allocations: Vec<Allocation<'_>> = specs
+            .iter()
+            .zip(&prepared)
+            .map(|(spec, p)| Allocation {
+                device_id: &spec.device_id,
+                scope: p.scope,
+                limit: p.limit,
+                idempotency_key: spec.idempotency_key.as_deref(),
+            })
+            .collect();
+        // Phase 2: one transaction.
+        let mut decide = |i: usize, slot: Slot| -> Result<StoredCode, LedgerError> {
+            let (spec, p) = specs
+                .get(i)
+                .zip(prepared.get(i))
+                .ok_or_else(|| LedgerError::Storage("batch index".to_owned()))?;
+            let (_, codec, _) = devices
+                .get(&spec.device_id)
+                .ok_or_else(|| LedgerError::Storage("device cache".to_owned()))?;
+            match slot {
+                Slot::Existing(code) => {
+                    let same = code.device_id == spec.device_id
+                        && code.scope.kind == p.scope.kind
+                        && code.scope.start == p.scope.start
+                        && code.scope.length == p.scope.length
+                        && code.scope.lineage == p.scope.lineage
+                        && code.name == spec.name
+                        && code.user_identifier_key == spec.user_identifier_key;
+                    if same {
+                        Ok(*code)
+                    } else {
+                        Err(in_batch(i)(LedgerError::IdempotencyConflict {
+                            key: spec.idempotency_key.clone().unwrap_or_default(),
+                            access_code_id: code.access_code_id,
+                        }))
+                    }
+                }
+                Slot::Exhausted => Err(in_batch(i)(if p.scope.kind == Kind::Ongoing {
+                    LedgerError::NoSlotAvailable {
+                        device_id: spec.device_id.clone(),
+                        slots: p.limit,
+                    }
+                } else {
+                    LedgerError::NoVarianceAvailable {
+                        device_id: spec.device_id.clone(),
+                        variances: p.limit,
+                    }
+                })),
+                Slot::Free(n) => {
+                    let grant = p
+                        .scope
+                        .grant(n)
+                        .ok_or_else(|| LedgerError::Storage("allocated number".to_owned()))?;
+                    let pin = codec.pin_for(&grant).map_err(|e| in_batch(i)(e.into()))?;
+                    Ok(StoredCode {
+                        access_code_id: uuid::Uuid::new_v4().to_string(),
+                        device_id: spec.device_id.clone(),
+                        scope: p.scope,
+                        number: n,
+                        code: pin.as_str().to_owned(),
+                        issued_window: p.plan.window,
+                        name: spec.name.clone(),
+                        user_identifier_key: spec.user_identifier_key.clone(),
+                        common_code_key: spec.common_code_key.clone(),
+                        idempotency_key: spec.idempotency_key.clone(),
+                        created_at,
+                        deleted_at: None,
+                        revocation_code: None,
+                    })
+                }
+            }
+        };
+        let stored = self.allocate(&allocations, &mut decide)?;
+        stored
+            .into_iter()
+            .map(|a| {
+                let (entry, codec, zone) = devices
+                    .get(&a.code.device_id)
+                    .ok_or_else(|| LedgerError::Storage("device cache".to_owned()))?;
+                Ok(IssueOutcome {
+                    record: a
+                        .code
+                        .record_with(entry, codec.profile(), zone.as_ref(), now)?,
+                    created: a.created,
+                })
+            })
+            .collect()
+    }
+
+    /// Lists codes (deleted ones included), in issue order, with their
+    /// records computed at `now`.
     ///
     /// # Errors
     ///
     /// [`LedgerError::MissingFilter`] unless `device_id` or a non-empty
     /// `access_code_ids` is given; [`LedgerError::Storage`].
-    fn list(&mut self, filter: &ListFilter) -> Result<Vec<AccessCode>, LedgerError> {
+    fn list(
+        &mut self,
+        filter: &ListFilter,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<AccessCode>, LedgerError> {
         if filter.device_id.is_none() && filter.access_code_ids.is_empty() {
             return Err(LedgerError::MissingFilter);
         }
-        Ok(self.find(filter)?.into_iter().map(|e| e.record).collect())
+        let codes = self.find(filter)?;
+        let mut devices: BTreeMap<String, (DeviceEntry, Profile, Option<Zone>)> = BTreeMap::new();
+        let mut out = Vec::with_capacity(codes.len());
+        for code in codes {
+            if !devices.contains_key(&code.device_id) {
+                let entry = self.device_entry(&code.device_id)?.ok_or_else(|| {
+                    LedgerError::Storage(format!(
+                        "code '{}' names device '{}', which the ledger does not hold",
+                        code.access_code_id, code.device_id
+                    ))
+                })?;
+                let profile = entry.device.profile()?;
+                let zone = entry.device.zone()?;
+                devices.insert(code.device_id.clone(), (entry, profile, zone));
+            }
+            let (entry, profile, zone) = devices
+                .get(&code.device_id)
+                .ok_or_else(|| LedgerError::Storage("device cache".to_owned()))?;
+            out.push(code.record_with(entry, profile, zone.as_ref(), now)?);
+        }
+        Ok(out)
     }
 
-    /// One live code.
+    /// One code (deleted ones included), its record computed at `now`.
     ///
     /// # Errors
     ///
     /// [`LedgerError::NotFound`]; [`LedgerError::Storage`].
-    fn get(&mut self, access_code_id: &str) -> Result<AccessCode, LedgerError> {
-        Ok(self.find_one(access_code_id)?.record)
+    fn get(&mut self, access_code_id: &str, now: DateTime<Utc>) -> Result<AccessCode, LedgerError> {
+        let code = self
+            .find_one(access_code_id)?
+            .ok_or_else(|| LedgerError::not_found(access_code_id))?;
+        let entry = self.device_entry(&code.device_id)?.ok_or_else(|| {
+            LedgerError::Storage(format!("device '{}' is missing", code.device_id))
+        })?;
+        code.record(&entry, now)
     }
 
     /// Deletes a code. For an ongoing code, returns the revocation PIN of
-    /// its slot and retires the slot for good.
+    /// its slot (stored, so [`Ledger::get`] shows it again) and retires
+    /// the slot for good. A time-bound code keeps opening until its window
+    /// ends: its record says so. Deleting a deleted code again returns the
+    /// same answer.
     ///
     /// # Errors
     ///
-    /// [`LedgerError::NotFound`]; [`LedgerError::UnknownDevice`];
+    /// [`LedgerError::MasterKeyMismatch`], [`LedgerError::NotFound`],
     /// [`LedgerError::Storage`].
     fn delete(
         &mut self,
@@ -683,25 +1760,90 @@ pub trait Ledger {
         access_code_id: &str,
         now: DateTime<Utc>,
     ) -> Result<Deleted, LedgerError> {
-        let entry = self.find_one(access_code_id)?;
-        let device = self.device(&entry.record.device_id)?;
-        let codec = device.codec(master)?;
-        let revocation = if entry.key.kind == Kind::Ongoing {
-            let grant = Grant::Revoke(RevokeTarget::Slot(entry.number));
-            let code = if codec.profile().has_kind(Kind::RevokeSlot) {
+        self.check_master_key(master)?;
+        let code = self
+            .find_one(access_code_id)?
+            .ok_or_else(|| LedgerError::not_found(access_code_id))?;
+        let entry = self.device_entry(&code.device_id)?.ok_or_else(|| {
+            LedgerError::Storage(format!("device '{}' is missing", code.device_id))
+        })?;
+        let ongoing = code.scope.kind == Kind::Ongoing;
+        let revocation = if ongoing && code.revocation_code.is_none() {
+            let mut device = entry.device.clone();
+            device.generation = code.scope.generation;
+            let codec = device.codec(master)?;
+            if codec.profile().has_kind(Kind::RevokeSlot) {
+                let grant = Grant::Revoke(RevokeTarget::Slot(code.number));
                 Some(codec.pin_for(&grant)?.as_str().to_owned())
             } else {
                 None
-            };
-            Some((code, entry.number))
+            }
         } else {
-            None
+            code.revocation_code.clone()
         };
-        let entry = self.mark_deleted(access_code_id, truncate_millis(now))?;
+        let code =
+            self.mark_deleted(access_code_id, truncate_millis(now), revocation.as_deref())?;
         Ok(Deleted {
-            record: entry.record,
-            revocation_code: revocation.as_ref().and_then(|(c, _)| c.clone()),
-            revoked_slot: revocation.map(|(_, s)| s),
+            record: code.record(&entry, now)?,
+            revocation_code: code.revocation_code.clone(),
+            revoked_slot: ongoing.then_some(code.number),
         })
     }
+}
+
+/// A request planned and checked, ready to allocate.
+struct Prepared {
+    plan: Plan,
+    scope: AllocationScope,
+    limit: u32,
+}
+
+/// Plans `spec` for `device` and refuses dead codes.
+fn prepare(
+    spec: &CodeSpec,
+    device: &Device,
+    profile: &Profile,
+    now: i64,
+) -> Result<Prepared, LedgerError> {
+    let req = match spec.want {
+        CodeWant::TimeBound { starts_at, ends_at } => {
+            Request::time_bound(to_unix(&starts_at), to_unix(&ends_at))
+        }
+        CodeWant::OneTime { starts_at } => Request::one_time(to_unix(&starts_at)),
+        CodeWant::Ongoing => Request::ongoing(0),
+    }
+    .with_max_rounding_secs(spec.max_rounding_secs)
+    .with_utc_offset(device.utc_offset)
+    .with_lineage(spec.lineage);
+    let plan = profile.plan(&req)?;
+    let (scope, _) =
+        AllocationScope::of(&plan.grant, device.generation).ok_or(LedgerError::Issue(
+            IssueError::Grant(crate::index::GrantError::KindDisabled(plan.grant.kind())),
+        ))?;
+    if !spec.allow_backfill {
+        let d = Deadlines::of(&plan.grant, profile, device.utc_offset);
+        if let Some(w) = d.window
+            && w.end <= now
+        {
+            return Err(LedgerError::WindowEnded {
+                ends_at: w.end,
+                now,
+            });
+        }
+        if let Some(by) = d.first_use_by
+            && by <= now
+        {
+            return Err(LedgerError::ActivationDeadlinePassed {
+                deadline: by,
+                activation_secs: profile.activation_secs(),
+                now,
+            });
+        }
+    }
+    let limit = if scope.kind == Kind::Ongoing {
+        profile.params().ongoing_slots
+    } else {
+        u32::from(profile.params().variances)
+    };
+    Ok(Prepared { plan, scope, limit })
 }

@@ -1,17 +1,27 @@
 //! [`PostgresLedger`]: the ledger on PostgreSQL, for fleets: several
 //! `offpin serve` processes (or any number of connections) share one
-//! database.
+//! database, with the guarantees of the SQLite ledger.
 //!
-//! # Allocation is decided by a constraint
+//! # Decided by constraints
 //!
-//! A UNIQUE constraint on `(device_id, kind, start, length, lineage,
-//! variance)` covers every code ever issued, deleted ones included. To
-//! allocate, the ledger reads the numbers taken, builds the entry for the
-//! lowest free one and inserts it with `ON CONFLICT DO NOTHING`: if a
-//! concurrent writer took that number first (the insert waits for its
-//! transaction and then sees the conflict), nothing is stored and the next
-//! free number is tried. The database, not the read, decides who gets a
-//! number, so two writers can never share one.
+//! - **Allocation.** A UNIQUE constraint on `(device_id, generation, kind,
+//!   start, length, lineage, number)` covers every code ever issued,
+//!   deleted ones included. To allocate, the ledger reads the numbers
+//!   taken, builds the code for the lowest free one and inserts it with
+//!   `ON CONFLICT DO NOTHING`: if a concurrent writer took that number
+//!   first (the insert waits for its transaction and then sees the
+//!   conflict), nothing is stored and the next free number is tried. The
+//!   database, not the read, decides who gets a number.
+//! - **Idempotency keys** are UNIQUE too: when two requests with one key
+//!   race, the second waits for the first, then finds and returns its code.
+//! - **Batches** are one transaction: all codes are stored or none. Two
+//!   batches that wait on each other (a deadlock PostgreSQL breaks by
+//!   aborting one) are retried from the start, up to [`RETRIES`] times.
+//! - **The master-key fingerprint** is one row under a primary key: the
+//!   first writer binds it, every other one reads it.
+//! - **Devices** change by compare-and-swap: an `UPDATE` whose `WHERE`
+//!   names every stored setting, which PostgreSQL re-checks on the row's
+//!   newest version.
 //!
 //! # Migrations
 //!
@@ -19,49 +29,68 @@
 //! returns: the [`MIGRATIONS`] not yet recorded in `offpin_migrations`
 //! run in one transaction under an advisory lock, so servers starting
 //! together apply each one once. A database migrated by a newer offpin is
-//! refused.
+//! refused ([`LedgerError::NotALedger`]).
 //!
 //! Tables are created in the connection's `search_path` (its first
 //! schema); give a fleet its own database or schema, e.g.
 //! `postgres://offpin@db/offpin?options=-csearch_path%3Doffpin`.
 
 // The crate is `no_std`; this module is std-only.
+use std::boxed::Box;
 use std::format;
 use std::prelude::rust_2024::*;
 
 use chrono::{DateTime, Utc};
+use postgres::error::SqlState;
 use postgres::{Client, NoTls, Row};
 
 use super::api_keys::{ApiKeyRecord, ApiKeyStore};
-use super::{AllocationKey, Device, Entry, Ledger, LedgerError, ListFilter, lowest_free};
+use super::{
+    Allocated, Allocation, AllocationScope, Device, DeviceEntry, Fingerprint, Ledger, LedgerError,
+    ListFilter, Slot, StoredCode, lowest_free,
+};
 use crate::profile::Kind;
-use crate::server::record::AccessCode;
-use crate::time::UtcOffset;
+use crate::time::{UtcOffset, Window};
 
 /// The schema, one migration per entry; a migration is never changed once
-/// shipped (append new ones).
+/// released (append new ones).
 pub const MIGRATIONS: &[&str] = &["
+CREATE TABLE meta (
+    key text PRIMARY KEY,
+    value bytea NOT NULL
+);
 CREATE TABLE devices (
     device_id text PRIMARY KEY,
     profile text NOT NULL,
     utc_offset_minutes integer NOT NULL,
-    generation bigint NOT NULL
+    generation bigint NOT NULL,
+    time_zone text,
+    removed_at timestamptz
 );
-CREATE TABLE access_codes (
+CREATE TABLE codes (
     seq bigserial PRIMARY KEY,
     access_code_id text NOT NULL UNIQUE,
     device_id text NOT NULL REFERENCES devices (device_id),
+    generation bigint NOT NULL,
     kind text NOT NULL,
     start bigint NOT NULL,
     length bigint NOT NULL,
     lineage integer NOT NULL,
-    variance bigint NOT NULL,
+    number bigint NOT NULL,
+    code text NOT NULL,
+    issued_start bigint,
+    issued_end bigint,
+    name text,
     user_identifier_key text,
-    record jsonb NOT NULL,
+    common_code_key text,
+    idempotency_key text,
+    created_at timestamptz NOT NULL,
     deleted_at timestamptz,
-    CONSTRAINT access_codes_allocation UNIQUE (device_id, kind, start, length, lineage, variance)
+    revocation_code text,
+    CONSTRAINT codes_allocation UNIQUE (device_id, generation, kind, start, length, lineage, number),
+    CONSTRAINT codes_idempotency_key UNIQUE (idempotency_key)
 );
-CREATE INDEX access_codes_user ON access_codes (user_identifier_key);
+CREATE INDEX codes_user ON codes (user_identifier_key);
 CREATE TABLE api_keys (
     seq bigserial PRIMARY KEY,
     key_id text NOT NULL UNIQUE,
@@ -75,82 +104,162 @@ CREATE TABLE api_keys (
 /// Advisory lock key that serialises migrations ("ofpn").
 const MIGRATION_LOCK: i64 = 0x6f66_706e;
 
+/// How many times a batch that lost a deadlock is tried again.
+pub const RETRIES: usize = 8;
+
+const CODE_COLUMNS: &str = "access_code_id, device_id, generation, kind, start, length, lineage, number, code, issued_start, issued_end, name, user_identifier_key, common_code_key, idempotency_key, created_at, deleted_at, revocation_code";
+
+const DEVICE_COLUMNS: &str =
+    "device_id, profile, utc_offset_minutes, generation, time_zone, removed_at";
+
+const API_KEY_COLUMNS: &str = "key_id, name, hash, created_at, revoked_at";
+
 /// A ledger in a PostgreSQL database.
 pub struct PostgresLedger {
     client: Client,
+    /// The database, for messages (never the password).
+    label: String,
 }
 
 impl core::fmt::Debug for PostgresLedger {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        f.debug_struct("PostgresLedger").finish_non_exhaustive()
+        f.debug_struct("PostgresLedger")
+            .field("database", &self.label)
+            .finish_non_exhaustive()
     }
 }
 
-fn err(e: impl core::fmt::Display) -> LedgerError {
+fn text_err(e: impl core::fmt::Display) -> LedgerError {
     LedgerError::Storage(format!("postgres: {e}"))
 }
 
-/// The text of a `postgres` error: its database message when it has one.
-fn pg(e: postgres::Error) -> LedgerError {
-    match e.as_db_error() {
-        Some(db) => err(db.message()),
-        None => err(e),
-    }
+/// Whether the error is a deadlock or serialization failure: the
+/// transaction was aborted and may be tried again.
+fn retryable(e: &postgres::Error) -> bool {
+    matches!(
+        e.code(),
+        Some(c) if *c == SqlState::T_R_DEADLOCK_DETECTED || *c == SqlState::T_R_SERIALIZATION_FAILURE
+    )
 }
 
 fn kind_from_name(name: &str) -> Result<Kind, LedgerError> {
     Kind::ALL
         .into_iter()
         .find(|k| k.name() == name)
-        .ok_or_else(|| err(format!("unknown code kind '{name}'")))
+        .ok_or_else(|| text_err(format!("unknown code kind '{name}'")))
 }
 
 fn to_u32(v: i64, what: &str) -> Result<u32, LedgerError> {
-    u32::try_from(v).map_err(|_| err(format!("{what} {v} out of range")))
+    u32::try_from(v).map_err(|_| text_err(format!("{what} {v} out of range")))
 }
 
-const ENTRY_COLUMNS: &str =
-    "kind, start, length, lineage, variance, user_identifier_key, record::text, deleted_at";
+/// The failure of one allocation attempt.
+enum Attempt {
+    /// PostgreSQL aborted the transaction (deadlock): try again.
+    Retry,
+    /// Anything else, the caller's `decide` included.
+    Fail(LedgerError),
+}
 
-fn entry_from_row(row: &Row) -> Result<Entry, LedgerError> {
-    let kind: String = row.try_get(0).map_err(pg)?;
-    let record: String = row.try_get(6).map_err(pg)?;
-    let record: AccessCode =
-        serde_json::from_str(&record).map_err(|e| err(format!("corrupted record: {e}")))?;
-    let lineage: i32 = row.try_get(3).map_err(pg)?;
-    Ok(Entry {
-        record,
-        user_identifier_key: row.try_get(5).map_err(pg)?,
-        key: AllocationKey {
+/// A storage error: the database's message, and for a read-only database
+/// (a standby) [`LedgerError::Unwritable`].
+fn pg_err(label: &str, e: &postgres::Error) -> LedgerError {
+    let message = e
+        .as_db_error()
+        .map_or_else(|| e.to_string(), |db| db.message().to_owned());
+    if e.code() == Some(&SqlState::READ_ONLY_SQL_TRANSACTION) {
+        return LedgerError::Unwritable {
+            path: format!("the PostgreSQL database {label}"),
+            reason: message,
+        };
+    }
+    LedgerError::Storage(format!("postgres {label}: {message}"))
+}
+
+fn code_from_row(label: &str, row: &Row) -> Result<StoredCode, LedgerError> {
+    let get = |e: postgres::Error| pg_err(label, &e);
+    let kind: String = row.try_get(3).map_err(get)?;
+    let lineage: i32 = row.try_get(6).map_err(get)?;
+    let issued: (Option<i64>, Option<i64>) =
+        (row.try_get(9).map_err(get)?, row.try_get(10).map_err(get)?);
+    Ok(StoredCode {
+        access_code_id: row.try_get(0).map_err(get)?,
+        device_id: row.try_get(1).map_err(get)?,
+        scope: AllocationScope {
             kind: kind_from_name(&kind)?,
-            start: to_u32(row.try_get(1).map_err(pg)?, "start")?,
-            length: to_u32(row.try_get(2).map_err(pg)?, "length")?,
-            lineage: u8::try_from(lineage).map_err(|_| err("lineage out of range"))?,
+            start: to_u32(row.try_get(4).map_err(get)?, "start")?,
+            length: to_u32(row.try_get(5).map_err(get)?, "length")?,
+            lineage: u8::try_from(lineage).map_err(|_| text_err("lineage out of range"))?,
+            generation: to_u32(row.try_get(2).map_err(get)?, "generation")?,
         },
-        number: to_u32(row.try_get(4).map_err(pg)?, "variance")?,
-        deleted_at: row.try_get(7).map_err(pg)?,
+        number: to_u32(row.try_get(7).map_err(get)?, "number")?,
+        code: row.try_get(8).map_err(get)?,
+        issued_window: match issued {
+            (Some(start), Some(end)) => Some(Window { start, end }),
+            _ => None,
+        },
+        name: row.try_get(11).map_err(get)?,
+        user_identifier_key: row.try_get(12).map_err(get)?,
+        common_code_key: row.try_get(13).map_err(get)?,
+        idempotency_key: row.try_get(14).map_err(get)?,
+        created_at: row.try_get(15).map_err(get)?,
+        deleted_at: row.try_get(16).map_err(get)?,
+        revocation_code: row.try_get(17).map_err(get)?,
     })
 }
 
-fn device_from_row(row: &Row) -> Result<Device, LedgerError> {
-    let minutes: i32 = row.try_get(2).map_err(pg)?;
-    Ok(Device {
-        device_id: row.try_get(0).map_err(pg)?,
-        profile: row.try_get(1).map_err(pg)?,
-        utc_offset: UtcOffset::from_minutes(minutes)?,
-        generation: to_u32(row.try_get(3).map_err(pg)?, "generation")?,
+fn device_from_row(label: &str, row: &Row) -> Result<DeviceEntry, LedgerError> {
+    let get = |e: postgres::Error| pg_err(label, &e);
+    let minutes: i32 = row.try_get(2).map_err(get)?;
+    Ok(DeviceEntry {
+        device: Device {
+            device_id: row.try_get(0).map_err(get)?,
+            profile: row.try_get(1).map_err(get)?,
+            utc_offset: UtcOffset::from_minutes(minutes)?,
+            generation: to_u32(row.try_get(3).map_err(get)?, "generation")?,
+            time_zone: row.try_get(4).map_err(get)?,
+        },
+        removed_at: row.try_get(5).map_err(get)?,
     })
 }
 
-fn api_key_from_row(row: &Row) -> Result<ApiKeyRecord, LedgerError> {
-    let hash: Vec<u8> = row.try_get(2).map_err(pg)?;
+fn api_key_from_row(label: &str, row: &Row) -> Result<ApiKeyRecord, LedgerError> {
+    let get = |e: postgres::Error| pg_err(label, &e);
+    let hash: Vec<u8> = row.try_get(2).map_err(get)?;
     Ok(ApiKeyRecord {
-        key_id: row.try_get(0).map_err(pg)?,
-        name: row.try_get(1).map_err(pg)?,
-        hash: hash.try_into().map_err(|_| err("corrupted API key hash"))?,
-        created_at: row.try_get(3).map_err(pg)?,
-        revoked_at: row.try_get(4).map_err(pg)?,
+        key_id: row.try_get(0).map_err(get)?,
+        name: row.try_get(1).map_err(get)?,
+        hash: hash
+            .try_into()
+            .map_err(|_| text_err("corrupted API key hash"))?,
+        created_at: row.try_get(3).map_err(get)?,
+        revoked_at: row.try_get(4).map_err(get)?,
     })
+}
+
+/// `postgres://user@host:port/db` of a configuration (never the password).
+fn describe(config: &postgres::Config) -> String {
+    use postgres::config::Host;
+    let ports = config.get_ports();
+    let hosts: Vec<String> = config
+        .get_hosts()
+        .iter()
+        .enumerate()
+        .map(|(i, h)| {
+            let port = ports.get(i).or(ports.first()).copied().unwrap_or(5432);
+            match h {
+                Host::Tcp(name) => format!("{name}:{port}"),
+                #[cfg(unix)]
+                Host::Unix(path) => format!("{}:{port}", path.display()),
+            }
+        })
+        .collect();
+    format!(
+        "postgres://{}@{}/{}",
+        config.get_user().unwrap_or_default(),
+        hosts.join(","),
+        config.get_dbname().unwrap_or_default()
+    )
 }
 
 impl PostgresLedger {
@@ -160,11 +269,14 @@ impl PostgresLedger {
     ///
     /// # Errors
     ///
-    /// [`LedgerError::Storage`] when the database cannot be reached, or a
-    /// migration fails, or the schema is newer than this offpin.
+    /// [`LedgerError::Storage`] when the database cannot be reached or a
+    /// migration fails; [`LedgerError::NotALedger`] when its schema is
+    /// newer than this offpin.
     pub fn connect(url: &str) -> Result<Self, LedgerError> {
-        let client = Client::connect(url, NoTls).map_err(pg)?;
-        let mut ledger = PostgresLedger { client };
+        let config: postgres::Config = url.parse().map_err(text_err)?;
+        let label = describe(&config);
+        let client = config.connect(NoTls).map_err(|e| pg_err(&label, &e))?;
+        let mut ledger = PostgresLedger { client, label };
         ledger.migrate()?;
         Ok(ledger)
     }
@@ -175,6 +287,8 @@ impl PostgresLedger {
     }
 
     fn migrate(&mut self) -> Result<(), LedgerError> {
+        let label = self.label.as_str();
+        let pg = |e: postgres::Error| pg_err(label, &e);
         let mut tx = self.client.transaction().map_err(pg)?;
         tx.execute("SELECT pg_advisory_xact_lock($1)", &[&MIGRATION_LOCK])
             .map_err(pg)?;
@@ -192,9 +306,12 @@ impl PostgresLedger {
             .map_err(pg)?;
         let known = i32::try_from(MIGRATIONS.len()).unwrap_or(i32::MAX);
         if done > known {
-            return Err(err(format!(
-                "the database's schema {done} is newer than this offpin ({known})"
-            )));
+            return Err(LedgerError::NotALedger {
+                path: format!("the PostgreSQL database {label}"),
+                reason: format!(
+                    "its schema {done} is newer than this offpin's ({known}); use a newer offpin"
+                ),
+            });
         }
         for (version, sql) in (1..).zip(MIGRATIONS) {
             if version > done {
@@ -209,192 +326,334 @@ impl PostgresLedger {
         tx.commit().map_err(pg)
     }
 
-    fn select_entry(&mut self, and: &str, access_code_id: &str) -> Result<Entry, LedgerError> {
-        let sql =
-            format!("SELECT {ENTRY_COLUMNS} FROM access_codes WHERE access_code_id = $1 {and}");
-        match self
+    fn select_codes(
+        &mut self,
+        sql: &str,
+        args: &[&(dyn postgres::types::ToSql + Sync)],
+    ) -> Result<Vec<StoredCode>, LedgerError> {
+        let label = self.label.as_str();
+        let rows = self
             .client
-            .query_opt(sql.as_str(), &[&access_code_id])
-            .map_err(pg)?
-        {
-            Some(row) => entry_from_row(&row),
-            None => Err(LedgerError::not_found(access_code_id)),
+            .query(sql, args)
+            .map_err(|e| pg_err(label, &e))?;
+        rows.iter().map(|r| code_from_row(label, r)).collect()
+    }
+
+    /// One attempt at a batch, in one transaction.
+    fn allocate_once(
+        &mut self,
+        batch: &[Allocation<'_>],
+        decide: &mut dyn FnMut(usize, Slot) -> Result<StoredCode, LedgerError>,
+    ) -> Result<Vec<Allocated>, Attempt> {
+        let label = self.label.as_str();
+        let fail = |e: postgres::Error| {
+            if retryable(&e) {
+                Attempt::Retry
+            } else {
+                Attempt::Fail(pg_err(label, &e))
+            }
+        };
+        let mut tx = self.client.transaction().map_err(fail)?;
+        let by_key = tx
+            .prepare(&format!(
+                "SELECT {CODE_COLUMNS} FROM codes WHERE idempotency_key = $1"
+            ))
+            .map_err(fail)?;
+        let numbers = tx
+            .prepare(
+                "SELECT number FROM codes WHERE device_id = $1 AND generation = $2 AND kind = $3 AND start = $4 AND length = $5 AND lineage = $6",
+            )
+            .map_err(fail)?;
+        let insert = tx
+            .prepare(&format!(
+                "INSERT INTO codes ({CODE_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18) ON CONFLICT DO NOTHING"
+            ))
+            .map_err(fail)?;
+        let mut out = Vec::with_capacity(batch.len());
+        for (i, a) in batch.iter().enumerate() {
+            let s = &a.scope;
+            let (generation, start, length, lineage) = (
+                i64::from(s.generation),
+                i64::from(s.start),
+                i64::from(s.length),
+                i32::from(s.lineage),
+            );
+            let kind = s.kind.name();
+            let mut used: Option<Vec<u32>> = None;
+            loop {
+                if let Some(key) = a.idempotency_key
+                    && let Some(row) = tx.query_opt(&by_key, &[&key]).map_err(fail)?
+                {
+                    let code = code_from_row(label, &row).map_err(Attempt::Fail)?;
+                    let code = decide(i, Slot::Existing(Box::new(code))).map_err(Attempt::Fail)?;
+                    out.push(Allocated {
+                        code,
+                        created: false,
+                    });
+                    break;
+                }
+                let taken = match &mut used {
+                    Some(t) => t,
+                    None => {
+                        let rows = tx
+                            .query(
+                                &numbers,
+                                &[&a.device_id, &generation, &kind, &start, &length, &lineage],
+                            )
+                            .map_err(fail)?;
+                        let mut t = Vec::with_capacity(rows.len());
+                        for r in &rows {
+                            let n: i64 = r.try_get(0).map_err(fail)?;
+                            t.push(to_u32(n, "number").map_err(Attempt::Fail)?);
+                        }
+                        used.insert(t)
+                    }
+                };
+                let Some(n) = lowest_free(taken.iter().copied(), a.limit) else {
+                    decide(i, Slot::Exhausted).map_err(Attempt::Fail)?;
+                    return Err(Attempt::Fail(LedgerError::Storage(
+                        "an exhausted scope was accepted".to_owned(),
+                    )));
+                };
+                let code = decide(i, Slot::Free(n)).map_err(Attempt::Fail)?;
+                let stored = tx
+                    .execute(
+                        &insert,
+                        &[
+                            &code.access_code_id,
+                            &a.device_id,
+                            &generation,
+                            &kind,
+                            &start,
+                            &length,
+                            &lineage,
+                            &i64::from(n),
+                            &code.code,
+                            &code.issued_window.map(|w| w.start),
+                            &code.issued_window.map(|w| w.end),
+                            &code.name,
+                            &code.user_identifier_key,
+                            &code.common_code_key,
+                            &a.idempotency_key,
+                            &code.created_at,
+                            &code.deleted_at,
+                            &code.revocation_code,
+                        ],
+                    )
+                    .map_err(fail)?;
+                if stored == 1 {
+                    out.push(Allocated {
+                        code,
+                        created: true,
+                    });
+                    break;
+                }
+                // A concurrent writer committed this number, or this
+                // idempotency key, first: look again. Each round learns one
+                // more taken number or finds the key, so this ends within
+                // `limit` rounds.
+                taken.push(n);
+            }
         }
+        tx.commit().map_err(fail)?;
+        Ok(out)
     }
 }
 
 impl Ledger for PostgresLedger {
-    fn add_device(&mut self, device: &Device) -> Result<(), LedgerError> {
-        let inserted = self
-            .client
-            .execute(
-                "INSERT INTO devices (device_id, profile, utc_offset_minutes, generation) VALUES ($1, $2, $3, $4) ON CONFLICT (device_id) DO NOTHING",
-                &[
-                    &device.device_id,
-                    &device.profile,
-                    &device.utc_offset.minutes(),
-                    &i64::from(device.generation),
-                ],
-            )
-            .map_err(pg)?;
-        if inserted == 1 || self.device(&device.device_id)? == *device {
-            Ok(())
-        } else {
-            Err(LedgerError::DeviceConflict {
-                device_id: device.device_id.clone(),
-            })
-        }
-    }
-
-    fn device(&mut self, device_id: &str) -> Result<Device, LedgerError> {
-        match self
+    fn master_fingerprint(&mut self) -> Result<Option<Fingerprint>, LedgerError> {
+        let label = self.label.as_str();
+        let row = self
             .client
             .query_opt(
-                "SELECT device_id, profile, utc_offset_minutes, generation FROM devices WHERE device_id = $1",
-                &[&device_id],
-            )
-            .map_err(pg)?
-        {
-            Some(row) => device_from_row(&row),
-            None => Err(LedgerError::UnknownDevice {
-                device_id: device_id.to_owned(),
-            }),
-        }
-    }
-
-    fn devices(&mut self) -> Result<Vec<Device>, LedgerError> {
-        self.client
-            .query(
-                "SELECT device_id, profile, utc_offset_minutes, generation FROM devices ORDER BY device_id",
+                "SELECT value FROM meta WHERE key = 'master_fingerprint'",
                 &[],
             )
-            .map_err(pg)?
+            .map_err(|e| pg_err(label, &e))?;
+        row.map(|r| {
+            let v: Vec<u8> = r.try_get(0).map_err(|e| pg_err(label, &e))?;
+            Fingerprint::try_from(v.as_slice())
+                .map_err(|_| text_err("corrupted master fingerprint"))
+        })
+        .transpose()
+    }
+
+    fn bind_master_fingerprint(
+        &mut self,
+        fingerprint: Fingerprint,
+    ) -> Result<Fingerprint, LedgerError> {
+        let label = self.label.as_str();
+        self.client
+            .execute(
+                "INSERT INTO meta (key, value) VALUES ('master_fingerprint', $1) ON CONFLICT (key) DO NOTHING",
+                &[&fingerprint.as_slice()],
+            )
+            .map_err(|e| pg_err(label, &e))?;
+        self.master_fingerprint()?
+            .ok_or_else(|| text_err("the fingerprint was not stored"))
+    }
+
+    fn device_entry(&mut self, device_id: &str) -> Result<Option<DeviceEntry>, LedgerError> {
+        let label = self.label.as_str();
+        self.client
+            .query_opt(
+                &format!("SELECT {DEVICE_COLUMNS} FROM devices WHERE device_id = $1"),
+                &[&device_id],
+            )
+            .map_err(|e| pg_err(label, &e))?
+            .map(|r| device_from_row(label, &r))
+            .transpose()
+    }
+
+    fn device_entries(&mut self) -> Result<Vec<DeviceEntry>, LedgerError> {
+        let label = self.label.as_str();
+        self.client
+            .query(
+                &format!("SELECT {DEVICE_COLUMNS} FROM devices ORDER BY device_id"),
+                &[],
+            )
+            .map_err(|e| pg_err(label, &e))?
             .iter()
-            .map(device_from_row)
+            .map(|r| device_from_row(label, r))
             .collect()
+    }
+
+    fn put_device(
+        &mut self,
+        new: &DeviceEntry,
+        expected: Option<&DeviceEntry>,
+    ) -> Result<bool, LedgerError> {
+        let label = self.label.as_str();
+        let d = &new.device;
+        let generation = i64::from(d.generation);
+        let minutes = d.utc_offset.minutes();
+        let changed = match expected {
+            None => self.client.execute(
+                &format!(
+                    "INSERT INTO devices ({DEVICE_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (device_id) DO NOTHING"
+                ),
+                &[
+                    &d.device_id,
+                    &d.profile,
+                    &minutes,
+                    &generation,
+                    &d.time_zone,
+                    &new.removed_at,
+                ],
+            ),
+            Some(old) => {
+                let o = &old.device;
+                // PostgreSQL re-checks the WHERE on the row's newest version
+                // after a concurrent update: a compare-and-swap.
+                self.client.execute(
+                    "UPDATE devices SET profile = $2, utc_offset_minutes = $3, generation = $4, time_zone = $5, removed_at = $6 WHERE device_id = $1 AND profile = $7 AND utc_offset_minutes = $8 AND generation = $9 AND time_zone IS NOT DISTINCT FROM $10 AND removed_at IS NOT DISTINCT FROM $11",
+                    &[
+                        &d.device_id,
+                        &d.profile,
+                        &minutes,
+                        &generation,
+                        &d.time_zone,
+                        &new.removed_at,
+                        &o.profile,
+                        &o.utc_offset.minutes(),
+                        &i64::from(o.generation),
+                        &o.time_zone,
+                        &old.removed_at,
+                    ],
+                )
+            }
+        }
+        .map_err(|e| pg_err(label, &e))?;
+        Ok(changed == 1)
     }
 
     fn allocate(
         &mut self,
-        device_id: &str,
-        key: &AllocationKey,
-        limit: u32,
-        build: &mut dyn FnMut(u32) -> Result<Entry, LedgerError>,
-    ) -> Result<Option<Entry>, LedgerError> {
-        let kind = key.kind.name();
-        let (start, length, lineage) = (
-            i64::from(key.start),
-            i64::from(key.length),
-            i32::from(key.lineage),
-        );
-        let mut used: Vec<u32> = self
-            .client
-            .query(
-                "SELECT variance FROM access_codes WHERE device_id = $1 AND kind = $2 AND start = $3 AND length = $4 AND lineage = $5",
-                &[&device_id, &kind, &start, &length, &lineage],
-            )
-            .map_err(pg)?
-            .iter()
-            .map(|r| r.try_get::<_, i64>(0).map_err(pg).and_then(|v| to_u32(v, "variance")))
-            .collect::<Result<_, _>>()?;
-        // Each round either stores the entry or learns one more taken
-        // number, so this ends within `limit` rounds.
-        while let Some(n) = lowest_free(used.iter().copied(), limit) {
-            let entry = build(n)?;
-            let record = serde_json::to_string(&entry.record).map_err(err)?;
-            let stored = self
-                .client
-                .execute(
-                    "INSERT INTO access_codes (access_code_id, device_id, kind, start, length, lineage, variance, user_identifier_key, record) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9::text::jsonb) ON CONFLICT ON CONSTRAINT access_codes_allocation DO NOTHING",
-                    &[
-                        &entry.record.access_code_id,
-                        &device_id,
-                        &kind,
-                        &start,
-                        &length,
-                        &lineage,
-                        &i64::from(n),
-                        &entry.user_identifier_key,
-                        &record,
-                    ],
-                )
-                .map_err(pg)?;
-            if stored == 1 {
-                return Ok(Some(entry));
-            }
-            used.push(n);
-        }
-        Ok(None)
-    }
-
-    fn find(&mut self, filter: &ListFilter) -> Result<Vec<Entry>, LedgerError> {
-        let sql = format!(
-            "SELECT {ENTRY_COLUMNS} FROM access_codes WHERE deleted_at IS NULL AND ($1::text IS NULL OR device_id = $1) AND ($2::text IS NULL OR user_identifier_key = $2) AND (cardinality($3::text[]) = 0 OR access_code_id = ANY($3)) ORDER BY seq"
-        );
-        let mut out = Vec::new();
-        for row in self
-            .client
-            .query(
-                sql.as_str(),
-                &[
-                    &filter.device_id,
-                    &filter.user_identifier_key,
-                    &filter.access_code_ids,
-                ],
-            )
-            .map_err(pg)?
-        {
-            let entry = entry_from_row(&row)?;
-            if filter.matches(&entry) {
-                out.push(entry);
+        batch: &[Allocation<'_>],
+        decide: &mut dyn FnMut(usize, Slot) -> Result<StoredCode, LedgerError>,
+    ) -> Result<Vec<Allocated>, LedgerError> {
+        for _ in 0..RETRIES {
+            match self.allocate_once(batch, decide) {
+                Ok(out) => return Ok(out),
+                Err(Attempt::Fail(e)) => return Err(e),
+                Err(Attempt::Retry) => {}
             }
         }
-        Ok(out)
+        Err(LedgerError::Storage(format!(
+            "postgres {}: the batch lost {RETRIES} deadlocks in a row to concurrent batches; try again",
+            self.label
+        )))
     }
 
-    fn find_one(&mut self, access_code_id: &str) -> Result<Entry, LedgerError> {
-        self.select_entry("AND deleted_at IS NULL", access_code_id)
+    fn find(&mut self, filter: &ListFilter) -> Result<Vec<StoredCode>, LedgerError> {
+        // Narrow in SQL, finish with the shared predicate.
+        let codes = if filter.access_code_ids.is_empty() {
+            self.select_codes(
+                &format!(
+                    "SELECT {CODE_COLUMNS} FROM codes WHERE ($1::text IS NULL OR device_id = $1) AND ($2::text IS NULL OR user_identifier_key = $2) ORDER BY seq"
+                ),
+                &[&filter.device_id, &filter.user_identifier_key],
+            )?
+        } else {
+            self.select_codes(
+                &format!(
+                    "SELECT {CODE_COLUMNS} FROM codes WHERE access_code_id = ANY($1) ORDER BY seq"
+                ),
+                &[&filter.access_code_ids],
+            )?
+        };
+        Ok(codes.into_iter().filter(|c| filter.matches(c)).collect())
+    }
+
+    fn find_one(&mut self, access_code_id: &str) -> Result<Option<StoredCode>, LedgerError> {
+        Ok(self
+            .select_codes(
+                &format!("SELECT {CODE_COLUMNS} FROM codes WHERE access_code_id = $1"),
+                &[&access_code_id],
+            )?
+            .pop())
     }
 
     fn mark_deleted(
         &mut self,
         access_code_id: &str,
         at: DateTime<Utc>,
-    ) -> Result<Entry, LedgerError> {
-        let changed = self
-            .client
+        revocation_code: Option<&str>,
+    ) -> Result<StoredCode, LedgerError> {
+        let label = self.label.as_str();
+        self.client
             .execute(
-                "UPDATE access_codes SET deleted_at = $2 WHERE access_code_id = $1 AND deleted_at IS NULL",
-                &[&access_code_id, &at],
+                "UPDATE codes SET deleted_at = $2, revocation_code = $3 WHERE access_code_id = $1 AND deleted_at IS NULL",
+                &[&access_code_id, &at, &revocation_code],
             )
-            .map_err(pg)?;
-        if changed == 0 {
-            return Err(LedgerError::not_found(access_code_id));
-        }
-        self.select_entry("", access_code_id)
+            .map_err(|e| pg_err(label, &e))?;
+        self.find_one(access_code_id)?
+            .ok_or_else(|| LedgerError::not_found(access_code_id))
     }
 
-    fn replace_record(&mut self, record: &AccessCode) -> Result<(), LedgerError> {
-        let json = serde_json::to_string(record).map_err(err)?;
-        let changed = self
-            .client
+    fn rename(
+        &mut self,
+        access_code_id: &str,
+        name: Option<&str>,
+    ) -> Result<StoredCode, LedgerError> {
+        let label = self.label.as_str();
+        self.client
             .execute(
-                "UPDATE access_codes SET record = $2::text::jsonb WHERE access_code_id = $1 AND deleted_at IS NULL",
-                &[&record.access_code_id, &json],
+                "UPDATE codes SET name = $2 WHERE access_code_id = $1",
+                &[&access_code_id, &name],
             )
-            .map_err(pg)?;
-        if changed == 0 {
-            return Err(LedgerError::not_found(&record.access_code_id));
-        }
-        Ok(())
+            .map_err(|e| pg_err(label, &e))?;
+        self.find_one(access_code_id)?
+            .ok_or_else(|| LedgerError::not_found(access_code_id))
     }
 }
 
 impl ApiKeyStore for PostgresLedger {
     fn insert_api_key(&mut self, record: &ApiKeyRecord) -> Result<(), LedgerError> {
+        let label = self.label.as_str();
         self.client
             .execute(
-                "INSERT INTO api_keys (key_id, name, hash, created_at, revoked_at) VALUES ($1, $2, $3, $4, $5)",
+                &format!("INSERT INTO api_keys ({API_KEY_COLUMNS}) VALUES ($1, $2, $3, $4, $5)"),
                 &[
                     &record.key_id,
                     &record.name,
@@ -403,42 +662,44 @@ impl ApiKeyStore for PostgresLedger {
                     &record.revoked_at,
                 ],
             )
-            .map_err(pg)?;
+            .map_err(|e| pg_err(label, &e))?;
         Ok(())
     }
 
     fn api_key(&mut self, key_id: &str) -> Result<Option<ApiKeyRecord>, LedgerError> {
+        let label = self.label.as_str();
         self.client
             .query_opt(
-                "SELECT key_id, name, hash, created_at, revoked_at FROM api_keys WHERE key_id = $1",
+                &format!("SELECT {API_KEY_COLUMNS} FROM api_keys WHERE key_id = $1"),
                 &[&key_id],
             )
-            .map_err(pg)?
-            .as_ref()
-            .map(api_key_from_row)
+            .map_err(|e| pg_err(label, &e))?
+            .map(|r| api_key_from_row(label, &r))
             .transpose()
     }
 
     fn api_keys(&mut self) -> Result<Vec<ApiKeyRecord>, LedgerError> {
+        let label = self.label.as_str();
         self.client
             .query(
-                "SELECT key_id, name, hash, created_at, revoked_at FROM api_keys ORDER BY seq",
+                &format!("SELECT {API_KEY_COLUMNS} FROM api_keys ORDER BY seq"),
                 &[],
             )
-            .map_err(pg)?
+            .map_err(|e| pg_err(label, &e))?
             .iter()
-            .map(api_key_from_row)
+            .map(|r| api_key_from_row(label, r))
             .collect()
     }
 
     fn revoke_api_keys(&mut self, name: &str, at: DateTime<Utc>) -> Result<usize, LedgerError> {
+        let label = self.label.as_str();
         let n = self
             .client
             .execute(
                 "UPDATE api_keys SET revoked_at = $2 WHERE name = $1 AND revoked_at IS NULL",
                 &[&name, &at],
             )
-            .map_err(pg)?;
-        usize::try_from(n).map_err(err)
+            .map_err(|e| pg_err(label, &e))?;
+        usize::try_from(n).map_err(text_err)
     }
 }

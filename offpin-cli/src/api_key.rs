@@ -1,0 +1,91 @@
+//! `offpin api-key`: create, revoke and list the API keys of
+//! `offpin serve`, stored (hashed) in the ledger.
+
+use chrono::Utc;
+use clap::Subcommand;
+use offpin::server::chrono_time::rfc3339_millis;
+use offpin::server::ledger::api_keys::{ApiKeyError, RANDOM_BYTES};
+use serde::Serialize;
+use zeroize::Zeroizing;
+
+use crate::Globals;
+use crate::ledger_file;
+use crate::output::{CliError, CliResult, fail, print_json, say};
+
+/// `offpin api-key ...`.
+#[derive(Debug, Subcommand)]
+pub enum ApiKeyCommand {
+    /// Create a key for `offpin serve`; it is printed once, on the last line.
+    Create {
+        /// The key's name (who uses it), unique among valid keys.
+        #[arg(long)]
+        name: String,
+    },
+    /// Revoke the valid key with this name (every server refuses it within its --key-cache-secs).
+    Revoke {
+        /// The key's name.
+        #[arg(long)]
+        name: String,
+    },
+    /// List the keys: names, ids and dates (never the keys).
+    List,
+}
+
+impl From<ApiKeyError> for CliError {
+    fn from(e: ApiKeyError) -> Self {
+        match e {
+            ApiKeyError::Ledger(e) => e.into(),
+            ApiKeyError::NameTaken { .. } => CliError::new("api_key_name_taken", e.to_string()),
+            ApiKeyError::NoSuchName { .. } => CliError::new("api_key_not_found", e.to_string()),
+            other => CliError::input(other.to_string()),
+        }
+    }
+}
+
+/// One key, as `list` prints it.
+#[derive(Serialize)]
+struct Row {
+    name: String,
+    key_id: String,
+    created_at: String,
+    revoked_at: Option<String>,
+}
+
+/// Runs `offpin api-key ...`.
+pub fn run(g: &Globals, command: &ApiKeyCommand) -> CliResult {
+    match command {
+        ApiKeyCommand::Create { name } => {
+            let mut store = ledger_file::create(&g.ledger)?;
+            let mut random = Zeroizing::new([0u8; RANDOM_BYTES]);
+            getrandom::fill(random.as_mut_slice())
+                .map_err(|e| fail("io_error", "cannot get random bytes", e))?;
+            let key = store.create_api_key(name, &random, Utc::now())?;
+            say!(
+                "created API key '{name}' (id {}); it is shown once, keep it secret:",
+                key.key_id()
+            );
+            say!("{}", key.expose_secret());
+            Ok(())
+        }
+        ApiKeyCommand::Revoke { name } => {
+            let mut store = ledger_file::write(&g.ledger)?;
+            store.revoke_api_key(name, Utc::now())?;
+            say!("revoked API key '{name}'");
+            Ok(())
+        }
+        ApiKeyCommand::List => {
+            let mut store = ledger_file::read(&g.ledger)?;
+            let rows: Vec<Row> = store
+                .api_keys()?
+                .into_iter()
+                .map(|k| Row {
+                    name: k.name,
+                    key_id: k.key_id,
+                    created_at: rfc3339_millis(&k.created_at),
+                    revoked_at: k.revoked_at.as_ref().map(rfc3339_millis),
+                })
+                .collect();
+            print_json(&rows)
+        }
+    }
+}

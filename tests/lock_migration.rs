@@ -1,0 +1,246 @@
+//! Issue 9, point 2: a lock updated in the field does not forget what it
+//! remembered. `tests/vectors/lock_state_v1.json` holds version-1 images
+//! written by offpin 0.1 (main at 4cbeee4, before version 2 existed) with
+//! the state each holds and the decisions its lock gave; this crate loads
+//! every one, carries every used code, activation, revocation, lineage
+//! mark and the lock-out over, decides every probe the same way, and saves
+//! it as version 2.
+
+#![cfg(feature = "lock-state-v1")]
+#![allow(
+    clippy::unwrap_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    clippy::cast_possible_truncation,
+    reason = "test code: a failed unwrap is a failed test"
+)]
+
+use offpin::lock::{Decision, EntryKind, Lock, PersistError};
+use offpin::profile::shipped::by_name;
+use offpin::{Codec, DeviceKey, Pin, Profile, UtcOffset};
+use serde_json::Value;
+
+fn cases() -> Vec<Value> {
+    let doc: Value = serde_json::from_str(include_str!("vectors/lock_state_v1.json")).unwrap();
+    doc["cases"].as_array().unwrap().clone()
+}
+
+fn decision(d: Decision) -> String {
+    match d {
+        Decision::Open(g) => format!("open:{}", g.kind().name()),
+        Decision::Revoked(_) => "revoked".into(),
+        Decision::Refuse(r) => format!("refuse:{}", r.code()),
+    }
+}
+
+fn codecs<const K: usize>(case: &Value, p: Profile) -> [Codec; K] {
+    let keys = case["keys"].as_array().unwrap();
+    core::array::from_fn(|i| {
+        let bytes: [u8; 16] = hex::decode(keys[i].as_str().unwrap())
+            .unwrap()
+            .try_into()
+            .unwrap();
+        Codec::new(&DeviceKey::from_bytes(bytes), p).unwrap()
+    })
+}
+
+/// Loads the case's image into a `Lock<M, K>` and checks it against what
+/// the vector says, then saves it as version 2 and checks that again.
+fn migrate<const M: usize, const K: usize>(case: &Value) {
+    let name = case["case"].as_str().unwrap();
+    let p = by_name(case["profile"].as_str().unwrap()).unwrap();
+    let offset =
+        UtcOffset::from_minutes(case["utc_offset_minutes"].as_i64().unwrap() as i32).unwrap();
+    let image = hex::decode(case["image"].as_str().unwrap()).unwrap();
+    assert_eq!(&image[..4], b"OPL\x01", "{name}");
+    let lock = Lock::<M, K>::load(codecs::<K>(case, p), offset, &image)
+        .unwrap_or_else(|e| panic!("{name}: {e}"));
+    same_as_vector(name, p, case, &lock);
+
+    // Saved again: a version-2 image that keeps all of it.
+    let mut v2 = vec![0u8; Lock::<M, K>::STATE_LEN];
+    lock.save(&mut v2).unwrap();
+    assert_eq!(&v2[..4], b"OPL\x02");
+    let again = Lock::<M, K>::load(codecs::<K>(case, p), offset, &v2).unwrap();
+    same_as_vector(name, p, case, &again);
+
+    // Once the firmware's counter has moved, a version-1 image (which
+    // anyone can write) is refused.
+    assert_eq!(
+        Lock::<M, K>::load_with_counter(codecs::<K>(case, p), offset, &image, 1).unwrap_err(),
+        PersistError::RolledBack {
+            image: 0,
+            counter: 1
+        },
+        "{name}"
+    );
+}
+
+fn same_as_vector<const M: usize, const K: usize>(
+    name: &str,
+    p: Profile,
+    case: &Value,
+    lock: &Lock<M, K>,
+) {
+    let state = &case["state"];
+    assert_eq!(
+        lock.sequence(),
+        state["sequence"].as_u64().unwrap(),
+        "{name}"
+    );
+    let hs = state["highest_seen"].as_i64().unwrap();
+    assert_eq!(lock.highest_seen(), hs, "{name}");
+    assert_eq!(
+        lock.consecutive_failures(),
+        state["consecutive_failures"].as_u64().unwrap(),
+        "{name}"
+    );
+    assert_eq!(
+        lock.locked_out_until(hs),
+        state["locked_out_until"].as_i64(),
+        "{name}: lock-out"
+    );
+    // The failures since the last opening are spent from the budget.
+    assert_eq!(
+        u64::from(lock.budget_left(hs)),
+        u64::from(p.lockout().budget) - state["consecutive_failures"].as_u64().unwrap(),
+        "{name}: budget"
+    );
+    // The watermark and the lineage marks stand for the same instants: a
+    // code starting before them (by the v1 lock's offset) is refused.
+    let epoch = p.epoch();
+    let hour_of = |at: i64| u32::try_from((at - epoch).div_euclid(3_600)).unwrap();
+    assert_eq!(
+        lock.watermark().map(|m| m.hour),
+        state["watermark"].as_i64().map(hour_of),
+        "{name}: watermark"
+    );
+    for (i, mark) in state["lineage_marks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .enumerate()
+    {
+        let l = u8::try_from(i + 1).unwrap();
+        assert_eq!(
+            lock.lineage_mark(l).map(|m| m.hour),
+            mark.as_i64()
+                .map(|at| u32::try_from((at - epoch + 3_599).div_euclid(3_600)).unwrap()),
+            "{name}: lineage {l}"
+        );
+    }
+    let revoked: Vec<u32> = (0..p.params().ongoing_slots)
+        .filter(|s| lock.is_slot_revoked(*s))
+        .collect();
+    let expected: Vec<u32> = state["revoked_slots"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s.as_u64().unwrap() as u32)
+        .collect();
+    assert_eq!(revoked, expected, "{name}: revoked slots");
+    // Every remembered code, same key, index and kind, remembered at least
+    // as long as version 1 did.
+    let entries: Vec<_> = lock.remembered().collect();
+    let remembered = state["remembered"].as_array().unwrap();
+    assert_eq!(entries.len(), remembered.len(), "{name}: memory");
+    for (e, v) in entries.iter().zip(remembered) {
+        assert_eq!(u64::from(e.key), v["key"].as_u64().unwrap(), "{name}");
+        assert_eq!(e.index, v["index"].as_u64().unwrap(), "{name}");
+        let kind = match e.kind {
+            EntryKind::Used => "used",
+            EntryKind::Activated => "activated",
+        };
+        assert_eq!(kind, v["kind"].as_str().unwrap(), "{name}");
+        assert!(
+            e.until >= v["until"].as_i64().unwrap(),
+            "{name}: entry ends early"
+        );
+    }
+    // Every probe decides as the version-1 lock did.
+    let pins: Vec<(String, Pin)> = case["codes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            let pin = Pin::parse(c["pin"].as_str().unwrap().as_bytes(), p.radix(), p.digits());
+            (c["code"].as_str().unwrap().to_owned(), pin.unwrap())
+        })
+        .collect();
+    let probes = case["probes"].as_array().unwrap();
+    assert!(!probes.is_empty());
+    for probe in probes {
+        let code = probe["code"].as_str().unwrap();
+        let now = probe["now"].as_i64().unwrap();
+        let pin = &pins.iter().find(|(c, _)| c == code).unwrap().1;
+        assert_eq!(
+            decision(lock.check(pin.as_bytes(), now).decision),
+            probe["decision"].as_str().unwrap(),
+            "{name}: {code} at {now}"
+        );
+    }
+}
+
+#[test]
+fn lock_v1_images_migrate_with_everything_they_remember() {
+    let cases = cases();
+    assert_eq!(cases.len(), 8);
+    for case in &cases {
+        let memory = case["memory"].as_u64().unwrap();
+        let keys = case["keys"].as_array().unwrap().len();
+        match (memory, keys) {
+            (32, 1) => migrate::<32, 1>(case),
+            (64, 1) => migrate::<64, 1>(case),
+            (8, 2) => migrate::<8, 2>(case),
+            other => panic!("no lock type for {other:?}"),
+        }
+    }
+}
+
+#[test]
+fn lock_v1_images_are_checked_as_before() {
+    let case = &cases()[1];
+    let p = by_name(case["profile"].as_str().unwrap()).unwrap();
+    let image = hex::decode(case["image"].as_str().unwrap()).unwrap();
+    let load = |image: &[u8]| Lock::<32>::load(codecs::<1>(case, p), UtcOffset::UTC, image);
+    assert!(load(&image).is_ok());
+    let mut bad = image.clone();
+    bad[40] ^= 1;
+    assert_eq!(load(&bad).unwrap_err(), PersistError::Checksum);
+    assert_eq!(
+        Lock::<64>::load(codecs::<1>(case, p), UtcOffset::UTC, &image).unwrap_err(),
+        PersistError::CapacityMismatch {
+            expected: 64,
+            found: 32
+        }
+    );
+    let other = by_name("compact-8").unwrap();
+    let image8 = &cases()[4];
+    let raw8 = hex::decode(image8["image"].as_str().unwrap()).unwrap();
+    assert_eq!(
+        Lock::<32>::load(codecs::<1>(case, p), UtcOffset::UTC, &raw8).unwrap_err(),
+        PersistError::ForeignProfile
+    );
+    assert!(Lock::<32>::load(codecs::<1>(image8, other), UtcOffset::UTC, &raw8).is_ok());
+}
+
+/// Found by the `lock_load` fuzz target: version 1 did not check that a
+/// batch holds fewer strikes than the policy's `failures`; such an image
+/// migrates (the next failure completes the batch) and saves as a
+/// version-2 image that loads.
+#[test]
+fn lock_v1_image_with_a_full_batch_of_strikes_migrates() {
+    let case = &cases()[5];
+    assert_eq!(case["case"], "strikes");
+    let p = by_name(case["profile"].as_str().unwrap()).unwrap();
+    let mut image = hex::decode(case["image"].as_str().unwrap()).unwrap();
+    image[31] = 9; // strikes, with `failures` = 5
+    let n = image.len() - 8;
+    let digest = <sha2::Sha256 as sha2::Digest>::digest(&image[..n]);
+    image[n..].copy_from_slice(&digest[..8]);
+    let lock = Lock::<32>::load(codecs::<1>(case, p), UtcOffset::UTC, &image).unwrap();
+    assert_eq!(lock.consecutive_failures(), 4);
+    let mut v2 = vec![0u8; Lock::<32>::STATE_LEN];
+    lock.save(&mut v2).unwrap();
+    assert!(Lock::<32>::load(codecs::<1>(case, p), UtcOffset::UTC, &v2).is_ok());
+}

@@ -1,0 +1,358 @@
+//! `W_max` is the true maximum of the acceptable set, over every instant
+//! and every UTC offset a lock accepts, checked against brute force.
+//!
+//! The brute force knows nothing of `src/security.rs`: it enumerates every
+//! grant of a small profile (`Profile::grant_at` over `0..M`) and asks
+//! `Profile::check` whether it opens (or revokes) at an instant.
+//!
+//! Which instants: `check`'s verdict on a grant depends on `now` only
+//! through the comparisons `now < s − g`, `now >= e + g` and
+//! `now < s + A + g` (window `[s, e)`, revocations at `t`: `t − g`,
+//! `t + A + g`). So the number of grants that open is a step function of
+//! `now` that changes only at those instants, the *events*; between two
+//! consecutive events it is constant, and its maximum over all of time is
+//! its maximum over the events (and one instant before the first). The
+//! sweep evaluates `check` for every grant at every event.
+//!
+//! Which offsets: the UTC offset moves daily windows only (by `−offset`),
+//! so the count at `(now, offset)` is `G(now) + D(now + offset)`, where `G`
+//! counts the other grants and `D` the daily ones at UTC; the test checks
+//! this decomposition against `check` at the real offset at sampled
+//! instants, then takes the maximum over all 1 681 offsets (whole minutes
+//! within ±14 h) and every event of `G` and of `D` shifted by the offset.
+
+#![allow(
+    clippy::unwrap_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    clippy::cast_possible_truncation,
+    reason = "test code: a failed unwrap is a failed test"
+)]
+
+use offpin::profile::MAX_EPOCH;
+use offpin::profile::shipped::{EPOCH_2024, STANDARD_10};
+use offpin::security::Acceptable;
+use offpin::{Grant, Profile, ProfileParams, Radix, RevokeTarget, UtcOffset, Verdict};
+use proptest::prelude::*;
+
+const HOUR: i64 = 3_600;
+const DAY: i64 = 86_400;
+
+/// Grants that open (by kind) and that revoke, at one instant.
+#[derive(Clone, Copy, Default, Debug, PartialEq, Eq)]
+struct Count {
+    hourly: u64,
+    daily: u64,
+    one_time: u64,
+    ongoing: u64,
+    revoke: u64,
+}
+
+impl Count {
+    fn opening(&self) -> u64 {
+        self.hourly + self.daily + self.one_time + self.ongoing
+    }
+}
+
+fn count_at(p: &Profile, grants: &[Grant], now: i64, offset: UtcOffset) -> Count {
+    let mut c = Count::default();
+    for g in grants {
+        match p.check(g, now, offset) {
+            Verdict::Open(_) => match g {
+                Grant::Hourly(_) => c.hourly += 1,
+                Grant::Daily(_) => c.daily += 1,
+                Grant::OneTime { .. } => c.one_time += 1,
+                Grant::Ongoing { .. } => c.ongoing += 1,
+                Grant::Revoke(_) => panic!("a revocation opened"),
+            },
+            Verdict::Revoke(_) => c.revoke += 1,
+            _ => {}
+        }
+    }
+    c
+}
+
+/// The instants at which `check`'s verdict on one of `grants` can change
+/// (at UTC), sorted, with one instant before the first.
+fn events(p: &Profile, grants: &[Grant]) -> Vec<i64> {
+    let g = p.grace_secs();
+    let a = p.activation_secs();
+    let mut out = Vec::new();
+    for grant in grants {
+        if let Some(w) = grant.window(p, UtcOffset::UTC) {
+            out.extend([w.start - g, w.end + g, w.start + a + g]);
+        }
+        if let Grant::Revoke(RevokeTarget::StartedBefore { hour }) = grant {
+            let t = p.epoch() + i64::from(*hour) * HOUR;
+            out.extend([t - g, t + a + g]);
+        }
+    }
+    let first = out.iter().min().copied().unwrap_or(p.epoch());
+    out.push(first - 1);
+    out.sort_unstable();
+    out.dedup();
+    out
+}
+
+/// A step function known at its change points.
+struct Steps {
+    at: Vec<i64>,
+    count: Vec<Count>,
+}
+
+impl Steps {
+    fn sweep(p: &Profile, grants: &[Grant]) -> Steps {
+        let at = events(p, grants);
+        let count = at
+            .iter()
+            .map(|&t| count_at(p, grants, t, UtcOffset::UTC))
+            .collect();
+        Steps { at, count }
+    }
+
+    /// The value at `t`: the one of the last change at or before `t` (the
+    /// first entry is before every change).
+    fn value(&self, t: i64) -> Count {
+        let i = self.at.partition_point(|&e| e <= t);
+        self.count[i.saturating_sub(1)]
+    }
+
+    fn max_by(&self, f: impl Fn(&Count) -> u64) -> u64 {
+        self.count.iter().map(f).max().unwrap_or(0)
+    }
+}
+
+/// The brute-force peak: (max opening over instants and offsets, per-kind
+/// maxima, max revoking).
+fn brute_force(p: &Profile) -> (u64, Acceptable, u64) {
+    let all: Vec<Grant> = (0..p.grant_count())
+        .map(|i| p.grant_at(i).unwrap())
+        .collect();
+    let (daily, other): (Vec<Grant>, Vec<Grant>) =
+        all.iter().partition(|g| matches!(g, Grant::Daily(_)));
+    let g = Steps::sweep(p, &other);
+    let d = Steps::sweep(p, &daily);
+
+    // The decomposition G(t) + D(t + offset), against check at the real
+    // offset, at instants around the events.
+    for (i, &t) in g.at.iter().enumerate().step_by(17) {
+        let minutes = (i as i32 * 97) % 1_681 - 840;
+        let offset = UtcOffset::from_minutes(minutes).unwrap();
+        let q = t + offset.seconds();
+        let real = count_at(p, &all, t, offset);
+        let (gv, dv) = (g.value(t), d.value(q));
+        assert_eq!(real.opening(), gv.opening() + dv.daily, "at {t} {offset}");
+        assert_eq!(real.revoke, gv.revoke);
+        assert_eq!(p.acceptable_at(t, offset).total(), real.opening());
+    }
+
+    let mut best = 0;
+    for minutes in -840..=840i64 {
+        let off = minutes * 60;
+        let candidates = g.at.iter().copied().chain(d.at.iter().map(|q| q - off));
+        for t in candidates {
+            best = best.max(g.value(t).opening() + d.value(t + off).daily);
+        }
+    }
+    let by_kind = Acceptable {
+        hourly: g.max_by(|c| c.hourly),
+        daily: d.max_by(|c| c.daily),
+        one_time: g.max_by(|c| c.one_time),
+        ongoing: g.max_by(|c| c.ongoing),
+    };
+    (best, by_kind, g.max_by(|c| c.revoke))
+}
+
+fn grace() -> impl Strategy<Value = u32> {
+    prop_oneof![
+        Just(0u32),
+        Just(1),
+        Just(59),
+        Just(60),
+        Just(1_799),
+        Just(1_800),
+        Just(3_599),
+        0u32..3_600,
+    ]
+}
+
+prop_compose! {
+    fn small_profile()(
+        epoch in prop_oneof![Just(0i64), Just(EPOCH_2024), Just(MAX_EPOCH)],
+        lifetime_days in 1u32..=3,
+        variances in 1u8..=2,
+        lineages in 0u8..=1,
+        hourly_max_hours in prop_oneof![Just(0u32), 1u32..=30],
+        daily_max_days in 0u32..=4,
+        one_time_use_hours in 0u32..=30,
+        ongoing_slots in 0u32..=3,
+        revocation in any::<bool>(),
+        activation_hours in prop_oneof![1u32..=30, 31u32..=100],
+        grace_secs in grace(),
+        lock_memory in 0u16..=5,
+    ) -> ProfileParams {
+        ProfileParams {
+            name: "sweep",
+            radix: Radix::Ten,
+            digits: 7,
+            epoch,
+            lifetime_days,
+            variances,
+            lineages,
+            hourly_max_hours,
+            daily_max_days,
+            one_time_use_hours,
+            ongoing_slots,
+            revocation,
+            activation_hours,
+            grace_secs,
+            lock_memory,
+            ..STANDARD_10.params()
+        }
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(48))]
+
+    /// The published figures are the brute-force maxima.
+    #[test]
+    fn w_max_is_the_maximum_over_every_instant_and_offset(params in small_profile()) {
+        let Ok(p) = Profile::new(params) else {
+            return Err(TestCaseError::reject("not a profile"));
+        };
+        let s = p.security();
+        let (best, by_kind, revoke) = brute_force(&p);
+        prop_assert_eq!(s.w_max - s.remembered, best);
+        prop_assert_eq!(s.max_by_kind, by_kind);
+        prop_assert_eq!(s.revocation_indices, revoke);
+        prop_assert_eq!(s.remembered, u64::from(params.lock_memory));
+        prop_assert_eq!(p.security_with_keys(3).w_max, 3 * s.w_max);
+    }
+}
+
+/// Every second of a tiny profile's life, at offsets that are not whole
+/// hours and with a grace that is not whole minutes: `acceptable_at` is
+/// the brute-force count, and never above `W_max`.
+#[test]
+fn acceptable_at_is_exact_at_every_second() {
+    let p = Profile::new(ProfileParams {
+        name: "tiny",
+        digits: 7,
+        lifetime_days: 2,
+        variances: 1,
+        lineages: 0,
+        hourly_max_hours: 3,
+        daily_max_days: 2,
+        one_time_use_hours: 2,
+        ongoing_slots: 1,
+        revocation: true,
+        activation_hours: 2,
+        grace_secs: 37,
+        lock_memory: 0,
+        ..STANDARD_10.params()
+    })
+    .unwrap();
+    let all: Vec<Grant> = (0..p.grant_count())
+        .map(|i| p.grant_at(i).unwrap())
+        .collect();
+    let w_max = p.security().w_max;
+    for minutes in [-840, -331, 0, 45, 840] {
+        let offset = UtcOffset::from_minutes(minutes).unwrap();
+        let mut seen_max = 0;
+        for now in p.epoch() - 15 * HOUR..p.epoch() + 5 * DAY {
+            let brute = count_at(&p, &all, now, offset).opening();
+            assert_eq!(
+                p.acceptable_at(now, offset).total(),
+                brute,
+                "{now} {offset}"
+            );
+            seen_max = seen_max.max(brute);
+        }
+        assert!(seen_max <= w_max, "{offset}: {seen_max} > {w_max}");
+    }
+}
+
+/// Issue 9's counter-example: a 10-day lifetime with a 240-hour activation
+/// window. Sampling the middle of the lifetime published 260 234 while
+/// 398 921 indices were acceptable at one instant; the maximum is near the
+/// end of the lifetime, where every start is still within its activation.
+#[test]
+fn short_lifetime_with_long_activation_is_not_undercounted() {
+    let p = Profile::new(ProfileParams {
+        lifetime_days: 10,
+        activation_hours: 240,
+        ..STANDARD_10.params()
+    })
+    .unwrap();
+    let all: Vec<Grant> = (0..p.grant_count())
+        .map(|i| p.grant_at(i).unwrap())
+        .collect();
+    let s = p.security();
+    let w = s.w_max - s.remembered;
+    // The busiest instant at UTC within ±g of an hour in the last two days.
+    let end = p.epoch() + 10 * DAY;
+    let g = p.grace_secs();
+    let busiest = (end - 2 * DAY..end + DAY)
+        .step_by(HOUR as usize)
+        .flat_map(|h| [h - g, h + g])
+        .max_by_key(|&t| p.acceptable_at(t, UtcOffset::UTC).total())
+        .unwrap();
+    let brute = count_at(&p, &all, busiest, UtcOffset::UTC).opening();
+    assert_eq!(p.acceptable_at(busiest, UtcOffset::UTC).total(), brute);
+    assert!(
+        brute >= 398_921,
+        "the issue's instant had 398 921, found {brute}"
+    );
+    assert!(
+        w >= brute,
+        "W_max − remembered = {w} < {brute} at {busiest}"
+    );
+    // The middle of the lifetime, where the old figure sampled, is far
+    // below: the maximum is not there.
+    let mid = p.epoch() + 5 * DAY;
+    let mid_max = (mid..mid + DAY)
+        .step_by(HOUR as usize)
+        .flat_map(|h| [h - g, h + g])
+        .map(|t| p.acceptable_at(t, UtcOffset::UTC).total())
+        .max()
+        .unwrap();
+    assert!(mid_max < brute, "{mid_max} vs {brute}");
+}
+
+/// The maximum is over every offset the lock accepts, not only UTC: on
+/// this profile the busiest instant at UTC has fewer acceptable indices
+/// than the busiest instant at some other offset, and `W_max` counts the
+/// latter (brute force over all offsets agrees).
+#[test]
+fn the_maximum_can_need_an_offset_other_than_utc() {
+    let p = Profile::new(ProfileParams {
+        name: "offset-matters",
+        digits: 9,
+        lifetime_days: 1,
+        variances: 1,
+        lineages: 0,
+        hourly_max_hours: 0,
+        daily_max_days: 4,
+        one_time_use_hours: 22,
+        ongoing_slots: 0,
+        revocation: false,
+        activation_hours: 6,
+        grace_secs: 1_299,
+        lock_memory: 0,
+        ..STANDARD_10.params()
+    })
+    .unwrap();
+    let (best, _, _) = brute_force(&p);
+    let w = p.security().w_max;
+    assert_eq!(w, best);
+    let all: Vec<Grant> = (0..p.grant_count())
+        .map(|i| p.grant_at(i).unwrap())
+        .collect();
+    let utc_best = events(&p, &all)
+        .iter()
+        .map(|&t| count_at(&p, &all, t, UtcOffset::UTC).opening())
+        .max()
+        .unwrap();
+    assert!(utc_best < w, "UTC reaches {utc_best}, W_max is {w}");
+}
