@@ -6,14 +6,10 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use offpin::server::ledger::LedgerError;
 use offpin::server::ledger::api_keys::ApiKeyError;
-use offpin::server::ledger::hosted::RequestError;
-use offpin::server::record::NO_VARIANCE_AVAILABLE;
+use offpin::server::ledger::hosted::{Fault, INVALID_INPUT, RequestError};
 use serde_json::{Value, json};
 
 use crate::request::DecodeError;
-
-/// `type` of a bad request.
-pub const INVALID_INPUT: &str = "invalid_input";
 
 /// An error answer.
 #[derive(Debug)]
@@ -110,53 +106,30 @@ impl From<DecodeError> for ApiError {
     }
 }
 
+impl ApiError {
+    /// The answer the hosted API's rules give ([`Fault`]), with `message`;
+    /// a 503 asks the client to retry in a second.
+    fn from_fault(f: Fault, message: String) -> Self {
+        let status = StatusCode::from_u16(f.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        ApiError {
+            status,
+            kind: f.error_type,
+            message,
+            field: f.field.map(str::to_owned),
+            retry_after: (status == StatusCode::SERVICE_UNAVAILABLE).then_some(1),
+        }
+    }
+}
+
 impl From<LedgerError> for ApiError {
     fn from(e: LedgerError) -> Self {
-        let message = e.to_string();
-        let status = |s| ApiError::new(s, "", message.clone());
-        match e {
-            LedgerError::UnknownDevice { .. } => ApiError {
-                kind: "device_not_found",
-                ..status(StatusCode::NOT_FOUND)
-            },
-            LedgerError::NotFound { .. } => ApiError {
-                kind: "access_code_not_found",
-                ..status(StatusCode::NOT_FOUND)
-            },
-            LedgerError::MissingFilter => ApiError::invalid(None, message),
-            LedgerError::NoVarianceAvailable { .. } => ApiError {
-                kind: NO_VARIANCE_AVAILABLE,
-                ..status(StatusCode::CONFLICT)
-            },
-            LedgerError::NoSlotAvailable { .. } => ApiError {
-                kind: "no_ongoing_slot_available",
-                ..status(StatusCode::CONFLICT)
-            },
-            LedgerError::Issue(_) => ApiError::invalid(None, message),
-            LedgerError::Storage(_) => ApiError {
-                kind: "ledger_unavailable",
-                retry_after: Some(1),
-                ..status(StatusCode::SERVICE_UNAVAILABLE)
-            },
-            _ => ApiError::internal(message),
-        }
+        ApiError::from_fault(Fault::of(&e), e.to_string())
     }
 }
 
 impl From<RequestError> for ApiError {
     fn from(e: RequestError) -> Self {
-        match e {
-            RequestError::Ledger(e) => e.into(),
-            RequestError::CodeNotFound { .. } => ApiError::new(
-                StatusCode::NOT_FOUND,
-                "access_code_not_found",
-                e.to_string(),
-            ),
-            RequestError::Invalid { field, message } => {
-                ApiError::invalid(Some(field.to_owned()), format!("{field}: {message}"))
-            }
-            other => ApiError::invalid(other.field().map(str::to_owned), other.to_string()),
-        }
+        ApiError::from_fault(e.fault(), e.to_string())
     }
 }
 

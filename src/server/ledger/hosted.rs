@@ -1,6 +1,7 @@
 //! The hosted access-code API's rules, for a service that speaks it
 //! (`offpin serve`): which code a create request asks for, what an update
-//! may change, finding a code by its PIN. The service parses and answers;
+//! may change, finding a code by its PIN, and the HTTP status and error
+//! `type` of every refusal ([`Fault`]). The service parses and answers;
 //! these functions decide.
 
 // The crate is `no_std`; this module is std-only.
@@ -11,8 +12,10 @@ use core::fmt;
 use chrono::{DateTime, Utc};
 
 use super::{CodeSpec, CodeWant, Deleted, Device, Ledger, LedgerError, ListFilter, ct_eq};
+use crate::issue::IssueError;
 use crate::keys::MasterKey;
-use crate::server::record::{AccessCode, CodeType};
+use crate::server::record::{AccessCode, CodeType, NO_VARIANCE_AVAILABLE};
+use crate::server::zone::ZoneError;
 
 /// `max_time_rounding` when a request gives none: one hour.
 pub const DEFAULT_MAX_TIME_ROUNDING_SECS: u32 = 3_600;
@@ -32,6 +35,119 @@ pub fn max_time_rounding_secs(value: &str) -> Option<u32> {
         "1h" | "1hour" => Some(3_600),
         "1d" | "1day" => Some(86_400),
         _ => None,
+    }
+}
+
+/// `type` of a request the API refuses for its content (HTTP 400), with
+/// the field to blame in `validation_errors`.
+pub const INVALID_INPUT: &str = "invalid_input";
+/// `type` of an unknown device (HTTP 404), as the hosted API names it.
+pub const DEVICE_NOT_FOUND: &str = "device_not_found";
+
+/// How the API answers a refusal or a failure: the HTTP status, the
+/// error's `type`, and the request field to blame (400s).
+///
+/// What a client sent is answered 4xx, never 5xx: 400 `invalid_input` for
+/// a bad field (a window the lock would never open for included, its
+/// deadline in the message), 404 for an unknown device or code, 409 for a
+/// spent window (`igloohome_offline_access_code_no_variance_available`),
+/// spent ongoing slots and reused idempotency keys. 5xx is the server's
+/// side: 503 when the ledger cannot be used now (storage, a read-only or
+/// interrupted ledger), 500 when the server's own setup is wrong (another
+/// master key, a profile or time zone this build does not know).
+///
+/// # Examples
+///
+/// ```
+/// use offpin::server::ledger::LedgerError;
+/// use offpin::server::ledger::hosted::Fault;
+/// let f = Fault::of(&LedgerError::NoVarianceAvailable { device_id: "d".into(), variances: 3 });
+/// assert_eq!((f.status, f.error_type), (409, "igloohome_offline_access_code_no_variance_available"));
+/// let f = Fault::of(&LedgerError::ActivationDeadlinePassed { deadline: 0, activation_secs: 86_400, now: 1 });
+/// assert_eq!((f.status, f.error_type, f.field), (400, "invalid_input", Some("starts_at")));
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Fault {
+    /// The HTTP status.
+    pub status: u16,
+    /// The error's `type`: [`INVALID_INPUT`] for every 400,
+    /// [`DEVICE_NOT_FOUND`] for an unknown device, otherwise the ledger's
+    /// [`LedgerError::code`].
+    pub error_type: &'static str,
+    /// The request field to blame, if one is.
+    pub field: Option<&'static str>,
+}
+
+impl Fault {
+    const fn new(status: u16, error_type: &'static str) -> Self {
+        Fault {
+            status,
+            error_type,
+            field: None,
+        }
+    }
+
+    const fn invalid(field: Option<&'static str>) -> Self {
+        Fault {
+            status: 400,
+            error_type: INVALID_INPUT,
+            field,
+        }
+    }
+
+    /// The answer to a ledger error. Every variant is matched by name
+    /// (none falls into a default arm), so a new one must be given its
+    /// answer here.
+    pub fn of(e: &LedgerError) -> Fault {
+        let code = e.code();
+        match e {
+            LedgerError::UnknownDevice { .. } => Fault::new(404, DEVICE_NOT_FOUND),
+            LedgerError::DeviceRemoved { .. } | LedgerError::NotFound { .. } => {
+                Fault::new(404, code)
+            }
+            LedgerError::NoVarianceAvailable { .. } => Fault::new(409, NO_VARIANCE_AVAILABLE),
+            LedgerError::NoSlotAvailable { .. }
+            | LedgerError::IdempotencyConflict { .. }
+            | LedgerError::DeviceConflict { .. } => Fault::new(409, code),
+            LedgerError::MissingFilter => Fault::invalid(Some("device_id")),
+            LedgerError::WindowEnded { .. } => Fault::invalid(Some("ends_at")),
+            LedgerError::ActivationDeadlinePassed { .. } => Fault::invalid(Some("starts_at")),
+            LedgerError::GenerationNotHigher { .. } => Fault::invalid(Some("generation")),
+            LedgerError::Key(_) => Fault::invalid(Some("device_id")),
+            LedgerError::TimesDisagree { .. } | LedgerError::NoChange { .. } => {
+                Fault::invalid(None)
+            }
+            LedgerError::Issue(issue) => match issue {
+                IssueError::EndNotAfterStart | IssueError::TooLong { .. } => {
+                    Fault::invalid(Some("ends_at"))
+                }
+                IssueError::BeforeEpoch { .. } | IssueError::BeyondLifetime { .. } => {
+                    Fault::invalid(Some("starts_at"))
+                }
+                IssueError::RoundingTooLarge { .. } => Fault::invalid(Some("max_time_rounding")),
+                IssueError::Grant(_) => Fault::invalid(None),
+                // A profile's cipher refusing a numeral is a fault of the
+                // build, whatever was asked.
+                IssueError::Cipher(_) => Fault::new(500, code),
+            },
+            LedgerError::Zone(zone) => match zone {
+                // A stored device's zone this build's database lacks.
+                ZoneError::Unknown { .. } => Fault::new(500, code),
+                ZoneError::Gap { .. } | ZoneError::Fold { .. } | ZoneError::OutOfRange { .. } => {
+                    Fault::invalid(None)
+                }
+            },
+            LedgerError::InBatch { source, .. } => Fault::of(source),
+            LedgerError::MasterKeyMismatch { .. }
+            | LedgerError::KeyDoesNotDerive { .. }
+            | LedgerError::UnknownProfile { .. }
+            | LedgerError::Offset(_) => Fault::new(500, code),
+            LedgerError::NotALedger { .. }
+            | LedgerError::NeedsUpgrade { .. }
+            | LedgerError::NeedsRecovery { .. }
+            | LedgerError::Unwritable { .. }
+            | LedgerError::Storage(_) => Fault::new(503, code),
+        }
     }
 }
 
@@ -70,9 +186,17 @@ impl RequestError {
 
     /// The request field the error is about, if one.
     pub fn field(&self) -> Option<&'static str> {
+        self.fault().field
+    }
+
+    /// How the API answers it ([`Fault`]).
+    pub fn fault(&self) -> Fault {
         match self {
-            RequestError::Invalid { field, .. } | RequestError::Immutable { field } => Some(field),
-            RequestError::CodeNotFound { .. } | RequestError::Ledger(_) => None,
+            RequestError::Invalid { field, .. } | RequestError::Immutable { field } => {
+                Fault::invalid(Some(field))
+            }
+            RequestError::CodeNotFound { .. } => Fault::new(404, "access_code_not_found"),
+            RequestError::Ledger(e) => Fault::of(e),
         }
     }
 }
@@ -359,5 +483,369 @@ mod tests {
                 "{req:?}"
             );
         }
+    }
+}
+
+#[cfg(test)]
+mod faults {
+    use super::*;
+    use crate::UtcOffset;
+    use crate::ff1::Ff1Error;
+    use crate::index::GrantError;
+    use crate::keys::KeyError;
+    use crate::profile::Kind;
+    use crate::time::OffsetError;
+    use std::boxed::Box;
+    use std::collections::BTreeSet;
+
+    /// The position of each variant (nested ones spelled out): a new
+    /// variant does not compile here until it is given a place, and then
+    /// the test below fails until it has a sample and an expected answer.
+    fn place(e: &LedgerError) -> usize {
+        match e {
+            LedgerError::UnknownDevice { .. } => 0,
+            LedgerError::DeviceRemoved { .. } => 1,
+            LedgerError::DeviceConflict { .. } => 2,
+            LedgerError::NoChange { .. } => 3,
+            LedgerError::GenerationNotHigher { .. } => 4,
+            LedgerError::UnknownProfile { .. } => 5,
+            LedgerError::Zone(ZoneError::Unknown { .. }) => 6,
+            LedgerError::Zone(ZoneError::Gap { .. }) => 7,
+            LedgerError::Zone(ZoneError::Fold { .. }) => 8,
+            LedgerError::Zone(ZoneError::OutOfRange { .. }) => 9,
+            LedgerError::NotFound { .. } => 10,
+            LedgerError::MissingFilter => 11,
+            LedgerError::TimesDisagree { .. } => 12,
+            LedgerError::NoVarianceAvailable { .. } => 13,
+            LedgerError::NoSlotAvailable { .. } => 14,
+            LedgerError::WindowEnded { .. } => 15,
+            LedgerError::ActivationDeadlinePassed { .. } => 16,
+            LedgerError::IdempotencyConflict { .. } => 17,
+            LedgerError::MasterKeyMismatch { .. } => 18,
+            LedgerError::KeyDoesNotDerive { .. } => 19,
+            LedgerError::InBatch { .. } => 20,
+            LedgerError::Issue(IssueError::EndNotAfterStart) => 21,
+            LedgerError::Issue(IssueError::BeforeEpoch { .. }) => 22,
+            LedgerError::Issue(IssueError::BeyondLifetime { .. }) => 23,
+            LedgerError::Issue(IssueError::TooLong { .. }) => 24,
+            LedgerError::Issue(IssueError::RoundingTooLarge { .. }) => 25,
+            LedgerError::Issue(IssueError::Grant(_)) => 26,
+            LedgerError::Issue(IssueError::Cipher(_)) => 27,
+            LedgerError::Key(_) => 28,
+            LedgerError::Offset(_) => 29,
+            LedgerError::NotALedger { .. } => 30,
+            LedgerError::NeedsUpgrade { .. } => 31,
+            LedgerError::NeedsRecovery { .. } => 32,
+            LedgerError::Unwritable { .. } => 33,
+            LedgerError::Storage(_) => 34,
+        }
+    }
+    const PLACES: usize = 35;
+
+    fn s(text: &str) -> String {
+        text.to_owned()
+    }
+
+    #[test]
+    fn every_ledger_error_has_its_status_and_no_client_error_is_a_5xx() {
+        let zone = |z| LedgerError::Zone(z);
+        let off = UtcOffset::UTC;
+        let d = || s("front-door");
+        // (error, status, type, field)
+        let cases: Vec<(LedgerError, u16, &str, Option<&str>)> = vec![
+            (
+                LedgerError::UnknownDevice { device_id: d() },
+                404,
+                "device_not_found",
+                None,
+            ),
+            (
+                LedgerError::DeviceRemoved {
+                    device_id: d(),
+                    removed_at: Utc::now(),
+                },
+                404,
+                "device_removed",
+                None,
+            ),
+            (
+                LedgerError::DeviceConflict { device_id: d() },
+                409,
+                "device_conflict",
+                None,
+            ),
+            (
+                LedgerError::NoChange { device_id: d() },
+                400,
+                INVALID_INPUT,
+                None,
+            ),
+            (
+                LedgerError::GenerationNotHigher {
+                    device_id: d(),
+                    current: 2,
+                    requested: 1,
+                },
+                400,
+                INVALID_INPUT,
+                Some("generation"),
+            ),
+            (
+                LedgerError::UnknownProfile { name: s("x") },
+                500,
+                "unknown_profile",
+                None,
+            ),
+            (
+                zone(ZoneError::Unknown {
+                    name: s("Mars/Olympus"),
+                }),
+                500,
+                "unknown_time_zone",
+                None,
+            ),
+            (
+                zone(ZoneError::Gap {
+                    local: s("02:30"),
+                    zone: s("Europe/Paris"),
+                    before: off,
+                    after: off,
+                }),
+                400,
+                INVALID_INPUT,
+                None,
+            ),
+            (
+                zone(ZoneError::Fold {
+                    local: s("02:30"),
+                    zone: s("Europe/Paris"),
+                    before: off,
+                    after: off,
+                }),
+                400,
+                INVALID_INPUT,
+                None,
+            ),
+            (
+                zone(ZoneError::OutOfRange { time: s("9999") }),
+                400,
+                INVALID_INPUT,
+                None,
+            ),
+            (
+                LedgerError::not_found("x"),
+                404,
+                "access_code_not_found",
+                None,
+            ),
+            (
+                LedgerError::MissingFilter,
+                400,
+                INVALID_INPUT,
+                Some("device_id"),
+            ),
+            (
+                LedgerError::TimesDisagree { why: "x" },
+                400,
+                INVALID_INPUT,
+                None,
+            ),
+            (
+                LedgerError::NoVarianceAvailable {
+                    device_id: d(),
+                    variances: 3,
+                },
+                409,
+                NO_VARIANCE_AVAILABLE,
+                None,
+            ),
+            (
+                LedgerError::NoSlotAvailable {
+                    device_id: d(),
+                    slots: 8,
+                },
+                409,
+                "no_slot_available",
+                None,
+            ),
+            (
+                LedgerError::WindowEnded { ends_at: 0, now: 1 },
+                400,
+                INVALID_INPUT,
+                Some("ends_at"),
+            ),
+            (
+                LedgerError::ActivationDeadlinePassed {
+                    deadline: 0,
+                    activation_secs: 86_400,
+                    now: 1,
+                },
+                400,
+                INVALID_INPUT,
+                Some("starts_at"),
+            ),
+            (
+                LedgerError::IdempotencyConflict {
+                    key: s("k"),
+                    access_code_id: s("a"),
+                },
+                409,
+                "idempotency_conflict",
+                None,
+            ),
+            (
+                LedgerError::MasterKeyMismatch {
+                    ledger: [1; 8],
+                    given: [2; 8],
+                },
+                500,
+                "master_key_mismatch",
+                None,
+            ),
+            (
+                LedgerError::KeyDoesNotDerive {
+                    access_code_id: s("a"),
+                    given: [2; 8],
+                },
+                500,
+                "master_key_mismatch",
+                None,
+            ),
+            (
+                LedgerError::InBatch {
+                    index: 3,
+                    source: Box::new(LedgerError::NoVarianceAvailable {
+                        device_id: d(),
+                        variances: 3,
+                    }),
+                },
+                409,
+                NO_VARIANCE_AVAILABLE,
+                None,
+            ),
+            (
+                LedgerError::Issue(IssueError::EndNotAfterStart),
+                400,
+                INVALID_INPUT,
+                Some("ends_at"),
+            ),
+            (
+                LedgerError::Issue(IssueError::BeforeEpoch { epoch: 0 }),
+                400,
+                INVALID_INPUT,
+                Some("starts_at"),
+            ),
+            (
+                LedgerError::Issue(IssueError::BeyondLifetime { last_start: 0 }),
+                400,
+                INVALID_INPUT,
+                Some("starts_at"),
+            ),
+            (
+                LedgerError::Issue(IssueError::TooLong {
+                    requested_secs: 9,
+                    max_secs: 1,
+                }),
+                400,
+                INVALID_INPUT,
+                Some("ends_at"),
+            ),
+            (
+                LedgerError::Issue(IssueError::RoundingTooLarge {
+                    needed_secs: 9,
+                    allowed_secs: 1,
+                }),
+                400,
+                INVALID_INPUT,
+                Some("max_time_rounding"),
+            ),
+            (
+                LedgerError::Issue(IssueError::Grant(GrantError::KindDisabled(Kind::OneTime))),
+                400,
+                INVALID_INPUT,
+                None,
+            ),
+            (
+                LedgerError::Issue(IssueError::Cipher(Ff1Error::LengthTooLong {
+                    len: 99,
+                    max: 56,
+                })),
+                500,
+                "invalid_window",
+                None,
+            ),
+            (
+                LedgerError::Key(KeyError::DeviceIdTooLong { found: 300 }),
+                400,
+                INVALID_INPUT,
+                Some("device_id"),
+            ),
+            (
+                LedgerError::Offset(OffsetError { minutes: 9_999 }),
+                500,
+                "storage_error",
+                None,
+            ),
+            (
+                LedgerError::NotALedger {
+                    path: s("p"),
+                    reason: s("r"),
+                },
+                503,
+                "not_a_ledger",
+                None,
+            ),
+            (
+                LedgerError::NeedsUpgrade {
+                    path: s("p"),
+                    from: 1,
+                    to: 2,
+                },
+                503,
+                "ledger_needs_upgrade",
+                None,
+            ),
+            (
+                LedgerError::NeedsRecovery { path: s("p") },
+                503,
+                "ledger_needs_recovery",
+                None,
+            ),
+            (
+                LedgerError::Unwritable {
+                    path: s("p"),
+                    reason: s("r"),
+                },
+                503,
+                "ledger_not_writable",
+                None,
+            ),
+            (LedgerError::Storage(s("disk")), 503, "storage_error", None),
+        ];
+        let covered: BTreeSet<usize> = cases.iter().map(|(e, ..)| place(e)).collect();
+        assert_eq!(covered, (0..PLACES).collect(), "every variant has a case");
+        for (e, status, error_type, field) in &cases {
+            let f = Fault::of(e);
+            assert_eq!(
+                (f.status, f.error_type, f.field),
+                (*status, *error_type, *field),
+                "{e}"
+            );
+            // What the errors about a code say is the client's to fix:
+            // never a 5xx (but for a cipher that refuses its own profile,
+            // which no request can cause).
+            if e.to_code_error(Utc::now()).is_access_code_error
+                && !matches!(e, LedgerError::Issue(IssueError::Cipher(_)))
+            {
+                assert!(f.status < 500, "{e}");
+            }
+        }
+        // The request's own refusals.
+        let immutable = RequestError::Immutable { field: "ends_at" };
+        assert_eq!(immutable.fault(), Fault::invalid(Some("ends_at")));
+        let missing = RequestError::CodeNotFound { device_id: d() };
+        assert_eq!(missing.fault().status, 404);
+        let wrapped = RequestError::Ledger(LedgerError::MissingFilter);
+        assert_eq!(wrapped.field(), Some("device_id"));
     }
 }
