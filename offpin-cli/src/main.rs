@@ -146,12 +146,13 @@ fn run(g: &Globals, command: Command) -> CliResult<bool> {
     Ok(true)
 }
 
-/// Runs `offpin serve`: refuses a master key other than the ledger's
-/// before it listens.
+/// Runs `offpin serve`: binds the ledger to the master key (a ledger
+/// bound to another is refused) before it listens, so servers started
+/// with different keys fail at once rather than at their first create.
 fn serve(g: &Globals, args: &offpin_cli::serve::ServeArgs) -> CliResult {
     let master = keyfile::load(&g.master_key)?;
     let mut ledger = ledger_file::write(&g.ledger)?;
-    ledger_file::check_key(&mut *ledger, &master)?;
+    ledger.check_master_key(&master)?;
     drop(ledger);
     let location = offpin_cli::store::Location::of(&g.ledger);
     offpin_cli::serve::run(&location, master, args).map_err(|e| CliError::new("serve_error", e))

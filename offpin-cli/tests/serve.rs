@@ -552,3 +552,217 @@ fn sigterm_finishes_the_requests_in_flight() {
     let listed: Vec<Value> = serde_json::from_str(&listed).unwrap();
     assert_eq!(listed.len(), ok.len());
 }
+
+/// The records the ledger computes at read time, as the service serves
+/// them: dead-on-arrival windows refused with their deadline, deleted
+/// codes listed as `removing` (a deleted ongoing code shows its
+/// revocation PIN again), devices with their time zones, the
+/// `user_identifier_key` filter, a removed device.
+#[test]
+fn the_service_serves_read_time_records() {
+    let fx = Fixture::sqlite();
+    let server = fx.start(&[]);
+    let a = agent();
+    let create = |body: Value| post(&a, &server, &fx.key, "/access_codes/create", &body);
+
+    // Dead on arrival: a 3-day stay that started 2 days ago (its first use
+    // was due a day ago), and a window that has ended.
+    let (start, end) = (window(-2, 72).0, window(1, 0).0);
+    let late = create(json!({"device_id": "front-door", "starts_at": start, "ends_at": end}));
+    assert_eq!(
+        (late.status, late.error_type()),
+        (400, "invalid_input"),
+        "{late:?}"
+    );
+    let message = late.body["error"]["message"].as_str().unwrap();
+    assert!(message.contains("must be used by"), "{message}");
+    assert!(
+        late.body["error"]["validation_errors"]
+            .get("starts_at")
+            .is_some(),
+        "{late:?}"
+    );
+    let (start, end) = window(-5, 3);
+    let ended = create(json!({"device_id": "front-door", "starts_at": start, "ends_at": end}));
+    assert_eq!(ended.status, 400, "{ended:?}");
+    assert!(
+        ended.body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("the window ended at"),
+        "{ended:?}"
+    );
+    assert!(codes_of(&a, &server, &fx.key, "front-door").is_empty());
+
+    // Deleted codes stay listed: removing, with what the lock still does.
+    let (start, end) = window(7, 30);
+    let stay = create(
+        json!({"device_id": "front-door", "starts_at": start, "ends_at": end,
+                            "user_identifier_key": "guest-7"}),
+    );
+    let ongoing = create(json!({"device_id": "front-door", "user_identifier_key": "staff"}));
+    let id = |r: &serve_common::Answer| {
+        r.body["access_code"]["access_code_id"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    };
+    let (stay_id, ongoing_id) = (id(&stay), id(&ongoing));
+    for code in [&stay_id, &ongoing_id] {
+        let d = post(
+            &a,
+            &server,
+            &fx.key,
+            "/access_codes/delete",
+            &json!({"access_code_id": code}),
+        );
+        assert_eq!(d.status, 200, "{d:?}");
+        assert_eq!(d.body["access_code"]["status"], "removing");
+    }
+    let listed = codes_of(&a, &server, &fx.key, "front-door");
+    assert_eq!(listed.len(), 2);
+    for r in &listed {
+        assert_eq!(r["status"], "removing", "{r}");
+        let warnings: Vec<&str> = r["warnings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|w| w["warning_code"].as_str().unwrap())
+            .collect();
+        assert!(
+            warnings.contains(&"offpin_deleted_still_opens"),
+            "{warnings:?}"
+        );
+    }
+    let again = post(
+        &a,
+        &server,
+        &fx.key,
+        "/access_codes/delete",
+        &json!({"access_code_id": ongoing_id}),
+    );
+    let revocation = again.body["revocation_code"].as_str().unwrap().to_owned();
+    let got = post(
+        &a,
+        &server,
+        &fx.key,
+        "/access_codes/get",
+        &json!({"access_code_id": ongoing_id}),
+    );
+    assert!(
+        got.body["access_code"]["warnings"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains(&revocation),
+        "get shows the revocation PIN again: {got:?}"
+    );
+
+    // list by user_identifier_key (with a device), never alone.
+    let by_user = post(
+        &a,
+        &server,
+        &fx.key,
+        "/access_codes/list",
+        &json!({"device_id": "front-door", "user_identifier_key": "guest-7"}),
+    );
+    let ids: Vec<&str> = by_user.body["access_codes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["access_code_id"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids, [stay_id.as_str()]);
+    assert_eq!(
+        by_user.body["access_codes"][0]["user_identifier_key"],
+        "guest-7"
+    );
+    let alone = post(
+        &a,
+        &server,
+        &fx.key,
+        "/access_codes/list",
+        &json!({"user_identifier_key": "guest-7"}),
+    );
+    assert_eq!((alone.status, alone.error_type()), (400, "invalid_input"));
+
+    // Devices carry their IANA time zone.
+    let devices = send(&a, "GET", &server.url("/devices/list"), Some(&fx.key), None).unwrap();
+    let zones: Vec<(&str, &Value)> = devices.body["devices"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| (d["device_id"].as_str().unwrap(), &d["time_zone"]))
+        .collect();
+    assert_eq!(
+        zones,
+        [
+            ("back-door", &Value::Null),
+            ("front-door", &json!("Europe/Paris"))
+        ]
+    );
+
+    // A device removed (by the operator, while the server runs): no
+    // creates, no longer listed, its codes listed as unknown.
+    let (start, end) = window(9, 2);
+    let back = create(json!({"device_id": "back-door", "starts_at": start, "ends_at": end}));
+    let back_id = id(&back);
+    fx.run(&["device", "remove", "--device-id", "back-door"]);
+    let refused = create(json!({"device_id": "back-door", "starts_at": start, "ends_at": end}));
+    assert_eq!(
+        (refused.status, refused.error_type()),
+        (404, "device_removed"),
+        "{refused:?}"
+    );
+    let gone = send(
+        &a,
+        "GET",
+        &server.url("/devices/get?device_id=back-door"),
+        Some(&fx.key),
+        None,
+    )
+    .unwrap();
+    assert_eq!(gone.status, 404, "{gone:?}");
+    let devices = send(&a, "GET", &server.url("/devices/list"), Some(&fx.key), None).unwrap();
+    assert_eq!(devices.body["devices"].as_array().unwrap().len(), 1);
+    let orphan = post(
+        &a,
+        &server,
+        &fx.key,
+        "/access_codes/get",
+        &json!({"access_code_id": back_id}),
+    );
+    assert_eq!(
+        orphan.body["access_code"]["status"], "unknown",
+        "{orphan:?}"
+    );
+    assert!(!server.log_text().contains("status=5"), "no 5xx");
+}
+
+/// A server refuses to start with a master key other than the ledger's
+/// (and a fresh ledger is bound to the key of the first server).
+#[test]
+fn a_server_with_another_master_key_does_not_start() {
+    let fx = Fixture::sqlite();
+    drop(fx.start(&[]));
+    let other = fx.dir.path().join("other.key");
+    let out = std::process::Command::new(serve_common::bin())
+        .args(["--ledger", &fx.ledger, "--master-key"])
+        .arg(&other)
+        .arg("keygen")
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let out = std::process::Command::new(serve_common::bin())
+        .args(["--ledger", &fx.ledger, "--master-key"])
+        .arg(&other)
+        .args(["serve", "--listen", "127.0.0.1:0"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.starts_with("error: this ledger belongs to the master key with fingerprint"),
+        "{stderr}"
+    );
+    assert!(out.stdout.is_empty(), "it never listened");
+}
