@@ -103,6 +103,7 @@ use super::memory::{EntryKind, Remembered, until_hour};
 use super::revocation::{MAX_LINEAGES, Mark, SLOT_BYTES};
 use super::seal::{self, CRC_LEN, FINGERPRINT_LEN, TAG_LEN};
 use super::{Change, IntoCodecs, Lock, LockError, LockState, Revocation};
+use crate::codec::Codec;
 use crate::grant::Grant;
 use crate::profile::{LockoutPolicy, Profile};
 use crate::time::{UnixSeconds, UtcOffset};
@@ -527,14 +528,31 @@ fn slot_byte_fits(profile: &Profile, i: usize, byte: u8) -> bool {
     byte & !mask == 0
 }
 
-/// Reads and validates an image into `lock`'s state (in place, so a large
-/// state is never copied on the stack). On error the state holds garbage:
-/// the caller resets or discards it.
-fn decode_into<const MEMORY: usize, const KEYS: usize>(
-    lock: &mut Lock<MEMORY, KEYS>,
+/// What an image is read against: the keys, profile tweak and profile of
+/// the lock loading it. Its state is not needed, so the state can be
+/// written while the image is read.
+struct Against<'a, const KEYS: usize> {
+    codecs: &'a [Codec; KEYS],
+    fingerprints: &'a [[u8; FINGERPRINT_LEN]; KEYS],
+    tweak: &'a [u8; 8],
+    profile: &'a Profile,
+    /// The lock's UTC offset (version 1 stored instants, marked with it).
+    #[cfg(feature = "lock-state-v1")]
+    offset: UtcOffset,
+}
+
+/// Reads and validates an image against a lock's keys and profile and
+/// returns its sequence number. With `out`, it also writes the state the
+/// image holds there, field by field as it reads them (in place: no second
+/// state is ever on the stack). On error `out` holds a partly written
+/// state, so a caller passes `out` only for an image that already passed
+/// without it.
+fn decode<const MEMORY: usize, const KEYS: usize>(
+    lock: &Against<'_, KEYS>,
     image: &[u8],
     min_counter: u32,
-) -> Result<(), PersistError> {
+    mut out: Option<&mut LockState<MEMORY>>,
+) -> Result<u64, PersistError> {
     let expected = state_len(MEMORY, KEYS);
     let wrong_length = PersistError::WrongLength {
         expected,
@@ -548,7 +566,7 @@ fn decode_into<const MEMORY: usize, const KEYS: usize>(
     match *version {
         VERSION => {}
         #[cfg(feature = "lock-state-v1")]
-        v1::VERSION => return v1::decode_into(lock, image, min_counter),
+        v1::VERSION => return v1::decode(lock, image, min_counter, out),
         found => return Err(PersistError::UnknownVersion { found }),
     }
     if image.len() != expected {
@@ -582,18 +600,10 @@ fn decode_into<const MEMORY: usize, const KEYS: usize>(
     }
     let (sealed, tag) = crc_covered.split_at(expected - CRC_LEN - TAG_LEN);
 
-    let Lock {
-        codecs,
-        fingerprints,
-        tweak,
-        profile,
-        state,
-        ..
-    } = lock;
-    let profile = *profile;
+    let profile = *lock.profile;
     let mut r = Reader { buf: sealed, at: 0 };
     let _magic_and_version: [u8; 4] = r.take()?;
-    if r.take::<8>()? != *tweak {
+    if r.take::<8>()? != *lock.tweak {
         return Err(PersistError::ForeignProfile);
     }
     let found = usize::from(r.u16()?);
@@ -614,7 +624,8 @@ fn decode_into<const MEMORY: usize, const KEYS: usize>(
     let mut position = [0u8; KEYS];
     for (i, pos) in position.iter_mut().enumerate() {
         let fp = r.take::<FINGERPRINT_LEN>()?;
-        let j = fingerprints
+        let j = lock
+            .fingerprints
             .iter()
             .position(|f| *f == fp)
             .ok_or(PersistError::ForeignLock { key: i })?;
@@ -622,7 +633,7 @@ fn decode_into<const MEMORY: usize, const KEYS: usize>(
     }
     let signer = position
         .first()
-        .and_then(|j| codecs.get(usize::from(*j)))
+        .and_then(|j| lock.codecs.get(usize::from(*j)))
         .ok_or(PersistError::ForeignLock { key: 0 })?;
     if !seal::verify(signer, sealed, tag) {
         return Err(PersistError::Forged);
@@ -659,68 +670,90 @@ fn decode_into<const MEMORY: usize, const KEYS: usize>(
             counter: min_counter,
         });
     }
-    state.counter = counter;
-    state.seq = r.u64()?;
-    state.highest_seen = r.i64()?;
+    let seq = r.u64()?;
+    let highest_seen = r.i64()?;
     let policy = profile.lockout();
     let at = r.at;
-    state.lockout = Lockout {
+    let mut lockout = Lockout {
         strikes: r.u8()?,
         batches: r.u32()?,
         until: r.i64()?,
     };
-    if state.lockout.strikes >= saved.failures {
+    if lockout.strikes >= saved.failures {
         return Err(PersistError::InvalidField { offset: at });
     }
     // A smaller batch now: the next failure completes it.
-    state.lockout.strikes = state.lockout.strikes.min(policy.failures.saturating_sub(1));
+    lockout.strikes = lockout.strikes.min(policy.failures.saturating_sub(1));
     let at = r.at;
     let tokens = r.u16()?;
     if tokens > saved.budget {
         return Err(PersistError::InvalidField { offset: at });
     }
-    state.budget = Budget {
+    let budget = Budget {
         // A smaller budget now caps what was banked.
         tokens: tokens.min(policy.budget),
         since: r.i64()?,
     };
-    state.revocations.watermark = Mark {
+    let watermark = Mark {
         hour: r.u32()?,
         day: r.u32()?,
     };
+    if let Some(state) = out.as_deref_mut() {
+        state.counter = counter;
+        state.seq = seq;
+        state.highest_seen = highest_seen;
+        state.lockout = lockout;
+        state.budget = budget;
+        state.revocations.watermark = watermark;
+    }
     let lineages = usize::from(profile.params().lineages);
-    for (i, mark) in state.revocations.lineages.iter_mut().enumerate() {
+    for i in 0..usize::from(MAX_LINEAGES) {
         let offset = r.at;
-        *mark = Mark {
+        let mark = Mark {
             hour: r.u32()?,
             day: r.u32()?,
         };
         if i >= lineages && mark.is_set() {
             return Err(PersistError::InvalidField { offset });
         }
-    }
-    for (i, byte) in state.revocations.slots.iter_mut().enumerate() {
-        let offset = r.at;
-        *byte = r.u8()?;
-        // Bits of slots the profile cannot revoke must be clear.
-        if !slot_byte_fits(&profile, i, *byte) {
-            return Err(PersistError::InvalidField { offset });
+        if let Some(m) = out
+            .as_deref_mut()
+            .and_then(|s| s.revocations.lineages.get_mut(i))
+        {
+            *m = mark;
         }
     }
-    for slot in state.memory.slots.iter_mut() {
+    for i in 0..SLOT_BYTES {
+        let offset = r.at;
+        let byte = r.u8()?;
+        // Bits of slots the profile cannot revoke must be clear.
+        if !slot_byte_fits(&profile, i, byte) {
+            return Err(PersistError::InvalidField { offset });
+        }
+        if let Some(b) = out
+            .as_deref_mut()
+            .and_then(|s| s.revocations.slots.get_mut(i))
+        {
+            *b = byte;
+        }
+    }
+    for i in 0..MEMORY {
         let offset = r.at;
         let (tag, key, index, hour) = (r.u8()?, r.u8()?, r.u64()?, r.u32()?);
         let zero = key == 0 && index == 0 && hour == 0;
-        *slot = read_entry(&profile, KEYS, (tag, key, index), Some(hour), zero, offset)?;
+        let mut entry = read_entry(&profile, KEYS, (tag, key, index), Some(hour), zero, offset)?;
         // The key's position in this lock (the order may have changed).
-        if let Some(e) = slot.as_mut() {
+        if let Some(e) = entry.as_mut() {
             e.key = position
                 .get(usize::from(e.key))
                 .copied()
                 .ok_or(PersistError::InvalidField { offset })?;
         }
+        if let Some(slot) = out.as_deref_mut().and_then(|s| s.memory.slots.get_mut(i)) {
+            *slot = entry;
+        }
     }
-    Ok(())
+    Ok(seq)
 }
 
 /// Version 1: the images of offpin 0.1, read to migrate them.
@@ -728,9 +761,10 @@ fn decode_into<const MEMORY: usize, const KEYS: usize>(
 mod v1 {
     use sha2::{Digest, Sha256};
 
+    use super::super::LockState;
     use super::super::lockout::{Budget, Lockout};
     use super::super::revocation::{MAX_LINEAGES, Mark, SLOT_BYTES};
-    use super::{Lock, PersistError, Reader, read_entry, slot_byte_fits};
+    use super::{Against, PersistError, Reader, read_entry, slot_byte_fits};
 
     /// The version byte of offpin 0.1's images.
     pub(super) const VERSION: u8 = 1;
@@ -748,14 +782,17 @@ mod v1 {
         FIXED_LEN + ENTRY_LEN * memory + CHECKSUM_LEN
     }
 
-    /// Reads a version-1 image (checked as offpin 0.1 checked it) into the
-    /// version-2 state: the same memory, revocations and back-off, a
-    /// budget with the failures since the last opening spent, counter 0.
-    pub(super) fn decode_into<const MEMORY: usize, const KEYS: usize>(
-        lock: &mut Lock<MEMORY, KEYS>,
+    /// Reads a version-1 image (checked as offpin 0.1 checked it) as the
+    /// version-2 state, into `out` if given (as [`super::decode`]): the
+    /// same memory, revocations and back-off, a budget with the failures
+    /// since the last opening spent, counter 0. Returns its sequence
+    /// number.
+    pub(super) fn decode<const MEMORY: usize, const KEYS: usize>(
+        lock: &Against<'_, KEYS>,
         image: &[u8],
         min_counter: u32,
-    ) -> Result<(), PersistError> {
+        mut out: Option<&mut LockState<MEMORY>>,
+    ) -> Result<u64, PersistError> {
         let expected = state_len(MEMORY);
         if image.len() != expected {
             let found = image
@@ -779,17 +816,10 @@ mod v1 {
         if Sha256::digest(body).get(..CHECKSUM_LEN) != Some(sum) {
             return Err(PersistError::Checksum);
         }
-        let Lock {
-            tweak,
-            profile,
-            offset,
-            state,
-            ..
-        } = lock;
-        let (profile, offset) = (*profile, *offset);
+        let profile = *lock.profile;
         let mut r = Reader { buf: body, at: 0 };
         let _magic_and_version: [u8; 4] = r.take()?;
-        if r.take::<8>()? != *tweak {
+        if r.take::<8>()? != *lock.tweak {
             return Err(PersistError::ForeignProfile);
         }
         let found = usize::from(r.u16()?);
@@ -814,24 +844,24 @@ mod v1 {
                 counter: min_counter,
             });
         }
-        state.counter = 0;
-        state.seq = r.u64()?;
-        state.highest_seen = r.i64()?;
+        let seq = r.u64()?;
+        let highest_seen = r.i64()?;
         let policy = profile.lockout();
-        state.lockout = Lockout {
+        let mut lockout = Lockout {
             strikes: r.u8()?,
             batches: r.u32()?,
             until: r.i64()?,
         };
-        let failures = state.lockout.failures(&policy);
+        let failures = lockout.failures(&policy);
         // Version 1 did not check it; a batch is at most `failures` long.
-        state.lockout.strikes = state.lockout.strikes.min(policy.failures.saturating_sub(1));
+        lockout.strikes = lockout.strikes.min(policy.failures.saturating_sub(1));
         let spent = u16::try_from(failures).unwrap_or(u16::MAX);
-        state.budget = Budget {
+        let budget = Budget {
             tokens: policy.budget.saturating_sub(spent),
-            since: state.highest_seen,
+            since: highest_seen,
         };
         let epoch = profile.epoch();
+        let offset = lock.offset;
         let mark = |at: i64| {
             if at == NONE {
                 Mark::NONE
@@ -839,32 +869,54 @@ mod v1 {
                 Mark::before_instant(at.saturating_sub(epoch), offset)
             }
         };
-        state.revocations.watermark = mark(r.i64()?);
+        let watermark = mark(r.i64()?);
+        if let Some(state) = out.as_deref_mut() {
+            state.counter = 0;
+            state.seq = seq;
+            state.highest_seen = highest_seen;
+            state.lockout = lockout;
+            state.budget = budget;
+            state.revocations.watermark = watermark;
+        }
         let lineages = usize::from(profile.params().lineages);
-        for (i, m) in state.revocations.lineages.iter_mut().enumerate() {
+        for i in 0..usize::from(MAX_LINEAGES) {
             let at = r.at;
             let raw = r.i64()?;
             if i >= lineages && raw != NONE {
                 return Err(PersistError::InvalidField { offset: at });
             }
-            *m = mark(raw);
-        }
-        for (i, byte) in state.revocations.slots.iter_mut().enumerate() {
-            let offset = r.at;
-            *byte = r.u8()?;
-            if !slot_byte_fits(&profile, i, *byte) {
-                return Err(PersistError::InvalidField { offset });
+            if let Some(m) = out
+                .as_deref_mut()
+                .and_then(|s| s.revocations.lineages.get_mut(i))
+            {
+                *m = mark(raw);
             }
         }
-        for slot in state.memory.slots.iter_mut() {
+        for i in 0..SLOT_BYTES {
+            let offset = r.at;
+            let byte = r.u8()?;
+            if !slot_byte_fits(&profile, i, byte) {
+                return Err(PersistError::InvalidField { offset });
+            }
+            if let Some(b) = out
+                .as_deref_mut()
+                .and_then(|s| s.revocations.slots.get_mut(i))
+            {
+                *b = byte;
+            }
+        }
+        for i in 0..MEMORY {
             let offset = r.at;
             let (tag, key, index, until) = (r.u8()?, r.u8()?, r.u64()?, r.i64()?);
             let zero = key == 0 && index == 0 && until == 0;
             // The entry's end is recomputed: at least as late as the one
             // version 1 stored (window end plus a grace below an hour).
-            *slot = read_entry(&profile, KEYS, (tag, key, index), None, zero, offset)?;
+            let entry = read_entry(&profile, KEYS, (tag, key, index), None, zero, offset)?;
+            if let Some(slot) = out.as_deref_mut().and_then(|s| s.memory.slots.get_mut(i)) {
+                *slot = entry;
+            }
         }
-        Ok(())
+        Ok(seq)
     }
 }
 
@@ -941,9 +993,7 @@ impl<const MEMORY: usize, const KEYS: usize> Lock<MEMORY, KEYS> {
         image: &[u8],
         counter: u32,
     ) -> Result<Self, PersistError> {
-        let mut lock = Self::new(codecs, offset)?;
-        decode_into(&mut lock, image, counter)?;
-        Ok(lock)
+        Self::load_newest_with_counter(codecs, offset, &[image], counter)
     }
 
     /// Rebuilds a lock from the newest valid image among `images` (the
@@ -965,6 +1015,8 @@ impl<const MEMORY: usize, const KEYS: usize> Lock<MEMORY, KEYS> {
     /// rollback counter is at least `counter`: the one with the highest
     /// sequence number, the first one on a tie. Invalid images are skipped,
     /// so a write torn by a power cut falls back to the previous state.
+    /// The lock is returned by value; firmware that keeps its lock in a
+    /// static loads into it in place with [`Lock::load_newest_into`].
     ///
     /// # Errors
     ///
@@ -978,14 +1030,85 @@ impl<const MEMORY: usize, const KEYS: usize> Lock<MEMORY, KEYS> {
         counter: u32,
     ) -> Result<Self, PersistError> {
         let mut lock = Self::new(codecs, offset)?;
-        // First pass: which image is valid and newest (decoded in place,
-        // one after the other, so no second state lives on the stack).
+        lock.load_newest_into(images, counter)?;
+        Ok(lock)
+    }
+
+    /// Replaces this lock's state, in place, with the one held by the
+    /// newest valid image among `images` whose rollback counter is at
+    /// least `counter` (pass 0 without a counter): the image with the
+    /// highest sequence number, the first one on a tie, as
+    /// [`Lock::load_newest_with_counter`] picks it, read against this
+    /// lock's keys, profile and UTC offset. A charge waiting for its check
+    /// ([`Lock::charge`]) is dropped, as a power cut drops it.
+    ///
+    /// Nothing is copied on the stack: every image is checked first
+    /// without writing anything, then the chosen one is read a second time
+    /// straight into the state. So a firmware that keeps its `Lock` in a
+    /// static (built once by [`Lock::new`]) boots with no second `Lock`,
+    /// nor a second state, on its stack.
+    ///
+    /// # Errors
+    ///
+    /// When no image is valid, the error of the first one
+    /// ([`PersistError::WrongLength`] if `images` is empty), and the lock
+    /// is unchanged: a lock built by [`Lock::new`] for the boot still holds
+    /// its fresh state, which must not be used as if it were the saved one
+    /// (see `docs/LOCK.md`, "Never fall back to a fresh state silently").
+    /// So an image can also be tried on a running lock: a rolled-back,
+    /// forged or foreign one is refused and changes nothing.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use offpin::lock::{Lock, PersistError};
+    /// use offpin::profile::shipped::STANDARD_10 as P;
+    /// use offpin::{Codec, DeviceKey, UtcOffset};
+    ///
+    /// let key = DeviceKey::from_bytes([7; 16]);
+    /// let mut lock = Lock::<32>::new(Codec::new(&key, P)?, UtcOffset::UTC)?;
+    /// let mut slots = [[0u8; Lock::<32>::STATE_LEN]; 2];
+    /// lock.save(&mut slots[0])?;
+    /// let change = lock.observe_clock(P.epoch() + 3_600).with_counter(1);
+    /// lock.save_after(&change, &mut slots[1])?;
+    /// lock.commit(change)?;
+    ///
+    /// // Boot: a lock from the keys, then its state from the slots.
+    /// let mut booted = Lock::<32>::new(Codec::new(&key, P)?, UtcOffset::UTC)?;
+    /// booted.load_newest_into(&[&slots[0], &slots[1]], 1)?;
+    /// assert_eq!(booted.sequence(), 1);
+    /// // The older image alone is refused, and changes nothing.
+    /// assert_eq!(
+    ///     booted.load_newest_into(&[&slots[0]], 1),
+    ///     Err(PersistError::RolledBack { image: 0, counter: 1 })
+    /// );
+    /// assert_eq!(booted.sequence(), 1);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn load_newest_into(&mut self, images: &[&[u8]], counter: u32) -> Result<(), PersistError> {
+        let Lock {
+            codecs,
+            fingerprints,
+            tweak,
+            profile,
+            offset: _offset,
+            state,
+            credit,
+        } = self;
+        let against = Against {
+            codecs,
+            fingerprints,
+            tweak,
+            profile,
+            #[cfg(feature = "lock-state-v1")]
+            offset: *_offset,
+        };
+        // First pass: which image is valid and newest, writing nothing.
         let mut best: Option<(&[u8], u64)> = None;
         let mut first_error = None;
         for image in images {
-            match decode_into(&mut lock, image, counter) {
-                Ok(()) => {
-                    let seq = lock.state.seq;
+            match decode::<MEMORY, KEYS>(&against, image, counter, None) {
+                Ok(seq) => {
                     if best.is_none_or(|(_, b)| seq > b) {
                         best = Some((image, seq));
                     }
@@ -1001,8 +1124,11 @@ impl<const MEMORY: usize, const KEYS: usize> Lock<MEMORY, KEYS> {
                 found: 0,
             }));
         };
-        decode_into(&mut lock, image, counter)?;
-        Ok(lock)
+        // The same bytes against the same keys pass again; this time the
+        // state is written as they are read.
+        decode(&against, image, counter, Some(state))?;
+        *credit = None;
+        Ok(())
     }
 }
 
