@@ -106,7 +106,7 @@ use super::{Change, IntoCodecs, Lock, LockError, LockState, Revocation};
 use crate::codec::Codec;
 use crate::grant::Grant;
 use crate::profile::{LockoutPolicy, Profile};
-use crate::time::{UnixSeconds, UtcOffset};
+use crate::time::{PER_HOUR, UnixSeconds, UtcOffset};
 
 /// First bytes of every image.
 pub const MAGIC: [u8; 3] = *b"OPL";
@@ -389,7 +389,7 @@ impl<const MEMORY: usize> After<'_, MEMORY> {
 /// The hour count of an entry's end, as stored (`until` is always the start
 /// of an hour after the epoch, see [`until_hour`]).
 fn entry_hour(profile: &Profile, until: UnixSeconds) -> u32 {
-    let hours = until.saturating_sub(profile.epoch()).div_euclid(3_600);
+    let hours = PER_HOUR.div_floor(until.saturating_sub(profile.epoch()));
     u32::try_from(hours.max(0)).unwrap_or(u32::MAX)
 }
 
