@@ -413,7 +413,7 @@ impl<const MEMORY: usize> LockState<MEMORY> {
             lockout: Lockout::CLEAR,
             budget: Budget::full(&profile.lockout(), profile.epoch()),
             revocations: Revocations::CLEAR,
-            memory: Memory::EMPTY,
+            memory: Memory::empty(),
         }
     }
 
@@ -554,7 +554,12 @@ impl<const MEMORY: usize, const KEYS: usize> Lock<MEMORY, KEYS> {
             .first()
             .map(|c| *c.profile())
             .ok_or(LockError::ProfileMismatch { key: 0 })?;
-        if let Some(key) = codecs.iter().position(|c| *c.profile() != profile) {
+        if let Some(key) = codecs
+            .iter()
+            .skip(1)
+            .position(|c| *c.profile() != profile)
+            .map(|i| i + 1)
+        {
             return Err(LockError::ProfileMismatch { key });
         }
         if MEMORY > usize::from(profile.lock_memory()) {

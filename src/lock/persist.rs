@@ -274,55 +274,82 @@ impl From<LockError> for PersistError {
     }
 }
 
-/// A write cursor over a buffer of exactly the right size.
+/// A write cursor over a buffer of exactly the right size (bytes beyond
+/// its end, which the length check before rules out, are dropped).
 struct Writer<'a> {
     buf: &'a mut [u8],
 }
 
 impl Writer<'_> {
+    /// Writes `bytes` as they are.
     fn put(&mut self, bytes: &[u8]) {
+        for b in bytes {
+            self.be(u64::from(*b), 1);
+        }
+    }
+
+    /// Writes the `n` (at most 8) low bytes of `value`, big-endian. One
+    /// routine for every field, so that the image code stays small.
+    #[inline(never)]
+    #[allow(clippy::cast_possible_truncation, reason = "the low byte is wanted")]
+    fn be(&mut self, value: u64, n: usize) {
         let buf = core::mem::take(&mut self.buf);
-        let n = bytes.len().min(buf.len());
-        let (head, tail) = buf.split_at_mut(n);
-        head.copy_from_slice(bytes.get(..n).unwrap_or_default());
+        let (head, tail) = buf.split_at_mut(n.min(buf.len()));
+        let mut v = value;
+        for b in head.iter_mut().rev() {
+            *b = v as u8;
+            v >>= 8;
+        }
         self.buf = tail;
     }
 }
 
-/// A read cursor that knows its offset in the image.
+/// A read cursor that knows its offset in the image. The image's length is
+/// checked before anything is read, so a read past the end cannot happen;
+/// it would read zeros, so no read needs an error path.
 struct Reader<'a> {
     buf: &'a [u8],
     at: usize,
 }
 
-impl<'a> Reader<'a> {
-    fn take<const N: usize>(&mut self) -> Result<[u8; N], PersistError> {
-        let offset = self.at;
-        let (head, tail) = self
-            .buf
-            .split_first_chunk::<N>()
-            .ok_or(PersistError::InvalidField { offset })?;
+#[allow(
+    clippy::cast_possible_truncation,
+    reason = "each read is as wide as the type it is cast to"
+)]
+impl Reader<'_> {
+    /// The next `n` (at most 8) bytes as a big-endian number. One routine
+    /// for every field, so that the image code stays small.
+    #[inline(never)]
+    fn be(&mut self, n: usize) -> u64 {
+        let (head, tail) = self.buf.split_at(n.min(self.buf.len()));
         self.buf = tail;
-        self.at += N;
-        Ok(*head)
+        self.at += n;
+        head.iter().fold(0, |v, b| v << 8 | u64::from(*b))
     }
-    fn u8(&mut self) -> Result<u8, PersistError> {
-        Ok(u8::from_be_bytes(self.take()?))
+    fn take<const N: usize>(&mut self) -> [u8; N] {
+        let mut out = [0u8; N];
+        for b in &mut out {
+            *b = self.u8();
+        }
+        out
     }
-    fn u16(&mut self) -> Result<u16, PersistError> {
-        Ok(u16::from_be_bytes(self.take()?))
+    fn u8(&mut self) -> u8 {
+        self.be(1) as u8
     }
-    fn i16(&mut self) -> Result<i16, PersistError> {
-        Ok(i16::from_be_bytes(self.take()?))
+    fn u16(&mut self) -> u16 {
+        self.be(2) as u16
     }
-    fn u32(&mut self) -> Result<u32, PersistError> {
-        Ok(u32::from_be_bytes(self.take()?))
+    fn i16(&mut self) -> i16 {
+        self.be(2) as u16 as i16
     }
-    fn u64(&mut self) -> Result<u64, PersistError> {
-        Ok(u64::from_be_bytes(self.take()?))
+    fn u32(&mut self) -> u32 {
+        self.be(4) as u32
     }
-    fn i64(&mut self) -> Result<i64, PersistError> {
-        Ok(i64::from_be_bytes(self.take()?))
+    fn u64(&mut self) -> u64 {
+        self.be(8)
+    }
+    fn i64(&mut self) -> i64 {
+        self.be(8) as i64
     }
 }
 
@@ -409,66 +436,60 @@ fn encode<const MEMORY: usize, const KEYS: usize>(
     let profile = &lock.profile;
     let p = profile.params();
     let lo = p.lockout;
-    #[allow(
-        clippy::cast_possible_truncation,
-        reason = "MEMORY <= u16::MAX, KEYS <= 255, checked at compile time; |offset| <= 840 minutes, grace < 3600"
-    )]
-    let (memory, keys, minutes, grace) = (
-        MEMORY as u16,
-        KEYS as u8,
-        lock.offset.minutes() as i16,
-        p.grace_secs as u16,
-    );
     {
         let (sealed, _) = out.split_at_mut(expected - TAG_LEN - CRC_LEN);
         let mut w = Writer { buf: sealed };
+        // Each field as `(value, bytes)`: signed values as their two's
+        // complement (the low bytes of the sign-extended value); MEMORY <=
+        // u16::MAX and KEYS <= 255 (checked at compile time), |offset| <=
+        // 840 minutes, grace < 3 600 s.
         w.put(&MAGIC);
         w.put(&[VERSION]);
         w.put(&lock.tweak);
-        w.put(&memory.to_be_bytes());
-        w.put(&[keys]);
+        w.be(MEMORY as u64, 2);
+        w.be(KEYS as u64, 1);
         for fp in &lock.fingerprints {
             w.put(fp);
         }
-        w.put(&minutes.to_be_bytes());
-        w.put(&grace.to_be_bytes());
-        w.put(&p.activation_hours.to_be_bytes());
-        w.put(&p.lock_memory.to_be_bytes());
-        w.put(&[lo.failures]);
-        w.put(&lo.base_secs.to_be_bytes());
-        w.put(&lo.cap_secs.to_be_bytes());
-        w.put(&lo.budget.to_be_bytes());
-        w.put(&lo.refill_secs.to_be_bytes());
-        w.put(&view.counter().to_be_bytes());
-        w.put(&view.seq().to_be_bytes());
-        w.put(&view.highest_seen().to_be_bytes());
+        w.be(i64::from(lock.offset.minutes()) as u64, 2);
+        w.be(u64::from(p.grace_secs), 2);
+        w.be(u64::from(p.activation_hours), 4);
+        w.be(u64::from(p.lock_memory), 2);
+        w.be(u64::from(lo.failures), 1);
+        w.be(u64::from(lo.base_secs), 4);
+        w.be(u64::from(lo.cap_secs), 4);
+        w.be(u64::from(lo.budget), 2);
+        w.be(u64::from(lo.refill_secs), 4);
+        w.be(u64::from(view.counter()), 4);
+        w.be(view.seq(), 8);
+        w.be(view.highest_seen() as u64, 8);
         let lockout = view.lockout();
-        w.put(&[lockout.strikes]);
-        w.put(&lockout.batches.to_be_bytes());
-        w.put(&lockout.until.to_be_bytes());
+        w.be(u64::from(lockout.strikes), 1);
+        w.be(u64::from(lockout.batches), 4);
+        w.be(lockout.until as u64, 8);
         let budget = view.budget();
-        w.put(&budget.tokens.to_be_bytes());
-        w.put(&budget.since.to_be_bytes());
+        w.be(u64::from(budget.tokens), 2);
+        w.be(budget.since as u64, 8);
         let mark = |w: &mut Writer<'_>, m: Mark| {
-            w.put(&m.hour.to_be_bytes());
-            w.put(&m.day.to_be_bytes());
+            w.be(u64::from(m.hour), 4);
+            w.be(u64::from(m.day), 4);
         };
         mark(&mut w, view.watermark());
         for (i, m) in view.state.revocations.lineages.iter().enumerate() {
             mark(&mut w, view.lineage(i, *m));
         }
         for (i, byte) in view.state.revocations.slots.iter().enumerate() {
-            w.put(&[view.slot_byte(i, *byte)]);
+            w.be(u64::from(view.slot_byte(i, *byte)), 1);
         }
         for (i, slot) in view.state.memory.slots.iter().enumerate() {
-            match view.entry(i, *slot) {
-                None => w.put(&[0u8; ENTRY_LEN]),
-                Some(e) => {
-                    w.put(&[e.kind.tag(), e.key]);
-                    w.put(&e.index.to_be_bytes());
-                    w.put(&entry_hour(profile, e.until).to_be_bytes());
-                }
-            }
+            let (tag, key, index, hour) = match view.entry(i, *slot) {
+                None => (0, 0, 0, 0),
+                Some(e) => (e.kind.tag(), e.key, e.index, entry_hour(profile, e.until)),
+            };
+            w.be(u64::from(tag), 1);
+            w.be(u64::from(key), 1);
+            w.be(index, 8);
+            w.be(u64::from(hour), 4);
         }
     }
     let (covered, crc) = out.split_at_mut(expected - CRC_LEN);
@@ -602,18 +623,18 @@ fn decode<const MEMORY: usize, const KEYS: usize>(
 
     let profile = *lock.profile;
     let mut r = Reader { buf: sealed, at: 0 };
-    let _magic_and_version: [u8; 4] = r.take()?;
-    if r.take::<8>()? != *lock.tweak {
+    let _magic_and_version: [u8; 4] = r.take();
+    if r.take::<8>() != *lock.tweak {
         return Err(PersistError::ForeignProfile);
     }
-    let found = usize::from(r.u16()?);
+    let found = usize::from(r.u16());
     if found != MEMORY {
         return Err(PersistError::CapacityMismatch {
             expected: MEMORY,
             found,
         });
     }
-    let found = usize::from(r.u8()?);
+    let found = usize::from(r.u8());
     if found != KEYS {
         return Err(PersistError::KeyCountMismatch {
             expected: KEYS,
@@ -623,7 +644,7 @@ fn decode<const MEMORY: usize, const KEYS: usize>(
     // Image key i is this lock's key `position[i]`.
     let mut position = [0u8; KEYS];
     for (i, pos) in position.iter_mut().enumerate() {
-        let fp = r.take::<FINGERPRINT_LEN>()?;
+        let fp = r.take::<FINGERPRINT_LEN>();
         let j = lock
             .fingerprints
             .iter()
@@ -642,42 +663,42 @@ fn decode<const MEMORY: usize, const KEYS: usize>(
     // The configuration it was saved with: authentic, checked for range,
     // otherwise informative (nothing in the state depends on it).
     let at = r.at;
-    if UtcOffset::from_minutes(i32::from(r.i16()?)).is_err() {
+    if UtcOffset::from_minutes(i32::from(r.i16())).is_err() {
         return Err(PersistError::InvalidField { offset: at });
     }
     let at = r.at;
-    if r.u16()? >= 3_600 {
+    if r.u16() >= 3_600 {
         return Err(PersistError::InvalidField { offset: at });
     }
-    let _activation_hours = r.u32()?;
-    let _lock_memory = r.u16()?;
+    let _activation_hours = r.u32();
+    let _lock_memory = r.u16();
     let at = r.at;
     let saved = LockoutPolicy {
-        failures: r.u8()?,
-        base_secs: r.u32()?,
-        cap_secs: r.u32()?,
-        budget: r.u16()?,
-        refill_secs: r.u32()?,
+        failures: r.u8(),
+        base_secs: r.u32(),
+        cap_secs: r.u32(),
+        budget: r.u16(),
+        refill_secs: r.u32(),
     };
     if saved.failures == 0 || saved.budget == 0 || saved.refill_secs == 0 {
         return Err(PersistError::InvalidField { offset: at });
     }
 
-    let counter = r.u32()?;
+    let counter = r.u32();
     if counter < min_counter {
         return Err(PersistError::RolledBack {
             image: counter,
             counter: min_counter,
         });
     }
-    let seq = r.u64()?;
-    let highest_seen = r.i64()?;
+    let seq = r.u64();
+    let highest_seen = r.i64();
     let policy = profile.lockout();
     let at = r.at;
     let mut lockout = Lockout {
-        strikes: r.u8()?,
-        batches: r.u32()?,
-        until: r.i64()?,
+        strikes: r.u8(),
+        batches: r.u32(),
+        until: r.i64(),
     };
     if lockout.strikes >= saved.failures {
         return Err(PersistError::InvalidField { offset: at });
@@ -685,18 +706,18 @@ fn decode<const MEMORY: usize, const KEYS: usize>(
     // A smaller batch now: the next failure completes it.
     lockout.strikes = lockout.strikes.min(policy.failures.saturating_sub(1));
     let at = r.at;
-    let tokens = r.u16()?;
+    let tokens = r.u16();
     if tokens > saved.budget {
         return Err(PersistError::InvalidField { offset: at });
     }
     let budget = Budget {
         // A smaller budget now caps what was banked.
         tokens: tokens.min(policy.budget),
-        since: r.i64()?,
+        since: r.i64(),
     };
     let watermark = Mark {
-        hour: r.u32()?,
-        day: r.u32()?,
+        hour: r.u32(),
+        day: r.u32(),
     };
     if let Some(state) = out.as_deref_mut() {
         state.counter = counter;
@@ -710,8 +731,8 @@ fn decode<const MEMORY: usize, const KEYS: usize>(
     for i in 0..usize::from(MAX_LINEAGES) {
         let offset = r.at;
         let mark = Mark {
-            hour: r.u32()?,
-            day: r.u32()?,
+            hour: r.u32(),
+            day: r.u32(),
         };
         if i >= lineages && mark.is_set() {
             return Err(PersistError::InvalidField { offset });
@@ -725,7 +746,7 @@ fn decode<const MEMORY: usize, const KEYS: usize>(
     }
     for i in 0..SLOT_BYTES {
         let offset = r.at;
-        let byte = r.u8()?;
+        let byte = r.u8();
         // Bits of slots the profile cannot revoke must be clear.
         if !slot_byte_fits(&profile, i, byte) {
             return Err(PersistError::InvalidField { offset });
@@ -739,7 +760,7 @@ fn decode<const MEMORY: usize, const KEYS: usize>(
     }
     for i in 0..MEMORY {
         let offset = r.at;
-        let (tag, key, index, hour) = (r.u8()?, r.u8()?, r.u64()?, r.u32()?);
+        let (tag, key, index, hour) = (r.u8(), r.u8(), r.u64(), r.u32());
         let zero = key == 0 && index == 0 && hour == 0;
         let mut entry = read_entry(&profile, KEYS, (tag, key, index), Some(hour), zero, offset)?;
         // The key's position in this lock (the order may have changed).
@@ -818,18 +839,18 @@ mod v1 {
         }
         let profile = *lock.profile;
         let mut r = Reader { buf: body, at: 0 };
-        let _magic_and_version: [u8; 4] = r.take()?;
-        if r.take::<8>()? != *lock.tweak {
+        let _magic_and_version: [u8; 4] = r.take();
+        if r.take::<8>() != *lock.tweak {
             return Err(PersistError::ForeignProfile);
         }
-        let found = usize::from(r.u16()?);
+        let found = usize::from(r.u16());
         if found != MEMORY {
             return Err(PersistError::CapacityMismatch {
                 expected: MEMORY,
                 found,
             });
         }
-        let found = usize::from(r.u8()?);
+        let found = usize::from(r.u8());
         if found != KEYS {
             return Err(PersistError::KeyCountMismatch {
                 expected: KEYS,
@@ -844,13 +865,13 @@ mod v1 {
                 counter: min_counter,
             });
         }
-        let seq = r.u64()?;
-        let highest_seen = r.i64()?;
+        let seq = r.u64();
+        let highest_seen = r.i64();
         let policy = profile.lockout();
         let mut lockout = Lockout {
-            strikes: r.u8()?,
-            batches: r.u32()?,
-            until: r.i64()?,
+            strikes: r.u8(),
+            batches: r.u32(),
+            until: r.i64(),
         };
         let failures = lockout.failures(&policy);
         // Version 1 did not check it; a batch is at most `failures` long.
@@ -869,7 +890,7 @@ mod v1 {
                 Mark::before_instant(at.saturating_sub(epoch), offset)
             }
         };
-        let watermark = mark(r.i64()?);
+        let watermark = mark(r.i64());
         if let Some(state) = out.as_deref_mut() {
             state.counter = 0;
             state.seq = seq;
@@ -881,7 +902,7 @@ mod v1 {
         let lineages = usize::from(profile.params().lineages);
         for i in 0..usize::from(MAX_LINEAGES) {
             let at = r.at;
-            let raw = r.i64()?;
+            let raw = r.i64();
             if i >= lineages && raw != NONE {
                 return Err(PersistError::InvalidField { offset: at });
             }
@@ -894,7 +915,7 @@ mod v1 {
         }
         for i in 0..SLOT_BYTES {
             let offset = r.at;
-            let byte = r.u8()?;
+            let byte = r.u8();
             if !slot_byte_fits(&profile, i, byte) {
                 return Err(PersistError::InvalidField { offset });
             }
@@ -907,7 +928,7 @@ mod v1 {
         }
         for i in 0..MEMORY {
             let offset = r.at;
-            let (tag, key, index, until) = (r.u8()?, r.u8()?, r.u64()?, r.i64()?);
+            let (tag, key, index, until) = (r.u8(), r.u8(), r.u64(), r.i64());
             let zero = key == 0 && index == 0 && until == 0;
             // The entry's end is recomputed: at least as late as the one
             // version 1 stored (window end plus a grace below an hour).
