@@ -104,7 +104,7 @@ use core::fmt;
 use crate::check::{Refusal, Remember, Verdict};
 use crate::codec::{Codec, DecodeError};
 use crate::grant::{Grant, RevokeTarget};
-use crate::profile::Profile;
+use crate::profile::{LockoutPolicy, Profile};
 use crate::security::SecurityFigures;
 use crate::time::{UnixSeconds, UtcOffset};
 
@@ -755,6 +755,16 @@ impl<const MEMORY: usize, const KEYS: usize> Lock<MEMORY, KEYS> {
         change
     }
 
+    /// The back-off and the budget after one more failure at `t` (one
+    /// routine for the charge and the check of an uncharged entry).
+    #[inline(never)]
+    fn after_failure(&self, policy: &LockoutPolicy, t: UnixSeconds) -> (Lockout, Budget) {
+        (
+            self.state.lockout.after_failure(policy, t),
+            self.state.budget.spend(policy, t),
+        )
+    }
+
     /// **Count-before-check**: counts the next entry as a failed one
     /// *before* it is decided, the way Android's Gatekeeper records a
     /// failure before it verifies and a smart card decrements its try
@@ -782,8 +792,7 @@ impl<const MEMORY: usize, const KEYS: usize> Lock<MEMORY, KEYS> {
         }
         let policy = self.profile.lockout();
         let mut change = self.base_change(t);
-        change.lockout = self.state.lockout.after_failure(&policy, t);
-        change.budget = self.state.budget.spend(&policy, t);
+        (change.lockout, change.budget) = self.after_failure(&policy, t);
         change.credit = Some(self.state.lockout);
         change
     }
@@ -883,8 +892,7 @@ impl<const MEMORY: usize, const KEYS: usize> Lock<MEMORY, KEYS> {
                 change.highest_seen = hs;
             }
             (_, None) => {
-                change.lockout = self.state.lockout.after_failure(&policy, t);
-                change.budget = self.state.budget.spend(&policy, t);
+                (change.lockout, change.budget) = self.after_failure(&policy, t);
             }
         }
         Check {

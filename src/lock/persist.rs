@@ -326,12 +326,12 @@ impl Reader<'_> {
         self.at += n;
         head.iter().fold(0, |v, b| v << 8 | u64::from(*b))
     }
-    fn take<const N: usize>(&mut self) -> [u8; N] {
-        let mut out = [0u8; N];
-        for b in &mut out {
-            *b = self.u8();
-        }
-        out
+    /// The next `n` bytes as they are (fewer at the end of the image).
+    fn bytes(&mut self, n: usize) -> &[u8] {
+        let (head, tail) = self.buf.split_at(n.min(self.buf.len()));
+        self.buf = tail;
+        self.at += n;
+        head
     }
     fn u8(&mut self) -> u8 {
         self.be(1) as u8
@@ -623,8 +623,8 @@ fn decode<const MEMORY: usize, const KEYS: usize>(
 
     let profile = *lock.profile;
     let mut r = Reader { buf: sealed, at: 0 };
-    let _magic_and_version: [u8; 4] = r.take();
-    if r.take::<8>() != *lock.tweak {
+    let _magic_and_version = r.bytes(4);
+    if r.bytes(8) != lock.tweak {
         return Err(PersistError::ForeignProfile);
     }
     let found = usize::from(r.u16());
@@ -644,7 +644,7 @@ fn decode<const MEMORY: usize, const KEYS: usize>(
     // Image key i is this lock's key `position[i]`.
     let mut position = [0u8; KEYS];
     for (i, pos) in position.iter_mut().enumerate() {
-        let fp = r.take::<FINGERPRINT_LEN>();
+        let fp = r.bytes(FINGERPRINT_LEN);
         let j = lock
             .fingerprints
             .iter()
@@ -839,8 +839,8 @@ mod v1 {
         }
         let profile = *lock.profile;
         let mut r = Reader { buf: body, at: 0 };
-        let _magic_and_version: [u8; 4] = r.take();
-        if r.take::<8>() != *lock.tweak {
+        let _magic_and_version = r.bytes(4);
+        if r.bytes(8) != lock.tweak {
             return Err(PersistError::ForeignProfile);
         }
         let found = usize::from(r.u16());
