@@ -829,17 +829,10 @@ impl<const MEMORY: usize, const KEYS: usize> Lock<MEMORY, KEYS> {
                 key: None,
             };
         }
-        // The charge of this entry, given back unless it fails.
-        let refund = |change: &mut Change| {
-            if let Some(before) = self.credit {
-                change.lockout = before;
-                change.budget = self.state.budget.refund(&policy, t);
-            }
-        };
-
         let rolled_back = matches!(clock, ClockStatus::RolledBack { .. });
-        let mut refusal = (Refusal::InvalidCode, None);
-        for (key, codec) in self.codecs.iter().enumerate() {
+        // The first key's refusal, unless a key opens or revokes.
+        let (mut decision, mut key) = (Decision::Refuse(Refusal::InvalidCode), None);
+        for (k, codec) in self.codecs.iter().enumerate() {
             let grant = match codec.decode_input(typed) {
                 Ok(grant) => grant,
                 // Malformed input is malformed for every key.
@@ -850,41 +843,43 @@ impl<const MEMORY: usize, const KEYS: usize> Lock<MEMORY, KEYS> {
                 clippy::cast_possible_truncation,
                 reason = "KEYS <= 255, checked at compile time"
             )]
-            let key_byte = key as u8;
+            let key_byte = k as u8;
             match self.judge(key_byte, &grant, t, rolled_back) {
                 Judged::Open { remember, lineage } => {
-                    refund(&mut change);
                     change.lockout = Lockout::CLEAR;
                     change.remember = remember;
                     change.lineage = lineage;
-                    return Check {
-                        decision: Decision::Open(grant),
-                        change,
-                        clock,
-                        key: Some(key),
-                    };
+                    (decision, key) = (Decision::Open(grant), Some(k));
+                    break;
                 }
                 Judged::Revoke(revocation, target) => {
-                    refund(&mut change);
                     change.revoke = Some(revocation);
-                    return Check {
-                        decision: Decision::Revoked(target),
-                        change,
-                        clock,
-                        key: Some(key),
-                    };
+                    (decision, key) = (Decision::Revoked(target), Some(k));
+                    break;
                 }
                 Judged::Refuse(r) => {
-                    if refusal.1.is_none() {
-                        refusal = (r, Some(key));
+                    if key.is_none() {
+                        (decision, key) = (Decision::Refuse(r), Some(k));
                     }
                 }
             }
         }
-        let (reason, key) = refusal;
-        match (reason, self.credit) {
-            // Not a failure: the lock's own limit refused a valid code.
-            (Refusal::MemoryFull, _) => refund(&mut change),
+        match (decision, self.credit) {
+            // The charge of this entry is given back: it opened or
+            // revoked, or the lock's own limit refused a valid code (not
+            // a failure).
+            (
+                Decision::Open(_) | Decision::Revoked(_) | Decision::Refuse(Refusal::MemoryFull),
+                credit,
+            ) => {
+                if let Some(before) = credit {
+                    // An opening clears the back-off (above).
+                    if !decision.opens() {
+                        change.lockout = before;
+                    }
+                    change.budget = self.state.budget.refund(&policy, t);
+                }
+            }
             // Charged: the failure is on flash already; only the RAM
             // credit goes.
             (_, Some(_)) => {
@@ -896,7 +891,7 @@ impl<const MEMORY: usize, const KEYS: usize> Lock<MEMORY, KEYS> {
             }
         }
         Check {
-            decision: Decision::Refuse(reason),
+            decision,
             change,
             clock,
             key,
