@@ -833,8 +833,8 @@ impl<const MEMORY: usize, const KEYS: usize> Lock<MEMORY, KEYS> {
         // The first key's refusal, unless a key opens or revokes.
         let (mut decision, mut key) = (Decision::Refuse(Refusal::InvalidCode), None);
         for (k, codec) in self.codecs.iter().enumerate() {
-            let grant = match codec.decode_input(typed) {
-                Ok(grant) => grant,
+            let (index, grant) = match codec.decode_indexed(typed) {
+                Ok(decoded) => decoded,
                 // Malformed input is malformed for every key.
                 Err(DecodeError::Pin(_)) => break,
                 Err(_) => continue,
@@ -844,7 +844,7 @@ impl<const MEMORY: usize, const KEYS: usize> Lock<MEMORY, KEYS> {
                 reason = "KEYS <= 255, checked at compile time"
             )]
             let key_byte = k as u8;
-            match self.judge(key_byte, &grant, t, rolled_back) {
+            match self.judge(key_byte, index, &grant, t, rolled_back) {
                 Judged::Open { remember, lineage } => {
                     change.lockout = Lockout::CLEAR;
                     change.remember = remember;
@@ -898,8 +898,16 @@ impl<const MEMORY: usize, const KEYS: usize> Lock<MEMORY, KEYS> {
         }
     }
 
-    /// Judges one decoded grant at the monotonic time `t`.
-    fn judge(&self, key: u8, grant: &Grant, t: UnixSeconds, rolled_back: bool) -> Judged {
+    /// Judges one decoded grant, of index `index`, at the monotonic time
+    /// `t`.
+    fn judge(
+        &self,
+        key: u8,
+        index: u64,
+        grant: &Grant,
+        t: UnixSeconds,
+        rolled_back: bool,
+    ) -> Judged {
         let revocations = &self.state.revocations;
         match grant {
             Grant::Ongoing { slot } => {
@@ -932,9 +940,6 @@ impl<const MEMORY: usize, const KEYS: usize> Lock<MEMORY, KEYS> {
         let lineage = match (grant.lineage(), start) {
             (0, _) | (_, None) => None,
             (l, Some(s)) => Some((l, s.mark(self.offset))),
-        };
-        let Ok(index) = self.profile.index_of(grant) else {
-            return Judged::Refuse(Refusal::InvalidCode);
         };
         let memory = &self.state.memory;
         let open = |remember| Judged::Open { remember, lineage };
