@@ -439,6 +439,15 @@ impl<const MEMORY: usize> LockState<MEMORY> {
     }
 }
 
+/// The profile of a lock's first key (every key of a lock shares it).
+#[allow(
+    clippy::indexing_slicing,
+    reason = "KEYS >= 1, checked at compile time by Lock::new, the only way to build a Lock"
+)]
+pub(crate) const fn profile_of<const KEYS: usize>(codecs: &[Codec; KEYS]) -> &Profile {
+    codecs[0].profile()
+}
+
 /// What one key's grant comes to, before the lock-out bookkeeping.
 enum Judged {
     Open {
@@ -513,10 +522,6 @@ pub struct Lock<const MEMORY: usize, const KEYS: usize = 1> {
     codecs: [Codec; KEYS],
     /// [`seal::fingerprint`] of each codec's key, in order.
     fingerprints: [[u8; FINGERPRINT_LEN]; KEYS],
-    /// The profile's tweak, computed once (the image names its profile by
-    /// it).
-    tweak: [u8; 8],
-    profile: Profile,
     offset: UtcOffset,
     state: LockState<MEMORY>,
     /// RAM only: a committed charge waiting for its check, holding the
@@ -591,17 +596,16 @@ impl<const MEMORY: usize, const KEYS: usize> Lock<MEMORY, KEYS> {
         Ok(Lock {
             codecs,
             fingerprints,
-            tweak: profile.tweak(),
-            profile,
             offset,
             state: LockState::fresh(&profile),
             credit: None,
         })
     }
 
-    /// The profile the lock's keys are bound to.
+    /// The profile the lock's keys are bound to (every key's, checked by
+    /// [`Lock::new`]; the lock keeps no copy of its own).
     pub const fn profile(&self) -> &Profile {
-        &self.profile
+        profile_of(&self.codecs)
     }
 
     /// The lock's UTC offset (it places daily windows).
@@ -640,7 +644,7 @@ impl<const MEMORY: usize, const KEYS: usize> Lock<MEMORY, KEYS> {
     /// Whether an entry without a charge is refused unseen at the lock's
     /// time `t`: the back-off runs, or the budget is spent.
     fn is_locked_at(&self, t: UnixSeconds) -> bool {
-        self.state.lockout.is_locked(t) || self.state.budget.is_spent(&self.profile.lockout(), t)
+        self.state.lockout.is_locked(t) || self.state.budget.is_spent(&self.profile().lockout(), t)
     }
 
     /// Until when the keypad is locked out, if it is at `now` (judged at
@@ -653,7 +657,7 @@ impl<const MEMORY: usize, const KEYS: usize> Lock<MEMORY, KEYS> {
             .lockout
             .is_locked(t)
             .then_some(self.state.lockout.until);
-        let budget = self.state.budget.empty_until(&self.profile.lockout(), t);
+        let budget = self.state.budget.empty_until(&self.profile().lockout(), t);
         match (backoff, budget) {
             (Some(a), Some(b)) => Some(a.max(b)),
             (a, b) => a.or(b),
@@ -665,13 +669,13 @@ impl<const MEMORY: usize, const KEYS: usize> Lock<MEMORY, KEYS> {
     pub fn budget_left(&self, now: UnixSeconds) -> u16 {
         self.state
             .budget
-            .at(&self.profile.lockout(), self.time(now))
+            .at(&self.profile().lockout(), self.time(now))
             .tokens
     }
 
     /// Consecutive failed entries since the last opening (saturating).
     pub fn consecutive_failures(&self) -> u64 {
-        self.state.lockout.failures(&self.profile.lockout())
+        self.state.lockout.failures(&self.profile().lockout())
     }
 
     /// Whether ongoing slot `slot` has been revoked.
@@ -712,7 +716,7 @@ impl<const MEMORY: usize, const KEYS: usize> Lock<MEMORY, KEYS> {
             clippy::cast_possible_truncation,
             reason = "KEYS <= 255, checked at compile time"
         )]
-        self.profile.security_with_keys(KEYS as u32)
+        self.profile().security_with_keys(KEYS as u32)
     }
 
     /// A change that only records `now` as seen (empty if the lock has
@@ -790,7 +794,7 @@ impl<const MEMORY: usize, const KEYS: usize> Lock<MEMORY, KEYS> {
         if self.is_locked_at(t) {
             return self.nothing();
         }
-        let policy = self.profile.lockout();
+        let policy = self.profile().lockout();
         let mut change = self.base_change(t);
         (change.lockout, change.budget) = self.after_failure(&policy, t);
         change.credit = Some(self.state.lockout);
@@ -811,12 +815,12 @@ impl<const MEMORY: usize, const KEYS: usize> Lock<MEMORY, KEYS> {
         let hs = self.state.highest_seen;
         let t = self.time(now);
         let behind = hs.saturating_sub(now);
-        let clock = if behind > self.profile.grace_secs() {
+        let clock = if behind > self.profile().grace_secs() {
             ClockStatus::RolledBack { by_secs: behind }
         } else {
             ClockStatus::Ok
         };
-        let policy = self.profile.lockout();
+        let policy = self.profile().lockout();
         let mut change = self.base_change(t);
         // Any check uses up a waiting charge.
         change.credit = None;
@@ -945,8 +949,8 @@ impl<const MEMORY: usize, const KEYS: usize> Lock<MEMORY, KEYS> {
         let open = |remember| Judged::Open { remember, lineage };
         // The entry outlives the window under any grace and offset
         // (`until_hour`), not just today's.
-        let until = until_hour(&self.profile, grant)
-            .map_or(UnixSeconds::MAX, |h| self.profile.hour_start(h));
+        let until = until_hour(self.profile(), grant)
+            .map_or(UnixSeconds::MAX, |h| self.profile().hour_start(h));
         let remember_new = |kind| match memory.free_slot(t) {
             Some(slot) => open(Some((
                 slot,
@@ -959,7 +963,7 @@ impl<const MEMORY: usize, const KEYS: usize> Lock<MEMORY, KEYS> {
             ))),
             None => Judged::Refuse(Refusal::MemoryFull),
         };
-        match self.profile.check(grant, t, self.offset) {
+        match self.profile().check(grant, t, self.offset) {
             Verdict::Refuse(r) => Judged::Refuse(r),
             Verdict::Revoke(target @ RevokeTarget::StartedBefore { hour }) => Judged::Revoke(
                 Revocation::Before(Mark::before_hour(hour, self.offset)),

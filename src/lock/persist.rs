@@ -433,7 +433,7 @@ fn encode<const MEMORY: usize, const KEYS: usize>(
             found: out.len(),
         });
     }
-    let profile = &lock.profile;
+    let profile = lock.profile();
     let p = profile.params();
     let lo = p.lockout;
     {
@@ -445,7 +445,7 @@ fn encode<const MEMORY: usize, const KEYS: usize>(
         // 840 minutes, grace < 3 600 s.
         w.put(&MAGIC);
         w.put(&[VERSION]);
-        w.put(&lock.tweak);
+        w.put(&profile.tweak());
         w.be(MEMORY as u64, 2);
         w.be(KEYS as u64, 1);
         for fp in &lock.fingerprints {
@@ -549,13 +549,12 @@ fn slot_byte_fits(profile: &Profile, i: usize, byte: u8) -> bool {
     byte & !mask == 0
 }
 
-/// What an image is read against: the keys, profile tweak and profile of
-/// the lock loading it. Its state is not needed, so the state can be
+/// What an image is read against: the keys and profile of the lock
+/// loading it. Its state is not needed, so the state can be
 /// written while the image is read.
 struct Against<'a, const KEYS: usize> {
     codecs: &'a [Codec; KEYS],
     fingerprints: &'a [[u8; FINGERPRINT_LEN]; KEYS],
-    tweak: &'a [u8; 8],
     profile: &'a Profile,
     /// The lock's UTC offset (version 1 stored instants, marked with it).
     #[cfg(feature = "lock-state-v1")]
@@ -624,7 +623,7 @@ fn decode<const MEMORY: usize, const KEYS: usize>(
     let profile = *lock.profile;
     let mut r = Reader { buf: sealed, at: 0 };
     let _magic_and_version = r.bytes(4);
-    if r.bytes(8) != lock.tweak {
+    if r.bytes(8) != lock.profile.tweak() {
         return Err(PersistError::ForeignProfile);
     }
     let found = usize::from(r.u16());
@@ -840,7 +839,7 @@ mod v1 {
         let profile = *lock.profile;
         let mut r = Reader { buf: body, at: 0 };
         let _magic_and_version = r.bytes(4);
-        if r.bytes(8) != lock.tweak {
+        if r.bytes(8) != lock.profile.tweak() {
             return Err(PersistError::ForeignProfile);
         }
         let found = usize::from(r.u16());
@@ -1110,8 +1109,6 @@ impl<const MEMORY: usize, const KEYS: usize> Lock<MEMORY, KEYS> {
         let Lock {
             codecs,
             fingerprints,
-            tweak,
-            profile,
             offset: _offset,
             state,
             credit,
@@ -1119,8 +1116,7 @@ impl<const MEMORY: usize, const KEYS: usize> Lock<MEMORY, KEYS> {
         let against = Against {
             codecs,
             fingerprints,
-            tweak,
-            profile,
+            profile: super::profile_of(codecs),
             #[cfg(feature = "lock-state-v1")]
             offset: *_offset,
         };
