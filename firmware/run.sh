@@ -194,7 +194,7 @@ for board in "${BOARDS[@]}"; do
     if stack=$(measure_stack "$board" "$elf" '^offpin_firmware::finish::h' \
         'Lock::check=^offpin::lock::Lock[^ ]*::check::h' \
         'persist::encode=^offpin::lock::persist::encode::h' \
-        'persist::decode_into=^offpin::lock::persist::decode_into::h' \
+        'persist::decode=^offpin::lock::persist::decode::h' \
         'Codec::new=^offpin::codec::Codec::new::h' 2>&1); then
         say "stack, measured through QEMU's gdbstub (painted from the end of the statics to _stack_start):"
         while read -r kind name bytes calls; do
