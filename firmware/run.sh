@@ -292,6 +292,13 @@ for board in "${BOARDS[@]}"; do
             }
             END { for (g in t) printf "    %6d  %s\n", t[g], g | "sort -rn"; close("sort -rn") }'
     fi
+    if [ -n "$LLVM_NM" ]; then
+        # Neither formatting nor a division routine (the M0 has no divider;
+        # offpin divides by reciprocals, src/divisor.rs).
+        banned=$("$LLVM_NM" --demangle "$elf" | awk '$3 ~ /core::fmt|__aeabi_u?ldivmod|__u?divmoddi4|__aeabi_u?idiv|div_rem::u(32|64)_div_rem/ { print $3 }' | sort -u)
+        [ -z "$banned" ] || die "$board: the validator image links $(echo $banned)"
+        say "  no core::fmt, no division routine"
+    fi
     [ "$flash" -le "$FLASH_MAX" ] || die "$board: the validator image is $flash bytes of flash, over $FLASH_MAX"
     [ "$vpeak" != "?" ] && [ "$vpeak" -le "$STACK_MAX" ] || die "$board: the validator's stack peak is $vpeak bytes, over $STACK_MAX"
     VALIDATOR_LINES+=("$(printf '%-11s %-10s %s' "$board" "${BOARD_CORE[$board]}" "$line")")
