@@ -868,8 +868,16 @@ fn lock_guide_figures_are_current() {
     // lock in RAM.
     for (len, ram, text) in [
         (Lock::<32>::STATE_LEN, size_of::<Lock<32>>(), "| 32 | 823 |"),
-        (Lock::<64>::STATE_LEN, size_of::<Lock<64>>(), "| 64 | 1 271 |"),
-        (Lock::<128>::STATE_LEN, size_of::<Lock<128>>(), "| 128 | 2 167 |"),
+        (
+            Lock::<64>::STATE_LEN,
+            size_of::<Lock<64>>(),
+            "| 64 | 1 271 |",
+        ),
+        (
+            Lock::<128>::STATE_LEN,
+            size_of::<Lock<128>>(),
+            "| 128 | 2 167 |",
+        ),
     ] {
         assert!(guide.contains(text), "{len}: {text}");
         assert!(text.contains(&grouped(len as u64)));
@@ -886,7 +894,10 @@ fn lock_guide_figures_are_current() {
     )));
     #[cfg(target_arch = "x86_64")]
     {
-        let two = format!("`Lock<64, 2>` is {} bytes", grouped(size_of::<Lock<64, 2>>() as u64));
+        let two = format!(
+            "`Lock<64, 2>` is {} bytes",
+            grouped(size_of::<Lock<64, 2>>() as u64)
+        );
         assert!(guide.contains(&two), "LOCK.md §1: {two}");
     }
 }
