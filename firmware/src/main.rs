@@ -529,13 +529,29 @@ fn provision(key: &DeviceKey) -> Option<DoorLock> {
 /// stack).
 #[inline(never)]
 fn reboot(key: &DeviceKey, lock: &mut DoorLock, flash: &Flash) -> bool {
-    match provision(key) {
-        Some(fresh) => *lock = fresh,
-        None => return false,
+    if !rebuild(key, lock) {
+        return false;
     }
     match lock.load_newest_into(&[&flash.slots[0], &flash.slots[1]], flash.counter) {
         Ok(()) => true,
         Err(e) => fatal("Lock::load_newest_into", &e),
+    }
+}
+
+/// The first half of [`reboot`]: the lock in RAM replaced by a fresh one
+/// from the key store, written over it (one `Lock` in this frame, not a
+/// second one in `reboot`'s).
+#[inline(never)]
+fn rebuild(key: &DeviceKey, lock: &mut DoorLock) -> bool {
+    match Codec::new(key, PROFILE) {
+        Ok(c) => match DoorLock::new(c, OFFSET) {
+            Ok(fresh) => {
+                *lock = fresh;
+                true
+            }
+            Err(e) => fatal("Lock::new", &e),
+        },
+        Err(e) => fatal("Codec::new", &e),
     }
 }
 
