@@ -174,7 +174,7 @@ impl Profile {
         let opens_at = |start: UnixSeconds| start.saturating_sub(g);
         let closes_at = |end: UnixSeconds| end.saturating_add(g);
         match grant {
-            Grant::Hourly(_) | Grant::Daily(_) => {
+            Grant::Hourly(_) | Grant::Daily(_) | Grant::OneTime { .. } => {
                 let Some(w) = grant.window(self, offset) else {
                     return Verdict::Refuse(Refusal::InvalidCode);
                 };
@@ -183,25 +183,15 @@ impl Profile {
                     Verdict::Refuse(Refusal::NotYetValid)
                 } else if now >= until {
                     Verdict::Refuse(Refusal::Expired)
+                } else if matches!(grant, Grant::OneTime { .. }) {
+                    // A one-time code's window is its use window.
+                    Verdict::Open(Remember::Used { until })
                 } else if w.len_secs() <= activation {
                     Verdict::Open(Remember::Nothing)
                 } else if now < closes_at(w.start.saturating_add(activation)) {
                     Verdict::Open(Remember::Activated { until })
                 } else {
                     Verdict::OpenIfActivated { until }
-                }
-            }
-            Grant::OneTime { .. } => {
-                let Some(w) = grant.window(self, offset) else {
-                    return Verdict::Refuse(Refusal::InvalidCode);
-                };
-                let until = closes_at(w.end);
-                if now < opens_at(w.start) {
-                    Verdict::Refuse(Refusal::NotYetValid)
-                } else if now >= until {
-                    Verdict::Refuse(Refusal::Expired)
-                } else {
-                    Verdict::Open(Remember::Used { until })
                 }
             }
             Grant::Ongoing { .. } => Verdict::Open(Remember::Nothing),

@@ -178,6 +178,12 @@ impl Codec {
     /// (empty, wrong length, not digits, a `0` on a nine-key keypad), and
     /// [`DecodeError::NotAGrant`] for a PIN that names no grant.
     pub fn decode_input(&self, typed: &[u8]) -> Result<Grant, DecodeError> {
+        self.decode_indexed(typed).map(|(_, grant)| grant)
+    }
+
+    /// [`decode_input`](Self::decode_input), with the grant's index (the
+    /// lock remembers codes by index: it need not pack the grant again).
+    pub(crate) fn decode_indexed(&self, typed: &[u8]) -> Result<(u64, Grant), DecodeError> {
         // The lock's hot path: the value is read straight from the typed
         // bytes (what `Pin::parse` then `Pin::value` give, with the same
         // errors), without copying the digits into a `Pin` buffer that
@@ -186,6 +192,8 @@ impl Codec {
             crate::pin::typed_value(typed, self.profile.radix(), self.profile.digits())?;
         let index = self.ff1.decrypt(value).map_err(DecodeError::Cipher);
         value.zeroize();
-        self.profile.grant_at(index?).ok_or(DecodeError::NotAGrant)
+        let index = index?;
+        let grant = self.profile.grant_at(index).ok_or(DecodeError::NotAGrant)?;
+        Ok((index, grant))
     }
 }

@@ -25,6 +25,7 @@
 
 use core::fmt;
 
+use crate::divisor::Reciprocal;
 use crate::grant::{Grant, RevokeTarget, Span};
 use crate::profile::{Kind, Profile};
 
@@ -145,15 +146,18 @@ impl Profile {
             + u64::from(span.lineage)
     }
 
-    fn unpack_span(&self, local: u64, max_len: u32) -> Option<Span> {
-        let p = self.params();
-        let lineages = u64::from(p.lineages) + 1;
-        let lineage = u8::try_from(local % lineages).ok()?;
-        let rest = local / lineages;
-        let variance = u8::try_from(rest % u64::from(p.variances)).ok()?;
-        let rest = rest / u64::from(p.variances);
-        let length = u32::try_from(rest % u64::from(max_len)).ok()? + 1;
-        let start = u32::try_from(rest / u64::from(max_len)).ok()?;
+    /// The span of a kind's local index `local`, which `pack_span` packed
+    /// with `max_len` (whose reciprocal `lengths` is): the mixed-radix
+    /// fields taken off by constant-time division (the index of a typed
+    /// guess is secret).
+    fn unpack_span(&self, local: u64, lengths: Reciprocal) -> Option<Span> {
+        let radices = self.radices();
+        let (rest, lineage) = radices.lineages.div_rem(local);
+        let (rest, variance) = radices.variances.div_rem(rest);
+        let (start, length) = lengths.div_rem(rest);
+        let (lineage, variance) = (u8::try_from(lineage).ok()?, u8::try_from(variance).ok()?);
+        let length = u32::try_from(length).ok()? + 1;
+        let start = u32::try_from(start).ok()?;
         Some(Span {
             start,
             length,
@@ -227,19 +231,22 @@ impl Profile {
     /// The grant with index `index`, or `None` when `index >= M` (a PIN
     /// that names no grant).
     pub fn grant_at(&self, index: u64) -> Option<Grant> {
-        let p = self.params();
+        let radices = self.radices();
         let kind = Kind::ALL.iter().copied().find(|k| {
             index >= self.kind_base(*k) && index - self.kind_base(*k) < self.kind_count(*k)
         })?;
         let local = index - self.kind_base(kind);
         let small = |x: u64| u32::try_from(x).ok();
         Some(match kind {
-            Kind::Hourly => Grant::Hourly(self.unpack_span(local, p.hourly_max_hours)?),
-            Kind::Daily => Grant::Daily(self.unpack_span(local, p.daily_max_days)?),
-            Kind::OneTime => Grant::OneTime {
-                start_hour: small(local / u64::from(p.variances))?,
-                variance: u8::try_from(local % u64::from(p.variances)).ok()?,
-            },
+            Kind::Hourly => Grant::Hourly(self.unpack_span(local, radices.hourly_lengths)?),
+            Kind::Daily => Grant::Daily(self.unpack_span(local, radices.daily_lengths)?),
+            Kind::OneTime => {
+                let (start_hour, variance) = radices.variances.div_rem(local);
+                Grant::OneTime {
+                    start_hour: small(start_hour)?,
+                    variance: u8::try_from(variance).ok()?,
+                }
+            }
             Kind::Ongoing => Grant::Ongoing {
                 slot: small(local)?,
             },

@@ -8,6 +8,7 @@ extern crate std;
 
 pub mod check;
 pub mod codec;
+mod divisor;
 pub mod ff1;
 pub mod grant;
 pub mod index;

@@ -34,6 +34,7 @@ pub use canonical::{CANONICAL_CAPACITY, Canonical, FormatVersion, Tag};
 
 use core::fmt;
 
+use crate::divisor::Reciprocal;
 pub use crate::ff1::Radix;
 use crate::time::{DAY, HOUR, UnixSeconds};
 
@@ -416,6 +417,24 @@ pub(crate) struct Layout {
     pub(crate) total: u64,
     /// `radix^digits`.
     pub(crate) domain: u64,
+    /// The radices of the mixed-radix fields, as divisors.
+    pub(crate) radices: Radices,
+}
+
+/// The radices an index is split by (`index.rs`), with their reciprocals:
+/// computed once by [`Profile::new`] (at compile time for a `const`
+/// profile), so that splitting a decoded index is constant time and needs
+/// no division routine on the lock.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub(crate) struct Radices {
+    /// `lineages + 1`.
+    pub(crate) lineages: Reciprocal,
+    /// `variances`.
+    pub(crate) variances: Reciprocal,
+    /// `hourly_max_hours` (unused when 0: no hourly kind).
+    pub(crate) hourly_lengths: Reciprocal,
+    /// `daily_max_days` (unused when 0: no daily kind).
+    pub(crate) daily_lengths: Reciprocal,
 }
 
 /// A validated profile. See the [module docs](self).
@@ -592,6 +611,12 @@ impl Profile {
                 count,
                 total,
                 domain,
+                radices: Radices {
+                    lineages: Reciprocal::new(params.lineages as u64 + 1),
+                    variances: Reciprocal::new(v),
+                    hourly_lengths: Reciprocal::new(params.hourly_max_hours as u64),
+                    daily_lengths: Reciprocal::new(params.daily_max_days as u64),
+                },
             },
             tweak: canonical::tweak_of(&canonical),
         })
@@ -645,6 +670,10 @@ impl Profile {
     )]
     pub(crate) const fn kind_base(&self, kind: Kind) -> u64 {
         self.layout.base[kind.position()]
+    }
+    /// The radices an index is split by, with their reciprocals.
+    pub(crate) const fn radices(&self) -> &Radices {
+        &self.layout.radices
     }
     /// Whether the profile has grants of this kind.
     pub const fn has_kind(&self, kind: Kind) -> bool {

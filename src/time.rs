@@ -7,6 +7,8 @@
 
 use core::fmt;
 
+use crate::divisor::Reciprocal;
+
 /// Seconds since 1970-01-01T00:00:00Z, ignoring leap seconds (POSIX time).
 pub type UnixSeconds = i64;
 
@@ -15,7 +17,15 @@ pub const HOUR: i64 = 3_600;
 /// Seconds in one day.
 pub const DAY: i64 = 86_400;
 
-/// The lock's offset from UTC, in seconds east of Greenwich.
+/// [`HOUR`] and [`DAY`] as divisors, their reciprocals computed at compile
+/// time: the lock turns times into hours and days with them, by
+/// multiplication (a Cortex-M0 has no divider, and 64-bit division is a
+/// library routine on every 32-bit core).
+pub(crate) const PER_HOUR: Reciprocal = Reciprocal::new(HOUR as u64);
+/// See [`PER_HOUR`].
+pub(crate) const PER_DAY: Reciprocal = Reciprocal::new(DAY as u64);
+
+/// The lock's offset from UTC, in minutes east of Greenwich.
 ///
 /// Day-granular windows start and end at the lock's local midnight, so the
 /// issuer must use the same offset the lock is configured with. Offsets are
@@ -67,17 +77,17 @@ impl UtcOffset {
         if minutes > Self::MAX_MINUTES || minutes < -Self::MAX_MINUTES {
             return Err(OffsetError { minutes });
         }
-        Ok(UtcOffset(minutes * 60))
+        Ok(UtcOffset(minutes))
     }
 
     /// The offset in seconds east of UTC.
     pub const fn seconds(self) -> i64 {
-        self.0 as i64
+        self.0 as i64 * 60
     }
 
     /// The offset in minutes east of UTC.
     pub const fn minutes(self) -> i32 {
-        self.0 / 60
+        self.0
     }
 }
 

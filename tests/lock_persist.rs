@@ -510,3 +510,221 @@ proptest! {
         prop_assert!(Lock::<8>::load(codec(STANDARD_10), UtcOffset::UTC, &image).is_err());
     }
 }
+
+/// The image of a lock's current state, to compare two states byte for
+/// byte.
+fn image_of<const M: usize>(l: &Lock<M>) -> Vec<u8> {
+    let mut image = vec![0u8; Lock::<M>::STATE_LEN];
+    l.save(&mut image).unwrap();
+    image
+}
+
+/// Issue 14: `load_newest_into` loads in place what `load_newest` returns
+/// by value: the newest valid image, skipping a torn one, with its memory.
+#[test]
+fn lock_load_newest_into_is_load_newest_in_place() {
+    let p = STANDARD_10;
+    let t = t0(p);
+    let mut l = Lock::<8>::new(codec(p), UtcOffset::UTC).unwrap();
+    let mut old = [0u8; Lock::<8>::STATE_LEN];
+    l.save(&mut old).unwrap();
+    let once = pin(p, Request::one_time(t));
+    let c = l.check(once.as_bytes(), t);
+    let mut new = [0u8; Lock::<8>::STATE_LEN];
+    l.save_after(&c.change, &mut new).unwrap();
+    l.commit(c.change).unwrap();
+    let mut torn = new;
+    torn[200] ^= 0x10;
+
+    for images in [
+        [&old[..], &new[..]],
+        [&new[..], &old[..]],
+        [&old[..], &torn[..]],
+        [&torn[..], &new[..]],
+    ] {
+        let by_value = Lock::<8>::load_newest(codec(p), UtcOffset::UTC, &images).unwrap();
+        let mut in_place = Lock::<8>::new(codec(p), UtcOffset::UTC).unwrap();
+        in_place.load_newest_into(&images, 0).unwrap();
+        assert_eq!(image_of(&in_place), image_of(&by_value));
+        assert_eq!(
+            in_place.check(once.as_bytes(), t + 60),
+            by_value.check(once.as_bytes(), t + 60)
+        );
+    }
+    // Loaded into a lock that already holds a newer state: replaced.
+    let mut running = Lock::<8>::new(codec(p), UtcOffset::UTC).unwrap();
+    running.load_newest_into(&[&new], 0).unwrap();
+    assert_eq!(
+        running.check(once.as_bytes(), t + 60).decision,
+        Decision::Refuse(Refusal::AlreadyUsed)
+    );
+    running.load_newest_into(&[&old], 0).unwrap();
+    assert_eq!(running.sequence(), 0);
+    assert!(running.check(once.as_bytes(), t + 60).decision.opens());
+}
+
+/// Issue 14: an image `load_newest_into` refuses changes nothing in the
+/// lock it was loaded into: not a torn, forged, foreign, rolled-back,
+/// truncated or other-profile image, nor an empty list.
+#[test]
+fn lock_load_newest_into_leaves_the_lock_unchanged_on_error() {
+    let p = STANDARD_10;
+    let t = t0(p);
+    let once = pin(p, Request::one_time(t));
+    let mut l = Lock::<8>::new(codec(p), UtcOffset::UTC).unwrap();
+    let observed = l.observe_clock(t).with_counter(1);
+    let mut old = [0u8; Lock::<8>::STATE_LEN];
+    l.save_after(&observed, &mut old).unwrap();
+    l.commit(observed).unwrap();
+    let c = l.check(once.as_bytes(), t + 60);
+    let change = c.change.with_counter(2);
+    let mut new = [0u8; Lock::<8>::STATE_LEN];
+    l.save_after(&change, &mut new).unwrap();
+    l.commit(change).unwrap();
+    assert_eq!(new.to_vec(), image_of(&l));
+
+    let mut torn = new;
+    torn[300] ^= 1;
+    let mut forged = new;
+    let entries = Lock::<8>::STATE_LEN - 20 - 8 * 14;
+    forged[entries..entries + 14].fill(0);
+    fix_crc(&mut forged);
+    let mut foreign = [0u8; Lock::<8>::STATE_LEN];
+    Lock::<8>::new(codec_with(p, 99), UtcOffset::UTC)
+        .unwrap()
+        .save(&mut foreign)
+        .unwrap();
+    let mut other_profile = [0u8; Lock::<8>::STATE_LEN];
+    Lock::<8>::new(codec(COMPACT_8), UtcOffset::UTC)
+        .unwrap()
+        .save(&mut other_profile)
+        .unwrap();
+    let cases: [(&[&[u8]], u32, PersistError); 7] = [
+        (
+            &[],
+            0,
+            PersistError::WrongLength {
+                expected: Lock::<8>::STATE_LEN,
+                found: 0,
+            },
+        ),
+        (&[&torn], 0, PersistError::Corrupted),
+        (&[&forged, &torn], 0, PersistError::Forged),
+        (&[&foreign], 0, PersistError::ForeignLock { key: 0 }),
+        (&[&other_profile], 0, PersistError::ForeignProfile),
+        (
+            &[&old],
+            2,
+            PersistError::RolledBack {
+                image: 1,
+                counter: 2,
+            },
+        ),
+        (
+            &[&new[..100]],
+            0,
+            PersistError::WrongLength {
+                expected: Lock::<8>::STATE_LEN,
+                found: 100,
+            },
+        ),
+    ];
+    for (images, counter, error) in cases {
+        assert_eq!(l.load_newest_into(images, counter), Err(error));
+        assert_eq!(image_of(&l), new.to_vec(), "{error:?} changed the lock");
+        assert_eq!(
+            l.check(once.as_bytes(), t + 120).decision,
+            Decision::Refuse(Refusal::AlreadyUsed)
+        );
+    }
+    // With the genuine newest image among them, it is the one loaded.
+    l.load_newest_into(&[&forged, &old, &torn, &new], 2)
+        .unwrap();
+    assert_eq!(image_of(&l), new.to_vec());
+}
+
+/// Issue 14: loading in place drops a charge waiting for its check, as a
+/// power cut does: the check computed before the load cannot be
+/// committed, and the loaded charge stays counted.
+#[test]
+fn lock_load_newest_into_drops_a_waiting_charge() {
+    let p = STANDARD_10;
+    let t = t0(p);
+    let mut l = Lock::<8>::new(codec(p), UtcOffset::UTC).unwrap();
+    let charge = l.charge(t);
+    let mut image = [0u8; Lock::<8>::STATE_LEN];
+    l.save_after(&charge, &mut image).unwrap();
+    l.commit(charge).unwrap();
+    let handyman = pin(p, Request::ongoing(8));
+    let check = l.check(handyman.as_bytes(), t + 1);
+    assert!(check.decision.opens());
+    let budget = l.budget_left(t + 1);
+    l.load_newest_into(&[&image], 0).unwrap();
+    assert_eq!(
+        l.commit(check.change),
+        Err(offpin::lock::CommitError::StaleCharge)
+    );
+    assert_eq!(l.budget_left(t + 1), budget, "the charge stays spent");
+    // An entry after the load is charged and checked as usual.
+    let charge = l.charge(t + 2);
+    l.commit(charge).unwrap();
+    let check = l.check(handyman.as_bytes(), t + 2);
+    l.commit(check.change).unwrap();
+    assert!(check.decision.opens());
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(64))]
+
+    /// Issue 14: for any choice of slots (genuine images of a lock's
+    /// history, each possibly damaged) and any counter, loading in place
+    /// gives what loading by value gives, and on error leaves the lock as
+    /// it was.
+    #[test]
+    fn lock_load_newest_into_agrees_with_load_newest(
+        picks in proptest::collection::vec((0usize..6, proptest::option::of(0usize..Lock::<4>::STATE_LEN)), 0..4),
+        counter in 0u32..8,
+    ) {
+        let p = STANDARD_10;
+        let t = t0(p);
+        // A history of six images, with counters 1..=6.
+        let mut l = Lock::<4>::new(codec(p), UtcOffset::UTC).unwrap();
+        let mut history = Vec::new();
+        for i in 0..6u32 {
+            let at = t + i64::from(i) * HOUR;
+            let change = if i % 2 == 0 {
+                l.check(pin(p, Request::one_time(at)).as_bytes(), at).change
+            } else {
+                l.observe_clock(at)
+            }
+            .with_counter(i + 1);
+            let mut image = vec![0u8; Lock::<4>::STATE_LEN];
+            l.save_after(&change, &mut image).unwrap();
+            l.commit(change).unwrap();
+            history.push(image);
+        }
+        let slots: Vec<Vec<u8>> = picks
+            .iter()
+            .map(|(i, flip)| {
+                let mut image = history[*i].clone();
+                if let Some(at) = flip {
+                    image[*at] ^= 0x20;
+                }
+                image
+            })
+            .collect();
+        let refs: Vec<&[u8]> = slots.iter().map(Vec::as_slice).collect();
+        let by_value = Lock::<4>::load_newest_with_counter(codec(p), UtcOffset::UTC, &refs, counter);
+        let mut running = Lock::<4>::new(codec(p), UtcOffset::UTC).unwrap();
+        running.load_newest_into(&[&history[2]], 0).unwrap();
+        let before = image_of(&running);
+        match (by_value, running.load_newest_into(&refs, counter)) {
+            (Ok(v), Ok(())) => prop_assert_eq!(image_of(&v), image_of(&running)),
+            (Err(a), Err(b)) => {
+                prop_assert_eq!(a, b);
+                prop_assert_eq!(image_of(&running), before);
+            }
+            (a, b) => prop_assert!(false, "by value {:?}, in place {:?}", a.map(|_| ()), b),
+        }
+    }
+}

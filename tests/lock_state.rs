@@ -864,17 +864,40 @@ fn lock_guide_figures_are_current() {
         5 * (87_600u64).div_ceil(300) + 4,
         "the back-off bound"
     );
-    // §1: sizes.
-    for (len, text) in [
-        (Lock::<32>::STATE_LEN, "| 32 | 823 |"),
-        (Lock::<64>::STATE_LEN, "| 64 | 1 271 |"),
-        (Lock::<128>::STATE_LEN, "| 128 | 2 167 |"),
+    // §1: sizes, of the image and (on x86-64, the table's column) of the
+    // lock in RAM.
+    for (len, ram, text) in [
+        (Lock::<32>::STATE_LEN, size_of::<Lock<32>>(), "| 32 | 823 |"),
+        (
+            Lock::<64>::STATE_LEN,
+            size_of::<Lock<64>>(),
+            "| 64 | 1 271 |",
+        ),
+        (
+            Lock::<128>::STATE_LEN,
+            size_of::<Lock<128>>(),
+            "| 128 | 2 167 |",
+        ),
     ] {
         assert!(guide.contains(text), "{len}: {text}");
         assert!(text.contains(&grouped(len as u64)));
+        #[cfg(target_arch = "x86_64")]
+        {
+            let row = format!("{text} {} |", grouped(ram as u64));
+            assert!(guide.contains(&row), "LOCK.md §1 has no row {row}");
+        }
+        let _ = ram;
     }
     assert!(guide.contains(&format!(
         "{}-byte image",
         grouped(Lock::<64, 2>::STATE_LEN as u64)
     )));
+    #[cfg(target_arch = "x86_64")]
+    {
+        let two = format!(
+            "`Lock<64, 2>` is {} bytes",
+            grouped(size_of::<Lock<64, 2>>() as u64)
+        );
+        assert!(guide.contains(&two), "LOCK.md §1: {two}");
+    }
 }

@@ -4,13 +4,22 @@
 //! and measured.
 //!
 //! It provisions a lock from a fixed device key, then types a script of
-//! keypad entries at a simulated clock and follows the two-phase protocol a
-//! real lock follows for each one: `Lock::check` decides, the image of the
-//! state after the change is written to one of two "flash" slots
-//! (`Lock::save_after`), the change is applied (`Lock::commit`), and only
-//! then would the motor run. Half-way it simulates a power cut: the lock is
-//! rebuilt from the newest saved image (`Lock::load_newest`) and must still
-//! refuse the one-time code it already used.
+//! keypad entries at a simulated clock and follows the count-before-check
+//! protocol a real lock follows for each one: `Lock::charge` counts the
+//! entry as a failure and its image is written to one of two "flash" slots
+//! *before* anything is decided; `Lock::check` decides; if its change needs
+//! a write (an opening refunds the charge, a one-time code is remembered)
+//! that image is written too (`Lock::save_after`), the change is applied
+//! (`Lock::commit`), and only then would the motor run. Every image carries
+//! a rollback counter one ahead of a simulated monotonic hardware counter,
+//! which is bumped after the write. Half-way it simulates a power cut: the
+//! lock is rebuilt from the newest authentic image not older than the
+//! counter (`Lock::load_newest_into`, in place) and must still refuse the
+//! one-time code it already used; the older image alone, put back, is
+//! refused as rolled back and changes nothing. An insider who holds a valid code opens
+//! between guesses to reset the back-off; the guess budget stops them all
+//! the same, and the run ends with the most guesses evaluated in any 24
+//! hours next to the published bound.
 //!
 //! Every decision is printed with the one the script expects; the firmware
 //! exits with success (semihosting `SYS_EXIT`) only when all of them match.
@@ -36,7 +45,7 @@ use core::hint::black_box;
 
 use cortex_m_rt::entry;
 use cortex_m_semihosting::{debug, hprintln};
-use offpin::lock::{ClockStatus, Decision, Lock};
+use offpin::lock::{Change, ClockStatus, Decision, Lock};
 use offpin::profile::shipped::STANDARD_10 as PROFILE;
 use offpin::{Codec, DeviceKey, Refusal, RevokeTarget, UtcOffset};
 use panic_semihosting as _;
@@ -121,10 +130,15 @@ use Expect::{Open, Refused, Revoked};
 /// use window of every `FILL` code.
 const FILL_AT: i64 = 4 * D + 22 * H;
 
+/// When the insider phase starts: 2025-12-04 23:00.
+const INSIDER_AT: i64 = 3 * D + 23 * H;
+
 /// The keypad script. Times are after `T0` (2025-12-01T00:00Z); the lock's
-/// profile has a 10-minute clock grace, a 24 h activation window and a
-/// lock-out of 5 minutes after 5 consecutive refused entries (an opening
-/// resets the count; a revocation code neither counts nor resets).
+/// profile has a 10-minute clock grace, a 24 h activation window, a
+/// back-off of 5 minutes after 5 consecutive refused entries (an opening
+/// resets the count; a revocation code neither counts nor resets) and a
+/// guess budget of 10 refused entries, one more per hour, that nothing but
+/// time refills.
 const SCRIPT: &[Step] = &[
     // The stay starts at 15:00: too early at 14:00 (failure 1).
     typed(14 * H, STAY.pin, Refused(Refusal::NotYetValid)),
@@ -194,6 +208,41 @@ const SCRIPT: &[Step] = &[
     ),
     // After the lock-out it opens again.
     typed(3 * D + 12 * H + 16 * MIN + 30, HANDYMAN.pin, Open),
+    // The insider, at 23:00, the budget full again (10 failures, the
+    // hours since the last ones refilled it): the handyman types 4
+    // guesses, then his own code (which resets the back-off, and gets its
+    // own charge back), twice, then 2 more guesses: the budget is spent.
+    // Everything is refused unseen from then on, his own code too, until
+    // the next failure is banked an hour after the first guess.
+    wrong(INSIDER_AT, "1111111111"),
+    wrong(INSIDER_AT + 3, "2222222222"),
+    wrong(INSIDER_AT + 6, "3333333333"),
+    wrong(INSIDER_AT + 9, "4444444444"),
+    typed(INSIDER_AT + 12, HANDYMAN.pin, Open),
+    wrong(INSIDER_AT + 15, "5555555555"),
+    wrong(INSIDER_AT + 18, "6666666666"),
+    wrong(INSIDER_AT + 21, "7777777777"),
+    wrong(INSIDER_AT + 24, "8888888888"),
+    typed(INSIDER_AT + 27, HANDYMAN.pin, Open),
+    wrong(INSIDER_AT + 30, "9999999999"),
+    wrong(INSIDER_AT + 33, "1515151515"),
+    typed(INSIDER_AT + 36, "1313131313", Refused(Refusal::LockedOut)),
+    typed(INSIDER_AT + 39, HANDYMAN.pin, Refused(Refusal::LockedOut)),
+    typed(
+        INSIDER_AT + 59 * MIN,
+        HANDYMAN.pin,
+        Refused(Refusal::LockedOut),
+    ),
+    // 00:00: one failure banked; a guess spends it again.
+    wrong(INSIDER_AT + H, "1414141414"),
+    typed(
+        INSIDER_AT + H + 3,
+        HANDYMAN.pin,
+        Refused(Refusal::LockedOut),
+    ),
+    // 01:00: the next one; the handyman opens, and keeps it.
+    typed(INSIDER_AT + 2 * H, HANDYMAN.pin, Open),
+    typed(INSIDER_AT + 2 * H + 3, HANDYMAN.pin, Open),
     // Memory full: 64 one-time codes in use, none expired. A 65th valid
     // one is refused (a used code is never evicted), and a used one is
     // still refused, wherever it sits in memory.
@@ -255,9 +304,14 @@ fn run() -> bool {
 
     // Provisioning: the device key goes into the lock's key store once.
     let key = DeviceKey::from_bytes(DEVICE_KEY);
-    // Two image slots of "flash", written alternately by sequence parity:
-    // a static, as a lock's flash is not on its stack.
-    let Some(flash) = cortex_m::singleton!(: [[u8; STATE_LEN]; 2] = [[0u8; STATE_LEN]; 2]) else {
+    // Two image slots of "flash", written alternately by sequence parity,
+    // and the simulated monotonic counter: a static, as a lock's flash is
+    // not on its stack.
+    let Some(flash) = cortex_m::singleton!(: Flash = Flash {
+        slots: [[0u8; STATE_LEN]; 2],
+        counter: 0,
+        writes: 0,
+    }) else {
         return fatal("flash slots", &"taken twice");
     };
     // `ref mut`: the lock stays where `provision` put it (one copy of it on
@@ -269,20 +323,21 @@ fn run() -> bool {
 }
 
 /// Provisions the lock's state and types the keypad script.
-fn script(key: &DeviceKey, lock: &mut DoorLock, flash: &mut [[u8; STATE_LEN]; 2]) -> bool {
-    if let Err(e) = lock.save(&mut flash[0]) {
+fn script(key: &DeviceKey, lock: &mut DoorLock, flash: &mut Flash) -> bool {
+    if let Err(e) = lock.save(&mut flash.slots[0]) {
         return fatal("Lock::save", &e);
     }
     let provision = lock.observe_clock(T0);
-    if !persist_and_commit(lock, provision, flash) {
+    if !flash.persist_and_commit(lock, provision) {
         return false;
     }
     hprintln!(
-        "provisioned at {} (2025-12-01T00:00Z): Lock<{}> is {} bytes of RAM (key schedule, profile, state); its image is {} bytes, kept in 2 slots",
+        "provisioned at {} (2025-12-01T00:00Z): Lock<{}> is {} bytes of RAM (key schedule, profile, state); its image is {} bytes (AES-CMAC, rollback counter {}), kept in 2 slots",
         Rel(0),
         MEMORY,
         core::mem::size_of::<DoorLock>(),
-        STATE_LEN
+        STATE_LEN,
+        lock.rollback_counter()
     );
     hprintln!("codes issued by the server (build.rs, on the host):");
     for c in [&STAY, &CLEANING, &ONCE, &OWNER, &REVOKE_OWNER, &HANDYMAN] {
@@ -293,6 +348,7 @@ fn script(key: &DeviceKey, lock: &mut DoorLock, flash: &mut [[u8; STATE_LEN]; 2]
         black_box(());
     });
     let mut tally = Tally::default();
+    let mut guesses = Guesses::default();
     let mut entry = 0u32;
     // (label, ticks) of the measured entries, in script order.
     let mut measured: [Option<(&str, u32)>; 8] = [None; 8];
@@ -306,19 +362,21 @@ fn script(key: &DeviceKey, lock: &mut DoorLock, flash: &mut [[u8; STATE_LEN]; 2]
                 measure,
             } => {
                 entry += 1;
-                let Some((decision, ticks)) = enter(lock, flash, typed, at) else {
+                let Some((decision, ticks, writes)) = enter(lock, flash, typed, at) else {
                     return false;
                 };
+                guesses.record(decision, at, writes);
                 let good = tally.record(matches(decision, expect));
                 hprintln!(
-                    "entry {}: {} at {} -> {} [expected: {}] {}  ({} ticks)",
+                    "entry {}: {} at {} -> {} [expected: {}] {}  ({} ticks, {} writes)",
                     entry,
                     typed,
                     Rel(at),
                     Shown(decision),
                     Expected(expect),
                     verdict(good),
-                    ticks.saturating_sub(baseline)
+                    ticks.saturating_sub(baseline),
+                    writes
                 );
                 if let (Some(label), Some(slot)) = (measure, measured.get_mut(n_measured)) {
                     *slot = Some((label, ticks.saturating_sub(baseline)));
@@ -332,7 +390,29 @@ fn script(key: &DeviceKey, lock: &mut DoorLock, flash: &mut [[u8; STATE_LEN]; 2]
                 }
                 let good = tally.record(lock.sequence() == before);
                 hprintln!(
-                    "power cut: lock rebuilt from the newest of its 2 saved images: sequence {} [expected: {}] {}",
+                    "power cut: lock rebuilt from the newest authentic image of its 2 slots not older than counter {}: sequence {} [expected: {}] {}",
+                    flash.counter,
+                    lock.sequence(),
+                    before,
+                    verdict(good)
+                );
+                // The other slot holds an older genuine image: put back by
+                // someone who can write the flash, it is refused, and the
+                // lock keeps its state.
+                let older = usize::from(lock.sequence() % 2 == 0);
+                let rollback = lock.load_newest_into(&[&flash.slots[older]], flash.counter);
+                let good = tally.record(
+                    matches!(rollback, Err(offpin::PersistError::RolledBack { .. }))
+                        && lock.sequence() == before,
+                );
+                hprintln!(
+                    "rollback: the older image (slot {}) put back alone -> {}, sequence {} [expected: refused, rolled back, sequence {}] {}",
+                    older,
+                    match &rollback {
+                        Ok(()) => "loaded",
+                        Err(offpin::PersistError::RolledBack { .. }) => "refused, rolled back",
+                        Err(_) => "refused (other)",
+                    },
                     lock.sequence(),
                     before,
                     verdict(good)
@@ -343,9 +423,10 @@ fn script(key: &DeviceKey, lock: &mut DoorLock, flash: &mut [[u8; STATE_LEN]; 2]
                 let (mut opened, mut lo, mut hi) = (0usize, u32::MAX, 0u32);
                 for pin in FILL.iter().take(MEMORY) {
                     entry += 1;
-                    let Some((decision, ticks)) = enter(lock, flash, pin, at) else {
+                    let Some((decision, ticks, writes)) = enter(lock, flash, pin, at) else {
                         return false;
                     };
+                    guesses.record(decision, at, writes);
                     opened += usize::from(matches(decision, Open));
                     lo = lo.min(ticks.saturating_sub(baseline));
                     hi = hi.max(ticks.saturating_sub(baseline));
@@ -392,6 +473,24 @@ fn script(key: &DeviceKey, lock: &mut DoorLock, flash: &mut [[u8; STATE_LEN]; 2]
             instr(*ticks)
         );
     }
+    let most = guesses.most_in(D);
+    let bound = offpin::security::attempts_in(&PROFILE, D);
+    let good = tally.record(most as u64 <= bound);
+    hprintln!(
+        "guesses: {} refused entries evaluated, at most {} in any 24 h (the insider's included) [published bound: {} a day] {}",
+        guesses.n,
+        most,
+        bound,
+        verdict(good)
+    );
+    hprintln!(
+        "flash writes per entry (count-before-check): failed {}, opened {}, locked out {}; {} images written, rollback counter {}",
+        Range(guesses.writes[0]),
+        Range(guesses.writes[1]),
+        Range(guesses.writes[2]),
+        flash.writes,
+        flash.counter
+    );
     hprintln!(
         "RESULT: {} passed, {} failed -> {}",
         tally.passed,
@@ -423,27 +522,36 @@ fn provision(key: &DeviceKey) -> Option<DoorLock> {
     }
 }
 
-/// A power cut and a boot: the lock in RAM is replaced by one rebuilt from
-/// the newest valid of the two saved images. The codec is built first and
-/// the lock in [`restore`], so `Codec::new`'s frame and the temporaries of
-/// `Lock::load_newest` are never on the stack at the same time.
+/// A power cut and a boot: the lock in RAM is replaced by a fresh one built
+/// from the key store ([`provision`]), whose state is then read in place
+/// from the newest authentic image of the two slots not older than the
+/// hardware counter (`Lock::load_newest_into`: no second state on the
+/// stack).
 #[inline(never)]
-fn reboot(key: &DeviceKey, lock: &mut DoorLock, flash: &[[u8; STATE_LEN]; 2]) -> bool {
-    match Codec::new(key, PROFILE) {
-        Ok(c) => restore(c, lock, flash),
-        Err(e) => fatal("Codec::new", &e),
+fn reboot(key: &DeviceKey, lock: &mut DoorLock, flash: &Flash) -> bool {
+    if !rebuild(key, lock) {
+        return false;
+    }
+    match lock.load_newest_into(&[&flash.slots[0], &flash.slots[1]], flash.counter) {
+        Ok(()) => true,
+        Err(e) => fatal("Lock::load_newest_into", &e),
     }
 }
 
-/// The second half of [`reboot`].
+/// The first half of [`reboot`]: the lock in RAM replaced by a fresh one
+/// from the key store, written over it (one `Lock` in this frame, not a
+/// second one in `reboot`'s).
 #[inline(never)]
-fn restore(codec: Codec, lock: &mut DoorLock, flash: &[[u8; STATE_LEN]; 2]) -> bool {
-    match DoorLock::load_newest(codec, OFFSET, &[&flash[0], &flash[1]]) {
-        Ok(l) => {
-            *lock = l;
-            true
-        }
-        Err(e) => fatal("Lock::load_newest", &e),
+fn rebuild(key: &DeviceKey, lock: &mut DoorLock) -> bool {
+    match Codec::new(key, PROFILE) {
+        Ok(c) => match DoorLock::new(c, OFFSET) {
+            Ok(fresh) => {
+                *lock = fresh;
+                true
+            }
+            Err(e) => fatal("Lock::new", &e),
+        },
+        Err(e) => fatal("Codec::new", &e),
     }
 }
 
@@ -465,18 +573,54 @@ impl Tally {
     }
 }
 
-/// One keypad entry at `T0 + at`: times `check` (the fewest ticks of a few
-/// runs; it mutates nothing), then persists and commits its change the way
-/// firmware must, and returns the decision to act on. `None` when the
-/// state could not be persisted or committed (reported).
+/// The "flash": two image slots, the monotonic hardware counter (a counter
+/// page, simulated) and how many images were written.
+struct Flash {
+    slots: [[u8; STATE_LEN]; 2],
+    counter: u32,
+    writes: u32,
+}
+
+impl Flash {
+    /// Writes the image after `change` to its slot if it needs a write
+    /// (carrying the counter plus one, then bumping the counter), then
+    /// applies the change.
+    fn persist_and_commit(&mut self, lock: &mut DoorLock, change: Change) -> bool {
+        let change = change.with_counter(self.counter + 1);
+        if change.needs_write() {
+            let slot = usize::from(change.image_sequence() % 2 == 1);
+            if let Err(e) = lock.save_after(&change, &mut self.slots[slot]) {
+                return fatal("Lock::save_after", &e);
+            }
+            self.writes += 1;
+            self.counter += 1; // bumped after the image is written
+        }
+        if let Err(e) = lock.commit(change) {
+            return fatal("Lock::commit", &e);
+        }
+        true
+    }
+}
+
+/// One keypad entry at `T0 + at`, count-before-check: the charge is
+/// persisted first, then `check` is timed (the fewest ticks of a few runs;
+/// it mutates nothing), then its change is persisted if it needs it and
+/// committed, and the decision is returned to act on, with the number of
+/// images written. `None` when the state could not be persisted or
+/// committed (reported).
 #[inline(never)]
 fn enter(
     lock: &mut DoorLock,
-    flash: &mut [[u8; STATE_LEN]; 2],
+    flash: &mut Flash,
     typed: &str,
     at: i64,
-) -> Option<(Decision, u32)> {
+) -> Option<(Decision, u32, u32)> {
     let now = T0 + at;
+    let writes = flash.writes;
+    let charge = lock.charge(now);
+    if !flash.persist_and_commit(lock, charge) {
+        return None;
+    }
     let shared = &*lock;
     let ticks = min_ticks(|| {
         let _timed = black_box(shared.check(black_box(typed.as_bytes()), black_box(now)));
@@ -487,26 +631,82 @@ fn enter(
         return None;
     }
     // Persist, commit, and only then act on the decision.
-    if !check.change.is_empty() && !persist_and_commit(lock, check.change, flash) {
+    if !flash.persist_and_commit(lock, check.change) {
         return None;
     }
-    Some((check.decision, ticks))
+    Some((check.decision, ticks, flash.writes - writes))
 }
 
-/// Writes the image after `change` to its slot, then applies the change.
-fn persist_and_commit(
-    lock: &mut DoorLock,
-    change: offpin::lock::Change,
-    flash: &mut [[u8; STATE_LEN]; 2],
-) -> bool {
-    let slot = usize::from(change.image_sequence() % 2 == 1);
-    if let Err(e) = lock.save_after(&change, &mut flash[slot]) {
-        return fatal("Lock::save_after", &e);
+/// The refused entries the lock evaluated (a guess budget's worth of
+/// times), and the writes each kind of entry cost.
+struct Guesses {
+    times: [i64; 64],
+    n: usize,
+    /// (fewest, most) writes of failed, opened and locked-out entries.
+    writes: [Option<(u32, u32)>; 3],
+}
+
+impl Default for Guesses {
+    fn default() -> Self {
+        Guesses {
+            times: [0; 64],
+            n: 0,
+            writes: [None; 3],
+        }
     }
-    if let Err(e) = lock.commit(change) {
-        return fatal("Lock::commit", &e);
+}
+
+impl Guesses {
+    fn record(&mut self, decision: Decision, at: i64, writes: u32) {
+        let kind = match decision {
+            Decision::Refuse(Refusal::LockedOut) => 2,
+            Decision::Refuse(Refusal::MemoryFull) | Decision::Revoked(_) => return,
+            Decision::Refuse(_) => {
+                if let Some(t) = self.times.get_mut(self.n) {
+                    *t = at;
+                }
+                self.n += 1;
+                0
+            }
+            Decision::Open(_) => 1,
+        };
+        if let Some(w) = self.writes.get_mut(kind) {
+            *w = Some(w.map_or((writes, writes), |(lo, hi)| {
+                (lo.min(writes), hi.max(writes))
+            }));
+        }
     }
-    true
+
+    /// The most evaluated refusals in any `len` seconds.
+    fn most_in(&self, len: i64) -> usize {
+        let times = self.times.get(..self.n.min(64)).unwrap_or_default();
+        times
+            .iter()
+            .enumerate()
+            .map(|(i, start)| {
+                times
+                    .get(i..)
+                    .unwrap_or_default()
+                    .iter()
+                    .take_while(|t| **t < start + len)
+                    .count()
+            })
+            .max()
+            .unwrap_or(0)
+    }
+}
+
+/// A (fewest, most) pair, printed as `n` or `lo..hi`.
+struct Range(Option<(u32, u32)>);
+
+impl core::fmt::Display for Range {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match self.0 {
+            None => f.write_str("-"),
+            Some((lo, hi)) if lo == hi => write!(f, "{lo}"),
+            Some((lo, hi)) => write!(f, "{lo}..{hi}"),
+        }
+    }
 }
 
 /// The fewest counter ticks `f` took in a few runs.

@@ -61,6 +61,24 @@ fn main() {
         "static const uint8_t DEVICE_KEY[16] = {{{}}};",
         bytes.join(", ")
     ));
+    // Another lock's key, for the interface's "another lock's image" probe.
+    let other = MasterKey::from_bytes(MASTER)
+        .derive_device_key(b"offpin-ffi-c-back-door", 0)
+        .expect("a device id of 1..=255 bytes");
+    let bytes: Vec<String> = other
+        .expose_secret()
+        .iter()
+        .map(|b| format!("0x{b:02x}"))
+        .collect();
+    line(format!(
+        "static const uint8_t OTHER_KEY[16] = {{{}}};",
+        bytes.join(", ")
+    ));
+    // The published bound the script's guesses are held to.
+    line(format!(
+        "#define ATTEMPTS_PER_DAY {}u /* offpin::security::attempts_in(standard-10, 24 h) */",
+        offpin::security::attempts_in(&STANDARD_10, D)
+    ));
     for (name, request) in [
         (
             "STAY",

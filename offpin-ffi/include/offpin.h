@@ -18,7 +18,7 @@
 
 // The length in bytes of a state image ([`offpin_save`],
 // [`offpin_save_pending`], [`offpin_load`]).
-#define OFFPIN_STATE_LEN 892
+#define OFFPIN_STATE_LEN 823
 
 // The bytes of an [`OffpinLock`]'s opaque storage (enough on every
 // target: checked at compile time).
@@ -36,6 +36,9 @@ typedef enum {
   OFFPIN_OUTCOME_REVOKED = 1,
   // Stay shut: see the refusal.
   OFFPIN_OUTCOME_REFUSED = 2,
+  // [`offpin_commit`] of a charge: the entry is counted as a failure
+  // and not decided yet; check it next.
+  OFFPIN_OUTCOME_CHARGED = 3,
 } OffpinOutcome;
 
 // The shipped profiles (`offpin::profile::shipped`).
@@ -94,14 +97,16 @@ typedef enum {
   OFFPIN_STATUS_NOT_PROVISIONED = 5,
   // A buffer is not [`OFFPIN_STATE_LEN`] bytes.
   OFFPIN_STATUS_BUFFER_LENGTH = 6,
-  // No image given was a valid image of this lock (corrupted, torn,
-  // another profile, capacity or version).
+  // No image given was a valid image of this lock, for another reason
+  // than the four below (another profile, capacity, version or length,
+  // not an image at all, or a field out of range).
   OFFPIN_STATUS_IMAGE_INVALID = 7,
-  // [`offpin_save_pending`] or [`offpin_commit`] without a checked
-  // entry.
+  // [`offpin_save_pending`] or [`offpin_commit`] without a charged or
+  // checked entry.
   OFFPIN_STATUS_NO_PENDING_ENTRY = 8,
-  // [`offpin_check`] or [`offpin_save`] while an entry is checked and
-  // not committed: commit it (or [`offpin_discard`] it) first.
+  // [`offpin_charge`], [`offpin_check`] or [`offpin_save`] while an
+  // entry is charged or checked and not committed: commit it (or
+  // [`offpin_discard`] it) first.
   OFFPIN_STATUS_ENTRY_PENDING = 9,
   // The state moved since the entry was checked (cannot happen through
   // this interface; check again).
@@ -109,6 +114,19 @@ typedef enum {
   // The key and profile do not make a lock (cannot happen for the
   // shipped profiles).
   OFFPIN_STATUS_CONFIG = 11,
+  // The image is damaged (its CRC fails): a write torn by a power cut
+  // or a worn cell. Expected for the slot that was being written; not
+  // an alarm.
+  OFFPIN_STATUS_CORRUPTED = 12,
+  // The image's CRC is right but its AES-CMAC tag is not: someone
+  // without the lock's key wrote or edited it on purpose. Report it.
+  OFFPIN_STATUS_FORGED = 13,
+  // The image is another lock's (its key fingerprint is not this
+  // lock's key).
+  OFFPIN_STATUS_FOREIGN_LOCK = 14,
+  // An authentic image of this lock, older than the monotonic counter
+  // given to [`offpin_load`]: an old image was put back. Report it.
+  OFFPIN_STATUS_ROLLED_BACK = 15,
 } OffpinStatus;
 
 // A lock and the entry in progress, in storage the caller owns. Treat it
@@ -121,15 +139,21 @@ typedef struct OFFPIN_ALIGNED(16) {
   uint32_t magic;
 } OffpinLock;
 
-// What [`offpin_check`] reports before the decision is released.
+// What [`offpin_charge`] and [`offpin_check`] report before the change
+// is committed (and, for a check, before the decision is released).
 typedef struct {
-  // Whether the state changes: then write [`offpin_save_pending`]'s
-  // image before [`offpin_commit`] (if not, both are cheap no-ops).
-  bool needs_persist;
+  // Whether the image after the pending change must be written
+  // ([`offpin_save_pending`], then the flash write) before
+  // [`offpin_commit`]. False for an entry refused while the keypad is
+  // locked out (nothing changes) and for the check of a charged entry
+  // that failed (its failure was written with the charge): commit
+  // those without writing.
+  bool needs_write;
   // The sequence number of the image to write (slot
   // `image_sequence % 2` of two alternating slots).
   uint64_t image_sequence;
-  // Whether the clock was found behind the highest time seen.
+  // Whether the clock was found behind the highest time seen (always
+  // false for a charge).
   bool clock_rolled_back;
 } OffpinEntry;
 
@@ -163,8 +187,23 @@ OffpinStatus offpin_provision(OffpinLock *lock,
                               int32_t utc_offset_secs);
 
 // Boots a lock from its key, profile and offset and the newest valid of
-// two saved images (`image_b` may be NULL for one slot). The handle is
-// unchanged on error.
+// two saved images (`image_b` may be NULL for one slot) whose rollback
+// counter is at least `counter` (the hardware's monotonic counter; 0
+// without one). The lock is built in the handle and the image's state is
+// read into it in place.
+//
+// A NULL pointer, a bad key, profile or offset leave the handle
+// unchanged. Otherwise the handle's previous lock is wiped first, and if
+// no image is valid the handle is left not provisioned, with the status
+// of the first image ([`OffpinStatus::Corrupted`], [`Forged`],
+// [`ForeignLock`], [`RolledBack`] or [`ImageInvalid`]): a lock that lost
+// its state must not run on a fresh one (refuse time-dependent codes and
+// report, or provision it again).
+//
+// [`Forged`]: OffpinStatus::Forged
+// [`ForeignLock`]: OffpinStatus::ForeignLock
+// [`RolledBack`]: OffpinStatus::RolledBack
+// [`ImageInvalid`]: OffpinStatus::ImageInvalid
 //
 // # Safety
 //
@@ -178,7 +217,8 @@ OffpinStatus offpin_load(OffpinLock *lock,
                          const uint8_t *image_a,
                          size_t len_a,
                          const uint8_t *image_b,
-                         size_t len_b);
+                         size_t len_b,
+                         uint32_t counter);
 
 // Writes the image of the current state into `out` (`out_len` must be
 // [`OFFPIN_STATE_LEN`]). Refused while an entry is pending.
@@ -189,10 +229,25 @@ OffpinStatus offpin_load(OffpinLock *lock,
 // writable bytes.
 OffpinStatus offpin_save(const OffpinLock *lock, uint8_t *out, size_t out_len);
 
+// Count-before-check: counts the next entry as a failure at `now` (Unix
+// seconds) *before* it is decided. Write [`offpin_save_pending`]'s image
+// if [`OffpinEntry::needs_write`], [`offpin_commit`] the charge, then
+// [`offpin_check`] the entry: if it opens (or revokes), its change gives
+// the charge back. While the keypad is locked out the charge changes
+// nothing (no write), and the check refuses it unseen. Refused while
+// another entry is pending.
+//
+// # Safety
+//
+// `lock` as in [`offpin_provision`]; `out` is NULL or writable.
+OffpinStatus offpin_charge(OffpinLock *lock, int64_t now, OffpinEntry *out);
+
 // Checks typed keypad input (ASCII digits) at `now` (Unix seconds):
 // computes the decision and the state change, applies nothing, and
 // reports whether an image must be written. The decision is released by
-// [`offpin_commit`]. Refused while another entry is pending.
+// [`offpin_commit`]. Call it after the entry's charge is committed
+// ([`offpin_charge`]), or alone (check-then-count: the failure is then
+// part of the check's change). Refused while another entry is pending.
 //
 // # Safety
 //
@@ -204,24 +259,33 @@ OffpinStatus offpin_check(OffpinLock *lock,
                           int64_t now,
                           OffpinEntry *out);
 
-// Writes the image of the state *after* the pending entry into `out`
-// (`out_len` must be [`OFFPIN_STATE_LEN`]): persist it, then commit.
+// Writes the image of the state *after* the pending charge or check
+// into `out` (`out_len` must be [`OFFPIN_STATE_LEN`]), carrying rollback
+// counter `counter`: persist it, then commit. With a monotonic hardware
+// counter `c`, pass `c + 1` and bump the hardware counter to `c + 1`
+// after the image is written; without one, pass 0 (the image keeps the
+// lock's counter; a counter is never lowered). The counter goes with the
+// pending change, so [`offpin_commit`] applies it too.
 //
 // # Safety
 //
-// As [`offpin_save`].
-OffpinStatus offpin_save_pending(const OffpinLock *lock, uint8_t *out, size_t out_len);
+// `lock` as in [`offpin_provision`]; `out` is NULL or points to `out_len`
+// writable bytes.
+OffpinStatus offpin_save_pending(OffpinLock *lock, uint32_t counter, uint8_t *out, size_t out_len);
 
-// Applies the pending entry's change and releases its decision into
-// `out`. Call it after the image of [`offpin_save_pending`] is written.
+// Applies the pending entry's change; for a check, releases its decision
+// into `out` (for a charge, `out` reads [`OffpinOutcome::Charged`]).
+// Call it after the image of [`offpin_save_pending`] is written (if the
+// entry [needed a write](OffpinEntry::needs_write)).
 //
 // # Safety
 //
 // `lock` as in [`offpin_provision`]; `out` is NULL or writable.
 OffpinStatus offpin_commit(OffpinLock *lock, OffpinDecision *out);
 
-// Drops the pending entry without applying it (the image could not be
-// written): the door stays shut and the state is as before the check.
+// Drops the pending charge or check without applying it (its image could
+// not be written): the door stays shut and the state is as before the
+// call that made it pending.
 //
 // # Safety
 //
@@ -243,6 +307,14 @@ void offpin_wipe(OffpinLock *lock);
 //
 // As [`offpin_save`].
 uint64_t offpin_sequence(const OffpinLock *lock);
+
+// The rollback counter of the lock's state (that of its last image), or
+// 0 for a NULL or unprovisioned handle.
+//
+// # Safety
+//
+// As [`offpin_save`].
+uint32_t offpin_rollback_counter(const OffpinLock *lock);
 
 // A stable snake_case name of a refusal (`"invalid_code"`, ...; `"none"`,
 // `"other"`), a static NUL-terminated string; `"unknown"` for a number

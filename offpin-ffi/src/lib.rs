@@ -12,15 +12,27 @@
 //!   panics (the crate denies `unwrap`, indexing and unchecked
 //!   arithmetic, and the library is built with `panic = "abort"` as a
 //!   second line only).
-//! - **Check → persist → commit.** [`offpin_check`] decides and computes
-//!   the state change but *withholds the decision*; the firmware writes the
-//!   image of the state after the change ([`offpin_save_pending`], to slot
-//!   `image_sequence % 2`), then [`offpin_commit`] applies the change and
-//!   only then returns the decision. So a decision is never acted on before
-//!   the state that records it is on flash, and a lock that counts an
-//!   attempt before checking it, or bumps a rollback counter with each
-//!   image, fits the same three calls: the counter value is the
-//!   `image_sequence` that `offpin_check` reports.
+//! - **Charge → persist → commit, check → persist → commit.** Each entry
+//!   is first counted as a failure ([`offpin_charge`], count-before-check:
+//!   the failure is on flash before the entry is decided), then decided
+//!   ([`offpin_check`], which computes the state change but *withholds the
+//!   decision*). After each of the two calls, the firmware writes the image
+//!   of the state after the pending change if [`OffpinEntry::needs_write`]
+//!   says so ([`offpin_save_pending`], to slot `image_sequence % 2`), then
+//!   [`offpin_commit`] applies the change, and for a check only then
+//!   releases the decision. So a decision is never acted on before the
+//!   state that records it is on flash, and pulling the power during the
+//!   check never erases its failure. `offpin_check` without a charge
+//!   (check-then-count) works too, at one write less per opening.
+//! - **Rollback counter.** [`offpin_save_pending`] writes the image with a
+//!   counter value (the hardware's monotonic counter plus one; bump the
+//!   hardware counter after the write), and [`offpin_load`] refuses an
+//!   image older than the counter it is given
+//!   ([`OffpinStatus::RolledBack`]). A forged, foreign or damaged image
+//!   has its own status too.
+//! - **No copy of the lock at boot.** [`offpin_load`] builds the lock in
+//!   the handle and reads the image's state into it in place
+//!   (`Lock::load_newest_into`).
 //!
 //! The handle must be zero-initialised (or already provisioned) before the
 //! first call: a zeroed handle reads as "not provisioned".
@@ -41,9 +53,9 @@ extern crate std;
 use core::mem::{align_of, size_of};
 use core::ptr;
 
-use offpin::lock::{Check, ClockStatus, Decision, Lock};
+use offpin::lock::{Change, Check, ClockStatus, Decision, Lock};
 use offpin::profile::shipped;
-use offpin::{Codec, DeviceKey, Profile, Refusal, UtcOffset};
+use offpin::{Codec, DeviceKey, PersistError, Profile, Refusal, UtcOffset};
 use zeroize::Zeroize;
 
 /// Codes a lock remembers (used one-time codes and activated stays).
@@ -51,7 +63,7 @@ pub const OFFPIN_MEMORY: usize = 32;
 
 /// The length in bytes of a state image ([`offpin_save`],
 /// [`offpin_save_pending`], [`offpin_load`]).
-pub const OFFPIN_STATE_LEN: usize = 892;
+pub const OFFPIN_STATE_LEN: usize = 823;
 
 /// The bytes of an [`OffpinLock`]'s opaque storage (enough on every
 /// target: checked at compile time).
@@ -62,11 +74,28 @@ pub const OFFPIN_KEY_LEN: usize = 16;
 
 type InnerLock = Lock<OFFPIN_MEMORY, 1>;
 
+/// The change waiting for its commit.
+enum Pending {
+    /// An entry charged ([`offpin_charge`]), not yet decided.
+    Charge(Change),
+    /// An entry checked ([`offpin_check`]): its change and decision.
+    Check(Check),
+}
+
+impl Pending {
+    fn change_mut(&mut self) -> &mut Change {
+        match self {
+            Pending::Charge(change) => change,
+            Pending::Check(check) => &mut check.change,
+        }
+    }
+}
+
 /// What an [`OffpinLock`]'s storage holds once provisioned.
 struct Slot {
     lock: InnerLock,
-    /// The entry checked and not yet committed.
-    pending: Option<Check>,
+    /// The entry charged or checked and not yet committed.
+    pending: Option<Pending>,
 }
 
 /// Marks a provisioned handle ("OFPN").
@@ -122,14 +151,16 @@ pub enum OffpinStatus {
     NotProvisioned = 5,
     /// A buffer is not [`OFFPIN_STATE_LEN`] bytes.
     BufferLength = 6,
-    /// No image given was a valid image of this lock (corrupted, torn,
-    /// another profile, capacity or version).
+    /// No image given was a valid image of this lock, for another reason
+    /// than the four below (another profile, capacity, version or length,
+    /// not an image at all, or a field out of range).
     ImageInvalid = 7,
-    /// [`offpin_save_pending`] or [`offpin_commit`] without a checked
-    /// entry.
+    /// [`offpin_save_pending`] or [`offpin_commit`] without a charged or
+    /// checked entry.
     NoPendingEntry = 8,
-    /// [`offpin_check`] or [`offpin_save`] while an entry is checked and
-    /// not committed: commit it (or [`offpin_discard`] it) first.
+    /// [`offpin_charge`], [`offpin_check`] or [`offpin_save`] while an
+    /// entry is charged or checked and not committed: commit it (or
+    /// [`offpin_discard`] it) first.
     EntryPending = 9,
     /// The state moved since the entry was checked (cannot happen through
     /// this interface; check again).
@@ -137,6 +168,19 @@ pub enum OffpinStatus {
     /// The key and profile do not make a lock (cannot happen for the
     /// shipped profiles).
     Config = 11,
+    /// The image is damaged (its CRC fails): a write torn by a power cut
+    /// or a worn cell. Expected for the slot that was being written; not
+    /// an alarm.
+    Corrupted = 12,
+    /// The image's CRC is right but its AES-CMAC tag is not: someone
+    /// without the lock's key wrote or edited it on purpose. Report it.
+    Forged = 13,
+    /// The image is another lock's (its key fingerprint is not this
+    /// lock's key).
+    ForeignLock = 14,
+    /// An authentic image of this lock, older than the monotonic counter
+    /// given to [`offpin_load`]: an old image was put back. Report it.
+    RolledBack = 15,
 }
 
 /// What the door does.
@@ -150,6 +194,9 @@ pub enum OffpinOutcome {
     Revoked = 1,
     /// Stay shut: see the refusal.
     Refused = 2,
+    /// [`offpin_commit`] of a charge: the entry is counted as a failure
+    /// and not decided yet; check it next.
+    Charged = 3,
 }
 
 /// Why an entry was refused (`offpin::Refusal`).
@@ -182,17 +229,23 @@ pub enum OffpinRefusal {
     Other = 255,
 }
 
-/// What [`offpin_check`] reports before the decision is released.
+/// What [`offpin_charge`] and [`offpin_check`] report before the change
+/// is committed (and, for a check, before the decision is released).
 #[repr(C)]
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct OffpinEntry {
-    /// Whether the state changes: then write [`offpin_save_pending`]'s
-    /// image before [`offpin_commit`] (if not, both are cheap no-ops).
-    pub needs_persist: bool,
+    /// Whether the image after the pending change must be written
+    /// ([`offpin_save_pending`], then the flash write) before
+    /// [`offpin_commit`]. False for an entry refused while the keypad is
+    /// locked out (nothing changes) and for the check of a charged entry
+    /// that failed (its failure was written with the charge): commit
+    /// those without writing.
+    pub needs_write: bool,
     /// The sequence number of the image to write (slot
     /// `image_sequence % 2` of two alternating slots).
     pub image_sequence: u64,
-    /// Whether the clock was found behind the highest time seen.
+    /// Whether the clock was found behind the highest time seen (always
+    /// false for a charge).
     pub clock_rolled_back: bool,
 }
 
@@ -295,13 +348,18 @@ unsafe fn slot_mut<'a>(lock: *mut OffpinLock) -> Result<&'a mut Slot, OffpinStat
     let Some(handle) = (unsafe { lock.as_mut() }) else {
         return Err(OffpinStatus::NullPointer);
     };
+    slot_of(handle)
+}
+
+/// The provisioned slot of a handle the caller holds.
+fn slot_of(handle: &mut OffpinLock) -> Result<&mut Slot, OffpinStatus> {
     if handle.magic != MAGIC {
         return Err(OffpinStatus::NotProvisioned);
     }
     // SAFETY: `magic == MAGIC` only after `install` wrote a `Slot` at the
     // start of `storage`, which is 16-aligned (the struct's `align(16)`,
     // `storage` at offset 0) and large enough (compile-time assertions
-    // above); the `&mut` borrow of the handle covers it for 'a.
+    // above); the `&mut` borrow of the handle covers it.
     Ok(unsafe { &mut *handle.storage.as_mut_ptr().cast::<Slot>() })
 }
 
@@ -396,9 +454,37 @@ pub unsafe extern "C" fn offpin_provision(
     }
 }
 
+/// What a refused image or image buffer comes to in C.
+fn persist_status(e: PersistError) -> OffpinStatus {
+    match e {
+        PersistError::Config(_) => OffpinStatus::Config,
+        PersistError::Corrupted => OffpinStatus::Corrupted,
+        PersistError::Forged => OffpinStatus::Forged,
+        PersistError::ForeignLock { .. } => OffpinStatus::ForeignLock,
+        PersistError::RolledBack { .. } => OffpinStatus::RolledBack,
+        PersistError::StaleChange => OffpinStatus::Stale,
+        _ => OffpinStatus::ImageInvalid,
+    }
+}
+
 /// Boots a lock from its key, profile and offset and the newest valid of
-/// two saved images (`image_b` may be NULL for one slot). The handle is
-/// unchanged on error.
+/// two saved images (`image_b` may be NULL for one slot) whose rollback
+/// counter is at least `counter` (the hardware's monotonic counter; 0
+/// without one). The lock is built in the handle and the image's state is
+/// read into it in place.
+///
+/// A NULL pointer, a bad key, profile or offset leave the handle
+/// unchanged. Otherwise the handle's previous lock is wiped first, and if
+/// no image is valid the handle is left not provisioned, with the status
+/// of the first image ([`OffpinStatus::Corrupted`], [`Forged`],
+/// [`ForeignLock`], [`RolledBack`] or [`ImageInvalid`]): a lock that lost
+/// its state must not run on a fresh one (refuse time-dependent codes and
+/// report, or provision it again).
+///
+/// [`Forged`]: OffpinStatus::Forged
+/// [`ForeignLock`]: OffpinStatus::ForeignLock
+/// [`RolledBack`]: OffpinStatus::RolledBack
+/// [`ImageInvalid`]: OffpinStatus::ImageInvalid
 ///
 /// # Safety
 ///
@@ -415,6 +501,7 @@ pub unsafe extern "C" fn offpin_load(
     len_a: usize,
     image_b: *const u8,
     len_b: usize,
+    counter: u32,
 ) -> OffpinStatus {
     // SAFETY: the caller's contract on `lock`.
     let Some(handle) = (unsafe { lock.as_mut() }) else {
@@ -432,23 +519,29 @@ pub unsafe extern "C" fn offpin_load(
         Ok(o) => o,
         Err(e) => return e,
     };
+    match InnerLock::new(codec, offset) {
+        Ok(l) => install(handle, l),
+        Err(_) => return OffpinStatus::Config,
+    }
     // SAFETY: `image_a` is non-NULL and points to `len_a` readable bytes
     // (the caller's contract), not written during this call.
     let a = unsafe { core::slice::from_raw_parts(image_a, len_a) };
-    let loaded = if image_b.is_null() {
-        InnerLock::load_newest(codec, offset, &[a])
-    } else {
-        // SAFETY: as for `image_a`.
-        let b = unsafe { core::slice::from_raw_parts(image_b, len_b) };
-        InnerLock::load_newest(codec, offset, &[a, b])
+    let loaded = match slot_of(handle) {
+        Ok(slot) if image_b.is_null() => slot.lock.load_newest_into(&[a], counter),
+        Ok(slot) => {
+            // SAFETY: as for `image_a`.
+            let b = unsafe { core::slice::from_raw_parts(image_b, len_b) };
+            slot.lock.load_newest_into(&[a, b], counter)
+        }
+        Err(e) => return e,
     };
     match loaded {
-        Ok(l) => {
-            install(handle, l);
-            OffpinStatus::Ok
+        Ok(()) => OffpinStatus::Ok,
+        Err(e) => {
+            // SAFETY: a valid handle (a `&mut`).
+            unsafe { clear(handle) };
+            persist_status(e)
         }
-        Err(offpin::PersistError::Config(_)) => OffpinStatus::Config,
-        Err(_) => OffpinStatus::ImageInvalid,
     }
 }
 
@@ -495,10 +588,64 @@ unsafe fn out_buffer<'a>(out: *mut u8, len: usize) -> Option<&'a mut [u8]> {
     Some(unsafe { core::slice::from_raw_parts_mut(out, len) })
 }
 
+/// Writes the entry report of a pending change through `out` (if not
+/// NULL).
+///
+/// # Safety
+///
+/// `out` is NULL or writable.
+unsafe fn report(out: *mut OffpinEntry, change: &Change, clock: ClockStatus) {
+    let entry = OffpinEntry {
+        needs_write: change.needs_write(),
+        image_sequence: change.image_sequence(),
+        clock_rolled_back: clock != ClockStatus::Ok,
+    };
+    if !out.is_null() {
+        // SAFETY: `out` is non-NULL and writable (the caller's contract);
+        // `write` does not read or drop what was there, which may be
+        // uninitialised.
+        unsafe { out.write(entry) };
+    }
+}
+
+/// Count-before-check: counts the next entry as a failure at `now` (Unix
+/// seconds) *before* it is decided. Write [`offpin_save_pending`]'s image
+/// if [`OffpinEntry::needs_write`], [`offpin_commit`] the charge, then
+/// [`offpin_check`] the entry: if it opens (or revokes), its change gives
+/// the charge back. While the keypad is locked out the charge changes
+/// nothing (no write), and the check refuses it unseen. Refused while
+/// another entry is pending.
+///
+/// # Safety
+///
+/// `lock` as in [`offpin_provision`]; `out` is NULL or writable.
+#[no_mangle]
+pub unsafe extern "C" fn offpin_charge(
+    lock: *mut OffpinLock,
+    now: i64,
+    out: *mut OffpinEntry,
+) -> OffpinStatus {
+    // SAFETY: the caller's contract on `lock`.
+    let slot = match unsafe { slot_mut(lock) } {
+        Ok(s) => s,
+        Err(e) => return e,
+    };
+    if slot.pending.is_some() {
+        return OffpinStatus::EntryPending;
+    }
+    let change = slot.lock.charge(now);
+    // SAFETY: the caller's contract on `out`.
+    unsafe { report(out, &change, ClockStatus::Ok) };
+    slot.pending = Some(Pending::Charge(change));
+    OffpinStatus::Ok
+}
+
 /// Checks typed keypad input (ASCII digits) at `now` (Unix seconds):
 /// computes the decision and the state change, applies nothing, and
 /// reports whether an image must be written. The decision is released by
-/// [`offpin_commit`]. Refused while another entry is pending.
+/// [`offpin_commit`]. Call it after the entry's charge is committed
+/// ([`offpin_charge`]), or alone (check-then-count: the failure is then
+/// part of the check's change). Refused while another entry is pending.
 ///
 /// # Safety
 ///
@@ -530,54 +677,56 @@ pub unsafe extern "C" fn offpin_check(
         unsafe { core::slice::from_raw_parts(typed, typed_len) }
     };
     let check = slot.lock.check(input, now);
-    let entry = OffpinEntry {
-        needs_persist: !check.change.is_empty(),
-        image_sequence: check.change.image_sequence(),
-        clock_rolled_back: check.clock != ClockStatus::Ok,
-    };
-    slot.pending = Some(check);
-    if !out.is_null() {
-        // SAFETY: `out` is non-NULL and writable (the caller's contract);
-        // `write` does not read or drop what was there, which may be
-        // uninitialised.
-        unsafe { out.write(entry) };
-    }
+    // SAFETY: the caller's contract on `out`.
+    unsafe { report(out, &check.change, check.clock) };
+    slot.pending = Some(Pending::Check(check));
     OffpinStatus::Ok
 }
 
-/// Writes the image of the state *after* the pending entry into `out`
-/// (`out_len` must be [`OFFPIN_STATE_LEN`]): persist it, then commit.
+/// Writes the image of the state *after* the pending charge or check
+/// into `out` (`out_len` must be [`OFFPIN_STATE_LEN`]), carrying rollback
+/// counter `counter`: persist it, then commit. With a monotonic hardware
+/// counter `c`, pass `c + 1` and bump the hardware counter to `c + 1`
+/// after the image is written; without one, pass 0 (the image keeps the
+/// lock's counter; a counter is never lowered). The counter goes with the
+/// pending change, so [`offpin_commit`] applies it too.
 ///
 /// # Safety
 ///
-/// As [`offpin_save`].
+/// `lock` as in [`offpin_provision`]; `out` is NULL or points to `out_len`
+/// writable bytes.
 #[no_mangle]
 pub unsafe extern "C" fn offpin_save_pending(
-    lock: *const OffpinLock,
+    lock: *mut OffpinLock,
+    counter: u32,
     out: *mut u8,
     out_len: usize,
 ) -> OffpinStatus {
     // SAFETY: the caller's contract on `lock`.
-    let slot = match unsafe { slot_ref(lock) } {
+    let Slot { lock, pending } = match unsafe { slot_mut(lock) } {
         Ok(s) => s,
         Err(e) => return e,
     };
-    let Some(check) = slot.pending.as_ref() else {
+    let Some(pending) = pending.as_mut() else {
         return OffpinStatus::NoPendingEntry;
     };
     // SAFETY: the caller's contract on `out`.
     let Some(buf) = (unsafe { out_buffer(out, out_len) }) else {
         return OffpinStatus::NullPointer;
     };
-    match slot.lock.save_after(&check.change, buf) {
+    let change = pending.change_mut();
+    *change = change.with_counter(counter);
+    match lock.save_after(change, buf) {
         Ok(()) => OffpinStatus::Ok,
-        Err(offpin::PersistError::StaleChange) => OffpinStatus::Stale,
-        Err(_) => OffpinStatus::BufferLength,
+        Err(PersistError::WrongLength { .. }) => OffpinStatus::BufferLength,
+        Err(e) => persist_status(e),
     }
 }
 
-/// Applies the pending entry's change and releases its decision into
-/// `out`. Call it after the image of [`offpin_save_pending`] is written.
+/// Applies the pending entry's change; for a check, releases its decision
+/// into `out` (for a charge, `out` reads [`OffpinOutcome::Charged`]).
+/// Call it after the image of [`offpin_save_pending`] is written (if the
+/// entry [needed a write](OffpinEntry::needs_write)).
 ///
 /// # Safety
 ///
@@ -592,21 +741,31 @@ pub unsafe extern "C" fn offpin_commit(
         Ok(s) => s,
         Err(e) => return e,
     };
-    let Some(check) = slot.pending.take() else {
-        return OffpinStatus::NoPendingEntry;
+    let (change, decision) = match slot.pending.take() {
+        None => return OffpinStatus::NoPendingEntry,
+        Some(Pending::Charge(change)) => (change, None),
+        Some(Pending::Check(check)) => (check.change, Some(check.decision)),
     };
-    if slot.lock.commit(check.change).is_err() {
+    if slot.lock.commit(change).is_err() {
         return OffpinStatus::Stale;
     }
+    let released = decision.map_or(
+        OffpinDecision {
+            outcome: OffpinOutcome::Charged,
+            refusal: OffpinRefusal::None,
+        },
+        decision_of,
+    );
     if !out.is_null() {
-        // SAFETY: as in `offpin_check`.
-        unsafe { out.write(decision_of(check.decision)) };
+        // SAFETY: as in `report`.
+        unsafe { out.write(released) };
     }
     OffpinStatus::Ok
 }
 
-/// Drops the pending entry without applying it (the image could not be
-/// written): the door stays shut and the state is as before the check.
+/// Drops the pending charge or check without applying it (its image could
+/// not be written): the door stays shut and the state is as before the
+/// call that made it pending.
 ///
 /// # Safety
 ///
@@ -653,6 +812,21 @@ pub unsafe extern "C" fn offpin_sequence(lock: *const OffpinLock) -> u64 {
     }
 }
 
+/// The rollback counter of the lock's state (that of its last image), or
+/// 0 for a NULL or unprovisioned handle.
+///
+/// # Safety
+///
+/// As [`offpin_save`].
+#[no_mangle]
+pub unsafe extern "C" fn offpin_rollback_counter(lock: *const OffpinLock) -> u32 {
+    // SAFETY: the caller's contract on `lock`.
+    match unsafe { slot_ref(lock) } {
+        Ok(slot) => slot.lock.rollback_counter(),
+        Err(_) => 0,
+    }
+}
+
 /// A stable snake_case name of a refusal (`"invalid_code"`, ...; `"none"`,
 /// `"other"`), a static NUL-terminated string; `"unknown"` for a number
 /// that is no [`OffpinRefusal`].
@@ -687,6 +861,11 @@ fn panic(_: &core::panic::PanicInfo<'_>) -> ! {
 }
 
 #[cfg(test)]
+#[allow(
+    clippy::indexing_slicing,
+    clippy::arithmetic_side_effects,
+    reason = "test code: a panic is a failed test"
+)]
 mod tests {
     use super::*;
 
@@ -725,5 +904,174 @@ mod tests {
         assert_eq!(OFFPIN_STATE_LEN, InnerLock::STATE_LEN);
         assert_eq!(offpin_lock_size(), size_of::<OffpinLock>());
         assert!(size_of::<Slot>() <= OFFPIN_LOCK_BYTES);
+    }
+
+    const KEY: [u8; 16] = [7; 16];
+    const T: i64 = 1_764_547_200;
+
+    fn zeroed() -> std::boxed::Box<OffpinLock> {
+        std::boxed::Box::new(OffpinLock {
+            storage: [0; OFFPIN_LOCK_BYTES],
+            magic: 0,
+        })
+    }
+
+    /// A lock provisioned with `key`, its first image written with counter
+    /// `counter`, and that image.
+    fn provisioned(
+        key: &[u8; 16],
+        counter: u32,
+    ) -> (std::boxed::Box<OffpinLock>, [u8; OFFPIN_STATE_LEN]) {
+        let mut lock = zeroed();
+        let mut image = [0u8; OFFPIN_STATE_LEN];
+        let mut entry = OffpinEntry {
+            needs_write: false,
+            image_sequence: 0,
+            clock_rolled_back: false,
+        };
+        // SAFETY: a boxed handle, a 16-byte key, a buffer of its length.
+        unsafe {
+            assert_eq!(
+                offpin_provision(&mut *lock, key.as_ptr(), 16, 0, 0),
+                OffpinStatus::Ok
+            );
+            assert_eq!(offpin_charge(&mut *lock, T, &mut entry), OffpinStatus::Ok);
+            assert!(entry.needs_write);
+            assert_eq!(
+                offpin_save_pending(&mut *lock, counter, image.as_mut_ptr(), image.len()),
+                OffpinStatus::Ok
+            );
+            assert_eq!(offpin_commit(&mut *lock, ptr::null_mut()), OffpinStatus::Ok);
+            assert_eq!(offpin_rollback_counter(&*lock), counter);
+        }
+        (lock, image)
+    }
+
+    /// Loads `image` into a fresh handle with `counter`; the status, and
+    /// whether the handle is provisioned afterwards.
+    fn load(image: &[u8], counter: u32) -> (OffpinStatus, bool) {
+        let mut lock = zeroed();
+        // SAFETY: a boxed handle, a 16-byte key, an image of its length.
+        unsafe {
+            let status = offpin_load(
+                &mut *lock,
+                KEY.as_ptr(),
+                16,
+                0,
+                0,
+                image.as_ptr(),
+                image.len(),
+                ptr::null(),
+                0,
+                counter,
+            );
+            let mut entry = OffpinEntry {
+                needs_write: false,
+                image_sequence: 0,
+                clock_rolled_back: false,
+            };
+            let provisioned = offpin_charge(&mut *lock, T, &mut entry) == OffpinStatus::Ok;
+            (status, provisioned)
+        }
+    }
+
+    /// The CRC-32 (zlib) of all but the last four bytes, written there:
+    /// what anyone editing an image can recompute.
+    fn fix_crc(image: &mut [u8]) {
+        let n = image.len() - 4;
+        let mut crc = u32::MAX;
+        for b in &image[..n] {
+            crc ^= u32::from(*b);
+            for _ in 0..8 {
+                crc = (crc >> 1) ^ (0xEDB8_8320 & (crc & 1).wrapping_neg());
+            }
+        }
+        image[n..].copy_from_slice(&(!crc).to_be_bytes());
+    }
+
+    /// Each refused image has its own status (damaged, forged, another
+    /// lock's, rolled back, anything else), and a refused load leaves the
+    /// handle not provisioned, never on a fresh state.
+    #[test]
+    fn load_reports_each_refused_image_by_its_own_status() {
+        let (_, genuine) = provisioned(&KEY, 3);
+        assert_eq!(load(&genuine, 3), (OffpinStatus::Ok, true));
+        assert_eq!(load(&genuine, 0), (OffpinStatus::Ok, true));
+
+        let mut torn = genuine;
+        torn[400] ^= 1;
+        assert_eq!(load(&torn, 0), (OffpinStatus::Corrupted, false));
+        let mut edited = torn;
+        fix_crc(&mut edited);
+        assert_eq!(load(&edited, 0), (OffpinStatus::Forged, false));
+        let (_, foreign) = provisioned(&[8; 16], 3);
+        assert_eq!(load(&foreign, 0), (OffpinStatus::ForeignLock, false));
+        assert_eq!(load(&genuine, 4), (OffpinStatus::RolledBack, false));
+        assert_eq!(
+            load(&genuine[..100], 0),
+            (OffpinStatus::ImageInvalid, false)
+        );
+        let mut not_an_image = genuine;
+        not_an_image[0] = b'X';
+        assert_eq!(load(&not_an_image, 0), (OffpinStatus::ImageInvalid, false));
+        let statuses = [
+            OffpinStatus::Corrupted,
+            OffpinStatus::Forged,
+            OffpinStatus::ForeignLock,
+            OffpinStatus::RolledBack,
+            OffpinStatus::ImageInvalid,
+        ];
+        for (i, a) in statuses.iter().enumerate() {
+            assert!(statuses[i + 1..].iter().all(|b| (*a as u32) != (*b as u32)));
+        }
+    }
+
+    /// Count-before-check through the interface: the charge's image counts
+    /// the failure before the check runs; a failed check then needs no
+    /// write, an opening's check does (it refunds the charge).
+    #[test]
+    fn charge_then_check_writes_the_failure_first() {
+        let (mut lock, charged) = provisioned(&KEY, 1);
+        let mut entry = OffpinEntry {
+            needs_write: true,
+            image_sequence: 0,
+            clock_rolled_back: true,
+        };
+        let mut decision = OffpinDecision {
+            outcome: OffpinOutcome::Open,
+            refusal: OffpinRefusal::None,
+        };
+        let wrong = b"1234567890";
+        // SAFETY: a boxed handle, input and outputs of their lengths.
+        unsafe {
+            assert_eq!(
+                offpin_check(&mut *lock, wrong.as_ptr(), wrong.len(), T, &mut entry),
+                OffpinStatus::Ok
+            );
+            assert!(!entry.needs_write, "the failure is on flash already");
+            assert!(!entry.clock_rolled_back);
+            assert_eq!(offpin_commit(&mut *lock, &mut decision), OffpinStatus::Ok);
+            assert_eq!(decision.outcome, OffpinOutcome::Refused);
+            assert_ne!(decision.refusal, OffpinRefusal::None);
+            // The image the charge wrote already holds the failure: a power
+            // cut during the check loses nothing.
+            let mut now = [0u8; OFFPIN_STATE_LEN];
+            assert_eq!(
+                offpin_save(&*lock, now.as_mut_ptr(), now.len()),
+                OffpinStatus::Ok
+            );
+            assert_eq!(now, charged);
+            // A charge pending blocks a check until committed.
+            assert_eq!(
+                offpin_charge(&mut *lock, T + 1, &mut entry),
+                OffpinStatus::Ok
+            );
+            assert_eq!(
+                offpin_check(&mut *lock, wrong.as_ptr(), wrong.len(), T + 1, &mut entry),
+                OffpinStatus::EntryPending
+            );
+            assert_eq!(offpin_commit(&mut *lock, &mut decision), OffpinStatus::Ok);
+            assert_eq!(decision.outcome, OffpinOutcome::Charged);
+        }
     }
 }

@@ -28,8 +28,6 @@
 //! # Ok::<(), offpin::Ff1Error>(())
 //! ```
 
-mod divisor;
-
 use core::fmt;
 
 use aes::cipher::{
@@ -38,7 +36,7 @@ use aes::cipher::{
 };
 use zeroize::{Zeroize, ZeroizeOnDrop};
 
-use divisor::Divisor;
+use crate::divisor::Divisor;
 
 /// The smallest domain FF1 allows: SP 800-38G requires `radix^minlen >= 10^6`.
 pub const MIN_DOMAIN: u64 = 1_000_000;

@@ -107,15 +107,26 @@ impl Budget {
         } else {
             0
         };
-        let refills = elapsed / refill;
-        let total = u64::from(self.tokens).saturating_add(refills);
-        match u16::try_from(total) {
-            Ok(tokens) if tokens < cap => Budget {
-                tokens,
-                // refills · refill <= elapsed = t - since: no overflow.
-                since: self.since.saturating_add_unsigned(refills * refill),
-            },
-            _ => Budget::full(policy, t),
+        // Full once the missing failures are all banked again.
+        let missing = cap - self.tokens;
+        // missing · refill < 2^16 · 2^32: no overflow.
+        if elapsed >= u64::from(missing) * refill {
+            return Budget::full(policy, t);
+        }
+        // So refills = floor(elapsed / refill) < missing < 2^16: sixteen
+        // steps of shift and subtract, no division routine.
+        let (mut refills, mut rest) = (0u16, elapsed);
+        for bit in (0..16).rev() {
+            let step = refill << bit;
+            if rest >= step {
+                rest -= step;
+                refills |= 1 << bit;
+            }
+        }
+        Budget {
+            tokens: self.tokens + refills,
+            // refills · refill = elapsed - rest <= t - since: no overflow.
+            since: self.since.saturating_add_unsigned(elapsed - rest),
         }
     }
 
@@ -162,6 +173,34 @@ impl Budget {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        /// The budget's refills, computed without a division, are those
+        /// of the division: tokens plus floor(elapsed / refill), capped,
+        /// and the refill period in progress.
+        #[test]
+        fn lock_budget_at_matches_the_division(
+            budget in 1u16..,
+            refill in 1u32..,
+            tokens in any::<u16>(),
+            since in -(1i64 << 50)..(1i64 << 50),
+            elapsed in prop_oneof![0u64..1 << 20, 0u64..1 << 50],
+        ) {
+            let policy = LockoutPolicy { budget, refill_secs: refill, ..POLICY };
+            let b = Budget { tokens: tokens % budget, since };
+            let t = since + i64::try_from(elapsed).unwrap();
+            let refills = elapsed / u64::from(refill);
+            let expected = match u16::try_from(u64::from(b.tokens) + refills) {
+                Ok(n) if n < budget => Budget {
+                    tokens: n,
+                    since: since + i64::try_from(refills * u64::from(refill)).unwrap(),
+                },
+                _ => Budget::full(&policy, t),
+            };
+            prop_assert_eq!(b.at(&policy, t), expected);
+        }
+    }
 
     const POLICY: LockoutPolicy = LockoutPolicy {
         failures: 3,

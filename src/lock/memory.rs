@@ -123,9 +123,19 @@ pub(crate) struct Memory<const MEMORY: usize> {
 
 impl<const MEMORY: usize> Memory<MEMORY> {
     /// Every slot free.
+    #[cfg(test)]
     pub(crate) const EMPTY: Memory<MEMORY> = Memory {
         slots: [None; MEMORY],
     };
+
+    /// Every slot free, built slot by slot: the constant of
+    /// [`Memory::EMPTY`] would be written into the firmware image (24
+    /// bytes a slot) to be copied from.
+    pub(crate) fn empty() -> Memory<MEMORY> {
+        Memory {
+            slots: core::array::from_fn(|_| None),
+        }
+    }
 
     /// The live entry for `(key, index, kind)` at `now`, if any.
     pub(crate) fn find(

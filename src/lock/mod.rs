@@ -104,7 +104,7 @@ use core::fmt;
 use crate::check::{Refusal, Remember, Verdict};
 use crate::codec::{Codec, DecodeError};
 use crate::grant::{Grant, RevokeTarget};
-use crate::profile::Profile;
+use crate::profile::{LockoutPolicy, Profile};
 use crate::security::SecurityFigures;
 use crate::time::{UnixSeconds, UtcOffset};
 
@@ -413,7 +413,7 @@ impl<const MEMORY: usize> LockState<MEMORY> {
             lockout: Lockout::CLEAR,
             budget: Budget::full(&profile.lockout(), profile.epoch()),
             revocations: Revocations::CLEAR,
-            memory: Memory::EMPTY,
+            memory: Memory::empty(),
         }
     }
 
@@ -437,6 +437,15 @@ impl<const MEMORY: usize> LockState<MEMORY> {
             None => {}
         }
     }
+}
+
+/// The profile of a lock's first key (every key of a lock shares it).
+#[allow(
+    clippy::indexing_slicing,
+    reason = "KEYS >= 1, checked at compile time by Lock::new, the only way to build a Lock"
+)]
+pub(crate) const fn profile_of<const KEYS: usize>(codecs: &[Codec; KEYS]) -> &Profile {
+    codecs[0].profile()
 }
 
 /// What one key's grant comes to, before the lock-out bookkeeping.
@@ -513,10 +522,6 @@ pub struct Lock<const MEMORY: usize, const KEYS: usize = 1> {
     codecs: [Codec; KEYS],
     /// [`seal::fingerprint`] of each codec's key, in order.
     fingerprints: [[u8; FINGERPRINT_LEN]; KEYS],
-    /// The profile's tweak, computed once (the image names its profile by
-    /// it).
-    tweak: [u8; 8],
-    profile: Profile,
     offset: UtcOffset,
     state: LockState<MEMORY>,
     /// RAM only: a committed charge waiting for its check, holding the
@@ -554,7 +559,12 @@ impl<const MEMORY: usize, const KEYS: usize> Lock<MEMORY, KEYS> {
             .first()
             .map(|c| *c.profile())
             .ok_or(LockError::ProfileMismatch { key: 0 })?;
-        if let Some(key) = codecs.iter().position(|c| *c.profile() != profile) {
+        if let Some(key) = codecs
+            .iter()
+            .skip(1)
+            .position(|c| *c.profile() != profile)
+            .map(|i| i + 1)
+        {
             return Err(LockError::ProfileMismatch { key });
         }
         if MEMORY > usize::from(profile.lock_memory()) {
@@ -586,17 +596,16 @@ impl<const MEMORY: usize, const KEYS: usize> Lock<MEMORY, KEYS> {
         Ok(Lock {
             codecs,
             fingerprints,
-            tweak: profile.tweak(),
-            profile,
             offset,
             state: LockState::fresh(&profile),
             credit: None,
         })
     }
 
-    /// The profile the lock's keys are bound to.
+    /// The profile the lock's keys are bound to (every key's, checked by
+    /// [`Lock::new`]; the lock keeps no copy of its own).
     pub const fn profile(&self) -> &Profile {
-        &self.profile
+        profile_of(&self.codecs)
     }
 
     /// The lock's UTC offset (it places daily windows).
@@ -635,7 +644,7 @@ impl<const MEMORY: usize, const KEYS: usize> Lock<MEMORY, KEYS> {
     /// Whether an entry without a charge is refused unseen at the lock's
     /// time `t`: the back-off runs, or the budget is spent.
     fn is_locked_at(&self, t: UnixSeconds) -> bool {
-        self.state.lockout.is_locked(t) || self.state.budget.is_spent(&self.profile.lockout(), t)
+        self.state.lockout.is_locked(t) || self.state.budget.is_spent(&self.profile().lockout(), t)
     }
 
     /// Until when the keypad is locked out, if it is at `now` (judged at
@@ -648,7 +657,7 @@ impl<const MEMORY: usize, const KEYS: usize> Lock<MEMORY, KEYS> {
             .lockout
             .is_locked(t)
             .then_some(self.state.lockout.until);
-        let budget = self.state.budget.empty_until(&self.profile.lockout(), t);
+        let budget = self.state.budget.empty_until(&self.profile().lockout(), t);
         match (backoff, budget) {
             (Some(a), Some(b)) => Some(a.max(b)),
             (a, b) => a.or(b),
@@ -660,13 +669,13 @@ impl<const MEMORY: usize, const KEYS: usize> Lock<MEMORY, KEYS> {
     pub fn budget_left(&self, now: UnixSeconds) -> u16 {
         self.state
             .budget
-            .at(&self.profile.lockout(), self.time(now))
+            .at(&self.profile().lockout(), self.time(now))
             .tokens
     }
 
     /// Consecutive failed entries since the last opening (saturating).
     pub fn consecutive_failures(&self) -> u64 {
-        self.state.lockout.failures(&self.profile.lockout())
+        self.state.lockout.failures(&self.profile().lockout())
     }
 
     /// Whether ongoing slot `slot` has been revoked.
@@ -707,7 +716,7 @@ impl<const MEMORY: usize, const KEYS: usize> Lock<MEMORY, KEYS> {
             clippy::cast_possible_truncation,
             reason = "KEYS <= 255, checked at compile time"
         )]
-        self.profile.security_with_keys(KEYS as u32)
+        self.profile().security_with_keys(KEYS as u32)
     }
 
     /// A change that only records `now` as seen (empty if the lock has
@@ -750,6 +759,16 @@ impl<const MEMORY: usize, const KEYS: usize> Lock<MEMORY, KEYS> {
         change
     }
 
+    /// The back-off and the budget after one more failure at `t` (one
+    /// routine for the charge and the check of an uncharged entry).
+    #[inline(never)]
+    fn after_failure(&self, policy: &LockoutPolicy, t: UnixSeconds) -> (Lockout, Budget) {
+        (
+            self.state.lockout.after_failure(policy, t),
+            self.state.budget.spend(policy, t),
+        )
+    }
+
     /// **Count-before-check**: counts the next entry as a failed one
     /// *before* it is decided, the way Android's Gatekeeper records a
     /// failure before it verifies and a smart card decrements its try
@@ -775,10 +794,9 @@ impl<const MEMORY: usize, const KEYS: usize> Lock<MEMORY, KEYS> {
         if self.is_locked_at(t) {
             return self.nothing();
         }
-        let policy = self.profile.lockout();
+        let policy = self.profile().lockout();
         let mut change = self.base_change(t);
-        change.lockout = self.state.lockout.after_failure(&policy, t);
-        change.budget = self.state.budget.spend(&policy, t);
+        (change.lockout, change.budget) = self.after_failure(&policy, t);
         change.credit = Some(self.state.lockout);
         change
     }
@@ -797,12 +815,12 @@ impl<const MEMORY: usize, const KEYS: usize> Lock<MEMORY, KEYS> {
         let hs = self.state.highest_seen;
         let t = self.time(now);
         let behind = hs.saturating_sub(now);
-        let clock = if behind > self.profile.grace_secs() {
+        let clock = if behind > self.profile().grace_secs() {
             ClockStatus::RolledBack { by_secs: behind }
         } else {
             ClockStatus::Ok
         };
-        let policy = self.profile.lockout();
+        let policy = self.profile().lockout();
         let mut change = self.base_change(t);
         // Any check uses up a waiting charge.
         change.credit = None;
@@ -815,19 +833,12 @@ impl<const MEMORY: usize, const KEYS: usize> Lock<MEMORY, KEYS> {
                 key: None,
             };
         }
-        // The charge of this entry, given back unless it fails.
-        let refund = |change: &mut Change| {
-            if let Some(before) = self.credit {
-                change.lockout = before;
-                change.budget = self.state.budget.refund(&policy, t);
-            }
-        };
-
         let rolled_back = matches!(clock, ClockStatus::RolledBack { .. });
-        let mut refusal = (Refusal::InvalidCode, None);
-        for (key, codec) in self.codecs.iter().enumerate() {
-            let grant = match codec.decode_input(typed) {
-                Ok(grant) => grant,
+        // The first key's refusal, unless a key opens or revokes.
+        let (mut decision, mut key) = (Decision::Refuse(Refusal::InvalidCode), None);
+        for (k, codec) in self.codecs.iter().enumerate() {
+            let (index, grant) = match codec.decode_indexed(typed) {
+                Ok(decoded) => decoded,
                 // Malformed input is malformed for every key.
                 Err(DecodeError::Pin(_)) => break,
                 Err(_) => continue,
@@ -836,41 +847,43 @@ impl<const MEMORY: usize, const KEYS: usize> Lock<MEMORY, KEYS> {
                 clippy::cast_possible_truncation,
                 reason = "KEYS <= 255, checked at compile time"
             )]
-            let key_byte = key as u8;
-            match self.judge(key_byte, &grant, t, rolled_back) {
+            let key_byte = k as u8;
+            match self.judge(key_byte, index, &grant, t, rolled_back) {
                 Judged::Open { remember, lineage } => {
-                    refund(&mut change);
                     change.lockout = Lockout::CLEAR;
                     change.remember = remember;
                     change.lineage = lineage;
-                    return Check {
-                        decision: Decision::Open(grant),
-                        change,
-                        clock,
-                        key: Some(key),
-                    };
+                    (decision, key) = (Decision::Open(grant), Some(k));
+                    break;
                 }
                 Judged::Revoke(revocation, target) => {
-                    refund(&mut change);
                     change.revoke = Some(revocation);
-                    return Check {
-                        decision: Decision::Revoked(target),
-                        change,
-                        clock,
-                        key: Some(key),
-                    };
+                    (decision, key) = (Decision::Revoked(target), Some(k));
+                    break;
                 }
                 Judged::Refuse(r) => {
-                    if refusal.1.is_none() {
-                        refusal = (r, Some(key));
+                    if key.is_none() {
+                        (decision, key) = (Decision::Refuse(r), Some(k));
                     }
                 }
             }
         }
-        let (reason, key) = refusal;
-        match (reason, self.credit) {
-            // Not a failure: the lock's own limit refused a valid code.
-            (Refusal::MemoryFull, _) => refund(&mut change),
+        match (decision, self.credit) {
+            // The charge of this entry is given back: it opened or
+            // revoked, or the lock's own limit refused a valid code (not
+            // a failure).
+            (
+                Decision::Open(_) | Decision::Revoked(_) | Decision::Refuse(Refusal::MemoryFull),
+                credit,
+            ) => {
+                if let Some(before) = credit {
+                    // An opening clears the back-off (above).
+                    if !decision.opens() {
+                        change.lockout = before;
+                    }
+                    change.budget = self.state.budget.refund(&policy, t);
+                }
+            }
             // Charged: the failure is on flash already; only the RAM
             // credit goes.
             (_, Some(_)) => {
@@ -878,20 +891,27 @@ impl<const MEMORY: usize, const KEYS: usize> Lock<MEMORY, KEYS> {
                 change.highest_seen = hs;
             }
             (_, None) => {
-                change.lockout = self.state.lockout.after_failure(&policy, t);
-                change.budget = self.state.budget.spend(&policy, t);
+                (change.lockout, change.budget) = self.after_failure(&policy, t);
             }
         }
         Check {
-            decision: Decision::Refuse(reason),
+            decision,
             change,
             clock,
             key,
         }
     }
 
-    /// Judges one decoded grant at the monotonic time `t`.
-    fn judge(&self, key: u8, grant: &Grant, t: UnixSeconds, rolled_back: bool) -> Judged {
+    /// Judges one decoded grant, of index `index`, at the monotonic time
+    /// `t`.
+    fn judge(
+        &self,
+        key: u8,
+        index: u64,
+        grant: &Grant,
+        t: UnixSeconds,
+        rolled_back: bool,
+    ) -> Judged {
         let revocations = &self.state.revocations;
         match grant {
             Grant::Ongoing { slot } => {
@@ -925,15 +945,12 @@ impl<const MEMORY: usize, const KEYS: usize> Lock<MEMORY, KEYS> {
             (0, _) | (_, None) => None,
             (l, Some(s)) => Some((l, s.mark(self.offset))),
         };
-        let Ok(index) = self.profile.index_of(grant) else {
-            return Judged::Refuse(Refusal::InvalidCode);
-        };
         let memory = &self.state.memory;
         let open = |remember| Judged::Open { remember, lineage };
         // The entry outlives the window under any grace and offset
         // (`until_hour`), not just today's.
-        let until = until_hour(&self.profile, grant)
-            .map_or(UnixSeconds::MAX, |h| self.profile.hour_start(h));
+        let until = until_hour(self.profile(), grant)
+            .map_or(UnixSeconds::MAX, |h| self.profile().hour_start(h));
         let remember_new = |kind| match memory.free_slot(t) {
             Some(slot) => open(Some((
                 slot,
@@ -946,7 +963,7 @@ impl<const MEMORY: usize, const KEYS: usize> Lock<MEMORY, KEYS> {
             ))),
             None => Judged::Refuse(Refusal::MemoryFull),
         };
-        match self.profile.check(grant, t, self.offset) {
+        match self.profile().check(grant, t, self.offset) {
             Verdict::Refuse(r) => Judged::Refuse(r),
             Verdict::Revoke(target @ RevokeTarget::StartedBefore { hour }) => Judged::Revoke(
                 Revocation::Before(Mark::before_hour(hour, self.offset)),

@@ -103,9 +103,10 @@ use super::memory::{EntryKind, Remembered, until_hour};
 use super::revocation::{MAX_LINEAGES, Mark, SLOT_BYTES};
 use super::seal::{self, CRC_LEN, FINGERPRINT_LEN, TAG_LEN};
 use super::{Change, IntoCodecs, Lock, LockError, LockState, Revocation};
+use crate::codec::Codec;
 use crate::grant::Grant;
 use crate::profile::{LockoutPolicy, Profile};
-use crate::time::{UnixSeconds, UtcOffset};
+use crate::time::{PER_HOUR, UnixSeconds, UtcOffset};
 
 /// First bytes of every image.
 pub const MAGIC: [u8; 3] = *b"OPL";
@@ -273,55 +274,82 @@ impl From<LockError> for PersistError {
     }
 }
 
-/// A write cursor over a buffer of exactly the right size.
+/// A write cursor over a buffer of exactly the right size (bytes beyond
+/// its end, which the length check before rules out, are dropped).
 struct Writer<'a> {
     buf: &'a mut [u8],
 }
 
 impl Writer<'_> {
+    /// Writes `bytes` as they are.
     fn put(&mut self, bytes: &[u8]) {
+        for b in bytes {
+            self.be(u64::from(*b), 1);
+        }
+    }
+
+    /// Writes the `n` (at most 8) low bytes of `value`, big-endian. One
+    /// routine for every field, so that the image code stays small.
+    #[inline(never)]
+    #[allow(clippy::cast_possible_truncation, reason = "the low byte is wanted")]
+    fn be(&mut self, value: u64, n: usize) {
         let buf = core::mem::take(&mut self.buf);
-        let n = bytes.len().min(buf.len());
-        let (head, tail) = buf.split_at_mut(n);
-        head.copy_from_slice(bytes.get(..n).unwrap_or_default());
+        let (head, tail) = buf.split_at_mut(n.min(buf.len()));
+        let mut v = value;
+        for b in head.iter_mut().rev() {
+            *b = v as u8;
+            v >>= 8;
+        }
         self.buf = tail;
     }
 }
 
-/// A read cursor that knows its offset in the image.
+/// A read cursor that knows its offset in the image. The image's length is
+/// checked before anything is read, so a read past the end cannot happen;
+/// it would read zeros, so no read needs an error path.
 struct Reader<'a> {
     buf: &'a [u8],
     at: usize,
 }
 
-impl<'a> Reader<'a> {
-    fn take<const N: usize>(&mut self) -> Result<[u8; N], PersistError> {
-        let offset = self.at;
-        let (head, tail) = self
-            .buf
-            .split_first_chunk::<N>()
-            .ok_or(PersistError::InvalidField { offset })?;
+#[allow(
+    clippy::cast_possible_truncation,
+    reason = "each read is as wide as the type it is cast to"
+)]
+impl Reader<'_> {
+    /// The next `n` (at most 8) bytes as a big-endian number. One routine
+    /// for every field, so that the image code stays small.
+    #[inline(never)]
+    fn be(&mut self, n: usize) -> u64 {
+        let (head, tail) = self.buf.split_at(n.min(self.buf.len()));
         self.buf = tail;
-        self.at += N;
-        Ok(*head)
+        self.at += n;
+        head.iter().fold(0, |v, b| v << 8 | u64::from(*b))
     }
-    fn u8(&mut self) -> Result<u8, PersistError> {
-        Ok(u8::from_be_bytes(self.take()?))
+    /// The next `n` bytes as they are (fewer at the end of the image).
+    fn bytes(&mut self, n: usize) -> &[u8] {
+        let (head, tail) = self.buf.split_at(n.min(self.buf.len()));
+        self.buf = tail;
+        self.at += n;
+        head
     }
-    fn u16(&mut self) -> Result<u16, PersistError> {
-        Ok(u16::from_be_bytes(self.take()?))
+    fn u8(&mut self) -> u8 {
+        self.be(1) as u8
     }
-    fn i16(&mut self) -> Result<i16, PersistError> {
-        Ok(i16::from_be_bytes(self.take()?))
+    fn u16(&mut self) -> u16 {
+        self.be(2) as u16
     }
-    fn u32(&mut self) -> Result<u32, PersistError> {
-        Ok(u32::from_be_bytes(self.take()?))
+    fn i16(&mut self) -> i16 {
+        self.be(2) as u16 as i16
     }
-    fn u64(&mut self) -> Result<u64, PersistError> {
-        Ok(u64::from_be_bytes(self.take()?))
+    fn u32(&mut self) -> u32 {
+        self.be(4) as u32
     }
-    fn i64(&mut self) -> Result<i64, PersistError> {
-        Ok(i64::from_be_bytes(self.take()?))
+    fn u64(&mut self) -> u64 {
+        self.be(8)
+    }
+    fn i64(&mut self) -> i64 {
+        self.be(8) as i64
     }
 }
 
@@ -388,7 +416,7 @@ impl<const MEMORY: usize> After<'_, MEMORY> {
 /// The hour count of an entry's end, as stored (`until` is always the start
 /// of an hour after the epoch, see [`until_hour`]).
 fn entry_hour(profile: &Profile, until: UnixSeconds) -> u32 {
-    let hours = until.saturating_sub(profile.epoch()).div_euclid(3_600);
+    let hours = PER_HOUR.div_floor(until.saturating_sub(profile.epoch()));
     u32::try_from(hours.max(0)).unwrap_or(u32::MAX)
 }
 
@@ -405,69 +433,63 @@ fn encode<const MEMORY: usize, const KEYS: usize>(
             found: out.len(),
         });
     }
-    let profile = &lock.profile;
+    let profile = lock.profile();
     let p = profile.params();
     let lo = p.lockout;
-    #[allow(
-        clippy::cast_possible_truncation,
-        reason = "MEMORY <= u16::MAX, KEYS <= 255, checked at compile time; |offset| <= 840 minutes, grace < 3600"
-    )]
-    let (memory, keys, minutes, grace) = (
-        MEMORY as u16,
-        KEYS as u8,
-        lock.offset.minutes() as i16,
-        p.grace_secs as u16,
-    );
     {
         let (sealed, _) = out.split_at_mut(expected - TAG_LEN - CRC_LEN);
         let mut w = Writer { buf: sealed };
+        // Each field as `(value, bytes)`: signed values as their two's
+        // complement (the low bytes of the sign-extended value); MEMORY <=
+        // u16::MAX and KEYS <= 255 (checked at compile time), |offset| <=
+        // 840 minutes, grace < 3 600 s.
         w.put(&MAGIC);
         w.put(&[VERSION]);
-        w.put(&lock.tweak);
-        w.put(&memory.to_be_bytes());
-        w.put(&[keys]);
+        w.put(&profile.tweak());
+        w.be(MEMORY as u64, 2);
+        w.be(KEYS as u64, 1);
         for fp in &lock.fingerprints {
             w.put(fp);
         }
-        w.put(&minutes.to_be_bytes());
-        w.put(&grace.to_be_bytes());
-        w.put(&p.activation_hours.to_be_bytes());
-        w.put(&p.lock_memory.to_be_bytes());
-        w.put(&[lo.failures]);
-        w.put(&lo.base_secs.to_be_bytes());
-        w.put(&lo.cap_secs.to_be_bytes());
-        w.put(&lo.budget.to_be_bytes());
-        w.put(&lo.refill_secs.to_be_bytes());
-        w.put(&view.counter().to_be_bytes());
-        w.put(&view.seq().to_be_bytes());
-        w.put(&view.highest_seen().to_be_bytes());
+        w.be(i64::from(lock.offset.minutes()) as u64, 2);
+        w.be(u64::from(p.grace_secs), 2);
+        w.be(u64::from(p.activation_hours), 4);
+        w.be(u64::from(p.lock_memory), 2);
+        w.be(u64::from(lo.failures), 1);
+        w.be(u64::from(lo.base_secs), 4);
+        w.be(u64::from(lo.cap_secs), 4);
+        w.be(u64::from(lo.budget), 2);
+        w.be(u64::from(lo.refill_secs), 4);
+        w.be(u64::from(view.counter()), 4);
+        w.be(view.seq(), 8);
+        w.be(view.highest_seen() as u64, 8);
         let lockout = view.lockout();
-        w.put(&[lockout.strikes]);
-        w.put(&lockout.batches.to_be_bytes());
-        w.put(&lockout.until.to_be_bytes());
+        w.be(u64::from(lockout.strikes), 1);
+        w.be(u64::from(lockout.batches), 4);
+        w.be(lockout.until as u64, 8);
         let budget = view.budget();
-        w.put(&budget.tokens.to_be_bytes());
-        w.put(&budget.since.to_be_bytes());
+        w.be(u64::from(budget.tokens), 2);
+        w.be(budget.since as u64, 8);
         let mark = |w: &mut Writer<'_>, m: Mark| {
-            w.put(&m.hour.to_be_bytes());
-            w.put(&m.day.to_be_bytes());
+            w.be(u64::from(m.hour), 4);
+            w.be(u64::from(m.day), 4);
         };
         mark(&mut w, view.watermark());
         for (i, m) in view.state.revocations.lineages.iter().enumerate() {
             mark(&mut w, view.lineage(i, *m));
         }
         for (i, byte) in view.state.revocations.slots.iter().enumerate() {
-            w.put(&[view.slot_byte(i, *byte)]);
+            w.be(u64::from(view.slot_byte(i, *byte)), 1);
         }
         for (i, slot) in view.state.memory.slots.iter().enumerate() {
-            match view.entry(i, *slot) {
-                None => w.put(&[0u8; ENTRY_LEN]),
-                Some(e) => {
-                    w.put(&[e.kind.tag(), e.key]);
-                    w.put(&e.index.to_be_bytes());
-                    w.put(&entry_hour(profile, e.until).to_be_bytes());
-                }
-            }
+            let (tag, key, index, hour) = match view.entry(i, *slot) {
+                None => (0, 0, 0, 0),
+                Some(e) => (e.kind.tag(), e.key, e.index, entry_hour(profile, e.until)),
+            };
+            w.be(u64::from(tag), 1);
+            w.be(u64::from(key), 1);
+            w.be(index, 8);
+            w.be(u64::from(hour), 4);
         }
     }
     let (covered, crc) = out.split_at_mut(expected - CRC_LEN);
@@ -527,14 +549,30 @@ fn slot_byte_fits(profile: &Profile, i: usize, byte: u8) -> bool {
     byte & !mask == 0
 }
 
-/// Reads and validates an image into `lock`'s state (in place, so a large
-/// state is never copied on the stack). On error the state holds garbage:
-/// the caller resets or discards it.
-fn decode_into<const MEMORY: usize, const KEYS: usize>(
-    lock: &mut Lock<MEMORY, KEYS>,
+/// What an image is read against: the keys and profile of the lock
+/// loading it. Its state is not needed, so the state can be
+/// written while the image is read.
+struct Against<'a, const KEYS: usize> {
+    codecs: &'a [Codec; KEYS],
+    fingerprints: &'a [[u8; FINGERPRINT_LEN]; KEYS],
+    profile: &'a Profile,
+    /// The lock's UTC offset (version 1 stored instants, marked with it).
+    #[cfg(feature = "lock-state-v1")]
+    offset: UtcOffset,
+}
+
+/// Reads and validates an image against a lock's keys and profile and
+/// returns its sequence number. With `out`, it also writes the state the
+/// image holds there, field by field as it reads them (in place: no second
+/// state is ever on the stack). On error `out` holds a partly written
+/// state, so a caller passes `out` only for an image that already passed
+/// without it.
+fn decode<const MEMORY: usize, const KEYS: usize>(
+    lock: &Against<'_, KEYS>,
     image: &[u8],
     min_counter: u32,
-) -> Result<(), PersistError> {
+    mut out: Option<&mut LockState<MEMORY>>,
+) -> Result<u64, PersistError> {
     let expected = state_len(MEMORY, KEYS);
     let wrong_length = PersistError::WrongLength {
         expected,
@@ -548,7 +586,7 @@ fn decode_into<const MEMORY: usize, const KEYS: usize>(
     match *version {
         VERSION => {}
         #[cfg(feature = "lock-state-v1")]
-        v1::VERSION => return v1::decode_into(lock, image, min_counter),
+        v1::VERSION => return v1::decode(lock, image, min_counter, out),
         found => return Err(PersistError::UnknownVersion { found }),
     }
     if image.len() != expected {
@@ -582,28 +620,20 @@ fn decode_into<const MEMORY: usize, const KEYS: usize>(
     }
     let (sealed, tag) = crc_covered.split_at(expected - CRC_LEN - TAG_LEN);
 
-    let Lock {
-        codecs,
-        fingerprints,
-        tweak,
-        profile,
-        state,
-        ..
-    } = lock;
-    let profile = *profile;
+    let profile = *lock.profile;
     let mut r = Reader { buf: sealed, at: 0 };
-    let _magic_and_version: [u8; 4] = r.take()?;
-    if r.take::<8>()? != *tweak {
+    let _magic_and_version = r.bytes(4);
+    if r.bytes(8) != lock.profile.tweak() {
         return Err(PersistError::ForeignProfile);
     }
-    let found = usize::from(r.u16()?);
+    let found = usize::from(r.u16());
     if found != MEMORY {
         return Err(PersistError::CapacityMismatch {
             expected: MEMORY,
             found,
         });
     }
-    let found = usize::from(r.u8()?);
+    let found = usize::from(r.u8());
     if found != KEYS {
         return Err(PersistError::KeyCountMismatch {
             expected: KEYS,
@@ -613,8 +643,9 @@ fn decode_into<const MEMORY: usize, const KEYS: usize>(
     // Image key i is this lock's key `position[i]`.
     let mut position = [0u8; KEYS];
     for (i, pos) in position.iter_mut().enumerate() {
-        let fp = r.take::<FINGERPRINT_LEN>()?;
-        let j = fingerprints
+        let fp = r.bytes(FINGERPRINT_LEN);
+        let j = lock
+            .fingerprints
             .iter()
             .position(|f| *f == fp)
             .ok_or(PersistError::ForeignLock { key: i })?;
@@ -622,7 +653,7 @@ fn decode_into<const MEMORY: usize, const KEYS: usize>(
     }
     let signer = position
         .first()
-        .and_then(|j| codecs.get(usize::from(*j)))
+        .and_then(|j| lock.codecs.get(usize::from(*j)))
         .ok_or(PersistError::ForeignLock { key: 0 })?;
     if !seal::verify(signer, sealed, tag) {
         return Err(PersistError::Forged);
@@ -631,96 +662,118 @@ fn decode_into<const MEMORY: usize, const KEYS: usize>(
     // The configuration it was saved with: authentic, checked for range,
     // otherwise informative (nothing in the state depends on it).
     let at = r.at;
-    if UtcOffset::from_minutes(i32::from(r.i16()?)).is_err() {
+    if UtcOffset::from_minutes(i32::from(r.i16())).is_err() {
         return Err(PersistError::InvalidField { offset: at });
     }
     let at = r.at;
-    if r.u16()? >= 3_600 {
+    if r.u16() >= 3_600 {
         return Err(PersistError::InvalidField { offset: at });
     }
-    let _activation_hours = r.u32()?;
-    let _lock_memory = r.u16()?;
+    let _activation_hours = r.u32();
+    let _lock_memory = r.u16();
     let at = r.at;
     let saved = LockoutPolicy {
-        failures: r.u8()?,
-        base_secs: r.u32()?,
-        cap_secs: r.u32()?,
-        budget: r.u16()?,
-        refill_secs: r.u32()?,
+        failures: r.u8(),
+        base_secs: r.u32(),
+        cap_secs: r.u32(),
+        budget: r.u16(),
+        refill_secs: r.u32(),
     };
     if saved.failures == 0 || saved.budget == 0 || saved.refill_secs == 0 {
         return Err(PersistError::InvalidField { offset: at });
     }
 
-    let counter = r.u32()?;
+    let counter = r.u32();
     if counter < min_counter {
         return Err(PersistError::RolledBack {
             image: counter,
             counter: min_counter,
         });
     }
-    state.counter = counter;
-    state.seq = r.u64()?;
-    state.highest_seen = r.i64()?;
+    let seq = r.u64();
+    let highest_seen = r.i64();
     let policy = profile.lockout();
     let at = r.at;
-    state.lockout = Lockout {
-        strikes: r.u8()?,
-        batches: r.u32()?,
-        until: r.i64()?,
+    let mut lockout = Lockout {
+        strikes: r.u8(),
+        batches: r.u32(),
+        until: r.i64(),
     };
-    if state.lockout.strikes >= saved.failures {
+    if lockout.strikes >= saved.failures {
         return Err(PersistError::InvalidField { offset: at });
     }
     // A smaller batch now: the next failure completes it.
-    state.lockout.strikes = state.lockout.strikes.min(policy.failures.saturating_sub(1));
+    lockout.strikes = lockout.strikes.min(policy.failures.saturating_sub(1));
     let at = r.at;
-    let tokens = r.u16()?;
+    let tokens = r.u16();
     if tokens > saved.budget {
         return Err(PersistError::InvalidField { offset: at });
     }
-    state.budget = Budget {
+    let budget = Budget {
         // A smaller budget now caps what was banked.
         tokens: tokens.min(policy.budget),
-        since: r.i64()?,
+        since: r.i64(),
     };
-    state.revocations.watermark = Mark {
-        hour: r.u32()?,
-        day: r.u32()?,
+    let watermark = Mark {
+        hour: r.u32(),
+        day: r.u32(),
     };
+    if let Some(state) = out.as_deref_mut() {
+        state.counter = counter;
+        state.seq = seq;
+        state.highest_seen = highest_seen;
+        state.lockout = lockout;
+        state.budget = budget;
+        state.revocations.watermark = watermark;
+    }
     let lineages = usize::from(profile.params().lineages);
-    for (i, mark) in state.revocations.lineages.iter_mut().enumerate() {
+    for i in 0..usize::from(MAX_LINEAGES) {
         let offset = r.at;
-        *mark = Mark {
-            hour: r.u32()?,
-            day: r.u32()?,
+        let mark = Mark {
+            hour: r.u32(),
+            day: r.u32(),
         };
         if i >= lineages && mark.is_set() {
             return Err(PersistError::InvalidField { offset });
         }
-    }
-    for (i, byte) in state.revocations.slots.iter_mut().enumerate() {
-        let offset = r.at;
-        *byte = r.u8()?;
-        // Bits of slots the profile cannot revoke must be clear.
-        if !slot_byte_fits(&profile, i, *byte) {
-            return Err(PersistError::InvalidField { offset });
+        if let Some(m) = out
+            .as_deref_mut()
+            .and_then(|s| s.revocations.lineages.get_mut(i))
+        {
+            *m = mark;
         }
     }
-    for slot in state.memory.slots.iter_mut() {
+    for i in 0..SLOT_BYTES {
         let offset = r.at;
-        let (tag, key, index, hour) = (r.u8()?, r.u8()?, r.u64()?, r.u32()?);
+        let byte = r.u8();
+        // Bits of slots the profile cannot revoke must be clear.
+        if !slot_byte_fits(&profile, i, byte) {
+            return Err(PersistError::InvalidField { offset });
+        }
+        if let Some(b) = out
+            .as_deref_mut()
+            .and_then(|s| s.revocations.slots.get_mut(i))
+        {
+            *b = byte;
+        }
+    }
+    for i in 0..MEMORY {
+        let offset = r.at;
+        let (tag, key, index, hour) = (r.u8(), r.u8(), r.u64(), r.u32());
         let zero = key == 0 && index == 0 && hour == 0;
-        *slot = read_entry(&profile, KEYS, (tag, key, index), Some(hour), zero, offset)?;
+        let mut entry = read_entry(&profile, KEYS, (tag, key, index), Some(hour), zero, offset)?;
         // The key's position in this lock (the order may have changed).
-        if let Some(e) = slot.as_mut() {
+        if let Some(e) = entry.as_mut() {
             e.key = position
                 .get(usize::from(e.key))
                 .copied()
                 .ok_or(PersistError::InvalidField { offset })?;
         }
+        if let Some(slot) = out.as_deref_mut().and_then(|s| s.memory.slots.get_mut(i)) {
+            *slot = entry;
+        }
     }
-    Ok(())
+    Ok(seq)
 }
 
 /// Version 1: the images of offpin 0.1, read to migrate them.
@@ -728,9 +781,10 @@ fn decode_into<const MEMORY: usize, const KEYS: usize>(
 mod v1 {
     use sha2::{Digest, Sha256};
 
+    use super::super::LockState;
     use super::super::lockout::{Budget, Lockout};
     use super::super::revocation::{MAX_LINEAGES, Mark, SLOT_BYTES};
-    use super::{Lock, PersistError, Reader, read_entry, slot_byte_fits};
+    use super::{Against, PersistError, Reader, read_entry, slot_byte_fits};
 
     /// The version byte of offpin 0.1's images.
     pub(super) const VERSION: u8 = 1;
@@ -748,14 +802,17 @@ mod v1 {
         FIXED_LEN + ENTRY_LEN * memory + CHECKSUM_LEN
     }
 
-    /// Reads a version-1 image (checked as offpin 0.1 checked it) into the
-    /// version-2 state: the same memory, revocations and back-off, a
-    /// budget with the failures since the last opening spent, counter 0.
-    pub(super) fn decode_into<const MEMORY: usize, const KEYS: usize>(
-        lock: &mut Lock<MEMORY, KEYS>,
+    /// Reads a version-1 image (checked as offpin 0.1 checked it) as the
+    /// version-2 state, into `out` if given (as [`super::decode`]): the
+    /// same memory, revocations and back-off, a budget with the failures
+    /// since the last opening spent, counter 0. Returns its sequence
+    /// number.
+    pub(super) fn decode<const MEMORY: usize, const KEYS: usize>(
+        lock: &Against<'_, KEYS>,
         image: &[u8],
         min_counter: u32,
-    ) -> Result<(), PersistError> {
+        mut out: Option<&mut LockState<MEMORY>>,
+    ) -> Result<u64, PersistError> {
         let expected = state_len(MEMORY);
         if image.len() != expected {
             let found = image
@@ -779,27 +836,20 @@ mod v1 {
         if Sha256::digest(body).get(..CHECKSUM_LEN) != Some(sum) {
             return Err(PersistError::Checksum);
         }
-        let Lock {
-            tweak,
-            profile,
-            offset,
-            state,
-            ..
-        } = lock;
-        let (profile, offset) = (*profile, *offset);
+        let profile = *lock.profile;
         let mut r = Reader { buf: body, at: 0 };
-        let _magic_and_version: [u8; 4] = r.take()?;
-        if r.take::<8>()? != *tweak {
+        let _magic_and_version = r.bytes(4);
+        if r.bytes(8) != lock.profile.tweak() {
             return Err(PersistError::ForeignProfile);
         }
-        let found = usize::from(r.u16()?);
+        let found = usize::from(r.u16());
         if found != MEMORY {
             return Err(PersistError::CapacityMismatch {
                 expected: MEMORY,
                 found,
             });
         }
-        let found = usize::from(r.u8()?);
+        let found = usize::from(r.u8());
         if found != KEYS {
             return Err(PersistError::KeyCountMismatch {
                 expected: KEYS,
@@ -814,24 +864,24 @@ mod v1 {
                 counter: min_counter,
             });
         }
-        state.counter = 0;
-        state.seq = r.u64()?;
-        state.highest_seen = r.i64()?;
+        let seq = r.u64();
+        let highest_seen = r.i64();
         let policy = profile.lockout();
-        state.lockout = Lockout {
-            strikes: r.u8()?,
-            batches: r.u32()?,
-            until: r.i64()?,
+        let mut lockout = Lockout {
+            strikes: r.u8(),
+            batches: r.u32(),
+            until: r.i64(),
         };
-        let failures = state.lockout.failures(&policy);
+        let failures = lockout.failures(&policy);
         // Version 1 did not check it; a batch is at most `failures` long.
-        state.lockout.strikes = state.lockout.strikes.min(policy.failures.saturating_sub(1));
+        lockout.strikes = lockout.strikes.min(policy.failures.saturating_sub(1));
         let spent = u16::try_from(failures).unwrap_or(u16::MAX);
-        state.budget = Budget {
+        let budget = Budget {
             tokens: policy.budget.saturating_sub(spent),
-            since: state.highest_seen,
+            since: highest_seen,
         };
         let epoch = profile.epoch();
+        let offset = lock.offset;
         let mark = |at: i64| {
             if at == NONE {
                 Mark::NONE
@@ -839,32 +889,54 @@ mod v1 {
                 Mark::before_instant(at.saturating_sub(epoch), offset)
             }
         };
-        state.revocations.watermark = mark(r.i64()?);
+        let watermark = mark(r.i64());
+        if let Some(state) = out.as_deref_mut() {
+            state.counter = 0;
+            state.seq = seq;
+            state.highest_seen = highest_seen;
+            state.lockout = lockout;
+            state.budget = budget;
+            state.revocations.watermark = watermark;
+        }
         let lineages = usize::from(profile.params().lineages);
-        for (i, m) in state.revocations.lineages.iter_mut().enumerate() {
+        for i in 0..usize::from(MAX_LINEAGES) {
             let at = r.at;
-            let raw = r.i64()?;
+            let raw = r.i64();
             if i >= lineages && raw != NONE {
                 return Err(PersistError::InvalidField { offset: at });
             }
-            *m = mark(raw);
-        }
-        for (i, byte) in state.revocations.slots.iter_mut().enumerate() {
-            let offset = r.at;
-            *byte = r.u8()?;
-            if !slot_byte_fits(&profile, i, *byte) {
-                return Err(PersistError::InvalidField { offset });
+            if let Some(m) = out
+                .as_deref_mut()
+                .and_then(|s| s.revocations.lineages.get_mut(i))
+            {
+                *m = mark(raw);
             }
         }
-        for slot in state.memory.slots.iter_mut() {
+        for i in 0..SLOT_BYTES {
             let offset = r.at;
-            let (tag, key, index, until) = (r.u8()?, r.u8()?, r.u64()?, r.i64()?);
+            let byte = r.u8();
+            if !slot_byte_fits(&profile, i, byte) {
+                return Err(PersistError::InvalidField { offset });
+            }
+            if let Some(b) = out
+                .as_deref_mut()
+                .and_then(|s| s.revocations.slots.get_mut(i))
+            {
+                *b = byte;
+            }
+        }
+        for i in 0..MEMORY {
+            let offset = r.at;
+            let (tag, key, index, until) = (r.u8(), r.u8(), r.u64(), r.i64());
             let zero = key == 0 && index == 0 && until == 0;
             // The entry's end is recomputed: at least as late as the one
             // version 1 stored (window end plus a grace below an hour).
-            *slot = read_entry(&profile, KEYS, (tag, key, index), None, zero, offset)?;
+            let entry = read_entry(&profile, KEYS, (tag, key, index), None, zero, offset)?;
+            if let Some(slot) = out.as_deref_mut().and_then(|s| s.memory.slots.get_mut(i)) {
+                *slot = entry;
+            }
         }
-        Ok(())
+        Ok(seq)
     }
 }
 
@@ -941,9 +1013,7 @@ impl<const MEMORY: usize, const KEYS: usize> Lock<MEMORY, KEYS> {
         image: &[u8],
         counter: u32,
     ) -> Result<Self, PersistError> {
-        let mut lock = Self::new(codecs, offset)?;
-        decode_into(&mut lock, image, counter)?;
-        Ok(lock)
+        Self::load_newest_with_counter(codecs, offset, &[image], counter)
     }
 
     /// Rebuilds a lock from the newest valid image among `images` (the
@@ -965,6 +1035,8 @@ impl<const MEMORY: usize, const KEYS: usize> Lock<MEMORY, KEYS> {
     /// rollback counter is at least `counter`: the one with the highest
     /// sequence number, the first one on a tie. Invalid images are skipped,
     /// so a write torn by a power cut falls back to the previous state.
+    /// The lock is returned by value; firmware that keeps its lock in a
+    /// static loads into it in place with [`Lock::load_newest_into`].
     ///
     /// # Errors
     ///
@@ -978,14 +1050,82 @@ impl<const MEMORY: usize, const KEYS: usize> Lock<MEMORY, KEYS> {
         counter: u32,
     ) -> Result<Self, PersistError> {
         let mut lock = Self::new(codecs, offset)?;
-        // First pass: which image is valid and newest (decoded in place,
-        // one after the other, so no second state lives on the stack).
+        lock.load_newest_into(images, counter)?;
+        Ok(lock)
+    }
+
+    /// Replaces this lock's state, in place, with the one held by the
+    /// newest valid image among `images` whose rollback counter is at
+    /// least `counter` (pass 0 without a counter): the image with the
+    /// highest sequence number, the first one on a tie, as
+    /// [`Lock::load_newest_with_counter`] picks it, read against this
+    /// lock's keys, profile and UTC offset. A charge waiting for its check
+    /// ([`Lock::charge`]) is dropped, as a power cut drops it.
+    ///
+    /// Nothing is copied on the stack: every image is checked first
+    /// without writing anything, then the chosen one is read a second time
+    /// straight into the state. So a firmware that keeps its `Lock` in a
+    /// static (built once by [`Lock::new`]) boots with no second `Lock`,
+    /// nor a second state, on its stack.
+    ///
+    /// # Errors
+    ///
+    /// When no image is valid, the error of the first one
+    /// ([`PersistError::WrongLength`] if `images` is empty), and the lock
+    /// is unchanged: a lock built by [`Lock::new`] for the boot still holds
+    /// its fresh state, which must not be used as if it were the saved one
+    /// (see `docs/LOCK.md`, "Never fall back to a fresh state silently").
+    /// So an image can also be tried on a running lock: a rolled-back,
+    /// forged or foreign one is refused and changes nothing.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use offpin::lock::{Lock, PersistError};
+    /// use offpin::profile::shipped::STANDARD_10 as P;
+    /// use offpin::{Codec, DeviceKey, UtcOffset};
+    ///
+    /// let key = DeviceKey::from_bytes([7; 16]);
+    /// let mut lock = Lock::<32>::new(Codec::new(&key, P)?, UtcOffset::UTC)?;
+    /// let mut slots = [[0u8; Lock::<32>::STATE_LEN]; 2];
+    /// lock.save(&mut slots[0])?;
+    /// let change = lock.observe_clock(P.epoch() + 3_600).with_counter(1);
+    /// lock.save_after(&change, &mut slots[1])?;
+    /// lock.commit(change)?;
+    ///
+    /// // Boot: a lock from the keys, then its state from the slots.
+    /// let mut booted = Lock::<32>::new(Codec::new(&key, P)?, UtcOffset::UTC)?;
+    /// booted.load_newest_into(&[&slots[0], &slots[1]], 1)?;
+    /// assert_eq!(booted.sequence(), 1);
+    /// // The older image alone is refused, and changes nothing.
+    /// assert_eq!(
+    ///     booted.load_newest_into(&[&slots[0]], 1),
+    ///     Err(PersistError::RolledBack { image: 0, counter: 1 })
+    /// );
+    /// assert_eq!(booted.sequence(), 1);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn load_newest_into(&mut self, images: &[&[u8]], counter: u32) -> Result<(), PersistError> {
+        let Lock {
+            codecs,
+            fingerprints,
+            offset: _offset,
+            state,
+            credit,
+        } = self;
+        let against = Against {
+            codecs,
+            fingerprints,
+            profile: super::profile_of(codecs),
+            #[cfg(feature = "lock-state-v1")]
+            offset: *_offset,
+        };
+        // First pass: which image is valid and newest, writing nothing.
         let mut best: Option<(&[u8], u64)> = None;
         let mut first_error = None;
         for image in images {
-            match decode_into(&mut lock, image, counter) {
-                Ok(()) => {
-                    let seq = lock.state.seq;
+            match decode::<MEMORY, KEYS>(&against, image, counter, None) {
+                Ok(seq) => {
                     if best.is_none_or(|(_, b)| seq > b) {
                         best = Some((image, seq));
                     }
@@ -1001,8 +1141,11 @@ impl<const MEMORY: usize, const KEYS: usize> Lock<MEMORY, KEYS> {
                 found: 0,
             }));
         };
-        decode_into(&mut lock, image, counter)?;
-        Ok(lock)
+        // The same bytes against the same keys pass again; this time the
+        // state is written as they are read.
+        decode(&against, image, counter, Some(state))?;
+        *credit = None;
+        Ok(())
     }
 }
 

@@ -35,7 +35,7 @@
 //! changes nothing the second time, and nothing here is ever undone, so a
 //! power cut can only lose a revocation whose image was not yet written.
 
-use crate::time::{DAY, HOUR, UtcOffset, div_ceil};
+use crate::time::{DAY, HOUR, PER_DAY, PER_HOUR, UtcOffset};
 
 /// Ongoing slots a lock can revoke (the bitmap's size). A profile with more
 /// ongoing slots and revocation codes is refused by
@@ -82,9 +82,8 @@ impl Mark {
         let x = i64::from(day)
             .saturating_mul(DAY)
             .saturating_sub(offset.seconds());
-        let hour = div_ceil(i128::from(x), i128::from(HOUR)).clamp(0, i128::from(u32::MAX));
         Mark {
-            hour: u32::try_from(hour).unwrap_or(u32::MAX),
+            hour: clamp_u32(PER_HOUR.div_ceil(x)),
             day,
         }
     }
@@ -93,9 +92,8 @@ impl Mark {
     /// (a version-1 image stored instants).
     #[cfg(feature = "lock-state-v1")]
     pub(crate) fn before_instant(x: i64, offset: UtcOffset) -> Mark {
-        let hour = div_ceil(i128::from(x), i128::from(HOUR)).clamp(0, i128::from(u32::MAX));
         Mark {
-            hour: u32::try_from(hour).unwrap_or(u32::MAX),
+            hour: clamp_u32(PER_HOUR.div_ceil(x)),
             day: day_at_or_after(x, offset),
         }
     }
@@ -125,12 +123,14 @@ impl Mark {
 /// The first local day at or after `x` seconds after the epoch, at
 /// `offset` (clamped to the `u32` range).
 fn day_at_or_after(x: i64, offset: UtcOffset) -> u32 {
-    let day = div_ceil(
-        i128::from(x) + i128::from(offset.seconds()),
-        i128::from(DAY),
-    )
-    .clamp(0, i128::from(u32::MAX));
-    u32::try_from(day).unwrap_or(u32::MAX)
+    // Saturating at the ends of i64 clamps to the same day as exact
+    // arithmetic would (0 or u32::MAX).
+    clamp_u32(PER_DAY.div_ceil(x.saturating_add(offset.seconds())))
+}
+
+/// `x` clamped to `0..=u32::MAX`.
+fn clamp_u32(x: i64) -> u32 {
+    u32::try_from(x.max(0)).unwrap_or(u32::MAX)
 }
 
 /// Where a windowed code starts, in the unit its kind counts in.

@@ -1,13 +1,19 @@
-//! Constant-time division of a secret `u64` by a public divisor.
+//! Constant-time division of a secret `u64` by a public divisor, with no
+//! divide instruction and no division routine.
 //!
 //! The hardware divider is not constant time on the targets offpin runs on
 //! (x86-64 `div` takes a data-dependent number of cycles on many cores; the
 //! Cortex-M3/M4 `UDIV` terminates early; 64-bit division on 32-bit targets
-//! is a software loop in `compiler_builtins`). FF1 reduces secret values
-//! modulo `radix^m` and splits secret numerals into halves, so it divides
-//! with a precomputed reciprocal instead (Barrett reduction, in the form of
-//! Granlund and Montgomery, "Division by invariant integers using
-//! multiplication", PLDI 1994):
+//! is a software loop in `compiler_builtins`, and the Cortex-M0 has no
+//! divider at all, so every division there is a call into 0.9 KB of
+//! library code). FF1 reduces secret values modulo `radix^m` and splits
+//! secret numerals into halves, the index layout splits a secret grant
+//! index into its mixed-radix fields, and the lock turns times into hours
+//! and days; all of them divide with a precomputed reciprocal instead
+//! ([`Reciprocal`]: Barrett reduction, in the form of Granlund and
+//! Montgomery, "Division by invariant integers using multiplication", PLDI
+//! 1994). Reciprocals of constants and of a `const` profile's fields are
+//! computed at compile time:
 //!
 //! * `m = floor(2^64 / d)` is computed once, from the public `d`;
 //! * `q = floor(x * m / 2^64)` is either `floor(x / d)` or one less, because
@@ -32,14 +38,95 @@
 
 use core::hint::black_box;
 
-/// A public divisor `d >= 1` with its precomputed reciprocal.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) struct Divisor {
+/// A public divisor `d >= 1` with its reciprocal: the quotient and
+/// remainder of any `u64` by `d` in constant time (see the module docs).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub(crate) struct Reciprocal {
     /// The divisor.
     d: u64,
     /// `floor(2^64 / d)`, or `2^64 - 1` for `d = 1` (which keeps the
     /// quotient estimate within one of the truth, see the module docs).
     reciprocal: u64,
+}
+
+impl Reciprocal {
+    /// Precomputes the reciprocal of `d` (with a 128-bit division, on the
+    /// public `d` only: in `const` for a constant `d`). `d` must be at
+    /// least 1 (the results for `d = 0` are meaningless, but nothing
+    /// panics).
+    #[allow(
+        clippy::cast_possible_truncation,
+        reason = "for d >= 2, 2^64 / d <= 2^63 fits in 64 bits; d <= 1 is handled apart"
+    )]
+    pub(crate) const fn new(d: u64) -> Reciprocal {
+        let reciprocal = if d <= 1 {
+            u64::MAX
+        } else {
+            ((1u128 << 64) / d as u128) as u64
+        };
+        Reciprocal { d, reciprocal }
+    }
+
+    /// `(x / d, x % d)` in constant time, for every `x: u64`.
+    ///
+    /// Inlined on 64-bit targets, where the 128-bit product is one or two
+    /// instructions; called on 32-bit ones, where it is a dozen
+    /// multiplications (on a Cortex-M0, calls to `__aeabi_lmul`) that are
+    /// better written into the image once.
+    #[cfg_attr(target_pointer_width = "64", inline)]
+    #[cfg_attr(not(target_pointer_width = "64"), inline(never))]
+    pub(crate) fn div_rem(self, x: u64) -> (u64, u64) {
+        // Estimate: q0 in {floor(x/d) - 1, floor(x/d)}, so q0 * d <= x.
+        let q0 = high_u64(u128::from(x) * u128::from(self.reciprocal));
+        let r0 = x.wrapping_sub(q0.wrapping_mul(self.d));
+        // Correction: r0 < 2d; subtract d once if r0 >= d.
+        let (r1, borrow) = r0.overflowing_sub(self.d);
+        let keep = mask_if(borrow);
+        let r = (r0 & keep) | (r1 & !keep);
+        let q = q0.wrapping_add(1 & !keep);
+        (q, r)
+    }
+
+    /// `(floor(x / d), x mod d)` of a signed `x`, rounding towards negative
+    /// infinity (Euclidean, for `d >= 1`): for the lock's time arithmetic.
+    /// The sign of `x` picks a branch, so it is constant time only in the
+    /// magnitude of `x` (times are public).
+    #[allow(
+        clippy::cast_possible_wrap,
+        reason = "q <= |x| < 2^63 fits in an i64; !q is -(q + 1)"
+    )]
+    pub(crate) fn div_euclid(self, x: i64) -> (i64, u64) {
+        // For a negative x, x = -(y + 1) with y = !x >= 0, and y = q d + r
+        // gives x = -(q + 1) d + (d - 1 - r).
+        let negative = x < 0;
+        let y = if negative { !x } else { x };
+        let (q, r) = self.div_rem(y.unsigned_abs());
+        if negative {
+            (!(q as i64), self.d.wrapping_sub(1).wrapping_sub(r))
+        } else {
+            (q as i64, r)
+        }
+    }
+
+    /// `floor(x / d)` of a signed `x` (see [`Reciprocal::div_euclid`]).
+    pub(crate) fn div_floor(self, x: i64) -> i64 {
+        self.div_euclid(x).0
+    }
+
+    /// `ceil(x / d)` of a signed `x` (see [`Reciprocal::div_euclid`]),
+    /// saturating at `i64::MAX`.
+    pub(crate) fn div_ceil(self, x: i64) -> i64 {
+        let (q, r) = self.div_euclid(x);
+        q.saturating_add(i64::from(r != 0))
+    }
+}
+
+/// A public divisor `d >= 1` with its precomputed reciprocal and the
+/// constants of FF1's exact modular additions.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Divisor {
+    /// The divisor and its reciprocal.
+    reciprocal: Reciprocal,
     /// `ceil(2^128 / d)` (wrapping to 0 for `d = 1`, which still gives the
     /// remainder 0; 0 for the meaningless `d = 0`).
     fastmod: u128,
@@ -67,19 +154,12 @@ fn mask_if(borrow: bool) -> u64 {
 }
 
 impl Divisor {
-    /// Precomputes the reciprocal of `d`. The hardware divider is used here,
-    /// on the public `d` only. `d` must be at least 1 (the results for
-    /// `d = 0` are meaningless, but nothing panics).
-    #[allow(
-        clippy::cast_possible_truncation,
-        reason = "for d >= 2, 2^64 / d <= 2^63 fits in 64 bits; d <= 1 is handled apart"
-    )]
+    /// Precomputes the reciprocal of `d` and the constants of the modular
+    /// additions. The hardware divider is used here, on the public `d`
+    /// only. `d` must be at least 1 (the results for `d = 0` are
+    /// meaningless, but nothing panics).
     pub(crate) const fn new(d: u64) -> Divisor {
-        let reciprocal = if d <= 1 {
-            u64::MAX
-        } else {
-            ((1u128 << 64) / d as u128) as u64
-        };
+        let reciprocal = Reciprocal::new(d);
         let (fastmod, multiple_above_2_64) = if d == 0 {
             (0, 0)
         } else {
@@ -90,7 +170,6 @@ impl Divisor {
             )
         };
         Divisor {
-            d,
             reciprocal,
             fastmod,
             multiple_above_2_64,
@@ -99,21 +178,13 @@ impl Divisor {
 
     /// The divisor `d`.
     pub(crate) const fn get(self) -> u64 {
-        self.d
+        self.reciprocal.d
     }
 
     /// `(x / d, x % d)` in constant time, for every `x: u64`.
     #[inline]
     pub(crate) fn div_rem(self, x: u64) -> (u64, u64) {
-        // Estimate: q0 in {floor(x/d) - 1, floor(x/d)}, so q0 * d <= x.
-        let q0 = high_u64(u128::from(x) * u128::from(self.reciprocal));
-        let r0 = x.wrapping_sub(q0.wrapping_mul(self.d));
-        // Correction: r0 < 2d; subtract d once if r0 >= d.
-        let (r1, borrow) = r0.overflowing_sub(self.d);
-        let keep = mask_if(borrow);
-        let r = (r0 & keep) | (r1 & !keep);
-        let q = q0.wrapping_add(1 & !keep);
-        (q, r)
+        self.reciprocal.div_rem(x)
     }
 
     /// `x % d` in constant time, for every `x: u64`.
@@ -134,7 +205,7 @@ impl Divisor {
     )]
     fn rem_from_fraction(self, frac: u128) -> u64 {
         // The high 64 bits of the 192-bit product frac * d.
-        let d = u128::from(self.d);
+        let d = u128::from(self.reciprocal.d);
         let low = (u128::from(frac as u64) * d) >> 64;
         high_u64(u128::from(high_u64(frac)) * d + low)
     }
@@ -170,8 +241,46 @@ impl Divisor {
 
 #[cfg(test)]
 mod tests {
-    use super::Divisor;
+    use super::{Divisor, Reciprocal};
     use proptest::prelude::*;
+
+    /// The signed divisions the lock does, against `i64`'s own.
+    fn signed_agrees(d: u64, x: i64) {
+        let r = Reciprocal::new(d);
+        let di = i64::try_from(d).unwrap();
+        let (q, rem) = r.div_euclid(x);
+        assert_eq!(
+            (q, rem),
+            (x.div_euclid(di), x.rem_euclid(di).unsigned_abs()),
+            "{x} / {d}"
+        );
+        assert_eq!(r.div_floor(x), x.div_euclid(di));
+        let ceil = i128::from(x).div_euclid(i128::from(d))
+            + i128::from(i128::from(x).rem_euclid(i128::from(d)) != 0);
+        assert_eq!(i128::from(r.div_ceil(x)), ceil.min(i128::from(i64::MAX)));
+    }
+
+    #[test]
+    fn signed_edges() {
+        for d in [1u64, 2, 3, 60, 3_600, 86_400, 1 << 40, i64::MAX as u64] {
+            let di = i64::try_from(d).unwrap();
+            for x in [
+                i64::MIN,
+                i64::MIN + 1,
+                -di,
+                -di - 1,
+                1 - di,
+                -1,
+                0,
+                1,
+                di,
+                i64::MAX - 1,
+                i64::MAX,
+            ] {
+                signed_agrees(d, x);
+            }
+        }
+    }
 
     /// Every divisor FF1 uses: radix^k for radix 9 and 10, k in 1..=18.
     fn ff1_divisors() -> impl Strategy<Value = u64> {
@@ -261,6 +370,20 @@ mod tests {
         fn matches_native_for_any_divisor(d in 1u64.., x in any::<u64>()) {
             let div = Divisor::new(d);
             prop_assert_eq!(div.div_rem(x), (x / d, x % d));
+            prop_assert_eq!(Reciprocal::new(d).div_rem(x), (x / d, x % d));
+        }
+
+        #[test]
+        fn reciprocal_signed_matches_native(d in 1u64..=i64::MAX as u64, x in any::<i64>()) {
+            signed_agrees(d, x);
+        }
+
+        #[test]
+        fn reciprocal_signed_matches_native_for_time_units(
+            d in prop_oneof![Just(60u64), Just(3_600u64), Just(86_400u64)],
+            x in any::<i64>(),
+        ) {
+            signed_agrees(d, x);
         }
 
         #[test]
