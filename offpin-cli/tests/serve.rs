@@ -700,6 +700,9 @@ fn the_service_serves_read_time_records() {
             ("front-door", &json!("Europe/Paris"))
         ]
     );
+    let front = &devices.body["devices"][1];
+    assert_eq!(front["location"]["time_zone"], "Europe/Paris", "{front}");
+    assert_eq!(devices.body["devices"][0]["location"], Value::Null);
 
     // A device removed (by the operator, while the server runs): no
     // creates, no longer listed, its codes listed as unknown.

@@ -16,7 +16,7 @@ use serde::de::DeserializeOwned;
 use super::error::ApiError;
 use super::openapi::{
     AccessCodeResponse, AccessCodesResponse, DeleteResponse, DeviceResponse, DeviceView,
-    DevicesResponse, HealthResponse, SecurityView,
+    DevicesResponse, HealthResponse, LocationView, SecurityView,
 };
 use crate::request::{
     CreateRequest, DeleteRequest, DeviceGetRequest, DeviceListRequest, GetBy, GetRequest,
@@ -221,6 +221,10 @@ fn device_view(device: &Device) -> Result<DeviceView, ApiError> {
         is_managed: true,
         profile: device.profile.clone(),
         time_zone: device.time_zone.clone(),
+        location: device.time_zone.clone().map(|time_zone| LocationView {
+            location_name: None,
+            time_zone,
+        }),
         utc_offset: device.utc_offset.to_string(),
         generation: device.generation,
         supported_code_lengths: code_lengths(device)?,

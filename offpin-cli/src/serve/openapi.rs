@@ -63,6 +63,15 @@ pub struct SecurityView {
     pub p_per_year: f64,
 }
 
+/// Where a device is, as the hosted API describes it: its time zone.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct LocationView {
+    /// `null`: the ledger keeps no location names.
+    pub location_name: Option<String>,
+    /// The IANA time zone (`Europe/Paris`).
+    pub time_zone: String,
+}
+
 /// A device (lock).
 #[derive(Debug, Serialize, ToSchema)]
 pub struct DeviceView {
@@ -76,6 +85,8 @@ pub struct DeviceView {
     pub profile: String,
     /// IANA time zone (`null`: a fixed offset).
     pub time_zone: Option<String>,
+    /// The time zone again, where the SDKs read it (`null` without one).
+    pub location: Option<LocationView>,
     /// The lock's UTC offset.
     pub utc_offset: String,
     /// Key generation.

@@ -4,7 +4,7 @@ seam`) against a running `offpin serve`.
     python seam_sdk.py http://127.0.0.1:PORT seam_KEY
 
 The ledger must hold the device `front-door` (standard-10: 10 digits, 3
-variances per window). Prints one line per check and `sdk: N passed, N
+variances per window, time zone Europe/Paris). Prints one line per check and `sdk: N passed, N
 failed`; exits non-zero on any failure.
 """
 
@@ -13,6 +13,7 @@ import sys
 import traceback
 
 from seam import Seam
+from seam.resources.access_code import AccessCode
 from seam.exceptions import (
     SeamHttpApiError,
     SeamHttpInvalidInputError,
@@ -38,14 +39,21 @@ def check(fn):
 
 @check
 def creates_a_time_bound_offline_code():
-    c = seam.access_codes.create(
-        device_id="front-door",
-        name="Ann",
-        starts_at=START,
-        ends_at=END,
-        is_offline_access_code=True,
-        max_time_rounding="1hour",
+    # Through the SDK's own HTTP client: its create() has no
+    # user_identifier_key parameter, which the API takes.
+    res = seam.client.post(
+        "/access_codes/create",
+        json={
+            "device_id": "front-door",
+            "name": "Ann",
+            "starts_at": START,
+            "ends_at": END,
+            "is_offline_access_code": True,
+            "max_time_rounding": "1hour",
+            "user_identifier_key": "guest-ann",
+        },
     )
+    c = AccessCode.from_dict(res["access_code"])
     assert c.type == "time_bound" and c.is_offline_access_code, c
     assert not c.is_one_time_use and len(c.code) == 10, c
     assert c.starts_at.startswith(hour.strftime("%Y-%m-%dT%H:00:00")), c.starts_at
@@ -91,6 +99,12 @@ def lists_by_ids():
 
 
 @check
+def lists_by_user_identifier_key():
+    got = seam.access_codes.list(device_id="front-door", user_identifier_key="guest-ann")
+    assert [c.access_code_id for c in got] == [made["time_bound"].access_code_id], got
+
+
+@check
 def gets_one():
     c = seam.access_codes.get(access_code_id=made["time_bound"].access_code_id)
     assert c.code == made["time_bound"].code and c.name == "Ann", c
@@ -114,10 +128,33 @@ def renames_one_but_never_moves_its_window():
 
 
 @check
-def deletes_one():
-    seam.access_codes.delete(access_code_id=made["ongoing"].access_code_id)
-    ids = [c.access_code_id for c in seam.access_codes.list(device_id="front-door")]
-    assert made["ongoing"].access_code_id not in ids, ids
+def deletes_one_which_stays_listed_as_removing():
+    gone = made["ongoing"].access_code_id
+    seam.access_codes.delete(access_code_id=gone)
+    listed = {c.access_code_id: c for c in seam.access_codes.list(device_id="front-door")}
+    # An offline code cannot be recalled: the lock opens for it until its
+    # revocation PIN is typed there, which get shows.
+    assert listed[gone].status == "removing", listed[gone]
+    warning = seam.access_codes.get(access_code_id=gone).warnings[0]
+    assert warning["warning_code"] == "offpin_deleted_still_opens", warning
+    assert "revocation PIN" in warning["message"], warning
+
+
+@check
+def refuses_a_code_that_could_never_open():
+    began = hour - dt.timedelta(days=17)  # two days ago, for three days
+    try:
+        seam.access_codes.create(
+            device_id="front-door",
+            starts_at=began.isoformat(),
+            ends_at=(began + dt.timedelta(days=3)).isoformat(),
+            is_offline_access_code=True,
+        )
+    except SeamHttpInvalidInputError as e:
+        assert "must be used by" in str(e), e
+        assert e.get_validation_error_messages("starts_at"), e.validation_errors
+    else:
+        raise AssertionError("a window past its activation deadline was issued")
 
 
 @check
@@ -154,9 +191,10 @@ def unknown_keys_are_refused():
 
 
 @check
-def devices_show_their_profile():
+def devices_show_their_profile_and_time_zone():
     d = seam.devices.get(device_id="front-door")
     assert d.device_id == "front-door" and d.display_name == "front-door", d
+    assert d.location.time_zone == "Europe/Paris", d.location
     assert [x.device_id for x in seam.devices.list()] == ["front-door"]
 
 
