@@ -19,6 +19,10 @@ cleanup() {
 }
 trap cleanup EXIT
 
+# Debian's python3 makes virtual environments only with python3-venv.
+python3 -c 'import ensurepip, venv' 2>/dev/null || {
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-venv >/dev/null
+}
 python3 -m venv "$work/venv"
 "$work/venv/bin/pip" install -q --disable-pip-version-check 'seam==3.18.*' 'schemathesis==4.*'
 
@@ -28,7 +32,7 @@ start() {
     mkdir -p "$dir"
     o() { "$bin" --ledger "$dir/ledger.db" --master-key "$dir/master.key" "$@"; }
     o keygen >/dev/null
-    o device add --device-id front-door --profile standard-10 --utc-offset +01:00 >/dev/null
+    o device add --device-id front-door --profile standard-10 --time-zone Europe/Paris --utc-offset +01:00 >/dev/null
     key=$(o api-key create --name ci | tail -1)
     "$bin" --ledger "$dir/ledger.db" --master-key "$dir/master.key" \
         serve --listen 127.0.0.1:0 --rate-limit 0 >"$dir/out" 2>"$dir/log" &
@@ -59,9 +63,11 @@ stop "$work/sdk"
 echo "--- schemathesis against /openapi.json"
 start "$work/st"
 curl -fsS -H "Authorization: Bearer $key" "$url/openapi.json" >"$work/openapi.json"
-"$work/venv/bin/st" run "$work/openapi.json" --url "$url" \
+# From the scratch directory: schemathesis keeps its cache (.schemathesis/)
+# in the working directory, which must not be the checkout.
+(cd "$work" && "$work/venv/bin/st" run "$work/openapi.json" --url "$url" \
     -H "Authorization: Bearer $key" \
     --checks not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance \
-    --max-examples "${OFFPIN_ST_EXAMPLES:-40}" --workers 1 --no-color
+    --max-examples "${OFFPIN_ST_EXAMPLES:-40}" --workers 1 --no-color)
 stop "$work/st"
 echo "schemathesis: every generated request got a documented status and body, no 5xx"

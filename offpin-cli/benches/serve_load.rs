@@ -205,6 +205,8 @@ fn bench(name: &str, ledger: &str, dir: &Path) {
             "bench-door",
             "--profile",
             "standard-10",
+            "--utc-offset",
+            "+00:00",
         ],
     );
     let key = offpin(dir, ledger, &["api-key", "create", "--name", "bench"]);
@@ -269,7 +271,7 @@ fn main() {
     }
     let dir = tempfile::tempdir().unwrap();
     let sqlite = dir.path().join("bench.db").display().to_string();
-    bench("SQLite (one file, WAL)", &sqlite, dir.path());
+    bench("SQLite (one file, DELETE journal)", &sqlite, dir.path());
     if let Ok(base) = std::env::var("OFFPIN_TEST_POSTGRES") {
         let schema = format!("bench_{}", std::process::id());
         postgres::Client::connect(&base, postgres::NoTls)
