@@ -20,6 +20,7 @@ pub mod security;
 #[cfg(feature = "std")]
 pub mod server;
 pub mod time;
+pub mod tz;
 
 pub use check::{Refusal, Remember, Verdict};
 pub use codec::{Codec, DecodeError};
@@ -33,3 +34,4 @@ pub use pin::{Pin, PinError};
 pub use profile::{FormatVersion, Kind, LockoutPolicy, Profile, ProfileError, ProfileParams, Tag};
 pub use security::SecurityFigures;
 pub use time::{OffsetError, ParseOffsetError, UnixSeconds, UtcOffset, Window};
+pub use tz::{TzError, TzRule};
