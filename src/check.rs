@@ -23,7 +23,10 @@ use core::fmt;
 
 use crate::grant::{Grant, RevokeTarget};
 use crate::profile::Profile;
-use crate::time::{UnixSeconds, UtcOffset};
+use crate::time::UnixSeconds;
+#[cfg(test)]
+use crate::time::UtcOffset;
+use crate::tz::TzRule;
 
 /// What the lock must remember when it opens for a grant.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -147,8 +150,9 @@ impl Verdict {
 }
 
 impl Profile {
-    /// Decides whether `grant` is valid at `now` on a lock whose UTC offset
-    /// is `offset`, ignoring everything the lock remembers.
+    /// Decides whether `grant` is valid at `now` on a lock whose local time
+    /// is `zone` (a [`UtcOffset`](crate::UtcOffset) or a [`TzRule`]),
+    /// ignoring everything the lock remembers.
     ///
     /// # Examples
     ///
@@ -166,7 +170,8 @@ impl Profile {
     /// assert_eq!(P.check(&g, start + 30 * 3600, UtcOffset::UTC),
     ///            Verdict::OpenIfActivated { until: end + 600 });
     /// ```
-    pub fn check(&self, grant: &Grant, now: UnixSeconds, offset: UtcOffset) -> Verdict {
+    pub fn check(&self, grant: &Grant, now: UnixSeconds, zone: impl Into<TzRule>) -> Verdict {
+        let zone = zone.into();
         let g = self.grace_secs();
         let activation = self.activation_secs();
         // Every bound saturates: a time near `i64::MAX` or `i64::MIN`
@@ -175,7 +180,7 @@ impl Profile {
         let closes_at = |end: UnixSeconds| end.saturating_add(g);
         match grant {
             Grant::Hourly(_) | Grant::Daily(_) => {
-                let Some(w) = grant.window(self, offset) else {
+                let Some(w) = grant.window(self, zone) else {
                     return Verdict::Refuse(Refusal::InvalidCode);
                 };
                 let until = closes_at(w.end);
@@ -192,7 +197,7 @@ impl Profile {
                 }
             }
             Grant::OneTime { .. } => {
-                let Some(w) = grant.window(self, offset) else {
+                let Some(w) = grant.window(self, zone) else {
                     return Verdict::Refuse(Refusal::InvalidCode);
                 };
                 let until = closes_at(w.end);

@@ -3,7 +3,8 @@
 use core::fmt;
 
 use crate::profile::{Kind, Profile};
-use crate::time::{DAY, HOUR, UnixSeconds, UtcOffset, Window};
+use crate::time::{HOUR, UnixSeconds, Window};
+use crate::tz::TzRule;
 
 /// A time-bound window counted in the profile's units.
 ///
@@ -92,23 +93,25 @@ impl Grant {
 
     /// The window in Unix time during which the grant is valid, for
     /// time-bound and one-time grants (`None` for ongoing and revocation
-    /// codes). A one-time grant's window is its use window. `offset` is the
-    /// lock's UTC offset (it moves daily windows only).
-    pub const fn window(&self, profile: &Profile, offset: UtcOffset) -> Option<Window> {
-        let epoch = profile.epoch();
+    /// codes). A one-time grant's window is its use window. `zone` is the
+    /// lock's local time: a fixed [`UtcOffset`](crate::UtcOffset) or a
+    /// [`TzRule`]; it moves daily windows only, which run from the local
+    /// midnight of their first day to that of the day after their last.
+    pub fn window(&self, profile: &Profile, zone: impl Into<TzRule>) -> Option<Window> {
+        let zone = zone.into();
         match self {
             Grant::Hourly(s) => {
                 let start = profile.hour_start(s.start);
                 Some(Window {
                     start,
-                    end: start + s.length as i64 * HOUR,
+                    end: start + i64::from(s.length) * HOUR,
                 })
             }
             Grant::Daily(s) => {
-                let start = epoch + s.start as i64 * DAY - offset.seconds();
+                let first = profile.epoch_day() + i64::from(s.start);
                 Some(Window {
-                    start,
-                    end: start + s.length as i64 * DAY,
+                    start: zone.day_start(first),
+                    end: zone.day_start(first + i64::from(s.length)),
                 })
             }
             Grant::OneTime { start_hour, .. } => {
@@ -124,11 +127,8 @@ impl Grant {
 
     /// When the grant's window starts (`None` for ongoing and revocation
     /// codes).
-    pub const fn starts_at(&self, profile: &Profile, offset: UtcOffset) -> Option<UnixSeconds> {
-        match self.window(profile, offset) {
-            Some(w) => Some(w.start),
-            None => None,
-        }
+    pub fn starts_at(&self, profile: &Profile, zone: impl Into<TzRule>) -> Option<UnixSeconds> {
+        self.window(profile, zone).map(|w| w.start)
     }
 }
 

@@ -26,6 +26,7 @@ use crate::index::GrantError;
 use crate::pin::Pin;
 use crate::profile::Profile;
 use crate::time::{DAY, HOUR, UnixSeconds, UtcOffset, Window, div_ceil, div_floor};
+use crate::tz::TzRule;
 
 /// What to issue.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -84,8 +85,9 @@ pub struct Request {
     pub lineage: u8,
     /// How far each end of the window may move outward, in seconds.
     pub max_rounding_secs: u32,
-    /// The lock's UTC offset (used by daily windows).
-    pub utc_offset: UtcOffset,
+    /// The lock's local time (used by daily windows): a fixed offset, or
+    /// the DST rule the lock keeps.
+    pub zone: TzRule,
 }
 
 impl Request {
@@ -95,7 +97,7 @@ impl Request {
             variance: 0,
             lineage: 0,
             max_rounding_secs: 0,
-            utc_offset: UtcOffset::UTC,
+            zone: TzRule::UTC,
         }
     }
     /// A time-bound code for `[starts_at, ends_at)`.
@@ -133,9 +135,15 @@ impl Request {
         self.max_rounding_secs = secs;
         self
     }
-    /// Sets the lock's UTC offset.
+    /// Sets the lock's local time to a fixed UTC offset.
     pub const fn with_utc_offset(mut self, offset: UtcOffset) -> Self {
-        self.utc_offset = offset;
+        self.zone = TzRule::fixed(offset);
+        self
+    }
+    /// Sets the lock's local time to a rule (with daylight saving time,
+    /// for a lock that keeps one).
+    pub const fn with_zone(mut self, zone: TzRule) -> Self {
+        self.zone = zone;
         self
     }
 }
@@ -312,15 +320,31 @@ impl Profile {
         }
     }
 
+    /// The daily candidate under a rule with DST: the local day that
+    /// contains the start, to the first local day that starts at or after
+    /// the end (what [`round_out`] gives for a fixed offset).
+    fn daily_candidate_by_rule(&self, zone: &TzRule, w: &Want) -> Candidate {
+        let max_units = self.params().daily_max_days;
+        let (start, end) = match *w {
+            Want::TimeBound { starts_at, ends_at } => (starts_at, ends_at),
+            _ => (0, 0),
+        };
+        let first = zone.local_day(start);
+        let last = zone.first_day_starting_at_or_after(end);
+        let units = i128::from(last) - i128::from(first);
+        let rounding = (i128::from(start) - i128::from(zone.day_start(first)))
+            .max(i128::from(zone.day_start(last)) - i128::from(end));
+        Candidate {
+            first: i128::from(first) - i128::from(self.epoch_day()),
+            units,
+            rounding,
+            fits_length: max_units > 0 && units <= i128::from(max_units),
+        }
+    }
+
     /// The start unit `first` as a grant field, or why it is out of the
-    /// profile's `0..limit` starts.
-    fn check_start(
-        &self,
-        first: i128,
-        limit: u32,
-        unit: i128,
-        origin: i128,
-    ) -> Result<u32, IssueError> {
+    /// profile's `0..limit` starts (`last_start`: when the last one starts).
+    fn check_start(&self, first: i128, limit: u32, last_start: i128) -> Result<u32, IssueError> {
         if first < 0 {
             return Err(IssueError::BeforeEpoch {
                 epoch: self.epoch(),
@@ -329,7 +353,7 @@ impl Profile {
         match u32::try_from(first) {
             Ok(f) if f < limit => Ok(f),
             _ => Err(IssueError::BeyondLifetime {
-                last_start: narrow(origin + (i128::from(limit) - 1) * unit),
+                last_start: narrow(last_start),
             }),
         }
     }
@@ -348,7 +372,8 @@ impl Profile {
                 allowed_secs: req.max_rounding_secs,
             });
         }
-        let start = self.check_start(first, self.lifetime_hours(), hour, epoch)?;
+        let last = epoch + (i128::from(self.lifetime_hours()) - 1) * hour;
+        let start = self.check_start(first, self.lifetime_hours(), last)?;
         Ok((start, moved))
     }
 
@@ -380,13 +405,27 @@ impl Profile {
                 }
                 let (hour, day) = (i128::from(HOUR), i128::from(DAY));
                 let hourly = self.span_candidate(epoch, hour, p.hourly_max_hours, &req.want);
-                let day_origin = epoch - i128::from(req.utc_offset.seconds());
-                let daily = self.span_candidate(day_origin, day, p.daily_max_days, &req.want);
-                let (kind_daily, c, origin, unit, limit) =
+                let zone = req.zone;
+                let day_origin = epoch - i128::from(zone.standard_offset().seconds());
+                let daily = if zone.has_dst() {
+                    self.daily_candidate_by_rule(&zone, &req.want)
+                } else {
+                    self.span_candidate(day_origin, day, p.daily_max_days, &req.want)
+                };
+                let last_hour = epoch + (i128::from(self.lifetime_hours()) - 1) * hour;
+                let last_day =
+                    if zone.has_dst() {
+                        i128::from(zone.day_start(
+                            self.epoch_day() + i64::from(p.lifetime_days.saturating_sub(1)),
+                        ))
+                    } else {
+                        day_origin + (i128::from(p.lifetime_days) - 1) * day
+                    };
+                let (kind_daily, c, limit, last_start) =
                     if hourly.fits_length && hourly.rounding <= allowed {
-                        (false, hourly, epoch, hour, self.lifetime_hours())
+                        (false, hourly, self.lifetime_hours(), last_hour)
                     } else if daily.fits_length && daily.rounding <= allowed {
-                        (true, daily, day_origin, day, p.lifetime_days)
+                        (true, daily, p.lifetime_days, last_day)
                     } else if hourly.fits_length || daily.fits_length {
                         let needed = match (hourly.fits_length, daily.fits_length) {
                             (true, true) => hourly.rounding.min(daily.rounding),
@@ -405,7 +444,7 @@ impl Profile {
                             max_secs,
                         });
                     };
-                let start = self.check_start(c.first, limit, unit, origin)?;
+                let start = self.check_start(c.first, limit, last_start)?;
                 let span = Span {
                     start,
                     length: u32::try_from(c.units).unwrap_or(u32::MAX),
@@ -417,7 +456,7 @@ impl Profile {
                 } else {
                     Grant::Hourly(span)
                 };
-                let window = grant.window(self, req.utc_offset);
+                let window = grant.window(self, req.zone);
                 let (s, e) = match window {
                     Some(w) => (
                         narrow(i128::from(starts_at) - i128::from(w.start)),
@@ -441,7 +480,7 @@ impl Profile {
                 };
                 Plan {
                     grant,
-                    window: grant.window(self, req.utc_offset),
+                    window: grant.window(self, req.zone),
                     effective_at: None,
                     start_rounded_secs: moved,
                     end_rounded_secs: -moved,

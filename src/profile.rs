@@ -621,6 +621,12 @@ impl Profile {
     pub const fn epoch(&self) -> UnixSeconds {
         self.params.epoch
     }
+    /// The epoch as a day number: days since 1970-01-01 (the epoch is a
+    /// UTC midnight, so local day `d` of the profile is local day
+    /// `epoch_day() + d` since 1970).
+    pub const fn epoch_day(&self) -> i64 {
+        self.params.epoch / DAY
+    }
     /// `radix^digits`: how many PINs exist.
     pub const fn domain(&self) -> u64 {
         self.layout.domain

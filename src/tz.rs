@@ -189,6 +189,22 @@ const TIME_MAX: i32 = 167 * 3_600 + 59 * 60 + 59;
 /// POSIX's default transition time: 02:00.
 const DEFAULT_TIME: i32 = 2 * 3_600;
 
+/// Instants are clamped to `±2^45` seconds (about a million years) before
+/// any calendar computation, so that no input overflows; every instant a
+/// profile can name is within `±2^40` ([`INSTANT_BOUND`](crate::profile::INSTANT_BOUND)).
+const T_LIMIT: i64 = 1 << 45;
+
+/// `t` clamped to `±T_LIMIT`.
+const fn clamp(t: i64) -> i64 {
+    if t > T_LIMIT {
+        T_LIMIT
+    } else if t < -T_LIMIT {
+        -T_LIMIT
+    } else {
+        t
+    }
+}
+
 /// Bytes of [`TzRule::to_bytes`].
 pub const TZ_RULE_LEN: usize = 21;
 
@@ -380,6 +396,7 @@ impl TzRule {
         let Some(dst) = self.dst else {
             return false;
         };
+        let t = clamp(t);
         let (start, end) = self.dst_interval(&dst, utc_year(t));
         if start <= end {
             start <= t && t < end
@@ -415,6 +432,7 @@ impl TzRule {
     /// in force, or `hi` if there is none. Exact: DST can change only at
     /// the first second of a UTC year and at the year's two transitions.
     fn first_with_dst(&self, dst: &Dst, lo: i64, hi: i64, want: bool) -> i64 {
+        let (lo, hi) = (clamp(lo), clamp(hi));
         if lo >= hi {
             return hi;
         }
@@ -448,7 +466,7 @@ impl TzRule {
     /// The instant local day `day` (days since 1970-01-01, local) starts:
     /// the earliest instant whose local date is `day` or later.
     pub fn day_start(&self, day: i64) -> UnixSeconds {
-        let local = day.saturating_mul(DAY);
+        let local = clamp(day.saturating_mul(DAY));
         let Some(dst) = self.dst else {
             return local.saturating_sub(i64::from(self.std));
         };
@@ -587,7 +605,10 @@ impl TzRule {
     /// [`TzError::Encoding`] for a field out of range (offsets beyond
     /// ±14 h, an unknown flag or date form, a date or time out of range,
     /// non-zero bytes where none belong).
-    #[allow(clippy::indexing_slicing, reason = "i < TZ_RULE_LEN, the array's length")]
+    #[allow(
+        clippy::indexing_slicing,
+        reason = "i < TZ_RULE_LEN, the array's length"
+    )]
     pub const fn from_bytes(b: &[u8; TZ_RULE_LEN]) -> Result<TzRule, TzError> {
         let std = i16::from_be_bytes([b[0], b[1]]) as i32 * 60;
         let dst_offset = i16::from_be_bytes([b[2], b[3]]) as i32 * 60;

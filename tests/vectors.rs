@@ -207,7 +207,7 @@ fn request_json(req: &Request) -> Value {
         "variance": req.variance,
         "lineage": req.lineage,
         "max_rounding_secs": req.max_rounding_secs,
-        "utc_offset_minutes": req.utc_offset.minutes(),
+        "utc_offset_minutes": req.zone.standard_offset().minutes(),
     })
 }
 

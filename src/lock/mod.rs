@@ -107,6 +107,7 @@ use crate::grant::{Grant, RevokeTarget};
 use crate::profile::Profile;
 use crate::security::SecurityFigures;
 use crate::time::{UnixSeconds, UtcOffset};
+use crate::tz::TzRule;
 
 use lockout::{Budget, Lockout};
 use memory::Memory;
@@ -449,7 +450,8 @@ enum Judged {
     Refuse(Refusal),
 }
 
-/// A lock: its key(s), profile and UTC offset, and its state.
+/// A lock: its key(s), profile and local time (a UTC offset or a DST
+/// rule), and its state.
 ///
 /// `MEMORY` is the number of codes it can remember (used one-time codes
 /// and activated time-bound codes together); it must be at least 1
@@ -517,7 +519,7 @@ pub struct Lock<const MEMORY: usize, const KEYS: usize = 1> {
     /// it).
     tweak: [u8; 8],
     profile: Profile,
-    offset: UtcOffset,
+    zone: TzRule,
     state: LockState<MEMORY>,
     /// RAM only: a committed charge waiting for its check, holding the
     /// back-off as it was before the charge. Lost on a power cut, so an
@@ -541,7 +543,13 @@ impl<const MEMORY: usize, const KEYS: usize> Lock<MEMORY, KEYS> {
     /// `lock_memory`, the codecs disagree about the profile or repeat a
     /// key, or the profile has more revocable slots or lineages than a
     /// lock tracks.
-    pub fn new(codecs: impl IntoCodecs<KEYS>, offset: UtcOffset) -> Result<Self, LockError> {
+    ///
+    /// `zone` is the lock's local time: a fixed [`UtcOffset`] (daily
+    /// windows start at its midnights, as in offpin 0.1) or a [`TzRule`]
+    /// with daylight saving time (daily windows start at local midnight
+    /// in every season, recurring hours are local hours).
+    pub fn new(codecs: impl IntoCodecs<KEYS>, zone: impl Into<TzRule>) -> Result<Self, LockError> {
+        let zone = zone.into();
         const {
             assert!(MEMORY >= 1, "a lock needs room for at least one code");
             assert!(MEMORY <= u16::MAX as usize, "MEMORY must fit in 16 bits");
@@ -588,7 +596,7 @@ impl<const MEMORY: usize, const KEYS: usize> Lock<MEMORY, KEYS> {
             fingerprints,
             tweak: profile.tweak(),
             profile,
-            offset,
+            zone,
             state: LockState::fresh(&profile),
             credit: None,
         })
@@ -599,9 +607,14 @@ impl<const MEMORY: usize, const KEYS: usize> Lock<MEMORY, KEYS> {
         &self.profile
     }
 
-    /// The lock's UTC offset (it places daily windows).
+    /// The lock's standard UTC offset (its only offset without DST).
     pub const fn offset(&self) -> UtcOffset {
-        self.offset
+        self.zone.standard_offset()
+    }
+
+    /// The lock's local time: its fixed offset or its DST rule.
+    pub const fn zone(&self) -> &TzRule {
+        &self.zone
     }
 
     /// The state's sequence number: 0 for a new lock, plus one per
@@ -923,7 +936,7 @@ impl<const MEMORY: usize, const KEYS: usize> Lock<MEMORY, KEYS> {
         }
         let lineage = match (grant.lineage(), start) {
             (0, _) | (_, None) => None,
-            (l, Some(s)) => Some((l, s.mark(self.offset))),
+            (l, Some(s)) => Some((l, s.mark(&self.profile, &self.zone))),
         };
         let Ok(index) = self.profile.index_of(grant) else {
             return Judged::Refuse(Refusal::InvalidCode);
@@ -946,10 +959,10 @@ impl<const MEMORY: usize, const KEYS: usize> Lock<MEMORY, KEYS> {
             ))),
             None => Judged::Refuse(Refusal::MemoryFull),
         };
-        match self.profile.check(grant, t, self.offset) {
+        match self.profile.check(grant, t, self.zone) {
             Verdict::Refuse(r) => Judged::Refuse(r),
             Verdict::Revoke(target @ RevokeTarget::StartedBefore { hour }) => Judged::Revoke(
-                Revocation::Before(Mark::before_hour(hour, self.offset)),
+                Revocation::Before(Mark::before_hour(&self.profile, hour, &self.zone)),
                 target,
             ),
             Verdict::Revoke(target @ RevokeTarget::Slot(slot)) => {

@@ -17,7 +17,7 @@
 //! | 12 | 2 | `MEMORY` |
 //! | 14 | 1 | `KEYS` |
 //! | 15 | 8 × `KEYS` | the fingerprint of each key, in the lock's order ([`seal`]) |
-//! | F | 2 | saved with: UTC offset in minutes (`i16`) |
+//! | F | 2 | saved with: standard UTC offset in minutes (`i16`) |
 //! | F + 2 | 2 | saved with: grace in seconds |
 //! | F + 4 | 4 | saved with: activation hours |
 //! | F + 8 | 2 | saved with: `lock_memory` |
@@ -106,6 +106,7 @@ use super::{Change, IntoCodecs, Lock, LockError, LockState, Revocation};
 use crate::grant::Grant;
 use crate::profile::{LockoutPolicy, Profile};
 use crate::time::{UnixSeconds, UtcOffset};
+use crate::tz::TzRule;
 
 /// First bytes of every image.
 pub const MAGIC: [u8; 3] = *b"OPL";
@@ -415,7 +416,7 @@ fn encode<const MEMORY: usize, const KEYS: usize>(
     let (memory, keys, minutes, grace) = (
         MEMORY as u16,
         KEYS as u8,
-        lock.offset.minutes() as i16,
+        lock.zone.standard_offset().minutes() as i16,
         p.grace_secs as u16,
     );
     {
@@ -782,11 +783,11 @@ mod v1 {
         let Lock {
             tweak,
             profile,
-            offset,
+            zone,
             state,
             ..
         } = lock;
-        let (profile, offset) = (*profile, *offset);
+        let (profile, zone) = (*profile, *zone);
         let mut r = Reader { buf: body, at: 0 };
         let _magic_and_version: [u8; 4] = r.take()?;
         if r.take::<8>()? != *tweak {
@@ -831,12 +832,11 @@ mod v1 {
             tokens: policy.budget.saturating_sub(spent),
             since: state.highest_seen,
         };
-        let epoch = profile.epoch();
         let mark = |at: i64| {
             if at == NONE {
                 Mark::NONE
             } else {
-                Mark::before_instant(at.saturating_sub(epoch), offset)
+                Mark::before_instant(&profile, at, &zone)
             }
         };
         state.revocations.watermark = mark(r.i64()?);
@@ -906,7 +906,8 @@ impl<const MEMORY: usize, const KEYS: usize> Lock<MEMORY, KEYS> {
         encode(self, &view, out)
     }
 
-    /// Rebuilds a lock from its key(s), its UTC offset and a saved image,
+    /// Rebuilds a lock from its key(s), its local time (a UTC offset or a
+    /// [`TzRule`]) and a saved image,
     /// for a firmware without a rollback counter (see
     /// [`Lock::load_with_counter`]).
     ///
@@ -915,13 +916,13 @@ impl<const MEMORY: usize, const KEYS: usize> Lock<MEMORY, KEYS> {
     /// As [`Lock::load_with_counter`] with counter 0.
     pub fn load(
         codecs: impl IntoCodecs<KEYS>,
-        offset: UtcOffset,
+        zone: impl Into<TzRule>,
         image: &[u8],
     ) -> Result<Self, PersistError> {
-        Self::load_with_counter(codecs, offset, image, 0)
+        Self::load_with_counter(codecs, zone, image, 0)
     }
 
-    /// Rebuilds a lock from its key(s), its UTC offset and a saved image
+    /// Rebuilds a lock from its key(s), its local time and a saved image
     /// whose rollback counter must be at least `counter` (the firmware's
     /// monotonic counter). The keys may be given in another order than
     /// they were saved in; the offset and the profile's grace, activation
@@ -937,11 +938,11 @@ impl<const MEMORY: usize, const KEYS: usize> Lock<MEMORY, KEYS> {
     /// of range.
     pub fn load_with_counter(
         codecs: impl IntoCodecs<KEYS>,
-        offset: UtcOffset,
+        zone: impl Into<TzRule>,
         image: &[u8],
         counter: u32,
     ) -> Result<Self, PersistError> {
-        let mut lock = Self::new(codecs, offset)?;
+        let mut lock = Self::new(codecs, zone)?;
         decode_into(&mut lock, image, counter)?;
         Ok(lock)
     }
@@ -955,10 +956,10 @@ impl<const MEMORY: usize, const KEYS: usize> Lock<MEMORY, KEYS> {
     /// As [`Lock::load_newest_with_counter`] with counter 0.
     pub fn load_newest(
         codecs: impl IntoCodecs<KEYS>,
-        offset: UtcOffset,
+        zone: impl Into<TzRule>,
         images: &[&[u8]],
     ) -> Result<Self, PersistError> {
-        Self::load_newest_with_counter(codecs, offset, images, 0)
+        Self::load_newest_with_counter(codecs, zone, images, 0)
     }
 
     /// Rebuilds a lock from the newest valid image among `images` whose
@@ -973,11 +974,11 @@ impl<const MEMORY: usize, const KEYS: usize> Lock<MEMORY, KEYS> {
     /// ([`PersistError::WrongLength`] if `images` is empty).
     pub fn load_newest_with_counter(
         codecs: impl IntoCodecs<KEYS>,
-        offset: UtcOffset,
+        zone: impl Into<TzRule>,
         images: &[&[u8]],
         counter: u32,
     ) -> Result<Self, PersistError> {
-        let mut lock = Self::new(codecs, offset)?;
+        let mut lock = Self::new(codecs, zone)?;
         // First pass: which image is valid and newest (decoded in place,
         // one after the other, so no second state lives on the stack).
         let mut best: Option<(&[u8], u64)> = None;
