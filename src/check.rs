@@ -16,8 +16,11 @@
 //! | ongoing | always, until revoked | no |
 //! | revoke slot | always (idempotent) | — |
 //! | revoke before hour `h` | `h − g ≤ now < h + A + g` | — |
+//! | recurring (v2) | on a day of its mask in its weeks, `from − g ≤ local time of day < to + g` | no |
+//! | clock set to `T` (v2) | `T − step ≤ now < T` (no grace): move the clock to `T` | — |
 //!
-//! (`A` is the activation window, `U` the one-time use window.)
+//! (`A` is the activation window, `U` the one-time use window; recurring
+//! codes follow the lock's local time, [`TzRule`].)
 
 use core::fmt;
 
@@ -77,13 +80,16 @@ pub enum Refusal {
     /// the clock grace, so no time-dependent code can be judged (see
     /// [`crate::lock`]).
     ClockRolledBack,
+    /// A recurring code typed within its weeks but on a day or at an hour
+    /// outside its schedule.
+    OutsideSchedule,
 }
 
 impl Refusal {
     /// A stable snake_case code for logs, test vectors and APIs
     /// (`invalid_code`, `not_yet_valid`, `expired`, `not_activated`,
     /// `already_used`, `revoked`, `superseded`, `memory_full`, `locked_out`,
-    /// `clock_rolled_back`).
+    /// `clock_rolled_back`, `outside_schedule`).
     ///
     /// ```
     /// assert_eq!(offpin::Refusal::AlreadyUsed.code(), "already_used");
@@ -100,6 +106,7 @@ impl Refusal {
             Refusal::MemoryFull => "memory_full",
             Refusal::LockedOut => "locked_out",
             Refusal::ClockRolledBack => "clock_rolled_back",
+            Refusal::OutsideSchedule => "outside_schedule",
         }
     }
 }
@@ -121,6 +128,9 @@ impl fmt::Display for Refusal {
             Refusal::ClockRolledBack => {
                 "the lock's clock is behind a time it has already seen; set the clock"
             }
+            Refusal::OutsideSchedule => {
+                "the recurring code is not valid on this day or at this hour"
+            }
         })
     }
 }
@@ -138,6 +148,12 @@ pub enum Verdict {
     },
     /// A valid revocation code: apply the revocation (does not open).
     Revoke(RevokeTarget),
+    /// A valid clock-setting code: move the lock's clock forward to `to`
+    /// (does not open).
+    SetClock {
+        /// The instant the code names.
+        to: UnixSeconds,
+    },
     /// Refuse.
     Refuse(Refusal),
 }
@@ -211,6 +227,44 @@ impl Profile {
             }
             Grant::Ongoing { .. } => Verdict::Open(Remember::Nothing),
             Grant::Revoke(target @ RevokeTarget::Slot(_)) => Verdict::Revoke(*target),
+            Grant::Recurring(r) => {
+                let menu = self.params().recurring;
+                let (Some(days), Some(hours)) = (
+                    menu.days.get(usize::from(r.days)),
+                    menu.hours.get(usize::from(r.hours)),
+                ) else {
+                    return Verdict::Refuse(Refusal::InvalidCode);
+                };
+                // Local clock seconds since the profile's local day 0.
+                let q = i128::from(zone.local_seconds(now)) - i128::from(self.epoch());
+                let day = q.div_euclid(86_400);
+                let week = day.div_euclid(7);
+                let weekday = (i128::from(self.epoch_weekday()) + day).rem_euclid(7);
+                let tod = q.rem_euclid(86_400);
+                let first = i128::from(r.start_week);
+                if week < first {
+                    Verdict::Refuse(Refusal::NotYetValid)
+                } else if week >= first + i128::from(r.weeks) {
+                    Verdict::Refuse(Refusal::Expired)
+                } else if u8::try_from(weekday).is_ok_and(|d| days.contains(d))
+                    && i64::try_from(tod).is_ok_and(|t| hours.contains(t, g))
+                {
+                    Verdict::Open(Remember::Nothing)
+                } else {
+                    Verdict::Refuse(Refusal::OutsideSchedule)
+                }
+            }
+            Grant::ClockSet { at } => {
+                let to = self.clock_instant(*at);
+                let step = self.params().clock_codes.max_step_secs();
+                if now < to.saturating_sub(step) {
+                    Verdict::Refuse(Refusal::NotYetValid)
+                } else if now >= to {
+                    Verdict::Refuse(Refusal::Expired)
+                } else {
+                    Verdict::SetClock { to }
+                }
+            }
             Grant::Revoke(target @ RevokeTarget::StartedBefore { hour }) => {
                 let at = self.hour_start(*hour);
                 if now < opens_at(at) {

@@ -21,10 +21,12 @@
 use core::fmt;
 
 use crate::ff1::Ff1Error;
-use crate::grant::{Grant, RevokeTarget, Span};
+use crate::grant::{Grant, Recurrence, RevokeTarget, Span};
 use crate::index::GrantError;
 use crate::pin::Pin;
+use crate::profile::Kind;
 use crate::profile::Profile;
+use crate::recurring::{Hours, Weekdays};
 use crate::time::{DAY, HOUR, UnixSeconds, UtcOffset, Window, div_ceil, div_floor};
 use crate::tz::TzRule;
 
@@ -59,6 +61,21 @@ pub enum Want {
     RevokeStartedBefore {
         /// The watermark.
         at: UnixSeconds,
+    },
+    /// A weekly recurring code (format v2): on the days of `days`, from
+    /// `hours.from:00` to `hours.to:00` local time, for `weeks` whole weeks
+    /// from the week (of the profile's epoch) that contains `starts_at`.
+    Recurring {
+        /// An instant in the first week; the code starts at that week's
+        /// first local midnight, which must be within the request's
+        /// rounding allowance before it.
+        starts_at: UnixSeconds,
+        /// Length in whole weeks.
+        weeks: u16,
+        /// The weekdays (one of the profile's menu).
+        days: Weekdays,
+        /// The daily hours (one of the profile's menu).
+        hours: Hours,
     },
 }
 
@@ -120,6 +137,21 @@ impl Request {
     pub const fn revoke_started_before(at: UnixSeconds) -> Self {
         Self::new(Want::RevokeStartedBefore { at })
     }
+    /// A weekly recurring code: `days` from `hours.from` to `hours.to`
+    /// local time, for `weeks` weeks from the week containing `starts_at`.
+    pub const fn recurring(
+        starts_at: UnixSeconds,
+        weeks: u16,
+        days: Weekdays,
+        hours: Hours,
+    ) -> Self {
+        Self::new(Want::Recurring {
+            starts_at,
+            weeks,
+            days,
+            hours,
+        })
+    }
     /// Sets the variance.
     pub const fn with_variance(mut self, variance: u8) -> Self {
         self.variance = variance;
@@ -179,6 +211,18 @@ pub enum IssueError {
         /// The request's `max_rounding_secs`.
         allowed_secs: u32,
     },
+    /// The recurring schedule is not in the profile's menu; the nearest
+    /// schedule it can express is named.
+    NotInMenu {
+        /// The weekdays asked for.
+        days: Weekdays,
+        /// The hours asked for.
+        hours: Hours,
+        /// The menu's nearest weekdays.
+        nearest_days: Weekdays,
+        /// The menu's nearest hours.
+        nearest_hours: Hours,
+    },
     /// The grant is outside the profile's ranges (variance, lineage, slot,
     /// disabled kind).
     Grant(GrantError),
@@ -214,6 +258,15 @@ impl fmt::Display for IssueError {
             } => write!(
                 f,
                 "encoding the window needs {needed_secs} s of rounding but max_rounding_secs is {allowed_secs} (raise it, or align the window to the profile's hours or the lock's local days)"
+            ),
+            IssueError::NotInMenu {
+                days,
+                hours,
+                nearest_days,
+                nearest_hours,
+            } => write!(
+                f,
+                "the profile cannot express {days} {hours}; the nearest schedule it can is {nearest_days} {nearest_hours}"
             ),
             IssueError::Grant(e) => fmt::Display::fmt(e, f),
             IssueError::Cipher(e) => write!(f, "cipher error: {e}"),
@@ -377,6 +430,69 @@ impl Profile {
         Ok((start, moved))
     }
 
+    /// A recurring request: the menu, the length, the start week rounded
+    /// down to its first local midnight, then the start's range.
+    fn plan_recurring(
+        &self,
+        req: &Request,
+        starts_at: UnixSeconds,
+        weeks: u16,
+        days: Weekdays,
+        hours: Hours,
+    ) -> Result<Plan, IssueError> {
+        let menu = self.params().recurring;
+        if !self.has_kind(Kind::Recurring) {
+            return Err(IssueError::Grant(GrantError::KindDisabled(Kind::Recurring)));
+        }
+        let (Some(d), Some(h)) = (menu.days_index(days), menu.hours_index(hours)) else {
+            return Err(IssueError::NotInMenu {
+                days,
+                hours,
+                nearest_days: menu.nearest_days(days).unwrap_or(days),
+                nearest_hours: menu.nearest_hours(hours).unwrap_or(hours),
+            });
+        };
+        if weeks == 0 {
+            return Err(IssueError::EndNotAfterStart);
+        }
+        if weeks > menu.max_weeks {
+            return Err(IssueError::TooLong {
+                requested_secs: i64::from(weeks) * 7 * DAY,
+                max_secs: i64::from(menu.max_weeks) * 7 * DAY,
+            });
+        }
+        let zone = req.zone;
+        let epoch_day = i128::from(self.epoch_day());
+        let day = i128::from(zone.local_day(starts_at)) - epoch_day;
+        let week = day.div_euclid(7);
+        let week_day = |w: i128| i64::try_from(epoch_day + 7 * w).unwrap_or(i64::MAX);
+        let week_start = zone.day_start(week_day(week));
+        let moved = narrow(i128::from(starts_at) - i128::from(week_start));
+        if moved > i64::from(req.max_rounding_secs) {
+            return Err(IssueError::RoundingTooLarge {
+                needed_secs: moved,
+                allowed_secs: req.max_rounding_secs,
+            });
+        }
+        let limit = self.lifetime_weeks();
+        let last = i128::from(zone.day_start(week_day(i128::from(limit) - 1)));
+        let start_week = self.check_start(week, limit, last)?;
+        let grant = Grant::Recurring(Recurrence {
+            start_week,
+            weeks,
+            days: d,
+            hours: h,
+            variance: req.variance,
+        });
+        Ok(Plan {
+            grant,
+            window: grant.window(self, zone),
+            effective_at: None,
+            start_rounded_secs: moved,
+            end_rounded_secs: 0,
+        })
+    }
+
     /// Turns a request into the grant that encodes it, without touching a
     /// key.
     ///
@@ -500,6 +616,12 @@ impl Profile {
                 start_rounded_secs: 0,
                 end_rounded_secs: 0,
             },
+            Want::Recurring {
+                starts_at,
+                weeks,
+                days,
+                hours,
+            } => self.plan_recurring(req, starts_at, weeks, days, hours)?,
             Want::RevokeStartedBefore { at } => {
                 let (hour, moved) = self.round_down_to_hour(at, req)?;
                 Plan {

@@ -16,6 +16,7 @@ pub mod keys;
 pub mod lock;
 pub mod pin;
 pub mod profile;
+pub mod recurring;
 pub mod security;
 #[cfg(feature = "std")]
 pub mod server;
@@ -31,7 +32,9 @@ pub use issue::{IssueError, Issued, Plan, Request, Want};
 pub use keys::{DeviceKey, KeyError, MasterKey};
 pub use lock::{Check, Decision, Lock, LockError, PersistError};
 pub use pin::{Pin, PinError};
-pub use profile::{FormatVersion, Kind, LockoutPolicy, Profile, ProfileError, ProfileParams, Tag};
+pub use profile::{
+    ClockCodes, FormatVersion, Kind, LockoutPolicy, Profile, ProfileError, ProfileParams, Tag,
+};
 pub use security::SecurityFigures;
 pub use time::{OffsetError, ParseOffsetError, UnixSeconds, UtcOffset, Window};
 pub use tz::{TzError, TzRule};

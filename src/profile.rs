@@ -35,6 +35,7 @@ pub use canonical::{CANONICAL_CAPACITY, Canonical, FormatVersion, Tag};
 use core::fmt;
 
 pub use crate::ff1::Radix;
+pub use crate::recurring::RecurringMenu;
 use crate::time::{DAY, HOUR, UnixSeconds};
 
 /// The grant kinds, in the order their index ranges are laid out.
@@ -52,11 +53,17 @@ pub enum Kind {
     RevokeSlot,
     /// Revocation code that revokes every window that started before an hour.
     RevokeBefore,
+    /// Weekly recurring code: a weekday mask and a daily range of local
+    /// hours, for whole weeks (format v2).
+    Recurring,
+    /// Clock-setting code: moves the lock's clock forward to an instant
+    /// (format v2).
+    ClockSet,
 }
 
 impl Kind {
     /// The number of kinds.
-    pub const COUNT: usize = 6;
+    pub const COUNT: usize = 8;
 
     /// Every kind, in index-layout order: the kinds of format v1 first,
     /// then those format v2 added (so a v1 profile's layout is unchanged).
@@ -67,6 +74,8 @@ impl Kind {
         Kind::Ongoing,
         Kind::RevokeSlot,
         Kind::RevokeBefore,
+        Kind::Recurring,
+        Kind::ClockSet,
     ];
 
     /// Position of the kind in [`Kind::ALL`].
@@ -78,6 +87,8 @@ impl Kind {
             Kind::Ongoing => 3,
             Kind::RevokeSlot => 4,
             Kind::RevokeBefore => 5,
+            Kind::Recurring => 6,
+            Kind::ClockSet => 7,
         }
     }
 
@@ -90,6 +101,7 @@ impl Kind {
             | Kind::Ongoing
             | Kind::RevokeSlot
             | Kind::RevokeBefore => FormatVersion::V1,
+            Kind::Recurring | Kind::ClockSet => FormatVersion::V2,
         }
     }
 
@@ -102,6 +114,8 @@ impl Kind {
             Kind::Ongoing => "ongoing",
             Kind::RevokeSlot => "revoke_slot",
             Kind::RevokeBefore => "revoke_before",
+            Kind::Recurring => "recurring",
+            Kind::ClockSet => "clock_set",
         }
     }
 }
@@ -162,6 +176,45 @@ impl LockoutPolicy {
         }
     }
 }
+
+/// Clock-setting codes (format v2, tag 2): a code names an instant on a
+/// grid of `unit_minutes`; typing it moves the lock's clock forward to
+/// that instant, by at most `max_step_hours` (see [`crate::lock`]).
+/// Disabled ([`ClockCodes::NONE`]) when `unit_minutes` is 0.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct ClockCodes {
+    /// The grid of instants, in minutes: a divisor of 1 440 (a day).
+    pub unit_minutes: u16,
+    /// The longest step forward a code may make, in hours
+    /// (`1..=`[`MAX_CLOCK_STEP_HOURS`], at least one unit).
+    pub max_step_hours: u16,
+}
+
+impl ClockCodes {
+    /// No clock-setting codes.
+    pub const NONE: ClockCodes = ClockCodes {
+        unit_minutes: 0,
+        max_step_hours: 0,
+    };
+
+    /// Whether the profile has clock-setting codes.
+    pub const fn is_enabled(&self) -> bool {
+        self.unit_minutes != 0 || self.max_step_hours != 0
+    }
+
+    /// The grid unit in seconds.
+    pub const fn unit_secs(&self) -> i64 {
+        self.unit_minutes as i64 * 60
+    }
+
+    /// The longest step in seconds.
+    pub const fn max_step_secs(&self) -> i64 {
+        self.max_step_hours as i64 * 3_600
+    }
+}
+
+/// The longest step a clock-setting code may make: 30 days.
+pub const MAX_CLOCK_STEP_HOURS: u16 = 720;
 
 /// Latest epoch [`Profile::new`] accepts: 9999-12-31T00:00:00Z, the last
 /// midnight with a four-digit year.
@@ -237,6 +290,11 @@ pub struct ProfileParams {
     pub lock_memory: u16,
     /// Keypad lock-out policy. Not part of the format.
     pub lockout: LockoutPolicy,
+    /// Weekly recurring codes (format v2, tag 1;
+    /// [`RecurringMenu::NONE`]: none).
+    pub recurring: RecurringMenu,
+    /// Clock-setting codes (format v2, tag 2; [`ClockCodes::NONE`]: none).
+    pub clock_codes: ClockCodes,
 }
 
 /// Why [`Profile::new`] refused a set of parameters.
@@ -277,6 +335,15 @@ pub enum ProfileError {
     /// The lock-out policy has zero failures, a zero duration, a cap below
     /// its base, a zero budget or a zero refill period.
     InvalidLockout,
+    /// The recurring menu is malformed: an empty part, an invalid or
+    /// repeated mask or hour range, more than
+    /// [`recurring::MAX_MENU`](crate::recurring::MAX_MENU) of either, or
+    /// `max_weeks` outside `1..=`[`MAX_WEEKS`](crate::recurring::MAX_WEEKS).
+    InvalidRecurringMenu,
+    /// The clock-setting codes' unit is not a divisor of 1 440 minutes, or
+    /// their step is not `1..=`[`MAX_CLOCK_STEP_HOURS`] hours and at least
+    /// one unit.
+    InvalidClockCodes,
     /// A format-v2 feature is enabled on a format-v1 profile.
     NeedsFormatV2 {
         /// The feature's extension field.
@@ -330,6 +397,8 @@ impl ProfileError {
             }
             ProfileError::GraceTooLarge => panic!("profile: grace_secs must be < 3600"),
             ProfileError::InvalidLockout => panic!("profile: invalid lock-out policy"),
+            ProfileError::InvalidRecurringMenu => panic!("profile: invalid recurring menu"),
+            ProfileError::InvalidClockCodes => panic!("profile: invalid clock-setting codes"),
             ProfileError::NeedsFormatV2 { .. } => {
                 panic!("profile: a format-v2 feature needs format: FormatVersion::V2")
             }
@@ -386,6 +455,17 @@ impl fmt::Display for ProfileError {
             ProfileError::GraceTooLarge => f.write_str("grace_secs must be below 3600"),
             ProfileError::InvalidLockout => f.write_str(
                 "lock-out policy needs failures >= 1, base_secs >= 1, cap_secs >= base_secs, budget >= 1 and refill_secs >= 1",
+            ),
+            ProfileError::InvalidRecurringMenu => write!(
+                f,
+                "the recurring menu needs 1 to {} distinct valid weekday masks, 1 to {} distinct hour ranges (from < to <= 24) and max_weeks in 1..={}",
+                crate::recurring::MAX_MENU,
+                crate::recurring::MAX_MENU,
+                crate::recurring::MAX_WEEKS
+            ),
+            ProfileError::InvalidClockCodes => write!(
+                f,
+                "clock-setting codes need unit_minutes dividing 1440 and max_step_hours in 1..={MAX_CLOCK_STEP_HOURS}, at least one unit"
             ),
             ProfileError::NeedsFormatV2 { tag } => write!(
                 f,
@@ -509,6 +589,19 @@ impl Profile {
             return Err(ProfileError::InvalidLockout);
         }
 
+        if params.recurring.is_enabled() && !params.recurring.is_valid() {
+            return Err(ProfileError::InvalidRecurringMenu);
+        }
+        let clock = params.clock_codes;
+        if clock.is_enabled()
+            && (clock.unit_minutes == 0
+                || 1_440 % clock.unit_minutes != 0
+                || clock.max_step_hours == 0
+                || clock.max_step_hours > MAX_CLOCK_STEP_HOURS
+                || clock.max_step_secs() < clock.unit_secs())
+        {
+            return Err(ProfileError::InvalidClockCodes);
+        }
         if matches!(params.format, FormatVersion::V1) {
             let mut t = 0;
             while t < Tag::ALL.len() {
@@ -554,8 +647,32 @@ impl Profile {
         } else {
             (0, 0)
         };
-        let count: [u64; Kind::COUNT] =
-            [hourly, daily, one_time, ongoing, revoke_slot, revoke_before];
+        let menu = params.recurring;
+        let recurring = if menu.is_enabled() {
+            let per_week =
+                menu.max_weeks as u64 * menu.days.len() as u64 * menu.hours.len() as u64 * v;
+            match mul(days.div_ceil(7), per_week) {
+                Some(x) => x,
+                None => return Err(too_small),
+            }
+        } else {
+            0
+        };
+        let clock_set = if clock.is_enabled() {
+            days * (1_440 / clock.unit_minutes as u64)
+        } else {
+            0
+        };
+        let count: [u64; Kind::COUNT] = [
+            hourly,
+            daily,
+            one_time,
+            ongoing,
+            revoke_slot,
+            revoke_before,
+            recurring,
+            clock_set,
+        ];
         // Running sums; each term is at most u64::MAX / 2 only if the sum
         // does not overflow, which `checked_add` verifies.
         let mut base = [0u64; Kind::COUNT];
@@ -671,6 +788,23 @@ impl Profile {
     /// Activation window in seconds.
     pub const fn activation_secs(&self) -> i64 {
         self.params.activation_hours as i64 * 3_600
+    }
+    /// Number of weeks in which recurring codes may start:
+    /// `⌈lifetime_days / 7⌉`.
+    pub const fn lifetime_weeks(&self) -> u32 {
+        self.params.lifetime_days.div_ceil(7)
+    }
+    /// The weekday of the epoch's day: `0` Monday ..= `6` Sunday.
+    pub const fn epoch_weekday(&self) -> i64 {
+        // 1970-01-01 was a Thursday (3 days after a Monday).
+        (self.epoch_day() + 3).rem_euclid(7)
+    }
+    /// The instant clock-setting code `at` names: `epoch + at · unit`
+    /// (saturating).
+    pub const fn clock_instant(&self, at: u32) -> UnixSeconds {
+        self.params
+            .epoch
+            .saturating_add(at as i64 * self.params.clock_codes.unit_secs())
     }
     /// Clock-skew grace in seconds.
     pub const fn grace_secs(&self) -> i64 {

@@ -123,7 +123,7 @@ impl Door {
             Decision::Refuse(Refusal::LockedOut | Refusal::MemoryFull) => {}
             Decision::Refuse(_) => self.failures.push(self.real),
             Decision::Open(_) => self.opened += 1,
-            Decision::Revoked(_) => {}
+            Decision::Revoked(_) | Decision::ClockSet { .. } => {}
         }
         if cut == Cut::AfterDecision && self.mode == Mode::CountBeforeCheck {
             self.reboot();

@@ -29,6 +29,7 @@ fn decision(d: Decision) -> String {
     match d {
         Decision::Open(g) => format!("open:{}", g.kind().name()),
         Decision::Revoked(_) => "revoked".into(),
+        Decision::ClockSet { to } => format!("clock_set:{to}"),
         Decision::Refuse(r) => format!("refuse:{}", r.code()),
     }
 }

@@ -759,6 +759,7 @@ proptest! {
                     watermark = Some(watermark.map_or(at, |w| w.max(at)));
                 }
                 Decision::Revoked(_) => {}
+                Decision::ClockSet { .. } => prop_assert!(false, "a v1 profile has no clock codes"),
                 Decision::Refuse(Refusal::LockedOut | Refusal::MemoryFull) => {}
                 Decision::Refuse(_) => model.fail(&p, monotone),
             }

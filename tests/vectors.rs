@@ -59,6 +59,15 @@ fn grant_json(g: &Grant) -> Value {
         Grant::Revoke(RevokeTarget::StartedBefore { hour }) => {
             json!({"kind": "revoke_before", "hour": hour})
         }
+        Grant::Recurring(r) => json!({
+            "kind": "recurring",
+            "start_week": r.start_week,
+            "weeks": r.weeks,
+            "days": r.days,
+            "hours": r.hours,
+            "variance": r.variance,
+        }),
+        Grant::ClockSet { at } => json!({"kind": "clock_set", "at": at}),
     }
 }
 
@@ -84,6 +93,7 @@ fn verdict_json(v: &Verdict) -> Value {
         Verdict::Revoke(t) => {
             json!({"verdict": "revoke", "target": grant_json(&Grant::Revoke(*t))})
         }
+        Verdict::SetClock { to } => json!({"verdict": "set_clock", "to": to}),
         Verdict::Refuse(r) => json!({"verdict": "refuse", "reason": r.code()}),
     }
 }
@@ -201,6 +211,18 @@ fn request_json(req: &Request) -> Value {
         Want::Ongoing { slot } => json!({"kind": "ongoing", "slot": slot}),
         Want::RevokeSlot { slot } => json!({"kind": "revoke_slot", "slot": slot}),
         Want::RevokeStartedBefore { at } => json!({"kind": "revoke_started_before", "at": at}),
+        Want::Recurring {
+            starts_at,
+            weeks,
+            days,
+            hours,
+        } => json!({
+            "kind": "recurring",
+            "starts_at": starts_at,
+            "weeks": weeks,
+            "days": days.0,
+            "hours": [hours.from, hours.to],
+        }),
     };
     json!({
         "want": want,

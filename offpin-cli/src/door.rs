@@ -33,11 +33,12 @@ impl Entry {
         self.decision.opens()
     }
 
-    /// `open`, `refused` or `revocation`.
+    /// `open`, `refused`, `revocation` or `clock set`.
     pub const fn word(&self) -> &'static str {
         match self.decision {
             Decision::Open(_) => "open",
             Decision::Revoked(_) => "revocation",
+            Decision::ClockSet { .. } => "clock set",
             Decision::Refuse(_) => "refused",
         }
     }
@@ -53,6 +54,7 @@ impl Entry {
                 "every code that started before {} is revoked",
                 time(epoch.saturating_add(i64::from(hour).saturating_mul(HOUR)))
             ),
+            Decision::ClockSet { to } => format!("the lock's clock moved forward to {}", time(to)),
             Decision::Refuse(r) => r.to_string(),
         }
     }
@@ -98,7 +100,9 @@ pub fn enter<const M: usize>(
     let grant = match check.decision {
         Decision::Open(g) => Some(g),
         Decision::Revoked(target) => Some(Grant::Revoke(target)),
-        Decision::Refuse(_) => check.key.and_then(|_| codec.decode_input(typed).ok()),
+        Decision::ClockSet { .. } | Decision::Refuse(_) => {
+            check.key.and_then(|_| codec.decode_input(typed).ok())
+        }
     };
     let t = now.max(lock.highest_seen());
     let memory = grant.zip(check.key).and_then(|(g, key)| {

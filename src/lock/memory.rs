@@ -58,7 +58,9 @@ pub fn until_hour(profile: &Profile, grant: &Grant) -> Option<u32> {
             .saturating_add(s.length)
             .saturating_mul(24)
             .saturating_add(WEST_HOURS),
-        Grant::Ongoing { .. } | Grant::Revoke(_) => return None,
+        Grant::Ongoing { .. } | Grant::Revoke(_) | Grant::Recurring(_) | Grant::ClockSet { .. } => {
+            return None;
+        }
     };
     Some(end.saturating_add(GRACE_HOURS))
 }

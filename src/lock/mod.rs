@@ -263,6 +263,15 @@ pub enum Decision {
     /// the door stays shut. Entering it again decides the same, and
     /// changes nothing more.
     Revoked(RevokeTarget),
+    /// A valid clock-setting code: the lock's clock moved forward to `to`
+    /// (the change raises the highest time seen to it) and the door stays
+    /// shut. Firmware sets its real-time clock to `to`: until it does, the
+    /// clock reads behind the lock's time and time-dependent codes are
+    /// refused as [`Refusal::ClockRolledBack`].
+    ClockSet {
+        /// The instant the clock moved to.
+        to: UnixSeconds,
+    },
     /// Keep the door shut, for this reason.
     Refuse(Refusal),
 }
@@ -447,6 +456,7 @@ enum Judged {
         lineage: Option<(u8, Mark)>,
     },
     Revoke(Revocation, RevokeTarget),
+    SetClock(UnixSeconds),
     Refuse(Refusal),
 }
 
@@ -873,6 +883,16 @@ impl<const MEMORY: usize, const KEYS: usize> Lock<MEMORY, KEYS> {
                         key: Some(key),
                     };
                 }
+                Judged::SetClock(to) => {
+                    refund(&mut change);
+                    change.highest_seen = change.highest_seen.max(to);
+                    return Check {
+                        decision: Decision::ClockSet { to },
+                        change,
+                        clock,
+                        key: Some(key),
+                    };
+                }
                 Judged::Refuse(r) => {
                     if refusal.1.is_none() {
                         refusal = (r, Some(key));
@@ -919,6 +939,15 @@ impl<const MEMORY: usize, const KEYS: usize> Lock<MEMORY, KEYS> {
             }
             Grant::Revoke(target @ RevokeTarget::Slot(slot)) => {
                 return Judged::Revoke(Revocation::Slot(*slot), *target);
+            }
+            // Judged at the lock's time even when the clock is rolled
+            // back: setting it right is what the code is for.
+            Grant::ClockSet { .. } => {
+                return match self.profile.check(grant, t, self.zone) {
+                    Verdict::SetClock { to } => Judged::SetClock(to),
+                    Verdict::Refuse(r) => Judged::Refuse(r),
+                    _ => Judged::Refuse(Refusal::InvalidCode),
+                };
             }
             _ => {}
         }
@@ -968,6 +997,7 @@ impl<const MEMORY: usize, const KEYS: usize> Lock<MEMORY, KEYS> {
             Verdict::Revoke(target @ RevokeTarget::Slot(slot)) => {
                 Judged::Revoke(Revocation::Slot(slot), target)
             }
+            Verdict::SetClock { to } => Judged::SetClock(to),
             Verdict::Open(Remember::Nothing) => open(None),
             Verdict::Open(Remember::Activated { .. }) => {
                 if memory.find(key, index, EntryKind::Activated, t).is_some() {

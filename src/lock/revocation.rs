@@ -230,13 +230,17 @@ impl Revocations {
     }
 }
 
-/// Where a windowed grant starts (`None` for ongoing and revocation codes).
+/// Where a windowed grant starts (`None` for ongoing and revocation codes;
+/// a recurring code starts on the first local day of its first week).
 pub(crate) const fn start_of(grant: &crate::Grant) -> Option<Start> {
     match grant {
         crate::Grant::Hourly(s) => Some(Start::Hour(s.start)),
         crate::Grant::OneTime { start_hour, .. } => Some(Start::Hour(*start_hour)),
         crate::Grant::Daily(s) => Some(Start::Day(s.start)),
-        crate::Grant::Ongoing { .. } | crate::Grant::Revoke(_) => None,
+        crate::Grant::Recurring(r) => Some(Start::Day(r.start_week.saturating_mul(7))),
+        crate::Grant::Ongoing { .. } | crate::Grant::Revoke(_) | crate::Grant::ClockSet { .. } => {
+            None
+        }
     }
 }
 

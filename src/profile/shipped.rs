@@ -16,7 +16,9 @@
 //! Their security figures are computed by [`crate::security`] and listed
 //! in the README.
 
-use super::{FormatVersion, LockoutPolicy, Profile, ProfileParams, Radix};
+use super::{
+    ClockCodes, FormatVersion, LockoutPolicy, Profile, ProfileParams, Radix, RecurringMenu,
+};
 
 /// 2024-01-01T00:00:00Z, the epoch of every shipped profile.
 pub const EPOCH_2024: i64 = 1_704_067_200;
@@ -56,6 +58,8 @@ pub const STANDARD_10: Profile = build(ProfileParams {
         budget: 10,
         refill_secs: 3_600,
     },
+    recurring: RecurringMenu::NONE,
+    clock_codes: ClockCodes::NONE,
 });
 
 /// 8 digits for short stays: hourly windows up to a week, daily windows up
@@ -85,6 +89,8 @@ pub const COMPACT_8: Profile = build(ProfileParams {
         budget: 6,
         refill_secs: 7_200,
     },
+    recurring: RecurringMenu::NONE,
+    clock_codes: ClockCodes::NONE,
 });
 
 /// 12 digits for high-value doors: eight variances, four supersede
@@ -114,6 +120,8 @@ pub const SECURE_12: Profile = build(ProfileParams {
         budget: 10,
         refill_secs: 3_600,
     },
+    recurring: RecurringMenu::NONE,
+    clock_codes: ClockCodes::NONE,
 });
 
 /// The default feature set for keypads without a `0` key: digits `1`-`9`,

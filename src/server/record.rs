@@ -432,18 +432,20 @@ fn hours(secs: i64) -> i64 {
 
 impl AccessCode {
     /// The record of an offline code at `now`: time-bound (hourly, daily),
-    /// one-time or ongoing. `None` for a revocation code, which is not an
-    /// access code.
+    /// one-time, ongoing or recurring. `None` for a revocation or
+    /// clock-setting code, which is not an access code.
     pub fn offline(
         code: &OfflineCode<'_>,
         lock: &LockView<'_>,
         now: DateTime<Utc>,
     ) -> Option<AccessCode> {
         let (code_type, one_time) = match code.grant {
-            Grant::Hourly(_) | Grant::Daily(_) => (CodeType::TimeBound, false),
+            Grant::Hourly(_) | Grant::Daily(_) | Grant::Recurring(_) => {
+                (CodeType::TimeBound, false)
+            }
             Grant::OneTime { .. } => (CodeType::TimeBound, true),
             Grant::Ongoing { .. } => (CodeType::Ongoing, false),
-            Grant::Revoke(_) => return None,
+            Grant::Revoke(_) | Grant::ClockSet { .. } => return None,
         };
         let p = lock.profile;
         let t = now.timestamp();

@@ -431,7 +431,8 @@ pub struct AllocationScope {
 
 impl AllocationScope {
     /// The scope of a grant issued under `generation`, and the number
-    /// (variance or slot) it uses. `None` for revocation codes.
+    /// (variance or slot) it uses. `None` for revocation codes and the
+    /// format-v2 kinds, which the ledger does not issue.
     pub fn of(grant: &Grant, generation: u32) -> Option<(AllocationScope, u32)> {
         let scope = |kind, start, length, lineage| AllocationScope {
             kind,
@@ -457,7 +458,10 @@ impl AllocationScope {
                 u32::from(*variance),
             )),
             Grant::Ongoing { slot } => Some((scope(Kind::Ongoing, 0, 0, 0), *slot)),
-            Grant::Revoke(_) => None,
+            // Not issued through the ledger: revocations, and the format-v2
+            // kinds (the ledger's requests are time-bound, one-time and
+            // ongoing).
+            Grant::Revoke(_) | Grant::Recurring(_) | Grant::ClockSet { .. } => None,
         }
     }
 
