@@ -20,6 +20,7 @@ pub mod recurring;
 pub mod security;
 #[cfg(feature = "std")]
 pub mod server;
+pub mod service;
 pub mod time;
 pub mod tz;
 
@@ -33,7 +34,8 @@ pub use keys::{DeviceKey, KeyError, MasterKey};
 pub use lock::{Check, Decision, Lock, LockError, PersistError};
 pub use pin::{Pin, PinError};
 pub use profile::{
-    ClockCodes, FormatVersion, Kind, LockoutPolicy, Profile, ProfileError, ProfileParams, Tag,
+    ClockCodes, FormatVersion, Kind, LockoutPolicy, Profile, ProfileError, ProfileParams,
+    ServiceCodes, Tag,
 };
 pub use security::SecurityFigures;
 pub use time::{OffsetError, ParseOffsetError, UnixSeconds, UtcOffset, Window};

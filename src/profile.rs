@@ -213,6 +213,40 @@ impl ClockCodes {
     }
 }
 
+/// Rolling service codes (format v2, tag 3): RFC 6238 codes of `digits`
+/// decimal digits for counters of `step_secs` seconds, accepted `±
+/// skew_steps` counters around the lock's, each once (see
+/// [`crate::service`]). Disabled ([`ServiceCodes::NONE`]) when `digits` is
+/// 0. Needs a ten-key keypad: codes are decimal.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct ServiceCodes {
+    /// Digits of a code, `6..=10` (authenticator apps show 6 or 8).
+    pub digits: u8,
+    /// Seconds per counter, `10..=600` (RFC 6238's default is 30).
+    pub step_secs: u16,
+    /// Counters accepted on each side of the lock's, `0..=2`.
+    pub skew_steps: u8,
+}
+
+impl ServiceCodes {
+    /// No service codes.
+    pub const NONE: ServiceCodes = ServiceCodes {
+        digits: 0,
+        step_secs: 0,
+        skew_steps: 0,
+    };
+
+    /// Whether the profile has service codes.
+    pub const fn is_enabled(&self) -> bool {
+        self.digits != 0 || self.step_secs != 0 || self.skew_steps != 0
+    }
+
+    /// Counters accepted at once: `2 · skew_steps + 1`.
+    pub const fn codes_at_once(&self) -> u32 {
+        2 * self.skew_steps as u32 + 1
+    }
+}
+
 /// The longest step a clock-setting code may make: 30 days.
 pub const MAX_CLOCK_STEP_HOURS: u16 = 720;
 
@@ -295,6 +329,9 @@ pub struct ProfileParams {
     pub recurring: RecurringMenu,
     /// Clock-setting codes (format v2, tag 2; [`ClockCodes::NONE`]: none).
     pub clock_codes: ClockCodes,
+    /// Rolling service codes (format v2, tag 3; [`ServiceCodes::NONE`]:
+    /// none).
+    pub service_codes: ServiceCodes,
 }
 
 /// Why [`Profile::new`] refused a set of parameters.
@@ -344,6 +381,9 @@ pub enum ProfileError {
     /// their step is not `1..=`[`MAX_CLOCK_STEP_HOURS`] hours and at least
     /// one unit.
     InvalidClockCodes,
+    /// The service codes' digits are not `6..=10`, their step not
+    /// `10..=600` s, their skew above 2, or the keypad is not radix 10.
+    InvalidServiceCodes,
     /// A format-v2 feature is enabled on a format-v1 profile.
     NeedsFormatV2 {
         /// The feature's extension field.
@@ -399,6 +439,7 @@ impl ProfileError {
             ProfileError::InvalidLockout => panic!("profile: invalid lock-out policy"),
             ProfileError::InvalidRecurringMenu => panic!("profile: invalid recurring menu"),
             ProfileError::InvalidClockCodes => panic!("profile: invalid clock-setting codes"),
+            ProfileError::InvalidServiceCodes => panic!("profile: invalid service codes"),
             ProfileError::NeedsFormatV2 { .. } => {
                 panic!("profile: a format-v2 feature needs format: FormatVersion::V2")
             }
@@ -466,6 +507,9 @@ impl fmt::Display for ProfileError {
             ProfileError::InvalidClockCodes => write!(
                 f,
                 "clock-setting codes need unit_minutes dividing 1440 and max_step_hours in 1..={MAX_CLOCK_STEP_HOURS}, at least one unit"
+            ),
+            ProfileError::InvalidServiceCodes => f.write_str(
+                "service codes need 6 to 10 digits, a step of 10 to 600 s, a skew of at most 2 steps and a ten-key (radix 10) keypad",
             ),
             ProfileError::NeedsFormatV2 { tag } => write!(
                 f,
@@ -567,6 +611,8 @@ impl Profile {
             && params.daily_max_days == 0
             && params.one_time_use_hours == 0
             && params.ongoing_slots == 0
+            && !params.recurring.is_enabled()
+            && !params.service_codes.is_enabled()
         {
             return Err(ProfileError::NoGrantKinds);
         }
@@ -601,6 +647,17 @@ impl Profile {
                 || clock.max_step_secs() < clock.unit_secs())
         {
             return Err(ProfileError::InvalidClockCodes);
+        }
+        let service = params.service_codes;
+        if service.is_enabled()
+            && (service.digits < 6
+                || service.digits > 10
+                || service.step_secs < 10
+                || service.step_secs > 600
+                || service.skew_steps > 2
+                || params.radix.value() != 10)
+        {
+            return Err(ProfileError::InvalidServiceCodes);
         }
         if matches!(params.format, FormatVersion::V1) {
             let mut t = 0;

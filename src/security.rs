@@ -92,12 +92,55 @@ pub struct SecurityFigures {
     /// Most failed entries a lock evaluates in any 365 days
     /// ([`attempts_in`]`(profile, 365 × 86 400)`).
     pub attempts_per_year: u64,
+    /// The rolling service codes' share, if the profile has them (format
+    /// v2): they are not FF1 indices, so they are priced apart from
+    /// `w_max` and added to the per-attempt figure.
+    pub service: Option<ServiceFigure>,
+}
+
+/// What rolling service codes add to one attempt's chance (see
+/// [`crate::service`]): `codes` counters are accepted at once, and one
+/// `digits`-digit string is the code of at most `values_per_code` of the
+/// 2^31 HOTP values.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct ServiceFigure {
+    /// Digits of a service code.
+    pub digits: u8,
+    /// Counters accepted at once: `2 · skew + 1`.
+    pub codes: u32,
+    /// `⌈2^31 / 10^digits⌉`.
+    pub values_per_code: u64,
+}
+
+impl ServiceFigure {
+    /// Probability that one attempt opens the lock as a service code:
+    /// `codes · values_per_code / 2^31`.
+    pub fn per_attempt(&self) -> f64 {
+        crate::service::per_attempt(self.digits, self.codes)
+    }
+
+    /// The same in units of FF1 indices for a domain of `domain` PINs:
+    /// `per_attempt · domain`, what the service codes weigh next to `W`.
+    pub fn w_equivalent(&self, domain: u64) -> f64 {
+        self.per_attempt() * domain as f64
+    }
 }
 
 impl SecurityFigures {
-    /// Probability that one random attempt opens the lock: `W_max / radix^n`.
+    /// Probability that one random attempt opens the lock (or moves its
+    /// clock): `W_max / radix^n`, plus the service codes' share
+    /// ([`ServiceFigure::per_attempt`]) if the profile has them. An entry
+    /// is an FF1 PIN, a service code, or both when their lengths are
+    /// equal, so the sum bounds every case.
     pub fn per_attempt(&self) -> f64 {
-        self.w_max as f64 / self.domain as f64
+        self.w_max as f64 / self.domain as f64 + self.service.map_or(0.0, |s| s.per_attempt())
+    }
+
+    /// The service codes' share of [`per_attempt`](Self::per_attempt),
+    /// `0` without them.
+    pub fn service_share(&self) -> f64 {
+        self.service
+            .map_or(0.0, |s| s.per_attempt() / self.per_attempt())
     }
 
     /// Upper bound of the probability that a day of attempts opens the lock.
@@ -110,9 +153,10 @@ impl SecurityFigures {
         (self.attempts_per_year as f64 * self.per_attempt()).min(1.0)
     }
 
-    /// Expected number of random attempts until one opens: `radix^n / W_max`.
+    /// Expected number of random attempts until one opens:
+    /// `1 / per_attempt`.
     pub fn attempts_per_success(&self) -> f64 {
-        self.domain as f64 / self.w_max.max(1) as f64
+        1.0 / self.per_attempt().max(f64::MIN_POSITIVE)
     }
 }
 
@@ -493,6 +537,12 @@ impl Profile {
         };
         let attempts_per_day = attempts_in(self, DAY);
         let attempts_per_year = attempts_in(self, 365 * DAY);
+        let codes = p.service_codes;
+        let service = codes.is_enabled().then(|| ServiceFigure {
+            digits: codes.digits,
+            codes: codes.codes_at_once(),
+            values_per_code: crate::service::max_values_per_code(codes.digits),
+        });
         SecurityFigures {
             domain: self.domain(),
             max_by_kind: peak.by_kind,
@@ -503,6 +553,7 @@ impl Profile {
                 .saturating_mul(u64::from(keys)),
             attempts_per_day,
             attempts_per_year,
+            service,
         }
     }
 }

@@ -759,7 +759,9 @@ proptest! {
                     watermark = Some(watermark.map_or(at, |w| w.max(at)));
                 }
                 Decision::Revoked(_) => {}
-                Decision::ClockSet { .. } => prop_assert!(false, "a v1 profile has no clock codes"),
+                Decision::ClockSet { .. } | Decision::Service { .. } => {
+                    prop_assert!(false, "a v1 profile has no clock or service codes")
+                }
                 Decision::Refuse(Refusal::LockedOut | Refusal::MemoryFull) => {}
                 Decision::Refuse(_) => model.fail(&p, monotone),
             }

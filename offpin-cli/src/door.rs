@@ -36,7 +36,7 @@ impl Entry {
     /// `open`, `refused`, `revocation` or `clock set`.
     pub const fn word(&self) -> &'static str {
         match self.decision {
-            Decision::Open(_) => "open",
+            Decision::Open(_) | Decision::Service { .. } => "open",
             Decision::Revoked(_) => "revocation",
             Decision::ClockSet { .. } => "clock set",
             Decision::Refuse(_) => "refused",
@@ -47,6 +47,9 @@ impl Entry {
     pub fn reason(&self, epoch: UnixSeconds, time: impl Fn(UnixSeconds) -> String) -> String {
         match self.decision {
             Decision::Open(_) => "the code is valid".to_owned(),
+            Decision::Service { counter } => {
+                format!("a valid service code (RFC 6238 counter {counter}), now used")
+            }
             Decision::Revoked(RevokeTarget::Slot(slot)) => {
                 format!("ongoing slot {slot} is revoked for good")
             }
@@ -65,6 +68,7 @@ impl Entry {
         let until = time(r.until);
         Some(match (r.kind, added) {
             (EntryKind::Used, _) => format!("remembered as used until {until}"),
+            (EntryKind::Service, _) => format!("service counter remembered as used until {until}"),
             (EntryKind::Activated, true) => format!("remembered as activated until {until}"),
             (EntryKind::Activated, false) => {
                 format!("activated earlier, remembered until {until}")
@@ -100,7 +104,7 @@ pub fn enter<const M: usize>(
     let grant = match check.decision {
         Decision::Open(g) => Some(g),
         Decision::Revoked(target) => Some(Grant::Revoke(target)),
-        Decision::ClockSet { .. } | Decision::Refuse(_) => {
+        Decision::ClockSet { .. } | Decision::Service { .. } | Decision::Refuse(_) => {
             check.key.and_then(|_| codec.decode_input(typed).ok())
         }
     };

@@ -111,7 +111,7 @@ use crate::tz::TzRule;
 
 use lockout::{Budget, Lockout};
 use memory::Memory;
-pub use memory::{EntryKind, Remembered, until_hour};
+pub use memory::{EntryKind, Remembered, service_until_hour, until_hour};
 pub use persist::PersistError;
 pub use revocation::{MAX_LINEAGES, MAX_REVOCABLE_SLOTS, Mark};
 use revocation::{Revocations, start_of};
@@ -187,6 +187,10 @@ pub enum LockError {
         /// [`MAX_LINEAGES`].
         max: u8,
     },
+    /// The profile has rolling service codes but the crate was built
+    /// without the `service-codes` feature (HMAC-SHA1), so the lock could
+    /// not check them.
+    ServiceCodesNotBuilt,
 }
 
 impl fmt::Display for LockError {
@@ -211,6 +215,9 @@ impl fmt::Display for LockError {
             LockError::TooManyLineages { lineages, max } => write!(
                 f,
                 "the profile has {lineages} supersede lineages but a lock tracks at most {max}"
+            ),
+            LockError::ServiceCodesNotBuilt => f.write_str(
+                "the profile has service codes; build offpin with the service-codes feature to check them",
             ),
         }
     }
@@ -272,6 +279,12 @@ pub enum Decision {
         /// The instant the clock moved to.
         to: UnixSeconds,
     },
+    /// Open the door: a valid rolling service code (format v2) of this
+    /// counter (`⌊t / step⌋`), now remembered as used.
+    Service {
+        /// The RFC 6238 counter the code was for.
+        counter: u64,
+    },
     /// Keep the door shut, for this reason.
     Refuse(Refusal),
 }
@@ -279,7 +292,7 @@ pub enum Decision {
 impl Decision {
     /// Whether the door opens.
     pub const fn opens(&self) -> bool {
-        matches!(self, Decision::Open(_))
+        matches!(self, Decision::Open(_) | Decision::Service { .. })
     }
 }
 
@@ -449,6 +462,10 @@ impl<const MEMORY: usize> LockState<MEMORY> {
     }
 }
 
+/// A service code's verdict: the counter it opens for with the memory
+/// entry (and its slot) that remembers it, or the refusal.
+type ServiceVerdict = Result<(u64, (usize, Remembered)), Refusal>;
+
 /// What one key's grant comes to, before the lock-out bookkeeping.
 enum Judged {
     Open {
@@ -530,6 +547,9 @@ pub struct Lock<const MEMORY: usize, const KEYS: usize = 1> {
     tweak: [u8; 8],
     profile: Profile,
     zone: TzRule,
+    /// The service secret, when the profile has service codes.
+    #[cfg(feature = "service-codes")]
+    service: Option<crate::service::ServiceSecret>,
     state: LockState<MEMORY>,
     /// RAM only: a committed charge waiting for its check, holding the
     /// back-off as it was before the charge. Lost on a power cut, so an
@@ -594,6 +614,21 @@ impl<const MEMORY: usize, const KEYS: usize> Lock<MEMORY, KEYS> {
                 max: MAX_LINEAGES,
             });
         }
+        // The service secret derives from the device key (the first).
+        #[cfg(feature = "service-codes")]
+        let service = p
+            .service_codes
+            .is_enabled()
+            .then(|| {
+                codecs
+                    .first()
+                    .map(|c| crate::service::ServiceSecret::from_cipher(c.cipher()))
+            })
+            .flatten();
+        #[cfg(not(feature = "service-codes"))]
+        if p.service_codes.is_enabled() {
+            return Err(LockError::ServiceCodesNotBuilt);
+        }
         let fingerprints =
             core::array::from_fn(|i| codecs.get(i).map(seal::fingerprint).unwrap_or_default());
         for (second, fp) in fingerprints.iter().enumerate() {
@@ -607,6 +642,8 @@ impl<const MEMORY: usize, const KEYS: usize> Lock<MEMORY, KEYS> {
             tweak: profile.tweak(),
             profile,
             zone,
+            #[cfg(feature = "service-codes")]
+            service,
             state: LockState::fresh(&profile),
             credit: None,
         })
@@ -848,6 +885,26 @@ impl<const MEMORY: usize, const KEYS: usize> Lock<MEMORY, KEYS> {
 
         let rolled_back = matches!(clock, ClockStatus::RolledBack { .. });
         let mut refusal = (Refusal::InvalidCode, None);
+        // A rolling service code: typed with the service codes' length.
+        let mut service_refusal = None;
+        match self.judge_service(typed, t, rolled_back) {
+            Some(Ok((counter, remember))) => {
+                refund(&mut change);
+                change.lockout = Lockout::CLEAR;
+                change.remember = Some(remember);
+                return Check {
+                    decision: Decision::Service { counter },
+                    change,
+                    clock,
+                    key: None,
+                };
+            }
+            Some(Err(r)) => {
+                refusal = (r, None);
+                service_refusal = Some(r);
+            }
+            None => {}
+        }
         for (key, codec) in self.codecs.iter().enumerate() {
             let grant = match codec.decode_input(typed) {
                 Ok(grant) => grant,
@@ -894,7 +951,11 @@ impl<const MEMORY: usize, const KEYS: usize> Lock<MEMORY, KEYS> {
                     };
                 }
                 Judged::Refuse(r) => {
-                    if refusal.1.is_none() {
+                    // A service code's refusal says more than "no such
+                    // code", unless that is all it says.
+                    let service_says_more =
+                        service_refusal.is_some_and(|s| s != Refusal::InvalidCode);
+                    if refusal.1.is_none() && !service_says_more {
                         refusal = (r, Some(key));
                     }
                 }
@@ -921,6 +982,84 @@ impl<const MEMORY: usize, const KEYS: usize> Lock<MEMORY, KEYS> {
             clock,
             key,
         }
+    }
+
+    /// Judges `typed` as a rolling service code at the monotonic time `t`:
+    /// `None` when it is not one (the profile has none, or the length or
+    /// characters differ), else the counter it opens for with the memory
+    /// entry that remembers it, or the refusal. All `2·skew + 1` codes are
+    /// computed and compared in constant time.
+    #[cfg(feature = "service-codes")]
+    fn judge_service(
+        &self,
+        typed: &[u8],
+        t: UnixSeconds,
+        rolled_back: bool,
+    ) -> Option<ServiceVerdict> {
+        use ctutils::CtEq;
+        let secret = self.service.as_ref()?;
+        let codes = self.profile.params().service_codes;
+        if typed.len() != usize::from(codes.digits) || !typed.iter().all(u8::is_ascii_digit) {
+            return None;
+        }
+        let value = typed.iter().fold(0u64, |v, d| v * 10 + u64::from(d - b'0'));
+        if rolled_back {
+            return Some(Err(Refusal::ClockRolledBack));
+        }
+        let Ok(now) = u64::try_from(t) else {
+            return Some(Err(Refusal::InvalidCode));
+        };
+        let counter = now / u64::from(codes.step_secs.max(1));
+        let skew = u64::from(codes.skew_steps);
+        let used = self.state.memory.service_entry(t);
+        let mut matched: Option<u64> = None;
+        let mut used_match = false;
+        for c in counter.saturating_sub(skew)..=counter.saturating_add(skew) {
+            let code = u64::from(crate::service::hotp(secret, c, codes.digits));
+            if code.ct_eq(&value).to_bool() {
+                if used.is_some_and(|(_, e)| c <= e.index) {
+                    used_match = true;
+                } else {
+                    matched = Some(c);
+                }
+            }
+        }
+        let Some(c) = matched else {
+            return Some(Err(if used_match {
+                Refusal::AlreadyUsed
+            } else {
+                Refusal::InvalidCode
+            }));
+        };
+        let until = service_until_hour(&self.profile, c)
+            .map_or(UnixSeconds::MAX, |h| self.profile.hour_start(h));
+        let slot = match used {
+            Some((slot, _)) => Some(slot),
+            None => self.state.memory.free_slot(t),
+        };
+        let Some(slot) = slot else {
+            return Some(Err(Refusal::MemoryFull));
+        };
+        let entry = Remembered {
+            key: 0,
+            index: c,
+            kind: EntryKind::Service,
+            until,
+        };
+        Some(Ok((c, (slot, entry))))
+    }
+
+    /// Without the `service-codes` feature no profile with service codes
+    /// makes a lock ([`LockError::ServiceCodesNotBuilt`]).
+    #[cfg(not(feature = "service-codes"))]
+    #[allow(clippy::unused_self, reason = "the same signature as with the feature")]
+    fn judge_service(
+        &self,
+        _typed: &[u8],
+        _t: UnixSeconds,
+        _rolled_back: bool,
+    ) -> Option<ServiceVerdict> {
+        None
     }
 
     /// Judges one decoded grant at the monotonic time `t`.

@@ -37,9 +37,13 @@
 //! | end − 20 | 16 | AES-CMAC tag of everything before, under the state key |
 //! | end − 4 | 4 | CRC-32 of everything before |
 //!
-//! A memory slot is a tag (`0` free, `1` activated, `2` used), the key's
-//! position (`u8`), the grant index (`u64`) and the hour its entry ends
-//! ([`until_hour`], `u32`); a free slot is all zeros.
+//! A memory slot is a tag (`0` free, `1` activated, `2` used, `3` the
+//! highest service-code counter used), the key's position (`u8`; `0` for a
+//! service entry), the grant index (`u64`; the counter for a service
+//! entry) and the hour its entry ends ([`until_hour`],
+//! [`service_until_hour`], `u32`); a free slot is all zeros. Tag `3`
+//! appears only in images of profiles with service codes (format v2), so
+//! the images of every other profile are unchanged.
 //!
 //! Keys are **not** in the image, only their fingerprints: firmware keeps
 //! them in its key store and hands them to [`Lock::load`]. The tag binds
@@ -99,7 +103,7 @@
 use core::fmt;
 
 use super::lockout::{Budget, Lockout};
-use super::memory::{EntryKind, Remembered, until_hour};
+use super::memory::{EntryKind, Remembered, service_until_hour, until_hour};
 use super::revocation::{MAX_LINEAGES, Mark, SLOT_BYTES};
 use super::seal::{self, CRC_LEN, FINGERPRINT_LEN, TAG_LEN};
 use super::{Change, IntoCodecs, Lock, LockError, LockState, Revocation};
@@ -500,6 +504,21 @@ fn read_entry(
             Err(invalid)
         };
     };
+    if kind == EntryKind::Service {
+        // A service-code counter (version-2 images of profiles with
+        // service codes only; `hour` is `None` for version 1, which had
+        // none): key 0, the entry's end the counter's.
+        let until = service_until_hour(profile, index).ok_or(invalid)?;
+        if key != 0 || hour.is_none_or(|h| h != until) {
+            return Err(invalid);
+        }
+        return Ok(Some(Remembered {
+            key,
+            index,
+            kind,
+            until: profile.hour_start(until),
+        }));
+    }
     let grant = profile.grant_at(index).ok_or(invalid)?;
     let grant_fits = matches!(
         (kind, grant),
@@ -1029,8 +1048,12 @@ mod tests {
     /// Recomputes the tag and the CRC with the lock's key, as a faulty
     /// implementation holding the key would have written them.
     fn reseal(image: &mut [u8]) {
+        reseal_with(&codec(), image);
+    }
+
+    fn reseal_with(codec: &crate::Codec, image: &mut [u8]) {
         let n = image.len();
-        let tag = seal::tag(&codec(), &image[..n - TAG_LEN - CRC_LEN]);
+        let tag = seal::tag(codec, &image[..n - TAG_LEN - CRC_LEN]);
         image[n - TAG_LEN - CRC_LEN..n - CRC_LEN].copy_from_slice(&tag);
         let crc = seal::crc32(&image[..n - CRC_LEN]);
         image[n - CRC_LEN..].copy_from_slice(&crc.to_be_bytes());
@@ -1119,6 +1142,51 @@ mod tests {
         assert_eq!(
             load(&image).unwrap_err(),
             PersistError::InvalidField { offset: marks }
+        );
+    }
+
+    /// Service-code entries (tag 3): key 0 and the counter's end, on a
+    /// profile with service codes only.
+    #[test]
+    fn lock_image_service_entries_are_checked() {
+        use crate::profile::shipped::STANDARD_10_V2 as V2;
+        let v2 = || crate::Codec::new(&DeviceKey::from_bytes([1; 16]), V2).unwrap();
+        let image_of = |codec: crate::Codec, entry: [u8; ENTRY_LEN]| {
+            let lock = L::new(codec, UtcOffset::UTC).unwrap();
+            let mut image = [0u8; L::STATE_LEN];
+            lock.save(&mut image).unwrap();
+            image[ENTRIES..ENTRIES + ENTRY_LEN].copy_from_slice(&entry);
+            image
+        };
+        let counter = 60_000_000u64;
+        let hour = service_until_hour(&V2, counter).unwrap();
+        let with = |key: u8, hour: u32| {
+            let mut e = [0u8; ENTRY_LEN];
+            e[0] = 3;
+            e[1] = key;
+            e[2..10].copy_from_slice(&counter.to_be_bytes());
+            e[10..14].copy_from_slice(&hour.to_be_bytes());
+            e
+        };
+        let mut good = image_of(v2(), with(0, hour));
+        reseal_with(&v2(), &mut good);
+        let lock = L::load(v2(), UtcOffset::UTC, &good).unwrap();
+        let e = lock.remembered().next().unwrap();
+        assert_eq!((e.kind, e.index), (EntryKind::Service, counter));
+        for entry in [with(1, hour), with(0, hour + 1), with(0, hour - 1)] {
+            let mut bad = image_of(v2(), entry);
+            reseal_with(&v2(), &mut bad);
+            assert_eq!(
+                L::load(v2(), UtcOffset::UTC, &bad).unwrap_err(),
+                PersistError::InvalidField { offset: ENTRIES }
+            );
+        }
+        // A profile without service codes has no such entries.
+        let mut v1 = image_of(codec(), with(0, hour));
+        reseal(&mut v1);
+        assert_eq!(
+            load(&v1).unwrap_err(),
+            PersistError::InvalidField { offset: ENTRIES }
         );
     }
 

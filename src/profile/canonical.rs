@@ -235,7 +235,8 @@ pub(crate) const fn field_present(p: &ProfileParams, tag: Tag) -> bool {
     match tag {
         Tag::Recurring => p.recurring.is_enabled(),
         Tag::ClockCodes => p.clock_codes.is_enabled(),
-        Tag::ServiceCodes | Tag::Alphabet | Tag::CodeRules => false,
+        Tag::ServiceCodes => p.service_codes.is_enabled(),
+        Tag::Alphabet | Tag::CodeRules => false,
     }
 }
 
@@ -272,7 +273,15 @@ const fn write_field(p: &ProfileParams, tag: Tag, w: &mut Canonical) {
             w.put(&p.clock_codes.unit_minutes.to_be_bytes());
             w.put(&p.clock_codes.max_step_hours.to_be_bytes());
         }
-        Tag::ServiceCodes | Tag::Alphabet | Tag::CodeRules => {}
+        // u8 digits, u16 step_secs, u8 skew_steps.
+        Tag::ServiceCodes => {
+            let c = p.service_codes;
+            w.put_u8(c.digits);
+            w.put(&c.step_secs.to_be_bytes());
+            w.put_u8(c.skew_steps);
+        }
+        // Reserved for issue 13: not encoded yet.
+        Tag::Alphabet | Tag::CodeRules => {}
     }
 }
 
