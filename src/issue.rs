@@ -62,6 +62,13 @@ pub enum Want {
         /// The watermark.
         at: UnixSeconds,
     },
+    /// A clock-setting code (format v2) for the instant `at`, rounded down
+    /// to the profile's clock-code unit: typed at a lock whose clock is
+    /// behind `at` by at most the profile's step, it moves the clock to it.
+    ClockSet {
+        /// The instant to set the clock to.
+        at: UnixSeconds,
+    },
     /// A weekly recurring code (format v2): on the days of `days`, from
     /// `hours.from:00` to `hours.to:00` local time, for `weeks` whole weeks
     /// from the week (of the profile's epoch) that contains `starts_at`.
@@ -136,6 +143,11 @@ impl Request {
     /// A revocation code for every window that started before `at`.
     pub const fn revoke_started_before(at: UnixSeconds) -> Self {
         Self::new(Want::RevokeStartedBefore { at })
+    }
+    /// A clock-setting code for the instant `at` (rounded down to the
+    /// profile's unit, within the rounding allowance).
+    pub const fn clock_set(at: UnixSeconds) -> Self {
+        Self::new(Want::ClockSet { at })
     }
     /// A weekly recurring code: `days` from `hours.from` to `hours.to`
     /// local time, for `weeks` weeks from the week containing `starts_at`.
@@ -308,7 +320,8 @@ pub struct Plan {
     /// The window the lock will honour (`None` for ongoing and revocation
     /// codes; for revocations before a time, see [`Plan::effective_at`]).
     pub window: Option<Window>,
-    /// For a revocation before a time: the watermark actually encoded.
+    /// For a revocation before a time: the watermark actually encoded;
+    /// for a clock-setting code: the instant the clock moves to.
     pub effective_at: Option<UnixSeconds>,
     /// Seconds the start moved earlier (0 if exact).
     pub start_rounded_secs: i64,
@@ -428,6 +441,34 @@ impl Profile {
         let last = epoch + (i128::from(self.lifetime_hours()) - 1) * hour;
         let start = self.check_start(first, self.lifetime_hours(), last)?;
         Ok((start, moved))
+    }
+
+    /// A clock-setting request: the instant rounded down to the unit
+    /// (within the allowance), then its range.
+    fn plan_clock_set(&self, req: &Request, at: UnixSeconds) -> Result<Plan, IssueError> {
+        if !self.has_kind(Kind::ClockSet) {
+            return Err(IssueError::Grant(GrantError::KindDisabled(Kind::ClockSet)));
+        }
+        let epoch = i128::from(self.epoch());
+        let unit = i128::from(self.params().clock_codes.unit_secs());
+        let first = div_floor(i128::from(at) - epoch, unit);
+        let moved = narrow(i128::from(at) - (epoch + first * unit));
+        if moved > i64::from(req.max_rounding_secs) {
+            return Err(IssueError::RoundingTooLarge {
+                needed_secs: moved,
+                allowed_secs: req.max_rounding_secs,
+            });
+        }
+        let limit = u32::try_from(self.kind_count(Kind::ClockSet)).unwrap_or(u32::MAX);
+        let last = epoch + (i128::from(limit) - 1) * unit;
+        let at = self.check_start(first, limit, last)?;
+        Ok(Plan {
+            grant: Grant::ClockSet { at },
+            window: None,
+            effective_at: Some(self.clock_instant(at)),
+            start_rounded_secs: moved,
+            end_rounded_secs: 0,
+        })
     }
 
     /// A recurring request: the menu, the length, the start week rounded
@@ -622,6 +663,7 @@ impl Profile {
                 days,
                 hours,
             } => self.plan_recurring(req, starts_at, weeks, days, hours)?,
+            Want::ClockSet { at } => self.plan_clock_set(req, at)?,
             Want::RevokeStartedBefore { at } => {
                 let (hour, moved) = self.round_down_to_hour(at, req)?;
                 Plan {

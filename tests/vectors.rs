@@ -211,6 +211,7 @@ fn request_json(req: &Request) -> Value {
         Want::Ongoing { slot } => json!({"kind": "ongoing", "slot": slot}),
         Want::RevokeSlot { slot } => json!({"kind": "revoke_slot", "slot": slot}),
         Want::RevokeStartedBefore { at } => json!({"kind": "revoke_started_before", "at": at}),
+        Want::ClockSet { at } => json!({"kind": "clock_set", "at": at}),
         Want::Recurring {
             starts_at,
             weeks,
