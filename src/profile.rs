@@ -775,6 +775,33 @@ impl Profile {
     pub const fn params(&self) -> ProfileParams {
         self.params
     }
+
+    /// The same profile with the format-v2 feature of `tag` disabled (a
+    /// profile without it is returned unchanged): what the feature costs
+    /// is the difference of their [`security`](Profile::security) figures.
+    /// Its PINs differ (the extension field leaves the tweak).
+    ///
+    /// # Errors
+    ///
+    /// [`ProfileError::NoGrantKinds`] if the feature was the only kind.
+    ///
+    /// ```
+    /// use offpin::Tag;
+    /// use offpin::profile::shipped::STANDARD_10_V2 as P;
+    /// let without = P.without(Tag::Recurring)?;
+    /// assert!(without.security().w_max < P.security().w_max);
+    /// # Ok::<(), offpin::ProfileError>(())
+    /// ```
+    pub const fn without(&self, tag: Tag) -> Result<Profile, ProfileError> {
+        let mut params = self.params;
+        match tag {
+            Tag::Recurring => params.recurring = RecurringMenu::NONE,
+            Tag::ClockCodes => params.clock_codes = ClockCodes::NONE,
+            Tag::ServiceCodes => params.service_codes = ServiceCodes::NONE,
+            Tag::Alphabet | Tag::CodeRules => {}
+        }
+        Profile::new(params)
+    }
     /// The profile's name.
     pub const fn name(&self) -> &'static str {
         self.params.name

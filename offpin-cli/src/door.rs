@@ -158,7 +158,7 @@ pub fn lockout_note<const M: usize>(
 
 /// A new lock for `device`, with empty state.
 pub fn new_lock<const M: usize>(device: &Device, master: &MasterKey) -> CliResult<Lock<M>> {
-    Lock::new(device.codec(master)?, device.utc_offset).map_err(|e| lock_config(device, e))
+    Lock::new(device.codec(master)?, device.lock_rule()?).map_err(|e| lock_config(device, e))
 }
 
 /// The error of a lock that cannot be built for `device`.

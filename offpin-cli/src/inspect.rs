@@ -74,7 +74,7 @@ pub fn run(g: &Globals, args: &InspectArgs) -> CliResult {
         return Ok(());
     };
 
-    let offset = device.utc_offset;
+    let offset = device.lock_rule()?;
     let fmt = |t| clock.local_and_utc(t);
     say!("grant:     {grant}");
     let v = profile.params().variances;

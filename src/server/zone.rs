@@ -311,6 +311,25 @@ impl Zone {
     }
 }
 
+/// The local time a device's lock keeps: for a format-v2 profile, the DST
+/// rule of its IANA zone when the database's rule holds from the profile's
+/// epoch on ([`Zone::tz_rule_from`]); otherwise (a format-v1 profile, no
+/// zone, or a zone whose rules change later) its fixed `utc_offset`, as
+/// offpin 0.1's locks. The issuer plans, and records show, windows in the
+/// same local time.
+pub fn lock_rule(
+    profile: &crate::profile::Profile,
+    utc_offset: UtcOffset,
+    zone: Option<&Zone>,
+) -> TzRule {
+    match zone {
+        Some(z) if profile.format() >= crate::profile::FormatVersion::V2 => z
+            .tz_rule_from(profile.epoch())
+            .unwrap_or(TzRule::fixed(utc_offset)),
+        _ => TzRule::fixed(utc_offset),
+    }
+}
+
 /// The POSIX TZ string at the end of TZif data (version 2 and later):
 /// the text between the last two newlines.
 fn posix_footer(data: &[u8]) -> Option<&str> {
