@@ -64,10 +64,10 @@ fn variants(p: &Profile) -> Vec<(String, Profile)> {
         (Tag::ClockCodes, "clock-setting codes"),
         (Tag::ServiceCodes, "service codes"),
     ] {
-        if let Ok(q) = p.without(tag) {
-            if q != *p {
-                out.push((format!("without {what}"), q));
-            }
+        if let Ok(q) = p.without(tag)
+            && q != *p
+        {
+            out.push((format!("without {what}"), q));
         }
         if let Ok(q) = none.without(tag) {
             none = q;

@@ -2266,6 +2266,6 @@ fn service_codes_print_a_key_uri_and_open_the_lock_once() {
         &env,
         &["service-code", "--device-id", "v1"],
         1,
-        "error: profile standard-10 has no service codes (a format-v2 profile such as standard-10-v2 has them)",
+        "profile standard-10 has no service codes (a format-v2 profile such as standard-10-v2 has them)",
     );
 }
