@@ -534,8 +534,6 @@ impl core::error::Error for ProfileError {}
 pub(crate) struct Layout {
     /// First index of each kind, in [`Kind::ALL`] order.
     pub(crate) base: [u64; Kind::COUNT],
-    /// Number of indices of each kind.
-    pub(crate) count: [u64; Kind::COUNT],
     /// `M`, the number of grants the profile can express.
     pub(crate) total: u64,
     /// `radix^digits`.
@@ -763,7 +761,6 @@ impl Profile {
             params,
             layout: Layout {
                 base,
-                count,
                 total,
                 domain,
             },
@@ -840,15 +837,24 @@ impl Profile {
     /// Number of indices of one kind (0 if the kind is disabled).
     #[allow(
         clippy::indexing_slicing,
-        reason = "Kind::position() < 6, the array's length"
+        reason = "Kind::position() < Kind::COUNT, the array's length (i + 1 is checked)"
     )]
     pub const fn kind_count(&self, kind: Kind) -> u64 {
-        self.layout.count[kind.position()]
+        // The kinds are consecutive ranges: a kind's count is the distance
+        // to the next base (to `M` for the last), so only the bases are
+        // stored (a profile is copied into every codec: RAM on a lock).
+        let i = kind.position();
+        let next = if i + 1 < Kind::COUNT {
+            self.layout.base[i + 1]
+        } else {
+            self.layout.total
+        };
+        next - self.layout.base[i]
     }
     /// First index of one kind.
     #[allow(
         clippy::indexing_slicing,
-        reason = "Kind::position() < 6, the array's length"
+        reason = "Kind::position() < Kind::COUNT, the array's length"
     )]
     pub(crate) const fn kind_base(&self, kind: Kind) -> u64 {
         self.layout.base[kind.position()]

@@ -543,9 +543,8 @@ pub struct Lock<const MEMORY: usize, const KEYS: usize = 1> {
     /// [`seal::fingerprint`] of each codec's key, in order.
     fingerprints: [[u8; FINGERPRINT_LEN]; KEYS],
     /// The profile's tweak, computed once (the image names its profile by
-    /// it).
+    /// it). The profile itself is the codecs' (one copy, not two: RAM).
     tweak: [u8; 8],
-    profile: Profile,
     zone: TzRule,
     /// The service secret, when the profile has service codes.
     #[cfg(feature = "service-codes")]
@@ -640,7 +639,6 @@ impl<const MEMORY: usize, const KEYS: usize> Lock<MEMORY, KEYS> {
             codecs,
             fingerprints,
             tweak: profile.tweak(),
-            profile,
             zone,
             #[cfg(feature = "service-codes")]
             service,
@@ -649,9 +647,14 @@ impl<const MEMORY: usize, const KEYS: usize> Lock<MEMORY, KEYS> {
         })
     }
 
-    /// The profile the lock's keys are bound to.
+    /// The profile the lock's keys are bound to (the first codec's; they
+    /// all share it, [`Lock::new`] checks).
     pub const fn profile(&self) -> &Profile {
-        &self.profile
+        match self.codecs.first() {
+            Some(codec) => codec.profile(),
+            // KEYS >= 1 is checked at compile time: never taken.
+            None => &crate::profile::shipped::STANDARD_10,
+        }
     }
 
     /// The lock's standard UTC offset (its only offset without DST).
@@ -695,7 +698,7 @@ impl<const MEMORY: usize, const KEYS: usize> Lock<MEMORY, KEYS> {
     /// Whether an entry without a charge is refused unseen at the lock's
     /// time `t`: the back-off runs, or the budget is spent.
     fn is_locked_at(&self, t: UnixSeconds) -> bool {
-        self.state.lockout.is_locked(t) || self.state.budget.is_spent(&self.profile.lockout(), t)
+        self.state.lockout.is_locked(t) || self.state.budget.is_spent(&self.profile().lockout(), t)
     }
 
     /// Until when the keypad is locked out, if it is at `now` (judged at
@@ -708,7 +711,7 @@ impl<const MEMORY: usize, const KEYS: usize> Lock<MEMORY, KEYS> {
             .lockout
             .is_locked(t)
             .then_some(self.state.lockout.until);
-        let budget = self.state.budget.empty_until(&self.profile.lockout(), t);
+        let budget = self.state.budget.empty_until(&self.profile().lockout(), t);
         match (backoff, budget) {
             (Some(a), Some(b)) => Some(a.max(b)),
             (a, b) => a.or(b),
@@ -720,13 +723,13 @@ impl<const MEMORY: usize, const KEYS: usize> Lock<MEMORY, KEYS> {
     pub fn budget_left(&self, now: UnixSeconds) -> u16 {
         self.state
             .budget
-            .at(&self.profile.lockout(), self.time(now))
+            .at(&self.profile().lockout(), self.time(now))
             .tokens
     }
 
     /// Consecutive failed entries since the last opening (saturating).
     pub fn consecutive_failures(&self) -> u64 {
-        self.state.lockout.failures(&self.profile.lockout())
+        self.state.lockout.failures(&self.profile().lockout())
     }
 
     /// Whether ongoing slot `slot` has been revoked.
@@ -767,7 +770,7 @@ impl<const MEMORY: usize, const KEYS: usize> Lock<MEMORY, KEYS> {
             clippy::cast_possible_truncation,
             reason = "KEYS <= 255, checked at compile time"
         )]
-        self.profile.security_with_keys(KEYS as u32)
+        self.profile().security_with_keys(KEYS as u32)
     }
 
     /// A change that only records `now` as seen (empty if the lock has
@@ -835,7 +838,7 @@ impl<const MEMORY: usize, const KEYS: usize> Lock<MEMORY, KEYS> {
         if self.is_locked_at(t) {
             return self.nothing();
         }
-        let policy = self.profile.lockout();
+        let policy = self.profile().lockout();
         let mut change = self.base_change(t);
         change.lockout = self.state.lockout.after_failure(&policy, t);
         change.budget = self.state.budget.spend(&policy, t);
@@ -857,12 +860,12 @@ impl<const MEMORY: usize, const KEYS: usize> Lock<MEMORY, KEYS> {
         let hs = self.state.highest_seen;
         let t = self.time(now);
         let behind = hs.saturating_sub(now);
-        let clock = if behind > self.profile.grace_secs() {
+        let clock = if behind > self.profile().grace_secs() {
             ClockStatus::RolledBack { by_secs: behind }
         } else {
             ClockStatus::Ok
         };
-        let policy = self.profile.lockout();
+        let policy = self.profile().lockout();
         let mut change = self.base_change(t);
         // Any check uses up a waiting charge.
         change.credit = None;
@@ -988,8 +991,11 @@ impl<const MEMORY: usize, const KEYS: usize> Lock<MEMORY, KEYS> {
     /// `None` when it is not one (the profile has none, or the length or
     /// characters differ), else the counter it opens for with the memory
     /// entry that remembers it, or the refusal. All `2·skew + 1` codes are
-    /// computed and compared in constant time.
+    /// computed and compared in constant time. Not inlined: the HMAC-SHA1
+    /// state is on the stack only while a service code is checked, not in
+    /// `check`'s frame for every entry (the Cortex-M0 has 16 KiB of RAM).
     #[cfg(feature = "service-codes")]
+    #[inline(never)]
     fn judge_service(
         &self,
         typed: &[u8],
@@ -998,7 +1004,7 @@ impl<const MEMORY: usize, const KEYS: usize> Lock<MEMORY, KEYS> {
     ) -> Option<ServiceVerdict> {
         use ctutils::CtEq;
         let secret = self.service.as_ref()?;
-        let codes = self.profile.params().service_codes;
+        let codes = self.profile().params().service_codes;
         if typed.len() != usize::from(codes.digits) || !typed.iter().all(u8::is_ascii_digit) {
             return None;
         }
@@ -1031,8 +1037,8 @@ impl<const MEMORY: usize, const KEYS: usize> Lock<MEMORY, KEYS> {
                 Refusal::InvalidCode
             }));
         };
-        let until = service_until_hour(&self.profile, c)
-            .map_or(UnixSeconds::MAX, |h| self.profile.hour_start(h));
+        let until = service_until_hour(self.profile(), c)
+            .map_or(UnixSeconds::MAX, |h| self.profile().hour_start(h));
         let slot = match used {
             Some((slot, _)) => Some(slot),
             None => self.state.memory.free_slot(t),
@@ -1082,7 +1088,7 @@ impl<const MEMORY: usize, const KEYS: usize> Lock<MEMORY, KEYS> {
             // Judged at the lock's time even when the clock is rolled
             // back: setting it right is what the code is for.
             Grant::ClockSet { .. } => {
-                return match self.profile.check(grant, t, self.zone) {
+                return match self.profile().check(grant, t, self.zone) {
                     Verdict::SetClock { to } => Judged::SetClock(to),
                     Verdict::Refuse(r) => Judged::Refuse(r),
                     _ => Judged::Refuse(Refusal::InvalidCode),
@@ -1104,17 +1110,17 @@ impl<const MEMORY: usize, const KEYS: usize> Lock<MEMORY, KEYS> {
         }
         let lineage = match (grant.lineage(), start) {
             (0, _) | (_, None) => None,
-            (l, Some(s)) => Some((l, s.mark(&self.profile, &self.zone))),
+            (l, Some(s)) => Some((l, s.mark(self.profile(), &self.zone))),
         };
-        let Ok(index) = self.profile.index_of(grant) else {
+        let Ok(index) = self.profile().index_of(grant) else {
             return Judged::Refuse(Refusal::InvalidCode);
         };
         let memory = &self.state.memory;
         let open = |remember| Judged::Open { remember, lineage };
         // The entry outlives the window under any grace and offset
         // (`until_hour`), not just today's.
-        let until = until_hour(&self.profile, grant)
-            .map_or(UnixSeconds::MAX, |h| self.profile.hour_start(h));
+        let until = until_hour(self.profile(), grant)
+            .map_or(UnixSeconds::MAX, |h| self.profile().hour_start(h));
         let remember_new = |kind| match memory.free_slot(t) {
             Some(slot) => open(Some((
                 slot,
@@ -1127,10 +1133,10 @@ impl<const MEMORY: usize, const KEYS: usize> Lock<MEMORY, KEYS> {
             ))),
             None => Judged::Refuse(Refusal::MemoryFull),
         };
-        match self.profile.check(grant, t, self.zone) {
+        match self.profile().check(grant, t, self.zone) {
             Verdict::Refuse(r) => Judged::Refuse(r),
             Verdict::Revoke(target @ RevokeTarget::StartedBefore { hour }) => Judged::Revoke(
-                Revocation::Before(Mark::before_hour(&self.profile, hour, &self.zone)),
+                Revocation::Before(Mark::before_hour(self.profile(), hour, &self.zone)),
                 target,
             ),
             Verdict::Revoke(target @ RevokeTarget::Slot(slot)) => {

@@ -410,7 +410,7 @@ fn encode<const MEMORY: usize, const KEYS: usize>(
             found: out.len(),
         });
     }
-    let profile = &lock.profile;
+    let profile = lock.profile();
     let p = profile.params();
     let lo = p.lockout;
     #[allow(
@@ -602,15 +602,14 @@ fn decode_into<const MEMORY: usize, const KEYS: usize>(
     }
     let (sealed, tag) = crc_covered.split_at(expected - CRC_LEN - TAG_LEN);
 
+    let profile = *lock.profile();
     let Lock {
         codecs,
         fingerprints,
         tweak,
-        profile,
         state,
         ..
     } = lock;
-    let profile = *profile;
     let mut r = Reader { buf: sealed, at: 0 };
     let _magic_and_version: [u8; 4] = r.take()?;
     if r.take::<8>()? != *tweak {
@@ -799,14 +798,11 @@ mod v1 {
         if Sha256::digest(body).get(..CHECKSUM_LEN) != Some(sum) {
             return Err(PersistError::Checksum);
         }
+        let profile = *lock.profile();
         let Lock {
-            tweak,
-            profile,
-            zone,
-            state,
-            ..
+            tweak, zone, state, ..
         } = lock;
-        let (profile, zone) = (*profile, *zone);
+        let zone = *zone;
         let mut r = Reader { buf: body, at: 0 };
         let _magic_and_version: [u8; 4] = r.take()?;
         if r.take::<8>()? != *tweak {
