@@ -81,6 +81,25 @@ pub enum GrantError {
     },
 }
 
+impl GrantError {
+    /// A stable snake_case code (`kind_disabled`, `start_out_of_range`,
+    /// `length_out_of_range`, `variance_out_of_range`,
+    /// `lineage_out_of_range`, `menu_position_out_of_range`,
+    /// `slot_out_of_range`); the
+    /// `Display` text is informative English.
+    pub const fn code(&self) -> &'static str {
+        match self {
+            GrantError::KindDisabled(_) => "kind_disabled",
+            GrantError::StartOutOfRange { .. } => "start_out_of_range",
+            GrantError::LengthOutOfRange { .. } => "length_out_of_range",
+            GrantError::VarianceOutOfRange { .. } => "variance_out_of_range",
+            GrantError::LineageOutOfRange { .. } => "lineage_out_of_range",
+            GrantError::NotInMenu { .. } => "menu_position_out_of_range",
+            GrantError::SlotOutOfRange { .. } => "slot_out_of_range",
+        }
+    }
+}
+
 impl fmt::Display for GrantError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {

@@ -243,6 +243,32 @@ pub enum IssueError {
     Cipher(Ff1Error),
 }
 
+impl IssueError {
+    /// A stable snake_case code (`end_not_after_start`, `before_epoch`,
+    /// `beyond_lifetime`, `too_long`, `rounding_too_large`, `not_in_menu`,
+    /// a [`GrantError::code`], `cipher`); the `Display` text is
+    /// informative English.
+    ///
+    /// ```
+    /// use offpin::Request;
+    /// use offpin::profile::shipped::STANDARD_10 as P;
+    /// let e = P.plan(&Request::time_bound(P.epoch(), P.epoch())).unwrap_err();
+    /// assert_eq!(e.code(), "end_not_after_start");
+    /// ```
+    pub const fn code(&self) -> &'static str {
+        match self {
+            IssueError::EndNotAfterStart => "end_not_after_start",
+            IssueError::BeforeEpoch { .. } => "before_epoch",
+            IssueError::BeyondLifetime { .. } => "beyond_lifetime",
+            IssueError::TooLong { .. } => "too_long",
+            IssueError::RoundingTooLarge { .. } => "rounding_too_large",
+            IssueError::NotInMenu { .. } => "not_in_menu",
+            IssueError::Grant(e) => e.code(),
+            IssueError::Cipher(_) => "cipher",
+        }
+    }
+}
+
 impl fmt::Display for IssueError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {

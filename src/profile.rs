@@ -401,6 +401,34 @@ pub enum ProfileError {
 }
 
 impl ProfileError {
+    /// A stable snake_case code of the error (the variant's name in
+    /// snake case, e.g. `needs_format_v2`); the `Display` text is
+    /// informative English.
+    pub const fn code(&self) -> &'static str {
+        match self {
+            ProfileError::DigitsOutOfRange { .. } => "digits_out_of_range",
+            ProfileError::EpochNotMidnight => "epoch_not_midnight",
+            ProfileError::EpochOutOfRange => "epoch_out_of_range",
+            ProfileError::ZeroLifetime => "zero_lifetime",
+            ProfileError::LifetimeTooLong => "lifetime_too_long",
+            ProfileError::HourlyWindowTooLong => "hourly_window_too_long",
+            ProfileError::DailyWindowTooLong => "daily_window_too_long",
+            ProfileError::OneTimeUseTooLong => "one_time_use_too_long",
+            ProfileError::ZeroVariances => "zero_variances",
+            ProfileError::NoGrantKinds => "no_grant_kinds",
+            ProfileError::ZeroActivation => "zero_activation",
+            ProfileError::ActivationTooLong => "activation_too_long",
+            ProfileError::GraceTooLarge => "grace_too_large",
+            ProfileError::InvalidLockout => "invalid_lockout",
+            ProfileError::InvalidRecurringMenu => "invalid_recurring_menu",
+            ProfileError::InvalidClockCodes => "invalid_clock_codes",
+            ProfileError::InvalidServiceCodes => "invalid_service_codes",
+            ProfileError::NeedsFormatV2 { .. } => "needs_format_v2",
+            ProfileError::CanonicalTooLong => "canonical_too_long",
+            ProfileError::IndexSpaceTooSmall { .. } => "index_space_too_small",
+        }
+    }
+
     /// Aborts compilation with this error's message; for use when building
     /// a profile in a `const` item, where a bad profile must not compile.
     pub const fn panic_const(self) -> ! {

@@ -373,6 +373,7 @@ fn decode_case_of(
             "window": window_json(g.window(p, zone)),
             "check": verdict_json(&p.check(&g, now, zone)),
         }),
+        Err(e) if v2 => json!({"error": e.to_string(), "error_code": e.code()}),
         Err(e) => json!({"error": e.to_string()}),
     };
     let mut out = json!({
@@ -619,7 +620,7 @@ fn issued_json(p: &Profile, out: Result<offpin::Issued, offpin::IssueError>) -> 
             "window": window_json(issued.plan.window),
             "effective_at": issued.plan.effective_at,
         }),
-        Err(e) => json!({"error": e.to_string()}),
+        Err(e) => json!({"error": e.to_string(), "error_code": e.code()}),
     }
 }
 
@@ -693,8 +694,20 @@ fn decode_v2_vectors() -> Value {
                 1_772_406_000 + 9 * HOUR,
             ));
         }
+        for (what, input) in [
+            ("empty", String::new()),
+            ("too short", "1".repeat(usize::from(p.digits()) - 1)),
+            ("letters", "12ab".repeat(5)[..usize::from(p.digits())].to_owned()),
+        ] {
+            cases.push(decode_case_of(&codec, PARIS, true, what, &input, 1_772_406_000));
+        }
     }
-    json!({"device_id": DEVICE_ID, "generation": 0, "cases": cases})
+    json!({
+        "master_key": hex(master().expose_secret()),
+        "device_id": DEVICE_ID,
+        "generation": 0,
+        "cases": cases,
+    })
 }
 
 /// Service codes: the device's secret, the code at several instants (the
