@@ -697,9 +697,19 @@ fn decode_v2_vectors() -> Value {
         for (what, input) in [
             ("empty", String::new()),
             ("too short", "1".repeat(usize::from(p.digits()) - 1)),
-            ("letters", "12ab".repeat(5)[..usize::from(p.digits())].to_owned()),
+            (
+                "letters",
+                "12ab".repeat(5)[..usize::from(p.digits())].to_owned(),
+            ),
         ] {
-            cases.push(decode_case_of(&codec, PARIS, true, what, &input, 1_772_406_000));
+            cases.push(decode_case_of(
+                &codec,
+                PARIS,
+                true,
+                what,
+                &input,
+                1_772_406_000,
+            ));
         }
     }
     json!({

@@ -452,3 +452,97 @@ fn the_maximum_can_need_an_offset_other_than_utc() {
         .unwrap();
     assert!(utc_best < w, "UTC reaches {utc_best}, W_max is {w}");
 }
+
+/// docs/FORMAT.md §7: a lock with a DST rule never accepts more than
+/// `W_max`, which is taken over fixed offsets. Small profiles whose whole
+/// lifetime straddles a change (spring and autumn, positive and negative
+/// DST, a change at midnight), swept at every instant where a verdict can
+/// change under the rule.
+#[test]
+fn w_max_bounds_every_dst_rule() {
+    use offpin::tz::TzRule;
+    let rules = [
+        "CET-1CEST,M3.5.0,M10.5.0/3",
+        "AEST-10AEDT,M10.1.0,M4.1.0/3",
+        "IST-1GMT0,M10.5.0,M3.5.0/1",
+        "<-03>3<-02>,M11.1.0/0,M2.3.0/1",
+        "<+1030>-10:30<+11>-11,M10.1.0,M4.1.0",
+    ];
+    // Epochs a day or two before changes of 2024 and 2025.
+    let epochs = [
+        1_711_670_400, // 2024-03-29
+        1_729_728_000, // 2024-10-24
+        1_727_913_600, // 2024-10-03
+        1_730_332_800, // 2024-10-31
+        1_739_318_400, // 2025-02-12
+    ];
+    let base = ProfileParams {
+        name: "dst",
+        digits: 7,
+        lifetime_days: 3,
+        variances: 1,
+        lineages: 0,
+        hourly_max_hours: 4,
+        daily_max_days: 3,
+        one_time_use_hours: 3,
+        ongoing_slots: 1,
+        revocation: false,
+        activation_hours: 20,
+        grace_secs: 900,
+        lock_memory: 0,
+        format: FormatVersion::V2,
+        recurring: MENUS[2],
+        clock_codes: ClockCodes::NONE,
+        ..STANDARD_10.params()
+    };
+    let mut swept = 0;
+    for text in rules {
+        let rule = TzRule::parse(text.as_bytes()).unwrap();
+        for epoch in epochs {
+            for activation_hours in [20, 30] {
+                let p = Profile::new(ProfileParams {
+                    epoch,
+                    activation_hours,
+                    ..base
+                })
+                .unwrap();
+                let w_max = p.security().w_max;
+                let all: Vec<Grant> = (0..p.grant_count())
+                    .map(|i| p.grant_at(i).unwrap())
+                    .collect();
+                let g = p.grace_secs();
+                let a = p.activation_secs();
+                let mut at = Vec::new();
+                for grant in &all {
+                    if let Some(w) = grant.window(&p, rule) {
+                        at.extend([w.start - g, w.end + g, w.start + a + g]);
+                        if matches!(grant, Grant::Recurring(_)) {
+                            let mut h = w.start - HOUR;
+                            while h <= w.end + HOUR {
+                                at.extend([h - g, h, h + g]);
+                                h += HOUR;
+                            }
+                        }
+                    }
+                }
+                // Local whole hours move with the rule: also every UTC
+                // quarter hour ± g over the lifetime.
+                let mut q = p.epoch() - DAY;
+                while q < p.epoch() + 30 * DAY {
+                    at.extend([q - g, q, q + g]);
+                    q += 900;
+                }
+                at.sort_unstable();
+                at.dedup();
+                let peak = at
+                    .iter()
+                    .map(|&t| all.iter().filter(|gr| p.check(gr, t, rule).opens()).count() as u64)
+                    .max()
+                    .unwrap();
+                assert!(peak <= w_max, "{text} epoch {epoch}: {peak} > {w_max}");
+                swept += 1;
+            }
+        }
+    }
+    assert_eq!(swept, 50);
+}
