@@ -32,9 +32,10 @@ fn readme_table_matches_the_computed_figures() {
         let k = s.max_by_kind;
         let v2 = p.format() == FormatVersion::V2;
         let optional = |n: u64| if v2 { grouped(n) } else { "–".to_owned() };
-        let service = s
-            .service
-            .map_or_else(|| "–".to_owned(), |v| format!("{:.1}", v.w_equivalent(s.domain)));
+        let service = s.service.map_or_else(
+            || "–".to_owned(),
+            |v| format!("{:.1}", v.w_equivalent(s.domain)),
+        );
         for (what, cell) in [
             ("format", p.format().number().to_string()),
             ("hourly", grouped(k.hourly)),
@@ -76,9 +77,18 @@ fn readme_v2_table_matches_the_computed_figures() {
         .unwrap();
     let variants: [(&str, Profile); 5] = [
         ("all v2 kinds", p),
-        ("without recurring codes", p.without(Tag::Recurring).unwrap()),
-        ("without clock-setting codes", p.without(Tag::ClockCodes).unwrap()),
-        ("without service codes", p.without(Tag::ServiceCodes).unwrap()),
+        (
+            "without recurring codes",
+            p.without(Tag::Recurring).unwrap(),
+        ),
+        (
+            "without clock-setting codes",
+            p.without(Tag::ClockCodes).unwrap(),
+        ),
+        (
+            "without service codes",
+            p.without(Tag::ServiceCodes).unwrap(),
+        ),
         ("without any v2 kind", none),
     ];
     for (what, q) in variants {
@@ -92,7 +102,10 @@ fn readme_v2_table_matches_the_computed_figures() {
             sci(s.per_day(), 2),
             sci(s.per_year(), 1),
         ] {
-            assert!(row.contains(&format!("| {cell} |")), "{what}: {cell} not in {row}");
+            assert!(
+                row.contains(&format!("| {cell} |")),
+                "{what}: {cell} not in {row}"
+            );
         }
     }
     // The text's differences.
@@ -107,14 +120,22 @@ fn readme_v2_table_matches_the_computed_figures() {
         grouped(recurring),
         pct(recurring)
     )));
-    assert!(readme.contains(&format!("clock-setting codes\n{} ({})", grouped(clock), pct(clock))));
+    assert!(readme.contains(&format!(
+        "clock-setting codes\n{} ({})",
+        grouped(clock),
+        pct(clock)
+    )));
     let service = p.security().service.unwrap().per_attempt();
     assert!(readme.contains(&format!(
         "service codes {} per attempt ({:.2} % of the\ntotal)",
         sci(service, 2),
         100.0 * p.security().service_share()
     )));
-    assert_eq!(w(none), V1[0].security().w_max, "v2 without its kinds is standard-10's figure");
+    assert_eq!(
+        w(none),
+        V1[0].security().w_max,
+        "v2 without its kinds is standard-10's figure"
+    );
 }
 
 /// The README says `W_max` is attained and that the v1 kinds peak

@@ -51,9 +51,16 @@ fn service_secrets_are_redacted() {
         offpin::UtcOffset::UTC,
     )
     .unwrap();
-    for text in [format!("{secret:?}"), format!("{lock:?}"), format!("{lock:#?}")] {
+    for text in [
+        format!("{secret:?}"),
+        format!("{lock:?}"),
+        format!("{lock:#?}"),
+    ] {
         for leak in renderings(&bytes).into_iter().chain([b32.clone()]) {
-            assert!(!text.contains(&leak), "{text} shows the service secret {leak}");
+            assert!(
+                !text.contains(&leak),
+                "{text} shows the service secret {leak}"
+            );
         }
     }
     assert_eq!(format!("{secret:?}"), "ServiceSecret(..)");
