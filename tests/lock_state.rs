@@ -759,6 +759,9 @@ proptest! {
                     watermark = Some(watermark.map_or(at, |w| w.max(at)));
                 }
                 Decision::Revoked(_) => {}
+                Decision::ClockSet { .. } | Decision::Service { .. } => {
+                    prop_assert!(false, "a v1 profile has no clock or service codes")
+                }
                 Decision::Refuse(Refusal::LockedOut | Refusal::MemoryFull) => {}
                 Decision::Refuse(_) => model.fail(&p, monotone),
             }
@@ -798,6 +801,13 @@ fn lock_guide_figures_are_current() {
         .collect();
     assert_eq!(grace8, [2_057, 2_226, 2_226, 2_226, 2_226]);
     assert_eq!(STANDARD_10.security_with_keys(2).w_max, 104_014);
+    // §4: the clock codes within a step ahead, and the budget a jump
+    // refills to at most.
+    let v2 = offpin::profile::shipped::STANDARD_10_V2;
+    assert_eq!(v2.security().max_by_kind.clock_set, 1_008);
+    assert!(guide.contains("(the 1 008 codes within a step ahead count as if they"));
+    assert_eq!(v2.lockout().budget, 10);
+    assert!(guide.contains("(`budget`, 10 for\n`standard-10-v2`)"));
 
     // §5: the shipped profiles' bounds, row by row.
     for p in [STANDARD_10, COMPACT_8, SECURE_12, KEYPAD9_11] {
