@@ -276,7 +276,11 @@ for board in "${BOARDS[@]}"; do
     read -r fflash _ < <(flash_and_ram "$fixed")
     builtins=$(validator_build "$target" release compact builtins-mem)
     read -r bflash _ < <(flash_and_ram "$builtins")
-    say "  opt-level \"s\": $flash bytes; opt-level \"z\": $zflash bytes; \"s\" with the fixsliced AES: $fflash bytes; \"s\" with compiler-builtins' memory routines: $bflash bytes"
+    # And with the crate feature format-v2 (DST rules, recurring and
+    # clock-setting codes), which a v1 lock at a fixed offset leaves out.
+    v2=$(validator_build "$target" release compact format-v2)
+    read -r v2flash _ < <(flash_and_ram "$v2")
+    say "  opt-level \"s\": $flash bytes; opt-level \"z\": $zflash bytes; \"s\" with the fixsliced AES: $fflash bytes; \"s\" with compiler-builtins' memory routines: $bflash bytes; \"s\" with format-v2: $v2flash bytes"
     if [ -n "$LLVM_NM" ]; then
         say "  what it is made of (llvm-nm --size-sort; inlined code counts in its caller):"
         "$LLVM_NM" --size-sort --print-size --radix=d --demangle "$elf" | awk '

@@ -187,7 +187,12 @@ impl Profile {
     ///            Verdict::OpenIfActivated { until: end + 600 });
     /// ```
     pub fn check(&self, grant: &Grant, now: UnixSeconds, zone: impl Into<TzRule>) -> Verdict {
-        let zone = zone.into();
+        self.check_in(grant, now, &zone.into())
+    }
+
+    /// [`Profile::check`] with the zone by reference (the lock's: no copy
+    /// of it per check).
+    pub(crate) fn check_in(&self, grant: &Grant, now: UnixSeconds, zone: &TzRule) -> Verdict {
         let g = self.grace_secs();
         let activation = self.activation_secs();
         // Every bound saturates: a time near `i64::MAX` or `i64::MIN`
@@ -196,7 +201,7 @@ impl Profile {
         let closes_at = |end: UnixSeconds| end.saturating_add(g);
         match grant {
             Grant::Hourly(_) | Grant::Daily(_) | Grant::OneTime { .. } => {
-                let Some(w) = grant.window(self, zone) else {
+                let Some(w) = grant.window_in(self, zone) else {
                     return Verdict::Refuse(Refusal::InvalidCode);
                 };
                 let until = closes_at(w.end);

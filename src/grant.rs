@@ -3,7 +3,7 @@
 use core::fmt;
 
 use crate::profile::{Kind, Profile};
-use crate::time::{HOUR, UnixSeconds, Window};
+use crate::time::{DAY, HOUR, UnixSeconds, Window};
 use crate::tz::TzRule;
 
 /// A time-bound window counted in the profile's units.
@@ -129,7 +129,11 @@ impl Grant {
     /// [`TzRule`]; it moves daily windows only, which run from the local
     /// midnight of their first day to that of the day after their last.
     pub fn window(&self, profile: &Profile, zone: impl Into<TzRule>) -> Option<Window> {
-        let zone = zone.into();
+        self.window_in(profile, &zone.into())
+    }
+
+    /// [`Grant::window`] with the zone by reference.
+    pub(crate) fn window_in(&self, profile: &Profile, zone: &TzRule) -> Option<Window> {
         match self {
             Grant::Hourly(s) => {
                 let start = profile.hour_start(s.start);
@@ -139,10 +143,14 @@ impl Grant {
                 })
             }
             Grant::Daily(s) => {
-                let first = profile.epoch_day() + i64::from(s.start);
+                // Local midnights, in local seconds since 1970: the epoch
+                // is a UTC midnight, so `epoch + d · DAY` is local day
+                // `epoch_day() + d` (`TzRule::day_start`), with no
+                // division on a lock.
+                let first = profile.epoch() + i64::from(s.start) * DAY;
                 Some(Window {
-                    start: zone.day_start(first),
-                    end: zone.day_start(first + i64::from(s.length)),
+                    start: zone.midnight_start(first),
+                    end: zone.midnight_start(first + i64::from(s.length) * DAY),
                 })
             }
             Grant::OneTime { start_hour, .. } => {
@@ -152,6 +160,7 @@ impl Grant {
                     end: start + profile.one_time_use_secs(),
                 })
             }
+            #[cfg(feature = "format-v2")]
             Grant::Recurring(r) => {
                 let first = profile.epoch_day() + 7 * i64::from(r.start_week);
                 Some(Window {
@@ -159,6 +168,9 @@ impl Grant {
                     end: zone.day_start(first + 7 * i64::from(r.weeks)),
                 })
             }
+            // Without the feature no lock has recurring codes.
+            #[cfg(not(feature = "format-v2"))]
+            Grant::Recurring(_) => None,
             Grant::Ongoing { .. } | Grant::Revoke(_) | Grant::ClockSet { .. } => None,
         }
     }

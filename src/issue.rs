@@ -475,6 +475,9 @@ impl Profile {
         if !self.has_kind(Kind::ClockSet) {
             return Err(IssueError::Grant(GrantError::KindDisabled(Kind::ClockSet)));
         }
+        if cfg!(not(feature = "format-v2")) {
+            return Err(IssueError::Grant(GrantError::KindNotBuilt(Kind::ClockSet)));
+        }
         let epoch = i128::from(self.epoch());
         let unit = i128::from(self.params().clock_codes.unit_secs());
         let first = div_floor(i128::from(at) - epoch, unit);
@@ -510,6 +513,9 @@ impl Profile {
         let menu = self.params().recurring;
         if !self.has_kind(Kind::Recurring) {
             return Err(IssueError::Grant(GrantError::KindDisabled(Kind::Recurring)));
+        }
+        if cfg!(not(feature = "format-v2")) {
+            return Err(IssueError::Grant(GrantError::KindNotBuilt(Kind::Recurring)));
         }
         let (Some(d), Some(h)) = (menu.days_index(days), menu.hours_index(hours)) else {
             return Err(IssueError::NotInMenu {

@@ -86,7 +86,10 @@ pub struct Dst {
 ///
 /// # Examples
 ///
-/// ```
+/// (With the `format-v2` feature, a default one: DST rules need it.)
+///
+#[cfg_attr(feature = "format-v2", doc = "```")]
+#[cfg_attr(not(feature = "format-v2"), doc = "```ignore")]
 /// use offpin::tz::TzRule;
 /// const PARIS: TzRule = match TzRule::parse(b"CET-1CEST,M3.5.0,M10.5.0/3") {
 ///     Ok(rule) => rule,
@@ -368,6 +371,17 @@ impl TzRule {
         minutes(self.std)
     }
 
+    /// The standard offset in seconds east of UTC.
+    pub(crate) const fn standard_secs(&self) -> i64 {
+        self.std as i64
+    }
+
+    /// The standard offset in minutes east of UTC (a rule's offsets are
+    /// whole minutes within ±14 h, checked when it is built).
+    pub(crate) const fn standard_minutes(&self) -> i32 {
+        secs_to_minutes(self.std)
+    }
+
     /// The daylight-saving part, if the rule has one.
     pub const fn dst(&self) -> Option<Dst> {
         self.dst
@@ -382,7 +396,7 @@ impl TzRule {
     /// the `format-v2` feature (no rule with DST is then ever built, see
     /// [`TzError::DstNotBuilt`]), so the DST code is not linked at all.
     #[inline(always)]
-    const fn dst_rule(&self) -> Option<Dst> {
+    pub(crate) const fn dst_rule(&self) -> Option<Dst> {
         #[cfg(feature = "format-v2")]
         {
             self.dst
@@ -489,7 +503,13 @@ impl TzRule {
     /// The instant local day `day` (days since 1970-01-01, local) starts:
     /// the earliest instant whose local date is `day` or later.
     pub fn day_start(&self, day: i64) -> UnixSeconds {
-        let local = clamp(day.saturating_mul(DAY));
+        self.midnight_start(day.saturating_mul(DAY))
+    }
+
+    /// [`day_start`](Self::day_start) of the local midnight `local`, in
+    /// local seconds since 1970-01-01 (a multiple of a day).
+    pub(crate) fn midnight_start(&self, local: i64) -> UnixSeconds {
+        let local = clamp(local);
         let Some(dst) = self.dst_rule() else {
             return local.saturating_sub(i64::from(self.std));
         };
@@ -512,9 +532,9 @@ impl TzRule {
     /// The first local day (days since 1970-01-01) that starts at or
     /// after `t`.
     pub fn first_day_starting_at_or_after(&self, t: UnixSeconds) -> i64 {
-        if self.dst_rule().is_none() && clamp(t) == t {
+        if self.dst_rule().is_none() {
             // Day `d` starts at `d · DAY − std`: the least `d` with
-            // `d · DAY ≥ t + std`.
+            // `d · DAY ≥ t + std` (by the reciprocal, for a lock).
             return PER_DAY.div_ceil(t.saturating_add(i64::from(self.std)));
         }
         let d0 = self.local_day(t);
@@ -1014,7 +1034,33 @@ impl fmt::Display for TzRule {
     }
 }
 
+/// Without the `format-v2` feature a rule with DST is refused, in text
+/// and in bytes, and a fixed one still works.
 #[cfg(test)]
+#[cfg(not(feature = "format-v2"))]
+mod without_dst {
+    use super::*;
+
+    #[test]
+    fn dst_rules_are_refused_without_format_v2() {
+        assert_eq!(
+            TzRule::parse(b"CET-1CEST,M3.5.0,M10.5.0/3"),
+            Err(TzError::DstNotBuilt)
+        );
+        let mut bytes = [0u8; TZ_RULE_LEN];
+        bytes[..5].copy_from_slice(&[0, 60, 0, 120, 1]);
+        assert_eq!(TzRule::from_bytes(&bytes), Err(TzError::DstNotBuilt));
+        let fixed = TzRule::parse(b"<+0530>-5:30").unwrap();
+        assert_eq!(fixed.standard_offset().minutes(), 330);
+        assert_eq!(fixed.day_start(1), DAY - 330 * 60);
+        assert_eq!(fixed.first_day_starting_at_or_after(DAY - 330 * 60), 1);
+        assert_eq!(fixed.first_day_starting_at_or_after(DAY - 330 * 60 + 1), 2);
+    }
+}
+
+// DST rules need the format-v2 feature.
+#[cfg(test)]
+#[cfg(feature = "format-v2")]
 mod tests {
     use super::*;
 

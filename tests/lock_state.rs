@@ -21,6 +21,10 @@ use proptest::prelude::*;
 
 #[path = "common/figures.rs"]
 mod figures;
+#[cfg_attr(
+    not(all(feature = "format-v2", feature = "service-codes")),
+    allow(unused_imports, dead_code)
+)]
 use figures::{grouped, sci};
 
 const HOUR: i64 = 3_600;
@@ -776,6 +780,9 @@ proptest! {
 }
 
 /// The figures docs/LOCK.md cites.
+/// The sizes are those of the default features (a lock with service
+/// codes and format v2).
+#[cfg(all(feature = "format-v2", feature = "service-codes"))]
 #[test]
 fn lock_guide_figures_are_current() {
     let guide = include_str!("../docs/LOCK.md");

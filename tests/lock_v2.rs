@@ -2,6 +2,8 @@
 //! (with a DST rule), clock-setting codes (forward only, bounded, once,
 //! and what a stolen one buys an attacker), and the issuer's answers.
 
+// Profiles and rules of format v2 (the default features).
+#![cfg(all(feature = "format-v2", feature = "service-codes"))]
 #![allow(
     clippy::unwrap_used,
     clippy::panic,

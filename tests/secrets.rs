@@ -38,6 +38,7 @@ fn secret_types_zeroize_on_drop() {
 }
 
 /// The service secret, and a lock that holds one, show no secret bytes.
+#[cfg(feature = "service-codes")]
 #[test]
 fn service_secrets_are_redacted() {
     use offpin::profile::shipped::STANDARD_10_V2;

@@ -211,6 +211,10 @@ fn day_starts_and_local_days_agree() {
         "CET-1CEST,M3.5.0,M10.5.0/3",
         "AEST-10AEDT,M10.1.0,M4.1.0/3",
         "<-03>3<-02>,M11.1.0/0,M2.3.0/1",
+        // Fixed offsets take the closed form.
+        "UTC0",
+        "<+0530>-5:30",
+        "<-0930>9:30",
     ];
     for text in rules {
         let rule = TzRule::parse(text.as_bytes()).unwrap();

@@ -27,6 +27,8 @@
 //! count where `check` says `SetClock` (they move the lock's clock, which
 //! `W` prices like an opening); their events are `T − step` and `T`.
 
+// Profiles and rules of format v2 (the default features).
+#![cfg(feature = "format-v2")]
 #![allow(
     clippy::unwrap_used,
     clippy::panic,

@@ -489,6 +489,7 @@ enum Judged {
         lineage: Option<(u8, Mark)>,
     },
     Revoke(Revocation, RevokeTarget),
+    #[cfg(feature = "format-v2")]
     SetClock(UnixSeconds),
     Refuse(Refusal),
 }
@@ -597,6 +598,12 @@ impl<const MEMORY: usize, const KEYS: usize> Lock<MEMORY, KEYS> {
             assert!(MEMORY <= u16::MAX as usize, "MEMORY must fit in 16 bits");
             assert!(KEYS >= 1, "a lock needs at least one key");
             assert!(KEYS <= u8::MAX as usize, "a lock holds at most 255 keys");
+            // The format-v2 check below relies on this order.
+            assert!(
+                crate::profile::Kind::Recurring.position() + 2 == crate::profile::Kind::COUNT
+                    && crate::profile::Kind::ClockSet.position() + 1 == crate::profile::Kind::COUNT,
+                "the format-v2 kinds are the last two"
+            );
         }
         let codecs = codecs.into_codecs();
         // KEYS >= 1 (checked above): the fallback is never taken.
@@ -646,10 +653,10 @@ impl<const MEMORY: usize, const KEYS: usize> Lock<MEMORY, KEYS> {
         if p.service_codes.is_enabled() {
             return Err(LockError::ServiceCodesNotBuilt);
         }
+        // The format-v2 kinds are the last two ranges of the index: a
+        // profile has either when its first index is below the total.
         #[cfg(not(feature = "format-v2"))]
-        if profile.has_kind(crate::profile::Kind::Recurring)
-            || profile.has_kind(crate::profile::Kind::ClockSet)
-        {
+        if profile.kind_base(crate::profile::Kind::Recurring) < profile.grant_count() {
             return Err(LockError::FormatV2NotBuilt);
         }
         let fingerprints =
@@ -954,6 +961,7 @@ impl<const MEMORY: usize, const KEYS: usize> Lock<MEMORY, KEYS> {
                     (decision, key) = (Decision::Revoked(target), Some(k));
                     break;
                 }
+                #[cfg(feature = "format-v2")]
                 Judged::SetClock(to) => {
                     change.highest_seen = change.highest_seen.max(to);
                     (decision, key) = (Decision::ClockSet { to }, Some(k));
@@ -1116,8 +1124,9 @@ impl<const MEMORY: usize, const KEYS: usize> Lock<MEMORY, KEYS> {
             }
             // Judged at the lock's time even when the clock is rolled
             // back: setting it right is what the code is for.
+            #[cfg(feature = "format-v2")]
             Grant::ClockSet { .. } => {
-                return match self.profile().check(grant, t, self.zone) {
+                return match self.profile().check_in(grant, t, &self.zone) {
                     Verdict::SetClock { to } => Judged::SetClock(to),
                     Verdict::Refuse(r) => Judged::Refuse(r),
                     _ => Judged::Refuse(Refusal::InvalidCode),
@@ -1159,7 +1168,7 @@ impl<const MEMORY: usize, const KEYS: usize> Lock<MEMORY, KEYS> {
             ))),
             None => Judged::Refuse(Refusal::MemoryFull),
         };
-        match self.profile().check(grant, t, self.zone) {
+        match self.profile().check_in(grant, t, &self.zone) {
             Verdict::Refuse(r) => Judged::Refuse(r),
             Verdict::Revoke(target @ RevokeTarget::StartedBefore { hour }) => Judged::Revoke(
                 Revocation::Before(Mark::before_hour(self.profile(), hour, &self.zone)),
@@ -1168,7 +1177,11 @@ impl<const MEMORY: usize, const KEYS: usize> Lock<MEMORY, KEYS> {
             Verdict::Revoke(target @ RevokeTarget::Slot(slot)) => {
                 Judged::Revoke(Revocation::Slot(slot), target)
             }
+            #[cfg(feature = "format-v2")]
             Verdict::SetClock { to } => Judged::SetClock(to),
+            // Never given without the feature (no clock-setting codes).
+            #[cfg(not(feature = "format-v2"))]
+            Verdict::SetClock { .. } => Judged::Refuse(Refusal::InvalidCode),
             Verdict::Open(Remember::Nothing) => open(None),
             Verdict::Open(Remember::Activated { .. }) => {
                 if memory.find(key, index, EntryKind::Activated, t).is_some() {

@@ -456,7 +456,7 @@ fn encode<const MEMORY: usize, const KEYS: usize>(
         for fp in &lock.fingerprints {
             w.put(fp);
         }
-        w.be(i64::from(lock.zone.standard_offset().minutes()) as u64, 2);
+        w.be(i64::from(lock.zone.standard_minutes()) as u64, 2);
         w.be(u64::from(p.grace_secs), 2);
         w.be(u64::from(p.activation_hours), 4);
         w.be(u64::from(p.lock_memory), 2);
@@ -1291,6 +1291,7 @@ mod tests {
 
     /// Service-code entries (tag 3): key 0 and the counter's end, on a
     /// profile with service codes only.
+    #[cfg(feature = "service-codes")]
     #[test]
     fn lock_image_service_entries_are_checked() {
         use crate::profile::shipped::STANDARD_10_V2 as V2;
