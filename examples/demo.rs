@@ -13,6 +13,7 @@ fn describe(v: &Verdict) -> String {
         Verdict::Open(r) => format!("OPEN (lock remembers: {r:?})"),
         Verdict::OpenIfActivated { .. } => "open only if the lock remembers it as activated".into(),
         Verdict::Revoke(t) => format!("REVOCATION applied: {t:?}"),
+        Verdict::SetClock { to } => format!("CLOCK set forward to {to}"),
         Verdict::Refuse(r) => format!("refused: {r}"),
     }
 }

@@ -16,8 +16,10 @@
 use std::fmt::Write as _;
 use std::{env, fs, path::PathBuf};
 
-use offpin::profile::shipped::STANDARD_10;
-use offpin::{Codec, MasterKey, Request};
+use offpin::profile::shipped::{STANDARD_10, STANDARD_10_V2};
+use offpin::recurring::{Hours, Weekdays};
+use offpin::service::{ServiceSecret, hotp};
+use offpin::{Codec, MasterKey, Request, TzRule};
 
 /// The fixed master secret of this demo (a real one comes from a CSPRNG
 /// and never leaves the server).
@@ -28,6 +30,15 @@ const GENERATION: u32 = 0;
 /// Script time zero: 2025-12-01T00:00:00Z.
 const T0: i64 = 1_764_547_200;
 const H: i64 = 3_600;
+/// The v2 script's time zero: 2026-03-23T00:00:00Z (Monday, 01:00 in
+/// Paris).
+const T0_V2: i64 = 1_774_224_000;
+/// The Paris rule the v2 lock keeps.
+const PARIS: TzRule = match TzRule::parse(b"CET-1CEST,M3.5.0,M10.5.0/3") {
+    Ok(r) => r,
+    Err(_) => panic!("rule"),
+};
+const MIN: i64 = 60;
 /// One-time codes to issue for the memory-full phase: the lock's memory
 /// (64, the profile's `lock_memory`) plus one.
 const FILL: u32 = 65;
@@ -127,5 +138,64 @@ fn main() {
         .collect();
     writeln!(src, "/// {FILL} one-time codes, use windows from 2025-12-05 00:00 + i / {variances} h, variance i % {variances}.").unwrap();
     writeln!(src, "pub const FILL: [&str; {FILL}] = {fill:?};").unwrap();
+
+    // The v2 phase: the same key, the format-v2 profile, the Paris rule.
+    let v2 = Codec::new(&key, STANDARD_10_V2).expect("shipped profile");
+    let monday = PARIS.day_start(PARIS.local_day(T0_V2));
+    let saturday = PARIS.local_day(T0_V2) + 5;
+    let v2_codes: [(&str, &str, Request); 4] = [
+        (
+            "CLEANER",
+            "recurring: weekdays 08:00-12:00 Paris time, 13 weeks from Monday 2026-03-23",
+            Request::recurring(monday, 13, Weekdays::WEEKDAYS, Hours::new(8, 12)).with_zone(PARIS),
+        ),
+        (
+            "SPRING",
+            "daily: 35 local days from Saturday 2026-03-28, over the DST change",
+            Request::time_bound(PARIS.day_start(saturday), PARIS.day_start(saturday + 35))
+                .with_zone(PARIS),
+        ),
+        (
+            "CLOCK_NOW",
+            "clock-setting: 2026-05-04 06:30Z",
+            Request::clock_set(T0_V2 + 42 * D + 6 * H + 30 * MIN).with_zone(PARIS),
+        ),
+        (
+            "CLOCK_FAR",
+            "clock-setting: 8 days later (beyond the 7-day step)",
+            Request::clock_set(T0_V2 + 50 * D + 6 * H + 30 * MIN).with_zone(PARIS),
+        ),
+    ];
+    writeln!(src, "/// The v2 script's time zero: 2026-03-23T00:00:00Z.").unwrap();
+    writeln!(src, "pub const T0_V2: i64 = {T0_V2};").unwrap();
+    for (name, what, request) in v2_codes {
+        let issued = v2
+            .issue(&request)
+            .unwrap_or_else(|e| panic!("issuing {name}: {e}"));
+        writeln!(src, "/// {what}").unwrap();
+        writeln!(
+            src,
+            "pub const {name}: Code = Code {{ name: {name:?}, what: {what:?}, pin: {:?} }};",
+            issued.pin.as_str()
+        )
+        .unwrap();
+    }
+    // The service code an authenticator app shows at SERVICE_AT (RFC
+    // 6238 of the device's service secret; the server would use
+    // `server::service::code_at`, which needs std).
+    let service_at = T0_V2 + 39 * D + 22 * H + 30 * MIN + 10;
+    let codes = STANDARD_10_V2.params().service_codes;
+    let counter = u64::try_from(service_at / i64::from(codes.step_secs)).expect("after 1970");
+    let code = hotp(&ServiceSecret::derive(&key), counter, codes.digits);
+    let digits = usize::from(codes.digits);
+    let what = "service code (RFC 6238) at 2026-05-01 22:30:10Z";
+    writeln!(src, "/// When the service code is shown (after T0_V2).").unwrap();
+    writeln!(src, "pub const SERVICE_AT: i64 = {};", service_at - T0_V2).unwrap();
+    writeln!(src, "/// {what}").unwrap();
+    writeln!(
+        src,
+        "pub const SERVICE: Code = Code {{ name: \"SERVICE\", what: {what:?}, pin: \"{code:0digits$}\" }};"
+    )
+    .unwrap();
     fs::write(out.join("issued.rs"), src).expect("write issued.rs");
 }

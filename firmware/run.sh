@@ -8,7 +8,9 @@
 #      thumbv8m.main-none-eabi), builds firmware/ in release (build.rs
 #      issues the PINs on the host) and boots it on QEMU under -icount,
 #      where it provisions a lock, types its keypad script at a simulated
-#      clock, prints every decision next to the expected one and the
+#      clock (the v1 profile, then the v2 one: recurring codes, a daily
+#      window across a DST change, clock-setting and service codes), prints
+#      every decision next to the expected one and the
 #      counter ticks one `check` took, and exits 0 only if every decision
 #      was expected; then reports the image's flash and static RAM
 #      (llvm-size) and the peak stack (stack.py, through QEMU's gdbstub);
@@ -236,8 +238,10 @@ validator_build() { # validator_build TARGET PROFILE compact|fixslice [FEATURES]
         dir=$dir-$features
         feat=(--features "$features")
     fi
+    # --no-default-features: the validator's profile has no service codes,
+    # so it is built without HMAC-SHA1 (the firmware's service-codes feature).
     cargo build --quiet --profile "$profile" --target "$target" --bin offpin-validator \
-        --target-dir "$dir" "${cfg[@]}" "${feat[@]}" >&2
+        --no-default-features --target-dir "$dir" "${cfg[@]}" "${feat[@]}" >&2
     echo "$dir/$target/$profile/offpin-validator"
 }
 for board in "${BOARDS[@]}"; do
@@ -272,7 +276,11 @@ for board in "${BOARDS[@]}"; do
     read -r fflash _ < <(flash_and_ram "$fixed")
     builtins=$(validator_build "$target" release compact builtins-mem)
     read -r bflash _ < <(flash_and_ram "$builtins")
-    say "  opt-level \"s\": $flash bytes; opt-level \"z\": $zflash bytes; \"s\" with the fixsliced AES: $fflash bytes; \"s\" with compiler-builtins' memory routines: $bflash bytes"
+    # And with the crate feature format-v2 (DST rules, recurring and
+    # clock-setting codes), which a v1 lock at a fixed offset leaves out.
+    v2=$(validator_build "$target" release compact format-v2)
+    read -r v2flash _ < <(flash_and_ram "$v2")
+    say "  opt-level \"s\": $flash bytes; opt-level \"z\": $zflash bytes; \"s\" with the fixsliced AES: $fflash bytes; \"s\" with compiler-builtins' memory routines: $bflash bytes; \"s\" with format-v2: $v2flash bytes"
     if [ -n "$LLVM_NM" ]; then
         say "  what it is made of (llvm-nm --size-sort; inlined code counts in its caller):"
         "$LLVM_NM" --size-sort --print-size --radix=d --demangle "$elf" | awk '

@@ -16,14 +16,20 @@
 //! | ongoing | always, until revoked | no |
 //! | revoke slot | always (idempotent) | — |
 //! | revoke before hour `h` | `h − g ≤ now < h + A + g` | — |
+//! | recurring (v2) | on a day of its mask in its weeks, `from − g ≤ local time of day < to + g` | no |
+//! | clock set to `T` (v2) | `T − step ≤ now < T` (no grace): move the clock to `T` | — |
 //!
-//! (`A` is the activation window, `U` the one-time use window.)
+//! (`A` is the activation window, `U` the one-time use window; recurring
+//! codes follow the lock's local time, [`TzRule`].)
 
 use core::fmt;
 
 use crate::grant::{Grant, RevokeTarget};
 use crate::profile::Profile;
-use crate::time::{UnixSeconds, UtcOffset};
+use crate::time::UnixSeconds;
+#[cfg(test)]
+use crate::time::UtcOffset;
+use crate::tz::TzRule;
 
 /// What the lock must remember when it opens for a grant.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -74,13 +80,16 @@ pub enum Refusal {
     /// the clock grace, so no time-dependent code can be judged (see
     /// [`crate::lock`]).
     ClockRolledBack,
+    /// A recurring code typed within its weeks but on a day or at an hour
+    /// outside its schedule.
+    OutsideSchedule,
 }
 
 impl Refusal {
     /// A stable snake_case code for logs, test vectors and APIs
     /// (`invalid_code`, `not_yet_valid`, `expired`, `not_activated`,
     /// `already_used`, `revoked`, `superseded`, `memory_full`, `locked_out`,
-    /// `clock_rolled_back`).
+    /// `clock_rolled_back`, `outside_schedule`).
     ///
     /// ```
     /// assert_eq!(offpin::Refusal::AlreadyUsed.code(), "already_used");
@@ -97,6 +106,7 @@ impl Refusal {
             Refusal::MemoryFull => "memory_full",
             Refusal::LockedOut => "locked_out",
             Refusal::ClockRolledBack => "clock_rolled_back",
+            Refusal::OutsideSchedule => "outside_schedule",
         }
     }
 }
@@ -118,6 +128,9 @@ impl fmt::Display for Refusal {
             Refusal::ClockRolledBack => {
                 "the lock's clock is behind a time it has already seen; set the clock"
             }
+            Refusal::OutsideSchedule => {
+                "the recurring code is not valid on this day or at this hour"
+            }
         })
     }
 }
@@ -135,6 +148,12 @@ pub enum Verdict {
     },
     /// A valid revocation code: apply the revocation (does not open).
     Revoke(RevokeTarget),
+    /// A valid clock-setting code: move the lock's clock forward to `to`
+    /// (does not open).
+    SetClock {
+        /// The instant the code names.
+        to: UnixSeconds,
+    },
     /// Refuse.
     Refuse(Refusal),
 }
@@ -147,8 +166,9 @@ impl Verdict {
 }
 
 impl Profile {
-    /// Decides whether `grant` is valid at `now` on a lock whose UTC offset
-    /// is `offset`, ignoring everything the lock remembers.
+    /// Decides whether `grant` is valid at `now` on a lock whose local time
+    /// is `zone` (a [`UtcOffset`](crate::UtcOffset) or a [`TzRule`]),
+    /// ignoring everything the lock remembers.
     ///
     /// # Examples
     ///
@@ -166,7 +186,13 @@ impl Profile {
     /// assert_eq!(P.check(&g, start + 30 * 3600, UtcOffset::UTC),
     ///            Verdict::OpenIfActivated { until: end + 600 });
     /// ```
-    pub fn check(&self, grant: &Grant, now: UnixSeconds, offset: UtcOffset) -> Verdict {
+    pub fn check(&self, grant: &Grant, now: UnixSeconds, zone: impl Into<TzRule>) -> Verdict {
+        self.check_in(grant, now, &zone.into())
+    }
+
+    /// [`Profile::check`] with the zone by reference (the lock's: no copy
+    /// of it per check).
+    pub(crate) fn check_in(&self, grant: &Grant, now: UnixSeconds, zone: &TzRule) -> Verdict {
         let g = self.grace_secs();
         let activation = self.activation_secs();
         // Every bound saturates: a time near `i64::MAX` or `i64::MIN`
@@ -175,7 +201,7 @@ impl Profile {
         let closes_at = |end: UnixSeconds| end.saturating_add(g);
         match grant {
             Grant::Hourly(_) | Grant::Daily(_) | Grant::OneTime { .. } => {
-                let Some(w) = grant.window(self, offset) else {
+                let Some(w) = grant.window_in(self, zone) else {
                     return Verdict::Refuse(Refusal::InvalidCode);
                 };
                 let until = closes_at(w.end);
@@ -196,6 +222,50 @@ impl Profile {
             }
             Grant::Ongoing { .. } => Verdict::Open(Remember::Nothing),
             Grant::Revoke(target @ RevokeTarget::Slot(_)) => Verdict::Revoke(*target),
+            #[cfg(feature = "format-v2")]
+            Grant::Recurring(r) => {
+                let menu = self.params().recurring;
+                let (Some(days), Some(hours)) = (
+                    menu.days.get(usize::from(r.days)),
+                    menu.hours.get(usize::from(r.hours)),
+                ) else {
+                    return Verdict::Refuse(Refusal::InvalidCode);
+                };
+                // Local clock seconds since the profile's local day 0.
+                let q = i128::from(zone.local_seconds(now)) - i128::from(self.epoch());
+                let day = q.div_euclid(86_400);
+                let week = day.div_euclid(7);
+                let weekday = (i128::from(self.epoch_weekday()) + day).rem_euclid(7);
+                let tod = q.rem_euclid(86_400);
+                let first = i128::from(r.start_week);
+                if week < first {
+                    Verdict::Refuse(Refusal::NotYetValid)
+                } else if week >= first + i128::from(r.weeks) {
+                    Verdict::Refuse(Refusal::Expired)
+                } else if u8::try_from(weekday).is_ok_and(|d| days.contains(d))
+                    && i64::try_from(tod).is_ok_and(|t| hours.contains(t, g))
+                {
+                    Verdict::Open(Remember::Nothing)
+                } else {
+                    Verdict::Refuse(Refusal::OutsideSchedule)
+                }
+            }
+            #[cfg(feature = "format-v2")]
+            Grant::ClockSet { at } => {
+                let to = self.clock_instant(*at);
+                let step = self.params().clock_codes.max_step_secs();
+                if now < to.saturating_sub(step) {
+                    Verdict::Refuse(Refusal::NotYetValid)
+                } else if now >= to {
+                    Verdict::Refuse(Refusal::Expired)
+                } else {
+                    Verdict::SetClock { to }
+                }
+            }
+            // Without the feature no lock has these kinds (`Lock::new`
+            // refuses their profiles) and their checks are not linked.
+            #[cfg(not(feature = "format-v2"))]
+            Grant::Recurring(_) | Grant::ClockSet { .. } => Verdict::Refuse(Refusal::InvalidCode),
             Grant::Revoke(target @ RevokeTarget::StartedBefore { hour }) => {
                 let at = self.hour_start(*hour);
                 if now < opens_at(at) {

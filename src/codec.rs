@@ -24,6 +24,19 @@ pub enum DecodeError {
     Cipher(Ff1Error),
 }
 
+impl DecodeError {
+    /// A stable snake_case code: the [`PinError::code`] of malformed
+    /// input, `not_a_grant` for a PIN that names no grant, `cipher` for
+    /// the cipher's refusal; the `Display` text is informative English.
+    pub const fn code(&self) -> &'static str {
+        match self {
+            DecodeError::Pin(e) => e.code(),
+            DecodeError::NotAGrant => "not_a_grant",
+            DecodeError::Cipher(_) => "cipher",
+        }
+    }
+}
+
 impl fmt::Display for DecodeError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {

@@ -3,7 +3,8 @@
 use core::fmt;
 
 use crate::profile::{Kind, Profile};
-use crate::time::{DAY, HOUR, UnixSeconds, UtcOffset, Window};
+use crate::time::{DAY, HOUR, UnixSeconds, Window};
+use crate::tz::TzRule;
 
 /// A time-bound window counted in the profile's units.
 ///
@@ -20,6 +21,23 @@ pub struct Span {
     pub variance: u8,
     /// Supersede lineage: `0` for none, `1..=L` otherwise.
     pub lineage: u8,
+}
+
+/// A weekly recurring code (format v2), counted in the profile's menu
+/// ([`RecurringMenu`](crate::recurring::RecurringMenu)).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Recurrence {
+    /// First week, counted from the profile's epoch (week `w` is the
+    /// profile's local days `7w .. 7w + 7`).
+    pub start_week: u32,
+    /// Length in weeks, `1..=max_weeks`.
+    pub weeks: u16,
+    /// The weekday mask: its position in the menu's `days`.
+    pub days: u8,
+    /// The hour range: its position in the menu's `hours`.
+    pub hours: u8,
+    /// Variance `0..V`.
+    pub variance: u8,
 }
 
 /// What a revocation code revokes.
@@ -58,6 +76,15 @@ pub enum Grant {
     },
     /// Revocation code.
     Revoke(RevokeTarget),
+    /// Weekly recurring code (format v2): opens during its hours on its
+    /// days, no activation.
+    Recurring(Recurrence),
+    /// Clock-setting code (format v2): moves the lock's clock forward to
+    /// the instant `epoch + at · unit` (does not open).
+    ClockSet {
+        /// The instant, in the profile's clock-code units since the epoch.
+        at: u32,
+    },
 }
 
 impl Grant {
@@ -70,6 +97,8 @@ impl Grant {
             Grant::Ongoing { .. } => Kind::Ongoing,
             Grant::Revoke(RevokeTarget::Slot(_)) => Kind::RevokeSlot,
             Grant::Revoke(RevokeTarget::StartedBefore { .. }) => Kind::RevokeBefore,
+            Grant::Recurring(_) => Kind::Recurring,
+            Grant::ClockSet { .. } => Kind::ClockSet,
         }
     }
 
@@ -78,6 +107,7 @@ impl Grant {
         match self {
             Grant::Hourly(s) | Grant::Daily(s) => s.variance,
             Grant::OneTime { variance, .. } => *variance,
+            Grant::Recurring(r) => r.variance,
             _ => 0,
         }
     }
@@ -91,24 +121,36 @@ impl Grant {
     }
 
     /// The window in Unix time during which the grant is valid, for
-    /// time-bound and one-time grants (`None` for ongoing and revocation
-    /// codes). A one-time grant's window is its use window. `offset` is the
-    /// lock's UTC offset (it moves daily windows only).
-    pub const fn window(&self, profile: &Profile, offset: UtcOffset) -> Option<Window> {
-        let epoch = profile.epoch();
+    /// time-bound, one-time and recurring grants (`None` for ongoing and
+    /// revocation codes). A one-time grant's window is its use window; a
+    /// recurring grant's, the local midnights that begin its first week
+    /// and end its last (it opens only during its hours). `zone` is the
+    /// lock's local time: a fixed [`UtcOffset`](crate::UtcOffset) or a
+    /// [`TzRule`]; it moves daily windows only, which run from the local
+    /// midnight of their first day to that of the day after their last.
+    pub fn window(&self, profile: &Profile, zone: impl Into<TzRule>) -> Option<Window> {
+        self.window_in(profile, &zone.into())
+    }
+
+    /// [`Grant::window`] with the zone by reference.
+    pub(crate) fn window_in(&self, profile: &Profile, zone: &TzRule) -> Option<Window> {
         match self {
             Grant::Hourly(s) => {
                 let start = profile.hour_start(s.start);
                 Some(Window {
                     start,
-                    end: start + s.length as i64 * HOUR,
+                    end: start + i64::from(s.length) * HOUR,
                 })
             }
             Grant::Daily(s) => {
-                let start = epoch + s.start as i64 * DAY - offset.seconds();
+                // Local midnights, in local seconds since 1970: the epoch
+                // is a UTC midnight, so `epoch + d · DAY` is local day
+                // `epoch_day() + d` (`TzRule::day_start`), with no
+                // division on a lock.
+                let first = profile.epoch() + i64::from(s.start) * DAY;
                 Some(Window {
-                    start,
-                    end: start + s.length as i64 * DAY,
+                    start: zone.midnight_start(first),
+                    end: zone.midnight_start(first + i64::from(s.length) * DAY),
                 })
             }
             Grant::OneTime { start_hour, .. } => {
@@ -118,17 +160,25 @@ impl Grant {
                     end: start + profile.one_time_use_secs(),
                 })
             }
-            Grant::Ongoing { .. } | Grant::Revoke(_) => None,
+            #[cfg(feature = "format-v2")]
+            Grant::Recurring(r) => {
+                let first = profile.epoch_day() + 7 * i64::from(r.start_week);
+                Some(Window {
+                    start: zone.day_start(first),
+                    end: zone.day_start(first + 7 * i64::from(r.weeks)),
+                })
+            }
+            // Without the feature no lock has recurring codes.
+            #[cfg(not(feature = "format-v2"))]
+            Grant::Recurring(_) => None,
+            Grant::Ongoing { .. } | Grant::Revoke(_) | Grant::ClockSet { .. } => None,
         }
     }
 
     /// When the grant's window starts (`None` for ongoing and revocation
     /// codes).
-    pub const fn starts_at(&self, profile: &Profile, offset: UtcOffset) -> Option<UnixSeconds> {
-        match self.window(profile, offset) {
-            Some(w) => Some(w.start),
-            None => None,
-        }
+    pub fn starts_at(&self, profile: &Profile, zone: impl Into<TzRule>) -> Option<UnixSeconds> {
+        self.window(profile, zone).map(|w| w.start)
     }
 }
 
@@ -156,6 +206,12 @@ impl fmt::Display for Grant {
             Grant::Revoke(RevokeTarget::StartedBefore { hour }) => {
                 write!(f, "revocation of every window started before hour {hour}")?
             }
+            Grant::Recurring(r) => write!(
+                f,
+                "recurring code: week {} for {} weeks, days #{}, hours #{}, variance {}",
+                r.start_week, r.weeks, r.days, r.hours, r.variance
+            )?,
+            Grant::ClockSet { at } => write!(f, "clock-setting code: unit {at}")?,
         }
         if self.lineage() != 0 {
             write!(f, ", lineage {}", self.lineage())?;

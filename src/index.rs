@@ -12,6 +12,8 @@
 //! | ongoing | `slot` |
 //! | revoke slot | `slot` |
 //! | revoke before | `hour` |
+//! | recurring | `(((start_week · Wmax + (weeks − 1)) · ND + days) · NH + hours) · V + variance` |
+//! | clock set | `at` |
 //!
 //! Every combination is used, so no index is wasted, and `M` (the sum of
 //! the ranges) is checked against `radix^digits` when the profile is built.
@@ -26,7 +28,7 @@
 use core::fmt;
 
 use crate::divisor::Reciprocal;
-use crate::grant::{Grant, RevokeTarget, Span};
+use crate::grant::{Grant, Recurrence, RevokeTarget, Span};
 use crate::profile::{Kind, Profile};
 
 /// A grant that the profile cannot express.
@@ -63,6 +65,18 @@ pub enum GrantError {
         /// Highest lineage.
         max: u8,
     },
+    /// A recurring code's weekday mask or hour range is not in the
+    /// profile's menu (its position is beyond the menu).
+    NotInMenu {
+        /// The position asked for.
+        position: u8,
+        /// Entries of that part of the menu.
+        limit: u8,
+    },
+    /// The kind is a format-v2 one (recurring, clock-setting) and offpin
+    /// was built without the `format-v2` feature, so no PIN of it could be
+    /// decoded by this build.
+    KindNotBuilt(Kind),
     /// The ongoing slot is not below the profile's `ongoing_slots`.
     SlotOutOfRange {
         /// Requested slot.
@@ -70,6 +84,26 @@ pub enum GrantError {
         /// Number of slots.
         limit: u32,
     },
+}
+
+impl GrantError {
+    /// A stable snake_case code (`kind_disabled`, `start_out_of_range`,
+    /// `length_out_of_range`, `variance_out_of_range`,
+    /// `lineage_out_of_range`, `menu_position_out_of_range`,
+    /// `slot_out_of_range`, `kind_not_built`); the
+    /// `Display` text is informative English.
+    pub const fn code(&self) -> &'static str {
+        match self {
+            GrantError::KindDisabled(_) => "kind_disabled",
+            GrantError::StartOutOfRange { .. } => "start_out_of_range",
+            GrantError::LengthOutOfRange { .. } => "length_out_of_range",
+            GrantError::VarianceOutOfRange { .. } => "variance_out_of_range",
+            GrantError::LineageOutOfRange { .. } => "lineage_out_of_range",
+            GrantError::NotInMenu { .. } => "menu_position_out_of_range",
+            GrantError::SlotOutOfRange { .. } => "slot_out_of_range",
+            GrantError::KindNotBuilt(_) => "kind_not_built",
+        }
+    }
 }
 
 impl fmt::Display for GrantError {
@@ -89,9 +123,17 @@ impl fmt::Display for GrantError {
             GrantError::LineageOutOfRange { lineage, max } => {
                 write!(f, "lineage {lineage} is outside 0..={max}")
             }
+            GrantError::NotInMenu { position, limit } => write!(
+                f,
+                "menu entry {position} is outside the profile's 0..{limit}"
+            ),
             GrantError::SlotOutOfRange { slot, limit } => {
                 write!(f, "ongoing slot {slot} is outside 0..{limit}")
             }
+            GrantError::KindNotBuilt(kind) => write!(
+                f,
+                "{kind} codes need offpin's format-v2 feature, which this build leaves out"
+            ),
         }
     }
 }
@@ -166,6 +208,71 @@ impl Profile {
         })
     }
 
+    fn pack_recurrence(&self, r: &Recurrence) -> Result<u64, GrantError> {
+        let p = self.params();
+        let menu = p.recurring;
+        let (nd, nh) = (menu.days.len() as u64, menu.hours.len() as u64);
+        let starts = self.lifetime_weeks();
+        if r.start_week >= starts {
+            return Err(GrantError::StartOutOfRange {
+                start: r.start_week,
+                limit: starts,
+            });
+        }
+        if r.weeks == 0 || r.weeks > menu.max_weeks {
+            return Err(GrantError::LengthOutOfRange {
+                length: u32::from(r.weeks),
+                max: u32::from(menu.max_weeks),
+            });
+        }
+        for (position, n) in [(r.days, nd), (r.hours, nh)] {
+            if u64::from(position) >= n {
+                return Err(GrantError::NotInMenu {
+                    position,
+                    limit: u8::try_from(n).unwrap_or(u8::MAX),
+                });
+            }
+        }
+        if r.variance >= p.variances {
+            return Err(GrantError::VarianceOutOfRange {
+                variance: r.variance,
+                limit: p.variances,
+            });
+        }
+        Ok(
+            (((u64::from(r.start_week) * u64::from(menu.max_weeks) + u64::from(r.weeks - 1)) * nd
+                + u64::from(r.days))
+                * nh
+                + u64::from(r.hours))
+                * u64::from(p.variances)
+                + u64::from(r.variance),
+        )
+    }
+
+    #[cfg(feature = "format-v2")]
+    fn unpack_recurrence(&self, local: u64) -> Option<Recurrence> {
+        let p = self.params();
+        let menu = p.recurring;
+        let (nd, nh) = (menu.days.len() as u64, menu.hours.len() as u64);
+        let v = u64::from(p.variances);
+        let variance = u8::try_from(local % v).ok()?;
+        let rest = local / v;
+        let hours = u8::try_from(rest % nh.max(1)).ok()?;
+        let rest = rest / nh.max(1);
+        let days = u8::try_from(rest % nd.max(1)).ok()?;
+        let rest = rest / nd.max(1);
+        let max_weeks = u64::from(menu.max_weeks).max(1);
+        let weeks = u16::try_from(rest % max_weeks).ok()? + 1;
+        let start_week = u32::try_from(rest / max_weeks).ok()?;
+        Some(Recurrence {
+            start_week,
+            weeks,
+            days,
+            hours,
+            variance,
+        })
+    }
+
     /// The index of `grant` in `0..M`.
     ///
     /// # Errors
@@ -224,6 +331,14 @@ impl Profile {
                 }
                 u64::from(*hour)
             }
+            Grant::Recurring(r) => self.pack_recurrence(r)?,
+            Grant::ClockSet { at } => {
+                let limit = u32::try_from(self.kind_count(Kind::ClockSet)).unwrap_or(u32::MAX);
+                if *at >= limit {
+                    return Err(GrantError::StartOutOfRange { start: *at, limit });
+                }
+                u64::from(*at)
+            }
         };
         Ok(self.kind_base(kind) + local)
     }
@@ -254,6 +369,14 @@ impl Profile {
             Kind::RevokeBefore => Grant::Revoke(RevokeTarget::StartedBefore {
                 hour: small(local)?,
             }),
+            #[cfg(feature = "format-v2")]
+            Kind::Recurring => Grant::Recurring(self.unpack_recurrence(local)?),
+            #[cfg(feature = "format-v2")]
+            Kind::ClockSet => Grant::ClockSet { at: small(local)? },
+            // Without the feature no lock has these kinds (`Lock::new`
+            // refuses their profiles) and their code is not linked.
+            #[cfg(not(feature = "format-v2"))]
+            Kind::Recurring | Kind::ClockSet => return None,
         })
     }
 }
@@ -261,6 +384,7 @@ impl Profile {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::profile::FormatVersion;
     use crate::profile::shipped::{ALL, COMPACT_8, SECURE_12};
 
     #[test]
@@ -268,7 +392,10 @@ mod tests {
         for p in ALL {
             for kind in Kind::ALL {
                 let n = p.kind_count(kind);
-                if n == 0 {
+                // Without the format-v2 feature its kinds name no grant.
+                if n == 0
+                    || (cfg!(not(feature = "format-v2")) && kind.format() == FormatVersion::V2)
+                {
                     continue;
                 }
                 for idx in [p.kind_base(kind), p.kind_base(kind) + n - 1] {

@@ -21,11 +21,14 @@
 use core::fmt;
 
 use crate::ff1::Ff1Error;
-use crate::grant::{Grant, RevokeTarget, Span};
+use crate::grant::{Grant, Recurrence, RevokeTarget, Span};
 use crate::index::GrantError;
 use crate::pin::Pin;
+use crate::profile::Kind;
 use crate::profile::Profile;
+use crate::recurring::{Hours, Weekdays};
 use crate::time::{DAY, HOUR, UnixSeconds, UtcOffset, Window, div_ceil, div_floor};
+use crate::tz::TzRule;
 
 /// What to issue.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -59,6 +62,28 @@ pub enum Want {
         /// The watermark.
         at: UnixSeconds,
     },
+    /// A clock-setting code (format v2) for the instant `at`, rounded down
+    /// to the profile's clock-code unit: typed at a lock whose clock is
+    /// behind `at` by at most the profile's step, it moves the clock to it.
+    ClockSet {
+        /// The instant to set the clock to.
+        at: UnixSeconds,
+    },
+    /// A weekly recurring code (format v2): on the days of `days`, from
+    /// `hours.from:00` to `hours.to:00` local time, for `weeks` whole weeks
+    /// from the week (of the profile's epoch) that contains `starts_at`.
+    Recurring {
+        /// An instant in the first week; the code starts at that week's
+        /// first local midnight, which must be within the request's
+        /// rounding allowance before it.
+        starts_at: UnixSeconds,
+        /// Length in whole weeks.
+        weeks: u16,
+        /// The weekdays (one of the profile's menu).
+        days: Weekdays,
+        /// The daily hours (one of the profile's menu).
+        hours: Hours,
+    },
 }
 
 /// An issuing request: what to issue plus the knobs that shape it.
@@ -84,8 +109,9 @@ pub struct Request {
     pub lineage: u8,
     /// How far each end of the window may move outward, in seconds.
     pub max_rounding_secs: u32,
-    /// The lock's UTC offset (used by daily windows).
-    pub utc_offset: UtcOffset,
+    /// The lock's local time (used by daily windows): a fixed offset, or
+    /// the DST rule the lock keeps.
+    pub zone: TzRule,
 }
 
 impl Request {
@@ -95,7 +121,7 @@ impl Request {
             variance: 0,
             lineage: 0,
             max_rounding_secs: 0,
-            utc_offset: UtcOffset::UTC,
+            zone: TzRule::UTC,
         }
     }
     /// A time-bound code for `[starts_at, ends_at)`.
@@ -118,6 +144,26 @@ impl Request {
     pub const fn revoke_started_before(at: UnixSeconds) -> Self {
         Self::new(Want::RevokeStartedBefore { at })
     }
+    /// A clock-setting code for the instant `at` (rounded down to the
+    /// profile's unit, within the rounding allowance).
+    pub const fn clock_set(at: UnixSeconds) -> Self {
+        Self::new(Want::ClockSet { at })
+    }
+    /// A weekly recurring code: `days` from `hours.from` to `hours.to`
+    /// local time, for `weeks` weeks from the week containing `starts_at`.
+    pub const fn recurring(
+        starts_at: UnixSeconds,
+        weeks: u16,
+        days: Weekdays,
+        hours: Hours,
+    ) -> Self {
+        Self::new(Want::Recurring {
+            starts_at,
+            weeks,
+            days,
+            hours,
+        })
+    }
     /// Sets the variance.
     pub const fn with_variance(mut self, variance: u8) -> Self {
         self.variance = variance;
@@ -133,9 +179,15 @@ impl Request {
         self.max_rounding_secs = secs;
         self
     }
-    /// Sets the lock's UTC offset.
+    /// Sets the lock's local time to a fixed UTC offset.
     pub const fn with_utc_offset(mut self, offset: UtcOffset) -> Self {
-        self.utc_offset = offset;
+        self.zone = TzRule::fixed(offset);
+        self
+    }
+    /// Sets the lock's local time to a rule (with daylight saving time,
+    /// for a lock that keeps one).
+    pub const fn with_zone(mut self, zone: TzRule) -> Self {
+        self.zone = zone;
         self
     }
 }
@@ -171,12 +223,50 @@ pub enum IssueError {
         /// The request's `max_rounding_secs`.
         allowed_secs: u32,
     },
+    /// The recurring schedule is not in the profile's menu; the nearest
+    /// schedule it can express is named.
+    NotInMenu {
+        /// The weekdays asked for.
+        days: Weekdays,
+        /// The hours asked for.
+        hours: Hours,
+        /// The menu's nearest weekdays.
+        nearest_days: Weekdays,
+        /// The menu's nearest hours.
+        nearest_hours: Hours,
+    },
     /// The grant is outside the profile's ranges (variance, lineage, slot,
     /// disabled kind).
     Grant(GrantError),
     /// The FF1 cipher refused the numeral (cannot happen for a valid
     /// profile; reported rather than panicking).
     Cipher(Ff1Error),
+}
+
+impl IssueError {
+    /// A stable snake_case code (`end_not_after_start`, `before_epoch`,
+    /// `beyond_lifetime`, `too_long`, `rounding_too_large`, `not_in_menu`,
+    /// a [`GrantError::code`], `cipher`); the `Display` text is
+    /// informative English.
+    ///
+    /// ```
+    /// use offpin::Request;
+    /// use offpin::profile::shipped::STANDARD_10 as P;
+    /// let e = P.plan(&Request::time_bound(P.epoch(), P.epoch())).unwrap_err();
+    /// assert_eq!(e.code(), "end_not_after_start");
+    /// ```
+    pub const fn code(&self) -> &'static str {
+        match self {
+            IssueError::EndNotAfterStart => "end_not_after_start",
+            IssueError::BeforeEpoch { .. } => "before_epoch",
+            IssueError::BeyondLifetime { .. } => "beyond_lifetime",
+            IssueError::TooLong { .. } => "too_long",
+            IssueError::RoundingTooLarge { .. } => "rounding_too_large",
+            IssueError::NotInMenu { .. } => "not_in_menu",
+            IssueError::Grant(e) => e.code(),
+            IssueError::Cipher(_) => "cipher",
+        }
+    }
 }
 
 impl fmt::Display for IssueError {
@@ -206,6 +296,15 @@ impl fmt::Display for IssueError {
             } => write!(
                 f,
                 "encoding the window needs {needed_secs} s of rounding but max_rounding_secs is {allowed_secs} (raise it, or align the window to the profile's hours or the lock's local days)"
+            ),
+            IssueError::NotInMenu {
+                days,
+                hours,
+                nearest_days,
+                nearest_hours,
+            } => write!(
+                f,
+                "the profile cannot express {days} {hours}; the nearest schedule it can is {nearest_days} {nearest_hours}"
             ),
             IssueError::Grant(e) => fmt::Display::fmt(e, f),
             IssueError::Cipher(e) => write!(f, "cipher error: {e}"),
@@ -247,7 +346,8 @@ pub struct Plan {
     /// The window the lock will honour (`None` for ongoing and revocation
     /// codes; for revocations before a time, see [`Plan::effective_at`]).
     pub window: Option<Window>,
-    /// For a revocation before a time: the watermark actually encoded.
+    /// For a revocation before a time: the watermark actually encoded;
+    /// for a clock-setting code: the instant the clock moves to.
     pub effective_at: Option<UnixSeconds>,
     /// Seconds the start moved earlier (0 if exact).
     pub start_rounded_secs: i64,
@@ -312,15 +412,31 @@ impl Profile {
         }
     }
 
+    /// The daily candidate under a rule with DST: the local day that
+    /// contains the start, to the first local day that starts at or after
+    /// the end (what [`round_out`] gives for a fixed offset).
+    fn daily_candidate_by_rule(&self, zone: &TzRule, w: &Want) -> Candidate {
+        let max_units = self.params().daily_max_days;
+        let (start, end) = match *w {
+            Want::TimeBound { starts_at, ends_at } => (starts_at, ends_at),
+            _ => (0, 0),
+        };
+        let first = zone.local_day(start);
+        let last = zone.first_day_starting_at_or_after(end);
+        let units = i128::from(last) - i128::from(first);
+        let rounding = (i128::from(start) - i128::from(zone.day_start(first)))
+            .max(i128::from(zone.day_start(last)) - i128::from(end));
+        Candidate {
+            first: i128::from(first) - i128::from(self.epoch_day()),
+            units,
+            rounding,
+            fits_length: max_units > 0 && units <= i128::from(max_units),
+        }
+    }
+
     /// The start unit `first` as a grant field, or why it is out of the
-    /// profile's `0..limit` starts.
-    fn check_start(
-        &self,
-        first: i128,
-        limit: u32,
-        unit: i128,
-        origin: i128,
-    ) -> Result<u32, IssueError> {
+    /// profile's `0..limit` starts (`last_start`: when the last one starts).
+    fn check_start(&self, first: i128, limit: u32, last_start: i128) -> Result<u32, IssueError> {
         if first < 0 {
             return Err(IssueError::BeforeEpoch {
                 epoch: self.epoch(),
@@ -329,7 +445,7 @@ impl Profile {
         match u32::try_from(first) {
             Ok(f) if f < limit => Ok(f),
             _ => Err(IssueError::BeyondLifetime {
-                last_start: narrow(origin + (i128::from(limit) - 1) * unit),
+                last_start: narrow(last_start),
             }),
         }
     }
@@ -348,8 +464,106 @@ impl Profile {
                 allowed_secs: req.max_rounding_secs,
             });
         }
-        let start = self.check_start(first, self.lifetime_hours(), hour, epoch)?;
+        let last = epoch + (i128::from(self.lifetime_hours()) - 1) * hour;
+        let start = self.check_start(first, self.lifetime_hours(), last)?;
         Ok((start, moved))
+    }
+
+    /// A clock-setting request: the instant rounded down to the unit
+    /// (within the allowance), then its range.
+    fn plan_clock_set(&self, req: &Request, at: UnixSeconds) -> Result<Plan, IssueError> {
+        if !self.has_kind(Kind::ClockSet) {
+            return Err(IssueError::Grant(GrantError::KindDisabled(Kind::ClockSet)));
+        }
+        if cfg!(not(feature = "format-v2")) {
+            return Err(IssueError::Grant(GrantError::KindNotBuilt(Kind::ClockSet)));
+        }
+        let epoch = i128::from(self.epoch());
+        let unit = i128::from(self.params().clock_codes.unit_secs());
+        let first = div_floor(i128::from(at) - epoch, unit);
+        let moved = narrow(i128::from(at) - (epoch + first * unit));
+        if moved > i64::from(req.max_rounding_secs) {
+            return Err(IssueError::RoundingTooLarge {
+                needed_secs: moved,
+                allowed_secs: req.max_rounding_secs,
+            });
+        }
+        let limit = u32::try_from(self.kind_count(Kind::ClockSet)).unwrap_or(u32::MAX);
+        let last = epoch + (i128::from(limit) - 1) * unit;
+        let at = self.check_start(first, limit, last)?;
+        Ok(Plan {
+            grant: Grant::ClockSet { at },
+            window: None,
+            effective_at: Some(self.clock_instant(at)),
+            start_rounded_secs: moved,
+            end_rounded_secs: 0,
+        })
+    }
+
+    /// A recurring request: the menu, the length, the start week rounded
+    /// down to its first local midnight, then the start's range.
+    fn plan_recurring(
+        &self,
+        req: &Request,
+        starts_at: UnixSeconds,
+        weeks: u16,
+        days: Weekdays,
+        hours: Hours,
+    ) -> Result<Plan, IssueError> {
+        let menu = self.params().recurring;
+        if !self.has_kind(Kind::Recurring) {
+            return Err(IssueError::Grant(GrantError::KindDisabled(Kind::Recurring)));
+        }
+        if cfg!(not(feature = "format-v2")) {
+            return Err(IssueError::Grant(GrantError::KindNotBuilt(Kind::Recurring)));
+        }
+        let (Some(d), Some(h)) = (menu.days_index(days), menu.hours_index(hours)) else {
+            return Err(IssueError::NotInMenu {
+                days,
+                hours,
+                nearest_days: menu.nearest_days(days).unwrap_or(days),
+                nearest_hours: menu.nearest_hours(hours).unwrap_or(hours),
+            });
+        };
+        if weeks == 0 {
+            return Err(IssueError::EndNotAfterStart);
+        }
+        if weeks > menu.max_weeks {
+            return Err(IssueError::TooLong {
+                requested_secs: i64::from(weeks) * 7 * DAY,
+                max_secs: i64::from(menu.max_weeks) * 7 * DAY,
+            });
+        }
+        let zone = req.zone;
+        let epoch_day = i128::from(self.epoch_day());
+        let day = i128::from(zone.local_day(starts_at)) - epoch_day;
+        let week = day.div_euclid(7);
+        let week_day = |w: i128| i64::try_from(epoch_day + 7 * w).unwrap_or(i64::MAX);
+        let week_start = zone.day_start(week_day(week));
+        let moved = narrow(i128::from(starts_at) - i128::from(week_start));
+        if moved > i64::from(req.max_rounding_secs) {
+            return Err(IssueError::RoundingTooLarge {
+                needed_secs: moved,
+                allowed_secs: req.max_rounding_secs,
+            });
+        }
+        let limit = self.lifetime_weeks();
+        let last = i128::from(zone.day_start(week_day(i128::from(limit) - 1)));
+        let start_week = self.check_start(week, limit, last)?;
+        let grant = Grant::Recurring(Recurrence {
+            start_week,
+            weeks,
+            days: d,
+            hours: h,
+            variance: req.variance,
+        });
+        Ok(Plan {
+            grant,
+            window: grant.window(self, zone),
+            effective_at: None,
+            start_rounded_secs: moved,
+            end_rounded_secs: 0,
+        })
     }
 
     /// Turns a request into the grant that encodes it, without touching a
@@ -380,13 +594,27 @@ impl Profile {
                 }
                 let (hour, day) = (i128::from(HOUR), i128::from(DAY));
                 let hourly = self.span_candidate(epoch, hour, p.hourly_max_hours, &req.want);
-                let day_origin = epoch - i128::from(req.utc_offset.seconds());
-                let daily = self.span_candidate(day_origin, day, p.daily_max_days, &req.want);
-                let (kind_daily, c, origin, unit, limit) =
+                let zone = req.zone;
+                let day_origin = epoch - i128::from(zone.standard_offset().seconds());
+                let daily = if zone.has_dst() {
+                    self.daily_candidate_by_rule(&zone, &req.want)
+                } else {
+                    self.span_candidate(day_origin, day, p.daily_max_days, &req.want)
+                };
+                let last_hour = epoch + (i128::from(self.lifetime_hours()) - 1) * hour;
+                let last_day =
+                    if zone.has_dst() {
+                        i128::from(zone.day_start(
+                            self.epoch_day() + i64::from(p.lifetime_days.saturating_sub(1)),
+                        ))
+                    } else {
+                        day_origin + (i128::from(p.lifetime_days) - 1) * day
+                    };
+                let (kind_daily, c, limit, last_start) =
                     if hourly.fits_length && hourly.rounding <= allowed {
-                        (false, hourly, epoch, hour, self.lifetime_hours())
+                        (false, hourly, self.lifetime_hours(), last_hour)
                     } else if daily.fits_length && daily.rounding <= allowed {
-                        (true, daily, day_origin, day, p.lifetime_days)
+                        (true, daily, p.lifetime_days, last_day)
                     } else if hourly.fits_length || daily.fits_length {
                         let needed = match (hourly.fits_length, daily.fits_length) {
                             (true, true) => hourly.rounding.min(daily.rounding),
@@ -405,7 +633,7 @@ impl Profile {
                             max_secs,
                         });
                     };
-                let start = self.check_start(c.first, limit, unit, origin)?;
+                let start = self.check_start(c.first, limit, last_start)?;
                 let span = Span {
                     start,
                     length: u32::try_from(c.units).unwrap_or(u32::MAX),
@@ -417,7 +645,7 @@ impl Profile {
                 } else {
                     Grant::Hourly(span)
                 };
-                let window = grant.window(self, req.utc_offset);
+                let window = grant.window(self, req.zone);
                 let (s, e) = match window {
                     Some(w) => (
                         narrow(i128::from(starts_at) - i128::from(w.start)),
@@ -441,7 +669,7 @@ impl Profile {
                 };
                 Plan {
                     grant,
-                    window: grant.window(self, req.utc_offset),
+                    window: grant.window(self, req.zone),
                     effective_at: None,
                     start_rounded_secs: moved,
                     end_rounded_secs: -moved,
@@ -461,6 +689,13 @@ impl Profile {
                 start_rounded_secs: 0,
                 end_rounded_secs: 0,
             },
+            Want::Recurring {
+                starts_at,
+                weeks,
+                days,
+                hours,
+            } => self.plan_recurring(req, starts_at, weeks, days, hours)?,
+            Want::ClockSet { at } => self.plan_clock_set(req, at)?,
             Want::RevokeStartedBefore { at } => {
                 let (hour, moved) = self.round_down_to_hour(at, req)?;
                 Plan {

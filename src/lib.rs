@@ -17,10 +17,13 @@ pub mod keys;
 pub mod lock;
 pub mod pin;
 pub mod profile;
+pub mod recurring;
 pub mod security;
 #[cfg(feature = "std")]
 pub mod server;
+pub mod service;
 pub mod time;
+pub mod tz;
 
 pub use check::{Refusal, Remember, Verdict};
 pub use codec::{Codec, DecodeError};
@@ -31,6 +34,10 @@ pub use issue::{IssueError, Issued, Plan, Request, Want};
 pub use keys::{DeviceKey, KeyError, MasterKey};
 pub use lock::{Check, Decision, Lock, LockError, PersistError};
 pub use pin::{Pin, PinError};
-pub use profile::{FormatVersion, Kind, LockoutPolicy, Profile, ProfileError, ProfileParams, Tag};
+pub use profile::{
+    ClockCodes, FormatVersion, Kind, LockoutPolicy, Profile, ProfileError, ProfileParams,
+    ServiceCodes, Tag,
+};
 pub use security::SecurityFigures;
 pub use time::{OffsetError, ParseOffsetError, UnixSeconds, UtcOffset, Window};
+pub use tz::{TzError, TzRule};

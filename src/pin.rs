@@ -42,6 +42,21 @@ pub enum PinError {
     ValueOutOfRange,
 }
 
+impl PinError {
+    /// A stable snake_case code (`empty`, `wrong_length`, `not_a_digit`,
+    /// `zero_on_nine_key_pad`, `value_out_of_range`); the `Display` text is
+    /// informative English.
+    pub const fn code(&self) -> &'static str {
+        match self {
+            PinError::Empty => "empty",
+            PinError::WrongLength { .. } => "wrong_length",
+            PinError::NotADigit { .. } => "not_a_digit",
+            PinError::ZeroOnNineKeyPad { .. } => "zero_on_nine_key_pad",
+            PinError::ValueOutOfRange => "value_out_of_range",
+        }
+    }
+}
+
 impl fmt::Display for PinError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {

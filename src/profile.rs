@@ -36,6 +36,7 @@ use core::fmt;
 
 use crate::divisor::Reciprocal;
 pub use crate::ff1::Radix;
+pub use crate::recurring::RecurringMenu;
 use crate::time::{DAY, HOUR, UnixSeconds};
 
 /// The grant kinds, in the order their index ranges are laid out.
@@ -53,11 +54,17 @@ pub enum Kind {
     RevokeSlot,
     /// Revocation code that revokes every window that started before an hour.
     RevokeBefore,
+    /// Weekly recurring code: a weekday mask and a daily range of local
+    /// hours, for whole weeks (format v2).
+    Recurring,
+    /// Clock-setting code: moves the lock's clock forward to an instant
+    /// (format v2).
+    ClockSet,
 }
 
 impl Kind {
     /// The number of kinds.
-    pub const COUNT: usize = 6;
+    pub const COUNT: usize = 8;
 
     /// Every kind, in index-layout order: the kinds of format v1 first,
     /// then those format v2 added (so a v1 profile's layout is unchanged).
@@ -68,6 +75,8 @@ impl Kind {
         Kind::Ongoing,
         Kind::RevokeSlot,
         Kind::RevokeBefore,
+        Kind::Recurring,
+        Kind::ClockSet,
     ];
 
     /// Position of the kind in [`Kind::ALL`].
@@ -79,6 +88,8 @@ impl Kind {
             Kind::Ongoing => 3,
             Kind::RevokeSlot => 4,
             Kind::RevokeBefore => 5,
+            Kind::Recurring => 6,
+            Kind::ClockSet => 7,
         }
     }
 
@@ -91,6 +102,7 @@ impl Kind {
             | Kind::Ongoing
             | Kind::RevokeSlot
             | Kind::RevokeBefore => FormatVersion::V1,
+            Kind::Recurring | Kind::ClockSet => FormatVersion::V2,
         }
     }
 
@@ -103,6 +115,8 @@ impl Kind {
             Kind::Ongoing => "ongoing",
             Kind::RevokeSlot => "revoke_slot",
             Kind::RevokeBefore => "revoke_before",
+            Kind::Recurring => "recurring",
+            Kind::ClockSet => "clock_set",
         }
     }
 }
@@ -163,6 +177,79 @@ impl LockoutPolicy {
         }
     }
 }
+
+/// Clock-setting codes (format v2, tag 2): a code names an instant on a
+/// grid of `unit_minutes`; typing it moves the lock's clock forward to
+/// that instant, by at most `max_step_hours` (see [`crate::lock`]).
+/// Disabled ([`ClockCodes::NONE`]) when `unit_minutes` is 0.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct ClockCodes {
+    /// The grid of instants, in minutes: a divisor of 1 440 (a day).
+    pub unit_minutes: u16,
+    /// The longest step forward a code may make, in hours
+    /// (`1..=`[`MAX_CLOCK_STEP_HOURS`], at least one unit).
+    pub max_step_hours: u16,
+}
+
+impl ClockCodes {
+    /// No clock-setting codes.
+    pub const NONE: ClockCodes = ClockCodes {
+        unit_minutes: 0,
+        max_step_hours: 0,
+    };
+
+    /// Whether the profile has clock-setting codes.
+    pub const fn is_enabled(&self) -> bool {
+        self.unit_minutes != 0 || self.max_step_hours != 0
+    }
+
+    /// The grid unit in seconds.
+    pub const fn unit_secs(&self) -> i64 {
+        self.unit_minutes as i64 * 60
+    }
+
+    /// The longest step in seconds.
+    pub const fn max_step_secs(&self) -> i64 {
+        self.max_step_hours as i64 * 3_600
+    }
+}
+
+/// Rolling service codes (format v2, tag 3): RFC 6238 codes of `digits`
+/// decimal digits for counters of `step_secs` seconds, accepted `±
+/// skew_steps` counters around the lock's, each once (see
+/// [`crate::service`]). Disabled ([`ServiceCodes::NONE`]) when `digits` is
+/// 0. Needs a ten-key keypad: codes are decimal.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct ServiceCodes {
+    /// Digits of a code, `6..=10` (authenticator apps show 6 or 8).
+    pub digits: u8,
+    /// Seconds per counter, `10..=600` (RFC 6238's default is 30).
+    pub step_secs: u16,
+    /// Counters accepted on each side of the lock's, `0..=2`.
+    pub skew_steps: u8,
+}
+
+impl ServiceCodes {
+    /// No service codes.
+    pub const NONE: ServiceCodes = ServiceCodes {
+        digits: 0,
+        step_secs: 0,
+        skew_steps: 0,
+    };
+
+    /// Whether the profile has service codes.
+    pub const fn is_enabled(&self) -> bool {
+        self.digits != 0 || self.step_secs != 0 || self.skew_steps != 0
+    }
+
+    /// Counters accepted at once: `2 · skew_steps + 1`.
+    pub const fn codes_at_once(&self) -> u32 {
+        2 * self.skew_steps as u32 + 1
+    }
+}
+
+/// The longest step a clock-setting code may make: 30 days.
+pub const MAX_CLOCK_STEP_HOURS: u16 = 720;
 
 /// Latest epoch [`Profile::new`] accepts: 9999-12-31T00:00:00Z, the last
 /// midnight with a four-digit year.
@@ -238,6 +325,14 @@ pub struct ProfileParams {
     pub lock_memory: u16,
     /// Keypad lock-out policy. Not part of the format.
     pub lockout: LockoutPolicy,
+    /// Weekly recurring codes (format v2, tag 1;
+    /// [`RecurringMenu::NONE`]: none).
+    pub recurring: RecurringMenu,
+    /// Clock-setting codes (format v2, tag 2; [`ClockCodes::NONE`]: none).
+    pub clock_codes: ClockCodes,
+    /// Rolling service codes (format v2, tag 3; [`ServiceCodes::NONE`]:
+    /// none).
+    pub service_codes: ServiceCodes,
 }
 
 /// Why [`Profile::new`] refused a set of parameters.
@@ -278,6 +373,18 @@ pub enum ProfileError {
     /// The lock-out policy has zero failures, a zero duration, a cap below
     /// its base, a zero budget or a zero refill period.
     InvalidLockout,
+    /// The recurring menu is malformed: an empty part, an invalid or
+    /// repeated mask or hour range, more than
+    /// [`recurring::MAX_MENU`](crate::recurring::MAX_MENU) of either, or
+    /// `max_weeks` outside `1..=`[`MAX_WEEKS`](crate::recurring::MAX_WEEKS).
+    InvalidRecurringMenu,
+    /// The clock-setting codes' unit is not a divisor of 1 440 minutes, or
+    /// their step is not `1..=`[`MAX_CLOCK_STEP_HOURS`] hours and at least
+    /// one unit.
+    InvalidClockCodes,
+    /// The service codes' digits are not `6..=10`, their step not
+    /// `10..=600` s, their skew above 2, or the keypad is not radix 10.
+    InvalidServiceCodes,
     /// A format-v2 feature is enabled on a format-v1 profile.
     NeedsFormatV2 {
         /// The feature's extension field.
@@ -295,6 +402,34 @@ pub enum ProfileError {
 }
 
 impl ProfileError {
+    /// A stable snake_case code of the error (the variant's name in
+    /// snake case, e.g. `needs_format_v2`); the `Display` text is
+    /// informative English.
+    pub const fn code(&self) -> &'static str {
+        match self {
+            ProfileError::DigitsOutOfRange { .. } => "digits_out_of_range",
+            ProfileError::EpochNotMidnight => "epoch_not_midnight",
+            ProfileError::EpochOutOfRange => "epoch_out_of_range",
+            ProfileError::ZeroLifetime => "zero_lifetime",
+            ProfileError::LifetimeTooLong => "lifetime_too_long",
+            ProfileError::HourlyWindowTooLong => "hourly_window_too_long",
+            ProfileError::DailyWindowTooLong => "daily_window_too_long",
+            ProfileError::OneTimeUseTooLong => "one_time_use_too_long",
+            ProfileError::ZeroVariances => "zero_variances",
+            ProfileError::NoGrantKinds => "no_grant_kinds",
+            ProfileError::ZeroActivation => "zero_activation",
+            ProfileError::ActivationTooLong => "activation_too_long",
+            ProfileError::GraceTooLarge => "grace_too_large",
+            ProfileError::InvalidLockout => "invalid_lockout",
+            ProfileError::InvalidRecurringMenu => "invalid_recurring_menu",
+            ProfileError::InvalidClockCodes => "invalid_clock_codes",
+            ProfileError::InvalidServiceCodes => "invalid_service_codes",
+            ProfileError::NeedsFormatV2 { .. } => "needs_format_v2",
+            ProfileError::CanonicalTooLong => "canonical_too_long",
+            ProfileError::IndexSpaceTooSmall { .. } => "index_space_too_small",
+        }
+    }
+
     /// Aborts compilation with this error's message; for use when building
     /// a profile in a `const` item, where a bad profile must not compile.
     pub const fn panic_const(self) -> ! {
@@ -331,6 +466,9 @@ impl ProfileError {
             }
             ProfileError::GraceTooLarge => panic!("profile: grace_secs must be < 3600"),
             ProfileError::InvalidLockout => panic!("profile: invalid lock-out policy"),
+            ProfileError::InvalidRecurringMenu => panic!("profile: invalid recurring menu"),
+            ProfileError::InvalidClockCodes => panic!("profile: invalid clock-setting codes"),
+            ProfileError::InvalidServiceCodes => panic!("profile: invalid service codes"),
             ProfileError::NeedsFormatV2 { .. } => {
                 panic!("profile: a format-v2 feature needs format: FormatVersion::V2")
             }
@@ -388,6 +526,20 @@ impl fmt::Display for ProfileError {
             ProfileError::InvalidLockout => f.write_str(
                 "lock-out policy needs failures >= 1, base_secs >= 1, cap_secs >= base_secs, budget >= 1 and refill_secs >= 1",
             ),
+            ProfileError::InvalidRecurringMenu => write!(
+                f,
+                "the recurring menu needs 1 to {} distinct valid weekday masks, 1 to {} distinct hour ranges (from < to <= 24) and max_weeks in 1..={}",
+                crate::recurring::MAX_MENU,
+                crate::recurring::MAX_MENU,
+                crate::recurring::MAX_WEEKS
+            ),
+            ProfileError::InvalidClockCodes => write!(
+                f,
+                "clock-setting codes need unit_minutes dividing 1440 and max_step_hours in 1..={MAX_CLOCK_STEP_HOURS}, at least one unit"
+            ),
+            ProfileError::InvalidServiceCodes => f.write_str(
+                "service codes need 6 to 10 digits, a step of 10 to 600 s, a skew of at most 2 steps and a ten-key (radix 10) keypad",
+            ),
             ProfileError::NeedsFormatV2 { tag } => write!(
                 f,
                 "{tag} is a format-v2 feature; set format: FormatVersion::V2 (a v1 profile keeps offpin 0.1's PINs)"
@@ -411,8 +563,6 @@ impl core::error::Error for ProfileError {}
 pub(crate) struct Layout {
     /// First index of each kind, in [`Kind::ALL`] order.
     pub(crate) base: [u64; Kind::COUNT],
-    /// Number of indices of each kind.
-    pub(crate) count: [u64; Kind::COUNT],
     /// `M`, the number of grants the profile can express.
     pub(crate) total: u64,
     /// `radix^digits`.
@@ -445,6 +595,22 @@ pub struct Profile {
     /// [`Profile::tweak`], computed once by [`Profile::new`] (in `const`
     /// for a `const` profile, so a lock never runs SHA-256 for it).
     tweak: [u8; 8],
+}
+
+/// `x / DAY` of a UTC midnight `x` in `0..=MAX_EPOCH` (what
+/// [`Profile::new`] accepts as an epoch) by a multiplication: a lock's
+/// calendar arithmetic links no division routine. `ceil(2^64 / DAY)`
+/// exceeds `2^64 / DAY` by less than 1, so for `x < 2^38` the product
+/// overshoots `x / DAY`, an integer, by less than `2^-26`.
+#[allow(
+    clippy::cast_possible_truncation,
+    clippy::cast_sign_loss,
+    clippy::cast_possible_wrap,
+    reason = "x in 0..=MAX_EPOCH < 2^38, so the quotient is below 2^22"
+)]
+const fn days_of_midnight(x: i64) -> i64 {
+    const M: u128 = (1u128 << 64).div_ceil(DAY as u128);
+    ((x as u64 as u128 * M) >> 64) as i64
 }
 
 /// `a * b`, or `None` on overflow (const-friendly).
@@ -506,6 +672,8 @@ impl Profile {
             && params.daily_max_days == 0
             && params.one_time_use_hours == 0
             && params.ongoing_slots == 0
+            && !params.recurring.is_enabled()
+            && !params.service_codes.is_enabled()
         {
             return Err(ProfileError::NoGrantKinds);
         }
@@ -528,6 +696,30 @@ impl Profile {
             return Err(ProfileError::InvalidLockout);
         }
 
+        if params.recurring.is_enabled() && !params.recurring.is_valid() {
+            return Err(ProfileError::InvalidRecurringMenu);
+        }
+        let clock = params.clock_codes;
+        if clock.is_enabled()
+            && (clock.unit_minutes == 0
+                || 1_440 % clock.unit_minutes != 0
+                || clock.max_step_hours == 0
+                || clock.max_step_hours > MAX_CLOCK_STEP_HOURS
+                || clock.max_step_secs() < clock.unit_secs())
+        {
+            return Err(ProfileError::InvalidClockCodes);
+        }
+        let service = params.service_codes;
+        if service.is_enabled()
+            && (service.digits < 6
+                || service.digits > 10
+                || service.step_secs < 10
+                || service.step_secs > 600
+                || service.skew_steps > 2
+                || params.radix.value() != 10)
+        {
+            return Err(ProfileError::InvalidServiceCodes);
+        }
         if matches!(params.format, FormatVersion::V1) {
             let mut t = 0;
             while t < Tag::ALL.len() {
@@ -573,8 +765,32 @@ impl Profile {
         } else {
             (0, 0)
         };
-        let count: [u64; Kind::COUNT] =
-            [hourly, daily, one_time, ongoing, revoke_slot, revoke_before];
+        let menu = params.recurring;
+        let recurring = if menu.is_enabled() {
+            let per_week =
+                menu.max_weeks as u64 * menu.days.len() as u64 * menu.hours.len() as u64 * v;
+            match mul(days.div_ceil(7), per_week) {
+                Some(x) => x,
+                None => return Err(too_small),
+            }
+        } else {
+            0
+        };
+        let clock_set = if clock.is_enabled() {
+            days * (1_440 / clock.unit_minutes as u64)
+        } else {
+            0
+        };
+        let count: [u64; Kind::COUNT] = [
+            hourly,
+            daily,
+            one_time,
+            ongoing,
+            revoke_slot,
+            revoke_before,
+            recurring,
+            clock_set,
+        ];
         // Running sums; each term is at most u64::MAX / 2 only if the sum
         // does not overflow, which `checked_add` verifies.
         let mut base = [0u64; Kind::COUNT];
@@ -608,7 +824,6 @@ impl Profile {
             params,
             layout: Layout {
                 base,
-                count,
                 total,
                 domain,
                 radices: Radices {
@@ -625,6 +840,33 @@ impl Profile {
     /// The parameters this profile was built from.
     pub const fn params(&self) -> ProfileParams {
         self.params
+    }
+
+    /// The same profile with the format-v2 feature of `tag` disabled (a
+    /// profile without it is returned unchanged): what the feature costs
+    /// is the difference of their [`security`](Profile::security) figures.
+    /// Its PINs differ (the extension field leaves the tweak).
+    ///
+    /// # Errors
+    ///
+    /// [`ProfileError::NoGrantKinds`] if the feature was the only kind.
+    ///
+    /// ```
+    /// use offpin::Tag;
+    /// use offpin::profile::shipped::STANDARD_10_V2 as P;
+    /// let without = P.without(Tag::Recurring)?;
+    /// assert!(without.security().w_max < P.security().w_max);
+    /// # Ok::<(), offpin::ProfileError>(())
+    /// ```
+    pub const fn without(&self, tag: Tag) -> Result<Profile, ProfileError> {
+        let mut params = self.params;
+        match tag {
+            Tag::Recurring => params.recurring = RecurringMenu::NONE,
+            Tag::ClockCodes => params.clock_codes = ClockCodes::NONE,
+            Tag::ServiceCodes => params.service_codes = ServiceCodes::NONE,
+            Tag::Alphabet | Tag::CodeRules => {}
+        }
+        Profile::new(params)
     }
     /// The profile's name.
     pub const fn name(&self) -> &'static str {
@@ -646,6 +888,12 @@ impl Profile {
     pub const fn epoch(&self) -> UnixSeconds {
         self.params.epoch
     }
+    /// The epoch as a day number: days since 1970-01-01 (the epoch is a
+    /// UTC midnight, so local day `d` of the profile is local day
+    /// `epoch_day() + d` since 1970).
+    pub const fn epoch_day(&self) -> i64 {
+        days_of_midnight(self.params.epoch)
+    }
     /// `radix^digits`: how many PINs exist.
     pub const fn domain(&self) -> u64 {
         self.layout.domain
@@ -658,15 +906,24 @@ impl Profile {
     /// Number of indices of one kind (0 if the kind is disabled).
     #[allow(
         clippy::indexing_slicing,
-        reason = "Kind::position() < 6, the array's length"
+        reason = "Kind::position() < Kind::COUNT, the array's length (i + 1 is checked)"
     )]
     pub const fn kind_count(&self, kind: Kind) -> u64 {
-        self.layout.count[kind.position()]
+        // The kinds are consecutive ranges: a kind's count is the distance
+        // to the next base (to `M` for the last), so only the bases are
+        // stored (a profile is copied into every codec: RAM on a lock).
+        let i = kind.position();
+        let next = if i + 1 < Kind::COUNT {
+            self.layout.base[i + 1]
+        } else {
+            self.layout.total
+        };
+        next - self.layout.base[i]
     }
     /// First index of one kind.
     #[allow(
         clippy::indexing_slicing,
-        reason = "Kind::position() < 6, the array's length"
+        reason = "Kind::position() < Kind::COUNT, the array's length"
     )]
     pub(crate) const fn kind_base(&self, kind: Kind) -> u64 {
         self.layout.base[kind.position()]
@@ -694,6 +951,23 @@ impl Profile {
     /// Activation window in seconds.
     pub const fn activation_secs(&self) -> i64 {
         self.params.activation_hours as i64 * 3_600
+    }
+    /// Number of weeks in which recurring codes may start:
+    /// `⌈lifetime_days / 7⌉`.
+    pub const fn lifetime_weeks(&self) -> u32 {
+        self.params.lifetime_days.div_ceil(7)
+    }
+    /// The weekday of the epoch's day: `0` Monday ..= `6` Sunday.
+    pub const fn epoch_weekday(&self) -> i64 {
+        // 1970-01-01 was a Thursday (3 days after a Monday).
+        (self.epoch_day() + 3).rem_euclid(7)
+    }
+    /// The instant clock-setting code `at` names: `epoch + at · unit`
+    /// (saturating).
+    pub const fn clock_instant(&self, at: u32) -> UnixSeconds {
+        self.params
+            .epoch
+            .saturating_add(at as i64 * self.params.clock_codes.unit_secs())
     }
     /// Clock-skew grace in seconds.
     pub const fn grace_secs(&self) -> i64 {

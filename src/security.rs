@@ -40,7 +40,8 @@
 
 use core::fmt;
 
-use crate::profile::Profile;
+use crate::profile::{Kind, Profile};
+use crate::recurring::RecurringMenu;
 use crate::time::{DAY, HOUR, UnixSeconds, UtcOffset, div_floor};
 
 /// Indices acceptable at one instant, by kind.
@@ -54,12 +55,18 @@ pub struct Acceptable {
     pub one_time: u64,
     /// Ongoing slots.
     pub ongoing: u64,
+    /// Weekly recurring codes within their hours (format v2).
+    pub recurring: u64,
+    /// Clock-setting codes that would move the clock forward now (format
+    /// v2): they do not open, but a guess that hits one moves the lock's
+    /// time (and refills its guess budget), so `W` counts them.
+    pub clock_set: u64,
 }
 
 impl Acceptable {
     /// The sum over kinds.
     pub const fn total(&self) -> u64 {
-        self.hourly + self.daily + self.one_time + self.ongoing
+        self.hourly + self.daily + self.one_time + self.ongoing + self.recurring + self.clock_set
     }
 }
 
@@ -85,12 +92,55 @@ pub struct SecurityFigures {
     /// Most failed entries a lock evaluates in any 365 days
     /// ([`attempts_in`]`(profile, 365 × 86 400)`).
     pub attempts_per_year: u64,
+    /// The rolling service codes' share, if the profile has them (format
+    /// v2): they are not FF1 indices, so they are priced apart from
+    /// `w_max` and added to the per-attempt figure.
+    pub service: Option<ServiceFigure>,
+}
+
+/// What rolling service codes add to one attempt's chance (see
+/// [`crate::service`]): `codes` counters are accepted at once, and one
+/// `digits`-digit string is the code of at most `values_per_code` of the
+/// 2^31 HOTP values.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct ServiceFigure {
+    /// Digits of a service code.
+    pub digits: u8,
+    /// Counters accepted at once: `2 · skew + 1`.
+    pub codes: u32,
+    /// `⌈2^31 / 10^digits⌉`.
+    pub values_per_code: u64,
+}
+
+impl ServiceFigure {
+    /// Probability that one attempt opens the lock as a service code:
+    /// `codes · values_per_code / 2^31`.
+    pub fn per_attempt(&self) -> f64 {
+        crate::service::per_attempt(self.digits, self.codes)
+    }
+
+    /// The same in units of FF1 indices for a domain of `domain` PINs:
+    /// `per_attempt · domain`, what the service codes weigh next to `W`.
+    pub fn w_equivalent(&self, domain: u64) -> f64 {
+        self.per_attempt() * domain as f64
+    }
 }
 
 impl SecurityFigures {
-    /// Probability that one random attempt opens the lock: `W_max / radix^n`.
+    /// Probability that one random attempt opens the lock (or moves its
+    /// clock): `W_max / radix^n`, plus the service codes' share
+    /// ([`ServiceFigure::per_attempt`]) if the profile has them. An entry
+    /// is an FF1 PIN, a service code, or both when their lengths are
+    /// equal, so the sum bounds every case.
     pub fn per_attempt(&self) -> f64 {
-        self.w_max as f64 / self.domain as f64
+        self.w_max as f64 / self.domain as f64 + self.service.map_or(0.0, |s| s.per_attempt())
+    }
+
+    /// The service codes' share of [`per_attempt`](Self::per_attempt),
+    /// `0` without them.
+    pub fn service_share(&self) -> f64 {
+        self.service
+            .map_or(0.0, |s| s.per_attempt() / self.per_attempt())
     }
 
     /// Upper bound of the probability that a day of attempts opens the lock.
@@ -103,9 +153,10 @@ impl SecurityFigures {
         (self.attempts_per_year as f64 * self.per_attempt()).min(1.0)
     }
 
-    /// Expected number of random attempts until one opens: `radix^n / W_max`.
+    /// Expected number of random attempts until one opens:
+    /// `1 / per_attempt`.
     pub fn attempts_per_success(&self) -> f64 {
-        self.domain as f64 / self.w_max.max(1) as f64
+        1.0 / self.per_attempt().max(f64::MIN_POSITIVE)
     }
 }
 
@@ -216,6 +267,12 @@ struct Counts {
     revocation: bool,
     per_window: i128,
     variances: i128,
+    /// The recurring menu, if the profile has recurring codes.
+    recurring: Option<RecurringMenu>,
+    weeks: i128,
+    epoch_weekday: i64,
+    /// Clock-setting codes: their grid (no grace) and their step.
+    clock: Option<(Grid, i128)>,
 }
 
 impl Counts {
@@ -240,7 +297,49 @@ impl Counts {
             revocation: p.revocation,
             per_window: i128::from(p.variances) * (i128::from(p.lineages) + 1),
             variances: i128::from(p.variances),
+            recurring: profile.has_kind(Kind::Recurring).then_some(p.recurring),
+            weeks: i128::from(profile.lifetime_weeks()),
+            epoch_weekday: profile.epoch_weekday(),
+            clock: profile.has_kind(Kind::ClockSet).then(|| {
+                let codes = p.clock_codes;
+                let grid = Grid {
+                    unit: i128::from(codes.unit_secs()),
+                    starts: i128::from(profile.kind_count(Kind::ClockSet)),
+                    grace: 0,
+                };
+                (grid, i128::from(codes.max_step_secs()))
+            }),
         }
+    }
+
+    /// Clock-setting codes that move the clock forward at `r` seconds
+    /// after the epoch: instants `T` with `T − step <= r < T`.
+    fn clock_at(&self, r: i128) -> i128 {
+        self.clock
+            .map_or(0, |(grid, step)| grid.starts_in(r, r + step))
+    }
+
+    /// Where the clock-code count can change: at the multiples of the
+    /// unit, and `step` before them.
+    fn next_clock_change(&self, r: i128) -> i128 {
+        self.clock.map_or(i128::MAX, |(grid, step)| {
+            Grid::next_change(r, grid.unit, &[0, -step])
+        })
+    }
+
+    /// Recurring codes open at local time `q` (seconds after the
+    /// profile's local day 0 began), as indices.
+    fn recurring_at(&self, q: i128) -> i128 {
+        self.recurring.map_or(0, |menu| {
+            let g = i64::try_from(self.days.grace).unwrap_or(0);
+            menu.acceptable(q, g, self.weeks, self.epoch_weekday) * self.variances
+        })
+    }
+
+    /// Whether any kind follows a weekly pattern or a long step (the
+    /// peak search then spans weeks, see [`Profile::peak`]).
+    fn has_v2_kinds(&self) -> bool {
+        self.recurring.is_some() || self.clock.is_some()
     }
 
     /// Hourly windows and one-time codes open at `r` seconds after the
@@ -274,11 +373,24 @@ impl Counts {
         Grid::next_change(r, self.hours.unit, &[-g, g])
     }
 
-    /// Where the daily count can change: `−g`, `g` and `g + A` from every
-    /// local midnight.
+    /// Where the local-time counts can change: the daily count at `−g`,
+    /// `g` and `g + A` from every local midnight; the recurring count at
+    /// every local midnight and `±g` from every whole local hour.
     fn next_day_change(&self, q: i128) -> i128 {
         let g = self.days.grace;
-        Grid::next_change(q, self.days.unit, &[-g, g, g + self.activation])
+        let daily = Grid::next_change(q, self.days.unit, &[-g, g, g + self.activation]);
+        if self.recurring.is_none() {
+            return daily;
+        }
+        let hours = Grid::next_change(q, self.hours.unit, &[-g, g]);
+        let midnight = Grid::next_change(q, self.days.unit, &[0]);
+        daily.min(hours).min(midnight)
+    }
+
+    /// The local-time indices open at local time `q`: daily windows and
+    /// recurring codes.
+    fn local_grid(&self, q: i128) -> i128 {
+        self.day_grid(q) + self.recurring_at(q)
     }
 }
 
@@ -298,11 +410,14 @@ impl Profile {
         let c = Counts::new(self);
         let r = i128::from(now) - i128::from(self.epoch());
         let (hourly, one_time) = c.hour_grid(r);
+        let q = r + i128::from(offset.seconds());
         Acceptable {
             hourly: to_u64(hourly),
-            daily: to_u64(c.day_grid(r + i128::from(offset.seconds()))),
+            daily: to_u64(c.day_grid(q)),
             one_time: to_u64(one_time),
             ongoing: u64::from(self.params().ongoing_slots),
+            recurring: to_u64(c.recurring_at(q)),
+            clock_set: to_u64(c.clock_at(r)),
         }
     }
 
@@ -329,8 +444,19 @@ impl Profile {
     fn peak(&self) -> Peak {
         let c = Counts::new(self);
         let end = i128::from(self.params().lifetime_days) * i128::from(DAY);
-        let lo = end - 3 * i128::from(DAY);
-        let hi = end + 2 * i128::from(DAY);
+        let day = i128::from(DAY);
+        // Format-v2 kinds peak on their own weekly pattern (recurring
+        // codes, in their lifetime's last start week): along steps of a
+        // week every count rises then falls, and each peaks within
+        // [E − 11 d, E + 10 d] (docs/FORMAT.md §7), so the search spans it.
+        let (lo, hi) = if c.has_v2_kinds() {
+            // Clock codes peak last where every instant of a step ahead is
+            // still in the lifetime: at E − step.
+            let step = c.clock.map_or(0, |(_, step)| step);
+            ((end - 11 * day).min(end - step - 8 * day), end + 10 * day)
+        } else {
+            (end - 3 * day, end + 2 * day)
+        };
         let mut by_kind = Acceptable {
             ongoing: u64::from(self.params().ongoing_slots),
             ..Acceptable::default()
@@ -341,6 +467,7 @@ impl Profile {
         let mut q = lo - OFFSET_MAX;
         while q <= hi + OFFSET_MAX {
             by_kind.daily = by_kind.daily.max(to_u64(c.day_grid(q)));
+            by_kind.recurring = by_kind.recurring.max(to_u64(c.recurring_at(q)));
             q = c.next_day_change(q);
         }
         // Hour-grid pieces [a, b), each against every daily piece [d0, d1)
@@ -348,10 +475,12 @@ impl Profile {
         // a + … : r in [a, b), q = r + o in [d0, d1).
         let mut a = lo;
         while a <= hi {
-            let b = c.next_hour_change(a);
+            let b = c.next_hour_change(a).min(c.next_clock_change(a));
             let (hourly, one_time) = c.hour_grid(a);
+            let clock_set = c.clock_at(a);
             by_kind.hourly = by_kind.hourly.max(to_u64(hourly));
             by_kind.one_time = by_kind.one_time.max(to_u64(one_time));
+            by_kind.clock_set = by_kind.clock_set.max(to_u64(clock_set));
             revocations = revocations.max(c.revocations(a));
             let mut d0 = a - OFFSET_MAX;
             while d0 < b + OFFSET_MAX {
@@ -361,7 +490,7 @@ impl Profile {
                 let o_hi = (d1 - 1 - a).min(OFFSET_MAX);
                 let o = o_lo + (-o_lo).rem_euclid(OFFSET_STEP);
                 if o <= o_hi {
-                    best = best.max(hourly + one_time + c.day_grid(d0));
+                    best = best.max(hourly + one_time + clock_set + c.local_grid(d0));
                 }
                 d0 = d1;
             }
@@ -408,6 +537,12 @@ impl Profile {
         };
         let attempts_per_day = attempts_in(self, DAY);
         let attempts_per_year = attempts_in(self, 365 * DAY);
+        let codes = p.service_codes;
+        let service = codes.is_enabled().then(|| ServiceFigure {
+            digits: codes.digits,
+            codes: codes.codes_at_once(),
+            values_per_code: crate::service::max_values_per_code(codes.digits),
+        });
         SecurityFigures {
             domain: self.domain(),
             max_by_kind: peak.by_kind,
@@ -418,6 +553,7 @@ impl Profile {
                 .saturating_mul(u64::from(keys)),
             attempts_per_day,
             attempts_per_year,
+            service,
         }
     }
 }
@@ -508,6 +644,8 @@ mod tests {
                         Grant::Daily(_) => by_check.daily += 1,
                         Grant::OneTime { .. } => by_check.one_time += 1,
                         Grant::Ongoing { .. } => by_check.ongoing += 1,
+                        Grant::Recurring(_) => by_check.recurring += 1,
+                        Grant::ClockSet { .. } => by_check.clock_set += 1,
                         Grant::Revoke(_) => unreachable!("revocations do not open"),
                     }
                 }

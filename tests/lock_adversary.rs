@@ -122,8 +122,8 @@ impl Door {
         match c.decision {
             Decision::Refuse(Refusal::LockedOut | Refusal::MemoryFull) => {}
             Decision::Refuse(_) => self.failures.push(self.real),
-            Decision::Open(_) => self.opened += 1,
-            Decision::Revoked(_) => {}
+            Decision::Open(_) | Decision::Service { .. } => self.opened += 1,
+            Decision::Revoked(_) | Decision::ClockSet { .. } => {}
         }
         if cut == Cut::AfterDecision && self.mode == Mode::CountBeforeCheck {
             self.reboot();

@@ -14,7 +14,9 @@
 
 use offpin::lock::{Decision, Lock};
 use offpin::profile::shipped::{SECURE_12, STANDARD_10};
-use offpin::{Codec, DeviceKey, Grant, Pin, Profile, ProfileParams, Refusal, Request, UtcOffset};
+use offpin::{
+    Codec, DeviceKey, Grant, Pin, Profile, ProfileParams, Refusal, Request, TzRule, UtcOffset,
+};
 
 const HOUR: i64 = 3_600;
 const DAY: i64 = 86_400;
@@ -41,12 +43,28 @@ fn enter<const M: usize>(l: &mut Lock<M>, pin: &Pin, now: i64) -> Decision {
     c.decision
 }
 
-/// The state of `l` loaded under profile `p` (same tweak) and `offset`.
-fn reload<const M: usize>(l: &Lock<M>, p: Profile, offset: UtcOffset) -> Lock<M> {
+/// The state of `l` loaded under profile `p` (same tweak) and `zone` (an
+/// offset or a rule).
+fn reload<const M: usize>(l: &Lock<M>, p: Profile, zone: impl Into<TzRule>) -> Lock<M> {
     let mut image = vec![0u8; Lock::<M>::STATE_LEN];
     l.save(&mut image).unwrap();
-    Lock::<M>::load(codec(p), offset, &image).unwrap()
+    Lock::<M>::load(codec(p), zone, &image).unwrap()
 }
+
+#[cfg(feature = "format-v2")]
+use offpin::Span;
+
+#[cfg(feature = "format-v2")]
+const PARIS: TzRule = match TzRule::parse(b"CET-1CEST,M3.5.0,M10.5.0/3") {
+    Ok(r) => r,
+    Err(_) => panic!("rule"),
+};
+/// 2026-03-29T01:00:00Z: Paris moves from +01:00 to +02:00.
+#[cfg(feature = "format-v2")]
+const SPRING_2026: i64 = 1_774_746_000;
+/// 2026-10-25T01:00:00Z: and back.
+#[cfg(feature = "format-v2")]
+const AUTUMN_2026: i64 = 1_792_890_000;
 
 /// Raising the grace after a one-time code was used used to make it open
 /// again: its memory entry stored the expiry computed with the old grace.
@@ -217,5 +235,114 @@ fn lock_offset_change_keeps_superseded_codes_superseded() {
             Decision::Refuse(Refusal::Superseded),
             "offset {minutes}"
         );
+    }
+}
+
+/// A daylight-saving change neither un-revokes nor shortens anything, on a
+/// lock that keeps the Paris rule: daily windows across either change run
+/// from local midnight to local midnight (23 or 25 hours a day), an
+/// activated daily code stays open to its end, and a watermark set before
+/// the change refuses after it exactly what it refused before. Also when the lock is reloaded under the rule after
+/// running on the fixed offset of offpin 0.1 (a firmware update).
+/// DST rules need the `format-v2` feature.
+#[cfg(feature = "format-v2")]
+#[test]
+fn lock_dst_change_neither_unrevokes_nor_shortens() {
+    assert_eq!(PARIS.offset_at(SPRING_2026 - 1).minutes(), 60);
+    assert_eq!(PARIS.offset_at(SPRING_2026).minutes(), 120);
+    assert_eq!(PARIS.offset_at(AUTUMN_2026).minutes(), 60);
+    let p = SECURE_12;
+    let c = codec(p);
+    let day = |t: i64| PARIS.local_day(t);
+    for change in [SPRING_2026, AUTUMN_2026] {
+        // A 3-day window over the change and a 10-day one (activation).
+        let first = day(change) - 1;
+        let start = PARIS.day_start(first);
+        let daily = |days: u32| {
+            let grant = Grant::Daily(Span {
+                start: u32::try_from(first - p.epoch_day()).unwrap(),
+                length: days,
+                variance: 0,
+                lineage: 0,
+            });
+            c.pin_for(&grant).unwrap()
+        };
+        let (short, long) = (daily(3), daily(10));
+        // What the issuer makes of a 40-day stay over the change: a daily
+        // window from local midnight to local midnight.
+        let stay = c
+            .issue(&Request::time_bound(start, PARIS.day_start(first + 40)).with_zone(PARIS))
+            .unwrap();
+        assert!(matches!(stay.plan.grant, Grant::Daily(s) if s.length == 40));
+        assert!(!stay.plan.was_rounded());
+        let end = PARIS.day_start(first + 3);
+        let hours = (end - start) / HOUR;
+        assert!(hours == 71 || hours == 73, "{hours} h over the change");
+        let g = p.grace_secs();
+        let mut l = Lock::<8>::new(codec(p), PARIS).unwrap();
+        l.commit(l.observe_clock(start - DAY)).unwrap();
+        assert_eq!(
+            l.check(short.as_bytes(), start - g - 1).decision,
+            Decision::Refuse(Refusal::NotYetValid)
+        );
+        assert!(enter(&mut l, &short, start - g).opens());
+        assert!(enter(&mut l, &long, start + HOUR).opens(), "activated");
+        // Across the change: both open to their ends (plus grace).
+        assert!(enter(&mut l, &short, end + g - 1).opens());
+        assert_eq!(
+            l.check(short.as_bytes(), end + g).decision,
+            Decision::Refuse(Refusal::Expired)
+        );
+        let long_end = PARIS.day_start(first + 10);
+        assert!(
+            enter(&mut l, &long, long_end + g - 1).opens(),
+            "not shortened"
+        );
+
+        // A watermark set the evening before the change, on a lock that
+        // ran at +01:00 and is reloaded under the rule (and back).
+        let before = PARIS.day_start(day(change)) - 2 * HOUR;
+        let revoke = c
+            .issue(&Request::revoke_started_before(before).with_max_rounding_secs(3_600))
+            .unwrap()
+            .pin;
+        let next_day = c
+            .issue(
+                &Request::time_bound(
+                    PARIS.day_start(day(change) + 1),
+                    PARIS.day_start(day(change) + 2),
+                )
+                .with_zone(PARIS),
+            )
+            .unwrap();
+        let mut fixed = Lock::<8>::new(codec(p), offset(60)).unwrap();
+        assert!(matches!(
+            enter(&mut fixed, &revoke, before),
+            Decision::Revoked(_)
+        ));
+        for mut l2 in [
+            reload(&fixed, p, PARIS),
+            reload(&reload(&fixed, p, PARIS), p, offset(60)),
+        ] {
+            let zone = *l2.zone();
+            // The short window started before the mark: revoked, in any season.
+            for at in [before + HOUR, change + HOUR, end - HOUR] {
+                assert_eq!(
+                    l2.check(short.as_bytes(), at).decision,
+                    Decision::Refuse(Refusal::Revoked),
+                    "{zone} at {at}"
+                );
+            }
+            // A window starting the day after: not revoked.
+            let at = next_day.plan.window.unwrap().start + HOUR;
+            if zone == PARIS {
+                assert!(enter(&mut l2, &next_day.pin, at).opens(), "{zone}");
+            } else {
+                assert_ne!(
+                    l2.check(next_day.pin.as_bytes(), at).decision,
+                    Decision::Refuse(Refusal::Revoked)
+                );
+            }
+        }
     }
 }

@@ -29,6 +29,8 @@ fn decision(d: Decision) -> String {
     match d {
         Decision::Open(g) => format!("open:{}", g.kind().name()),
         Decision::Revoked(_) => "revoked".into(),
+        Decision::ClockSet { to } => format!("clock_set:{to}"),
+        Decision::Service { counter } => format!("service:{counter}"),
         Decision::Refuse(r) => format!("refuse:{}", r.code()),
     }
 }
@@ -150,6 +152,7 @@ fn same_as_vector<const M: usize, const K: usize>(
         let kind = match e.kind {
             EntryKind::Used => "used",
             EntryKind::Activated => "activated",
+            EntryKind::Service => "service",
         };
         assert_eq!(kind, v["kind"].as_str().unwrap(), "{name}");
         assert!(

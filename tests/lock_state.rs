@@ -21,6 +21,10 @@ use proptest::prelude::*;
 
 #[path = "common/figures.rs"]
 mod figures;
+#[cfg_attr(
+    not(all(feature = "format-v2", feature = "service-codes")),
+    allow(unused_imports, dead_code)
+)]
 use figures::{grouped, sci};
 
 const HOUR: i64 = 3_600;
@@ -759,6 +763,9 @@ proptest! {
                     watermark = Some(watermark.map_or(at, |w| w.max(at)));
                 }
                 Decision::Revoked(_) => {}
+                Decision::ClockSet { .. } | Decision::Service { .. } => {
+                    prop_assert!(false, "a v1 profile has no clock or service codes")
+                }
                 Decision::Refuse(Refusal::LockedOut | Refusal::MemoryFull) => {}
                 Decision::Refuse(_) => model.fail(&p, monotone),
             }
@@ -773,6 +780,9 @@ proptest! {
 }
 
 /// The figures docs/LOCK.md cites.
+/// The sizes are those of the default features (a lock with service
+/// codes and format v2).
+#[cfg(all(feature = "format-v2", feature = "service-codes"))]
 #[test]
 fn lock_guide_figures_are_current() {
     let guide = include_str!("../docs/LOCK.md");
@@ -798,6 +808,13 @@ fn lock_guide_figures_are_current() {
         .collect();
     assert_eq!(grace8, [2_057, 2_226, 2_226, 2_226, 2_226]);
     assert_eq!(STANDARD_10.security_with_keys(2).w_max, 104_014);
+    // §4: the clock codes within a step ahead, and the budget a jump
+    // refills to at most.
+    let v2 = offpin::profile::shipped::STANDARD_10_V2;
+    assert_eq!(v2.security().max_by_kind.clock_set, 1_008);
+    assert!(guide.contains("(the 1 008 codes within a step ahead count as if they"));
+    assert_eq!(v2.lockout().budget, 10);
+    assert!(guide.contains("(`budget`, 10 for\n`standard-10-v2`)"));
 
     // §5: the shipped profiles' bounds, row by row.
     for p in [STANDARD_10, COMPACT_8, SECURE_12, KEYPAD9_11] {

@@ -1,4 +1,5 @@
-//! The README's security table must match what `Profile::security` computes.
+//! The README's security tables must match what `Profile::security`
+//! computes.
 
 #![allow(
     clippy::unwrap_used,
@@ -8,35 +9,51 @@
     reason = "test code: a failed unwrap is a failed test"
 )]
 
-use offpin::UtcOffset;
-use offpin::profile::shipped::ALL;
+use offpin::profile::shipped::{ALL, STANDARD_10_V2, V1};
+use offpin::{FormatVersion, Profile, Tag, UtcOffset};
 
 #[path = "common/figures.rs"]
 mod figures;
 use figures::{grouped, sci};
+
+fn row<'a>(readme: &'a str, start: &str) -> &'a str {
+    readme
+        .lines()
+        .find(|l| l.starts_with(start))
+        .unwrap_or_else(|| panic!("README has no row starting {start}"))
+}
 
 #[test]
 fn readme_table_matches_the_computed_figures() {
     let readme = include_str!("../README.md");
     for p in ALL {
         let s = p.security();
-        let row = readme
-            .lines()
-            .find(|l| l.starts_with(&format!("| `{}` |", p.name())))
-            .unwrap_or_else(|| panic!("README has no row for {}", p.name()));
+        let row = row(readme, &format!("| `{}` |", p.name()));
         let k = s.max_by_kind;
-        for (what, n) in [
-            ("hourly", k.hourly),
-            ("daily", k.daily),
-            ("one-time", k.one_time),
-            ("ongoing", k.ongoing),
-            ("remembered", s.remembered),
+        let v2 = p.format() == FormatVersion::V2;
+        let optional = |n: u64| if v2 { grouped(n) } else { "–".to_owned() };
+        let service = s.service.map_or_else(
+            || "–".to_owned(),
+            |v| format!("{:.1}", v.w_equivalent(s.domain)),
+        );
+        for (what, cell) in [
+            ("format", p.format().number().to_string()),
+            ("hourly", grouped(k.hourly)),
+            ("daily", grouped(k.daily)),
+            ("one-time", grouped(k.one_time)),
+            ("ongoing", grouped(k.ongoing)),
+            ("recurring", optional(k.recurring)),
+            ("clock", optional(k.clock_set)),
+            ("remembered", grouped(s.remembered)),
+            ("service", service),
+            ("p per attempt", sci(s.per_attempt(), 2)),
+            ("attempts/day", s.attempts_per_day.to_string()),
+            ("p per year", sci(s.per_year(), 1)),
         ] {
             assert!(
-                row.contains(&format!("| {} |", grouped(n))),
-                "{}: {what} = {} not in row {row}",
-                p.name(),
-                grouped(n)
+                row.contains(&format!("| {cell} |")),
+                "{}: {what} = {cell} not in row {row}",
+                p.name()
             );
         }
         assert!(
@@ -45,34 +62,102 @@ fn readme_table_matches_the_computed_figures() {
             p.name(),
             s.w_max
         );
-        assert!(
-            row.contains(&format!("| {} |", s.attempts_per_day)),
-            "{}: attempts/day {}",
-            p.name(),
-            s.attempts_per_day
-        );
-        assert!(
-            row.contains(&format!("| {} |", sci(s.per_year(), 1))),
-            "{}: p per year {} not in row {row}",
-            p.name(),
-            sci(s.per_year(), 1)
-        );
     }
 }
 
-/// The README says `W_max` is attained and that the kinds peak together:
-/// some instant near the end of each shipped profile's lifetime, at some
-/// whole-hour offset, has exactly `W_max − remembered` acceptable indices,
-/// the sum of the kind columns.
+/// The v2 profile with and without each v2 kind, row by row.
 #[test]
-fn readme_w_max_is_attained_and_is_the_sum_of_the_kinds() {
+fn readme_v2_table_matches_the_computed_figures() {
+    let readme = include_str!("../README.md");
+    let p = STANDARD_10_V2;
+    let none = p
+        .without(Tag::Recurring)
+        .and_then(|q| q.without(Tag::ClockCodes))
+        .and_then(|q| q.without(Tag::ServiceCodes))
+        .unwrap();
+    let variants: [(&str, Profile); 5] = [
+        ("all v2 kinds", p),
+        (
+            "without recurring codes",
+            p.without(Tag::Recurring).unwrap(),
+        ),
+        (
+            "without clock-setting codes",
+            p.without(Tag::ClockCodes).unwrap(),
+        ),
+        (
+            "without service codes",
+            p.without(Tag::ServiceCodes).unwrap(),
+        ),
+        ("without any v2 kind", none),
+    ];
+    for (what, q) in variants {
+        let s = q.security();
+        let row = row(readme, &format!("| {what} |"));
+        for cell in [
+            format!("**{}**", grouped(s.w_max)),
+            sci(s.per_attempt(), 2),
+            format!("{:.2} %", 100.0 * s.service_share()),
+            s.attempts_per_day.to_string(),
+            sci(s.per_day(), 2),
+            sci(s.per_year(), 1),
+        ] {
+            assert!(
+                row.contains(&format!("| {cell} |")),
+                "{what}: {cell} not in {row}"
+            );
+        }
+    }
+    // The text's differences.
+    let w = |q: Profile| q.security().w_max;
+    let with = w(p);
+    let recurring = with - w(variants[1].1);
+    let clock = with - w(variants[2].1);
+    let base = w(none) as f64;
+    let pct = |n: u64| format!("{:.1} %", 100.0 * n as f64 / base);
+    assert!(readme.contains(&format!(
+        "Recurring codes add {} acceptable indices ({})",
+        grouped(recurring),
+        pct(recurring)
+    )));
+    assert!(readme.contains(&format!(
+        "clock-setting codes\n{} ({})",
+        grouped(clock),
+        pct(clock)
+    )));
+    let service = p.security().service.unwrap().per_attempt();
+    assert!(readme.contains(&format!(
+        "service codes {} per attempt ({:.2} % of the\ntotal)",
+        sci(service, 2),
+        100.0 * p.security().service_share()
+    )));
+    assert_eq!(
+        w(none),
+        V1[0].security().w_max,
+        "v2 without its kinds is standard-10's figure"
+    );
+}
+
+/// The README says `W_max` is attained and that the v1 kinds peak
+/// together: some instant near the end of each v1 profile's lifetime, at
+/// some whole-hour offset, has exactly `W_max − remembered` acceptable
+/// indices, the sum of the kind columns; for the v2 profile the maximum is
+/// attained too, below the sum of the kinds.
+#[test]
+fn readme_w_max_is_attained_and_is_the_sum_of_the_kinds_for_v1() {
     for p in ALL {
         let s = p.security();
         let k = s.max_by_kind;
-        assert_eq!(s.w_max, k.total() + s.remembered, "{}", p.name());
+        let v2 = p.format() == FormatVersion::V2;
+        if v2 {
+            assert!(s.w_max < k.total() + s.remembered, "{}", p.name());
+        } else {
+            assert_eq!(s.w_max, k.total() + s.remembered, "{}", p.name());
+        }
         let end = p.epoch() + i64::from(p.params().lifetime_days) * 86_400;
         let g = p.grace_secs();
-        let attained = (end - 2 * 86_400..end)
+        let span = if v2 { 11 * 86_400 } else { 2 * 86_400 };
+        let attained = (end - span..end)
             .step_by(3_600)
             .flat_map(|h| [h - g, h + g - 1])
             .flat_map(|t| (-14..=14).map(move |o| (t, o)))

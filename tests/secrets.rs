@@ -34,6 +34,37 @@ fn secret_types_zeroize_on_drop() {
     zeroize_on_drop::<Pin>();
     zeroize_on_drop::<Codec>();
     zeroize_on_drop::<Ff1Aes128>();
+    zeroize_on_drop::<offpin::service::ServiceSecret>();
+}
+
+/// The service secret, and a lock that holds one, show no secret bytes.
+#[cfg(feature = "service-codes")]
+#[test]
+fn service_secrets_are_redacted() {
+    use offpin::profile::shipped::STANDARD_10_V2;
+    use offpin::service::ServiceSecret;
+    let key = DeviceKey::from_bytes([0x5A; 16]);
+    let secret = ServiceSecret::derive(&key);
+    let bytes = *secret.expose_secret();
+    let b32 = String::from_utf8(secret.base32().to_vec()).unwrap();
+    let lock = offpin::lock::Lock::<4>::new(
+        Codec::new(&key, STANDARD_10_V2).unwrap(),
+        offpin::UtcOffset::UTC,
+    )
+    .unwrap();
+    for text in [
+        format!("{secret:?}"),
+        format!("{lock:?}"),
+        format!("{lock:#?}"),
+    ] {
+        for leak in renderings(&bytes).into_iter().chain([b32.clone()]) {
+            assert!(
+                !text.contains(&leak),
+                "{text} shows the service secret {leak}"
+            );
+        }
+    }
+    assert_eq!(format!("{secret:?}"), "ServiceSecret(..)");
 }
 
 /// Every way the bytes could leak into a log line.

@@ -17,11 +17,14 @@
     reason = "test code: a failed unwrap is a failed test"
 )]
 
-use offpin::profile::shipped::{EPOCH_2024, KEYPAD9_11, STANDARD_10};
+use offpin::grant::Recurrence;
+use offpin::profile::shipped::{EPOCH_2024, KEYPAD9_11, STANDARD_10, STANDARD_MENU};
 use offpin::profile::{MAX_DURATION_HOURS, MAX_EPOCH, MAX_LIFETIME_DAYS};
+use offpin::recurring::{Hours, Weekdays};
 use offpin::{
-    Codec, DecodeError, DeviceKey, Grant, IssueError, Pin, PinError, Profile, ProfileParams, Radix,
-    Request, RevokeTarget, Span, UtcOffset, Verdict,
+    ClockCodes, Codec, DecodeError, DeviceKey, FormatVersion, Grant, IssueError, Pin, PinError,
+    Profile, ProfileParams, Radix, Request, RevokeTarget, ServiceCodes, Span, TzRule, UtcOffset,
+    Verdict,
 };
 use proptest::prelude::*;
 
@@ -57,6 +60,7 @@ prop_compose! {
         activation_hours in duration_hours().prop_map(|h| h.max(1)),
         grace_secs in 0u32..3_600,
         lock_memory in any::<u16>(),
+        v2 in any::<bool>(),
     ) -> ProfileParams {
         ProfileParams {
             name: "arbitrary",
@@ -74,6 +78,18 @@ prop_compose! {
             activation_hours,
             grace_secs,
             lock_memory,
+            format: if v2 { FormatVersion::V2 } else { FormatVersion::V1 },
+            recurring: if v2 { STANDARD_MENU } else { offpin::recurring::RecurringMenu::NONE },
+            clock_codes: if v2 {
+                ClockCodes { unit_minutes: 10, max_step_hours: 168 }
+            } else {
+                ClockCodes::NONE
+            },
+            service_codes: if v2 && !nine {
+                ServiceCodes { digits: 8, step_secs: 30, skew_steps: 1 }
+            } else {
+                ServiceCodes::NONE
+            },
             ..STANDARD_10.params()
         }
     }
@@ -116,8 +132,17 @@ proptest! {
         slot in any::<u32>(),
         fields in any::<(u32, u32, u8, u8)>(),
         value in any::<u64>(),
+        rule in 0usize..3,
     ) {
         let offset = UtcOffset::from_minutes(offset_minutes).unwrap();
+        // The lock's local time: the offset, or a DST rule (format 2 locks).
+        let zone = [
+            TzRule::fixed(offset),
+            // Without the format-v2 feature no DST rule is built: the
+            // offset stands in for them.
+            TzRule::parse(b"CET-1CEST,M3.5.0,M10.5.0/3").unwrap_or(TzRule::fixed(offset)),
+            TzRule::parse(b"<-03>3<-02>,M11.1.0/0,M2.3.0/1").unwrap_or(TzRule::fixed(offset)),
+        ][rule];
         let now = instant(&p, how[0], raw[0]);
         let start = instant(&p, how[1], raw[1]);
         let end = instant(&p, how[2], raw[2]);
@@ -139,11 +164,14 @@ proptest! {
             Request::ongoing(slot),
             Request::revoke_slot(slot),
             Request::revoke_started_before(at),
+            Request::recurring(start, (slot % 20) as u16, Weekdays(variance), Hours::new(lineage % 26, variance % 26)),
+            Request::recurring(start, 13, Weekdays::WEEKDAYS, Hours::new(8, 12)),
+            Request::clock_set(at),
         ];
         for req in requests {
             let req = req
                 .with_max_rounding_secs(rounding)
-                .with_utc_offset(offset)
+                .with_zone(zone)
                 .with_variance(variance % 4)
                 .with_lineage(lineage % 3);
             let issued = match codec.issue(&req) {
@@ -163,10 +191,10 @@ proptest! {
                 prop_assert!(plan.end_rounded_secs >= 0);
                 prop_assert!(plan.end_rounded_secs.unsigned_abs() <= u64::from(rounding));
             }
-            if let Some(win) = plan.window {
-                prop_assert!(p.check(&plan.grant, win.start, offset).opens());
+            if let (Some(win), false) = (plan.window, matches!(plan.grant, Grant::Recurring(_))) {
+                prop_assert!(p.check(&plan.grant, win.start, zone).opens());
             }
-            let _ = p.check(&plan.grant, now, offset);
+            let _ = p.check(&plan.grant, now, zone);
         }
 
         // Any numeral decodes or is refused; what decodes can be checked at
@@ -183,14 +211,24 @@ proptest! {
         // Grants built by hand, with any fields, check without panicking.
         let (a, b, v, l) = fields;
         let span = Span { start: a, length: b, variance: v, lineage: l };
+        let recurrence = Recurrence {
+            start_week: a,
+            weeks: (b % 65_536) as u16,
+            days: v,
+            hours: l,
+            variance: v,
+        };
         for g in [
             Grant::Hourly(span),
             Grant::Daily(span),
             Grant::OneTime { start_hour: a, variance: v },
             Grant::Revoke(RevokeTarget::StartedBefore { hour: a }),
+            Grant::Recurring(recurrence),
+            Grant::ClockSet { at: a },
         ] {
+            let _ = p.check(&g, now, zone);
             let _ = p.check(&g, now, offset);
-            let _ = g.window(&p, offset);
+            let _ = g.window(&p, zone);
             let _ = p.index_of(&g);
         }
     }

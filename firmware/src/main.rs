@@ -21,6 +21,15 @@
 //! the same, and the run ends with the most guesses evaluated in any 24
 //! hours next to the published bound.
 //!
+//! Then a second phase provisions a lock of the format-v2 profile
+//! (`standard-10-v2`) that keeps the Paris DST rule, and types the v2
+//! script: a weekly recurring code inside and outside its local hours on
+//! both sides of the spring DST change, a daily window from local midnight
+//! to local midnight across that change, a power loss after which the
+//! lock's clock is two days behind, the clock-setting code that corrects
+//! it (once; a code too far ahead is refused), and a rolling service code
+//! (RFC 6238) that opens once and is refused the second time.
+//!
 //! Every decision is printed with the one the script expects; the firmware
 //! exits with success (semihosting `SYS_EXIT`) only when all of them match.
 //!
@@ -46,8 +55,8 @@ use core::hint::black_box;
 use cortex_m_rt::entry;
 use cortex_m_semihosting::{debug, hprintln};
 use offpin::lock::{Change, ClockStatus, Decision, Lock};
-use offpin::profile::shipped::STANDARD_10 as PROFILE;
-use offpin::{Codec, DeviceKey, Refusal, RevokeTarget, UtcOffset};
+use offpin::profile::shipped::{STANDARD_10, STANDARD_10_V2};
+use offpin::{Codec, DeviceKey, Profile, Refusal, RevokeTarget, TzRule};
 use panic_semihosting as _;
 
 /// A PIN issued by the server (see `build.rs`).
@@ -61,14 +70,56 @@ mod issued {
     use super::Code;
     include!(concat!(env!("OUT_DIR"), "/issued.rs"));
 }
-use issued::{CLEANING, DEVICE_KEY, FILL, HANDYMAN, ONCE, OWNER, REVOKE_OWNER, STAY, T0};
+use issued::{
+    CLEANER, CLEANING, CLOCK_FAR, CLOCK_NOW, DEVICE_KEY, FILL, HANDYMAN, ONCE, OWNER, REVOKE_OWNER,
+    SERVICE, SERVICE_AT, SPRING, STAY, T0, T0_V2,
+};
+
 
 /// Codes the lock can remember (the profile's `lock_memory`).
 const MEMORY: usize = 64;
 type DoorLock = Lock<MEMORY>;
 const STATE_LEN: usize = DoorLock::STATE_LEN;
-/// The lock's UTC offset.
-const OFFSET: UtcOffset = UtcOffset::UTC;
+/// The Paris rule the v2 lock keeps (parsed at compile time: the image
+/// holds its 28 bytes, not the parser).
+const PARIS: TzRule = match TzRule::parse(b"CET-1CEST,M3.5.0,M10.5.0/3") {
+    Ok(rule) => rule,
+    Err(_) => panic!("not a TZ rule"),
+};
+
+/// One run of a script: the profile, the lock's local time, when script
+/// time zero is, the steps and the codes to list.
+struct Phase {
+    profile: Profile,
+    zone: TzRule,
+    zone_name: &'static str,
+    t0: i64,
+    t0_text: &'static str,
+    steps: &'static [Step],
+    codes: &'static [&'static Code],
+}
+
+/// The v1 phase: offpin 0.1's profile, at UTC.
+const V1: Phase = Phase {
+    profile: STANDARD_10,
+    zone: TzRule::UTC,
+    zone_name: "UTC",
+    t0: T0,
+    t0_text: "2025-12-01T00:00Z",
+    steps: SCRIPT,
+    codes: &[&STAY, &CLEANING, &ONCE, &OWNER, &REVOKE_OWNER, &HANDYMAN],
+};
+
+/// The v2 phase: the format-v2 profile, in Paris (with DST).
+const V2: Phase = Phase {
+    profile: STANDARD_10_V2,
+    zone: PARIS,
+    zone_name: "Europe/Paris (CET-1CEST,M3.5.0,M10.5.0/3)",
+    t0: T0_V2,
+    t0_text: "2026-03-23T00:00Z",
+    steps: SCRIPT_V2,
+    codes: &[&CLEANER, &SPRING, &CLOCK_NOW, &CLOCK_FAR, &SERVICE],
+};
 
 const MIN: i64 = 60;
 const H: i64 = 3_600;
@@ -80,6 +131,10 @@ enum Expect {
     Open,
     Revoked,
     Refused(Refusal),
+    /// A valid clock-setting code: the clock moves to the code's instant.
+    ClockSet,
+    /// A valid rolling service code.
+    Service,
 }
 
 enum Step {
@@ -95,6 +150,10 @@ enum Step {
     /// Type the first `MEMORY` of the `FILL` one-time codes at `T0 + at`:
     /// every one opens and takes a memory slot.
     FillMemory { at: i64 },
+    /// A power loss during which the lock's real-time clock stopped: the
+    /// lock is rebuilt from its saved images, and its clock now reads
+    /// `lag_secs` behind real time (script times stay real times).
+    PowerLoss { lag_secs: i64 },
 }
 
 const fn typed(at: i64, pin: &'static str, expect: Expect) -> Step {
@@ -124,7 +183,7 @@ const fn wrong(at: i64, digits: &'static str) -> Step {
     typed(at, digits, Refused(Refusal::InvalidCode))
 }
 
-use Expect::{Open, Refused, Revoked};
+use Expect::{ClockSet, Open, Refused, Revoked, Service};
 
 /// When the memory-full phase types its codes: 2025-12-05 22:00, inside the
 /// use window of every `FILL` code.
@@ -265,6 +324,79 @@ const SCRIPT: &[Step] = &[
     typed(FILL_AT + D + 3 * H + MIN, HANDYMAN.pin, Open),
 ];
 
+/// The v2 keypad script. Times are real times after `T0_V2`
+/// (2026-03-23T00:00Z, Monday 01:00 in Paris); Paris moves from +01:00
+/// to +02:00 on 2026-03-29 at 01:00Z (day 6). `CLEANER` is weekdays
+/// 08:00-12:00 Paris time for 13 weeks from this Monday; `SPRING` a daily
+/// window of 35 local days from Saturday 28 March.
+const SCRIPT_V2: &[Step] = &[
+    // Tuesday 24 March, 08:30 CET: inside; 12:30 CET: outside.
+    measured(
+        typed(D + 7 * H + 30 * MIN, CLEANER.pin, Open),
+        "recurring, inside",
+    ),
+    typed(
+        D + 11 * H + 30 * MIN,
+        CLEANER.pin,
+        Refused(Refusal::OutsideSchedule),
+    ),
+    // The daily window starts at local midnight, 23:00Z on Friday (less
+    // the 10-minute grace): at 23:49 CET it is not yet valid.
+    typed(
+        4 * D + 22 * H + 49 * MIN,
+        SPRING.pin,
+        Refused(Refusal::NotYetValid),
+    ),
+    // Saturday 28 March at 10:00 CET: not a weekday for the cleaner; the
+    // daily window opens (and is activated).
+    typed(
+        5 * D + 9 * H,
+        CLEANER.pin,
+        Refused(Refusal::OutsideSchedule),
+    ),
+    typed(5 * D + 9 * H + MIN, SPRING.pin, Open),
+    // Tuesday 31 March, after the change: 08:30 CEST is 06:30Z, inside
+    // (a lock on a fixed +01:00 would read 07:30 and refuse it).
+    typed(8 * D + 6 * H + 30 * MIN, CLEANER.pin, Open),
+    // The window's last local day ends at midnight CEST (22:00Z on 1
+    // May): open at 23:55 CEST, expired at 00:11 (plus the grace).
+    typed(39 * D + 21 * H + 55 * MIN, SPRING.pin, Open),
+    typed(
+        39 * D + 22 * H + 11 * MIN,
+        SPRING.pin,
+        Refused(Refusal::Expired),
+    ),
+    // A rolling service code from an authenticator app: opens once.
+    measured(
+        typed(SERVICE_AT + 5, SERVICE.pin, Service),
+        "service code (3 HMAC-SHA1)",
+    ),
+    typed(SERVICE_AT + 10, SERVICE.pin, Refused(Refusal::AlreadyUsed)),
+    // A power loss: the clock stopped for two days. On Monday 4 May at
+    // 08:30 CEST the lock believes it is Saturday and refuses the cleaner.
+    Step::PowerLoss { lag_secs: 2 * D },
+    typed(
+        42 * D + 6 * H + 30 * MIN,
+        CLEANER.pin,
+        Refused(Refusal::OutsideSchedule),
+    ),
+    // The technician types the clock code of 06:30Z: the clock moves
+    // forward two days (the firmware then sets its RTC to it).
+    typed(42 * D + 6 * H + 31 * MIN, CLOCK_NOW.pin, ClockSet),
+    typed(42 * D + 6 * H + 32 * MIN, CLEANER.pin, Open),
+    // Each clock code works once, and never more than 7 days ahead.
+    typed(
+        42 * D + 6 * H + 33 * MIN,
+        CLOCK_NOW.pin,
+        Refused(Refusal::Expired),
+    ),
+    typed(
+        42 * D + 6 * H + 34 * MIN,
+        CLOCK_FAR.pin,
+        Refused(Refusal::NotYetValid),
+    ),
+];
+
 #[entry]
 fn main() -> ! {
     finish(run())
@@ -295,13 +427,6 @@ fn run() -> bool {
         return fatal("counter", &"core peripherals already taken");
     }
 
-    hprintln!(
-        "offpin lock firmware: {}, profile {}, {}-code memory, UTC",
-        board::NAME,
-        PROFILE.name(),
-        MEMORY
-    );
-
     // Provisioning: the device key goes into the lock's key store once.
     let key = DeviceKey::from_bytes(DEVICE_KEY);
     // Two image slots of "flash", written alternately by sequence parity,
@@ -314,46 +439,86 @@ fn run() -> bool {
     }) else {
         return fatal("flash slots", &"taken twice");
     };
+    // Both phases use the slots and the counter (an image is the same
+    // size for every profile).
+    let mut tally = Tally::default();
+    for phase in [&V1, &V2] {
+        if !run_phase(&key, phase, flash, &mut tally) {
+            return false;
+        }
+    }
+    hprintln!(
+        "RESULT: {} passed, {} failed -> {}",
+        tally.passed,
+        tally.failed,
+        if tally.failed == 0 { "PASS" } else { "FAIL" }
+    );
+    tally.failed == 0 && tally.passed > 0
+}
+
+/// One phase: a lock provisioned for `phase`, then its script. Not
+/// inlined, so both phases' locks live in this frame in turn (one `Lock`
+/// on the stack, not two: the Cortex-M0 has 16 KiB of RAM).
+#[inline(never)]
+fn run_phase(key: &DeviceKey, phase: &Phase, flash: &mut Flash, tally: &mut Tally) -> bool {
+    hprintln!(
+        "offpin lock firmware: {}, profile {} (format {}), {}-code memory, local time {}",
+        board::NAME,
+        phase.profile.name(),
+        phase.profile.format(),
+        MEMORY,
+        phase.zone_name
+    );
     // `ref mut`: the lock stays where `provision` put it (one copy of it on
     // the stack, not two).
-    match provision(&key) {
-        Some(ref mut lock) => script(&key, lock, flash),
+    match provision(key, phase) {
+        Some(ref mut lock) => script(key, phase, lock, flash, tally),
         None => false,
     }
 }
 
-/// Provisions the lock's state and types the keypad script.
-fn script(key: &DeviceKey, lock: &mut DoorLock, flash: &mut Flash) -> bool {
+/// Provisions the lock's state and types the phase's keypad script.
+fn script(
+    key: &DeviceKey,
+    phase: &Phase,
+    lock: &mut DoorLock,
+    flash: &mut Flash,
+    tally: &mut Tally,
+) -> bool {
+    let t0 = phase.t0;
     if let Err(e) = lock.save(&mut flash.slots[0]) {
         return fatal("Lock::save", &e);
     }
-    let provision = lock.observe_clock(T0);
+    let provision = lock.observe_clock(t0);
     if !flash.persist_and_commit(lock, provision) {
         return false;
     }
     hprintln!(
-        "provisioned at {} (2025-12-01T00:00Z): Lock<{}> is {} bytes of RAM (key schedule, profile, state); its image is {} bytes (AES-CMAC, rollback counter {}), kept in 2 slots",
+        "provisioned at {} ({}): Lock<{}> is {} bytes of RAM (key schedule, profile, state); its image is {} bytes (AES-CMAC, rollback counter {}), kept in 2 slots",
         Rel(0),
+        phase.t0_text,
         MEMORY,
         core::mem::size_of::<DoorLock>(),
         STATE_LEN,
         lock.rollback_counter()
     );
     hprintln!("codes issued by the server (build.rs, on the host):");
-    for c in [&STAY, &CLEANING, &ONCE, &OWNER, &REVOKE_OWNER, &HANDYMAN] {
+    for c in phase.codes {
         hprintln!("  {:<13} {}  {}", c.name, c.pin, c.what);
     }
 
     let baseline = min_ticks(|| {
         black_box(());
     });
-    let mut tally = Tally::default();
     let mut guesses = Guesses::default();
     let mut entry = 0u32;
+    // How far the lock's clock reads behind real time (a power loss that
+    // stopped it), until a clock-setting code sets it.
+    let mut lag = 0i64;
     // (label, ticks) of the measured entries, in script order.
     let mut measured: [Option<(&str, u32)>; 8] = [None; 8];
     let mut n_measured = 0;
-    for step in SCRIPT {
+    for step in phase.steps {
         match *step {
             Step::Type {
                 at,
@@ -362,9 +527,14 @@ fn script(key: &DeviceKey, lock: &mut DoorLock, flash: &mut Flash) -> bool {
                 measure,
             } => {
                 entry += 1;
-                let Some((decision, ticks, writes)) = enter(lock, flash, typed, at) else {
+                let Some((decision, ticks, writes)) = enter(lock, flash, typed, t0 + at - lag)
+                else {
                     return false;
                 };
+                if let Decision::ClockSet { to } = decision {
+                    // The firmware sets its real-time clock to `to`.
+                    lag = t0 + at - to;
+                }
                 guesses.record(decision, at, writes);
                 let good = tally.record(matches(decision, expect));
                 hprintln!(
@@ -383,9 +553,24 @@ fn script(key: &DeviceKey, lock: &mut DoorLock, flash: &mut Flash) -> bool {
                     n_measured += 1;
                 }
             }
+            Step::PowerLoss { lag_secs } => {
+                let before = lock.sequence();
+                if !reboot(key, phase, lock, flash) {
+                    return false;
+                }
+                lag = lag_secs;
+                let good = tally.record(lock.sequence() == before);
+                hprintln!(
+                    "power loss: lock rebuilt from its saved images (sequence {} [expected: {}] {}); its clock now reads {} h behind real time",
+                    lock.sequence(),
+                    before,
+                    verdict(good),
+                    lag / H
+                );
+            }
             Step::PowerCut => {
                 let before = lock.sequence();
-                if !reboot(key, lock, flash) {
+                if !reboot(key, phase, lock, flash) {
                     return false;
                 }
                 let good = tally.record(lock.sequence() == before);
@@ -423,7 +608,7 @@ fn script(key: &DeviceKey, lock: &mut DoorLock, flash: &mut Flash) -> bool {
                 let (mut opened, mut lo, mut hi) = (0usize, u32::MAX, 0u32);
                 for pin in FILL.iter().take(MEMORY) {
                     entry += 1;
-                    let Some((decision, ticks, writes)) = enter(lock, flash, pin, at) else {
+                    let Some((decision, ticks, writes)) = enter(lock, flash, pin, t0 + at) else {
                         return false;
                     };
                     guesses.record(decision, at, writes);
@@ -431,7 +616,7 @@ fn script(key: &DeviceKey, lock: &mut DoorLock, flash: &mut Flash) -> bool {
                     lo = lo.min(ticks.saturating_sub(baseline));
                     hi = hi.max(ticks.saturating_sub(baseline));
                 }
-                let good = tally.record(opened == MEMORY && lock.free_memory(T0 + at) == 0);
+                let good = tally.record(opened == MEMORY && lock.free_memory(t0 + at) == 0);
                 hprintln!(
                     "entries {}-{}: {} one-time codes at {} -> {} open, {} memory slots free [expected: {} open, 0 free] {}  ({}..{} ticks)",
                     first,
@@ -439,7 +624,7 @@ fn script(key: &DeviceKey, lock: &mut DoorLock, flash: &mut Flash) -> bool {
                     MEMORY,
                     Rel(at),
                     opened,
-                    lock.free_memory(T0 + at),
+                    lock.free_memory(t0 + at),
                     MEMORY,
                     verdict(good),
                     lo,
@@ -474,7 +659,7 @@ fn script(key: &DeviceKey, lock: &mut DoorLock, flash: &mut Flash) -> bool {
         );
     }
     let most = guesses.most_in(D);
-    let bound = offpin::security::attempts_in(&PROFILE, D);
+    let bound = offpin::security::attempts_in(&phase.profile, D);
     let good = tally.record(most as u64 <= bound);
     hprintln!(
         "guesses: {} refused entries evaluated, at most {} in any 24 h (the insider's included) [published bound: {} a day] {}",
@@ -491,13 +676,7 @@ fn script(key: &DeviceKey, lock: &mut DoorLock, flash: &mut Flash) -> bool {
         flash.writes,
         flash.counter
     );
-    hprintln!(
-        "RESULT: {} passed, {} failed -> {}",
-        tally.passed,
-        tally.failed,
-        if tally.failed == 0 { "PASS" } else { "FAIL" }
-    );
-    tally.failed == 0 && tally.passed > 0
+    true
 }
 
 /// Provisioning: the device key goes into the lock's key store once. Not
@@ -506,9 +685,9 @@ fn script(key: &DeviceKey, lock: &mut DoorLock, flash: &mut Flash) -> bool {
 /// while it runs, instead of in `run`'s for the whole script, which keeps
 /// the peak stack within the Cortex-M0 board's 16 KiB of RAM.
 #[inline(never)]
-fn provision(key: &DeviceKey) -> Option<DoorLock> {
-    match Codec::new(key, PROFILE) {
-        Ok(c) => match DoorLock::new(c, OFFSET) {
+fn provision(key: &DeviceKey, phase: &Phase) -> Option<DoorLock> {
+    match Codec::new(key, phase.profile) {
+        Ok(c) => match DoorLock::new(c, phase.zone) {
             Ok(l) => Some(l),
             Err(e) => {
                 fatal("Lock::new", &e);
@@ -528,8 +707,8 @@ fn provision(key: &DeviceKey) -> Option<DoorLock> {
 /// hardware counter (`Lock::load_newest_into`: no second state on the
 /// stack).
 #[inline(never)]
-fn reboot(key: &DeviceKey, lock: &mut DoorLock, flash: &Flash) -> bool {
-    if !rebuild(key, lock) {
+fn reboot(key: &DeviceKey, phase: &Phase, lock: &mut DoorLock, flash: &Flash) -> bool {
+    if !rebuild(key, phase, lock) {
         return false;
     }
     match lock.load_newest_into(&[&flash.slots[0], &flash.slots[1]], flash.counter) {
@@ -542,9 +721,9 @@ fn reboot(key: &DeviceKey, lock: &mut DoorLock, flash: &Flash) -> bool {
 /// from the key store, written over it (one `Lock` in this frame, not a
 /// second one in `reboot`'s).
 #[inline(never)]
-fn rebuild(key: &DeviceKey, lock: &mut DoorLock) -> bool {
-    match Codec::new(key, PROFILE) {
-        Ok(c) => match DoorLock::new(c, OFFSET) {
+fn rebuild(key: &DeviceKey, phase: &Phase, lock: &mut DoorLock) -> bool {
+    match Codec::new(key, phase.profile) {
+        Ok(c) => match DoorLock::new(c, phase.zone) {
             Ok(fresh) => {
                 *lock = fresh;
                 true
@@ -602,7 +781,7 @@ impl Flash {
     }
 }
 
-/// One keypad entry at `T0 + at`, count-before-check: the charge is
+/// One keypad entry at the lock's clock reading `now`, count-before-check: the charge is
 /// persisted first, then `check` is timed (the fewest ticks of a few runs;
 /// it mutates nothing), then its change is persisted if it needs it and
 /// committed, and the decision is returned to act on, with the number of
@@ -613,9 +792,8 @@ fn enter(
     lock: &mut DoorLock,
     flash: &mut Flash,
     typed: &str,
-    at: i64,
+    now: i64,
 ) -> Option<(Decision, u32, u32)> {
-    let now = T0 + at;
     let writes = flash.writes;
     let charge = lock.charge(now);
     if !flash.persist_and_commit(lock, charge) {
@@ -660,7 +838,9 @@ impl Guesses {
     fn record(&mut self, decision: Decision, at: i64, writes: u32) {
         let kind = match decision {
             Decision::Refuse(Refusal::LockedOut) => 2,
-            Decision::Refuse(Refusal::MemoryFull) | Decision::Revoked(_) => return,
+            Decision::Refuse(Refusal::MemoryFull)
+            | Decision::Revoked(_)
+            | Decision::ClockSet { .. } => return,
             Decision::Refuse(_) => {
                 if let Some(t) = self.times.get_mut(self.n) {
                     *t = at;
@@ -668,7 +848,7 @@ impl Guesses {
                 self.n += 1;
                 0
             }
-            Decision::Open(_) => 1,
+            Decision::Open(_) | Decision::Service { .. } => 1,
         };
         if let Some(w) = self.writes.get_mut(kind) {
             *w = Some(w.map_or((writes, writes), |(lo, hi)| {
@@ -728,6 +908,8 @@ fn matches(decision: Decision, expect: Expect) -> bool {
         (Decision::Open(_), Expect::Open) => true,
         (Decision::Revoked(_), Expect::Revoked) => true,
         (Decision::Refuse(r), Expect::Refused(e)) => r == e,
+        (Decision::ClockSet { .. }, Expect::ClockSet) => true,
+        (Decision::Service { .. }, Expect::Service) => true,
         _ => false,
     }
 }
@@ -761,6 +943,8 @@ impl core::fmt::Display for Shown {
                 write!(f, "revoked (before hour {hour})")
             }
             Decision::Refuse(r) => write!(f, "refused ({})", r.code()),
+            Decision::ClockSet { to } => write!(f, "clock set (to Unix time {to})"),
+            Decision::Service { counter } => write!(f, "open (service code, counter {counter})"),
         }
     }
 }
@@ -773,6 +957,8 @@ impl core::fmt::Display for Expected {
             Expect::Open => f.write_str("open"),
             Expect::Revoked => f.write_str("revoked"),
             Expect::Refused(r) => write!(f, "refused {}", r.code()),
+            Expect::ClockSet => f.write_str("clock set"),
+            Expect::Service => f.write_str("open (service code)"),
         }
     }
 }

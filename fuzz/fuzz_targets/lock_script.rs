@@ -374,20 +374,24 @@ impl Harness {
     fn persisted(&mut self, decision: &Decision, t: i64) {
         let (strikes, until) = self.model.before_charge;
         match decision {
-            Decision::Open(_) => {
+            Decision::Open(_) | Decision::Service { .. } => {
                 self.model.strikes = 0;
                 if self.charged {
                     self.model.locked_until = until;
                 }
             }
-            Decision::Revoked(_) | Decision::Refuse(Refusal::MemoryFull) if self.charged => {
+            Decision::Revoked(_)
+            | Decision::ClockSet { .. }
+            | Decision::Refuse(Refusal::MemoryFull)
+                if self.charged =>
+            {
                 self.model.strikes = strikes;
                 self.model.locked_until = until;
             }
             _ => {}
         }
         match decision {
-            Decision::Open(_) => {}
+            Decision::Open(_) | Decision::Service { .. } | Decision::ClockSet { .. } => {}
             Decision::Revoked(RevokeTarget::Slot(s)) => {
                 self.model.revoked_slots.insert(*s);
             }

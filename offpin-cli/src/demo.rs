@@ -163,7 +163,7 @@ impl Door {
             .save(&mut before)
             .map_err(|e| fail("lock_state", "lock state", e))?;
         let [a, b] = &self.flash;
-        self.lock = Lock::load_newest(device.codec(master)?, device.utc_offset, &[a, b])
+        self.lock = Lock::load_newest(device.codec(master)?, device.lock_rule()?, &[a, b])
             .map_err(|e| fail("lock_state", "demo: the lock cannot reload its state", e))?;
         let mut after = vec![0; Lock::<MEMORY>::STATE_LEN];
         self.lock

@@ -33,11 +33,12 @@ impl Entry {
         self.decision.opens()
     }
 
-    /// `open`, `refused` or `revocation`.
+    /// `open`, `refused`, `revocation` or `clock set`.
     pub const fn word(&self) -> &'static str {
         match self.decision {
-            Decision::Open(_) => "open",
+            Decision::Open(_) | Decision::Service { .. } => "open",
             Decision::Revoked(_) => "revocation",
+            Decision::ClockSet { .. } => "clock set",
             Decision::Refuse(_) => "refused",
         }
     }
@@ -46,6 +47,9 @@ impl Entry {
     pub fn reason(&self, epoch: UnixSeconds, time: impl Fn(UnixSeconds) -> String) -> String {
         match self.decision {
             Decision::Open(_) => "the code is valid".to_owned(),
+            Decision::Service { counter } => {
+                format!("a valid service code (RFC 6238 counter {counter}), now used")
+            }
             Decision::Revoked(RevokeTarget::Slot(slot)) => {
                 format!("ongoing slot {slot} is revoked for good")
             }
@@ -53,6 +57,7 @@ impl Entry {
                 "every code that started before {} is revoked",
                 time(epoch.saturating_add(i64::from(hour).saturating_mul(HOUR)))
             ),
+            Decision::ClockSet { to } => format!("the lock's clock moved forward to {}", time(to)),
             Decision::Refuse(r) => r.to_string(),
         }
     }
@@ -63,6 +68,7 @@ impl Entry {
         let until = time(r.until);
         Some(match (r.kind, added) {
             (EntryKind::Used, _) => format!("remembered as used until {until}"),
+            (EntryKind::Service, _) => format!("service counter remembered as used until {until}"),
             (EntryKind::Activated, true) => format!("remembered as activated until {until}"),
             (EntryKind::Activated, false) => {
                 format!("activated earlier, remembered until {until}")
@@ -98,7 +104,9 @@ pub fn enter<const M: usize>(
     let grant = match check.decision {
         Decision::Open(g) => Some(g),
         Decision::Revoked(target) => Some(Grant::Revoke(target)),
-        Decision::Refuse(_) => check.key.and_then(|_| codec.decode_input(typed).ok()),
+        Decision::ClockSet { .. } | Decision::Service { .. } | Decision::Refuse(_) => {
+            check.key.and_then(|_| codec.decode_input(typed).ok())
+        }
     };
     let t = now.max(lock.highest_seen());
     let memory = grant.zip(check.key).and_then(|(g, key)| {
@@ -150,7 +158,7 @@ pub fn lockout_note<const M: usize>(
 
 /// A new lock for `device`, with empty state.
 pub fn new_lock<const M: usize>(device: &Device, master: &MasterKey) -> CliResult<Lock<M>> {
-    Lock::new(device.codec(master)?, device.utc_offset).map_err(|e| lock_config(device, e))
+    Lock::new(device.codec(master)?, device.lock_rule()?).map_err(|e| lock_config(device, e))
 }
 
 /// The error of a lock that cannot be built for `device`.

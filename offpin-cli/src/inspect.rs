@@ -74,7 +74,7 @@ pub fn run(g: &Globals, args: &InspectArgs) -> CliResult {
         return Ok(());
     };
 
-    let offset = device.utc_offset;
+    let offset = device.lock_rule()?;
     let fmt = |t| clock.local_and_utc(t);
     say!("grant:     {grant}");
     let v = profile.params().variances;
@@ -108,6 +108,26 @@ pub fn run(g: &Globals, args: &InspectArgs) -> CliResult {
         Grant::Revoke(RevokeTarget::StartedBefore { .. }) => {
             say!(
                 "kind:      revocation: typing it revokes every time-bound and one-time code that started before its hour"
+            );
+        }
+        Grant::Recurring(r) => {
+            let menu = profile.params().recurring;
+            let days = menu.days.get(usize::from(r.days));
+            let hours = menu.hours.get(usize::from(r.hours));
+            match (days, hours) {
+                (Some(d), Some(h)) => say!(
+                    "kind:      recurring: {d}, {h} local time, for {} weeks (no activation)",
+                    r.weeks
+                ),
+                _ => say!("kind:      recurring (not in this profile's menu)"),
+            }
+            say!("variance:  {} of 0..{v}", r.variance);
+        }
+        Grant::ClockSet { at } => {
+            say!(
+                "kind:      clock-setting: moves the lock's clock forward to {} (at most {} ahead; never back)",
+                fmt(profile.clock_instant(at)),
+                human_secs(profile.params().clock_codes.max_step_secs())
             );
         }
     }
@@ -167,6 +187,10 @@ pub fn run(g: &Globals, args: &InspectArgs) -> CliResult {
             fmt(until)
         ),
         Verdict::Revoke(_) => "valid: applies the revocation (does not open)".to_owned(),
+        Verdict::SetClock { to } => format!(
+            "valid: moves the lock's clock forward to {} (does not open)",
+            fmt(to)
+        ),
         Verdict::Refuse(r) => {
             let detail = match grant.window(&profile, offset) {
                 Some(w) if t < w.start - g => format!(" (starts in {})", human_secs(w.start - t)),

@@ -26,6 +26,7 @@ mod keyfile;
 mod ledger_file;
 mod output;
 mod report;
+mod service_code;
 mod state_file;
 mod verify;
 
@@ -101,6 +102,8 @@ enum Command {
     Verify(verify::VerifyArgs),
     /// Support tool: decode a PIN with the device key and explain it.
     Inspect(inspect::InspectArgs),
+    /// Print a device's rolling service codes as an otpauth:// URI and a QR code (format v2).
+    ServiceCode(service_code::ServiceCodeArgs),
     /// Print the security figures of the shipped profiles.
     Report {
         /// Only this profile.
@@ -139,6 +142,7 @@ fn run(g: &Globals, command: Command) -> CliResult<bool> {
         Command::Verify(a) => return verify::run(g, &a),
         Command::Inspect(a) => inspect::run(g, &a)?,
         Command::Report { profile } => report::run(profile.as_deref())?,
+        Command::ServiceCode(a) => service_code::run(g, &a)?,
         Command::Demo => demo::run()?,
         Command::Serve(a) => serve(g, &a)?,
         Command::ApiKey(c) => api_key::run(g, &c)?,

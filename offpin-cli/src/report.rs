@@ -1,8 +1,10 @@
-//! `offpin report`: the security table of the shipped profiles.
+//! `offpin report`: the security table of the shipped profiles, and for
+//! each format-v2 profile its figures with and without each v2 kind.
 
-use offpin::Profile;
 use offpin::profile::shipped;
+use offpin::security::SecurityFigures;
 use offpin::server::ledger::LedgerError;
+use offpin::{FormatVersion, Profile, Tag};
 
 use crate::output::{CliResult, say};
 
@@ -21,11 +23,19 @@ fn sci(x: f64) -> String {
     }
 }
 
+/// The service codes' weight next to `W`, or `-`.
+fn service_w(s: &SecurityFigures) -> String {
+    s.service.map_or_else(
+        || "-".to_owned(),
+        |v| format!("{:.1}", v.w_equivalent(s.domain)),
+    )
+}
+
 fn row(p: &Profile) -> String {
     let s = p.security();
     let k = s.max_by_kind;
     format!(
-        "{:<12} {:>6} {:>9} {:>8} {:>8} {:>8} {:>8} {:>6} {:>8} {:>10} {:>7} {:>10}",
+        "{:<15} {:>6} {:>9} {:>8} {:>8} {:>8} {:>8} {:>8} {:>7} {:>6} {:>8} {:>8} {:>10} {:>7} {:>10}",
         p.name(),
         p.digits(),
         sci(s.domain as f64),
@@ -33,12 +43,38 @@ fn row(p: &Profile) -> String {
         k.daily,
         k.one_time,
         k.ongoing,
+        k.recurring,
+        k.clock_set,
         s.remembered,
         s.w_max,
+        service_w(&s),
         sci(s.per_attempt()),
         s.attempts_per_day,
         sci(s.per_year()),
     )
+}
+
+/// The variants of a v2 profile: everything, then without each v2 kind,
+/// then without any (its v1 fields under the v2 label).
+fn variants(p: &Profile) -> Vec<(String, Profile)> {
+    let mut out = vec![("all v2 kinds".to_owned(), *p)];
+    let mut none = *p;
+    for (tag, what) in [
+        (Tag::Recurring, "recurring codes"),
+        (Tag::ClockCodes, "clock-setting codes"),
+        (Tag::ServiceCodes, "service codes"),
+    ] {
+        if let Ok(q) = p.without(tag)
+            && q != *p
+        {
+            out.push((format!("without {what}"), q));
+        }
+        if let Ok(q) = none.without(tag) {
+            none = q;
+        }
+    }
+    out.push(("without any v2 kind".to_owned(), none));
+    out
 }
 
 /// Runs `offpin report`.
@@ -56,7 +92,7 @@ pub fn run(profile: Option<&str>) -> CliResult {
     );
     say!("");
     say!(
-        "{:<12} {:>6} {:>9} {:>8} {:>8} {:>8} {:>8} {:>6} {:>8} {:>10} {:>7} {:>10}",
+        "{:<15} {:>6} {:>9} {:>8} {:>8} {:>8} {:>8} {:>8} {:>7} {:>6} {:>8} {:>8} {:>10} {:>7} {:>10}",
         "profile",
         "digits",
         "PINs",
@@ -64,8 +100,11 @@ pub fn run(profile: Option<&str>) -> CliResult {
         "W daily",
         "W 1-time",
         "W ongo.",
+        "W recur.",
+        "W clock",
         "remem.",
         "W_max",
+        "svc W-eq",
         "p/attempt",
         "tries/d",
         "p/year"
@@ -73,24 +112,64 @@ pub fn run(profile: Option<&str>) -> CliResult {
     for p in &profiles {
         say!("{}", row(p));
     }
-    say!(
-        "{:<12} {:>6} {:>9} {:>8} {:>8} {:>8} {:>8} {:>6} {:>8} {:>10} {:>7} {:>10}",
-        "tuya (ref.)",
-        10,
-        sci(TUYA_DOMAIN as f64),
-        "-",
-        "-",
-        "-",
-        "-",
-        "-",
-        TUYA_W,
-        sci(TUYA_W as f64 / TUYA_DOMAIN as f64),
-        "-",
-        "-"
-    );
+    if profile.is_none() {
+        say!(
+            "{:<15} {:>6} {:>9} {:>8} {:>8} {:>8} {:>8} {:>8} {:>7} {:>6} {:>8} {:>8} {:>10} {:>7} {:>10}",
+            "tuya (ref.)",
+            10,
+            sci(TUYA_DOMAIN as f64),
+            "-",
+            "-",
+            "-",
+            "-",
+            "-",
+            "-",
+            "-",
+            TUYA_W,
+            "-",
+            sci(TUYA_W as f64 / TUYA_DOMAIN as f64),
+            "-",
+            "-"
+        );
+    }
     say!("");
-    say!("W_max includes the codes the lock remembers as activated (remem.); p/year assumes the");
-    say!("keypad lock-out is reset once a day, 365 days a year (union bound).");
-    say!("Tuya reference: 24 start hours x 10 000 decimal durations, 48-bit key entropy.");
+    say!("W_max includes the codes the lock remembers as activated (remem.) and the clock-setting");
+    say!("codes that would move its clock; it is the maximum of their sum, at most the sum of the");
+    say!("kind columns. svc W-eq: the rolling service codes' chance per attempt, in W's units;");
+    say!(
+        "p/attempt = (W_max + svc W-eq) / PINs. tries/d, p/year: the most failed entries the guess"
+    );
+    say!("budget lets through in any 24 hours, and the union bound over any 365 days.");
+    for p in profiles.iter().filter(|p| p.format() == FormatVersion::V2) {
+        say!("");
+        say!("{} with and without each format-v2 kind:", p.name());
+        say!(
+            "  {:<28} {:>8} {:>10} {:>8} {:>7} {:>10} {:>10}",
+            "variant",
+            "W_max",
+            "p/attempt",
+            "svc share",
+            "tries/d",
+            "p/day",
+            "p/year"
+        );
+        for (what, q) in variants(p) {
+            let s = q.security();
+            say!(
+                "  {:<28} {:>8} {:>10} {:>7.2}% {:>7} {:>10} {:>10}",
+                what,
+                s.w_max,
+                sci(s.per_attempt()),
+                100.0 * s.service_share(),
+                s.attempts_per_day,
+                sci(s.per_day()),
+                sci(s.per_year())
+            );
+        }
+    }
+    if profile.is_none() {
+        say!("");
+        say!("Tuya reference: 24 start hours x 10 000 decimal durations, 48-bit key entropy.");
+    }
     Ok(())
 }

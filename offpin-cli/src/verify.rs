@@ -151,7 +151,7 @@ fn run_verify<const M: usize>(v: &Verify<'_>) -> CliResult<bool> {
     let mut lock = match std::fs::read(path) {
         Ok(bytes) => {
             let image = state_file::unwrap(v.device, &bytes, path)?;
-            match Lock::<M>::load(v.device.codec(v.master)?, v.device.utc_offset, image) {
+            match Lock::<M>::load(v.device.codec(v.master)?, v.device.lock_rule()?, image) {
                 Ok(lock) => lock,
                 Err(PersistError::Config(e)) => return Err(lock_config(v.device, e)),
                 Err(e) => {

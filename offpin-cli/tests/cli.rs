@@ -795,7 +795,7 @@ fn bad_requests_are_one_clear_line() {
                 "--utc-offset",
                 "Z",
             ],
-            "unknown profile 'huge-99' (shipped: standard-10, compact-8, secure-12, keypad9-11)"
+            "unknown profile 'huge-99' (shipped: standard-10, compact-8, secure-12, keypad9-11, standard-10-v2)"
                 .to_owned(),
         ),
         (
@@ -833,7 +833,7 @@ fn bad_requests_are_one_clear_line() {
         ),
         (
             vec!["report", "--profile", "nope"],
-            "unknown profile 'nope' (shipped: standard-10, compact-8, secure-12, keypad9-11)"
+            "unknown profile 'nope' (shipped: standard-10, compact-8, secure-12, keypad9-11, standard-10-v2)"
                 .to_owned(),
         ),
     ] {
@@ -1679,16 +1679,39 @@ fn demo_dirs() -> std::collections::BTreeSet<String> {
 fn report_prints_the_security_table() {
     let env = Env::bare();
     let out = env.ok(&["report"]);
-    let row = out.lines().find(|l| l.starts_with("standard-10")).unwrap();
+    let row = out.lines().find(|l| l.starts_with("standard-10 ")).unwrap();
     let cells: Vec<&str> = row.split_whitespace().collect();
     assert_eq!(cells[1], "10");
     assert_eq!(
-        cells[8],
+        cells[10],
         offpin::profile::shipped::STANDARD_10
             .security()
             .w_max
             .to_string()
     );
+    // The v2 profile, with and without each v2 kind.
+    let v2 = offpin::profile::shipped::STANDARD_10_V2;
+    let row = out
+        .lines()
+        .find(|l| l.starts_with("standard-10-v2 "))
+        .unwrap();
+    let cells: Vec<&str> = row.split_whitespace().collect();
+    let s = v2.security();
+    assert_eq!(cells[7], s.max_by_kind.recurring.to_string());
+    assert_eq!(cells[8], s.max_by_kind.clock_set.to_string());
+    assert_eq!(cells[10], s.w_max.to_string());
+    for (variant, tag) in [
+        ("without recurring codes", offpin::Tag::Recurring),
+        ("without clock-setting codes", offpin::Tag::ClockCodes),
+        ("without service codes", offpin::Tag::ServiceCodes),
+    ] {
+        let line = out
+            .lines()
+            .find(|l| l.trim_start().starts_with(variant))
+            .unwrap_or_else(|| panic!("{variant} not in\n{out}"));
+        let w = v2.without(tag).unwrap().security().w_max.to_string();
+        assert!(line.split_whitespace().any(|c| c == w), "{line} lacks {w}");
+    }
     assert_eq!(
         out.lines().filter(|l| l.starts_with("tuya (ref.)")).count(),
         1
@@ -2175,4 +2198,77 @@ fn a_damaged_state_file_is_reported_and_left_alone() {
     std::fs::write(env.path(STATE), &good).unwrap();
     let out = env.verify(pin, "2040-06-01T11:00:00Z");
     assert_eq!(field(&out, "decision"), "open", "{out}");
+}
+
+/// `offpin service-code` prints the otpauth:// URI (and a QR code); the
+/// code of an instant opens the device's lock once at `verify`, and the
+/// second time it is refused as already used.
+#[test]
+fn service_codes_print_a_key_uri_and_open_the_lock_once() {
+    let env = Env::bare();
+    env.ok(&["keygen"]);
+    env.ok(&[
+        "device",
+        "add",
+        "--device-id",
+        "paris-v2",
+        "--profile",
+        "standard-10-v2",
+        "--time-zone",
+        "Europe/Paris",
+    ]);
+    let out = env.ok(&[
+        "service-code",
+        "--device-id",
+        "paris-v2",
+        "--at",
+        "2040-07-01T12:00:00Z",
+    ]);
+    let uri = out.lines().next().unwrap();
+    assert!(
+        uri.starts_with("otpauth://totp/offpin:paris-v2?secret="),
+        "{uri}"
+    );
+    assert!(uri.ends_with("&issuer=offpin&algorithm=SHA1&digits=8&period=30"));
+    assert!(out.contains('█'), "a QR code");
+    let code = out
+        .lines()
+        .find_map(|l| l.strip_prefix("code at 2040-07-01T12:00:00+00:00: "))
+        .unwrap();
+    assert_eq!(code.len(), 8);
+    let verify = |at: &str| {
+        let out = env.run(&[
+            "verify",
+            "--device-id",
+            "paris-v2",
+            "--pin",
+            code,
+            "--at",
+            at,
+        ]);
+        (
+            String::from_utf8(out.stdout).unwrap(),
+            out.status.code().unwrap(),
+        )
+    };
+    let (first, status) = verify("2040-07-01T12:00:10Z");
+    assert_eq!(status, 0, "{first}");
+    let (second, status) = verify("2040-07-01T12:00:20Z");
+    assert_eq!(status, 3, "{second}");
+    assert!(second.contains("already used"), "{second}");
+    // A v1 device has no service codes.
+    env.ok(&[
+        "device",
+        "add",
+        "--device-id",
+        "v1",
+        "--utc-offset",
+        "+01:00",
+    ]);
+    fails(
+        &env,
+        &["service-code", "--device-id", "v1"],
+        1,
+        "profile standard-10 has no service codes (a format-v2 profile such as standard-10-v2 has them)",
+    );
 }

@@ -299,6 +299,16 @@ fn decision_of(d: Decision) -> OffpinDecision {
             outcome: OffpinOutcome::Refused,
             refusal: refusal_of(r),
         },
+        // The C interface offers the format-v1 profiles only, which have
+        // neither service nor clock-setting codes; mapped for totality.
+        Decision::Service { .. } => OffpinDecision {
+            outcome: OffpinOutcome::Open,
+            refusal: OffpinRefusal::None,
+        },
+        Decision::ClockSet { .. } => OffpinDecision {
+            outcome: OffpinOutcome::Refused,
+            refusal: OffpinRefusal::Other,
+        },
     }
 }
 

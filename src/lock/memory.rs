@@ -58,9 +58,27 @@ pub fn until_hour(profile: &Profile, grant: &Grant) -> Option<u32> {
             .saturating_add(s.length)
             .saturating_mul(24)
             .saturating_add(WEST_HOURS),
-        Grant::Ongoing { .. } | Grant::Revoke(_) => return None,
+        Grant::Ongoing { .. } | Grant::Revoke(_) | Grant::Recurring(_) | Grant::ClockSet { .. } => {
+            return None;
+        }
     };
     Some(end.saturating_add(GRACE_HOURS))
+}
+
+/// The hour (since the epoch) until which the lock remembers that service
+/// code counter `counter` was used: the first hour that starts at or after
+/// the end of the last step at which it can be accepted,
+/// `(counter + skew + 1) · step` (see [`crate::service`]). `None` when the
+/// profile has no service codes. Saturates at `u32::MAX`.
+pub fn service_until_hour(profile: &Profile, counter: u64) -> Option<u32> {
+    let codes = profile.params().service_codes;
+    if !codes.is_enabled() {
+        return None;
+    }
+    let end =
+        (i128::from(counter) + i128::from(codes.skew_steps) + 1) * i128::from(codes.step_secs);
+    let hours = crate::time::div_ceil(end - i128::from(profile.epoch()), 3_600);
+    Some(u32::try_from(hours.clamp(0, i128::from(u32::MAX))).unwrap_or(u32::MAX))
 }
 
 /// What a memory entry remembers about its code.
@@ -71,6 +89,10 @@ pub enum EntryKind {
     Activated,
     /// A one-time code that was used: refused while remembered.
     Used,
+    /// The highest service-code counter used (its index is the counter,
+    /// its key 0): service codes of that counter and earlier are refused
+    /// while remembered (format v2).
+    Service,
 }
 
 impl EntryKind {
@@ -80,6 +102,7 @@ impl EntryKind {
         match self {
             EntryKind::Activated => 1,
             EntryKind::Used => 2,
+            EntryKind::Service => 3,
         }
     }
 
@@ -89,6 +112,10 @@ impl EntryKind {
         match tag {
             1 => Some(EntryKind::Activated),
             2 => Some(EntryKind::Used),
+            // Only images of profiles with service codes hold it, and only
+            // a lock built with the feature has such a profile.
+            #[cfg(feature = "service-codes")]
+            3 => Some(EntryKind::Service),
             _ => None,
         }
     }
@@ -150,6 +177,18 @@ impl<const MEMORY: usize> Memory<MEMORY> {
             .flatten()
             .copied()
             .find(|e| e.key == key && e.index == index && e.kind == kind && e.is_live(now))
+    }
+
+    /// The live service-code entry at `now` with the highest counter, and
+    /// its slot.
+    #[cfg(feature = "service-codes")]
+    pub(crate) fn service_entry(&self, now: UnixSeconds) -> Option<(usize, Remembered)> {
+        self.slots
+            .iter()
+            .enumerate()
+            .filter_map(|(i, s)| s.map(|e| (i, e)))
+            .filter(|(_, e)| e.kind == EntryKind::Service && e.is_live(now))
+            .max_by_key(|(_, e)| e.index)
     }
 
     /// A slot that may receive a new entry at `now`: the first free one,

@@ -107,10 +107,11 @@ use crate::grant::{Grant, RevokeTarget};
 use crate::profile::{LockoutPolicy, Profile};
 use crate::security::SecurityFigures;
 use crate::time::{UnixSeconds, UtcOffset};
+use crate::tz::TzRule;
 
 use lockout::{Budget, Lockout};
 use memory::Memory;
-pub use memory::{EntryKind, Remembered, until_hour};
+pub use memory::{EntryKind, Remembered, service_until_hour, until_hour};
 pub use persist::PersistError;
 pub use revocation::{MAX_LINEAGES, MAX_REVOCABLE_SLOTS, Mark};
 use revocation::{Revocations, start_of};
@@ -186,6 +187,14 @@ pub enum LockError {
         /// [`MAX_LINEAGES`].
         max: u8,
     },
+    /// The profile has rolling service codes but the crate was built
+    /// without the `service-codes` feature (HMAC-SHA1), so the lock could
+    /// not check them.
+    ServiceCodesNotBuilt,
+    /// The profile has recurring or clock-setting codes (format v2) but
+    /// the crate was built without the `format-v2` feature, so the lock
+    /// could not check them.
+    FormatV2NotBuilt,
 }
 
 impl fmt::Display for LockError {
@@ -210,6 +219,12 @@ impl fmt::Display for LockError {
             LockError::TooManyLineages { lineages, max } => write!(
                 f,
                 "the profile has {lineages} supersede lineages but a lock tracks at most {max}"
+            ),
+            LockError::ServiceCodesNotBuilt => f.write_str(
+                "the profile has service codes; build offpin with the service-codes feature to check them",
+            ),
+            LockError::FormatV2NotBuilt => f.write_str(
+                "the profile has recurring or clock-setting codes; build offpin with the format-v2 feature to check them",
             ),
         }
     }
@@ -262,6 +277,21 @@ pub enum Decision {
     /// the door stays shut. Entering it again decides the same, and
     /// changes nothing more.
     Revoked(RevokeTarget),
+    /// A valid clock-setting code: the lock's clock moved forward to `to`
+    /// (the change raises the highest time seen to it) and the door stays
+    /// shut. Firmware sets its real-time clock to `to`: until it does, the
+    /// clock reads behind the lock's time and time-dependent codes are
+    /// refused as [`Refusal::ClockRolledBack`].
+    ClockSet {
+        /// The instant the clock moved to.
+        to: UnixSeconds,
+    },
+    /// Open the door: a valid rolling service code (format v2) of this
+    /// counter (`⌊t / step⌋`), now remembered as used.
+    Service {
+        /// The RFC 6238 counter the code was for.
+        counter: u64,
+    },
     /// Keep the door shut, for this reason.
     Refuse(Refusal),
 }
@@ -269,7 +299,7 @@ pub enum Decision {
 impl Decision {
     /// Whether the door opens.
     pub const fn opens(&self) -> bool {
-        matches!(self, Decision::Open(_))
+        matches!(self, Decision::Open(_) | Decision::Service { .. })
     }
 }
 
@@ -448,6 +478,10 @@ pub(crate) const fn profile_of<const KEYS: usize>(codecs: &[Codec; KEYS]) -> &Pr
     codecs[0].profile()
 }
 
+/// A service code's verdict: the counter it opens for with the memory
+/// entry (and its slot) that remembers it, or the refusal.
+type ServiceVerdict = Result<(u64, (usize, Remembered)), Refusal>;
+
 /// What one key's grant comes to, before the lock-out bookkeeping.
 enum Judged {
     Open {
@@ -455,10 +489,13 @@ enum Judged {
         lineage: Option<(u8, Mark)>,
     },
     Revoke(Revocation, RevokeTarget),
+    #[cfg(feature = "format-v2")]
+    SetClock(UnixSeconds),
     Refuse(Refusal),
 }
 
-/// A lock: its key(s), profile and UTC offset, and its state.
+/// A lock: its key(s), profile and local time (a UTC offset or a DST
+/// rule), and its state.
 ///
 /// `MEMORY` is the number of codes it can remember (used one-time codes
 /// and activated time-bound codes together); it must be at least 1
@@ -522,7 +559,10 @@ pub struct Lock<const MEMORY: usize, const KEYS: usize = 1> {
     codecs: [Codec; KEYS],
     /// [`seal::fingerprint`] of each codec's key, in order.
     fingerprints: [[u8; FINGERPRINT_LEN]; KEYS],
-    offset: UtcOffset,
+    zone: TzRule,
+    /// The service secret, when the profile has service codes.
+    #[cfg(feature = "service-codes")]
+    service: Option<crate::service::ServiceSecret>,
     state: LockState<MEMORY>,
     /// RAM only: a committed charge waiting for its check, holding the
     /// back-off as it was before the charge. Lost on a power cut, so an
@@ -546,12 +586,24 @@ impl<const MEMORY: usize, const KEYS: usize> Lock<MEMORY, KEYS> {
     /// `lock_memory`, the codecs disagree about the profile or repeat a
     /// key, or the profile has more revocable slots or lineages than a
     /// lock tracks.
-    pub fn new(codecs: impl IntoCodecs<KEYS>, offset: UtcOffset) -> Result<Self, LockError> {
+    ///
+    /// `zone` is the lock's local time: a fixed [`UtcOffset`] (daily
+    /// windows start at its midnights, as in offpin 0.1) or a [`TzRule`]
+    /// with daylight saving time (daily windows start at local midnight
+    /// in every season, recurring hours are local hours).
+    pub fn new(codecs: impl IntoCodecs<KEYS>, zone: impl Into<TzRule>) -> Result<Self, LockError> {
+        let zone = zone.into();
         const {
             assert!(MEMORY >= 1, "a lock needs room for at least one code");
             assert!(MEMORY <= u16::MAX as usize, "MEMORY must fit in 16 bits");
             assert!(KEYS >= 1, "a lock needs at least one key");
             assert!(KEYS <= u8::MAX as usize, "a lock holds at most 255 keys");
+            // The format-v2 check below relies on this order.
+            assert!(
+                crate::profile::Kind::Recurring.position() + 2 == crate::profile::Kind::COUNT
+                    && crate::profile::Kind::ClockSet.position() + 1 == crate::profile::Kind::COUNT,
+                "the format-v2 kinds are the last two"
+            );
         }
         let codecs = codecs.into_codecs();
         // KEYS >= 1 (checked above): the fallback is never taken.
@@ -586,6 +638,27 @@ impl<const MEMORY: usize, const KEYS: usize> Lock<MEMORY, KEYS> {
                 max: MAX_LINEAGES,
             });
         }
+        // The service secret derives from the device key (the first).
+        #[cfg(feature = "service-codes")]
+        let service = p
+            .service_codes
+            .is_enabled()
+            .then(|| {
+                codecs
+                    .first()
+                    .map(|c| crate::service::ServiceSecret::from_cipher(c.cipher()))
+            })
+            .flatten();
+        #[cfg(not(feature = "service-codes"))]
+        if p.service_codes.is_enabled() {
+            return Err(LockError::ServiceCodesNotBuilt);
+        }
+        // The format-v2 kinds are the last two ranges of the index: a
+        // profile has either when its first index is below the total.
+        #[cfg(not(feature = "format-v2"))]
+        if profile.kind_base(crate::profile::Kind::Recurring) < profile.grant_count() {
+            return Err(LockError::FormatV2NotBuilt);
+        }
         let fingerprints =
             core::array::from_fn(|i| codecs.get(i).map(seal::fingerprint).unwrap_or_default());
         for (second, fp) in fingerprints.iter().enumerate() {
@@ -596,7 +669,9 @@ impl<const MEMORY: usize, const KEYS: usize> Lock<MEMORY, KEYS> {
         Ok(Lock {
             codecs,
             fingerprints,
-            offset,
+            zone,
+            #[cfg(feature = "service-codes")]
+            service,
             state: LockState::fresh(&profile),
             credit: None,
         })
@@ -608,9 +683,14 @@ impl<const MEMORY: usize, const KEYS: usize> Lock<MEMORY, KEYS> {
         profile_of(&self.codecs)
     }
 
-    /// The lock's UTC offset (it places daily windows).
+    /// The lock's standard UTC offset (its only offset without DST).
     pub const fn offset(&self) -> UtcOffset {
-        self.offset
+        self.zone.standard_offset()
+    }
+
+    /// The lock's local time: its fixed offset or its DST rule.
+    pub const fn zone(&self) -> &TzRule {
+        &self.zone
     }
 
     /// The state's sequence number: 0 for a new lock, plus one per
@@ -834,9 +914,29 @@ impl<const MEMORY: usize, const KEYS: usize> Lock<MEMORY, KEYS> {
             };
         }
         let rolled_back = matches!(clock, ClockStatus::RolledBack { .. });
-        // The first key's refusal, unless a key opens or revokes.
+        // A rolling service code (typed with the service codes' length)
+        // decides alone; else the first key's refusal, unless a key opens
+        // or revokes.
         let (mut decision, mut key) = (Decision::Refuse(Refusal::InvalidCode), None);
-        for (k, codec) in self.codecs.iter().enumerate() {
+        let mut service_refusal = None;
+        match self.judge_service(typed, t, rolled_back) {
+            Some(Ok((counter, remember))) => {
+                change.lockout = Lockout::CLEAR;
+                change.remember = Some(remember);
+                decision = Decision::Service { counter };
+            }
+            Some(Err(r)) => {
+                decision = Decision::Refuse(r);
+                service_refusal = Some(r);
+            }
+            None => {}
+        }
+        let keys = if matches!(decision, Decision::Service { .. }) {
+            0
+        } else {
+            KEYS
+        };
+        for (k, codec) in self.codecs.iter().enumerate().take(keys) {
             let (index, grant) = match codec.decode_indexed(typed) {
                 Ok(decoded) => decoded,
                 // Malformed input is malformed for every key.
@@ -861,8 +961,18 @@ impl<const MEMORY: usize, const KEYS: usize> Lock<MEMORY, KEYS> {
                     (decision, key) = (Decision::Revoked(target), Some(k));
                     break;
                 }
+                #[cfg(feature = "format-v2")]
+                Judged::SetClock(to) => {
+                    change.highest_seen = change.highest_seen.max(to);
+                    (decision, key) = (Decision::ClockSet { to }, Some(k));
+                    break;
+                }
                 Judged::Refuse(r) => {
-                    if key.is_none() {
+                    // A service code's refusal says more than "no such
+                    // code", unless that is all it says.
+                    let service_says_more =
+                        service_refusal.is_some_and(|s| s != Refusal::InvalidCode);
+                    if key.is_none() && !service_says_more {
                         (decision, key) = (Decision::Refuse(r), Some(k));
                     }
                 }
@@ -873,7 +983,11 @@ impl<const MEMORY: usize, const KEYS: usize> Lock<MEMORY, KEYS> {
             // revoked, or the lock's own limit refused a valid code (not
             // a failure).
             (
-                Decision::Open(_) | Decision::Revoked(_) | Decision::Refuse(Refusal::MemoryFull),
+                Decision::Open(_)
+                | Decision::Revoked(_)
+                | Decision::Service { .. }
+                | Decision::ClockSet { .. }
+                | Decision::Refuse(Refusal::MemoryFull),
                 credit,
             ) => {
                 if let Some(before) = credit {
@@ -902,6 +1016,87 @@ impl<const MEMORY: usize, const KEYS: usize> Lock<MEMORY, KEYS> {
         }
     }
 
+    /// Judges `typed` as a rolling service code at the monotonic time `t`:
+    /// `None` when it is not one (the profile has none, or the length or
+    /// characters differ), else the counter it opens for with the memory
+    /// entry that remembers it, or the refusal. All `2·skew + 1` codes are
+    /// computed and compared in constant time. Not inlined: the HMAC-SHA1
+    /// state is on the stack only while a service code is checked, not in
+    /// `check`'s frame for every entry (the Cortex-M0 has 16 KiB of RAM).
+    #[cfg(feature = "service-codes")]
+    #[inline(never)]
+    fn judge_service(
+        &self,
+        typed: &[u8],
+        t: UnixSeconds,
+        rolled_back: bool,
+    ) -> Option<ServiceVerdict> {
+        use ctutils::CtEq;
+        let secret = self.service.as_ref()?;
+        let codes = self.profile().params().service_codes;
+        if typed.len() != usize::from(codes.digits) || !typed.iter().all(u8::is_ascii_digit) {
+            return None;
+        }
+        let value = typed.iter().fold(0u64, |v, d| v * 10 + u64::from(d - b'0'));
+        if rolled_back {
+            return Some(Err(Refusal::ClockRolledBack));
+        }
+        let Ok(now) = u64::try_from(t) else {
+            return Some(Err(Refusal::InvalidCode));
+        };
+        let counter = now / u64::from(codes.step_secs.max(1));
+        let skew = u64::from(codes.skew_steps);
+        let used = self.state.memory.service_entry(t);
+        let mut matched: Option<u64> = None;
+        let mut used_match = false;
+        for c in counter.saturating_sub(skew)..=counter.saturating_add(skew) {
+            let code = u64::from(crate::service::hotp(secret, c, codes.digits));
+            if code.ct_eq(&value).to_bool() {
+                if used.is_some_and(|(_, e)| c <= e.index) {
+                    used_match = true;
+                } else {
+                    matched = Some(c);
+                }
+            }
+        }
+        let Some(c) = matched else {
+            return Some(Err(if used_match {
+                Refusal::AlreadyUsed
+            } else {
+                Refusal::InvalidCode
+            }));
+        };
+        let until = service_until_hour(self.profile(), c)
+            .map_or(UnixSeconds::MAX, |h| self.profile().hour_start(h));
+        let slot = match used {
+            Some((slot, _)) => Some(slot),
+            None => self.state.memory.free_slot(t),
+        };
+        let Some(slot) = slot else {
+            return Some(Err(Refusal::MemoryFull));
+        };
+        let entry = Remembered {
+            key: 0,
+            index: c,
+            kind: EntryKind::Service,
+            until,
+        };
+        Some(Ok((c, (slot, entry))))
+    }
+
+    /// Without the `service-codes` feature no profile with service codes
+    /// makes a lock ([`LockError::ServiceCodesNotBuilt`]).
+    #[cfg(not(feature = "service-codes"))]
+    #[allow(clippy::unused_self, reason = "the same signature as with the feature")]
+    fn judge_service(
+        &self,
+        _typed: &[u8],
+        _t: UnixSeconds,
+        _rolled_back: bool,
+    ) -> Option<ServiceVerdict> {
+        None
+    }
+
     /// Judges one decoded grant, of index `index`, at the monotonic time
     /// `t`.
     fn judge(
@@ -927,6 +1122,16 @@ impl<const MEMORY: usize, const KEYS: usize> Lock<MEMORY, KEYS> {
             Grant::Revoke(target @ RevokeTarget::Slot(slot)) => {
                 return Judged::Revoke(Revocation::Slot(*slot), *target);
             }
+            // Judged at the lock's time even when the clock is rolled
+            // back: setting it right is what the code is for.
+            #[cfg(feature = "format-v2")]
+            Grant::ClockSet { .. } => {
+                return match self.profile().check_in(grant, t, &self.zone) {
+                    Verdict::SetClock { to } => Judged::SetClock(to),
+                    Verdict::Refuse(r) => Judged::Refuse(r),
+                    _ => Judged::Refuse(Refusal::InvalidCode),
+                };
+            }
             _ => {}
         }
         let start = start_of(grant);
@@ -943,7 +1148,7 @@ impl<const MEMORY: usize, const KEYS: usize> Lock<MEMORY, KEYS> {
         }
         let lineage = match (grant.lineage(), start) {
             (0, _) | (_, None) => None,
-            (l, Some(s)) => Some((l, s.mark(self.offset))),
+            (l, Some(s)) => Some((l, s.mark(self.profile(), &self.zone))),
         };
         let memory = &self.state.memory;
         let open = |remember| Judged::Open { remember, lineage };
@@ -963,15 +1168,20 @@ impl<const MEMORY: usize, const KEYS: usize> Lock<MEMORY, KEYS> {
             ))),
             None => Judged::Refuse(Refusal::MemoryFull),
         };
-        match self.profile().check(grant, t, self.offset) {
+        match self.profile().check_in(grant, t, &self.zone) {
             Verdict::Refuse(r) => Judged::Refuse(r),
             Verdict::Revoke(target @ RevokeTarget::StartedBefore { hour }) => Judged::Revoke(
-                Revocation::Before(Mark::before_hour(hour, self.offset)),
+                Revocation::Before(Mark::before_hour(self.profile(), hour, &self.zone)),
                 target,
             ),
             Verdict::Revoke(target @ RevokeTarget::Slot(slot)) => {
                 Judged::Revoke(Revocation::Slot(slot), target)
             }
+            #[cfg(feature = "format-v2")]
+            Verdict::SetClock { to } => Judged::SetClock(to),
+            // Never given without the feature (no clock-setting codes).
+            #[cfg(not(feature = "format-v2"))]
+            Verdict::SetClock { .. } => Judged::Refuse(Refusal::InvalidCode),
             Verdict::Open(Remember::Nothing) => open(None),
             Verdict::Open(Remember::Activated { .. }) => {
                 if memory.find(key, index, EntryKind::Activated, t).is_some() {

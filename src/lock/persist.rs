@@ -17,7 +17,7 @@
 //! | 12 | 2 | `MEMORY` |
 //! | 14 | 1 | `KEYS` |
 //! | 15 | 8 × `KEYS` | the fingerprint of each key, in the lock's order ([`seal`]) |
-//! | F | 2 | saved with: UTC offset in minutes (`i16`) |
+//! | F | 2 | saved with: standard UTC offset in minutes (`i16`) |
 //! | F + 2 | 2 | saved with: grace in seconds |
 //! | F + 4 | 4 | saved with: activation hours |
 //! | F + 8 | 2 | saved with: `lock_memory` |
@@ -37,9 +37,13 @@
 //! | end − 20 | 16 | AES-CMAC tag of everything before, under the state key |
 //! | end − 4 | 4 | CRC-32 of everything before |
 //!
-//! A memory slot is a tag (`0` free, `1` activated, `2` used), the key's
-//! position (`u8`), the grant index (`u64`) and the hour its entry ends
-//! ([`until_hour`], `u32`); a free slot is all zeros.
+//! A memory slot is a tag (`0` free, `1` activated, `2` used, `3` the
+//! highest service-code counter used), the key's position (`u8`; `0` for a
+//! service entry), the grant index (`u64`; the counter for a service
+//! entry) and the hour its entry ends ([`until_hour`],
+//! [`service_until_hour`], `u32`); a free slot is all zeros. Tag `3`
+//! appears only in images of profiles with service codes (format v2), so
+//! the images of every other profile are unchanged.
 //!
 //! Keys are **not** in the image, only their fingerprints: firmware keeps
 //! them in its key store and hands them to [`Lock::load`]. The tag binds
@@ -99,7 +103,7 @@
 use core::fmt;
 
 use super::lockout::{Budget, Lockout};
-use super::memory::{EntryKind, Remembered, until_hour};
+use super::memory::{EntryKind, Remembered, service_until_hour, until_hour};
 use super::revocation::{MAX_LINEAGES, Mark, SLOT_BYTES};
 use super::seal::{self, CRC_LEN, FINGERPRINT_LEN, TAG_LEN};
 use super::{Change, IntoCodecs, Lock, LockError, LockState, Revocation};
@@ -107,6 +111,7 @@ use crate::codec::Codec;
 use crate::grant::Grant;
 use crate::profile::{LockoutPolicy, Profile};
 use crate::time::{PER_HOUR, UnixSeconds, UtcOffset};
+use crate::tz::TzRule;
 
 /// First bytes of every image.
 pub const MAGIC: [u8; 3] = *b"OPL";
@@ -451,7 +456,7 @@ fn encode<const MEMORY: usize, const KEYS: usize>(
         for fp in &lock.fingerprints {
             w.put(fp);
         }
-        w.be(i64::from(lock.offset.minutes()) as u64, 2);
+        w.be(i64::from(lock.zone.standard_minutes()) as u64, 2);
         w.be(u64::from(p.grace_secs), 2);
         w.be(u64::from(p.activation_hours), 4);
         w.be(u64::from(p.lock_memory), 2);
@@ -521,6 +526,21 @@ fn read_entry(
             Err(invalid)
         };
     };
+    if kind == EntryKind::Service {
+        // A service-code counter (version-2 images of profiles with
+        // service codes only; `hour` is `None` for version 1, which had
+        // none): key 0, the entry's end the counter's.
+        let until = service_until_hour(profile, index).ok_or(invalid)?;
+        if key != 0 || hour.is_none_or(|h| h != until) {
+            return Err(invalid);
+        }
+        return Ok(Some(Remembered {
+            key,
+            index,
+            kind,
+            until: profile.hour_start(until),
+        }));
+    }
     let grant = profile.grant_at(index).ok_or(invalid)?;
     let grant_fits = matches!(
         (kind, grant),
@@ -556,9 +576,9 @@ struct Against<'a, const KEYS: usize> {
     codecs: &'a [Codec; KEYS],
     fingerprints: &'a [[u8; FINGERPRINT_LEN]; KEYS],
     profile: &'a Profile,
-    /// The lock's UTC offset (version 1 stored instants, marked with it).
+    /// The lock's local time (version 1 stored instants, marked with it).
     #[cfg(feature = "lock-state-v1")]
-    offset: UtcOffset,
+    zone: &'a TzRule,
 }
 
 /// Reads and validates an image against a lock's keys and profile and
@@ -880,13 +900,12 @@ mod v1 {
             tokens: policy.budget.saturating_sub(spent),
             since: highest_seen,
         };
-        let epoch = profile.epoch();
-        let offset = lock.offset;
+        let zone = lock.zone;
         let mark = |at: i64| {
             if at == NONE {
                 Mark::NONE
             } else {
-                Mark::before_instant(at.saturating_sub(epoch), offset)
+                Mark::before_instant(&profile, at, zone)
             }
         };
         let watermark = mark(r.i64());
@@ -978,7 +997,8 @@ impl<const MEMORY: usize, const KEYS: usize> Lock<MEMORY, KEYS> {
         encode(self, &view, out)
     }
 
-    /// Rebuilds a lock from its key(s), its UTC offset and a saved image,
+    /// Rebuilds a lock from its key(s), its local time (a UTC offset or a
+    /// [`TzRule`]) and a saved image,
     /// for a firmware without a rollback counter (see
     /// [`Lock::load_with_counter`]).
     ///
@@ -987,13 +1007,13 @@ impl<const MEMORY: usize, const KEYS: usize> Lock<MEMORY, KEYS> {
     /// As [`Lock::load_with_counter`] with counter 0.
     pub fn load(
         codecs: impl IntoCodecs<KEYS>,
-        offset: UtcOffset,
+        zone: impl Into<TzRule>,
         image: &[u8],
     ) -> Result<Self, PersistError> {
-        Self::load_with_counter(codecs, offset, image, 0)
+        Self::load_with_counter(codecs, zone, image, 0)
     }
 
-    /// Rebuilds a lock from its key(s), its UTC offset and a saved image
+    /// Rebuilds a lock from its key(s), its local time and a saved image
     /// whose rollback counter must be at least `counter` (the firmware's
     /// monotonic counter). The keys may be given in another order than
     /// they were saved in; the offset and the profile's grace, activation
@@ -1009,11 +1029,11 @@ impl<const MEMORY: usize, const KEYS: usize> Lock<MEMORY, KEYS> {
     /// of range.
     pub fn load_with_counter(
         codecs: impl IntoCodecs<KEYS>,
-        offset: UtcOffset,
+        zone: impl Into<TzRule>,
         image: &[u8],
         counter: u32,
     ) -> Result<Self, PersistError> {
-        Self::load_newest_with_counter(codecs, offset, &[image], counter)
+        Self::load_newest_with_counter(codecs, zone, &[image], counter)
     }
 
     /// Rebuilds a lock from the newest valid image among `images` (the
@@ -1025,10 +1045,10 @@ impl<const MEMORY: usize, const KEYS: usize> Lock<MEMORY, KEYS> {
     /// As [`Lock::load_newest_with_counter`] with counter 0.
     pub fn load_newest(
         codecs: impl IntoCodecs<KEYS>,
-        offset: UtcOffset,
+        zone: impl Into<TzRule>,
         images: &[&[u8]],
     ) -> Result<Self, PersistError> {
-        Self::load_newest_with_counter(codecs, offset, images, 0)
+        Self::load_newest_with_counter(codecs, zone, images, 0)
     }
 
     /// Rebuilds a lock from the newest valid image among `images` whose
@@ -1045,11 +1065,11 @@ impl<const MEMORY: usize, const KEYS: usize> Lock<MEMORY, KEYS> {
     /// ([`PersistError::WrongLength`] if `images` is empty).
     pub fn load_newest_with_counter(
         codecs: impl IntoCodecs<KEYS>,
-        offset: UtcOffset,
+        zone: impl Into<TzRule>,
         images: &[&[u8]],
         counter: u32,
     ) -> Result<Self, PersistError> {
-        let mut lock = Self::new(codecs, offset)?;
+        let mut lock = Self::new(codecs, zone)?;
         lock.load_newest_into(images, counter)?;
         Ok(lock)
     }
@@ -1109,16 +1129,17 @@ impl<const MEMORY: usize, const KEYS: usize> Lock<MEMORY, KEYS> {
         let Lock {
             codecs,
             fingerprints,
-            offset: _offset,
+            zone: _zone,
             state,
             credit,
+            ..
         } = self;
         let against = Against {
             codecs,
             fingerprints,
             profile: super::profile_of(codecs),
             #[cfg(feature = "lock-state-v1")]
-            offset: *_offset,
+            zone: _zone,
         };
         // First pass: which image is valid and newest, writing nothing.
         let mut best: Option<(&[u8], u64)> = None;
@@ -1171,8 +1192,12 @@ mod tests {
     /// Recomputes the tag and the CRC with the lock's key, as a faulty
     /// implementation holding the key would have written them.
     fn reseal(image: &mut [u8]) {
+        reseal_with(&codec(), image);
+    }
+
+    fn reseal_with(codec: &crate::Codec, image: &mut [u8]) {
         let n = image.len();
-        let tag = seal::tag(&codec(), &image[..n - TAG_LEN - CRC_LEN]);
+        let tag = seal::tag(codec, &image[..n - TAG_LEN - CRC_LEN]);
         image[n - TAG_LEN - CRC_LEN..n - CRC_LEN].copy_from_slice(&tag);
         let crc = seal::crc32(&image[..n - CRC_LEN]);
         image[n - CRC_LEN..].copy_from_slice(&crc.to_be_bytes());
@@ -1261,6 +1286,52 @@ mod tests {
         assert_eq!(
             load(&image).unwrap_err(),
             PersistError::InvalidField { offset: marks }
+        );
+    }
+
+    /// Service-code entries (tag 3): key 0 and the counter's end, on a
+    /// profile with service codes only.
+    #[cfg(feature = "service-codes")]
+    #[test]
+    fn lock_image_service_entries_are_checked() {
+        use crate::profile::shipped::STANDARD_10_V2 as V2;
+        let v2 = || crate::Codec::new(&DeviceKey::from_bytes([1; 16]), V2).unwrap();
+        let image_of = |codec: crate::Codec, entry: [u8; ENTRY_LEN]| {
+            let lock = L::new(codec, UtcOffset::UTC).unwrap();
+            let mut image = [0u8; L::STATE_LEN];
+            lock.save(&mut image).unwrap();
+            image[ENTRIES..ENTRIES + ENTRY_LEN].copy_from_slice(&entry);
+            image
+        };
+        let counter = 60_000_000u64;
+        let hour = service_until_hour(&V2, counter).unwrap();
+        let with = |key: u8, hour: u32| {
+            let mut e = [0u8; ENTRY_LEN];
+            e[0] = 3;
+            e[1] = key;
+            e[2..10].copy_from_slice(&counter.to_be_bytes());
+            e[10..14].copy_from_slice(&hour.to_be_bytes());
+            e
+        };
+        let mut good = image_of(v2(), with(0, hour));
+        reseal_with(&v2(), &mut good);
+        let lock = L::load(v2(), UtcOffset::UTC, &good).unwrap();
+        let e = lock.remembered().next().unwrap();
+        assert_eq!((e.kind, e.index), (EntryKind::Service, counter));
+        for entry in [with(1, hour), with(0, hour + 1), with(0, hour - 1)] {
+            let mut bad = image_of(v2(), entry);
+            reseal_with(&v2(), &mut bad);
+            assert_eq!(
+                L::load(v2(), UtcOffset::UTC, &bad).unwrap_err(),
+                PersistError::InvalidField { offset: ENTRIES }
+            );
+        }
+        // A profile without service codes has no such entries.
+        let mut v1 = image_of(codec(), with(0, hour));
+        reseal(&mut v1);
+        assert_eq!(
+            load(&v1).unwrap_err(),
+            PersistError::InvalidField { offset: ENTRIES }
         );
     }
 

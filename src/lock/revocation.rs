@@ -35,7 +35,9 @@
 //! changes nothing the second time, and nothing here is ever undone, so a
 //! power cut can only lose a revocation whose image was not yet written.
 
-use crate::time::{DAY, HOUR, PER_DAY, PER_HOUR, UtcOffset};
+use crate::profile::Profile;
+use crate::time::{PER_HOUR, UnixSeconds};
+use crate::tz::TzRule;
 
 /// Ongoing slots a lock can revoke (the bitmap's size). A profile with more
 /// ongoing slots and revocation codes is refused by
@@ -68,33 +70,36 @@ impl Mark {
     /// Nothing refused.
     pub const NONE: Mark = Mark { hour: 0, day: 0 };
 
-    /// The mark of "before hour `hour`", as it stands at offset `offset`.
-    pub(crate) fn before_hour(hour: u32, offset: UtcOffset) -> Mark {
-        let x = i64::from(hour).saturating_mul(HOUR);
-        Mark {
-            hour,
-            day: day_at_or_after(x, offset),
-        }
+    /// The mark of "before hour `hour`", as it stands under `zone`.
+    pub(crate) fn before_hour(profile: &Profile, hour: u32, zone: &TzRule) -> Mark {
+        let day = if zone.dst_rule().is_none() {
+            fixed::day_of_hour(hour, zone.standard_secs())
+        } else {
+            day_at_or_after(profile, profile.hour_start(hour), zone)
+        };
+        Mark { hour, day }
     }
 
-    /// The mark of "before local day `day`", as it stands at `offset`.
-    pub(crate) fn before_day(day: u32, offset: UtcOffset) -> Mark {
-        let x = i64::from(day)
-            .saturating_mul(DAY)
-            .saturating_sub(offset.seconds());
-        Mark {
-            hour: clamp_u32(PER_HOUR.div_ceil(x)),
-            day,
-        }
+    /// The mark of "before local day `day`", as it stands under `zone`.
+    pub(crate) fn before_day(profile: &Profile, day: u32, zone: &TzRule) -> Mark {
+        let hour = if zone.dst_rule().is_none() {
+            fixed::hour_of_day(day, zone.standard_secs())
+        } else {
+            hour_at_or_after(
+                profile,
+                zone.day_start(profile.epoch_day() + i64::from(day)),
+            )
+        };
+        Mark { hour, day }
     }
 
-    /// The mark of the instant `x` seconds after the epoch, at `offset`
-    /// (a version-1 image stored instants).
+    /// The mark of the instant `at`, under `zone` (a version-1 image
+    /// stored instants).
     #[cfg(feature = "lock-state-v1")]
-    pub(crate) fn before_instant(x: i64, offset: UtcOffset) -> Mark {
+    pub(crate) fn before_instant(profile: &Profile, at: UnixSeconds, zone: &TzRule) -> Mark {
         Mark {
-            hour: clamp_u32(PER_HOUR.div_ceil(x)),
-            day: day_at_or_after(x, offset),
+            hour: hour_at_or_after(profile, at),
+            day: day_at_or_after(profile, at, zone),
         }
     }
 
@@ -120,17 +125,57 @@ impl Mark {
     }
 }
 
-/// The first local day at or after `x` seconds after the epoch, at
-/// `offset` (clamped to the `u32` range).
-fn day_at_or_after(x: i64, offset: UtcOffset) -> u32 {
-    // Saturating at the ends of i64 clamps to the same day as exact
-    // arithmetic would (0 or u32::MAX).
-    clamp_u32(PER_DAY.div_ceil(x.saturating_add(offset.seconds())))
+/// The first local day (since the profile's epoch) that starts at or after
+/// the instant `at` under `zone` (clamped to the `u32` range).
+fn day_at_or_after(profile: &Profile, at: UnixSeconds, zone: &TzRule) -> u32 {
+    // Saturating clamps to the same day as exact arithmetic would (0 or
+    // u32::MAX): days are within ±2^47 of each other.
+    if zone.dst_rule().is_none() {
+        return fixed::day_at_or_after(at.saturating_sub(profile.epoch()), zone.standard_secs());
+    }
+    clamp_u32(
+        zone.first_day_starting_at_or_after(at)
+            .saturating_sub(profile.epoch_day()),
+    )
+}
+
+/// The marks at a fixed offset `std` (seconds east), in seconds since the
+/// profile's epoch: local day `d` since the epoch (a UTC midnight) starts
+/// `d · DAY − std` after it. The same results as the [`TzRule`] forms
+/// above (`fixed_offset_marks_agree`), with fewer instructions on a lock
+/// (a validator built without DST rules links only these).
+mod fixed {
+    use super::clamp_u32;
+    use crate::time::{DAY, HOUR, PER_DAY, PER_HOUR};
+
+    /// The first local day starting at or after `x` seconds after the
+    /// epoch.
+    pub(super) fn day_at_or_after(x: i64, std: i64) -> u32 {
+        clamp_u32(PER_DAY.div_ceil(x.saturating_add(std)))
+    }
+
+    /// The first local day starting at or after hour `hour`.
+    pub(super) fn day_of_hour(hour: u32, std: i64) -> u32 {
+        day_at_or_after(i64::from(hour) * HOUR, std)
+    }
+
+    /// The first hour starting at or after local day `day` starts.
+    pub(super) fn hour_of_day(day: u32, std: i64) -> u32 {
+        clamp_u32(PER_HOUR.div_ceil(i64::from(day) * DAY - std))
+    }
 }
 
 /// `x` clamped to `0..=u32::MAX`.
 fn clamp_u32(x: i64) -> u32 {
     u32::try_from(x.max(0)).unwrap_or(u32::MAX)
+}
+
+/// The first hour (since the profile's epoch) that starts at or after the
+/// instant `at` (clamped to the `u32` range).
+fn hour_at_or_after(profile: &Profile, at: UnixSeconds) -> u32 {
+    // Saturating at the ends of i64 clamps to the same hour as exact
+    // arithmetic would (0 or u32::MAX); no division routine on the lock.
+    clamp_u32(PER_HOUR.div_ceil(at.saturating_sub(profile.epoch())))
 }
 
 /// Where a windowed code starts, in the unit its kind counts in.
@@ -143,11 +188,11 @@ pub(crate) enum Start {
 }
 
 impl Start {
-    /// The mark a code starting here sets for its lineage, at `offset`.
-    pub(crate) fn mark(self, offset: UtcOffset) -> Mark {
+    /// The mark a code starting here sets for its lineage, under `zone`.
+    pub(crate) fn mark(self, profile: &Profile, zone: &TzRule) -> Mark {
         match self {
-            Start::Hour(h) => Mark::before_hour(h, offset),
-            Start::Day(d) => Mark::before_day(d, offset),
+            Start::Hour(h) => Mark::before_hour(profile, h, zone),
+            Start::Day(d) => Mark::before_day(profile, d, zone),
         }
     }
 }
@@ -229,19 +274,27 @@ impl Revocations {
     }
 }
 
-/// Where a windowed grant starts (`None` for ongoing and revocation codes).
+/// Where a windowed grant starts (`None` for ongoing and revocation codes;
+/// a recurring code starts on the first local day of its first week).
 pub(crate) const fn start_of(grant: &crate::Grant) -> Option<Start> {
     match grant {
         crate::Grant::Hourly(s) => Some(Start::Hour(s.start)),
         crate::Grant::OneTime { start_hour, .. } => Some(Start::Hour(*start_hour)),
         crate::Grant::Daily(s) => Some(Start::Day(s.start)),
-        crate::Grant::Ongoing { .. } | crate::Grant::Revoke(_) => None,
+        crate::Grant::Recurring(r) => Some(Start::Day(r.start_week.saturating_mul(7))),
+        crate::Grant::Ongoing { .. } | crate::Grant::Revoke(_) | crate::Grant::ClockSet { .. } => {
+            None
+        }
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::profile::shipped::STANDARD_10 as P;
+    use crate::time::UtcOffset;
+
+    const UTC: TzRule = TzRule::UTC;
 
     #[test]
     fn lock_revocations_are_monotone_and_idempotent() {
@@ -253,8 +306,8 @@ mod tests {
         assert!(!r.is_slot_revoked(998));
         assert!(r.is_slot_revoked(MAX_REVOCABLE_SLOTS), "beyond: closed");
 
-        r.raise_watermark(Mark::before_hour(100, UtcOffset::UTC));
-        r.raise_watermark(Mark::before_hour(50, UtcOffset::UTC));
+        r.raise_watermark(Mark::before_hour(&P, 100, &UTC));
+        r.raise_watermark(Mark::before_hour(&P, 50, &UTC));
         assert!(r.is_under_watermark(Start::Hour(99)));
         assert!(!r.is_under_watermark(Start::Hour(100)));
         // Hour 100 is 04:00 of day 4: days 0..=4 started before it.
@@ -262,9 +315,9 @@ mod tests {
         assert!(!r.is_under_watermark(Start::Day(5)));
 
         assert!(!r.is_superseded(2, Start::Hour(0)));
-        r.mark_lineage(2, Start::Hour(500).mark(UtcOffset::UTC));
-        r.mark_lineage(2, Start::Hour(400).mark(UtcOffset::UTC));
-        r.mark_lineage(0, Start::Hour(1_000).mark(UtcOffset::UTC));
+        r.mark_lineage(2, Start::Hour(500).mark(&P, &UTC));
+        r.mark_lineage(2, Start::Hour(400).mark(&P, &UTC));
+        r.mark_lineage(0, Start::Hour(1_000).mark(&P, &UTC));
         assert!(r.is_superseded(2, Start::Hour(499)));
         assert!(
             !r.is_superseded(2, Start::Hour(500)),
@@ -277,17 +330,55 @@ mod tests {
 
     #[test]
     fn lock_marks_fix_the_local_day_when_they_are_set() {
-        let plus2 = UtcOffset::from_minutes(120).unwrap();
-        let minus5 = UtcOffset::from_minutes(-300).unwrap();
+        let plus2 = TzRule::fixed(UtcOffset::from_minutes(120).unwrap());
+        let minus5 = TzRule::fixed(UtcOffset::from_minutes(-300).unwrap());
         // Hour 47 is 23:00 UTC of day 1: 01:00 of day 2 at +02:00 (day 2
         // started before it), 18:00 of day 1 at -05:00 (day 2 did not).
-        assert_eq!(Mark::before_hour(47, plus2).day, 3);
-        assert_eq!(Mark::before_hour(47, minus5).day, 2);
+        assert_eq!(Mark::before_hour(&P, 47, &plus2).day, 3);
+        assert_eq!(Mark::before_hour(&P, 47, &minus5).day, 2);
         // A daily start is a local midnight: day 2 at +02:00 is 22:00 UTC
         // of day 1, hour 46; at -05:00 it is hour 53.
-        assert_eq!(Mark::before_day(2, plus2).hour, 46);
-        assert_eq!(Mark::before_day(2, minus5).hour, 53);
+        assert_eq!(Mark::before_day(&P, 2, &plus2).hour, 46);
+        assert_eq!(Mark::before_day(&P, 2, &minus5).hour, 53);
         // Exactly at a local midnight: that day is not before the mark.
-        assert_eq!(Mark::before_hour(46, plus2).day, 2);
+        assert_eq!(Mark::before_hour(&P, 46, &plus2).day, 2);
+    }
+
+    proptest::proptest! {
+        /// The fixed-offset marks are the TZ rule's definitions: the day
+        /// found is the first whose start (`TzRule::day_start`) is at or
+        /// after the instant, the hour the first at or after the day's
+        /// start, at every offset and on every shipped profile.
+        #[test]
+        fn fixed_offset_marks_agree(
+            minutes in -840i32..=840,
+            x in -(1i64 << 40)..(1i64 << 40),
+            hour in 0u32..200_000_000,
+            day in 0u32..8_000_000,
+        ) {
+            let zone = TzRule::fixed(UtcOffset::from_minutes(minutes).unwrap());
+            let std = zone.standard_secs();
+            for p in crate::profile::shipped::ALL {
+                let starts = |d: i64| zone.day_start(p.epoch_day() + d);
+                // Days and hours since the epoch, unclamped here.
+                let at = p.epoch() + x;
+                let d = i64::from(fixed::day_at_or_after(x, std));
+                if d > 0 && d < i64::from(u32::MAX) {
+                    proptest::prop_assert!(starts(d) >= at && starts(d - 1) < at);
+                } else {
+                    proptest::prop_assert!(d == 0 && starts(0) >= at);
+                }
+                let d = i64::from(fixed::day_of_hour(hour, std));
+                let at = p.hour_start(hour);
+                proptest::prop_assert!(starts(d) >= at && (d == 0 || starts(d - 1) < at));
+                let h = fixed::hour_of_day(day, std);
+                let start = starts(i64::from(day));
+                proptest::prop_assert!(p.hour_start(h) >= start);
+                proptest::prop_assert!(h == 0 || p.hour_start(h - 1) < start);
+                // And the lock's marks are these.
+                proptest::prop_assert_eq!(Mark::before_hour(&p, hour, &zone).day, fixed::day_of_hour(hour, std));
+                proptest::prop_assert_eq!(Mark::before_day(&p, day, &zone).hour, h);
+            }
+        }
     }
 }

@@ -233,20 +233,55 @@ impl fmt::Debug for Canonical {
 /// Whether `p` carries the extension field `tag` (its feature is enabled).
 pub(crate) const fn field_present(p: &ProfileParams, tag: Tag) -> bool {
     match tag {
-        Tag::Recurring | Tag::ClockCodes | Tag::ServiceCodes | Tag::Alphabet | Tag::CodeRules => {
-            let _ = p;
-            false
-        }
+        Tag::Recurring => p.recurring.is_enabled(),
+        Tag::ClockCodes => p.clock_codes.is_enabled(),
+        Tag::ServiceCodes => p.service_codes.is_enabled(),
+        Tag::Alphabet | Tag::CodeRules => false,
     }
 }
 
 /// Writes the value of the extension field `tag` of `p` (its length is
 /// patched in by the caller).
+#[allow(
+    clippy::cast_possible_truncation,
+    reason = "a menu has at most MAX_MENU (32) entries, checked by Profile::new"
+)]
 const fn write_field(p: &ProfileParams, tag: Tag, w: &mut Canonical) {
     match tag {
-        Tag::Recurring | Tag::ClockCodes | Tag::ServiceCodes | Tag::Alphabet | Tag::CodeRules => {
-            let _ = (p, w);
+        // u8 masks, each mask; u8 ranges, each (from, to); u16 max_weeks.
+        Tag::Recurring => {
+            let menu = p.recurring;
+            w.put_u8(menu.days.len() as u8);
+            let mut i = 0;
+            while i < menu.days.len() {
+                #[allow(clippy::indexing_slicing, reason = "i < menu.days.len()")]
+                w.put_u8(menu.days[i].0);
+                i += 1;
+            }
+            w.put_u8(menu.hours.len() as u8);
+            let mut i = 0;
+            while i < menu.hours.len() {
+                #[allow(clippy::indexing_slicing, reason = "i < menu.hours.len()")]
+                let h = menu.hours[i];
+                w.put(&[h.from, h.to]);
+                i += 1;
+            }
+            w.put(&menu.max_weeks.to_be_bytes());
         }
+        // u16 unit_minutes, u16 max_step_hours.
+        Tag::ClockCodes => {
+            w.put(&p.clock_codes.unit_minutes.to_be_bytes());
+            w.put(&p.clock_codes.max_step_hours.to_be_bytes());
+        }
+        // u8 digits, u16 step_secs, u8 skew_steps.
+        Tag::ServiceCodes => {
+            let c = p.service_codes;
+            w.put_u8(c.digits);
+            w.put(&c.step_secs.to_be_bytes());
+            w.put_u8(c.skew_steps);
+        }
+        // Reserved for issue 13: not encoded yet.
+        Tag::Alphabet | Tag::CodeRules => {}
     }
 }
 

@@ -6,6 +6,12 @@
 //! | [`COMPACT_8`] | 0-9 | 8 | ≤ 7 d | ≤ 31 d | 24 h | 20 | 1 | – | 12 h |
 //! | [`SECURE_12`] | 0-9 | 12 | ≤ 28 d | ≤ 366 d | 24 h | 1000 | 8 | 4 | 12 h |
 //! | [`KEYPAD9_11`] | 1-9 | 11 | ≤ 28 d | ≤ 366 d | 24 h | 100 | 3 | – | 24 h |
+//! | [`STANDARD_10_V2`] | 0-9 | 10 | ≤ 28 d | ≤ 366 d | 24 h | 100 | 3 | – | 24 h |
+//!
+//! [`STANDARD_10_V2`] is format v2: [`STANDARD_10`] plus weekly recurring
+//! codes (5 weekday masks × 6 hour ranges, up to 13 weeks), clock-setting
+//! codes (10-minute instants, steps up to 7 days) and rolling service codes
+//! (RFC 6238, 8 digits, 30 s, ±1 step).
 //!
 //! All share the epoch 2024-01-01T00:00:00Z and a 10-minute clock grace.
 //!
@@ -16,7 +22,11 @@
 //! Their security figures are computed by [`crate::security`] and listed
 //! in the README.
 
-use super::{FormatVersion, LockoutPolicy, Profile, ProfileParams, Radix};
+use super::{
+    ClockCodes, FormatVersion, LockoutPolicy, Profile, ProfileParams, Radix, RecurringMenu,
+    ServiceCodes,
+};
+use crate::recurring::{Hours, Weekdays};
 
 /// 2024-01-01T00:00:00Z, the epoch of every shipped profile.
 pub const EPOCH_2024: i64 = 1_704_067_200;
@@ -56,6 +66,9 @@ pub const STANDARD_10: Profile = build(ProfileParams {
         budget: 10,
         refill_secs: 3_600,
     },
+    recurring: RecurringMenu::NONE,
+    clock_codes: ClockCodes::NONE,
+    service_codes: ServiceCodes::NONE,
 });
 
 /// 8 digits for short stays: hourly windows up to a week, daily windows up
@@ -85,6 +98,9 @@ pub const COMPACT_8: Profile = build(ProfileParams {
         budget: 6,
         refill_secs: 7_200,
     },
+    recurring: RecurringMenu::NONE,
+    clock_codes: ClockCodes::NONE,
+    service_codes: ServiceCodes::NONE,
 });
 
 /// 12 digits for high-value doors: eight variances, four supersede
@@ -114,6 +130,9 @@ pub const SECURE_12: Profile = build(ProfileParams {
         budget: 10,
         refill_secs: 3_600,
     },
+    recurring: RecurringMenu::NONE,
+    clock_codes: ClockCodes::NONE,
+    service_codes: ServiceCodes::NONE,
 });
 
 /// The default feature set for keypads without a `0` key: digits `1`-`9`,
@@ -125,12 +144,69 @@ pub const KEYPAD9_11: Profile = build(ProfileParams {
     ..STANDARD_10.params()
 });
 
+/// The default profile of format v2: [`STANDARD_10`]'s PIN length, windows
+/// and lock-out, plus
+///
+/// - weekly recurring codes: weekdays, weekends, every day, Mon/Wed/Fri or
+///   Tue/Thu, from 08-12, 12-16, 16-20, 09-17, 08-18 or all day, for 1 to 13
+///   weeks (a quarter);
+/// - clock-setting codes: an instant on a 10-minute grid, moving the
+///   lock's clock forward by at most 7 days;
+/// - rolling service codes: RFC 6238, 8 digits, 30-second steps, ±1 step.
+///
+/// Its PINs are not [`STANDARD_10`]'s (another tweak).
+pub const STANDARD_10_V2: Profile = build(ProfileParams {
+    name: "standard-10-v2",
+    format: FormatVersion::V2,
+    recurring: STANDARD_MENU,
+    clock_codes: ClockCodes {
+        unit_minutes: 10,
+        max_step_hours: 7 * 24,
+    },
+    service_codes: ServiceCodes {
+        digits: 8,
+        step_secs: 30,
+        skew_steps: 1,
+    },
+    ..STANDARD_10.params()
+});
+
+/// The recurring menu of [`STANDARD_10_V2`].
+pub const STANDARD_MENU: RecurringMenu = RecurringMenu {
+    days: &[
+        Weekdays::WEEKDAYS,
+        Weekdays::WEEKENDS,
+        Weekdays::EVERY_DAY,
+        Weekdays::MON_WED_FRI,
+        Weekdays::TUE_THU,
+    ],
+    hours: &[
+        Hours::new(8, 12),
+        Hours::new(12, 16),
+        Hours::new(16, 20),
+        Hours::new(9, 17),
+        Hours::new(8, 18),
+        Hours::new(0, 24),
+    ],
+    max_weeks: 13,
+};
+
 /// The shipped profiles of format v1 (offpin 0.1's, unchanged: their
 /// vectors are `tests/vectors/{profiles,issue,decode}.json`).
 pub const V1: [Profile; 4] = [STANDARD_10, COMPACT_8, SECURE_12, KEYPAD9_11];
 
+/// The shipped profiles of format v2 (vectors:
+/// `tests/vectors/v2/*.json`).
+pub const V2: [Profile; 1] = [STANDARD_10_V2];
+
 /// Every shipped profile.
-pub const ALL: [Profile; 4] = [STANDARD_10, COMPACT_8, SECURE_12, KEYPAD9_11];
+pub const ALL: [Profile; 5] = [
+    STANDARD_10,
+    COMPACT_8,
+    SECURE_12,
+    KEYPAD9_11,
+    STANDARD_10_V2,
+];
 
 /// Looks a shipped profile up by its name.
 ///

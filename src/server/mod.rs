@@ -10,5 +10,6 @@ pub mod chrono_time;
 pub mod ledger;
 #[cfg(feature = "serde")]
 pub mod record;
+pub mod service;
 #[cfg(feature = "serde")]
 pub mod zone;

