@@ -748,6 +748,10 @@ fn every_behaviour<L: Ledger + ApiKeyStore>(mut open: impl FnMut() -> L) {
     api_keys(&mut open());
 }
 
+/// One racer's work in [`concurrent_writers`]: its number and its
+/// connection in, its result out.
+type Job<L, R> = std::sync::Arc<dyn Fn(usize, &mut L) -> R + Send + Sync>;
+
 /// Racers on connections `open` makes to one shared ledger: no variance
 /// or ongoing slot handed out twice, nothing lost; one code per
 /// idempotency key; the first master key wins; a device compare-and-swap
@@ -761,7 +765,7 @@ fn concurrent_writers<L: Ledger + 'static, F: Fn() -> L + Send + Sync + 'static>
         l.add_device(&Device::new("lock-a", "standard-10")).unwrap();
     }
     let open = Arc::new(open);
-    let race = |n: usize, job: Arc<dyn Fn(usize, &mut L) -> R + Send + Sync>| -> Vec<R> {
+    let race = |n: usize, job: Job<L, R>| -> Vec<R> {
         let barrier = Arc::new(Barrier::new(n));
         let handles: Vec<_> = (0..n)
             .map(|i| {
