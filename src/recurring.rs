@@ -18,7 +18,7 @@
 //!
 //! Every mask is 7 bits, so the menu is what keeps `W` small: the count
 //! at an instant is `cover(week) × masks(weekday) × ranges(hour) × V`
-//! ([`RecurringMenu::acceptable`]), not `127 × …`.
+//! (`RecurringMenu::acceptable`), not `127 × …`.
 
 use core::fmt;
 

@@ -15,7 +15,7 @@
 //!   [`MAX_REVOCABLE_SLOTS`]), the "started before" watermark, and the
 //!   supersede mark of each lineage (up to [`MAX_LINEAGES`]);
 //! - the **highest time** the lock has seen;
-//! - the **lock-out** ([`LockoutPolicy`](crate::LockoutPolicy)): a guess
+//! - the **lock-out** ([`LockoutPolicy`]): a guess
 //!   budget that only time refills, and the back-off counters (consecutive
 //!   failures in batches, and until when the keypad is locked);
 //! - a **sequence number**, bumped by every [`Lock::commit`] of a change
