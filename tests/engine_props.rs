@@ -19,8 +19,18 @@ use proptest::prelude::*;
 
 const HOUR: i64 = 3_600;
 
+/// A shipped profile; without the `format-v2` feature only those without
+/// its kinds (their PINs name no grant in such a build: `Lock::new` and the
+/// issuer refuse them).
 fn profile() -> impl Strategy<Value = Profile> {
-    (0..ALL.len()).prop_map(|i| ALL[i])
+    let built: Vec<Profile> = ALL
+        .into_iter()
+        .filter(|p| {
+            cfg!(feature = "format-v2")
+                || !(p.has_kind(offpin::Kind::Recurring) || p.has_kind(offpin::Kind::ClockSet))
+        })
+        .collect();
+    (0..built.len()).prop_map(move |i| built[i])
 }
 
 proptest! {
