@@ -5,7 +5,7 @@
 //! Handlers parse and answer ([`handlers`]); the ledger decides
 //! (`offpin::server::ledger`, its `hosted` rules); the core computes.
 //! Ledger calls are synchronous and run on tokio's blocking pool, each
-//! with a connection from an r2d2 pool ([`store`]).
+//! with a connection from an r2d2 pool (`crate::store`).
 
 pub mod auth;
 pub mod error;
