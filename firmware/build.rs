@@ -44,6 +44,21 @@ const MIN: i64 = 60;
 const FILL: u32 = 65;
 const D: i64 = 86_400;
 
+/// Issues `request` under `codec` and writes it as the constant `name`
+/// (a `Code` with its description `what`).
+fn write_code(src: &mut String, codec: &Codec, name: &str, what: &str, request: &Request) {
+    let issued = codec
+        .issue(request)
+        .unwrap_or_else(|e| panic!("issuing {name}: {e}"));
+    writeln!(src, "/// {what}").unwrap();
+    writeln!(
+        src,
+        "pub const {name}: Code = Code {{ name: {name:?}, what: {what:?}, pin: {:?} }};",
+        issued.pin.as_str()
+    )
+    .unwrap();
+}
+
 fn main() {
     let out = PathBuf::from(env::var_os("OUT_DIR").expect("OUT_DIR is set by cargo"));
     // The board's memory map, by target (see src/board.rs).
@@ -109,16 +124,7 @@ fn main() {
     )
     .unwrap();
     for (name, what, request) in codes {
-        let issued = codec
-            .issue(&request)
-            .unwrap_or_else(|e| panic!("issuing {name}: {e}"));
-        writeln!(src, "/// {what}").unwrap();
-        writeln!(
-            src,
-            "pub const {name}: Code = Code {{ name: {name:?}, what: {what:?}, pin: {:?} }};",
-            issued.pin.as_str()
-        )
-        .unwrap();
+        write_code(&mut src, &codec, name, what, &request);
     }
     // Enough one-time codes to fill the lock's memory and one more: use
     // windows from 2025-12-05 00:00, one per hour and variance.
@@ -169,16 +175,7 @@ fn main() {
     writeln!(src, "/// The v2 script's time zero: 2026-03-23T00:00:00Z.").unwrap();
     writeln!(src, "pub const T0_V2: i64 = {T0_V2};").unwrap();
     for (name, what, request) in v2_codes {
-        let issued = v2
-            .issue(&request)
-            .unwrap_or_else(|e| panic!("issuing {name}: {e}"));
-        writeln!(src, "/// {what}").unwrap();
-        writeln!(
-            src,
-            "pub const {name}: Code = Code {{ name: {name:?}, what: {what:?}, pin: {:?} }};",
-            issued.pin.as_str()
-        )
-        .unwrap();
+        write_code(&mut src, &v2, name, what, &request);
     }
     // The service code an authenticator app shows at SERVICE_AT (RFC
     // 6238 of the device's service secret; the server would use

@@ -416,10 +416,15 @@ fn reword_errors(v: &mut Value) {
     }
 }
 
-fn check_file(name: &str, generated: Value) {
-    let path: PathBuf = [env!("CARGO_MANIFEST_DIR"), "tests", "vectors", name]
+/// The path of the vector file `name` (under `tests/vectors/`).
+fn vector_path(name: &str) -> PathBuf {
+    [env!("CARGO_MANIFEST_DIR"), "tests", "vectors", name]
         .iter()
-        .collect();
+        .collect()
+}
+
+fn check_file(name: &str, generated: Value) {
+    let path = vector_path(name);
     let text = serde_json::to_string_pretty(&generated).unwrap() + "\n";
     if let Some(bless) = std::env::var_os("OFFPIN_BLESS") {
         let prefix = bless.to_string_lossy();
@@ -857,10 +862,7 @@ mod v2 {
     #[test]
     fn v1_pins_open_a_v2_capable_lock() {
         let read = |name: &str| -> Value {
-            let path: PathBuf = [env!("CARGO_MANIFEST_DIR"), "tests", "vectors", name]
-                .iter()
-                .collect();
-            serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+            serde_json::from_str(&std::fs::read_to_string(vector_path(name)).unwrap()).unwrap()
         };
         let master = master();
         let key = master.derive_device_key(DEVICE_ID.as_bytes(), 0).unwrap();

@@ -38,6 +38,11 @@ use offpin_cli::store::{Location, Store};
 
 const BIN: &str = env!("CARGO_BIN_EXE_offpin");
 
+// The serve tests' fixture helpers: `offpin` runs the command on a ledger.
+#[path = "../tests/serve_common/mod.rs"]
+mod serve_common;
+use serve_common::offpin;
+
 fn secs() -> Duration {
     let s: f64 = std::env::var("SERVE_LOAD_SECS")
         .ok()
@@ -53,21 +58,6 @@ fn window(c: usize, i: usize) -> (chrono::DateTime<Utc>, chrono::DateTime<Utc>) 
         .unwrap();
     let start = base + TimeDelta::hours(i as i64 % 20_000);
     (start, start + TimeDelta::hours(1 + c as i64 % 64))
-}
-
-fn offpin(dir: &Path, ledger: &str, args: &[&str]) -> String {
-    let out = Command::new(BIN)
-        .args(["--ledger", ledger, "--master-key"])
-        .arg(dir.join("master.key"))
-        .args(args)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap()
 }
 
 struct Run {

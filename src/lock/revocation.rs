@@ -143,7 +143,9 @@ fn day_at_or_after(profile: &Profile, at: UnixSeconds, zone: &TzRule) -> u32 {
 /// profile's epoch: local day `d` since the epoch (a UTC midnight) starts
 /// `d · DAY − std` after it. The same results as the [`TzRule`] forms
 /// above (`fixed_offset_marks_agree`), with fewer instructions on a lock
-/// (a validator built without DST rules links only these).
+/// (a validator built without DST rules links only these: with
+/// `TzRule::midnight_start` for the day's hour instead, the Cortex-M0
+/// validator was 112 bytes larger, 16 488 bytes, over its 16 KiB).
 mod fixed {
     use super::clamp_u32;
     use crate::time::{DAY, HOUR, PER_DAY, PER_HOUR};
