@@ -83,13 +83,17 @@ pub enum Refusal {
     /// A recurring code typed within its weeks but on a day or at an hour
     /// outside its schedule.
     OutsideSchedule,
+    /// The lock was loaded from flash but not started: the firmware has not
+    /// yet persisted and committed [`Lock::start`](crate::lock::Lock::start)'s
+    /// change. Not a failure; nothing is evaluated.
+    NotStarted,
 }
 
 impl Refusal {
     /// A stable snake_case code for logs, test vectors and APIs
     /// (`invalid_code`, `not_yet_valid`, `expired`, `not_activated`,
     /// `already_used`, `revoked`, `superseded`, `memory_full`, `locked_out`,
-    /// `clock_rolled_back`, `outside_schedule`).
+    /// `clock_rolled_back`, `outside_schedule`, `not_started`).
     ///
     /// ```
     /// assert_eq!(offpin::Refusal::AlreadyUsed.code(), "already_used");
@@ -107,6 +111,7 @@ impl Refusal {
             Refusal::LockedOut => "locked_out",
             Refusal::ClockRolledBack => "clock_rolled_back",
             Refusal::OutsideSchedule => "outside_schedule",
+            Refusal::NotStarted => "not_started",
         }
     }
 }
@@ -130,6 +135,9 @@ impl fmt::Display for Refusal {
             }
             Refusal::OutsideSchedule => {
                 "the recurring code is not valid on this day or at this hour"
+            }
+            Refusal::NotStarted => {
+                "the lock was loaded but not started: persist and commit its start change"
             }
         })
     }

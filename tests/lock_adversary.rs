@@ -22,6 +22,9 @@
     reason = "test code: a failed unwrap is a failed test"
 )]
 
+#[path = "common/boot.rs"]
+mod boot;
+use boot::started;
 use offpin::lock::{ClockStatus, Decision, Lock};
 use offpin::profile::shipped::{COMPACT_8, STANDARD_10};
 use offpin::security::attempts_in;
@@ -97,7 +100,7 @@ impl Door {
     }
 
     fn reboot(&mut self) {
-        self.lock = L::load(codec(self.p), UtcOffset::UTC, &self.flash).unwrap();
+        self.lock = started(L::load(codec(self.p), UtcOffset::UTC, &self.flash).unwrap());
     }
 
     fn persist(&mut self, change: &offpin::lock::Change) {
@@ -451,7 +454,7 @@ fn lock_power_cut_during_the_check_does_not_erase_the_failure() {
     for n in 0..50u64 {
         let c = lock.check(&guess(p, n), t0 + n as i64);
         assert!(matches!(c.decision, Decision::Refuse(r) if r != Refusal::LockedOut));
-        lock = L::load(codec(p), UtcOffset::UTC, &flash).unwrap(); // cut
+        lock = started(L::load(codec(p), UtcOffset::UTC, &flash).unwrap()); // cut
     }
     assert_eq!(lock.budget_left(t0), p.lockout().budget);
 }

@@ -12,6 +12,9 @@
     reason = "test code: a failed unwrap is a failed test"
 )]
 
+#[path = "common/boot.rs"]
+mod boot;
+use boot::started;
 use offpin::lock::{Decision, Lock};
 use offpin::profile::shipped::{SECURE_12, STANDARD_10};
 use offpin::{
@@ -48,7 +51,7 @@ fn enter<const M: usize>(l: &mut Lock<M>, pin: &Pin, now: i64) -> Decision {
 fn reload<const M: usize>(l: &Lock<M>, p: Profile, zone: impl Into<TzRule>) -> Lock<M> {
     let mut image = vec![0u8; Lock::<M>::STATE_LEN];
     l.save(&mut image).unwrap();
-    Lock::<M>::load(codec(p), zone, &image).unwrap()
+    started(Lock::<M>::load(codec(p), zone, &image).unwrap())
 }
 
 #[cfg(feature = "format-v2")]

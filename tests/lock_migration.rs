@@ -20,6 +20,23 @@ use offpin::profile::shipped::by_name;
 use offpin::{Codec, DeviceKey, Pin, Profile, UtcOffset};
 use serde_json::Value;
 
+#[path = "common/boot.rs"]
+mod boot;
+use boot::started;
+
+/// The lock migrated from version-1 `images` (the migration path, once),
+/// started.
+fn migrated<const M: usize, const K: usize>(
+    codecs: [Codec; K],
+    offset: UtcOffset,
+    images: &[&[u8]],
+    counter: u32,
+) -> Result<Lock<M, K>, PersistError> {
+    let mut lock = Lock::<M, K>::new(codecs, offset)?;
+    lock.migrate_v1_into(images, counter)?;
+    Ok(started(lock))
+}
+
 fn cases() -> Vec<Value> {
     let doc: Value = serde_json::from_str(include_str!("vectors/lock_state_v1.json")).unwrap();
     doc["cases"].as_array().unwrap().clone()
@@ -55,25 +72,33 @@ fn migrate<const M: usize, const K: usize>(case: &Value) {
         UtcOffset::from_minutes(case["utc_offset_minutes"].as_i64().unwrap() as i32).unwrap();
     let image = hex::decode(case["image"].as_str().unwrap()).unwrap();
     assert_eq!(&image[..4], b"OPL\x01", "{name}");
-    let lock = Lock::<M, K>::load(codecs::<K>(case, p), offset, &image)
+    // Loading never reads it; the migration does.
+    assert_eq!(
+        Lock::<M, K>::load(codecs::<K>(case, p), offset, &image).unwrap_err(),
+        PersistError::Version1,
+        "{name}"
+    );
+    let lock = migrated::<M, K>(codecs::<K>(case, p), offset, &[&image], 0)
         .unwrap_or_else(|e| panic!("{name}: {e}"));
-    same_as_vector(name, p, case, &lock);
+    same_as_vector(name, p, case, &lock, 1);
 
     // Saved again: a version-2 image that keeps all of it.
     let mut v2 = vec![0u8; Lock::<M, K>::STATE_LEN];
     lock.save(&mut v2).unwrap();
     assert_eq!(&v2[..4], b"OPL\x02");
-    let again = Lock::<M, K>::load(codecs::<K>(case, p), offset, &v2).unwrap();
-    same_as_vector(name, p, case, &again);
+    let again = started(Lock::<M, K>::load(codecs::<K>(case, p), offset, &v2).unwrap());
+    same_as_vector(name, p, case, &again, 2);
 
-    // Once the firmware's counter has moved, a version-1 image (which
-    // anyone can write) is refused.
+    // Once a version-2 image was written, or the firmware's counter has
+    // moved, a version-1 image (which anyone can write) is refused.
     assert_eq!(
-        Lock::<M, K>::load_with_counter(codecs::<K>(case, p), offset, &image, 1).unwrap_err(),
-        PersistError::RolledBack {
-            image: 0,
-            counter: 1
-        },
+        migrated::<M, K>(codecs::<K>(case, p), offset, &[&image, &v2], 0).unwrap_err(),
+        PersistError::AlreadyMigrated,
+        "{name}"
+    );
+    assert_eq!(
+        migrated::<M, K>(codecs::<K>(case, p), offset, &[&image], 1).unwrap_err(),
+        PersistError::AlreadyMigrated,
         "{name}"
     );
 }
@@ -83,11 +108,13 @@ fn same_as_vector<const M: usize, const K: usize>(
     p: Profile,
     case: &Value,
     lock: &Lock<M, K>,
+    starts: u64,
 ) {
     let state = &case["state"];
+    // Each start writes the state again, one sequence number up.
     assert_eq!(
         lock.sequence(),
-        state["sequence"].as_u64().unwrap(),
+        state["sequence"].as_u64().unwrap() + starts,
         "{name}"
     );
     let hs = state["highest_seen"].as_i64().unwrap();
@@ -205,13 +232,13 @@ fn lock_v1_images_are_checked_as_before() {
     let case = &cases()[1];
     let p = by_name(case["profile"].as_str().unwrap()).unwrap();
     let image = hex::decode(case["image"].as_str().unwrap()).unwrap();
-    let load = |image: &[u8]| Lock::<32>::load(codecs::<1>(case, p), UtcOffset::UTC, image);
+    let load = |image: &[u8]| migrated::<32, 1>(codecs::<1>(case, p), UtcOffset::UTC, &[image], 0);
     assert!(load(&image).is_ok());
     let mut bad = image.clone();
     bad[40] ^= 1;
     assert_eq!(load(&bad).unwrap_err(), PersistError::Checksum);
     assert_eq!(
-        Lock::<64>::load(codecs::<1>(case, p), UtcOffset::UTC, &image).unwrap_err(),
+        migrated::<64, 1>(codecs::<1>(case, p), UtcOffset::UTC, &[&image], 0).unwrap_err(),
         PersistError::CapacityMismatch {
             expected: 64,
             found: 32
@@ -221,10 +248,10 @@ fn lock_v1_images_are_checked_as_before() {
     let image8 = &cases()[4];
     let raw8 = hex::decode(image8["image"].as_str().unwrap()).unwrap();
     assert_eq!(
-        Lock::<32>::load(codecs::<1>(case, p), UtcOffset::UTC, &raw8).unwrap_err(),
+        load(&raw8).unwrap_err(),
         PersistError::ForeignProfile
     );
-    assert!(Lock::<32>::load(codecs::<1>(image8, other), UtcOffset::UTC, &raw8).is_ok());
+    assert!(migrated::<32, 1>(codecs::<1>(image8, other), UtcOffset::UTC, &[&raw8], 0).is_ok());
 }
 
 /// Found by the `lock_load` fuzz target: version 1 did not check that a
@@ -241,7 +268,7 @@ fn lock_v1_image_with_a_full_batch_of_strikes_migrates() {
     let n = image.len() - 8;
     let digest = <sha2::Sha256 as sha2::Digest>::digest(&image[..n]);
     image[n..].copy_from_slice(&digest[..8]);
-    let lock = Lock::<32>::load(codecs::<1>(case, p), UtcOffset::UTC, &image).unwrap();
+    let lock = migrated::<32, 1>(codecs::<1>(case, p), UtcOffset::UTC, &[&image], 0).unwrap();
     assert_eq!(lock.consecutive_failures(), 4);
     let mut v2 = vec![0u8; Lock::<32>::STATE_LEN];
     lock.save(&mut v2).unwrap();

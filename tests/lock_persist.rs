@@ -16,6 +16,10 @@ use offpin::profile::shipped::{COMPACT_8, SECURE_12, STANDARD_10};
 use offpin::{Codec, DeviceKey, Pin, Profile, Refusal, Request, UnixSeconds, UtcOffset};
 use proptest::prelude::*;
 
+#[path = "common/boot.rs"]
+mod boot;
+use boot::started;
+
 const HOUR: i64 = 3_600;
 
 fn codec_with(p: Profile, key: u8) -> Codec {
@@ -82,6 +86,13 @@ fn lock_image_round_trips() {
     loaded.save(&mut again).unwrap();
     assert_eq!(image, again);
     assert_eq!(loaded.sequence(), l.sequence());
+    assert_eq!(
+        loaded.check(pins[0].as_bytes(), t0(SECURE_12)).decision,
+        Decision::Refuse(Refusal::NotStarted),
+        "a loaded lock decides nothing before its start"
+    );
+    let loaded = started(loaded);
+    assert_eq!(loaded.sequence(), l.sequence() + 1, "the start is one write");
     assert_eq!(loaded.highest_seen(), l.highest_seen());
     assert_eq!(loaded.consecutive_failures(), 2);
     assert!(loaded.is_slot_revoked(999));
@@ -93,7 +104,10 @@ fn lock_image_round_trips() {
     );
     let t = t0(SECURE_12) + 300;
     for pin in &pins {
-        assert_eq!(l.check(pin.as_bytes(), t), loaded.check(pin.as_bytes(), t));
+        assert_eq!(
+            l.check(pin.as_bytes(), t).decision,
+            loaded.check(pin.as_bytes(), t).decision
+        );
     }
     assert_eq!(
         loaded.check(pins[0].as_bytes(), t).decision,
@@ -338,7 +352,7 @@ fn lock_image_forged_resealed_or_foreign_is_refused() {
     assert!(enter(&mut l, &once, t + 60).opens());
     let mut genuine = [0u8; Lock::<8>::STATE_LEN];
     l.save(&mut genuine).unwrap();
-    let load = |image: &[u8]| Lock::<8>::load(codec(p), UtcOffset::UTC, image);
+    let load = |image: &[u8]| Lock::<8>::load(codec(p), UtcOffset::UTC, image).map(started);
     assert_eq!(
         load(&genuine)
             .unwrap()
@@ -384,7 +398,7 @@ fn lock_image_forged_resealed_or_foreign_is_refused() {
 
     // load_newest never picks any of them over the genuine image.
     for bad in [&resealed[..], &forged[..], &v1_style[..]] {
-        let l = Lock::<8>::load_newest(codec(p), UtcOffset::UTC, &[bad, &genuine]).unwrap();
+        let l = started(Lock::<8>::load_newest(codec(p), UtcOffset::UTC, &[bad, &genuine]).unwrap());
         assert_eq!(
             l.check(once.as_bytes(), t + 120).decision,
             Decision::Refuse(Refusal::AlreadyUsed)
@@ -414,12 +428,14 @@ fn lock_image_keys_in_another_order_keep_their_memory() {
     let mut image = [0u8; Lock::<8, 2>::STATE_LEN];
     l.save(&mut image).unwrap();
 
-    let swapped = Lock::<8, 2>::load(
-        [codec_with(p, group), codec_with(p, device)],
-        UtcOffset::UTC,
-        &image,
-    )
-    .unwrap();
+    let swapped = started(
+        Lock::<8, 2>::load(
+            [codec_with(p, group), codec_with(p, device)],
+            UtcOffset::UTC,
+            &image,
+        )
+        .unwrap(),
+    );
     let c = swapped.check(once.as_bytes(), t + 120);
     assert_eq!(c.decision, Decision::Refuse(Refusal::AlreadyUsed));
     assert_eq!(c.key, Some(0), "the group key is now key 0");
@@ -428,12 +444,14 @@ fn lock_image_keys_in_another_order_keep_their_memory() {
     let mut again = [0u8; Lock::<8, 2>::STATE_LEN];
     swapped.save(&mut again).unwrap();
     assert_ne!(again, image, "fingerprints in the new order");
-    let back = Lock::<8, 2>::load(
-        [codec_with(p, device), codec_with(p, group)],
-        UtcOffset::UTC,
-        &again,
-    )
-    .unwrap();
+    let back = started(
+        Lock::<8, 2>::load(
+            [codec_with(p, device), codec_with(p, group)],
+            UtcOffset::UTC,
+            &again,
+        )
+        .unwrap(),
+    );
     assert_eq!(
         back.check(once.as_bytes(), t + 180).decision,
         Decision::Refuse(Refusal::AlreadyUsed)
@@ -461,10 +479,10 @@ fn lock_image_rollback_is_refused_with_a_counter() {
     let mut hw = 0u32; // the simulated hardware counter
     let mut l = Lock::<8>::new(codec(p), UtcOffset::UTC).unwrap();
     let write = |l: &mut Lock<8>, change: offpin::lock::Change, hw: &mut u32| {
-        let change = change.with_counter(*hw + 1);
         let mut image = [0u8; Lock::<8>::STATE_LEN];
         l.save_after(&change, &mut image).unwrap();
-        *hw += 1; // bumped after the write
+        assert_eq!(change.counter(), *hw + 1, "the lock writes counter + 1");
+        *hw = change.counter(); // raised after the write
         l.commit(change).unwrap();
         image
     };
@@ -483,8 +501,9 @@ fn lock_image_rollback_is_refused_with_a_counter() {
             counter: 2
         }
     );
-    let l =
-        Lock::<8>::load_newest_with_counter(codec(p), UtcOffset::UTC, &[&old, &new], hw).unwrap();
+    let l = started(
+        Lock::<8>::load_newest_with_counter(codec(p), UtcOffset::UTC, &[&old, &new], hw).unwrap(),
+    );
     assert_eq!(
         l.check(once.as_bytes(), t + 120).decision,
         Decision::Refuse(Refusal::AlreadyUsed)
@@ -493,7 +512,7 @@ fn lock_image_rollback_is_refused_with_a_counter() {
     assert!(Lock::<8>::load_with_counter(codec(p), UtcOffset::UTC, &new, hw - 1).is_ok());
     // Without a counter the old image loads, and the one-time code used
     // since opens again: what LOCK.md says a rollback reopens.
-    let rolled = Lock::<8>::load(codec(p), UtcOffset::UTC, &old).unwrap();
+    let rolled = started(Lock::<8>::load(codec(p), UtcOffset::UTC, &old).unwrap());
     assert!(rolled.check(once.as_bytes(), t + 120).decision.opens());
 }
 
@@ -546,6 +565,7 @@ fn lock_load_newest_into_is_load_newest_in_place() {
         let mut in_place = Lock::<8>::new(codec(p), UtcOffset::UTC).unwrap();
         in_place.load_newest_into(&images, 0).unwrap();
         assert_eq!(image_of(&in_place), image_of(&by_value));
+        let (by_value, in_place) = (started(by_value), started(in_place));
         assert_eq!(
             in_place.check(once.as_bytes(), t + 60),
             by_value.check(once.as_bytes(), t + 60)
@@ -554,12 +574,14 @@ fn lock_load_newest_into_is_load_newest_in_place() {
     // Loaded into a lock that already holds a newer state: replaced.
     let mut running = Lock::<8>::new(codec(p), UtcOffset::UTC).unwrap();
     running.load_newest_into(&[&new], 0).unwrap();
+    let mut running = started(running);
     assert_eq!(
         running.check(once.as_bytes(), t + 60).decision,
         Decision::Refuse(Refusal::AlreadyUsed)
     );
     running.load_newest_into(&[&old], 0).unwrap();
     assert_eq!(running.sequence(), 0);
+    let running = started(running);
     assert!(running.check(once.as_bytes(), t + 60).decision.opens());
 }
 
@@ -572,12 +594,12 @@ fn lock_load_newest_into_leaves_the_lock_unchanged_on_error() {
     let t = t0(p);
     let once = pin(p, Request::one_time(t));
     let mut l = Lock::<8>::new(codec(p), UtcOffset::UTC).unwrap();
-    let observed = l.observe_clock(t).with_counter(1);
+    let observed = l.observe_clock(t);
     let mut old = [0u8; Lock::<8>::STATE_LEN];
     l.save_after(&observed, &mut old).unwrap();
     l.commit(observed).unwrap();
     let c = l.check(once.as_bytes(), t + 60);
-    let change = c.change.with_counter(2);
+    let change = c.change;
     let mut new = [0u8; Lock::<8>::STATE_LEN];
     l.save_after(&change, &mut new).unwrap();
     l.commit(change).unwrap();
@@ -665,7 +687,14 @@ fn lock_load_newest_into_drops_a_waiting_charge() {
         Err(offpin::lock::CommitError::StaleCharge)
     );
     assert_eq!(l.budget_left(t + 1), budget, "the charge stays spent");
-    // An entry after the load is charged and checked as usual.
+    // Not started: nothing is charged, every entry refused unseen.
+    assert!(l.charge(t + 2).is_empty());
+    assert_eq!(
+        l.check(handyman.as_bytes(), t + 2).decision,
+        Decision::Refuse(Refusal::NotStarted)
+    );
+    let mut l = started(l);
+    // An entry after the start is charged and checked as usual.
     let charge = l.charge(t + 2);
     l.commit(charge).unwrap();
     let check = l.check(handyman.as_bytes(), t + 2);
@@ -696,8 +725,7 @@ proptest! {
                 l.check(pin(p, Request::one_time(at)).as_bytes(), at).change
             } else {
                 l.observe_clock(at)
-            }
-            .with_counter(i + 1);
+            };
             let mut image = vec![0u8; Lock::<4>::STATE_LEN];
             l.save_after(&change, &mut image).unwrap();
             l.commit(change).unwrap();

@@ -28,6 +28,9 @@
     reason = "test code: a failed unwrap is a failed test"
 )]
 
+#[path = "common/boot.rs"]
+mod boot;
+use boot::started;
 use offpin::lock::{Decision, Lock};
 use offpin::profile::shipped::STANDARD_10 as P;
 use offpin::{
@@ -110,9 +113,24 @@ fn script() -> Script {
     }
 }
 
-fn boot(flash: &[[u8; LEN]; 2]) -> L {
-    L::load_newest(codec(), UtcOffset::UTC, &[&flash[0], &flash[1]])
-        .expect("a valid image always survives")
+/// Power-on: the newest valid image, then the start (its state written
+/// again to the other slot; no counter in this test).
+fn boot(flash: &mut [[u8; LEN]; 2]) -> L {
+    let mut lock = L::load_newest(codec(), UtcOffset::UTC, &[&flash[0], &flash[1]])
+        .expect("a valid image always survives");
+    let start = lock.start();
+    let slot = (start.image_sequence() % 2) as usize;
+    lock.save_after(&start, &mut flash[slot]).unwrap();
+    lock.commit(start).unwrap();
+    lock
+}
+
+/// What a boot would find on the flash, without writing anything.
+fn peek(flash: &[[u8; LEN]; 2]) -> L {
+    started(
+        L::load_newest(codec(), UtcOffset::UTC, &[&flash[0], &flash[1]])
+            .expect("a valid image always survives"),
+    )
 }
 
 /// What the door did, and what the lock knew at the end.
@@ -129,7 +147,7 @@ fn run(s: &Script, cut: Option<Cut>) -> Run {
     let mut flash = [[0xffu8; LEN]; 2];
     let fresh = L::new(codec(), UtcOffset::UTC).unwrap();
     fresh.save(&mut flash[0]).unwrap();
-    let mut lock = boot(&flash);
+    let mut lock = boot(&mut flash);
 
     let mut pending = cut;
     let mut acted = Vec::new();
@@ -159,7 +177,7 @@ fn run(s: &Script, cut: Option<Cut>) -> Run {
         let (pin, now) = &s.entries[step];
         if pending == Some(Cut::BeforeCheck(step)) {
             pending = None;
-            lock = boot(&flash);
+            lock = boot(&mut flash);
         }
         // 1. The charge: persisted before anything is decided.
         let charge = lock.charge(*now);
@@ -179,18 +197,18 @@ fn run(s: &Script, cut: Option<Cut>) -> Run {
                 _ => None,
             };
             if !write(&mut flash, slot, &image, torn) {
-                lock = boot(&flash);
+                lock = boot(&mut flash);
                 continue; // typed again
             }
         }
         lock.commit(charge).unwrap();
         if pending == Some(Cut::AfterCharge(step)) {
             pending = None;
-            lock = boot(&flash);
+            lock = boot(&mut flash);
             continue;
         }
         // 2. The decision. The flash already counts this entry as failed.
-        let on_flash = boot(&flash);
+        let on_flash = peek(&flash);
         assert_eq!(
             on_flash.budget_left(*now),
             lock.budget_left(*now),
@@ -205,7 +223,7 @@ fn run(s: &Script, cut: Option<Cut>) -> Run {
             pending = None;
             let budget = lock.budget_left(*now);
             let failures = lock.consecutive_failures();
-            lock = boot(&flash);
+            lock = boot(&mut flash);
             assert_eq!(lock.budget_left(*now), budget, "a cut erased a charge");
             assert_eq!(lock.consecutive_failures(), failures);
             if failed {
@@ -229,27 +247,27 @@ fn run(s: &Script, cut: Option<Cut>) -> Run {
                 _ => None,
             };
             if !write(&mut flash, slot, &image, torn) {
-                lock = boot(&flash);
+                lock = boot(&mut flash);
                 continue; // typed again
             }
             persisted.push(step);
             if pending == Some(Cut::AfterWrite(step)) {
                 pending = None;
-                lock = boot(&flash);
+                lock = boot(&mut flash);
                 continue;
             }
         }
         lock.commit(c.change).unwrap();
         if pending == Some(Cut::AfterCommit(step)) {
             pending = None;
-            lock = boot(&flash);
+            lock = boot(&mut flash);
             continue;
         }
         acted.push((step, c.decision));
         step += 1;
         if pending == Some(Cut::AfterActing(step - 1)) {
             pending = None;
-            lock = boot(&flash);
+            lock = boot(&mut flash);
         }
     }
     assert_eq!(pending, None, "the cut {cut:?} was reached");

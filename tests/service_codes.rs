@@ -11,6 +11,9 @@
     reason = "test code: a failed unwrap is a failed test"
 )]
 
+#[path = "common/boot.rs"]
+mod boot;
+use boot::started;
 use offpin::lock::{Decision, EntryKind, Lock};
 use offpin::profile::shipped::STANDARD_10_V2 as P;
 use offpin::server::service::{code_at, otpauth_uri};
@@ -127,7 +130,7 @@ fn a_used_service_code_is_refused_after_a_reload() {
     assert!(entry.until >= (counter + 2) * STEP, "until {}", entry.until);
     let mut image = vec![0u8; Lock::<16>::STATE_LEN];
     l.save(&mut image).unwrap();
-    let mut l2 = Lock::<16>::load(codec(&key), UtcOffset::UTC, &image).unwrap();
+    let mut l2 = started(Lock::<16>::load(codec(&key), UtcOffset::UTC, &image).unwrap());
     assert_eq!(
         enter(&mut l2, &typed, now + 5),
         Decision::Refuse(Refusal::AlreadyUsed)

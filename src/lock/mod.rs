@@ -383,25 +383,17 @@ impl Change {
         }
     }
 
-    /// The rollback counter the image of this change carries: the lock's,
-    /// or the one set by [`Change::with_counter`].
+    /// The rollback counter the image of this change carries, one above
+    /// the lock's (see [`Lock::rollback_counter`]). A firmware with a
+    /// monotonic counter (OTP bits, a counter page, a secure element)
+    /// raises it to this value **after** writing the image and **before**
+    /// [`commit`](Lock::commit) and acting; one without simply ignores it.
+    /// The lock chooses the value, never the firmware: every image is
+    /// written with the hardware counter plus one, so no sequence of power
+    /// cuts gives two different images a counter that can load after
+    /// either was acted on (`docs/LOCK.md` §2, "Rollback counter").
     pub const fn counter(&self) -> u32 {
         self.counter
-    }
-
-    /// The same change, its image carrying rollback counter `counter`
-    /// (never lowered). For a firmware with a monotonic counter `c` (OTP
-    /// bits, a counter page, a secure element): write the image with
-    /// `c + 1`, *then* bump the hardware counter, then commit; boot with
-    /// [`Lock::load_newest_with_counter`] and the hardware value. A power
-    /// cut between the write and the bump leaves an image one ahead of
-    /// the counter, which loads. A change that needs no write is returned
-    /// unchanged.
-    pub const fn with_counter(mut self, counter: u32) -> Change {
-        if self.write && counter > self.counter {
-            self.counter = counter;
-        }
-        self
     }
 }
 
@@ -549,8 +541,13 @@ enum Judged {
 /// }
 /// assert_eq!(lock.budget_left(now), 9, "the opening was refunded, the reuse was not");
 ///
-/// // At boot: the newest authentic image wins.
-/// let lock = Lock::<32>::load_newest(Codec::new(&key, P)?, UtcOffset::UTC, &[&flash[0], &flash[1]])?;
+/// // At boot: the newest authentic image wins; the lock decides once
+/// // it is started (its state written again, to the next slot).
+/// let mut lock = Lock::<32>::load_newest(Codec::new(&key, P)?, UtcOffset::UTC, &[&flash[0], &flash[1]])?;
+/// assert_eq!(lock.check(pin.as_bytes(), now).decision, Decision::Refuse(Refusal::NotStarted));
+/// let start = lock.start();
+/// lock.save_after(&start, &mut flash[(start.image_sequence() % 2) as usize])?;
+/// lock.commit(start)?;
 /// assert_eq!(lock.check(pin.as_bytes(), now).decision, Decision::Refuse(Refusal::AlreadyUsed));
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
@@ -568,6 +565,10 @@ pub struct Lock<const MEMORY: usize, const KEYS: usize = 1> {
     /// back-off as it was before the charge. Lost on a power cut, so an
     /// interrupted entry stays counted as a failure.
     credit: Option<Lockout>,
+    /// RAM only: after a load, the rollback counter of the start image
+    /// ([`Lock::start`]) until that image is committed; the lock decides
+    /// nothing before. `None` for a started lock.
+    start: Option<u32>,
 }
 
 impl<const MEMORY: usize, const KEYS: usize> Lock<MEMORY, KEYS> {
@@ -674,6 +675,7 @@ impl<const MEMORY: usize, const KEYS: usize> Lock<MEMORY, KEYS> {
             service,
             state: LockState::fresh(&profile),
             credit: None,
+            start: None,
         })
     }
 
@@ -701,10 +703,47 @@ impl<const MEMORY: usize, const KEYS: usize> Lock<MEMORY, KEYS> {
         self.state.seq
     }
 
-    /// The rollback counter the next image carries (see
-    /// [`Change::with_counter`]).
+    /// The rollback counter of the state: the one its last image carried
+    /// (0 for a new lock), which a firmware with a monotonic counter has
+    /// raised its counter to. The next image carries one more
+    /// ([`Change::counter`]).
     pub const fn rollback_counter(&self) -> u32 {
         self.state.counter
+    }
+
+    /// Whether the lock decides entries: true for a lock from
+    /// [`Lock::new`], and for a loaded one once its [start](Lock::start)
+    /// change is committed. Until then [`Lock::check`] refuses every
+    /// entry with [`Refusal::NotStarted`] and [`Lock::charge`] and
+    /// [`Lock::observe_clock`] change nothing.
+    pub const fn is_started(&self) -> bool {
+        self.start.is_none()
+    }
+
+    /// The change that starts a loaded lock: the state it loaded, to be
+    /// written again as a new image (the next slot) carrying the hardware
+    /// counter plus one ([`Change::counter`]), the counter then raised to
+    /// it, then committed, like any other change. Empty for a started
+    /// lock.
+    ///
+    /// Why: a power cut between an image's write and the counter's bump
+    /// leaves an image one ahead of the counter. If it was lost (torn, or
+    /// erased by someone with a flash writer who keeps a copy), the next
+    /// image written would carry the same counter, and the copy could
+    /// later be put back in its place. Starting burns that counter value
+    /// before the lock decides anything, so every image that can load
+    /// after an entry was acted on holds that entry (`docs/LOCK.md` §2;
+    /// `tests/lock_power_cut.rs` puts any image ever written back at every
+    /// power cut).
+    pub fn start(&self) -> Change {
+        match self.start {
+            Some(counter) => {
+                let mut change = self.base_change(self.state.highest_seen);
+                change.counter = counter;
+                change
+            }
+            None => self.nothing(),
+        }
     }
 
     /// The highest time the lock has seen (its monotonic clock).
@@ -805,7 +844,7 @@ impl<const MEMORY: usize, const KEYS: usize> Lock<MEMORY, KEYS> {
     /// against a recent time.
     pub fn observe_clock(&self, now: UnixSeconds) -> Change {
         let mut change = self.base_change(now);
-        if now <= self.state.highest_seen {
+        if now <= self.state.highest_seen || self.start.is_some() {
             change.write = false;
             change.apply = false;
         }
@@ -821,7 +860,7 @@ impl<const MEMORY: usize, const KEYS: usize> Lock<MEMORY, KEYS> {
             write: true,
             apply: true,
             credit: self.credit,
-            counter: self.state.counter,
+            counter: self.state.counter.saturating_add(1),
             highest_seen: self.time(t),
             lockout: self.state.lockout,
             budget: self.state.budget,
@@ -871,7 +910,7 @@ impl<const MEMORY: usize, const KEYS: usize> Lock<MEMORY, KEYS> {
     /// charge. A charge that is never checked (a power cut) stays counted.
     pub fn charge(&self, now: UnixSeconds) -> Change {
         let t = self.time(now);
-        if self.is_locked_at(t) {
+        if self.start.is_some() || self.is_locked_at(t) {
             return self.nothing();
         }
         let policy = self.profile().lockout();
@@ -905,9 +944,16 @@ impl<const MEMORY: usize, const KEYS: usize> Lock<MEMORY, KEYS> {
         // Any check uses up a waiting charge.
         change.credit = None;
 
-        if self.credit.is_none() && self.is_locked_at(t) {
+        let unseen = if self.start.is_some() {
+            Some(Refusal::NotStarted)
+        } else if self.credit.is_none() && self.is_locked_at(t) {
+            Some(Refusal::LockedOut)
+        } else {
+            None
+        };
+        if let Some(refusal) = unseen {
             return Check {
-                decision: Decision::Refuse(Refusal::LockedOut),
+                decision: Decision::Refuse(refusal),
                 change: self.nothing(),
                 clock,
                 key: None,
@@ -1232,6 +1278,8 @@ impl<const MEMORY: usize, const KEYS: usize> Lock<MEMORY, KEYS> {
         }
         if change.write {
             self.state.apply(&change);
+            // The only write a lock that is not started makes is its start.
+            self.start = None;
         }
         self.credit = change.credit;
         Ok(())

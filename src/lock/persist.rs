@@ -56,8 +56,9 @@
 //! In this order, each failure with its own [`PersistError`]:
 //!
 //! 1. the magic and version ([`BadMagic`](PersistError::BadMagic),
-//!    [`UnknownVersion`](PersistError::UnknownVersion)); version 1 goes to
-//!    the migration reader (feature `lock-state-v1`, below);
+//!    [`UnknownVersion`](PersistError::UnknownVersion)); a version-1 image
+//!    is refused ([`Version1`](PersistError::Version1)): only the one-time
+//!    migration reads it (below);
 //! 2. the length ([`WrongLength`](PersistError::WrongLength), or
 //!    [`CapacityMismatch`](PersistError::CapacityMismatch) /
 //!    [`KeyCountMismatch`](PersistError::KeyCountMismatch) when the header
@@ -87,18 +88,23 @@
 //! is never used: firmware then has no state and must not open for
 //! time-dependent codes (do not fall back to a fresh state silently).
 //!
+//! A loaded lock is not [started](Lock::is_started): it decides nothing
+//! until the change of [`Lock::start`] (the loaded state written again,
+//! with the hardware counter plus one) is persisted, the counter raised
+//! and the change committed. See [`Lock::start`] for why.
+//!
 //! # Version 1 (migration)
 //!
-//! With the default feature `lock-state-v1`, [`Lock::load`] and
-//! [`Lock::load_newest`] also read the images of offpin 0.1 (`316 + 18 ×
-//! MEMORY` bytes, an unkeyed SHA-256 checksum, no key fingerprints) and
-//! carry every used code, activation, revocation, lineage mark and the
-//! back-off over; the guess budget starts with the failures since the last
-//! opening already spent. A version-1 image has rollback counter 0: bump
-//! the firmware's counter once the first version-2 image is written, and
-//! version-1 images (which anyone can forge) are refused from then on.
-//! Without a counter, leave the feature out of the firmware that follows
-//! the migration.
+//! Loading never reads the images of offpin 0.1 (`316 + 18 × MEMORY`
+//! bytes, an unkeyed SHA-256 checksum, no key fingerprints: anyone can
+//! write one). With the feature `lock-state-v1` (off by default),
+//! `Lock::migrate_v1_into` reads one, once, and carries every used code,
+//! activation, revocation, lineage mark and the back-off over; the guess
+//! budget starts with the failures since the last opening spent. It
+//! refuses where a version-2 image can be seen or the rollback counter
+//! moved ([`PersistError::AlreadyMigrated`]). The migrating firmware
+//! records the migration in its key store; the next release leaves the
+//! feature out.
 
 use core::fmt;
 
@@ -112,6 +118,10 @@ use crate::grant::Grant;
 use crate::profile::{LockoutPolicy, Profile};
 use crate::time::{PER_HOUR, UnixSeconds, UtcOffset};
 use crate::tz::TzRule;
+
+/// The version byte of offpin 0.1's images, which only the migration
+/// reads.
+const VERSION_1: u8 = 1;
 
 /// First bytes of every image.
 pub const MAGIC: [u8; 3] = *b"OPL";
@@ -154,12 +164,20 @@ pub enum PersistError {
     },
     /// The image does not start with [`MAGIC`]: not a lock state.
     BadMagic,
-    /// The image has a format version this crate does not read (version 1
-    /// without the `lock-state-v1` feature).
+    /// The image has a format version this crate does not read.
     UnknownVersion {
         /// The image's version byte.
         found: u8,
     },
+    /// A version-1 image (offpin 0.1's, unkeyed, forgeable by anyone):
+    /// loading never reads one. Only `Lock::migrate_v1_into` (feature
+    /// `lock-state-v1`) does, once, on a lock that has never written a
+    /// version-2 image.
+    Version1,
+    /// `Lock::migrate_v1_into` found a version-2 image among the slots, or
+    /// a rollback counter above 0: this lock has migrated (or never had a
+    /// version-1 image), so a version-1 image is refused.
+    AlreadyMigrated,
     /// A version-1 image's checksum does not match: it is corrupted.
     Checksum,
     /// The CRC does not match: the image is damaged (a write torn by a
@@ -180,7 +198,7 @@ pub enum PersistError {
     },
     /// An authentic image older than the firmware's monotonic counter: a
     /// genuine image of this lock put back after a newer one was written
-    /// (a rollback), or a version-1 image after the migration.
+    /// (a rollback).
     RolledBack {
         /// The image's counter.
         image: u32,
@@ -224,6 +242,12 @@ impl fmt::Display for PersistError {
             PersistError::UnknownVersion { found } => {
                 write!(f, "unknown lock state image version {found}")
             }
+            PersistError::Version1 => f.write_str(
+                "a version-1 lock state image: only the one-time migration reads it",
+            ),
+            PersistError::AlreadyMigrated => f.write_str(
+                "the lock has written a version-2 image (or its counter moved): a version-1 image is refused",
+            ),
             PersistError::Checksum => {
                 f.write_str("the version-1 lock state image is corrupted (checksum)")
             }
@@ -605,8 +629,8 @@ fn decode<const MEMORY: usize, const KEYS: usize>(
     let (version, _) = rest.split_first().ok_or(wrong_length)?;
     match *version {
         VERSION => {}
-        #[cfg(feature = "lock-state-v1")]
-        v1::VERSION => return v1::decode(lock, image, min_counter, out),
+        // Only the migration reads them (`Lock::migrate_v1_into`).
+        VERSION_1 => return Err(PersistError::Version1),
         found => return Err(PersistError::UnknownVersion { found }),
     }
     if image.len() != expected {
@@ -806,8 +830,6 @@ mod v1 {
     use super::super::revocation::{MAX_LINEAGES, Mark, SLOT_BYTES};
     use super::{Against, PersistError, Reader, read_entry, slot_byte_fits};
 
-    /// The version byte of offpin 0.1's images.
-    pub(super) const VERSION: u8 = 1;
     /// Bytes before the memory slots.
     const FIXED_LEN: usize = 15 + 8 + 8 + 1 + 4 + 8 + 8 + 8 * MAX_LINEAGES as usize + SLOT_BYTES;
     /// Bytes of one memory slot.
@@ -1055,8 +1077,10 @@ impl<const MEMORY: usize, const KEYS: usize> Lock<MEMORY, KEYS> {
     /// rollback counter is at least `counter`: the one with the highest
     /// sequence number, the first one on a tie. Invalid images are skipped,
     /// so a write torn by a power cut falls back to the previous state.
-    /// The lock is returned by value; firmware that keeps its lock in a
-    /// static loads into it in place with [`Lock::load_newest_into`].
+    /// The lock is returned by value and **not started**: persist and
+    /// commit [`Lock::start`]'s change before it decides anything (see
+    /// [`Lock::load_newest_into`], which loads in place, for firmware that
+    /// keeps its lock in a static).
     ///
     /// # Errors
     ///
@@ -1076,11 +1100,17 @@ impl<const MEMORY: usize, const KEYS: usize> Lock<MEMORY, KEYS> {
 
     /// Replaces this lock's state, in place, with the one held by the
     /// newest valid image among `images` whose rollback counter is at
-    /// least `counter` (pass 0 without a counter): the image with the
-    /// highest sequence number, the first one on a tie, as
-    /// [`Lock::load_newest_with_counter`] picks it, read against this
-    /// lock's keys, profile and UTC offset. A charge waiting for its check
-    /// ([`Lock::charge`]) is dropped, as a power cut drops it.
+    /// least `counter` (the firmware's monotonic counter; pass 0 without
+    /// one): the image with the highest sequence number, the first one on
+    /// a tie, as [`Lock::load_newest_with_counter`] picks it, read against
+    /// this lock's keys, profile and UTC offset. A charge waiting for its
+    /// check ([`Lock::charge`]) is dropped, as a power cut drops it.
+    ///
+    /// The lock is then **not started**: it refuses every entry with
+    /// [`Refusal::NotStarted`](crate::Refusal::NotStarted) until the
+    /// change of [`Lock::start`] is persisted like any other (the image
+    /// written to the next slot, the counter raised to
+    /// [`Change::counter`](super::Change::counter), the change committed).
     ///
     /// Nothing is copied on the stack: every image is checked first
     /// without writing anything, then the chosen one is read a second time
@@ -1101,37 +1131,103 @@ impl<const MEMORY: usize, const KEYS: usize> Lock<MEMORY, KEYS> {
     /// # Examples
     ///
     /// ```
-    /// use offpin::lock::{Lock, PersistError};
+    /// use offpin::lock::{Change, Lock, PersistError};
     /// use offpin::profile::shipped::STANDARD_10 as P;
     /// use offpin::{Codec, DeviceKey, UtcOffset};
     ///
+    /// type Slots = [[u8; Lock::<32>::STATE_LEN]; 2];
+    ///
+    /// /// The order every change takes: its image to the next slot, then
+    /// /// the monotonic counter raised to the image's, then the commit.
+    /// fn persist(lock: &mut Lock<32>, slots: &mut Slots, hw: &mut u32, change: Change)
+    ///     -> Result<(), Box<dyn std::error::Error>> {
+    ///     if change.needs_write() {
+    ///         let slot = &mut slots[(change.image_sequence() % 2) as usize];
+    ///         lock.save_after(&change, slot)?;
+    ///         *hw = change.counter(); // after the write, before the commit
+    ///     }
+    ///     lock.commit(change)?;
+    ///     Ok(())
+    /// }
+    ///
     /// let key = DeviceKey::from_bytes([7; 16]);
     /// let mut lock = Lock::<32>::new(Codec::new(&key, P)?, UtcOffset::UTC)?;
-    /// let mut slots = [[0u8; Lock::<32>::STATE_LEN]; 2];
-    /// lock.save(&mut slots[0])?;
-    /// let change = lock.observe_clock(P.epoch() + 3_600).with_counter(1);
-    /// lock.save_after(&change, &mut slots[1])?;
-    /// lock.commit(change)?;
+    /// let (mut slots, mut hw): (Slots, u32) = ([[0; Lock::<32>::STATE_LEN]; 2], 0);
+    /// lock.save(&mut slots[0])?; // provisioning, counter 0
+    /// let seen = lock.observe_clock(P.epoch() + 3_600);
+    /// persist(&mut lock, &mut slots, &mut hw, seen)?;
+    /// assert_eq!((lock.sequence(), hw), (1, 1));
     ///
-    /// // Boot: a lock from the keys, then its state from the slots.
+    /// // Boot: a lock from the keys, its state from the slots, its start.
     /// let mut booted = Lock::<32>::new(Codec::new(&key, P)?, UtcOffset::UTC)?;
-    /// booted.load_newest_into(&[&slots[0], &slots[1]], 1)?;
-    /// assert_eq!(booted.sequence(), 1);
-    /// // The older image alone is refused, and changes nothing.
+    /// booted.load_newest_into(&[&slots[0], &slots[1]], hw)?;
+    /// assert!(!booted.is_started());
+    /// let start = booted.start();
+    /// persist(&mut booted, &mut slots, &mut hw, start)?;
+    /// assert_eq!((booted.sequence(), hw), (2, 2));
+    /// // The image before the start is refused now, and changes nothing.
+    /// let old = slots[1];
     /// assert_eq!(
-    ///     booted.load_newest_into(&[&slots[0]], 1),
-    ///     Err(PersistError::RolledBack { image: 0, counter: 1 })
+    ///     booted.load_newest_into(&[&old], hw),
+    ///     Err(PersistError::RolledBack { image: 1, counter: 2 })
     /// );
-    /// assert_eq!(booted.sequence(), 1);
+    /// assert!(booted.is_started());
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn load_newest_into(&mut self, images: &[&[u8]], counter: u32) -> Result<(), PersistError> {
+        self.read_newest_into(images, counter, decode::<MEMORY, KEYS>)
+    }
+
+    /// Migrates a lock from offpin 0.1: replaces its state, in place, with
+    /// the one held by the newest valid **version-1** image among
+    /// `images` (unkeyed SHA-256, no key binding: anyone can write one),
+    /// carrying every used code, activation, revocation, lineage mark and
+    /// the back-off over; the guess budget starts with the failures since
+    /// the last opening spent. Like a load, it leaves the lock
+    /// [not started](Lock::is_started): persist and commit
+    /// [`Lock::start`]'s change, which writes the first version-2 image.
+    ///
+    /// Call it at most once in a lock's life, on the boot where
+    /// [`Lock::load_newest_into`] refused every slot with
+    /// [`PersistError::Version1`], and record in the key store that the
+    /// lock migrated (see `docs/LOCK.md` §2, "Migration from version 1").
+    /// It refuses by itself where a version-2 image was ever written and
+    /// can be seen: any slot holding a version-2 image (even a torn or
+    /// forged one), or a rollback counter above 0
+    /// ([`PersistError::AlreadyMigrated`]).
+    ///
+    /// # Errors
+    ///
+    /// [`PersistError::AlreadyMigrated`] as above; otherwise as
+    /// [`Lock::load_newest_into`], with the version-1 errors
+    /// ([`PersistError::Checksum`]).
+    #[cfg(feature = "lock-state-v1")]
+    pub fn migrate_v1_into(&mut self, images: &[&[u8]], counter: u32) -> Result<(), PersistError> {
+        let v2_seen = images
+            .iter()
+            .any(|image| image.get(..3) == Some(&MAGIC[..]) && image.get(3) == Some(&VERSION));
+        if counter > 0 || v2_seen {
+            return Err(PersistError::AlreadyMigrated);
+        }
+        self.read_newest_into(images, counter, v1::decode::<MEMORY, KEYS>)
+    }
+
+    /// The newest image among `images` that `read` accepts, read into the
+    /// state in place (see [`Lock::load_newest_into`]); the lock is then
+    /// not started until [`Lock::start`]'s change is committed.
+    fn read_newest_into(
+        &mut self,
+        images: &[&[u8]],
+        counter: u32,
+        read: impl Fn(&Against<'_, KEYS>, &[u8], u32, Option<&mut LockState<MEMORY>>) -> Result<u64, PersistError>,
+    ) -> Result<(), PersistError> {
         let Lock {
             codecs,
             fingerprints,
             zone: _zone,
             state,
             credit,
+            start,
             ..
         } = self;
         let against = Against {
@@ -1145,7 +1241,7 @@ impl<const MEMORY: usize, const KEYS: usize> Lock<MEMORY, KEYS> {
         let mut best: Option<(&[u8], u64)> = None;
         let mut first_error = None;
         for image in images {
-            match decode::<MEMORY, KEYS>(&against, image, counter, None) {
+            match read(&against, image, counter, None) {
                 Ok(seq) => {
                     if best.is_none_or(|(_, b)| seq > b) {
                         best = Some((image, seq));
@@ -1164,8 +1260,11 @@ impl<const MEMORY: usize, const KEYS: usize> Lock<MEMORY, KEYS> {
         };
         // The same bytes against the same keys pass again; this time the
         // state is written as they are read.
-        decode(&against, image, counter, Some(state))?;
+        read(&against, image, counter, Some(state))?;
         *credit = None;
+        // The start image carries the hardware counter plus one (an image
+        // ahead of a counter that was never bumped: its own counter).
+        *start = Some(counter.saturating_add(1).max(state.counter));
         Ok(())
     }
 }
