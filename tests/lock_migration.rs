@@ -247,10 +247,7 @@ fn lock_v1_images_are_checked_as_before() {
     let other = by_name("compact-8").unwrap();
     let image8 = &cases()[4];
     let raw8 = hex::decode(image8["image"].as_str().unwrap()).unwrap();
-    assert_eq!(
-        load(&raw8).unwrap_err(),
-        PersistError::ForeignProfile
-    );
+    assert_eq!(load(&raw8).unwrap_err(), PersistError::ForeignProfile);
     assert!(migrated::<32, 1>(codecs::<1>(image8, other), UtcOffset::UTC, &[&raw8], 0).is_ok());
 }
 
@@ -273,4 +270,99 @@ fn lock_v1_image_with_a_full_batch_of_strikes_migrates() {
     let mut v2 = vec![0u8; Lock::<32>::STATE_LEN];
     lock.save(&mut v2).unwrap();
     assert!(Lock::<32>::load(codecs::<1>(case, p), UtcOffset::UTC, &v2).is_ok());
+}
+
+/// A version-1 image with its checksum recomputed after `edit` (anyone can
+/// do it: the checksum is unkeyed).
+fn forge_v1(mut image: Vec<u8>, edit: impl FnOnce(&mut [u8])) -> Vec<u8> {
+    edit(&mut image);
+    let n = image.len() - 8;
+    let digest = <sha2::Sha256 as sha2::Digest>::digest(&image[..n]);
+    image[n..].copy_from_slice(&digest[..8]);
+    image
+}
+
+/// Issue 17, point 2: version-1 images are no downgrade path. A lock that
+/// migrated (its used one-time code carried over, a version-2 image
+/// written) is offered three version-1 images in which that code is
+/// unused: one forged from scratch (its memory cleared), the genuine one
+/// forged with sequence `u64::MAX`, and another lock's. Loading never
+/// reads them, beside the genuine version-2 image or alone; the migration
+/// path refuses them where a version-2 image shows or the counter moved.
+#[test]
+fn lock_v1_images_after_a_v2_write_are_refused() {
+    let all = cases();
+    let case = all.iter().find(|c| c["case"] == "used_one_time").unwrap();
+    let other = all.iter().find(|c| c["case"] == "fresh").unwrap();
+    // Version 1 names no key: another lock's image (here the `fresh`
+    // case's, of the same profile) is as good as this lock's own.
+    let p = by_name(case["profile"].as_str().unwrap()).unwrap();
+    let once_a = case["codes"][0]["pin"].as_str().unwrap();
+    let now = 1_761_674_550;
+    let image = hex::decode(case["image"].as_str().unwrap()).unwrap();
+
+    // The migration, then its start written (slot 1) with the counter
+    // raised to 1, beside the version-1 image (slot 0).
+    let mut lock = Lock::<32>::new(codecs::<1>(case, p), UtcOffset::UTC).unwrap();
+    lock.migrate_v1_into(&[&image], 0).unwrap();
+    let start = lock.start();
+    assert_eq!((start.counter(), start.image_sequence() % 2), (1, 1));
+    let mut v2 = vec![0u8; Lock::<32>::STATE_LEN];
+    lock.save_after(&start, &mut v2).unwrap();
+    lock.commit(start).unwrap();
+    let used = |l: &Lock<32>| l.check(once_a.as_bytes(), now).decision;
+    let already = Decision::Refuse(offpin::Refusal::AlreadyUsed);
+    assert_eq!(used(&lock), already);
+
+    let from_scratch = forge_v1(image.clone(), |b| {
+        let end = b.len() - 8;
+        b[308..end].fill(0);
+    });
+    let newest = forge_v1(from_scratch.clone(), |b| b[15..23].fill(0xff));
+    let foreign = hex::decode(other["image"].as_str().unwrap()).unwrap();
+    for (what, forged) in [
+        ("forged from scratch", &from_scratch),
+        ("forged with sequence u64::MAX", &newest),
+        ("another lock's", &foreign),
+    ] {
+        // Had it been read, the code would open again.
+        let mut naive = Lock::<32>::new(codecs::<1>(case, p), UtcOffset::UTC).unwrap();
+        naive.migrate_v1_into(&[forged], 0).unwrap();
+        assert!(
+            started(naive)
+                .check(once_a.as_bytes(), now)
+                .decision
+                .opens(),
+            "{what}"
+        );
+
+        for counter in [0, 1] {
+            let codecs = || codecs::<1>(case, p);
+            // Beside the genuine image, in either slot: the genuine one.
+            for slots in [[&forged[..], &v2[..]], [&v2[..], &forged[..]]] {
+                let l =
+                    Lock::<32>::load_newest_with_counter(codecs(), UtcOffset::UTC, &slots, counter)
+                        .unwrap();
+                assert_eq!(used(&started(l)), already, "{what}, counter {counter}");
+                assert_eq!(
+                    migrated::<32, 1>(codecs(), UtcOffset::UTC, &slots, counter).unwrap_err(),
+                    PersistError::AlreadyMigrated,
+                    "{what}"
+                );
+            }
+            // Alone (the version-2 images erased): loading refuses it.
+            assert_eq!(
+                Lock::<32>::load_with_counter(codecs(), UtcOffset::UTC, forged, counter)
+                    .unwrap_err(),
+                PersistError::Version1,
+                "{what}"
+            );
+        }
+        // Alone, with the counter moved: the migration refuses it too.
+        assert_eq!(
+            migrated::<32, 1>(codecs::<1>(case, p), UtcOffset::UTC, &[forged], 1).unwrap_err(),
+            PersistError::AlreadyMigrated,
+            "{what}"
+        );
+    }
 }

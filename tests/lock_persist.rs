@@ -92,7 +92,11 @@ fn lock_image_round_trips() {
         "a loaded lock decides nothing before its start"
     );
     let loaded = started(loaded);
-    assert_eq!(loaded.sequence(), l.sequence() + 1, "the start is one write");
+    assert_eq!(
+        loaded.sequence(),
+        l.sequence() + 1,
+        "the start is one write"
+    );
     assert_eq!(loaded.highest_seen(), l.highest_seen());
     assert_eq!(loaded.consecutive_failures(), 2);
     assert!(loaded.is_slot_revoked(999));
@@ -398,7 +402,8 @@ fn lock_image_forged_resealed_or_foreign_is_refused() {
 
     // load_newest never picks any of them over the genuine image.
     for bad in [&resealed[..], &forged[..], &v1_style[..]] {
-        let l = started(Lock::<8>::load_newest(codec(p), UtcOffset::UTC, &[bad, &genuine]).unwrap());
+        let l =
+            started(Lock::<8>::load_newest(codec(p), UtcOffset::UTC, &[bad, &genuine]).unwrap());
         assert_eq!(
             l.check(once.as_bytes(), t + 120).decision,
             Decision::Refuse(Refusal::AlreadyUsed)

@@ -150,7 +150,13 @@ fn boot(slot: &mut Option<DoorLock>, flash: &mut Flash) -> bool {
     if a.iter().chain(b.iter()).all(|byte| *byte == 0) {
         return lock.save(a).is_ok();
     }
-    lock.load_newest_into(&[a, b], flash.counter).is_ok()
+    if lock.load_newest_into(&[a, b], flash.counter).is_err() {
+        return false;
+    }
+    // A loaded lock decides nothing until its start (its state written
+    // again with the counter plus one) is persisted like any change.
+    let start = lock.start();
+    persist(lock, flash, start).is_some()
 }
 
 /// The lock from the key store, in `slot` (the old one dropped first, its
@@ -195,7 +201,6 @@ fn run() -> bool {
 /// the counter plus one; the counter is bumped after the write), then
 /// applies the change. `None` when either fails.
 fn persist(lock: &mut DoorLock, flash: &mut Flash, change: Change) -> Option<()> {
-    let change = change.with_counter(flash.counter.wrapping_add(1));
     if change.needs_write() {
         let [slot0, slot1] = &mut flash.slots;
         let slot = if change.image_sequence() % 2 == 1 {

@@ -1219,7 +1219,12 @@ impl<const MEMORY: usize, const KEYS: usize> Lock<MEMORY, KEYS> {
         &mut self,
         images: &[&[u8]],
         counter: u32,
-        read: impl Fn(&Against<'_, KEYS>, &[u8], u32, Option<&mut LockState<MEMORY>>) -> Result<u64, PersistError>,
+        read: impl Fn(
+            &Against<'_, KEYS>,
+            &[u8],
+            u32,
+            Option<&mut LockState<MEMORY>>,
+        ) -> Result<u64, PersistError>,
     ) -> Result<(), PersistError> {
         let Lock {
             codecs,
