@@ -35,22 +35,33 @@ fuzz_target!(|data: &[u8]| {
     };
     // Split at the first 0xff: query before, body after.
     let (q, body) = match rest.iter().position(|b| *b == 0xff) {
-        Some(i) => (rest.get(..i).unwrap_or_default(), rest.get(i + 1..).unwrap_or_default()),
+        Some(i) => (
+            rest.get(..i).unwrap_or_default(),
+            rest.get(i + 1..).unwrap_or_default(),
+        ),
         None => (rest, &[][..]),
     };
     let query = std::str::from_utf8(q).ok();
-    let (query, body) = if mode & 0x80 == 0 { (query, body) } else { (None, rest) };
+    let (query, body) = if mode & 0x80 == 0 {
+        (query, body)
+    } else {
+        (None, rest)
+    };
     match mode % 7 {
         0 => check::<CreateRequest>(query, body, |r| match r.parse() {
             Ok(c) => match c.want().expect("parse checked the kind") {
                 CodeWant::Ongoing => assert!(c.starts_at.is_none() && c.ends_at.is_none()),
                 CodeWant::OneTime { starts_at } => {
-                    assert!(c.is_one_time_use && c.ends_at.is_none() && c.starts_at == Some(starts_at))
+                    assert!(
+                        c.is_one_time_use && c.ends_at.is_none() && c.starts_at == Some(starts_at)
+                    )
                 }
                 // The times as given: an end not after the start is the
                 // issuer's to refuse (400 naming ends_at), not the decoder's.
                 CodeWant::TimeBound { starts_at, ends_at } => assert!(
-                    !c.is_one_time_use && c.starts_at == Some(starts_at) && c.ends_at == Some(ends_at)
+                    !c.is_one_time_use
+                        && c.starts_at == Some(starts_at)
+                        && c.ends_at == Some(ends_at)
                 ),
             },
             Err(e) => assert!(!e.to_string().is_empty()),

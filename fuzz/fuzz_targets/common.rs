@@ -3,6 +3,7 @@
 //! Shared by the lock targets: every shipped profile with two keys and a
 //! universe of issued codes of every kind around one instant.
 
+use offpin::lock::Lock;
 use std::sync::OnceLock;
 
 use offpin::profile::shipped::ALL;
@@ -143,4 +144,12 @@ pub fn keypad(profile: &Profile, bytes: &[u8]) -> Vec<u8> {
         .take(usize::from(profile.digits()))
         .map(|b| first + b % base)
         .collect()
+}
+
+/// The lock, started: its start change committed (the fuzz harnesses that
+/// model no flash write it nowhere; `lock_script` writes it).
+pub fn started<const M: usize, const K: usize>(mut lock: Lock<M, K>) -> Lock<M, K> {
+    let start = lock.start();
+    lock.commit(start).expect("a start commits");
+    lock
 }

@@ -30,7 +30,7 @@ use offpin::lock::{Decision, Lock};
 use offpin::{UtcOffset, Verdict};
 use sha2::{Digest, Sha256};
 
-use common::{DAY, HOUR, KEYS, MEMORY, codecs, reseal, universes};
+use common::{DAY, HOUR, KEYS, MEMORY, codecs, reseal, started, universes};
 
 type L = Lock<MEMORY, KEYS>;
 
@@ -156,7 +156,15 @@ fuzz_target!(|data: &[u8]| {
         }
     };
 
-    let Ok(lock) = L::load(codecs(profile), UtcOffset::UTC, &image) else {
+    // Loading never reads a version-1 image; the one-time migration does.
+    let loaded = if image.get(3) == Some(&1) {
+        assert!(L::load(codecs(profile), UtcOffset::UTC, &image).is_err());
+        let mut lock = L::new(codecs(profile), UtcOffset::UTC).expect("lock");
+        lock.migrate_v1_into(&[&image], 0).map(|()| lock)
+    } else {
+        L::load(codecs(profile), UtcOffset::UTC, &image)
+    };
+    let Ok(lock) = loaded else {
         // Also through load_newest, next to a valid image: it must pick
         // the valid one.
         let good = &templates()[which];
@@ -170,6 +178,7 @@ fuzz_target!(|data: &[u8]| {
 
     let mut saved = vec![0u8; L::STATE_LEN];
     lock.save(&mut saved).expect("save");
+    let lock = started(lock);
     // Bytes 31..56 of a version-2 image of this lock: the configuration
     // it was saved with, which may differ from the lock's (nothing in the
     // state depends on it; saving records the lock's own).
@@ -179,7 +188,8 @@ fuzz_target!(|data: &[u8]| {
         assert_eq!(saved, image, "a loaded image does not save back to itself");
     } else if image[3] == 2 {
         // Saved under this lock's configuration: the same decisions.
-        let again = L::load(codecs(profile), UtcOffset::UTC, &saved).expect("a saved image loads");
+        let again =
+            started(L::load(codecs(profile), UtcOffset::UTC, &saved).expect("a saved image loads"));
         assert_eq!(
             decisions(&lock, u),
             decisions(&again, u),
@@ -187,15 +197,20 @@ fuzz_target!(|data: &[u8]| {
         );
     } else {
         // Migrated: the version-2 image decides everything the same way.
-        let again =
-            L::load(codecs(profile), UtcOffset::UTC, &saved).expect("a migrated image loads");
+        let again = started(
+            L::load(codecs(profile), UtcOffset::UTC, &saved).expect("a migrated image loads"),
+        );
         assert_eq!(
             decisions(&lock, u),
             decisions(&again, u),
             "migration changed a decision"
         );
-        // And once the counter moved, the version-1 image is refused.
-        assert!(L::load_with_counter(codecs(profile), UtcOffset::UTC, &image, 1).is_err());
+        // And once the counter moved, or beside a version-2 image, the
+        // version-1 image is refused.
+        for (slots, counter) in [([&image[..], &image[..]], 1), ([&image[..], &saved[..]], 0)] {
+            let mut lock = L::new(codecs(profile), UtcOffset::UTC).expect("lock");
+            assert!(lock.migrate_v1_into(&slots, counter).is_err());
+        }
     }
 
     // Never opens more than a valid state would.

@@ -190,15 +190,25 @@ impl Harness {
             self.counter,
         )
         .expect("the newest complete image always loads");
+        // The start: the loaded state written again, the counter raised.
+        assert!(!self.lock.is_started());
+        let start = self.lock.start();
+        let (done, start) = self.write(start, None);
+        assert!(done);
+        self.lock.commit(start).expect("the start commits");
     }
 
     /// Writes the image after `change` to its slot (or tears the write).
     /// Returns whether the write completed.
     fn write(&mut self, change: Change, torn: Option<u16>) -> (bool, Change) {
-        let change = change.with_counter(self.counter + 1);
         if !change.needs_write() {
             return (true, change);
         }
+        assert_eq!(
+            change.counter(),
+            self.counter + 1,
+            "every image: counter + 1"
+        );
         let slot = (change.image_sequence() % 2) as usize;
         let mut image = vec![0u8; L::STATE_LEN];
         self.lock
@@ -213,13 +223,13 @@ impl Harness {
                 // write did complete.
                 let done = self.flash[slot] == image;
                 if done {
-                    self.counter += 1;
+                    self.counter = change.counter();
                 }
                 (done, change)
             }
             None => {
                 self.flash[slot] = image;
-                self.counter += 1;
+                self.counter = change.counter();
                 (true, change)
             }
         }
@@ -543,7 +553,7 @@ fuzz_target!(|script: Script| {
         UtcOffset::from_minutes(i32::from(script.offset_quarters) * 15).unwrap_or(UtcOffset::UTC);
     let order = [0, 1];
     let mut lock = L::new(codecs_in(profile, order), offset).expect("a valid lock");
-    let provision = lock.observe_clock(u.t0 - DAY).with_counter(1);
+    let provision = lock.observe_clock(u.t0 - DAY);
     let mut first_image = vec![0u8; L::STATE_LEN];
     lock.save_after(&provision, &mut first_image).expect("save");
     lock.commit(provision).expect("commit");

@@ -152,7 +152,16 @@ fn run_verify<const M: usize>(v: &Verify<'_>) -> CliResult<bool> {
         Ok(bytes) => {
             let image = state_file::unwrap(v.device, &bytes, path)?;
             match Lock::<M>::load(v.device.codec(v.master)?, v.device.lock_rule()?, image) {
-                Ok(lock) => lock,
+                Ok(mut lock) => {
+                    // The start needs no image of its own here: the file is
+                    // replaced atomically and there is no rollback counter
+                    // whose values it would burn (docs/LOCK.md §2). The
+                    // entry's image carries the start's sequence number.
+                    let start = lock.start();
+                    lock.commit(start)
+                        .map_err(|e| fail("lock_state", "lock state", e))?;
+                    lock
+                }
                 Err(PersistError::Config(e)) => return Err(lock_config(v.device, e)),
                 Err(e) => {
                     return Err(CliError::new(
