@@ -75,7 +75,6 @@ use issued::{
     SERVICE, SERVICE_AT, SPRING, STAY, T0, T0_V2,
 };
 
-
 /// Codes the lock can remember (the profile's `lock_memory`).
 const MEMORY: usize = 64;
 type DoorLock = Lock<MEMORY>;
@@ -154,6 +153,21 @@ enum Step {
     /// lock is rebuilt from its saved images, and its clock now reads
     /// `lag_secs` behind real time (script times stay real times).
     PowerLoss { lag_secs: i64 },
+    /// `typed` (an insider's own code, which opens) at `T0 + at`, and a
+    /// power cut after its check's image is written but before the
+    /// counter is raised: a flash writer copies that image (the refund of
+    /// the entry's charge) aside. The lock boots from it, refuses an entry
+    /// before its start, and its start burns the image's counter.
+    CutBeforeRaise { at: i64, typed: &'static str },
+    /// The flash writer puts the image copied aside at the cut back over
+    /// the newest slot: refused as rolled back (the guess typed since
+    /// stays counted).
+    PutBack,
+    /// The flash writer offers a version-1 image (offpin 0.1's layout,
+    /// unkeyed) in both slots after version-2 images were written: loading
+    /// refuses it (`Version1`), and so does the migration
+    /// (`AlreadyMigrated`, feature `lock-state-v1`).
+    Version1Image,
 }
 
 const fn typed(at: i64, pin: &'static str, expect: Expect) -> Step {
@@ -322,6 +336,19 @@ const SCRIPT: &[Step] = &[
     // A day later the 65th code's use window is over.
     typed(FILL_AT + D + 3 * H, FILL[MEMORY], Refused(Refusal::Expired)),
     typed(FILL_AT + D + 3 * H + MIN, HANDYMAN.pin, Open),
+    // Issue 17's trick, by an insider with a flash writer and power
+    // control: their own code, the power cut after the refund image is
+    // written and before the counter is raised, the refund image kept
+    // aside; a guess; the refund image put back to forget the guess. The
+    // start after the cut burnt the refund image's counter: refused.
+    Step::CutBeforeRaise {
+        at: FILL_AT + D + 4 * H,
+        typed: HANDYMAN.pin,
+    },
+    wrong(FILL_AT + D + 4 * H + MIN, "2468024680"),
+    Step::PutBack,
+    // A version-1 image after version-2 writes: never loaded.
+    Step::Version1Image,
 ];
 
 /// The v2 keypad script. Times are real times after `T0_V2`
@@ -436,11 +463,12 @@ fn run() -> bool {
         slots: [[0u8; STATE_LEN]; 2],
         counter: 0,
         writes: 0,
+        aside: [0u8; V1_LEN],
     }) else {
         return fatal("flash slots", &"taken twice");
     };
-    // Both phases use the slots and the counter (an image is the same
-    // size for every profile).
+    // Each phase is a new lock: its slots are blanked and its counter set
+    // to 0 at provisioning (an image is the same size for every profile).
     let mut tally = Tally::default();
     for phase in [&V1, &V2] {
         if !run_phase(&key, phase, flash, &mut tally) {
@@ -486,6 +514,9 @@ fn script(
     tally: &mut Tally,
 ) -> bool {
     let t0 = phase.t0;
+    // A new lock: blank slots and its own monotonic counter at 0.
+    flash.slots = [[0; STATE_LEN]; 2];
+    flash.counter = 0;
     if let Err(e) = lock.save(&mut flash.slots[0]) {
         return fatal("Lock::save", &e);
     }
@@ -559,11 +590,12 @@ fn script(
                     return false;
                 }
                 lag = lag_secs;
-                let good = tally.record(lock.sequence() == before);
+                // Loaded at `before`, then started: its state written again.
+                let good = tally.record(lock.sequence() == before + 1 && lock.is_started());
                 hprintln!(
-                    "power loss: lock rebuilt from its saved images (sequence {} [expected: {}] {}); its clock now reads {} h behind real time",
+                    "power loss: lock rebuilt from its saved images and started (sequence {} [expected: {}] {}); its clock now reads {} h behind real time",
                     lock.sequence(),
-                    before,
+                    before + 1,
                     verdict(good),
                     lag / H
                 );
@@ -573,22 +605,27 @@ fn script(
                 if !reboot(key, phase, lock, flash) {
                     return false;
                 }
-                let good = tally.record(lock.sequence() == before);
+                // Loaded at `before`, then started: its state written again
+                // as the next image, with the counter raised to it.
+                let good = tally.record(lock.sequence() == before + 1 && lock.is_started());
                 hprintln!(
-                    "power cut: lock rebuilt from the newest authentic image of its 2 slots not older than counter {}: sequence {} [expected: {}] {}",
+                    "power cut: lock rebuilt from the newest authentic image of its 2 slots not older than the counter (sequence {}), then started (written again, counter raised to {}): sequence {} [expected: {}] {}",
+                    before,
                     flash.counter,
                     lock.sequence(),
-                    before,
+                    before + 1,
                     verdict(good)
                 );
-                // The other slot holds an older genuine image: put back by
-                // someone who can write the flash, it is refused, and the
-                // lock keeps its state.
+                // The other slot holds the image loaded, older than the
+                // start's: put back by someone who can write the flash, it
+                // is refused, and the lock keeps its state.
+                let before = lock.sequence();
                 let older = usize::from(lock.sequence() % 2 == 0);
                 let rollback = lock.load_newest_into(&[&flash.slots[older]], flash.counter);
                 let good = tally.record(
                     matches!(rollback, Err(offpin::PersistError::RolledBack { .. }))
-                        && lock.sequence() == before,
+                        && lock.sequence() == before
+                        && lock.is_started(),
                 );
                 hprintln!(
                     "rollback: the older image (slot {}) put back alone -> {}, sequence {} [expected: refused, rolled back, sequence {}] {}",
@@ -603,6 +640,14 @@ fn script(
                     verdict(good)
                 );
             }
+            Step::CutBeforeRaise { at, typed } => {
+                entry += 1;
+                if !cut_before_raise(key, phase, lock, flash, tally, typed, t0 + at - lag) {
+                    return false;
+                }
+            }
+            Step::PutBack => put_back(lock, flash, tally),
+            Step::Version1Image => version_1_image(phase, lock, flash, tally),
             Step::FillMemory { at } => {
                 let first = entry + 1;
                 let (mut opened, mut lo, mut hi) = (0usize, u32::MAX, 0u32);
@@ -701,13 +746,26 @@ fn provision(key: &DeviceKey, phase: &Phase) -> Option<DoorLock> {
     }
 }
 
-/// A power cut and a boot: the lock in RAM is replaced by a fresh one built
-/// from the key store ([`provision`]), whose state is then read in place
-/// from the newest authentic image of the two slots not older than the
-/// hardware counter (`Lock::load_newest_into`: no second state on the
-/// stack).
+/// A power cut and a boot: [`load`], then the start persisted like any
+/// change (`Lock::start`: the loaded state written again to the next slot,
+/// the counter raised to its image's, the change committed), after which
+/// the lock decides.
 #[inline(never)]
-fn reboot(key: &DeviceKey, phase: &Phase, lock: &mut DoorLock, flash: &Flash) -> bool {
+fn reboot(key: &DeviceKey, phase: &Phase, lock: &mut DoorLock, flash: &mut Flash) -> bool {
+    if !load(key, phase, lock, flash) {
+        return false;
+    }
+    let start = lock.start();
+    flash.persist_and_commit(lock, start)
+}
+
+/// The first half of a boot: the lock in RAM is replaced by a fresh one
+/// built from the key store ([`rebuild`]), whose state is then read in
+/// place from the newest authentic image of the two slots not older than
+/// the hardware counter (`Lock::load_newest_into`: no second state on the
+/// stack). The lock is not started: it refuses every entry.
+#[inline(never)]
+fn load(key: &DeviceKey, phase: &Phase, lock: &mut DoorLock, flash: &Flash) -> bool {
     if !rebuild(key, phase, lock) {
         return false;
     }
@@ -752,32 +810,218 @@ impl Tally {
     }
 }
 
+/// The bytes of a version-1 image of a `Lock<MEMORY>` (offpin 0.1's
+/// layout: `316 + 18 × MEMORY`, `src/lock/persist.rs`).
+const V1_LEN: usize = 316 + 18 * MEMORY;
+const _: () = assert!(V1_LEN >= STATE_LEN);
+
 /// The "flash": two image slots, the monotonic hardware counter (a counter
-/// page, simulated) and how many images were written.
+/// page, simulated) and how many images were written; and what a flash
+/// writer keeps aside (an image copied at a power cut, or a version-1
+/// image it made).
 struct Flash {
     slots: [[u8; STATE_LEN]; 2],
     counter: u32,
     writes: u32,
+    aside: [u8; V1_LEN],
 }
 
 impl Flash {
-    /// Writes the image after `change` to its slot if it needs a write
-    /// (carrying the counter plus one, then bumping the counter), then
-    /// applies the change.
+    /// Writes the image after `change` to its slot (`image_sequence % 2`)
+    /// and returns the slot; the counter is not raised yet.
+    fn write(&mut self, lock: &DoorLock, change: &Change) -> Option<usize> {
+        let slot = usize::from(change.image_sequence() % 2 == 1);
+        if let Err(e) = lock.save_after(change, &mut self.slots[slot]) {
+            fatal("Lock::save_after", &e);
+            return None;
+        }
+        self.writes += 1;
+        Some(slot)
+    }
+
+    /// The order every change takes: its image to the next slot if it
+    /// needs a write, then the monotonic counter raised to the image's
+    /// counter (the lock chose it: `Change::counter`), then the commit.
     fn persist_and_commit(&mut self, lock: &mut DoorLock, change: Change) -> bool {
-        let change = change.with_counter(self.counter + 1);
         if change.needs_write() {
-            let slot = usize::from(change.image_sequence() % 2 == 1);
-            if let Err(e) = lock.save_after(&change, &mut self.slots[slot]) {
-                return fatal("Lock::save_after", &e);
+            if self.write(lock, &change).is_none() {
+                return false;
             }
-            self.writes += 1;
-            self.counter += 1; // bumped after the image is written
+            // Raised after the image is written; a monotonic counter
+            // never goes down.
+            self.counter = self.counter.max(change.counter());
         }
         if let Err(e) = lock.commit(change) {
             return fatal("Lock::commit", &e);
         }
         true
+    }
+}
+
+/// [`Step::CutBeforeRaise`]: `typed` charged and checked at `now`; its
+/// check's image written, then the power cut (no counter raise, no commit,
+/// the door never moves) with the image copied aside; the boot, an entry
+/// before the start, the start. Not inlined: its `Check` lives here only.
+#[inline(never)]
+#[allow(clippy::too_many_arguments, reason = "one script step")]
+fn cut_before_raise(
+    key: &DeviceKey,
+    phase: &Phase,
+    lock: &mut DoorLock,
+    flash: &mut Flash,
+    tally: &mut Tally,
+    typed: &str,
+    now: i64,
+) -> bool {
+    let charge = lock.charge(now);
+    if !flash.persist_and_commit(lock, charge) {
+        return false;
+    }
+    let check = lock.check(typed.as_bytes(), now);
+    let (seq, counter, hw) = (
+        check.change.image_sequence(),
+        check.change.counter(),
+        flash.counter,
+    );
+    let opened = matches(check.decision, Open) && check.change.needs_write();
+    let Some(slot) = flash.write(lock, &check.change) else {
+        return false;
+    };
+    // Power cut: the counter is not raised, nothing is committed.
+    flash.aside[..STATE_LEN].copy_from_slice(&flash.slots[slot]);
+    let good = tally.record(opened && counter == hw + 1);
+    hprintln!(
+        "power cut between an image write and the counter raise: {} opens (not acted on), its image (sequence {}, counter {}) written, the hardware counter left at {} [expected: counter {}] {}; a flash writer copies that image aside",
+        typed,
+        seq,
+        counter,
+        hw,
+        hw + 1,
+        verdict(good)
+    );
+    if !load(key, phase, lock, flash) {
+        return false;
+    }
+    let loaded = lock.sequence();
+    let early = lock.check(typed.as_bytes(), now + 30).decision;
+    let good = tally.record(
+        loaded == seq && !lock.is_started() && matches(early, Refused(Refusal::NotStarted)),
+    );
+    hprintln!(
+        "boot: the unraised image loads (sequence {} [expected: {}]); before its start {} -> {} [expected: refused not_started] {}",
+        loaded,
+        seq,
+        typed,
+        Shown(early),
+        verdict(good)
+    );
+    let start = lock.start();
+    if !flash.persist_and_commit(lock, start) {
+        return false;
+    }
+    let good =
+        tally.record(lock.is_started() && lock.sequence() == seq + 1 && flash.counter == counter);
+    hprintln!(
+        "start: sequence {}, hardware counter raised to {} [expected: sequence {}, counter {}]: the copied image's counter is burnt {}",
+        lock.sequence(),
+        flash.counter,
+        seq + 1,
+        counter,
+        verdict(good)
+    );
+    true
+}
+
+/// [`Step::PutBack`]: the image copied aside at the cut written over the
+/// newest slot (the guess's charge), the other slot (the start's) kept.
+fn put_back(lock: &mut DoorLock, flash: &Flash, tally: &mut Tally) {
+    let before = lock.sequence();
+    let other = usize::from(before % 2 == 0);
+    let back = lock.load_newest_into(
+        &[&flash.aside[..STATE_LEN], &flash.slots[other]],
+        flash.counter,
+    );
+    let good = tally.record(
+        matches!(back, Err(offpin::PersistError::RolledBack { .. }))
+            && lock.sequence() == before
+            && lock.is_started(),
+    );
+    hprintln!(
+        "rollback after the cut: the copied image put back over the newest slot -> {}, sequence {} [expected: refused, rolled back, sequence {}; the guess stays counted] {}",
+        Loaded(&back),
+        lock.sequence(),
+        before,
+        verdict(good)
+    );
+}
+
+/// [`Step::Version1Image`]: a version-1 image of this lock's profile and
+/// capacity (offpin 0.1's header, sequence `u64::MAX`; nobody needs a key
+/// to write one) offered in both slots after version-2 images were
+/// written.
+fn version_1_image(phase: &Phase, lock: &mut DoorLock, flash: &mut Flash, tally: &mut Tally) {
+    let before = lock.sequence();
+    let v1 = &mut flash.aside;
+    v1.fill(0);
+    v1[..4].copy_from_slice(b"OPL\x01");
+    v1[4..12].copy_from_slice(&phase.profile.tweak());
+    v1[12..14].copy_from_slice(&(MEMORY as u16).to_be_bytes());
+    v1[14] = 1;
+    v1[15..23].copy_from_slice(&u64::MAX.to_be_bytes());
+    let v1 = &flash.aside;
+    let loaded = lock.load_newest_into(&[v1, v1], flash.counter);
+    let good = tally
+        .record(matches!(loaded, Err(offpin::PersistError::Version1)) && lock.sequence() == before);
+    hprintln!(
+        "a version-1 image in both slots after version-2 writes: load -> {} [expected: refused, version 1] {}",
+        Loaded(&loaded),
+        verdict(good)
+    );
+    #[cfg(feature = "lock-state-v1")]
+    {
+        // The migration path of the one firmware release that migrates:
+        // with the hardware counter, and as a lock without one (counter 0)
+        // that still holds a version-2 image in a slot.
+        let newest = usize::from(before % 2 == 1);
+        for (what, images, counter) in [
+            ("with the counter", [&v1[..], &v1[..]], flash.counter),
+            (
+                "without a counter, a version-2 slot left",
+                [&v1[..], &flash.slots[newest][..]],
+                0,
+            ),
+        ] {
+            let migrated = lock.migrate_v1_into(&images, counter);
+            let good = tally.record(
+                matches!(migrated, Err(offpin::PersistError::AlreadyMigrated))
+                    && lock.sequence() == before,
+            );
+            hprintln!(
+                "  the migration ({}) -> {} [expected: refused, already migrated] {}",
+                what,
+                Loaded(&migrated),
+                verdict(good)
+            );
+        }
+    }
+}
+
+/// The outcome of a load, for the report.
+struct Loaded<'a>(&'a Result<(), offpin::PersistError>);
+
+impl core::fmt::Display for Loaded<'_> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        use offpin::PersistError as E;
+        match self.0 {
+            Ok(()) => f.write_str("loaded"),
+            Err(E::RolledBack { image, counter }) => write!(
+                f,
+                "refused, rolled back (image counter {image} < hardware counter {counter})"
+            ),
+            Err(E::Version1) => f.write_str("refused, version 1"),
+            Err(E::AlreadyMigrated) => f.write_str("refused, already migrated"),
+            Err(e) => write!(f, "refused ({e:?})"),
+        }
     }
 }
 

@@ -6,12 +6,15 @@
 //!   profile as a `const`, whose FF1 tweak the compiler computed);
 //! - boot: the lock built from its key store into a static (`Lock::new`),
 //!   then its state read in place from the newest valid of two image
-//!   slots not older than a monotonic counter (`Lock::load_newest_into`);
-//!   on the first boot (both slots blank) the fresh state is saved first;
-//! - per entry, count-before-check: `Lock::charge` and its image, then
-//!   `Lock::check`, the image of the state after its change if it needs
-//!   one (`Lock::save_after`, each image with the counter plus one, the
-//!   counter bumped after the write), `Lock::commit`, then the decision;
+//!   slots not older than a monotonic counter (`Lock::load_newest_into`)
+//!   and its start (`Lock::start`) persisted like every change; on the
+//!   first boot (both slots blank) the new lock, started, runs as it is
+//!   and its first change writes its first image;
+//! - every change (the start, a charge, a check's), one path: the image
+//!   of the state after it if it needs one (`Lock::save_after`, carrying
+//!   the counter the lock chose), the counter raised to that value, then
+//!   `Lock::commit`; per entry, count-before-check: `Lock::charge`, then
+//!   `Lock::check`, then the decision;
 //! - a power cut (boot again) half-way.
 //!
 //! No formatting and no printing: the harness compares each decision with
@@ -137,18 +140,20 @@ fn codec() -> Option<Codec> {
 
 /// Power-on: RAM holds nothing from before, so the lock is built from the
 /// key store into its static ([`provision`]), then its state is read in
-/// place from the newest valid image not older than the counter. On the
-/// first boot (both slots blank) the fresh state is saved to slot 0
-/// instead. Any other failure to load stops the run: a lock never falls
-/// back to a fresh state.
+/// place from the newest valid image not older than the counter, and its
+/// start is persisted. On the first boot (both slots blank, counter 0)
+/// the new lock is the state: it is started, and its first change writes
+/// its first image (no separate save). Any other failure to load stops
+/// the run: a lock never falls back to a fresh state.
 #[inline(never)]
 fn boot(slot: &mut Option<DoorLock>, flash: &mut Flash) -> bool {
     let Some(lock) = provision(slot) else {
         return false;
     };
     let [a, b] = &mut flash.slots;
-    if a.iter().chain(b.iter()).all(|byte| *byte == 0) {
-        return lock.save(a).is_ok();
+    // Blank slots with a moved counter are an erased state: load fails.
+    if flash.counter == 0 && a.iter().chain(b.iter()).all(|byte| *byte == 0) {
+        return true;
     }
     if lock.load_newest_into(&[a, b], flash.counter).is_err() {
         return false;
@@ -197,9 +202,9 @@ fn run() -> bool {
     passed == SCRIPT.len()
 }
 
-/// Writes the image after `change` to its slot if it needs a write (with
-/// the counter plus one; the counter is bumped after the write), then
-/// applies the change. `None` when either fails.
+/// The order every change takes: the image after `change` to its slot if
+/// it needs a write, the counter raised to the image's (the lock chose
+/// it: `Change::counter`), then the commit. `None` when either fails.
 fn persist(lock: &mut DoorLock, flash: &mut Flash, change: Change) -> Option<()> {
     if change.needs_write() {
         let [slot0, slot1] = &mut flash.slots;

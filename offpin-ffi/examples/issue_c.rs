@@ -112,5 +112,34 @@ fn main() {
     line(format!(
         "static const char *const FILL[{FILL}] = {{{fill}}};"
     ));
+    // A genuine version-1 image (offpin 0.1's layout, valid SHA-256, no
+    // key binding) of a standard-10 lock of 32 codes at UTC: the "fresh"
+    // case of tests/vectors/lock_state_v1.json, which the script offers
+    // after version-2 images were written.
+    let v1 = v1_image();
+    line(format!(
+        "/* tests/vectors/lock_state_v1.json, case \"fresh\": {} bytes. */",
+        v1.len() / 2
+    ));
+    let bytes: Vec<String> = (0..v1.len())
+        .step_by(2)
+        .map(|i| format!("0x{}", &v1[i..i + 2]))
+        .collect();
+    line(format!(
+        "static const uint8_t V1_IMAGE[{}] = {{{}}};",
+        bytes.len(),
+        bytes.join(", ")
+    ));
     print!("{h}");
+}
+
+/// The hex image of the "fresh" case of the version-1 state vectors.
+fn v1_image() -> String {
+    let json = include_str!("../../tests/vectors/lock_state_v1.json");
+    let case = json.find("\"case\": \"fresh\"").expect("the fresh case");
+    let rest = &json[case..];
+    let key = "\"image\": \"";
+    let at = rest.find(key).expect("its image") + key.len();
+    let end = rest[at..].find('"').expect("the end of the image");
+    rest[at..at + end].to_owned()
 }

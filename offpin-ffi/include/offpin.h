@@ -39,6 +39,9 @@ typedef enum {
   // [`offpin_commit`] of a charge: the entry is counted as a failure
   // and not decided yet; check it next.
   OFFPIN_OUTCOME_CHARGED = 3,
+  // [`offpin_commit`] of the start [`offpin_load`] left pending: the
+  // lock decides entries from now on.
+  OFFPIN_OUTCOME_STARTED = 4,
 } OffpinOutcome;
 
 // The shipped profiles (`offpin::profile::shipped`).
@@ -77,6 +80,9 @@ typedef enum {
   OFFPIN_REFUSAL_LOCKED_OUT = 9,
   // The clock is behind the highest time seen by more than the grace.
   OFFPIN_REFUSAL_CLOCK_ROLLED_BACK = 10,
+  // The lock was loaded and its start not committed (discarded): it
+  // decides nothing; load it again.
+  OFFPIN_REFUSAL_NOT_STARTED = 11,
   // A refusal this version of the interface does not name.
   OFFPIN_REFUSAL_OTHER = 255,
 } OffpinRefusal;
@@ -127,6 +133,13 @@ typedef enum {
   // An authentic image of this lock, older than the monotonic counter
   // given to [`offpin_load`]: an old image was put back. Report it.
   OFFPIN_STATUS_ROLLED_BACK = 15,
+  // A version-1 image (offpin 0.1's layout, unkeyed: anyone can write
+  // one): loading never reads it. Report it.
+  OFFPIN_STATUS_VERSION1 = 16,
+  // The one-time migration from version 1 found a version-2 image or a
+  // moved counter (this interface does not migrate; named for
+  // totality).
+  OFFPIN_STATUS_ALREADY_MIGRATED = 17,
 } OffpinStatus;
 
 // A lock and the entry in progress, in storage the caller owns. Treat it
@@ -152,6 +165,11 @@ typedef struct {
   // The sequence number of the image to write (slot
   // `image_sequence % 2` of two alternating slots).
   uint64_t image_sequence;
+  // The rollback counter that image carries, chosen by the lock (one
+  // above the state's): with a monotonic hardware counter, raise it to
+  // this value after the image is written and before
+  // [`offpin_commit`]; without one, ignore it.
+  uint32_t counter;
   // Whether the clock was found behind the highest time seen (always
   // false for a charge).
   bool clock_rolled_back;
@@ -173,8 +191,9 @@ extern "C" {
 size_t offpin_lock_size(void);
 
 // Provisions a new lock: 16-byte device key, shipped profile, UTC offset
-// in seconds (whole minutes). Replaces (and wipes) whatever the handle
-// held. Write its first image with [`offpin_save`].
+// in seconds (whole minutes), rollback counter 0 (a new lock's hardware
+// counter is 0). Replaces (and wipes) whatever the handle held. Write its
+// first image with [`offpin_save`]. The lock is started.
 //
 // # Safety
 //
@@ -192,23 +211,34 @@ OffpinStatus offpin_provision(OffpinLock *lock,
 // without one). The lock is built in the handle and the image's state is
 // read into it in place.
 //
+// The loaded lock's **start** is then pending, reported through `out`
+// like a charge: write its image ([`offpin_save_pending`], slot
+// `image_sequence % 2`), raise the hardware counter to
+// [`OffpinEntry::counter`], then [`offpin_commit`] (its decision reads
+// [`OffpinOutcome::Started`]). Until then no entry is charged or checked
+// ([`OffpinStatus::EntryPending`]). The start writes the state again with
+// the counter plus one, so an image written before a power cut that
+// stopped the counter's raise can never load again once an entry was
+// acted on.
+//
 // A NULL pointer, a bad key, profile or offset leave the handle
 // unchanged. Otherwise the handle's previous lock is wiped first, and if
 // no image is valid the handle is left not provisioned, with the status
 // of the first image ([`OffpinStatus::Corrupted`], [`Forged`],
-// [`ForeignLock`], [`RolledBack`] or [`ImageInvalid`]): a lock that lost
-// its state must not run on a fresh one (refuse time-dependent codes and
-// report, or provision it again).
+// [`ForeignLock`], [`RolledBack`], [`Version1`] or [`ImageInvalid`]): a
+// lock that lost its state must not run on a fresh one (refuse
+// time-dependent codes and report, or provision it again).
 //
 // [`Forged`]: OffpinStatus::Forged
 // [`ForeignLock`]: OffpinStatus::ForeignLock
 // [`RolledBack`]: OffpinStatus::RolledBack
+// [`Version1`]: OffpinStatus::Version1
 // [`ImageInvalid`]: OffpinStatus::ImageInvalid
 //
 // # Safety
 //
 // As [`offpin_provision`]; each image pointer is NULL or points to its
-// length in bytes.
+// length in bytes; `out` is NULL or writable.
 OffpinStatus offpin_load(OffpinLock *lock,
                          const uint8_t *key,
                          size_t key_len,
@@ -218,7 +248,8 @@ OffpinStatus offpin_load(OffpinLock *lock,
                          size_t len_a,
                          const uint8_t *image_b,
                          size_t len_b,
-                         uint32_t counter);
+                         uint32_t counter,
+                         OffpinEntry *out);
 
 // Writes the image of the current state into `out` (`out_len` must be
 // [`OFFPIN_STATE_LEN`]). Refused while an entry is pending.
@@ -259,33 +290,35 @@ OffpinStatus offpin_check(OffpinLock *lock,
                           int64_t now,
                           OffpinEntry *out);
 
-// Writes the image of the state *after* the pending charge or check
-// into `out` (`out_len` must be [`OFFPIN_STATE_LEN`]), carrying rollback
-// counter `counter`: persist it, then commit. With a monotonic hardware
-// counter `c`, pass `c + 1` and bump the hardware counter to `c + 1`
-// after the image is written; without one, pass 0 (the image keeps the
-// lock's counter; a counter is never lowered). The counter goes with the
-// pending change, so [`offpin_commit`] applies it too.
+// Writes the image of the state *after* the pending start, charge or
+// check into `out` (`out_len` must be [`OFFPIN_STATE_LEN`]), carrying
+// the rollback counter the lock chose ([`OffpinEntry::counter`]):
+// persist it, raise a monotonic hardware counter to that value, then
+// [`offpin_commit`].
 //
 // # Safety
 //
 // `lock` as in [`offpin_provision`]; `out` is NULL or points to `out_len`
 // writable bytes.
-OffpinStatus offpin_save_pending(OffpinLock *lock, uint32_t counter, uint8_t *out, size_t out_len);
+OffpinStatus offpin_save_pending(OffpinLock *lock, uint8_t *out, size_t out_len);
 
 // Applies the pending entry's change; for a check, releases its decision
-// into `out` (for a charge, `out` reads [`OffpinOutcome::Charged`]).
-// Call it after the image of [`offpin_save_pending`] is written (if the
-// entry [needed a write](OffpinEntry::needs_write)).
+// into `out` (for a charge, `out` reads [`OffpinOutcome::Charged`]; for
+// the start [`offpin_load`] left pending, [`OffpinOutcome::Started`]).
+// Call it after the image of [`offpin_save_pending`] is written and the
+// hardware counter raised to [`OffpinEntry::counter`] (if the entry
+// [needed a write](OffpinEntry::needs_write)).
 //
 // # Safety
 //
 // `lock` as in [`offpin_provision`]; `out` is NULL or writable.
 OffpinStatus offpin_commit(OffpinLock *lock, OffpinDecision *out);
 
-// Drops the pending charge or check without applying it (its image could
-// not be written): the door stays shut and the state is as before the
-// call that made it pending.
+// Drops the pending start, charge or check without applying it (its
+// image could not be written): the door stays shut and the state is as
+// before the call that made it pending. A lock whose start was dropped
+// refuses every entry ([`OffpinRefusal::NotStarted`]) until
+// [`offpin_load`] again.
 //
 // # Safety
 //
@@ -307,6 +340,15 @@ void offpin_wipe(OffpinLock *lock);
 //
 // As [`offpin_save`].
 uint64_t offpin_sequence(const OffpinLock *lock);
+
+// Whether the lock decides entries: true once provisioned
+// ([`offpin_provision`]) or once the start [`offpin_load`] left pending is
+// committed; false for a NULL or unprovisioned handle.
+//
+// # Safety
+//
+// As [`offpin_save`].
+bool offpin_is_started(const OffpinLock *lock);
 
 // The rollback counter of the lock's state (that of its last image), or
 // 0 for a NULL or unprovisioned handle.

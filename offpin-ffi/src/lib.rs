@@ -24,12 +24,22 @@
 //!   state that records it is on flash, and pulling the power during the
 //!   check never erases its failure. `offpin_check` without a charge
 //!   (check-then-count) works too, at one write less per opening.
-//! - **Rollback counter.** [`offpin_save_pending`] writes the image with a
-//!   counter value (the hardware's monotonic counter plus one; bump the
-//!   hardware counter after the write), and [`offpin_load`] refuses an
-//!   image older than the counter it is given
-//!   ([`OffpinStatus::RolledBack`]). A forged, foreign or damaged image
-//!   has its own status too.
+//! - **Rollback counter.** The lock chooses every image's counter: one
+//!   above its state's ([`OffpinEntry::counter`]). A firmware with a
+//!   monotonic counter raises it to that value after the image is written
+//!   and before [`offpin_commit`]; [`offpin_load`] refuses an image older
+//!   than the counter it is given ([`OffpinStatus::RolledBack`]). A
+//!   forged, foreign, damaged or version-1 image has its own status too.
+//! - **Started by the same path as every entry.** [`offpin_load`] leaves
+//!   the lock's *start* pending (`Lock::start`: the loaded state written
+//!   again with the counter plus one, which burns the counter of an image
+//!   written before a power cut that stopped the raise) and reports it
+//!   like a charge: write its image, raise the counter, commit. Until that
+//!   commit, [`offpin_charge`] and [`offpin_check`] return
+//!   [`OffpinStatus::EntryPending`]; a discarded start leaves a lock that
+//!   refuses every entry ([`OffpinRefusal::NotStarted`]) until it is
+//!   loaded again. So a firmware that persists every change the same way
+//!   cannot act on a loaded lock before its start is on flash.
 //! - **No copy of the lock at boot.** [`offpin_load`] builds the lock in
 //!   the handle and reads the image's state into it in place
 //!   (`Lock::load_newest_into`).
@@ -76,6 +86,8 @@ type InnerLock = Lock<OFFPIN_MEMORY, 1>;
 
 /// The change waiting for its commit.
 enum Pending {
+    /// The start of a loaded lock ([`offpin_load`]).
+    Start(Change),
     /// An entry charged ([`offpin_charge`]), not yet decided.
     Charge(Change),
     /// An entry checked ([`offpin_check`]): its change and decision.
@@ -83,10 +95,10 @@ enum Pending {
 }
 
 impl Pending {
-    fn change_mut(&mut self) -> &mut Change {
+    fn change(&self) -> &Change {
         match self {
-            Pending::Charge(change) => change,
-            Pending::Check(check) => &mut check.change,
+            Pending::Start(change) | Pending::Charge(change) => change,
+            Pending::Check(check) => &check.change,
         }
     }
 }
@@ -181,6 +193,13 @@ pub enum OffpinStatus {
     /// An authentic image of this lock, older than the monotonic counter
     /// given to [`offpin_load`]: an old image was put back. Report it.
     RolledBack = 15,
+    /// A version-1 image (offpin 0.1's layout, unkeyed: anyone can write
+    /// one): loading never reads it. Report it.
+    Version1 = 16,
+    /// The one-time migration from version 1 found a version-2 image or a
+    /// moved counter (this interface does not migrate; named for
+    /// totality).
+    AlreadyMigrated = 17,
 }
 
 /// What the door does.
@@ -197,6 +216,9 @@ pub enum OffpinOutcome {
     /// [`offpin_commit`] of a charge: the entry is counted as a failure
     /// and not decided yet; check it next.
     Charged = 3,
+    /// [`offpin_commit`] of the start [`offpin_load`] left pending: the
+    /// lock decides entries from now on.
+    Started = 4,
 }
 
 /// Why an entry was refused (`offpin::Refusal`).
@@ -225,6 +247,9 @@ pub enum OffpinRefusal {
     LockedOut = 9,
     /// The clock is behind the highest time seen by more than the grace.
     ClockRolledBack = 10,
+    /// The lock was loaded and its start not committed (discarded): it
+    /// decides nothing; load it again.
+    NotStarted = 11,
     /// A refusal this version of the interface does not name.
     Other = 255,
 }
@@ -244,6 +269,11 @@ pub struct OffpinEntry {
     /// The sequence number of the image to write (slot
     /// `image_sequence % 2` of two alternating slots).
     pub image_sequence: u64,
+    /// The rollback counter that image carries, chosen by the lock (one
+    /// above the state's): with a monotonic hardware counter, raise it to
+    /// this value after the image is written and before
+    /// [`offpin_commit`]; without one, ignore it.
+    pub counter: u32,
     /// Whether the clock was found behind the highest time seen (always
     /// false for a charge).
     pub clock_rolled_back: bool,
@@ -281,6 +311,7 @@ fn refusal_of(r: Refusal) -> OffpinRefusal {
         Refusal::MemoryFull => OffpinRefusal::MemoryFull,
         Refusal::LockedOut => OffpinRefusal::LockedOut,
         Refusal::ClockRolledBack => OffpinRefusal::ClockRolledBack,
+        Refusal::NotStarted => OffpinRefusal::NotStarted,
         _ => OffpinRefusal::Other,
     }
 }
@@ -427,8 +458,9 @@ pub extern "C" fn offpin_lock_size() -> usize {
 }
 
 /// Provisions a new lock: 16-byte device key, shipped profile, UTC offset
-/// in seconds (whole minutes). Replaces (and wipes) whatever the handle
-/// held. Write its first image with [`offpin_save`].
+/// in seconds (whole minutes), rollback counter 0 (a new lock's hardware
+/// counter is 0). Replaces (and wipes) whatever the handle held. Write its
+/// first image with [`offpin_save`]. The lock is started.
 ///
 /// # Safety
 ///
@@ -472,6 +504,8 @@ fn persist_status(e: PersistError) -> OffpinStatus {
         PersistError::Forged => OffpinStatus::Forged,
         PersistError::ForeignLock { .. } => OffpinStatus::ForeignLock,
         PersistError::RolledBack { .. } => OffpinStatus::RolledBack,
+        PersistError::Version1 => OffpinStatus::Version1,
+        PersistError::AlreadyMigrated => OffpinStatus::AlreadyMigrated,
         PersistError::StaleChange => OffpinStatus::Stale,
         _ => OffpinStatus::ImageInvalid,
     }
@@ -483,23 +517,34 @@ fn persist_status(e: PersistError) -> OffpinStatus {
 /// without one). The lock is built in the handle and the image's state is
 /// read into it in place.
 ///
+/// The loaded lock's **start** is then pending, reported through `out`
+/// like a charge: write its image ([`offpin_save_pending`], slot
+/// `image_sequence % 2`), raise the hardware counter to
+/// [`OffpinEntry::counter`], then [`offpin_commit`] (its decision reads
+/// [`OffpinOutcome::Started`]). Until then no entry is charged or checked
+/// ([`OffpinStatus::EntryPending`]). The start writes the state again with
+/// the counter plus one, so an image written before a power cut that
+/// stopped the counter's raise can never load again once an entry was
+/// acted on.
+///
 /// A NULL pointer, a bad key, profile or offset leave the handle
 /// unchanged. Otherwise the handle's previous lock is wiped first, and if
 /// no image is valid the handle is left not provisioned, with the status
 /// of the first image ([`OffpinStatus::Corrupted`], [`Forged`],
-/// [`ForeignLock`], [`RolledBack`] or [`ImageInvalid`]): a lock that lost
-/// its state must not run on a fresh one (refuse time-dependent codes and
-/// report, or provision it again).
+/// [`ForeignLock`], [`RolledBack`], [`Version1`] or [`ImageInvalid`]): a
+/// lock that lost its state must not run on a fresh one (refuse
+/// time-dependent codes and report, or provision it again).
 ///
 /// [`Forged`]: OffpinStatus::Forged
 /// [`ForeignLock`]: OffpinStatus::ForeignLock
 /// [`RolledBack`]: OffpinStatus::RolledBack
+/// [`Version1`]: OffpinStatus::Version1
 /// [`ImageInvalid`]: OffpinStatus::ImageInvalid
 ///
 /// # Safety
 ///
 /// As [`offpin_provision`]; each image pointer is NULL or points to its
-/// length in bytes.
+/// length in bytes; `out` is NULL or writable.
 #[no_mangle]
 pub unsafe extern "C" fn offpin_load(
     lock: *mut OffpinLock,
@@ -512,6 +557,7 @@ pub unsafe extern "C" fn offpin_load(
     image_b: *const u8,
     len_b: usize,
     counter: u32,
+    out: *mut OffpinEntry,
 ) -> OffpinStatus {
     // SAFETY: the caller's contract on `lock`.
     let Some(handle) = (unsafe { lock.as_mut() }) else {
@@ -536,17 +582,25 @@ pub unsafe extern "C" fn offpin_load(
     // SAFETY: `image_a` is non-NULL and points to `len_a` readable bytes
     // (the caller's contract), not written during this call.
     let a = unsafe { core::slice::from_raw_parts(image_a, len_a) };
-    let loaded = match slot_of(handle) {
-        Ok(slot) if image_b.is_null() => slot.lock.load_newest_into(&[a], counter),
-        Ok(slot) => {
-            // SAFETY: as for `image_a`.
-            let b = unsafe { core::slice::from_raw_parts(image_b, len_b) };
-            slot.lock.load_newest_into(&[a, b], counter)
-        }
+    let slot = match slot_of(handle) {
+        Ok(slot) => slot,
         Err(e) => return e,
     };
+    let loaded = if image_b.is_null() {
+        slot.lock.load_newest_into(&[a], counter)
+    } else {
+        // SAFETY: as for `image_a`.
+        let b = unsafe { core::slice::from_raw_parts(image_b, len_b) };
+        slot.lock.load_newest_into(&[a, b], counter)
+    };
     match loaded {
-        Ok(()) => OffpinStatus::Ok,
+        Ok(()) => {
+            let start = slot.lock.start();
+            // SAFETY: the caller's contract on `out`.
+            unsafe { report(out, &start, ClockStatus::Ok) };
+            slot.pending = Some(Pending::Start(start));
+            OffpinStatus::Ok
+        }
         Err(e) => {
             // SAFETY: a valid handle (a `&mut`).
             unsafe { clear(handle) };
@@ -608,6 +662,7 @@ unsafe fn report(out: *mut OffpinEntry, change: &Change, clock: ClockStatus) {
     let entry = OffpinEntry {
         needs_write: change.needs_write(),
         image_sequence: change.image_sequence(),
+        counter: change.counter(),
         clock_rolled_back: clock != ClockStatus::Ok,
     };
     if !out.is_null() {
@@ -693,13 +748,11 @@ pub unsafe extern "C" fn offpin_check(
     OffpinStatus::Ok
 }
 
-/// Writes the image of the state *after* the pending charge or check
-/// into `out` (`out_len` must be [`OFFPIN_STATE_LEN`]), carrying rollback
-/// counter `counter`: persist it, then commit. With a monotonic hardware
-/// counter `c`, pass `c + 1` and bump the hardware counter to `c + 1`
-/// after the image is written; without one, pass 0 (the image keeps the
-/// lock's counter; a counter is never lowered). The counter goes with the
-/// pending change, so [`offpin_commit`] applies it too.
+/// Writes the image of the state *after* the pending start, charge or
+/// check into `out` (`out_len` must be [`OFFPIN_STATE_LEN`]), carrying
+/// the rollback counter the lock chose ([`OffpinEntry::counter`]):
+/// persist it, raise a monotonic hardware counter to that value, then
+/// [`offpin_commit`].
 ///
 /// # Safety
 ///
@@ -708,7 +761,6 @@ pub unsafe extern "C" fn offpin_check(
 #[no_mangle]
 pub unsafe extern "C" fn offpin_save_pending(
     lock: *mut OffpinLock,
-    counter: u32,
     out: *mut u8,
     out_len: usize,
 ) -> OffpinStatus {
@@ -717,16 +769,14 @@ pub unsafe extern "C" fn offpin_save_pending(
         Ok(s) => s,
         Err(e) => return e,
     };
-    let Some(pending) = pending.as_mut() else {
+    let Some(pending) = pending.as_ref() else {
         return OffpinStatus::NoPendingEntry;
     };
     // SAFETY: the caller's contract on `out`.
     let Some(buf) = (unsafe { out_buffer(out, out_len) }) else {
         return OffpinStatus::NullPointer;
     };
-    let change = pending.change_mut();
-    *change = change.with_counter(counter);
-    match lock.save_after(change, buf) {
+    match lock.save_after(pending.change(), buf) {
         Ok(()) => OffpinStatus::Ok,
         Err(PersistError::WrongLength { .. }) => OffpinStatus::BufferLength,
         Err(e) => persist_status(e),
@@ -734,9 +784,11 @@ pub unsafe extern "C" fn offpin_save_pending(
 }
 
 /// Applies the pending entry's change; for a check, releases its decision
-/// into `out` (for a charge, `out` reads [`OffpinOutcome::Charged`]).
-/// Call it after the image of [`offpin_save_pending`] is written (if the
-/// entry [needed a write](OffpinEntry::needs_write)).
+/// into `out` (for a charge, `out` reads [`OffpinOutcome::Charged`]; for
+/// the start [`offpin_load`] left pending, [`OffpinOutcome::Started`]).
+/// Call it after the image of [`offpin_save_pending`] is written and the
+/// hardware counter raised to [`OffpinEntry::counter`] (if the entry
+/// [needed a write](OffpinEntry::needs_write)).
 ///
 /// # Safety
 ///
@@ -753,15 +805,16 @@ pub unsafe extern "C" fn offpin_commit(
     };
     let (change, decision) = match slot.pending.take() {
         None => return OffpinStatus::NoPendingEntry,
-        Some(Pending::Charge(change)) => (change, None),
-        Some(Pending::Check(check)) => (check.change, Some(check.decision)),
+        Some(Pending::Start(change)) => (change, Err(OffpinOutcome::Started)),
+        Some(Pending::Charge(change)) => (change, Err(OffpinOutcome::Charged)),
+        Some(Pending::Check(check)) => (check.change, Ok(check.decision)),
     };
     if slot.lock.commit(change).is_err() {
         return OffpinStatus::Stale;
     }
-    let released = decision.map_or(
-        OffpinDecision {
-            outcome: OffpinOutcome::Charged,
+    let released = decision.map_or_else(
+        |outcome| OffpinDecision {
+            outcome,
             refusal: OffpinRefusal::None,
         },
         decision_of,
@@ -773,9 +826,11 @@ pub unsafe extern "C" fn offpin_commit(
     OffpinStatus::Ok
 }
 
-/// Drops the pending charge or check without applying it (its image could
-/// not be written): the door stays shut and the state is as before the
-/// call that made it pending.
+/// Drops the pending start, charge or check without applying it (its
+/// image could not be written): the door stays shut and the state is as
+/// before the call that made it pending. A lock whose start was dropped
+/// refuses every entry ([`OffpinRefusal::NotStarted`]) until
+/// [`offpin_load`] again.
 ///
 /// # Safety
 ///
@@ -822,6 +877,22 @@ pub unsafe extern "C" fn offpin_sequence(lock: *const OffpinLock) -> u64 {
     }
 }
 
+/// Whether the lock decides entries: true once provisioned
+/// ([`offpin_provision`]) or once the start [`offpin_load`] left pending is
+/// committed; false for a NULL or unprovisioned handle.
+///
+/// # Safety
+///
+/// As [`offpin_save`].
+#[no_mangle]
+pub unsafe extern "C" fn offpin_is_started(lock: *const OffpinLock) -> bool {
+    // SAFETY: the caller's contract on `lock`.
+    match unsafe { slot_ref(lock) } {
+        Ok(slot) => slot.lock.is_started(),
+        Err(_) => false,
+    }
+}
+
 /// The rollback counter of the lock's state (that of its last image), or
 /// 0 for a NULL or unprovisioned handle.
 ///
@@ -854,6 +925,7 @@ pub extern "C" fn offpin_refusal_name(refusal: u32) -> *const core::ffi::c_char 
         8 => b"memory_full\0",
         9 => b"locked_out\0",
         10 => b"clock_rolled_back\0",
+        11 => b"not_started\0",
         255 => b"other\0",
         _ => b"unknown\0",
     };
@@ -894,6 +966,7 @@ mod tests {
             Refusal::MemoryFull,
             Refusal::LockedOut,
             Refusal::ClockRolledBack,
+            Refusal::NotStarted,
         ];
         let mut seen = std::vec::Vec::new();
         for r in all {
@@ -926,33 +999,39 @@ mod tests {
         })
     }
 
-    /// A lock provisioned with `key`, its first image written with counter
-    /// `counter`, and that image.
+    const NO_ENTRY: OffpinEntry = OffpinEntry {
+        needs_write: false,
+        image_sequence: 0,
+        counter: 0,
+        clock_rolled_back: false,
+    };
+
+    /// A lock provisioned with `key` (counter 0), charged `charges` times,
+    /// each image written and the counter raised to it; the last image.
     fn provisioned(
         key: &[u8; 16],
-        counter: u32,
+        charges: u32,
     ) -> (std::boxed::Box<OffpinLock>, [u8; OFFPIN_STATE_LEN]) {
         let mut lock = zeroed();
         let mut image = [0u8; OFFPIN_STATE_LEN];
-        let mut entry = OffpinEntry {
-            needs_write: false,
-            image_sequence: 0,
-            clock_rolled_back: false,
-        };
+        let mut entry = NO_ENTRY;
         // SAFETY: a boxed handle, a 16-byte key, a buffer of its length.
         unsafe {
             assert_eq!(
                 offpin_provision(&mut *lock, key.as_ptr(), 16, 0, 0),
                 OffpinStatus::Ok
             );
-            assert_eq!(offpin_charge(&mut *lock, T, &mut entry), OffpinStatus::Ok);
-            assert!(entry.needs_write);
-            assert_eq!(
-                offpin_save_pending(&mut *lock, counter, image.as_mut_ptr(), image.len()),
-                OffpinStatus::Ok
-            );
-            assert_eq!(offpin_commit(&mut *lock, ptr::null_mut()), OffpinStatus::Ok);
-            assert_eq!(offpin_rollback_counter(&*lock), counter);
+            for n in 1..=charges {
+                assert_eq!(offpin_charge(&mut *lock, T, &mut entry), OffpinStatus::Ok);
+                assert!(entry.needs_write);
+                assert_eq!(entry.counter, n, "the lock chooses the counter: one more");
+                assert_eq!(
+                    offpin_save_pending(&mut *lock, image.as_mut_ptr(), image.len()),
+                    OffpinStatus::Ok
+                );
+                assert_eq!(offpin_commit(&mut *lock, ptr::null_mut()), OffpinStatus::Ok);
+                assert_eq!(offpin_rollback_counter(&*lock), n);
+            }
         }
         (lock, image)
     }
@@ -974,13 +1053,12 @@ mod tests {
                 ptr::null(),
                 0,
                 counter,
+                ptr::null_mut(),
             );
-            let mut entry = OffpinEntry {
-                needs_write: false,
-                image_sequence: 0,
-                clock_rolled_back: false,
-            };
-            let provisioned = offpin_charge(&mut *lock, T, &mut entry) == OffpinStatus::Ok;
+            let mut entry = NO_ENTRY;
+            // A loaded lock has its start pending: no entry before it.
+            let provisioned =
+                offpin_charge(&mut *lock, T, &mut entry) == OffpinStatus::EntryPending;
             (status, provisioned)
         }
     }
@@ -1006,6 +1084,7 @@ mod tests {
     fn load_reports_each_refused_image_by_its_own_status() {
         let (_, genuine) = provisioned(&KEY, 3);
         assert_eq!(load(&genuine, 3), (OffpinStatus::Ok, true));
+        assert_eq!(load(&genuine, 2), (OffpinStatus::Ok, true));
         assert_eq!(load(&genuine, 0), (OffpinStatus::Ok, true));
 
         let mut torn = genuine;
@@ -1024,11 +1103,18 @@ mod tests {
         let mut not_an_image = genuine;
         not_an_image[0] = b'X';
         assert_eq!(load(&not_an_image, 0), (OffpinStatus::ImageInvalid, false));
+        // A genuine offpin 0.1 image of this profile and capacity (valid
+        // SHA-256, no key: it fits any lock), refused at its version byte.
+        let v1 = v1_vector_image();
+        assert_eq!(v1.len(), 316 + 18 * OFFPIN_MEMORY);
+        assert_eq!(load(&v1, 0), (OffpinStatus::Version1, false));
         let statuses = [
             OffpinStatus::Corrupted,
             OffpinStatus::Forged,
             OffpinStatus::ForeignLock,
             OffpinStatus::RolledBack,
+            OffpinStatus::Version1,
+            OffpinStatus::AlreadyMigrated,
             OffpinStatus::ImageInvalid,
         ];
         for (i, a) in statuses.iter().enumerate() {
@@ -1045,6 +1131,7 @@ mod tests {
         let mut entry = OffpinEntry {
             needs_write: true,
             image_sequence: 0,
+            counter: 0,
             clock_rolled_back: true,
         };
         let mut decision = OffpinDecision {
@@ -1083,5 +1170,174 @@ mod tests {
             assert_eq!(offpin_commit(&mut *lock, &mut decision), OffpinStatus::Ok);
             assert_eq!(decision.outcome, OffpinOutcome::Charged);
         }
+    }
+
+    /// The "fresh" case of `tests/vectors/lock_state_v1.json`: a
+    /// `standard-10` lock of 32 codes at UTC, as offpin 0.1 wrote it.
+    fn v1_vector_image() -> std::vec::Vec<u8> {
+        let path = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../tests/vectors/lock_state_v1.json"
+        );
+        let json = std::fs::read_to_string(path).expect("the v1 vectors");
+        let case = json.find("\"case\": \"fresh\"").expect("the fresh case");
+        let rest = &json[case..];
+        let at = rest.find("\"image\": \"").expect("its image") + "\"image\": \"".len();
+        let hex = &rest[at..at + rest[at..].find('"').expect("the end of the image")];
+        (0..hex.len())
+            .step_by(2)
+            .map(|i| u8::from_str_radix(&hex[i..i + 2], 16).expect("hex"))
+            .collect()
+    }
+
+    /// Writes the pending change's image into `slots` (if it needs one),
+    /// raises `hw` to its counter, commits; the released decision.
+    fn persist(
+        lock: &mut OffpinLock,
+        slots: &mut [[u8; OFFPIN_STATE_LEN]; 2],
+        hw: &mut u32,
+        entry: &OffpinEntry,
+    ) -> OffpinDecision {
+        let mut decision = OffpinDecision {
+            outcome: OffpinOutcome::Refused,
+            refusal: OffpinRefusal::Other,
+        };
+        // SAFETY: a live handle, a slot buffer of its length, a decision.
+        unsafe {
+            if entry.needs_write {
+                let slot = &mut slots[(entry.image_sequence % 2) as usize];
+                assert_eq!(
+                    offpin_save_pending(lock, slot.as_mut_ptr(), slot.len()),
+                    OffpinStatus::Ok
+                );
+                *hw = (*hw).max(entry.counter);
+            }
+            assert_eq!(offpin_commit(lock, &mut decision), OffpinStatus::Ok);
+        }
+        decision
+    }
+
+    /// Loads `slots` into `lock` with `hw`; the status and the start entry.
+    fn boot(
+        lock: &mut OffpinLock,
+        slots: &[[u8; OFFPIN_STATE_LEN]; 2],
+        hw: u32,
+    ) -> (OffpinStatus, OffpinEntry) {
+        let mut entry = NO_ENTRY;
+        // SAFETY: a live handle, a 16-byte key, two images of their length.
+        let status = unsafe {
+            offpin_load(
+                lock,
+                KEY.as_ptr(),
+                16,
+                0,
+                0,
+                slots[0].as_ptr(),
+                OFFPIN_STATE_LEN,
+                slots[1].as_ptr(),
+                OFFPIN_STATE_LEN,
+                hw,
+                &mut entry,
+            )
+        };
+        (status, entry)
+    }
+
+    /// A loaded lock decides nothing before its start is committed: the
+    /// start is pending (entries are refused as pending), it writes the
+    /// state again with the counter plus one, its commit releases
+    /// `Started`; a discarded start leaves a lock refusing `not_started`.
+    #[test]
+    fn a_loaded_lock_decides_nothing_before_its_start() {
+        let (mut lock, image) = provisioned(&KEY, 2);
+        let (mut slots, mut hw) = ([image, image], 2u32);
+        // SAFETY: live handles, input and outputs of their lengths.
+        unsafe {
+            offpin_wipe(&mut *lock);
+            let (status, start) = boot(&mut lock, &slots, hw);
+            assert_eq!(status, OffpinStatus::Ok);
+            assert!(start.needs_write);
+            assert_eq!((start.image_sequence, start.counter), (3, 3));
+            assert!(!offpin_is_started(&*lock));
+            let mut entry = NO_ENTRY;
+            assert_eq!(
+                offpin_charge(&mut *lock, T, &mut entry),
+                OffpinStatus::EntryPending
+            );
+            let pin = b"1234567890";
+            assert_eq!(
+                offpin_check(&mut *lock, pin.as_ptr(), 10, T, &mut entry),
+                OffpinStatus::EntryPending
+            );
+            let started = persist(&mut lock, &mut slots, &mut hw, &start);
+            assert_eq!(started.outcome, OffpinOutcome::Started);
+            assert!(offpin_is_started(&*lock));
+            assert_eq!((hw, offpin_sequence(&*lock)), (3, 3));
+
+            // Discarded: the lock stays loaded and refuses every entry.
+            let (status, _) = boot(&mut lock, &slots, hw);
+            assert_eq!(status, OffpinStatus::Ok);
+            assert_eq!(offpin_discard(&mut *lock), OffpinStatus::Ok);
+            assert_eq!(offpin_charge(&mut *lock, T, &mut entry), OffpinStatus::Ok);
+            assert!(!entry.needs_write, "a lock not started charges nothing");
+            assert_eq!(
+                persist(&mut lock, &mut slots, &mut hw, &entry).outcome,
+                OffpinOutcome::Charged
+            );
+            assert_eq!(
+                offpin_check(&mut *lock, pin.as_ptr(), 10, T, &mut entry),
+                OffpinStatus::Ok
+            );
+            assert!(!entry.needs_write);
+            let refused = persist(&mut lock, &mut slots, &mut hw, &entry);
+            assert_eq!(
+                (refused.outcome, refused.refusal),
+                (OffpinOutcome::Refused, OffpinRefusal::NotStarted)
+            );
+        }
+    }
+
+    /// Issue 17's trick through the interface: an image written, the power
+    /// cut before the counter's raise, that image copied aside; the boot
+    /// and its start; a charge; the copy put back is refused as rolled
+    /// back (the old protocol loaded it, forgetting the charge).
+    #[test]
+    fn the_start_burns_an_unraised_images_counter() {
+        let (mut lock, image) = provisioned(&KEY, 1);
+        let (mut slots, mut hw) = ([image, [0; OFFPIN_STATE_LEN]], 1u32);
+        let mut entry = NO_ENTRY;
+        // SAFETY: live handles, outputs of their lengths.
+        unsafe {
+            assert_eq!(
+                offpin_charge(&mut *lock, T + 5, &mut entry),
+                OffpinStatus::Ok
+            );
+            assert_eq!((entry.image_sequence, entry.counter), (2, 2));
+            let slot = &mut slots[0];
+            assert_eq!(
+                offpin_save_pending(&mut *lock, slot.as_mut_ptr(), slot.len()),
+                OffpinStatus::Ok
+            );
+        }
+        // Power cut: no raise, no commit; a flash writer keeps the image.
+        let aside = slots[0];
+        assert_eq!(hw, 1);
+        let (status, start) = boot(&mut lock, &slots, hw);
+        assert_eq!(status, OffpinStatus::Ok);
+        assert_eq!((start.image_sequence, start.counter), (3, 2));
+        persist(&mut lock, &mut slots, &mut hw, &start);
+        assert_eq!(hw, 2, "the unraised image's counter is burnt");
+        // SAFETY: a live handle and an entry.
+        unsafe {
+            assert_eq!(
+                offpin_charge(&mut *lock, T + 6, &mut entry),
+                OffpinStatus::Ok
+            );
+        }
+        assert_eq!(entry.counter, 3);
+        persist(&mut lock, &mut slots, &mut hw, &entry);
+        slots[(entry.image_sequence % 2) as usize] = aside;
+        let mut probe = zeroed();
+        assert_eq!(boot(&mut probe, &slots, hw).0, OffpinStatus::RolledBack);
     }
 }
