@@ -215,8 +215,8 @@ mod tests {
         // Reloaded, it refuses the code again, naming its grant.
         let mut lock =
             Lock::<64>::load(device.codec(&master).unwrap(), UtcOffset::UTC, &saved).unwrap();
-        let start = lock.start();
-        lock.commit(start).unwrap();
+        let started = lock.start();
+        lock.commit(started).unwrap();
         let again = enter(&mut lock, &codec, pin.as_str(), start + 120, |_, _| Ok(())).unwrap();
         assert_eq!(again.decision, Decision::Refuse(Refusal::AlreadyUsed));
         assert_eq!(again.grant, entry.grant);

@@ -566,9 +566,9 @@ pub struct Lock<const MEMORY: usize, const KEYS: usize = 1> {
     /// interrupted entry stays counted as a failure.
     credit: Option<Lockout>,
     /// RAM only: after a load, the rollback counter of the start image
-    /// ([`Lock::start`]) until that image is committed; the lock decides
-    /// nothing before. `None` for a started lock.
-    start: Option<u32>,
+    /// ([`Lock::start`], at least 1) until that image is committed; the
+    /// lock decides nothing before. 0 for a started lock.
+    start: u32,
 }
 
 impl<const MEMORY: usize, const KEYS: usize> Lock<MEMORY, KEYS> {
@@ -675,7 +675,7 @@ impl<const MEMORY: usize, const KEYS: usize> Lock<MEMORY, KEYS> {
             service,
             state: LockState::fresh(&profile),
             credit: None,
-            start: None,
+            start: 0,
         })
     }
 
@@ -717,7 +717,7 @@ impl<const MEMORY: usize, const KEYS: usize> Lock<MEMORY, KEYS> {
     /// entry with [`Refusal::NotStarted`] and [`Lock::charge`] and
     /// [`Lock::observe_clock`] change nothing.
     pub const fn is_started(&self) -> bool {
-        self.start.is_none()
+        self.start == 0
     }
 
     /// The change that starts a loaded lock: the state it loaded, to be
@@ -736,14 +736,12 @@ impl<const MEMORY: usize, const KEYS: usize> Lock<MEMORY, KEYS> {
     /// `tests/lock_power_cut.rs` puts any image ever written back at every
     /// power cut).
     pub fn start(&self) -> Change {
-        match self.start {
-            Some(counter) => {
-                let mut change = self.base_change(self.state.highest_seen);
-                change.counter = counter;
-                change
-            }
-            None => self.nothing(),
+        if self.is_started() {
+            return self.nothing();
         }
+        let mut change = self.base_change(self.state.highest_seen);
+        change.counter = self.start;
+        change
     }
 
     /// The highest time the lock has seen (its monotonic clock).
@@ -844,7 +842,7 @@ impl<const MEMORY: usize, const KEYS: usize> Lock<MEMORY, KEYS> {
     /// against a recent time.
     pub fn observe_clock(&self, now: UnixSeconds) -> Change {
         let mut change = self.base_change(now);
-        if now <= self.state.highest_seen || self.start.is_some() {
+        if now <= self.state.highest_seen || !self.is_started() {
             change.write = false;
             change.apply = false;
         }
@@ -910,7 +908,7 @@ impl<const MEMORY: usize, const KEYS: usize> Lock<MEMORY, KEYS> {
     /// charge. A charge that is never checked (a power cut) stays counted.
     pub fn charge(&self, now: UnixSeconds) -> Change {
         let t = self.time(now);
-        if self.start.is_some() || self.is_locked_at(t) {
+        if !self.is_started() || self.is_locked_at(t) {
             return self.nothing();
         }
         let policy = self.profile().lockout();
@@ -944,7 +942,7 @@ impl<const MEMORY: usize, const KEYS: usize> Lock<MEMORY, KEYS> {
         // Any check uses up a waiting charge.
         change.credit = None;
 
-        let unseen = if self.start.is_some() {
+        let unseen = if !self.is_started() {
             Some(Refusal::NotStarted)
         } else if self.credit.is_none() && self.is_locked_at(t) {
             Some(Refusal::LockedOut)
@@ -1279,7 +1277,7 @@ impl<const MEMORY: usize, const KEYS: usize> Lock<MEMORY, KEYS> {
         if change.write {
             self.state.apply(&change);
             // The only write a lock that is not started makes is its start.
-            self.start = None;
+            self.start = 0;
         }
         self.credit = change.credit;
         Ok(())

@@ -1269,7 +1269,8 @@ impl<const MEMORY: usize, const KEYS: usize> Lock<MEMORY, KEYS> {
         *credit = None;
         // The start image carries the hardware counter plus one (an image
         // ahead of a counter that was never bumped: its own counter).
-        *start = Some(counter.saturating_add(1).max(state.counter));
+        // (At least 1: a started lock has 0.)
+        *start = counter.saturating_add(1).max(state.counter).max(1);
         Ok(())
     }
 }
