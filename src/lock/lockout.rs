@@ -9,8 +9,10 @@
 //!   unseen ([`Refusal::LockedOut`](crate::Refusal::LockedOut)) until the
 //!   next one arrives. Nothing else refills it: an opening refunds only the
 //!   charge of its own entry (count-before-check, see [`crate::lock`]), a
-//!   reload restores what was saved, and the clock it is judged on never
-//!   runs backwards. This bounds the failures in *any* span of time,
+//!   reload restores what was saved, the clock it is judged on never
+//!   runs backwards, and a clock-setting code's jump (format v2) moves the
+//!   refill period with it instead of banking the time it skips. This
+//!   bounds the failures in *any* span of time,
 //!   [`attempts_in`](crate::security::attempts_in).
 //! - **Back-off** ([`Lockout`]): after `failures` consecutive refused
 //!   entries the keypad is locked for `base_secs`; every further batch of
@@ -127,6 +129,22 @@ impl Budget {
             tokens: self.tokens + refills,
             // refills · refill = elapsed - rest <= t - since: no overflow.
             since: self.since.saturating_add_unsigned(elapsed - rest),
+        }
+    }
+
+    /// The budget after a clock-setting code moves the lock's time from
+    /// `t` to `to`: as it stands at `t`, with the start of its refill
+    /// period moved forward by the jump, so the jump banks nothing and the
+    /// refill goes on with the time that passes after it. (`since <= t`
+    /// after [`Budget::at`], so `since + (to - t) <= to`: the saturation
+    /// is only a guard, and at the end of time no refill comes anyway.)
+    #[cfg(feature = "format-v2")]
+    pub(crate) fn jumped(&self, policy: &LockoutPolicy, t: UnixSeconds, to: UnixSeconds) -> Budget {
+        let b = self.at(policy, t);
+        let jump = if to > t { to.abs_diff(t) } else { 0 };
+        Budget {
+            since: b.since.saturating_add_unsigned(jump),
+            ..b
         }
     }
 
@@ -261,6 +279,45 @@ mod tests {
         // Refund: one back, capped.
         assert_eq!(b.refund(&POLICY, 10).tokens, 1);
         assert_eq!(Budget::full(&POLICY, 0).refund(&POLICY, 5).tokens, 4);
+    }
+
+    /// A clock code's jump banks nothing: the refills after it are those
+    /// of the real time that passes, whatever the jump; a full budget
+    /// stays full, no more; at the end of time it saturates without
+    /// refilling.
+    #[cfg(feature = "format-v2")]
+    #[test]
+    fn lock_budget_jump_banks_nothing() {
+        let mut b = Budget::full(&POLICY, 0);
+        for _ in 0..4 {
+            b = b.spend(&POLICY, 10);
+        }
+        // 30 s into the period that began at 10: the jump keeps those 30 s.
+        for jump in [1, 100, 7 * 86_400, 1 << 40] {
+            let j = b.jumped(&POLICY, 40, 40 + jump);
+            assert_eq!(j.at(&POLICY, 40 + jump).tokens, 0, "jump {jump}");
+            assert_eq!(j.at(&POLICY, 40 + jump + 69).tokens, 0);
+            assert_eq!(j.at(&POLICY, 40 + jump + 70).tokens, 1);
+            assert_eq!(j.at(&POLICY, 40 + jump + 170).tokens, 2);
+        }
+        // Banked before the jump is kept, not more.
+        let j = b.jumped(&POLICY, 250, 10_000);
+        assert_eq!(j.at(&POLICY, 10_000).tokens, 2);
+        assert_eq!(j.at(&POLICY, 10_059).tokens, 2);
+        assert_eq!(j.at(&POLICY, 10_060).tokens, 3);
+        // Full stays full; no jump (to <= t) changes nothing.
+        let full = Budget::full(&POLICY, 0);
+        assert_eq!(full.jumped(&POLICY, 5, 1_000), Budget::full(&POLICY, 1_000));
+        assert_eq!(b.jumped(&POLICY, 40, 40), b.at(&POLICY, 40));
+        assert_eq!(b.jumped(&POLICY, 40, 0), b.at(&POLICY, 40));
+        // To the end of time from the beginning: no overflow, no refill.
+        let empty = Budget {
+            tokens: 0,
+            since: i64::MIN,
+        };
+        let j = empty.jumped(&POLICY, i64::MIN + 50, i64::MAX);
+        assert_eq!(j.since, i64::MAX - 50);
+        assert_eq!(j.at(&POLICY, i64::MAX).tokens, 0);
     }
 
     #[test]
