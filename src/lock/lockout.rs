@@ -133,18 +133,19 @@ impl Budget {
     }
 
     /// The budget after a clock-setting code moves the lock's time from
-    /// `t` to `to`: as it stands at `t`, with the start of its refill
-    /// period moved forward by the jump, so the jump banks nothing and the
-    /// refill goes on with the time that passes after it. (`since <= t`
-    /// after [`Budget::at`], so `since + (to - t) <= to`: the saturation
-    /// is only a guard, and at the end of time no refill comes anyway.)
+    /// `t` to `to`: the start of its refill period moved forward by the
+    /// jump, so at any time `u` after it the budget holds what it would
+    /// have held at `u - (to - t)` without it: the jump banks nothing, and
+    /// the refill goes on with the time that passes after it. (`since <=
+    /// t` for a budget of the lock's time `t`, so `since + (to - t) <=
+    /// to`: the saturation is only a guard, and at the end of time no
+    /// refill comes anyway.)
     #[cfg(feature = "format-v2")]
-    pub(crate) fn jumped(&self, policy: &LockoutPolicy, t: UnixSeconds, to: UnixSeconds) -> Budget {
-        let b = self.at(policy, t);
+    pub(crate) const fn jumped(&self, t: UnixSeconds, to: UnixSeconds) -> Budget {
         let jump = if to > t { to.abs_diff(t) } else { 0 };
         Budget {
-            since: b.since.saturating_add_unsigned(jump),
-            ..b
+            tokens: self.tokens,
+            since: self.since.saturating_add_unsigned(jump),
         }
     }
 
@@ -294,30 +295,47 @@ mod tests {
         }
         // 30 s into the period that began at 10: the jump keeps those 30 s.
         for jump in [1, 100, 7 * 86_400, 1 << 40] {
-            let j = b.jumped(&POLICY, 40, 40 + jump);
+            let j = b.jumped(40, 40 + jump);
             assert_eq!(j.at(&POLICY, 40 + jump).tokens, 0, "jump {jump}");
             assert_eq!(j.at(&POLICY, 40 + jump + 69).tokens, 0);
             assert_eq!(j.at(&POLICY, 40 + jump + 70).tokens, 1);
             assert_eq!(j.at(&POLICY, 40 + jump + 170).tokens, 2);
+            // Spent at the new time, the next one comes a period later.
+            let s = j.at(&POLICY, 40 + jump + 70).spend(&POLICY, 40 + jump + 70);
+            assert_eq!(
+                s.empty_until(&POLICY, 40 + jump + 70),
+                Some(40 + jump + 170)
+            );
         }
-        // Banked before the jump is kept, not more.
-        let j = b.jumped(&POLICY, 250, 10_000);
-        assert_eq!(j.at(&POLICY, 10_000).tokens, 2);
-        assert_eq!(j.at(&POLICY, 10_059).tokens, 2);
-        assert_eq!(j.at(&POLICY, 10_060).tokens, 3);
-        // Full stays full; no jump (to <= t) changes nothing.
-        let full = Budget::full(&POLICY, 0);
-        assert_eq!(full.jumped(&POLICY, 5, 1_000), Budget::full(&POLICY, 1_000));
-        assert_eq!(b.jumped(&POLICY, 40, 40), b.at(&POLICY, 40));
-        assert_eq!(b.jumped(&POLICY, 40, 0), b.at(&POLICY, 40));
+        // Banked before the jump is kept, not more, normalised or not.
+        for c in [b, b.at(&POLICY, 250)] {
+            let j = c.jumped(250, 10_000);
+            assert_eq!(j.at(&POLICY, 10_000).tokens, 2);
+            assert_eq!(j.at(&POLICY, 10_059).tokens, 2);
+            assert_eq!(j.at(&POLICY, 10_060).tokens, 3);
+        }
+        // Full stays full, and banks no time; no jump (to <= t) changes
+        // nothing.
+        let full = Budget::full(&POLICY, 0).jumped(5, 1_000);
+        assert_eq!(full.at(&POLICY, 1_000), Budget::full(&POLICY, 1_000));
+        assert_eq!(full.spend(&POLICY, 1_000).at(&POLICY, 1_099).tokens, 3);
+        assert_eq!(b.jumped(40, 40), b);
+        assert_eq!(b.jumped(40, 0), b);
         // To the end of time from the beginning: no overflow, no refill.
         let empty = Budget {
             tokens: 0,
             since: i64::MIN,
         };
-        let j = empty.jumped(&POLICY, i64::MIN + 50, i64::MAX);
+        let j = empty.jumped(i64::MIN + 50, i64::MAX);
         assert_eq!(j.since, i64::MAX - 50);
         assert_eq!(j.at(&POLICY, i64::MAX).tokens, 0);
+        // A budget whose start is after `t` (never made by the lock)
+        // saturates instead of wrapping.
+        let odd = Budget {
+            tokens: 1,
+            since: 100,
+        };
+        assert_eq!(odd.jumped(0, i64::MAX).since, i64::MAX);
     }
 
     #[test]

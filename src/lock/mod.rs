@@ -1016,7 +1016,7 @@ impl<const MEMORY: usize, const KEYS: usize> Lock<MEMORY, KEYS> {
         // short.)
         #[cfg(feature = "format-v2")]
         if matches!(decision, Decision::ClockSet { .. }) {
-            change.budget = change.budget.jumped(&policy, t, change.highest_seen);
+            change.budget = change.budget.jumped(t, change.highest_seen);
         }
         Check {
             decision,
