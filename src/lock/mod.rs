@@ -281,9 +281,9 @@ pub enum Decision {
     /// A valid clock-setting code: the lock's clock moved forward to `to`
     /// (the change raises the highest time seen to it) and the door stays
     /// shut. The jump refills no guess: the budget's refill period moves
-    /// forward with it. Firmware sets its real-time clock to `to`: until it does, the
-    /// clock reads behind the lock's time and time-dependent codes are
-    /// refused as [`Refusal::ClockRolledBack`].
+    /// forward with it. Firmware sets its real-time clock to `to`: until
+    /// it does, the clock reads behind the lock's time and time-dependent
+    /// codes are refused as [`Refusal::ClockRolledBack`].
     ClockSet {
         /// The instant the clock moved to.
         to: UnixSeconds,
