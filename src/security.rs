@@ -594,6 +594,48 @@ pub fn attempts_in(profile: &Profile, period: i64) -> u64 {
     budget.min(backoff)
 }
 
+/// What an attacker who sets the lock's **real-time clock** itself gets
+/// (a physical attack: the RTC's pins or its battery, not a clock-setting
+/// code), from [`rtc_attack`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct RtcAttack {
+    /// Wrong entries evaluated in the period: one per entry, at the
+    /// keypad's pace. Moving the clock past each lock-out, the attacker
+    /// is bounded by how fast they type, not by the lock-out.
+    pub guesses: u64,
+    /// The lock's time those guesses need at least: the budget holds
+    /// `budget` at the start, and each further failure waits for a refill,
+    /// `refill_secs` of the lock's time (a back-off no opening resets
+    /// needs more).
+    pub lock_secs: u64,
+    /// How far ahead of real time the lock's clock is at least at the end
+    /// of the period: `lock_secs` less the period. Permanent: the lock's
+    /// time never runs back, so every code issued for the present is
+    /// refused until real time catches up.
+    pub ahead_secs: u64,
+}
+
+/// What an attacker who moves the lock's real-time clock forward before
+/// every entry gets in `period` seconds of real time, typing one entry
+/// every `entry_secs` (at least 1): every entry is evaluated, and each one
+/// beyond the budget costs `refill_secs` of the lock's time. The lock
+/// cannot tell such a clock from time passing; the jump shows (today's
+/// codes stop working) and is permanent. Saturates instead of
+/// overflowing. `tests/lock_adversary.rs` drives the attack.
+pub fn rtc_attack(profile: &Profile, period: i64, entry_secs: u32) -> RtcAttack {
+    let policy = profile.lockout();
+    let period = u64::try_from(period.max(0)).unwrap_or(0);
+    let guesses = period.div_ceil(u64::from(entry_secs.max(1)));
+    let lock_secs = guesses
+        .saturating_sub(u64::from(policy.budget))
+        .saturating_mul(u64::from(policy.refill_secs));
+    RtcAttack {
+        guesses,
+        lock_secs,
+        ahead_secs: lock_secs.saturating_sub(period),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

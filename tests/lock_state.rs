@@ -808,13 +808,25 @@ fn lock_guide_figures_are_current() {
         .collect();
     assert_eq!(grace8, [2_057, 2_226, 2_226, 2_226, 2_226]);
     assert_eq!(STANDARD_10.security_with_keys(2).w_max, 104_014);
-    // §4: the clock codes within a step ahead, and the budget a jump
-    // refills to at most.
+    // §4: the clock codes within a step ahead; the bound clock codes do
+    // not raise; the budget an RTC jump refills to at most; the RTC
+    // attacker's guesses and how far ahead their lock's clock ends.
     let v2 = offpin::profile::shipped::STANDARD_10_V2;
     assert_eq!(v2.security().max_by_kind.clock_set, 1_008);
-    assert!(guide.contains("(the 1 008 codes within a step ahead count as if they"));
-    assert_eq!(v2.lockout().budget, 10);
-    assert!(guide.contains("(`budget`, 10 for\n`standard-10-v2`)"));
+    assert!(guide.contains("(the 1 008 codes within a step\nahead count as if they"));
+    let per_day = offpin::security::attempts_in(&v2, DAY);
+    assert!(guide.contains(&format!("({per_day} for `standard-10-v2`)")));
+    assert_eq!(STANDARD_10.lockout().budget, 10);
+    assert!(guide.contains("(`budget`, 10 for\n`standard-10`)"));
+    assert_eq!(STANDARD_10.lockout().refill_secs, 3_600);
+    assert!(guide.contains("costs a refill (an hour on `standard-10`)"));
+    let rtc = offpin::security::rtc_attack(&STANDARD_10, DAY, 3);
+    assert!(guide.contains(&format!(
+        "entry every 3 s, **{} guesses a day**",
+        grouped(rtc.guesses)
+    )));
+    let years = rtc.ahead_secs as f64 / (365 * DAY) as f64;
+    assert!(guide.contains(&format!("at least **{years:.1} years ahead**")));
 
     // §5: the shipped profiles' bounds, row by row.
     for p in [STANDARD_10, COMPACT_8, SECURE_12, KEYPAD9_11] {

@@ -329,14 +329,17 @@ fn a_clock_code_repairs_a_rolled_back_clock() {
 }
 
 /// What a stolen clock code buys (docs/LOCK.md §4): the clock moves at
-/// most one step forward, the guess budget refills at most to its cap
-/// (not by the 168 hours of the step), the code works once, and today's
-/// short codes expire at once, so the owner notices the jump.
+/// most one step forward and the code works once, but the jump banks no
+/// guess (the budget's refill period moves with it: after 168 hours of
+/// jump it holds what it held, and refills with the real time that passes
+/// after it), and today's short codes expire at once, so the owner notices.
+/// `tests/lock_adversary.rs` drives the attack with up to 20 codes.
 #[test]
-fn a_stolen_clock_code_refills_at_most_the_budget() {
+fn a_stolen_clock_code_banks_no_guess() {
     let now = P.epoch() + 1_000 * DAY;
     let mut l = lock(TzRule::UTC, now);
     let policy = P.lockout();
+    let refill = i64::from(policy.refill_secs);
     // An attacker spends the whole budget.
     let mut t = now;
     while l.budget_left(t) > 0 {
@@ -355,18 +358,34 @@ fn a_stolen_clock_code_refills_at_most_the_budget() {
     // While locked out, even a valid code is not evaluated.
     assert_eq!(check.decision, Decision::Refuse(Refusal::LockedOut));
     let t = l.locked_out_until(t).unwrap();
+    assert_eq!(l.budget_left(t), 1, "one failure banked by time");
+    let failures = l.consecutive_failures();
     let check = l.check(ahead.as_bytes(), t);
     let Decision::ClockSet { to } = check.decision else {
         panic!("{:?}", check.decision)
     };
+    assert!(to - t > 6 * DAY);
     l.commit(check.change).unwrap();
-    assert_eq!(
-        l.budget_left(to),
-        policy.budget,
-        "refilled to the cap, no more"
+    assert_eq!(l.highest_seen(), to);
+    assert_eq!(l.budget_left(to), 1, "the jump banked nothing");
+    assert_eq!(l.consecutive_failures(), failures, "nor reset the back-off");
+    // The firmware sets its RTC to `to`; the next failure is banked a
+    // refill period after the last one, in real time.
+    assert_eq!(l.budget_left(to + refill - 1), 1);
+    assert_eq!(l.budget_left(to + refill), 2);
+    assert_eq!(l.locked_out_until(to), None);
+    // It spent no failure either: the one banked is still there for a
+    // guess; then the keypad is locked for a refill.
+    let c = l.check(b"1234567890", to);
+    assert!(
+        matches!(c.decision, Decision::Refuse(r) if r != Refusal::LockedOut),
+        "evaluated: {:?}",
+        c.decision
     );
+    l.commit(c.change).unwrap();
+    assert_eq!(l.locked_out_until(to), Some(to + refill));
     assert_eq!(
-        l.check(ahead.as_bytes(), to).decision,
+        l.check(ahead.as_bytes(), to + refill).decision,
         Decision::Refuse(Refusal::Expired),
         "once"
     );
@@ -378,7 +397,7 @@ fn a_stolen_clock_code_refills_at_most_the_budget() {
         .unwrap()
         .pin;
     assert_eq!(
-        l.check(short.as_bytes(), to).decision,
+        l.check(short.as_bytes(), to + refill).decision,
         Decision::Refuse(Refusal::Expired)
     );
 }

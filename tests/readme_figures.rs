@@ -170,3 +170,25 @@ fn readme_w_max_is_attained_and_is_the_sum_of_the_kinds_for_v1() {
         assert_eq!(attained + s.remembered, s.w_max, "{}", p.name());
     }
 }
+
+/// What README and SECURITY.md say an attacker who sets the lock's
+/// real-time clock gets (a physical attack): `security::rtc_attack` for
+/// `standard-10`, one entry every 3 s for a day.
+#[test]
+fn the_rtc_attack_figures_are_current() {
+    let readme = include_str!("../README.md");
+    let security = include_str!("../SECURITY.md");
+    let p = offpin::profile::shipped::STANDARD_10;
+    let rtc = offpin::security::rtc_attack(&p, 86_400, 3);
+    let guesses = grouped(rtc.guesses);
+    let years = format!("{:.1} years", rtc.ahead_secs as f64 / (365.0 * 86_400.0));
+    assert_eq!((guesses.as_str(), years.as_str()), ("28 800", "3.3 years"));
+    let text = |s: &str| s.split_whitespace().collect::<Vec<_>>().join(" ");
+    let (readme, security) = (text(readme), text(security));
+    assert!(readme.contains(&format!("({guesses} a day at one entry every 3 s)")));
+    assert!(readme.contains(&format!("at least {years} ahead after a day")));
+    assert!(security.contains(&format!("{guesses} guesses a day at one entry every 3 s")));
+    assert!(security.contains(&format!("is at least {years} ahead")));
+    assert_eq!(p.lockout().refill_secs, 3_600);
+    assert!(security.contains("costs a refill, an hour on `standard-10`"));
+}

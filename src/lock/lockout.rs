@@ -9,8 +9,10 @@
 //!   unseen ([`Refusal::LockedOut`](crate::Refusal::LockedOut)) until the
 //!   next one arrives. Nothing else refills it: an opening refunds only the
 //!   charge of its own entry (count-before-check, see [`crate::lock`]), a
-//!   reload restores what was saved, and the clock it is judged on never
-//!   runs backwards. This bounds the failures in *any* span of time,
+//!   reload restores what was saved, the clock it is judged on never
+//!   runs backwards, and a clock-setting code's jump (format v2) moves the
+//!   refill period with it instead of banking the time it skips. This
+//!   bounds the failures in *any* span of time,
 //!   [`attempts_in`](crate::security::attempts_in).
 //! - **Back-off** ([`Lockout`]): after `failures` consecutive refused
 //!   entries the keypad is locked for `base_secs`; every further batch of
@@ -127,6 +129,23 @@ impl Budget {
             tokens: self.tokens + refills,
             // refills · refill = elapsed - rest <= t - since: no overflow.
             since: self.since.saturating_add_unsigned(elapsed - rest),
+        }
+    }
+
+    /// The budget after a clock-setting code moves the lock's time from
+    /// `t` to `to`: the start of its refill period moved forward by the
+    /// jump, so at any time `u` after it the budget holds what it would
+    /// have held at `u - (to - t)` without it: the jump banks nothing, and
+    /// the refill goes on with the time that passes after it. (`since <=
+    /// t` for a budget of the lock's time `t`, so `since + (to - t) <=
+    /// to`: the saturation is only a guard, and at the end of time no
+    /// refill comes anyway.)
+    #[cfg(feature = "format-v2")]
+    pub(crate) const fn jumped(&self, t: UnixSeconds, to: UnixSeconds) -> Budget {
+        let jump = if to > t { to.abs_diff(t) } else { 0 };
+        Budget {
+            tokens: self.tokens,
+            since: self.since.saturating_add_unsigned(jump),
         }
     }
 
@@ -261,6 +280,62 @@ mod tests {
         // Refund: one back, capped.
         assert_eq!(b.refund(&POLICY, 10).tokens, 1);
         assert_eq!(Budget::full(&POLICY, 0).refund(&POLICY, 5).tokens, 4);
+    }
+
+    /// A clock code's jump banks nothing: the refills after it are those
+    /// of the real time that passes, whatever the jump; a full budget
+    /// stays full, no more; at the end of time it saturates without
+    /// refilling.
+    #[cfg(feature = "format-v2")]
+    #[test]
+    fn lock_budget_jump_banks_nothing() {
+        let mut b = Budget::full(&POLICY, 0);
+        for _ in 0..4 {
+            b = b.spend(&POLICY, 10);
+        }
+        // 30 s into the period that began at 10: the jump keeps those 30 s.
+        for jump in [1, 100, 7 * 86_400, 1 << 40] {
+            let j = b.jumped(40, 40 + jump);
+            assert_eq!(j.at(&POLICY, 40 + jump).tokens, 0, "jump {jump}");
+            assert_eq!(j.at(&POLICY, 40 + jump + 69).tokens, 0);
+            assert_eq!(j.at(&POLICY, 40 + jump + 70).tokens, 1);
+            assert_eq!(j.at(&POLICY, 40 + jump + 170).tokens, 2);
+            // Spent at the new time, the next one comes a period later.
+            let s = j.at(&POLICY, 40 + jump + 70).spend(&POLICY, 40 + jump + 70);
+            assert_eq!(
+                s.empty_until(&POLICY, 40 + jump + 70),
+                Some(40 + jump + 170)
+            );
+        }
+        // Banked before the jump is kept, not more, normalised or not.
+        for c in [b, b.at(&POLICY, 250)] {
+            let j = c.jumped(250, 10_000);
+            assert_eq!(j.at(&POLICY, 10_000).tokens, 2);
+            assert_eq!(j.at(&POLICY, 10_059).tokens, 2);
+            assert_eq!(j.at(&POLICY, 10_060).tokens, 3);
+        }
+        // Full stays full, and banks no time; no jump (to <= t) changes
+        // nothing.
+        let full = Budget::full(&POLICY, 0).jumped(5, 1_000);
+        assert_eq!(full.at(&POLICY, 1_000), Budget::full(&POLICY, 1_000));
+        assert_eq!(full.spend(&POLICY, 1_000).at(&POLICY, 1_099).tokens, 3);
+        assert_eq!(b.jumped(40, 40), b);
+        assert_eq!(b.jumped(40, 0), b);
+        // To the end of time from the beginning: no overflow, no refill.
+        let empty = Budget {
+            tokens: 0,
+            since: i64::MIN,
+        };
+        let j = empty.jumped(i64::MIN + 50, i64::MAX);
+        assert_eq!(j.since, i64::MAX - 50);
+        assert_eq!(j.at(&POLICY, i64::MAX).tokens, 0);
+        // A budget whose start is after `t` (never made by the lock)
+        // saturates instead of wrapping.
+        let odd = Budget {
+            tokens: 1,
+            since: 100,
+        };
+        assert_eq!(odd.jumped(0, i64::MAX).since, i64::MAX);
     }
 
     #[test]

@@ -60,8 +60,9 @@
 //! `highest_seen` to `t`. So the lock's view of time never runs backwards:
 //! a window it has seen closed never reopens, a memory entry never expires
 //! early, and a lock-out never ends early nor the budget refills early,
-//! whatever the clock does (a clock moved forward refills the budget at
-//! most to its cap).
+//! whatever the clock does (a real-time clock moved forward refills the
+//! budget at most to its cap; a clock-setting code's jump refills nothing,
+//! see [`Decision::ClockSet`]).
 //!
 //! A clock that is behind `highest_seen` by at most the profile's grace
 //! (a drift correction) is simply held at `highest_seen`. A clock that is
@@ -279,9 +280,10 @@ pub enum Decision {
     Revoked(RevokeTarget),
     /// A valid clock-setting code: the lock's clock moved forward to `to`
     /// (the change raises the highest time seen to it) and the door stays
-    /// shut. Firmware sets its real-time clock to `to`: until it does, the
-    /// clock reads behind the lock's time and time-dependent codes are
-    /// refused as [`Refusal::ClockRolledBack`].
+    /// shut. The jump refills no guess: the budget's refill period moves
+    /// forward with it. Firmware sets its real-time clock to `to`: until
+    /// it does, the clock reads behind the lock's time and time-dependent
+    /// codes are refused as [`Refusal::ClockRolledBack`].
     ClockSet {
         /// The instant the clock moved to.
         to: UnixSeconds,
@@ -1051,6 +1053,14 @@ impl<const MEMORY: usize, const KEYS: usize> Lock<MEMORY, KEYS> {
             (_, None) => {
                 (change.lockout, change.budget) = self.after_failure(&policy, t);
             }
+        }
+        // A clock code's jump is not time passing: the budget's refill
+        // period moves with it, so the jump banks no failure. (No back-off
+        // runs at `t`, or the entry was not evaluated: the jump cuts none
+        // short.)
+        #[cfg(feature = "format-v2")]
+        if matches!(decision, Decision::ClockSet { .. }) {
+            change.budget = change.budget.jumped(t, change.highest_seen);
         }
         Check {
             decision,
