@@ -121,7 +121,26 @@ pub(super) fn assert_witness(file: &Value) {
         let witness = &p["witness"];
         assert_eq!(witness["acceptable"].as_u64().unwrap() + memory, w_max);
         assert_ne!(witness["utc_offset_minutes"].as_i64().unwrap() % 60, 0);
-        assert!(p["best_at_whole_hours"]["acceptable"].as_u64().unwrap() + memory < w_max);
+        let best = p["best_at_whole_hours"]["acceptable"].as_u64().unwrap();
+        assert!(best + memory < w_max);
+        // docs/FORMAT.md §7 states both.
+        let doc = std::fs::read_to_string(
+            [env!("CARGO_MANIFEST_DIR"), "docs", "FORMAT.md"]
+                .iter()
+                .collect::<PathBuf>(),
+        )
+        .unwrap()
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ");
+        let minutes = witness["utc_offset_minutes"].as_i64().unwrap();
+        let stated = format!(
+            "W_max ({w_max}) is reached at UTC+{:02}:{:02} and never at a whole-hour offset ({} at most there)",
+            minutes / 60,
+            minutes % 60,
+            best + memory
+        );
+        assert!(doc.contains(&stated), "FORMAT.md §7 should say: {stated}");
     }
     // The witness's count by brute force: every grant, checked (§7 counts
     // "open" and "set the clock").
