@@ -289,6 +289,17 @@ fn other_kinds(out: &mut Out) {
     );
     out.bound(
         P2,
+        "one-time: variance < V",
+        "variance",
+        3,
+        three(3, |v| {
+            Request::one_time(s)
+                .with_zone(PARIS)
+                .with_variance(u8::try_from(v).unwrap())
+        }),
+    );
+    out.bound(
+        P2,
         "revoke before: t − hour' <= max_rounding",
         "max_rounding_secs",
         900,
@@ -364,6 +375,15 @@ fn other_kinds(out: &mut Out) {
         three(ws(0), |t| rec(t, 2).with_max_rounding_secs(8 * 86_400)),
     );
     let weeks = i64::from(P2.lifetime_weeks());
+    out.bound(
+        P2,
+        "recurring: variance < V",
+        "variance",
+        3,
+        three(3, |v| {
+            rec(ws(179), 2).with_variance(u8::try_from(v).unwrap())
+        }),
+    );
     out.bound(
         P2,
         "recurring: w < ⌈lifetime_days / 7⌉",

@@ -7,7 +7,7 @@
 use super::*;
 use offpin::Span;
 use offpin::lock::{Decision, Lock};
-use offpin::profile::shipped::STANDARD_10_V2 as P2;
+use offpin::profile::shipped::{SECURE_12, STANDARD_10_V2 as P2};
 use offpin::server::service::code_at;
 use offpin::service::{ServiceSecret, hotp};
 use offpin::{ProfileParams, ServiceCodes};
@@ -305,6 +305,22 @@ fn clock_and_memory(out: &mut Out) {
         "8.4",
         "watermark: windows starting before its hour are revoked",
         &[(H0, revoke.clone())],
+        starts,
+    );
+    // §8.3: a lineage's supersede mark (secure-12 has 4 lineages).
+    let lineage_1 = |start: u32| {
+        Grant::Hourly(Span {
+            lineage: 1,
+            ..span(start, 3)
+        })
+    };
+    let newer = out.pin(SECURE_12, lineage_1(h));
+    let starts = [h - 1, h, h + 1].map(|s| (now, out.pin(SECURE_12, lineage_1(s))));
+    out.bound(
+        SECURE_12,
+        "8.3",
+        "supersede: the lineage's windows starting before the newest used are superseded",
+        &[(H0 + 60, newer)],
         starts,
     );
     let under = out.pin(P2, Grant::Hourly(span(h - 1, 3)));
