@@ -307,6 +307,31 @@ fn clock_and_memory(out: &mut Out) {
         &[(H0, revoke.clone())],
         starts,
     );
+    // Daily windows: those starting on a local day that starts before the
+    // revocation's instant (12:00 in Paris on day 1254) are revoked.
+    let day = |d: u32| {
+        Grant::Daily(Span {
+            start: d,
+            length: 1,
+            variance: 0,
+            lineage: 0,
+        })
+    };
+    let ds = |d: u32| PARIS.day_start(P2.epoch_day() + i64::from(d));
+    let d0 = u32::try_from(PARIS.local_day(H0) - P2.epoch_day()).unwrap();
+    let daily = [
+        (H0 + 60, d0),
+        (ds(d0 + 1) + 60, d0 + 1),
+        (ds(d0 + 2) + 60, d0 + 2),
+    ]
+    .map(|(now, d)| (now, out.pin(P2, day(d))));
+    out.bound(
+        P2,
+        "8.4",
+        "watermark: daily windows starting on a local day that starts before its instant are revoked",
+        &[(H0, revoke.clone())],
+        daily,
+    );
     // §8.3: a lineage's supersede mark (secure-12 has 4 lineages).
     let lineage_1 = |start: u32| {
         Grant::Hourly(Span {
