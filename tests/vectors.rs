@@ -448,6 +448,12 @@ fn check_file(name: &str, generated: Value) {
     );
 }
 
+/// The edges of every comparison of docs/FORMAT.md §5–§10 (`tests/edges/`,
+/// files `tests/vectors/v2/edges/`).
+#[cfg(all(feature = "std", feature = "service-codes"))]
+#[path = "edges/mod.rs"]
+mod edges;
+
 // --- format v2 -------------------------------------------------------------
 
 /// Format v2's vectors need its kinds, its DST rules and service codes
@@ -465,13 +471,13 @@ mod v2 {
 
     /// The lock's rule in the v2 vectors: Paris (from its IANA zone's TZif
     /// footer, `Zone::tz_rule_from`).
-    const PARIS: TzRule = match TzRule::parse(b"CET-1CEST,M3.5.0,M10.5.0/3") {
+    pub(crate) const PARIS: TzRule = match TzRule::parse(b"CET-1CEST,M3.5.0,M10.5.0/3") {
         Ok(r) => r,
         Err(_) => panic!("rule"),
     };
 
     /// The extension fields of a profile, as JSON (null when absent).
-    fn extensions_json(p: &Profile) -> Value {
+    pub(crate) fn extensions_json(p: &Profile) -> Value {
         let params = p.params();
         let menu = params.recurring;
         let recurring = menu.is_enabled().then(|| {
@@ -496,51 +502,52 @@ mod v2 {
         json!({"recurring": recurring, "clock_codes": clock, "service_codes": service})
     }
 
-    fn profiles_v2_vectors() -> Value {
-        let profiles: Vec<Value> = V2
+    /// A version-2 profile as the `profiles` files state it (also the
+    /// custom profiles of the edge vectors, `tests/edges/`).
+    pub(crate) fn profile_v2_json(p: &Profile) -> Value {
+        let params = p.params();
+        let layout: Vec<Value> = Kind::ALL
             .iter()
-            .map(|p| {
-                let params = p.params();
-                let layout: Vec<Value> = Kind::ALL
-                    .iter()
-                    .map(|k| json!({"kind": k.name(), "count": p.kind_count(*k)}))
-                    .collect();
-                let s = p.security();
-                json!({
-                    "name": p.name(),
-                    "format": p.format().number(),
-                    "radix": params.radix.value(),
-                    "digits": params.digits,
-                    "epoch": params.epoch,
-                    "lifetime_days": params.lifetime_days,
-                    "variances": params.variances,
-                    "lineages": params.lineages,
-                    "hourly_max_hours": params.hourly_max_hours,
-                    "daily_max_days": params.daily_max_days,
-                    "one_time_use_hours": params.one_time_use_hours,
-                    "ongoing_slots": params.ongoing_slots,
-                    "revocation": params.revocation,
-                    "activation_hours": params.activation_hours,
-                    "grace_secs": params.grace_secs,
-                    "extensions": extensions_json(p),
-                    "canonical": hex(p.canonical_bytes().as_bytes()),
-                    "tweak": hex(&p.tweak()),
-                    "layout": layout,
-                    "grant_count": p.grant_count(),
-                    "domain": p.domain(),
-                    "w_max": s.w_max,
-                    "max_by_kind": {
-                        "hourly": s.max_by_kind.hourly,
-                        "daily": s.max_by_kind.daily,
-                        "one_time": s.max_by_kind.one_time,
-                        "ongoing": s.max_by_kind.ongoing,
-                        "recurring": s.max_by_kind.recurring,
-                        "clock_set": s.max_by_kind.clock_set,
-                    },
-                    "remembered": s.remembered,
-                })
-            })
+            .map(|k| json!({"kind": k.name(), "count": p.kind_count(*k)}))
             .collect();
+        let s = p.security();
+        json!({
+            "name": p.name(),
+            "format": p.format().number(),
+            "radix": params.radix.value(),
+            "digits": params.digits,
+            "epoch": params.epoch,
+            "lifetime_days": params.lifetime_days,
+            "variances": params.variances,
+            "lineages": params.lineages,
+            "hourly_max_hours": params.hourly_max_hours,
+            "daily_max_days": params.daily_max_days,
+            "one_time_use_hours": params.one_time_use_hours,
+            "ongoing_slots": params.ongoing_slots,
+            "revocation": params.revocation,
+            "activation_hours": params.activation_hours,
+            "grace_secs": params.grace_secs,
+            "extensions": extensions_json(p),
+            "canonical": hex(p.canonical_bytes().as_bytes()),
+            "tweak": hex(&p.tweak()),
+            "layout": layout,
+            "grant_count": p.grant_count(),
+            "domain": p.domain(),
+            "w_max": s.w_max,
+            "max_by_kind": {
+                "hourly": s.max_by_kind.hourly,
+                "daily": s.max_by_kind.daily,
+                "one_time": s.max_by_kind.one_time,
+                "ongoing": s.max_by_kind.ongoing,
+                "recurring": s.max_by_kind.recurring,
+                "clock_set": s.max_by_kind.clock_set,
+            },
+            "remembered": s.remembered,
+        })
+    }
+
+    fn profiles_v2_vectors() -> Value {
+        let profiles: Vec<Value> = V2.iter().map(profile_v2_json).collect();
         json!({"profiles": profiles})
     }
 
@@ -628,7 +635,10 @@ mod v2 {
         out
     }
 
-    fn issued_json(p: &Profile, out: Result<offpin::Issued, offpin::IssueError>) -> Value {
+    pub(crate) fn issued_json(
+        p: &Profile,
+        out: Result<offpin::Issued, offpin::IssueError>,
+    ) -> Value {
         match out {
             Ok(issued) => json!({
                 "pin": issued.pin.as_str(),
