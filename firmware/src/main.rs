@@ -620,7 +620,7 @@ fn script(
                 // start's: put back by someone who can write the flash, it
                 // is refused, and the lock keeps its state.
                 let before = lock.sequence();
-                let older = usize::from(lock.sequence() % 2 == 0);
+                let older = usize::from(lock.sequence().is_multiple_of(2));
                 let rollback = lock.load_newest_into(&[&flash.slots[older]], flash.counter);
                 let good = tally.record(
                     matches!(rollback, Err(offpin::PersistError::RolledBack { .. }))
@@ -860,10 +860,9 @@ impl Flash {
 
 /// [`Step::CutBeforeRaise`]: `typed` charged and checked at `now`; its
 /// check's image written, then the power cut (no counter raise, no commit,
-/// the door never moves) with the image copied aside; the boot, an entry
-/// before the start, the start. Not inlined: its `Check` lives here only.
+/// the door never moves) with the image copied aside ([`write_unraised`]);
+/// the boot, an entry before the start, the start.
 #[inline(never)]
-#[allow(clippy::too_many_arguments, reason = "one script step")]
 fn cut_before_raise(
     key: &DeviceKey,
     phase: &Phase,
@@ -873,22 +872,10 @@ fn cut_before_raise(
     typed: &str,
     now: i64,
 ) -> bool {
-    let charge = lock.charge(now);
-    if !flash.persist_and_commit(lock, charge) {
-        return false;
-    }
-    let check = lock.check(typed.as_bytes(), now);
-    let (seq, counter, hw) = (
-        check.change.image_sequence(),
-        check.change.counter(),
-        flash.counter,
-    );
-    let opened = matches(check.decision, Open) && check.change.needs_write();
-    let Some(slot) = flash.write(lock, &check.change) else {
+    let hw = flash.counter;
+    let Some((opened, seq, counter)) = write_unraised(lock, flash, typed, now) else {
         return false;
     };
-    // Power cut: the counter is not raised, nothing is committed.
-    flash.aside[..STATE_LEN].copy_from_slice(&flash.slots[slot]);
     let good = tally.record(opened && counter == hw + 1);
     hprintln!(
         "power cut between an image write and the counter raise: {} opens (not acted on), its image (sequence {}, counter {}) written, the hardware counter left at {} [expected: counter {}] {}; a flash writer copies that image aside",
@@ -903,7 +890,7 @@ fn cut_before_raise(
         return false;
     }
     let loaded = lock.sequence();
-    let early = lock.check(typed.as_bytes(), now + 30).decision;
+    let early = decision_only(lock, typed, now + 30);
     let good = tally.record(
         loaded == seq && !lock.is_started() && matches(early, Refused(Refusal::NotStarted)),
     );
@@ -932,11 +919,46 @@ fn cut_before_raise(
     true
 }
 
+/// The first half of [`cut_before_raise`]: `typed` charged (persisted and
+/// committed) and checked at `now`, its check's image written and copied
+/// aside, nothing raised or committed. Whether it opened with an image to
+/// write, and that image's sequence number and counter. Not inlined: its
+/// `Check` is off the stack before the boot (the Cortex-M0's 16 KiB).
+#[inline(never)]
+fn write_unraised(
+    lock: &mut DoorLock,
+    flash: &mut Flash,
+    typed: &str,
+    now: i64,
+) -> Option<(bool, u64, u32)> {
+    let charge = lock.charge(now);
+    if !flash.persist_and_commit(lock, charge) {
+        return None;
+    }
+    let check = lock.check(typed.as_bytes(), now);
+    let opened = matches(check.decision, Open) && check.change.needs_write();
+    let slot = flash.write(lock, &check.change)?;
+    // Power cut: the counter is not raised, nothing is committed.
+    flash.aside[..STATE_LEN].copy_from_slice(&flash.slots[slot]);
+    Some((
+        opened,
+        check.change.image_sequence(),
+        check.change.counter(),
+    ))
+}
+
+/// What `lock` decides for `typed` at `now`, its change dropped (not
+/// inlined: the `Check` stays out of the caller's frame).
+#[inline(never)]
+fn decision_only(lock: &DoorLock, typed: &str, now: i64) -> Decision {
+    lock.check(typed.as_bytes(), now).decision
+}
+
 /// [`Step::PutBack`]: the image copied aside at the cut written over the
 /// newest slot (the guess's charge), the other slot (the start's) kept.
 fn put_back(lock: &mut DoorLock, flash: &Flash, tally: &mut Tally) {
     let before = lock.sequence();
-    let other = usize::from(before % 2 == 0);
+    let other = usize::from(before.is_multiple_of(2));
     let back = lock.load_newest_into(
         &[&flash.aside[..STATE_LEN], &flash.slots[other]],
         flash.counter,
