@@ -421,6 +421,10 @@ pub struct Check {
 pub(crate) struct LockState<const MEMORY: usize> {
     pub(crate) seq: u64,
     pub(crate) counter: u32,
+    /// Not saved (RAM only): after a load, the rollback counter of the
+    /// start image ([`Lock::start`], at least 1) until that image is
+    /// committed; the lock decides nothing before. 0 for a started lock.
+    pub(crate) start: u32,
     pub(crate) highest_seen: UnixSeconds,
     pub(crate) lockout: Lockout,
     pub(crate) budget: Budget,
@@ -433,6 +437,7 @@ impl<const MEMORY: usize> LockState<MEMORY> {
         LockState {
             seq: 0,
             counter: 0,
+            start: 0,
             highest_seen: profile.epoch(),
             lockout: Lockout::CLEAR,
             budget: Budget::full(&profile.lockout(), profile.epoch()),
@@ -567,10 +572,6 @@ pub struct Lock<const MEMORY: usize, const KEYS: usize = 1> {
     /// back-off as it was before the charge. Lost on a power cut, so an
     /// interrupted entry stays counted as a failure.
     credit: Option<Lockout>,
-    /// RAM only: after a load, the rollback counter of the start image
-    /// ([`Lock::start`], at least 1) until that image is committed; the
-    /// lock decides nothing before. 0 for a started lock.
-    start: u32,
 }
 
 impl<const MEMORY: usize, const KEYS: usize> Lock<MEMORY, KEYS> {
@@ -677,7 +678,6 @@ impl<const MEMORY: usize, const KEYS: usize> Lock<MEMORY, KEYS> {
             service,
             state: LockState::fresh(&profile),
             credit: None,
-            start: 0,
         })
     }
 
@@ -719,7 +719,7 @@ impl<const MEMORY: usize, const KEYS: usize> Lock<MEMORY, KEYS> {
     /// entry with [`Refusal::NotStarted`] and [`Lock::charge`] and
     /// [`Lock::observe_clock`] change nothing.
     pub const fn is_started(&self) -> bool {
-        self.start == 0
+        self.state.start == 0
     }
 
     /// The change that starts a loaded lock: the state it loaded, to be
@@ -742,7 +742,7 @@ impl<const MEMORY: usize, const KEYS: usize> Lock<MEMORY, KEYS> {
             return self.nothing();
         }
         let mut change = self.base_change(self.state.highest_seen);
-        change.counter = self.start;
+        change.counter = self.state.start;
         change
     }
 
@@ -1287,7 +1287,7 @@ impl<const MEMORY: usize, const KEYS: usize> Lock<MEMORY, KEYS> {
         if change.write {
             self.state.apply(&change);
             // The only write a lock that is not started makes is its start.
-            self.start = 0;
+            self.state.start = 0;
         }
         self.credit = change.credit;
         Ok(())

@@ -1232,7 +1232,6 @@ impl<const MEMORY: usize, const KEYS: usize> Lock<MEMORY, KEYS> {
             zone: _zone,
             state,
             credit,
-            start,
             ..
         } = self;
         let against = Against {
@@ -1270,7 +1269,7 @@ impl<const MEMORY: usize, const KEYS: usize> Lock<MEMORY, KEYS> {
         // The start image carries the hardware counter plus one (an image
         // ahead of a counter that was never bumped: its own counter).
         // (At least 1: a started lock has 0.)
-        *start = counter.saturating_add(1).max(state.counter).max(1);
+        state.start = counter.saturating_add(1).max(state.counter).max(1);
         Ok(())
     }
 }
