@@ -37,9 +37,9 @@
 mod boot;
 use boot::started;
 use offpin::lock::{Decision, Lock};
-use offpin::profile::shipped::STANDARD_10 as P;
+use offpin::profile::shipped::{STANDARD_10 as P, STANDARD_10_V2};
 use offpin::{
-    Codec, DeviceKey, Grant, Pin, Refusal, Request, RevokeTarget, UnixSeconds, UtcOffset,
+    Codec, DeviceKey, Grant, Pin, Profile, Refusal, Request, RevokeTarget, UnixSeconds, UtcOffset,
 };
 
 const HOUR: i64 = 3_600;
@@ -428,16 +428,18 @@ enum Typed {
 
 /// The PINs of the board's codes.
 struct Codes {
+    p: Profile,
     insider: Pin,
     once: Pin,
     revoke: Pin,
 }
 
 impl Codes {
-    fn new() -> Codes {
-        let c = codec();
+    fn new(p: Profile) -> Codes {
+        let c = Board::codec(p);
         let issue = |r: Request| c.issue(&r).unwrap().pin;
         Codes {
+            p,
             insider: issue(Request::ongoing(5)),
             once: issue(Request::one_time(t0())),
             revoke: issue(Request::revoke_slot(5)),
@@ -451,7 +453,7 @@ impl Codes {
                     "{:010}",
                     1_000_000_007u64.wrapping_mul(n + 1) % 10_000_000_000
                 );
-                Pin::parse(digits.as_bytes(), P.radix(), P.digits()).unwrap()
+                Pin::parse(digits.as_bytes(), self.p.radix(), self.p.digits()).unwrap()
             }
             Typed::Insider => self.insider.clone(),
             Typed::Once => self.once.clone(),
@@ -462,6 +464,7 @@ impl Codes {
 
 /// The board, what the attacker has read, and what the door did.
 struct Board {
+    p: Profile,
     slots: [[u8; LEN]; 2],
     counter: u32,
     /// Every image ever written (the attacker's flash reader).
@@ -484,11 +487,12 @@ struct Board {
 
 impl Board {
     /// A provisioned board: the fresh state in slot 0, counter 0.
-    fn new() -> Board {
-        let lock = L::new(codec(), UtcOffset::UTC).unwrap();
+    fn new(p: Profile) -> Board {
+        let lock = L::new(Board::codec(p), UtcOffset::UTC).unwrap();
         let mut slots = [[0xff; LEN]; 2];
         lock.save(&mut slots[0]).unwrap();
         Board {
+            p,
             slots,
             counter: 0,
             archive: vec![slots[0]],
@@ -500,6 +504,11 @@ impl Board {
             revoked: false,
             opened_after_revocation: 0,
         }
+    }
+
+    /// The board's key, for profile `p`.
+    fn codec(p: Profile) -> Codec {
+        Codec::new(&DeviceKey::from_bytes([9; 16]), p).unwrap()
     }
 
     /// One flash or counter operation: false (and the power off) if the
@@ -541,7 +550,7 @@ impl Board {
     /// start. False if nothing loads or the power fails during the start.
     fn boot(&mut self, slots: [[u8; LEN]; 2]) -> bool {
         self.slots = slots;
-        let mut lock = L::new(codec(), UtcOffset::UTC).unwrap();
+        let mut lock = L::new(Board::codec(self.p), UtcOffset::UTC).unwrap();
         if lock
             .load_newest_into(&[&self.slots[0], &self.slots[1]], self.counter)
             .is_err()
@@ -614,7 +623,7 @@ impl Board {
         let mut best: Option<(usize, [[u8; LEN]; 2])> = None;
         for a in &pool {
             for b in &pool {
-                let mut l = L::new(codec(), UtcOffset::UTC).unwrap();
+                let mut l = L::new(Board::codec(self.p), UtcOffset::UTC).unwrap();
                 if l.load_newest_into(&[a, b], self.counter).is_err() {
                     continue;
                 }
@@ -643,12 +652,19 @@ impl Board {
 /// the bound; power cuts at every other point of both entries too.
 #[test]
 fn lock_flash_writer_with_power_cuts_gets_no_more_than_the_budget() {
-    let codes = Codes::new();
+    for p in [P, STANDARD_10_V2] {
+        flash_writer_attack(p);
+    }
+}
+
+/// The refund-image attack against a lock of profile `p`.
+fn flash_writer_attack(p: Profile) {
+    let codes = Codes::new(p);
     let now = t0();
-    let budget = usize::from(P.lockout().budget);
+    let budget = usize::from(p.lockout().budget);
     for insider_cut in 0..4 {
         for guess_cut in [None, Some(0), Some(1), Some(2), Some(3)] {
-            let mut board = Board::new();
+            let mut board = Board::new(p);
             assert!(board.boot(board.slots));
             for round in 0..60u64 {
                 board.cut_at = Some(board.ops + insider_cut);
@@ -665,7 +681,8 @@ fn lock_flash_writer_with_power_cuts_gets_no_more_than_the_budget() {
                 board.guesses
             );
             println!(
-                "insider cut before op {insider_cut}, guess cut {guess_cut:?}: {} guesses",
+                "{}: insider cut before op {insider_cut}, guess cut {guess_cut:?}: {} guesses",
+                p.name(),
                 board.guesses
             );
             // The issue's attack (the refund image written, the counter
@@ -684,11 +701,11 @@ fn lock_flash_writer_with_power_cuts_gets_no_more_than_the_budget() {
 /// once (with offpin 0.1's loop: twice). Count-before-check too.
 #[test]
 fn lock_flash_writer_with_power_cuts_never_reopens_a_one_time_code() {
-    let codes = Codes::new();
+    let codes = Codes::new(P);
     let now = t0() + 60;
     for order in [Order::CheckOnly, Order::ChargeFirst] {
         for cut in 0..4 {
-            let mut board = Board::new();
+            let mut board = Board::new(P);
             assert!(board.boot(board.slots));
             for round in 0..4u64 {
                 let before = board.archive.len();
@@ -721,7 +738,7 @@ fn lock_flash_writer_with_power_cuts_never_reopens_a_one_time_code() {
 /// time standing still) no more guesses are evaluated than the budget.
 #[test]
 fn lock_power_cut_between_every_flash_and_counter_operation_then_any_images() {
-    let codes = Codes::new();
+    let codes = Codes::new(P);
     let now = t0() + 60;
     let script = [
         Typed::Insider,
@@ -737,7 +754,7 @@ fn lock_power_cut_between_every_flash_and_counter_operation_then_any_images() {
     let budget = usize::from(P.lockout().budget);
     let mut runs = 0usize;
     for order in [Order::ChargeFirst, Order::CheckOnly] {
-        let mut clean = Board::new();
+        let mut clean = Board::new(P);
         assert!(clean.boot(clean.slots));
         for typed in script {
             clean.enter(&codes, typed, order, now);
@@ -746,7 +763,7 @@ fn lock_power_cut_between_every_flash_and_counter_operation_then_any_images() {
         let total_ops = clean.ops;
         for cut in 0..total_ops {
             // Where the cut falls: replay up to it to learn the archive.
-            let mut probe = Board::new();
+            let mut probe = Board::new(P);
             assert!(probe.boot(probe.slots));
             probe.cut_at = Some(cut);
             let mut at = 0;
@@ -758,7 +775,7 @@ fn lock_power_cut_between_every_flash_and_counter_operation_then_any_images() {
             pool.push([0xff; LEN]);
             for a in 0..pool.len() {
                 for b in 0..pool.len() {
-                    let mut board = Board::new();
+                    let mut board = Board::new(P);
                     assert!(board.boot(board.slots));
                     board.cut_at = Some(cut);
                     let mut i = 0;
