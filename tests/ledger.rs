@@ -48,8 +48,10 @@ fn window() -> CodeSpec {
 }
 
 fn setup<L: Ledger>(l: &mut L) {
-    l.add_device(&Device::new("lock-a", "standard-10")).unwrap();
-    l.add_device(&Device::new("lock-b", "compact-8")).unwrap();
+    l.add_device(&master(), &Device::new("lock-a", "standard-10"))
+        .unwrap();
+    l.add_device(&master(), &Device::new("lock-b", "compact-8"))
+        .unwrap();
 }
 
 fn codec<L: Ledger>(l: &mut L, device: &str) -> Codec {
@@ -261,17 +263,21 @@ fn exercise<L: Ledger>(l: &mut L) {
     ));
 
     // Devices: idempotent registration, conflicts refused.
-    l.add_device(&Device::new("lock-a", "standard-10")).unwrap();
+    l.add_device(&master(), &Device::new("lock-a", "standard-10"))
+        .unwrap();
     assert!(matches!(
-        l.add_device(&Device::new("lock-a", "compact-8")),
+        l.add_device(&master(), &Device::new("lock-a", "compact-8")),
         Err(LedgerError::DeviceConflict { .. })
     ));
     assert!(matches!(
-        l.add_device(&Device::new("", "compact-8")),
+        l.add_device(&master(), &Device::new("", "compact-8")),
         Err(LedgerError::Key(_))
     ));
     assert!(matches!(
-        l.add_device(&Device::new("x", "standard-10").with_time_zone("Mars/Olympus")),
+        l.add_device(
+            &master(),
+            &Device::new("x", "standard-10").with_time_zone("Mars/Olympus")
+        ),
         Err(LedgerError::Zone(_))
     ));
     let names: Vec<String> = l
@@ -287,7 +293,8 @@ fn exercise<L: Ledger>(l: &mut L) {
 fn refusals<L: Ledger>(l: &mut L) {
     setup(l);
     let m = master();
-    // The ledger takes the first key and refuses another, naming both.
+    // The ledger keeps the key its devices were registered with and
+    // refuses another, naming both (more in `key_binding`).
     l.issue(&m, &window(), now()).unwrap();
     let other = MasterKey::from_bytes([1; 32]);
     let e = l.issue(&other, &window(), now()).unwrap_err();
@@ -369,6 +376,259 @@ fn refusals<L: Ledger>(l: &mut L) {
     assert_eq!(r.status, CodeStatus::Set);
 }
 
+/// What a refused operation must leave as it was: the fingerprint, the
+/// devices, every code.
+type Snapshot = (
+    Option<[u8; 8]>,
+    Vec<DeviceEntry>,
+    Vec<offpin::server::ledger::StoredCode>,
+);
+
+fn snapshot<L: Ledger>(l: &mut L) -> Snapshot {
+    let devices = l.device_entries().unwrap();
+    let codes = devices
+        .iter()
+        .flat_map(|d| l.find(&ListFilter::device(&d.device.device_id)).unwrap())
+        .collect();
+    (l.master_fingerprint().unwrap(), devices, codes)
+}
+
+/// Asserts the refusal of `key` by a ledger bound to `ledger`, naming both
+/// fingerprints.
+fn assert_mismatch<T: std::fmt::Debug>(
+    r: Result<T, LedgerError>,
+    ledger: &MasterKey,
+    key: &MasterKey,
+    what: &str,
+) {
+    let e = r.unwrap_err();
+    let hex = |k: &MasterKey| offpin::server::ledger::fingerprint_hex(&k.fingerprint());
+    let text = e.to_string();
+    assert!(
+        text.contains(&hex(ledger)) && text.contains(&hex(key)),
+        "{what}: {text}"
+    );
+    let LedgerError::MasterKeyMismatch {
+        ledger: bound,
+        given,
+    } = e
+    else {
+        panic!("{what}: {e}");
+    };
+    assert_eq!(
+        (bound, given),
+        (ledger.fingerprint(), key.fingerprint()),
+        "{what}"
+    );
+}
+
+/// Every operation that takes a key, with `b`, on a ledger bound to `a`:
+/// each is refused naming both keys, and nothing is stored.
+fn all_refused<L: Ledger>(l: &mut L, a: &MasterKey, b: &MasterKey, code_id: &str) {
+    let before = snapshot(l);
+    let rekey = DeviceChange {
+        generation: Some(7),
+        ..DeviceChange::default()
+    };
+    let retry = CodeSpec::ongoing("lock-a").with_idempotency_key("booking-1");
+    assert_mismatch(
+        l.issue(b, &CodeSpec::ongoing("lock-a"), now()),
+        a,
+        b,
+        "issue",
+    );
+    assert_mismatch(l.issue(b, &window(), now()), a, b, "issue time-bound");
+    assert_mismatch(
+        l.issue_batch(b, &[window(), CodeSpec::ongoing("lock-a")], now()),
+        a,
+        b,
+        "batch",
+    );
+    assert_mismatch(l.issue(b, &retry, now()), a, b, "idempotent retry");
+    assert_mismatch(l.issue_batch(b, &[retry], now()), a, b, "batch retry");
+    assert_mismatch(l.verify_master_key(b), a, b, "device key (read-only)");
+    assert_mismatch(l.adopt_master_key(b), a, b, "device key (adopting)");
+    assert_mismatch(l.check_master_key(b), a, b, "check");
+    assert_mismatch(
+        l.update_device(b, "lock-a", &rekey, now()),
+        a,
+        b,
+        "device update",
+    );
+    assert_mismatch(
+        l.add_device(b, &Device::new("lock-b", "compact-8")),
+        a,
+        b,
+        "device add of a later device",
+    );
+    assert_mismatch(
+        l.add_device(b, &Device::new("lock-a", "standard-10")),
+        a,
+        b,
+        "device add again",
+    );
+    assert_mismatch(l.delete(b, code_id, now()), a, b, "delete");
+    assert_eq!(snapshot(l), before, "a refused key stored nothing");
+}
+
+/// Issue 17, point 5: the ledger is bound to the key of its first
+/// registered device, so another key is refused before any code exists
+/// (the first issue used to bind it), by every operation that takes a key.
+fn key_binding<L: Ledger>(l: &mut L) {
+    let (a, b) = (master(), MasterKey::from_bytes([1; 32]));
+    // A read-only check binds nothing; an empty ledger refuses no key.
+    l.verify_master_key(&b).unwrap();
+    assert_eq!(l.master_fingerprint().unwrap(), None);
+    l.add_device(&a, &Device::new("lock-a", "standard-10"))
+        .unwrap();
+    assert_eq!(l.master_fingerprint().unwrap(), Some(a.fingerprint()));
+    // A device, no code yet: B is refused everywhere, nothing stored.
+    all_refused(l, &a, &b, "no-such-code");
+    assert!(l.find(&ListFilter::device("lock-a")).unwrap().is_empty());
+
+    // With A: issued; the device key (what the lock holds) derives it.
+    let retry = CodeSpec::ongoing("lock-a").with_idempotency_key("booking-1");
+    let issued = l.issue(&a, &retry, now()).unwrap().record;
+    l.verify_master_key(&a).unwrap();
+    let lock_key = a.derive_device_key(b"lock-a", 0).unwrap();
+    let lock = Codec::new(&lock_key, offpin::profile::shipped::STANDARD_10).unwrap();
+    assert_eq!(
+        lock.decode_input(issued.code.as_bytes()).unwrap(),
+        Grant::Ongoing { slot: 0 }
+    );
+    // A code exists: B is still refused everywhere (its idempotent retry
+    // does not return A's code), and the code is not deleted.
+    all_refused(l, &a, &b, &issued.access_code_id);
+    let again = l.issue(&a, &retry, now()).unwrap();
+    assert!(!again.created);
+    assert_eq!(again.record.code, issued.code);
+    // A keeps working for everything else.
+    l.add_device(&a, &Device::new("lock-b", "compact-8"))
+        .unwrap();
+    let rekey = DeviceChange {
+        generation: Some(1),
+        ..DeviceChange::default()
+    };
+    l.update_device(&a, "lock-a", &rekey, now()).unwrap();
+    l.delete(&a, &issued.access_code_id, now()).unwrap();
+}
+
+/// The device an older offpin registered: no fingerprint was stored.
+fn older_device<L: Ledger>(l: &mut L, device: Device) {
+    let entry = DeviceEntry {
+        device,
+        removed_at: None,
+    };
+    assert!(l.put_device(&entry, None).unwrap());
+}
+
+/// A ledger an older offpin wrote, with a device but no fingerprint and
+/// no code: no key is taken (not even the right one: nothing tells them
+/// apart), nothing is stored, until `adopt_master_key` (the command's
+/// `device key`) binds one; then every other key is refused.
+fn older_ledger_without_codes<L: Ledger>(l: &mut L) {
+    let (a, b) = (master(), MasterKey::from_bytes([1; 32]));
+    older_device(l, Device::new("lock-a", "standard-10"));
+    let before = snapshot(l);
+    assert_eq!(before.0, None);
+    let hex = |k: &MasterKey| offpin::server::ledger::fingerprint_hex(&k.fingerprint());
+    for key in [&a, &b] {
+        let unbound = |r: Result<(), LedgerError>, what: &str| {
+            let e = r.unwrap_err();
+            assert!(e.to_string().contains(&hex(key)), "{what}: {e}");
+            assert!(
+                matches!(&e, LedgerError::MasterKeyUnbound { device_id, given }
+                    if device_id == "lock-a" && *given == key.fingerprint()),
+                "{what}: {e}"
+            );
+            assert_eq!(e.code(), "master_key_unbound");
+        };
+        unbound(l.issue(key, &window(), now()).map(drop), "issue");
+        unbound(
+            l.issue_batch(key, &[CodeSpec::ongoing("lock-a")], now())
+                .map(drop),
+            "batch",
+        );
+        unbound(l.verify_master_key(key), "read-only check");
+        unbound(l.check_master_key(key), "check");
+        unbound(
+            l.add_device(key, &Device::new("lock-b", "compact-8")),
+            "device add",
+        );
+        let rekey = DeviceChange {
+            generation: Some(1),
+            ..DeviceChange::default()
+        };
+        unbound(
+            l.update_device(key, "lock-a", &rekey, now()).map(drop),
+            "device update",
+        );
+    }
+    assert_eq!(snapshot(l), before, "nothing stored, nothing bound");
+    // Adopting binds; then it is an ordinary bound ledger.
+    l.adopt_master_key(&a).unwrap();
+    assert_eq!(l.master_fingerprint().unwrap(), Some(a.fingerprint()));
+    l.adopt_master_key(&a).unwrap();
+    all_refused(l, &a, &b, "no-such-code");
+    l.issue(&a, &window(), now()).unwrap();
+}
+
+/// A ledger an older offpin wrote, with codes but no fingerprint: the key
+/// must derive a stored PIN (of the key generation it was issued with,
+/// though the device has been re-keyed since); the one that does binds it.
+fn older_ledger_with_a_code<L: Ledger>(l: &mut L) {
+    use offpin::server::ledger::{Allocation, AllocationScope, Slot, StoredCode};
+    let (a, b) = (master(), MasterKey::from_bytes([1; 32]));
+    let device = Device::new("lock-a", "standard-10");
+    older_device(l, device.clone().with_generation(1));
+    // Its code of generation 0, issued with A.
+    let grant = Grant::Ongoing { slot: 0 };
+    let pin = device.codec(&a).unwrap().pin_for(&grant).unwrap();
+    let (scope, _) = AllocationScope::of(&grant, 0).unwrap();
+    let batch = [Allocation {
+        device_id: "lock-a",
+        scope,
+        limit: 8,
+        idempotency_key: None,
+    }];
+    let mut decide = |_: usize, slot: Slot| {
+        assert_eq!(slot, Slot::Free(0));
+        Ok(StoredCode {
+            access_code_id: "old-1".to_owned(),
+            device_id: "lock-a".to_owned(),
+            scope,
+            number: 0,
+            code: pin.as_str().to_owned(),
+            issued_window: None,
+            name: None,
+            user_identifier_key: None,
+            common_code_key: None,
+            idempotency_key: None,
+            created_at: now(),
+            deleted_at: None,
+            revocation_code: None,
+        })
+    };
+    l.allocate(&batch, &mut decide).unwrap();
+    let before = snapshot(l);
+    let e = l.issue(&b, &window(), now()).unwrap_err();
+    assert!(
+        matches!(&e, LedgerError::KeyDoesNotDerive { access_code_id, given }
+            if access_code_id == "old-1" && *given == b.fingerprint()),
+        "{e}"
+    );
+    assert!(matches!(
+        l.add_device(&b, &Device::new("lock-b", "compact-8")),
+        Err(LedgerError::KeyDoesNotDerive { .. })
+    ));
+    // A read-only check accepts A and binds nothing.
+    l.verify_master_key(&a).unwrap();
+    assert_eq!(snapshot(l), before);
+    l.issue(&a, &window(), now()).unwrap();
+    assert_eq!(l.master_fingerprint().unwrap(), Some(a.fingerprint()));
+    assert_mismatch(l.issue(&b, &window(), now()), &a, &b, "after binding");
+}
+
 /// Batches: all or nothing; retries return what was issued.
 fn batches<L: Ledger>(l: &mut L) {
     setup(l);
@@ -428,8 +688,11 @@ fn batches<L: Ledger>(l: &mut L) {
 fn lifecycle<L: Ledger>(l: &mut L) {
     let m = master();
     let plus1 = UtcOffset::from_minutes(60).unwrap();
-    l.add_device(&Device::new("lock-a", "standard-10").with_utc_offset(plus1))
-        .unwrap();
+    l.add_device(
+        &master(),
+        &Device::new("lock-a", "standard-10").with_utc_offset(plus1),
+    )
+    .unwrap();
     let hourly = l.issue(&m, &window(), now()).unwrap().record;
     let daily = l
         .issue(
@@ -453,7 +716,7 @@ fn lifecycle<L: Ledger>(l: &mut L) {
         utc_offset: Some(UtcOffset::from_minutes(120).unwrap()),
         ..DeviceChange::default()
     };
-    let u = l.update_device("lock-a", &change, now()).unwrap();
+    let u = l.update_device(&m, "lock-a", &change, now()).unwrap();
     assert_eq!(u.affected.len(), 1);
     assert_eq!(u.affected[0].record.access_code_id, daily.access_code_id);
     let Consequence::WindowMoves { from, to } = u.affected[0].consequence else {
@@ -472,7 +735,7 @@ fn lifecycle<L: Ledger>(l: &mut L) {
         generation: Some(1),
         ..DeviceChange::default()
     };
-    let u = l.update_device("lock-a", &bump, now()).unwrap();
+    let u = l.update_device(&m, "lock-a", &bump, now()).unwrap();
     let ids: Vec<&str> = u
         .affected
         .iter()
@@ -507,6 +770,7 @@ fn lifecycle<L: Ledger>(l: &mut L) {
     // Going back, or changing nothing, is refused.
     assert!(matches!(
         l.update_device(
+            &m,
             "lock-a",
             &DeviceChange {
                 generation: Some(1),
@@ -521,7 +785,7 @@ fn lifecycle<L: Ledger>(l: &mut L) {
         })
     ));
     assert!(matches!(
-        l.update_device("lock-a", &DeviceChange::default(), now()),
+        l.update_device(&m, "lock-a", &DeviceChange::default(), now()),
         Err(LedgerError::NoChange { .. })
     ));
 
@@ -544,7 +808,7 @@ fn lifecycle<L: Ledger>(l: &mut L) {
     let readd = Device::new("lock-a", "standard-10")
         .with_utc_offset(UtcOffset::from_minutes(120).unwrap())
         .with_generation(1);
-    l.add_device(&readd).unwrap();
+    l.add_device(&master(), &readd).unwrap();
     let next = l.issue(&m, &window(), now()).unwrap().record;
     assert_ne!(next.code, fresh.code);
     assert_eq!(
@@ -741,6 +1005,9 @@ fn api_keys<L: ApiKeyStore>(l: &mut L) {
 fn every_behaviour<L: Ledger + ApiKeyStore>(mut open: impl FnMut() -> L) {
     exercise(&mut open());
     refusals(&mut open());
+    key_binding(&mut open());
+    older_ledger_without_codes(&mut open());
+    older_ledger_with_a_code(&mut open());
     batches(&mut open());
     lifecycle(&mut open());
     read_time(&mut open());
@@ -752,45 +1019,47 @@ fn every_behaviour<L: Ledger + ApiKeyStore>(mut open: impl FnMut() -> L) {
 /// connection in, its result out.
 type Job<L, R> = std::sync::Arc<dyn Fn(usize, &mut L) -> R + Send + Sync>;
 
+/// `n` racers, each on a connection of its own from `open`, released
+/// together; their results.
+fn race<L: 'static, R: Send + 'static, F: Fn() -> L + Send + Sync + 'static>(
+    open: &std::sync::Arc<F>,
+    n: usize,
+    job: Job<L, R>,
+) -> Vec<R> {
+    use std::sync::{Arc, Barrier};
+    let barrier = Arc::new(Barrier::new(n));
+    let handles: Vec<_> = (0..n)
+        .map(|i| {
+            let (open, barrier, job) = (Arc::clone(open), Arc::clone(&barrier), Arc::clone(&job));
+            std::thread::spawn(move || {
+                let mut l = open();
+                barrier.wait();
+                job(i, &mut l)
+            })
+        })
+        .collect();
+    handles.into_iter().map(|h| h.join().unwrap()).collect()
+}
+
 /// Racers on connections `open` makes to one shared ledger: no variance
 /// or ongoing slot handed out twice, nothing lost; one code per
-/// idempotency key; the first master key wins; a device compare-and-swap
+/// idempotency key; the first registration's master key wins; a device compare-and-swap
 /// has one winner; batches that cross each other's scopes all commit.
 fn concurrent_writers<L: Ledger + 'static, F: Fn() -> L + Send + Sync + 'static>(open: F) {
     use std::collections::BTreeSet;
     use std::sync::{Arc, Barrier};
-    {
-        let mut l = open();
-        l.add_device(&Device::new("lock-s", "secure-12")).unwrap();
-        l.add_device(&Device::new("lock-a", "standard-10")).unwrap();
-    }
     let open = Arc::new(open);
-    let race = |n: usize, job: Job<L, R>| -> Vec<R> {
-        let barrier = Arc::new(Barrier::new(n));
-        let handles: Vec<_> = (0..n)
-            .map(|i| {
-                let (open, barrier, job) =
-                    (Arc::clone(&open), Arc::clone(&barrier), Arc::clone(&job));
-                std::thread::spawn(move || {
-                    let mut l = open();
-                    barrier.wait();
-                    job(i, &mut l)
-                })
-            })
-            .collect();
-        handles.into_iter().map(|h| h.join().unwrap()).collect()
-    };
-    type R = (
-        usize,
-        Result<offpin::server::ledger::IssueOutcome, LedgerError>,
-    );
-
-    // The first key binds the ledger: of 6 racers with 6 keys, one wins;
-    // the rest of the test uses its key.
+    // The first registration binds the ledger: of 6 racers that register
+    // the same device with 6 keys, one wins; the others are refused and
+    // store nothing. The rest of the test uses the winner's key.
     let key_of = |i: usize| MasterKey::from_bytes([u8::try_from(i).unwrap() + 1; 32]);
     let keys = race(
+        &open,
         6,
-        Arc::new(move |i, l: &mut L| (i, l.issue(&key_of(i), &CodeSpec::ongoing("lock-a"), now()))),
+        Arc::new(move |i, l: &mut L| {
+            let r = l.add_device(&key_of(i), &Device::new("lock-a", "standard-10"));
+            (i, r)
+        }),
     );
     let winners: Vec<usize> = keys
         .iter()
@@ -800,24 +1069,27 @@ fn concurrent_writers<L: Ledger + 'static, F: Fn() -> L + Send + Sync + 'static>
     assert_eq!(winners.len(), 1, "{keys:?}");
     let won = winners[0];
     for (i, r) in &keys {
-        // A loser that looked before the winner bound the ledger, and
-        // after it stored its code, is refused for not deriving that code.
         assert!(
-            *i == won
-                || matches!(
-                    r,
-                    Err(LedgerError::MasterKeyMismatch { .. }
-                        | LedgerError::KeyDoesNotDerive { .. })
-                ),
+            *i == won || matches!(r, Err(LedgerError::MasterKeyMismatch { .. })),
             "{r:?}"
         );
+    }
+    {
+        let mut l = open();
+        assert_eq!(
+            l.master_fingerprint().unwrap(),
+            Some(key_of(won).fingerprint())
+        );
+        l.add_device(&key_of(won), &Device::new("lock-s", "secure-12"))
+            .unwrap();
     }
     let master = move || key_of(won);
 
     // secure-12 has 8 variances; 12 writers race for one window, 10 more
-    // for ongoing slots of another device (one is taken above).
+    // for ongoing slots of another device.
     let writers = 12;
     let results = race(
+        &open,
         writers + 10,
         Arc::new(move |i, l: &mut L| {
             let spec = if i < writers {
@@ -863,11 +1135,12 @@ fn concurrent_writers<L: Ledger + 'static, F: Fn() -> L + Send + Sync + 'static>
     assert_eq!(vs, (0..8).collect());
     assert_eq!(
         l.list(&ListFilter::device("lock-a"), now()).unwrap().len(),
-        11
+        10
     );
 
     // One idempotency key, 8 racers: one code, the same PIN for all.
     let same = race(
+        &open,
         8,
         Arc::new(move |i, l: &mut L| {
             let spec = window().with_idempotency_key("booking-42");
@@ -899,6 +1172,7 @@ fn concurrent_writers<L: Ledger + 'static, F: Fn() -> L + Send + Sync + 'static>
     // PostgreSQL: transactions that wait on each other) all commit, and
     // share no PIN.
     let crossed = race(
+        &open,
         6,
         Arc::new(move |i, l: &mut L| {
             let first = CodeSpec::time_bound(
@@ -981,6 +1255,13 @@ fn memory_ledger_refusals() {
 }
 
 #[test]
+fn memory_ledger_binds_its_key_at_the_first_device() {
+    key_binding(&mut MemoryLedger::new());
+    older_ledger_without_codes(&mut MemoryLedger::new());
+    older_ledger_with_a_code(&mut MemoryLedger::new());
+}
+
+#[test]
 fn memory_ledger_batches_are_all_or_nothing_and_idempotent() {
     batches(&mut MemoryLedger::new());
 }
@@ -1034,7 +1315,7 @@ fn daily_windows_off_local_midnight_are_flagged_with_the_hours() {
     let paris = Device::new("paris-1", "standard-10")
         .with_time_zone("Europe/Paris")
         .with_utc_offset(UtcOffset::from_minutes(60).unwrap());
-    l.add_device(&paris).unwrap();
+    l.add_device(&master(), &paris).unwrap();
     // A July lease in local time: 15:00 local is 13:00Z in summer.
     let start = paris.resolve(&"2030-07-01T15:00".parse().unwrap()).unwrap();
     let end = paris.resolve(&"2030-08-30T11:00".parse().unwrap()).unwrap();
@@ -1111,7 +1392,7 @@ mod sqlite {
             .unwrap()
             .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
             .collect();
-        assert_eq!(names, (1..=7).map(|i| format!("{i}.db")).collect());
+        assert_eq!(names, (1..=10).map(|i| format!("{i}.db")).collect());
     }
 
     #[test]

@@ -106,7 +106,8 @@ fn created() -> DateTime<Utc> {
 
 fn ledger() -> MemoryLedger {
     let mut l = MemoryLedger::new();
-    l.add_device(&Device::new(DEVICE, "standard-10")).unwrap();
+    l.add_device(&master(), &Device::new(DEVICE, "standard-10"))
+        .unwrap();
     l
 }
 
@@ -302,8 +303,11 @@ fn ongoing_record_matches_the_seed_shape() {
 fn rounded_windows_report_what_the_lock_will_do() {
     let mut l = MemoryLedger::new();
     let plus1 = offpin::UtcOffset::from_minutes(60).unwrap();
-    l.add_device(&Device::new("d", "standard-10").with_utc_offset(plus1))
-        .unwrap();
+    l.add_device(
+        &master(),
+        &Device::new("d", "standard-10").with_utc_offset(plus1),
+    )
+    .unwrap();
     // 16:20 .. 18:40 UTC, rounded outward to whole hours.
     let spec = CodeSpec::time_bound("d", t("2025-03-01T16:20:00Z"), t("2025-03-01T18:40:00Z"))
         .with_max_rounding_secs(3_600);

@@ -222,7 +222,7 @@ fn story(dir: &std::path::Path) -> CliResult {
     let device = Device::new(DEVICE, "standard-10")
         .with_time_zone(ZONE)
         .with_utc_offset(zone.standard_offset(created.timestamp()));
-    ledger.add_device(&device)?;
+    ledger.add_device(&master, &device)?;
     say!(
         "  device {DEVICE}: profile standard-10 (10-digit PINs), in {ZONE}; the lock's clock keeps UTC{} all year, so in summer (UTC+02:00) its days start at 01:00 local time",
         device.utc_offset

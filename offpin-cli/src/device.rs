@@ -3,9 +3,11 @@
 
 use chrono::Utc;
 use clap::{Args, Subcommand};
-use offpin::UtcOffset;
 use offpin::server::chrono_time::unix_rfc3339;
-use offpin::server::ledger::{Consequence, Device, DeviceChange, DeviceUpdated};
+use offpin::server::ledger::{
+    Consequence, Device, DeviceChange, DeviceUpdated, LedgerError, fingerprint_hex,
+};
+use offpin::{MasterKey, UtcOffset};
 use serde::Serialize;
 
 use crate::Globals;
@@ -16,7 +18,7 @@ use crate::{keyfile, ledger_file};
 /// `offpin device ...`.
 #[derive(Debug, Subcommand)]
 pub enum DeviceCommand {
-    /// Register a lock (the ledger file is created if needed).
+    /// Register a lock (the ledger file is created if needed); the first one binds the ledger to the master key.
     Add(AddArgs),
     /// Change a lock's UTC offset, time zone or key generation; prints the codes the change affects.
     Update(UpdateArgs),
@@ -28,7 +30,7 @@ pub enum DeviceCommand {
     },
     /// List registered locks.
     List,
-    /// Print a lock's device key (hex) to provision into its firmware.
+    /// Print a lock's device key (hex) to provision into its firmware (binds a ledger an older offpin left without a key).
     Key {
         /// The device.
         #[arg(long)]
@@ -175,6 +177,24 @@ fn dst_warning(d: &Device, json: bool) -> CliResult {
     Ok(())
 }
 
+/// `device key` on a ledger an older offpin wrote, with devices but no
+/// master-key fingerprint and no code to check the key against: the key
+/// whose device key is printed, to be provisioned into the lock, becomes
+/// the ledger's key (said on stderr). Returns the device.
+fn adopt(g: &Globals, master: &MasterKey, device_id: &str) -> CliResult<Device> {
+    let mut ledger = ledger_file::write(&g.ledger)?;
+    let device = ledger.device(device_id)?;
+    ledger.adopt_master_key(master)?;
+    warn(
+        &format!(
+            "this ledger had devices but no master key bound (an older offpin wrote it): it is now bound to the key given (fingerprint {}), the key this device key derives from; every other key is refused from now on",
+            fingerprint_hex(&master.fingerprint())
+        ),
+        g.json,
+    );
+    Ok(device)
+}
+
 /// Runs `offpin device ...`.
 pub fn run(g: &Globals, command: DeviceCommand) -> CliResult {
     match command {
@@ -187,8 +207,9 @@ pub fn run(g: &Globals, command: DeviceCommand) -> CliResult {
                 (None, None) => UtcOffset::UTC,
             };
             device.validate()?;
+            let master = keyfile::load(&g.master_key)?;
             let mut ledger = ledger_file::create(&g.ledger)?;
-            ledger.add_device(&device)?;
+            ledger.add_device(&master, &device)?;
             dst_warning(&device, g.json)?;
             print_json(&json(&device))
         }
@@ -202,8 +223,9 @@ pub fn run(g: &Globals, command: DeviceCommand) -> CliResult {
                 },
                 generation: a.generation,
             };
+            let master = keyfile::load(&g.master_key)?;
             let mut ledger = ledger_file::write(&g.ledger)?;
-            let updated = ledger.update_device(&a.device_id, &change, Utc::now())?;
+            let updated = ledger.update_device(&master, &a.device_id, &change, Utc::now())?;
             dst_warning(&updated.after, g.json)?;
             print_json(&UpdatedJson {
                 device: json(&updated.after),
@@ -228,11 +250,13 @@ pub fn run(g: &Globals, command: DeviceCommand) -> CliResult {
         DeviceCommand::Key { device_id } => {
             let master = keyfile::load(&g.master_key)?;
             let mut ledger = ledger_file::read(&g.ledger)?;
-            ledger_file::check_key(&mut *ledger, &master)?;
-            let device = ledger.device(&device_id)?;
+            let device = match ledger.verify_master_key(&master) {
+                Err(LedgerError::MasterKeyUnbound { .. }) => adopt(g, &master, &device_id)?,
+                checked => checked.and_then(|()| ledger.device(&device_id))?,
+            };
             let key = master
                 .derive_device_key(device.device_id.as_bytes(), device.generation)
-                .map_err(offpin::server::ledger::LedgerError::from)?;
+                .map_err(LedgerError::from)?;
             let hex = keyfile::hex(key.expose_secret())?;
             say!("{}", hex.as_str());
             Ok(())

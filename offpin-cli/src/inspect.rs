@@ -37,7 +37,7 @@ pub struct InspectArgs {
 pub fn run(g: &Globals, args: &InspectArgs) -> CliResult {
     let master = keyfile::load(&g.master_key)?;
     let mut ledger = ledger_file::read(&g.ledger)?;
-    ledger_file::check_key(&mut *ledger, &master)?;
+    ledger.verify_master_key(&master)?;
     let device = ledger.device(&args.device_id)?;
     let codec = device.codec(&master)?;
     let profile = *codec.profile();

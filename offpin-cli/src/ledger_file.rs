@@ -1,11 +1,12 @@
 //! Opening the ledger (`--ledger`: an SQLite file, or a `postgres://`
 //! URL): read-only for commands that only read it, writable for those that
-//! change it, created only by `device add` and `api-key create`.
+//! change it, created only by `device add` and `api-key create`. The
+//! master key is checked by the ledger itself
+//! (`Ledger::check_master_key`, or `verify_master_key` on a read-only
+//! open).
 
 use std::path::Path;
 
-use offpin::MasterKey;
-use offpin::server::ledger::LedgerError;
 use offpin_cli::store::{Location, Store};
 
 use crate::output::{CliError, CliResult};
@@ -40,19 +41,4 @@ fn existing(path: &Path) -> CliResult<Location> {
         ));
     }
     Ok(location)
-}
-
-/// Refuses a master key other than the ledger's, without writing (a
-/// ledger not yet bound to a key is bound by the first command that
-/// issues or deletes).
-pub fn check_key(ledger: &mut dyn Store, master: &MasterKey) -> CliResult {
-    let given = master.fingerprint();
-    match ledger.master_fingerprint()? {
-        Some(stored) if stored != given => Err(LedgerError::MasterKeyMismatch {
-            ledger: stored,
-            given,
-        }
-        .into()),
-        _ => Ok(()),
-    }
 }

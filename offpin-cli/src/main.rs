@@ -150,9 +150,11 @@ fn run(g: &Globals, command: Command) -> CliResult<bool> {
     Ok(true)
 }
 
-/// Runs `offpin serve`: binds the ledger to the master key (a ledger
-/// bound to another is refused) before it listens, so servers started
-/// with different keys fail at once rather than at their first create.
+/// Runs `offpin serve`: checks the master key against the ledger's (the
+/// key its first device was registered with; a ledger without devices is
+/// bound to it) before it listens, so a server started with another key
+/// fails at once, naming both fingerprints, rather than at its first
+/// create.
 fn serve(g: &Globals, args: &offpin_cli::serve::ServeArgs) -> CliResult {
     let master = keyfile::load(&g.master_key)?;
     let mut ledger = ledger_file::write(&g.ledger)?;

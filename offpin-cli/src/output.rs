@@ -77,6 +77,23 @@ impl From<LedgerError> for CliError {
     /// command of this binary.
     fn from(e: LedgerError) -> Self {
         let hint = match e.innermost() {
+            LedgerError::MasterKeyUnbound { device_id, .. } => format!(
+                " (`offpin device key --device-id {device_id}` with the key the locks were provisioned from binds it)"
+            ),
+            other => Self::hint(other).to_owned(),
+        };
+        let access_code_error = e.to_code_error(Utc::now()).is_access_code_error;
+        CliError {
+            access_code_error,
+            ..CliError::new(e.code(), format!("{e}{hint}"))
+        }
+    }
+}
+
+impl CliError {
+    /// What to type when the fix of `e` is a command of this binary.
+    fn hint(e: &LedgerError) -> &'static str {
+        match e {
             LedgerError::UnknownDevice { .. } => " (register it with `offpin device add`)",
             LedgerError::DeviceRemoved { .. } => " (add it again with `offpin device add`)",
             LedgerError::DeviceConflict { .. } => {
@@ -92,11 +109,6 @@ impl From<LedgerError> for CliError {
                 " (--max-time-rounding 1h or 1d allows it)"
             }
             _ => "",
-        };
-        let access_code_error = e.to_code_error(Utc::now()).is_access_code_error;
-        CliError {
-            access_code_error,
-            ..CliError::new(e.code(), format!("{e}{hint}"))
         }
     }
 }

@@ -38,7 +38,7 @@ pub struct ServiceCodeArgs {
 pub fn run(g: &Globals, args: &ServiceCodeArgs) -> CliResult {
     let master = keyfile::load(&g.master_key)?;
     let mut ledger = ledger_file::read(&g.ledger)?;
-    ledger_file::check_key(&mut *ledger, &master)?;
+    ledger.verify_master_key(&master)?;
     let device = ledger.device(&args.device_id)?;
     let profile = device.profile()?;
     let codes = profile.params().service_codes;

@@ -63,7 +63,7 @@ pub struct VerifyArgs {
 pub fn run(g: &Globals, args: &VerifyArgs) -> CliResult<bool> {
     let master = keyfile::load(&g.master_key)?;
     let mut ledger = ledger_file::read(&g.ledger)?;
-    ledger_file::check_key(&mut *ledger, &master)?;
+    ledger.verify_master_key(&master)?;
     let device = ledger.device(&args.device_id)?;
     let profile = device.profile()?;
     let zone = device.zone()?;

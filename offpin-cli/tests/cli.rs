@@ -600,6 +600,163 @@ fn another_master_key_is_refused_naming_both_fingerprints() {
     assert_eq!(env.list().len(), 1);
 }
 
+/// Issue 17, point 5, as reported: after `keygen` and `device add`, a
+/// first `issue` with another key (no code exists yet) used to bind the
+/// ledger to that key. The first device binds it: that issue, and every
+/// other command that takes a key, is refused naming both fingerprints,
+/// with nothing stored; the right key then issues a code that the lock
+/// provisioned from `device key` opens.
+#[test]
+fn the_first_device_binds_the_ledger_to_its_key() {
+    let env = Env::new();
+    env.ok(&["--master-key", "other.key", "keygen"]);
+    let (ours, other) = (
+        fingerprint(&env, "offpin.key"),
+        fingerprint(&env, "other.key"),
+    );
+    let line = format!(
+        "this ledger belongs to the master key with fingerprint {ours}, not to the key given (fingerprint {other}): codes derived from it would never open (check --master-key / $OFFPIN_MASTER_KEY_FILE)"
+    );
+    env.write(
+        "bookings.csv",
+        &format!("{HEADER}front-door,ongoing,,,Cleaner,\n"),
+    );
+    let wrong = |args: &[&str]| {
+        let mut all = vec!["--master-key", "other.key"];
+        all.extend_from_slice(args);
+        fails(&env, &all, 1, &line);
+    };
+    let devices = env.ok(&["device", "list"]);
+    wrong(&["issue", "--device-id", DEVICE, "--ongoing"]);
+    wrong(&["issue", "--from", "bookings.csv"]);
+    wrong(&["device", "key", "--device-id", DEVICE]);
+    wrong(&[
+        "device",
+        "update",
+        "--device-id",
+        DEVICE,
+        "--generation",
+        "1",
+    ]);
+    wrong(&[
+        "device",
+        "add",
+        "--device-id",
+        "back-door",
+        "--utc-offset",
+        "Z",
+    ]);
+    assert!(env.list().is_empty(), "nothing issued");
+    assert_eq!(env.ok(&["device", "list"]), devices, "no device changed");
+    // The right key: the code opens the lock `device key` provisions.
+    let code = env.ongoing();
+    let hex = env.ok(&["device", "key", "--device-id", DEVICE]);
+    let bytes: Vec<u8> = (0..16)
+        .map(|i| u8::from_str_radix(&hex[2 * i..2 * i + 2], 16).unwrap())
+        .collect();
+    let lock_key = offpin::DeviceKey::from_slice(&bytes).unwrap();
+    let lock = offpin::Codec::new(&lock_key, offpin::profile::shipped::STANDARD_10).unwrap();
+    assert_eq!(
+        lock.decode_input(s(&code["code"]).as_bytes()).unwrap(),
+        offpin::Grant::Ongoing { slot: 0 }
+    );
+    // The batch and its retry with the key that issued them; the retry
+    // with the other key is refused rather than handed the same codes.
+    let batch = env.json(&["issue", "--from", "bookings.csv"]);
+    wrong(&["issue", "--from", "bookings.csv"]);
+    let again = env.json(&["issue", "--from", "bookings.csv"]);
+    assert_eq!(batch, again);
+    assert_eq!(env.list().len(), 2);
+}
+
+/// A ledger an older offpin wrote, with a device but no fingerprint and
+/// no code: no command takes a key (not even this one: nothing tells the
+/// right key from another) until `device key` binds the key whose device
+/// key it prints; then the other key is refused.
+#[test]
+fn an_older_ledger_is_bound_by_device_key() {
+    use offpin::server::ledger::{Device, DeviceEntry, Ledger, sqlite::SqliteLedger};
+    let env = Env::bare();
+    env.ok(&["keygen"]);
+    env.ok(&["--master-key", "other.key", "keygen"]);
+    let (ours, other) = (
+        fingerprint(&env, "offpin.key"),
+        fingerprint(&env, "other.key"),
+    );
+    // What an older offpin left: the device, no fingerprint.
+    let entry = DeviceEntry {
+        device: Device::new(DEVICE, "standard-10"),
+        removed_at: None,
+    };
+    let mut ledger = SqliteLedger::open(&env.path("offpin.db")).unwrap();
+    assert!(ledger.put_device(&entry, None).unwrap());
+    drop(ledger);
+    let unbound = |key: &str, fp: &str, args: &[&str]| {
+        let mut all = vec!["--master-key", key];
+        all.extend_from_slice(args);
+        fails(
+            &env,
+            &all,
+            1,
+            &format!(
+                "this ledger holds devices (device '{DEVICE}' among them) but no master-key fingerprint and no code to check the key given (fingerprint {fp}) against: an older offpin wrote it, and which key the locks were provisioned from cannot be told; bind it explicitly with that key (`offpin device key --device-id {DEVICE}` with the key the locks were provisioned from binds it)"
+            ),
+        );
+    };
+    for (key, fp) in [("offpin.key", &ours), ("other.key", &other)] {
+        unbound(key, fp, &["issue", "--device-id", DEVICE, "--ongoing"]);
+        unbound(
+            key,
+            fp,
+            &[
+                "device",
+                "update",
+                "--device-id",
+                DEVICE,
+                "--generation",
+                "1",
+            ],
+        );
+        unbound(
+            key,
+            fp,
+            &[
+                "device",
+                "add",
+                "--device-id",
+                "back-door",
+                "--utc-offset",
+                "Z",
+            ],
+        );
+    }
+    assert!(env.list().is_empty());
+    let out = env.run(&["device", "key", "--device-id", DEVICE]);
+    assert!(out.status.success());
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr),
+        format!(
+            "warning: this ledger had devices but no master key bound (an older offpin wrote it): it is now bound to the key given (fingerprint {ours}), the key this device key derives from; every other key is refused from now on\n"
+        )
+    );
+    fails(
+        &env,
+        &[
+            "--master-key",
+            "other.key",
+            "issue",
+            "--device-id",
+            DEVICE,
+            "--ongoing",
+        ],
+        1,
+        &format!(
+            "this ledger belongs to the master key with fingerprint {ours}, not to the key given (fingerprint {other}): codes derived from it would never open (check --master-key / $OFFPIN_MASTER_KEY_FILE)"
+        ),
+    );
+    env.ongoing();
+}
+
 #[test]
 fn a_window_past_its_activation_deadline_is_refused_with_the_deadline() {
     use chrono::{DurationRound, TimeDelta, Utc};

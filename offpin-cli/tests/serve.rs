@@ -22,7 +22,11 @@ fn health_is_open_and_everything_else_needs_a_valid_key() {
     let a = agent();
     let health = send(&a, "GET", &server.url("/health"), None, None).unwrap();
     assert_eq!((health.status, &health.body["ok"]), (200, &json!(true)));
-    let forged = format!("{}0", &fx.key[..fx.key.len() - 1]);
+    // The real key with its last character changed (to one it is not:
+    // a key that already ended in `0` was once "forged" into itself).
+    let last = if fx.key.ends_with('0') { '1' } else { '0' };
+    let forged = format!("{}{last}", &fx.key[..fx.key.len() - 1]);
+    assert_ne!(forged, fx.key);
     for path in [
         "/access_codes/create",
         "/access_codes/list",
@@ -741,31 +745,67 @@ fn the_service_serves_read_time_records() {
     assert!(!server.log_text().contains("status=5"), "no 5xx");
 }
 
-/// A server refuses to start with a master key other than the ledger's
-/// (and a fresh ledger is bound to the key of the first server).
+/// A server refuses to start with a master key other than the ledger's,
+/// naming both fingerprints: the key the first device was registered
+/// with, though no code was issued yet (issue 17, point 5: the first
+/// server or issue used to bind it), on SQLite and PostgreSQL.
 #[test]
 fn a_server_with_another_master_key_does_not_start() {
-    let fx = Fixture::sqlite();
-    drop(fx.start(&[]));
-    let other = fx.dir.path().join("other.key");
-    let out = std::process::Command::new(serve_common::bin())
-        .args(["--ledger", &fx.ledger, "--master-key"])
-        .arg(&other)
-        .arg("keygen")
-        .output()
-        .unwrap();
-    assert!(out.status.success());
-    let out = std::process::Command::new(serve_common::bin())
-        .args(["--ledger", &fx.ledger, "--master-key"])
-        .arg(&other)
-        .args(["serve", "--listen", "127.0.0.1:0"])
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(1));
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(
-        stderr.starts_with("error: this ledger belongs to the master key with fingerprint"),
-        "{stderr}"
-    );
-    assert!(out.stdout.is_empty(), "it never listened");
+    let fixtures = [Some(Fixture::sqlite()), Fixture::postgres()];
+    for fx in fixtures.iter().flatten() {
+        let master = |name: &str| {
+            let text = std::fs::read_to_string(fx.dir.path().join(name)).unwrap();
+            offpin::MasterKey::from_slice(&decode_hex(text.trim())).unwrap()
+        };
+        let key = |name: &str| offpin::server::ledger::fingerprint_hex(&master(name).fingerprint());
+        let other = fx.dir.path().join("other.key");
+        let run = |args: &[&str]| {
+            std::process::Command::new(serve_common::bin())
+                .args(["--ledger", &fx.ledger, "--master-key"])
+                .arg(&other)
+                .args(args)
+                .output()
+                .unwrap()
+        };
+        assert!(run(&["keygen"]).status.success());
+        let out = run(&["serve", "--listen", "127.0.0.1:0"]);
+        assert_eq!(out.status.code(), Some(1));
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(
+            stderr,
+            format!(
+                "error: this ledger belongs to the master key with fingerprint {}, not to the key given (fingerprint {}): codes derived from it would never open (check --master-key / $OFFPIN_MASTER_KEY_FILE)\n",
+                key("master.key"),
+                key("other.key")
+            )
+        );
+        assert!(out.stdout.is_empty(), "it never listened");
+        // The ledger's key serves; its code opens the lock provisioned
+        // from that key.
+        let server = fx.start(&[]);
+        let a = post(
+            &agent(),
+            &server,
+            &fx.key,
+            "/access_codes/create",
+            &json!({ "device_id": "front-door" }),
+        );
+        assert_eq!(a.status, 200, "{a:?}");
+        let pin = a.body["access_code"]["code"].as_str().unwrap();
+        let lock_key = master("master.key")
+            .derive_device_key(b"front-door", 0)
+            .unwrap();
+        let lock = offpin::Codec::new(&lock_key, offpin::profile::shipped::STANDARD_10).unwrap();
+        assert_eq!(
+            lock.decode_input(pin.as_bytes()).unwrap(),
+            offpin::Grant::Ongoing { slot: 0 }
+        );
+        assert!(server.terminate().success());
+    }
+}
+
+fn decode_hex(text: &str) -> Vec<u8> {
+    (0..text.len() / 2)
+        .map(|i| u8::from_str_radix(&text[2 * i..2 * i + 2], 16).unwrap())
+        .collect()
 }

@@ -146,6 +146,7 @@ impl Fault {
             LedgerError::InBatch { source, .. } => Fault::of(source),
             LedgerError::MasterKeyMismatch { .. }
             | LedgerError::KeyDoesNotDerive { .. }
+            | LedgerError::MasterKeyUnbound { .. }
             | LedgerError::UnknownProfile { .. }
             | LedgerError::Offset(_) => Fault::new(500, code),
             LedgerError::NotALedger { .. }
@@ -532,6 +533,7 @@ mod faults {
             LedgerError::IdempotencyConflict { .. } => 17,
             LedgerError::MasterKeyMismatch { .. } => 18,
             LedgerError::KeyDoesNotDerive { .. } => 19,
+            LedgerError::MasterKeyUnbound { .. } => 38,
             LedgerError::InBatch { .. } => 20,
             LedgerError::Issue(IssueError::EndNotAfterStart) => 21,
             LedgerError::Issue(IssueError::BeforeEpoch { .. }) => 22,
@@ -550,7 +552,7 @@ mod faults {
             LedgerError::Storage(_) => 34,
         }
     }
-    const PLACES: usize = 38;
+    const PLACES: usize = 39;
 
     fn s(text: &str) -> String {
         text.to_owned()
@@ -738,6 +740,15 @@ mod faults {
                 },
                 500,
                 "master_key_mismatch",
+                None,
+            ),
+            (
+                LedgerError::MasterKeyUnbound {
+                    device_id: d(),
+                    given: [2; 8],
+                },
+                500,
+                "master_key_unbound",
                 None,
             ),
             (

@@ -18,15 +18,39 @@
 //! # What the ledger refuses
 //!
 //! - **Another master key.** The ledger stores the fingerprint
-//!   ([`MasterKey::fingerprint`]) of the first key it is used with and
-//!   refuses any other, naming both ([`LedgerError::MasterKeyMismatch`]):
-//!   codes derived from the wrong key never open.
+//!   ([`MasterKey::fingerprint`]) of the key its first device is
+//!   registered with and refuses any other, naming both
+//!   ([`LedgerError::MasterKeyMismatch`]), on every operation that takes a
+//!   key (registering, changing a device, issuing, deleting): codes derived
+//!   from the wrong key never open (see "The master key" below).
 //! - **Dead codes.** A window that has ended, or whose activation deadline
 //!   has passed, at issue time ([`LedgerError::WindowEnded`],
 //!   [`LedgerError::ActivationDeadlinePassed`]), unless the request allows
 //!   a backfill ([`CodeSpec::allow_backfill`]); the record then says that
 //!   it can never open.
 //! - **Requests whose kind and times disagree** ([`CodeWant::from_times`]).
+//!
+//! # The master key
+//!
+//! A lock holds the device key derived from the master key the operator
+//! had when the lock was provisioned (`offpin device key`), which is
+//! after its registration. So the ledger binds its key's fingerprint at
+//! the latest when its first device is registered
+//! ([`Ledger::add_device`]); from then on every operation that takes a key
+//! (registering another device, changing one, issuing, single, batch or an
+//! idempotent retry, deleting, and the command's `device key`) refuses any
+//! other. A key given to a ledger that holds no device yet binds it (no
+//! lock can hold another key's codes); [`Ledger::verify_master_key`]
+//! checks without binding, for read-only ledgers.
+//!
+//! A ledger written by an older offpin may hold devices and no
+//! fingerprint. If it holds a code, the key must derive that code's PIN
+//! (it is then bound; otherwise [`LedgerError::KeyDoesNotDerive`]). If it
+//! holds none, nothing tells which key its locks were provisioned from:
+//! every check refuses with [`LedgerError::MasterKeyUnbound`], naming the
+//! key given, until the operator binds one explicitly
+//! ([`Ledger::adopt_master_key`]; the command's `device key`, whose output
+//! is what the lock holds), rather than letting the first issue decide.
 //!
 //! # Allocation
 //!
@@ -66,7 +90,7 @@
 //!
 //! let master = MasterKey::from_bytes([7; 32]);
 //! let mut ledger = MemoryLedger::new();
-//! ledger.add_device(&Device::new("front-door", "standard-10"))?;
+//! ledger.add_device(&master, &Device::new("front-door", "standard-10"))?; // binds `master`
 //! let now: DateTime<Utc> = "2024-12-01T00:00:00Z".parse()?;
 //! let start: DateTime<Utc> = "2025-01-01T16:00:00Z".parse()?;
 //! let end: DateTime<Utc> = "2025-01-03T10:00:00Z".parse()?;
@@ -86,6 +110,7 @@ use std::format;
 use std::prelude::rust_2024::*;
 
 pub mod api_keys;
+mod binding;
 pub mod hosted;
 pub mod memory;
 #[cfg(feature = "postgres")]
@@ -892,6 +917,16 @@ pub enum LedgerError {
         /// The fingerprint of the key given.
         given: Fingerprint,
     },
+    /// The ledger holds devices but no master-key fingerprint and no code
+    /// to check the key against (an older offpin wrote it): which key its
+    /// locks were provisioned from cannot be told, so no key is taken
+    /// until one is bound explicitly ([`Ledger::adopt_master_key`]).
+    MasterKeyUnbound {
+        /// One of its devices.
+        device_id: String,
+        /// The fingerprint of the key given.
+        given: Fingerprint,
+    },
     /// The request at `index` of a batch failed; nothing was issued.
     InBatch {
         /// Its position in the batch (from 0).
@@ -974,6 +1009,7 @@ impl LedgerError {
             LedgerError::MasterKeyMismatch { .. } | LedgerError::KeyDoesNotDerive { .. } => {
                 "master_key_mismatch"
             }
+            LedgerError::MasterKeyUnbound { .. } => "master_key_unbound",
             LedgerError::InBatch { source, .. } => source.code(),
             LedgerError::Issue(_) => "invalid_window",
             LedgerError::Key(_) => "invalid_device_id",
@@ -1109,6 +1145,11 @@ impl fmt::Display for LedgerError {
             } => write!(
                 f,
                 "the master key given (fingerprint {}) does not derive the PIN of access code {access_code_id} stored in this ledger: it is not the ledger's key",
+                fingerprint_hex(given)
+            ),
+            LedgerError::MasterKeyUnbound { device_id, given } => write!(
+                f,
+                "this ledger holds devices (device '{device_id}' among them) but no master-key fingerprint and no code to check the key given (fingerprint {}) against: an older offpin wrote it, and which key the locks were provisioned from cannot be told; bind it explicitly with that key",
                 fingerprint_hex(given)
             ),
             LedgerError::InBatch { index, source } => {
@@ -1320,61 +1361,60 @@ pub trait Ledger: Send {
         name: Option<&str>,
     ) -> Result<StoredCode, LedgerError>;
 
-    /// Checks that `master` is the ledger's key: binds the ledger to it
-    /// on first use (after checking it against a stored code, for ledgers
-    /// that hold codes but no fingerprint yet), refuses any other.
+    /// Checks that `master` is the ledger's key before an operation that
+    /// writes with it: refuses another key, naming both fingerprints. An
+    /// unbound ledger is bound to `master` when it holds no device yet, or
+    /// when a stored code proves the key (a ledger written before
+    /// fingerprints); the rules are in the module documentation ("The
+    /// master key").
     ///
     /// # Errors
     ///
-    /// [`LedgerError::MasterKeyMismatch`]; [`LedgerError::Storage`].
+    /// [`LedgerError::MasterKeyMismatch`], [`LedgerError::KeyDoesNotDerive`],
+    /// [`LedgerError::MasterKeyUnbound`] (devices, but nothing to check the
+    /// key against); [`LedgerError::Storage`].
     fn check_master_key(&mut self, master: &MasterKey) -> Result<(), LedgerError> {
-        let given = master.fingerprint();
-        if let Some(ledger) = self.master_fingerprint()? {
-            return if ledger == given {
-                Ok(())
-            } else {
-                Err(LedgerError::MasterKeyMismatch { ledger, given })
-            };
-        }
-        // No fingerprint yet (a ledger written before they existed): the key
-        // must derive the PIN of a code the ledger holds, if it holds one.
-        for entry in self.device_entries()? {
-            let codes = self.find(&ListFilter::device(&entry.device.device_id))?;
-            let Some(code) = codes
-                .iter()
-                .find(|c| c.scope.generation == entry.device.generation)
-            else {
-                continue;
-            };
-            let codec = entry.device.codec(master)?;
-            let derived = code.grant().map(|g| codec.pin_for(&g)).transpose()?;
-            if derived.as_ref().map(|p| p.as_str()) != Some(code.code.as_str()) {
-                return Err(LedgerError::KeyDoesNotDerive {
-                    access_code_id: code.access_code_id.clone(),
-                    given,
-                });
-            }
-            break;
-        }
-        let ledger = self.bind_master_fingerprint(given)?;
-        if ledger == given {
-            Ok(())
-        } else {
-            Err(LedgerError::MasterKeyMismatch { ledger, given })
-        }
+        binding::check(self, master, binding::Bind::Proven)
+    }
+
+    /// [`Ledger::check_master_key`] without writing anything (for a
+    /// ledger opened read-only): an unbound ledger stays unbound.
+    ///
+    /// # Errors
+    ///
+    /// Those of [`Ledger::check_master_key`].
+    fn verify_master_key(&mut self, master: &MasterKey) -> Result<(), LedgerError> {
+        binding::check(self, master, binding::Bind::Never)
+    }
+
+    /// [`Ledger::check_master_key`], and on a ledger that holds devices
+    /// but no fingerprint and no code (written by an older offpin) binds
+    /// `master` anyway: the caller states that the locks were provisioned
+    /// from it. A bound ledger still refuses another key.
+    ///
+    /// # Errors
+    ///
+    /// [`LedgerError::MasterKeyMismatch`], [`LedgerError::KeyDoesNotDerive`];
+    /// [`LedgerError::Storage`], [`LedgerError::Unwritable`].
+    fn adopt_master_key(&mut self, master: &MasterKey) -> Result<(), LedgerError> {
+        binding::check(self, master, binding::Bind::Adopt)
     }
 
     /// Registers a device, or re-registers a removed one (its allocation
-    /// history is kept, so no PIN is issued twice). Registering a live
-    /// device with the same settings again is a no-op.
+    /// history is kept, so no PIN is issued twice), for the lock that will
+    /// be provisioned from `master`: the first registration binds the
+    /// ledger to `master`, later ones must present it
+    /// ([`Ledger::check_master_key`]). Registering a live device with the
+    /// same settings again is a no-op.
     ///
     /// # Errors
     ///
+    /// Those of [`Device::validate`] and [`Ledger::check_master_key`];
     /// [`LedgerError::DeviceConflict`] when the id is registered with
-    /// other settings; those of [`Device::validate`];
-    /// [`LedgerError::Storage`].
-    fn add_device(&mut self, device: &Device) -> Result<(), LedgerError> {
+    /// other settings; [`LedgerError::Storage`].
+    fn add_device(&mut self, master: &MasterKey, device: &Device) -> Result<(), LedgerError> {
         device.validate()?;
+        self.check_master_key(master)?;
         let new = DeviceEntry {
             device: device.clone(),
             removed_at: None,
@@ -1437,17 +1477,22 @@ pub trait Ledger: Send {
     /// a new generation (re-keying the lock) stops every one of them; a
     /// new offset moves the windows of daily codes.
     ///
+    /// `master` must be the ledger's key ([`Ledger::check_master_key`]):
+    /// the lock keeps the key derived from it.
+    ///
     /// # Errors
     ///
-    /// [`LedgerError::NoChange`], [`LedgerError::GenerationNotHigher`],
-    /// those of [`Ledger::device`] and [`Device::validate`];
-    /// [`LedgerError::Storage`].
+    /// Those of [`Ledger::check_master_key`]; [`LedgerError::NoChange`],
+    /// [`LedgerError::GenerationNotHigher`], those of [`Ledger::device`]
+    /// and [`Device::validate`]; [`LedgerError::Storage`].
     fn update_device(
         &mut self,
+        master: &MasterKey,
         device_id: &str,
         change: &DeviceChange,
         now: DateTime<Utc>,
     ) -> Result<DeviceUpdated, LedgerError> {
+        self.check_master_key(master)?;
         let before = self.device(device_id)?;
         let mut after = before.clone();
         if let Some(o) = change.utc_offset {
