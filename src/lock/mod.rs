@@ -53,6 +53,14 @@
 //! does not wear the flash. The image is authenticated and bound to the
 //! lock's keys ([`persist`]).
 //!
+//! A lock loaded from flash is not started: it decides nothing
+//! ([`Refusal::NotStarted`]) until the change of [`Lock::start`] (its
+//! state written again, with the rollback counter plus one) has been
+//! persisted and committed like any other. With a monotonic counter raised
+//! to [`Change::counter`] after every write, that makes every image that
+//! can load after the lock acted on an entry hold that entry, whatever
+//! power cuts and flash writes came between (see [`Lock::start`]).
+//!
 //! # Time
 //!
 //! The lock judges every entry at its *monotonic time*
