@@ -872,10 +872,11 @@ fn cut_before_raise(
     typed: &str,
     now: i64,
 ) -> bool {
-    let hw = flash.counter;
     let Some((opened, seq, counter)) = write_unraised(lock, flash, typed, now) else {
         return false;
     };
+    // The counter as the charge raised it; the check's image is not.
+    let hw = flash.counter;
     let good = tally.record(opened && counter == hw + 1);
     hprintln!(
         "power cut between an image write and the counter raise: {} opens (not acted on), its image (sequence {}, counter {}) written, the hardware counter left at {} [expected: counter {}] {}; a flash writer copies that image aside",
