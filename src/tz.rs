@@ -1177,10 +1177,19 @@ mod tests {
         for (text, shift) in [
             ("<+00>0<+02>-2,M3.5.0/1,M10.5.0/3", Ok(7_200)),
             ("AAA0BBB2,M3.5.0,M10.5.0", Ok(7_200)),
-            ("AAA0BBB-2:01,M3.5.0,M10.5.0", Err(TzError::DstShiftOutOfRange)),
+            (
+                "AAA0BBB-2:01,M3.5.0,M10.5.0",
+                Err(TzError::DstShiftOutOfRange),
+            ),
             ("AAA0BBB1:59,M3.5.0,M10.5.0", Ok(7_140)),
-            ("AAA0BBB2:01,M3.5.0,M10.5.0", Err(TzError::DstShiftOutOfRange)),
-            ("AAA12BBB-12,M3.5.0/12,M10.5.0/3", Err(TzError::DstShiftOutOfRange)),
+            (
+                "AAA0BBB2:01,M3.5.0,M10.5.0",
+                Err(TzError::DstShiftOutOfRange),
+            ),
+            (
+                "AAA12BBB-12,M3.5.0/12,M10.5.0/3",
+                Err(TzError::DstShiftOutOfRange),
+            ),
             ("AAA-13BBB-14,M3.5.0,M10.5.0", Ok(3_600)),
         ] {
             let parsed = TzRule::parse(text.as_bytes());

@@ -274,7 +274,9 @@ fn every_zone_is_within_the_dst_shift_limit() {
             back_over_midnight.push(name.to_owned());
         }
     }
-    println!("{rules} zone rules; largest DST shift {largest:?}; back over midnight: {back_over_midnight:?}");
+    println!(
+        "{rules} zone rules; largest DST shift {largest:?}; back over midnight: {back_over_midnight:?}"
+    );
     assert_eq!(largest, (DST_SHIFT_MAX_SECS, "Antarctica/Troll".to_owned()));
     assert!(rules > 400, "{rules}");
     assert_eq!(back_over_midnight, Vec::<String>::new());

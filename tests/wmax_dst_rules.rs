@@ -259,7 +259,12 @@ fn sweep(rule: &TzRule, make: impl Fn(i64) -> Profile) -> (u64, u64, i64, usize)
 #[test]
 fn w_max_bounds_every_accepted_rule_of_the_grid() {
     for p in profiles(Y2024) {
-        assert_eq!(p.max_dst_shift_secs(), DST_SHIFT_MAX_SECS, "{:?}", p.params());
+        assert_eq!(
+            p.max_dst_shift_secs(),
+            DST_SHIFT_MAX_SECS,
+            "{:?}",
+            p.params()
+        );
     }
     let mut rules = 0;
     let mut crossing = 0;
@@ -342,7 +347,11 @@ fn past_a_profiles_shift_limit_the_bound_breaks() {
         assert_eq!(p.covers_rule(rule), covered, "A = {a} h, g = {g}: {rule}");
         let (peak, w_max, excess, _) = sweep(rule, make(a, g));
         println!("A = {a} h, g = {g} s, {rule}: max W {peak}, W_max {w_max}");
-        assert_eq!(excess <= 0, covered, "A = {a} h, g = {g}: {rule}: {peak} vs {w_max}");
+        assert_eq!(
+            excess <= 0,
+            covered,
+            "A = {a} h, g = {g}: {rule}: {peak} vs {w_max}"
+        );
     }
 }
 
@@ -355,7 +364,9 @@ fn the_issue_rule_is_refused() {
     let issue = b"AAA12BBB-12,M3.5.0/12,M10.5.0/3";
     assert_eq!(TzRule::parse(issue), Err(TzError::DstShiftOutOfRange));
     assert!(
-        TzError::DstShiftOutOfRange.to_string().contains("more than 2 hours"),
+        TzError::DstShiftOutOfRange
+            .to_string()
+            .contains("more than 2 hours"),
         "{}",
         TzError::DstShiftOutOfRange
     );
@@ -373,7 +384,10 @@ fn the_issue_rule_is_refused() {
         b[2..4].copy_from_slice(&dst.to_be_bytes());
         assert_eq!(TzRule::from_bytes(&b), Err(TzError::DstShiftOutOfRange));
         b[2..4].copy_from_slice(&(dst.signum() * 120).to_be_bytes());
-        assert_eq!(TzRule::from_bytes(&b).map(|r| r.dst_shift_secs()), Ok(7_200));
+        assert_eq!(
+            TzRule::from_bytes(&b).map(|r| r.dst_shift_secs()),
+            Ok(7_200)
+        );
     }
     assert_eq!(
         TzRule::parse(b"AAA0BBB2:01,M3.5.0,M10.5.0"),
