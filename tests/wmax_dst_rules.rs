@@ -50,7 +50,7 @@ fn posix(minutes: i32) -> String {
     let west = -minutes;
     let sign = if west < 0 { "-" } else { "" };
     let m = west.unsigned_abs();
-    if m % 60 == 0 {
+    if m.is_multiple_of(60) {
         format!("{sign}{}", m / 60)
     } else {
         format!("{sign}{}:{:02}", m / 60, m % 60)
