@@ -45,12 +45,15 @@
 //! two instants by the shift, so a larger one lets a daily window's
 //! activation reach one more local midnight than at any fixed offset: the
 //! rule `AAA12BBB-12,M3.5.0/12,M10.5.0/3`, whose spring change skips a
-//! whole day, had a `standard-10-v2` lock accept 57 110 indices against its
-//! `W_max` of 56 012 (issue 17). A profile's `W_max` bounds every rule
+//! whole day, had a `standard-10-v2` lock accept more indices than its
+//! `W_max` (issue 17). A profile's `W_max` bounds every rule
 //! whose shift is at most its
 //! [`max_dst_shift_secs`](crate::Profile::max_dst_shift_secs): 2 hours for
 //! every shipped profile (`docs/FORMAT.md` §9.1,
-//! `tests/wmax_dst_rules.rs`).
+//! `tests/wmax_dst_rules.rs`). Still open: a change that turns the local
+//! clock back over midnight (no IANA zone's rule does) pairs the new day's
+//! daily windows with the old day's recurring hours, and the sweep finds
+//! one index above `W_max` on a small profile.
 
 use core::fmt;
 
