@@ -43,6 +43,7 @@ use core::fmt;
 use crate::profile::{Kind, Profile};
 use crate::recurring::RecurringMenu;
 use crate::time::{DAY, HOUR, UnixSeconds, UtcOffset, div_floor};
+use crate::tz::{DST_SHIFT_MAX_SECS, TzRule};
 
 /// Indices acceptable at one instant, by kind.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
@@ -501,6 +502,52 @@ impl Profile {
             by_kind,
             revocations: to_u64(revocations),
         }
+    }
+
+    /// The largest DST shift (`|dst − std|` of a [`TzRule`], in seconds)
+    /// for which [`W_max`](SecurityFigures::w_max) bounds a lock of this
+    /// profile: at most [`DST_SHIFT_MAX_SECS`] (2 hours, every rule offpin
+    /// accepts), less when a multiple of a day lies within the shift
+    /// above `A + 2g` (activation window plus twice the grace).
+    ///
+    /// `W_max` is a maximum over fixed offsets. Daily windows whose
+    /// activation is open at an instant are those starting within a span
+    /// of `A + 2g` seconds of local time around it; at a fixed offset that
+    /// span holds at most `⌈(A + 2g) / 86 400⌉` local midnights, and a
+    /// change of clocks by `δ` stretches it to `A + 2g + δ`, which holds
+    /// one more when a multiple of a day lies in `[A + 2g, A + 2g + δ)`.
+    /// Below that the rule's count is a fixed offset's
+    /// (`docs/FORMAT.md` §9.1; `tests/wmax_dst_rules.rs` brute-forces both
+    /// sides of the limit).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use offpin::profile::shipped::STANDARD_10;
+    /// // A + 2g = 24 h 20 min: the next day boundary is 23 h 40 min away.
+    /// assert_eq!(STANDARD_10.max_dst_shift_secs(), 7_200);
+    /// ```
+    pub const fn max_dst_shift_secs(&self) -> i32 {
+        let span = self.activation_secs() + 2 * self.grace_secs();
+        let to_boundary = (DAY - span.rem_euclid(DAY)) % DAY;
+        if to_boundary < DST_SHIFT_MAX_SECS as i64 {
+            #[allow(
+                clippy::cast_possible_truncation,
+                reason = "below DST_SHIFT_MAX_SECS, an i32"
+            )]
+            let shift = to_boundary as i32;
+            shift
+        } else {
+            DST_SHIFT_MAX_SECS
+        }
+    }
+
+    /// Whether [`W_max`](SecurityFigures::w_max) bounds a lock of this
+    /// profile keeping `rule`: its DST shift is at most
+    /// [`max_dst_shift_secs`](Self::max_dst_shift_secs) (always true
+    /// without DST).
+    pub const fn covers_rule(&self, rule: &TzRule) -> bool {
+        rule.dst_shift_secs() <= self.max_dst_shift_secs()
     }
 
     /// The security figures of a lock holding one key.

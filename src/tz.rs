@@ -33,6 +33,27 @@
 //!
 //! Every function is total and bounded: a handful of calendar
 //! computations, no loop that depends on the input's size.
+//!
+//! # The DST shift limit
+//!
+//! The DST offset may differ from the standard offset by at most
+//! [`DST_SHIFT_MAX_SECS`] (2 hours) either way; a rule beyond it is
+//! refused ([`TzError::DstShiftOutOfRange`]), in text and in bytes. Every
+//! zone of the IANA database meets it (the largest shift is
+//! `Antarctica/Troll`'s 2 hours; `tests/tz_rules.rs` checks every bundled
+//! zone). A change of clocks stretches or shrinks the local time between
+//! two instants by the shift, so a larger one lets a daily window's
+//! activation reach one more local midnight than at any fixed offset: the
+//! rule `AAA12BBB-12,M3.5.0/12,M10.5.0/3`, whose spring change skips a
+//! whole day, had a `standard-10-v2` lock accept more indices than its
+//! `W_max` (issue 17). A profile's `W_max` bounds every rule
+//! whose shift is at most its
+//! [`max_dst_shift_secs`](crate::Profile::max_dst_shift_secs): 2 hours for
+//! every shipped profile (`docs/FORMAT.md` §9.1,
+//! `tests/wmax_dst_rules.rs`). Still open: a change that turns the local
+//! clock back over midnight (no IANA zone's rule does) pairs the new day's
+//! daily windows with the old day's recurring hours, and the sweep finds
+//! one index above `W_max` on a small profile.
 
 use core::fmt;
 
@@ -131,6 +152,11 @@ pub enum TzError {
     OffsetOutOfRange,
     /// A DST zone without its `,start,end` rule (jiff refuses these too).
     MissingRule,
+    /// The DST offset differs from the standard offset by more than
+    /// [`DST_SHIFT_MAX_SECS`] (2 hours): no real zone does, and the
+    /// published `W_max` would not bound such a lock (see the [module
+    /// docs](self)).
+    DstShiftOutOfRange,
     /// A transition date is malformed or out of range (at `position`).
     Date {
         /// Byte position in the text.
@@ -170,6 +196,9 @@ impl fmt::Display for TzError {
             TzError::MissingRule => f.write_str(
                 "a daylight-saving zone needs its transition rule (,start[/time],end[/time])",
             ),
+            TzError::DstShiftOutOfRange => f.write_str(
+                "the DST offset of the TZ rule differs from the standard offset by more than 2 hours",
+            ),
             TzError::Date { position } => write!(
                 f,
                 "the transition date at byte {position} is not Jn (1-365), n (0-365) or Mm.w.d"
@@ -194,6 +223,9 @@ impl core::error::Error for TzError {}
 
 /// The largest offset magnitude in seconds (14 hours).
 const OFFSET_MAX: i32 = UtcOffset::MAX_MINUTES * 60;
+/// The most a rule's DST offset may differ from its standard offset, in
+/// seconds (2 hours, either way): see [`TzError::DstShiftOutOfRange`].
+pub const DST_SHIFT_MAX_SECS: i32 = 2 * 3_600;
 /// The largest transition time magnitude in seconds (167:59:59).
 const TIME_MAX: i32 = 167 * 3_600 + 59 * 60 + 59;
 /// POSIX's default transition time: 02:00.
@@ -392,6 +424,15 @@ impl TzRule {
         self.dst.is_some()
     }
 
+    /// How far the clocks move at a change, in seconds: `|dst − std|`
+    /// (`0` without DST), at most [`DST_SHIFT_MAX_SECS`].
+    pub const fn dst_shift_secs(&self) -> i32 {
+        match self.dst {
+            Some(d) => (d.offset - self.std).abs(),
+            None => 0,
+        }
+    }
+
     /// The DST part the calendar arithmetic uses: always `None` without
     /// the `format-v2` feature (no rule with DST is then ever built, see
     /// [`TzError::DstNotBuilt`]), so the DST code is not linked at all.
@@ -557,7 +598,9 @@ impl TzRule {
     /// # Errors
     ///
     /// A [`TzError`] naming the first problem. Offsets must be whole
-    /// minutes within ±14 hours; a DST zone needs its rule.
+    /// minutes within ±14 hours, the DST offset within 2 hours of the
+    /// standard one ([`TzError::DstShiftOutOfRange`]); a DST zone needs
+    /// its rule.
     pub const fn parse(text: &[u8]) -> Result<TzRule, TzError> {
         if text.is_empty() {
             return Err(TzError::Empty);
@@ -595,6 +638,9 @@ impl TzRule {
         }
         if cfg!(not(feature = "format-v2")) {
             return Err(TzError::DstNotBuilt);
+        }
+        if !shift_in_range(std, offset) {
+            return Err(TzError::DstShiftOutOfRange);
         }
         if !p.eat(b',') {
             return Err(TzError::Trailing { position: p.at });
@@ -655,7 +701,9 @@ impl TzRule {
     ///
     /// [`TzError::Encoding`] for a field out of range (offsets beyond
     /// ±14 h, an unknown flag or date form, a date or time out of range,
-    /// non-zero bytes where none belong).
+    /// non-zero bytes where none belong);
+    /// [`TzError::DstShiftOutOfRange`] for DST more than 2 hours from
+    /// standard time.
     #[allow(
         clippy::indexing_slicing,
         reason = "i < TZ_RULE_LEN, the array's length"
@@ -693,6 +741,9 @@ impl TzRule {
                     Ok(t) => t,
                     Err(e) => return Err(e),
                 };
+                if !shift_in_range(std, dst_offset) {
+                    return Err(TzError::DstShiftOutOfRange);
+                }
                 Ok(TzRule {
                     std,
                     dst: Some(Dst {
@@ -741,6 +792,12 @@ const fn secs_to_minutes(secs: i32) -> i32 {
     const M: u64 = (1u64 << 36).div_ceil(60);
     let q = ((secs.unsigned_abs() as u64 * M) >> 36) as i32;
     if secs < 0 { -q } else { q }
+}
+
+/// Whether a DST offset `dst` is within [`DST_SHIFT_MAX_SECS`] of the
+/// standard offset `std` (both within ±14 h: no overflow).
+const fn shift_in_range(std: i32, dst: i32) -> bool {
+    (dst - std).abs() <= DST_SHIFT_MAX_SECS
 }
 
 const fn minutes(secs: i32) -> UtcOffset {
@@ -1118,6 +1175,28 @@ mod tests {
             "CET-1CEST,M3.5.0/168,M10.5.0",
         ] {
             assert!(TzRule::parse(bad.as_bytes()).is_err(), "{bad:?}");
+        }
+        // The DST shift: 2 hours either way, not a minute more.
+        for (text, shift) in [
+            ("<+00>0<+02>-2,M3.5.0/1,M10.5.0/3", Ok(7_200)),
+            ("AAA0BBB2,M3.5.0,M10.5.0", Ok(7_200)),
+            (
+                "AAA0BBB-2:01,M3.5.0,M10.5.0",
+                Err(TzError::DstShiftOutOfRange),
+            ),
+            ("AAA0BBB1:59,M3.5.0,M10.5.0", Ok(7_140)),
+            (
+                "AAA0BBB2:01,M3.5.0,M10.5.0",
+                Err(TzError::DstShiftOutOfRange),
+            ),
+            (
+                "AAA12BBB-12,M3.5.0/12,M10.5.0/3",
+                Err(TzError::DstShiftOutOfRange),
+            ),
+            ("AAA-13BBB-14,M3.5.0,M10.5.0", Ok(3_600)),
+        ] {
+            let parsed = TzRule::parse(text.as_bytes());
+            assert_eq!(parsed.map(|r| r.dst_shift_secs()), shift, "{text}");
         }
     }
 

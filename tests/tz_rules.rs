@@ -229,3 +229,55 @@ fn day_starts_and_local_days_agree() {
         }
     }
 }
+
+/// The DST shift limit (2 hours, `TzError::DstShiftOutOfRange`) refuses
+/// no real zone: every footer of the bundled database that offpin
+/// otherwise accepts parses, the largest shift is 2 hours
+/// (`Antarctica/Troll`), and every shipped profile covers every one of
+/// them. Also counted: the zones whose rule turns the clocks back over
+/// local midnight (none, see `tests/wmax_dst_rules.rs`).
+#[test]
+fn every_zone_is_within_the_dst_shift_limit() {
+    use offpin::server::zone::ZoneError;
+    use offpin::tz::{DST_SHIFT_MAX_SECS, TzError};
+    let (from, to) = (1_735_689_600, 1_830_297_600); // 2025..2028
+    let mut largest = (0, String::new());
+    let mut rules = 0;
+    let mut back_over_midnight = Vec::new();
+    for name in jiff::tz::db().available() {
+        let name = name.as_str();
+        let Ok(zone) = Zone::get(name) else { continue };
+        let footer = match zone.tz_rule_from(from) {
+            Ok(rule) => rule.to_string(),
+            Err(ZoneError::RuleChanges { footer, .. } | ZoneError::NoRule { footer, .. }) => footer,
+            Err(e) => panic!("{name}: {e}"),
+        };
+        let rule = match TzRule::parse(footer.as_bytes()) {
+            Ok(rule) => rule,
+            Err(e) => {
+                assert_ne!(e, TzError::DstShiftOutOfRange, "{name}: {footer}");
+                continue;
+            }
+        };
+        rules += 1;
+        if rule.dst_shift_secs() > largest.0 {
+            largest = (rule.dst_shift_secs(), name.to_owned());
+        }
+        for p in offpin::profile::shipped::ALL {
+            assert!(p.covers_rule(&rule), "{} {name}", p.name());
+        }
+        let tz = TimeZone::posix(&rule.to_string()).unwrap();
+        if transitions(&tz, from, to)
+            .into_iter()
+            .any(|c| rule.local_day(c) < rule.local_day(c - 1))
+        {
+            back_over_midnight.push(name.to_owned());
+        }
+    }
+    println!(
+        "{rules} zone rules; largest DST shift {largest:?}; back over midnight: {back_over_midnight:?}"
+    );
+    assert_eq!(largest, (DST_SHIFT_MAX_SECS, "Antarctica/Troll".to_owned()));
+    assert!(rules > 400, "{rules}");
+    assert_eq!(back_over_midnight, Vec::<String>::new());
+}

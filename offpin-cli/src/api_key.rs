@@ -4,13 +4,13 @@
 use chrono::Utc;
 use clap::Subcommand;
 use offpin::server::chrono_time::rfc3339_millis;
-use offpin::server::ledger::api_keys::{ApiKeyError, RANDOM_BYTES};
+use offpin::server::ledger::api_keys::RANDOM_BYTES;
 use serde::Serialize;
 use zeroize::Zeroizing;
 
 use crate::Globals;
 use crate::ledger_file;
-use crate::output::{CliError, CliResult, fail, print_json, say};
+use crate::output::{CliResult, fail, print_json, say};
 
 /// `offpin api-key ...`.
 #[derive(Debug, Subcommand)]
@@ -29,17 +29,6 @@ pub enum ApiKeyCommand {
     },
     /// List the keys: names, ids and dates (never the keys).
     List,
-}
-
-impl From<ApiKeyError> for CliError {
-    fn from(e: ApiKeyError) -> Self {
-        match e {
-            ApiKeyError::Ledger(e) => e.into(),
-            ApiKeyError::NameTaken { .. } => CliError::new("api_key_name_taken", e.to_string()),
-            ApiKeyError::NoSuchName { .. } => CliError::new("api_key_not_found", e.to_string()),
-            other => CliError::input(other.to_string()),
-        }
-    }
 }
 
 /// One key, as `list` prints it.

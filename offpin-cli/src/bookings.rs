@@ -42,6 +42,11 @@ pub struct Batch {
 }
 
 impl Batch {
+    /// The line of each request's row in the file (1 is the header).
+    pub fn lines(&self) -> &[u64] {
+        &self.lines
+    }
+
     /// A ledger error of the batch, naming the file and line of its row.
     pub fn locate(&self, e: LedgerError) -> CliError {
         let line = match &e {
@@ -148,6 +153,26 @@ fn row_spec(
     Ok(spec)
 }
 
+/// The line (from 1) of the record that starts at byte `at` of `data`:
+/// lines end with `\n`, `\r\n` or `\r`, as the CSV reader's records do.
+/// (The reader's own line count misses `\r`: in a `\r\n` file it put
+/// each row on the line before, and every row of a `\r` file on line 1.)
+fn line_at(data: &[u8], at: usize) -> u64 {
+    // A record's position may be the terminator before it.
+    let start = data
+        .iter()
+        .skip(at)
+        .position(|b| *b != b'\r' && *b != b'\n')
+        .map_or(data.len(), |i| at.saturating_add(i));
+    let before = data.get(..start).unwrap_or(data);
+    let ends = before
+        .iter()
+        .enumerate()
+        .filter(|&(i, b)| *b == b'\n' || (*b == b'\r' && data.get(i + 1) != Some(&b'\n')))
+        .count();
+    u64::try_from(ends).map_or(u64::MAX, |n| n.saturating_add(1))
+}
+
 /// Reads and checks every row of `path`.
 pub fn read(
     path: &Path,
@@ -157,10 +182,35 @@ pub fn read(
     backfill: bool,
 ) -> CliResult<Batch> {
     let label = path.display().to_string();
+    let file = std::fs::File::open(path)
+        .map_err(|e| fail("invalid_input", &format!("cannot read {label}"), e))?;
+    read_from(file, &label, ledger, default_device, rounding, backfill)
+}
+
+/// Reads and checks every row of a bookings file from `input`; `label`
+/// names it in errors (`{label} line 3`). Each row becomes one request
+/// (a time-bound, one-time or ongoing code for a device the ledger
+/// knows), with its idempotency key (given, or derived from the row); a
+/// file without rows, an unknown column, a row that names no device or
+/// an unknown one, a type that disagrees with the times, or two rows with
+/// the same key is refused, and nothing is issued.
+pub fn read_from(
+    input: impl std::io::Read,
+    label: &str,
+    ledger: &mut (impl Ledger + ?Sized),
+    default_device: Option<&str>,
+    rounding: u32,
+    backfill: bool,
+) -> CliResult<Batch> {
+    let label = label.to_owned();
+    let mut data = Vec::new();
+    let mut input = input;
+    input
+        .read_to_end(&mut data)
+        .map_err(|e| fail("invalid_input", &format!("cannot read {label}"), e))?;
     let mut reader = csv::ReaderBuilder::new()
         .trim(csv::Trim::All)
-        .from_path(path)
-        .map_err(|e| fail("invalid_input", &format!("cannot read {label}"), e))?;
+        .from_reader(&data[..]);
     let headers = reader
         .headers()
         .map_err(|e| fail("invalid_input", &format!("{label} line 1"), e))?
@@ -189,7 +239,9 @@ pub fn read(
             Ok(false) => break,
             Err(e) => return Err(fail("invalid_input", &label, e)),
         }
-        let line = record.position().map_or(0, csv::Position::line);
+        let line = record.position().map_or(0, |p| {
+            line_at(&data, usize::try_from(p.byte()).unwrap_or(usize::MAX))
+        });
         let at = |e: CliError| e.context(&format!("{label} line {line} (nothing was issued)"));
         let booking: Booking = record
             .deserialize(Some(&headers))
@@ -227,4 +279,44 @@ pub fn read(
         label,
         lines,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use offpin::server::ledger::memory::MemoryLedger;
+
+    fn ledger() -> MemoryLedger {
+        let mut ledger = MemoryLedger::new();
+        ledger
+            .add_device(&Device::new("d1", "standard-10"))
+            .unwrap_or_else(|e| panic!("{e}"));
+        ledger
+    }
+
+    /// Rows are named by their line in the file (the header is line 1),
+    /// whatever ends the lines: `\n`, `\r\n` or `\r`, and with a quoted
+    /// field that spans two lines before them.
+    #[test]
+    fn rows_are_named_by_their_line_whatever_ends_the_lines() {
+        for nl in ["\n", "\r\n", "\r"] {
+            let text = [
+                "device_id,starts_at,ends_at,name",
+                "d1,2040-03-01T15:00:00Z,2040-03-01T18:00:00Z,\"two\nlines\"",
+                "d1,2040-03-02T15:00:00Z,2040-03-02T18:00:00Z,",
+                "d1,2040-03-03T15:00:00Z,,",
+                "",
+            ]
+            .join(nl);
+            let e = read_from(text.as_bytes(), "b.csv", &mut ledger(), None, 0, false)
+                .err()
+                .map(|e| e.to_string())
+                .unwrap_or_default();
+            assert!(e.contains("b.csv line 5 "), "{nl:?}: {e}");
+            let ok = text.rsplit_once("d1,2040-03-03").map_or("", |(a, _)| a);
+            let batch = read_from(ok.as_bytes(), "b.csv", &mut ledger(), None, 0, false)
+                .unwrap_or_else(|e| panic!("{nl:?}: {e}"));
+            assert_eq!(batch.lines(), [2, 4], "{nl:?}");
+        }
+    }
 }

@@ -15,7 +15,6 @@
 
 mod api_key;
 mod args;
-mod bookings;
 mod codes;
 mod demo;
 mod device;
@@ -23,8 +22,21 @@ mod door;
 mod inspect;
 mod issue;
 mod keyfile;
+/// The command's output and errors: the library's (shared with the
+/// bookings import), and `say!`.
+mod output {
+    pub use offpin_cli::output::*;
+
+    /// `println!` that returns an error instead of panicking on a closed
+    /// pipe.
+    macro_rules! say {
+        ($($t:tt)*) => {
+            $crate::output::write_line(format_args!($($t)*))?
+        };
+    }
+    pub(crate) use say;
+}
 mod ledger_file;
-mod output;
 mod report;
 mod service_code;
 mod state_file;
@@ -35,6 +47,8 @@ use std::process::ExitCode;
 
 use clap::parser::ValueSource;
 use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
+
+use offpin_cli::bookings;
 
 use crate::keyfile::KeyFile;
 use crate::output::{CliError, CliResult};

@@ -8,6 +8,7 @@ use std::io::Write;
 
 use chrono::Utc;
 use offpin::server::ledger::LedgerError;
+use offpin::server::ledger::api_keys::ApiKeyError;
 use offpin::server::record::CodeError;
 
 /// An error the command reports as one line on stderr.
@@ -142,14 +143,6 @@ pub fn flush() -> CliResult {
     std::io::stdout().lock().flush().map_err(stdout_error)
 }
 
-/// `println!` that returns an error instead of panicking on a closed pipe.
-macro_rules! say {
-    ($($t:tt)*) => {
-        $crate::output::write_line(format_args!($($t)*))?
-    };
-}
-pub(crate) use say;
-
 /// Prints a value as pretty JSON on stdout.
 pub fn print_json<T: serde::Serialize>(value: &T) -> CliResult {
     let text =
@@ -172,5 +165,16 @@ pub fn report(e: &CliError, json: bool) {
 pub fn warn(message: &str, json: bool) {
     if !json {
         let _ = writeln!(std::io::stderr().lock(), "warning: {message}");
+    }
+}
+
+impl From<ApiKeyError> for CliError {
+    fn from(e: ApiKeyError) -> Self {
+        match e {
+            ApiKeyError::Ledger(e) => e.into(),
+            ApiKeyError::NameTaken { .. } => CliError::new("api_key_name_taken", e.to_string()),
+            ApiKeyError::NoSuchName { .. } => CliError::new("api_key_not_found", e.to_string()),
+            other => CliError::input(other.to_string()),
+        }
     }
 }

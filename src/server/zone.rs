@@ -313,10 +313,12 @@ impl Zone {
 
 /// The local time a device's lock keeps: for a format-v2 profile, the DST
 /// rule of its IANA zone when the database's rule holds from the profile's
-/// epoch on ([`Zone::tz_rule_from`]); otherwise (a format-v1 profile, no
-/// zone, or a zone whose rules change later) its fixed `utc_offset`, as
-/// offpin 0.1's locks. The issuer plans, and records show, windows in the
-/// same local time.
+/// epoch on ([`Zone::tz_rule_from`]) and the profile's `W_max` bounds it
+/// ([`Profile::covers_rule`](crate::Profile::covers_rule): true for every
+/// real zone and every shipped profile); otherwise (a format-v1 profile,
+/// no zone, a zone whose rules change later, or a DST shift the profile's
+/// figures do not cover) its fixed `utc_offset`, as offpin 0.1's locks.
+/// The issuer plans, and records show, windows in the same local time.
 pub fn lock_rule(
     profile: &crate::profile::Profile,
     utc_offset: UtcOffset,
@@ -325,6 +327,8 @@ pub fn lock_rule(
     match zone {
         Some(z) if profile.format() >= crate::profile::FormatVersion::V2 => z
             .tz_rule_from(profile.epoch())
+            .ok()
+            .filter(|rule| profile.covers_rule(rule))
             .unwrap_or(TzRule::fixed(utc_offset)),
         _ => TzRule::fixed(utc_offset),
     }
