@@ -175,6 +175,18 @@ impl Door {
                 "demo: the reloaded lock state differs from the saved one",
             ));
         }
+        // Started as firmware starts it: the loaded state written again,
+        // to the other slot, before the lock decides anything.
+        let start = self.lock.start();
+        let slot = usize::from(start.image_sequence() % 2 == 1);
+        if let Some(s) = self.flash.get_mut(slot) {
+            self.lock
+                .save_after(&start, s)
+                .map_err(|e| fail("lock_state", "lock state", e))?;
+        }
+        self.lock
+            .commit(start)
+            .map_err(|e| fail("lock_state", "lock state", e))?;
         Ok(())
     }
 }
