@@ -345,6 +345,25 @@ fn past_a_profiles_shift_limit_the_bound_breaks() {
     for (a, g, rule, covered) in cases {
         let p = make(a, g)(Y2024);
         assert_eq!(p.covers_rule(rule), covered, "A = {a} h, g = {g}: {rule}");
+        // The lock refuses the pairs the figure does not cover.
+        let with_memory = Profile::new(ProfileParams {
+            lock_memory: 4,
+            ..p.params()
+        })
+        .unwrap();
+        let codec =
+            offpin::Codec::new(&offpin::DeviceKey::from_bytes([5; 16]), with_memory).unwrap();
+        match offpin::lock::Lock::<4>::new(codec, *rule) {
+            Ok(_) => assert!(covered, "A = {a} h, g = {g}: {rule} built a lock"),
+            Err(e) => assert_eq!(
+                e,
+                offpin::lock::LockError::RuleNotCovered {
+                    shift_secs: rule.dst_shift_secs(),
+                    max_secs: p.max_dst_shift_secs(),
+                },
+                "A = {a} h, g = {g}: {rule}"
+            ),
+        }
         let (peak, w_max, excess, _) = sweep(rule, make(a, g));
         println!("A = {a} h, g = {g} s, {rule}: max W {peak}, W_max {w_max}");
         assert_eq!(

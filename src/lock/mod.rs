@@ -204,6 +204,17 @@ pub enum LockError {
     /// the crate was built without the `format-v2` feature, so the lock
     /// could not check them.
     FormatV2NotBuilt,
+    /// The lock's DST rule moves the clock by more than the profile's
+    /// published figure covers ([`Profile::max_dst_shift_secs`](crate::Profile::max_dst_shift_secs):
+    /// the span `A + 2g` plus the shift would reach another local
+    /// midnight, so the lock could accept more than `W_max`). Use the
+    /// zone's standard offset, or a profile that covers the shift.
+    RuleNotCovered {
+        /// The rule's shift, `|dst − std|`, in seconds.
+        shift_secs: i32,
+        /// The most the profile covers, in seconds.
+        max_secs: i32,
+    },
 }
 
 impl fmt::Display for LockError {
@@ -234,6 +245,13 @@ impl fmt::Display for LockError {
             ),
             LockError::FormatV2NotBuilt => f.write_str(
                 "the profile has recurring or clock-setting codes; build offpin with the format-v2 feature to check them",
+            ),
+            LockError::RuleNotCovered {
+                shift_secs,
+                max_secs,
+            } => write!(
+                f,
+                "the lock's DST rule moves the clock by {shift_secs} s but the profile's W_max covers at most {max_secs} s; use the standard offset or another profile"
             ),
         }
     }
@@ -670,6 +688,14 @@ impl<const MEMORY: usize, const KEYS: usize> Lock<MEMORY, KEYS> {
         #[cfg(not(feature = "format-v2"))]
         if profile.kind_base(crate::profile::Kind::Recurring) < profile.grant_count() {
             return Err(LockError::FormatV2NotBuilt);
+        }
+        // Without format-v2 no rule has DST: every rule is covered.
+        #[cfg(feature = "format-v2")]
+        if !profile.covers_rule(&zone) {
+            return Err(LockError::RuleNotCovered {
+                shift_secs: zone.dst_shift_secs(),
+                max_secs: profile.max_dst_shift_secs(),
+            });
         }
         let fingerprints =
             core::array::from_fn(|i| codecs.get(i).map(seal::fingerprint).unwrap_or_default());
