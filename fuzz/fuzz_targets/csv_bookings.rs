@@ -22,12 +22,16 @@ use offpin_cli::bookings::{Batch, read_from};
 const DEVICES: [&str; 2] = ["d1", "d2"];
 
 fn ledger() -> MemoryLedger {
+    let master = offpin::MasterKey::from_bytes([7; 32]);
     let mut ledger = MemoryLedger::new();
     ledger
-        .add_device(&Device::new("d1", "standard-10"))
+        .add_device(&master, &Device::new("d1", "standard-10"))
         .expect("a device");
     ledger
-        .add_device(&Device::new("d2", "standard-10-v2").with_time_zone("Europe/Paris"))
+        .add_device(
+            &master,
+            &Device::new("d2", "standard-10-v2").with_time_zone("Europe/Paris"),
+        )
         .expect("a device");
     ledger
 }

@@ -289,7 +289,10 @@ mod tests {
     fn ledger() -> MemoryLedger {
         let mut ledger = MemoryLedger::new();
         ledger
-            .add_device(&Device::new("d1", "standard-10"))
+            .add_device(
+                &offpin::MasterKey::from_bytes([7; 32]),
+                &Device::new("d1", "standard-10"),
+            )
             .unwrap_or_else(|e| panic!("{e}"));
         ledger
     }
