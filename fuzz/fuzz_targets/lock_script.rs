@@ -511,6 +511,7 @@ impl Harness {
                         | PersistError::ForeignLock { .. }
                         | PersistError::BadMagic
                         | PersistError::UnknownVersion { .. }
+                        | PersistError::Version1
                         | PersistError::WrongLength { .. }
                         | PersistError::CapacityMismatch { .. }
                         | PersistError::KeyCountMismatch { .. }
