@@ -199,6 +199,22 @@ fn guess(p: Profile, n: u64) -> Vec<u8> {
     s
 }
 
+/// `n` wrong guesses 3 s apart (`Op::Guesses`), the power cut after every
+/// decision, every second one, or after every third charge (`cut_every`
+/// 1, 2, 3; 0: no cut).
+fn guesses(door: &mut Door, p: Profile, n: u8, seed: u64, cut_every: u8) {
+    for k in 0..u64::from(n) {
+        let cut = match cut_every {
+            1 => Cut::AfterDecision,
+            2 if k % 2 == 0 => Cut::AfterDecision,
+            3 if k % 3 == 0 => Cut::AfterCharge,
+            _ => Cut::None,
+        };
+        door.enter(&guess(p, seed.wrapping_add(k * 7_919)), cut);
+        door.wait(3);
+    }
+}
+
 #[derive(Clone, Debug)]
 enum Op {
     /// A burst of wrong guesses, as fast as the keypad takes them (3 s).
@@ -243,18 +259,7 @@ proptest! {
         let g = p.grace_secs();
         for op in ops {
             match op {
-                Op::Guesses { n, seed, cut_every } => {
-                    for k in 0..u64::from(n) {
-                        let cut = match cut_every {
-                            1 => Cut::AfterDecision,
-                            2 if k % 2 == 0 => Cut::AfterDecision,
-                            3 if k % 3 == 0 => Cut::AfterCharge,
-                            _ => Cut::None,
-                        };
-                        door.enter(&guess(p, seed.wrapping_add(k * 7_919)), cut);
-                        door.wait(3);
-                    }
-                }
+                Op::Guesses { n, seed, cut_every } => guesses(&mut door, p, n, seed, cut_every),
                 Op::Insider => {
                     door.enter(insider.as_bytes(), Cut::None);
                     door.wait(3);
@@ -658,16 +663,7 @@ mod clock_codes {
                         door.wait(3);
                     }
                     ClockOp::Plain(Op::Guesses { n, seed, cut_every }) => {
-                        for k in 0..u64::from(n) {
-                            let cut = match cut_every {
-                                1 => Cut::AfterDecision,
-                                2 if k % 2 == 0 => Cut::AfterDecision,
-                                3 if k % 3 == 0 => Cut::AfterCharge,
-                                _ => Cut::None,
-                            };
-                            door.enter(&guess(p, seed.wrapping_add(k * 7_919)), cut);
-                            door.wait(3);
-                        }
+                        guesses(&mut door, p, n, seed, cut_every)
                     }
                     ClockOp::Plain(Op::Insider) => {
                         door.enter(insider.as_bytes(), Cut::None);

@@ -799,22 +799,26 @@ mod v2 {
         })
     }
 
+    /// The rules of `tz_rules.json` (committed: never change the list),
+    /// also the first rules of the edge vectors (`edges/tz.rs`).
+    pub(crate) const TZ_RULES: [&str; 10] = [
+        "CET-1CEST,M3.5.0,M10.5.0/3",
+        "EST5EDT,M3.2.0,M11.1.0",
+        "AEST-10AEDT,M10.1.0,M4.1.0/3",
+        "IST-5:30",
+        "<-03>3",
+        "IST-1GMT0,M10.5.0,M3.5.0/1",
+        "<+1030>-10:30<+11>-11,M10.1.0,M4.1.0",
+        "<-02>2<-01>,M3.5.0/-1,M10.5.0/0",
+        "EST5EDT,0/0,J365/25",
+        "<-03>3<-02>,M11.1.0/0,M2.3.0/1",
+    ];
+
     /// TZ rules: their encoding, the offset at instants around their
     /// transitions, and the start of local days around them.
     fn tz_rules_vectors() -> Value {
         let mut rules = Vec::new();
-        for text in [
-            "CET-1CEST,M3.5.0,M10.5.0/3",
-            "EST5EDT,M3.2.0,M11.1.0",
-            "AEST-10AEDT,M10.1.0,M4.1.0/3",
-            "IST-5:30",
-            "<-03>3",
-            "IST-1GMT0,M10.5.0,M3.5.0/1",
-            "<+1030>-10:30<+11>-11,M10.1.0,M4.1.0",
-            "<-02>2<-01>,M3.5.0/-1,M10.5.0/0",
-            "EST5EDT,0/0,J365/25",
-            "<-03>3<-02>,M11.1.0/0,M2.3.0/1",
-        ] {
+        for text in TZ_RULES {
             let rule = TzRule::parse(text.as_bytes()).unwrap();
             let mut offsets = Vec::new();
             let mut days = Vec::new();

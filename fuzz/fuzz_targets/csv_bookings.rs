@@ -17,7 +17,7 @@ use chrono::SecondsFormat;
 use libfuzzer_sys::fuzz_target;
 use offpin::server::ledger::memory::MemoryLedger;
 use offpin::server::ledger::{CodeSpec, CodeWant, Device, Ledger};
-use offpin_cli::bookings::{Batch, read_from};
+use offpin_cli::bookings::{Batch, COLUMNS, read_from};
 
 const DEVICES: [&str; 2] = ["d1", "d2"];
 
@@ -44,16 +44,7 @@ fn write_back(specs: &[CodeSpec]) -> Option<Vec<u8>> {
         s.as_bytes().get(4).is_some_and(|b| *b == b'-').then_some(s)
     };
     let mut w = csv::Writer::from_writer(Vec::new());
-    w.write_record([
-        "device_id",
-        "type",
-        "starts_at",
-        "ends_at",
-        "name",
-        "user_identifier_key",
-        "idempotency_key",
-    ])
-    .ok()?;
+    w.write_record(COLUMNS).ok()?;
     for s in specs {
         let (start, end) = match s.want {
             CodeWant::TimeBound { starts_at, ends_at } => (time(&starts_at)?, time(&ends_at)?),

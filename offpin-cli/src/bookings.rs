@@ -10,7 +10,7 @@ use offpin::server::zone::BookingTime;
 use crate::output::{CliError, CliResult, fail};
 
 /// The columns a bookings file may have.
-const COLUMNS: [&str; 7] = [
+pub const COLUMNS: [&str; 7] = [
     "device_id",
     "type",
     "starts_at",
