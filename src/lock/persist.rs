@@ -852,7 +852,8 @@ mod v1 {
     pub(super) fn decode<const MEMORY: usize, const KEYS: usize>(
         lock: &Against<'_, KEYS>,
         image: &[u8],
-        min_counter: u32,
+        // The migration refuses a moved counter before it reads one.
+        _min_counter: u32,
         mut out: Option<&mut LockState<MEMORY>>,
     ) -> Result<u64, PersistError> {
         let expected = state_len(MEMORY);
@@ -896,14 +897,6 @@ mod v1 {
             return Err(PersistError::KeyCountMismatch {
                 expected: KEYS,
                 found,
-            });
-        }
-        // Anyone can write a valid version-1 image: once the firmware's
-        // counter moved, none is accepted.
-        if min_counter > 0 {
-            return Err(PersistError::RolledBack {
-                image: 0,
-                counter: min_counter,
             });
         }
         let seq = r.u64();
@@ -1267,9 +1260,9 @@ impl<const MEMORY: usize, const KEYS: usize> Lock<MEMORY, KEYS> {
         read(&against, image, counter, Some(state))?;
         *credit = None;
         // The start image carries the hardware counter plus one (an image
-        // ahead of a counter that was never bumped: its own counter).
-        // (At least 1: a started lock has 0.)
-        state.start = counter.saturating_add(1).max(state.counter).max(1);
+        // ahead of a counter that was never bumped: its own counter); at
+        // least 1, so never the 0 of a started lock.
+        state.start = counter.saturating_add(1).max(state.counter);
         Ok(())
     }
 }
