@@ -321,14 +321,23 @@ fn bad_input_is_refused_and_changes_nothing() {
     for (what, body, status, field) in &cases {
         // A connection of its own: the server closes one whose body it
         // refused unread (the huge body).
-        let r = send(
-            &agent(),
-            "POST",
-            &server.url("/access_codes/create"),
-            Some(&fx.key),
-            Some(body.as_bytes()),
-        )
-        .unwrap();
+        // A body over the limit is answered 413 and the connection closed
+        // while the client may still be writing it: ureq then reports a
+        // broken pipe instead of the answer (issue 20, point 2). Try such
+        // a body a few times; the 413 must come.
+        let tries = if *status == 413 { 5 } else { 1 };
+        let r = (0..tries)
+            .find_map(|_| {
+                send(
+                    &agent(),
+                    "POST",
+                    &server.url("/access_codes/create"),
+                    Some(&fx.key),
+                    Some(body.as_bytes()),
+                )
+                .ok()
+            })
+            .unwrap_or_else(|| panic!("{what}: no answer in {tries} tries"));
         assert_eq!(r.status, *status, "{what}: {r:?}");
         assert_eq!(r.body["ok"], false, "{what}");
         let message = r.body["error"]["message"].as_str().unwrap_or("");
