@@ -371,6 +371,33 @@ fn drain(door: &mut Door, insider: &Pin) -> usize {
     door.failures.len() - before
 }
 
+/// The bound at one instant is the budget's, not the back-off's: an
+/// insider who opens before each batch would complete evaluates `budget`
+/// failures without the clock moving, where a stranger stops at the
+/// back-off's `failures`. (A fuzzed script found 6 on `compact-8` against
+/// a bound that took the back-off's 5.)
+#[test]
+fn lock_openings_between_guesses_meet_the_budget_not_the_back_off() {
+    for p in [STANDARD_10, COMPACT_8] {
+        let t0 = p.epoch() + 20_000 * HOUR;
+        let insider = codec(p).issue(&Request::ongoing(1)).unwrap().pin;
+        let mut door = Door::new(p, Mode::CountBeforeCheck, t0);
+        let most = drain(&mut door, &insider);
+        assert_eq!(door.clock(), t0, "the clock stood still");
+        assert_eq!(most, usize::from(p.lockout().budget), "{}", p.name());
+        assert_eq!(most as u64, attempts_in(&p, 1), "{}", p.name());
+        let mut stranger = Door::new(p, Mode::CountBeforeCheck, t0);
+        // 40 guesses 3 s apart: 120 s, inside the first back-off.
+        guesses(&mut stranger, p, 40, 11, 0);
+        assert_eq!(
+            stranger.failures.len(),
+            usize::from(p.lockout().failures),
+            "{}: a stranger meets the back-off",
+            p.name()
+        );
+    }
+}
+
 /// Issue 9, point 1, third bullet: moving the clock forward ended each
 /// lock-out, and at the end of time the keypad never locked again.
 #[test]

@@ -886,12 +886,12 @@ fn lock_guide_figures_are_current() {
             );
         }
     }
-    // The back-off alone (a budget that does not bind) gives the old
-    // table's figure for the shipped policy: 5 per batch, doubling.
+    // A budget that does not bind gives no back-off figure instead: an
+    // opening resets the back-off, so the bound is the budget's alone.
     assert_eq!(
         policy(10_000, 1).attempts_per_day,
-        5 * (87_600u64).div_ceil(300) + 4,
-        "the back-off bound"
+        10_000 + 86_400 + 1_200,
+        "the budget's bound, the back-off's ignored"
     );
     // §1: sizes, of the image and (on x86-64, the table's column) of the
     // lock in RAM.
