@@ -603,6 +603,50 @@ impl Profile {
             service,
         }
     }
+
+    /// The security figures of a lock holding `keys` keys of this profile
+    /// and keeping the local-time rule `rule`, or `None` if the profile
+    /// does not [cover](Self::covers_rule) the rule (a lock refuses it:
+    /// no bound is published for it).
+    ///
+    /// Without DST, or for a profile without recurring codes, these are
+    /// [`security_with_keys`](Self::security_with_keys)'s figures. With
+    /// DST and recurring codes, `W_max` is the sum of the per-kind maxima
+    /// ([`SecurityFigures::max_by_kind`]) plus the memory, times `keys`:
+    /// an upper bound, not an exact maximum. A change that turns the
+    /// local clock back over midnight (Chile's `M4.1.6/24`, say) pairs the
+    /// new day's daily windows with the old day's recurring hours, which
+    /// no fixed offset does; each kind stays within its own maximum under
+    /// a covered rule, so their sum bounds the count
+    /// (`tests/wmax_dst_rules.rs`). For `standard-10-v2`: 57 110, against
+    /// 56 012 at a fixed offset (+2.0 %).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use offpin::profile::shipped::{STANDARD_10, STANDARD_10_V2};
+    /// use offpin::tz::TzRule;
+    /// let santiago = TzRule::parse(b"<-04>4<-03>,M9.1.6/24,M4.1.6/24").unwrap();
+    /// let v2 = STANDARD_10_V2.security_under(&santiago, 1).unwrap();
+    /// assert_eq!(v2.w_max, 57_110);
+    /// // No recurring codes: the fixed-offset figure holds.
+    /// let v1 = STANDARD_10.security_under(&santiago, 1).unwrap();
+    /// assert_eq!(v1, STANDARD_10.security());
+    /// ```
+    pub fn security_under(&self, rule: &TzRule, keys: u32) -> Option<SecurityFigures> {
+        if !self.covers_rule(rule) {
+            return None;
+        }
+        let mut s = self.security_with_keys(keys);
+        if rule.has_dst() && s.max_by_kind.recurring > 0 {
+            s.w_max = s
+                .max_by_kind
+                .total()
+                .saturating_add(s.remembered)
+                .saturating_mul(u64::from(keys));
+        }
+        Some(s)
+    }
 }
 
 /// The most failed entries a lock of `profile` evaluates within any

@@ -108,6 +108,25 @@ fn readme_v2_table_matches_the_computed_figures() {
             );
         }
     }
+    // The last row: on a DST rule, the sum of the kinds' maxima.
+    let santiago = offpin::tz::TzRule::parse(b"<-04>4<-03>,M9.1.6/24,M4.1.6/24").unwrap();
+    let s = p.security_under(&santiago, 1).unwrap();
+    let by_kind = p.security().max_by_kind;
+    assert_eq!(s.w_max, by_kind.total() + s.remembered);
+    let row = row(readme, "| all v2 kinds, on a DST rule (bound) |");
+    for cell in [
+        format!("**{}**", grouped(s.w_max)),
+        sci(s.per_attempt(), 2),
+        format!("{:.2} %", 100.0 * s.service_share()),
+        s.attempts_per_day.to_string(),
+        sci(s.per_day(), 2),
+        sci(s.per_year(), 1),
+    ] {
+        assert!(
+            row.contains(&format!("| {cell} |")),
+            "DST: {cell} not in {row}"
+        );
+    }
     // The text's differences.
     let w = |q: Profile| q.security().w_max;
     let with = w(p);
@@ -191,4 +210,29 @@ fn the_rtc_attack_figures_are_current() {
     assert!(security.contains(&format!("is at least {years} ahead")));
     assert_eq!(p.lockout().refill_secs, 3_600);
     assert!(security.contains("costs a refill, an hour on `standard-10`"));
+}
+
+/// What SECURITY.md and FORMAT.md §7 publish for a lock with a DST rule on
+/// `standard-10-v2`: the sum of the kinds' maxima
+/// (`Profile::security_under`), next to the fixed-offset `W_max`.
+#[test]
+fn the_dst_rule_figures_are_current() {
+    let text = |s: &str| s.split_whitespace().collect::<Vec<_>>().join(" ");
+    let security = text(include_str!("../SECURITY.md"));
+    let format = text(include_str!("../docs/FORMAT.md"));
+    let p = STANDARD_10_V2;
+    let santiago = offpin::tz::TzRule::parse(b"<-04>4<-03>,M9.1.6/24,M4.1.6/24").unwrap();
+    let under = p.security_under(&santiago, 1).unwrap();
+    let (bound, fixed) = (grouped(under.w_max), grouped(p.security().w_max));
+    assert_eq!((bound.as_str(), fixed.as_str()), ("57 110", "56 012"));
+    assert!(security.contains(&format!(
+        "`standard-10-v2`: **{bound}** against {fixed}, per attempt {}",
+        sci(under.per_attempt(), 2)
+    )));
+    assert!(format.contains(&format!(
+        "For `standard-10-v2` it is **{bound}** (`W_max` at a fixed offset: {fixed})"
+    )));
+    // A rule without DST keeps the fixed-offset figures.
+    let fixed_rule = offpin::tz::TzRule::fixed(UtcOffset::UTC);
+    assert_eq!(p.security_under(&fixed_rule, 1), Some(p.security()));
 }

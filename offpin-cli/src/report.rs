@@ -56,6 +56,10 @@ fn row(p: &Profile) -> String {
 
 /// The variants of a v2 profile: everything, then without each v2 kind,
 /// then without any (its v1 fields under the v2 label).
+/// America/Santiago's rule (2026): its autumn change turns the clock back
+/// from 24:00 to 23:00, over midnight.
+const SANTIAGO: &[u8] = b"<-04>4<-03>,M9.1.6/24,M4.1.6/24";
+
 fn variants(p: &Profile) -> Vec<(String, Profile)> {
     let mut out = vec![("all v2 kinds".to_owned(), *p)];
     let mut none = *p;
@@ -158,6 +162,24 @@ pub fn run(profile: Option<&str>) -> CliResult {
             say!(
                 "  {:<28} {:>8} {:>10} {:>7.2}% {:>7} {:>10} {:>10}",
                 what,
+                s.w_max,
+                sci(s.per_attempt()),
+                100.0 * s.service_share(),
+                s.attempts_per_day,
+                sci(s.per_day()),
+                sci(s.per_year())
+            );
+        }
+        // Under a DST rule the count is bounded by the kinds' own maxima
+        // (a change back over midnight pairs the new day's daily windows
+        // with the old day's recurring hours): Santiago's, for example.
+        if let Some(s) = offpin::tz::TzRule::parse(SANTIAGO)
+            .ok()
+            .and_then(|rule| p.security_under(&rule, 1))
+        {
+            say!(
+                "  {:<28} {:>8} {:>10} {:>7.2}% {:>7} {:>10} {:>10}",
+                "all, on a DST rule (bound)",
                 s.w_max,
                 sci(s.per_attempt()),
                 100.0 * s.service_share(),

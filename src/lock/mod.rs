@@ -862,14 +862,21 @@ impl<const MEMORY: usize, const KEYS: usize> Lock<MEMORY, KEYS> {
     }
 
     /// The security figures of this lock: the profile's, with the lock's
-    /// number of keys ([`Profile::security_with_keys`]). `W_max` counts
-    /// the profile's `lock_memory` remembered codes, at least `MEMORY`.
+    /// number of keys and its local-time rule ([`Profile::security_under`]:
+    /// a DST rule on a profile with recurring codes publishes the sum of
+    /// the per-kind maxima). `W_max` counts the profile's `lock_memory`
+    /// remembered codes, at least `MEMORY`.
     pub fn security(&self) -> SecurityFigures {
         #[allow(
             clippy::cast_possible_truncation,
             reason = "KEYS <= 255, checked at compile time"
         )]
-        self.profile().security_with_keys(KEYS as u32)
+        let keys = KEYS as u32;
+        let profile = self.profile();
+        // `Lock::new` refused a rule the profile does not cover.
+        profile
+            .security_under(&self.zone, keys)
+            .unwrap_or_else(|| profile.security_with_keys(keys))
     }
 
     /// A change that only records `now` as seen (empty if the lock has

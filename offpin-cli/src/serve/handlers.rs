@@ -214,7 +214,12 @@ pub async fn update(
 
 fn device_view(device: &Device) -> Result<DeviceView, ApiError> {
     let profile = device.profile()?;
-    let s = profile.security();
+    // The figures of the rule the lock keeps (its zone's, if the profile
+    // covers it, else its standard offset: both covered).
+    let rule = device.lock_rule()?;
+    let s = profile
+        .security_under(&rule, 1)
+        .unwrap_or_else(|| profile.security());
     Ok(DeviceView {
         device_id: device.device_id.clone(),
         display_name: device.device_id.clone(),

@@ -53,7 +53,9 @@ pub struct DeleteResponse {
 pub struct SecurityView {
     /// Number of PINs (`radix^n`).
     pub pins: u64,
-    /// Most PIN indices acceptable at any instant.
+    /// Most PIN indices acceptable at any instant, on this device's local
+    /// time (a DST zone on a profile with recurring codes: the sum of the
+    /// per-kind maxima, an upper bound).
     pub w_max: u64,
     /// Probability that one random attempt opens the lock.
     pub p_per_attempt: f64,
