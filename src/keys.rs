@@ -10,6 +10,10 @@
 //!                  || generation as u32 big-endian)[0..16]
 //! ```
 //!
+//! A **group key** (one PIN for several locks, [`MasterKey::derive_group_key`])
+//! is derived the same way under the label `"offpin/v1/group-key"`, from
+//! the group's identifier (1 to 255 bytes) and the group's generation.
+//!
 //! `device_id` is the identifier the server uses for the lock (for example
 //! the `device_id` UUID string of the access-code API, as its ASCII bytes),
 //! 1 to 255 bytes. `generation` starts at 0 and is bumped to re-key a lock
@@ -34,6 +38,8 @@ use zeroize::{Zeroize, ZeroizeOnDrop};
 
 /// The label that starts every device-key derivation input.
 pub const DEVICE_KEY_LABEL: &[u8] = b"offpin/v1/device-key";
+/// The label that starts every group-key derivation input.
+pub const GROUP_KEY_LABEL: &[u8] = b"offpin/v1/group-key";
 
 /// Length of a master key in bytes (256 bits).
 pub const MASTER_KEY_LEN: usize = 32;
@@ -53,9 +59,10 @@ pub enum KeyError {
         /// Bytes given.
         found: usize,
     },
-    /// The device identifier is empty.
+    /// The device (or group) identifier is empty.
     EmptyDeviceId,
-    /// The device identifier is longer than [`MAX_DEVICE_ID_LEN`] bytes.
+    /// The device (or group) identifier is longer than
+    /// [`MAX_DEVICE_ID_LEN`] bytes.
     DeviceIdTooLong {
         /// Bytes given.
         found: usize,
@@ -68,10 +75,10 @@ impl fmt::Display for KeyError {
             KeyError::WrongLength { expected, found } => {
                 write!(f, "key must be {expected} bytes, got {found}")
             }
-            KeyError::EmptyDeviceId => f.write_str("device id is empty"),
+            KeyError::EmptyDeviceId => f.write_str("device (or group) id is empty"),
             KeyError::DeviceIdTooLong { found } => write!(
                 f,
-                "device id is {found} bytes, at most {MAX_DEVICE_ID_LEN} are allowed"
+                "device (or group) id is {found} bytes, at most {MAX_DEVICE_ID_LEN} are allowed"
             ),
         }
     }
@@ -129,14 +136,45 @@ impl MasterKey {
         device_id: &[u8],
         generation: u32,
     ) -> Result<DeviceKey, KeyError> {
-        let id_len = match u8::try_from(device_id.len()) {
+        self.derive(DEVICE_KEY_LABEL, device_id, generation)
+    }
+
+    /// Derives the key a group of locks shares (see the [module
+    /// docs](self)): every member holds it next to its own device key, so
+    /// one PIN issued under it opens each of them (the hosted API's
+    /// `common_code_key`). The label differs from the device keys', so no
+    /// group id and device id derive the same key; a group key is
+    /// independent of every device key.
+    ///
+    /// # Errors
+    ///
+    /// [`KeyError::EmptyDeviceId`] or [`KeyError::DeviceIdTooLong`] when
+    /// `group_id` is not 1 to 255 bytes.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use offpin::MasterKey;
+    /// let master = MasterKey::from_bytes([7u8; 32]);
+    /// let group = master.derive_group_key(b"building-a", 0)?;
+    /// assert_ne!(group, master.derive_device_key(b"building-a", 0)?);
+    /// # Ok::<(), offpin::KeyError>(())
+    /// ```
+    pub fn derive_group_key(
+        &self,
+        group_id: &[u8],
+        generation: u32,
+    ) -> Result<DeviceKey, KeyError> {
+        self.derive(GROUP_KEY_LABEL, group_id, generation)
+    }
+
+    /// `HMAC-SHA256(master, label || 0x00 || len(id) || id || generation)`,
+    /// its first 16 bytes.
+    fn derive(&self, label: &[u8], id: &[u8], generation: u32) -> Result<DeviceKey, KeyError> {
+        let id_len = match u8::try_from(id.len()) {
             Ok(0) => return Err(KeyError::EmptyDeviceId),
             Ok(n) => n,
-            Err(_) => {
-                return Err(KeyError::DeviceIdTooLong {
-                    found: device_id.len(),
-                });
-            }
+            Err(_) => return Err(KeyError::DeviceIdTooLong { found: id.len() }),
         };
         let mut mac = <Hmac<Sha256> as KeyInit>::new_from_slice(&self.0).map_err(|_| {
             KeyError::WrongLength {
@@ -144,9 +182,9 @@ impl MasterKey {
                 found: self.0.len(),
             }
         })?;
-        mac.update(DEVICE_KEY_LABEL);
+        mac.update(label);
         mac.update(&[0x00, id_len]);
-        mac.update(device_id);
+        mac.update(id);
         mac.update(&generation.to_be_bytes());
         let mut out = mac.finalize().into_bytes();
         let mut key = [0u8; DEVICE_KEY_LEN];

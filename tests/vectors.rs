@@ -131,6 +131,32 @@ fn keys_vectors() -> Value {
     json!({"description": "device_key = HMAC-SHA256(master, \"offpin/v1/device-key\" || 0x00 || u8 len || device_id || u32be generation)[0..16]", "cases": cases})
 }
 
+/// Group keys (one PIN for several locks): the derivation, and an ongoing
+/// code issued under each (it opens every member:
+/// `a_group_pin_opens_every_member_and_no_other_lock`).
+fn group_key_vectors() -> Value {
+    let m = master();
+    let mut cases = Vec::new();
+    for (id, generation) in [
+        ("building-a", 0u32),
+        ("building-a", 1),
+        (DEVICE_ID, 0),
+        ("g", 4_294_967_295),
+    ] {
+        let key = m.derive_group_key(id.as_bytes(), generation).unwrap();
+        let codec = Codec::new(&key, offpin::profile::shipped::STANDARD_10).unwrap();
+        let pin = codec.issue(&offpin::Request::ongoing(7)).unwrap().pin;
+        cases.push(json!({
+            "master_key": hex(m.expose_secret()),
+            "group_id": id,
+            "generation": generation,
+            "group_key": hex(key.expose_secret()),
+            "standard_10_ongoing_slot_7": pin.as_str(),
+        }));
+    }
+    json!({"description": "group_key = HMAC-SHA256(master, \"offpin/v1/group-key\" || 0x00 || u8 len || group_id || u32be generation)[0..16]", "cases": cases})
+}
+
 fn profiles_vectors() -> Value {
     let profiles: Vec<Value> = V1
         .iter()
@@ -1030,6 +1056,53 @@ mod v2 {
 #[test]
 fn key_derivation_vectors() {
     check_file("keys.json", keys_vectors());
+}
+
+#[test]
+fn group_key_vectors_match() {
+    check_file("group_keys.json", group_key_vectors());
+}
+
+/// Two locks holding their own device key and the group's key open for
+/// the group's PIN (the second key, reported as such); a lock outside the
+/// group refuses it.
+#[test]
+fn a_group_pin_opens_every_member_and_no_other_lock() {
+    use offpin::lock::{Check, Decision, Lock};
+    let p = offpin::profile::shipped::STANDARD_10;
+    let m = master();
+    let group = m.derive_group_key(b"building-a", 0).unwrap();
+    let pin = Codec::new(&group, p)
+        .unwrap()
+        .issue(&offpin::Request::ongoing(7))
+        .unwrap()
+        .pin;
+    let now = p.epoch() + 100 * 86_400;
+    let own =
+        |device: &str| Codec::new(&m.derive_device_key(device.as_bytes(), 0).unwrap(), p).unwrap();
+    let check = |codecs: [Codec; 2]| -> Check {
+        let mut lock = Lock::<8, 2>::new(codecs, UtcOffset::UTC).unwrap();
+        let seen = lock.observe_clock(now);
+        lock.commit(seen).unwrap();
+        lock.check(pin.as_bytes(), now)
+    };
+    for member in ["door-1", "door-2"] {
+        let c = check([own(member), Codec::new(&group, p).unwrap()]);
+        assert!(
+            matches!(c.decision, Decision::Open(_)),
+            "{member}: {:?}",
+            c.decision
+        );
+        assert_eq!(c.key, Some(1), "{member}: the group key opened");
+    }
+    // Another group's key, next to its own: the PIN is refused.
+    let other = m.derive_group_key(b"building-b", 0).unwrap();
+    let c = check([own("outsider"), Codec::new(&other, p).unwrap()]);
+    assert!(
+        matches!(c.decision, Decision::Refuse(_)),
+        "{:?}",
+        c.decision
+    );
 }
 
 #[test]
