@@ -70,6 +70,36 @@ fn health_is_open_and_everything_else_needs_a_valid_key() {
     );
 }
 
+/// One pooled keep-alive connection carries hundreds of rejected and
+/// accepted requests without a transport error: a rejection (a bad key,
+/// an unknown route, a wrong method) answered before the request's body
+/// was read used to leave that body on the connection, which the server
+/// then closed under the client's next request (`Unexpected EOF`, issue
+/// 20 point 2).
+#[test]
+fn one_pooled_connection_carries_rejections_and_answers() {
+    let fx = Fixture::sqlite();
+    let server = fx.start(&["--key-cache-secs", "60"]);
+    let a = agent();
+    let body = br#"{"device_id": "nowhere", "padding": "..............................................."}"#;
+    let mut statuses = std::collections::BTreeMap::new();
+    for i in 0..300 {
+        let (method, path, key, expect) = match i % 5 {
+            0 => ("POST", "/access_codes/delete", Some("seam_garbage"), 401),
+            1 => ("POST", "/access_codes/list", None, 401),
+            2 => ("POST", "/no/such/route", Some(fx.key.as_str()), 404),
+            3 => ("GET", "/devices/list", Some(fx.key.as_str()), 200),
+            _ => ("POST", "/access_codes/get", Some(fx.key.as_str()), 400),
+        };
+        let sent = (method == "POST").then_some(&body[..]);
+        let r = send(&a, method, &server.url(path), key, sent)
+            .unwrap_or_else(|e| panic!("request {i} ({method} {path}): {e}"));
+        assert_eq!(r.status, expect, "request {i} ({method} {path}): {r:?}");
+        *statuses.entry(r.status).or_insert(0) += 1;
+    }
+    assert_eq!(statuses.len(), 4, "{statuses:?}");
+}
+
 #[test]
 fn the_three_kinds_in_the_sdks_encodings() {
     let fx = Fixture::sqlite();

@@ -17,9 +17,11 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use axum::Router;
+use axum::body::Body;
 use axum::extract::Request;
+use axum::http::HeaderValue;
 use axum::http::{StatusCode, header};
-use axum::middleware::{from_fn_with_state, map_response};
+use axum::middleware::{Next, from_fn, from_fn_with_state, map_response};
 use axum::response::{IntoResponse, Response};
 use axum::routing::any;
 use offpin::MasterKey;
@@ -83,6 +85,36 @@ async fn json_errors(response: Response) -> Response {
     ApiError::new(status, kind, message).into_response()
 }
 
+/// Reads the whole request body (within the body limit, which the layer
+/// outside this one applies) before anything answers the request. A
+/// rejection answered before the body was read (a bad key, an unknown
+/// route) would leave the body on the connection: the server then closes
+/// a keep-alive connection the client goes on to reuse, and its next
+/// request fails with `Unexpected EOF` (issue 20). A body that cannot be
+/// read whole (over the limit; or cut off, when no one reads the answer)
+/// is answered 413 with `Connection: close`, the rest left unread.
+async fn read_body_first(req: Request, next: Next) -> Response {
+    let (parts, body) = req.into_parts();
+    match axum::body::to_bytes(body, usize::MAX).await {
+        Ok(bytes) => {
+            next.run(Request::from_parts(parts, Body::from(bytes)))
+                .await
+        }
+        Err(_) => {
+            let mut response = ApiError::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "payload_too_large",
+                "the request body is too large",
+            )
+            .into_response();
+            response
+                .headers_mut()
+                .insert(header::CONNECTION, HeaderValue::from_static("close"));
+            response
+        }
+    }
+}
+
 async fn not_found() -> ApiError {
     ApiError::new(
         StatusCode::NOT_FOUND,
@@ -113,6 +145,7 @@ pub fn router(state: AppState, guard: auth::Guard, timeout: Duration) -> Router 
         .merge(api)
         .fallback(not_found)
         .with_state(state)
+        .layer(from_fn(read_body_first))
         .layer(RequestBodyLimitLayer::new(body_limit))
         .layer(TimeoutLayer::with_status_code(
             StatusCode::REQUEST_TIMEOUT,
