@@ -5,6 +5,7 @@ use core::fmt;
 
 use zeroize::{Zeroize, ZeroizeOnDrop};
 
+use crate::alphabet::Alphabet;
 use crate::ff1::{Ff1Aes128, Ff1Error};
 use crate::grant::Grant;
 use crate::issue::{IssueError, Issued, Request};
@@ -93,6 +94,11 @@ impl From<PinError> for DecodeError {
 pub struct Codec {
     ff1: Ff1Aes128,
     profile: Profile,
+    /// The profile's keypad alphabet, resolved once (without the feature
+    /// `alphabets`, `Profile::new` admits only the built-in ones: the
+    /// radix says it all).
+    #[cfg(feature = "alphabets")]
+    alphabet: Alphabet,
 }
 
 impl ZeroizeOnDrop for Codec {}
@@ -111,13 +117,30 @@ impl Codec {
             profile.digits(),
             &profile.tweak(),
         )?;
-        Ok(Codec { ff1, profile })
+        Ok(Codec {
+            ff1,
+            #[cfg(feature = "alphabets")]
+            alphabet: profile.alphabet(),
+            profile,
+        })
     }
 
     /// AES-128 under this codec's device key (crate-internal: the lock
     /// derives its state key and key fingerprint with it).
     pub(crate) const fn cipher(&self) -> &aes::Aes128 {
         self.ff1.cipher()
+    }
+
+    /// The keypad alphabet of the profile.
+    fn alphabet(&self) -> Alphabet {
+        #[cfg(feature = "alphabets")]
+        {
+            self.alphabet
+        }
+        #[cfg(not(feature = "alphabets"))]
+        {
+            Alphabet::standard(self.profile.radix())
+        }
     }
 
     /// The profile this codec encodes.
@@ -133,7 +156,7 @@ impl Codec {
     pub fn pin_for(&self, grant: &Grant) -> Result<Pin, IssueError> {
         let index = self.profile.index_of(grant)?;
         let value = self.ff1.encrypt(index)?;
-        Pin::from_value(value, self.profile.radix(), self.profile.digits())
+        Pin::from_value(value, self.alphabet(), self.profile.digits())
             .map_err(|_| IssueError::Cipher(Ff1Error::NumeralOutOfRange))
     }
 
@@ -201,8 +224,7 @@ impl Codec {
         // bytes (what `Pin::parse` then `Pin::value` give, with the same
         // errors), without copying the digits into a `Pin` buffer that
         // would then have to be zeroized.
-        let mut value =
-            crate::pin::typed_value(typed, self.profile.radix(), self.profile.digits())?;
+        let mut value = crate::pin::typed_value(typed, &self.alphabet(), self.profile.digits())?;
         let index = self.ff1.decrypt(value).map_err(DecodeError::Cipher);
         value.zeroize();
         let index = index?;

@@ -6,6 +6,7 @@
 #[cfg(any(feature = "std", test))]
 extern crate std;
 
+pub mod alphabet;
 pub mod check;
 pub mod codec;
 mod divisor;
@@ -25,6 +26,7 @@ pub mod service;
 pub mod time;
 pub mod tz;
 
+pub use alphabet::{Alphabet, AlphabetError, Keys};
 pub use check::{Refusal, Remember, Verdict};
 pub use codec::{Codec, DecodeError};
 pub use ff1::{Ff1Error, Radix};

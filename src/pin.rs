@@ -2,7 +2,9 @@
 //!
 //! Radix 10 PINs use the keys `0`-`9` for the digit values 0-9. Radix 9
 //! PINs, for keypads without a `0` key, use the keys `1`-`9` for the digit
-//! values 0-8. The first digit is the most significant.
+//! values 0-8. Other alphabets ([`Alphabet`], crate feature `alphabets`)
+//! map their numerals to their own keys. The first digit is the most
+//! significant.
 
 use core::fmt;
 use core::hash::{Hash, Hasher};
@@ -10,10 +12,13 @@ use core::hash::{Hash, Hasher};
 use ctutils::CtEq;
 use zeroize::{Zeroize, ZeroizeOnDrop};
 
+use crate::alphabet::Alphabet;
+#[cfg(doc)]
 use crate::ff1::Radix;
 
-/// Most digits a PIN can have.
-pub const MAX_DIGITS: usize = 18;
+/// Most digits a PIN can have: 18 for radix 10 and 9, 20 for the smaller
+/// radixes ([`Radix::max_len`]).
+pub const MAX_DIGITS: usize = crate::ff1::MAX_LEN as usize;
 
 /// Why typed input is not a PIN of the profile.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -38,20 +43,32 @@ pub enum PinError {
         /// 0-based position of the `0`.
         position: usize,
     },
+    /// A digit key the profile's keypad alphabet does not have (a `9` on
+    /// a keypad with the keys 1–7, say).
+    NotOnKeypad {
+        /// 0-based position of the key.
+        position: usize,
+    },
+    /// The profile's alphabet is neither radix 10 nor radix 9 with their
+    /// standard keys, and this build reads only those (the crate feature
+    /// `alphabets` reads the others).
+    AlphabetNotBuilt,
     /// The numeric value does not fit `digits` digits (rendering only).
     ValueOutOfRange,
 }
 
 impl PinError {
     /// A stable snake_case code (`empty`, `wrong_length`, `not_a_digit`,
-    /// `zero_on_nine_key_pad`, `value_out_of_range`); the `Display` text is
-    /// informative English.
+    /// `zero_on_nine_key_pad`, `not_on_keypad`, `alphabet_not_built`,
+    /// `value_out_of_range`); the `Display` text is informative English.
     pub const fn code(&self) -> &'static str {
         match self {
             PinError::Empty => "empty",
             PinError::WrongLength { .. } => "wrong_length",
             PinError::NotADigit { .. } => "not_a_digit",
             PinError::ZeroOnNineKeyPad { .. } => "zero_on_nine_key_pad",
+            PinError::NotOnKeypad { .. } => "not_on_keypad",
+            PinError::AlphabetNotBuilt => "alphabet_not_built",
             PinError::ValueOutOfRange => "value_out_of_range",
         }
     }
@@ -72,6 +89,14 @@ impl fmt::Display for PinError {
                 "character {} is a 0, which this profile's keypads do not have",
                 position + 1
             ),
+            PinError::NotOnKeypad { position } => write!(
+                f,
+                "character {} is a key this profile's keypads do not have",
+                position + 1
+            ),
+            PinError::AlphabetNotBuilt => f.write_str(
+                "this build reads only ten-key and nine-key keypads; enable the crate feature `alphabets`",
+            ),
             PinError::ValueOutOfRange => f.write_str("value does not fit the PIN length"),
         }
     }
@@ -79,12 +104,12 @@ impl fmt::Display for PinError {
 
 impl core::error::Error for PinError {}
 
-/// Checks typed keypad input for a profile with `radix` and `digits` and
-/// returns its numeral value: the validation of [`Pin::parse`] (whose errors
-/// it returns, first one first), fused with [`Pin::value`]. The lock's hot
-/// path uses it directly, so the digits are never copied into a buffer that
-/// would have to be zeroized.
-pub(crate) fn typed_value(input: &[u8], radix: Radix, digits: u8) -> Result<u64, PinError> {
+/// Checks typed keypad input for a profile with `alphabet` and `digits`
+/// and returns its numeral value: the validation of [`Pin::parse`] (whose
+/// errors it returns, first one first), fused with [`Pin::value`]. The
+/// lock's hot path uses it directly, so the digits are never copied into a
+/// buffer that would have to be zeroized.
+pub(crate) fn typed_value(input: &[u8], alphabet: &Alphabet, digits: u8) -> Result<u64, PinError> {
     if input.is_empty() {
         return Err(PinError::Empty);
     }
@@ -94,16 +119,24 @@ pub(crate) fn typed_value(input: &[u8], radix: Radix, digits: u8) -> Result<u64,
             found: input.len(),
         });
     }
-    let (zero, base) = match radix {
-        Radix::Ten => (b'0', 10),
-        Radix::Nine => (b'1', 9),
-    };
+    numeral_value(input, alphabet)
+}
+
+/// The value of `input` (length checked) on a ten-key or nine-key keypad:
+/// what every build reads.
+#[cfg(not(feature = "alphabets"))]
+fn numeral_value(input: &[u8], alphabet: &Alphabet) -> Result<u64, PinError> {
+    if !alphabet.is_builtin() {
+        return Err(PinError::AlphabetNotBuilt);
+    }
+    let nine = matches!(alphabet.radix(), crate::ff1::Radix::Nine);
+    let (zero, base) = if nine { (b'1', 9) } else { (b'0', 10) };
     let mut value = 0u64;
     for (position, &c) in input.iter().enumerate() {
         if !c.is_ascii_digit() {
             return Err(PinError::NotADigit { position });
         }
-        if c == b'0' && radix == Radix::Nine {
+        if c == b'0' && nine {
             return Err(PinError::ZeroOnNineKeyPad { position });
         }
         // At most 18 digits below the base: no overflow (10^18 < 2^64).
@@ -112,7 +145,70 @@ pub(crate) fn typed_value(input: &[u8], radix: Radix, digits: u8) -> Result<u64,
     Ok(value)
 }
 
-/// A PIN: `1..=18` ASCII digits, stored inline (no heap).
+/// The value of `input` (length checked) on any keypad alphabet: each key
+/// looked up among the alphabet's keys (constant time in the key).
+#[cfg(feature = "alphabets")]
+fn numeral_value(input: &[u8], alphabet: &Alphabet) -> Result<u64, PinError> {
+    let base = u64::from(alphabet.radix().value());
+    let nine = *alphabet == Alphabet::standard(crate::ff1::Radix::Nine);
+    let mut value = 0u64;
+    for (position, &c) in input.iter().enumerate() {
+        if !c.is_ascii_digit() {
+            return Err(PinError::NotADigit { position });
+        }
+        let Some(v) = alphabet.numeral(c) else {
+            return Err(if c == b'0' && nine {
+                PinError::ZeroOnNineKeyPad { position }
+            } else {
+                PinError::NotOnKeypad { position }
+            });
+        };
+        // radix^digits <= 10^18: no overflow.
+        value = value * base + u64::from(v);
+    }
+    Ok(value)
+}
+
+/// Writes the last `out.len()` digits of `value` in `alphabet` into `out`
+/// (most significant first) and returns what is left of `value` (0 when
+/// it fit). Radix 10 and 9 divide by literal constants.
+#[cfg(not(feature = "alphabets"))]
+fn render(mut value: u64, alphabet: &Alphabet, out: &mut [u8]) -> Result<u64, PinError> {
+    if !alphabet.is_builtin() {
+        return Err(PinError::AlphabetNotBuilt);
+    }
+    let nine = matches!(alphabet.radix(), crate::ff1::Radix::Nine);
+    for dst in out.iter_mut().rev() {
+        let (q, r) = if nine {
+            (value / 9, value % 9)
+        } else {
+            (value / 10, value % 10)
+        };
+        #[allow(clippy::cast_possible_truncation, reason = "r < 10")]
+        let r = r as u8;
+        *dst = if nine { b'1' + r } else { b'0' + r };
+        value = q;
+    }
+    Ok(value)
+}
+
+/// Writes the last `out.len()` digits of `value` in `alphabet` into `out`
+/// (most significant first) and returns what is left of `value` (0 when
+/// it fit), with the constant-time divider.
+#[cfg(feature = "alphabets")]
+fn render(mut value: u64, alphabet: &Alphabet, out: &mut [u8]) -> Result<u64, PinError> {
+    let radix = crate::divisor::Divisor::new(u64::from(alphabet.radix().value()));
+    for dst in out.iter_mut().rev() {
+        let (q, r) = radix.div_rem(value);
+        // r < radix <= 10: its low byte is the numeral.
+        let [low, ..] = r.to_le_bytes();
+        *dst = alphabet.key(low);
+        value = q;
+    }
+    Ok(value)
+}
+
+/// A PIN: `1..=`[`MAX_DIGITS`] ASCII digits, stored inline (no heap).
 ///
 /// `Display` and [`as_str`](Pin::as_str) show the digits; `Debug` shows only
 /// the length, so PINs do not end up in logs by accident. The buffer is
@@ -131,7 +227,8 @@ pub struct Pin {
 }
 
 impl Pin {
-    /// Parses typed input for a profile with `radix` and `digits`.
+    /// Parses typed input for a profile with `alphabet` (a [`Radix`] for
+    /// its standard keys) and `digits`.
     ///
     /// Not constant time: it stops at the first key that is not a digit of
     /// the keypad (see `SECURITY.md`).
@@ -139,7 +236,9 @@ impl Pin {
     /// # Errors
     ///
     /// [`PinError::Empty`], [`PinError::WrongLength`],
-    /// [`PinError::NotADigit`] or [`PinError::ZeroOnNineKeyPad`].
+    /// [`PinError::NotADigit`], [`PinError::ZeroOnNineKeyPad`] or
+    /// [`PinError::NotOnKeypad`] (and [`PinError::AlphabetNotBuilt`]
+    /// without the feature `alphabets`).
     ///
     /// # Examples
     ///
@@ -149,8 +248,8 @@ impl Pin {
     /// assert_eq!(Pin::parse(b"1234506", Radix::Nine, 7), Err(PinError::ZeroOnNineKeyPad { position: 5 }));
     /// # Ok::<(), PinError>(())
     /// ```
-    pub fn parse(input: &[u8], radix: Radix, digits: u8) -> Result<Pin, PinError> {
-        typed_value(input, radix, digits)?;
+    pub fn parse(input: &[u8], alphabet: impl Into<Alphabet>, digits: u8) -> Result<Pin, PinError> {
+        typed_value(input, &alphabet.into(), digits)?;
         let mut buf = [0u8; MAX_DIGITS];
         for (dst, src) in buf.iter_mut().zip(input) {
             *dst = *src;
@@ -158,16 +257,26 @@ impl Pin {
         Ok(Pin { buf, len: digits })
     }
 
-    /// Renders the numeral `value` (`< radix^digits`) as a PIN.
+    /// Renders the numeral `value` (`< radix^digits`) as a PIN on
+    /// `alphabet`'s keys.
     ///
-    /// Divisions are by the literal constants 9 or 10, which compilers
-    /// turn into multiplications: the time does not depend on `value`.
+    /// Divisions are by the literal constants 9 or 10 (compilers turn
+    /// them into multiplications) or, for the other radixes, by the
+    /// crate's constant-time divider: the time does not depend on
+    /// `value`.
     ///
     /// # Errors
     ///
-    /// [`PinError::ValueOutOfRange`] when `value >= radix^digits`, and
-    /// [`PinError::WrongLength`] when `digits` is 0 or above 18.
-    pub fn from_value(value: u64, radix: Radix, digits: u8) -> Result<Pin, PinError> {
+    /// [`PinError::ValueOutOfRange`] when `value >= radix^digits`,
+    /// [`PinError::WrongLength`] when `digits` is 0 or above
+    /// [`MAX_DIGITS`] (and [`PinError::AlphabetNotBuilt`] without the
+    /// feature `alphabets`).
+    pub fn from_value(
+        value: u64,
+        alphabet: impl Into<Alphabet>,
+        digits: u8,
+    ) -> Result<Pin, PinError> {
+        let alphabet = alphabet.into();
         let n = usize::from(digits);
         if n == 0 || n > MAX_DIGITS {
             return Err(PinError::WrongLength {
@@ -176,20 +285,7 @@ impl Pin {
             });
         }
         let mut buf = [0u8; MAX_DIGITS];
-        let mut rest = value;
-        for dst in buf.iter_mut().take(n).rev() {
-            let (q, r) = match radix {
-                Radix::Ten => (rest / 10, rest % 10),
-                Radix::Nine => (rest / 9, rest % 9),
-            };
-            #[allow(clippy::cast_possible_truncation, reason = "r < 10")]
-            let r = r as u8;
-            *dst = match radix {
-                Radix::Ten => b'0' + r,
-                Radix::Nine => b'1' + r,
-            };
-            rest = q;
-        }
+        let rest = render(value, &alphabet, buf.get_mut(..n).unwrap_or(&mut []))?;
         if rest != 0 {
             return Err(PinError::ValueOutOfRange);
         }
@@ -201,10 +297,11 @@ impl Pin {
     ///
     /// # Errors
     ///
-    /// [`PinError::ZeroOnNineKeyPad`] when the PIN has a `0` and `radix`
-    /// is [`Radix::Nine`] (a PIN parsed or rendered for radix 10 read on a
-    /// nine-key keypad): the key has no numeral there, and reading it as
-    /// one would alias another PIN.
+    /// [`PinError::ZeroOnNineKeyPad`] when the PIN has a `0` and
+    /// `alphabet` is [`Radix::Nine`] (a PIN parsed or rendered for radix
+    /// 10 read on a nine-key keypad): the key has no numeral there, and
+    /// reading it as one would alias another PIN; likewise
+    /// [`PinError::NotOnKeypad`] for a key another alphabet lacks.
     ///
     /// ```
     /// use offpin::{Pin, PinError, Radix};
@@ -213,8 +310,8 @@ impl Pin {
     /// assert_eq!(pin.value(Radix::Nine), Err(PinError::ZeroOnNineKeyPad { position: 1 }));
     /// # Ok::<(), PinError>(())
     /// ```
-    pub fn value(&self, radix: Radix) -> Result<u64, PinError> {
-        typed_value(self.as_bytes(), radix, self.len)
+    pub fn value(&self, alphabet: impl Into<Alphabet>) -> Result<u64, PinError> {
+        typed_value(self.as_bytes(), &alphabet.into(), self.len)
     }
 
     /// The digits as ASCII bytes.
@@ -275,6 +372,7 @@ impl fmt::Debug for Pin {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::ff1::Radix;
     use proptest::prelude::*;
 
     #[test]
@@ -318,12 +416,18 @@ mod tests {
                 Err(PinError::NotADigit { position: 7 })
             );
             assert_eq!(
-                typed_value(&input, radix, 10),
+                typed_value(&input, &radix.into(), 10),
                 Err(PinError::NotADigit { position: 7 })
             );
         }
-        assert_eq!(typed_value(b"1000000", Radix::Ten, 7), Ok(1_000_000));
-        assert_eq!(typed_value(b"2111111", Radix::Nine, 7), Ok(9u64.pow(6)));
+        assert_eq!(
+            typed_value(b"1000000", &Radix::Ten.into(), 7),
+            Ok(1_000_000)
+        );
+        assert_eq!(
+            typed_value(b"2111111", &Radix::Nine.into(), 7),
+            Ok(9u64.pow(6))
+        );
     }
 
     #[test]
@@ -335,8 +439,12 @@ mod tests {
 
     proptest! {
         #[test]
-        fn render_then_parse_round_trips(digits in 7u8..=18, nine in any::<bool>(), seed in any::<u64>()) {
-            let radix = if nine { Radix::Nine } else { Radix::Ten };
+        fn render_then_parse_round_trips(
+            radix in proptest::sample::select(Radix::ALL.to_vec()),
+            extra in 0u8..=13,
+            seed in any::<u64>(),
+        ) {
+            let digits = (radix.min_len() + extra).min(radix.max_len());
             let domain = u64::from(radix.value()).pow(u32::from(digits));
             let value = seed % domain;
             let pin = Pin::from_value(value, radix, digits).unwrap();

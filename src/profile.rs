@@ -34,6 +34,7 @@ pub use canonical::{CANONICAL_CAPACITY, Canonical, FormatVersion, Tag};
 
 use core::fmt;
 
+pub use crate::alphabet::{Alphabet, AlphabetError, Keys};
 use crate::divisor::Reciprocal;
 pub use crate::ff1::Radix;
 pub use crate::recurring::RecurringMenu;
@@ -284,9 +285,14 @@ pub struct ProfileParams {
     /// The format version: the label of the canonical encoding, and which
     /// extension fields the profile may have (v2 only).
     pub format: FormatVersion,
-    /// Keypad alphabet: ten digits, or nine for keypads without `0`.
+    /// The numerals' radix: ten keys, nine for keypads without `0`, or
+    /// (format v2) any of 2 to 10 ([`Radix`]).
     pub radix: Radix,
-    /// PIN length in digits (`radix^digits >= 10^6`, at most 18).
+    /// The key pressed for each numeral ([`Keys::STANDARD`]: `0`–`9` for
+    /// radix 10, `1`… otherwise). Others are format v2 (tag 4).
+    pub keys: Keys,
+    /// PIN length in digits (`radix^digits >= 10^6`, at most
+    /// [`Radix::max_len`]: 18 for radix 10 and 9, 19 for 8, 20 below).
     pub digits: u8,
     /// Unix time of hour 0 and day 0. Must be a UTC midnight in
     /// `0..=`[`MAX_EPOCH`] (1970-01-01 to 9999-12-31).
@@ -383,8 +389,15 @@ pub enum ProfileError {
     /// one unit.
     InvalidClockCodes,
     /// The service codes' digits are not `6..=10`, their step not
-    /// `10..=600` s, their skew above 2, or the keypad is not radix 10.
+    /// `10..=600` s, their skew above 2, or the keypad is not radix 10
+    /// with its standard keys.
     InvalidServiceCodes,
+    /// The keys are not one ASCII digit per numeral, each once.
+    InvalidAlphabet(AlphabetError),
+    /// The keypad alphabet is not radix 10 or 9 with their standard keys,
+    /// and the crate was built without the `alphabets` feature (a lock
+    /// that reads only ten-key and nine-key keypads).
+    AlphabetNotBuilt,
     /// A format-v2 feature is enabled on a format-v1 profile.
     NeedsFormatV2 {
         /// The feature's extension field.
@@ -424,6 +437,8 @@ impl ProfileError {
             ProfileError::InvalidRecurringMenu => "invalid_recurring_menu",
             ProfileError::InvalidClockCodes => "invalid_clock_codes",
             ProfileError::InvalidServiceCodes => "invalid_service_codes",
+            ProfileError::InvalidAlphabet(_) => "invalid_alphabet",
+            ProfileError::AlphabetNotBuilt => "alphabet_not_built",
             ProfileError::NeedsFormatV2 { .. } => "needs_format_v2",
             ProfileError::CanonicalTooLong => "canonical_too_long",
             ProfileError::IndexSpaceTooSmall { .. } => "index_space_too_small",
@@ -439,7 +454,7 @@ impl ProfileError {
         )]
         match self {
             ProfileError::DigitsOutOfRange { .. } => {
-                panic!("profile: radix^digits must be >= 10^6 and digits <= 18")
+                panic!("profile: radix^digits must be >= 10^6 and at most 10^18")
             }
             ProfileError::EpochNotMidnight => panic!("profile: epoch must be a UTC midnight"),
             ProfileError::EpochOutOfRange => {
@@ -469,6 +484,12 @@ impl ProfileError {
             ProfileError::InvalidRecurringMenu => panic!("profile: invalid recurring menu"),
             ProfileError::InvalidClockCodes => panic!("profile: invalid clock-setting codes"),
             ProfileError::InvalidServiceCodes => panic!("profile: invalid service codes"),
+            ProfileError::InvalidAlphabet(_) => {
+                panic!("profile: keys must be one digit per numeral, each once")
+            }
+            ProfileError::AlphabetNotBuilt => {
+                panic!("profile: this keypad alphabet needs the crate feature `alphabets`")
+            }
             ProfileError::NeedsFormatV2 { .. } => {
                 panic!("profile: a format-v2 feature needs format: FormatVersion::V2")
             }
@@ -487,7 +508,7 @@ impl fmt::Display for ProfileError {
         match self {
             ProfileError::DigitsOutOfRange { radix, digits } => write!(
                 f,
-                "{digits} digits of radix {radix} is outside FF1's range (radix^digits >= 10^6, at most 18 digits)"
+                "{digits} digits of radix {radix} is outside FF1's range (radix^digits from 10^6 to 10^18: at most 18 digits in radix 10 and 9, 19 in radix 8, 20 below)"
             ),
             ProfileError::EpochNotMidnight => {
                 f.write_str("the epoch must be a UTC midnight (a multiple of 86400)")
@@ -538,7 +559,11 @@ impl fmt::Display for ProfileError {
                 "clock-setting codes need unit_minutes dividing 1440 and max_step_hours in 1..={MAX_CLOCK_STEP_HOURS}, at least one unit"
             ),
             ProfileError::InvalidServiceCodes => f.write_str(
-                "service codes need 6 to 10 digits, a step of 10 to 600 s, a skew of at most 2 steps and a ten-key (radix 10) keypad",
+                "service codes need 6 to 10 digits, a step of 10 to 600 s, a skew of at most 2 steps and a ten-key (radix 10) keypad with its standard keys",
+            ),
+            ProfileError::InvalidAlphabet(e) => write!(f, "invalid keypad alphabet: {e}"),
+            ProfileError::AlphabetNotBuilt => f.write_str(
+                "the keypad is not a ten-key or nine-key keypad with standard keys; build offpin with the alphabets feature to read it",
             ),
             ProfileError::NeedsFormatV2 { tag } => write!(
                 f,
@@ -556,7 +581,16 @@ impl fmt::Display for ProfileError {
     }
 }
 
-impl core::error::Error for ProfileError {}
+/// The [`AlphabetError`] is the `source()` of
+/// [`ProfileError::InvalidAlphabet`].
+impl core::error::Error for ProfileError {
+    fn source(&self) -> Option<&(dyn core::error::Error + 'static)> {
+        match self {
+            ProfileError::InvalidAlphabet(e) => Some(e),
+            _ => None,
+        }
+    }
+}
 
 /// Where each kind's indices lie in `0..total`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -636,7 +670,7 @@ impl Profile {
         let radix = params.radix.value() as u64;
         let digits = params.digits;
         let domain = match radix.checked_pow(digits as u32) {
-            Some(d) if digits <= 18 && d >= 1_000_000 => d,
+            Some(d) if digits <= params.radix.max_len() && d >= 1_000_000 => d,
             _ => {
                 return Err(ProfileError::DigitsOutOfRange {
                     radix: params.radix.value(),
@@ -716,9 +750,21 @@ impl Profile {
                 || service.step_secs < 10
                 || service.step_secs > 600
                 || service.skew_steps > 2
-                || params.radix.value() != 10)
+                || !matches!(params.radix, Radix::Ten)
+                || canonical::custom_keys(&params))
         {
             return Err(ProfileError::InvalidServiceCodes);
+        }
+        match Alphabet::new(params.radix, params.keys) {
+            Err(e) => return Err(ProfileError::InvalidAlphabet(e)),
+            // A lock without the feature reads only the built-in keypads.
+            Ok(a) if !a.is_builtin() && cfg!(not(feature = "alphabets")) => {
+                return Err(ProfileError::AlphabetNotBuilt);
+            }
+            Ok(_) => {}
+        }
+        if matches!(params.format, FormatVersion::V1) && !params.radix.is_builtin() {
+            return Err(ProfileError::NeedsFormatV2 { tag: Tag::Alphabet });
         }
         if matches!(params.format, FormatVersion::V1) {
             let mut t = 0;
@@ -875,6 +921,16 @@ impl Profile {
     /// The keypad alphabet.
     pub const fn radix(&self) -> Radix {
         self.params.radix
+    }
+
+    /// The keypad alphabet: the radix and the key of each numeral, how
+    /// PINs are typed and rendered.
+    pub const fn alphabet(&self) -> Alphabet {
+        match Alphabet::new(self.params.radix, self.params.keys) {
+            Ok(a) => a,
+            // Checked by `Profile::new`.
+            Err(_) => Alphabet::standard(self.params.radix),
+        }
     }
     /// PIN length in digits.
     pub const fn digits(&self) -> u8 {
@@ -1291,6 +1347,7 @@ mod tests {
         }
         let radix9_6 = ProfileParams {
             radix: Radix::Nine,
+            keys: Keys::STANDARD,
             digits: 6,
             ..base
         };

@@ -22,11 +22,14 @@
 )]
 
 use offpin::profile::shipped::STANDARD_10;
-use offpin::{Codec, DeviceKey, LockoutPolicy, Pin, Profile, ProfileParams, Radix, UtcOffset};
+use offpin::{
+    Codec, DeviceKey, Keys, LockoutPolicy, Pin, Profile, ProfileParams, Radix, UtcOffset,
+};
 
 const SMALL: Profile = match Profile::new(ProfileParams {
     name: "small-6",
     radix: Radix::Ten,
+    keys: Keys::STANDARD,
     digits: 6,
     lifetime_days: 30,
     variances: 2,

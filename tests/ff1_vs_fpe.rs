@@ -1,5 +1,5 @@
 //! Property tests: `offpin::ff1` against the `fpe` crate's FF1 over random
-//! keys (AES-128/192/256), tweaks (0..=MAX_TWEAK_LEN bytes), radix 9 and 10,
+//! keys (AES-128/192/256), tweaks (0..=MAX_TWEAK_LEN bytes), every radix 2 to 10,
 //! every supported length and random numerals; plus round trips and batch
 //! against one-by-one.
 
@@ -12,7 +12,7 @@
 
 use aes::cipher::{BlockCipherEncrypt, BlockSizeUser, KeyInit, consts::U16};
 use fpe::ff1::{FF1, FlexibleNumeralString};
-use offpin::ff1::{Ff1, MAX_LEN, MAX_TWEAK_LEN, Radix};
+use offpin::ff1::{Ff1, MAX_TWEAK_LEN, Radix};
 use proptest::prelude::*;
 
 const CASES: u32 = 256;
@@ -32,8 +32,8 @@ fn value(digits: &[u16], radix: u64) -> u64 {
 
 /// (radix, length, x < radix^length).
 fn numeral() -> impl Strategy<Value = (Radix, u8, u64)> {
-    prop_oneof![Just(Radix::Ten), Just(Radix::Nine)]
-        .prop_flat_map(|radix| (Just(radix), radix.min_len()..=MAX_LEN))
+    proptest::sample::select(Radix::ALL.to_vec())
+        .prop_flat_map(|radix| (Just(radix), radix.min_len()..=radix.max_len()))
         .prop_flat_map(|(radix, n)| {
             let domain = u64::from(radix.value()).pow(u32::from(n));
             (Just(radix), Just(n), 0..domain)
@@ -113,11 +113,11 @@ proptest! {
     fn batch_equals_one_by_one(
         key in any::<[u8; 16]>(),
         tweak in tweak(),
-        radix in prop_oneof![Just(Radix::Ten), Just(Radix::Nine)],
+        radix in proptest::sample::select(Radix::ALL.to_vec()),
         n_off in 0u8..=12,
         seeds in proptest::collection::vec(any::<u64>(), 0..40),
     ) {
-        let n = (radix.min_len() + n_off).min(MAX_LEN);
+        let n = (radix.min_len() + n_off).min(radix.max_len());
         let ff1 = Ff1::<aes::Aes128>::new(&key, radix, n, &tweak).unwrap();
         let domain = ff1.domain_size();
         let xs: Vec<u64> = seeds.iter().map(|s| s % domain).collect();

@@ -474,6 +474,12 @@ fn check_file(name: &str, generated: Value) {
     );
 }
 
+/// Keypad alphabets (format v2): `tests/alphabets/`, file
+/// `tests/vectors/v2/alphabets.json`.
+#[cfg(feature = "std")]
+#[path = "alphabets/mod.rs"]
+mod alphabets;
+
 /// The edges of every comparison of docs/FORMAT.md §5–§10 (`tests/edges/`,
 /// files `tests/vectors/v2/edges/`).
 #[cfg(all(feature = "std", feature = "service-codes"))]

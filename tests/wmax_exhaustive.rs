@@ -42,7 +42,7 @@ use offpin::profile::shipped::{EPOCH_2024, STANDARD_10};
 use offpin::recurring::{Hours, RecurringMenu, Weekdays};
 use offpin::security::Acceptable;
 use offpin::{
-    ClockCodes, FormatVersion, Grant, Profile, ProfileParams, Radix, RevokeTarget, UtcOffset,
+    ClockCodes, FormatVersion, Grant, Keys, Profile, ProfileParams, Radix, RevokeTarget, UtcOffset,
     Verdict,
 };
 use proptest::prelude::*;
@@ -260,6 +260,7 @@ prop_compose! {
         ProfileParams {
             name: "sweep",
             radix: Radix::Ten,
+            keys: Keys::STANDARD,
             digits: 7,
             epoch,
             lifetime_days,

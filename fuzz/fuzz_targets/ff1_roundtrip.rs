@@ -10,7 +10,7 @@ use aes::cipher::{BlockCipherEncrypt, BlockSizeUser, KeyInit, consts::U16};
 use arbitrary::Arbitrary;
 use fpe::ff1::{FF1, FlexibleNumeralString};
 use libfuzzer_sys::fuzz_target;
-use offpin::ff1::{Ff1, Ff1Error, MAX_LEN, MAX_TWEAK_LEN, Radix};
+use offpin::ff1::{Ff1, Ff1Error, MAX_TWEAK_LEN, Radix};
 
 #[derive(Arbitrary, Debug)]
 enum KeySize {
@@ -23,7 +23,8 @@ enum KeySize {
 struct Input {
     key: KeySize,
     /// Radix 9 when odd.
-    nine: bool,
+    /// The radix, mod 9: every radix from 10 down to 2.
+    radix: u8,
     len: u8,
     tweak: Vec<u8>,
     x: u64,
@@ -35,13 +36,13 @@ struct Input {
 fuzz_target!(|input: Input| {
     let Input {
         key,
-        nine,
+        radix,
         len,
         tweak,
         x,
         more,
     } = input;
-    let radix = if nine { Radix::Nine } else { Radix::Ten };
+    let radix = Radix::ALL[usize::from(radix) % Radix::ALL.len()];
     match key {
         KeySize::Aes128(k) => run::<aes::Aes128>(&k, radix, len, &tweak, x, &more),
         KeySize::Aes192(k) => run::<aes::Aes192>(&k, radix, len, &tweak, x, &more),
@@ -54,7 +55,7 @@ where
     C: BlockCipherEncrypt + BlockSizeUser<BlockSize = U16> + KeyInit + Clone,
 {
     let ff1 = Ff1::<C>::new(key, radix, len, tweak);
-    let valid_params = (radix.min_len()..=MAX_LEN).contains(&len) && tweak.len() <= MAX_TWEAK_LEN;
+    let valid_params = (radix.min_len()..=radix.max_len()).contains(&len) && tweak.len() <= MAX_TWEAK_LEN;
     let ff1 = match ff1 {
         Ok(ff1) => {
             assert!(

@@ -1,10 +1,11 @@
 //! FF1 format-preserving encryption (NIST SP 800-38G, Algorithms 7 and 8)
-//! over AES, for radix 10 and radix 9 numerals of 6 to 18 digits.
+//! over AES, for numerals of radix 2 to 10 (6 to 20 digits; the domain
+//! `radix^n` between `10^6` and `10^18`).
 //!
 //! A PIN of `n` digits is the FF1 encryption of an index `x < radix^n`. This
 //! module works on the integer value of a numeral string: a numeral
 //! `X = x_1 .. x_n` (with `x_1` the most significant) is the integer
-//! `NUM_radix(X)`, held in a `u64` (`10^18 < 2^63`). It is integer-only,
+//! `NUM_radix(X)`, held in a `u64` (`radix^n <= 10^18 < 2^63`). It is integer-only,
 //! allocation-free and `no_std`, and its arithmetic on secret values is
 //! constant time (see `docs/ff1-side-channels.md`).
 //!
@@ -41,9 +42,10 @@ use crate::divisor::Divisor;
 /// The smallest domain FF1 allows: SP 800-38G requires `radix^minlen >= 10^6`.
 pub const MIN_DOMAIN: u64 = 1_000_000;
 
-/// The longest numeral supported, in digits (`10^18 < 2^63`, so every value
-/// fits in a `u64`).
-pub const MAX_LEN: u8 = 18;
+/// The longest numeral supported, in digits, by any radix: values stay
+/// below `10^18 < 2^63`, so radix 10 and 9 allow 18 digits, radix 8
+/// allows 19 and radixes 2 to 7 allow 20 ([`Radix::max_len`]).
+pub const MAX_LEN: u8 = 20;
 
 /// The longest tweak accepted by [`Ff1::new`], in bytes. The tweak is
 /// absorbed once, at construction, so its length costs nothing per
@@ -69,12 +71,20 @@ const MAX_Q_BLOCKS: usize = (MAX_TWEAK_LEN + 15 + 1 + 4) / 16;
 /// One AES block.
 type Block = Array<u8, U16>;
 
-/// The alphabet size of the numerals.
+/// The alphabet size of the numerals: 2 to 10 keys.
+///
+/// Radix 10 and 9 are the keypads every lock build reads (ten keys, or
+/// nine without `0`); the others (a keypad with the keys 1–7, say) need
+/// the crate feature `alphabets` on the lock (the issuer, `std`, always
+/// has it). FF1 itself works for every radix here.
 ///
 /// ```
 /// use offpin::Radix;
 /// assert_eq!(Radix::Ten.value(), 10);
 /// assert_eq!(Radix::Nine.min_len(), 7); // 9^6 = 531441 < 10^6
+/// assert_eq!(Radix::Seven.min_len(), 8); // 7^8 = 5764801
+/// assert_eq!(Radix::Two.min_len(), 20);
+/// assert_eq!(Radix::from_value(7), Some(Radix::Seven));
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Radix {
@@ -82,34 +92,99 @@ pub enum Radix {
     Ten,
     /// Nine digit values 0-8 (a nine-key keypad without `0`).
     Nine,
+    /// Eight values (keys 1–8 by default).
+    Eight,
+    /// Seven values (keys 1–7 by default, TTLock's keypads).
+    Seven,
+    /// Six values.
+    Six,
+    /// Five values.
+    Five,
+    /// Four values.
+    Four,
+    /// Three values.
+    Three,
+    /// Two values.
+    Two,
 }
 
 impl Radix {
-    /// The radix as an integer: 10 or 9.
+    /// Every radix, from 10 down to 2.
+    pub const ALL: [Radix; 9] = [
+        Radix::Ten,
+        Radix::Nine,
+        Radix::Eight,
+        Radix::Seven,
+        Radix::Six,
+        Radix::Five,
+        Radix::Four,
+        Radix::Three,
+        Radix::Two,
+    ];
+
+    /// The radix as an integer, 2 to 10.
     pub const fn value(self) -> u32 {
         match self {
             Radix::Ten => 10,
             Radix::Nine => 9,
+            Radix::Eight => 8,
+            Radix::Seven => 7,
+            Radix::Six => 6,
+            Radix::Five => 5,
+            Radix::Four => 4,
+            Radix::Three => 3,
+            Radix::Two => 2,
         }
+    }
+
+    /// The radix of value `r`, if it is 2 to 10.
+    pub const fn from_value(r: u32) -> Option<Radix> {
+        let mut i = 0;
+        while i < Radix::ALL.len() {
+            #[allow(clippy::indexing_slicing, reason = "i < ALL.len()")]
+            let radix = Radix::ALL[i];
+            if radix.value() == r {
+                return Some(radix);
+            }
+            i += 1;
+        }
+        None
+    }
+
+    /// Whether every lock build reads this radix (10 or 9): the others
+    /// need the crate feature `alphabets` on the lock.
+    pub const fn is_builtin(self) -> bool {
+        matches!(self, Radix::Ten | Radix::Nine)
     }
 
     /// The shortest numeral FF1 allows for this radix: the least `n` with
-    /// `radix^n >= 10^6` (6 for radix 10, 7 for radix 9).
+    /// `radix^n >= 10^6` (6 for radix 10, 7 for radix 9, 20 for radix 2).
     pub const fn min_len(self) -> u8 {
         match self {
             Radix::Ten => 6,
-            Radix::Nine => 7,
+            Radix::Nine | Radix::Eight => 7,
+            Radix::Seven | Radix::Six => 8,
+            Radix::Five => 9,
+            Radix::Four => 10,
+            Radix::Three => 13,
+            Radix::Two => 20,
         }
     }
 
-    /// The longest numeral supported: [`MAX_LEN`] for both radixes.
+    /// The longest numeral supported: the greatest `n <= MAX_LEN` with
+    /// `radix^n <= 10^18` (18 for radix 10 and 9, 19 for radix 8, 20
+    /// below).
     pub const fn max_len(self) -> u8 {
-        MAX_LEN
+        match self {
+            Radix::Ten | Radix::Nine => 18,
+            Radix::Eight => 19,
+            _ => MAX_LEN,
+        }
     }
 
-    /// `radix^k` (exact for `k <= MAX_LEN`, wrapping beyond).
+    /// `radix^k` (exact for `k <= max_len`, saturating beyond).
     const fn pow(self, k: u8) -> u64 {
-        (self.value() as u64).wrapping_pow(k as u32)
+        (self.value() as u64).saturating_pow(k as u32)
     }
 }
 
@@ -127,7 +202,7 @@ pub enum Ff1Error {
         /// The shortest length allowed for this radix.
         min: u8,
     },
-    /// The length exceeds [`MAX_LEN`].
+    /// The length exceeds the radix's [`Radix::max_len`].
     LengthTooLong {
         /// The length asked for.
         len: u8,
@@ -275,7 +350,8 @@ where
     ///
     /// * [`Ff1Error::LengthTooShort`] when `radix^len < 10^6` (radix 10:
     ///   `len < 6`; radix 9: `len < 7`);
-    /// * [`Ff1Error::LengthTooLong`] when `len > 18`;
+    /// * [`Ff1Error::LengthTooLong`] when `len > radix.max_len()` (18 for
+    ///   radix 10 and 9, 19 for 8, 20 below);
     /// * [`Ff1Error::TweakTooLong`] when the tweak exceeds
     ///   [`MAX_TWEAK_LEN`] bytes;
     /// * [`Ff1Error::KeyLength`] when `key` is not the cipher's key length
@@ -339,12 +415,13 @@ where
         let div_u = Divisor::new(radix.pow(u));
         let div_v = Divisor::new(radix.pow(v));
 
-        // 3. Let b = ceil(ceil(v * LOG2(radix)) / 8). radix^v (radix 9 or
-        //    10, v >= 1) is not a power of two, so ceil(log2(radix^v)) is
-        //    exactly the bit length of radix^v: integers only, no floats.
-        let bits = u64::BITS - div_v.get().leading_zeros();
+        // 3. Let b = ceil(ceil(v * LOG2(radix)) / 8). ceil(log2(x)) is the
+        //    bit length of x - 1 for x >= 2 (a power of two too: radix 2,
+        //    4 and 8): integers only, no floats.
+        let bits = u64::BITS - div_v.get().saturating_sub(1).leading_zeros();
         let b = bits.div_ceil(8);
-        // v <= 9 and 10^9 < 2^32, so b <= 4.
+        // radix^v <= 10^9 < 2^32 (v <= 9 for radix 10 and 9, v <= 10
+        // below: 8^10 = 2^30), so b <= 4.
 
         // 4. Let d = 4 * ceil(b/4) + 4. With 1 <= b <= 4, d = 8: S is the
         //    first 8 bytes of R (step 6.iii needs no extra AES block) and
@@ -870,8 +947,11 @@ fn encrypt_blocks_on<B: BlockCipherEncBackend<BlockSize = U16>>(backend: &B, blo
 
 /// Checks the parameters of [`Ff1::new`] (all public).
 fn check_params(radix: Radix, len: u8, tweak: &[u8]) -> Result<(), Ff1Error> {
-    if len > MAX_LEN {
-        return Err(Ff1Error::LengthTooLong { len, max: MAX_LEN });
+    if len > radix.max_len() {
+        return Err(Ff1Error::LengthTooLong {
+            len,
+            max: radix.max_len(),
+        });
     }
     if len < radix.min_len() || radix.pow(len) < MIN_DOMAIN {
         return Err(Ff1Error::LengthTooShort {
@@ -947,10 +1027,30 @@ mod tests {
         0x3C,
     ];
 
+    /// The largest domain `radix^n` of any numeral length.
+    const MAX_DOMAIN: u64 = 1_000_000_000_000_000_000;
+
+    /// The tables of `min_len` and `max_len` are their definitions.
+    #[test]
+    fn lengths_are_the_least_and_greatest_allowed() {
+        for radix in Radix::ALL {
+            let pow = |n: u8| u128::from(radix.value()).pow(u32::from(n));
+            let min = (1..=MAX_LEN).find(|&n| pow(n) >= u128::from(MIN_DOMAIN));
+            assert_eq!(Some(radix.min_len()), min, "{radix:?}");
+            let max = (1..=MAX_LEN)
+                .rev()
+                .find(|&n| pow(n) <= u128::from(MAX_DOMAIN));
+            assert_eq!(Some(radix.max_len()), max, "{radix:?}");
+            assert_eq!(Radix::from_value(radix.value()), Some(radix));
+        }
+        assert_eq!(Radix::from_value(1), None);
+        assert_eq!(Radix::from_value(11), None);
+    }
+
     #[test]
     fn b_is_at_most_four_and_d_is_eight() {
-        for radix in [Radix::Ten, Radix::Nine] {
-            for n in radix.min_len()..=MAX_LEN {
+        for radix in Radix::ALL {
+            for n in radix.min_len()..=radix.max_len() {
                 let ff1 = Ff1Aes128::new(&NIST_KEY, radix, n, b"").unwrap();
                 let b = ff1.i_shift / 8;
                 assert!((1..=4).contains(&b), "radix {radix:?} n {n}: b = {b}");

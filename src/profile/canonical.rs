@@ -21,8 +21,7 @@
 //! is why they enter the tweak. Adding a feature means: a new [`Tag`], an
 //! arm in [`field_present`] and one in [`write_field`], a bound in
 //! [`Profile::new`](super::Profile::new), and a row in `docs/FORMAT.md`
-//! §2.3. Tags 4 and 5 are reserved for the keypad alphabet and the code
-//! rules (issue 13) and are not encoded yet.
+//! §2.3. Tag 5 is reserved for the code rules and is not encoded yet.
 //!
 //! Everything here is `const`: [`Profile::new`](super::Profile::new)
 //! computes the canonical bytes and their SHA-256 at compile time for a
@@ -31,6 +30,7 @@
 use core::fmt;
 
 use super::{ProfileParams, sha256};
+use crate::alphabet::Alphabet;
 
 /// The format version of a profile: which encoding of grants its PINs
 /// use. A lock built for a version keeps it for its life; offpin issues
@@ -41,8 +41,8 @@ pub enum FormatVersion {
     /// revocation codes.
     V1,
     /// Version 1 plus extension fields: weekly recurring codes,
-    /// clock-setting codes and rolling service codes (and, by issue 13,
-    /// keypad alphabets and code rules).
+    /// clock-setting codes and rolling service codes, keypad alphabets
+    /// (and, to come, code rules).
     V2,
 }
 
@@ -81,7 +81,9 @@ pub enum Tag {
     ClockCodes,
     /// 3: rolling service codes (RFC 6238).
     ServiceCodes,
-    /// 4: reserved for the keypad alphabet (issue 13); not encoded yet.
+    /// 4: the keypad's keys, when they are not the radix's standard keys
+    /// (a radix other than 10 and 9 with standard keys needs no field:
+    /// the radix is a v1 field).
     Alphabet,
     /// 5: reserved for code rules (issue 13); not encoded yet.
     CodeRules,
@@ -236,7 +238,22 @@ pub(crate) const fn field_present(p: &ProfileParams, tag: Tag) -> bool {
         Tag::Recurring => p.recurring.is_enabled(),
         Tag::ClockCodes => p.clock_codes.is_enabled(),
         Tag::ServiceCodes => p.service_codes.is_enabled(),
-        Tag::Alphabet | Tag::CodeRules => false,
+        Tag::Alphabet => custom_keys(p),
+        Tag::CodeRules => false,
+    }
+}
+
+/// Whether `p`'s keys differ from its radix's standard keys (given
+/// explicitly, the standard keys are standard: one encoding per
+/// alphabet).
+pub(crate) const fn custom_keys(p: &ProfileParams) -> bool {
+    if p.keys.is_standard() {
+        return false;
+    }
+    let standard = Alphabet::standard(p.radix);
+    match Alphabet::new(p.radix, p.keys) {
+        Ok(a) => !a.same_as(&standard),
+        Err(_) => true,
     }
 }
 
@@ -280,8 +297,22 @@ const fn write_field(p: &ProfileParams, tag: Tag, w: &mut Canonical) {
             w.put(&c.step_secs.to_be_bytes());
             w.put_u8(c.skew_steps);
         }
-        // Reserved for issue 13: not encoded yet.
-        Tag::Alphabet | Tag::CodeRules => {}
+        // u8 radix, then the key (ASCII) of each numeral, numeral 0 first.
+        Tag::Alphabet => {
+            let a = match Alphabet::new(p.radix, p.keys) {
+                Ok(a) => a,
+                Err(_) => Alphabet::standard(p.radix),
+            };
+            let r = p.radix.value() as usize;
+            w.put_u8(r as u8);
+            let mut v = 0;
+            while v < r {
+                w.put_u8(a.key_at(v));
+                v += 1;
+            }
+        }
+        // Reserved: not encoded yet.
+        Tag::CodeRules => {}
     }
 }
 

@@ -23,7 +23,7 @@
 //! in the README.
 
 use super::{
-    ClockCodes, FormatVersion, LockoutPolicy, Profile, ProfileParams, Radix, RecurringMenu,
+    ClockCodes, FormatVersion, Keys, LockoutPolicy, Profile, ProfileParams, Radix, RecurringMenu,
     ServiceCodes,
 };
 use crate::recurring::{Hours, Weekdays};
@@ -46,6 +46,7 @@ pub const STANDARD_10: Profile = build(ProfileParams {
     name: "standard-10",
     format: FormatVersion::V1,
     radix: Radix::Ten,
+    keys: Keys::STANDARD,
     digits: 10,
     epoch: EPOCH_2024,
     lifetime_days: 36_525,
@@ -78,6 +79,7 @@ pub const COMPACT_8: Profile = build(ProfileParams {
     name: "compact-8",
     format: FormatVersion::V1,
     radix: Radix::Ten,
+    keys: Keys::STANDARD,
     digits: 8,
     epoch: EPOCH_2024,
     lifetime_days: 7_305,
@@ -110,6 +112,7 @@ pub const SECURE_12: Profile = build(ProfileParams {
     name: "secure-12",
     format: FormatVersion::V1,
     radix: Radix::Ten,
+    keys: Keys::STANDARD,
     digits: 12,
     epoch: EPOCH_2024,
     lifetime_days: 36_525,
@@ -140,6 +143,7 @@ pub const SECURE_12: Profile = build(ProfileParams {
 pub const KEYPAD9_11: Profile = build(ProfileParams {
     name: "keypad9-11",
     radix: Radix::Nine,
+    keys: Keys::STANDARD,
     digits: 11,
     ..STANDARD_10.params()
 });
