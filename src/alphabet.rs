@@ -20,6 +20,7 @@
 //! keys needs more digits for the same figure (`Profile::security`).
 //!
 //! ```
+//! # #[cfg(feature = "alphabets")] {
 //! use offpin::{Alphabet, Keys, Pin, Radix};
 //!
 //! // TTLock's keypads: keys 1 to 7.
@@ -33,6 +34,7 @@
 //! let keys = Keys::new(b"987654321");
 //! let nine = Alphabet::new(Radix::Nine, keys)?;
 //! assert_eq!(Pin::from_value(0, nine, 7)?.as_str(), "9999999");
+//! # }
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
@@ -123,6 +125,10 @@ pub enum AlphabetError {
         /// The key (ASCII).
         key: u8,
     },
+    /// Keys other than the radix's standard ones, on a build without the
+    /// crate feature `alphabets` (which reads only the standard ten-key
+    /// and nine-key keypads).
+    NotBuilt,
 }
 
 impl fmt::Display for AlphabetError {
@@ -137,6 +143,9 @@ impl fmt::Display for AlphabetError {
             }
             AlphabetError::DuplicateKey { key } => {
                 write!(f, "the key {} stands for two numerals", char::from(*key))
+            }
+            AlphabetError::NotBuilt => {
+                f.write_str("keys other than the standard ones need the crate feature `alphabets`")
             }
         }
     }
@@ -185,7 +194,9 @@ impl Alphabet {
     ///
     /// [`AlphabetError::WrongKeyCount`] unless there is one key per
     /// numeral, [`AlphabetError::NotADigitKey`] for a key that is not
-    /// `0`–`9`, [`AlphabetError::DuplicateKey`] for a key given twice.
+    /// `0`–`9`, [`AlphabetError::DuplicateKey`] for a key given twice,
+    /// [`AlphabetError::NotBuilt`] for keys other than the standard ones
+    /// without the crate feature `alphabets`.
     pub const fn new(radix: Radix, keys: Keys) -> Result<Alphabet, AlphabetError> {
         if keys.is_standard() {
             return Ok(Alphabet::standard(radix));
@@ -212,10 +223,16 @@ impl Alphabet {
             seen |= bit;
             v += 1;
         }
-        Ok(Alphabet {
+        let a = Alphabet {
             radix,
             keys: keys.keys,
-        })
+        };
+        // Without the feature, every alphabet is a standard one: the
+        // built-in readers need not check.
+        if cfg!(not(feature = "alphabets")) && !a.same_as(&Alphabet::standard(radix)) {
+            return Err(AlphabetError::NotBuilt);
+        }
+        Ok(a)
     }
 
     /// The radix.
@@ -288,7 +305,7 @@ impl From<Radix> for Alphabet {
     }
 }
 
-#[cfg(test)]
+#[cfg(all(test, feature = "alphabets"))]
 mod tests {
     use super::*;
 

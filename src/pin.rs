@@ -49,18 +49,14 @@ pub enum PinError {
         /// 0-based position of the key.
         position: usize,
     },
-    /// The profile's alphabet is neither radix 10 nor radix 9 with their
-    /// standard keys, and this build reads only those (the crate feature
-    /// `alphabets` reads the others).
-    AlphabetNotBuilt,
+
     /// The numeric value does not fit `digits` digits (rendering only).
     ValueOutOfRange,
 }
 
 impl PinError {
     /// A stable snake_case code (`empty`, `wrong_length`, `not_a_digit`,
-    /// `zero_on_nine_key_pad`, `not_on_keypad`, `alphabet_not_built`,
-    /// `value_out_of_range`); the `Display` text is informative English.
+    /// `zero_on_nine_key_pad`, `not_on_keypad`, `value_out_of_range`); the `Display` text is informative English.
     pub const fn code(&self) -> &'static str {
         match self {
             PinError::Empty => "empty",
@@ -68,7 +64,6 @@ impl PinError {
             PinError::NotADigit { .. } => "not_a_digit",
             PinError::ZeroOnNineKeyPad { .. } => "zero_on_nine_key_pad",
             PinError::NotOnKeypad { .. } => "not_on_keypad",
-            PinError::AlphabetNotBuilt => "alphabet_not_built",
             PinError::ValueOutOfRange => "value_out_of_range",
         }
     }
@@ -93,9 +88,6 @@ impl fmt::Display for PinError {
                 f,
                 "character {} is a key this profile's keypads do not have",
                 position + 1
-            ),
-            PinError::AlphabetNotBuilt => f.write_str(
-                "this build reads only ten-key and nine-key keypads; enable the crate feature `alphabets`",
             ),
             PinError::ValueOutOfRange => f.write_str("value does not fit the PIN length"),
         }
@@ -122,13 +114,11 @@ pub(crate) fn typed_value(input: &[u8], alphabet: &Alphabet, digits: u8) -> Resu
     numeral_value(input, alphabet)
 }
 
-/// The value of `input` (length checked) on a ten-key or nine-key keypad:
-/// what every build reads.
+/// The value of `input` (length checked) on a ten-key or nine-key keypad
+/// with its standard keys: without the feature `alphabets` every
+/// [`Alphabet`] is one ([`Alphabet::new`] refuses the others).
 #[cfg(not(feature = "alphabets"))]
 fn numeral_value(input: &[u8], alphabet: &Alphabet) -> Result<u64, PinError> {
-    if !alphabet.is_builtin() {
-        return Err(PinError::AlphabetNotBuilt);
-    }
     let nine = matches!(alphabet.radix(), crate::ff1::Radix::Nine);
     let (zero, base) = if nine { (b'1', 9) } else { (b'0', 10) };
     let mut value = 0u64;
@@ -173,10 +163,7 @@ fn numeral_value(input: &[u8], alphabet: &Alphabet) -> Result<u64, PinError> {
 /// (most significant first) and returns what is left of `value` (0 when
 /// it fit). Radix 10 and 9 divide by literal constants.
 #[cfg(not(feature = "alphabets"))]
-fn render(mut value: u64, alphabet: &Alphabet, out: &mut [u8]) -> Result<u64, PinError> {
-    if !alphabet.is_builtin() {
-        return Err(PinError::AlphabetNotBuilt);
-    }
+fn render(mut value: u64, alphabet: &Alphabet, out: &mut [u8]) -> u64 {
     let nine = matches!(alphabet.radix(), crate::ff1::Radix::Nine);
     for dst in out.iter_mut().rev() {
         let (q, r) = if nine {
@@ -189,14 +176,14 @@ fn render(mut value: u64, alphabet: &Alphabet, out: &mut [u8]) -> Result<u64, Pi
         *dst = if nine { b'1' + r } else { b'0' + r };
         value = q;
     }
-    Ok(value)
+    value
 }
 
 /// Writes the last `out.len()` digits of `value` in `alphabet` into `out`
 /// (most significant first) and returns what is left of `value` (0 when
 /// it fit), with the constant-time divider.
 #[cfg(feature = "alphabets")]
-fn render(mut value: u64, alphabet: &Alphabet, out: &mut [u8]) -> Result<u64, PinError> {
+fn render(mut value: u64, alphabet: &Alphabet, out: &mut [u8]) -> u64 {
     let radix = crate::divisor::Divisor::new(u64::from(alphabet.radix().value()));
     for dst in out.iter_mut().rev() {
         let (q, r) = radix.div_rem(value);
@@ -205,7 +192,7 @@ fn render(mut value: u64, alphabet: &Alphabet, out: &mut [u8]) -> Result<u64, Pi
         *dst = alphabet.key(low);
         value = q;
     }
-    Ok(value)
+    value
 }
 
 /// A PIN: `1..=`[`MAX_DIGITS`] ASCII digits, stored inline (no heap).
@@ -237,8 +224,7 @@ impl Pin {
     ///
     /// [`PinError::Empty`], [`PinError::WrongLength`],
     /// [`PinError::NotADigit`], [`PinError::ZeroOnNineKeyPad`] or
-    /// [`PinError::NotOnKeypad`] (and [`PinError::AlphabetNotBuilt`]
-    /// without the feature `alphabets`).
+    /// [`PinError::NotOnKeypad`].
     ///
     /// # Examples
     ///
@@ -269,8 +255,7 @@ impl Pin {
     ///
     /// [`PinError::ValueOutOfRange`] when `value >= radix^digits`,
     /// [`PinError::WrongLength`] when `digits` is 0 or above
-    /// [`MAX_DIGITS`] (and [`PinError::AlphabetNotBuilt`] without the
-    /// feature `alphabets`).
+    /// [`MAX_DIGITS`].
     pub fn from_value(
         value: u64,
         alphabet: impl Into<Alphabet>,
@@ -285,7 +270,7 @@ impl Pin {
             });
         }
         let mut buf = [0u8; MAX_DIGITS];
-        let rest = render(value, &alphabet, buf.get_mut(..n).unwrap_or(&mut []))?;
+        let rest = render(value, &alphabet, buf.get_mut(..n).unwrap_or(&mut []));
         if rest != 0 {
             return Err(PinError::ValueOutOfRange);
         }

@@ -756,11 +756,9 @@ impl Profile {
             return Err(ProfileError::InvalidServiceCodes);
         }
         match Alphabet::new(params.radix, params.keys) {
-            Err(e) => return Err(ProfileError::InvalidAlphabet(e)),
             // A lock without the feature reads only the built-in keypads.
-            Ok(a) if !a.is_builtin() && cfg!(not(feature = "alphabets")) => {
-                return Err(ProfileError::AlphabetNotBuilt);
-            }
+            Err(AlphabetError::NotBuilt) => return Err(ProfileError::AlphabetNotBuilt),
+            Err(e) => return Err(ProfileError::InvalidAlphabet(e)),
             Ok(_) => {}
         }
         if matches!(params.format, FormatVersion::V1) && !params.radix.is_builtin() {

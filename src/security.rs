@@ -624,6 +624,7 @@ impl Profile {
     /// # Examples
     ///
     /// ```
+    /// # #[cfg(feature = "format-v2")] {
     /// use offpin::profile::shipped::{STANDARD_10, STANDARD_10_V2};
     /// use offpin::tz::TzRule;
     /// let santiago = TzRule::parse(b"<-04>4<-03>,M9.1.6/24,M4.1.6/24").unwrap();
@@ -632,6 +633,7 @@ impl Profile {
     /// // No recurring codes: the fixed-offset figure holds.
     /// let v1 = STANDARD_10.security_under(&santiago, 1).unwrap();
     /// assert_eq!(v1, STANDARD_10.security());
+    /// # }
     /// ```
     pub fn security_under(&self, rule: &TzRule, keys: u32) -> Option<SecurityFigures> {
         if !self.covers_rule(rule) {
