@@ -278,14 +278,14 @@ impl Alphabet {
     }
 
     /// The key of numeral `v` (`v < radix`; 0 otherwise).
-    #[cfg(any(feature = "alphabets", test))]
+    #[cfg(feature = "alphabets")]
     pub(crate) fn key(&self, v: u8) -> u8 {
         self.keys.get(usize::from(v)).copied().unwrap_or(0)
     }
 
     /// The numeral of `key`, if the keypad has it. Constant time in the
     /// key: every key is compared, without an early exit.
-    #[cfg(any(feature = "alphabets", test))]
+    #[cfg(feature = "alphabets")]
     pub(crate) fn numeral(&self, key: u8) -> Option<u8> {
         let mut found = 0u8;
         let mut hit = 0u8;
