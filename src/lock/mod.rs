@@ -1029,7 +1029,6 @@ impl<const MEMORY: usize, const KEYS: usize> Lock<MEMORY, KEYS> {
         } else {
             ClockStatus::Ok
         };
-        let policy = self.profile().lockout();
         let mut change = self.base_change(t);
         // Any check uses up a waiting charge.
         change.credit = None;
@@ -1050,11 +1049,26 @@ impl<const MEMORY: usize, const KEYS: usize> Lock<MEMORY, KEYS> {
             };
         }
         let rolled_back = matches!(clock, ClockStatus::RolledBack { .. });
+        let found = self.decide(typed, t, rolled_back, &mut change);
+        self.settle(&found, t, &mut change);
+        Check {
+            decision: found.decision,
+            change,
+            clock,
+            key: found.key,
+        }
+    }
+
+    /// The lock-out's part of an evaluated entry at the lock's time `t`:
+    /// an entry that opened, revoked, set the clock or was refused
+    /// [`Refusal::MemoryFull`] testing no other PIN (`alone`) gives its
+    /// charge back; any other is one failure (written with its charge
+    /// already, or counted now), an opening still clearing the back-off.
+    fn settle(&self, found: &Found, t: UnixSeconds, change: &mut Change) {
         let Found {
-            decision,
-            key,
-            alone,
-        } = self.decide(typed, t, rolled_back, &mut change);
+            decision, alone, ..
+        } = *found;
+        let (hs, policy) = (self.state.highest_seen, self.profile().lockout());
         let decided = !matches!(decision, Decision::Refuse(_));
         match (decision, self.credit) {
             // The charge of this entry is given back: it opened or
@@ -1069,7 +1083,7 @@ impl<const MEMORY: usize, const KEYS: usize> Lock<MEMORY, KEYS> {
                 credit,
             ) if alone => {
                 if let Some(before) = credit {
-                    // An opening clears the back-off (above).
+                    // An opening cleared the back-off when it was judged.
                     if !decision.opens() {
                         change.lockout = before;
                     }
@@ -1088,7 +1102,7 @@ impl<const MEMORY: usize, const KEYS: usize> Lock<MEMORY, KEYS> {
             (_, None) => {
                 let (lockout, budget) = self.after_failure(&policy, t);
                 change.budget = budget;
-                // An opening clears the back-off (above).
+                // An opening cleared the back-off when it was judged.
                 if !decision.opens() {
                     change.lockout = lockout;
                 }
@@ -1101,12 +1115,6 @@ impl<const MEMORY: usize, const KEYS: usize> Lock<MEMORY, KEYS> {
         #[cfg(feature = "format-v2")]
         if matches!(decision, Decision::ClockSet { .. }) {
             change.budget = change.budget.jumped(t, change.highest_seen);
-        }
-        Check {
-            decision,
-            change,
-            clock,
-            key,
         }
     }
 
@@ -1175,6 +1183,7 @@ impl<const MEMORY: usize, const KEYS: usize> Lock<MEMORY, KEYS> {
         for (k, codec) in self.codecs.iter().enumerate() {
             let (index, grant) = match codec.decode_indexed(typed) {
                 Ok(decoded) => decoded,
+                // Malformed input is malformed for every key.
                 Err(DecodeError::Pin(_)) => break,
                 Err(_) => continue,
             };
