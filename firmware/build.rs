@@ -71,6 +71,7 @@ fn main() {
     println!("cargo:rustc-link-search={}", out.display());
     println!("cargo:rerun-if-changed={memory}");
     println!("cargo:rerun-if-changed=build.rs");
+    println!("cargo:rerun-if-env-changed=CARGO_FEATURE_ANTI_PEEP");
 
     let key = MasterKey::from_bytes(MASTER)
         .derive_device_key(DEVICE_ID, GENERATION)
@@ -125,6 +126,37 @@ fn main() {
     .unwrap();
     for (name, what, request) in codes {
         write_code(&mut src, &codec, name, what, &request);
+    }
+    // The anti-peep phase (feature `anti-peep`): the owner's PIN typed
+    // among extra digits. `entry_max_digits` is policy, not format, so the
+    // PIN is the one `standard-10` issues.
+    if env::var_os("CARGO_FEATURE_ANTI_PEEP").is_some() {
+        let owner = codec.issue(&Request::ongoing(7)).expect("owner").pin;
+        let owner = owner.as_str();
+        for (name, what, entry) in [
+            (
+                "OWNER_HIDDEN",
+                "the owner's PIN at position 2 of 16 keys",
+                format!("31{owner}4159"),
+            ),
+            (
+                "OWNER_FIRST",
+                "the owner's PIN first, then 6 more keys",
+                format!("{owner}265358"),
+            ),
+            (
+                "OWNER_17",
+                "the owner's PIN inside 17 keys (one over the bound)",
+                format!("979{owner}3238"),
+            ),
+        ] {
+            writeln!(src, "/// {what}").unwrap();
+            writeln!(
+                src,
+                "pub const {name}: Code = Code {{ name: {name:?}, what: {what:?}, pin: {entry:?} }};"
+            )
+            .unwrap();
+        }
     }
     // Enough one-time codes to fill the lock's memory and one more: use
     // windows from 2025-12-05 00:00, one per hour and variance.

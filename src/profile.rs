@@ -273,6 +273,12 @@ pub const MAX_DURATION_HOURS: u32 = 24 * MAX_LIFETIME_DAYS;
 /// `2^40` (about 34 800 years), far inside `i64`.
 pub const INSTANT_BOUND: i64 = 1 << 40;
 
+/// The longest entry a lock searches for a PIN typed among extra digits
+/// (anti-peep entry, [`ProfileParams::entry_max_digits`]): a keypad's
+/// entry buffer of 32 keys, and at most `32 − digits + 1` FF1 decryptions
+/// per key of the lock for one entry.
+pub const MAX_ENTRY_DIGITS: u8 = 32;
+
 /// Everything that defines a profile, as plain fields so it can be written
 /// in `const` context (and built from another profile with `..`).
 ///
@@ -331,6 +337,15 @@ pub struct ProfileParams {
     pub lock_memory: u16,
     /// Keypad lock-out policy. Not part of the format.
     pub lockout: LockoutPolicy,
+    /// Anti-peep entry: the longest entry, in keys, in which the lock
+    /// searches for a PIN typed among extra digits (every window of
+    /// `digits` consecutive keys, in order). `0` or `digits` turns it off
+    /// (every shipped profile); otherwise `digits..=`
+    /// [`MAX_ENTRY_DIGITS`] and at most `2 · digits`. Each extra key is
+    /// one more PIN tested per entry: the per-attempt figure is multiplied
+    /// by [`Profile::entry_positions`]. The lock checks it only with the
+    /// crate feature `anti-peep`. Not part of the format.
+    pub entry_max_digits: u8,
     /// Weekly recurring codes (format v2, tag 1;
     /// [`RecurringMenu::NONE`]: none).
     pub recurring: RecurringMenu,
@@ -405,6 +420,16 @@ pub enum ProfileError {
     },
     /// The canonical encoding would exceed [`CANONICAL_CAPACITY`] bytes.
     CanonicalTooLong,
+    /// `entry_max_digits` is neither `0` (off) nor in
+    /// `digits..=min(2 · digits, `[`MAX_ENTRY_DIGITS`]`)`.
+    EntryMaxDigitsOutOfRange {
+        /// The requested bound.
+        entry_max_digits: u8,
+        /// The PIN length it must reach.
+        digits: u8,
+        /// The most it may be for this PIN length.
+        max: u8,
+    },
     /// The grants do not fit in `radix^digits` indices.
     IndexSpaceTooSmall {
         /// Indices the grants need (`u64::MAX` if the count overflows).
@@ -441,6 +466,7 @@ impl ProfileError {
             ProfileError::AlphabetNotBuilt => "alphabet_not_built",
             ProfileError::NeedsFormatV2 { .. } => "needs_format_v2",
             ProfileError::CanonicalTooLong => "canonical_too_long",
+            ProfileError::EntryMaxDigitsOutOfRange { .. } => "entry_max_digits_out_of_range",
             ProfileError::IndexSpaceTooSmall { .. } => "index_space_too_small",
         }
     }
@@ -496,6 +522,9 @@ impl ProfileError {
             ProfileError::CanonicalTooLong => {
                 panic!("profile: the canonical encoding exceeds CANONICAL_CAPACITY")
             }
+            ProfileError::EntryMaxDigitsOutOfRange { .. } => panic!(
+                "profile: entry_max_digits must be 0 or in digits..=min(2 * digits, MAX_ENTRY_DIGITS)"
+            ),
             ProfileError::IndexSpaceTooSmall { .. } => {
                 panic!("profile: grants do not fit in radix^digits")
             }
@@ -572,6 +601,14 @@ impl fmt::Display for ProfileError {
             ProfileError::CanonicalTooLong => write!(
                 f,
                 "the profile's canonical encoding exceeds {CANONICAL_CAPACITY} bytes"
+            ),
+            ProfileError::EntryMaxDigitsOutOfRange {
+                entry_max_digits,
+                digits,
+                max,
+            } => write!(
+                f,
+                "entry_max_digits is {entry_max_digits} but must be 0 (anti-peep off) or from the PIN length {digits} to {max} (twice the PIN length, at most {MAX_ENTRY_DIGITS})"
             ),
             ProfileError::IndexSpaceTooSmall { needed, available } => write!(
                 f,
@@ -728,6 +765,20 @@ impl Profile {
             || lo.refill_secs == 0
         {
             return Err(ProfileError::InvalidLockout);
+        }
+
+        let entry_max = params.entry_max_digits;
+        let entry_cap = if digits.saturating_mul(2) < MAX_ENTRY_DIGITS {
+            digits.saturating_mul(2)
+        } else {
+            MAX_ENTRY_DIGITS
+        };
+        if entry_max != 0 && (entry_max < digits || entry_max > entry_cap) {
+            return Err(ProfileError::EntryMaxDigitsOutOfRange {
+                entry_max_digits: entry_max,
+                digits,
+                max: entry_cap,
+            });
         }
 
         if params.recurring.is_enabled() && !params.recurring.is_valid() {
@@ -1039,6 +1090,28 @@ impl Profile {
     pub const fn lock_memory(&self) -> u16 {
         self.params.lock_memory
     }
+    /// The longest entry the lock searches for a PIN (anti-peep entry):
+    /// [`digits`](Self::digits) when anti-peep is off (`entry_max_digits`
+    /// 0 or `digits`), else `entry_max_digits`.
+    pub const fn entry_max_digits(&self) -> u8 {
+        if self.params.entry_max_digits > self.params.digits {
+            self.params.entry_max_digits
+        } else {
+            self.params.digits
+        }
+    }
+    /// Whether the lock searches entries longer than a PIN (anti-peep
+    /// entry; a lock needs the crate feature `anti-peep`).
+    pub const fn has_anti_peep(&self) -> bool {
+        self.params.entry_max_digits > self.params.digits
+    }
+    /// The PINs one entry of the longest searched length tests:
+    /// `entry_max_digits − digits + 1` (1 without anti-peep). The
+    /// per-attempt figure is multiplied by it
+    /// ([`SecurityFigures::positions`](crate::security::SecurityFigures::positions)).
+    pub const fn entry_positions(&self) -> u32 {
+        (self.entry_max_digits() - self.params.digits) as u32 + 1
+    }
 
     /// The canonical encoding of the format-relevant parameters (see
     /// `docs/FORMAT.md` §2.1): 51 bytes for a v1 profile, the same fields
@@ -1132,6 +1205,67 @@ mod tests {
             }
         }
         assert!(built >= 18, "only {built} profiles were built");
+    }
+
+    /// Anti-peep entry is policy, not format: `entry_max_digits` is
+    /// bounded by `digits` and `min(2 · digits, 32)`, and leaves the
+    /// canonical bytes and the tweak (so every PIN) as they are.
+    #[test]
+    fn entry_max_digits_is_bounded_and_not_part_of_the_format() {
+        for p in ALL {
+            let digits = p.digits();
+            let max = (2 * digits).min(MAX_ENTRY_DIGITS);
+            assert_eq!(p.params().entry_max_digits, 0, "{}: shipped off", p.name());
+            assert_eq!(p.entry_positions(), 1);
+            for e in [0, digits, digits + 1, max] {
+                let q = Profile::new(ProfileParams {
+                    entry_max_digits: e,
+                    ..p.params()
+                })
+                .unwrap();
+                assert_eq!(
+                    q.canonical_bytes().as_bytes(),
+                    p.canonical_bytes().as_bytes(),
+                    "{}",
+                    p.name()
+                );
+                assert_eq!(q.tweak(), p.tweak());
+                assert_eq!(q.has_anti_peep(), e > digits);
+                assert_eq!(q.entry_max_digits(), e.max(digits));
+                assert_eq!(q.entry_positions(), u32::from(e.max(digits) - digits) + 1);
+            }
+            for e in [1, digits - 1, max + 1, u8::MAX] {
+                let err = Profile::new(ProfileParams {
+                    entry_max_digits: e,
+                    ..p.params()
+                })
+                .unwrap_err();
+                assert_eq!(
+                    err,
+                    ProfileError::EntryMaxDigitsOutOfRange {
+                        entry_max_digits: e,
+                        digits,
+                        max,
+                    }
+                );
+                assert_eq!(err.code(), "entry_max_digits_out_of_range");
+            }
+        }
+        // 18 digits: the cap is 32 keys, not 36.
+        let long = Profile::new(ProfileParams {
+            digits: 18,
+            entry_max_digits: 32,
+            ..STANDARD_10.params()
+        })
+        .unwrap();
+        assert_eq!(long.entry_positions(), 15);
+        assert!(
+            Profile::new(ProfileParams {
+                entry_max_digits: 33,
+                ..long.params()
+            })
+            .is_err()
+        );
     }
 
     #[test]

@@ -83,6 +83,12 @@ pub struct SecurityFigures {
     pub remembered: u64,
     /// Keys the lock holds (each multiplies the acceptable set).
     pub keys: u32,
+    /// PINs one entry tests: `entry_max_digits − digits + 1` with
+    /// anti-peep entry ([`Profile::entry_positions`]: an entry of the
+    /// longest searched length holds that many windows), 1 without. It
+    /// multiplies the FF1 share of [`per_attempt`](Self::per_attempt);
+    /// `w_max` stays the count at one position.
+    pub positions: u32,
     /// `W_max`: the most indices acceptable at any instant, all keys.
     pub w_max: u64,
     /// Indices that trigger a revocation at the worst instant (do not open).
@@ -129,12 +135,15 @@ impl ServiceFigure {
 
 impl SecurityFigures {
     /// Probability that one random attempt opens the lock (or moves its
-    /// clock): `W_max / radix^n`, plus the service codes' share
-    /// ([`ServiceFigure::per_attempt`]) if the profile has them. An entry
-    /// is an FF1 PIN, a service code, or both when their lengths are
-    /// equal, so the sum bounds every case.
+    /// clock): `positions · W_max / radix^n`, plus the service codes'
+    /// share ([`ServiceFigure::per_attempt`]) if the profile has them. An
+    /// entry is up to `positions` FF1 PINs (one without anti-peep entry),
+    /// a service code (typed alone: the lock does not search for one
+    /// inside a longer entry), or both, so the union bound over them
+    /// bounds every case.
     pub fn per_attempt(&self) -> f64 {
-        self.w_max as f64 / self.domain as f64 + self.service.map_or(0.0, |s| s.per_attempt())
+        f64::from(self.positions) * self.w_max as f64 / self.domain as f64
+            + self.service.map_or(0.0, |s| s.per_attempt())
     }
 
     /// The service codes' share of [`per_attempt`](Self::per_attempt),
@@ -163,11 +172,13 @@ impl SecurityFigures {
 
 impl fmt::Display for SecurityFigures {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "W_max = {} of {} PINs", self.w_max, self.domain)?;
+        if self.positions > 1 {
+            write!(f, " at each of {} positions", self.positions)?;
+        }
         write!(
             f,
-            "W_max = {} of {} PINs: p = {:.3e} per attempt, {} attempts/day, p <= {:.3e} per year",
-            self.w_max,
-            self.domain,
+            ": p = {:.3e} per attempt, {} attempts/day, p <= {:.3e} per year",
             self.per_attempt(),
             self.attempts_per_day,
             self.per_year()
@@ -595,6 +606,7 @@ impl Profile {
             max_by_kind: peak.by_kind,
             remembered,
             keys,
+            positions: self.entry_positions(),
             w_max: w_one_key.saturating_mul(u64::from(keys)),
             revocation_indices: (peak.revocations.saturating_add(revocation_slots))
                 .saturating_mul(u64::from(keys)),

@@ -241,3 +241,50 @@ fn the_dst_rule_figures_are_current() {
     let fixed_rule = offpin::tz::TzRule::fixed(UtcOffset::UTC);
     assert_eq!(p.security_under(&fixed_rule, 1), Some(p.security()));
 }
+
+/// Issue 19: what docs/LOCK.md §9 and SECURITY.md publish for anti-peep
+/// entry: `standard-10` with `entry_max_digits = 16` tests 7 PINs per
+/// entry, so its per-attempt figure is 7 times `standard-10`'s; the
+/// attempts per day and per year do not change (an entry counts once).
+/// Every shipped profile keeps 1 position and its figures.
+#[test]
+fn the_anti_peep_figures_are_current() {
+    use offpin::ProfileParams;
+    use offpin::profile::shipped::STANDARD_10;
+    let text = |s: &str| s.split_whitespace().collect::<Vec<_>>().join(" ");
+    let lock_md = text(include_str!("../docs/LOCK.md"));
+    let security = text(include_str!("../SECURITY.md"));
+    for p in ALL {
+        assert_eq!(p.security().positions, 1, "{}", p.name());
+    }
+    let base = STANDARD_10.security();
+    let p = Profile::new(ProfileParams {
+        entry_max_digits: 16,
+        ..STANDARD_10.params()
+    })
+    .unwrap();
+    let s = p.security();
+    assert_eq!(s.positions, 7);
+    assert_eq!(s.w_max, base.w_max);
+    assert_eq!(
+        (s.attempts_per_day, s.attempts_per_year),
+        (base.attempts_per_day, base.attempts_per_year)
+    );
+    assert!((s.per_attempt() - 7.0 * base.per_attempt()).abs() < 1e-18);
+    let (attempt, day, year) = (
+        sci(s.per_attempt(), 2),
+        sci(s.per_day(), 2),
+        sci(s.per_year(), 1),
+    );
+    assert_eq!(
+        (attempt.as_str(), day.as_str(), year.as_str()),
+        ("3.64·10⁻⁵", "1.24·10⁻³", "3.2·10⁻¹")
+    );
+    let (one, without) = (sci(base.per_attempt(), 2), sci(base.per_year(), 1));
+    assert!(lock_md.contains(&format!(
+        "For `standard-10` with `entry_max_digits = 16` (7 positions): **{attempt} per attempt** (7 × {one}), ≤ {day} per day and ≤ {year} per year, against {without} without."
+    )));
+    assert!(security.contains(&format!(
+        "For `standard-10` with `entry_max_digits = 16` (7 positions): **{attempt} per attempt**, ≤ {day} per day, ≤ {year} per year (against {without} without)."
+    )));
+}

@@ -30,6 +30,12 @@
 //! it (once; a code too far ahead is refused), and a rolling service code
 //! (RFC 6238) that opens once and is refused the second time.
 //!
+//! With the feature `anti-peep` (on by default here, off in the
+//! validator), a third phase types the owner's PIN among extra digits at
+//! a `standard-10` lock that searches entries of up to 16 keys: inside 16
+//! keys it opens, inside 17 it is refused, and 16 keys with no PIN in
+//! them are one refusal.
+//!
 //! Every decision is printed with the one the script expects; the firmware
 //! exits with success (semihosting `SYS_EXIT`) only when all of them match.
 //!
@@ -54,6 +60,8 @@ use core::hint::black_box;
 
 use cortex_m_rt::entry;
 use cortex_m_semihosting::{debug, hprintln};
+#[cfg(feature = "anti-peep")]
+use offpin::ProfileParams;
 use offpin::lock::{Change, ClockStatus, Decision, Lock};
 use offpin::profile::shipped::{STANDARD_10, STANDARD_10_V2};
 use offpin::{Codec, DeviceKey, Profile, Refusal, RevokeTarget, TzRule};
@@ -74,6 +82,8 @@ use issued::{
     CLEANER, CLEANING, CLOCK_FAR, CLOCK_NOW, DEVICE_KEY, FILL, HANDYMAN, ONCE, OWNER, REVOKE_OWNER,
     SERVICE, SERVICE_AT, SPRING, STAY, T0, T0_V2,
 };
+#[cfg(feature = "anti-peep")]
+use issued::{OWNER_17, OWNER_FIRST, OWNER_HIDDEN};
 
 /// Codes the lock can remember (the profile's `lock_memory`).
 const MEMORY: usize = 64;
@@ -424,6 +434,54 @@ const SCRIPT_V2: &[Step] = &[
     ),
 ];
 
+/// The anti-peep phase (feature `anti-peep`): `standard-10` searching
+/// entries of up to 16 keys for a PIN typed among extra digits, at UTC.
+/// The bound is policy, not format: the PINs are `standard-10`'s.
+#[cfg(feature = "anti-peep")]
+const STANDARD_10_ANTI_PEEP: Profile = match Profile::new(ProfileParams {
+    name: "standard-10 (anti-peep, 16 keys)",
+    entry_max_digits: 16,
+    ..STANDARD_10.params()
+}) {
+    Ok(p) => p,
+    Err(e) => e.panic_const(),
+};
+
+#[cfg(feature = "anti-peep")]
+const ANTI_PEEP: Phase = Phase {
+    profile: STANDARD_10_ANTI_PEEP,
+    zone: TzRule::UTC,
+    zone_name: "UTC",
+    t0: T0,
+    t0_text: "2025-12-01T00:00Z",
+    steps: SCRIPT_ANTI_PEEP,
+    codes: &[&OWNER, &OWNER_HIDDEN, &OWNER_FIRST, &OWNER_17],
+};
+
+/// The anti-peep script: the owner's PIN inside 16 keys opens (the
+/// entry tested two other PINs first: one failure of the budget), first
+/// in 16 keys opens (its charge refunded), inside 17 keys is refused; 16
+/// keys with no PIN in them are one refusal, not seven.
+#[cfg(feature = "anti-peep")]
+const SCRIPT_ANTI_PEEP: &[Step] = &[
+    measured(
+        typed(H, OWNER_HIDDEN.pin, Open),
+        "anti-peep: PIN at position 2 of 16 keys",
+    ),
+    typed(H + MIN, OWNER_FIRST.pin, Open),
+    typed(H + 2 * MIN, OWNER_17.pin, Refused(Refusal::InvalidCode)),
+    measured(
+        wrong(H + 3 * MIN, "3141592653589793"),
+        "anti-peep: 16 keys, no PIN (7 windows)",
+    ),
+];
+
+/// The phases the firmware runs, each on a new lock.
+#[cfg(feature = "anti-peep")]
+const PHASES: [&Phase; 3] = [&V1, &V2, &ANTI_PEEP];
+#[cfg(not(feature = "anti-peep"))]
+const PHASES: [&Phase; 2] = [&V1, &V2];
+
 #[entry]
 fn main() -> ! {
     finish(run())
@@ -470,7 +528,7 @@ fn run() -> bool {
     // Each phase is a new lock: its slots are blanked and its counter set
     // to 0 at provisioning (an image is the same size for every profile).
     let mut tally = Tally::default();
-    for phase in [&V1, &V2] {
+    for phase in PHASES {
         if !run_phase(&key, phase, flash, &mut tally) {
             return false;
         }

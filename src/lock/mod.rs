@@ -101,6 +101,20 @@
 //! [`Profile::security`](crate::Profile::security) publishes bound every
 //! span of time, whatever the door sees
 //! ([`attempts_in`](crate::security::attempts_in)).
+//!
+//! # Anti-peep entry
+//!
+//! With the crate feature `anti-peep`, a lock whose profile sets
+//! [`entry_max_digits`](crate::ProfileParams::entry_max_digits) searches
+//! an entry longer than a PIN, up to that bound, for a PIN typed among
+//! extra digits: every window of `digits` consecutive keys, leftmost
+//! first, each judged as a PIN typed alone; the first that opens, revokes
+//! or sets the clock decides. The entry counts once for the lock-out. One
+//! decided by its first window gives its charge back as a PIN alone would;
+//! one decided by a later window, or by none, is one failure (the windows
+//! before were PINs tested and refused), so guesses typed around a valid
+//! code are never free. Without the feature, [`Lock::new`] refuses such a
+//! profile ([`LockError::AntiPeepNotBuilt`]) and no search is linked.
 
 mod lockout;
 pub mod memory;
@@ -204,6 +218,13 @@ pub enum LockError {
     /// the crate was built without the `format-v2` feature, so the lock
     /// could not check them.
     FormatV2NotBuilt,
+    /// The profile searches entries longer than a PIN (anti-peep entry,
+    /// its `entry_max_digits` above its `digits`) but the crate was built
+    /// without the `anti-peep` feature, so the lock could not search them.
+    AntiPeepNotBuilt {
+        /// The profile's `entry_max_digits`.
+        entry_max_digits: u8,
+    },
     /// The lock's DST rule moves the clock by more than the profile's
     /// published figure covers ([`Profile::max_dst_shift_secs`](crate::Profile::max_dst_shift_secs):
     /// the span `A + 2g` plus the shift would reach another local
@@ -245,6 +266,10 @@ impl fmt::Display for LockError {
             ),
             LockError::FormatV2NotBuilt => f.write_str(
                 "the profile has recurring or clock-setting codes; build offpin with the format-v2 feature to check them",
+            ),
+            LockError::AntiPeepNotBuilt { entry_max_digits } => write!(
+                f,
+                "the profile accepts a PIN inside an entry of up to {entry_max_digits} keys; build offpin with the anti-peep feature to search them"
             ),
             LockError::RuleNotCovered {
                 shift_secs,
@@ -507,6 +532,18 @@ pub(crate) const fn profile_of<const KEYS: usize>(codecs: &[Codec; KEYS]) -> &Pr
 /// entry (and its slot) that remembers it, or the refusal.
 type ServiceVerdict = Result<(u64, (usize, Remembered)), Refusal>;
 
+/// What an entry comes to, before the lock-out bookkeeping.
+#[derive(Clone, Copy)]
+struct Found {
+    decision: Decision,
+    /// Position of the key that decoded the decided (or refused) grant.
+    key: Option<usize>,
+    /// The decision rests on the only PIN the entry tested (an entry of
+    /// one PIN, a service code, or the first window of a longer entry):
+    /// an opening then gives its charge back.
+    alone: bool,
+}
+
 /// What one key's grant comes to, before the lock-out bookkeeping.
 enum Judged {
     Open {
@@ -682,6 +719,12 @@ impl<const MEMORY: usize, const KEYS: usize> Lock<MEMORY, KEYS> {
         #[cfg(not(feature = "service-codes"))]
         if p.service_codes.is_enabled() {
             return Err(LockError::ServiceCodesNotBuilt);
+        }
+        #[cfg(not(feature = "anti-peep"))]
+        if profile.has_anti_peep() {
+            return Err(LockError::AntiPeepNotBuilt {
+                entry_max_digits: profile.entry_max_digits(),
+            });
         }
         // The format-v2 kinds are the last two ranges of the index: a
         // profile has either when its first index is below the total.
@@ -971,7 +1014,11 @@ impl<const MEMORY: usize, const KEYS: usize> Lock<MEMORY, KEYS> {
     /// count-before-check order.
     ///
     /// Bounded time: at most `KEYS` FF1 decryptions and `KEYS` scans of
-    /// the memory. Any input is accepted; malformed input is a refusal
+    /// the memory per PIN tested: one PIN, or with anti-peep entry (crate
+    /// feature `anti-peep`) up to
+    /// [`entry_positions`](crate::Profile::entry_positions) windows of a
+    /// longer entry. Any input is accepted; malformed input, and an entry
+    /// longer than the profile's `entry_max_digits`, is a refusal
     /// ([`Refusal::InvalidCode`]) and counts as a failure.
     pub fn check(&self, typed: &[u8], now: UnixSeconds) -> Check {
         let hs = self.state.highest_seen;
@@ -982,7 +1029,6 @@ impl<const MEMORY: usize, const KEYS: usize> Lock<MEMORY, KEYS> {
         } else {
             ClockStatus::Ok
         };
-        let policy = self.profile().lockout();
         let mut change = self.base_change(t);
         // Any check uses up a waiting charge.
         change.credit = None;
@@ -1003,29 +1049,138 @@ impl<const MEMORY: usize, const KEYS: usize> Lock<MEMORY, KEYS> {
             };
         }
         let rolled_back = matches!(clock, ClockStatus::RolledBack { .. });
-        // A rolling service code (typed with the service codes' length)
-        // decides alone; else the first key's refusal, unless a key opens
-        // or revokes.
-        let (mut decision, mut key) = (Decision::Refuse(Refusal::InvalidCode), None);
+        let found = self.decide(typed, t, rolled_back, &mut change);
+        self.settle(&found, t, &mut change);
+        Check {
+            decision: found.decision,
+            change,
+            clock,
+            key: found.key,
+        }
+    }
+
+    /// The lock-out's part of an evaluated entry at the lock's time `t`:
+    /// an entry that opened, revoked, set the clock or was refused
+    /// [`Refusal::MemoryFull`] testing no other PIN (`alone`) gives its
+    /// charge back; any other is one failure (written with its charge
+    /// already, or counted now), an opening still clearing the back-off.
+    fn settle(&self, found: &Found, t: UnixSeconds, change: &mut Change) {
+        let Found {
+            decision, alone, ..
+        } = *found;
+        let (hs, policy) = (self.state.highest_seen, self.profile().lockout());
+        let decided = !matches!(decision, Decision::Refuse(_));
+        match (decision, self.credit) {
+            // The charge of this entry is given back: it opened or
+            // revoked, or the lock's own limit refused a valid code (not
+            // a failure), and it tested no other PIN.
+            (
+                Decision::Open(_)
+                | Decision::Revoked(_)
+                | Decision::Service { .. }
+                | Decision::ClockSet { .. }
+                | Decision::Refuse(Refusal::MemoryFull),
+                credit,
+            ) if alone => {
+                if let Some(before) = credit {
+                    // An opening cleared the back-off when it was judged.
+                    if !decision.opens() {
+                        change.lockout = before;
+                    }
+                    change.budget = self.state.budget.refund(&policy, t);
+                }
+            }
+            // Charged: the failure is on flash already; only the RAM
+            // credit goes (unless a later window of a longer entry
+            // decided: its change is written, the charge kept).
+            (_, Some(_)) => {
+                if !decided {
+                    change.write = false;
+                    change.highest_seen = hs;
+                }
+            }
+            (_, None) => {
+                let (lockout, budget) = self.after_failure(&policy, t);
+                change.budget = budget;
+                // An opening cleared the back-off when it was judged.
+                if !decision.opens() {
+                    change.lockout = lockout;
+                }
+            }
+        }
+        // A clock code's jump is not time passing: the budget's refill
+        // period moves with it, so the jump banks no failure. (No back-off
+        // runs at `t`, or the entry was not evaluated: the jump cuts none
+        // short.)
+        #[cfg(feature = "format-v2")]
+        if matches!(decision, Decision::ClockSet { .. }) {
+            change.budget = change.budget.jumped(t, change.highest_seen);
+        }
+    }
+
+    /// Evaluates an entry the lock does not refuse unseen: a rolling
+    /// service code (typed with the service codes' length) decides alone;
+    /// else the PIN ([`Lock::judge_keys`]), or with anti-peep entry the
+    /// PINs inside a longer entry ([`Lock::search`]). A service code's
+    /// refusal says more than "no such code", unless that is all it says,
+    /// or a PIN decides. Records the decided grant's effects in `change`.
+    fn decide(
+        &self,
+        typed: &[u8],
+        t: UnixSeconds,
+        rolled_back: bool,
+        change: &mut Change,
+    ) -> Found {
         let mut service_refusal = None;
         match self.judge_service(typed, t, rolled_back) {
             Some(Ok((counter, remember))) => {
                 change.lockout = Lockout::CLEAR;
                 change.remember = Some(remember);
-                decision = Decision::Service { counter };
+                return Found {
+                    decision: Decision::Service { counter },
+                    key: None,
+                    alone: true,
+                };
             }
-            Some(Err(r)) => {
-                decision = Decision::Refuse(r);
-                service_refusal = Some(r);
-            }
+            Some(Err(r)) => service_refusal = Some(r),
             None => {}
         }
-        let keys = if matches!(decision, Decision::Service { .. }) {
-            0
+        #[cfg(feature = "anti-peep")]
+        let found = if self.searches(typed) {
+            self.search(typed, t, rolled_back, change)
         } else {
-            KEYS
+            self.judge_keys(typed, t, rolled_back, change)
         };
-        for (k, codec) in self.codecs.iter().enumerate().take(keys) {
+        #[cfg(not(feature = "anti-peep"))]
+        let found = self.judge_keys(typed, t, rolled_back, change);
+        match (service_refusal, found.decision) {
+            (Some(r), Decision::Refuse(_)) if r != Refusal::InvalidCode => Found {
+                decision: Decision::Refuse(r),
+                key: None,
+                ..found
+            },
+            _ => found,
+        }
+    }
+
+    /// Judges `typed` as one PIN under each key in turn: the first key
+    /// that opens, revokes or sets the clock decides (its effects go into
+    /// `change`); else the first key's refusal that decoded it, or
+    /// [`Refusal::InvalidCode`] when none did (malformed input is
+    /// malformed for every key). At most `KEYS` FF1 decryptions.
+    fn judge_keys(
+        &self,
+        typed: &[u8],
+        t: UnixSeconds,
+        rolled_back: bool,
+        change: &mut Change,
+    ) -> Found {
+        let mut found = Found {
+            decision: Decision::Refuse(Refusal::InvalidCode),
+            key: None,
+            alone: true,
+        };
+        for (k, codec) in self.codecs.iter().enumerate() {
             let (index, grant) = match codec.decode_indexed(typed) {
                 Ok(decoded) => decoded,
                 // Malformed input is malformed for every key.
@@ -1037,79 +1192,81 @@ impl<const MEMORY: usize, const KEYS: usize> Lock<MEMORY, KEYS> {
                 reason = "KEYS <= 255, checked at compile time"
             )]
             let key_byte = k as u8;
-            match self.judge(key_byte, index, &grant, t, rolled_back) {
+            let decision = match self.judge(key_byte, index, &grant, t, rolled_back) {
                 Judged::Open { remember, lineage } => {
                     change.lockout = Lockout::CLEAR;
                     change.remember = remember;
                     change.lineage = lineage;
-                    (decision, key) = (Decision::Open(grant), Some(k));
-                    break;
+                    Decision::Open(grant)
                 }
                 Judged::Revoke(revocation, target) => {
                     change.revoke = Some(revocation);
-                    (decision, key) = (Decision::Revoked(target), Some(k));
-                    break;
+                    Decision::Revoked(target)
                 }
                 #[cfg(feature = "format-v2")]
                 Judged::SetClock(to) => {
                     change.highest_seen = change.highest_seen.max(to);
-                    (decision, key) = (Decision::ClockSet { to }, Some(k));
-                    break;
+                    Decision::ClockSet { to }
                 }
                 Judged::Refuse(r) => {
-                    // A service code's refusal says more than "no such
-                    // code", unless that is all it says.
-                    let service_says_more =
-                        service_refusal.is_some_and(|s| s != Refusal::InvalidCode);
-                    if key.is_none() && !service_says_more {
-                        (decision, key) = (Decision::Refuse(r), Some(k));
+                    if found.key.is_none() {
+                        (found.decision, found.key) = (Decision::Refuse(r), Some(k));
                     }
+                    continue;
                 }
-            }
+            };
+            (found.decision, found.key) = (decision, Some(k));
+            break;
         }
-        match (decision, self.credit) {
-            // The charge of this entry is given back: it opened or
-            // revoked, or the lock's own limit refused a valid code (not
-            // a failure).
-            (
-                Decision::Open(_)
-                | Decision::Revoked(_)
-                | Decision::Service { .. }
-                | Decision::ClockSet { .. }
-                | Decision::Refuse(Refusal::MemoryFull),
-                credit,
-            ) => {
-                if let Some(before) = credit {
-                    // An opening clears the back-off (above).
-                    if !decision.opens() {
-                        change.lockout = before;
-                    }
-                    change.budget = self.state.budget.refund(&policy, t);
-                }
+        found
+    }
+
+    /// Whether the lock searches `typed` for a PIN (anti-peep entry):
+    /// longer than a PIN and at most the profile's `entry_max_digits`.
+    #[cfg(feature = "anti-peep")]
+    fn searches(&self, typed: &[u8]) -> bool {
+        let profile = self.profile();
+        typed.len() > usize::from(profile.digits())
+            && typed.len() <= usize::from(profile.entry_max_digits())
+    }
+
+    /// Anti-peep entry: judges every window of `digits` consecutive keys
+    /// of `typed`, leftmost first ([`Lock::judge_keys`]); the first that
+    /// opens, revokes or sets the clock decides. It decides `alone` only
+    /// at the first window: after it, the windows before were PINs tested
+    /// and refused, so the entry counts as one failure even though it
+    /// decided. When none decides, the first window's refusal, never
+    /// alone: a refusal for [`Refusal::MemoryFull`] gives nothing back
+    /// here, or a valid code would carry the guesses around it for free.
+    /// At most `positions × KEYS` FF1 decryptions
+    /// ([`Profile::entry_positions`](crate::Profile::entry_positions)).
+    #[cfg(feature = "anti-peep")]
+    fn search(
+        &self,
+        typed: &[u8],
+        t: UnixSeconds,
+        rolled_back: bool,
+        change: &mut Change,
+    ) -> Found {
+        let digits = usize::from(self.profile().digits());
+        let mut first = None;
+        for (position, window) in typed.windows(digits).enumerate() {
+            let found = self.judge_keys(window, t, rolled_back, change);
+            if !matches!(found.decision, Decision::Refuse(_)) {
+                return Found {
+                    alone: position == 0,
+                    ..found
+                };
             }
-            // Charged: the failure is on flash already; only the RAM
-            // credit goes.
-            (_, Some(_)) => {
-                change.write = false;
-                change.highest_seen = hs;
-            }
-            (_, None) => {
-                (change.lockout, change.budget) = self.after_failure(&policy, t);
-            }
+            first.get_or_insert(found);
         }
-        // A clock code's jump is not time passing: the budget's refill
-        // period moves with it, so the jump banks no failure. (No back-off
-        // runs at `t`, or the entry was not evaluated: the jump cuts none
-        // short.)
-        #[cfg(feature = "format-v2")]
-        if matches!(decision, Decision::ClockSet { .. }) {
-            change.budget = change.budget.jumped(t, change.highest_seen);
-        }
-        Check {
-            decision,
-            change,
-            clock,
-            key,
+        Found {
+            alone: false,
+            ..first.unwrap_or(Found {
+                decision: Decision::Refuse(Refusal::InvalidCode),
+                key: None,
+                alone: false,
+            })
         }
     }
 
