@@ -326,7 +326,7 @@ pub enum WhenNotSharedParam {
 #[serde(deny_unknown_fields)]
 pub struct CreateMultipleRequest {
     /// The devices: every member of one group.
-    #[schema(example = json!(["front-door", "back-door"]))]
+    #[schema(example = json!(["front-door", "side-door"]))]
     pub device_ids: Vec<String>,
     /// What to do when the devices cannot share one PIN (they are not
     /// the members of one group, or no variance of the window is free on

@@ -15,6 +15,11 @@
 //! ([`api_keys::ApiKeyStore`]); [`hosted`] holds the hosted access-code
 //! API's rules.
 //!
+//! **Groups** ([`groups`]): locks that hold a group key beside their own,
+//! so one PIN ([`Ledger::issue_shared`]) opens every member; the storage
+//! keeps them with three more methods ([`Ledger::group_entry`],
+//! [`Ledger::group_entries`], [`Ledger::put_group`]).
+//!
 //! # What the ledger refuses
 //!
 //! - **Another master key.** The ledger stores the fingerprint
