@@ -608,24 +608,7 @@ fn issue_in_group<L: Ledger + ?Sized>(
     let codec = Codec::new(&group.key(master)?, profile)
         .map_err(|e| LedgerError::Issue(IssueError::Cipher(e)))?;
     let common_code_key = uuid::Uuid::new_v4().to_string();
-    let t = to_unix(&now);
-    let mut planned = Vec::with_capacity(spec.device_ids.len());
-    for id in &spec.device_ids {
-        let device = l.device(id)?;
-        let member = spec.member_spec(id, Some(&common_code_key));
-        let p = prepare(&member, &device, &profile, t)?;
-        if let Some((_, _, first)) = planned.first() {
-            let first: &super::Prepared = first;
-            let (a, b) = (first.scope, p.scope);
-            if (a.kind, a.start, a.length, a.lineage) != (b.kind, b.start, b.length, b.lineage) {
-                return Err(LedgerError::CannotShare(ShareRefusal::DifferentWindows {
-                    group_id: group.group_id.clone(),
-                    device_id: id.clone(),
-                }));
-            }
-        }
-        planned.push((device, member, p));
-    }
+    let planned = plan_members(l, group, spec, &profile, &common_code_key, now)?;
     let allocations: Vec<Allocation<'_>> = planned
         .iter()
         .map(|(d, _, p)| Allocation {
@@ -693,13 +676,45 @@ fn issue_in_group<L: Ledger + ?Sized>(
     })
 }
 
+/// A member's device, request and plan.
+type Planned = (Device, CodeSpec, super::Prepared);
+
+/// Plans the window for every member; they must encode it alike.
+fn plan_members<L: Ledger + ?Sized>(
+    l: &mut L,
+    group: &Group,
+    spec: &SharedSpec,
+    profile: &Profile,
+    common_code_key: &str,
+    now: DateTime<Utc>,
+) -> Result<Vec<Planned>, LedgerError> {
+    let t = to_unix(&now);
+    let mut planned: Vec<Planned> = Vec::with_capacity(spec.device_ids.len());
+    for id in &spec.device_ids {
+        let device = l.device(id)?;
+        let member = spec.member_spec(id, Some(common_code_key));
+        let p = prepare(&member, &device, profile, t)?;
+        if let Some((_, _, first)) = planned.first() {
+            let (a, b) = (first.scope, p.scope);
+            if (a.kind, a.start, a.length, a.lineage) != (b.kind, b.start, b.length, b.lineage) {
+                return Err(LedgerError::CannotShare(ShareRefusal::DifferentWindows {
+                    group_id: group.group_id.clone(),
+                    device_id: id.clone(),
+                }));
+            }
+        }
+        planned.push((device, member, p));
+    }
+    Ok(planned)
+}
+
 /// [`LedgerError::NoSharedVariance`] with the variances each member has
 /// taken in the window (read after the refused transaction, for the
 /// message).
 fn no_shared_variance<L: Ledger + ?Sized>(
     l: &mut L,
     group: &Group,
-    planned: &[(Device, CodeSpec, super::Prepared)],
+    planned: &[Planned],
 ) -> LedgerError {
     let mut variances = 0;
     let mut taken = Vec::with_capacity(planned.len());

@@ -172,6 +172,42 @@ enum Attempt {
     Fail(LedgerError),
 }
 
+/// Why reading a joint set's numbers failed.
+enum JointError {
+    Pg(postgres::Error),
+    Ledger(LedgerError),
+}
+
+/// The numbers taken in any scope of the batch's joint allocations.
+fn joint_taken(
+    tx: &mut postgres::Transaction<'_>,
+    numbers: &postgres::Statement,
+    batch: &[Allocation<'_>],
+) -> Result<Vec<u32>, JointError> {
+    let mut t = Vec::new();
+    for b in batch.iter().filter(|b| b.joint) {
+        let s = &b.scope;
+        let rows = tx
+            .query(
+                numbers,
+                &[
+                    &b.device_id,
+                    &i64::from(s.generation),
+                    &s.kind.name(),
+                    &i64::from(s.start),
+                    &i64::from(s.length),
+                    &i32::from(s.lineage),
+                ],
+            )
+            .map_err(JointError::Pg)?;
+        for r in &rows {
+            let n: i64 = r.try_get(0).map_err(JointError::Pg)?;
+            t.push(to_u32(n, "number").map_err(JointError::Ledger)?);
+        }
+    }
+    Ok(t)
+}
+
 /// A storage error: the database's message, and for a read-only database
 /// (a standby) [`LedgerError::Unwritable`].
 fn pg_err(label: &str, e: &postgres::Error) -> LedgerError {
@@ -455,33 +491,16 @@ impl PostgresLedger {
                 }
                 let taken = match &mut used {
                     Some(t) => t,
-                    None if a.joint && joint.is_some() => {
-                        used.insert(joint.clone().unwrap_or_default())
-                    }
                     None if a.joint => {
                         // The joint set's numbers: taken in any of its
-                        // scopes.
-                        let mut t = Vec::new();
-                        for b in batch.iter().filter(|b| b.joint) {
-                            let bs = &b.scope;
-                            let rows = tx
-                                .query(
-                                    &numbers,
-                                    &[
-                                        &b.device_id,
-                                        &i64::from(bs.generation),
-                                        &bs.kind.name(),
-                                        &i64::from(bs.start),
-                                        &i64::from(bs.length),
-                                        &i32::from(bs.lineage),
-                                    ],
-                                )
-                                .map_err(fail)?;
-                            for r in &rows {
-                                let n: i64 = r.try_get(0).map_err(fail)?;
-                                t.push(to_u32(n, "number").map_err(Attempt::Fail)?);
-                            }
-                        }
+                        // scopes, read once.
+                        let t = match &joint {
+                            Some(t) => t.clone(),
+                            None => joint_taken(&mut tx, &numbers, batch).map_err(|e| match e {
+                                JointError::Pg(e) => fail(e),
+                                JointError::Ledger(e) => Attempt::Fail(e),
+                            })?,
+                        };
                         joint = Some(t.clone());
                         used.insert(t)
                     }

@@ -504,6 +504,30 @@ impl SqliteLedger {
         Ok(out)
     }
 
+    /// The numbers any code of `a`'s device and scope took.
+    fn numbers_in(
+        &self,
+        numbers: &mut rusqlite::Statement<'_>,
+        a: &Allocation<'_>,
+    ) -> Result<Vec<u32>, LedgerError> {
+        let s = &a.scope;
+        numbers
+            .query_map(
+                params![
+                    a.device_id,
+                    s.generation,
+                    s.kind.name(),
+                    s.start,
+                    s.length,
+                    s.lineage
+                ],
+                |r| r.get::<_, u32>(0),
+            )
+            .map_err(|e| self.err(e))?
+            .collect::<Result<Vec<u32>, _>>()
+            .map_err(|e| self.err(e))
+    }
+
     fn allocate_in(
         &self,
         tx: &Transaction<'_>,
@@ -540,24 +564,6 @@ impl SqliteLedger {
                 }
             }
             let s = &a.scope;
-            let mut used_in = |b: &Allocation<'_>| -> Result<Vec<u32>, LedgerError> {
-                let s = &b.scope;
-                numbers
-                    .query_map(
-                        params![
-                            b.device_id,
-                            s.generation,
-                            s.kind.name(),
-                            s.start,
-                            s.length,
-                            s.lineage
-                        ],
-                        |r| r.get::<_, u32>(0),
-                    )
-                    .map_err(|e| self.err(e))?
-                    .collect::<Result<Vec<u32>, _>>()
-                    .map_err(|e| self.err(e))
-            };
             let free = if a.joint {
                 // The joint set's one number: the lowest free in all of
                 // its scopes (the transaction holds the writer lock).
@@ -566,13 +572,13 @@ impl SqliteLedger {
                     None => {
                         let mut used = Vec::new();
                         for b in batch.iter().filter(|b| b.joint) {
-                            used.extend(used_in(b)?);
+                            used.extend(self.numbers_in(&mut numbers, b)?);
                         }
                         *joint.insert(lowest_free(used, a.limit))
                     }
                 }
             } else {
-                lowest_free(used_in(a)?, a.limit)
+                lowest_free(self.numbers_in(&mut numbers, a)?, a.limit)
             };
             let Some(n) = free else {
                 decide(i, Slot::Exhausted)?;
