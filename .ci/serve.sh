@@ -33,6 +33,11 @@ start() {
     o() { "$bin" --ledger "$dir/ledger.db" --master-key "$dir/master.key" "$@"; }
     o keygen >/dev/null
     o device add --device-id front-door --profile standard-10 --time-zone Europe/Paris --utc-offset +01:00 >/dev/null
+    o device add --device-id side-door --profile standard-10 --time-zone Europe/Paris --utc-offset +01:00 >/dev/null
+    # One PIN for both doors (create_multiple).
+    o group create --group-id house --profile standard-10 >/dev/null
+    o group add --group-id house --device-id front-door >/dev/null
+    o group add --group-id house --device-id side-door >/dev/null
     key=$(o api-key create --name ci | tail -1)
     "$bin" --ledger "$dir/ledger.db" --master-key "$dir/master.key" \
         serve --listen 127.0.0.1:0 --rate-limit 0 >"$dir/out" 2>"$dir/log" &

@@ -590,6 +590,7 @@ fn older_ledger_with_a_code<L: Ledger>(l: &mut L) {
         scope,
         limit: 8,
         idempotency_key: None,
+        joint: false,
     }];
     let mut decide = |_: usize, slot: Slot| {
         assert_eq!(slot, Slot::Free(0));
@@ -607,6 +608,7 @@ fn older_ledger_with_a_code<L: Ledger>(l: &mut L) {
             created_at: now(),
             deleted_at: None,
             revocation_code: None,
+            group: None,
         })
     };
     l.allocate(&batch, &mut decide).unwrap();
@@ -1609,7 +1611,7 @@ mod sqlite {
         write_v1(&path, &record);
         assert!(matches!(
             SqliteLedger::open_read_only(&path),
-            Err(LedgerError::NeedsUpgrade { from: 1, to: 2, .. })
+            Err(LedgerError::NeedsUpgrade { from: 1, to: 3, .. })
         ));
         let mut l = SqliteLedger::open_existing(&path).unwrap();
         let r = l.get("old-1", now()).unwrap();

@@ -414,6 +414,7 @@ fn debug_output_never_shows_a_pin() {
         created_at: created(),
         deleted_at: None,
         revocation_code: Some(&revocation),
+        group: None,
     };
     let debug = format!("{parts:?}");
     assert!(

@@ -5,8 +5,11 @@ use std::path::PathBuf;
 
 use chrono::Utc;
 use clap::Args;
-use offpin::server::ledger::{CodeSpec, CodeWant};
+use offpin::MasterKey;
+use offpin::server::ledger::{CodeSpec, CodeWant, Device, Ledger, SharedSpec};
+use offpin::server::record::AccessCode;
 use offpin::server::zone::BookingTime;
+use serde::Serialize;
 
 use crate::Globals;
 use crate::args::{booking_time, rounding};
@@ -35,8 +38,11 @@ type, window and user_identifier_key, or name when there is no key), so running
 the same file again prints the codes issued the first time and issues nothing.")]
 pub struct IssueArgs {
     /// The device (see `offpin device add`).
-    #[arg(long, required_unless_present = "from")]
+    #[arg(long, required_unless_present_any = ["from", "group"], conflicts_with = "group")]
     device_id: Option<String>,
+    /// One PIN for every member of this group (see `offpin group`): prints the PIN, the members it opens and its common_code_key.
+    #[arg(long, conflicts_with_all = ["from", "idempotency_key", "allow_backfill"])]
+    group: Option<String>,
     /// Start of the window: RFC 3339 with offset, or local time in the device's zone.
     #[arg(long, value_parser = booking_time, required_unless_present_any = ["ongoing", "from"])]
     starts_at: Option<BookingTime>,
@@ -99,21 +105,15 @@ pub fn run(g: &Globals, args: &IssueArgs) -> CliResult {
         }
         return Ok(());
     }
+    if let Some(group_id) = &args.group {
+        return issue_group(&master, &mut *ledger, args, group_id);
+    }
     let device_id = args
         .device_id
         .as_deref()
         .ok_or_else(|| CliError::input("--device-id is required"))?;
     let device = ledger.device(device_id)?;
-    let resolve = |t: &Option<BookingTime>| t.as_ref().map(|t| device.resolve(t)).transpose();
-    let want = if args.ongoing {
-        CodeWant::Ongoing
-    } else {
-        CodeWant::from_times(
-            resolve(&args.starts_at)?,
-            resolve(&args.ends_at)?,
-            args.one_time,
-        )?
-    };
+    let want = want(args, &device)?;
     let spec = CodeSpec {
         max_rounding_secs: args.max_time_rounding,
         name: args.name.clone(),
@@ -130,4 +130,74 @@ pub fn run(g: &Globals, args: &IssueArgs) -> CliResult {
         );
     }
     print_json(&issued.record)
+}
+
+/// What the flags ask for, times read in `device`'s zone.
+fn want(args: &IssueArgs, device: &Device) -> CliResult<CodeWant> {
+    if args.ongoing {
+        return Ok(CodeWant::Ongoing);
+    }
+    let resolve = |t: &Option<BookingTime>| t.as_ref().map(|t| device.resolve(t)).transpose();
+    Ok(CodeWant::from_times(
+        resolve(&args.starts_at)?,
+        resolve(&args.ends_at)?,
+        args.one_time,
+    )?)
+}
+
+/// What `offpin issue --group` prints.
+#[derive(Serialize)]
+struct GroupIssueJson<'a> {
+    code: &'a str,
+    common_code_key: Option<&'a str>,
+    group_id: &'a str,
+    group_generation: u32,
+    opens: Vec<&'a str>,
+    access_codes: &'a [AccessCode],
+}
+
+/// `offpin issue --group`: one PIN for every member (local times read in
+/// the first member's zone; the members encode the window alike or the
+/// ledger refuses). Nothing is printed unless every member got the PIN.
+fn issue_group(
+    master: &MasterKey,
+    ledger: &mut dyn Ledger,
+    args: &IssueArgs,
+    group_id: &str,
+) -> CliResult {
+    let group = ledger.group(group_id)?;
+    let first = group.members.first().ok_or_else(|| {
+        CliError::input(format!(
+            "group '{group_id}' has no member (offpin group add)"
+        ))
+    })?;
+    let device = ledger.device(first)?;
+    let members: Vec<&str> = group.members.iter().map(String::as_str).collect();
+    let spec = SharedSpec {
+        max_rounding_secs: args.max_time_rounding,
+        name: args.name.clone(),
+        user_identifier_key: args.user_identifier_key.clone(),
+        ..SharedSpec::new(&members, want(args, &device)?)
+    };
+    let out = ledger.issue_shared(master, &spec, Utc::now())?;
+    let reference = out
+        .group
+        .as_ref()
+        .ok_or_else(|| CliError::input("the code was not shared"))?;
+    let code = out
+        .records
+        .first()
+        .map(|r| r.code.as_str())
+        .ok_or_else(|| CliError::input("no member got the code"))?;
+    if out.records.iter().any(|r| r.code != code) {
+        return Err(CliError::input("the members got different codes"));
+    }
+    print_json(&GroupIssueJson {
+        code,
+        common_code_key: out.common_code_key.as_deref(),
+        group_id: &reference.group_id,
+        group_generation: reference.generation,
+        opens: out.records.iter().map(|r| r.device_id.as_str()).collect(),
+        access_codes: &out.records,
+    })
 }

@@ -19,6 +19,7 @@ mod codes;
 mod demo;
 mod device;
 mod door;
+mod group;
 mod inspect;
 mod issue;
 mod keyfile;
@@ -104,6 +105,9 @@ enum Command {
     /// Register, change and remove locks; show their settings and keys.
     #[command(subcommand)]
     Device(device::DeviceCommand),
+    /// Groups of locks that share a group key: one PIN opens every member.
+    #[command(subcommand)]
+    Group(group::GroupCommand),
     /// Issue a code (time-bound, one-time or ongoing), or a batch from a CSV of bookings.
     Issue(issue::IssueArgs),
     /// List codes by device, ids and/or user (at least --device-id or --access-code-id); deleted codes included.
@@ -149,6 +153,7 @@ fn run(g: &Globals, command: Command) -> CliResult<bool> {
     match command {
         Command::Keygen => keyfile::keygen(&g.master_key)?,
         Command::Device(c) => device::run(g, c)?,
+        Command::Group(c) => group::run(g, c)?,
         Command::Issue(a) => issue::run(g, &a)?,
         Command::List(a) => codes::list(g, a)?,
         Command::Get(a) => codes::get(g, &a)?,

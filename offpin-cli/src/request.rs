@@ -14,6 +14,7 @@ use offpin::server::chrono_time::parse_rfc3339;
 use offpin::server::ledger::hosted::{
     CodeUpdate, CreateCode, DEFAULT_MAX_TIME_ROUNDING_SECS, RequestError, max_time_rounding_secs,
 };
+use offpin::server::ledger::{SharedSpec, WhenNotShared};
 use offpin::server::record::CodeType;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Deserializer};
@@ -302,6 +303,113 @@ impl CreateRequest {
         };
         create.want()?;
         Ok(create)
+    }
+}
+
+/// `behavior_when_code_cannot_be_shared`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum WhenNotSharedParam {
+    /// Refuse, and create nothing (the default).
+    Throw,
+    /// Give each device a code of its own, under its own key.
+    CreateRandomCode,
+}
+
+/// `PUT /access_codes/create_multiple` (older SDKs POST it): one PIN for
+/// several locks, which must be exactly the members of one group
+/// (`offpin group`): a group PIN opens every member, so a subset would
+/// hand out a PIN that opens a lock with no record of it. Each device
+/// gets its own record with the same `code` and `common_code_key`. The
+/// times and offline fields are those of `/access_codes/create`.
+#[derive(Clone, Debug, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateMultipleRequest {
+    /// The devices: every member of one group.
+    #[schema(example = json!(["front-door", "side-door"]))]
+    pub device_ids: Vec<String>,
+    /// What to do when the devices cannot share one PIN (they are not
+    /// the members of one group, or no variance of the window is free on
+    /// every member): `throw` (default) or `create_random_code`.
+    pub behavior_when_code_cannot_be_shared: Option<WhenNotSharedParam>,
+    /// Name of the codes.
+    pub name: Option<String>,
+    /// Start of the window (ISO 8601 with an offset).
+    #[schema(format = DateTime, example = "2027-01-01T16:00:00+01:00")]
+    pub starts_at: Option<String>,
+    /// End of the window, exclusive (time-bound codes).
+    #[schema(format = DateTime, example = "2027-01-03T11:00:00+01:00")]
+    pub ends_at: Option<String>,
+    /// Preferred PIN length (the devices' profile's length is used).
+    #[schema(minimum = 1, maximum = 255)]
+    pub preferred_code_length: Option<u32>,
+    /// A one-time code.
+    pub is_one_time_use: Option<bool>,
+    /// How far each end of the window may move outward (default `1h`).
+    pub max_time_rounding: Option<MaxTimeRounding>,
+    /// Must be `true` or absent.
+    pub is_offline_access_code: Option<bool>,
+    /// Deprecated name of `is_offline_access_code`.
+    pub use_offline_access_code: Option<bool>,
+    /// Your own user id, for `list` by `user_identifier_key`.
+    pub user_identifier_key: Option<String>,
+    /// Refused: an offline PIN is derived, not chosen.
+    pub code: Option<String>,
+    /// Must be `false` or absent.
+    pub allow_external_modification: Option<bool>,
+    /// Must be `false` or absent.
+    pub is_external_modification_allowed: Option<bool>,
+    /// Must be `true` or absent.
+    pub prefer_native_scheduling: Option<bool>,
+    /// Accepted and ignored.
+    pub attempt_for_offline_device: Option<bool>,
+    /// Must be `false` or absent.
+    pub use_backup_access_code_pool: Option<bool>,
+}
+
+impl CreateMultipleRequest {
+    /// The ledger's request: the fields checked as `/access_codes/create`
+    /// checks them.
+    ///
+    /// # Errors
+    ///
+    /// [`RequestError::Invalid`] naming the field (`device_ids` when it is
+    /// empty).
+    pub fn parse(&self) -> Result<SharedSpec, RequestError> {
+        if self.device_ids.is_empty() {
+            return Err(refuse("device_ids", "list at least one device"));
+        }
+        let single = CreateRequest {
+            device_id: self.device_ids.first().cloned().unwrap_or_default(),
+            name: self.name.clone(),
+            starts_at: self.starts_at.clone(),
+            ends_at: self.ends_at.clone(),
+            is_offline_access_code: self.is_offline_access_code,
+            use_offline_access_code: self.use_offline_access_code,
+            is_one_time_use: self.is_one_time_use,
+            max_time_rounding: self.max_time_rounding,
+            preferred_code_length: self.preferred_code_length,
+            user_identifier_key: self.user_identifier_key.clone(),
+            code: self.code.clone(),
+            common_code_key: None,
+            allow_external_modification: self.allow_external_modification,
+            is_external_modification_allowed: self.is_external_modification_allowed,
+            prefer_native_scheduling: self.prefer_native_scheduling,
+            attempt_for_offline_device: self.attempt_for_offline_device,
+            use_backup_access_code_pool: self.use_backup_access_code_pool,
+        };
+        let create = single.parse()?;
+        Ok(SharedSpec {
+            device_ids: self.device_ids.clone(),
+            want: create.want()?,
+            max_rounding_secs: create.max_time_rounding_secs,
+            name: create.name,
+            user_identifier_key: create.user_identifier_key,
+            when_not_shared: match self.behavior_when_code_cannot_be_shared {
+                Some(WhenNotSharedParam::CreateRandomCode) => WhenNotShared::CreateRandomCode,
+                Some(WhenNotSharedParam::Throw) | None => WhenNotShared::Throw,
+            },
+        })
     }
 }
 

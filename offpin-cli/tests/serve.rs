@@ -29,6 +29,7 @@ fn health_is_open_and_everything_else_needs_a_valid_key() {
     assert_ne!(forged, fx.key);
     for path in [
         "/access_codes/create",
+        "/access_codes/create_multiple",
         "/access_codes/list",
         "/access_codes/get",
         "/access_codes/delete",
@@ -272,6 +273,7 @@ fn the_three_kinds_in_the_sdks_encodings() {
     let doc = send(&a, "GET", &server.url("/openapi.json"), Some(&fx.key), None).unwrap();
     for path in [
         "/access_codes/create",
+        "/access_codes/create_multiple",
         "/access_codes/list",
         "/devices/get",
         "/health",

@@ -74,6 +74,13 @@ pub const DAILY_WINDOW_OFF_LOCAL_MIDNIGHT: &str = "offpin_daily_window_off_local
 /// Warning: the device's UTC offset changed after issue, so the lock now
 /// honours a daily window at other instants.
 pub const WINDOW_MOVED: &str = "offpin_window_moved";
+/// Warning: a group code's device left the group after issue: the lock
+/// still holds the group key (and opens for the code) until it is
+/// re-provisioned; group codes issued since do not open it.
+pub const LEFT_GROUP: &str = "offpin_device_left_group";
+/// Warning: a group code's group was re-keyed after issue (a member left):
+/// the lock stops opening for it once it is given the new group key.
+pub const GROUP_REKEYED: &str = "offpin_group_rekeyed";
 
 /// `type` of an access code.
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -227,8 +234,9 @@ pub struct Appearance {
 ///     created_at: created,
 ///     deleted_at: None,
 ///     revocation_code: None,
+///     group: None,
 /// };
-/// let lock = LockView { profile: &P, utc_offset: UtcOffset::UTC, zone: None, generation: 0, removed_at: None };
+/// let lock = LockView { profile: &P, utc_offset: UtcOffset::UTC, zone: None, generation: 0, removed_at: None, group: None };
 /// let record = AccessCode::offline(&code, &lock, created).ok_or("revocation codes have no record")?;
 /// let json = serde_json::to_value(&record)?;
 /// assert_eq!(json["type"], "time_bound");
@@ -357,6 +365,9 @@ pub struct OfflineCode<'a> {
     pub deleted_at: Option<DateTime<Utc>>,
     /// For a deleted ongoing code: the PIN that revokes it at the lock.
     pub revocation_code: Option<&'a str>,
+    /// For a group code: the group and the group key generation its PIN
+    /// was derived with (`None`: the device's own key).
+    pub group: Option<(&'a str, u32)>,
 }
 
 impl fmt::Debug for OfflineCode<'_> {
@@ -390,6 +401,9 @@ pub struct LockView<'a> {
     pub generation: u32,
     /// When it was removed from the ledger.
     pub removed_at: Option<DateTime<Utc>>,
+    /// The group the device is a member of now, and the group's key
+    /// generation (`None`: in no group).
+    pub group: Option<(&'a str, u32)>,
 }
 
 /// The instants that decide what a code can still do.
@@ -497,7 +511,9 @@ impl AccessCode {
                 now,
             ));
         }
-        if code.generation != lock.generation {
+        // A group code is under the group key, which a device re-key
+        // does not change: its group's generation decides (below).
+        if code.group.is_none() && code.generation != lock.generation {
             status = CodeStatus::Unset;
             errors.push(CodeError::new(
                 KEY_GENERATION_CHANGED,
@@ -520,6 +536,9 @@ impl AccessCode {
             ));
         }
         let alive = errors.is_empty();
+        if alive && !ended {
+            group_warning(code.group, lock.group, &mut warn);
+        }
 
         if alive
             && !ended
@@ -688,6 +707,33 @@ impl AccessCode {
     /// `removing`).
     pub fn may_open(&self) -> bool {
         matches!(self.status, CodeStatus::Set | CodeStatus::Removing)
+    }
+}
+
+/// The warning of a group code whose device left its group, or whose group
+/// was re-keyed, since it was issued.
+fn group_warning(
+    code: Option<(&str, u32)>,
+    lock: Option<(&str, u32)>,
+    warn: &mut impl FnMut(&str, String),
+) {
+    let Some((group, generation)) = code else {
+        return;
+    };
+    match lock {
+        Some((now, g)) if now == group && g == generation => {}
+        Some((now, g)) if now == group => warn(
+            GROUP_REKEYED,
+            format!(
+                "Issued under group '{group}' key generation {generation}; the group is now at generation {g} (a member left): once this lock is given the new group key, this PIN no longer opens it."
+            ),
+        ),
+        _ => warn(
+            LEFT_GROUP,
+            format!(
+                "The device left group '{group}' after this code was issued: the lock still holds that group's key and opens for this PIN until it is re-provisioned without it; group codes issued since do not open it."
+            ),
+        ),
     }
 }
 

@@ -10,7 +10,7 @@ use axum::http::StatusCode;
 use chrono::Utc;
 use offpin::MasterKey;
 use offpin::server::ledger::hosted::{HostedApi, code_lengths};
-use offpin::server::ledger::{Device, ListFilter};
+use offpin::server::ledger::{Device, GroupRef, ListFilter};
 use serde::de::DeserializeOwned;
 
 use super::error::ApiError;
@@ -19,8 +19,8 @@ use super::openapi::{
     DevicesResponse, HealthResponse, LocationView, SecurityView,
 };
 use crate::request::{
-    CreateRequest, DeleteRequest, DeviceGetRequest, DeviceListRequest, GetBy, GetRequest,
-    ListRequest, UpdateRequest, decode,
+    CreateMultipleRequest, CreateRequest, DeleteRequest, DeviceGetRequest, DeviceListRequest,
+    GetBy, GetRequest, ListRequest, UpdateRequest, decode,
 };
 use crate::store::{Pool, Store};
 
@@ -133,6 +133,24 @@ pub async fn create(
     }))
 }
 
+/// `/access_codes/create_multiple`: one PIN for the members of a group
+/// (`Ledger::issue_shared`).
+pub async fn create_multiple(
+    State(state): State<AppState>,
+    Params(req): Params<CreateMultipleRequest>,
+) -> Result<Json<AccessCodesResponse>, ApiError> {
+    let spec = req.parse()?;
+    let access_codes = state
+        .ledger_write(move |ledger, master| {
+            Ok(ledger.issue_shared(master, &spec, Utc::now())?.records)
+        })
+        .await?;
+    Ok(Json(AccessCodesResponse {
+        access_codes,
+        ok: true,
+    }))
+}
+
 /// `/access_codes/list`.
 pub async fn list(
     State(state): State<AppState>,
@@ -212,14 +230,16 @@ pub async fn update(
     }))
 }
 
-fn device_view(device: &Device) -> Result<DeviceView, ApiError> {
+fn device_view(device: &Device, group: Option<&GroupRef>) -> Result<DeviceView, ApiError> {
     let profile = device.profile()?;
     // The figures of the rule the lock keeps (its zone's, if the profile
-    // covers it, else its standard offset: both covered).
+    // covers it, else its standard offset: both covered), with every key
+    // it tries: a group member holds the group key too.
     let rule = device.lock_rule()?;
+    let keys = if group.is_some() { 2 } else { 1 };
     let s = profile
-        .security_under(&rule, 1)
-        .unwrap_or_else(|| profile.security());
+        .security_under(&rule, keys)
+        .unwrap_or_else(|| profile.security_with_keys(keys));
     Ok(DeviceView {
         device_id: device.device_id.clone(),
         display_name: device.device_id.clone(),
@@ -235,7 +255,9 @@ fn device_view(device: &Device) -> Result<DeviceView, ApiError> {
         supported_code_lengths: code_lengths(device)?,
         variances: profile.params().variances,
         ongoing_slots: profile.params().ongoing_slots,
+        group_id: group.map(|g| g.group_id.clone()),
         security: SecurityView {
+            keys,
             pins: s.domain,
             w_max: s.w_max,
             p_per_attempt: s.per_attempt(),
@@ -252,11 +274,12 @@ pub async fn devices_list(
 ) -> Result<Json<DevicesResponse>, ApiError> {
     let devices = state
         .ledger(move |ledger, _| {
+            let members = ledger.memberships()?;
             ledger
                 .devices()?
                 .iter()
                 .filter(|d| req.device_ids.is_empty() || req.device_ids.contains(&d.device_id))
-                .map(device_view)
+                .map(|d| device_view(d, members.get(&d.device_id)))
                 .collect::<Result<Vec<_>, _>>()
         })
         .await?;
@@ -269,7 +292,10 @@ pub async fn devices_get(
     Params(req): Params<DeviceGetRequest>,
 ) -> Result<Json<DeviceResponse>, ApiError> {
     let device = state
-        .ledger(move |ledger, _| device_view(&ledger.device(&req.device_id)?))
+        .ledger(move |ledger, _| {
+            let device = ledger.device(&req.device_id)?;
+            device_view(&device, ledger.membership(&req.device_id)?.as_ref())
+        })
         .await?;
     Ok(Json(DeviceResponse { device, ok: true }))
 }

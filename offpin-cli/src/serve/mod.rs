@@ -132,6 +132,10 @@ pub fn router(state: AppState, guard: auth::Guard, timeout: Duration) -> Router 
     let body_limit = state.body_limit;
     let api = Router::new()
         .route("/access_codes/create", any(handlers::create))
+        .route(
+            "/access_codes/create_multiple",
+            any(handlers::create_multiple),
+        )
         .route("/access_codes/list", any(handlers::list))
         .route("/access_codes/get", any(handlers::get))
         .route("/access_codes/delete", any(handlers::delete))

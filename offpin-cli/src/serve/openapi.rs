@@ -13,8 +13,8 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi, ToSchema};
 
 use crate::request::{
-    CreateRequest, DeleteRequest, DeviceGetRequest, DeviceListRequest, GetRequest, ListRequest,
-    MaxTimeRounding, TypeParam, UpdateRequest,
+    CreateMultipleRequest, CreateRequest, DeleteRequest, DeviceGetRequest, DeviceListRequest,
+    GetRequest, ListRequest, MaxTimeRounding, TypeParam, UpdateRequest, WhenNotSharedParam,
 };
 
 /// `{"access_code": {...}, "ok": true}`.
@@ -48,9 +48,13 @@ pub struct DeleteResponse {
     pub ok: bool,
 }
 
-/// A device's security figures (one key, the profile's lock-out).
+/// A device's security figures (the keys its lock tries, the profile's
+/// lock-out): a group member tries its own key and the group key, which
+/// doubles the PINs a guess can hit (`W_max`).
 #[derive(Debug, Serialize, ToSchema)]
 pub struct SecurityView {
+    /// Keys the lock tries: 1, or 2 for a group member.
+    pub keys: u32,
     /// Number of PINs (`radix^n`).
     pub pins: u64,
     /// Most PIN indices acceptable at any instant, on this device's local
@@ -99,6 +103,8 @@ pub struct DeviceView {
     pub variances: u8,
     /// Ongoing codes the device can hold.
     pub ongoing_slots: u32,
+    /// The group the device is a member of (its lock holds the group key).
+    pub group_id: Option<String>,
     /// Security figures.
     pub security: SecurityView,
 }
@@ -198,6 +204,24 @@ documented!(
     "Create an offline access code",
     { request_body = CreateRequest },
     AccessCodeResponse,
+    [400, 401, 404, 409, 413, 429]
+);
+documented!(
+    create_multiple_put,
+    put,
+    "/access_codes/create_multiple",
+    "Create one offline PIN for every member of a group",
+    { request_body = CreateMultipleRequest },
+    AccessCodesResponse,
+    [400, 401, 404, 409, 413, 429]
+);
+documented!(
+    create_multiple_post,
+    post,
+    "/access_codes/create_multiple",
+    "Create one offline PIN for every member of a group",
+    { request_body = CreateMultipleRequest },
+    AccessCodesResponse,
     [400, 401, 404, 409, 413, 429]
 );
 documented!(
@@ -318,12 +342,13 @@ fn health_get() {}
 #[openapi(
     info(title = "offpin", description = "Offline smart-lock PINs, in the hosted access-code API's shapes."),
     paths(
-        create_post, list_post, list_get, get_post, get_get, delete_post, delete_delete,
+        create_post, create_multiple_put, create_multiple_post, list_post, list_get, get_post, get_get, delete_post, delete_delete,
         update_post, update_patch, devices_list_post, devices_list_get, devices_get_post,
         devices_get_get, health_get
     ),
     components(schemas(
         AccessCode, CodeError, CodeWarning, CodeStatus, CodeType, MaxTimeRounding, TypeParam,
+        WhenNotSharedParam,
         ErrorResponse, ErrorDetail
     )),
     modifiers(&BearerAuth)

@@ -3,8 +3,9 @@ seam`) against a running `offpin serve`.
 
     python seam_sdk.py http://127.0.0.1:PORT seam_KEY
 
-The ledger must hold the device `front-door` (standard-10: 10 digits, 3
-variances per window, time zone Europe/Paris). Prints one line per check and `sdk: N passed, N
+The ledger must hold the devices `front-door` and `side-door` (standard-10:
+10 digits, 3 variances per window, time zone Europe/Paris), both members of
+the group `house` (`offpin group`). Prints one line per check and `sdk: N passed, N
 failed`; exits non-zero on any failure.
 """
 
@@ -191,11 +192,53 @@ def unknown_keys_are_refused():
 
 
 @check
+def creates_one_code_on_every_member_of_a_group():
+    later = hour + dt.timedelta(days=3)  # a window of its own
+    codes = seam.access_codes.create_multiple(
+        device_ids=["front-door", "side-door"],
+        name="family",
+        starts_at=later.isoformat(),
+        ends_at=(later + dt.timedelta(hours=20)).isoformat(),
+        behavior_when_code_cannot_be_shared="throw",
+        preferred_code_length=10,
+    )
+    assert [c.device_id for c in codes] == ["front-door", "side-door"], codes
+    assert codes[0].code == codes[1].code and len(codes[0].code) == 10, codes
+    assert codes[0].common_code_key and codes[0].common_code_key == codes[1].common_code_key
+    assert codes[0].access_code_id != codes[1].access_code_id
+    assert all(c.name == "family" and c.is_offline_access_code for c in codes), codes
+    made["shared"] = codes
+
+
+@check
+def refuses_to_share_with_part_of_a_group():
+    try:
+        seam.access_codes.create_multiple(
+            device_ids=["front-door"], starts_at=START, ends_at=END
+        )
+    except SeamHttpInvalidInputError as e:
+        assert "'side-door'" in str(e), e
+        assert e.get_validation_error_messages("device_ids"), e.validation_errors
+    else:
+        raise AssertionError("a group PIN for part of the group was issued")
+
+
+@check
+def deletes_one_member_s_shared_code_and_keeps_the_other():
+    front, side = made["shared"]
+    seam.access_codes.delete(access_code_id=front.access_code_id)
+    kept = seam.access_codes.get(access_code_id=side.access_code_id)
+    assert kept.status == "set" and kept.code == side.code, kept
+    gone = seam.access_codes.get(access_code_id=front.access_code_id)
+    assert gone.status == "removing", gone
+
+
+@check
 def devices_show_their_profile_and_time_zone():
     d = seam.devices.get(device_id="front-door")
     assert d.device_id == "front-door" and d.display_name == "front-door", d
     assert d.location.time_zone == "Europe/Paris", d.location
-    assert [x.device_id for x in seam.devices.list()] == ["front-door"]
+    assert [x.device_id for x in seam.devices.list()] == ["front-door", "side-door"]
 
 
 passed = failed = 0

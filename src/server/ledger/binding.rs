@@ -75,9 +75,8 @@ fn derives_a_stored_code<L: Ledger + ?Sized>(
         let Some(code) = codes.first() else {
             continue;
         };
-        // Under the key generation it was issued with.
-        let device = entry.device.clone().with_generation(code.scope.generation);
-        let codec = device.codec(master)?;
+        // Under the key (and key generation) it was issued with.
+        let codec = super::groups::codec_of(code, &entry.device, master)?;
         let derived = code.grant().map(|g| codec.pin_for(&g)).transpose()?;
         let same = derived
             .as_ref()

@@ -144,6 +144,16 @@ impl Fault {
                 }
             },
             LedgerError::InBatch { source, .. } => Fault::of(source),
+            LedgerError::UnknownGroup { .. } => Fault::new(404, "group_not_found"),
+            LedgerError::GroupConflict { .. } | LedgerError::DeviceInAnotherGroup { .. } => {
+                Fault::new(409, code)
+            }
+            LedgerError::NoSharedVariance { .. } => Fault::new(409, NO_VARIANCE_AVAILABLE),
+            LedgerError::InvalidGroupId { .. } => Fault::invalid(Some("group_id")),
+            LedgerError::NotAMember { .. } | LedgerError::GroupProfileMismatch { .. } => {
+                Fault::invalid(Some("device_id"))
+            }
+            LedgerError::CannotShare(_) => Fault::invalid(Some("device_ids")),
             LedgerError::MasterKeyMismatch { .. }
             | LedgerError::KeyDoesNotDerive { .. }
             | LedgerError::MasterKeyUnbound { .. }
@@ -550,9 +560,17 @@ mod faults {
             LedgerError::NeedsRecovery { .. } => 32,
             LedgerError::Unwritable { .. } => 33,
             LedgerError::Storage(_) => 34,
+            LedgerError::UnknownGroup { .. } => 39,
+            LedgerError::InvalidGroupId { .. } => 40,
+            LedgerError::GroupConflict { .. } => 41,
+            LedgerError::DeviceInAnotherGroup { .. } => 42,
+            LedgerError::NotAMember { .. } => 43,
+            LedgerError::GroupProfileMismatch { .. } => 44,
+            LedgerError::CannotShare(_) => 45,
+            LedgerError::NoSharedVariance { .. } => 46,
         }
     }
-    const PLACES: usize = 39;
+    const PLACES: usize = 47;
 
     fn s(text: &str) -> String {
         text.to_owned()
@@ -872,6 +890,74 @@ mod faults {
                 None,
             ),
             (LedgerError::Storage(s("disk")), 503, "storage_error", None),
+            (
+                LedgerError::UnknownGroup { group_id: s("g") },
+                404,
+                "group_not_found",
+                None,
+            ),
+            (
+                LedgerError::InvalidGroupId { len: 0 },
+                400,
+                INVALID_INPUT,
+                Some("group_id"),
+            ),
+            (
+                LedgerError::GroupConflict {
+                    group_id: s("g"),
+                    profile: s("compact-8"),
+                },
+                409,
+                "group_conflict",
+                None,
+            ),
+            (
+                LedgerError::DeviceInAnotherGroup {
+                    device_id: d(),
+                    group_id: s("g"),
+                },
+                409,
+                "device_in_another_group",
+                None,
+            ),
+            (
+                LedgerError::NotAMember {
+                    device_id: d(),
+                    group_id: s("g"),
+                },
+                400,
+                INVALID_INPUT,
+                Some("device_id"),
+            ),
+            (
+                LedgerError::GroupProfileMismatch {
+                    device_id: d(),
+                    device_profile: s("compact-8"),
+                    group_id: s("g"),
+                    group_profile: s("standard-10"),
+                },
+                400,
+                INVALID_INPUT,
+                Some("device_id"),
+            ),
+            (
+                LedgerError::CannotShare(super::super::ShareRefusal::NotInAGroup {
+                    device_id: d(),
+                }),
+                400,
+                INVALID_INPUT,
+                Some("device_ids"),
+            ),
+            (
+                LedgerError::NoSharedVariance {
+                    group_id: s("g"),
+                    variances: 3,
+                    taken: vec![(d(), vec![0, 1, 2])],
+                },
+                409,
+                NO_VARIANCE_AVAILABLE,
+                None,
+            ),
         ];
         let covered: BTreeSet<usize> = cases.iter().map(|(e, ..)| place(e)).collect();
         assert_eq!(covered, (0..PLACES).collect(), "every variant has a case");

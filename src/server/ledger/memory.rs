@@ -12,7 +12,7 @@ use chrono::{DateTime, Utc};
 
 use super::api_keys::{ApiKeyRecord, ApiKeyStore};
 use super::{
-    Allocated, Allocation, DeviceEntry, Fingerprint, Ledger, LedgerError, ListFilter, Slot,
+    Allocated, Allocation, DeviceEntry, Fingerprint, Group, Ledger, LedgerError, ListFilter, Slot,
     StoredCode, lowest_free,
 };
 
@@ -25,6 +25,7 @@ pub struct MemoryLedger {
     devices: BTreeMap<String, DeviceEntry>,
     codes: Vec<StoredCode>,
     api_keys: Vec<ApiKeyRecord>,
+    groups: BTreeMap<String, Group>,
 }
 
 impl MemoryLedger {
@@ -39,6 +40,7 @@ impl MemoryLedger {
         decide: &mut dyn FnMut(usize, Slot) -> Result<StoredCode, LedgerError>,
     ) -> Result<Vec<Allocated>, LedgerError> {
         let mut out = Vec::with_capacity(batch.len());
+        let mut joint: Option<Slot> = None;
         for (i, a) in batch.iter().enumerate() {
             let existing = a.idempotency_key.and_then(|k| {
                 self.codes
@@ -53,12 +55,28 @@ impl MemoryLedger {
                 });
                 continue;
             }
-            let used = self
-                .codes
-                .iter()
-                .filter(|c| c.device_id == a.device_id && c.scope == a.scope)
-                .map(|c| c.number);
-            let slot = lowest_free(used, a.limit).map_or(Slot::Exhausted, Slot::Free);
+            let slot = if a.joint {
+                // One number for the joint set: the lowest free in all
+                // of its scopes, found at its first allocation.
+                joint
+                    .get_or_insert_with(|| {
+                        let used = batch.iter().filter(|b| b.joint).flat_map(|b| {
+                            self.codes
+                                .iter()
+                                .filter(move |c| c.device_id == b.device_id && c.scope == b.scope)
+                                .map(|c| c.number)
+                        });
+                        lowest_free(used, a.limit).map_or(Slot::Exhausted, Slot::Free)
+                    })
+                    .clone()
+            } else {
+                let used = self
+                    .codes
+                    .iter()
+                    .filter(|c| c.device_id == a.device_id && c.scope == a.scope)
+                    .map(|c| c.number);
+                lowest_free(used, a.limit).map_or(Slot::Exhausted, Slot::Free)
+            };
             let number = match slot {
                 Slot::Free(n) => n,
                 _ => u32::MAX,
@@ -123,6 +141,28 @@ impl Ledger for MemoryLedger {
             self.codes.truncate(before);
         }
         result
+    }
+
+    fn group_entry(&mut self, group_id: &str) -> Result<Option<Group>, LedgerError> {
+        Ok(self.groups.get(group_id).cloned())
+    }
+
+    fn group_entries(&mut self) -> Result<Vec<Group>, LedgerError> {
+        Ok(self.groups.values().cloned().collect())
+    }
+
+    fn put_group(&mut self, new: &Group, expected: Option<&Group>) -> Result<bool, LedgerError> {
+        if self.groups.get(&new.group_id) != expected {
+            return Ok(false);
+        }
+        let taken = self.groups.values().any(|g| {
+            g.group_id != new.group_id && g.members.iter().any(|m| new.members.contains(m))
+        });
+        if taken {
+            return Ok(false);
+        }
+        self.groups.insert(new.group_id.clone(), new.clone());
+        Ok(true)
     }
 
     fn find(&mut self, filter: &ListFilter) -> Result<Vec<StoredCode>, LedgerError> {

@@ -15,6 +15,11 @@
 //! ([`api_keys::ApiKeyStore`]); [`hosted`] holds the hosted access-code
 //! API's rules.
 //!
+//! **Groups** ([`groups`]): locks that hold a group key beside their own,
+//! so one PIN ([`Ledger::issue_shared`]) opens every member; the storage
+//! keeps them with three more methods ([`Ledger::group_entry`],
+//! [`Ledger::group_entries`], [`Ledger::put_group`]).
+//!
 //! # What the ledger refuses
 //!
 //! - **Another master key.** The ledger stores the fingerprint
@@ -111,6 +116,7 @@ use std::prelude::rust_2024::*;
 
 pub mod api_keys;
 mod binding;
+pub mod groups;
 pub mod hosted;
 pub mod memory;
 #[cfg(feature = "postgres")]
@@ -125,7 +131,7 @@ use chrono::{DateTime, Utc};
 use crate::codec::Codec;
 use crate::grant::{Grant, RevokeTarget, Span};
 use crate::issue::{IssueError, Plan, Request};
-use crate::keys::{KeyError, MAX_DEVICE_ID_LEN, MasterKey};
+use crate::keys::{DeviceKey, KeyError, MAX_DEVICE_ID_LEN, MasterKey};
 use crate::profile::{Kind, Profile, shipped};
 use crate::server::chrono_time::{rfc3339_millis, to_unix, truncate_millis, unix_rfc3339};
 use crate::server::record::{
@@ -136,6 +142,10 @@ use crate::server::zone::{BookingTime, Clock, Zone, ZoneError, lock_rule};
 use crate::service::ServiceSecret;
 use crate::time::{OffsetError, UtcOffset, Window};
 use crate::tz::TzRule;
+
+pub use groups::{
+    Group, GroupRef, GroupRemoval, NOT_SHARED, ShareRefusal, SharedIssue, SharedSpec, WhenNotShared,
+};
 
 /// A master-key fingerprint ([`MasterKey::fingerprint`]).
 pub type Fingerprint = [u8; 8];
@@ -610,6 +620,9 @@ pub struct StoredCode {
     pub deleted_at: Option<DateTime<Utc>>,
     /// For a deleted ongoing code: the PIN that revokes its slot.
     pub revocation_code: Option<String>,
+    /// For a group code: the group key (group and generation) its PIN is
+    /// derived with; `None` for the device's own key.
+    pub group: Option<GroupRef>,
 }
 
 impl fmt::Debug for StoredCode {
@@ -630,6 +643,7 @@ impl fmt::Debug for StoredCode {
                 "revocation_code",
                 &self.revocation_code.as_ref().map(|_| ".."),
             )
+            .field("group", &self.group)
             .finish_non_exhaustive()
     }
 }
@@ -640,7 +654,9 @@ impl StoredCode {
         self.scope.grant(self.number)
     }
 
-    /// The record of this code at `now` on `device`.
+    /// The record of this code at `now` on `device`, a member of `group`
+    /// now (its group and the group's key generation; `None`: in no
+    /// group).
     ///
     /// # Errors
     ///
@@ -649,11 +665,12 @@ impl StoredCode {
     pub fn record(
         &self,
         device: &DeviceEntry,
+        group: Option<&GroupRef>,
         now: DateTime<Utc>,
     ) -> Result<AccessCode, LedgerError> {
         let profile = device.device.profile()?;
         let zone = device.device.zone()?;
-        self.record_with(device, &profile, zone.as_ref(), now)
+        self.record_with(device, &profile, zone.as_ref(), group, now)
     }
 
     fn record_with(
@@ -661,6 +678,7 @@ impl StoredCode {
         device: &DeviceEntry,
         profile: &Profile,
         zone: Option<&Zone>,
+        group: Option<&GroupRef>,
         now: DateTime<Utc>,
     ) -> Result<AccessCode, LedgerError> {
         let corrupted = || {
@@ -683,6 +701,10 @@ impl StoredCode {
             created_at: self.created_at,
             deleted_at: self.deleted_at,
             revocation_code: self.revocation_code.as_deref(),
+            group: self
+                .group
+                .as_ref()
+                .map(|g| (g.group_id.as_str(), g.generation)),
         };
         let lock = LockView {
             profile,
@@ -690,6 +712,7 @@ impl StoredCode {
             zone,
             generation: device.device.generation,
             removed_at: device.removed_at,
+            group: group.map(|g| (g.group_id.as_str(), g.generation)),
         };
         AccessCode::offline(&parts, &lock, now).ok_or_else(corrupted)
     }
@@ -975,6 +998,60 @@ pub enum LedgerError {
     },
     /// The storage failed (I/O, a corrupted file, SQL).
     Storage(String),
+    /// No group with this id.
+    UnknownGroup {
+        /// The id asked for.
+        group_id: String,
+    },
+    /// A group id must be 1 to 255 bytes (the key derivation input).
+    InvalidGroupId {
+        /// Its length in bytes.
+        len: usize,
+    },
+    /// The group exists with another profile.
+    GroupConflict {
+        /// The group.
+        group_id: String,
+        /// Its profile.
+        profile: String,
+    },
+    /// A device belongs to at most one group (a lock holds one group key).
+    DeviceInAnotherGroup {
+        /// The device.
+        device_id: String,
+        /// The group it is a member of.
+        group_id: String,
+    },
+    /// The device is not a member of the group.
+    NotAMember {
+        /// The device.
+        device_id: String,
+        /// The group.
+        group_id: String,
+    },
+    /// Every member of a group has the group's profile (one PIN must mean
+    /// one grant on each).
+    GroupProfileMismatch {
+        /// The device.
+        device_id: String,
+        /// Its profile.
+        device_profile: String,
+        /// The group.
+        group_id: String,
+        /// The group's profile.
+        group_profile: String,
+    },
+    /// The devices cannot share one PIN ([`ShareRefusal`]).
+    CannotShare(ShareRefusal),
+    /// No variance of the window is free on every member of the group.
+    NoSharedVariance {
+        /// The group.
+        group_id: String,
+        /// Variances per window.
+        variances: u32,
+        /// Each member and the variances of the window it has taken.
+        taken: Vec<(String, Vec<u32>)>,
+    },
 }
 
 impl LedgerError {
@@ -1018,6 +1095,14 @@ impl LedgerError {
             LedgerError::NeedsUpgrade { .. } => "ledger_needs_upgrade",
             LedgerError::NeedsRecovery { .. } => "ledger_needs_recovery",
             LedgerError::Unwritable { .. } => "ledger_not_writable",
+            LedgerError::UnknownGroup { .. } => "unknown_group",
+            LedgerError::InvalidGroupId { .. } => "invalid_group_id",
+            LedgerError::GroupConflict { .. } => "group_conflict",
+            LedgerError::DeviceInAnotherGroup { .. } => "device_in_another_group",
+            LedgerError::NotAMember { .. } => "not_a_group_member",
+            LedgerError::GroupProfileMismatch { .. } => "group_profile_mismatch",
+            LedgerError::CannotShare(_) => "code_cannot_be_shared",
+            LedgerError::NoSharedVariance { .. } => NO_VARIANCE_AVAILABLE,
         }
     }
 
@@ -1037,6 +1122,8 @@ impl LedgerError {
                     | LedgerError::Issue(_)
                     | LedgerError::NotFound { .. }
                     | LedgerError::IdempotencyConflict { .. }
+                    | LedgerError::CannotShare(_)
+                    | LedgerError::NoSharedVariance { .. }
             ),
             message: self.to_string(),
         }
@@ -1173,6 +1260,7 @@ impl fmt::Display for LedgerError {
                 write!(f, "cannot write the ledger: {path} is read-only ({reason})")
             }
             LedgerError::Storage(e) => write!(f, "ledger storage: {e}"),
+            _ => groups::fmt_error(self, f),
         }
     }
 }
@@ -1217,6 +1305,11 @@ pub struct Allocation<'a> {
     pub limit: u32,
     /// The request's idempotency key.
     pub idempotency_key: Option<&'a str>,
+    /// A group code's allocation: every joint allocation of a batch takes
+    /// one number, the lowest free in each of their scopes (a variance
+    /// free on every member of the group). A batch has at most one joint
+    /// set, without idempotency keys.
+    pub joint: bool,
 }
 
 /// What the storage found for one allocation, handed to the caller's
@@ -1360,6 +1453,149 @@ pub trait Ledger: Send {
         access_code_id: &str,
         name: Option<&str>,
     ) -> Result<StoredCode, LedgerError>;
+
+    /// A group as stored, or `None`.
+    ///
+    /// # Errors
+    ///
+    /// [`LedgerError::Storage`].
+    fn group_entry(&mut self, group_id: &str) -> Result<Option<Group>, LedgerError>;
+
+    /// Every group, ordered by id.
+    ///
+    /// # Errors
+    ///
+    /// [`LedgerError::Storage`].
+    fn group_entries(&mut self) -> Result<Vec<Group>, LedgerError>;
+
+    /// Compare-and-swap: stores `new` (its profile, generation and
+    /// members) if the group's stored state is `expected` (`None`: no
+    /// such group), atomically; returns whether it did. Returns `false`
+    /// too when a member of `new` is a member of another group (a device
+    /// is in at most one group: a unique constraint in SQL).
+    ///
+    /// # Errors
+    ///
+    /// [`LedgerError::Storage`], [`LedgerError::Unwritable`].
+    fn put_group(&mut self, new: &Group, expected: Option<&Group>) -> Result<bool, LedgerError>;
+
+    /// The group `device_id` is a member of, with the group's key
+    /// generation.
+    ///
+    /// # Errors
+    ///
+    /// [`LedgerError::Storage`].
+    fn membership(&mut self, device_id: &str) -> Result<Option<GroupRef>, LedgerError> {
+        Ok(self.memberships()?.remove(device_id))
+    }
+
+    /// Every group member's group, by device id.
+    ///
+    /// # Errors
+    ///
+    /// [`LedgerError::Storage`].
+    fn memberships(&mut self) -> Result<BTreeMap<String, GroupRef>, LedgerError> {
+        Ok(groups::memberships(&self.group_entries()?))
+    }
+
+    /// Creates a group of devices with `profile`, key generation 0 and no
+    /// member ([`groups`]); creating it again with the same profile is a
+    /// no-op.
+    ///
+    /// # Errors
+    ///
+    /// [`LedgerError::InvalidGroupId`], [`LedgerError::UnknownProfile`],
+    /// [`LedgerError::GroupConflict`], those of
+    /// [`Ledger::check_master_key`]; [`LedgerError::Storage`].
+    fn create_group(
+        &mut self,
+        master: &MasterKey,
+        group_id: &str,
+        profile: &str,
+    ) -> Result<Group, LedgerError> {
+        groups::create(self, master, group_id, profile)
+    }
+
+    /// Adds a registered device to a group (a no-op if it is a member).
+    ///
+    /// # Errors
+    ///
+    /// [`LedgerError::UnknownGroup`], [`LedgerError::DeviceInAnotherGroup`],
+    /// [`LedgerError::GroupProfileMismatch`], those of [`Ledger::device`]
+    /// and [`Ledger::check_master_key`]; [`LedgerError::Storage`].
+    fn add_to_group(
+        &mut self,
+        master: &MasterKey,
+        group_id: &str,
+        device_id: &str,
+    ) -> Result<Group, LedgerError> {
+        groups::add(self, master, group_id, device_id)
+    }
+
+    /// Removes a device from a group and re-keys the group (its key
+    /// generation goes up by one): group codes issued from now on do not
+    /// open the removed lock, which still holds the old group key. See
+    /// [`groups`] for what the locks need.
+    ///
+    /// # Errors
+    ///
+    /// [`LedgerError::UnknownGroup`], [`LedgerError::NotAMember`], those of
+    /// [`Ledger::check_master_key`]; [`LedgerError::Storage`].
+    fn remove_from_group(
+        &mut self,
+        master: &MasterKey,
+        group_id: &str,
+        device_id: &str,
+        now: DateTime<Utc>,
+    ) -> Result<GroupRemoval, LedgerError> {
+        groups::remove(self, master, group_id, device_id, now)
+    }
+
+    /// A group.
+    ///
+    /// # Errors
+    ///
+    /// [`LedgerError::UnknownGroup`]; [`LedgerError::Storage`].
+    fn group(&mut self, group_id: &str) -> Result<Group, LedgerError> {
+        self.group_entry(group_id)?
+            .ok_or_else(|| LedgerError::UnknownGroup {
+                group_id: group_id.to_owned(),
+            })
+    }
+
+    /// The key the members of a group hold beside their own (its current
+    /// generation), after checking `master` against the ledger.
+    ///
+    /// # Errors
+    ///
+    /// [`LedgerError::UnknownGroup`], those of
+    /// [`Ledger::check_master_key`]; [`LedgerError::Storage`].
+    fn group_key(&mut self, master: &MasterKey, group_id: &str) -> Result<DeviceKey, LedgerError> {
+        self.check_master_key(master)?;
+        let group = self.group(group_id)?;
+        Ok(group.key(master)?)
+    }
+
+    /// Issues one PIN for several devices, the members of one group
+    /// ([`groups`]): one variance free on every member, in one
+    /// transaction, under the group key; each member gets its own record
+    /// with the same `code` and `common_code_key`. When they cannot share
+    /// one, [`WhenNotShared`] decides: refuse, or issue each device its
+    /// own code under its own key. Nothing is stored when it fails.
+    ///
+    /// # Errors
+    ///
+    /// With [`WhenNotShared::Throw`]: [`LedgerError::CannotShare`],
+    /// [`LedgerError::NoSharedVariance`]; those of [`Ledger::issue_batch`]
+    /// (without the [`LedgerError::InBatch`] wrapper for a shared code).
+    fn issue_shared(
+        &mut self,
+        master: &MasterKey,
+        spec: &SharedSpec,
+        now: DateTime<Utc>,
+    ) -> Result<SharedIssue, LedgerError> {
+        groups::issue(self, master, spec, now)
+    }
 
     /// Checks that `master` is the ledger's key before an operation that
     /// writes with it: refuses another key, naming both fingerprints. An
@@ -1522,9 +1758,10 @@ pub trait Ledger: Send {
             removed_at: None,
         };
         let profile = before.profile()?;
+        let member = self.membership(device_id)?;
         let mut affected = Vec::new();
         for code in self.find(&ListFilter::device(device_id))? {
-            let record = code.record(&entry, now)?;
+            let record = code.record(&entry, member.as_ref(), now)?;
             if !record.may_open() {
                 continue;
             }
@@ -1580,9 +1817,10 @@ pub trait Ledger: Send {
             device: before.clone(),
             removed_at: None,
         };
+        let member = self.membership(device_id)?;
         let mut affected = Vec::new();
         for code in self.find(&ListFilter::device(device_id))? {
-            let record = code.record(&entry, now)?;
+            let record = code.record(&entry, member.as_ref(), now)?;
             if record.may_open() {
                 affected.push(Affected {
                     record,
@@ -1688,6 +1926,7 @@ pub trait Ledger: Send {
                 scope: p.scope,
                 limit: p.limit,
                 idempotency_key: spec.idempotency_key.as_deref(),
+                joint: false,
             })
             .collect();
         // Phase 2: one transaction.
@@ -1748,21 +1987,28 @@ pub trait Ledger: Send {
                         created_at,
                         deleted_at: None,
                         revocation_code: None,
+                        group: None,
                     })
                 }
             }
         };
         let stored = self.allocate(&allocations, &mut decide)?;
+        let members = self.memberships()?;
         stored
             .into_iter()
             .map(|a| {
                 let (entry, codec, zone) = devices
                     .get(&a.code.device_id)
                     .ok_or_else(|| LedgerError::Storage("device cache".to_owned()))?;
+                let member = members.get(&a.code.device_id);
                 Ok(IssueOutcome {
-                    record: a
-                        .code
-                        .record_with(entry, codec.profile(), zone.as_ref(), now)?,
+                    record: a.code.record_with(
+                        entry,
+                        codec.profile(),
+                        zone.as_ref(),
+                        member,
+                        now,
+                    )?,
                     created: a.created,
                 })
             })
@@ -1785,6 +2031,7 @@ pub trait Ledger: Send {
             return Err(LedgerError::MissingFilter);
         }
         let codes = self.find(filter)?;
+        let members = self.memberships()?;
         let mut devices: BTreeMap<String, (DeviceEntry, Profile, Option<Zone>)> = BTreeMap::new();
         let mut out = Vec::with_capacity(codes.len());
         for code in codes {
@@ -1802,7 +2049,8 @@ pub trait Ledger: Send {
             let (entry, profile, zone) = devices
                 .get(&code.device_id)
                 .ok_or_else(|| LedgerError::Storage("device cache".to_owned()))?;
-            out.push(code.record_with(entry, profile, zone.as_ref(), now)?);
+            let member = members.get(&code.device_id);
+            out.push(code.record_with(entry, profile, zone.as_ref(), member, now)?);
         }
         Ok(out)
     }
@@ -1819,7 +2067,8 @@ pub trait Ledger: Send {
         let entry = self.device_entry(&code.device_id)?.ok_or_else(|| {
             LedgerError::Storage(format!("device '{}' is missing", code.device_id))
         })?;
-        code.record(&entry, now)
+        let member = self.membership(&code.device_id)?;
+        code.record(&entry, member.as_ref(), now)
     }
 
     /// Deletes a code. For an ongoing code, returns the revocation PIN of
@@ -1847,9 +2096,8 @@ pub trait Ledger: Send {
         })?;
         let ongoing = code.scope.kind == Kind::Ongoing;
         let revocation = if ongoing && code.revocation_code.is_none() {
-            let mut device = entry.device.clone();
-            device.generation = code.scope.generation;
-            let codec = device.codec(master)?;
+            // Under the key that issued it (the group key for a group code).
+            let codec = groups::codec_of(&code, &entry.device, master)?;
             if codec.profile().has_kind(Kind::RevokeSlot) {
                 let grant = Grant::Revoke(RevokeTarget::Slot(code.number));
                 Some(codec.pin_for(&grant)?.as_str().to_owned())
@@ -1861,8 +2109,9 @@ pub trait Ledger: Send {
         };
         let code =
             self.mark_deleted(access_code_id, truncate_millis(now), revocation.as_deref())?;
+        let member = self.membership(&code.device_id)?;
         Ok(Deleted {
-            record: code.record(&entry, now)?,
+            record: code.record(&entry, member.as_ref(), now)?,
             revocation_code: code.revocation_code.clone(),
             revoked_slot: ongoing.then_some(code.number),
         })

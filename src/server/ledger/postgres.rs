@@ -46,8 +46,8 @@ use postgres::{Client, NoTls, Row};
 
 use super::api_keys::{ApiKeyRecord, ApiKeyStore};
 use super::{
-    Allocated, Allocation, AllocationScope, Device, DeviceEntry, Fingerprint, Ledger, LedgerError,
-    ListFilter, Slot, StoredCode, lowest_free,
+    Allocated, Allocation, AllocationScope, Device, DeviceEntry, Fingerprint, Group, GroupRef,
+    Ledger, LedgerError, ListFilter, Slot, StoredCode, lowest_free,
 };
 use crate::profile::Kind;
 use crate::time::{UtcOffset, Window};
@@ -99,6 +99,17 @@ CREATE TABLE api_keys (
     created_at timestamptz NOT NULL,
     revoked_at timestamptz
 );
+", "
+ALTER TABLE codes ADD COLUMN group_id text, ADD COLUMN group_generation bigint;
+CREATE TABLE groups (
+    group_id text PRIMARY KEY,
+    profile text NOT NULL,
+    generation bigint NOT NULL
+);
+CREATE TABLE group_members (
+    device_id text PRIMARY KEY REFERENCES devices (device_id),
+    group_id text NOT NULL REFERENCES groups (group_id)
+);
 "];
 
 /// Advisory lock key that serialises migrations ("ofpn").
@@ -107,7 +118,7 @@ const MIGRATION_LOCK: i64 = 0x6f66_706e;
 /// How many times a batch that lost a deadlock is tried again.
 pub const RETRIES: usize = 8;
 
-const CODE_COLUMNS: &str = "access_code_id, device_id, generation, kind, start, length, lineage, number, code, issued_start, issued_end, name, user_identifier_key, common_code_key, idempotency_key, created_at, deleted_at, revocation_code";
+const CODE_COLUMNS: &str = "access_code_id, device_id, generation, kind, start, length, lineage, number, code, issued_start, issued_end, name, user_identifier_key, common_code_key, idempotency_key, created_at, deleted_at, revocation_code, group_id, group_generation";
 
 const DEVICE_COLUMNS: &str =
     "device_id, profile, utc_offset_minutes, generation, time_zone, removed_at";
@@ -161,6 +172,42 @@ enum Attempt {
     Fail(LedgerError),
 }
 
+/// Why reading a joint set's numbers failed.
+enum JointError {
+    Pg(postgres::Error),
+    Ledger(LedgerError),
+}
+
+/// The numbers taken in any scope of the batch's joint allocations.
+fn joint_taken(
+    tx: &mut postgres::Transaction<'_>,
+    numbers: &postgres::Statement,
+    batch: &[Allocation<'_>],
+) -> Result<Vec<u32>, JointError> {
+    let mut t = Vec::new();
+    for b in batch.iter().filter(|b| b.joint) {
+        let s = &b.scope;
+        let rows = tx
+            .query(
+                numbers,
+                &[
+                    &b.device_id,
+                    &i64::from(s.generation),
+                    &s.kind.name(),
+                    &i64::from(s.start),
+                    &i64::from(s.length),
+                    &i32::from(s.lineage),
+                ],
+            )
+            .map_err(JointError::Pg)?;
+        for r in &rows {
+            let n: i64 = r.try_get(0).map_err(JointError::Pg)?;
+            t.push(to_u32(n, "number").map_err(JointError::Ledger)?);
+        }
+    }
+    Ok(t)
+}
+
 /// A storage error: the database's message, and for a read-only database
 /// (a standby) [`LedgerError::Unwritable`].
 fn pg_err(label: &str, e: &postgres::Error) -> LedgerError {
@@ -205,6 +252,16 @@ fn code_from_row(label: &str, row: &Row) -> Result<StoredCode, LedgerError> {
         created_at: row.try_get(15).map_err(get)?,
         deleted_at: row.try_get(16).map_err(get)?,
         revocation_code: row.try_get(17).map_err(get)?,
+        group: match (
+            row.try_get::<_, Option<String>>(18).map_err(get)?,
+            row.try_get::<_, Option<i64>>(19).map_err(get)?,
+        ) {
+            (Some(group_id), Some(g)) => Some(GroupRef {
+                group_id,
+                generation: to_u32(g, "group generation")?,
+            }),
+            _ => None,
+        },
     })
 }
 
@@ -339,6 +396,45 @@ impl PostgresLedger {
         rows.iter().map(|r| code_from_row(label, r)).collect()
     }
 
+    fn select_groups(
+        &mut self,
+        filter: &str,
+        args: &[&(dyn postgres::types::ToSql + Sync)],
+    ) -> Result<Vec<Group>, LedgerError> {
+        let label = self.label.as_str();
+        let get = |e: postgres::Error| pg_err(label, &e);
+        let rows = self
+            .client
+            .query(
+                &format!(
+                    "SELECT g.group_id, g.profile, g.generation, m.device_id FROM groups g LEFT JOIN group_members m ON m.group_id = g.group_id {filter} ORDER BY g.group_id, m.device_id"
+                ),
+                args,
+            )
+            .map_err(get)?;
+        let mut out: Vec<Group> = Vec::new();
+        for row in &rows {
+            let id: String = row.try_get(0).map_err(get)?;
+            let member: Option<String> = row.try_get(3).map_err(get)?;
+            if out.last().is_none_or(|g| g.group_id != id) {
+                out.push(Group {
+                    group_id: id,
+                    profile: row.try_get(1).map_err(get)?,
+                    generation: to_u32(row.try_get(2).map_err(get)?, "group generation")?,
+                    members: Vec::new(),
+                });
+            }
+            if let (Some(g), Some(m)) = (out.last_mut(), member) {
+                g.members.push(m);
+            }
+        }
+        // Byte order, whatever the database's collation.
+        for g in &mut out {
+            g.members.sort();
+        }
+        Ok(out)
+    }
+
     /// One attempt at a batch, in one transaction.
     fn allocate_once(
         &mut self,
@@ -366,10 +462,11 @@ impl PostgresLedger {
             .map_err(fail)?;
         let insert = tx
             .prepare(&format!(
-                "INSERT INTO codes ({CODE_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18) ON CONFLICT DO NOTHING"
+                "INSERT INTO codes ({CODE_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20) ON CONFLICT DO NOTHING"
             ))
             .map_err(fail)?;
         let mut out = Vec::with_capacity(batch.len());
+        let mut joint: Option<Vec<u32>> = None;
         for (i, a) in batch.iter().enumerate() {
             let s = &a.scope;
             let (generation, start, length, lineage) = (
@@ -394,6 +491,19 @@ impl PostgresLedger {
                 }
                 let taken = match &mut used {
                     Some(t) => t,
+                    None if a.joint => {
+                        // The joint set's numbers: taken in any of its
+                        // scopes, read once.
+                        let t = match &joint {
+                            Some(t) => t.clone(),
+                            None => joint_taken(&mut tx, &numbers, batch).map_err(|e| match e {
+                                JointError::Pg(e) => fail(e),
+                                JointError::Ledger(e) => Attempt::Fail(e),
+                            })?,
+                        };
+                        joint = Some(t.clone());
+                        used.insert(t)
+                    }
                     None => {
                         let rows = tx
                             .query(
@@ -438,6 +548,8 @@ impl PostgresLedger {
                             &code.created_at,
                             &code.deleted_at,
                             &code.revocation_code,
+                            &code.group.as_ref().map(|g| g.group_id.as_str()),
+                            &code.group.as_ref().map(|g| i64::from(g.generation)),
                         ],
                     )
                     .map_err(fail)?;
@@ -447,6 +559,12 @@ impl PostgresLedger {
                         created: true,
                     });
                     break;
+                }
+                if a.joint {
+                    // A concurrent writer took the joint number on this
+                    // member after the others got it: start the batch
+                    // again, reading every member anew.
+                    return Err(Attempt::Retry);
                 }
                 // A concurrent writer committed this number, or this
                 // idempotency key, first: look again. Each round learns one
@@ -583,6 +701,78 @@ impl Ledger for PostgresLedger {
             "postgres {}: the batch lost {RETRIES} deadlocks in a row to concurrent batches; try again",
             self.label
         )))
+    }
+
+    fn group_entry(&mut self, group_id: &str) -> Result<Option<Group>, LedgerError> {
+        Ok(self
+            .select_groups("WHERE g.group_id = $1", &[&group_id])?
+            .pop())
+    }
+
+    fn group_entries(&mut self) -> Result<Vec<Group>, LedgerError> {
+        self.select_groups("", &[])
+    }
+
+    fn put_group(&mut self, new: &Group, expected: Option<&Group>) -> Result<bool, LedgerError> {
+        let label = self.label.as_str();
+        let pg = |e: postgres::Error| pg_err(label, &e);
+        let mut tx = self.client.transaction().map_err(pg)?;
+        let generation = i64::from(new.generation);
+        // Insert or lock the group's row first: writers of one group take
+        // turns, and the members read below are the committed ones.
+        let changed = match expected {
+            None => tx.execute(
+                "INSERT INTO groups (group_id, profile, generation) VALUES ($1, $2, $3) ON CONFLICT (group_id) DO NOTHING",
+                &[&new.group_id, &new.profile, &generation],
+            ),
+            Some(old) => tx.execute(
+                "UPDATE groups SET profile = $2, generation = $3 WHERE group_id = $1 AND profile = $4 AND generation = $5",
+                &[
+                    &new.group_id,
+                    &new.profile,
+                    &generation,
+                    &old.profile,
+                    &i64::from(old.generation),
+                ],
+            ),
+        }
+        .map_err(pg)?;
+        if changed != 1 {
+            return Ok(false);
+        }
+        let mut members: Vec<String> = tx
+            .query(
+                "SELECT device_id FROM group_members WHERE group_id = $1",
+                &[&new.group_id],
+            )
+            .map_err(pg)?
+            .iter()
+            .map(|r| r.try_get(0))
+            .collect::<Result<_, _>>()
+            .map_err(pg)?;
+        members.sort();
+        if members != expected.map(|g| g.members.clone()).unwrap_or_default() {
+            return Ok(false);
+        }
+        tx.execute(
+            "DELETE FROM group_members WHERE group_id = $1",
+            &[&new.group_id],
+        )
+        .map_err(pg)?;
+        for m in &new.members {
+            let added = tx
+                .execute(
+                    "INSERT INTO group_members (device_id, group_id) VALUES ($1, $2) ON CONFLICT (device_id) DO NOTHING",
+                    &[m, &new.group_id],
+                )
+                .map_err(pg)?;
+            if added == 0 {
+                // A member of another group: roll back.
+                return Ok(false);
+            }
+        }
+        tx.commit().map_err(pg)?;
+        Ok(true)
     }
 
     fn find(&mut self, filter: &ListFilter) -> Result<Vec<StoredCode>, LedgerError> {

@@ -16,8 +16,11 @@
 //!   (0-byte) file, another application's database or a newer schema is
 //!   refused, never written to. A new ledger is built in a temporary file
 //!   and linked into place, so a crash never leaves an empty file behind.
-//! - **Upgrades.** A schema-1 ledger (records stored as JSON) is upgraded
-//!   in one transaction the first time it is opened for writing.
+//! - **Upgrades.** A schema-1 ledger (records stored as JSON) or a
+//!   schema-2 one (without groups) is upgraded in one transaction the
+//!   first time it is opened for writing (schema 3 adds the `groups` and
+//!   `group_members` tables and the group key of each code; an older
+//!   offpin refuses it, rather than misread a group code).
 
 // The crate is `no_std`; this module is std-only.
 use std::boxed::Box;
@@ -36,8 +39,8 @@ use rusqlite::{
 
 use super::api_keys::{ApiKeyRecord, ApiKeyStore};
 use super::{
-    Allocated, Allocation, AllocationScope, Device, DeviceEntry, Fingerprint, Ledger, LedgerError,
-    ListFilter, Slot, StoredCode, lowest_free,
+    Allocated, Allocation, AllocationScope, Device, DeviceEntry, Fingerprint, Group, GroupRef,
+    Ledger, LedgerError, ListFilter, Slot, StoredCode, lowest_free,
 };
 use crate::profile::Kind;
 use crate::server::chrono_time::{parse_rfc3339, rfc3339_millis};
@@ -49,7 +52,7 @@ pub const BUSY_TIMEOUT: Duration = Duration::from_secs(30);
 /// `application_id` of offpin ledgers ("ofpn").
 const APPLICATION_ID: u32 = 0x6f66_706e;
 /// Schema version (`user_version`).
-const SCHEMA_VERSION: u32 = 2;
+const SCHEMA_VERSION: u32 = 3;
 
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS meta (
@@ -83,12 +86,23 @@ CREATE TABLE IF NOT EXISTS codes (
     idempotency_key TEXT UNIQUE,
     created_at TEXT NOT NULL,
     deleted_at TEXT,
-    revocation_code TEXT
+    revocation_code TEXT,
+    group_id TEXT,
+    group_generation INTEGER
 );
 CREATE UNIQUE INDEX IF NOT EXISTS codes_allocation
     ON codes (device_id, generation, kind, start, length, lineage, number);
 CREATE INDEX IF NOT EXISTS codes_device ON codes (device_id);
 CREATE INDEX IF NOT EXISTS codes_user ON codes (user_identifier_key);
+CREATE TABLE IF NOT EXISTS groups (
+    group_id TEXT PRIMARY KEY NOT NULL,
+    profile TEXT NOT NULL,
+    generation INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS group_members (
+    device_id TEXT PRIMARY KEY NOT NULL,
+    group_id TEXT NOT NULL REFERENCES groups (group_id)
+);
 CREATE TABLE IF NOT EXISTS api_keys (
     seq INTEGER PRIMARY KEY AUTOINCREMENT,
     key_id TEXT NOT NULL UNIQUE,
@@ -104,7 +118,10 @@ CREATE TABLE IF NOT EXISTS api_keys (
 /// no new schema version; a writable open adds it.
 const API_KEYS_TABLE: &str = "api_keys";
 
-const CODE_COLUMNS: &str = "access_code_id, device_id, generation, kind, start, length, lineage, number, code, issued_start, issued_end, name, user_identifier_key, common_code_key, idempotency_key, created_at, deleted_at, revocation_code";
+/// The code columns of schema 2 (what the schema-1 upgrade fills).
+const CODE_COLUMNS_V2: &str = "access_code_id, device_id, generation, kind, start, length, lineage, number, code, issued_start, issued_end, name, user_identifier_key, common_code_key, idempotency_key, created_at, deleted_at, revocation_code";
+
+const CODE_COLUMNS: &str = "access_code_id, device_id, generation, kind, start, length, lineage, number, code, issued_start, issued_end, name, user_identifier_key, common_code_key, idempotency_key, created_at, deleted_at, revocation_code, group_id, group_generation";
 
 const DEVICE_COLUMNS: &str =
     "device_id, profile, utc_offset_minutes, generation, time_zone, removed_at";
@@ -383,7 +400,7 @@ impl SqliteLedger {
             .map_err(|e| self.err(e))
     }
 
-    /// Upgrades schema 1 (records as JSON, WAL) to schema 2, in one
+    /// Upgrades schema 1 (records as JSON, WAL) or 2 to 3, in one
     /// transaction.
     fn upgrade(&mut self, from: u32) -> Result<(), LedgerError> {
         let label = self.label.clone();
@@ -398,7 +415,12 @@ impl SqliteLedger {
             // Another process upgraded it meanwhile.
             return Ok(());
         }
-        upgrade_v1(&tx).map_err(|e| LedgerError::Storage(format!("{label}: upgrade: {e}")))?;
+        let upgraded = if version == 1 {
+            upgrade_v1(&tx)
+        } else {
+            upgrade_v2(&tx)
+        };
+        upgraded.map_err(|e| LedgerError::Storage(format!("{label}: upgrade: {e}")))?;
         tx.commit().map_err(|e| self.err(e))
     }
 
@@ -458,6 +480,13 @@ impl SqliteLedger {
                 .ok_or_else(|| self.err(SqlError::Text("no created_at".to_owned())))?,
             deleted_at: time(16)?,
             revocation_code: row.get(17).map_err(get)?,
+            group: match (row.get(18).map_err(get)?, row.get(19).map_err(get)?) {
+                (Some(group_id), Some(generation)) => Some(GroupRef {
+                    group_id,
+                    generation,
+                }),
+                _ => None,
+            },
         })
     }
 
@@ -473,6 +502,30 @@ impl SqliteLedger {
             out.push(self.code_from_row(row)?);
         }
         Ok(out)
+    }
+
+    /// The numbers any code of `a`'s device and scope took.
+    fn numbers_in(
+        &self,
+        numbers: &mut rusqlite::Statement<'_>,
+        a: &Allocation<'_>,
+    ) -> Result<Vec<u32>, LedgerError> {
+        let s = &a.scope;
+        numbers
+            .query_map(
+                params![
+                    a.device_id,
+                    s.generation,
+                    s.kind.name(),
+                    s.start,
+                    s.length,
+                    s.lineage
+                ],
+                |r| r.get::<_, u32>(0),
+            )
+            .map_err(|e| self.err(e))?
+            .collect::<Result<Vec<u32>, _>>()
+            .map_err(|e| self.err(e))
     }
 
     fn allocate_in(
@@ -493,10 +546,11 @@ impl SqliteLedger {
             .map_err(|e| self.err(e))?;
         let mut insert = tx
             .prepare(&format!(
-                "INSERT INTO codes ({CODE_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)"
+                "INSERT INTO codes ({CODE_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20)"
             ))
             .map_err(|e| self.err(e))?;
         let mut out = Vec::with_capacity(batch.len());
+        let mut joint: Option<Option<u32>> = None;
         for (i, a) in batch.iter().enumerate() {
             if let Some(key) = a.idempotency_key {
                 let mut rows = by_key.query(params![key]).map_err(|e| self.err(e))?;
@@ -510,22 +564,23 @@ impl SqliteLedger {
                 }
             }
             let s = &a.scope;
-            let used = numbers
-                .query_map(
-                    params![
-                        a.device_id,
-                        s.generation,
-                        s.kind.name(),
-                        s.start,
-                        s.length,
-                        s.lineage
-                    ],
-                    |r| r.get::<_, u32>(0),
-                )
-                .map_err(|e| self.err(e))?
-                .collect::<Result<Vec<u32>, _>>()
-                .map_err(|e| self.err(e))?;
-            let Some(n) = lowest_free(used, a.limit) else {
+            let free = if a.joint {
+                // The joint set's one number: the lowest free in all of
+                // its scopes (the transaction holds the writer lock).
+                match joint {
+                    Some(n) => n,
+                    None => {
+                        let mut used = Vec::new();
+                        for b in batch.iter().filter(|b| b.joint) {
+                            used.extend(self.numbers_in(&mut numbers, b)?);
+                        }
+                        *joint.insert(lowest_free(used, a.limit))
+                    }
+                }
+            } else {
+                lowest_free(self.numbers_in(&mut numbers, a)?, a.limit)
+            };
+            let Some(n) = free else {
                 decide(i, Slot::Exhausted)?;
                 return Err(LedgerError::Storage(
                     "an exhausted scope was accepted".to_owned(),
@@ -552,6 +607,8 @@ impl SqliteLedger {
                     rfc3339_millis(&code.created_at),
                     time_text(&code.deleted_at),
                     code.revocation_code,
+                    code.group.as_ref().map(|g| g.group_id.as_str()),
+                    code.group.as_ref().map(|g| g.generation),
                 ])
                 .map_err(|e| self.err(e))?;
             out.push(Allocated {
@@ -560,6 +617,67 @@ impl SqliteLedger {
             });
         }
         Ok(out)
+    }
+}
+
+impl SqliteLedger {
+    fn select_groups(&self, filter: &str, arg: Option<&str>) -> Result<Vec<Group>, LedgerError> {
+        let sql = format!(
+            "SELECT g.group_id, g.profile, g.generation, m.device_id FROM groups g LEFT JOIN group_members m ON m.group_id = g.group_id {} ORDER BY g.group_id, m.device_id",
+            filter.replace("group_id", "g.group_id")
+        );
+        let mut stmt = self.conn.prepare(&sql).map_err(|e| self.err(e))?;
+        let mut rows = match arg {
+            Some(a) => stmt.query(params![a]),
+            None => stmt.query([]),
+        }
+        .map_err(|e| self.err(e))?;
+        let mut out: Vec<Group> = Vec::new();
+        while let Some(row) = rows.next().map_err(|e| self.err(e))? {
+            let get = |e| self.err(SqlError::Sql(e));
+            let id: String = row.get(0).map_err(get)?;
+            let member: Option<String> = row.get(3).map_err(get)?;
+            if out.last().is_none_or(|g| g.group_id != id) {
+                out.push(Group {
+                    group_id: id,
+                    profile: row.get(1).map_err(get)?,
+                    generation: row.get(2).map_err(get)?,
+                    members: Vec::new(),
+                });
+            }
+            if let (Some(g), Some(m)) = (out.last_mut(), member) {
+                g.members.push(m);
+            }
+        }
+        Ok(out)
+    }
+
+    fn group_in(&self, tx: &Transaction<'_>, group_id: &str) -> Result<Option<Group>, LedgerError> {
+        let head: Option<(String, u32)> = tx
+            .query_row(
+                "SELECT profile, generation FROM groups WHERE group_id = ?1",
+                params![group_id],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .optional()
+            .map_err(|e| self.err(e))?;
+        let Some((profile, generation)) = head else {
+            return Ok(None);
+        };
+        let mut stmt = tx
+            .prepare("SELECT device_id FROM group_members WHERE group_id = ?1 ORDER BY device_id")
+            .map_err(|e| self.err(e))?;
+        let members = stmt
+            .query_map(params![group_id], |r| r.get::<_, String>(0))
+            .map_err(|e| self.err(e))?
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| self.err(e))?;
+        Ok(Some(Group {
+            group_id: group_id.to_owned(),
+            profile,
+            generation,
+            members,
+        }))
     }
 }
 
@@ -641,6 +759,14 @@ fn create(path: &Path) -> Result<(), LedgerError> {
     built
 }
 
+/// Schema 2 to 3: the group columns of codes, the group tables.
+fn upgrade_v2(tx: &Transaction<'_>) -> Result<(), String> {
+    tx.execute_batch(&format!(
+        "ALTER TABLE codes ADD COLUMN group_id TEXT; ALTER TABLE codes ADD COLUMN group_generation INTEGER; {SCHEMA} PRAGMA user_version = {SCHEMA_VERSION};"
+    ))
+    .map_err(|e| e.to_string())
+}
+
 /// The schema-1 `record` column: what the upgrade needs of it.
 #[derive(serde::Deserialize)]
 struct V1Record {
@@ -701,7 +827,7 @@ fn upgrade_v1(tx: &Transaction<'_>) -> Result<(), String> {
     };
     let mut insert = tx
         .prepare(&format!(
-            "INSERT INTO codes ({CODE_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, NULL, ?15, ?16, NULL)"
+            "INSERT INTO codes ({CODE_COLUMNS_V2}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, NULL, ?15, ?16, NULL)"
         ))
         .map_err(text)?;
     for (id, device, generation, kind, start, length, lineage, number, user, record, deleted) in
@@ -857,6 +983,51 @@ impl Ledger for SqliteLedger {
         let out = self.allocate_in(&tx, batch, decide)?;
         tx.commit().map_err(|e| self.err(e))?;
         Ok(out)
+    }
+
+    fn group_entry(&mut self, group_id: &str) -> Result<Option<Group>, LedgerError> {
+        Ok(self
+            .select_groups("WHERE group_id = ?1", Some(group_id))?
+            .pop())
+    }
+
+    fn group_entries(&mut self) -> Result<Vec<Group>, LedgerError> {
+        self.select_groups("", None)
+    }
+
+    fn put_group(&mut self, new: &Group, expected: Option<&Group>) -> Result<bool, LedgerError> {
+        let tx = Transaction::new_unchecked(&self.conn, TransactionBehavior::Immediate)
+            .map_err(|e| self.err(e))?;
+        let stored = self.group_in(&tx, &new.group_id)?;
+        if stored.as_ref() != expected {
+            return Ok(false);
+        }
+        let written = tx
+            .execute(
+                "INSERT INTO groups (group_id, profile, generation) VALUES (?1, ?2, ?3) ON CONFLICT (group_id) DO UPDATE SET profile = excluded.profile, generation = excluded.generation",
+                params![new.group_id, new.profile, new.generation],
+            )
+            .and_then(|_| {
+                tx.execute(
+                    "DELETE FROM group_members WHERE group_id = ?1",
+                    params![new.group_id],
+                )
+            });
+        written.map_err(|e| self.err(e))?;
+        for m in &new.members {
+            let added = tx
+                .execute(
+                    "INSERT INTO group_members (device_id, group_id) VALUES (?1, ?2) ON CONFLICT (device_id) DO NOTHING",
+                    params![m, new.group_id],
+                )
+                .map_err(|e| self.err(e))?;
+            if added == 0 {
+                // A member of another group: roll back.
+                return Ok(false);
+            }
+        }
+        tx.commit().map_err(|e| self.err(e))?;
+        Ok(true)
     }
 
     fn find(&mut self, filter: &ListFilter) -> Result<Vec<StoredCode>, LedgerError> {
