@@ -288,3 +288,60 @@ fn the_anti_peep_figures_are_current() {
         "For `standard-10` with `entry_max_digits = 16` (7 positions): **{attempt} per attempt**, ≤ {day} per day, ≤ {year} per year (against {without} without)."
     )));
 }
+
+/// README's table of `standard-10` on a lock with each capability of issue
+/// 19 (a crate feature on the lock), as `offpin report` prints it: a
+/// group member holds two keys, anti-peep multiplies the PIN share by the
+/// positions, a seven-key keypad needs 11 digits.
+#[cfg(feature = "alphabets")]
+#[test]
+fn readme_capability_table_matches_the_computed_figures() {
+    use offpin::profile::shipped::STANDARD_10;
+    use offpin::{ProfileParams, Radix};
+    let readme = include_str!("../README.md");
+    let p = STANDARD_10.params();
+    let ttlock = ProfileParams {
+        format: FormatVersion::V2,
+        radix: Radix::Seven,
+        digits: 11,
+        ..p
+    };
+    let rows: [(&str, ProfileParams, u32); 5] = [
+        ("as shipped (one key)", p, 1),
+        ("a group member (2 keys)", p, 2),
+        (
+            "anti-peep, 16 keys (7 positions)",
+            ProfileParams {
+                entry_max_digits: 16,
+                ..p
+            },
+            1,
+        ),
+        ("keys 1–7 (radix 7, 11 digits)", ttlock, 1),
+        (
+            "all three (2 keys, radix 7, 17-key entry)",
+            ProfileParams {
+                entry_max_digits: 17,
+                ..ttlock
+            },
+            2,
+        ),
+    ];
+    for (what, params, keys) in rows {
+        let s = Profile::new(params).unwrap().security_with_keys(keys);
+        let row = row(readme, &format!("| {what} |"));
+        for cell in [
+            format!("**{}**", grouped(s.w_max)),
+            sci(s.domain as f64, 2),
+            s.positions.to_string(),
+            sci(s.per_attempt(), 2),
+            s.attempts_per_day.to_string(),
+            sci(s.per_year(), 1),
+        ] {
+            assert!(
+                row.contains(&format!("| {cell} |")),
+                "{what}: {cell} not in {row}"
+            );
+        }
+    }
+}

@@ -54,12 +54,12 @@ fn row(p: &Profile) -> String {
     )
 }
 
-/// The variants of a v2 profile: everything, then without each v2 kind,
-/// then without any (its v1 fields under the v2 label).
 /// America/Santiago's rule (2026): its autumn change turns the clock back
 /// from 24:00 to 23:00, over midnight.
 const SANTIAGO: &[u8] = b"<-04>4<-03>,M9.1.6/24,M4.1.6/24";
 
+/// The variants of a v2 profile: everything, then without each v2 kind,
+/// then without any (its v1 fields under the v2 label).
 fn variants(p: &Profile) -> Vec<(String, Profile)> {
     let mut out = vec![("all v2 kinds".to_owned(), *p)];
     let mut none = *p;
@@ -79,6 +79,67 @@ fn variants(p: &Profile) -> Vec<(String, Profile)> {
     }
     out.push(("without any v2 kind".to_owned(), none));
     out
+}
+
+/// `standard-10` on a lock with each capability of issue 19 (a crate
+/// feature on the lock), and with all of them: (what, profile, keys).
+fn capabilities() -> Vec<(&'static str, Profile, u32)> {
+    let base = shipped::STANDARD_10;
+    let p = base.params();
+    let with = |params| Profile::new(params).ok();
+    let anti_peep = with(offpin::ProfileParams {
+        entry_max_digits: 16,
+        ..p
+    });
+    let ttlock = with(offpin::ProfileParams {
+        format: FormatVersion::V2,
+        radix: offpin::Radix::Seven,
+        digits: 11,
+        ..p
+    });
+    let all = with(offpin::ProfileParams {
+        format: FormatVersion::V2,
+        radix: offpin::Radix::Seven,
+        digits: 11,
+        entry_max_digits: 17,
+        ..p
+    });
+    let mut out = vec![("as shipped (one key)", base, 1)];
+    out.push(("a group member (2 keys)", base, 2));
+    out.extend(anti_peep.map(|q| ("anti-peep, 16 keys (7 positions)", q, 1)));
+    out.extend(ttlock.map(|q| ("keys 1–7 (radix 7, 11 digits)", q, 1)));
+    out.extend(all.map(|q| ("all three (2 keys, radix 7, 17-key entry)", q, 2)));
+    out
+}
+
+/// Prints the capabilities' table.
+fn capability_table() -> CliResult {
+    say!("");
+    say!("standard-10 on a lock with each capability (a crate feature on the lock):");
+    say!(
+        "  {:<42} {:>8} {:>9} {:>5} {:>10} {:>7} {:>10}",
+        "lock",
+        "W_max",
+        "PINs",
+        "pos.",
+        "p/attempt",
+        "tries/d",
+        "p/year"
+    );
+    for (what, q, keys) in capabilities() {
+        let s = q.security_with_keys(keys);
+        say!(
+            "  {:<42} {:>8} {:>9} {:>5} {:>10} {:>7} {:>10}",
+            what,
+            s.w_max,
+            sci(s.domain as f64),
+            s.positions,
+            sci(s.per_attempt()),
+            s.attempts_per_day,
+            sci(s.per_year())
+        );
+    }
+    Ok(())
 }
 
 /// Runs `offpin report`.
@@ -190,6 +251,7 @@ pub fn run(profile: Option<&str>) -> CliResult {
         }
     }
     if profile.is_none() {
+        capability_table()?;
         say!("");
         say!("Tuya reference: 24 start hours x 10 000 decimal durations, 48-bit key entropy.");
     }
