@@ -134,15 +134,13 @@ pub fn universes() -> &'static [Universe] {
 
 /// Maps arbitrary bytes onto the profile's keypad, exactly `digits` long.
 pub fn keypad(profile: &Profile, bytes: &[u8]) -> Vec<u8> {
-    let (first, base) = match profile.radix() {
-        offpin::Radix::Ten => (b'0', 10u8),
-        offpin::Radix::Nine => (b'1', 9u8),
-    };
+    let alphabet = profile.alphabet();
+    let keys = alphabet.keys();
     bytes
         .iter()
         .chain(core::iter::repeat(&0u8))
         .take(usize::from(profile.digits()))
-        .map(|b| first + b % base)
+        .map(|b| keys[usize::from(*b) % keys.len()])
         .collect()
 }
 

@@ -21,7 +21,8 @@ use libfuzzer_sys::fuzz_target;
 use offpin::profile::shipped::{ALL, STANDARD_10};
 use offpin::profile::{MAX_DURATION_HOURS, MAX_EPOCH, MAX_LIFETIME_DAYS};
 use offpin::{
-    Codec, DecodeError, DeviceKey, Pin, Profile, ProfileParams, Radix, Request, UtcOffset, Verdict,
+    Codec, DecodeError, DeviceKey, Keys, Pin, Profile, ProfileParams, Radix, Request, UtcOffset,
+    Verdict,
 };
 
 const FUZZ_KEY: [u8; 16] = *b"offpin fuzz key!";
@@ -42,14 +43,27 @@ fn fuzzed_profile(b: &[u8]) -> Option<Profile> {
     let b: &[u8; PROFILE_BYTES] = b.get(..PROFILE_BYTES)?.try_into().ok()?;
     let word = |i: usize| u32::from_le_bytes([b[i], b[i + 1], b[i + 2], b[i + 3]]);
     let days = MAX_EPOCH / 86_400;
+    // Every radix, its standard keys or (bit 4 of b[0]) the same keys in
+    // reverse order (format v2 where version 1 has no such keypad).
+    let radix = Radix::ALL[usize::from(b[0] & 15) % Radix::ALL.len()];
+    let standard = offpin::Alphabet::standard(radix);
+    let reversed: Vec<u8> = standard.keys().iter().rev().copied().collect();
+    let keys = if b[0] & 16 == 0 {
+        Keys::STANDARD
+    } else {
+        Keys::new(&reversed)
+    };
+    let span = radix.max_len() - radix.min_len() + 1;
     let params = ProfileParams {
         name: "fuzzed",
-        radix: if b[0] & 1 == 0 {
-            Radix::Ten
+        format: if radix.is_builtin() && b[0] & 16 == 0 {
+            STANDARD_10.params().format
         } else {
-            Radix::Nine
+            offpin::FormatVersion::V2
         },
-        digits: 6 + b[1] % 13,
+        radix,
+        keys,
+        digits: radix.min_len() + b[1] % span,
         epoch: i64::from(word(2)).rem_euclid(days + 1) * 86_400,
         lifetime_days: sized(word(6), b[26], MAX_LIFETIME_DAYS - 1) + 1,
         variances: b[10].max(1),
@@ -117,15 +131,13 @@ fuzz_target!(|data: &[u8]| {
     for codec in codecs().iter().chain(fuzzed.as_ref()) {
         let _ = try_typed(codec, typed, now, offset);
         let p = codec.profile();
-        let (first, base) = match p.radix() {
-            Radix::Ten => (b'0', 10u8),
-            Radix::Nine => (b'1', 9u8),
-        };
+        let alphabet = p.alphabet();
+        let keys = alphabet.keys();
         let keyed: Vec<u8> = typed
             .iter()
             .chain(core::iter::repeat(&0u8))
             .take(usize::from(p.digits()))
-            .map(|b| first + b % base)
+            .map(|b| keys[usize::from(*b) % keys.len()])
             .collect();
         let grant = try_typed(codec, &keyed, now, offset);
         // On the keypad, only "names no grant" may refuse a well-formed PIN.

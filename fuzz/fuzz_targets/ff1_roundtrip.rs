@@ -55,7 +55,8 @@ where
     C: BlockCipherEncrypt + BlockSizeUser<BlockSize = U16> + KeyInit + Clone,
 {
     let ff1 = Ff1::<C>::new(key, radix, len, tweak);
-    let valid_params = (radix.min_len()..=radix.max_len()).contains(&len) && tweak.len() <= MAX_TWEAK_LEN;
+    let valid_params =
+        (radix.min_len()..=radix.max_len()).contains(&len) && tweak.len() <= MAX_TWEAK_LEN;
     let ff1 = match ff1 {
         Ok(ff1) => {
             assert!(
