@@ -140,13 +140,14 @@ fn numeral_value(input: &[u8], alphabet: &Alphabet) -> Result<u64, PinError> {
 #[cfg(feature = "alphabets")]
 fn numeral_value(input: &[u8], alphabet: &Alphabet) -> Result<u64, PinError> {
     let base = u64::from(alphabet.radix().value());
-    let nine = *alphabet == Alphabet::standard(crate::ff1::Radix::Nine);
     let mut value = 0u64;
     for (position, &c) in input.iter().enumerate() {
         if !c.is_ascii_digit() {
             return Err(PinError::NotADigit { position });
         }
         let Some(v) = alphabet.numeral(c) else {
+            // Only a refused key asks which keypad it was typed on.
+            let nine = *alphabet == Alphabet::standard(crate::ff1::Radix::Nine);
             return Err(if c == b'0' && nine {
                 PinError::ZeroOnNineKeyPad { position }
             } else {

@@ -975,11 +975,7 @@ impl Profile {
     /// The keypad alphabet: the radix and the key of each numeral, how
     /// PINs are typed and rendered.
     pub const fn alphabet(&self) -> Alphabet {
-        match Alphabet::new(self.params.radix, self.params.keys) {
-            Ok(a) => a,
-            // Checked by `Profile::new`.
-            Err(_) => Alphabet::standard(self.params.radix),
-        }
+        canonical::alphabet_of(&self.params)
     }
     /// PIN length in digits.
     pub const fn digits(&self) -> u8 {

@@ -3,7 +3,7 @@
 //! the hosted API's rules and API keys, on every backend (memory, SQLite,
 //! PostgreSQL); concurrent writers on SQLite and PostgreSQL; and (with
 //! feature `sqlite`) the file: persistence, upgrades, foreign and empty
-//! files, read-only opens.
+//! files, read-only opens; groups (`ledger/groups.rs`).
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
@@ -25,6 +25,9 @@ use offpin::server::record::{
     KEY_GENERATION_CHANGED, MUST_BE_USED_WITHIN_24_HOURS, WINDOW_ENDED, WINDOW_MOVED,
 };
 use offpin::{Codec, Grant, MasterKey, RevokeTarget, UtcOffset};
+
+#[path = "ledger/groups.rs"]
+mod groups;
 
 fn t(s: &str) -> DateTime<Utc> {
     s.parse().unwrap()
@@ -1655,7 +1658,7 @@ mod postgres_backend {
 
     /// The URL of a fresh schema, or `None` (skip) when no database is
     /// configured outside CI.
-    fn fresh_url() -> Option<String> {
+    pub(super) fn fresh_url() -> Option<String> {
         let Ok(base) = std::env::var("OFFPIN_TEST_POSTGRES") else {
             assert!(
                 std::env::var_os("CI").is_none(),

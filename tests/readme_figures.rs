@@ -23,6 +23,31 @@ fn row<'a>(readme: &'a str, start: &str) -> &'a str {
         .unwrap_or_else(|| panic!("README has no row starting {start}"))
 }
 
+/// The README row that starts with `| what |` holds each of `cells` as a
+/// whole cell.
+fn assert_row(readme: &str, what: &str, cells: &[String]) {
+    let row = row(readme, &format!("| {what} |"));
+    for cell in cells {
+        assert!(
+            row.contains(&format!("| {cell} |")),
+            "{what}: {cell} not in {row}"
+        );
+    }
+}
+
+/// The cells of the v2 table (W_max, per attempt, service share, attempts
+/// a day, per day, per year).
+fn v2_cells(s: &offpin::SecurityFigures) -> [String; 6] {
+    [
+        format!("**{}**", grouped(s.w_max)),
+        sci(s.per_attempt(), 2),
+        format!("{:.2} %", 100.0 * s.service_share()),
+        s.attempts_per_day.to_string(),
+        sci(s.per_day(), 2),
+        sci(s.per_year(), 1),
+    ]
+}
+
 #[test]
 fn readme_table_matches_the_computed_figures() {
     let readme = include_str!("../README.md");
@@ -92,21 +117,7 @@ fn readme_v2_table_matches_the_computed_figures() {
         ("without any v2 kind", none),
     ];
     for (what, q) in variants {
-        let s = q.security();
-        let row = row(readme, &format!("| {what} |"));
-        for cell in [
-            format!("**{}**", grouped(s.w_max)),
-            sci(s.per_attempt(), 2),
-            format!("{:.2} %", 100.0 * s.service_share()),
-            s.attempts_per_day.to_string(),
-            sci(s.per_day(), 2),
-            sci(s.per_year(), 1),
-        ] {
-            assert!(
-                row.contains(&format!("| {cell} |")),
-                "{what}: {cell} not in {row}"
-            );
-        }
+        assert_row(readme, what, &v2_cells(&q.security()));
     }
     // The last row: on a DST rule (format-v2 builds), the sum of the
     // kinds' maxima.
@@ -114,22 +125,8 @@ fn readme_v2_table_matches_the_computed_figures() {
     {
         let santiago = offpin::tz::TzRule::parse(b"<-04>4<-03>,M9.1.6/24,M4.1.6/24").unwrap();
         let s = p.security_under(&santiago, 1).unwrap();
-        let by_kind = p.security().max_by_kind;
-        assert_eq!(s.w_max, by_kind.total() + s.remembered);
-        let row = row(readme, "| all v2 kinds, on a DST rule (bound) |");
-        for cell in [
-            format!("**{}**", grouped(s.w_max)),
-            sci(s.per_attempt(), 2),
-            format!("{:.2} %", 100.0 * s.service_share()),
-            s.attempts_per_day.to_string(),
-            sci(s.per_day(), 2),
-            sci(s.per_year(), 1),
-        ] {
-            assert!(
-                row.contains(&format!("| {cell} |")),
-                "DST: {cell} not in {row}"
-            );
-        }
+        assert_eq!(s.w_max, p.security().max_by_kind.total() + s.remembered);
+        assert_row(readme, "all v2 kinds, on a DST rule (bound)", &v2_cells(&s));
     }
     // The text's differences.
     let w = |q: Profile| q.security().w_max;
@@ -329,19 +326,14 @@ fn readme_capability_table_matches_the_computed_figures() {
     ];
     for (what, params, keys) in rows {
         let s = Profile::new(params).unwrap().security_with_keys(keys);
-        let row = row(readme, &format!("| {what} |"));
-        for cell in [
+        let cells = [
             format!("**{}**", grouped(s.w_max)),
             sci(s.domain as f64, 2),
             s.positions.to_string(),
             sci(s.per_attempt(), 2),
             s.attempts_per_day.to_string(),
             sci(s.per_year(), 1),
-        ] {
-            assert!(
-                row.contains(&format!("| {cell} |")),
-                "{what}: {cell} not in {row}"
-            );
-        }
+        ];
+        assert_row(readme, what, &cells);
     }
 }

@@ -133,7 +133,7 @@ fn keys_vectors() -> Value {
 
 /// Group keys (one PIN for several locks): the derivation, and an ongoing
 /// code issued under each (it opens every member:
-/// `a_group_pin_opens_every_member_and_no_other_lock`).
+/// `ledger::groups::a_group_pin_opens_every_member_and_no_other_lock`).
 fn group_key_vectors() -> Value {
     let m = master();
     let mut cases = Vec::new();
@@ -1067,48 +1067,6 @@ fn key_derivation_vectors() {
 #[test]
 fn group_key_vectors_match() {
     check_file("group_keys.json", group_key_vectors());
-}
-
-/// Two locks holding their own device key and the group's key open for
-/// the group's PIN (the second key, reported as such); a lock outside the
-/// group refuses it.
-#[test]
-fn a_group_pin_opens_every_member_and_no_other_lock() {
-    use offpin::lock::{Check, Decision, Lock};
-    let p = offpin::profile::shipped::STANDARD_10;
-    let m = master();
-    let group = m.derive_group_key(b"building-a", 0).unwrap();
-    let pin = Codec::new(&group, p)
-        .unwrap()
-        .issue(&offpin::Request::ongoing(7))
-        .unwrap()
-        .pin;
-    let now = p.epoch() + 100 * 86_400;
-    let own =
-        |device: &str| Codec::new(&m.derive_device_key(device.as_bytes(), 0).unwrap(), p).unwrap();
-    let check = |codecs: [Codec; 2]| -> Check {
-        let mut lock = Lock::<8, 2>::new(codecs, UtcOffset::UTC).unwrap();
-        let seen = lock.observe_clock(now);
-        lock.commit(seen).unwrap();
-        lock.check(pin.as_bytes(), now)
-    };
-    for member in ["door-1", "door-2"] {
-        let c = check([own(member), Codec::new(&group, p).unwrap()]);
-        assert!(
-            matches!(c.decision, Decision::Open(_)),
-            "{member}: {:?}",
-            c.decision
-        );
-        assert_eq!(c.key, Some(1), "{member}: the group key opened");
-    }
-    // Another group's key, next to its own: the PIN is refused.
-    let other = m.derive_group_key(b"building-b", 0).unwrap();
-    let c = check([own("outsider"), Codec::new(&other, p).unwrap()]);
-    assert!(
-        matches!(c.decision, Decision::Refuse(_)),
-        "{:?}",
-        c.decision
-    );
 }
 
 #[test]

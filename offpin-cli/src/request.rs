@@ -218,7 +218,8 @@ pub struct CreateRequest {
     pub user_identifier_key: Option<String>,
     /// Refused: an offline PIN is derived, not chosen.
     pub code: Option<String>,
-    /// Refused: one PIN on several locks is not offered.
+    /// Refused here: one PIN for several locks is issued by
+    /// `/access_codes/create_multiple` to the members of a group.
     pub common_code_key: Option<String>,
     /// Must be `false` or absent.
     pub allow_external_modification: Option<bool>,
@@ -257,7 +258,7 @@ impl CreateRequest {
         if self.common_code_key.is_some() {
             return Err(refuse(
                 "common_code_key",
-                "each lock has its own key: one PIN for several locks is not offered",
+                "one PIN for several locks is issued by /access_codes/create_multiple to the members of a group",
             ));
         }
         for (field, value) in [

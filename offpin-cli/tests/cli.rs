@@ -176,10 +176,7 @@ fn id(v: &Value) -> &str {
 
 fn fingerprint(env: &Env, key: &str) -> String {
     let text = std::fs::read_to_string(env.path(key)).unwrap();
-    let bytes: Vec<u8> = (0..32)
-        .map(|i| u8::from_str_radix(&text[2 * i..2 * i + 2], 16).unwrap())
-        .collect();
-    let key = offpin::MasterKey::from_slice(&bytes).unwrap();
+    let key = offpin::MasterKey::from_slice(&hex::decode(text.trim()).unwrap()).unwrap();
     offpin::server::ledger::fingerprint_hex(&key.fingerprint())
 }
 
@@ -651,10 +648,7 @@ fn the_first_device_binds_the_ledger_to_its_key() {
     // The right key: the code opens the lock `device key` provisions.
     let code = env.ongoing();
     let hex = env.ok(&["device", "key", "--device-id", DEVICE]);
-    let bytes: Vec<u8> = (0..16)
-        .map(|i| u8::from_str_radix(&hex[2 * i..2 * i + 2], 16).unwrap())
-        .collect();
-    let lock_key = offpin::DeviceKey::from_slice(&bytes).unwrap();
+    let lock_key = offpin::DeviceKey::from_slice(&hex::decode(hex.trim()).unwrap()).unwrap();
     let lock = offpin::Codec::new(&lock_key, offpin::profile::shipped::STANDARD_10).unwrap();
     assert_eq!(
         lock.decode_input(s(&code["code"]).as_bytes()).unwrap(),
@@ -2487,16 +2481,8 @@ fn groups_share_one_pin_and_removal_rekeys() {
         "unknown group 'nowhere'",
     );
     let text = std::fs::read_to_string(env.path("offpin.key")).unwrap();
-    let bytes: Vec<u8> = (0..32)
-        .map(|i| u8::from_str_radix(&text.trim()[2 * i..2 * i + 2], 16).unwrap())
-        .collect();
-    let master = offpin::MasterKey::from_slice(&bytes).unwrap();
-    let hex = |k: &offpin::DeviceKey| -> String {
-        k.expose_secret()
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect()
-    };
+    let master = offpin::MasterKey::from_slice(&hex::decode(text.trim()).unwrap()).unwrap();
+    let hex = |k: &offpin::DeviceKey| hex::encode(k.expose_secret());
     let group0 = master.derive_group_key(b"house", 0).unwrap();
     assert_eq!(
         env.ok(&["group", "key", "--group-id", "house"]),

@@ -796,7 +796,7 @@ fn a_server_with_another_master_key_does_not_start() {
     for fx in fixtures.iter().flatten() {
         let master = |name: &str| {
             let text = std::fs::read_to_string(fx.dir.path().join(name)).unwrap();
-            offpin::MasterKey::from_slice(&decode_hex(text.trim())).unwrap()
+            offpin::MasterKey::from_slice(&hex::decode(text.trim()).unwrap()).unwrap()
         };
         let key = |name: &str| offpin::server::ledger::fingerprint_hex(&master(name).fingerprint());
         let other = fx.dir.path().join("other.key");
@@ -843,10 +843,4 @@ fn a_server_with_another_master_key_does_not_start() {
         );
         assert!(server.terminate().success());
     }
-}
-
-fn decode_hex(text: &str) -> Vec<u8> {
-    (0..text.len() / 2)
-        .map(|i| u8::from_str_radix(&text[2 * i..2 * i + 2], 16).unwrap())
-        .collect()
 }

@@ -22,11 +22,7 @@ const P: offpin::Profile = offpin::profile::shipped::STANDARD_10;
 
 fn master(fx: &Fixture) -> MasterKey {
     let text = std::fs::read_to_string(fx.dir.path().join("master.key")).unwrap();
-    let text = text.trim();
-    let bytes: Vec<u8> = (0..text.len() / 2)
-        .map(|i| u8::from_str_radix(&text[2 * i..2 * i + 2], 16).unwrap())
-        .collect();
-    MasterKey::from_slice(&bytes).unwrap()
+    MasterKey::from_slice(&hex::decode(text.trim()).unwrap()).unwrap()
 }
 
 /// Whether a lock holding its device key and `group` opens for `pin` at
@@ -86,9 +82,7 @@ fn put(a: &ureq::Agent, server: &Server, key: &str, body: &Value) -> serve_commo
 fn group_key(fx: &Fixture, generation: u32) -> DeviceKey {
     let hex = fx.run(&["group", "key", "--group-id", "house"]);
     let expected = master(fx).derive_group_key(b"house", generation).unwrap();
-    let printed: Vec<u8> = (0..16)
-        .map(|i| u8::from_str_radix(&hex.trim()[2 * i..2 * i + 2], 16).unwrap())
-        .collect();
+    let printed = hex::decode(hex.trim()).unwrap();
     assert_eq!(printed, expected.expose_secret(), "group key printed");
     expected
 }

@@ -86,7 +86,6 @@ type Block = Array<u8, U16>;
 /// # #[cfg(feature = "alphabets")] {
 /// assert_eq!(Radix::Seven.min_len(), 8); // 7^8 = 5764801
 /// assert_eq!(Radix::Two.min_len(), 20);
-/// assert_eq!(Radix::from_value(7), Some(Radix::Seven));
 /// # }
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -159,20 +158,6 @@ impl Radix {
             #[cfg(feature = "alphabets")]
             Radix::Two => 2,
         }
-    }
-
-    /// The radix of value `r`, if this build has it.
-    pub const fn from_value(r: u32) -> Option<Radix> {
-        let mut i = 0;
-        while i < Radix::ALL.len() {
-            #[allow(clippy::indexing_slicing, reason = "i < ALL.len()")]
-            let radix = Radix::ALL[i];
-            if radix.value() == r {
-                return Some(radix);
-            }
-            i += 1;
-        }
-        None
     }
 
     /// Whether every lock build reads this radix (10 or 9): the others
@@ -1074,10 +1059,7 @@ mod tests {
                 .rev()
                 .find(|&n| pow(n) <= u128::from(MAX_DOMAIN));
             assert_eq!(Some(radix.max_len()), max, "{radix:?}");
-            assert_eq!(Radix::from_value(radix.value()), Some(radix));
         }
-        assert_eq!(Radix::from_value(1), None);
-        assert_eq!(Radix::from_value(11), None);
     }
 
     #[test]

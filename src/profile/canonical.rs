@@ -243,18 +243,20 @@ pub(crate) const fn field_present(p: &ProfileParams, tag: Tag) -> bool {
     }
 }
 
+/// The alphabet of `p`: its radix with its keys (the standard ones for
+/// keys [`Profile::new`](super::Profile::new) refuses).
+pub(crate) const fn alphabet_of(p: &ProfileParams) -> Alphabet {
+    match Alphabet::new(p.radix, p.keys) {
+        Ok(a) => a,
+        Err(_) => Alphabet::standard(p.radix),
+    }
+}
+
 /// Whether `p`'s keys differ from its radix's standard keys (given
 /// explicitly, the standard keys are standard: one encoding per
 /// alphabet).
 pub(crate) const fn custom_keys(p: &ProfileParams) -> bool {
-    if p.keys.is_standard() {
-        return false;
-    }
-    let standard = Alphabet::standard(p.radix);
-    match Alphabet::new(p.radix, p.keys) {
-        Ok(a) => !a.same_as(&standard),
-        Err(_) => true,
-    }
+    !alphabet_of(p).same_as(&Alphabet::standard(p.radix))
 }
 
 /// Writes the value of the extension field `tag` of `p` (its length is
@@ -299,10 +301,7 @@ const fn write_field(p: &ProfileParams, tag: Tag, w: &mut Canonical) {
         }
         // u8 radix, then the key (ASCII) of each numeral, numeral 0 first.
         Tag::Alphabet => {
-            let a = match Alphabet::new(p.radix, p.keys) {
-                Ok(a) => a,
-                Err(_) => Alphabet::standard(p.radix),
-            };
+            let a = alphabet_of(p);
             let r = p.radix.value() as usize;
             w.put_u8(r as u8);
             let mut v = 0;

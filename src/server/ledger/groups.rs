@@ -622,7 +622,7 @@ fn issue_in_group<L: Ledger + ?Sized>(
     let created_at = truncate_millis(now);
     let reference = group.reference();
     let mut decide = |i: usize, slot: Slot| -> Result<StoredCode, LedgerError> {
-        let (device, member, p) = planned
+        let (_, member, p) = planned
             .get(i)
             .ok_or_else(|| LedgerError::Storage("group batch index".to_owned()))?;
         let Slot::Free(n) = slot else {
@@ -632,27 +632,7 @@ fn issue_in_group<L: Ledger + ?Sized>(
                 taken: Vec::new(),
             });
         };
-        let grant = p
-            .scope
-            .grant(n)
-            .ok_or_else(|| LedgerError::Storage("allocated number".to_owned()))?;
-        let pin = codec.pin_for(&grant)?;
-        Ok(StoredCode {
-            access_code_id: uuid::Uuid::new_v4().to_string(),
-            device_id: device.device_id.clone(),
-            scope: p.scope,
-            number: n,
-            code: pin.as_str().to_owned(),
-            issued_window: p.plan.window,
-            name: member.name.clone(),
-            user_identifier_key: member.user_identifier_key.clone(),
-            common_code_key: member.common_code_key.clone(),
-            idempotency_key: None,
-            created_at,
-            deleted_at: None,
-            revocation_code: None,
-            group: Some(reference.clone()),
-        })
+        super::fresh_code(member, p, n, &codec, created_at, Some(reference.clone()))
     };
     let stored = match l.allocate(&allocations, &mut decide) {
         Err(LedgerError::NoSharedVariance { .. }) => {

@@ -1968,27 +1968,7 @@ pub trait Ledger: Send {
                     }
                 })),
                 Slot::Free(n) => {
-                    let grant = p
-                        .scope
-                        .grant(n)
-                        .ok_or_else(|| LedgerError::Storage("allocated number".to_owned()))?;
-                    let pin = codec.pin_for(&grant).map_err(|e| in_batch(i)(e.into()))?;
-                    Ok(StoredCode {
-                        access_code_id: uuid::Uuid::new_v4().to_string(),
-                        device_id: spec.device_id.clone(),
-                        scope: p.scope,
-                        number: n,
-                        code: pin.as_str().to_owned(),
-                        issued_window: p.plan.window,
-                        name: spec.name.clone(),
-                        user_identifier_key: spec.user_identifier_key.clone(),
-                        common_code_key: spec.common_code_key.clone(),
-                        idempotency_key: spec.idempotency_key.clone(),
-                        created_at,
-                        deleted_at: None,
-                        revocation_code: None,
-                        group: None,
-                    })
+                    fresh_code(spec, p, n, codec, created_at, None).map_err(in_batch(i))
                 }
             }
         };
@@ -2116,6 +2096,40 @@ pub trait Ledger: Send {
             revoked_slot: ongoing.then_some(code.number),
         })
     }
+}
+
+/// The code `spec` gets on the variance (or slot) `n` of its planned
+/// scope `p`, its PIN derived by `codec` (the device's key, or the key of
+/// `group`).
+fn fresh_code(
+    spec: &CodeSpec,
+    p: &Prepared,
+    n: u32,
+    codec: &Codec,
+    created_at: DateTime<Utc>,
+    group: Option<GroupRef>,
+) -> Result<StoredCode, LedgerError> {
+    let grant = p
+        .scope
+        .grant(n)
+        .ok_or_else(|| LedgerError::Storage("allocated number".to_owned()))?;
+    let pin = codec.pin_for(&grant)?;
+    Ok(StoredCode {
+        access_code_id: uuid::Uuid::new_v4().to_string(),
+        device_id: spec.device_id.clone(),
+        scope: p.scope,
+        number: n,
+        code: pin.as_str().to_owned(),
+        issued_window: p.plan.window,
+        name: spec.name.clone(),
+        user_identifier_key: spec.user_identifier_key.clone(),
+        common_code_key: spec.common_code_key.clone(),
+        idempotency_key: spec.idempotency_key.clone(),
+        created_at,
+        deleted_at: None,
+        revocation_code: None,
+        group,
+    })
 }
 
 /// A request planned and checked, ready to allocate.

@@ -2,16 +2,8 @@
 //! (memory, SQLite, PostgreSQL when `OFFPIN_TEST_POSTGRES` is set). Every
 //! shared PIN is tried on real locks (`Lock<8, 2>` holding the member's
 //! device key and the group key).
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::indexing_slicing,
-    clippy::panic,
-    reason = "tests"
-)]
-#![cfg(feature = "ledger")]
 
-use chrono::{DateTime, Utc};
+use super::{master, now, t, warning_codes};
 use offpin::lock::{Decision, Lock};
 use offpin::server::ledger::hosted::Fault;
 use offpin::server::ledger::memory::MemoryLedger;
@@ -19,20 +11,8 @@ use offpin::server::ledger::{
     CodeSpec, CodeWant, Device, Ledger, LedgerError, ListFilter, NOT_SHARED, ShareRefusal,
     SharedSpec, WhenNotShared,
 };
-use offpin::server::record::{AccessCode, GROUP_REKEYED, LEFT_GROUP};
+use offpin::server::record::{GROUP_REKEYED, LEFT_GROUP};
 use offpin::{Codec, DeviceKey, MasterKey, UtcOffset};
-
-fn t(s: &str) -> DateTime<Utc> {
-    s.parse().unwrap()
-}
-
-fn master() -> MasterKey {
-    MasterKey::from_bytes([9; 32])
-}
-
-fn now() -> DateTime<Utc> {
-    t("2025-04-01T00:00:00Z")
-}
 
 /// Inside the window of [`want`].
 fn at() -> i64 {
@@ -95,10 +75,6 @@ fn setup<L: Ledger>(l: &mut L, members: &[&str]) {
 
 fn shared(ids: &[&str]) -> SharedSpec {
     SharedSpec::new(ids, want())
-}
-
-fn warning_codes(r: &AccessCode) -> Vec<&str> {
-    r.warnings.iter().map(|w| w.warning_code.as_str()).collect()
 }
 
 fn code_count<L: Ledger>(l: &mut L, devices: &[&str]) -> usize {
@@ -482,9 +458,8 @@ fn sqlite_ledger_groups() {
 #[test]
 fn sqlite_ledger_keeps_groups_in_its_file() {
     use offpin::server::ledger::sqlite::SqliteLedger;
-    let dir = std::env::temp_dir().join(format!("offpin-groups-{}", uuid::Uuid::new_v4()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let path = dir.join("ledger.db");
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("ledger.db");
     let out = {
         let mut l = SqliteLedger::open(&path).unwrap();
         setup(&mut l, &["door-1", "door-2"]);
@@ -497,7 +472,6 @@ fn sqlite_ledger_keeps_groups_in_its_file() {
     for r in &out.records {
         assert_eq!(l.get(&r.access_code_id, now()).unwrap(), *r);
     }
-    std::fs::remove_dir_all(&dir).unwrap();
 }
 
 /// A schema-2 ledger (before groups) is upgraded by a writable open: its
@@ -506,9 +480,8 @@ fn sqlite_ledger_keeps_groups_in_its_file() {
 #[test]
 fn sqlite_schema_2_ledgers_are_upgraded_to_groups() {
     use offpin::server::ledger::sqlite::SqliteLedger;
-    let dir = std::env::temp_dir().join(format!("offpin-groups-{}", uuid::Uuid::new_v4()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let path = dir.join("ledger.db");
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("ledger.db");
     let m = master();
     let old = {
         let mut l = SqliteLedger::open(&path).unwrap();
@@ -540,26 +513,38 @@ fn sqlite_schema_2_ledgers_are_upgraded_to_groups() {
         .unwrap();
     drop(l);
     SqliteLedger::open_read_only(&path).unwrap();
-    std::fs::remove_dir_all(&dir).unwrap();
 }
 
 #[cfg(feature = "postgres")]
 #[test]
 fn postgres_ledger_groups() {
     use offpin::server::ledger::postgres::PostgresLedger;
-    let Ok(base) = std::env::var("OFFPIN_TEST_POSTGRES") else {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "CI must set OFFPIN_TEST_POSTGRES"
-        );
-        eprintln!("OFFPIN_TEST_POSTGRES is not set: PostgreSQL backend skipped");
+    if super::postgres_backend::fresh_url().is_none() {
         return;
-    };
+    }
     every_behaviour(|| {
-        let schema = format!("t_{}", uuid::Uuid::new_v4().simple());
-        let mut c = postgres::Client::connect(&base, postgres::NoTls).unwrap();
-        c.batch_execute(&format!("CREATE SCHEMA {schema}")).unwrap();
-        let sep = if base.contains('?') { '&' } else { '?' };
-        PostgresLedger::connect(&format!("{base}{sep}options=-csearch_path%3D{schema}")).unwrap()
+        let url = super::postgres_backend::fresh_url().unwrap();
+        PostgresLedger::connect(&url).unwrap()
     });
+}
+
+/// The derivation alone (`tests/vectors/group_keys.json`): a group's PIN
+/// opens a lock holding its own key and the group key, and not a lock of
+/// another group.
+#[test]
+fn a_group_pin_opens_every_member_and_no_other_lock() {
+    let group = group_key("building-a", 0);
+    let pin = Codec::new(&group, P)
+        .unwrap()
+        .issue(&offpin::Request::ongoing(7))
+        .unwrap()
+        .pin;
+    for member in ["door-1", "door-2"] {
+        assert!(
+            opens(&[device_key(member), group.clone()], pin.as_str()),
+            "{member}"
+        );
+    }
+    let other = group_key("building-b", 0);
+    assert!(!opens(&[device_key("outsider"), other], pin.as_str()));
 }
