@@ -20,8 +20,6 @@ pub mod pin;
 pub mod profile;
 pub mod recurring;
 pub mod security;
-#[cfg(feature = "std")]
-pub mod server;
 pub mod service;
 pub mod time;
 pub mod tz;

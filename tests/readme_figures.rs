@@ -337,3 +337,45 @@ fn readme_capability_table_matches_the_computed_figures() {
         assert_row(readme, what, &cells);
     }
 }
+
+/// README: "Lock firmware depends on `offpin` alone: `cargo tree -p offpin
+/// --no-default-features -e normal` lists no database, serde, chrono or
+/// jiff". The tree is asked of cargo itself, offline (the lock file's
+/// packages are already fetched to build this test).
+#[test]
+fn the_lock_crate_links_no_server_dependency() {
+    let readme = include_str!("../README.md");
+    assert!(readme.contains("`cargo tree -p offpin\n--no-default-features -e normal`"));
+    let out = std::process::Command::new(env!("CARGO"))
+        .args(["tree", "--offline", "-p", "offpin", "--no-default-features"])
+        .args(["-e", "normal", "--prefix", "none", "--format", "{p}"])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let tree = String::from_utf8(out.stdout).unwrap();
+    let names: Vec<&str> = tree.lines().filter_map(|l| l.split(' ').next()).collect();
+    assert!(names.contains(&"aes") && names.contains(&"hmac"), "{tree}");
+    for server_side in [
+        "rusqlite",
+        "postgres",
+        "serde",
+        "serde_json",
+        "chrono",
+        "jiff",
+        "uuid",
+        "totp-lite",
+        "utoipa",
+        "tokio",
+        "offpin-ledger",
+    ] {
+        assert!(
+            !names.contains(&server_side),
+            "{server_side} in the lock's tree:\n{tree}"
+        );
+    }
+}

@@ -13,13 +13,15 @@
 
 #[path = "common/boot.rs"]
 mod boot;
+#[path = "common/totp.rs"]
+mod totp;
 use boot::started;
 use offpin::lock::{Decision, EntryKind, Lock};
 use offpin::profile::shipped::STANDARD_10_V2 as P;
-use offpin::server::service::{code_at, otpauth_uri};
 use offpin::service::{ServiceSecret, hotp, max_values_per_code};
 use offpin::{Codec, DeviceKey, Profile, ProfileParams, Refusal, Request, ServiceCodes, UtcOffset};
 use proptest::prelude::*;
+use totp::code_at;
 
 const STEP: i64 = 30;
 
@@ -218,23 +220,4 @@ fn the_service_share_is_what_random_guesses_get() {
         opened += usize::from(d.opens());
     }
     assert!(opened <= 3);
-}
-
-/// The key URI carries the secret in base 32 and the profile's digits and
-/// step; the CLI prints it.
-#[test]
-fn the_otpauth_uri() {
-    let secret = ServiceSecret::derive(&DeviceKey::from_bytes([1; 16]));
-    let uri = otpauth_uri(&secret, P.params().service_codes, "offpin", "paris-1").unwrap();
-    let b32 = String::from_utf8(secret.base32().to_vec()).unwrap();
-    assert_eq!(
-        uri,
-        format!(
-            "otpauth://totp/offpin:paris-1?secret={b32}&issuer=offpin&algorithm=SHA1&digits=8&period=30"
-        )
-    );
-    assert_eq!(
-        otpauth_uri(&secret, ServiceCodes::NONE, "offpin", "x"),
-        None
-    );
 }

@@ -483,6 +483,10 @@ mod alphabets;
 /// The edges of every comparison of docs/FORMAT.md §5–§10 (`tests/edges/`,
 /// files `tests/vectors/v2/edges/`).
 #[cfg(all(feature = "std", feature = "service-codes"))]
+#[path = "common/totp.rs"]
+mod totp;
+
+#[cfg(all(feature = "std", feature = "service-codes"))]
 #[path = "edges/mod.rs"]
 mod edges;
 
@@ -494,10 +498,10 @@ mod edges;
 #[cfg(all(feature = "std", feature = "service-codes"))]
 mod v2 {
     use super::*;
+    use crate::totp::{code_at, otpauth_uri};
     use offpin::lock::{Decision, Lock};
     use offpin::profile::shipped::V2;
     use offpin::recurring::{Hours, Weekdays};
-    use offpin::server::service::{code_at, otpauth_uri};
     use offpin::service::ServiceSecret;
     use offpin::{Profile, Refusal};
 

@@ -9,7 +9,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use offpin::server::ledger::CodeWant;
+use offpin_ledger::ledger::CodeWant;
 use offpin_cli::request::{
     CreateRequest, DecodeError, DeleteRequest, DeviceGetRequest, DeviceListRequest, GetRequest,
     ListRequest, UpdateRequest, decode,

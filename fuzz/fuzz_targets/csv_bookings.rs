@@ -15,8 +15,8 @@ use std::collections::BTreeSet;
 
 use chrono::SecondsFormat;
 use libfuzzer_sys::fuzz_target;
-use offpin::server::ledger::memory::MemoryLedger;
-use offpin::server::ledger::{CodeSpec, CodeWant, Device, Ledger};
+use offpin_ledger::ledger::memory::MemoryLedger;
+use offpin_ledger::ledger::{CodeSpec, CodeWant, Device, Ledger};
 use offpin_cli::bookings::{Batch, COLUMNS, read_from};
 
 const DEVICES: [&str; 2] = ["d1", "d2"];

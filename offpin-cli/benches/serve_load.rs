@@ -33,8 +33,8 @@ use std::time::{Duration, Instant};
 
 use chrono::{DurationRound, TimeDelta, Utc};
 use offpin::MasterKey;
-use offpin::server::ledger::CodeSpec;
 use offpin_cli::store::{Location, Store};
+use offpin_ledger::ledger::CodeSpec;
 
 const BIN: &str = env!("CARGO_BIN_EXE_offpin");
 

@@ -3,8 +3,8 @@
 
 use chrono::Utc;
 use clap::Subcommand;
-use offpin::server::chrono_time::rfc3339_millis;
-use offpin::server::ledger::api_keys::RANDOM_BYTES;
+use offpin_ledger::chrono_time::rfc3339_millis;
+use offpin_ledger::ledger::api_keys::RANDOM_BYTES;
 use serde::Serialize;
 use zeroize::Zeroizing;
 

@@ -2,8 +2,8 @@
 
 use chrono::{DateTime, Utc};
 use offpin::UtcOffset;
-use offpin::server::chrono_time::parse_rfc3339;
-use offpin::server::zone::BookingTime;
+use offpin_ledger::chrono_time::parse_rfc3339;
+use offpin_ledger::zone::BookingTime;
 
 /// clap parser for an instant: RFC 3339 with an offset.
 pub fn instant(s: &str) -> Result<DateTime<Utc>, String> {

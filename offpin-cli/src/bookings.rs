@@ -4,8 +4,8 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use offpin::server::ledger::{CodeSpec, CodeWant, Device, Ledger, LedgerError};
-use offpin::server::zone::BookingTime;
+use offpin_ledger::ledger::{CodeSpec, CodeWant, Device, Ledger, LedgerError};
+use offpin_ledger::zone::BookingTime;
 
 use crate::output::{CliError, CliResult, fail};
 
@@ -284,7 +284,7 @@ pub fn read_from(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use offpin::server::ledger::memory::MemoryLedger;
+    use offpin_ledger::ledger::memory::MemoryLedger;
 
     fn ledger() -> MemoryLedger {
         let mut ledger = MemoryLedger::new();

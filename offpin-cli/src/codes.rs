@@ -3,7 +3,7 @@
 
 use chrono::{DateTime, Utc};
 use clap::Args;
-use offpin::server::ledger::ListFilter;
+use offpin_ledger::ledger::ListFilter;
 use serde::Serialize;
 
 use crate::Globals;
@@ -76,7 +76,7 @@ pub fn delete(g: &Globals, a: &DeleteArgs) -> CliResult {
         revocation_code: Option<&'a str>,
         revoked_slot: Option<u32>,
         note: &'a str,
-        access_code: &'a offpin::server::record::AccessCode,
+        access_code: &'a offpin_ledger::record::AccessCode,
     }
     let note = match (&deleted.revocation_code, deleted.revoked_slot) {
         (Some(_), Some(_)) => {

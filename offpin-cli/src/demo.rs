@@ -5,12 +5,12 @@
 
 use chrono::{DateTime, Utc};
 use offpin::lock::ClockStatus;
-use offpin::server::chrono_time::to_unix;
-use offpin::server::ledger::sqlite::SqliteLedger;
-use offpin::server::ledger::{CodeSpec, Device, Ledger, LedgerError};
-use offpin::server::record::AccessCode;
-use offpin::server::zone::{BookingTime, Clock, Zone};
 use offpin::{Codec, Decision, Lock, MasterKey, UnixSeconds};
+use offpin_ledger::chrono_time::to_unix;
+use offpin_ledger::ledger::sqlite::SqliteLedger;
+use offpin_ledger::ledger::{CodeSpec, Device, Ledger, LedgerError};
+use offpin_ledger::record::AccessCode;
+use offpin_ledger::zone::{BookingTime, Clock, Zone};
 
 use crate::args::human_secs;
 use crate::door::{enter, lockout_note, new_lock};
@@ -220,7 +220,7 @@ fn story(dir: &std::path::Path) -> CliResult {
     )?;
     say!(
         "  a fresh 256-bit master key (owner-only file, fingerprint {}); each lock's AES key derives from it",
-        offpin::server::ledger::fingerprint_hex(&master.fingerprint())
+        offpin_ledger::ledger::fingerprint_hex(&master.fingerprint())
     );
     let zone = Zone::get(ZONE).map_err(LedgerError::Zone)?;
     let mut ledger = SqliteLedger::open(&ledger_path)?;

@@ -3,11 +3,11 @@
 
 use chrono::Utc;
 use clap::{Args, Subcommand};
-use offpin::server::chrono_time::unix_rfc3339;
-use offpin::server::ledger::{
+use offpin::{MasterKey, UtcOffset};
+use offpin_ledger::chrono_time::unix_rfc3339;
+use offpin_ledger::ledger::{
     Consequence, Device, DeviceChange, DeviceUpdated, LedgerError, fingerprint_hex,
 };
-use offpin::{MasterKey, UtcOffset};
 use serde::Serialize;
 
 use crate::Globals;

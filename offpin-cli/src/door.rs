@@ -4,9 +4,9 @@
 //! and `demo` both type through it.
 
 use offpin::lock::{ClockStatus, EntryKind, Remembered};
-use offpin::server::ledger::Device;
 use offpin::time::HOUR;
 use offpin::{Codec, Decision, Grant, Lock, MasterKey, RevokeTarget, UnixSeconds};
+use offpin_ledger::ledger::Device;
 
 use crate::output::{CliError, CliResult, fail};
 
@@ -181,8 +181,8 @@ pub fn lock_config(device: &Device, e: impl std::fmt::Display) -> CliError {
 )]
 mod tests {
     use super::*;
-    use offpin::server::chrono_time::unix_rfc3339;
     use offpin::{Refusal, Request, UtcOffset};
+    use offpin_ledger::chrono_time::unix_rfc3339;
 
     fn device() -> (Device, MasterKey) {
         (

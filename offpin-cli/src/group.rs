@@ -3,7 +3,7 @@
 
 use chrono::Utc;
 use clap::Subcommand;
-use offpin::server::ledger::{Group, LedgerError};
+use offpin_ledger::ledger::{Group, LedgerError};
 use serde::Serialize;
 
 use crate::Globals;

@@ -2,10 +2,10 @@
 
 use chrono::{DateTime, Utc};
 use clap::Args;
-use offpin::server::chrono_time::to_unix;
-use offpin::server::ledger::ListFilter;
-use offpin::server::zone::Clock;
 use offpin::{DecodeError, Grant, Remember, RevokeTarget, Verdict};
+use offpin_ledger::chrono_time::to_unix;
+use offpin_ledger::ledger::ListFilter;
+use offpin_ledger::zone::Clock;
 
 use crate::Globals;
 use crate::args::{human_secs, instant};
@@ -159,7 +159,7 @@ pub fn run(g: &Globals, args: &InspectArgs) -> CliResult {
                 .as_deref()
                 .map(|n| format!(" \"{n}\""))
                 .unwrap_or_default(),
-            offpin::server::chrono_time::rfc3339_millis(&r.created_at),
+            offpin_ledger::chrono_time::rfc3339_millis(&r.created_at),
             r.status.name(),
             r.warnings
                 .iter()

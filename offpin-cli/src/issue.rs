@@ -6,9 +6,9 @@ use std::path::PathBuf;
 use chrono::Utc;
 use clap::Args;
 use offpin::MasterKey;
-use offpin::server::ledger::{CodeSpec, CodeWant, Device, Ledger, SharedSpec};
-use offpin::server::record::AccessCode;
-use offpin::server::zone::BookingTime;
+use offpin_ledger::ledger::{CodeSpec, CodeWant, Device, Ledger, SharedSpec};
+use offpin_ledger::record::AccessCode;
+use offpin_ledger::zone::BookingTime;
 use serde::Serialize;
 
 use crate::Globals;

@@ -49,7 +49,7 @@ pub fn keygen(file: &KeyFile) -> CliResult {
     write_new(file, &key)?;
     crate::output::say!(
         "wrote a new master key to {file} (owner-only permissions; fingerprint {}); back it up: every PIN derives from it",
-        offpin::server::ledger::fingerprint_hex(&key.fingerprint())
+        offpin_ledger::ledger::fingerprint_hex(&key.fingerprint())
     );
     Ok(())
 }

@@ -7,9 +7,9 @@ use std::fmt;
 use std::io::Write;
 
 use chrono::Utc;
-use offpin::server::ledger::LedgerError;
-use offpin::server::ledger::api_keys::ApiKeyError;
-use offpin::server::record::CodeError;
+use offpin_ledger::ledger::LedgerError;
+use offpin_ledger::ledger::api_keys::ApiKeyError;
+use offpin_ledger::record::CodeError;
 
 /// An error the command reports as one line on stderr.
 #[derive(Debug)]
@@ -56,7 +56,7 @@ impl CliError {
     /// The seeds' error object for `--json`.
     pub fn to_json(&self) -> String {
         let e = CodeError {
-            created_at: offpin::server::chrono_time::truncate_millis(Utc::now()),
+            created_at: offpin_ledger::chrono_time::truncate_millis(Utc::now()),
             error_code: self.code.to_owned(),
             is_access_code_error: self.access_code_error,
             message: self.message.clone(),

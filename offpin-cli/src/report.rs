@@ -3,8 +3,8 @@
 
 use offpin::profile::shipped;
 use offpin::security::SecurityFigures;
-use offpin::server::ledger::LedgerError;
 use offpin::{FormatVersion, Profile, Tag};
+use offpin_ledger::ledger::LedgerError;
 
 use crate::output::{CliResult, say};
 

@@ -10,12 +10,12 @@
 //! every error names its field.
 
 use chrono::{DateTime, Utc};
-use offpin::server::chrono_time::parse_rfc3339;
-use offpin::server::ledger::hosted::{
+use offpin_ledger::chrono_time::parse_rfc3339;
+use offpin_ledger::ledger::hosted::{
     CodeUpdate, CreateCode, DEFAULT_MAX_TIME_ROUNDING_SECS, RequestError, max_time_rounding_secs,
 };
-use offpin::server::ledger::{SharedSpec, WhenNotShared};
-use offpin::server::record::CodeType;
+use offpin_ledger::ledger::{SharedSpec, WhenNotShared};
+use offpin_ledger::record::CodeType;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Deserializer};
 use utoipa::{IntoParams, ToSchema};

@@ -3,8 +3,8 @@
 
 use chrono::{DateTime, Utc};
 use clap::Args;
-use offpin::server::chrono_time::to_unix;
-use offpin::server::service::{code_at, otpauth_uri};
+use offpin_ledger::chrono_time::to_unix;
+use offpin_ledger::service::{code_at, otpauth_uri};
 use qrcode::QrCode;
 use qrcode::render::unicode::Dense1x2;
 

@@ -17,7 +17,7 @@
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
-use offpin::server::ledger::Device;
+use offpin_ledger::ledger::Device;
 use sha2::{Digest, Sha256};
 
 use crate::output::{CliError, CliResult};

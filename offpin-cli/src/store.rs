@@ -4,10 +4,10 @@
 
 use std::path::{Path, PathBuf};
 
-use offpin::server::ledger::api_keys::ApiKeyStore;
-use offpin::server::ledger::postgres::PostgresLedger;
-use offpin::server::ledger::sqlite::SqliteLedger;
-use offpin::server::ledger::{Ledger, LedgerError};
+use offpin_ledger::ledger::api_keys::ApiKeyStore;
+use offpin_ledger::ledger::postgres::PostgresLedger;
+use offpin_ledger::ledger::sqlite::SqliteLedger;
+use offpin_ledger::ledger::{Ledger, LedgerError};
 
 /// A ledger connection: issued codes and API keys.
 pub trait Store: Ledger + ApiKeyStore + Send {

@@ -15,10 +15,10 @@ use std::path::{Path, PathBuf};
 use chrono::{DateTime, Utc};
 use clap::Args;
 use offpin::lock::ClockStatus;
-use offpin::server::chrono_time::to_unix;
-use offpin::server::ledger::Device;
-use offpin::server::zone::{Clock, Zone};
 use offpin::{Decision, Lock, MasterKey, PersistError};
+use offpin_ledger::chrono_time::to_unix;
+use offpin_ledger::ledger::Device;
+use offpin_ledger::zone::{Clock, Zone};
 use serde::Serialize;
 
 use crate::Globals;
@@ -210,7 +210,7 @@ fn run_verify<const M: usize>(v: &Verify<'_>) -> CliResult<bool> {
                 _ => None,
             },
             reason,
-            at: offpin::server::chrono_time::rfc3339_millis(&v.now),
+            at: offpin_ledger::chrono_time::rfc3339_millis(&v.now),
             at_local: clock.local(now),
             grant: entry.grant.map(|g| g.to_string()),
             clock_rolled_back_secs: match entry.clock {

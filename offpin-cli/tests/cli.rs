@@ -177,7 +177,7 @@ fn id(v: &Value) -> &str {
 fn fingerprint(env: &Env, key: &str) -> String {
     let text = std::fs::read_to_string(env.path(key)).unwrap();
     let key = offpin::MasterKey::from_slice(&hex::decode(text.trim()).unwrap()).unwrap();
-    offpin::server::ledger::fingerprint_hex(&key.fingerprint())
+    offpin_ledger::ledger::fingerprint_hex(&key.fingerprint())
 }
 
 // ---- help, keys ------------------------------------------------------
@@ -669,7 +669,7 @@ fn the_first_device_binds_the_ledger_to_its_key() {
 /// key it prints; then the other key is refused.
 #[test]
 fn an_older_ledger_is_bound_by_device_key() {
-    use offpin::server::ledger::{Device, DeviceEntry, Ledger, sqlite::SqliteLedger};
+    use offpin_ledger::ledger::{Device, DeviceEntry, Ledger, sqlite::SqliteLedger};
     let env = Env::bare();
     env.ok(&["keygen"]);
     env.ok(&["--master-key", "other.key", "keygen"]);

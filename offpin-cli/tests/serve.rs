@@ -798,7 +798,7 @@ fn a_server_with_another_master_key_does_not_start() {
             let text = std::fs::read_to_string(fx.dir.path().join(name)).unwrap();
             offpin::MasterKey::from_slice(&hex::decode(text.trim()).unwrap()).unwrap()
         };
-        let key = |name: &str| offpin::server::ledger::fingerprint_hex(&master(name).fingerprint());
+        let key = |name: &str| offpin_ledger::ledger::fingerprint_hex(&master(name).fingerprint());
         let other = fx.dir.path().join("other.key");
         let run = |args: &[&str]| {
             std::process::Command::new(serve_common::bin())

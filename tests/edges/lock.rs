@@ -5,10 +5,10 @@
 //! committed. No state image is stated: only decisions.
 
 use super::*;
+use crate::totp::code_at;
 use offpin::Span;
 use offpin::lock::{Decision, Lock};
 use offpin::profile::shipped::{SECURE_12, STANDARD_10_V2 as P2};
-use offpin::server::service::code_at;
 use offpin::service::{ServiceSecret, hotp};
 use offpin::{ProfileParams, ServiceCodes};
 

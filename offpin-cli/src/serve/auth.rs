@@ -12,7 +12,7 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use governor::clock::{Clock, DefaultClock};
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
-use offpin::server::ledger::api_keys::{ApiKeyError, ApiKeyRecord, key_id_of};
+use offpin_ledger::ledger::api_keys::{ApiKeyError, ApiKeyRecord, key_id_of};
 
 use super::error::ApiError;
 use super::handlers::AppState;

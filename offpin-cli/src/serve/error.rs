@@ -4,9 +4,9 @@
 use axum::Json;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use offpin::server::ledger::LedgerError;
-use offpin::server::ledger::api_keys::ApiKeyError;
-use offpin::server::ledger::hosted::{Fault, INVALID_INPUT, RequestError};
+use offpin_ledger::ledger::LedgerError;
+use offpin_ledger::ledger::api_keys::ApiKeyError;
+use offpin_ledger::ledger::hosted::{Fault, INVALID_INPUT, RequestError};
 use serde_json::{Value, json};
 
 use crate::request::DecodeError;

@@ -9,8 +9,8 @@ use axum::extract::{FromRequest, Request, State};
 use axum::http::StatusCode;
 use chrono::Utc;
 use offpin::MasterKey;
-use offpin::server::ledger::hosted::{HostedApi, code_lengths};
-use offpin::server::ledger::{Device, GroupRef, ListFilter};
+use offpin_ledger::ledger::hosted::{HostedApi, code_lengths};
+use offpin_ledger::ledger::{Device, GroupRef, ListFilter};
 use serde::de::DeserializeOwned;
 
 use super::error::ApiError;

@@ -3,7 +3,7 @@
 //! fleet of servers), and `offpin api-key`, which manages its keys.
 //!
 //! Handlers parse and answer ([`handlers`]); the ledger decides
-//! (`offpin::server::ledger`, its `hosted` rules); the core computes.
+//! (`offpin_ledger::ledger`, its `hosted` rules); the core computes.
 //! Ledger calls are synchronous and run on tokio's blocking pool, each
 //! with a connection from an r2d2 pool (`crate::store`).
 

@@ -7,7 +7,7 @@
 //! as the official SDKs call them. The router accepts every method on
 //! every endpoint (see [`crate::request`]).
 
-use offpin::server::record::{AccessCode, CodeError, CodeStatus, CodeType, CodeWarning};
+use offpin_ledger::record::{AccessCode, CodeError, CodeStatus, CodeType, CodeWarning};
 use serde::Serialize;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi, ToSchema};

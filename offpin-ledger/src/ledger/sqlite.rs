@@ -22,11 +22,6 @@
 //!   `group_members` tables and the group key of each code; an older
 //!   offpin refuses it, rather than misread a group code).
 
-// The crate is `no_std`; this module is std-only.
-use std::boxed::Box;
-use std::format;
-use std::prelude::rust_2024::*;
-
 use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -42,9 +37,9 @@ use super::{
     Allocated, Allocation, AllocationScope, Device, DeviceEntry, Fingerprint, Group, GroupRef,
     Ledger, LedgerError, ListFilter, Slot, StoredCode, lowest_free,
 };
-use crate::profile::Kind;
-use crate::server::chrono_time::{parse_rfc3339, rfc3339_millis};
-use crate::time::{UtcOffset, Window};
+use crate::chrono_time::{parse_rfc3339, rfc3339_millis};
+use offpin::profile::Kind;
+use offpin::time::{UtcOffset, Window};
 
 /// How long a writer waits for another one before giving up.
 pub const BUSY_TIMEOUT: Duration = Duration::from_secs(30);

@@ -52,10 +52,7 @@
 //! removed by another writer between the two may still get the code
 //! (`offpin serve` on SQLite runs one writer at a time).
 
-// The crate is `no_std`; this module is std-only.
 use std::collections::BTreeMap;
-use std::format;
-use std::prelude::rust_2024::*;
 
 use core::fmt;
 
@@ -65,12 +62,12 @@ use super::{
     Allocation, CodeSpec, CodeWant, Device, DeviceEntry, Ledger, LedgerError, ListFilter, Slot,
     StoredCode, prepare,
 };
-use crate::codec::Codec;
-use crate::issue::IssueError;
-use crate::keys::{DeviceKey, KeyError, MAX_DEVICE_ID_LEN, MasterKey};
-use crate::profile::{Profile, shipped};
-use crate::server::chrono_time::{to_unix, truncate_millis};
-use crate::server::record::{AccessCode, CodeWarning};
+use crate::chrono_time::{to_unix, truncate_millis};
+use crate::record::{AccessCode, CodeWarning};
+use offpin::codec::Codec;
+use offpin::issue::IssueError;
+use offpin::keys::{DeviceKey, KeyError, MAX_DEVICE_ID_LEN, MasterKey};
+use offpin::profile::{Profile, shipped};
 
 /// Warning of the records `create_random_code` issued when the devices
 /// could not share one PIN: each opens its own device only.

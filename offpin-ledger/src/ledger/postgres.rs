@@ -35,11 +35,6 @@
 //! schema); give a fleet its own database or schema, e.g.
 //! `postgres://offpin@db/offpin?options=-csearch_path%3Doffpin`.
 
-// The crate is `no_std`; this module is std-only.
-use std::boxed::Box;
-use std::format;
-use std::prelude::rust_2024::*;
-
 use chrono::{DateTime, Utc};
 use postgres::error::SqlState;
 use postgres::{Client, NoTls, Row};
@@ -49,8 +44,8 @@ use super::{
     Allocated, Allocation, AllocationScope, Device, DeviceEntry, Fingerprint, Group, GroupRef,
     Ledger, LedgerError, ListFilter, Slot, StoredCode, lowest_free,
 };
-use crate::profile::Kind;
-use crate::time::{UtcOffset, Window};
+use offpin::profile::Kind;
+use offpin::time::{UtcOffset, Window};
 
 /// The schema, one migration per entry; a migration is never changed once
 /// released (append new ones).

@@ -3,7 +3,10 @@
 //! the hosted API's rules and API keys, on every backend (memory, SQLite,
 //! PostgreSQL); concurrent writers on SQLite and PostgreSQL; and (with
 //! feature `sqlite`) the file: persistence, upgrades, foreign and empty
-//! files, read-only opens; groups (`ledger/groups.rs`).
+//! files, read-only opens; groups (`ledger/groups.rs`); the `access_code`
+//! JSON (`ledger/record_json.rs`); service codes and their URIs against the
+//! committed vectors (`ledger/service.rs`); IANA zones against the lock's
+//! TZ rules (`ledger/tz_rules.rs`).
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
@@ -11,23 +14,28 @@
     clippy::panic,
     reason = "tests"
 )]
-#![cfg(feature = "ledger")]
 
 use chrono::{DateTime, Duration, Utc};
-use offpin::server::ledger::api_keys::{ApiKeyError, ApiKeyStore, RANDOM_BYTES};
-use offpin::server::ledger::hosted::{CodeUpdate, HostedApi, RequestError};
-use offpin::server::ledger::memory::MemoryLedger;
-use offpin::server::ledger::{
+use offpin::{Codec, Grant, MasterKey, RevokeTarget, UtcOffset};
+use offpin_ledger::ledger::api_keys::{ApiKeyError, ApiKeyStore, RANDOM_BYTES};
+use offpin_ledger::ledger::hosted::{CodeUpdate, HostedApi, RequestError};
+use offpin_ledger::ledger::memory::MemoryLedger;
+use offpin_ledger::ledger::{
     CodeSpec, Consequence, Device, DeviceChange, DeviceEntry, Ledger, LedgerError, ListFilter,
 };
-use offpin::server::record::{
+use offpin_ledger::record::{
     CANNOT_OPEN, CodeStatus, DAILY_WINDOW_OFF_LOCAL_MIDNIGHT, DELETED_STILL_OPENS, DEVICE_REMOVED,
     KEY_GENERATION_CHANGED, MUST_BE_USED_WITHIN_24_HOURS, WINDOW_ENDED, WINDOW_MOVED,
 };
-use offpin::{Codec, Grant, MasterKey, RevokeTarget, UtcOffset};
 
 #[path = "ledger/groups.rs"]
 mod groups;
+#[path = "ledger/record_json.rs"]
+mod record_json;
+#[path = "ledger/service.rs"]
+mod service;
+#[path = "ledger/tz_rules.rs"]
+mod tz_rules;
 
 fn t(s: &str) -> DateTime<Utc> {
     s.parse().unwrap()
@@ -61,11 +69,11 @@ fn codec<L: Ledger>(l: &mut L, device: &str) -> Codec {
     l.device(device).unwrap().codec(&master()).unwrap()
 }
 
-fn warning_codes(r: &offpin::server::record::AccessCode) -> Vec<&str> {
+fn warning_codes(r: &offpin_ledger::record::AccessCode) -> Vec<&str> {
     r.warnings.iter().map(|w| w.warning_code.as_str()).collect()
 }
 
-fn error_codes(r: &offpin::server::record::AccessCode) -> Vec<&str> {
+fn error_codes(r: &offpin_ledger::record::AccessCode) -> Vec<&str> {
     r.errors.iter().map(|e| e.error_code.as_str()).collect()
 }
 
@@ -306,7 +314,7 @@ fn refusals<L: Ledger>(l: &mut L) {
     };
     assert_eq!((ledger, given), (m.fingerprint(), other.fingerprint()));
     let text = l.issue(&other, &window(), now()).unwrap_err().to_string();
-    let hex = |f: [u8; 8]| offpin::server::ledger::fingerprint_hex(&f);
+    let hex = |f: [u8; 8]| offpin_ledger::ledger::fingerprint_hex(&f);
     assert!(
         text.contains(&hex(m.fingerprint())) && text.contains(&hex(other.fingerprint())),
         "{text}"
@@ -384,7 +392,7 @@ fn refusals<L: Ledger>(l: &mut L) {
 type Snapshot = (
     Option<[u8; 8]>,
     Vec<DeviceEntry>,
-    Vec<offpin::server::ledger::StoredCode>,
+    Vec<offpin_ledger::ledger::StoredCode>,
 );
 
 fn snapshot<L: Ledger>(l: &mut L) -> Snapshot {
@@ -405,7 +413,7 @@ fn assert_mismatch<T: std::fmt::Debug>(
     what: &str,
 ) {
     let e = r.unwrap_err();
-    let hex = |k: &MasterKey| offpin::server::ledger::fingerprint_hex(&k.fingerprint());
+    let hex = |k: &MasterKey| offpin_ledger::ledger::fingerprint_hex(&k.fingerprint());
     let text = e.to_string();
     assert!(
         text.contains(&hex(ledger)) && text.contains(&hex(key)),
@@ -534,7 +542,7 @@ fn older_ledger_without_codes<L: Ledger>(l: &mut L) {
     older_device(l, Device::new("lock-a", "standard-10"));
     let before = snapshot(l);
     assert_eq!(before.0, None);
-    let hex = |k: &MasterKey| offpin::server::ledger::fingerprint_hex(&k.fingerprint());
+    let hex = |k: &MasterKey| offpin_ledger::ledger::fingerprint_hex(&k.fingerprint());
     for key in [&a, &b] {
         let unbound = |r: Result<(), LedgerError>, what: &str| {
             let e = r.unwrap_err();
@@ -580,7 +588,7 @@ fn older_ledger_without_codes<L: Ledger>(l: &mut L) {
 /// must derive a stored PIN (of the key generation it was issued with,
 /// though the device has been re-keyed since); the one that does binds it.
 fn older_ledger_with_a_code<L: Ledger>(l: &mut L) {
-    use offpin::server::ledger::{Allocation, AllocationScope, Slot, StoredCode};
+    use offpin_ledger::ledger::{Allocation, AllocationScope, Slot, StoredCode};
     let (a, b) = (master(), MasterKey::from_bytes([1; 32]));
     let device = Device::new("lock-a", "standard-10");
     older_device(l, device.clone().with_generation(1));
@@ -673,7 +681,7 @@ fn batches<L: Ledger>(l: &mut L) {
     // The same batch again issues nothing and returns the same codes.
     let again = l.issue_batch(&m, &rows, now()).unwrap();
     assert!(again.iter().all(|o| !o.created));
-    let codes = |v: &[offpin::server::ledger::IssueOutcome]| {
+    let codes = |v: &[offpin_ledger::ledger::IssueOutcome]| {
         v.iter().map(|o| o.record.code.clone()).collect::<Vec<_>>()
     };
     assert_eq!(codes(&first), codes(&again));
@@ -835,7 +843,7 @@ fn read_time<L: Ledger>(l: &mut L) {
         l: &mut L,
         id: &str,
         at: DateTime<Utc>,
-    ) -> offpin::server::record::AccessCode {
+    ) -> offpin_ledger::record::AccessCode {
         l.get(id, at).unwrap()
     }
     let before = at("2025-04-02T00:00:00Z");
@@ -1283,7 +1291,7 @@ fn memory_ledger_records_at_read_time() {
 
 #[test]
 fn kinds_and_times_must_agree() {
-    use offpin::server::ledger::CodeWant;
+    use offpin_ledger::ledger::CodeWant;
     let s = Some(t("2025-05-01T15:00:00Z"));
     assert_eq!(
         CodeWant::from_times(None, None, false).unwrap(),
@@ -1369,14 +1377,14 @@ fn ledgers_are_send() {
     send::<MemoryLedger>();
     send::<dyn Ledger>();
     #[cfg(feature = "sqlite")]
-    send::<offpin::server::ledger::sqlite::SqliteLedger>();
+    send::<offpin_ledger::ledger::sqlite::SqliteLedger>();
 }
 
 #[cfg(feature = "sqlite")]
 mod sqlite {
     use super::*;
-    use offpin::server::ledger::api_keys::ApiKey;
-    use offpin::server::ledger::sqlite::SqliteLedger;
+    use offpin_ledger::ledger::api_keys::ApiKey;
+    use offpin_ledger::ledger::sqlite::SqliteLedger;
     use std::collections::BTreeSet;
 
     fn file_ledger(dir: &tempfile::TempDir, name: &str) -> SqliteLedger {
@@ -1654,7 +1662,7 @@ mod sqlite {
 #[cfg(feature = "postgres")]
 mod postgres_backend {
     use super::*;
-    use offpin::server::ledger::postgres::{MIGRATIONS, PostgresLedger};
+    use offpin_ledger::ledger::postgres::{MIGRATIONS, PostgresLedger};
 
     /// The URL of a fresh schema, or `None` (skip) when no database is
     /// configured outside CI.

@@ -4,18 +4,15 @@
 //! `type` of every refusal ([`Fault`]). The service parses and answers;
 //! these functions decide.
 
-// The crate is `no_std`; this module is std-only.
-use std::prelude::rust_2024::*;
-
 use core::fmt;
 
 use chrono::{DateTime, Utc};
 
 use super::{CodeSpec, CodeWant, Deleted, Device, Ledger, LedgerError, ListFilter, ct_eq};
-use crate::issue::IssueError;
-use crate::keys::MasterKey;
-use crate::server::record::{AccessCode, CodeType, NO_VARIANCE_AVAILABLE};
-use crate::server::zone::ZoneError;
+use crate::record::{AccessCode, CodeType, NO_VARIANCE_AVAILABLE};
+use crate::zone::ZoneError;
+use offpin::issue::IssueError;
+use offpin::keys::MasterKey;
 
 /// `max_time_rounding` when a request gives none: one hour.
 pub const DEFAULT_MAX_TIME_ROUNDING_SECS: u32 = 3_600;
@@ -26,7 +23,7 @@ pub const DEFAULT_MAX_TIME_ROUNDING_SECS: u32 = 3_600;
 /// # Examples
 ///
 /// ```
-/// use offpin::server::ledger::hosted::max_time_rounding_secs;
+/// use offpin_ledger::ledger::hosted::max_time_rounding_secs;
 /// assert_eq!(max_time_rounding_secs("1day"), Some(86_400));
 /// assert_eq!(max_time_rounding_secs("2h"), None);
 /// ```
@@ -59,8 +56,8 @@ pub const DEVICE_NOT_FOUND: &str = "device_not_found";
 /// # Examples
 ///
 /// ```
-/// use offpin::server::ledger::LedgerError;
-/// use offpin::server::ledger::hosted::Fault;
+/// use offpin_ledger::ledger::LedgerError;
+/// use offpin_ledger::ledger::hosted::Fault;
 /// let f = Fault::of(&LedgerError::NoVarianceAvailable { device_id: "d".into(), variances: 3 });
 /// assert_eq!((f.status, f.error_type), (409, "igloohome_offline_access_code_no_variance_available"));
 /// let f = Fault::of(&LedgerError::ActivationDeadlinePassed { deadline: 0, activation_secs: 86_400, now: 1 });
@@ -131,6 +128,8 @@ impl Fault {
                 // A profile's cipher refusing a numeral is a fault of the
                 // build, whatever was asked.
                 IssueError::Cipher(_) => Fault::new(500, code),
+                // A refusal the engine adds later is the request's.
+                _ => Fault::invalid(None),
             },
             LedgerError::Zone(zone) => match zone {
                 // A stored device's zone this build's database lacks, or
@@ -277,8 +276,8 @@ impl CreateCode {
     /// # Examples
     ///
     /// ```
-    /// use offpin::server::ledger::CodeWant;
-    /// use offpin::server::ledger::hosted::CreateCode;
+    /// use offpin_ledger::ledger::CodeWant;
+    /// use offpin_ledger::ledger::hosted::CreateCode;
     /// let ongoing = CreateCode { device_id: "d".into(), ..CreateCode::default() };
     /// assert_eq!(ongoing.want()?, CodeWant::Ongoing);
     /// let half = CreateCode { starts_at: Some("2025-01-01T16:00:00Z".parse()?), ..ongoing };
@@ -506,13 +505,13 @@ mod tests {
 #[cfg(test)]
 mod faults {
     use super::*;
-    use crate::UtcOffset;
-    use crate::ff1::Ff1Error;
-    use crate::index::GrantError;
-    use crate::keys::KeyError;
-    use crate::profile::Kind;
-    use crate::recurring::{Hours, Weekdays};
-    use crate::time::OffsetError;
+    use offpin::UtcOffset;
+    use offpin::ff1::Ff1Error;
+    use offpin::index::GrantError;
+    use offpin::keys::KeyError;
+    use offpin::profile::Kind;
+    use offpin::recurring::{Hours, Weekdays};
+    use offpin::time::OffsetError;
     use std::boxed::Box;
     use std::collections::BTreeSet;
 
@@ -553,6 +552,9 @@ mod faults {
             LedgerError::Issue(IssueError::NotInMenu { .. }) => 37,
             LedgerError::Issue(IssueError::Grant(_)) => 26,
             LedgerError::Issue(IssueError::Cipher(_)) => 27,
+            // `IssueError` is the engine's, `#[non_exhaustive]`: a variant
+            // it adds later answers as `Fault::of`'s catch-all says.
+            LedgerError::Issue(_) => usize::MAX,
             LedgerError::Key(_) => 28,
             LedgerError::Offset(_) => 29,
             LedgerError::NotALedger { .. } => 30,

@@ -12,9 +12,6 @@
 //! id (an index search): it tells an attacker at most whether a 48-bit id
 //! exists, never anything about the 192-bit secret.
 
-// The crate is `no_std`; this module is std-only.
-use std::prelude::rust_2024::*;
-
 use core::fmt;
 
 use chrono::{DateTime, Utc};
@@ -22,7 +19,7 @@ use sha2::{Digest, Sha256};
 
 use super::LedgerError;
 use super::ct_eq;
-use crate::server::chrono_time::truncate_millis;
+use crate::chrono_time::truncate_millis;
 
 /// The prefix of every key (what the official SDKs accept).
 pub const API_KEY_PREFIX: &str = "seam_";
@@ -50,7 +47,7 @@ impl ApiKey {
     /// # Examples
     ///
     /// ```
-    /// use offpin::server::ledger::api_keys::{ApiKey, API_KEY_LEN};
+    /// use offpin_ledger::ledger::api_keys::{ApiKey, API_KEY_LEN};
     /// let key = ApiKey::from_random(&[0xab; 30]);
     /// assert!(key.expose_secret().starts_with("seam_abababababab_"));
     /// assert_eq!(key.expose_secret().len(), API_KEY_LEN);

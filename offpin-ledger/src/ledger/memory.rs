@@ -1,11 +1,6 @@
 //! [`MemoryLedger`]: the ledger in a process's memory (tests, embedding,
 //! servers that persist elsewhere).
 
-// The crate is `no_std`; this module is std-only.
-use std::boxed::Box;
-use std::format;
-use std::prelude::rust_2024::*;
-
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};

@@ -1,13 +1,9 @@
 //! `chrono` ⇄ [`UnixSeconds`], and the RFC 3339 form the access-code API
 //! uses (`2025-01-01T16:00:00.000Z`: UTC, milliseconds).
 
-// The crate is `no_std`; this module is std-only.
-use std::format;
-use std::prelude::rust_2024::*;
-
 use chrono::{DateTime, SecondsFormat, TimeZone, Utc};
 
-use crate::time::UnixSeconds;
+use offpin::time::UnixSeconds;
 
 /// The Unix time of `t`, rounded down to the second.
 ///
@@ -15,7 +11,7 @@ use crate::time::UnixSeconds;
 ///
 /// ```
 /// use chrono::DateTime;
-/// use offpin::server::chrono_time::to_unix;
+/// use offpin_ledger::chrono_time::to_unix;
 /// let t = DateTime::parse_from_rfc3339("2025-01-01T16:00:00+01:00")?;
 /// assert_eq!(to_unix(&t), 1_735_743_600);
 /// # Ok::<(), chrono::ParseError>(())
@@ -34,7 +30,7 @@ pub fn from_unix(secs: UnixSeconds) -> Option<DateTime<Utc>> {
 /// # Examples
 ///
 /// ```
-/// use offpin::server::chrono_time::{from_unix, rfc3339_millis};
+/// use offpin_ledger::chrono_time::{from_unix, rfc3339_millis};
 /// let t = from_unix(1_735_743_600).ok_or("range")?;
 /// assert_eq!(rfc3339_millis(&t), "2025-01-01T15:00:00.000Z");
 /// # Ok::<(), &str>(())

@@ -32,21 +32,17 @@
 //! an offline PIN cannot be recalled, so hiding one that still opens the
 //! door would hide the truth.
 
-// The crate is `no_std`; this module is std-only.
-use std::format;
-use std::prelude::rust_2024::*;
-
 use core::fmt;
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
-use crate::grant::Grant;
-use crate::profile::Profile;
-use crate::server::chrono_time::{from_unix, parse_rfc3339, rfc3339_millis, unix_rfc3339};
-use crate::server::zone::{Clock, Zone, lock_rule};
-use crate::time::{HOUR, UnixSeconds, UtcOffset, Window};
-use crate::tz::TzRule;
+use crate::chrono_time::{from_unix, parse_rfc3339, rfc3339_millis, unix_rfc3339};
+use crate::zone::{Clock, Zone, lock_rule};
+use offpin::grant::Grant;
+use offpin::profile::Profile;
+use offpin::time::{HOUR, UnixSeconds, UtcOffset, Window};
+use offpin::tz::TzRule;
 
 /// Warning: the code must be used within an activation window after its
 /// start (one-time codes, and time-bound codes longer than the profile's
@@ -157,7 +153,7 @@ impl CodeError {
     /// # Examples
     ///
     /// ```
-    /// use offpin::server::record::{CodeError, NO_VARIANCE_AVAILABLE};
+    /// use offpin_ledger::record::{CodeError, NO_VARIANCE_AVAILABLE};
     /// let e = CodeError::no_variance_available(3, chrono::Utc::now());
     /// assert_eq!(e.error_code, NO_VARIANCE_AVAILABLE);
     /// ```
@@ -213,7 +209,7 @@ pub struct Appearance {
 /// # Examples
 ///
 /// ```
-/// use offpin::server::record::{AccessCode, LockView, OfflineCode};
+/// use offpin_ledger::record::{AccessCode, LockView, OfflineCode};
 /// use offpin::profile::shipped::STANDARD_10 as P;
 /// use offpin::{Codec, DeviceKey, Request, UtcOffset};
 ///

@@ -3,12 +3,9 @@
 //! URI an authenticator app imports (Google Authenticator's Key URI
 //! format), so that a manager can open a lock when no server is reachable.
 
-use std::format;
-use std::string::String;
-
-use crate::profile::ServiceCodes;
-use crate::service::ServiceSecret;
-use crate::time::UnixSeconds;
+use offpin::profile::ServiceCodes;
+use offpin::service::ServiceSecret;
+use offpin::time::UnixSeconds;
 
 /// The service code at Unix time `t`, `digits` digits with leading zeros
 /// (RFC 6238, `T0 = 0`, HMAC-SHA1). `None` when the profile has no service
@@ -18,7 +15,7 @@ use crate::time::UnixSeconds;
 ///
 /// ```
 /// use offpin::profile::ServiceCodes;
-/// use offpin::server::service::code_at;
+/// use offpin_ledger::service::code_at;
 /// use offpin::{DeviceKey, service::ServiceSecret};
 /// let secret = ServiceSecret::derive(&DeviceKey::from_bytes([7; 16]));
 /// let codes = ServiceCodes { digits: 8, step_secs: 30, skew_steps: 1 };
@@ -59,7 +56,7 @@ fn percent_encode(text: &str) -> String {
 ///
 /// ```
 /// use offpin::profile::ServiceCodes;
-/// use offpin::server::service::otpauth_uri;
+/// use offpin_ledger::service::otpauth_uri;
 /// use offpin::{DeviceKey, service::ServiceSecret};
 /// let secret = ServiceSecret::derive(&DeviceKey::from_bytes([7; 16]));
 /// let codes = ServiceCodes { digits: 8, step_secs: 30, skew_steps: 1 };

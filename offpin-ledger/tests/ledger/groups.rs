@@ -5,14 +5,14 @@
 
 use super::{master, now, t, warning_codes};
 use offpin::lock::{Decision, Lock};
-use offpin::server::ledger::hosted::Fault;
-use offpin::server::ledger::memory::MemoryLedger;
-use offpin::server::ledger::{
+use offpin::{Codec, DeviceKey, MasterKey, UtcOffset};
+use offpin_ledger::ledger::hosted::Fault;
+use offpin_ledger::ledger::memory::MemoryLedger;
+use offpin_ledger::ledger::{
     CodeSpec, CodeWant, Device, Ledger, LedgerError, ListFilter, NOT_SHARED, ShareRefusal,
     SharedSpec, WhenNotShared,
 };
-use offpin::server::record::{GROUP_REKEYED, LEFT_GROUP};
-use offpin::{Codec, DeviceKey, MasterKey, UtcOffset};
+use offpin_ledger::record::{GROUP_REKEYED, LEFT_GROUP};
 
 /// Inside the window of [`want`].
 fn at() -> i64 {
@@ -450,14 +450,14 @@ fn memory_ledger_groups() {
 #[cfg(feature = "sqlite")]
 #[test]
 fn sqlite_ledger_groups() {
-    use offpin::server::ledger::sqlite::SqliteLedger;
+    use offpin_ledger::ledger::sqlite::SqliteLedger;
     every_behaviour(|| SqliteLedger::open_in_memory().unwrap());
 }
 
 #[cfg(feature = "sqlite")]
 #[test]
 fn sqlite_ledger_keeps_groups_in_its_file() {
-    use offpin::server::ledger::sqlite::SqliteLedger;
+    use offpin_ledger::ledger::sqlite::SqliteLedger;
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("ledger.db");
     let out = {
@@ -479,7 +479,7 @@ fn sqlite_ledger_keeps_groups_in_its_file() {
 #[cfg(feature = "sqlite")]
 #[test]
 fn sqlite_schema_2_ledgers_are_upgraded_to_groups() {
-    use offpin::server::ledger::sqlite::SqliteLedger;
+    use offpin_ledger::ledger::sqlite::SqliteLedger;
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("ledger.db");
     let m = master();
@@ -518,7 +518,7 @@ fn sqlite_schema_2_ledgers_are_upgraded_to_groups() {
 #[cfg(feature = "postgres")]
 #[test]
 fn postgres_ledger_groups() {
-    use offpin::server::ledger::postgres::PostgresLedger;
+    use offpin_ledger::ledger::postgres::PostgresLedger;
     if super::postgres_backend::fresh_url().is_none() {
         return;
     }

@@ -1,20 +1,12 @@
 //! The `access_code` record against the seeds' sample objects, field by
 //! field.
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::indexing_slicing,
-    clippy::panic,
-    reason = "tests"
-)]
-#![cfg(feature = "ledger")]
 
 use chrono::{DateTime, Utc};
 use offpin::MasterKey;
-use offpin::server::ledger::LedgerError;
-use offpin::server::ledger::memory::MemoryLedger;
-use offpin::server::ledger::{CodeSpec, Device, Ledger};
-use offpin::server::record::{CodeError, MUST_BE_USED_WITHIN_24_HOURS, NO_VARIANCE_AVAILABLE};
+use offpin_ledger::ledger::LedgerError;
+use offpin_ledger::ledger::memory::MemoryLedger;
+use offpin_ledger::ledger::{CodeSpec, Device, Ledger};
+use offpin_ledger::record::{CodeError, MUST_BE_USED_WITHIN_24_HOURS, NO_VARIANCE_AVAILABLE};
 use serde_json::{Map, Value, json};
 
 /// "A time-bound offline access code resource" (seeds: the access_code object).
@@ -356,7 +348,7 @@ fn records_round_trip_through_json() {
         .unwrap()
         .record;
     let text = serde_json::to_string(&r).unwrap();
-    let back: offpin::server::record::AccessCode = serde_json::from_str(&text).unwrap();
+    let back: offpin_ledger::record::AccessCode = serde_json::from_str(&text).unwrap();
     assert_eq!(back, r);
 }
 
@@ -401,7 +393,7 @@ fn debug_output_never_shows_a_pin() {
         !stored.contains(&revocation) && !stored.contains(&r.code),
         "{stored}"
     );
-    let parts = offpin::server::record::OfflineCode {
+    let parts = offpin_ledger::record::OfflineCode {
         access_code_id: "x",
         device_id: DEVICE,
         code: &r.code,
@@ -423,7 +415,7 @@ fn debug_output_never_shows_a_pin() {
     );
 }
 
-fn ledger_code(l: &mut MemoryLedger, id: &str) -> offpin::server::ledger::StoredCode {
+fn ledger_code(l: &mut MemoryLedger, id: &str) -> offpin_ledger::ledger::StoredCode {
     l.find_one(id).unwrap().unwrap()
 }
 

@@ -83,7 +83,7 @@
 //!
 //! The ledger stores facts ([`StoredCode`]); [`Ledger::list`] and
 //! [`Ledger::get`] compute the [`AccessCode`] records at the time given,
-//! from the device as it is configured then (see [`crate::server::record`]).
+//! from the device as it is configured then (see [`crate::record`]).
 //! Deleted codes stay listed.
 //!
 //! # Examples
@@ -91,7 +91,7 @@
 //! ```
 //! use chrono::{DateTime, Utc};
 //! use offpin::MasterKey;
-//! use offpin::server::ledger::{CodeSpec, Device, Ledger, ListFilter, memory::MemoryLedger};
+//! use offpin_ledger::ledger::{CodeSpec, Device, Ledger, ListFilter, memory::MemoryLedger};
 //!
 //! let master = MasterKey::from_bytes([7; 32]);
 //! let mut ledger = MemoryLedger::new();
@@ -108,11 +108,7 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
-// The crate is `no_std`; this module is std-only.
-use std::boxed::Box;
 use std::collections::BTreeMap;
-use std::format;
-use std::prelude::rust_2024::*;
 
 pub mod api_keys;
 mod binding;
@@ -128,20 +124,20 @@ use core::fmt;
 
 use chrono::{DateTime, Utc};
 
-use crate::codec::Codec;
-use crate::grant::{Grant, RevokeTarget, Span};
-use crate::issue::{IssueError, Plan, Request};
-use crate::keys::{DeviceKey, KeyError, MAX_DEVICE_ID_LEN, MasterKey};
-use crate::profile::{Kind, Profile, shipped};
-use crate::server::chrono_time::{rfc3339_millis, to_unix, truncate_millis, unix_rfc3339};
-use crate::server::record::{
+use crate::chrono_time::{rfc3339_millis, to_unix, truncate_millis, unix_rfc3339};
+use crate::record::{
     AccessCode, CodeError, Deadlines, LockView, NO_VARIANCE_AVAILABLE, OfflineCode,
     no_variance_message,
 };
-use crate::server::zone::{BookingTime, Clock, Zone, ZoneError, lock_rule};
-use crate::service::ServiceSecret;
-use crate::time::{OffsetError, UtcOffset, Window};
-use crate::tz::TzRule;
+use crate::zone::{BookingTime, Clock, Zone, ZoneError, lock_rule};
+use offpin::codec::Codec;
+use offpin::grant::{Grant, RevokeTarget, Span};
+use offpin::issue::{IssueError, Plan, Request};
+use offpin::keys::{DeviceKey, KeyError, MAX_DEVICE_ID_LEN, MasterKey};
+use offpin::profile::{Kind, Profile, shipped};
+use offpin::service::ServiceSecret;
+use offpin::time::{OffsetError, UtcOffset, Window};
+use offpin::tz::TzRule;
 
 pub use groups::{
     Group, GroupRef, GroupRemoval, NOT_SHARED, ShareRefusal, SharedIssue, SharedSpec, WhenNotShared,
@@ -245,7 +241,7 @@ impl Device {
     }
 
     /// The device's service secret (format v2): derived from its key of
-    /// the current generation (see [`crate::service`]).
+    /// the current generation (see [`offpin::service`]).
     ///
     /// # Errors
     ///
@@ -370,12 +366,12 @@ impl CodeWant {
     /// # Examples
     ///
     /// ```
-    /// use offpin::server::ledger::CodeWant;
+    /// use offpin_ledger::ledger::CodeWant;
     /// let t = chrono::Utc::now();
     /// assert_eq!(CodeWant::from_times(None, None, false)?, CodeWant::Ongoing);
     /// assert!(CodeWant::from_times(Some(t), None, false).is_err());
     /// assert!(CodeWant::from_times(Some(t), Some(t), true).is_err());
-    /// # Ok::<(), offpin::server::ledger::LedgerError>(())
+    /// # Ok::<(), offpin_ledger::ledger::LedgerError>(())
     /// ```
     pub fn from_times(
         starts_at: Option<DateTime<Utc>>,
@@ -572,7 +568,7 @@ impl AllocationScope {
 /// # Examples
 ///
 /// ```
-/// use offpin::server::ledger::lowest_free;
+/// use offpin_ledger::ledger::lowest_free;
 /// assert_eq!(lowest_free([0, 2], 3), Some(1));
 /// assert_eq!(lowest_free([1, 0, 2], 3), None);
 /// ```
@@ -2159,7 +2155,7 @@ fn prepare(
     let plan = profile.plan(&req)?;
     let (scope, _) =
         AllocationScope::of(&plan.grant, device.generation).ok_or(LedgerError::Issue(
-            IssueError::Grant(crate::index::GrantError::KindDisabled(plan.grant.kind())),
+            IssueError::Grant(offpin::index::GrantError::KindDisabled(plan.grant.kind())),
         ))?;
     if !spec.allow_backfill {
         let d = Deadlines::of(&plan.grant, profile, req.zone);

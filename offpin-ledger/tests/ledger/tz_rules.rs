@@ -2,20 +2,11 @@
 //! time-zone library: offsets at every transition, and the start of every
 //! local day, for every zone of the bundled database and many years.
 
-#![cfg(feature = "serde")]
-#![allow(
-    clippy::unwrap_used,
-    clippy::panic,
-    clippy::indexing_slicing,
-    clippy::cast_possible_truncation,
-    reason = "test code: a failed unwrap is a failed test"
-)]
-
 use jiff::Timestamp;
 use jiff::civil::Date;
 use jiff::tz::TimeZone;
-use offpin::server::zone::Zone;
 use offpin::tz::TzRule;
+use offpin_ledger::zone::Zone;
 
 const DAY: i64 = 86_400;
 
@@ -80,7 +71,7 @@ fn every_zone_footer_gives_jiffs_offsets() {
         let tz = jiff::tz::db().get(name).unwrap();
         let rule = match zone.tz_rule_from(from) {
             Ok(rule) => rule,
-            Err(offpin::server::zone::ZoneError::RuleChanges { footer, at, .. }) => {
+            Err(offpin_ledger::zone::ZoneError::RuleChanges { footer, at, .. }) => {
                 let rule = TzRule::parse(footer.as_bytes()).unwrap();
                 assert!(at >= from, "{name}");
                 assert_ne!(
@@ -238,8 +229,8 @@ fn day_starts_and_local_days_agree() {
 /// local midnight (none, see `tests/wmax_dst_rules.rs`).
 #[test]
 fn every_zone_is_within_the_dst_shift_limit() {
-    use offpin::server::zone::ZoneError;
     use offpin::tz::{DST_SHIFT_MAX_SECS, TzError};
+    use offpin_ledger::zone::ZoneError;
     let (from, to) = (1_735_689_600, 1_830_297_600); // 2025..2028
     let mut largest = (0, String::new());
     let mut rules = 0;

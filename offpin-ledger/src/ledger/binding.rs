@@ -3,11 +3,8 @@
 //! [`Ledger::adopt_master_key`]); the rules are in the ledger's module
 //! documentation ("The master key").
 
-// The crate is `no_std`; this module is std-only.
-use std::prelude::rust_2024::*;
-
 use super::{DeviceEntry, Fingerprint, Ledger, LedgerError, ListFilter, ct_eq};
-use crate::keys::MasterKey;
+use offpin::keys::MasterKey;
 
 /// What a key check may write.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
