@@ -11,6 +11,7 @@ pub mod auth;
 pub mod error;
 pub mod handlers;
 pub mod openapi;
+pub mod routes;
 
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
@@ -23,13 +24,12 @@ use axum::http::HeaderValue;
 use axum::http::{StatusCode, header};
 use axum::middleware::{Next, from_fn, from_fn_with_state, map_response};
 use axum::response::{IntoResponse, Response};
-use axum::routing::any;
+use axum::routing::get;
 use offpin::MasterKey;
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 use tracing::Span;
-use utoipa::OpenApi;
 
 use self::error::ApiError;
 use self::handlers::AppState;
@@ -123,30 +123,20 @@ async fn not_found() -> ApiError {
     )
 }
 
-async fn openapi_json() -> Response {
-    axum::Json(openapi::ApiDoc::openapi()).into_response()
-}
-
 /// The service's routes and layers.
 pub fn router(state: AppState, guard: auth::Guard, timeout: Duration) -> Router {
     let body_limit = state.body_limit;
-    let api = Router::new()
-        .route("/access_codes/create", any(handlers::create))
+    let (keyed, mut description) = routes::keyed();
+    let (open, open_description) = routes::open();
+    description.merge(open_description);
+    let description = Arc::new(description);
+    let api = keyed
         .route(
-            "/access_codes/create_multiple",
-            any(handlers::create_multiple),
+            "/openapi.json",
+            get(move || async move { axum::Json(description.as_ref().clone()) }),
         )
-        .route("/access_codes/list", any(handlers::list))
-        .route("/access_codes/get", any(handlers::get))
-        .route("/access_codes/delete", any(handlers::delete))
-        .route("/access_codes/update", any(handlers::update))
-        .route("/devices/list", any(handlers::devices_list))
-        .route("/devices/get", any(handlers::devices_get))
-        .route("/openapi.json", any(openapi_json))
         .route_layer(from_fn_with_state(guard, auth::authenticate));
-    Router::new()
-        .route("/health", any(handlers::health))
-        .merge(api)
+    open.merge(api)
         .fallback(not_found)
         .with_state(state)
         .layer(from_fn(read_body_first))

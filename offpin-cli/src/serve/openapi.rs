@@ -2,20 +2,15 @@
 //! response types and the endpoints' annotations (utoipa), served at
 //! `/openapi.json`.
 //!
-//! Every endpoint answers POST with a JSON body; the read endpoints are
-//! also described with GET and query parameters, and delete with DELETE,
-//! as the official SDKs call them. The router accepts every method on
-//! every endpoint (see [`crate::request`]).
+//! The request and answer types; each endpoint's description is written
+//! once, beside its route ([`super::routes`]).
 
 use offpin_ledger::record::{AccessCode, CodeError, CodeStatus, CodeType, CodeWarning};
 use serde::Serialize;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi, ToSchema};
 
-use crate::request::{
-    CreateMultipleRequest, CreateRequest, DeleteRequest, DeviceGetRequest, DeviceListRequest,
-    GetRequest, ListRequest, MaxTimeRounding, TypeParam, UpdateRequest, WhenNotSharedParam,
-};
+use crate::request::{MaxTimeRounding, TypeParam, WhenNotSharedParam};
 
 /// `{"access_code": {...}, "ok": true}`.
 #[derive(Debug, Serialize, ToSchema)]
@@ -179,173 +174,12 @@ impl Modify for BearerAuth {
     }
 }
 
-macro_rules! documented {
-    ($name:ident, $method:ident, $path:literal, $summary:literal, { $($input:tt)* }, $ok:ty, [$($status:literal),*]) => {
-        #[utoipa::path(
-            $method,
-            path = $path,
-            summary = $summary,
-            $($input)*,
-            responses(
-                (status = 200, description = "OK", body = $ok),
-                $((status = $status, description = "Error", body = ErrorResponse),)*
-            ),
-            security(("api_key" = []))
-        )]
-        #[allow(dead_code, reason = "documentation of an encoding the router accepts")]
-        fn $name() {}
-    };
-}
-
-documented!(
-    create_post,
-    post,
-    "/access_codes/create",
-    "Create an offline access code",
-    { request_body = CreateRequest },
-    AccessCodeResponse,
-    [400, 401, 404, 409, 413, 429]
-);
-documented!(
-    create_multiple_put,
-    put,
-    "/access_codes/create_multiple",
-    "Create one offline PIN for every member of a group",
-    { request_body = CreateMultipleRequest },
-    AccessCodesResponse,
-    [400, 401, 404, 409, 413, 429]
-);
-documented!(
-    create_multiple_post,
-    post,
-    "/access_codes/create_multiple",
-    "Create one offline PIN for every member of a group",
-    { request_body = CreateMultipleRequest },
-    AccessCodesResponse,
-    [400, 401, 404, 409, 413, 429]
-);
-documented!(
-    list_post,
-    post,
-    "/access_codes/list",
-    "List access codes",
-    { request_body = ListRequest },
-    AccessCodesResponse,
-    [400, 401, 413, 429]
-);
-documented!(
-    list_get,
-    get,
-    "/access_codes/list",
-    "List access codes",
-    { params(ListRequest) },
-    AccessCodesResponse,
-    [400, 401, 429]
-);
-documented!(
-    get_post,
-    post,
-    "/access_codes/get",
-    "Get an access code",
-    { request_body = GetRequest },
-    AccessCodeResponse,
-    [400, 401, 404, 413, 429]
-);
-documented!(
-    get_get,
-    get,
-    "/access_codes/get",
-    "Get an access code",
-    { params(GetRequest) },
-    AccessCodeResponse,
-    [400, 401, 404, 429]
-);
-documented!(
-    delete_post,
-    post,
-    "/access_codes/delete",
-    "Delete an access code",
-    { request_body = DeleteRequest },
-    DeleteResponse,
-    [400, 401, 404, 413, 429]
-);
-documented!(
-    delete_delete,
-    delete,
-    "/access_codes/delete",
-    "Delete an access code",
-    { params(DeleteRequest) },
-    DeleteResponse,
-    [400, 401, 404, 429]
-);
-documented!(
-    update_post,
-    post,
-    "/access_codes/update",
-    "Rename an access code",
-    { request_body = UpdateRequest },
-    AccessCodeResponse,
-    [400, 401, 404, 413, 429]
-);
-documented!(
-    update_patch,
-    patch,
-    "/access_codes/update",
-    "Rename an access code",
-    { request_body = UpdateRequest },
-    AccessCodeResponse,
-    [400, 401, 404, 413, 429]
-);
-documented!(
-    devices_list_post,
-    post,
-    "/devices/list",
-    "List devices",
-    { request_body = DeviceListRequest },
-    DevicesResponse,
-    [400, 401, 413, 429]
-);
-documented!(
-    devices_list_get,
-    get,
-    "/devices/list",
-    "List devices",
-    { params(DeviceListRequest) },
-    DevicesResponse,
-    [400, 401, 429]
-);
-documented!(
-    devices_get_post,
-    post,
-    "/devices/get",
-    "Get a device",
-    { request_body = DeviceGetRequest },
-    DeviceResponse,
-    [400, 401, 404, 413, 429]
-);
-documented!(
-    devices_get_get,
-    get,
-    "/devices/get",
-    "Get a device",
-    { params(DeviceGetRequest) },
-    DeviceResponse,
-    [400, 401, 404, 429]
-);
-
-#[utoipa::path(get, path = "/health", summary = "Liveness", responses((status = 200, description = "OK", body = HealthResponse)))]
-#[allow(dead_code, reason = "documentation")]
-fn health_get() {}
-
-/// The description.
+/// The description's frame: title, schemas, the bearer scheme. The
+/// paths join it where the routes are registered ([`super::routes`]), so
+/// the published description cannot drift from what the router answers.
 #[derive(OpenApi)]
 #[openapi(
     info(title = "offpin", description = "Offline smart-lock PINs, in the hosted access-code API's shapes."),
-    paths(
-        create_post, create_multiple_put, create_multiple_post, list_post, list_get, get_post, get_get, delete_post, delete_delete,
-        update_post, update_patch, devices_list_post, devices_list_get, devices_get_post,
-        devices_get_get, health_get
-    ),
     components(schemas(
         AccessCode, CodeError, CodeWarning, CodeStatus, CodeType, MaxTimeRounding, TypeParam,
         WhenNotSharedParam,

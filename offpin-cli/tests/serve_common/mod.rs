@@ -192,6 +192,8 @@ impl Drop for Server {
 pub struct Answer {
     pub status: u16,
     pub body: Value,
+    /// The `Allow` header (a 405 lists the route's methods).
+    pub allow: Option<String>,
 }
 
 impl Answer {
@@ -213,6 +215,7 @@ fn answer(r: Result<ureq::Response, ureq::Error>) -> Result<Answer, String> {
         Err(e) => return Err(e.to_string()),
     };
     let status = resp.status();
+    let allow = resp.header("allow").map(str::to_owned);
     let mut text = String::new();
     resp.into_reader()
         .take(10_000_000)
@@ -221,6 +224,7 @@ fn answer(r: Result<ureq::Response, ureq::Error>) -> Result<Answer, String> {
     Ok(Answer {
         status,
         body: serde_json::from_str(&text).unwrap_or(Value::Null),
+        allow,
     })
 }
 
