@@ -92,7 +92,8 @@ fn meaningful_pairs(query: &str) -> Vec<(String, String)> {
 ///
 /// A [`DecodeError`] naming the field: malformed JSON, a value of the
 /// wrong type, an unknown or missing field, parameters in both the body
-/// and the query.
+/// and the query, a body that is not a JSON object (an array's elements
+/// would otherwise be read as fields, by position).
 ///
 /// # Examples
 ///
@@ -105,6 +106,7 @@ fn meaningful_pairs(query: &str) -> Vec<(String, String)> {
 /// assert_eq!(body.device_id.as_deref(), Some("front"));
 /// let bad = decode::<ListRequest>(None, br#"{"device": "front"}"#).unwrap_err();
 /// assert_eq!(bad.field.as_deref(), Some("device"));
+/// assert!(decode::<ListRequest>(None, br#"["front"]"#).is_err());
 /// # Ok::<(), offpin_cli::request::DecodeError>(())
 /// ```
 pub fn decode<T: DeserializeOwned>(query: Option<&str>, body: &[u8]) -> Result<T, DecodeError> {
@@ -120,6 +122,15 @@ pub fn decode<T: DeserializeOwned>(query: Option<&str>, body: &[u8]) -> Result<T
         return Err(DecodeError {
             field: Some(key.clone()).filter(|k| !k.is_empty()),
             message: "send the parameters in the JSON body or in the query string, not both"
+                .to_owned(),
+        });
+    }
+    // serde reads a struct from a JSON array too, field by position: the
+    // API's bodies are objects, and nothing else is read.
+    if body.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
+        return Err(DecodeError {
+            field: None,
+            message: "the request body must be a JSON object, like {\"device_id\": \"front-door\"}"
                 .to_owned(),
         });
     }

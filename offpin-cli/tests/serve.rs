@@ -10,6 +10,8 @@
     reason = "tests"
 )]
 
+#[path = "serve/hardening.rs"]
+mod hardening;
 mod serve_common;
 
 use serde_json::{Value, json};
@@ -18,7 +20,9 @@ use serve_common::{Fixture, agent, at_rest, codes_of, post, send, window};
 #[test]
 fn health_is_open_and_everything_else_needs_a_valid_key() {
     let fx = Fixture::sqlite();
-    let server = fx.start(&["--key-cache-secs", "0"]);
+    // Many failed keys on purpose: the per-address throttle is off here
+    // (tested in hardening.rs).
+    let server = fx.start(&["--key-cache-secs", "0", "--auth-failure-rate", "0"]);
     let a = agent();
     let health = send(&a, "GET", &server.url("/health"), None, None).unwrap();
     assert_eq!((health.status, &health.body["ok"]), (200, &json!(true)));
@@ -87,7 +91,7 @@ fn health_is_open_and_everything_else_needs_a_valid_key() {
 #[test]
 fn one_pooled_connection_carries_rejections_and_answers() {
     let fx = Fixture::sqlite();
-    let server = fx.start(&["--key-cache-secs", "60"]);
+    let server = fx.start(&["--key-cache-secs", "60", "--auth-failure-rate", "0"]);
     let a = agent();
     let body = br#"{"device_id": "nowhere", "padding": "..............................................."}"#;
     let mut statuses = std::collections::BTreeMap::new();

@@ -1,12 +1,22 @@
-//! Bearer API keys and the per-key rate limit, in front of every endpoint
-//! but `/health`.
+//! Bearer API keys, the per-key rate limit and the per-address throttle
+//! of failed authentications, in front of every endpoint but `/health`.
+//!
+//! **Failed authentications** (a missing, malformed, unknown, wrong or
+//! revoked key) count against the client's address: `--auth-failure-rate`
+//! a second, bursts of `--auth-failure-burst`. Past its budget an address
+//! gets 429 `too_many_failed_authentications` (with `Retry-After`) for
+//! every request that does not carry a key this server verified within
+//! `--key-cache-secs`, before the key is looked up: a flood of wrong keys
+//! costs no ledger read, and a client behind the same address that holds
+//! a good key goes on being served.
 
 use std::collections::HashMap;
+use std::net::{IpAddr, SocketAddr};
 use std::num::NonZeroU32;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use axum::extract::{Request, State};
+use axum::extract::{ConnectInfo, Request, State};
 use axum::http::{StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
@@ -24,6 +34,67 @@ pub fn limiter(per_second: u32, burst: u32) -> Option<Arc<DefaultKeyedRateLimite
     Some(Arc::new(RateLimiter::keyed(
         Quota::per_second(rate).allow_burst(burst),
     )))
+}
+
+/// The per-address budget of failed authentications: `per_second`, bursts
+/// of `burst` (`None`: unlimited).
+pub fn failure_limiter(per_second: u32, burst: u32) -> Option<Arc<FailureThrottle>> {
+    let rate = NonZeroU32::new(per_second)?;
+    let burst = NonZeroU32::new(burst).unwrap_or(rate);
+    Some(Arc::new(FailureThrottle {
+        budget: RateLimiter::keyed(Quota::per_second(rate).allow_burst(burst)),
+        blocked: Mutex::new(HashMap::new()),
+    }))
+}
+
+/// Addresses that failed to authenticate too often, and until when.
+#[derive(Debug)]
+pub struct FailureThrottle {
+    budget: DefaultKeyedRateLimiter<IpAddr>,
+    blocked: Mutex<HashMap<IpAddr, Instant>>,
+}
+
+/// Addresses remembered before the expired ones are dropped.
+const REMEMBERED_ADDRESSES: usize = 4_096;
+
+impl FailureThrottle {
+    /// How long `ip` must still wait, if it spent its budget.
+    fn blocked_for(&self, ip: IpAddr) -> Option<Duration> {
+        let blocked = self.blocked.lock().ok()?;
+        let until = *blocked.get(&ip)?;
+        until.checked_duration_since(Instant::now())
+    }
+
+    /// Counts a failure of `ip`; `Some(wait)` when it is over budget.
+    fn fail(&self, ip: IpAddr) -> Option<Duration> {
+        let not_until = self.budget.check_key(&ip).err()?;
+        let wait = not_until.wait_time_from(DefaultClock::default().now());
+        if let Ok(mut blocked) = self.blocked.lock() {
+            if blocked.len() >= REMEMBERED_ADDRESSES {
+                let now = Instant::now();
+                blocked.retain(|_, until| *until > now);
+                self.budget.retain_recent();
+            }
+            blocked.insert(ip, Instant::now() + wait);
+        }
+        Some(wait)
+    }
+}
+
+/// The 429 of an address over its failure budget.
+fn throttled(ip: IpAddr, wait: Duration) -> Response {
+    ApiError {
+        retry_after: Some(wait.as_secs().max(1)),
+        ..ApiError::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "too_many_failed_authentications",
+            format!(
+                "too many failed authentications from {ip}: retry in {} ms with a valid API key",
+                wait.as_millis()
+            ),
+        )
+    }
+    .into_response()
 }
 
 /// Key records read from the ledger in the last `ttl`, by key id: a
@@ -70,6 +141,8 @@ pub struct Guard {
     pub limiter: Option<Arc<DefaultKeyedRateLimiter<String>>>,
     /// Recently read key records.
     pub cache: Arc<KeyCache>,
+    /// The per-address throttle of failed authentications (`None`: off).
+    pub failures: Option<Arc<FailureThrottle>>,
 }
 
 /// The key of an `Authorization: Bearer KEY` header.
@@ -81,31 +154,23 @@ fn bearer(req: &Request) -> Option<String> {
         .then(|| token.trim().to_owned())
 }
 
-/// Authenticates the request's key, applies its rate limit, and records
-/// the key's name (never the key) in the request's log span.
+/// Authenticates the request's key (throttling the addresses that fail
+/// too often), applies its rate limit, and records the key's name (never
+/// the key) in the request's log span.
 pub async fn authenticate(State(guard): State<Guard>, req: Request, next: Next) -> Response {
-    let Some(token) = bearer(&req) else {
-        return ApiError::from(ApiKeyError::Missing).into_response();
-    };
-    let cached = key_id_of(&token).ok().and_then(|id| guard.cache.fresh(id));
-    let key = match cached {
-        // The cached record is checked like a stored one (constant-time
-        // hash comparison, revocation).
-        Some(record) => match record.verify(&token) {
-            Ok(()) => record,
-            Err(e) => return ApiError::from(e).into_response(),
-        },
-        None => match guard
-            .app
-            .ledger(move |ledger, _| Ok(ledger.authenticate(&token)?))
-            .await
-        {
-            Ok(record) => {
-                guard.cache.store(&record);
-                record
-            }
-            Err(e) => return e.into_response(),
-        },
+    let ip = req
+        .extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|ConnectInfo(addr)| addr.ip());
+    let key = match identify(&guard, bearer(&req), ip).await {
+        Ok(key) => key,
+        Err(refusal) => {
+            let over = ip.zip(guard.failures.as_ref());
+            return match over.and_then(|(ip, f)| f.fail(ip).map(|wait| (ip, wait))) {
+                Some((ip, wait)) => throttled(ip, wait),
+                None => refusal,
+            };
+        }
     };
     if let Some(limiter) = &guard.limiter
         && let Err(not_until) = limiter.check_key(&key.key_id)
@@ -127,4 +192,46 @@ pub async fn authenticate(State(guard): State<Guard>, req: Request, next: Next) 
     }
     tracing::Span::current().record("key", key.name.as_str());
     next.run(req).await
+}
+
+/// The key record of the request's bearer key, or the refusal to send: a
+/// 401, or a 429 for an address over its failure budget that holds no
+/// key verified here recently.
+async fn identify(
+    guard: &Guard,
+    token: Option<String>,
+    ip: Option<IpAddr>,
+) -> Result<ApiKeyRecord, Response> {
+    let cached = token
+        .as_deref()
+        .and_then(|t| key_id_of(t).ok())
+        .and_then(|id| guard.cache.fresh(id));
+    if let (Some(ip), Some(failures)) = (ip, &guard.failures)
+        && let Some(wait) = failures.blocked_for(ip)
+        && !matches!((&cached, &token), (Some(r), Some(t)) if r.verify(t).is_ok())
+    {
+        return Err(throttled(ip, wait));
+    }
+    let Some(token) = token else {
+        return Err(ApiError::from(ApiKeyError::Missing).into_response());
+    };
+    match cached {
+        // The cached record is checked like a stored one (constant-time
+        // hash comparison, revocation).
+        Some(record) => match record.verify(&token) {
+            Ok(()) => Ok(record),
+            Err(e) => Err(ApiError::from(e).into_response()),
+        },
+        None => match guard
+            .app
+            .ledger(move |ledger, _| Ok(ledger.authenticate(&token)?))
+            .await
+        {
+            Ok(record) => {
+                guard.cache.store(&record);
+                Ok(record)
+            }
+            Err(e) => Err(e.into_response()),
+        },
+    }
 }

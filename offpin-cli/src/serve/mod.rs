@@ -10,6 +10,7 @@
 pub mod auth;
 pub mod error;
 pub mod handlers;
+pub mod listen;
 pub mod openapi;
 pub mod routes;
 
@@ -56,6 +57,23 @@ pub struct ServeArgs {
     /// Requests an API key may send at once above its rate.
     #[arg(long, default_value_t = 200)]
     pub rate_burst: u32,
+    /// Seconds a client has to send a request's headers, from the moment
+    /// its connection waits for one: also the longest a kept-alive
+    /// connection may stay idle.
+    #[arg(long, default_value_t = 10)]
+    pub header_timeout_secs: u64,
+    /// Seconds a stop (SIGTERM, SIGINT) waits for requests in flight and
+    /// open connections before it drops them and exits.
+    #[arg(long, default_value_t = 10)]
+    pub shutdown_grace_secs: u64,
+    /// Failed authentications a second a client address may make (0: no
+    /// limit); beyond its burst, requests from it without a key this
+    /// server recently verified are answered 429 before any lookup.
+    #[arg(long, default_value_t = 2)]
+    pub auth_failure_rate: u32,
+    /// Failed authentications a client address may make at once.
+    #[arg(long, default_value_t = 20)]
+    pub auth_failure_burst: u32,
     /// Seconds a server trusts a key it read from the ledger: a revocation
     /// reaches every server within this time (0: read the ledger on every
     /// request).
@@ -115,6 +133,41 @@ async fn read_body_first(req: Request, next: Next) -> Response {
     }
 }
 
+/// Answers a URI over [`listen::MAX_URI_BYTES`] with 414 and headers
+/// over [`listen::MAX_HEADER_BYTES`] with 431, in the API's JSON error
+/// shape, before anything else reads the request.
+async fn bounded_head(req: Request, next: Next) -> Response {
+    let uri = req.uri().to_string().len();
+    if uri > listen::MAX_URI_BYTES {
+        return ApiError::new(
+            StatusCode::URI_TOO_LONG,
+            "uri_too_long",
+            format!(
+                "the request URI has {uri} bytes, more than {}",
+                listen::MAX_URI_BYTES
+            ),
+        )
+        .into_response();
+    }
+    let headers: usize = req
+        .headers()
+        .iter()
+        .map(|(name, value)| name.as_str().len() + value.len() + 4)
+        .sum();
+    if headers > listen::MAX_HEADER_BYTES {
+        return ApiError::new(
+            StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
+            "request_header_fields_too_large",
+            format!(
+                "the request headers have {headers} bytes, more than {}",
+                listen::MAX_HEADER_BYTES
+            ),
+        )
+        .into_response();
+    }
+    next.run(req).await
+}
+
 async fn not_found() -> ApiError {
     ApiError::new(
         StatusCode::NOT_FOUND,
@@ -146,6 +199,7 @@ pub fn router(state: AppState, guard: auth::Guard, timeout: Duration) -> Router 
             timeout,
         ))
         .layer(map_response(json_errors))
+        .layer(from_fn(bounded_head))
         .layer(
             // The log names the method, the path (never the query, which
             // may hold a PIN), the key's name (never the key), the status
@@ -188,7 +242,7 @@ async fn shutdown_signal() {
 }
 
 /// Runs the service until SIGTERM or SIGINT, then lets the requests in
-/// flight finish.
+/// flight finish, for at most `--shutdown-grace-secs` ([`listen`]).
 ///
 /// # Errors
 ///
@@ -223,6 +277,7 @@ pub fn run(location: &Location, master: MasterKey, args: &ServeArgs) -> Result<(
     let guard = auth::Guard {
         app: state.clone(),
         limiter: auth::limiter(args.rate_limit, args.rate_burst),
+        failures: auth::failure_limiter(args.auth_failure_rate, args.auth_failure_burst),
         cache: Arc::new(auth::KeyCache::new(Duration::from_secs(
             args.key_cache_secs,
         ))),
@@ -247,12 +302,14 @@ pub fn run(location: &Location, master: MasterKey, args: &ServeArgs) -> Result<(
             "offpin serve: listening on http://{addr} (ledger {})",
             location.describe()
         );
-        axum::serve(listener, app)
-            .with_graceful_shutdown(shutdown_signal())
-            .await
-            .map_err(|e| format!("server: {e}"))
+        let limits = listen::Limits {
+            header_timeout: Duration::from_secs(args.header_timeout_secs.max(1)),
+            shutdown_grace: Duration::from_secs(args.shutdown_grace_secs),
+        };
+        listen::serve(listener, app, limits, shutdown_signal()).await
     });
-    drop(runtime);
+    // Ledger calls still running on the blocking pool get the grace too.
+    runtime.shutdown_timeout(Duration::from_secs(args.shutdown_grace_secs));
     drop(keep);
     served?;
     tracing::info!("stopped");
