@@ -26,6 +26,8 @@ use offpin::server::record::{
 };
 use offpin::{Codec, Grant, MasterKey, RevokeTarget, UtcOffset};
 
+#[path = "ledger/capacity.rs"]
+mod capacity;
 #[path = "ledger/groups.rs"]
 mod groups;
 

@@ -116,6 +116,7 @@ use std::prelude::rust_2024::*;
 
 pub mod api_keys;
 mod binding;
+pub mod capacity;
 pub mod groups;
 pub mod hosted;
 pub mod memory;
@@ -136,13 +137,13 @@ use crate::profile::{Kind, Profile, shipped};
 use crate::server::chrono_time::{rfc3339_millis, to_unix, truncate_millis, unix_rfc3339};
 use crate::server::record::{
     AccessCode, CodeError, Deadlines, LockView, NO_VARIANCE_AVAILABLE, OfflineCode,
-    no_variance_message,
 };
 use crate::server::zone::{BookingTime, Clock, Zone, ZoneError, lock_rule};
 use crate::service::ServiceSecret;
 use crate::time::{OffsetError, UtcOffset, Window};
 use crate::tz::TzRule;
 
+pub use capacity::{PROPOSAL_SHIFTS, Proposal, SlotHolder, SpentPool};
 pub use groups::{
     Group, GroupRef, GroupRemoval, NOT_SHARED, ShareRefusal, SharedIssue, SharedSpec, WhenNotShared,
 };
@@ -887,19 +888,28 @@ pub enum LedgerError {
         why: &'static str,
     },
     /// All variances of the window are in use
-    /// (`igloohome_offline_access_code_no_variance_available`).
+    /// (`igloohome_offline_access_code_no_variance_available`): which
+    /// window, the codes that hold it, and the nearest window with a free
+    /// variance ([`capacity`]).
     NoVarianceAvailable {
         /// The device.
         device_id: String,
         /// Variances per window (`V`).
         variances: u32,
+        /// The window, its holders, and the proposal.
+        pool: Box<SpentPool>,
     },
-    /// All ongoing slots of the device are in use or revoked.
+    /// All ongoing slots of the device are in use or revoked; a slot never
+    /// frees ([`capacity`]).
     NoSlotAvailable {
         /// The device.
         device_id: String,
         /// Slots of the profile.
         slots: u32,
+        /// The codes that took the slots, by slot (deleted ones: revoked).
+        held_by: Vec<SlotHolder>,
+        /// Slots taken by the requests of the same batch before this one.
+        taken_in_batch: u32,
     },
     /// At issue time the window has ended: the lock would never open.
     WindowEnded {
@@ -1051,6 +1061,9 @@ pub enum LedgerError {
         variances: u32,
         /// Each member and the variances of the window it has taken.
         taken: Vec<(String, Vec<u32>)>,
+        /// The window, its holders on every member, and the nearest window
+        /// with a variance free on all of them ([`capacity`]).
+        pool: Box<SpentPool>,
     },
 }
 
@@ -1187,15 +1200,14 @@ impl fmt::Display for LedgerError {
             LedgerError::NoVarianceAvailable {
                 device_id,
                 variances,
-            } => write!(
-                f,
-                "{NO_VARIANCE_AVAILABLE} on device '{device_id}': {}",
-                no_variance_message(*variances)
-            ),
-            LedgerError::NoSlotAvailable { device_id, slots } => write!(
-                f,
-                "all {slots} ongoing slots of device '{device_id}' are in use or revoked (a revoked slot is never reused); re-keying the device (a new key generation) gives fresh slots"
-            ),
+                pool,
+            } => capacity::fmt_no_variance(f, device_id, *variances, pool),
+            LedgerError::NoSlotAvailable {
+                device_id,
+                slots,
+                held_by,
+                taken_in_batch,
+            } => capacity::fmt_no_slot(f, device_id, *slots, held_by, *taken_in_batch),
             LedgerError::WindowEnded { ends_at, now } => write!(
                 f,
                 "the window ended at {}, before the issue time {}: the lock would never open for this code",
@@ -1956,23 +1968,24 @@ pub trait Ledger: Send {
                         }))
                     }
                 }
-                Slot::Exhausted => Err(in_batch(i)(if p.scope.kind == Kind::Ongoing {
-                    LedgerError::NoSlotAvailable {
-                        device_id: spec.device_id.clone(),
-                        slots: p.limit,
-                    }
-                } else {
-                    LedgerError::NoVarianceAvailable {
-                        device_id: spec.device_id.clone(),
-                        variances: p.limit,
-                    }
-                })),
+                Slot::Exhausted => Err(in_batch(i)(capacity::exhausted(spec, p))),
                 Slot::Free(n) => {
                     fresh_code(spec, p, n, codec, created_at, None).map_err(in_batch(i))
                 }
             }
         };
-        let stored = self.allocate(&allocations, &mut decide)?;
+        let stored = match self.allocate(&allocations, &mut decide) {
+            Ok(stored) => stored,
+            Err(e) => {
+                let batch = capacity::Batch {
+                    specs,
+                    prepared: &prepared,
+                    devices: &devices,
+                    now: t,
+                };
+                return Err(capacity::explain(self, e, &batch));
+            }
+        };
         let members = self.memberships()?;
         stored
             .into_iter()
