@@ -14,12 +14,15 @@ use offpin::server::ledger::{
     CodeSpec, CodeWant, Device, Ledger, LedgerError, ListFilter, PROPOSAL_SHIFTS, SharedSpec,
     SpentPool,
 };
+use offpin::tz::TzRule;
 use offpin::{Codec, DeviceKey, UtcOffset};
 
 /// `standard-10`: 3 variances per window.
 const THREE: &str = "cap-three";
 /// `compact-8`: 1 variance per window, 20 ongoing slots.
 const ONE: &str = "cap-one";
+/// `standard-10-v2` in Europe/Paris: the lock keeps the zone's DST rule.
+const PARIS: &str = "cap-paris";
 const GROUP: &str = "cap-group";
 const MEMBERS: [&str; 2] = ["cap-g1", "cap-g2"];
 
@@ -28,6 +31,10 @@ fn setup<L: Ledger>(l: &mut L) {
     l.add_device(&m, &Device::new(THREE, "standard-10"))
         .unwrap();
     l.add_device(&m, &Device::new(ONE, "compact-8")).unwrap();
+    let paris = Device::new(PARIS, "standard-10-v2")
+        .with_time_zone("Europe/Paris")
+        .with_utc_offset(UtcOffset::from_minutes(60).unwrap());
+    l.add_device(&m, &paris).unwrap();
     l.create_group(&m, GROUP, "standard-10").unwrap();
     for d in MEMBERS {
         l.add_device(&m, &Device::new(d, "standard-10")).unwrap();
@@ -44,10 +51,10 @@ fn key(id: &str) -> DeviceKey {
 }
 
 fn profile_of(device: &str) -> offpin::Profile {
-    let name = if device == ONE {
-        "compact-8"
-    } else {
-        "standard-10"
+    let name = match device {
+        ONE => "compact-8",
+        PARIS => "standard-10-v2",
+        _ => "standard-10",
     };
     offpin::profile::shipped::by_name(name).unwrap()
 }
@@ -55,18 +62,23 @@ fn profile_of(device: &str) -> offpin::Profile {
 /// Whether a fresh lock (UTC) holding `keys` (its own, then a group key)
 /// opens for `pin` at `at`.
 fn opens(device: &str, keys: &[DeviceKey], pin: &str, at: DateTime<Utc>) -> bool {
+    opens_in(UtcOffset::UTC.into(), device, keys, pin, at)
+}
+
+/// [`opens`] on a lock keeping local time `zone`.
+fn opens_in(zone: TzRule, device: &str, keys: &[DeviceKey], pin: &str, at: DateTime<Utc>) -> bool {
     let p = profile_of(device);
     let codec = |k: &DeviceKey| Codec::new(k, p).unwrap();
     let at = at.timestamp();
     let decision = match keys {
         [own] => {
-            let mut lock = Lock::<8, 1>::new(codec(own), UtcOffset::UTC).unwrap();
+            let mut lock = Lock::<8, 1>::new(codec(own), zone).unwrap();
             let seen = lock.observe_clock(at);
             lock.commit(seen).unwrap();
             lock.check(pin.as_bytes(), at).decision
         }
         [own, group] => {
-            let mut lock = Lock::<8, 2>::new([codec(own), codec(group)], UtcOffset::UTC).unwrap();
+            let mut lock = Lock::<8, 2>::new([codec(own), codec(group)], zone).unwrap();
             let seen = lock.observe_clock(at);
             lock.commit(seen).unwrap();
             lock.check(pin.as_bytes(), at).decision
@@ -340,6 +352,57 @@ fn daily<L: Ledger>(l: &mut L) {
     assert!(!opens(ONE, &[key(ONE)], &r.code, t("2025-06-01T06:00:00Z")));
 }
 
+/// Daily windows of a lock that keeps the zone's DST rule: the proposal
+/// starts and ends at local midnights across the change of 2025-10-26,
+/// and its PIN opens a lock keeping that rule.
+fn daily_across_dst<L: Ledger>(l: &mut L) {
+    setup(l);
+    let m = master();
+    // 00:00 CEST on 1 October to 00:00 CET on 5 November: 35 days, longer
+    // than the profile's hourly windows (28 days).
+    let spec = CodeSpec::time_bound(PARIS, t("2025-09-30T22:00:00Z"), t("2025-11-04T23:00:00Z"));
+    for _ in 0..3 {
+        l.issue(&m, &spec, now()).unwrap();
+    }
+    let e = l.issue(&m, &spec, now()).unwrap_err();
+    let pool = spent(&e);
+    assert_eq!(pool.kind, Kind::Daily);
+    let p = pool.proposal.unwrap();
+    assert_eq!(
+        (p.starts_at, p.ends_at, p.shift),
+        (t("2025-10-01T22:00:00Z"), t("2025-11-05T23:00:00Z"), 1)
+    );
+    let r = l
+        .issue(
+            &m,
+            &CodeSpec::time_bound(PARIS, p.starts_at, p.ends_at),
+            now(),
+        )
+        .unwrap()
+        .record;
+    assert_eq!(
+        (r.starts_at, r.ends_at),
+        (Some(p.starts_at), Some(p.ends_at))
+    );
+    let rule = l.device(PARIS).unwrap().lock_rule().unwrap();
+    assert!(rule.has_dst());
+    let own = [key(PARIS)];
+    assert!(opens_in(
+        rule,
+        PARIS,
+        &own,
+        &r.code,
+        t("2025-10-02T10:00:00Z")
+    ));
+    assert!(!opens_in(
+        rule,
+        PARIS,
+        &own,
+        &r.code,
+        t("2025-10-01T21:00:00Z")
+    ));
+}
+
 /// Every ongoing slot taken, two of them revoked: the error names the
 /// holders, says that no slot frees, and stores nothing.
 fn ongoing_slots<L: Ledger>(l: &mut L) {
@@ -521,6 +584,7 @@ fn every_case<L: Ledger>(mut open: impl FnMut() -> L) {
     the_search_is_bounded(&mut open());
     one_time(&mut open());
     daily(&mut open());
+    daily_across_dst(&mut open());
     ongoing_slots(&mut open());
     batches(&mut open());
     groups(&mut open());
