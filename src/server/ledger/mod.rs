@@ -66,9 +66,13 @@
 //! deleted ones included (an offline code cannot be recalled), so two
 //! requests for the same window get different PINs; when all `V` are
 //! taken the request fails with [`LedgerError::NoVarianceAvailable`] (the
-//! `igloohome_offline_access_code_no_variance_available` error). Ongoing
+//! `igloohome_offline_access_code_no_variance_available` error), which
+//! names the window, the codes that hold it and when the first stops
+//! opening, and proposes the nearest window of the same length with a free
+//! variance ([`capacity`]: the search, its bound and its order). Ongoing
 //! codes take the lowest slot `0..ongoing_slots` never used; deleting one
-//! yields the revocation PIN of its slot, which is never allocated again.
+//! yields the revocation PIN of its slot, which is never allocated again
+//! ([`LedgerError::NoSlotAvailable`] names the slots' codes).
 //!
 //! # Batches and idempotency
 //!
@@ -91,7 +95,9 @@
 //! ```
 //! use chrono::{DateTime, Utc};
 //! use offpin::MasterKey;
-//! use offpin::server::ledger::{CodeSpec, Device, Ledger, ListFilter, memory::MemoryLedger};
+//! use offpin::server::ledger::{
+//!     CodeSpec, Device, Ledger, LedgerError, ListFilter, memory::MemoryLedger,
+//! };
 //!
 //! let master = MasterKey::from_bytes([7; 32]);
 //! let mut ledger = MemoryLedger::new();
@@ -103,8 +109,15 @@
 //! let a = ledger.issue(&master, &spec, now)?;
 //! let b = ledger.issue(&master, &spec, now)?;
 //! assert_ne!(a.record.code, b.record.code); // variances 0 and 1
+//! ledger.issue(&master, &spec, now)?; // variance 2, the last
+//! let Err(LedgerError::NoVarianceAvailable { pool, .. }) = ledger.issue(&master, &spec, now) else {
+//!     panic!("the window has 3 variances");
+//! };
+//! let next = pool.proposal.ok_or("no window nearby")?; // an hour later
+//! assert_eq!(next.starts_at, "2025-01-01T17:00:00Z".parse::<DateTime<Utc>>()?);
+//! ledger.issue(&master, &CodeSpec::time_bound("front-door", next.starts_at, next.ends_at), now)?;
 //! let listed = ledger.list(&ListFilter::device("front-door"), now)?;
-//! assert_eq!(listed.len(), 2);
+//! assert_eq!(listed.len(), 4);
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
