@@ -6,9 +6,10 @@
 use std::fmt;
 use std::io::Write;
 
-use chrono::Utc;
-use offpin_ledger::ledger::LedgerError;
+use chrono::{SecondsFormat, Utc};
+use offpin::profile::Kind;
 use offpin_ledger::ledger::api_keys::ApiKeyError;
+use offpin_ledger::ledger::{LedgerError, SpentPool};
 use offpin_ledger::record::CodeError;
 
 /// An error the command reports as one line on stderr.
@@ -81,6 +82,15 @@ impl From<LedgerError> for CliError {
             LedgerError::MasterKeyUnbound { device_id, .. } => format!(
                 " (`offpin device key --device-id {device_id}` with the key the locks were provisioned from binds it)"
             ),
+            // A batch's rows are not flags: no command to type for them.
+            LedgerError::NoVarianceAvailable {
+                device_id, pool, ..
+            } if !matches!(e, LedgerError::InBatch { .. }) => {
+                proposal_hint(&format!("--device-id {}", shell_word(device_id)), pool)
+            }
+            LedgerError::NoSharedVariance { group_id, pool, .. } => {
+                proposal_hint(&format!("--group {}", shell_word(group_id)), pool)
+            }
             other => Self::hint(other).to_owned(),
         };
         let access_code_error = e.to_code_error(Utc::now()).is_access_code_error;
@@ -111,6 +121,38 @@ impl CliError {
             }
             _ => "",
         }
+    }
+}
+
+/// The command that issues the code at a spent window's proposal
+/// (`target`: `--device-id …` or `--group …`), or nothing without one.
+fn proposal_hint(target: &str, pool: &SpentPool) -> String {
+    let Some(p) = &pool.proposal else {
+        return String::new();
+    };
+    let at = |t: &chrono::DateTime<Utc>| t.to_rfc3339_opts(SecondsFormat::Secs, true);
+    let times = if pool.kind == Kind::OneTime {
+        format!("--one-time --starts-at {}", at(&p.starts_at))
+    } else {
+        format!(
+            "--starts-at {} --ends-at {}",
+            at(&p.starts_at),
+            at(&p.ends_at)
+        )
+    };
+    format!(" (`offpin issue {target} {times}` issues the code for it)")
+}
+
+/// `word` as one shell word: as it is when it needs no quoting.
+fn shell_word(word: &str) -> String {
+    let plain = !word.is_empty()
+        && word
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_.:/@".contains(c));
+    if plain {
+        word.to_owned()
+    } else {
+        format!("'{}'", word.replace('\'', "'\\''"))
     }
 }
 

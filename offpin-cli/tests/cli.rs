@@ -520,14 +520,17 @@ fn records_are_computed_when_read() {
     );
 }
 
+/// A spent window: the error names the window, its codes, when the first
+/// stops opening and the nearest window with a free variance, with the
+/// command that issues it; nothing is issued, the exit is 1, and the
+/// command as printed issues the proposed window.
 #[test]
 fn variances_run_out_with_the_igloohome_error() {
     let env = Env::new();
     let (start, end) = ("2040-06-01T10:00:00Z", "2040-06-01T14:00:00Z");
-    let codes: Vec<Value> = (0..3)
-        .map(|_| env.time_bound(start, end)["code"].clone())
-        .collect();
-    assert!(codes[0] != codes[1] && codes[1] != codes[2] && codes[0] != codes[2]);
+    let held: Vec<Value> = (0..3).map(|_| env.time_bound(start, end)).collect();
+    assert!(held[0]["code"] != held[1]["code"] && held[1]["code"] != held[2]["code"]);
+    let ids: Vec<&str> = held.iter().map(id).collect();
     fails(
         &env,
         &[
@@ -540,8 +543,47 @@ fn variances_run_out_with_the_igloohome_error() {
             end,
         ],
         1,
-        "igloohome_offline_access_code_no_variance_available on device 'front-door': Lock has reached maximum amount of codes: all 3 variances of this window are issued on the device, and deleting a code does not free its variance (an offline PIN cannot be recalled). Issue the code for a window that starts or ends an hour earlier or later (another window, with 3 variances of its own), or re-key the device (a new key generation), which makes every code issued before stop opening.",
+        &format!(
+            "igloohome_offline_access_code_no_variance_available on device 'front-door': all 3 variances of the hourly window 2040-06-01T10:00:00.000Z to 2040-06-01T14:00:00.000Z are taken (by access codes {}), and deleting a code does not free its variance (an offline PIN cannot be recalled). The first code holding one stops opening at 2040-06-01T14:00:00.000Z, when the window ends; even then no variance of this window is issued again. Each window that starts an hour earlier or later has 3 variances of its own: the nearest with one free is 2040-06-01T11:00:00.000Z to 2040-06-01T15:00:00.000Z (1 hour later); issue the code for it; or re-key the device (a new key generation), which makes every code issued before stop opening. (`offpin issue --device-id front-door --starts-at 2040-06-01T11:00:00Z --ends-at 2040-06-01T15:00:00Z` issues the code for it)",
+            ids.join(", ")
+        ),
     );
+    assert_eq!(env.list().len(), 3, "the refused request stored nothing");
+    let moved = env.ok(&[
+        "issue",
+        "--device-id",
+        "front-door",
+        "--starts-at",
+        "2040-06-01T11:00:00Z",
+        "--ends-at",
+        "2040-06-01T15:00:00Z",
+    ]);
+    let moved: Value = serde_json::from_str(&moved).unwrap();
+    assert_eq!(
+        (s(&moved["starts_at"]), s(&moved["ends_at"])),
+        ("2040-06-01T11:00:00.000Z", "2040-06-01T15:00:00.000Z")
+    );
+    // One-time codes: the proposal is the next start hour.
+    let once = [
+        "issue",
+        "--device-id",
+        DEVICE,
+        "--one-time",
+        "--starts-at",
+        start,
+    ];
+    for _ in 0..3 {
+        env.ok(&once);
+    }
+    let out = env.run(&once);
+    let line = one_error_line(&out, 1);
+    assert!(
+        line.ends_with(
+            "(`offpin issue --device-id front-door --one-time --starts-at 2040-06-01T11:00:00Z` issues the code for it)"
+        ),
+        "{line}"
+    );
+    assert_eq!(env.list().len(), 7);
 }
 
 #[test]

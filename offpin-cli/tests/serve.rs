@@ -312,6 +312,91 @@ fn spent_variances_are_the_no_variance_error() {
     assert_eq!(codes_of(&a, &server, &fx.key, "front-door").len(), 3);
 }
 
+/// A spent window over HTTP: 409 with the error's `data` naming the
+/// device, the kind, the window, its holders, `next_free_at` and the
+/// proposed window, which a create then gets; spent ongoing slots name
+/// theirs and never free. Refused requests store nothing.
+#[test]
+fn spent_capacity_answers_with_its_facts_and_a_proposal() {
+    let fx = Fixture::sqlite();
+    let server = fx.start(&[]);
+    let a = agent();
+    let (start, end) = window(12, 3);
+    let millis = |t: &str, hours: i64| {
+        let t: chrono::DateTime<chrono::Utc> = t.parse().unwrap();
+        (t + chrono::TimeDelta::hours(hours)).to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+    };
+    let body = json!({"device_id": "front-door", "starts_at": start, "ends_at": end});
+    let held: Vec<Value> = (0..3)
+        .map(|_| post(&a, &server, &fx.key, "/access_codes/create", &body))
+        .map(|r| {
+            assert_eq!(r.status, 200, "{r:?}");
+            r.body["access_code"]["access_code_id"].clone()
+        })
+        .collect();
+    let refused = post(&a, &server, &fx.key, "/access_codes/create", &body);
+    assert_eq!(refused.status, 409, "{refused:?}");
+    assert_eq!(
+        refused.error_type(),
+        "igloohome_offline_access_code_no_variance_available"
+    );
+    let data = &refused.body["error"]["data"];
+    assert_eq!(data["device_id"], "front-door");
+    assert_eq!(data["code_kind"], "time_bound");
+    assert_eq!(data["window_kind"], "hourly");
+    assert_eq!(data["starts_at"], millis(&start, 0).as_str());
+    assert_eq!(data["ends_at"], millis(&end, 0).as_str());
+    assert_eq!(data["held_by"], Value::Array(held));
+    assert_eq!(data["next_free_at"], millis(&end, 0).as_str());
+    let (ps, pe) = (millis(&start, 1), millis(&end, 1));
+    assert_eq!(data["proposed_starts_at"], ps.as_str());
+    assert_eq!(data["proposed_ends_at"], pe.as_str());
+    let message = refused.body["error"]["message"].as_str().unwrap();
+    assert!(
+        message.contains(&format!(
+            "the nearest with one free is {ps} to {pe} (1 hour later)"
+        )),
+        "{message}"
+    );
+    assert_eq!(codes_of(&a, &server, &fx.key, "front-door").len(), 3);
+    let moved = post(
+        &a,
+        &server,
+        &fx.key,
+        "/access_codes/create",
+        &json!({"device_id": "front-door", "starts_at": ps, "ends_at": pe}),
+    );
+    assert_eq!(moved.status, 200, "{moved:?}");
+    assert_eq!(moved.body["access_code"]["starts_at"], ps.as_str());
+    assert_eq!(moved.body["access_code"]["ends_at"], pe.as_str());
+    // Other errors keep `data: null`.
+    let unknown = post(
+        &a,
+        &server,
+        &fx.key,
+        "/access_codes/create",
+        &json!({"device_id": "no-such-door"}),
+    );
+    assert_eq!(unknown.status, 404);
+    assert!(unknown.body["error"]["data"].is_null(), "{unknown:?}");
+    // Every ongoing slot of back-door (compact-8: 20).
+    let ongoing = json!({"device_id": "back-door"});
+    for _ in 0..20 {
+        let r = post(&a, &server, &fx.key, "/access_codes/create", &ongoing);
+        assert_eq!(r.status, 200, "{r:?}");
+    }
+    let full = post(&a, &server, &fx.key, "/access_codes/create", &ongoing);
+    assert_eq!((full.status, full.error_type()), (409, "no_slot_available"));
+    let data = &full.body["error"]["data"];
+    assert_eq!(
+        (&data["device_id"], &data["code_kind"]),
+        (&json!("back-door"), &json!("ongoing"))
+    );
+    assert_eq!(data["held_by"].as_array().unwrap().len(), 20);
+    assert!(data["next_free_at"].is_null());
+    assert_eq!(codes_of(&a, &server, &fx.key, "back-door").len(), 20);
+}
+
 /// Each bad request: a 4xx with a message (never a 5xx), and the ledger
 /// as it was.
 #[test]

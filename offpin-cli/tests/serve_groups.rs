@@ -312,6 +312,19 @@ fn codes_that_cannot_be_shared() {
         message.contains("'side-door' has taken [0, 1, 2] (none free)"),
         "{message}"
     );
+    // Its data: the group, what each member took, and a window free on
+    // every member.
+    let data = &full.body["error"]["data"];
+    assert_eq!(data["device_ids"], json!(["front-door", "side-door"]));
+    assert_eq!(data["taken"]["side-door"], json!([0, 1, 2]));
+    let taken: usize = ["front-door", "side-door"]
+        .iter()
+        .map(|d| data["taken"][d].as_array().unwrap().len())
+        .sum();
+    assert_eq!(data["held_by"].as_array().unwrap().len(), taken);
+    assert!(data["group_id"].is_string(), "{data}");
+    assert!(data["proposed_starts_at"].is_string(), "{data}");
+    assert!(data["next_free_at"].is_string(), "{data}");
     assert_eq!(
         count("front-door") + count("side-door"),
         before,

@@ -28,6 +28,8 @@ use offpin_ledger::record::{
     KEY_GENERATION_CHANGED, MUST_BE_USED_WITHIN_24_HOURS, WINDOW_ENDED, WINDOW_MOVED,
 };
 
+#[path = "ledger/capacity.rs"]
+mod capacity;
 #[path = "ledger/groups.rs"]
 mod groups;
 #[path = "ledger/record_json.rs"]

@@ -6,6 +6,7 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use offpin_ledger::ledger::LedgerError;
 use offpin_ledger::ledger::api_keys::ApiKeyError;
+use offpin_ledger::ledger::capacity::error_data;
 use offpin_ledger::ledger::hosted::{Fault, INVALID_INPUT, RequestError};
 use serde_json::{Value, json};
 
@@ -24,6 +25,9 @@ pub struct ApiError {
     pub field: Option<String>,
     /// Seconds to wait before retrying (429, 503).
     pub retry_after: Option<u64>,
+    /// Its `data`: the facts of a capacity refusal
+    /// ([`offpin_ledger::ledger::capacity::error_data`]), else `null`.
+    pub data: Option<Value>,
 }
 
 impl ApiError {
@@ -35,6 +39,7 @@ impl ApiError {
             message: message.into(),
             field: None,
             retry_after: None,
+            data: None,
         }
     }
 
@@ -65,7 +70,7 @@ impl ApiError {
         let mut error = json!({
             "type": self.kind,
             "message": self.message,
-            "data": null,
+            "data": self.data.clone().unwrap_or(Value::Null),
         });
         if self.kind == INVALID_INPUT
             && let Some(obj) = error.as_object_mut()
@@ -117,19 +122,30 @@ impl ApiError {
             message,
             field: f.field.map(str::to_owned),
             retry_after: (status == StatusCode::SERVICE_UNAVAILABLE).then_some(1),
+            data: None,
         }
     }
 }
 
 impl From<LedgerError> for ApiError {
     fn from(e: LedgerError) -> Self {
-        ApiError::from_fault(Fault::of(&e), e.to_string())
+        ApiError {
+            data: error_data(&e),
+            ..ApiError::from_fault(Fault::of(&e), e.to_string())
+        }
     }
 }
 
 impl From<RequestError> for ApiError {
     fn from(e: RequestError) -> Self {
-        ApiError::from_fault(e.fault(), e.to_string())
+        let data = match &e {
+            RequestError::Ledger(l) => error_data(l),
+            _ => None,
+        };
+        ApiError {
+            data,
+            ..ApiError::from_fault(e.fault(), e.to_string())
+        }
     }
 }
 

@@ -141,8 +141,12 @@ pub struct ErrorDetail {
     pub kind: String,
     /// What went wrong.
     pub message: String,
-    /// Always `null`.
-    pub data: Option<String>,
+    /// `null`, or for a spent window or spent ongoing slots (409) its
+    /// facts: `device_id` (or `group_id`), `code_kind`, the window
+    /// (`starts_at`, `ends_at`), the codes that hold it (`held_by`),
+    /// `next_free_at`, `proposed_starts_at` and `proposed_ends_at`.
+    #[schema(value_type = Option<Object>)]
+    pub data: Option<serde_json::Value>,
     /// `invalid_input`: `{"_errors": [], "<field>": {"_errors": ["..."]}}`.
     #[schema(value_type = Option<Object>)]
     pub validation_errors: Option<serde_json::Value>,

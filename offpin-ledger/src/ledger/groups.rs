@@ -62,7 +62,7 @@ use super::{
     Allocation, CodeSpec, CodeWant, Device, DeviceEntry, Ledger, LedgerError, ListFilter, Slot,
     StoredCode, prepare,
 };
-use crate::chrono_time::{to_unix, truncate_millis};
+use crate::chrono_time::{rfc3339_millis, to_unix, truncate_millis};
 use crate::record::{AccessCode, CodeWarning};
 use offpin::codec::Codec;
 use offpin::issue::IssueError;
@@ -367,6 +367,7 @@ pub(super) fn fmt_error(e: &LedgerError, f: &mut fmt::Formatter<'_>) -> fmt::Res
             group_id,
             variances,
             taken,
+            pool,
         } => {
             let each: Vec<String> = taken
                 .iter()
@@ -382,9 +383,15 @@ pub(super) fn fmt_error(e: &LedgerError, f: &mut fmt::Formatter<'_>) -> fmt::Res
                 .collect();
             write!(
                 f,
-                "no variance of this window is free on every member of group '{group_id}' (each window has {variances}; {}): issue the code for another window (an hour earlier or later), or with create_random_code give each device a code of its own",
+                "no variance of the {} {} to {} is free on every member of group '{group_id}' (each window has {variances}; {}).",
+                super::capacity::window_name(pool.kind),
+                rfc3339_millis(&pool.starts_at),
+                rfc3339_millis(&pool.ends_at),
                 each.join("; ")
-            )
+            )?;
+            super::capacity::fmt_next_free(f, pool)?;
+            super::capacity::fmt_proposal(f, *variances, pool, " on every member")?;
+            f.write_str("; or with create_random_code give each device a code of its own")
         }
         _ => f.write_str(e.code()),
     }
@@ -623,17 +630,23 @@ fn issue_in_group<L: Ledger + ?Sized>(
             .get(i)
             .ok_or_else(|| LedgerError::Storage("group batch index".to_owned()))?;
         let Slot::Free(n) = slot else {
-            return Err(LedgerError::NoSharedVariance {
-                group_id: reference.group_id.clone(),
-                variances: p.limit,
-                taken: Vec::new(),
+            return Err(match super::capacity::spent(p) {
+                Some(pool) => LedgerError::NoSharedVariance {
+                    group_id: reference.group_id.clone(),
+                    variances: p.limit,
+                    taken: Vec::new(),
+                    pool,
+                },
+                None => LedgerError::Storage("a group window without bounds".to_owned()),
             });
         };
         super::fresh_code(member, p, n, &codec, created_at, Some(reference.clone()))
     };
     let stored = match l.allocate(&allocations, &mut decide) {
-        Err(LedgerError::NoSharedVariance { .. }) => {
-            return Err(no_shared_variance(l, group, &planned));
+        Err(LedgerError::NoSharedVariance { pool, .. }) => {
+            let pool =
+                super::capacity::shared_pool(l, &planned, &profile, to_unix(&now)).unwrap_or(pool);
+            return Err(no_shared_variance(l, group, &planned, pool));
         }
         other => other?,
     };
@@ -687,11 +700,12 @@ fn plan_members<L: Ledger + ?Sized>(
 
 /// [`LedgerError::NoSharedVariance`] with the variances each member has
 /// taken in the window (read after the refused transaction, for the
-/// message).
+/// message) and the `pool`.
 fn no_shared_variance<L: Ledger + ?Sized>(
     l: &mut L,
     group: &Group,
     planned: &[Planned],
+    pool: Box<super::SpentPool>,
 ) -> LedgerError {
     let mut variances = 0;
     let mut taken = Vec::with_capacity(planned.len());
@@ -712,6 +726,7 @@ fn no_shared_variance<L: Ledger + ?Sized>(
         group_id: group.group_id.clone(),
         variances,
         taken,
+        pool,
     }
 }
 

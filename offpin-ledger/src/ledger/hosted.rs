@@ -58,8 +58,13 @@ pub const DEVICE_NOT_FOUND: &str = "device_not_found";
 /// ```
 /// use offpin_ledger::ledger::LedgerError;
 /// use offpin_ledger::ledger::hosted::Fault;
-/// let f = Fault::of(&LedgerError::NoVarianceAvailable { device_id: "d".into(), variances: 3 });
-/// assert_eq!((f.status, f.error_type), (409, "igloohome_offline_access_code_no_variance_available"));
+/// let f = Fault::of(&LedgerError::NoSlotAvailable {
+///     device_id: "d".into(),
+///     slots: 20,
+///     held_by: Vec::new(),
+///     taken_in_batch: 0,
+/// });
+/// assert_eq!((f.status, f.error_type), (409, "no_slot_available"));
 /// let f = Fault::of(&LedgerError::ActivationDeadlinePassed { deadline: 0, activation_secs: 86_400, now: 1 });
 /// assert_eq!((f.status, f.error_type, f.field), (400, "invalid_input", Some("starts_at")));
 /// ```
@@ -582,6 +587,13 @@ mod faults {
     fn every_ledger_error_has_its_status_and_no_client_error_is_a_5xx() {
         let zone = |z| LedgerError::Zone(z);
         let off = UtcOffset::UTC;
+        let pool = || {
+            Box::new(super::super::SpentPool::new(
+                Kind::Hourly,
+                Utc::now(),
+                Utc::now(),
+            ))
+        };
         let d = || s("front-door");
         // (error, status, type, field)
         let cases: Vec<(LedgerError, u16, &str, Option<&str>)> = vec![
@@ -705,6 +717,7 @@ mod faults {
                 LedgerError::NoVarianceAvailable {
                     device_id: d(),
                     variances: 3,
+                    pool: pool(),
                 },
                 409,
                 NO_VARIANCE_AVAILABLE,
@@ -714,6 +727,8 @@ mod faults {
                 LedgerError::NoSlotAvailable {
                     device_id: d(),
                     slots: 8,
+                    held_by: Vec::new(),
+                    taken_in_batch: 0,
                 },
                 409,
                 "no_slot_available",
@@ -777,6 +792,7 @@ mod faults {
                     source: Box::new(LedgerError::NoVarianceAvailable {
                         device_id: d(),
                         variances: 3,
+                        pool: pool(),
                     }),
                 },
                 409,
@@ -955,6 +971,7 @@ mod faults {
                     group_id: s("g"),
                     variances: 3,
                     taken: vec![(d(), vec![0, 1, 2])],
+                    pool: pool(),
                 },
                 409,
                 NO_VARIANCE_AVAILABLE,

@@ -66,9 +66,13 @@
 //! deleted ones included (an offline code cannot be recalled), so two
 //! requests for the same window get different PINs; when all `V` are
 //! taken the request fails with [`LedgerError::NoVarianceAvailable`] (the
-//! `igloohome_offline_access_code_no_variance_available` error). Ongoing
+//! `igloohome_offline_access_code_no_variance_available` error), which
+//! names the window, the codes that hold it and when the first stops
+//! opening, and proposes the nearest window of the same length with a free
+//! variance ([`capacity`]: the search, its bound and its order). Ongoing
 //! codes take the lowest slot `0..ongoing_slots` never used; deleting one
-//! yields the revocation PIN of its slot, which is never allocated again.
+//! yields the revocation PIN of its slot, which is never allocated again
+//! ([`LedgerError::NoSlotAvailable`] names the slots' codes).
 //!
 //! # Batches and idempotency
 //!
@@ -91,7 +95,9 @@
 //! ```
 //! use chrono::{DateTime, Utc};
 //! use offpin::MasterKey;
-//! use offpin_ledger::ledger::{CodeSpec, Device, Ledger, ListFilter, memory::MemoryLedger};
+//! use offpin_ledger::ledger::{
+//!     CodeSpec, Device, Ledger, LedgerError, ListFilter, memory::MemoryLedger,
+//! };
 //!
 //! let master = MasterKey::from_bytes([7; 32]);
 //! let mut ledger = MemoryLedger::new();
@@ -103,8 +109,15 @@
 //! let a = ledger.issue(&master, &spec, now)?;
 //! let b = ledger.issue(&master, &spec, now)?;
 //! assert_ne!(a.record.code, b.record.code); // variances 0 and 1
+//! ledger.issue(&master, &spec, now)?; // variance 2, the last
+//! let Err(LedgerError::NoVarianceAvailable { pool, .. }) = ledger.issue(&master, &spec, now) else {
+//!     panic!("the window has 3 variances");
+//! };
+//! let next = pool.proposal.ok_or("no window nearby")?; // an hour later
+//! assert_eq!(next.starts_at, "2025-01-01T17:00:00Z".parse::<DateTime<Utc>>()?);
+//! ledger.issue(&master, &CodeSpec::time_bound("front-door", next.starts_at, next.ends_at), now)?;
 //! let listed = ledger.list(&ListFilter::device("front-door"), now)?;
-//! assert_eq!(listed.len(), 2);
+//! assert_eq!(listed.len(), 4);
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
@@ -112,6 +125,7 @@ use std::collections::BTreeMap;
 
 pub mod api_keys;
 mod binding;
+pub mod capacity;
 pub mod groups;
 pub mod hosted;
 pub mod memory;
@@ -127,7 +141,6 @@ use chrono::{DateTime, Utc};
 use crate::chrono_time::{rfc3339_millis, to_unix, truncate_millis, unix_rfc3339};
 use crate::record::{
     AccessCode, CodeError, Deadlines, LockView, NO_VARIANCE_AVAILABLE, OfflineCode,
-    no_variance_message,
 };
 use crate::zone::{BookingTime, Clock, Zone, ZoneError, lock_rule};
 use offpin::codec::Codec;
@@ -139,6 +152,7 @@ use offpin::service::ServiceSecret;
 use offpin::time::{OffsetError, UtcOffset, Window};
 use offpin::tz::TzRule;
 
+pub use capacity::{PROPOSAL_SHIFTS, Proposal, SlotHolder, SpentPool};
 pub use groups::{
     Group, GroupRef, GroupRemoval, NOT_SHARED, ShareRefusal, SharedIssue, SharedSpec, WhenNotShared,
 };
@@ -883,19 +897,28 @@ pub enum LedgerError {
         why: &'static str,
     },
     /// All variances of the window are in use
-    /// (`igloohome_offline_access_code_no_variance_available`).
+    /// (`igloohome_offline_access_code_no_variance_available`): which
+    /// window, the codes that hold it, and the nearest window with a free
+    /// variance ([`capacity`]).
     NoVarianceAvailable {
         /// The device.
         device_id: String,
         /// Variances per window (`V`).
         variances: u32,
+        /// The window, its holders, and the proposal.
+        pool: Box<SpentPool>,
     },
-    /// All ongoing slots of the device are in use or revoked.
+    /// All ongoing slots of the device are in use or revoked; a slot never
+    /// frees ([`capacity`]).
     NoSlotAvailable {
         /// The device.
         device_id: String,
         /// Slots of the profile.
         slots: u32,
+        /// The codes that took the slots, by slot (deleted ones: revoked).
+        held_by: Vec<SlotHolder>,
+        /// Slots taken by the requests of the same batch before this one.
+        taken_in_batch: u32,
     },
     /// At issue time the window has ended: the lock would never open.
     WindowEnded {
@@ -1047,6 +1070,9 @@ pub enum LedgerError {
         variances: u32,
         /// Each member and the variances of the window it has taken.
         taken: Vec<(String, Vec<u32>)>,
+        /// The window, its holders on every member, and the nearest window
+        /// with a variance free on all of them ([`capacity`]).
+        pool: Box<SpentPool>,
     },
 }
 
@@ -1183,15 +1209,14 @@ impl fmt::Display for LedgerError {
             LedgerError::NoVarianceAvailable {
                 device_id,
                 variances,
-            } => write!(
-                f,
-                "{NO_VARIANCE_AVAILABLE} on device '{device_id}': {}",
-                no_variance_message(*variances)
-            ),
-            LedgerError::NoSlotAvailable { device_id, slots } => write!(
-                f,
-                "all {slots} ongoing slots of device '{device_id}' are in use or revoked (a revoked slot is never reused); re-keying the device (a new key generation) gives fresh slots"
-            ),
+                pool,
+            } => capacity::fmt_no_variance(f, device_id, *variances, pool),
+            LedgerError::NoSlotAvailable {
+                device_id,
+                slots,
+                held_by,
+                taken_in_batch,
+            } => capacity::fmt_no_slot(f, device_id, *slots, held_by, *taken_in_batch),
             LedgerError::WindowEnded { ends_at, now } => write!(
                 f,
                 "the window ended at {}, before the issue time {}: the lock would never open for this code",
@@ -1952,23 +1977,24 @@ pub trait Ledger: Send {
                         }))
                     }
                 }
-                Slot::Exhausted => Err(in_batch(i)(if p.scope.kind == Kind::Ongoing {
-                    LedgerError::NoSlotAvailable {
-                        device_id: spec.device_id.clone(),
-                        slots: p.limit,
-                    }
-                } else {
-                    LedgerError::NoVarianceAvailable {
-                        device_id: spec.device_id.clone(),
-                        variances: p.limit,
-                    }
-                })),
+                Slot::Exhausted => Err(in_batch(i)(capacity::exhausted(spec, p))),
                 Slot::Free(n) => {
                     fresh_code(spec, p, n, codec, created_at, None).map_err(in_batch(i))
                 }
             }
         };
-        let stored = self.allocate(&allocations, &mut decide)?;
+        let stored = match self.allocate(&allocations, &mut decide) {
+            Ok(stored) => stored,
+            Err(e) => {
+                let batch = capacity::Batch {
+                    specs,
+                    prepared: &prepared,
+                    devices: &devices,
+                    now: t,
+                };
+                return Err(capacity::explain(self, e, &batch));
+            }
+        };
         let members = self.memberships()?;
         stored
             .into_iter()
