@@ -288,6 +288,8 @@ fn out_of_order() -> CliError {
 }
 
 impl Demo {
+    /// The state before step 1, in `dir`: a fresh random master key (not
+    /// yet written), the opened ledger, and the device to register.
     fn new(dir: &Path) -> CliResult<Demo> {
         let mut bytes = zeroize::Zeroizing::new([0u8; 32]);
         getrandom::fill(bytes.as_mut_slice()).map_err(|e| fail("io_error", "random", e))?;
