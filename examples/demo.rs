@@ -3,7 +3,7 @@
 //! instants. Run with `cargo run --example demo`.
 
 use offpin::profile::shipped::{ALL, STANDARD_10};
-use offpin::{Codec, MasterKey, Request, UtcOffset, Verdict};
+use offpin::{Codec, Issued, MasterKey, Request, UtcOffset, Verdict};
 
 const HOUR: i64 = 3_600;
 const DAY: i64 = 86_400;
@@ -36,8 +36,23 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         profile.domain()
     );
     println!("device {device_id}, key {key:?}\n");
+    let issued = issue(&codec, &requests(t0, offset))?;
 
-    let requests = [
+    println!("\nLock side: decode the typed digits, check against the clock.");
+    check(&codec, &issued, t0, offset)?;
+
+    println!("\nSecurity figures (one key per lock):");
+    for p in ALL {
+        let s = p.security();
+        println!("  {:<12} {s}", p.name());
+    }
+    Ok(())
+}
+
+/// What the server is asked for, from `t0` on: a code of every kind, each
+/// with what it is for.
+fn requests(t0: i64, offset: UtcOffset) -> [(&'static str, Request); 6] {
+    [
         (
             "weekend stay, Fri 15:20 -> Sun 11:00 (rounded out to the hour)",
             Request::time_bound(t0 + 4 * DAY + 15 * HOUR + 1_200, t0 + 6 * DAY + 11 * HOUR)
@@ -60,10 +75,18 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         ),
         ("cleaner, ongoing slot 3", Request::ongoing(3)),
         ("revoke the cleaner's slot 3", Request::revoke_slot(3)),
-    ];
+    ]
+}
+
+/// Server side: issues each request and prints its PIN, grant and window
+/// (and how far the window was rounded out).
+fn issue(
+    codec: &Codec,
+    requests: &[(&'static str, Request)],
+) -> Result<Vec<Issued>, Box<dyn std::error::Error>> {
     let mut issued = Vec::new();
     for (what, req) in requests {
-        let out = codec.issue(&req)?;
+        let out = codec.issue(req)?;
         let window = match out.plan.window {
             Some(w) => format!("[{}, {})", w.start, w.end),
             None => "no window".into(),
@@ -78,10 +101,20 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 "", out.plan.start_rounded_secs, out.plan.end_rounded_secs
             );
         }
-        issued.push((what, out));
+        issued.push(out);
     }
+    Ok(issued)
+}
 
-    println!("\nLock side: decode the typed digits, check against the clock.");
+/// Lock side: the issued PINs typed at chosen instants (each check names
+/// a code by its place in `issued`), then a random guess.
+fn check(
+    codec: &Codec,
+    issued: &[Issued],
+    t0: i64,
+    offset: UtcOffset,
+) -> Result<(), Box<dyn std::error::Error>> {
+    let profile = codec.profile();
     let checks = [
         (0usize, t0 + 4 * DAY + 15 * HOUR + 5, "Friday 15:00:05"),
         (0, t0 + 3 * DAY, "the day before"),
@@ -98,7 +131,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         (5, t0 + 100 * DAY, "revocation code typed"),
     ];
     for (i, now, when) in checks {
-        let Some((_, out)) = issued.get(i) else {
+        let Some(out) = issued.get(i) else {
             continue;
         };
         let grant = codec.decode(&out.pin)?;
@@ -116,12 +149,6 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             describe(&profile.check(&g, t0, offset))
         ),
         Err(e) => println!("  a random guess {wrong}: {e}"),
-    }
-
-    println!("\nSecurity figures (one key per lock):");
-    for p in ALL {
-        let s = p.security();
-        println!("  {:<12} {s}", p.name());
     }
     Ok(())
 }

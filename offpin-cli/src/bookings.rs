@@ -2,6 +2,7 @@
 //! into a request with its idempotency key, before anything is issued.
 
 use std::collections::BTreeMap;
+use std::collections::btree_map::Entry;
 use std::path::Path;
 
 use offpin_ledger::ledger::{CodeSpec, CodeWant, Device, Ledger, LedgerError};
@@ -203,11 +204,7 @@ pub fn read_from(
     backfill: bool,
 ) -> CliResult<Batch> {
     let label = label.to_owned();
-    let mut data = Vec::new();
-    let mut input = input;
-    input
-        .read_to_end(&mut data)
-        .map_err(|e| fail("invalid_input", &format!("cannot read {label}"), e))?;
+    let data = read_all(input, &label)?;
     let mut reader = csv::ReaderBuilder::new()
         .trim(csv::Trim::All)
         .from_reader(&data[..]);
@@ -215,7 +212,56 @@ pub fn read_from(
         .headers()
         .map_err(|e| fail("invalid_input", &format!("{label} line 1"), e))?
         .clone();
-    for h in &headers {
+    check_columns(&headers, &label, default_device)?;
+    let mut rows = Rows {
+        ledger,
+        default_device,
+        rounding,
+        backfill,
+        devices: BTreeMap::new(),
+        specs: Vec::new(),
+        lines: Vec::new(),
+        keys: BTreeMap::new(),
+    };
+    let mut record = csv::StringRecord::new();
+    while reader
+        .read_record(&mut record)
+        .map_err(|e| fail("invalid_input", &label, e))?
+    {
+        let line = record.position().map_or(0, |p| {
+            line_at(&data, usize::try_from(p.byte()).unwrap_or(usize::MAX))
+        });
+        rows.add(&record, &headers, line)
+            .map_err(|e| e.context(&format!("{label} line {line} (nothing was issued)")))?;
+    }
+    if rows.specs.is_empty() {
+        return Err(CliError::input(format!("{label}: no bookings")));
+    }
+    Ok(Batch {
+        specs: rows.specs,
+        label,
+        lines: rows.lines,
+    })
+}
+
+/// All of `input`, read before parsing: a record's line is counted from
+/// the bytes before it (see [`line_at`]).
+fn read_all(mut input: impl std::io::Read, label: &str) -> CliResult<Vec<u8>> {
+    let mut data = Vec::new();
+    input
+        .read_to_end(&mut data)
+        .map_err(|e| fail("invalid_input", &format!("cannot read {label}"), e))?;
+    Ok(data)
+}
+
+/// Refuses a header with a column that is not one of [`COLUMNS`], or
+/// without `device_id` when there is no default device.
+fn check_columns(
+    headers: &csv::StringRecord,
+    label: &str,
+    default_device: Option<&str>,
+) -> CliResult {
+    for h in headers {
         if !COLUMNS.contains(&h) {
             return Err(CliError::input(format!(
                 "{label} line 1: unknown column '{h}' (the columns are {})",
@@ -228,57 +274,59 @@ pub fn read_from(
             "{label}: no device_id column and no --device-id"
         )));
     }
-    let mut devices: BTreeMap<String, Device> = BTreeMap::new();
-    let mut specs = Vec::new();
-    let mut lines = Vec::new();
-    let mut keys: BTreeMap<String, u64> = BTreeMap::new();
-    let mut record = csv::StringRecord::new();
-    loop {
-        match reader.read_record(&mut record) {
-            Ok(true) => {}
-            Ok(false) => break,
-            Err(e) => return Err(fail("invalid_input", &label, e)),
-        }
-        let line = record.position().map_or(0, |p| {
-            line_at(&data, usize::try_from(p.byte()).unwrap_or(usize::MAX))
-        });
-        let at = |e: CliError| e.context(&format!("{label} line {line} (nothing was issued)"));
+    Ok(())
+}
+
+/// The requests of the rows read so far, and what checking the next row
+/// needs.
+struct Rows<'a, L: Ledger + ?Sized> {
+    ledger: &'a mut L,
+    default_device: Option<&'a str>,
+    rounding: u32,
+    backfill: bool,
+    /// The devices the rows named, each read from the ledger once.
+    devices: BTreeMap<String, Device>,
+    specs: Vec<CodeSpec>,
+    lines: Vec<u64>,
+    /// Each row's idempotency key, with the row's line.
+    keys: BTreeMap<String, u64>,
+}
+
+impl<L: Ledger + ?Sized> Rows<'_, L> {
+    /// Checks the row `record` (on `line`) and adds its request. A row
+    /// without a device, of an unknown device, or with the key of an
+    /// earlier row is refused; the error does not name the line.
+    fn add(
+        &mut self,
+        record: &csv::StringRecord,
+        headers: &csv::StringRecord,
+        line: u64,
+    ) -> CliResult {
         let booking: Booking = record
-            .deserialize(Some(&headers))
-            .map_err(|e| at(CliError::input(e.to_string())))?;
+            .deserialize(Some(headers))
+            .map_err(|e| CliError::input(e.to_string()))?;
         let device_id = nonempty(booking.device_id.clone())
-            .or_else(|| default_device.map(str::to_owned))
-            .ok_or_else(|| {
-                at(CliError::input(
-                    "no device_id (fill the column or pass --device-id)",
-                ))
-            })?;
-        if !devices.contains_key(&device_id) {
-            let device = ledger.device(&device_id).map_err(|e| at(e.into()))?;
-            devices.insert(device_id.clone(), device);
-        }
-        let device = devices
-            .get(&device_id)
-            .ok_or_else(|| CliError::new("internal_error", "device cache"))?;
-        let spec = row_spec(booking, device, rounding, backfill).map_err(at)?;
+            .or_else(|| self.default_device.map(str::to_owned))
+            .ok_or_else(|| CliError::input("no device_id (fill the column or pass --device-id)"))?;
+        let device = match self.devices.entry(device_id) {
+            Entry::Occupied(known) => known.into_mut(),
+            Entry::Vacant(new) => {
+                let device = self.ledger.device(new.key())?;
+                new.insert(device)
+            }
+        };
+        let spec = row_spec(booking, device, self.rounding, self.backfill)?;
         if let Some(key) = &spec.idempotency_key
-            && let Some(first) = keys.insert(key.clone(), line)
+            && let Some(first) = self.keys.insert(key.clone(), line)
         {
-            return Err(at(CliError::input(format!(
+            return Err(CliError::input(format!(
                 "the same booking as line {first} (same idempotency key '{key}'); give the rows an idempotency_key column to issue both"
-            ))));
+            )));
         }
-        specs.push(spec);
-        lines.push(line);
+        self.specs.push(spec);
+        self.lines.push(line);
+        Ok(())
     }
-    if specs.is_empty() {
-        return Err(CliError::input(format!("{label}: no bookings")));
-    }
-    Ok(Batch {
-        specs,
-        label,
-        lines,
-    })
 }
 
 #[cfg(test)]

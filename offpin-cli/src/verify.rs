@@ -15,7 +15,7 @@ use std::path::{Path, PathBuf};
 use chrono::{DateTime, Utc};
 use clap::Args;
 use offpin::lock::ClockStatus;
-use offpin::{Decision, Lock, MasterKey, PersistError};
+use offpin::{Decision, Lock, MasterKey, PersistError, UnixSeconds};
 use offpin_ledger::chrono_time::to_unix;
 use offpin_ledger::ledger::Device;
 use offpin_ledger::zone::{Clock, Zone};
@@ -23,7 +23,7 @@ use serde::Serialize;
 
 use crate::Globals;
 use crate::args::{human_secs, instant};
-use crate::door::{enter, lock_config, lockout_note, new_lock};
+use crate::door::{Entry, enter, lock_config, lockout_note, new_lock};
 use crate::output::{CliError, CliResult, fail, print_json, say};
 use crate::{keyfile, ledger_file, state_file};
 
@@ -145,44 +145,13 @@ struct VerifyJson<'a> {
     sequence: u64,
 }
 
+/// Types the PIN at the lock of `M` remembered codes: loads its state,
+/// lets it decide (the new state saved before anything is printed), and
+/// prints the decision; `Ok(false)` when the lock refused the PIN.
 fn run_verify<const M: usize>(v: &Verify<'_>) -> CliResult<bool> {
     let path = v.path;
     let _exclusive = exclusive(path)?;
-    let mut lock = match std::fs::read(path) {
-        Ok(bytes) => {
-            let image = state_file::unwrap(v.device, &bytes, path)?;
-            match Lock::<M>::load(v.device.codec(v.master)?, v.device.lock_rule()?, image) {
-                Ok(mut lock) => {
-                    // The start needs no image of its own here: the file is
-                    // replaced atomically and there is no rollback counter
-                    // whose values it would burn (docs/LOCK.md §2). The
-                    // entry's image carries the start's sequence number.
-                    let start = lock.start();
-                    lock.commit(start)
-                        .map_err(|e| fail("lock_state", "lock state", e))?;
-                    lock
-                }
-                Err(PersistError::Config(e)) => return Err(lock_config(v.device, e)),
-                Err(e) => {
-                    return Err(CliError::new(
-                        "state_file_refused",
-                        format!(
-                            "{}: lock state: {e}; the file is left as it is (delete it to start over with a new lock, which forgets used codes, revocations and the lock-out)",
-                            path.display()
-                        ),
-                    ));
-                }
-            }
-        }
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => new_lock::<M>(v.device, v.master)?,
-        Err(e) => {
-            return Err(fail(
-                "io_error",
-                &format!("cannot read {}", path.display()),
-                e,
-            ));
-        }
-    };
+    let mut lock = load::<M>(v)?;
     let codec = v.device.codec(v.master)?;
     let now = to_unix(&v.now);
     // Persist first, then report (a lock persists before it actuates).
@@ -190,17 +159,95 @@ fn run_verify<const M: usize>(v: &Verify<'_>) -> CliResult<bool> {
         write_atomically(path, &state_file::wrap(v.device, image))
             .map_err(|e| fail("io_error", &format!("cannot save {}", path.display()), e))
     })?;
-    let clock = Clock {
-        utc_offset: v.device.utc_offset,
-        zone: v.zone,
+    let outcome = Outcome {
+        v,
+        lock: &lock,
+        entry: &entry,
+        now,
+        clock: Clock {
+            utc_offset: v.device.utc_offset,
+            zone: v.zone,
+        },
     };
-    let time = |t| clock.local_and_utc(t);
-    let refused = matches!(entry.decision, Decision::Refuse(_));
-    let reason = entry.reason(lock.profile().epoch(), time);
-    let lockout = lockout_note(&lock, now, time);
-    let free = lock.free_memory(now);
-    let memory = entry.memory_note(time);
     if v.json {
+        outcome.print_json()?;
+    } else {
+        outcome.say()?;
+    }
+    Ok(!matches!(entry.decision, Decision::Refuse(_)))
+}
+
+/// The lock as its state file left it, or a new lock when there is no
+/// file.
+fn load<const M: usize>(v: &Verify<'_>) -> CliResult<Lock<M>> {
+    match std::fs::read(v.path) {
+        Ok(bytes) => from_file(v, &bytes),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => new_lock::<M>(v.device, v.master),
+        Err(e) => Err(fail(
+            "io_error",
+            &format!("cannot read {}", v.path.display()),
+            e,
+        )),
+    }
+}
+
+/// The lock of a state file's `bytes`, started. A file of another device,
+/// or a damaged image, is refused and left as it is; an image of another
+/// lock configuration is a configuration error.
+fn from_file<const M: usize>(v: &Verify<'_>, bytes: &[u8]) -> CliResult<Lock<M>> {
+    let image = state_file::unwrap(v.device, bytes, v.path)?;
+    match Lock::<M>::load(v.device.codec(v.master)?, v.device.lock_rule()?, image) {
+        Ok(mut lock) => {
+            // The start needs no image of its own here: the file is
+            // replaced atomically and there is no rollback counter
+            // whose values it would burn (docs/LOCK.md §2). The
+            // entry's image carries the start's sequence number.
+            let start = lock.start();
+            lock.commit(start)
+                .map_err(|e| fail("lock_state", "lock state", e))?;
+            Ok(lock)
+        }
+        Err(PersistError::Config(e)) => Err(lock_config(v.device, e)),
+        Err(e) => Err(CliError::new(
+            "state_file_refused",
+            format!(
+                "{}: lock state: {e}; the file is left as it is (delete it to start over with a new lock, which forgets used codes, revocations and the lock-out)",
+                v.path.display()
+            ),
+        )),
+    }
+}
+
+/// One entry at the lock and the lock after it, to print: the decision,
+/// why, the lock-out and the lock's memory, times in local time then UTC.
+struct Outcome<'a, const M: usize> {
+    v: &'a Verify<'a>,
+    lock: &'a Lock<M>,
+    entry: &'a Entry,
+    now: UnixSeconds,
+    clock: Clock<'a>,
+}
+
+impl<const M: usize> Outcome<'_, M> {
+    /// `t` in the device's local time, then UTC.
+    fn time(&self, t: UnixSeconds) -> String {
+        self.clock.local_and_utc(t)
+    }
+
+    /// Why the lock decided as it did.
+    fn reason(&self) -> String {
+        self.entry
+            .reason(self.lock.profile().epoch(), |t| self.time(t))
+    }
+
+    /// The keypad's lock-out, now.
+    fn lockout(&self) -> String {
+        lockout_note(self.lock, self.now, |t| self.time(t))
+    }
+
+    /// `verify --json`: one object.
+    fn print_json(&self) -> CliResult {
+        let (v, entry) = (self.v, self.entry);
         print_json(&VerifyJson {
             device_id: &v.device.device_id,
             decision: entry.word(),
@@ -209,55 +256,64 @@ fn run_verify<const M: usize>(v: &Verify<'_>) -> CliResult<bool> {
                 Decision::Refuse(r) => Some(r.code()),
                 _ => None,
             },
-            reason,
+            reason: self.reason(),
             at: offpin_ledger::chrono_time::rfc3339_millis(&v.now),
-            at_local: clock.local(now),
+            at_local: self.clock.local(self.now),
             grant: entry.grant.map(|g| g.to_string()),
             clock_rolled_back_secs: match entry.clock {
                 ClockStatus::RolledBack { by_secs } => Some(by_secs),
                 _ => None,
             },
-            lockout,
-            memory,
-            free_memory: free,
-            state_file: path.display().to_string(),
+            lockout: self.lockout(),
+            memory: entry.memory_note(|t| self.time(t)),
+            free_memory: self.lock.free_memory(self.now),
+            state_file: v.path.display().to_string(),
             state_written: entry.written,
-            sequence: lock.sequence(),
-        })?;
-        return Ok(!refused);
+            sequence: self.lock.sequence(),
+        })
     }
-    say!("decision: {}", entry.word());
-    say!("reason:   {reason}");
-    say!("at:       {}", time(now));
-    if let Some(grant) = entry.grant {
-        say!("grant:    {grant}");
+
+    /// The text report: one `field: value` line each.
+    fn say(&self) -> CliResult {
+        let entry = self.entry;
+        say!("decision: {}", entry.word());
+        say!("reason:   {}", self.reason());
+        say!("at:       {}", self.time(self.now));
+        if let Some(grant) = entry.grant {
+            say!("grant:    {grant}");
+        }
+        if let ClockStatus::RolledBack { by_secs } = entry.clock {
+            say!(
+                "clock:    rolled back: {} behind {}, the latest time the lock has seen; codes that depend on time are refused until the clock is set right",
+                human_secs(by_secs),
+                self.time(self.lock.highest_seen())
+            );
+        }
+        say!("lockout:  {}", self.lockout());
+        let free = format!("{} of {M} slots free", self.lock.free_memory(self.now));
+        match entry.memory_note(|t| self.time(t)) {
+            Some(note) => say!("memory:   {note}; {free}"),
+            None => say!("memory:   {free}"),
+        }
+        self.say_state()
     }
-    if let ClockStatus::RolledBack { by_secs } = entry.clock {
-        say!(
-            "clock:    rolled back: {} behind {}, the latest time the lock has seen; codes that depend on time are refused until the clock is set right",
-            human_secs(by_secs),
-            time(lock.highest_seen())
-        );
+
+    /// Whether the state file was written, and where.
+    fn say_state(&self) -> CliResult {
+        if self.entry.written {
+            say!(
+                "state:    saved to {} ({} bytes of lock state, sequence {})",
+                self.v.path.display(),
+                Lock::<M>::STATE_LEN,
+                self.lock.sequence()
+            );
+        } else {
+            say!(
+                "state:    unchanged, nothing written (the keypad is locked out: the entry was not evaluated)"
+            );
+        }
+        Ok(())
     }
-    say!("lockout:  {lockout}");
-    let free = format!("{free} of {M} slots free");
-    match memory {
-        Some(note) => say!("memory:   {note}; {free}"),
-        None => say!("memory:   {free}"),
-    }
-    if entry.written {
-        say!(
-            "state:    saved to {} ({} bytes of lock state, sequence {})",
-            path.display(),
-            Lock::<M>::STATE_LEN,
-            lock.sequence()
-        );
-    } else {
-        say!(
-            "state:    unchanged, nothing written (the keypad is locked out: the entry was not evaluated)"
-        );
-    }
-    Ok(!refused)
 }
 
 /// Replaces `path` with `bytes` so that a crash leaves either the old or
