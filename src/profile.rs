@@ -1050,7 +1050,7 @@ impl Profile {
     // Cortex-M0 validator 144 bytes (firmware/run.sh).
     #[inline(never)]
     pub const fn hour_start(&self, hour: u32) -> UnixSeconds {
-        self.params.epoch.saturating_add(hour as i64 * HOUR)
+        crate::time::add_secs(self.params.epoch, hour as i64 * HOUR)
     }
     /// Activation window in seconds.
     pub const fn activation_secs(&self) -> i64 {

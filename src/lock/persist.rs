@@ -446,7 +446,7 @@ impl<const MEMORY: usize> After<'_, MEMORY> {
 /// The hour count of an entry's end, as stored (`until` is always the start
 /// of an hour after the epoch, see [`until_hour`]).
 fn entry_hour(profile: &Profile, until: UnixSeconds) -> u32 {
-    let hours = PER_HOUR.div_floor(until.saturating_sub(profile.epoch()));
+    let hours = PER_HOUR.div_floor(crate::time::sub_secs(until, profile.epoch()));
     u32::try_from(hours.max(0)).unwrap_or(u32::MAX)
 }
 
