@@ -27,6 +27,10 @@ const MASTER: [u8; 32] = *b"offpin firmware demo master key!";
 /// The lock's id and key generation.
 const DEVICE_ID: &[u8] = b"qemu-mps2-an386-front-door";
 const GENERATION: u32 = 0;
+/// The id of the lock's group (feature `group-keys`).
+const GROUP_ID: &[u8] = b"qemu-building-a";
+/// The id of the group's second member in the lock firmware's group phase.
+const BACK_DOOR_ID: &[u8] = b"qemu-building-a-back-door";
 /// Script time zero: 2025-12-01T00:00:00Z.
 const T0: i64 = 1_764_547_200;
 const H: i64 = 3_600;
@@ -72,6 +76,7 @@ fn main() {
     println!("cargo:rerun-if-changed={memory}");
     println!("cargo:rerun-if-changed=build.rs");
     println!("cargo:rerun-if-env-changed=CARGO_FEATURE_ANTI_PEEP");
+    println!("cargo:rerun-if-env-changed=CARGO_FEATURE_GROUP_KEYS");
 
     let key = MasterKey::from_bytes(MASTER)
         .derive_device_key(DEVICE_ID, GENERATION)
@@ -157,6 +162,49 @@ fn main() {
             )
             .unwrap();
         }
+    }
+    // Group keys (feature `group-keys`): the key of the lock's group and a
+    // PIN issued under it, which opens every member of the group.
+    if env::var_os("CARGO_FEATURE_GROUP_KEYS").is_some() {
+        let group = MasterKey::from_bytes(MASTER)
+            .derive_group_key(GROUP_ID, GENERATION)
+            .expect("group id is 1..=255 bytes");
+        writeln!(src, "/// The key of the lock's group, derived from the demo master key for group id {:?}, generation {GENERATION}.",
+            String::from_utf8_lossy(GROUP_ID)).unwrap();
+        writeln!(
+            src,
+            "pub const GROUP_KEY: [u8; 16] = {:?};",
+            group.expose_secret()
+        )
+        .unwrap();
+        let group = Codec::new(&group, STANDARD_10).expect("shipped profile");
+        write_code(
+            &mut src,
+            &group,
+            "GROUP",
+            "ongoing, slot 3, under the group key (opens every member)",
+            &Request::ongoing(3),
+        );
+        write_code(
+            &mut src,
+            &group,
+            "GROUP_ONCE",
+            "one-time under the group key, use window from 2025-12-03 10:00 (once per member)",
+            &Request::one_time(T0 + 2 * D + 10 * H),
+        );
+        // The lock firmware's group phase: a second member of the group,
+        // the back door, with its own device key.
+        let back = MasterKey::from_bytes(MASTER)
+            .derive_device_key(BACK_DOOR_ID, GENERATION)
+            .expect("device id is 1..=255 bytes");
+        writeln!(src, "/// The back door's device key (a second member of the group), derived for device id {:?}, generation {GENERATION}.",
+            String::from_utf8_lossy(BACK_DOOR_ID)).unwrap();
+        writeln!(
+            src,
+            "pub const BACK_DOOR_KEY: [u8; 16] = {:?};",
+            back.expose_secret()
+        )
+        .unwrap();
     }
     // Enough one-time codes to fill the lock's memory and one more: use
     // windows from 2025-12-05 00:00, one per hour and variance.

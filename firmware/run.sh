@@ -9,7 +9,8 @@
 #      issues the PINs on the host) and boots it on QEMU under -icount,
 #      where it provisions a lock, types its keypad script at a simulated
 #      clock (the v1 profile, then the v2 one: recurring codes, a daily
-#      window across a DST change, clock-setting and service codes), prints
+#      window across a DST change, clock-setting and service codes; then
+#      anti-peep entry, and two locks of a group opened by one PIN), prints
 #      every decision next to the expected one and the
 #      counter ticks one `check` took, and exits 0 only if every decision
 #      was expected; then reports the image's flash and static RAM
@@ -19,11 +20,15 @@
 #      bytes of stack at peak`, at opt-level "s" (and "z", the fixsliced
 #      AES and compiler-builtins' memory routines for comparison), what
 #      its flash is made of, and a failure when it exceeds 16 KiB of flash
-#      or 4 KiB of stack;
+#      or 4 KiB of stack; then the validator with each lock capability
+#      alone (firmware features format-v2, service-codes, alphabets,
+#      anti-peep, group-keys, code-rules: one missing from Cargo.toml is
+#      reported as not built) and with all of them, each run on QEMU, its
+#      flash and stack in a size table (not held to the targets);
 #   4. the same keypad script in C through offpin-ffi on mps2-an386
 #      (offpin-ffi/test.sh qemu);
 #   5. a summary line per board (instructions per check, flash, RAM,
-#      stack).
+#      stack), and the validator's size table for every board.
 #
 # Exits non-zero when any step fails or any decision is not the expected
 # one. Usage: bash firmware/run.sh [BOARD...] (from anywhere; default: all
@@ -223,39 +228,95 @@ done
 # opt-level "s": the reported image, held to the targets of issue 14
 # (flash <= 16 KiB, stack <= 4 KiB, a Lock<32> image <= 1 KiB). For
 # comparison: opt-level "z", the default fixsliced AES, and
-# compiler-builtins' memory routines.
+# compiler-builtins' memory routines. Then the size table of issue 19: the
+# minimal validator (no lock capability: a format-v1 lock at a fixed UTC
+# offset) against the validator with each capability alone and with all
+# of them. Only the minimal validator is held to the targets.
 FLASH_MAX=16384
 STACK_MAX=4096
 VALIDATOR_LINES=()
+# The lock capabilities, each a feature of firmware/Cargo.toml forwarding
+# to offpin's. One that the manifest does not have yet (a branch not merged)
+# is reported as not built.
+CAPABILITIES=(format-v2 service-codes alphabets anti-peep group-keys code-rules)
+has_feature() { # has_feature NAME: whether firmware/Cargo.toml's [features] has NAME
+    awk -v f="$1" '
+        /^\[/ { in_features = ($0 == "[features]") }
+        in_features && $1 == f && $2 == "=" { found = 1 }
+        END { exit !found }' Cargo.toml
+}
+# The offpin features a firmware feature turns on besides its own (from
+# firmware/Cargo.toml and offpin's manifest), for the table.
+declare -A CAP_IMPLIES=([service-codes]="format-v2" [alphabets]="format-v2")
+BUILT_CAPS=()
+for cap in "${CAPABILITIES[@]}"; do
+    if has_feature "$cap"; then BUILT_CAPS+=("$cap"); fi
+done
+ALL_CAPS=$(IFS=,; echo "${BUILT_CAPS[*]}")
+# (board, build) -> flash, stack peak; build is "minimal", a capability or "all".
+declare -A CAP_FLASH=() CAP_STACK=()
 validator_build() { # validator_build TARGET PROFILE compact|fixslice [FEATURES]: prints the ELF's path
-    local target=$1 profile=$2 aes=$3 features=${4:-} dir=target
+    local target=$1 profile=$2 aes=$3 features=${4:-} dir=target name
     local cfg=() feat=()
+    name=$profile-$aes
     if [ "$aes" = compact ]; then
         dir=target/aes-compact
         cfg=(--config "target.$target.rustflags=[\"--cfg\",\"aes_backend_soft=\\\"compact\\\"\"]")
     fi
     if [ -n "$features" ]; then
-        dir=$dir-$features
+        name=$name-${features//,/+}
         feat=(--features "$features")
     fi
     # --no-default-features: the validator's profile has no service codes,
     # so it is built without HMAC-SHA1 (the firmware's service-codes feature).
+    # Every feature set shares the target directory (only offpin and the
+    # firmware are compiled again); each image is copied aside.
     cargo build --quiet --profile "$profile" --target "$target" --bin offpin-validator \
         --no-default-features --target-dir "$dir" "${cfg[@]}" "${feat[@]}" >&2
-    echo "$dir/$target/$profile/offpin-validator"
+    mkdir -p "target/validator/$target"
+    cp "$dir/$target/$profile/offpin-validator" "target/validator/$target/$name"
+    echo "target/validator/$target/$name"
+}
+# validator_run BOARD ELF: boots the validator image on QEMU; fails unless
+# every decision was the expected one.
+validator_run() {
+    local out rc
+    set +e
+    # shellcheck disable=SC2046
+    out=$(timeout "$TIMEOUT" qemu-system-arm $(qemu_args "$1") -kernel "$2" </dev/null 2>&1)
+    rc=$?
+    set -e
+    printf '%s\n' "$out"
+    [ "$rc" -eq 0 ] && grep -q -- '-> PASS$' <<<"$out" || die "$1: the validator ($2) did not pass (exit code $rc)"
+}
+# validator_capability BOARD NAME [FEATURES]: the validator with FEATURES
+# (NAME: minimal, a capability or all) built, run and measured into
+# CAP_FLASH and CAP_STACK.
+validator_capability() {
+    local board=$1 name=$2 features=${3:-} elf flash stack
+    elf=$(validator_build "${BOARD_TARGET[$board]}" release compact "$features")
+    validator_run "$board" "$elf" >/dev/null
+    read -r flash _ < <(flash_and_ram "$elf")
+    CAP_FLASH[$board/$name]=$flash
+    CAP_STACK[$board/$name]="?"
+    if stack=$(measure_stack "$board" "$elf" '^offpin_validator::finish::h' 2>&1); then
+        CAP_STACK[$board/$name]=$(awk '$1 == "peak" { print $2 }' <<<"$stack")
+    fi
+}
+# cap_label NAME: the row name of a build in the size table.
+cap_label() {
+    case $1 in
+        minimal) echo "minimal (format-v1 lock, fixed UTC offset)" ;;
+        all) echo "all: ${ALL_CAPS//,/, }" ;;
+        *) echo "$1${CAP_IMPLIES[$1]:+ (with ${CAP_IMPLIES[$1]})}" ;;
+    esac
 }
 for board in "${BOARDS[@]}"; do
     target=${BOARD_TARGET[$board]}
     echo
     say "=== validator image, $board (${BOARD_CORE[$board]}, $target) ==="
     elf=$(validator_build "$target" release compact)
-    set +e
-    # shellcheck disable=SC2046
-    out=$(timeout "$TIMEOUT" qemu-system-arm $(qemu_args "$board") -kernel "$elf" </dev/null 2>&1)
-    rc=$?
-    set -e
-    printf '%s\n' "$out"
-    [ "$rc" -eq 0 ] && grep -q -- '-> PASS$' <<<"$out" || die "$board: the validator did not pass (exit code $rc)"
+    validator_run "$board" "$elf"
     read -r flash ram < <(flash_and_ram "$elf")
     vpeak="?"
     if stack=$(measure_stack "$board" "$elf" '^offpin_validator::finish::h' \
@@ -268,6 +329,8 @@ for board in "${BOARDS[@]}"; do
     fi
     line="validator image: $flash bytes of flash, $ram bytes of static RAM, $vpeak bytes of stack at peak"
     echo "$line"
+    CAP_FLASH[$board/minimal]=$flash
+    CAP_STACK[$board/minimal]=$vpeak
     # The same image at opt-level "z", with the default fixsliced AES, and
     # with compiler-builtins' memory routines.
     z=$(validator_build "$target" release-z compact)
@@ -276,11 +339,7 @@ for board in "${BOARDS[@]}"; do
     read -r fflash _ < <(flash_and_ram "$fixed")
     builtins=$(validator_build "$target" release compact builtins-mem)
     read -r bflash _ < <(flash_and_ram "$builtins")
-    # And with the crate feature format-v2 (DST rules, recurring and
-    # clock-setting codes), which a v1 lock at a fixed offset leaves out.
-    v2=$(validator_build "$target" release compact format-v2)
-    read -r v2flash _ < <(flash_and_ram "$v2")
-    say "  opt-level \"s\": $flash bytes; opt-level \"z\": $zflash bytes; \"s\" with the fixsliced AES: $fflash bytes; \"s\" with compiler-builtins' memory routines: $bflash bytes; \"s\" with format-v2: $v2flash bytes"
+    say "  opt-level \"s\": $flash bytes; opt-level \"z\": $zflash bytes; \"s\" with the fixsliced AES: $fflash bytes; \"s\" with compiler-builtins' memory routines: $bflash bytes"
     if [ -n "$LLVM_NM" ]; then
         say "  what it is made of (llvm-nm --size-sort; inlined code counts in its caller):"
         "$LLVM_NM" --size-sort --print-size --radix=d --demangle "$elf" | awk '
@@ -311,6 +370,24 @@ for board in "${BOARDS[@]}"; do
     [ "$flash" -le "$FLASH_MAX" ] || die "$board: the validator image is $flash bytes of flash, over $FLASH_MAX"
     [ "$vpeak" != "?" ] && [ "$vpeak" -le "$STACK_MAX" ] || die "$board: the validator's stack peak is $vpeak bytes, over $STACK_MAX"
     VALIDATOR_LINES+=("$(printf '%-11s %-10s %s' "$board" "${BOARD_CORE[$board]}" "$line")")
+
+    # The lock capabilities: each alone, then all of them (each image
+    # passes its script; none is held to the targets).
+    say "  by lock capability (flash bytes, stack bytes at peak):"
+    caps_start=$SECONDS
+    printf '    %-52s %7s %7s\n' "$(cap_label minimal)" "$flash" "$vpeak"
+    for cap in "${CAPABILITIES[@]}" all; do
+        features=$cap
+        if [ "$cap" = all ]; then features=$ALL_CAPS
+        elif ! has_feature "$cap"; then
+            printf '    %-52s %s\n' "$(cap_label "$cap")" "not built (no feature $cap in firmware/Cargo.toml)"
+            continue
+        fi
+        validator_capability "$board" "$cap" "$features"
+        printf '    %-52s %7s %7s  (%+d)\n' "$(cap_label "$cap")" "${CAP_FLASH[$board/$cap]}" \
+            "${CAP_STACK[$board/$cap]}" "$((CAP_FLASH[$board/$cap] - flash))"
+    done
+    say "  (built, run and measured in $((SECONDS - caps_start)) s)"
 done
 
 # --- 4. the same script from C, through offpin-ffi ---------------------------
@@ -333,6 +410,22 @@ for line in "${SUMMARY[@]}"; do printf '  %s\n' "$line"; done
 echo
 say "validator images (opt-level \"s\", compact AES):"
 for line in "${VALIDATOR_LINES[@]}"; do printf '  %s\n' "$line"; done
+echo
+say "validator image by lock capability: flash bytes, stack bytes at peak (the minimal one is held to $FLASH_MAX and $STACK_MAX):"
+row=$(printf '  %-64s' build)
+for board in "${BOARDS[@]}"; do row+=$(printf ' %18s' "${BOARD_CORE[$board]}"); done
+echo "$row"
+for cap in minimal "${CAPABILITIES[@]}" all; do
+    row=$(printf '  %-64s' "$(cap_label "$cap")")
+    for board in "${BOARDS[@]}"; do
+        if [ -n "${CAP_FLASH[$board/$cap]:-}" ]; then
+            row+=$(printf ' %10s, %6s' "${CAP_FLASH[$board/$cap]}" "${CAP_STACK[$board/$cap]}")
+        else
+            row+=$(printf ' %18s' "not built")
+        fi
+    done
+    echo "$row"
+done
 if [ -n "$C_LINE" ]; then
     echo
     say "$C_LINE"

@@ -208,8 +208,8 @@ impl Profile {
         let activation = self.activation_secs();
         // Every bound saturates: a time near `i64::MAX` or `i64::MIN`
         // refuses instead of wrapping into a window.
-        let opens_at = |start: UnixSeconds| start.saturating_sub(g);
-        let closes_at = |end: UnixSeconds| end.saturating_add(g);
+        let opens_at = |start: UnixSeconds| crate::time::sub_secs(start, g);
+        let closes_at = |end: UnixSeconds| crate::time::add_secs(end, g);
         match grant {
             Grant::Hourly(_) | Grant::Daily(_) | Grant::OneTime { .. } => {
                 let Some(w) = grant.window_in(self, zone) else {
@@ -225,7 +225,7 @@ impl Profile {
                     Verdict::Open(Remember::Used { until })
                 } else if w.len_secs() <= activation {
                     Verdict::Open(Remember::Nothing)
-                } else if now < closes_at(w.start.saturating_add(activation)) {
+                } else if now < closes_at(crate::time::add_secs(w.start, activation)) {
                     Verdict::Open(Remember::Activated { until })
                 } else {
                     Verdict::OpenIfActivated { until }
@@ -281,7 +281,7 @@ impl Profile {
                 let at = self.hour_start(*hour);
                 if now < opens_at(at) {
                     Verdict::Refuse(Refusal::NotYetValid)
-                } else if now >= closes_at(at.saturating_add(activation)) {
+                } else if now >= closes_at(crate::time::add_secs(at, activation)) {
                     Verdict::Refuse(Refusal::Expired)
                 } else {
                     Verdict::Revoke(*target)

@@ -10,9 +10,10 @@
 //!                  || generation as u32 big-endian)[0..16]
 //! ```
 //!
-//! A **group key** (one PIN for several locks, [`MasterKey::derive_group_key`])
-//! is derived the same way under the label `"offpin/v1/group-key"`, from
-//! the group's identifier (1 to 255 bytes) and the group's generation.
+//! A **group key** (one PIN for several locks, `MasterKey::derive_group_key`,
+//! crate feature `group-keys`) is derived the same way under the label
+//! `"offpin/v1/group-key"`, from the group's identifier (1 to 255 bytes)
+//! and the group's generation.
 //!
 //! `device_id` is the identifier the server uses for the lock (for example
 //! the `device_id` UUID string of the access-code API, as its ASCII bytes),
@@ -144,7 +145,8 @@ impl MasterKey {
     /// one PIN issued under it opens each of them (the hosted API's
     /// `common_code_key`). The label differs from the device keys', so no
     /// group id and device id derive the same key; a group key is
-    /// independent of every device key.
+    /// independent of every device key. Crate feature `group-keys` (in
+    /// `std`): a lock without it holds its device key only.
     ///
     /// # Errors
     ///
@@ -160,6 +162,7 @@ impl MasterKey {
     /// assert_ne!(group, master.derive_device_key(b"building-a", 0)?);
     /// # Ok::<(), offpin::KeyError>(())
     /// ```
+    #[cfg(feature = "group-keys")]
     pub fn derive_group_key(
         &self,
         group_id: &[u8],

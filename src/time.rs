@@ -195,6 +195,21 @@ impl core::str::FromStr for UtcOffset {
     }
 }
 
+/// `t + secs`, saturating at the ends of `i64`. Out of line: a 64-bit
+/// saturating addition is some 30 bytes of Thumb-1 code, and the lock's
+/// checks make several (firmware/run.sh).
+#[inline(never)]
+pub(crate) const fn add_secs(t: UnixSeconds, secs: i64) -> UnixSeconds {
+    t.saturating_add(secs)
+}
+
+/// `t - secs`, saturating at the ends of `i64` (out of line, as
+/// [`add_secs`]).
+#[inline(never)]
+pub(crate) const fn sub_secs(t: UnixSeconds, secs: i64) -> UnixSeconds {
+    t.saturating_sub(secs)
+}
+
 /// A half-open interval of Unix time `[start, end)`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct Window {
@@ -207,7 +222,7 @@ pub struct Window {
 impl Window {
     /// Length of the window in seconds.
     pub const fn len_secs(&self) -> i64 {
-        self.end.saturating_sub(self.start)
+        sub_secs(self.end, self.start)
     }
 
     /// Whether `t` lies in `[start, end)`.

@@ -468,6 +468,7 @@ fn lock_observe_clock_moves_the_rollback_reference() {
     );
 }
 
+#[cfg(feature = "group-keys")]
 #[test]
 fn lock_group_keys_each_open_their_own_codes() {
     let p = STANDARD_10;
@@ -508,17 +509,20 @@ fn lock_new_refuses_bad_configurations() {
             profile: 64
         }
     );
-    assert_eq!(
-        Lock::<8, 2>::new([codec(p), codec(p)], UtcOffset::UTC).unwrap_err(),
-        LockError::DuplicateKey {
-            first: 0,
-            second: 1
-        }
-    );
-    assert_eq!(
-        Lock::<8, 2>::new([codec(p), codec(COMPACT_8)], UtcOffset::UTC).unwrap_err(),
-        LockError::ProfileMismatch { key: 1 }
-    );
+    #[cfg(feature = "group-keys")]
+    {
+        assert_eq!(
+            Lock::<8, 2>::new([codec(p), codec(p)], UtcOffset::UTC).unwrap_err(),
+            LockError::DuplicateKey {
+                first: 0,
+                second: 1
+            }
+        );
+        assert_eq!(
+            Lock::<8, 2>::new([codec(p), codec(COMPACT_8)], UtcOffset::UTC).unwrap_err(),
+            LockError::ProfileMismatch { key: 1 }
+        );
+    }
     let many_slots = Profile::new(ProfileParams {
         ongoing_slots: 2_000,
         ..SECURE_12.params()
@@ -558,6 +562,54 @@ fn lock_new_refuses_bad_configurations() {
     ] {
         assert!(!e.to_string().is_empty());
     }
+}
+
+/// Without the crate feature `group-keys` a lock holds its device key
+/// only: a second key (a group key) is refused, by `Lock::new` and by
+/// every load, with an error that names the feature; one key, alone or
+/// as an array of one, makes a lock.
+#[cfg(not(feature = "group-keys"))]
+#[test]
+fn lock_without_group_keys_refuses_a_second_key() {
+    let p = STANDARD_10;
+    let not_built = LockError::GroupKeysNotBuilt { keys: 2 };
+    let e = Lock::<8, 2>::new([codec_with(p, 1), codec_with(p, 2)], UtcOffset::UTC).unwrap_err();
+    assert_eq!(e, not_built);
+    assert!(e.to_string().contains("group-keys"), "{e}");
+    // Refused before the keys are compared: the same key twice, or two
+    // profiles, say the same.
+    assert_eq!(
+        Lock::<8, 2>::new([codec(p), codec(p)], UtcOffset::UTC).unwrap_err(),
+        not_built
+    );
+    assert_eq!(
+        Lock::<8, 2>::new([codec(p), codec(COMPACT_8)], UtcOffset::UTC).unwrap_err(),
+        not_built
+    );
+    assert_eq!(
+        Lock::<8, 3>::new(
+            [codec_with(p, 1), codec_with(p, 2), codec_with(p, 3)],
+            UtcOffset::UTC
+        )
+        .unwrap_err(),
+        LockError::GroupKeysNotBuilt { keys: 3 }
+    );
+    // The device key alone: its image loads; with a second key it does
+    // not, whatever the image.
+    let mut one: Lock<8> = Lock::new([codec(p)], UtcOffset::UTC).unwrap();
+    let t = t0(p);
+    let code = pin(p, Request::one_time(t));
+    assert!(enter(&mut one, &code, t).opens());
+    let mut image = [0u8; Lock::<8>::STATE_LEN];
+    one.save(&mut image).unwrap();
+    let mut loaded = Lock::<8>::load(codec(p), UtcOffset::UTC, &image).unwrap();
+    let start = loaded.start();
+    loaded.commit(start).unwrap();
+    assert_eq!(enter(&mut loaded, &code, t), refused(Refusal::AlreadyUsed));
+    assert_eq!(
+        Lock::<8, 2>::load([codec(p), codec_with(p, 2)], UtcOffset::UTC, &image).unwrap_err(),
+        offpin::PersistError::Config(not_built)
+    );
 }
 
 #[test]

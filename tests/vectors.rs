@@ -134,6 +134,7 @@ fn keys_vectors() -> Value {
 /// Group keys (one PIN for several locks): the derivation, and an ongoing
 /// code issued under each (it opens every member:
 /// `ledger::groups::a_group_pin_opens_every_member_and_no_other_lock`).
+#[cfg(feature = "group-keys")]
 fn group_key_vectors() -> Value {
     let m = master();
     let mut cases = Vec::new();
@@ -1068,6 +1069,7 @@ fn key_derivation_vectors() {
     check_file("keys.json", keys_vectors());
 }
 
+#[cfg(feature = "group-keys")]
 #[test]
 fn group_key_vectors_match() {
     check_file("group_keys.json", group_key_vectors());

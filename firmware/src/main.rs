@@ -36,6 +36,10 @@
 //! keys it opens, inside 17 it is refused, and 16 keys with no PIN in
 //! them are one refusal.
 //!
+//! With the feature `group-keys` (on by default here), a last phase opens
+//! two locks of one group, each holding its device key and the group key,
+//! with one PIN issued under the group key (`group.rs`).
+//!
 //! Every decision is printed with the one the script expects; the firmware
 //! exits with success (semihosting `SYS_EXIT`) only when all of them match.
 //!
@@ -55,6 +59,8 @@
 #![deny(unsafe_code)]
 
 mod board;
+#[cfg(feature = "group-keys")]
+mod group;
 
 use core::hint::black_box;
 
@@ -532,6 +538,10 @@ fn run() -> bool {
         if !run_phase(&key, phase, flash, &mut tally) {
             return false;
         }
+    }
+    #[cfg(feature = "group-keys")]
+    if !group::run(&mut tally) {
+        return false;
     }
     hprintln!(
         "RESULT: {} passed, {} failed -> {}",

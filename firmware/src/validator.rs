@@ -17,6 +17,10 @@
 //!   `Lock::check`, then the decision;
 //! - a power cut (boot again) half-way.
 //!
+//! With the crate feature `group-keys` the lock is a `Lock<32, 2>` that
+//! holds a group key beside its device key, and the script also types a
+//! PIN issued under the group key (it opens).
+//!
 //! No formatting and no printing: the harness compares each decision with
 //! the expected one, writes one fixed line over semihosting and exits with
 //! success only if every decision matched. A panic (there is none on these
@@ -52,10 +56,17 @@ mod issued {
     include!(concat!(env!("OUT_DIR"), "/issued.rs"));
 }
 use issued::{DEVICE_KEY, ONCE, STAY, T0};
+#[cfg(feature = "group-keys")]
+use issued::{GROUP, GROUP_KEY};
 
 /// Remembered codes: the lock a cheap MCU holds (its image is 823 bytes).
 const MEMORY: usize = 32;
-type DoorLock = Lock<MEMORY>;
+/// Its keys: the device key, and with `group-keys` the group key.
+#[cfg(not(feature = "group-keys"))]
+const KEYS: usize = 1;
+#[cfg(feature = "group-keys")]
+const KEYS: usize = 2;
+type DoorLock = Lock<MEMORY, KEYS>;
 const STATE_LEN: usize = DoorLock::STATE_LEN;
 const OFFSET: UtcOffset = UtcOffset::UTC;
 const H: i64 = 3_600;
@@ -70,7 +81,7 @@ enum Expect {
 
 /// The entries (typed, seconds after `T0`, expected decision); a power cut
 /// comes after `POWER_CUT_AFTER` of them.
-const SCRIPT: [(&str, i64, Expect); 6] = [
+const SCRIPT: [(&str, i64, Expect); 6 + KEYS - 1] = [
     (STAY.pin, 15 * H + 1_800, Expect::Open),
     (ONCE.pin, 2 * D + 10 * H + 300, Expect::Open),
     (
@@ -90,6 +101,9 @@ const SCRIPT: [(&str, i64, Expect); 6] = [
         2 * D + 11 * H + 60,
         Expect::Refused(Refusal::InvalidCode),
     ),
+    // The group's PIN, under the second key.
+    #[cfg(feature = "group-keys")]
+    (GROUP.pin, 2 * D + 11 * H + 120, Expect::Open),
 ];
 const POWER_CUT_AFTER: usize = 3;
 
@@ -134,8 +148,21 @@ struct Flash {
 }
 
 /// The lock's codec, from its key store (here: a constant).
+#[cfg(not(feature = "group-keys"))]
 fn codec() -> Option<Codec> {
     Codec::new(&DeviceKey::from_bytes(DEVICE_KEY), PROFILE).ok()
+}
+
+/// The lock's codecs, device key first, from its key store. One call of
+/// `Codec::new` in a loop: inlined once, it folds the `const` profile's
+/// FF1 constants (two calls were not inlined: 7.6 KB of 128-bit division
+/// code to compute them at run time).
+#[cfg(feature = "group-keys")]
+fn codec() -> Option<[Codec; KEYS]> {
+    let keys = [DEVICE_KEY, GROUP_KEY];
+    let [device, group] =
+        core::array::from_fn(|i| Codec::new(&DeviceKey::from_bytes(keys[i]), PROFILE).ok());
+    Some([device?, group?])
 }
 
 /// Power-on: RAM holds nothing from before, so the lock is built from the

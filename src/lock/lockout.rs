@@ -70,7 +70,7 @@ impl Lockout {
         Lockout {
             strikes: 0,
             batches: self.batches.saturating_add(1),
-            until: now.saturating_add(i64::from(secs)),
+            until: crate::time::add_secs(now, i64::from(secs)),
         }
     }
 }

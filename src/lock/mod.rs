@@ -195,6 +195,13 @@ pub enum LockError {
         /// Position of the repeat.
         second: usize,
     },
+    /// The lock was given more than one key (a group key beside its device
+    /// key) but the crate was built without the `group-keys` feature, so
+    /// the lock accepts its device key only.
+    GroupKeysNotBuilt {
+        /// The number of keys given (`KEYS`).
+        keys: usize,
+    },
     /// The profile has revocation codes for more ongoing slots than the
     /// lock's revocation bitmap holds.
     TooManySlots {
@@ -252,6 +259,10 @@ impl fmt::Display for LockError {
             LockError::DuplicateKey { first, second } => write!(
                 f,
                 "keys {first} and {second} are the same key; a lock holds each key once"
+            ),
+            LockError::GroupKeysNotBuilt { keys } => write!(
+                f,
+                "the lock was given {keys} keys but accepts one (its device key); build offpin with the group-keys feature to give it a group key"
             ),
             LockError::TooManySlots { slots, max } => write!(
                 f,
@@ -567,7 +578,9 @@ enum Judged {
 /// a lie; a profile that differs only in `lock_memory` issues the same
 /// PINs, so raise it there). `KEYS` is the number of keys (default 1, at
 /// most 255); every key multiplies the acceptable set, as
-/// [`Lock::security`] accounts.
+/// [`Lock::security`] accounts. More than one key (a group key beside the
+/// device key) needs the crate feature `group-keys`
+/// ([`LockError::GroupKeysNotBuilt`] without it).
 ///
 /// Keys are not part of the saved image, only their fingerprints: firmware
 /// keeps them in its key store and hands them to [`Lock::load`] at boot.
@@ -652,7 +665,8 @@ impl<const MEMORY: usize, const KEYS: usize> Lock<MEMORY, KEYS> {
     /// A [`LockError`] when `MEMORY` is larger than the profile's
     /// `lock_memory`, the codecs disagree about the profile or repeat a
     /// key, or the profile has more revocable slots or lineages than a
-    /// lock tracks.
+    /// lock tracks; [`LockError::GroupKeysNotBuilt`] for more than one key
+    /// without the crate feature `group-keys`.
     ///
     /// `zone` is the lock's local time: a fixed [`UtcOffset`] (daily
     /// windows start at its midnights, as in offpin 0.1) or a [`TzRule`]
@@ -671,6 +685,11 @@ impl<const MEMORY: usize, const KEYS: usize> Lock<MEMORY, KEYS> {
                     && crate::profile::Kind::ClockSet.position() + 1 == crate::profile::Kind::COUNT,
                 "the format-v2 kinds are the last two"
             );
+        }
+        // Without group keys a lock holds its device key only.
+        #[cfg(not(feature = "group-keys"))]
+        if KEYS > 1 {
+            return Err(LockError::GroupKeysNotBuilt { keys: KEYS });
         }
         let codecs = codecs.into_codecs();
         // KEYS >= 1 (checked above): the fallback is never taken.
@@ -839,6 +858,9 @@ impl<const MEMORY: usize, const KEYS: usize> Lock<MEMORY, KEYS> {
 
     /// Whether an entry without a charge is refused unseen at the lock's
     /// time `t`: the back-off runs, or the budget is spent.
+    /// Out of line: inlined into `charge` and `check` it costs the
+    /// Cortex-M0 validator 96 bytes.
+    #[inline(never)]
     fn is_locked_at(&self, t: UnixSeconds) -> bool {
         self.state.lockout.is_locked(t) || self.state.budget.is_spent(&self.profile().lockout(), t)
     }

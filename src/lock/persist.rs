@@ -69,7 +69,8 @@
 //!    ([`ForeignProfile`](PersistError::ForeignProfile) and the two above);
 //! 5. the key fingerprints ([`ForeignLock`](PersistError::ForeignLock):
 //!    another lock's image). The same keys in another order are fine: the
-//!    memory entries are mapped to the keys' new positions;
+//!    memory entries are mapped to the keys' new positions (a lock of
+//!    more than one key needs the crate feature `group-keys`);
 //! 6. the tag ([`Forged`](PersistError::Forged): the CRC is right but the
 //!    tag is not, so someone without the key wrote or edited the image on
 //!    purpose — report it);
@@ -445,7 +446,7 @@ impl<const MEMORY: usize> After<'_, MEMORY> {
 /// The hour count of an entry's end, as stored (`until` is always the start
 /// of an hour after the epoch, see [`until_hour`]).
 fn entry_hour(profile: &Profile, until: UnixSeconds) -> u32 {
-    let hours = PER_HOUR.div_floor(until.saturating_sub(profile.epoch()));
+    let hours = PER_HOUR.div_floor(crate::time::sub_secs(until, profile.epoch()));
     u32::try_from(hours.max(0)).unwrap_or(u32::MAX)
 }
 
@@ -684,21 +685,39 @@ fn decode<const MEMORY: usize, const KEYS: usize>(
             found,
         });
     }
-    // Image key i is this lock's key `position[i]`.
-    let mut position = [0u8; KEYS];
-    for (i, pos) in position.iter_mut().enumerate() {
-        let fp = r.bytes(FINGERPRINT_LEN);
-        let j = lock
-            .fingerprints
-            .iter()
-            .position(|f| *f == fp)
-            .ok_or(PersistError::ForeignLock { key: i })?;
-        *pos = u8::try_from(j).map_err(|_| PersistError::ForeignLock { key: i })?;
-    }
+    // Image key i is this lock's key `position[i]` (with group keys, the
+    // keys may be given in another order than they were saved in).
+    #[cfg(feature = "group-keys")]
+    let position = {
+        let mut position = [0u8; KEYS];
+        for (i, pos) in position.iter_mut().enumerate() {
+            let fp = r.bytes(FINGERPRINT_LEN);
+            let j = lock
+                .fingerprints
+                .iter()
+                .position(|f| *f == fp)
+                .ok_or(PersistError::ForeignLock { key: i })?;
+            *pos = u8::try_from(j).map_err(|_| PersistError::ForeignLock { key: i })?;
+        }
+        position
+    };
+    #[cfg(feature = "group-keys")]
     let signer = position
         .first()
-        .and_then(|j| lock.codecs.get(usize::from(*j)))
-        .ok_or(PersistError::ForeignLock { key: 0 })?;
+        .and_then(|j| lock.codecs.get(usize::from(*j)));
+    // Without group keys a lock has one key (`Lock::new` refuses more):
+    // the image names it, or it is another lock's. (Byte by byte: a slice
+    // comparison costs the Cortex-M0 validator 60 bytes more.)
+    #[cfg(not(feature = "group-keys"))]
+    for (i, fp) in lock.fingerprints.iter().enumerate() {
+        let found = r.bytes(FINGERPRINT_LEN);
+        if !fp.iter().zip(found).all(|(a, b)| a == b) || found.len() != FINGERPRINT_LEN {
+            return Err(PersistError::ForeignLock { key: i });
+        }
+    }
+    #[cfg(not(feature = "group-keys"))]
+    let signer = lock.codecs.first();
+    let signer = signer.ok_or(PersistError::ForeignLock { key: 0 })?;
     if !seal::verify(signer, sealed, tag) {
         return Err(PersistError::Forged);
     }
@@ -805,8 +824,10 @@ fn decode<const MEMORY: usize, const KEYS: usize>(
         let offset = r.at;
         let (tag, key, index, hour) = (r.u8(), r.u8(), r.u64(), r.u32());
         let zero = key == 0 && index == 0 && hour == 0;
+        #[cfg_attr(not(feature = "group-keys"), allow(unused_mut))]
         let mut entry = read_entry(&profile, KEYS, (tag, key, index), Some(hour), zero, offset)?;
         // The key's position in this lock (the order may have changed).
+        #[cfg(feature = "group-keys")]
         if let Some(e) = entry.as_mut() {
             e.key = position
                 .get(usize::from(e.key))

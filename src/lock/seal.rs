@@ -199,7 +199,10 @@ const fn crc_nibble(crc: u32) -> u32 {
 /// CRC-32 (IEEE 802.3, reflected polynomial `0xEDB88320`, initial and
 /// final XOR `0xFFFFFFFF`: zlib's `crc32`), a nibble at a time from a
 /// 16-entry table. It only tells accidental damage (a torn write, a worn
-/// cell) from deliberate change; the tag is what authenticates.
+/// cell) from deliberate change; the tag is what authenticates. Out of
+/// line: the encoder and the decoder share it (64 bytes of the Cortex-M0
+/// validator).
+#[inline(never)]
 pub(crate) fn crc32(bytes: &[u8]) -> u32 {
     let mut crc = u32::MAX;
     for byte in bytes {
