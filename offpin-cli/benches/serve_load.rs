@@ -38,10 +38,11 @@ use offpin_ledger::ledger::CodeSpec;
 
 const BIN: &str = env!("CARGO_BIN_EXE_offpin");
 
-// The serve tests' fixture helpers: `offpin` runs the command on a ledger.
-#[path = "../tests/serve_common/mod.rs"]
-mod serve_common;
-use serve_common::offpin;
+// The integration tests' helpers: `offpin` runs the command on a ledger.
+#[allow(dead_code, reason = "the benchmark uses `offpin` alone")]
+#[path = "../tests/it/util/mod.rs"]
+mod util;
+use util::offpin;
 
 fn secs() -> Duration {
     let s: f64 = std::env::var("SERVE_LOAD_SECS")

@@ -1,12 +1,5 @@
 //! The `offpin` binary, driven like an operator would, over a real on-disk
 //! ledger: one test per behaviour, comparing whole output lines.
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::indexing_slicing,
-    clippy::panic,
-    reason = "tests"
-)]
 
 use std::path::PathBuf;
 use std::process::{Output, Stdio};

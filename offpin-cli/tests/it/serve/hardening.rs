@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::json;
 
-use crate::serve_common::{Fixture, Server, agent, codes_of, post, send};
+use crate::util::{Fixture, Server, agent, codes_of, post, send};
 
 fn connect(server: &Server) -> TcpStream {
     let addr = server.base.trim_start_matches("http://");

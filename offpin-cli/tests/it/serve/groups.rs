@@ -2,21 +2,11 @@
 //! SQLite and (with `OFFPIN_TEST_POSTGRES`) PostgreSQL: one PIN for the
 //! members of a group (set up with `offpin group`), tried on real locks
 //! (`Lock<8, 2>` holding each member's device key and the group key).
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::indexing_slicing,
-    clippy::panic,
-    missing_docs,
-    reason = "tests"
-)]
 
-mod serve_common;
-
+use crate::util::{Fixture, Server, agent, codes_of, post, send, window};
 use offpin::lock::{Decision, Lock};
 use offpin::{Codec, DeviceKey, MasterKey, UtcOffset};
 use serde_json::{Value, json};
-use serve_common::{Fixture, Server, agent, codes_of, post, send, window};
 
 const P: offpin::Profile = offpin::profile::shipped::STANDARD_10;
 
@@ -68,7 +58,7 @@ fn with_group(fx: &Fixture) {
     }
 }
 
-fn put(a: &ureq::Agent, server: &Server, key: &str, body: &Value) -> serve_common::Answer {
+fn put(a: &ureq::Agent, server: &Server, key: &str, body: &Value) -> crate::util::Answer {
     send(
         a,
         "PUT",

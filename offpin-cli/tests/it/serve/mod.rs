@@ -1,21 +1,14 @@
 //! `offpin serve` over real sockets on an SQLite ledger: the endpoints in
 //! the encodings the SDKs use, authentication, bad input, limits, logs and
 //! graceful shutdown.
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::indexing_slicing,
-    clippy::panic,
-    missing_docs,
-    reason = "tests"
-)]
 
-#[path = "serve/hardening.rs"]
+mod fleet;
+mod groups;
 mod hardening;
-mod serve_common;
 
 use serde_json::{Value, json};
-use serve_common::{Fixture, agent, at_rest, codes_of, post, send, window};
+
+use crate::util::{Fixture, agent, at_rest, codes_of, post, send, window};
 
 #[test]
 fn health_is_open_and_everything_else_needs_a_valid_key() {
@@ -742,7 +735,7 @@ fn the_service_serves_read_time_records() {
                             "user_identifier_key": "guest-7"}),
     );
     let ongoing = create(json!({"device_id": "front-door", "user_identifier_key": "staff"}));
-    let id = |r: &serve_common::Answer| {
+    let id = |r: &crate::util::Answer| {
         r.body["access_code"]["access_code_id"]
             .as_str()
             .unwrap()
@@ -897,7 +890,7 @@ fn a_server_with_another_master_key_does_not_start() {
         let key = |name: &str| offpin_ledger::ledger::fingerprint_hex(&master(name).fingerprint());
         let other = fx.dir.path().join("other.key");
         let run = |args: &[&str]| {
-            std::process::Command::new(serve_common::bin())
+            std::process::Command::new(crate::util::bin())
                 .args(["--ledger", &fx.ledger, "--master-key"])
                 .arg(&other)
                 .args(args)

@@ -1,14 +1,5 @@
 //! Shared by the `offpin serve` tests: a ledger with devices and a key,
 //! servers on real sockets, and a small HTTP client.
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::indexing_slicing,
-    clippy::panic,
-    dead_code,
-    missing_docs,
-    reason = "tests"
-)]
 
 use std::io::{BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
