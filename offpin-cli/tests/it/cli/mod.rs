@@ -1,177 +1,14 @@
 //! The `offpin` binary, driven like an operator would, over a real on-disk
 //! ledger: one test per behaviour, comparing whole output lines.
 
-use std::path::PathBuf;
 use std::process::{Output, Stdio};
 
-use assert_cmd::Command;
 use serde_json::Value;
-use tempfile::TempDir;
 
-const DEVICE: &str = "front-door";
-/// The default state file of `DEVICE`.
-const STATE: &str = "offpin.db.lock-front-door.state";
-/// `Lock::<64>::STATE_LEN`, the image of a standard-10 lock.
-const IMAGE_LEN: usize = offpin::Lock::<64>::STATE_LEN;
-/// A state file of `DEVICE`: magic, id length and bytes, generation, image.
-const STATE_FILE_LEN: usize = 8 + 1 + DEVICE.len() + 4 + IMAGE_LEN;
-
-struct Env {
-    dir: TempDir,
-}
-
-impl Env {
-    /// A temp dir with a master key and one registered device (UTC+1).
-    fn new() -> Env {
-        let env = Env::bare();
-        env.ok(&["keygen"]);
-        env.ok(&[
-            "device",
-            "add",
-            "--device-id",
-            DEVICE,
-            "--utc-offset",
-            "+01:00",
-        ]);
-        env
-    }
-
-    fn bare() -> Env {
-        Env {
-            dir: tempfile::tempdir().unwrap(),
-        }
-    }
-
-    fn path(&self, name: &str) -> PathBuf {
-        self.dir.path().join(name)
-    }
-
-    fn cmd(&self, args: &[&str]) -> Command {
-        let mut c = Command::new(env!("CARGO_BIN_EXE_offpin"));
-        c.current_dir(self.dir.path())
-            .env_remove("OFFPIN_LEDGER")
-            .env_remove("OFFPIN_MASTER_KEY_FILE")
-            .args(args);
-        c
-    }
-
-    fn run(&self, args: &[&str]) -> Output {
-        self.cmd(args).output().unwrap()
-    }
-
-    /// Runs a command that must succeed; its stdout.
-    fn ok(&self, args: &[&str]) -> String {
-        let out = self.run(args);
-        assert!(
-            out.status.success(),
-            "{args:?}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8(out.stdout).unwrap()
-    }
-
-    fn json(&self, args: &[&str]) -> Value {
-        serde_json::from_str(&self.ok(args)).unwrap()
-    }
-
-    fn issue(&self, extra: &[&str]) -> Value {
-        let mut args = vec!["issue", "--device-id", DEVICE];
-        args.extend_from_slice(extra);
-        self.json(&args)
-    }
-
-    fn time_bound(&self, start: &str, end: &str) -> Value {
-        self.issue(&["--starts-at", start, "--ends-at", end])
-    }
-
-    fn ongoing(&self) -> Value {
-        self.issue(&["--ongoing"])
-    }
-
-    fn list(&self) -> Vec<Value> {
-        self.json(&["list", "--device-id", DEVICE])
-            .as_array()
-            .unwrap()
-            .clone()
-    }
-
-    fn write(&self, name: &str, text: &str) {
-        std::fs::write(self.path(name), text).unwrap();
-    }
-
-    /// `offpin verify` of `pin` at `at`; its stdout and exit code.
-    fn verify_with(&self, extra: &[&str], pin: &str, at: &str) -> (String, i32) {
-        let mut args = vec!["verify", "--device-id", DEVICE, "--pin", pin, "--at", at];
-        args.extend_from_slice(extra);
-        let out = self.run(&args);
-        let code = out.status.code().unwrap();
-        assert!(
-            code == 0 || code == 3,
-            "{args:?}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        (String::from_utf8(out.stdout).unwrap(), code)
-    }
-
-    fn verify(&self, pin: &str, at: &str) -> String {
-        self.verify_with(&[], pin, at).0
-    }
-
-    /// The files in the working directory.
-    fn files(&self) -> Vec<String> {
-        let mut names: Vec<String> = std::fs::read_dir(self.dir.path())
-            .unwrap()
-            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-            .collect();
-        names.sort();
-        names
-    }
-}
-
-/// Asserts a failure with exactly one line on stderr and the given exit
-/// code; returns the line.
-fn one_error_line(out: &Output, code: i32) -> String {
-    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
-    assert_eq!(out.status.code(), Some(code), "stderr: {stderr}");
-    let lines: Vec<&str> = stderr.lines().collect();
-    assert_eq!(lines.len(), 1, "not one line: {stderr:?}");
-    assert!(!stderr.contains("panicked") && !stderr.contains("RUST_BACKTRACE"));
-    lines[0].to_owned()
-}
-
-/// Asserts that `args` fail with exit `code` and exactly the error line
-/// `error: {line}`.
-fn fails(env: &Env, args: &[&str], code: i32, line: &str) {
-    let out = env.run(args);
-    assert_eq!(
-        one_error_line(&out, code),
-        format!("error: {line}"),
-        "{args:?}"
-    );
-    assert!(out.stdout.is_empty(), "{args:?} printed {:?}", out.stdout);
-}
-
-/// The value of `key:` in `verify`'s output.
-fn field<'a>(text: &'a str, key: &str) -> &'a str {
-    let prefix = format!("{key}:");
-    text.lines()
-        .find_map(|l| l.strip_prefix(&prefix))
-        .map_or_else(|| panic!("no {key}: in {text}"), str::trim)
-}
-
-fn s(v: &Value) -> &str {
-    v.as_str().unwrap()
-}
-
-fn id(v: &Value) -> &str {
-    s(&v["access_code_id"])
-}
-
-fn fingerprint(env: &Env, key: &str) -> String {
-    let text = std::fs::read_to_string(env.path(key)).unwrap();
-    let key = offpin::MasterKey::from_slice(&hex::decode(text.trim()).unwrap()).unwrap();
-    offpin_ledger::ledger::fingerprint_hex(&key.fingerprint())
-}
+use crate::util::env::{
+    DEVICE, Env, HEADER, IMAGE_LEN, STATE, STATE_FILE_LEN, fails, field, id, one_error_line, s,
+};
+use crate::util::{bin, fingerprint, master_key, opens};
 
 // ---- help, keys ------------------------------------------------------
 
@@ -212,7 +49,7 @@ fn every_subcommand_has_help() {
 fn keygen_writes_an_owner_only_key_and_never_overwrites() {
     let env = Env::bare();
     let out = env.ok(&["keygen"]);
-    let fp = fingerprint(&env, "offpin.key");
+    let fp = fingerprint(&env.path("offpin.key"));
     assert_eq!(
         out,
         format!(
@@ -585,8 +422,8 @@ fn another_master_key_is_refused_naming_both_fingerprints() {
     env.ongoing();
     env.ok(&["--master-key", "other.key", "keygen"]);
     let (ours, other) = (
-        fingerprint(&env, "offpin.key"),
-        fingerprint(&env, "other.key"),
+        fingerprint(&env.path("offpin.key")),
+        fingerprint(&env.path("other.key")),
     );
     let line = format!(
         "this ledger belongs to the master key with fingerprint {ours}, not to the key given (fingerprint {other}): codes derived from it would never open (check --master-key / $OFFPIN_MASTER_KEY_FILE)"
@@ -643,8 +480,8 @@ fn the_first_device_binds_the_ledger_to_its_key() {
     let env = Env::new();
     env.ok(&["--master-key", "other.key", "keygen"]);
     let (ours, other) = (
-        fingerprint(&env, "offpin.key"),
-        fingerprint(&env, "other.key"),
+        fingerprint(&env.path("offpin.key")),
+        fingerprint(&env.path("other.key")),
     );
     let line = format!(
         "this ledger belongs to the master key with fingerprint {ours}, not to the key given (fingerprint {other}): codes derived from it would never open (check --master-key / $OFFPIN_MASTER_KEY_FILE)"
@@ -709,8 +546,8 @@ fn an_older_ledger_is_bound_by_device_key() {
     env.ok(&["keygen"]);
     env.ok(&["--master-key", "other.key", "keygen"]);
     let (ours, other) = (
-        fingerprint(&env, "offpin.key"),
-        fingerprint(&env, "other.key"),
+        fingerprint(&env.path("offpin.key")),
+        fingerprint(&env.path("other.key")),
     );
     // What an older offpin left: the device, no fingerprint.
     let entry = DeviceEntry {
@@ -1232,8 +1069,6 @@ fn a_deleted_ongoing_code_shows_its_revocation_pin_again() {
 
 // ---- bulk import -----------------------------------------------------
 
-const HEADER: &str = "device_id,type,starts_at,ends_at,name,user_identifier_key\n";
-
 #[test]
 fn a_csv_of_bookings_is_issued_in_one_go() {
     let env = Env::new();
@@ -1442,9 +1277,8 @@ fn an_import_killed_midway_leaves_nothing_and_prints_nothing() {
     let (journal, db) = (env.path("offpin.db-journal"), env.path("offpin.db"));
     let size = || std::fs::metadata(&db).unwrap().len();
     let empty = size();
-    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_offpin"))
-        .current_dir(env.dir.path())
-        .args(["issue", "--from", "big.csv", "--device-id", DEVICE])
+    let mut child = env
+        .cmd(&["issue", "--from", "big.csv", "--device-id", DEVICE])
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
@@ -1658,20 +1492,18 @@ fn as_nobody(env: &Env, args: &[&str]) -> Output {
         .unwrap()
         .stdout
         == b"0\n";
-    let mut c = if root {
-        // A copy the unprivileged user can run wherever the checkout is.
-        let bin = env.path("offpin-as-nobody");
-        if !bin.exists() {
-            std::fs::copy(env!("CARGO_BIN_EXE_offpin"), &bin).unwrap();
-        }
-        let mut c = std::process::Command::new("setpriv");
-        c.args(["--reuid=65534", "--regid=65534", "--clear-groups"])
-            .arg(&bin);
-        c
-    } else {
-        std::process::Command::new(env!("CARGO_BIN_EXE_offpin"))
-    };
-    c.current_dir(env.dir.path())
+    if !root {
+        return env.run(args);
+    }
+    // A copy the unprivileged user can run wherever the checkout is.
+    let copy = env.path("offpin-as-nobody");
+    if !copy.exists() {
+        std::fs::copy(bin(), &copy).unwrap();
+    }
+    std::process::Command::new("setpriv")
+        .args(["--reuid=65534", "--regid=65534", "--clear-groups"])
+        .arg(&copy)
+        .current_dir(env.dir.path())
         .env_remove("OFFPIN_LEDGER")
         .env_remove("OFFPIN_MASTER_KEY_FILE")
         .args(args)
@@ -1731,7 +1563,7 @@ fn the_ledger_survives_restarts_and_concurrent_issuers() {
     // 7 processes race for one window of standard-10 (3 variances).
     let children: Vec<_> = (0..7)
         .map(|_| {
-            std::process::Command::new(env!("CARGO_BIN_EXE_offpin"))
+            std::process::Command::new(bin())
                 .arg("--ledger")
                 .arg(&ledger)
                 .arg("--master-key")
@@ -1816,10 +1648,7 @@ fn a_closed_stdout_ends_a_command_quietly() {
             .current_dir(env.dir.path())
             .args([
                 "-c",
-                &format!(
-                    "set -o pipefail; '{}' {cmd} | head -1",
-                    env!("CARGO_BIN_EXE_offpin")
-                ),
+                &format!("set -o pipefail; '{}' {cmd} | head -1", bin().display()),
             ])
             .output()
             .unwrap();
@@ -1832,9 +1661,8 @@ fn a_closed_stdout_ends_a_command_quietly() {
         );
     }
     // Closed before the first write.
-    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_offpin"))
-        .current_dir(env.dir.path())
-        .args(["inspect", "--device-id", DEVICE, "--pin", &pin])
+    let mut child = env
+        .cmd(&["inspect", "--device-id", DEVICE, "--pin", &pin])
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
@@ -2203,20 +2031,18 @@ fn concurrent_verify_runs_open_a_one_time_code_once() {
     let pin = s(&ot["code"]).to_owned();
     let children: Vec<_> = (0..16)
         .map(|_| {
-            std::process::Command::new(env!("CARGO_BIN_EXE_offpin"))
-                .current_dir(env.dir.path())
-                .args([
-                    "verify",
-                    "--device-id",
-                    DEVICE,
-                    "--pin",
-                    &pin,
-                    "--at",
-                    "2040-06-01T12:00:00Z",
-                ])
-                .stdout(Stdio::piped())
-                .spawn()
-                .unwrap()
+            env.cmd(&[
+                "verify",
+                "--device-id",
+                DEVICE,
+                "--pin",
+                &pin,
+                "--at",
+                "2040-06-01T12:00:00Z",
+            ])
+            .stdout(Stdio::piped())
+            .spawn()
+            .unwrap()
         })
         .collect();
     let mut decisions: Vec<(String, i32)> = children
@@ -2515,8 +2341,7 @@ fn groups_share_one_pin_and_removal_rekeys() {
         1,
         "unknown group 'nowhere'",
     );
-    let text = std::fs::read_to_string(env.path("offpin.key")).unwrap();
-    let master = offpin::MasterKey::from_slice(&hex::decode(text.trim()).unwrap()).unwrap();
+    let master = master_key(&env.path("offpin.key"));
     let hex = |k: &offpin::DeviceKey| hex::encode(k.expose_secret());
     let group0 = master.derive_group_key(b"house", 0).unwrap();
     assert_eq!(
@@ -2538,10 +2363,6 @@ fn groups_share_one_pin_and_removal_rekeys() {
     let pin = out["code"].as_str().unwrap();
     let key = out["common_code_key"].as_str().unwrap();
     assert!(!key.is_empty());
-    let at = chrono::DateTime::parse_from_rfc3339("2030-07-01T16:00:00+01:00")
-        .unwrap()
-        .timestamp();
-    let p = offpin::profile::shipped::STANDARD_10;
     for (record, d) in out["access_codes"]
         .as_array()
         .unwrap()
@@ -2554,20 +2375,8 @@ fn groups_share_one_pin_and_removal_rekeys() {
         );
         assert_eq!(record["common_code_key"], key);
         let own = master.derive_device_key(d.as_bytes(), 0).unwrap();
-        let codecs = [
-            offpin::Codec::new(&own, p).unwrap(),
-            offpin::Codec::new(&group0, p).unwrap(),
-        ];
-        let mut lock =
-            offpin::Lock::<8, 2>::new(codecs, offpin::UtcOffset::from_minutes(60).unwrap())
-                .unwrap();
-        let seen = lock.observe_clock(at);
-        lock.commit(seen).unwrap();
         assert!(
-            matches!(
-                lock.check(pin.as_bytes(), at).decision,
-                offpin::Decision::Open(_)
-            ),
+            opens(&own, &group0, pin, "2030-07-01T16:00:00+01:00"),
             "{d}"
         );
     }

@@ -6,7 +6,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::sync::{Arc, Barrier};
 use std::time::{Duration, Instant};
 
-use crate::util::{Answer, Fixture, Server, agent, codes_of, send, window};
+use crate::util::http::{Answer, agent, codes_of, send, window};
+use crate::util::serve::{Fixture, Server};
 use serde_json::json;
 
 /// Concurrent creates, each tagged with its own `user_identifier_key`;

@@ -3,47 +3,20 @@
 //! members of a group (set up with `offpin group`), tried on real locks
 //! (`Lock<8, 2>` holding each member's device key and the group key).
 
-use crate::util::{Fixture, Server, agent, codes_of, post, send, window};
-use offpin::lock::{Decision, Lock};
-use offpin::{Codec, DeviceKey, MasterKey, UtcOffset};
+use offpin::{Codec, DeviceKey};
 use serde_json::{Value, json};
 
+use crate::util::http::{Answer, agent, codes_of, post, send, window};
+use crate::util::opens;
+use crate::util::serve::{Fixture, Server};
+
 const P: offpin::Profile = offpin::profile::shipped::STANDARD_10;
-
-fn master(fx: &Fixture) -> MasterKey {
-    let text = std::fs::read_to_string(fx.dir.path().join("master.key")).unwrap();
-    MasterKey::from_slice(&hex::decode(text.trim()).unwrap()).unwrap()
-}
-
-/// Whether a lock holding its device key and `group` opens for `pin` at
-/// `at` (RFC 3339).
-fn opens(own: &DeviceKey, group: &DeviceKey, pin: &str, at: &str) -> bool {
-    let t = chrono::DateTime::parse_from_rfc3339(at)
-        .unwrap()
-        .timestamp();
-    let codecs = [Codec::new(own, P).unwrap(), Codec::new(group, P).unwrap()];
-    let mut lock = Lock::<8, 2>::new(codecs, UtcOffset::from_minutes(60).unwrap()).unwrap();
-    let seen = lock.observe_clock(t);
-    lock.commit(seen).unwrap();
-    matches!(lock.check(pin.as_bytes(), t).decision, Decision::Open(_))
-}
 
 /// `front-door` and `side-door` in group `house`; `garage` in none (all
 /// standard-10, Europe/Paris at +01:00).
 fn with_group(fx: &Fixture) {
     for d in ["side-door", "garage"] {
-        fx.run(&[
-            "device",
-            "add",
-            "--device-id",
-            d,
-            "--profile",
-            "standard-10",
-            "--time-zone",
-            "Europe/Paris",
-            "--utc-offset",
-            "+01:00",
-        ]);
+        fx.add_paris_device(d);
     }
     fx.run(&[
         "group",
@@ -58,7 +31,7 @@ fn with_group(fx: &Fixture) {
     }
 }
 
-fn put(a: &ureq::Agent, server: &Server, key: &str, body: &Value) -> crate::util::Answer {
+fn put(a: &ureq::Agent, server: &Server, key: &str, body: &Value) -> Answer {
     send(
         a,
         "PUT",
@@ -71,14 +44,19 @@ fn put(a: &ureq::Agent, server: &Server, key: &str, body: &Value) -> crate::util
 
 fn group_key(fx: &Fixture, generation: u32) -> DeviceKey {
     let hex = fx.run(&["group", "key", "--group-id", "house"]);
-    let expected = master(fx).derive_group_key(b"house", generation).unwrap();
+    let expected = fx
+        .master_key("master.key")
+        .derive_group_key(b"house", generation)
+        .unwrap();
     let printed = hex::decode(hex.trim()).unwrap();
     assert_eq!(printed, expected.expose_secret(), "group key printed");
     expected
 }
 
 fn own_key(fx: &Fixture, device: &str) -> DeviceKey {
-    master(fx).derive_device_key(device.as_bytes(), 0).unwrap()
+    fx.master_key("master.key")
+        .derive_device_key(device.as_bytes(), 0)
+        .unwrap()
 }
 
 /// PUT (current SDKs) and POST (older ones): one PIN, the same on each
@@ -209,7 +187,9 @@ fn shares_one_pin(fx: &Fixture) {
 }
 
 fn group_key_of(fx: &Fixture, id: &str) -> DeviceKey {
-    master(fx).derive_group_key(id.as_bytes(), 0).unwrap()
+    fx.master_key("master.key")
+        .derive_group_key(id.as_bytes(), 0)
+        .unwrap()
 }
 
 #[test]

@@ -8,7 +8,8 @@ use std::time::{Duration, Instant};
 
 use serde_json::json;
 
-use crate::util::{Fixture, Server, agent, codes_of, post, send};
+use crate::util::http::{agent, codes_of, post, send};
+use crate::util::serve::{Fixture, Server};
 
 fn connect(server: &Server) -> TcpStream {
     let addr = server.base.trim_start_matches("http://");

@@ -8,7 +8,9 @@ mod hardening;
 
 use serde_json::{Value, json};
 
-use crate::util::{Fixture, agent, at_rest, codes_of, post, send, window};
+use crate::util::http::{agent, at_rest, codes_of, post, send, window};
+use crate::util::serve::Fixture;
+use crate::util::{command, fingerprint};
 
 #[test]
 fn health_is_open_and_everything_else_needs_a_valid_key() {
@@ -735,7 +737,7 @@ fn the_service_serves_read_time_records() {
                             "user_identifier_key": "guest-7"}),
     );
     let ongoing = create(json!({"device_id": "front-door", "user_identifier_key": "staff"}));
-    let id = |r: &crate::util::Answer| {
+    let id = |r: &crate::util::http::Answer| {
         r.body["access_code"]["access_code_id"]
             .as_str()
             .unwrap()
@@ -883,15 +885,10 @@ fn the_service_serves_read_time_records() {
 fn a_server_with_another_master_key_does_not_start() {
     let fixtures = [Some(Fixture::sqlite()), Fixture::postgres()];
     for fx in fixtures.iter().flatten() {
-        let master = |name: &str| {
-            let text = std::fs::read_to_string(fx.dir.path().join(name)).unwrap();
-            offpin::MasterKey::from_slice(&hex::decode(text.trim()).unwrap()).unwrap()
-        };
-        let key = |name: &str| offpin_ledger::ledger::fingerprint_hex(&master(name).fingerprint());
+        let key = |name: &str| fingerprint(&fx.dir.path().join(name));
         let other = fx.dir.path().join("other.key");
         let run = |args: &[&str]| {
-            std::process::Command::new(crate::util::bin())
-                .args(["--ledger", &fx.ledger, "--master-key"])
+            command(fx.dir.path(), &["--ledger", &fx.ledger, "--master-key"])
                 .arg(&other)
                 .args(args)
                 .output()
@@ -922,7 +919,8 @@ fn a_server_with_another_master_key_does_not_start() {
         );
         assert_eq!(a.status, 200, "{a:?}");
         let pin = a.body["access_code"]["code"].as_str().unwrap();
-        let lock_key = master("master.key")
+        let lock_key = fx
+            .master_key("master.key")
             .derive_device_key(b"front-door", 0)
             .unwrap();
         let lock = offpin::Codec::new(&lock_key, offpin::profile::shipped::STANDARD_10).unwrap();
