@@ -6,7 +6,7 @@
 use offpin::{Codec, DeviceKey};
 use serde_json::{Value, json};
 
-use crate::util::http::{Answer, agent, codes_of, post, send, window};
+use crate::util::http::{Answer, agent, codes_of, delete, get, post, send, window};
 use crate::util::opens;
 use crate::util::serve::{Fixture, Server};
 
@@ -126,16 +126,7 @@ fn shares_one_pin(fx: &Fixture) {
     assert_eq!(span.variance, 1);
     // A member shows the figures of a lock with two keys.
     let device = |d: &str| {
-        send(
-            &a,
-            "GET",
-            &server.url(&format!("/devices/get?device_id={d}")),
-            Some(&fx.key),
-            None,
-        )
-        .unwrap()
-        .body["device"]
-            .clone()
+        get(&a, &server, &fx.key, &format!("/devices/get?device_id={d}")).body["device"].clone()
     };
     let (member, loner) = (device("front-door"), device("garage"));
     assert_eq!(member["group_id"], "house");
@@ -156,25 +147,21 @@ fn shares_one_pin(fx: &Fixture) {
     assert_eq!(shared.len(), 2);
     for (i, c) in shared.iter().enumerate() {
         let id = c["access_code_id"].as_str().unwrap();
-        let del = send(
+        let del = delete(
             &a,
-            "DELETE",
-            &server.url(&format!("/access_codes/delete?access_code_id={id}")),
-            Some(&fx.key),
-            None,
-        )
-        .unwrap();
+            &server,
+            &fx.key,
+            &format!("/access_codes/delete?access_code_id={id}"),
+        );
         assert_eq!(del.status, 200, "{del:?}");
         for (j, other) in shared.iter().enumerate() {
             let id = other["access_code_id"].as_str().unwrap();
-            let got = send(
+            let got = get(
                 &a,
-                "GET",
-                &server.url(&format!("/access_codes/get?access_code_id={id}")),
-                Some(&fx.key),
-                None,
-            )
-            .unwrap();
+                &server,
+                &fx.key,
+                &format!("/access_codes/get?access_code_id={id}"),
+            );
             let warned = got.body["access_code"]["warnings"]
                 .as_array()
                 .unwrap()
@@ -397,14 +384,6 @@ fn removing_a_member_rekeys_the_group() {
         .map(|w| w["warning_code"].as_str().unwrap())
         .collect();
     assert!(warnings.contains(&"offpin_group_rekeyed"), "{warnings:?}");
-    let device: Value = send(
-        &a,
-        "GET",
-        &server.url("/devices/get?device_id=side-door"),
-        Some(&fx.key),
-        None,
-    )
-    .unwrap()
-    .body;
+    let device: Value = get(&a, &server, &fx.key, "/devices/get?device_id=side-door").body;
     assert_eq!(device["device"]["security"]["keys"], 1);
 }

@@ -8,7 +8,7 @@ mod hardening;
 
 use serde_json::{Value, json};
 
-use crate::util::http::{agent, at_rest, codes_of, post, send, window};
+use crate::util::http::{agent, at_rest, codes_of, delete, get, post, send, window};
 use crate::util::serve::Fixture;
 use crate::util::{command, fingerprint};
 
@@ -52,7 +52,7 @@ fn health_is_open_and_everything_else_needs_a_valid_key() {
         }
     }
     // Revoking takes effect on the running server.
-    let ok = send(&a, "GET", &server.url("/devices/list"), Some(&fx.key), None).unwrap();
+    let ok = get(&a, &server, &fx.key, "/devices/list");
     assert_eq!(ok.status, 200);
     // A server that trusts keys for a while sees the revocation after it.
     let caching = fx.start(&["--key-cache-secs", "1"]);
@@ -67,7 +67,7 @@ fn health_is_open_and_everything_else_needs_a_valid_key() {
         send(&a, "GET", &url, Some(&fx.key), None).unwrap().status,
         401
     );
-    let revoked = send(&a, "GET", &server.url("/devices/list"), Some(&fx.key), None).unwrap();
+    let revoked = get(&a, &server, &fx.key, "/devices/list");
     assert_eq!(revoked.status, 401);
     assert!(
         revoked.body["error"]["message"]
@@ -159,14 +159,7 @@ fn the_three_kinds_in_the_sdks_encodings() {
         "access_code_ids={}&access_code_ids={}&_strict=true",
         ids[2], ids[0]
     );
-    let listed = send(
-        &a,
-        "GET",
-        &server.url(&format!("/access_codes/list?{q}")),
-        Some(&fx.key),
-        None,
-    )
-    .unwrap();
+    let listed = get(&a, &server, &fx.key, &format!("/access_codes/list?{q}"));
     let got: Vec<&str> = listed.body["access_codes"]
         .as_array()
         .unwrap()
@@ -185,14 +178,12 @@ fn the_three_kinds_in_the_sdks_encodings() {
     .unwrap();
     assert_eq!(by_body.body["access_codes"].as_array().unwrap().len(), 1);
     // get by id (GET query) and by device + PIN (POST).
-    let got = send(
+    let got = get(
         &a,
-        "GET",
-        &server.url(&format!("/access_codes/get?access_code_id={}", ids[0])),
-        Some(&fx.key),
-        None,
-    )
-    .unwrap();
+        &server,
+        &fx.key,
+        &format!("/access_codes/get?access_code_id={}", ids[0]),
+    );
     assert_eq!(at_rest(&got.body["access_code"]), at_rest(stay));
     let by_pin = post(
         &a,
@@ -235,17 +226,15 @@ fn the_three_kinds_in_the_sdks_encodings() {
     );
     // DELETE with a query string: an ongoing code's answer carries the
     // revocation PIN.
-    let deleted = send(
+    let deleted = delete(
         &a,
-        "DELETE",
-        &server.url(&format!(
+        &server,
+        &fx.key,
+        &format!(
             "/access_codes/delete?access_code_id={}&_strict=true",
             ids[2]
-        )),
-        Some(&fx.key),
-        None,
-    )
-    .unwrap();
+        ),
+    );
     assert_eq!(deleted.status, 200, "{deleted:?}");
     let revocation = deleted.body["revocation_code"].as_str().unwrap();
     assert_eq!(revocation.len(), 10);
@@ -254,20 +243,13 @@ fn the_three_kinds_in_the_sdks_encodings() {
         ongoing.body["access_code"]["code"].as_str().unwrap()
     );
     // Devices: profile, offset, lengths, security figures.
-    let dev = send(
-        &a,
-        "GET",
-        &server.url("/devices/get?device_id=front-door"),
-        Some(&fx.key),
-        None,
-    )
-    .unwrap();
+    let dev = get(&a, &server, &fx.key, "/devices/get?device_id=front-door");
     let d = &dev.body["device"];
     assert_eq!(d["profile"], "standard-10");
     assert_eq!(d["utc_offset"], "+01:00");
     assert_eq!(d["supported_code_lengths"], json!([10]));
     assert_eq!(d["security"]["w_max"], 52_007);
-    let all = send(&a, "GET", &server.url("/devices/list"), Some(&fx.key), None).unwrap();
+    let all = get(&a, &server, &fx.key, "/devices/list");
     let names: Vec<&str> = all.body["devices"]
         .as_array()
         .unwrap()
@@ -276,7 +258,7 @@ fn the_three_kinds_in_the_sdks_encodings() {
         .collect();
     assert_eq!(names, ["back-door", "front-door"]);
     // The description is served and names every endpoint.
-    let doc = send(&a, "GET", &server.url("/openapi.json"), Some(&fx.key), None).unwrap();
+    let doc = get(&a, &server, &fx.key, "/openapi.json");
     for path in [
         "/access_codes/create",
         "/access_codes/create_multiple",
@@ -570,32 +552,24 @@ fn request_logs_never_contain_a_pin_or_a_key() {
             .unwrap()
             .to_owned();
         // The PIN in a query string and in an error path.
-        send(
+        get(
             &a,
-            "GET",
-            &server.url(&format!(
-                "/access_codes/get?device_id=front-door&code={code}"
-            )),
-            Some(&fx.key),
-            None,
-        )
-        .unwrap();
-        send(
+            &server,
+            &fx.key,
+            &format!("/access_codes/get?device_id=front-door&code={code}"),
+        );
+        get(
             &a,
-            "GET",
-            &server.url(&format!("/access_codes/get?code={code}")),
-            Some(&fx.key),
-            None,
-        )
-        .unwrap();
-        let d = send(
+            &server,
+            &fx.key,
+            &format!("/access_codes/get?code={code}"),
+        );
+        let d = delete(
             &a,
-            "DELETE",
-            &server.url(&format!("/access_codes/delete?access_code_id={id}")),
-            Some(&fx.key),
-            None,
-        )
-        .unwrap();
+            &server,
+            &fx.key,
+            &format!("/access_codes/delete?access_code_id={id}"),
+        );
         if let Some(rev) = d.body["revocation_code"].as_str() {
             secrets.push(rev.to_owned());
         }
@@ -822,7 +796,7 @@ fn the_service_serves_read_time_records() {
     assert_eq!((alone.status, alone.error_type()), (400, "invalid_input"));
 
     // Devices carry their IANA time zone.
-    let devices = send(&a, "GET", &server.url("/devices/list"), Some(&fx.key), None).unwrap();
+    let devices = get(&a, &server, &fx.key, "/devices/list");
     let zones: Vec<(&str, &Value)> = devices.body["devices"]
         .as_array()
         .unwrap()
@@ -852,16 +826,9 @@ fn the_service_serves_read_time_records() {
         (404, "device_removed"),
         "{refused:?}"
     );
-    let gone = send(
-        &a,
-        "GET",
-        &server.url("/devices/get?device_id=back-door"),
-        Some(&fx.key),
-        None,
-    )
-    .unwrap();
+    let gone = get(&a, &server, &fx.key, "/devices/get?device_id=back-door");
     assert_eq!(gone.status, 404, "{gone:?}");
-    let devices = send(&a, "GET", &server.url("/devices/list"), Some(&fx.key), None).unwrap();
+    let devices = get(&a, &server, &fx.key, "/devices/list");
     assert_eq!(devices.body["devices"].as_array().unwrap().len(), 1);
     let orphan = post(
         &a,

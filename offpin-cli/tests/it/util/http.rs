@@ -80,6 +80,16 @@ pub fn post(agent: &ureq::Agent, server: &Server, key: &str, path: &str, body: &
     .unwrap()
 }
 
+/// `GET path` with the key and no body.
+pub fn get(agent: &ureq::Agent, server: &Server, key: &str, path: &str) -> Answer {
+    send(agent, "GET", &server.url(path), Some(key), None).unwrap()
+}
+
+/// `DELETE path` with the key and no body.
+pub fn delete(agent: &ureq::Agent, server: &Server, key: &str, path: &str) -> Answer {
+    send(agent, "DELETE", &server.url(path), Some(key), None).unwrap()
+}
+
 /// A window `days` days from now, on hour boundaries, `hours` long.
 pub fn window(days: i64, hours: i64) -> (String, String) {
     let start = (Utc::now() + TimeDelta::days(days))
