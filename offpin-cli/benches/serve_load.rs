@@ -36,12 +36,12 @@ use offpin::MasterKey;
 use offpin_cli::store::{Location, Store};
 use offpin_ledger::ledger::CodeSpec;
 
-const BIN: &str = env!("CARGO_BIN_EXE_offpin");
-
-// The serve tests' fixture helpers: `offpin` runs the command on a ledger.
-#[path = "../tests/serve_common/mod.rs"]
-mod serve_common;
-use serve_common::offpin;
+// The integration tests' helpers: `offpin` runs the command on a ledger,
+// `on_ledger` is that command to spawn, `master_key` reads the key file.
+#[allow(dead_code, reason = "the benchmark uses three of them")]
+#[path = "../tests/it/util/mod.rs"]
+mod util;
+use util::{master_key, offpin, on_ledger};
 
 fn secs() -> Duration {
     let s: f64 = std::env::var("SERVE_LOAD_SECS")
@@ -155,10 +155,10 @@ fn http(url: &str, key: &str, clients: usize, offset: usize) -> Run {
 }
 
 fn serve(dir: &Path, ledger: &str) -> (Child, String) {
-    let mut child = Command::new(BIN)
-        .args(["--ledger", ledger, "--master-key"])
-        .arg(dir.join("master.key"))
-        .args([
+    let mut child = on_ledger(
+        dir,
+        ledger,
+        &[
             "serve",
             "--listen",
             "127.0.0.1:0",
@@ -166,11 +166,12 @@ fn serve(dir: &Path, ledger: &str) -> (Child, String) {
             "0",
             "--pool-size",
             "8",
-        ])
-        .env("OFFPIN_LOG", "warn")
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
+        ],
+    )
+    .env("OFFPIN_LOG", "warn")
+    .stdout(Stdio::piped())
+    .spawn()
+    .unwrap();
     let mut line = String::new();
     BufReader::new(child.stdout.take().unwrap())
         .read_line(&mut line)
@@ -201,7 +202,7 @@ fn bench(name: &str, ledger: &str, dir: &Path) {
     );
     let key = offpin(dir, ledger, &["api-key", "create", "--name", "bench"]);
     let key = key.lines().last().unwrap().to_owned();
-    let master = Arc::new(load_master(&dir.join("master.key")));
+    let master = Arc::new(master_key(&dir.join("master.key")));
     let location = Location::of(Path::new(ledger));
     println!("\n{name}: {} s per run", secs().as_secs_f64());
     println!("{:<28} {:>10} {:>10} {:>10}", "", "creates/s", "p50", "p99");
@@ -242,16 +243,6 @@ fn bench(name: &str, ledger: &str, dir: &Path) {
         .args(["-TERM", &child.id().to_string()])
         .status();
     let _ = child.wait();
-}
-
-fn load_master(path: &Path) -> MasterKey {
-    let text = std::fs::read_to_string(path).unwrap();
-    let text = text.trim();
-    let bytes: Vec<u8> = (0..text.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(&text[i..i + 2], 16).unwrap())
-        .collect();
-    MasterKey::from_slice(&bytes).unwrap()
 }
 
 fn main() {

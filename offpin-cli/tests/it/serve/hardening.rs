@@ -8,7 +8,8 @@ use std::time::{Duration, Instant};
 
 use serde_json::json;
 
-use crate::serve_common::{Fixture, Server, agent, codes_of, post, send};
+use crate::util::http::{agent, codes_of, get, post, send};
+use crate::util::serve::{Fixture, Server};
 
 fn connect(server: &Server) -> TcpStream {
     let addr = server.base.trim_start_matches("http://");
@@ -168,7 +169,7 @@ fn over_size_uris_and_headers_get_json_errors() {
     let server = fx.start(&[]);
     let a = agent();
     let long = format!("/access_codes/list?device_id={}", "a".repeat(9_000));
-    let r = send(&a, "GET", &server.url(&long), Some(&fx.key), None).unwrap();
+    let r = get(&a, &server, &fx.key, &long);
     assert_eq!((r.status, r.error_type()), (414, "uri_too_long"), "{r:?}");
     let r = a
         .get(&server.url("/health"))

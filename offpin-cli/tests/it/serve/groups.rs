@@ -2,58 +2,21 @@
 //! SQLite and (with `OFFPIN_TEST_POSTGRES`) PostgreSQL: one PIN for the
 //! members of a group (set up with `offpin group`), tried on real locks
 //! (`Lock<8, 2>` holding each member's device key and the group key).
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::indexing_slicing,
-    clippy::panic,
-    missing_docs,
-    reason = "tests"
-)]
 
-mod serve_common;
-
-use offpin::lock::{Decision, Lock};
-use offpin::{Codec, DeviceKey, MasterKey, UtcOffset};
+use offpin::{Codec, DeviceKey};
 use serde_json::{Value, json};
-use serve_common::{Fixture, Server, agent, codes_of, post, send, window};
+
+use crate::util::http::{Answer, agent, codes_of, delete, get, post, send, window};
+use crate::util::opens;
+use crate::util::serve::{Fixture, Server};
 
 const P: offpin::Profile = offpin::profile::shipped::STANDARD_10;
-
-fn master(fx: &Fixture) -> MasterKey {
-    let text = std::fs::read_to_string(fx.dir.path().join("master.key")).unwrap();
-    MasterKey::from_slice(&hex::decode(text.trim()).unwrap()).unwrap()
-}
-
-/// Whether a lock holding its device key and `group` opens for `pin` at
-/// `at` (RFC 3339).
-fn opens(own: &DeviceKey, group: &DeviceKey, pin: &str, at: &str) -> bool {
-    let t = chrono::DateTime::parse_from_rfc3339(at)
-        .unwrap()
-        .timestamp();
-    let codecs = [Codec::new(own, P).unwrap(), Codec::new(group, P).unwrap()];
-    let mut lock = Lock::<8, 2>::new(codecs, UtcOffset::from_minutes(60).unwrap()).unwrap();
-    let seen = lock.observe_clock(t);
-    lock.commit(seen).unwrap();
-    matches!(lock.check(pin.as_bytes(), t).decision, Decision::Open(_))
-}
 
 /// `front-door` and `side-door` in group `house`; `garage` in none (all
 /// standard-10, Europe/Paris at +01:00).
 fn with_group(fx: &Fixture) {
     for d in ["side-door", "garage"] {
-        fx.run(&[
-            "device",
-            "add",
-            "--device-id",
-            d,
-            "--profile",
-            "standard-10",
-            "--time-zone",
-            "Europe/Paris",
-            "--utc-offset",
-            "+01:00",
-        ]);
+        fx.add_paris_device(d);
     }
     fx.run(&[
         "group",
@@ -68,7 +31,7 @@ fn with_group(fx: &Fixture) {
     }
 }
 
-fn put(a: &ureq::Agent, server: &Server, key: &str, body: &Value) -> serve_common::Answer {
+fn put(a: &ureq::Agent, server: &Server, key: &str, body: &Value) -> Answer {
     send(
         a,
         "PUT",
@@ -81,14 +44,19 @@ fn put(a: &ureq::Agent, server: &Server, key: &str, body: &Value) -> serve_commo
 
 fn group_key(fx: &Fixture, generation: u32) -> DeviceKey {
     let hex = fx.run(&["group", "key", "--group-id", "house"]);
-    let expected = master(fx).derive_group_key(b"house", generation).unwrap();
+    let expected = fx
+        .master_key("master.key")
+        .derive_group_key(b"house", generation)
+        .unwrap();
     let printed = hex::decode(hex.trim()).unwrap();
     assert_eq!(printed, expected.expose_secret(), "group key printed");
     expected
 }
 
 fn own_key(fx: &Fixture, device: &str) -> DeviceKey {
-    master(fx).derive_device_key(device.as_bytes(), 0).unwrap()
+    fx.master_key("master.key")
+        .derive_device_key(device.as_bytes(), 0)
+        .unwrap()
 }
 
 /// PUT (current SDKs) and POST (older ones): one PIN, the same on each
@@ -158,16 +126,7 @@ fn shares_one_pin(fx: &Fixture) {
     assert_eq!(span.variance, 1);
     // A member shows the figures of a lock with two keys.
     let device = |d: &str| {
-        send(
-            &a,
-            "GET",
-            &server.url(&format!("/devices/get?device_id={d}")),
-            Some(&fx.key),
-            None,
-        )
-        .unwrap()
-        .body["device"]
-            .clone()
+        get(&a, &server, &fx.key, &format!("/devices/get?device_id={d}")).body["device"].clone()
     };
     let (member, loner) = (device("front-door"), device("garage"));
     assert_eq!(member["group_id"], "house");
@@ -188,25 +147,21 @@ fn shares_one_pin(fx: &Fixture) {
     assert_eq!(shared.len(), 2);
     for (i, c) in shared.iter().enumerate() {
         let id = c["access_code_id"].as_str().unwrap();
-        let del = send(
+        let del = delete(
             &a,
-            "DELETE",
-            &server.url(&format!("/access_codes/delete?access_code_id={id}")),
-            Some(&fx.key),
-            None,
-        )
-        .unwrap();
+            &server,
+            &fx.key,
+            &format!("/access_codes/delete?access_code_id={id}"),
+        );
         assert_eq!(del.status, 200, "{del:?}");
         for (j, other) in shared.iter().enumerate() {
             let id = other["access_code_id"].as_str().unwrap();
-            let got = send(
+            let got = get(
                 &a,
-                "GET",
-                &server.url(&format!("/access_codes/get?access_code_id={id}")),
-                Some(&fx.key),
-                None,
-            )
-            .unwrap();
+                &server,
+                &fx.key,
+                &format!("/access_codes/get?access_code_id={id}"),
+            );
             let warned = got.body["access_code"]["warnings"]
                 .as_array()
                 .unwrap()
@@ -219,7 +174,9 @@ fn shares_one_pin(fx: &Fixture) {
 }
 
 fn group_key_of(fx: &Fixture, id: &str) -> DeviceKey {
-    master(fx).derive_group_key(id.as_bytes(), 0).unwrap()
+    fx.master_key("master.key")
+        .derive_group_key(id.as_bytes(), 0)
+        .unwrap()
 }
 
 #[test]
@@ -427,14 +384,6 @@ fn removing_a_member_rekeys_the_group() {
         .map(|w| w["warning_code"].as_str().unwrap())
         .collect();
     assert!(warnings.contains(&"offpin_group_rekeyed"), "{warnings:?}");
-    let device: Value = send(
-        &a,
-        "GET",
-        &server.url("/devices/get?device_id=side-door"),
-        Some(&fx.key),
-        None,
-    )
-    .unwrap()
-    .body;
+    let device: Value = get(&a, &server, &fx.key, "/devices/get?device_id=side-door").body;
     assert_eq!(device["device"]["security"]["keys"], 1);
 }

@@ -1,23 +1,14 @@
 //! `offpin serve` under failure and in fleets: `kill -9` under load (SQLite
 //! and PostgreSQL), and two servers on one PostgreSQL racing for the same
 //! variances (PostgreSQL when `OFFPIN_TEST_POSTGRES` is set; CI sets it).
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::indexing_slicing,
-    clippy::panic,
-    missing_docs,
-    reason = "tests"
-)]
-
-mod serve_common;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::{Arc, Barrier};
 use std::time::{Duration, Instant};
 
+use crate::util::http::{Answer, agent, codes_of, send, window};
+use crate::util::serve::{Fixture, Server};
 use serde_json::json;
-use serve_common::{Answer, Fixture, Server, agent, codes_of, send, window};
 
 /// Concurrent creates, each tagged with its own `user_identifier_key`;
 /// `kill -9` the server after a while; restart it. Every create answered
