@@ -20,14 +20,14 @@ use std::time::Duration;
 
 use axum::Router;
 use axum::body::Body;
-use axum::extract::Request;
+use axum::extract::{Request, State};
 use axum::http::HeaderValue;
 use axum::http::{StatusCode, header};
 use axum::middleware::{Next, from_fn, from_fn_with_state, map_response};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
+use http_body_util::BodyExt;
 use offpin::MasterKey;
-use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 use tracing::Span;
@@ -103,34 +103,66 @@ async fn json_errors(response: Response) -> Response {
     ApiError::new(status, kind, message).into_response()
 }
 
-/// Reads the whole request body (within the body limit, which the layer
-/// outside this one applies) before anything answers the request. A
-/// rejection answered before the body was read (a bad key, an unknown
-/// route) would leave the body on the connection: the server then closes
-/// a keep-alive connection the client goes on to reuse, and its next
-/// request fails with `Unexpected EOF` (issue 20). A body that cannot be
-/// read whole (over the limit; or cut off, when no one reads the answer)
-/// is answered 413 with `Connection: close`, the rest left unread.
-async fn read_body_first(req: Request, next: Next) -> Response {
-    let (parts, body) = req.into_parts();
-    match axum::body::to_bytes(body, usize::MAX).await {
-        Ok(bytes) => {
-            next.run(Request::from_parts(parts, Body::from(bytes)))
-                .await
+/// Most bytes of an over-size body the server reads (and discards) before
+/// it answers 413, so that a client still writing it sees the answer
+/// rather than a reset connection.
+pub const DRAIN_BYTES: usize = 1024 * 1024;
+
+/// Reads the whole request body, up to `--max-body-bytes`, before
+/// anything answers the request. A rejection answered before the body
+/// was read (a bad key, an unknown route) would leave the body on the
+/// connection: the server then closes a keep-alive connection the client
+/// goes on to reuse, and its next request fails with `Unexpected EOF`
+/// (issue 20). A body over the limit is read on, and discarded, up to
+/// [`DRAIN_BYTES`], then answered 413 with `Connection: close`: a client
+/// writing it then reads the 413 instead of a broken pipe. A body that
+/// declares more than [`DRAIN_BYTES`] is answered at once, unread.
+async fn read_body_first(State(limit): State<usize>, req: Request, next: Next) -> Response {
+    let (parts, mut body) = req.into_parts();
+    let declared = parts
+        .headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<usize>().ok());
+    if declared.is_some_and(|n| n > DRAIN_BYTES) {
+        return too_large(limit);
+    }
+    let mut bytes = Vec::new();
+    let mut seen = 0usize;
+    while let Some(frame) = body.frame().await {
+        let Ok(frame) = frame else {
+            return too_large(limit);
+        };
+        let Ok(data) = frame.into_data() else {
+            continue;
+        };
+        seen = seen.saturating_add(data.len());
+        if seen > DRAIN_BYTES {
+            return too_large(limit);
         }
-        Err(_) => {
-            let mut response = ApiError::new(
-                StatusCode::PAYLOAD_TOO_LARGE,
-                "payload_too_large",
-                "the request body is too large",
-            )
-            .into_response();
-            response
-                .headers_mut()
-                .insert(header::CONNECTION, HeaderValue::from_static("close"));
-            response
+        if seen <= limit {
+            bytes.extend_from_slice(&data);
         }
     }
+    if seen > limit {
+        return too_large(limit);
+    }
+    next.run(Request::from_parts(parts, Body::from(bytes)))
+        .await
+}
+
+/// The 413 of a body over `limit` bytes, closing the connection.
+fn too_large(limit: usize) -> Response {
+    let mut response = ApiError::new(
+        StatusCode::PAYLOAD_TOO_LARGE,
+        "payload_too_large",
+        format!("the request body is larger than {limit} bytes"),
+    )
+    .into_response();
+    response
+        .headers_mut()
+        .insert(header::CONNECTION, HeaderValue::from_static("close"));
+    response
 }
 
 /// Answers a URI over [`listen::MAX_URI_BYTES`] with 414 and headers
@@ -192,8 +224,7 @@ pub fn router(state: AppState, guard: auth::Guard, timeout: Duration) -> Router 
     open.merge(api)
         .fallback(not_found)
         .with_state(state)
-        .layer(from_fn(read_body_first))
-        .layer(RequestBodyLimitLayer::new(body_limit))
+        .layer(from_fn_with_state(body_limit, read_body_first))
         .layer(TimeoutLayer::with_status_code(
             StatusCode::REQUEST_TIMEOUT,
             timeout,
