@@ -691,10 +691,9 @@ pub(crate) struct Layout {
     pub(crate) base: [u64; Kind::COUNT],
     /// `M`, the number of grants the profile can express.
     pub(crate) total: u64,
-    /// `radix^digits`.
-    pub(crate) domain: u64,
-    /// `|S|`: the strings that keep the code rules (`domain` without).
-    #[cfg(feature = "code-rules")]
+    /// `|S|`: the strings that keep the code rules, `radix^digits`
+    /// without rules (which [`Profile::domain`] recomputes: a profile is
+    /// copied into every codec, so it stores one of the two).
     pub(crate) pins: u64,
     /// The radices of the mixed-radix fields, as divisors.
     pub(crate) radices: Radices,
@@ -982,8 +981,6 @@ impl Profile {
             layout: Layout {
                 base,
                 total,
-                domain,
-                #[cfg(feature = "code-rules")]
                 pins,
                 radices: Radices {
                     lineages: Reciprocal::new(params.lineages as u64 + 1),
@@ -1064,21 +1061,15 @@ impl Profile {
     /// rules every one is a PIN; with them, [`pin_count`](Self::pin_count)
     /// are.
     pub const fn domain(&self) -> u64 {
-        self.layout.domain
+        // Checked by `Profile::new`: at most 10^18.
+        (self.params.radix.value() as u64).saturating_pow(self.params.digits as u32)
     }
     /// `|S|`: how many PINs exist, the strings of the keypad that keep
     /// the profile's [`code_rules`](Self::code_rules)
     /// ([`domain`](Self::domain) without rules). The per-attempt figure
     /// is `W_max / pin_count`.
     pub const fn pin_count(&self) -> u64 {
-        #[cfg(feature = "code-rules")]
-        {
-            self.layout.pins
-        }
-        #[cfg(not(feature = "code-rules"))]
-        {
-            self.layout.domain
-        }
+        self.layout.pins
     }
     /// The code rules (format v2, tag 5; [`CodeRules::NONE`] without).
     pub const fn code_rules(&self) -> CodeRules {
