@@ -364,4 +364,14 @@ fn readme_capability_table_matches_the_computed_figures() {
         grouped(nine.pin_count()),
     );
     assert!(text.contains(&said), "README lacks: {said}");
+    let security = include_str!("../SECURITY.md")
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ");
+    let said = format!(
+        "(`standard-10` with both rules: `|S|` = {}, **{} per attempt**, {ratio:.2} times `standard-10`'s;",
+        grouped(ten.pin_count()),
+        sci(ten.security().per_attempt(), 2),
+    );
+    assert!(security.contains(&said), "SECURITY.md lacks: {said}");
 }
