@@ -16,7 +16,8 @@
 //! ```
 //!
 //! One row (`L`) is computed from the previous one in place: the sums `U`
-//! first (10 values), then `UP` in increasing `a`, `DOWN` in decreasing
+//! first (10 values; each is the sum of all `U_{L−1}` with the three
+//! neighbours' counts swapped in), then `UP` in increasing `a`, `DOWN` in decreasing
 //! `a`, each reading its neighbour before it is overwritten. So ranking a
 //! typed PIN keeps one row (320 bytes) and the sums (80 bytes) on the
 //! stack, and walks the positions right to left, one row per position;
@@ -224,13 +225,24 @@ impl PinSet {
         let r = self.r();
         let one = self.one();
         let after_12 = get(row, 4 * (one + 1) + UP);
+        // U_L(a) = Σ_c C_{L−1}(c, class(a, c)): every U_{L−1}(c), the
+        // neighbours `c = a − 1, a, a + 1` (the only classes other than
+        // OTHER) replaced by their class's count.
+        let mut all = 0u64;
+        let mut c = 0;
+        while c < r {
+            all = all.saturating_add(get(row, 4 * c + OTHER));
+            c += 1;
+        }
         let mut u = [0u64; 10];
         let mut a = 0;
         while a < r {
-            let mut sum = 0u64;
-            let mut c = 0;
-            while c < r {
-                sum = sum.saturating_add(get(row, 4 * c + class(a, c)));
+            let mut sum = all;
+            let mut c = a.saturating_sub(1);
+            while c <= a + 1 && c < r {
+                sum = sum
+                    .saturating_sub(get(row, 4 * c + OTHER))
+                    .saturating_add(get(row, 4 * c + class(a, c)));
                 c += 1;
             }
             put(&mut u, a, sum);
