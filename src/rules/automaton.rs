@@ -307,7 +307,7 @@ impl PinSet {
 
     /// `|S|`.
     const fn count(&self) -> u64 {
-        let (row, after_one) = self.row_at(self.digits as usize - 1);
+        let (row, after_one) = self.row_at((self.digits as usize).saturating_sub(1));
         let mut total = 0u64;
         let mut c = 0;
         while c < self.r() {
@@ -489,5 +489,41 @@ impl PinSet {
             expected: self.digits,
             found: keys.len(),
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The walk on a permutation whose cycle passes `over` values `>=
+    /// pins` between two below it (`y ↦ y + 1 mod (pins + over)`): it
+    /// takes `over + 1` evaluations each way, and gives up beyond
+    /// [`MAX_WALK_STEPS`], forwards and back alike.
+    #[test]
+    fn the_walk_is_bounded_the_same_both_ways() {
+        let pins = 10u64;
+        for over in [0u64, 1, 62, 63, 64, 200] {
+            let n = pins + over;
+            let forward = |y: u64| Ok::<u64, ()>((y + 1) % n);
+            let back = |y: u64| Ok::<u64, ()>((y + n - 1) % n);
+            // `over + 1` evaluations: within the bound iff `over < MAX_WALK_STEPS`.
+            let within = over < u64::from(MAX_WALK_STEPS);
+            let expected = within.then_some(0);
+            // From the last index below `pins`, across every value above.
+            assert_eq!(
+                walk(forward(pins - 1).unwrap(), pins, forward),
+                Ok(expected),
+                "{over}"
+            );
+            let back_expected = within.then_some(pins - 1);
+            assert_eq!(
+                walk(back(0).unwrap(), pins, back),
+                Ok(back_expected),
+                "{over}"
+            );
+        }
+        assert_eq!(walk(3, 10, |_| Err::<u64, u8>(7)), Ok(Some(3)));
+        assert_eq!(walk(30, 10, |_| Err::<u64, u8>(7)), Err(7));
     }
 }
