@@ -34,7 +34,7 @@
 //!
 //! A lock checks rules with the crate feature `code-rules` (in `std`);
 //! without it [`Profile::new`] refuses a profile that has them
-//! ([`ProfileError::CodeRulesNotBuilt`](crate::ProfileError::CodeRulesNotBuilt))
+//! ([`ProfileError::CodeRulesNotBuilt`])
 //! and none of this module's automaton is compiled.
 //!
 //! ```
