@@ -8,6 +8,8 @@ use zeroize::{Zeroize, ZeroizeOnDrop};
 use crate::alphabet::Alphabet;
 use crate::ff1::{Ff1Aes128, Ff1Error};
 use crate::grant::Grant;
+#[cfg(feature = "code-rules")]
+use crate::index::GrantError;
 use crate::issue::{IssueError, Issued, Request};
 use crate::keys::DeviceKey;
 use crate::pin::{Pin, PinError};
@@ -156,8 +158,50 @@ impl Codec {
     pub fn pin_for(&self, grant: &Grant) -> Result<Pin, IssueError> {
         let index = self.profile.index_of(grant)?;
         let value = self.ff1.encrypt(index)?;
+        #[cfg(feature = "code-rules")]
+        let value = self
+            .walked(value)?
+            .ok_or(IssueError::Grant(GrantError::WalkTooLong { index }))?;
         Pin::from_value(value, self.alphabet(), self.profile.digits())
             .map_err(|_| IssueError::Cipher(Ff1Error::NumeralOutOfRange))
+    }
+
+    /// With code rules, the numeral of the PIN whose FF1 evaluation (of
+    /// the index) is `first`: the walk on inside `S`, then the string of
+    /// that rank; `None` if the walk is too long. `first` itself without
+    /// rules.
+    #[cfg(feature = "code-rules")]
+    fn walked(&self, first: u64) -> Result<Option<u64>, Ff1Error> {
+        let Some(set) = self.profile.pin_set() else {
+            return Ok(Some(first));
+        };
+        let Some(rank) = crate::rules::walk(first, set.len(), |y| self.ff1.encrypt(y))? else {
+            return Ok(None);
+        };
+        set.unrank(rank)
+            .map(Some)
+            .ok_or(Ff1Error::NumeralOutOfRange)
+    }
+
+    /// FF1⁻¹ of the typed entry (whose numeral is `value`), walked back
+    /// inside `S` with code rules: a string that breaks a rule is refused
+    /// before any AES.
+    fn decrypt_typed(&self, typed: &[u8], value: u64) -> Result<u64, DecodeError> {
+        #[cfg(feature = "code-rules")]
+        if let Some(set) = self.profile.pin_set() {
+            let mut rank = set.rank_keys(typed)?;
+            let first = self.ff1.decrypt(rank);
+            rank.zeroize();
+            let index = crate::rules::walk(first.map_err(DecodeError::Cipher)?, set.len(), |y| {
+                self.ff1.decrypt(y)
+            });
+            return index
+                .map_err(DecodeError::Cipher)?
+                .ok_or(DecodeError::NotAGrant);
+        }
+        #[cfg(not(feature = "code-rules"))]
+        let _ = typed;
+        self.ff1.decrypt(value).map_err(DecodeError::Cipher)
     }
 
     /// PINs for many grants at once: FF1 evaluations are interleaved so the
@@ -177,6 +221,18 @@ impl Codec {
             return Ok(());
         };
         self.ff1.encrypt_batch(values)?;
+        #[cfg(feature = "code-rules")]
+        if self.profile.pin_set().is_some() {
+            for (value, g) in values.iter_mut().zip(grants) {
+                *value = match self.walked(*value)? {
+                    Some(v) => v,
+                    None => {
+                        let index = self.profile.index_of(g)?;
+                        return Err(IssueError::Grant(GrantError::WalkTooLong { index }));
+                    }
+                };
+            }
+        }
         Ok(())
     }
 
@@ -225,7 +281,7 @@ impl Codec {
         // errors), without copying the digits into a `Pin` buffer that
         // would then have to be zeroized.
         let mut value = crate::pin::typed_value(typed, &self.alphabet(), self.profile.digits())?;
-        let index = self.ff1.decrypt(value).map_err(DecodeError::Cipher);
+        let index = self.decrypt_typed(typed, value);
         value.zeroize();
         let index = index?;
         let grant = self.profile.grant_at(index).ok_or(DecodeError::NotAGrant)?;

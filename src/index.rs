@@ -84,13 +84,22 @@ pub enum GrantError {
         /// Number of slots.
         limit: u32,
     },
+    /// The profile has code rules, and the grant's index needs more than
+    /// [`MAX_WALK_STEPS`](crate::rules::MAX_WALK_STEPS) FF1 evaluations
+    /// to reach a string that keeps them (about one index in `2^64` at
+    /// worst): it has no PIN, and the lock would refuse one. Another
+    /// variance has another index.
+    WalkTooLong {
+        /// The grant's index.
+        index: u64,
+    },
 }
 
 impl GrantError {
     /// A stable snake_case code (`kind_disabled`, `start_out_of_range`,
     /// `length_out_of_range`, `variance_out_of_range`,
     /// `lineage_out_of_range`, `menu_position_out_of_range`,
-    /// `slot_out_of_range`, `kind_not_built`); the
+    /// `slot_out_of_range`, `kind_not_built`, `walk_too_long`); the
     /// `Display` text is informative English.
     pub const fn code(&self) -> &'static str {
         match self {
@@ -102,6 +111,7 @@ impl GrantError {
             GrantError::NotInMenu { .. } => "menu_position_out_of_range",
             GrantError::SlotOutOfRange { .. } => "slot_out_of_range",
             GrantError::KindNotBuilt(_) => "kind_not_built",
+            GrantError::WalkTooLong { .. } => "walk_too_long",
         }
     }
 }
@@ -133,6 +143,11 @@ impl fmt::Display for GrantError {
             GrantError::KindNotBuilt(kind) => write!(
                 f,
                 "{kind} codes need offpin's format-v2 feature, which this build leaves out"
+            ),
+            GrantError::WalkTooLong { index } => write!(
+                f,
+                "index {index} needs more than {} FF1 evaluations to reach a PIN that keeps the code rules; issue another variance",
+                crate::rules::MAX_WALK_STEPS
             ),
         }
     }

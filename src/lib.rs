@@ -19,6 +19,7 @@ pub mod lock;
 pub mod pin;
 pub mod profile;
 pub mod recurring;
+pub mod rules;
 pub mod security;
 pub mod service;
 pub mod time;
@@ -38,6 +39,9 @@ pub use profile::{
     ClockCodes, FormatVersion, Kind, LockoutPolicy, Profile, ProfileError, ProfileParams,
     ServiceCodes, Tag,
 };
+#[cfg(feature = "code-rules")]
+pub use rules::PinSet;
+pub use rules::{CodeConstraint, CodeRules};
 pub use security::SecurityFigures;
 pub use time::{OffsetError, ParseOffsetError, UnixSeconds, UtcOffset, Window};
 pub use tz::{TzError, TzRule};

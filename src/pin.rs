@@ -15,6 +15,7 @@ use zeroize::{Zeroize, ZeroizeOnDrop};
 use crate::alphabet::Alphabet;
 #[cfg(doc)]
 use crate::ff1::Radix;
+use crate::rules::CodeConstraint;
 
 /// Most digits a PIN can have: 18 for radix 10 and 9, 20 for the smaller
 /// radixes ([`Radix::max_len`]).
@@ -49,6 +50,15 @@ pub enum PinError {
         /// 0-based position of the key.
         position: usize,
     },
+    /// The keys break one of the profile's code rules
+    /// ([`CodeRules`](crate::CodeRules)): no PIN is such a string.
+    BreaksCodeRule {
+        /// 0-based position of the key that breaks it: the `2` of a
+        /// start `1 2`, the third key of a triple.
+        position: usize,
+        /// The rule.
+        constraint: CodeConstraint,
+    },
 
     /// The numeric value does not fit `digits` digits (rendering only).
     ValueOutOfRange,
@@ -56,7 +66,8 @@ pub enum PinError {
 
 impl PinError {
     /// A stable snake_case code (`empty`, `wrong_length`, `not_a_digit`,
-    /// `zero_on_nine_key_pad`, `not_on_keypad`, `value_out_of_range`); the `Display` text is informative English.
+    /// `zero_on_nine_key_pad`, `not_on_keypad`, `breaks_code_rule`,
+    /// `value_out_of_range`); the `Display` text is informative English.
     pub const fn code(&self) -> &'static str {
         match self {
             PinError::Empty => "empty",
@@ -64,6 +75,7 @@ impl PinError {
             PinError::NotADigit { .. } => "not_a_digit",
             PinError::ZeroOnNineKeyPad { .. } => "zero_on_nine_key_pad",
             PinError::NotOnKeypad { .. } => "not_on_keypad",
+            PinError::BreaksCodeRule { .. } => "breaks_code_rule",
             PinError::ValueOutOfRange => "value_out_of_range",
         }
     }
@@ -87,6 +99,14 @@ impl fmt::Display for PinError {
             PinError::NotOnKeypad { position } => write!(
                 f,
                 "character {} is a key this profile's keypads do not have",
+                position + 1
+            ),
+            PinError::BreaksCodeRule {
+                position,
+                constraint,
+            } => write!(
+                f,
+                "character {} breaks the keypad's code rule {constraint}",
                 position + 1
             ),
             PinError::ValueOutOfRange => f.write_str("value does not fit the PIN length"),

@@ -38,6 +38,7 @@ pub use crate::alphabet::{Alphabet, AlphabetError, Keys};
 use crate::divisor::Reciprocal;
 pub use crate::ff1::Radix;
 pub use crate::recurring::RecurringMenu;
+pub use crate::rules::CodeRules;
 use crate::time::{DAY, HOUR, UnixSeconds};
 
 /// The grant kinds, in the order their index ranges are laid out.
@@ -354,6 +355,11 @@ pub struct ProfileParams {
     /// Rolling service codes (format v2, tag 3; [`ServiceCodes::NONE`]:
     /// none).
     pub service_codes: ServiceCodes,
+    /// Code rules (format v2, tag 5; [`CodeRules::NONE`]: none): the PINs
+    /// are the strings that keep them ([`crate::rules`]). Needs the
+    /// radix's standard keys and no service codes; a lock checks them
+    /// with the crate feature `code-rules`.
+    pub code_rules: CodeRules,
 }
 
 /// Why [`Profile::new`] refused a set of parameters.
@@ -430,11 +436,31 @@ pub enum ProfileError {
         /// The most it may be for this PIN length.
         max: u8,
     },
-    /// The grants do not fit in `radix^digits` indices.
+    /// The code rules have undefined bits, or the profile also has
+    /// service codes (RFC 6238 codes cannot keep the rules).
+    InvalidCodeRules,
+    /// The profile has code rules and keys other than its radix's
+    /// standard ones (the rules compare the typed keys as digits).
+    CodeRulesNeedStandardKeys,
+    /// The code rules leave fewer than half of the `radix^digits`
+    /// strings: cycle walking could need more than
+    /// [`MAX_WALK_STEPS`](crate::rules::MAX_WALK_STEPS) evaluations too
+    /// often. Fewer digits or fewer rules (or more keys) fix it.
+    CodeRulesTooStrict {
+        /// The strings that keep the rules, `|S|`.
+        pins: u64,
+        /// `radix^digits`.
+        domain: u64,
+    },
+    /// The profile has code rules, and the crate was built without the
+    /// `code-rules` feature (a lock that does not check them).
+    CodeRulesNotBuilt,
+    /// The grants do not fit in the PINs: `radix^digits` indices, or
+    /// `|S|` with code rules.
     IndexSpaceTooSmall {
         /// Indices the grants need (`u64::MAX` if the count overflows).
         needed: u64,
-        /// `radix^digits`.
+        /// `radix^digits`, or `|S|` with code rules.
         available: u64,
     },
 }
@@ -467,6 +493,10 @@ impl ProfileError {
             ProfileError::NeedsFormatV2 { .. } => "needs_format_v2",
             ProfileError::CanonicalTooLong => "canonical_too_long",
             ProfileError::EntryMaxDigitsOutOfRange { .. } => "entry_max_digits_out_of_range",
+            ProfileError::InvalidCodeRules => "invalid_code_rules",
+            ProfileError::CodeRulesNeedStandardKeys => "code_rules_need_standard_keys",
+            ProfileError::CodeRulesTooStrict { .. } => "code_rules_too_strict",
+            ProfileError::CodeRulesNotBuilt => "code_rules_not_built",
             ProfileError::IndexSpaceTooSmall { .. } => "index_space_too_small",
         }
     }
@@ -525,6 +555,18 @@ impl ProfileError {
             ProfileError::EntryMaxDigitsOutOfRange { .. } => panic!(
                 "profile: entry_max_digits must be 0 or in digits..=min(2 * digits, MAX_ENTRY_DIGITS)"
             ),
+            ProfileError::InvalidCodeRules => {
+                panic!("profile: code rules need defined bits only and no service codes")
+            }
+            ProfileError::CodeRulesNeedStandardKeys => {
+                panic!("profile: code rules need the radix's standard keys")
+            }
+            ProfileError::CodeRulesTooStrict { .. } => {
+                panic!("profile: the code rules leave fewer than half the strings")
+            }
+            ProfileError::CodeRulesNotBuilt => {
+                panic!("profile: code rules need the crate feature `code-rules`")
+            }
             ProfileError::IndexSpaceTooSmall { .. } => {
                 panic!("profile: grants do not fit in radix^digits")
             }
@@ -610,6 +652,19 @@ impl fmt::Display for ProfileError {
                 f,
                 "entry_max_digits is {entry_max_digits} but must be 0 (anti-peep off) or from the PIN length {digits} to {max} (twice the PIN length, at most {MAX_ENTRY_DIGITS})"
             ),
+            ProfileError::InvalidCodeRules => f.write_str(
+                "code rules are a set of cannot_start_with_12 (bit 0) and no_triple_consecutive_ints (bit 1), and cannot go with service codes (RFC 6238 codes do not keep them)",
+            ),
+            ProfileError::CodeRulesNeedStandardKeys => f.write_str(
+                "code rules need the radix's standard keys (0-9 for radix 10, 1, 2, ... for the others)",
+            ),
+            ProfileError::CodeRulesTooStrict { pins, domain } => write!(
+                f,
+                "the code rules leave {pins} of {domain} strings, fewer than half; use fewer digits or fewer rules"
+            ),
+            ProfileError::CodeRulesNotBuilt => f.write_str(
+                "the profile has code rules; build offpin with the code-rules feature to check them",
+            ),
             ProfileError::IndexSpaceTooSmall { needed, available } => write!(
                 f,
                 "the grants need {needed} indices but {available} PINs exist; add digits or shrink a range"
@@ -636,8 +691,10 @@ pub(crate) struct Layout {
     pub(crate) base: [u64; Kind::COUNT],
     /// `M`, the number of grants the profile can express.
     pub(crate) total: u64,
-    /// `radix^digits`.
-    pub(crate) domain: u64,
+    /// `|S|`: the strings that keep the code rules, `radix^digits`
+    /// without rules (which [`Profile::domain`] recomputes: a profile is
+    /// copied into every codec, so it stores one of the two).
+    pub(crate) pins: u64,
     /// The radices of the mixed-radix fields, as divisors.
     pub(crate) radices: Radices,
 }
@@ -827,9 +884,13 @@ impl Profile {
             }
         }
 
+        let pins = match crate::rules::pins_of(&params, domain) {
+            Ok(pins) => pins,
+            Err(e) => return Err(e),
+        };
         let too_small = ProfileError::IndexSpaceTooSmall {
             needed: u64::MAX,
-            available: domain,
+            available: pins,
         };
         let days = params.lifetime_days as u64;
         let hours = days * 24;
@@ -905,10 +966,10 @@ impl Profile {
             }
             i += 1;
         }
-        if total > domain {
+        if total > pins {
             return Err(ProfileError::IndexSpaceTooSmall {
                 needed: total,
-                available: domain,
+                available: pins,
             });
         }
         let canonical = canonical::canonical_of(&params);
@@ -920,7 +981,7 @@ impl Profile {
             layout: Layout {
                 base,
                 total,
-                domain,
+                pins,
                 radices: Radices {
                     lineages: Reciprocal::new(params.lineages as u64 + 1),
                     variances: Reciprocal::new(v),
@@ -959,7 +1020,8 @@ impl Profile {
             Tag::Recurring => params.recurring = RecurringMenu::NONE,
             Tag::ClockCodes => params.clock_codes = ClockCodes::NONE,
             Tag::ServiceCodes => params.service_codes = ServiceCodes::NONE,
-            Tag::Alphabet | Tag::CodeRules => {}
+            Tag::CodeRules => params.code_rules = CodeRules::NONE,
+            Tag::Alphabet => {}
         }
         Profile::new(params)
     }
@@ -995,9 +1057,38 @@ impl Profile {
     pub const fn epoch_day(&self) -> i64 {
         days_of_midnight(self.params.epoch)
     }
-    /// `radix^digits`: how many PINs exist.
+    /// `radix^digits`: the numeral strings FF1 permutes. Without code
+    /// rules every one is a PIN; with them, [`pin_count`](Self::pin_count)
+    /// are.
     pub const fn domain(&self) -> u64 {
-        self.layout.domain
+        // Checked by `Profile::new`: at most 10^18.
+        (self.params.radix.value() as u64).saturating_pow(self.params.digits as u32)
+    }
+    /// `|S|`: how many PINs exist, the strings of the keypad that keep
+    /// the profile's [`code_rules`](Self::code_rules)
+    /// ([`domain`](Self::domain) without rules). The per-attempt figure
+    /// is `W_max / pin_count`.
+    pub const fn pin_count(&self) -> u64 {
+        self.layout.pins
+    }
+    /// The code rules (format v2, tag 5; [`CodeRules::NONE`] without).
+    pub const fn code_rules(&self) -> CodeRules {
+        self.params.code_rules
+    }
+    /// The PINs as a ranked set, if the profile has code rules (crate
+    /// feature `code-rules`; `None` without rules: every string is a PIN,
+    /// its rank its value).
+    #[cfg(feature = "code-rules")]
+    pub const fn pin_set(&self) -> Option<crate::rules::PinSet> {
+        if self.params.code_rules.is_empty() {
+            return None;
+        }
+        Some(crate::rules::PinSet::known(
+            self.params.radix,
+            self.params.digits,
+            self.params.code_rules,
+            self.layout.pins,
+        ))
     }
     /// `M`: how many grants the profile can express (all below
     /// [`domain`](Self::domain)).

@@ -10,6 +10,12 @@
 //! p = W(now) / radix^n
 //! ```
 //!
+//! With code rules ([`crate::rules`]) the PINs are the `|S|` strings that
+//! keep them, and cycle walking makes the map from indices to them a
+//! permutation of `0..|S|`: a guess among them (a string outside `S` is
+//! refused unseen, and counts as a failure) opens with probability
+//! `W(now) / |S|` ([`Profile::pin_count`]).
+//!
 //! `M`, the number of grants the profile can express, does not matter;
 //! only the grants acceptable *now* do. [`Profile::acceptable_at`] counts
 //! them exactly at one instant, by the same rules as
@@ -74,7 +80,8 @@ impl Acceptable {
 /// The published security figures of a profile.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct SecurityFigures {
-    /// `radix^n`.
+    /// The PINs a guess is among: `radix^n`, or `|S|` with code rules
+    /// ([`Profile::pin_count`]).
     pub domain: u64,
     /// Maximum over time of the acceptable windowed indices, by kind
     /// (each kind's own maximum; ongoing is constant).
@@ -135,7 +142,8 @@ impl ServiceFigure {
 
 impl SecurityFigures {
     /// Probability that one random attempt opens the lock (or moves its
-    /// clock): `positions · W_max / radix^n`, plus the service codes'
+    /// clock): `positions · W_max / domain` (`radix^n`, or `|S|` with code
+    /// rules), plus the service codes'
     /// share ([`ServiceFigure::per_attempt`]) if the profile has them. An
     /// entry is up to `positions` FF1 PINs (one without anti-peep entry),
     /// a service code (typed alone: the lock does not search for one
@@ -602,7 +610,7 @@ impl Profile {
             values_per_code: crate::service::max_values_per_code(codes.digits),
         });
         SecurityFigures {
-            domain: self.domain(),
+            domain: self.pin_count(),
             max_by_kind: peak.by_kind,
             remembered,
             keys,

@@ -289,12 +289,13 @@ fn the_anti_peep_figures_are_current() {
 /// README's table of `standard-10` on a lock with each capability of issue
 /// 19 (a crate feature on the lock), as `offpin report` prints it: a
 /// group member holds two keys, anti-peep multiplies the PIN share by the
-/// positions, a seven-key keypad needs 11 digits.
-#[cfg(feature = "alphabets")]
+/// positions, a seven-key keypad needs 11 digits, code rules leave `|S|`
+/// of the strings PINs (the figure is `W_max / |S|`).
+#[cfg(all(feature = "alphabets", feature = "code-rules"))]
 #[test]
 fn readme_capability_table_matches_the_computed_figures() {
-    use offpin::profile::shipped::STANDARD_10;
-    use offpin::{ProfileParams, Radix};
+    use offpin::profile::shipped::{KEYPAD9_11, STANDARD_10};
+    use offpin::{CodeRules, ProfileParams, Radix};
     let readme = include_str!("../README.md");
     let p = STANDARD_10.params();
     let ttlock = ProfileParams {
@@ -303,7 +304,12 @@ fn readme_capability_table_matches_the_computed_figures() {
         digits: 11,
         ..p
     };
-    let rows: [(&str, ProfileParams, u32); 5] = [
+    let rules = ProfileParams {
+        format: FormatVersion::V2,
+        code_rules: CodeRules::ALL,
+        ..p
+    };
+    let rows: [(&str, ProfileParams, u32); 7] = [
         ("as shipped (one key)", p, 1),
         ("a group member (2 keys)", p, 2),
         (
@@ -323,7 +329,18 @@ fn readme_capability_table_matches_the_computed_figures() {
             },
             2,
         ),
+        ("code rules: not `12…`, no triples (10 digits)", rules, 1),
+        (
+            "keys 1–9 and both rules (11 digits)",
+            ProfileParams {
+                radix: Radix::Nine,
+                digits: 11,
+                ..rules
+            },
+            1,
+        ),
     ];
+    assert_eq!(rows[6].1.digits, KEYPAD9_11.digits());
     for (what, params, keys) in rows {
         let s = Profile::new(params).unwrap().security_with_keys(keys);
         let cells = [
@@ -336,6 +353,27 @@ fn readme_capability_table_matches_the_computed_figures() {
         ];
         assert_row(readme, what, &cells);
     }
+    // The text under the table: |S| of both rule rows, and how much the
+    // rules raise standard-10's per-attempt figure.
+    let text = readme.split_whitespace().collect::<Vec<_>>().join(" ");
+    let [ten, nine] = [rows[5].1, rows[6].1].map(|q| Profile::new(q).unwrap());
+    let ratio = ten.security().per_attempt() / STANDARD_10.security().per_attempt();
+    let said = format!(
+        "(`|S|`: {} of the 10^10, and {} of the 9^11 on a nine-key keypad, the hosted API's `no_zeros`): a guess keeps the rules, so the figure is `W_max / |S|`, {ratio:.2} times `standard-10`'s.",
+        grouped(ten.pin_count()),
+        grouped(nine.pin_count()),
+    );
+    assert!(text.contains(&said), "README lacks: {said}");
+    let security = include_str!("../SECURITY.md")
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ");
+    let said = format!(
+        "(`standard-10` with both rules: `|S|` = {}, **{} per attempt**, {ratio:.2} times `standard-10`'s;",
+        grouped(ten.pin_count()),
+        sci(ten.security().per_attempt(), 2),
+    );
+    assert!(security.contains(&said), "SECURITY.md lacks: {said}");
 }
 
 /// README: "Lock firmware depends on `offpin` alone: `cargo tree -p offpin

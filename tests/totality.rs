@@ -1,7 +1,7 @@
 //! No panic, no wrap, on any value the API accepts (issue 9, point 5).
 //!
 //! Arbitrary profiles that `Profile::new` accepts (extreme epochs,
-//! lifetimes, window lengths and activation included) and arbitrary
+//! lifetimes, window lengths and activation included; code rules too) and arbitrary
 //! instants (`i64::MIN`, `i64::MAX`, ±2^62, and values near the profile's
 //! lifetime) go through `plan`, `issue`, `decode`, `decode_input`, `check`,
 //! `acceptable_at` and `security`. Tests run with overflow checks on, so an
@@ -22,9 +22,9 @@ use offpin::profile::shipped::{EPOCH_2024, KEYPAD9_11, STANDARD_10, STANDARD_MEN
 use offpin::profile::{MAX_DURATION_HOURS, MAX_EPOCH, MAX_LIFETIME_DAYS};
 use offpin::recurring::{Hours, Weekdays};
 use offpin::{
-    ClockCodes, Codec, DecodeError, DeviceKey, FormatVersion, Grant, IssueError, Pin, PinError,
-    Profile, ProfileParams, Radix, Request, RevokeTarget, ServiceCodes, Span, TzRule, UtcOffset,
-    Verdict,
+    ClockCodes, CodeRules, Codec, DecodeError, DeviceKey, FormatVersion, Grant, IssueError, Pin,
+    PinError, Profile, ProfileParams, Radix, Request, RevokeTarget, ServiceCodes, Span, TzRule,
+    UtcOffset, Verdict,
 };
 use proptest::prelude::*;
 
@@ -61,6 +61,9 @@ prop_compose! {
         grace_secs in 0u32..3_600,
         lock_memory in any::<u16>(),
         v2 in any::<bool>(),
+        // Code rules (format v2, without service codes): a quarter of
+        // the profiles.
+        rules in prop_oneof![3 => Just(0u8), 1 => 1u8..=3],
     ) -> ProfileParams {
         ProfileParams {
             name: "arbitrary",
@@ -78,14 +81,15 @@ prop_compose! {
             activation_hours,
             grace_secs,
             lock_memory,
-            format: if v2 { FormatVersion::V2 } else { FormatVersion::V1 },
+            format: if v2 || rules != 0 { FormatVersion::V2 } else { FormatVersion::V1 },
+            code_rules: CodeRules::from_bits(rules),
             recurring: if v2 { STANDARD_MENU } else { offpin::recurring::RecurringMenu::NONE },
             clock_codes: if v2 {
                 ClockCodes { unit_minutes: 10, max_step_hours: 168 }
             } else {
                 ClockCodes::NONE
             },
-            service_codes: if v2 && !nine {
+            service_codes: if v2 && !nine && rules == 0 {
                 ServiceCodes { digits: 8, step_secs: 30, skew_steps: 1 }
             } else {
                 ServiceCodes::NONE
@@ -205,6 +209,8 @@ proptest! {
                 prop_assert!(p.index_of(&g).is_ok());
                 let _ = p.check(&g, now, offset);
             }
+            // With code rules, a numeral outside `S` is refused for it.
+            Err(DecodeError::Pin(PinError::BreaksCodeRule { .. })) if !p.code_rules().is_empty() => {}
             Err(e) => prop_assert_eq!(e, DecodeError::NotAGrant),
         }
 

@@ -481,6 +481,12 @@ fn check_file(name: &str, generated: Value) {
 #[path = "alphabets/mod.rs"]
 mod alphabets;
 
+/// Code rules (format v2, tag 5): `tests/rules/`, file
+/// `tests/vectors/v2/code_rules.json`.
+#[cfg(feature = "std")]
+#[path = "rules/mod.rs"]
+mod rules;
+
 /// The edges of every comparison of docs/FORMAT.md §5–§10 (`tests/edges/`,
 /// files `tests/vectors/v2/edges/`).
 #[cfg(all(feature = "std", feature = "service-codes"))]

@@ -1,13 +1,14 @@
 #![allow(dead_code, reason = "each target uses part of this module")]
 
-//! Shared by the lock targets: every shipped profile with two keys and a
-//! universe of issued codes of every kind around one instant.
+//! Shared by the lock targets: every shipped profile, and `standard-10`
+//! with code rules, with two keys and a universe of issued codes of every
+//! kind around one instant.
 
 use offpin::lock::Lock;
 use std::sync::OnceLock;
 
 use offpin::profile::shipped::ALL;
-use offpin::{Codec, DeviceKey, Grant, Profile, Request};
+use offpin::{Codec, CodeRules, DeviceKey, FormatVersion, Grant, Profile, Request};
 
 pub const HOUR: i64 = 3_600;
 pub const DAY: i64 = 86_400;
@@ -127,9 +128,28 @@ fn build(profile: Profile) -> Universe {
     Universe { profile, t0, codes }
 }
 
+/// `standard-10` with both code rules (format v2, tag 5): its lock ranks
+/// every entry and walks FF1 back, and refuses a string that breaks a
+/// rule before any.
+pub fn code_rules_profile() -> Profile {
+    Profile::new(offpin::ProfileParams {
+        name: "standard-10-rules",
+        format: FormatVersion::V2,
+        code_rules: CodeRules::ALL,
+        ..offpin::profile::shipped::STANDARD_10.params()
+    })
+    .expect("standard-10 with code rules")
+}
+
 pub fn universes() -> &'static [Universe] {
     static U: OnceLock<Vec<Universe>> = OnceLock::new();
-    U.get_or_init(|| ALL.iter().map(|p| build(*p)).collect())
+    U.get_or_init(|| {
+        ALL.iter()
+            .copied()
+            .chain([code_rules_profile()])
+            .map(build)
+            .collect()
+    })
 }
 
 /// Maps arbitrary bytes onto the profile's keypad, exactly `digits` long.

@@ -1,4 +1,5 @@
-//! Arbitrary bytes typed on the keypad, for every shipped profile: decoding
+//! Arbitrary bytes typed on the keypad, for every shipped profile (and
+//! `standard-10` with code rules): decoding
 //! never panics; whatever decodes names a grant of the profile whose PIN
 //! (re-issued with the same key) is exactly what was typed; and checking
 //! that grant at any instant and UTC offset never panics.
@@ -9,7 +10,8 @@
 //!
 //! The same is done for one more profile read from the input's first
 //! bytes: any parameters `Profile::new` accepts (extreme epochs, lifetimes
-//! and lengths included). On it, planning a request at the fuzzed instant
+//! and lengths included, code rules too: a keyed entry may then break a
+//! rule, and is refused for it exactly when it does). On it, planning a request at the fuzzed instant
 //! never panics, and no instant and offset has more acceptable indices
 //! than its published `W_max`.
 
@@ -21,8 +23,8 @@ use libfuzzer_sys::fuzz_target;
 use offpin::profile::shipped::{ALL, STANDARD_10};
 use offpin::profile::{MAX_DURATION_HOURS, MAX_EPOCH, MAX_LIFETIME_DAYS};
 use offpin::{
-    Codec, DecodeError, DeviceKey, Keys, Pin, Profile, ProfileParams, Radix, Request, UtcOffset,
-    Verdict,
+    Codec, CodeRules, DecodeError, DeviceKey, Keys, Pin, PinError, Profile, ProfileParams, Radix,
+    Request, UtcOffset, Verdict,
 };
 
 const FUZZ_KEY: [u8; 16] = *b"offpin fuzz key!";
@@ -54,13 +56,16 @@ fn fuzzed_profile(b: &[u8]) -> Option<Profile> {
         Keys::new(&reversed)
     };
     let span = radix.max_len() - radix.min_len() + 1;
+    // Bits 5 and 6: the code rules (format v2).
+    let code_rules = CodeRules::from_bits((b[0] >> 5) & 3);
     let params = ProfileParams {
         name: "fuzzed",
-        format: if radix.is_builtin() && b[0] & 16 == 0 {
+        format: if radix.is_builtin() && b[0] & 16 == 0 && code_rules.is_empty() {
             STANDARD_10.params().format
         } else {
             offpin::FormatVersion::V2
         },
+        code_rules,
         radix,
         keys,
         digits: radix.min_len() + b[1] % span,
@@ -81,11 +86,21 @@ fn fuzzed_profile(b: &[u8]) -> Option<Profile> {
     Profile::new(params).ok()
 }
 
+/// The shipped profiles, and `standard-10` with both code rules.
 fn codecs() -> &'static [Codec] {
     static CODECS: OnceLock<Vec<Codec>> = OnceLock::new();
     CODECS.get_or_init(|| {
+        let rules = Profile::new(ProfileParams {
+            name: "standard-10-rules",
+            format: offpin::FormatVersion::V2,
+            code_rules: CodeRules::ALL,
+            ..STANDARD_10.params()
+        })
+        .expect("standard-10 with code rules");
         ALL.iter()
-            .map(|p| Codec::new(&DeviceKey::from_bytes(FUZZ_KEY), *p).expect("shipped"))
+            .copied()
+            .chain([rules])
+            .map(|p| Codec::new(&DeviceKey::from_bytes(FUZZ_KEY), p).expect("a valid profile"))
             .collect()
     })
 }
@@ -140,10 +155,15 @@ fuzz_target!(|data: &[u8]| {
             .map(|b| keys[usize::from(*b) % keys.len()])
             .collect();
         let grant = try_typed(codec, &keyed, now, offset);
-        // On the keypad, only "names no grant" may refuse a well-formed PIN.
-        match grant {
-            Ok(_) | Err(DecodeError::NotAGrant) => {}
-            Err(e) => panic!("{}: well-formed PIN refused: {e:?}", p.name()),
+        // On the keypad, only "names no grant" may refuse a well-formed
+        // PIN, and with code rules "breaks a rule", of a string that does.
+        let breaks = p.pin_set().map(|s| s.check_keys(&keyed));
+        match (grant, breaks) {
+            (Ok(_) | Err(DecodeError::NotAGrant), None | Some(Ok(()))) => {}
+            (Err(DecodeError::Pin(e @ PinError::BreaksCodeRule { .. })), Some(Err(f))) => {
+                assert_eq!(e, f, "{}", p.name());
+            }
+            (r, b) => panic!("{}: well-formed PIN: {r:?}, rules: {b:?}", p.name()),
         }
     }
 });

@@ -82,7 +82,8 @@ fn variants(p: &Profile) -> Vec<(String, Profile)> {
 }
 
 /// `standard-10` on a lock with each capability of issue 19 (a crate
-/// feature on the lock), and with all of them: (what, profile, keys).
+/// feature on the lock), with the first three at once, and with code
+/// rules: (what, profile, keys). PINs are `|S|` with code rules.
 fn capabilities() -> Vec<(&'static str, Profile, u32)> {
     let base = shipped::STANDARD_10;
     let p = base.params();
@@ -104,11 +105,27 @@ fn capabilities() -> Vec<(&'static str, Profile, u32)> {
         entry_max_digits: 17,
         ..p
     });
+    // Code rules (the hosted API's cannot_start_with_12 and
+    // no_triple_consecutive_ints): the same grants over |S| PINs; on a
+    // nine-key keypad (no_zeros) with 11 digits too.
+    let rules = offpin::ProfileParams {
+        format: FormatVersion::V2,
+        code_rules: offpin::CodeRules::ALL,
+        ..p
+    };
+    let code_rules = with(rules);
+    let nine_rules = with(offpin::ProfileParams {
+        radix: offpin::Radix::Nine,
+        digits: 11,
+        ..rules
+    });
     let mut out = vec![("as shipped (one key)", base, 1)];
     out.push(("a group member (2 keys)", base, 2));
     out.extend(anti_peep.map(|q| ("anti-peep, 16 keys (7 positions)", q, 1)));
     out.extend(ttlock.map(|q| ("keys 1–7 (radix 7, 11 digits)", q, 1)));
     out.extend(all.map(|q| ("all three (2 keys, radix 7, 17-key entry)", q, 2)));
+    out.extend(code_rules.map(|q| ("code rules: not `12…`, no triples (10 digits)", q, 1)));
+    out.extend(nine_rules.map(|q| ("keys 1–9 and both rules (11 digits)", q, 1)));
     out
 }
 
@@ -116,8 +133,9 @@ fn capabilities() -> Vec<(&'static str, Profile, u32)> {
 fn capability_table() -> CliResult {
     say!("");
     say!("standard-10 on a lock with each capability (a crate feature on the lock):");
+    say!("(PINs: the strings that keep the profile's code rules, |S|; radix^n without rules)");
     say!(
-        "  {:<42} {:>8} {:>9} {:>5} {:>10} {:>7} {:>10}",
+        "  {:<46} {:>8} {:>9} {:>5} {:>10} {:>7} {:>10}",
         "lock",
         "W_max",
         "PINs",
@@ -129,7 +147,7 @@ fn capability_table() -> CliResult {
     for (what, q, keys) in capabilities() {
         let s = q.security_with_keys(keys);
         say!(
-            "  {:<42} {:>8} {:>9} {:>5} {:>10} {:>7} {:>10}",
+            "  {:<46} {:>8} {:>9} {:>5} {:>10} {:>7} {:>10}",
             what,
             s.w_max,
             sci(s.domain as f64),

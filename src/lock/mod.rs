@@ -115,6 +115,17 @@
 //! before were PINs tested and refused), so guesses typed around a valid
 //! code are never free. Without the feature, [`Lock::new`] refuses such a
 //! profile ([`LockError::AntiPeepNotBuilt`]) and no search is linked.
+//!
+//! # Code rules
+//!
+//! A profile with code rules ([`crate::rules`]: no start `1 2`, no three
+//! keys in a row equal, ascending or descending) is checked by the lock's
+//! codecs with the crate feature `code-rules`: an entry that breaks a rule
+//! is refused [`Refusal::InvalidCode`] before any AES (and counts as a
+//! failure), the others are ranked among the strings that keep the rules
+//! and FF1 is walked back. Without the feature such a profile cannot be
+//! built ([`ProfileError::CodeRulesNotBuilt`](crate::ProfileError::CodeRulesNotBuilt)),
+//! so no lock holds one, and none of the ranking is linked.
 
 mod lockout;
 pub mod memory;

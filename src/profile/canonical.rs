@@ -21,7 +21,7 @@
 //! is why they enter the tweak. Adding a feature means: a new [`Tag`], an
 //! arm in [`field_present`] and one in [`write_field`], a bound in
 //! [`Profile::new`](super::Profile::new), and a row in `docs/FORMAT.md`
-//! §2.3. Tag 5 is reserved for the code rules and is not encoded yet.
+//! §2.3.
 //!
 //! Everything here is `const`: [`Profile::new`](super::Profile::new)
 //! computes the canonical bytes and their SHA-256 at compile time for a
@@ -42,7 +42,7 @@ pub enum FormatVersion {
     V1,
     /// Version 1 plus extension fields: weekly recurring codes,
     /// clock-setting codes and rolling service codes, keypad alphabets
-    /// (and, to come, code rules).
+    /// and code rules.
     V2,
 }
 
@@ -85,7 +85,8 @@ pub enum Tag {
     /// (a radix other than 10 and 9 with standard keys needs no field:
     /// the radix is a v1 field).
     Alphabet,
-    /// 5: reserved for code rules (issue 13); not encoded yet.
+    /// 5: code rules (`cannot_start_with_12`,
+    /// `no_triple_consecutive_ints`), when the profile has any.
     CodeRules,
 }
 
@@ -239,7 +240,7 @@ pub(crate) const fn field_present(p: &ProfileParams, tag: Tag) -> bool {
         Tag::ClockCodes => p.clock_codes.is_enabled(),
         Tag::ServiceCodes => p.service_codes.is_enabled(),
         Tag::Alphabet => custom_keys(p),
-        Tag::CodeRules => false,
+        Tag::CodeRules => !p.code_rules.is_empty(),
     }
 }
 
@@ -310,8 +311,9 @@ const fn write_field(p: &ProfileParams, tag: Tag, w: &mut Canonical) {
                 v += 1;
             }
         }
-        // Reserved: not encoded yet.
-        Tag::CodeRules => {}
+        // u8: the rules' bits (bit 0 cannot_start_with_12, bit 1
+        // no_triple_consecutive_ints).
+        Tag::CodeRules => w.put_u8(p.code_rules.bits()),
     }
 }
 

@@ -23,8 +23,8 @@
 //! in the README.
 
 use super::{
-    ClockCodes, FormatVersion, Keys, LockoutPolicy, Profile, ProfileParams, Radix, RecurringMenu,
-    ServiceCodes,
+    ClockCodes, CodeRules, FormatVersion, Keys, LockoutPolicy, Profile, ProfileParams, Radix,
+    RecurringMenu, ServiceCodes,
 };
 use crate::recurring::{Hours, Weekdays};
 
@@ -71,6 +71,7 @@ pub const STANDARD_10: Profile = build(ProfileParams {
     recurring: RecurringMenu::NONE,
     clock_codes: ClockCodes::NONE,
     service_codes: ServiceCodes::NONE,
+    code_rules: CodeRules::NONE,
 });
 
 /// 8 digits for short stays: hourly windows up to a week, daily windows up
@@ -105,6 +106,7 @@ pub const COMPACT_8: Profile = build(ProfileParams {
     recurring: RecurringMenu::NONE,
     clock_codes: ClockCodes::NONE,
     service_codes: ServiceCodes::NONE,
+    code_rules: CodeRules::NONE,
 });
 
 /// 12 digits for high-value doors: eight variances, four supersede
@@ -139,6 +141,7 @@ pub const SECURE_12: Profile = build(ProfileParams {
     recurring: RecurringMenu::NONE,
     clock_codes: ClockCodes::NONE,
     service_codes: ServiceCodes::NONE,
+    code_rules: CodeRules::NONE,
 });
 
 /// The default feature set for keypads without a `0` key: digits `1`-`9`,

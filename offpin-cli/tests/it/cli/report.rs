@@ -49,6 +49,28 @@ fn report_prints_the_security_table() {
         out.lines().filter(|l| l.starts_with("tuya (ref.)")).count(),
         1
     );
+    // standard-10 with code rules: the same W_max over |S| PINs.
+    let rules = offpin::Profile::new(offpin::ProfileParams {
+        format: offpin::FormatVersion::V2,
+        code_rules: offpin::CodeRules::ALL,
+        ..offpin::profile::shipped::STANDARD_10.params()
+    })
+    .unwrap();
+    let line = out
+        .lines()
+        .find(|l| {
+            l.trim_start()
+                .starts_with("code rules: not `12…`, no triples")
+        })
+        .unwrap_or_else(|| panic!("no code rules row in\n{out}"));
+    let s = rules.security();
+    let cells: Vec<&str> = line.split_whitespace().collect();
+    assert!(cells.contains(&s.w_max.to_string().as_str()), "{line}");
+    assert!(
+        cells.contains(&format!("{:.2e}", s.domain as f64).as_str()),
+        "{line}"
+    );
+    assert_eq!(s.domain, rules.pin_count());
 }
 
 #[test]
