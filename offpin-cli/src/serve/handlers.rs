@@ -8,15 +8,16 @@ use axum::body::Body;
 use axum::extract::{FromRequest, Request, State};
 use axum::http::StatusCode;
 use chrono::Utc;
-use offpin::MasterKey;
+use offpin::{MasterKey, Profile};
 use offpin_ledger::ledger::hosted::{HostedApi, code_lengths};
 use offpin_ledger::ledger::{Device, GroupRef, ListFilter};
 use serde::de::DeserializeOwned;
 
 use super::error::ApiError;
 use super::openapi::{
-    AccessCodeResponse, AccessCodesResponse, DeleteResponse, DeviceResponse, DeviceView,
-    DevicesResponse, HealthResponse, LocationView, SecurityView,
+    AccessCodeResponse, AccessCodesResponse, CodeConstraintView, DeleteResponse, DeviceResponse,
+    DeviceView, DevicesResponse, HealthResponse, LocationView, SecurityView, TimeFrameOption,
+    TimePair,
 };
 use crate::request::{
     CreateMultipleRequest, CreateRequest, DeleteRequest, DeviceGetRequest, DeviceListRequest,
@@ -264,7 +265,53 @@ fn device_view(device: &Device, group: Option<&GroupRef>) -> Result<DeviceView, 
             attempts_per_day: s.attempts_per_day,
             p_per_year: s.per_year(),
         },
+        can_program_offline_access_codes: true,
+        code_constraints: profile
+            .code_constraints()
+            .map(|c| CodeConstraintView {
+                constraint_type: c.as_str(),
+            })
+            .collect(),
+        offline_time_frame_options: time_frames(&profile, device.time_zone.as_deref()),
     })
+}
+
+/// The windows the profile's offline codes can have: hourly windows on
+/// whole hours, daily windows from local midnight to local midnight, and
+/// one-time codes, whose use window has one length.
+fn time_frames(profile: &Profile, time_zone: Option<&str>) -> Vec<TimeFrameOption> {
+    let p = profile.params();
+    let option = |name: &str, min: String, max: String, daily: bool| TimeFrameOption {
+        display_name: format!("offpin {name}"),
+        min_duration: min,
+        max_duration: max,
+        matching_start_end_time: daily,
+        time_pairs: if daily {
+            vec![TimePair {
+                start_time: "00:00".to_owned(),
+                end_time: "00:00".to_owned(),
+            }]
+        } else {
+            Vec::new()
+        },
+        start_date_rrule: if daily { "FREQ=DAILY" } else { "FREQ=HOURLY" }.to_owned(),
+        end_date_rrule: if daily { "FREQ=DAILY" } else { "FREQ=HOURLY" }.to_owned(),
+        time_zone: time_zone.map(str::to_owned),
+    };
+    let mut frames = Vec::new();
+    if p.hourly_max_hours > 0 {
+        let max = format!("PT{}H", p.hourly_max_hours);
+        frames.push(option("hourly", "PT1H".to_owned(), max, false));
+    }
+    if p.daily_max_days > 0 {
+        let max = format!("P{}D", p.daily_max_days);
+        frames.push(option("daily", "P1D".to_owned(), max, true));
+    }
+    if p.one_time_use_hours > 0 {
+        let use_window = format!("PT{}H", p.one_time_use_hours);
+        frames.push(option("one-time", use_window.clone(), use_window, false));
+    }
+    frames
 }
 
 /// `/devices/list`.

@@ -102,6 +102,57 @@ pub struct DeviceView {
     pub group_id: Option<String>,
     /// Security figures.
     pub security: SecurityView,
+    /// `true`: the server issues offline codes for this device.
+    pub can_program_offline_access_codes: bool,
+    /// What every PIN of this device keeps: the hosted API's
+    /// `{"constraint_type": ...}` list (`cannot_specify_pin_code` always:
+    /// an offline PIN is derived, never chosen).
+    pub code_constraints: Vec<CodeConstraintView>,
+    /// The windows the device's offline codes can have, one entry per kind
+    /// the profile enables (hourly, daily, one-time).
+    pub offline_time_frame_options: Vec<TimeFrameOption>,
+}
+
+/// One of a device's code constraints.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CodeConstraintView {
+    /// `no_zeros`, `cannot_start_with_12`, `no_triple_consecutive_ints`,
+    /// `cannot_specify_pin_code`, `cannot_contain_089` or
+    /// `cannot_contain_0789`.
+    pub constraint_type: &'static str,
+}
+
+/// A start and an end time of day (`HH:MM`, the device's local time).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TimePair {
+    /// Start.
+    pub start_time: String,
+    /// End.
+    pub end_time: String,
+}
+
+/// The windows one kind of offline code can have on a device.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TimeFrameOption {
+    /// `offpin hourly`, `offpin daily` or `offpin one-time`.
+    pub display_name: String,
+    /// Shortest window (ISO 8601 duration, e.g. `PT1H`).
+    pub min_duration: String,
+    /// Longest window (ISO 8601, e.g. `PT720H`, `P30D`).
+    pub max_duration: String,
+    /// `true` when the window's start and end fall at the same time of day
+    /// (daily windows: local midnight to local midnight).
+    pub matching_start_end_time: bool,
+    /// The times of day a window may start and end at (daily windows:
+    /// `00:00`–`00:00`); empty: any whole hour.
+    pub time_pairs: Vec<TimePair>,
+    /// When a window may start (RFC 5545 RRULE): every hour, or every day.
+    pub start_date_rrule: String,
+    /// When a window may end (RRULE), the same granularity.
+    pub end_date_rrule: String,
+    /// The IANA time zone the times are in (`null`: the lock's fixed UTC
+    /// offset, `utc_offset`).
+    pub time_zone: Option<String>,
 }
 
 /// `{"device": {...}, "ok": true}`.

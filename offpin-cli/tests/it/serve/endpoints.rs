@@ -504,3 +504,90 @@ fn every_route_answers_the_described_methods_and_405_to_the_rest() {
     }
     assert!(codes_of(&a, &server, &fx.key, "front-door").is_empty());
 }
+
+/// `/devices/get` says what the device's offline codes can be, from its
+/// profile: `can_program_offline_access_codes`, the `code_constraints` its
+/// PINs keep (a nine-key keypad: `no_zeros`; always
+/// `cannot_specify_pin_code`) and the `offline_time_frame_options` of
+/// each kind the profile enables, in the device's time zone.
+#[test]
+fn devices_say_what_their_offline_codes_can_be() {
+    let fx = Fixture::sqlite();
+    fx.run(&[
+        "device",
+        "add",
+        "--device-id",
+        "nine-keys",
+        "--profile",
+        "keypad9-11",
+        "--utc-offset",
+        "+00:00",
+    ]);
+    let server = fx.start(&[]);
+    let a = agent();
+    let device = |id: &str| {
+        get(
+            &a,
+            &server,
+            &fx.key,
+            &format!("/devices/get?device_id={id}"),
+        )
+        .body["device"]
+            .clone()
+    };
+    let constraints = |d: &Value| -> Vec<String> {
+        d["code_constraints"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c["constraint_type"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    let front = device("front-door");
+    assert_eq!(front["can_program_offline_access_codes"], true);
+    assert_eq!(constraints(&front), ["cannot_specify_pin_code"]);
+    let nine = device("nine-keys");
+    assert_eq!(constraints(&nine), ["no_zeros", "cannot_specify_pin_code"]);
+    assert_eq!(nine["supported_code_lengths"], json!([11]));
+    // standard-10: hourly windows up to its longest, daily windows from
+    // local midnight, one-time codes; in Europe/Paris.
+    let p = offpin::profile::shipped::STANDARD_10.params();
+    let frames = front["offline_time_frame_options"].as_array().unwrap();
+    let names: Vec<&str> = frames
+        .iter()
+        .map(|f| f["display_name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["offpin hourly", "offpin daily", "offpin one-time"]);
+    assert_eq!(frames[0]["min_duration"], "PT1H");
+    assert_eq!(
+        frames[0]["max_duration"],
+        format!("PT{}H", p.hourly_max_hours)
+    );
+    assert_eq!(frames[0]["matching_start_end_time"], false);
+    assert_eq!(frames[1]["max_duration"], format!("P{}D", p.daily_max_days));
+    assert_eq!(frames[1]["matching_start_end_time"], true);
+    assert_eq!(
+        frames[1]["time_pairs"],
+        json!([{"start_time": "00:00", "end_time": "00:00"}])
+    );
+    assert_eq!(frames[2]["min_duration"], frames[2]["max_duration"]);
+    assert_eq!(
+        frames[2]["max_duration"],
+        format!("PT{}H", p.one_time_use_hours)
+    );
+    assert!(frames.iter().all(|f| f["time_zone"] == "Europe/Paris"));
+    // A profile whose menu lacks a kind lists no option for it.
+    let back = device("back-door");
+    let compact = offpin::profile::shipped::COMPACT_8.params();
+    let kinds = [
+        compact.hourly_max_hours,
+        compact.daily_max_days,
+        compact.one_time_use_hours,
+    ];
+    let enabled = kinds.iter().filter(|k| **k > 0).count();
+    assert_eq!(
+        back["offline_time_frame_options"].as_array().unwrap().len(),
+        enabled
+    );
+    assert!(back["offline_time_frame_options"][0]["time_zone"].is_null());
+}
