@@ -138,6 +138,79 @@ fn same_code_on_every_member<L: Ledger>(l: &mut L) {
     }
 }
 
+/// A lock of `member` (its key, the group's) that has opened with the
+/// ongoing group `pin`, then is typed `revocation`: what it decides, and
+/// whether `pin` still opens after.
+fn revoke_at(member: &str, pin: &str, revocation: &str) -> (Decision, bool) {
+    let codecs = [
+        Codec::new(&device_key(member), P).unwrap(),
+        Codec::new(&group_key("building-a", 0), P).unwrap(),
+    ];
+    let mut lock = Lock::<8, 2>::new(codecs, UtcOffset::UTC).unwrap();
+    let seen = lock.observe_clock(at());
+    lock.commit(seen).unwrap();
+    let first = lock.check(pin.as_bytes(), at());
+    assert!(
+        matches!(first.decision, Decision::Open(_)),
+        "{member}: {first:?}"
+    );
+    lock.commit(first.change).unwrap();
+    let revoked = lock.check(revocation.as_bytes(), at() + 60);
+    lock.commit(revoked.change).unwrap();
+    let after = lock.check(pin.as_bytes(), at() + 120);
+    (
+        revoked.decision,
+        matches!(after.decision, Decision::Open(_)),
+    )
+}
+
+/// An ongoing group code opens every member; deleting it on one member
+/// gives the revocation PIN of its slot, under the group key: typed at
+/// that member it revokes the slot, and (README, "Deleting") typed at
+/// another member it revokes it there as well. The other members'
+/// records stay live until they are deleted too.
+fn ongoing_revocation_reaches_every_member<L: Ledger>(l: &mut L) {
+    let members = ["door-1", "door-2"];
+    setup(l, &members);
+    let spec = SharedSpec::new(&members, CodeWant::Ongoing);
+    let out = l.issue_shared(&master(), &spec, now()).unwrap();
+    let pin = out.records[0].code.clone();
+    assert!(out.records.iter().all(|r| r.code == pin));
+    let deleted = l
+        .delete(&master(), &out.records[0].access_code_id, now())
+        .unwrap();
+    let revocation = deleted.revocation_code.clone().unwrap();
+    assert_ne!(revocation, pin);
+    for member in members {
+        let (decision, still_opens) = revoke_at(member, &pin, &revocation);
+        assert!(
+            matches!(decision, Decision::Revoked(_)),
+            "{member}: {decision:?}"
+        );
+        assert!(
+            !still_opens,
+            "{member}: the ongoing PIN opens after its revocation"
+        );
+    }
+    // The revocation PIN is the group key's: a lock holding a member's own
+    // key alone refuses it.
+    let mut alone = Lock::<8, 1>::new(
+        Codec::new(&device_key("door-1"), P).unwrap(),
+        UtcOffset::UTC,
+    )
+    .unwrap();
+    let seen = alone.observe_clock(at());
+    alone.commit(seen).unwrap();
+    let d = alone.check(revocation.as_bytes(), at()).decision;
+    assert!(matches!(d, Decision::Refuse(_)), "{d:?}");
+    let second = l.get(&out.records[1].access_code_id, now()).unwrap();
+    assert!(
+        warning_codes(&second)
+            .iter()
+            .all(|w| !w.contains("deleted"))
+    );
+}
+
 /// Member A holds a live code on variance 0 of the window: the group code
 /// takes variance 1, on every member.
 fn variance_collision<L: Ledger>(l: &mut L) {
@@ -440,6 +513,7 @@ fn every_behaviour<L: Ledger>(mut open: impl FnMut() -> L) {
     random_codes(&mut open());
     membership(&mut open());
     removal_rekeys(&mut open());
+    ongoing_revocation_reaches_every_member(&mut open());
 }
 
 #[test]
