@@ -1,6 +1,6 @@
 //! A C interface to offpin's lock side, for lock firmware written in C
 //! (vendor SDKs, Zephyr, ESP-IDF). Header: `include/offpin.h`, generated
-//! by cbindgen from this file.
+//! by cbindgen from this crate (see Layout).
 //!
 //! # Design
 //!
@@ -49,6 +49,27 @@
 //!
 //! `unsafe` is confined to turning the C pointers into references, each
 //! block with its `SAFETY` argument; everything else is offpin's safe API.
+//!
+//! # Layout
+//!
+//! - this file: the constants and the C types of the header;
+//! - `boot`: [`offpin_lock_size`], [`offpin_provision`], [`offpin_load`],
+//!   [`offpin_save`];
+//! - `entry`: an entry's calls, [`offpin_charge`], [`offpin_check`],
+//!   [`offpin_save_pending`], [`offpin_commit`], [`offpin_discard`];
+//! - `state`: [`offpin_wipe`], the handle's state
+//!   ([`offpin_sequence`], [`offpin_is_started`],
+//!   [`offpin_rollback_counter`]) and [`offpin_refusal_name`];
+//! - `handle`: what the opaque storage of an [`OffpinLock`] holds and how
+//!   a C handle pointer reaches it;
+//! - `convert`: offpin's values to C numbers and back;
+//! - `tests`: the unit tests.
+//!
+//! cbindgen reads this file, then its modules in the order they are
+//! declared (rustfmt sorts them by name), and lists the functions in the
+//! order it read them: `boot`, `entry`, `state` is the header's order. A
+//! module renamed out of that order reorders the header, which
+//! `test.sh header` reports.
 
 #![no_std]
 #![deny(missing_docs)]
@@ -60,13 +81,24 @@
 #[cfg(panic = "unwind")]
 extern crate std;
 
-use core::mem::{align_of, size_of};
-use core::ptr;
+mod boot;
+mod convert;
+mod entry;
+mod handle;
+mod state;
+#[cfg(test)]
+#[allow(
+    clippy::indexing_slicing,
+    clippy::arithmetic_side_effects,
+    reason = "test code: a panic is a failed test"
+)]
+mod tests;
 
-use offpin::lock::{Change, Check, ClockStatus, Decision, Lock};
-use offpin::profile::shipped;
-use offpin::{Codec, DeviceKey, PersistError, Profile, Refusal, UtcOffset};
-use zeroize::Zeroize;
+pub use boot::{offpin_load, offpin_lock_size, offpin_provision, offpin_save};
+pub use entry::{offpin_charge, offpin_check, offpin_commit, offpin_discard, offpin_save_pending};
+pub use state::{
+    offpin_is_started, offpin_refusal_name, offpin_rollback_counter, offpin_sequence, offpin_wipe,
+};
 
 /// Codes a lock remembers (used one-time codes and activated stays).
 pub const OFFPIN_MEMORY: usize = 32;
@@ -81,44 +113,6 @@ pub const OFFPIN_LOCK_BYTES: usize = 2560;
 
 /// The AES-128 key length in bytes.
 pub const OFFPIN_KEY_LEN: usize = 16;
-
-type InnerLock = Lock<OFFPIN_MEMORY, 1>;
-
-/// The change waiting for its commit.
-enum Pending {
-    /// The start of a loaded lock ([`offpin_load`]).
-    Start(Change),
-    /// An entry charged ([`offpin_charge`]), not yet decided.
-    Charge(Change),
-    /// An entry checked ([`offpin_check`]): its change and decision.
-    Check(Check),
-}
-
-impl Pending {
-    fn change(&self) -> &Change {
-        match self {
-            Pending::Start(change) | Pending::Charge(change) => change,
-            Pending::Check(check) => &check.change,
-        }
-    }
-}
-
-/// What an [`OffpinLock`]'s storage holds once provisioned.
-struct Slot {
-    lock: InnerLock,
-    /// The entry charged or checked and not yet committed.
-    pending: Option<Pending>,
-}
-
-/// Marks a provisioned handle ("OFPN").
-const MAGIC: u32 = 0x4F46_504E;
-
-const _: () = {
-    assert!(size_of::<Slot>() <= OFFPIN_LOCK_BYTES);
-    assert!(align_of::<Slot>() <= 16);
-    assert!(core::mem::offset_of!(OffpinLock, storage) == 0);
-    assert!(InnerLock::STATE_LEN == OFFPIN_STATE_LEN);
-};
 
 /// A lock and the entry in progress, in storage the caller owns. Treat it
 /// as opaque; zero it before first use.
@@ -289,649 +283,6 @@ pub struct OffpinDecision {
     pub refusal: OffpinRefusal,
 }
 
-fn profile_of(n: u32) -> Option<Profile> {
-    Some(match n {
-        0 => shipped::STANDARD_10,
-        1 => shipped::COMPACT_8,
-        2 => shipped::SECURE_12,
-        3 => shipped::KEYPAD9_11,
-        _ => return None,
-    })
-}
-
-fn refusal_of(r: Refusal) -> OffpinRefusal {
-    match r {
-        Refusal::InvalidCode => OffpinRefusal::InvalidCode,
-        Refusal::NotYetValid => OffpinRefusal::NotYetValid,
-        Refusal::Expired => OffpinRefusal::Expired,
-        Refusal::NotActivated => OffpinRefusal::NotActivated,
-        Refusal::AlreadyUsed => OffpinRefusal::AlreadyUsed,
-        Refusal::Revoked => OffpinRefusal::Revoked,
-        Refusal::Superseded => OffpinRefusal::Superseded,
-        Refusal::MemoryFull => OffpinRefusal::MemoryFull,
-        Refusal::LockedOut => OffpinRefusal::LockedOut,
-        Refusal::ClockRolledBack => OffpinRefusal::ClockRolledBack,
-        Refusal::NotStarted => OffpinRefusal::NotStarted,
-        _ => OffpinRefusal::Other,
-    }
-}
-
-fn decision_of(d: Decision) -> OffpinDecision {
-    match d {
-        Decision::Open(_) => OffpinDecision {
-            outcome: OffpinOutcome::Open,
-            refusal: OffpinRefusal::None,
-        },
-        Decision::Revoked(_) => OffpinDecision {
-            outcome: OffpinOutcome::Revoked,
-            refusal: OffpinRefusal::None,
-        },
-        Decision::Refuse(r) => OffpinDecision {
-            outcome: OffpinOutcome::Refused,
-            refusal: refusal_of(r),
-        },
-        // The C interface offers the format-v1 profiles only, which have
-        // neither service nor clock-setting codes; mapped for totality.
-        Decision::Service { .. } => OffpinDecision {
-            outcome: OffpinOutcome::Open,
-            refusal: OffpinRefusal::None,
-        },
-        Decision::ClockSet { .. } => OffpinDecision {
-            outcome: OffpinOutcome::Refused,
-            refusal: OffpinRefusal::Other,
-        },
-    }
-}
-
-/// The codec for a C key and profile number.
-///
-/// # Safety
-///
-/// `key` is NULL or points to `key_len` readable bytes.
-unsafe fn codec_from(
-    key: *const u8,
-    key_len: usize,
-    profile: u32,
-) -> Result<(Codec, Profile), OffpinStatus> {
-    if key.is_null() {
-        return Err(OffpinStatus::NullPointer);
-    }
-    if key_len != OFFPIN_KEY_LEN {
-        return Err(OffpinStatus::KeyLength);
-    }
-    let profile = profile_of(profile).ok_or(OffpinStatus::UnknownProfile)?;
-    let mut bytes = [0u8; OFFPIN_KEY_LEN];
-    // SAFETY: `key` is non-NULL and points to `key_len` = 16 readable
-    // bytes (the caller's contract); `bytes` is a distinct local array.
-    unsafe { ptr::copy_nonoverlapping(key, bytes.as_mut_ptr(), OFFPIN_KEY_LEN) };
-    let device_key = DeviceKey::from_bytes(bytes);
-    bytes.zeroize();
-    let codec = Codec::new(&device_key, profile).map_err(|_| OffpinStatus::Config)?;
-    Ok((codec, profile))
-}
-
-fn offset_from(secs: i32) -> Result<UtcOffset, OffpinStatus> {
-    if secs % 60 != 0 {
-        return Err(OffpinStatus::BadOffset);
-    }
-    UtcOffset::from_minutes(secs / 60).map_err(|_| OffpinStatus::BadOffset)
-}
-
-/// The provisioned slot of a handle.
-///
-/// # Safety
-///
-/// `lock` is NULL or points to an `OffpinLock` that is zeroed or was
-/// written by this library, not accessed by anything else for `'a`.
-unsafe fn slot_mut<'a>(lock: *mut OffpinLock) -> Result<&'a mut Slot, OffpinStatus> {
-    // SAFETY: by the caller's contract, `lock` is NULL or valid and
-    // unaliased for 'a.
-    let Some(handle) = (unsafe { lock.as_mut() }) else {
-        return Err(OffpinStatus::NullPointer);
-    };
-    slot_of(handle)
-}
-
-/// The provisioned slot of a handle the caller holds.
-fn slot_of(handle: &mut OffpinLock) -> Result<&mut Slot, OffpinStatus> {
-    if handle.magic != MAGIC {
-        return Err(OffpinStatus::NotProvisioned);
-    }
-    // SAFETY: `magic == MAGIC` only after `install` wrote a `Slot` at the
-    // start of `storage`, which is 16-aligned (the struct's `align(16)`,
-    // `storage` at offset 0) and large enough (compile-time assertions
-    // above); the `&mut` borrow of the handle covers it.
-    Ok(unsafe { &mut *handle.storage.as_mut_ptr().cast::<Slot>() })
-}
-
-/// # Safety
-///
-/// As [`slot_mut`], for shared access.
-unsafe fn slot_ref<'a>(lock: *const OffpinLock) -> Result<&'a Slot, OffpinStatus> {
-    // SAFETY: by the caller's contract, `lock` is NULL or valid for 'a.
-    let Some(handle) = (unsafe { lock.as_ref() }) else {
-        return Err(OffpinStatus::NullPointer);
-    };
-    if handle.magic != MAGIC {
-        return Err(OffpinStatus::NotProvisioned);
-    }
-    // SAFETY: as in `slot_mut`.
-    Ok(unsafe { &*handle.storage.as_ptr().cast::<Slot>() })
-}
-
-/// Drops the handle's lock, if any (its key schedule is zeroized by
-/// offpin's `Drop`), and marks it not provisioned.
-///
-/// # Safety
-///
-/// As [`slot_mut`].
-unsafe fn clear(handle: &mut OffpinLock) {
-    if handle.magic == MAGIC {
-        handle.magic = 0;
-        // SAFETY: a `Slot` lives in `storage` (see `slot_mut`); `magic` is
-        // cleared first, so it is dropped once.
-        unsafe { ptr::drop_in_place(handle.storage.as_mut_ptr().cast::<Slot>()) };
-    }
-    handle.storage.zeroize();
-}
-
-/// Puts `lock` into the handle (dropping what was there).
-fn install(handle: &mut OffpinLock, lock: InnerLock) {
-    // SAFETY: the handle is valid (a `&mut`); `clear` drops an existing
-    // slot exactly once.
-    unsafe { clear(handle) };
-    let slot = Slot {
-        lock,
-        pending: None,
-    };
-    // SAFETY: `storage` is 16-aligned and at least `size_of::<Slot>()`
-    // bytes (compile-time assertions); after `clear` it holds no live
-    // value, so writing without dropping is right.
-    unsafe { ptr::write(handle.storage.as_mut_ptr().cast::<Slot>(), slot) };
-    handle.magic = MAGIC;
-}
-
-/// The size of [`OffpinLock`] in bytes (`sizeof(OffpinLock)` in C).
-#[no_mangle]
-pub extern "C" fn offpin_lock_size() -> usize {
-    size_of::<OffpinLock>()
-}
-
-/// Provisions a new lock: 16-byte device key, shipped profile, UTC offset
-/// in seconds (whole minutes), rollback counter 0 (a new lock's hardware
-/// counter is 0). Replaces (and wipes) whatever the handle held. Write its
-/// first image with [`offpin_save`]. The lock is started.
-///
-/// # Safety
-///
-/// `lock` is NULL or points to a zeroed or library-written `OffpinLock`
-/// not used concurrently; `key` is NULL or points to `key_len` bytes.
-#[no_mangle]
-pub unsafe extern "C" fn offpin_provision(
-    lock: *mut OffpinLock,
-    key: *const u8,
-    key_len: usize,
-    profile: u32,
-    utc_offset_secs: i32,
-) -> OffpinStatus {
-    // SAFETY: the caller's contract on `lock`.
-    let Some(handle) = (unsafe { lock.as_mut() }) else {
-        return OffpinStatus::NullPointer;
-    };
-    // SAFETY: the caller's contract on `key`.
-    let (codec, _) = match unsafe { codec_from(key, key_len, profile) } {
-        Ok(c) => c,
-        Err(e) => return e,
-    };
-    let offset = match offset_from(utc_offset_secs) {
-        Ok(o) => o,
-        Err(e) => return e,
-    };
-    match InnerLock::new(codec, offset) {
-        Ok(l) => {
-            install(handle, l);
-            OffpinStatus::Ok
-        }
-        Err(_) => OffpinStatus::Config,
-    }
-}
-
-/// What a refused image or image buffer comes to in C.
-fn persist_status(e: PersistError) -> OffpinStatus {
-    match e {
-        PersistError::Config(_) => OffpinStatus::Config,
-        PersistError::Corrupted => OffpinStatus::Corrupted,
-        PersistError::Forged => OffpinStatus::Forged,
-        PersistError::ForeignLock { .. } => OffpinStatus::ForeignLock,
-        PersistError::RolledBack { .. } => OffpinStatus::RolledBack,
-        PersistError::Version1 => OffpinStatus::Version1,
-        PersistError::AlreadyMigrated => OffpinStatus::AlreadyMigrated,
-        PersistError::StaleChange => OffpinStatus::Stale,
-        _ => OffpinStatus::ImageInvalid,
-    }
-}
-
-/// Boots a lock from its key, profile and offset and the newest valid of
-/// two saved images (`image_b` may be NULL for one slot) whose rollback
-/// counter is at least `counter` (the hardware's monotonic counter; 0
-/// without one). The lock is built in the handle and the image's state is
-/// read into it in place.
-///
-/// The loaded lock's **start** is then pending, reported through `out`
-/// like a charge: write its image ([`offpin_save_pending`], slot
-/// `image_sequence % 2`), raise the hardware counter to
-/// [`OffpinEntry::counter`], then [`offpin_commit`] (its decision reads
-/// [`OffpinOutcome::Started`]). Until then no entry is charged or checked
-/// ([`OffpinStatus::EntryPending`]). The start writes the state again with
-/// the counter plus one, so an image written before a power cut that
-/// stopped the counter's raise can never load again once an entry was
-/// acted on.
-///
-/// A NULL pointer, a bad key, profile or offset leave the handle
-/// unchanged. Otherwise the handle's previous lock is wiped first, and if
-/// no image is valid the handle is left not provisioned, with the status
-/// of the first image ([`OffpinStatus::Corrupted`], [`Forged`],
-/// [`ForeignLock`], [`RolledBack`], [`Version1`] or [`ImageInvalid`]): a
-/// lock that lost its state must not run on a fresh one (refuse
-/// time-dependent codes and report, or provision it again).
-///
-/// [`Forged`]: OffpinStatus::Forged
-/// [`ForeignLock`]: OffpinStatus::ForeignLock
-/// [`RolledBack`]: OffpinStatus::RolledBack
-/// [`Version1`]: OffpinStatus::Version1
-/// [`ImageInvalid`]: OffpinStatus::ImageInvalid
-///
-/// # Safety
-///
-/// As [`offpin_provision`]; each image pointer is NULL or points to its
-/// length in bytes; `out` is NULL or writable.
-#[no_mangle]
-pub unsafe extern "C" fn offpin_load(
-    lock: *mut OffpinLock,
-    key: *const u8,
-    key_len: usize,
-    profile: u32,
-    utc_offset_secs: i32,
-    image_a: *const u8,
-    len_a: usize,
-    image_b: *const u8,
-    len_b: usize,
-    counter: u32,
-    out: *mut OffpinEntry,
-) -> OffpinStatus {
-    // SAFETY: the caller's contract on `lock`.
-    let Some(handle) = (unsafe { lock.as_mut() }) else {
-        return OffpinStatus::NullPointer;
-    };
-    if image_a.is_null() {
-        return OffpinStatus::NullPointer;
-    }
-    // SAFETY: the caller's contract on `key`.
-    let (codec, _) = match unsafe { codec_from(key, key_len, profile) } {
-        Ok(c) => c,
-        Err(e) => return e,
-    };
-    let offset = match offset_from(utc_offset_secs) {
-        Ok(o) => o,
-        Err(e) => return e,
-    };
-    match InnerLock::new(codec, offset) {
-        Ok(l) => install(handle, l),
-        Err(_) => return OffpinStatus::Config,
-    }
-    // SAFETY: `image_a` is non-NULL and points to `len_a` readable bytes
-    // (the caller's contract), not written during this call.
-    let a = unsafe { core::slice::from_raw_parts(image_a, len_a) };
-    let slot = match slot_of(handle) {
-        Ok(slot) => slot,
-        Err(e) => return e,
-    };
-    let loaded = if image_b.is_null() {
-        slot.lock.load_newest_into(&[a], counter)
-    } else {
-        // SAFETY: as for `image_a`.
-        let b = unsafe { core::slice::from_raw_parts(image_b, len_b) };
-        slot.lock.load_newest_into(&[a, b], counter)
-    };
-    match loaded {
-        Ok(()) => {
-            let start = slot.lock.start();
-            // SAFETY: the caller's contract on `out`.
-            unsafe { report(out, &start, ClockStatus::Ok) };
-            slot.pending = Some(Pending::Start(start));
-            OffpinStatus::Ok
-        }
-        Err(e) => {
-            // SAFETY: a valid handle (a `&mut`).
-            unsafe { clear(handle) };
-            persist_status(e)
-        }
-    }
-}
-
-/// Writes the image of the current state into `out` (`out_len` must be
-/// [`OFFPIN_STATE_LEN`]). Refused while an entry is pending.
-///
-/// # Safety
-///
-/// `lock` as in [`offpin_provision`]; `out` is NULL or points to `out_len`
-/// writable bytes.
-#[no_mangle]
-pub unsafe extern "C" fn offpin_save(
-    lock: *const OffpinLock,
-    out: *mut u8,
-    out_len: usize,
-) -> OffpinStatus {
-    // SAFETY: the caller's contract on `lock`.
-    let slot = match unsafe { slot_ref(lock) } {
-        Ok(s) => s,
-        Err(e) => return e,
-    };
-    if slot.pending.is_some() {
-        return OffpinStatus::EntryPending;
-    }
-    // SAFETY: the caller's contract on `out`.
-    let Some(buf) = (unsafe { out_buffer(out, out_len) }) else {
-        return OffpinStatus::NullPointer;
-    };
-    match slot.lock.save(buf) {
-        Ok(()) => OffpinStatus::Ok,
-        Err(_) => OffpinStatus::BufferLength,
-    }
-}
-
-/// # Safety
-///
-/// `out` is NULL or points to `len` writable bytes not otherwise accessed
-/// for `'a`.
-unsafe fn out_buffer<'a>(out: *mut u8, len: usize) -> Option<&'a mut [u8]> {
-    if out.is_null() {
-        return None;
-    }
-    // SAFETY: non-NULL, `len` writable bytes, unaliased (the contract).
-    Some(unsafe { core::slice::from_raw_parts_mut(out, len) })
-}
-
-/// Writes the entry report of a pending change through `out` (if not
-/// NULL).
-///
-/// # Safety
-///
-/// `out` is NULL or writable.
-unsafe fn report(out: *mut OffpinEntry, change: &Change, clock: ClockStatus) {
-    let entry = OffpinEntry {
-        needs_write: change.needs_write(),
-        image_sequence: change.image_sequence(),
-        counter: change.counter(),
-        clock_rolled_back: clock != ClockStatus::Ok,
-    };
-    if !out.is_null() {
-        // SAFETY: `out` is non-NULL and writable (the caller's contract);
-        // `write` does not read or drop what was there, which may be
-        // uninitialised.
-        unsafe { out.write(entry) };
-    }
-}
-
-/// Count-before-check: counts the next entry as a failure at `now` (Unix
-/// seconds) *before* it is decided. Write [`offpin_save_pending`]'s image
-/// if [`OffpinEntry::needs_write`], [`offpin_commit`] the charge, then
-/// [`offpin_check`] the entry: if it opens (or revokes), its change gives
-/// the charge back. While the keypad is locked out the charge changes
-/// nothing (no write), and the check refuses it unseen. Refused while
-/// another entry is pending.
-///
-/// # Safety
-///
-/// `lock` as in [`offpin_provision`]; `out` is NULL or writable.
-#[no_mangle]
-pub unsafe extern "C" fn offpin_charge(
-    lock: *mut OffpinLock,
-    now: i64,
-    out: *mut OffpinEntry,
-) -> OffpinStatus {
-    // SAFETY: the caller's contract on `lock`.
-    let slot = match unsafe { slot_mut(lock) } {
-        Ok(s) => s,
-        Err(e) => return e,
-    };
-    if slot.pending.is_some() {
-        return OffpinStatus::EntryPending;
-    }
-    let change = slot.lock.charge(now);
-    // SAFETY: the caller's contract on `out`.
-    unsafe { report(out, &change, ClockStatus::Ok) };
-    slot.pending = Some(Pending::Charge(change));
-    OffpinStatus::Ok
-}
-
-/// Checks typed keypad input (ASCII digits) at `now` (Unix seconds):
-/// computes the decision and the state change, applies nothing, and
-/// reports whether an image must be written. The decision is released by
-/// [`offpin_commit`]. Call it after the entry's charge is committed
-/// ([`offpin_charge`]), or alone (check-then-count: the failure is then
-/// part of the check's change). Refused while another entry is pending.
-///
-/// # Safety
-///
-/// `lock` as in [`offpin_provision`]; `typed` is NULL (with `typed_len`
-/// 0) or points to `typed_len` bytes; `out` is NULL or writable.
-#[no_mangle]
-pub unsafe extern "C" fn offpin_check(
-    lock: *mut OffpinLock,
-    typed: *const u8,
-    typed_len: usize,
-    now: i64,
-    out: *mut OffpinEntry,
-) -> OffpinStatus {
-    // SAFETY: the caller's contract on `lock`.
-    let slot = match unsafe { slot_mut(lock) } {
-        Ok(s) => s,
-        Err(e) => return e,
-    };
-    if slot.pending.is_some() {
-        return OffpinStatus::EntryPending;
-    }
-    let input: &[u8] = if typed.is_null() {
-        if typed_len != 0 {
-            return OffpinStatus::NullPointer;
-        }
-        &[]
-    } else {
-        // SAFETY: non-NULL, `typed_len` readable bytes (the contract).
-        unsafe { core::slice::from_raw_parts(typed, typed_len) }
-    };
-    let check = slot.lock.check(input, now);
-    // SAFETY: the caller's contract on `out`.
-    unsafe { report(out, &check.change, check.clock) };
-    slot.pending = Some(Pending::Check(check));
-    OffpinStatus::Ok
-}
-
-/// Writes the image of the state *after* the pending start, charge or
-/// check into `out` (`out_len` must be [`OFFPIN_STATE_LEN`]), carrying
-/// the rollback counter the lock chose ([`OffpinEntry::counter`]):
-/// persist it, raise a monotonic hardware counter to that value, then
-/// [`offpin_commit`].
-///
-/// # Safety
-///
-/// `lock` as in [`offpin_provision`]; `out` is NULL or points to `out_len`
-/// writable bytes.
-#[no_mangle]
-pub unsafe extern "C" fn offpin_save_pending(
-    lock: *mut OffpinLock,
-    out: *mut u8,
-    out_len: usize,
-) -> OffpinStatus {
-    // SAFETY: the caller's contract on `lock`.
-    let Slot { lock, pending } = match unsafe { slot_mut(lock) } {
-        Ok(s) => s,
-        Err(e) => return e,
-    };
-    let Some(pending) = pending.as_ref() else {
-        return OffpinStatus::NoPendingEntry;
-    };
-    // SAFETY: the caller's contract on `out`.
-    let Some(buf) = (unsafe { out_buffer(out, out_len) }) else {
-        return OffpinStatus::NullPointer;
-    };
-    match lock.save_after(pending.change(), buf) {
-        Ok(()) => OffpinStatus::Ok,
-        Err(PersistError::WrongLength { .. }) => OffpinStatus::BufferLength,
-        Err(e) => persist_status(e),
-    }
-}
-
-/// Applies the pending entry's change; for a check, releases its decision
-/// into `out` (for a charge, `out` reads [`OffpinOutcome::Charged`]; for
-/// the start [`offpin_load`] left pending, [`OffpinOutcome::Started`]).
-/// Call it after the image of [`offpin_save_pending`] is written and the
-/// hardware counter raised to [`OffpinEntry::counter`] (if the entry
-/// [needed a write](OffpinEntry::needs_write)).
-///
-/// # Safety
-///
-/// `lock` as in [`offpin_provision`]; `out` is NULL or writable.
-#[no_mangle]
-pub unsafe extern "C" fn offpin_commit(
-    lock: *mut OffpinLock,
-    out: *mut OffpinDecision,
-) -> OffpinStatus {
-    // SAFETY: the caller's contract on `lock`.
-    let slot = match unsafe { slot_mut(lock) } {
-        Ok(s) => s,
-        Err(e) => return e,
-    };
-    let (change, decision) = match slot.pending.take() {
-        None => return OffpinStatus::NoPendingEntry,
-        Some(Pending::Start(change)) => (change, Err(OffpinOutcome::Started)),
-        Some(Pending::Charge(change)) => (change, Err(OffpinOutcome::Charged)),
-        Some(Pending::Check(check)) => (check.change, Ok(check.decision)),
-    };
-    if slot.lock.commit(change).is_err() {
-        return OffpinStatus::Stale;
-    }
-    let released = decision.map_or_else(
-        |outcome| OffpinDecision {
-            outcome,
-            refusal: OffpinRefusal::None,
-        },
-        decision_of,
-    );
-    if !out.is_null() {
-        // SAFETY: as in `report`.
-        unsafe { out.write(released) };
-    }
-    OffpinStatus::Ok
-}
-
-/// Drops the pending start, charge or check without applying it (its
-/// image could not be written): the door stays shut and the state is as
-/// before the call that made it pending. A lock whose start was dropped
-/// refuses every entry ([`OffpinRefusal::NotStarted`]) until
-/// [`offpin_load`] again.
-///
-/// # Safety
-///
-/// As [`offpin_commit`].
-#[no_mangle]
-pub unsafe extern "C" fn offpin_discard(lock: *mut OffpinLock) -> OffpinStatus {
-    // SAFETY: the caller's contract on `lock`.
-    match unsafe { slot_mut(lock) } {
-        Ok(slot) => match slot.pending.take() {
-            Some(_) => OffpinStatus::Ok,
-            None => OffpinStatus::NoPendingEntry,
-        },
-        Err(e) => e,
-    }
-}
-
-/// Wipes the handle: the key schedule and state are zeroized and the
-/// handle reads as not provisioned. NULL is ignored.
-///
-/// # Safety
-///
-/// As [`offpin_provision`].
-#[no_mangle]
-pub unsafe extern "C" fn offpin_wipe(lock: *mut OffpinLock) {
-    // SAFETY: the caller's contract on `lock`.
-    if let Some(handle) = unsafe { lock.as_mut() } {
-        // SAFETY: a valid handle, by the contract.
-        unsafe { clear(handle) };
-    }
-}
-
-/// The current sequence number of the lock's state (that of its last
-/// image), or 0 for a NULL or unprovisioned handle.
-///
-/// # Safety
-///
-/// As [`offpin_save`].
-#[no_mangle]
-pub unsafe extern "C" fn offpin_sequence(lock: *const OffpinLock) -> u64 {
-    // SAFETY: the caller's contract on `lock`.
-    match unsafe { slot_ref(lock) } {
-        Ok(slot) => slot.lock.sequence(),
-        Err(_) => 0,
-    }
-}
-
-/// Whether the lock decides entries: true once provisioned
-/// ([`offpin_provision`]) or once the start [`offpin_load`] left pending is
-/// committed; false for a NULL or unprovisioned handle.
-///
-/// # Safety
-///
-/// As [`offpin_save`].
-#[no_mangle]
-pub unsafe extern "C" fn offpin_is_started(lock: *const OffpinLock) -> bool {
-    // SAFETY: the caller's contract on `lock`.
-    match unsafe { slot_ref(lock) } {
-        Ok(slot) => slot.lock.is_started(),
-        Err(_) => false,
-    }
-}
-
-/// The rollback counter of the lock's state (that of its last image), or
-/// 0 for a NULL or unprovisioned handle.
-///
-/// # Safety
-///
-/// As [`offpin_save`].
-#[no_mangle]
-pub unsafe extern "C" fn offpin_rollback_counter(lock: *const OffpinLock) -> u32 {
-    // SAFETY: the caller's contract on `lock`.
-    match unsafe { slot_ref(lock) } {
-        Ok(slot) => slot.lock.rollback_counter(),
-        Err(_) => 0,
-    }
-}
-
-/// A stable snake_case name of a refusal (`"invalid_code"`, ...; `"none"`,
-/// `"other"`), a static NUL-terminated string; `"unknown"` for a number
-/// that is no [`OffpinRefusal`].
-#[no_mangle]
-pub extern "C" fn offpin_refusal_name(refusal: u32) -> *const core::ffi::c_char {
-    let name: &'static [u8] = match refusal {
-        0 => b"none\0",
-        1 => b"invalid_code\0",
-        2 => b"not_yet_valid\0",
-        3 => b"expired\0",
-        4 => b"not_activated\0",
-        5 => b"already_used\0",
-        6 => b"revoked\0",
-        7 => b"superseded\0",
-        8 => b"memory_full\0",
-        9 => b"locked_out\0",
-        10 => b"clock_rolled_back\0",
-        11 => b"not_started\0",
-        255 => b"other\0",
-        _ => b"unknown\0",
-    };
-    name.as_ptr().cast()
-}
-
 #[cfg(panic = "abort")]
 #[panic_handler]
 fn panic(_: &core::panic::PanicInfo<'_>) -> ! {
@@ -941,11 +292,3 @@ fn panic(_: &core::panic::PanicInfo<'_>) -> ! {
         core::hint::spin_loop();
     }
 }
-
-#[cfg(test)]
-#[allow(
-    clippy::indexing_slicing,
-    clippy::arithmetic_side_effects,
-    reason = "test code: a panic is a failed test"
-)]
-mod tests;

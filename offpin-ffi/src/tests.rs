@@ -1,4 +1,11 @@
-use super::*;
+use core::mem::size_of;
+use core::ptr;
+
+use offpin::Refusal;
+
+use crate::convert::refusal_of;
+use crate::handle::{InnerLock, Slot};
+use crate::*;
 
 /// Every refusal offpin names maps to its own C number, whose name is
 /// offpin's stable code (`Refusal::code`).
