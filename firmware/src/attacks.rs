@@ -1,7 +1,7 @@
 //! A flash writer with power control against the lock (issue 17): the
 //! power cut between an image's write and the counter's raise
-//! ([`cut_before_raise`]), the image copied at that cut put back
-//! ([`put_back`]), and a version-1 image offered ([`version_1_image`]).
+//! ([`cut_before_raise`]), an older image put back ([`older_image_back`],
+//! [`put_back`]), and a version-1 image offered ([`version_1_image`]).
 //! Each is refused and changes nothing.
 
 use cortex_m_semihosting::hprintln;
@@ -16,6 +16,32 @@ use crate::script::Expect::{Open, Refused};
 use crate::script::Step;
 use crate::script::matches;
 use crate::{DoorLock, MEMORY, STATE_LEN};
+
+/// After [`Step::PowerCut`]'s boot: the other slot holds the image
+/// loaded, older than the start's; put back by someone who can write the
+/// flash, it is refused, and the lock keeps its state.
+pub(crate) fn older_image_back(lock: &mut DoorLock, flash: &Flash, tally: &mut Tally) {
+    let before = lock.sequence();
+    let older = usize::from(lock.sequence().is_multiple_of(2));
+    let rollback = lock.load_newest_into(&[&flash.slots[older]], flash.counter);
+    let good = tally.record(
+        matches!(rollback, Err(offpin::PersistError::RolledBack { .. }))
+            && lock.sequence() == before
+            && lock.is_started(),
+    );
+    hprintln!(
+        "rollback: the older image (slot {}) put back alone -> {}, sequence {} [expected: refused, rolled back, sequence {}] {}",
+        older,
+        match &rollback {
+            Ok(()) => "loaded",
+            Err(offpin::PersistError::RolledBack { .. }) => "refused, rolled back",
+            Err(_) => "refused (other)",
+        },
+        lock.sequence(),
+        before,
+        verdict(good)
+    );
+}
 
 /// [`Step::CutBeforeRaise`]: `typed` charged and checked at `now`; its
 /// check's image written, then the power cut (no counter raise, no commit,
