@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The C interface, tested from C:
 #
-#   header  include/offpin.h is what cbindgen generates from src/lib.rs now
-#           (Debian's cbindgen 0.24, installed if missing);
+#   header  include/offpin.h is what cbindgen generates from src/ now
+#           (lib.rs and its modules; Debian's cbindgen 0.24, installed
+#           if missing);
 #   host    builds liboffpin_ffi.a for the host, compiles the keypad script
 #           (tests/c/keypad.c, PINs from examples/issue_c.rs) with `cc`
 #           (-Wall -Wextra -Werror -pedantic), links and runs it;

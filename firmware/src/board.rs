@@ -9,7 +9,7 @@
 //! Each board gives a name for the report and a free-running up-counter
 //! ([`ticks`], [`TICK_MASK`]) that the script uses to time a check. Under
 //! QEMU's `-icount shift=0` one guest instruction is 1 ns of virtual time,
-//! so a counter tick is a fixed number of instructions; `main.rs`
+//! so a counter tick is a fixed number of instructions; `timing.rs`
 //! calibrates it against a loop of known length.
 //!
 //! The nRF51 has no SysTick (it is optional on the Cortex-M0 and Nordic

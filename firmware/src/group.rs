@@ -18,9 +18,11 @@ use offpin::{Codec, DeviceKey, Refusal, TzRule};
 
 use cortex_m_semihosting::hprintln;
 
-use super::Expect::{Open, Refused};
-use super::issued::{BACK_DOOR_KEY, DEVICE_KEY, GROUP, GROUP_KEY, GROUP_ONCE, HANDYMAN, T0};
-use super::{Code, D, Expect, Expected, H, MIN, Rel, Shown, Tally, matches, verdict};
+use crate::issued::{BACK_DOOR_KEY, DEVICE_KEY, GROUP, GROUP_KEY, GROUP_ONCE, HANDYMAN, T0};
+use crate::report::{Expected, Rel, Shown, Tally, verdict};
+use crate::script::Expect::{Open, Refused};
+use crate::script::{Expect, matches};
+use crate::{Code, D, H, MIN};
 
 /// A member of the group: its device key, then the group key.
 type Member = Lock<8, 2>;
