@@ -21,7 +21,9 @@ use std::path::{Path, PathBuf};
 use offpin::profile::shipped::{STANDARD_10, STANDARD_10_V2};
 use offpin::recurring::{Hours, Weekdays};
 use offpin::service::{ServiceSecret, hotp};
-use offpin::{Codec, DeviceKey, MasterKey, Request, TzRule};
+use offpin::{
+    CodeRules, Codec, DeviceKey, FormatVersion, MasterKey, Profile, ProfileParams, Request, TzRule,
+};
 
 /// The fixed master secret of this demo (a real one comes from a CSPRNG
 /// and never leaves the server).
@@ -71,11 +73,12 @@ fn main() {
     println!("cargo:rerun-if-changed=build.rs");
     println!("cargo:rerun-if-env-changed=CARGO_FEATURE_ANTI_PEEP");
     println!("cargo:rerun-if-env-changed=CARGO_FEATURE_GROUP_KEYS");
+    println!("cargo:rerun-if-env-changed=CARGO_FEATURE_CODE_RULES");
 
     let key = MasterKey::from_bytes(MASTER)
         .derive_device_key(DEVICE_ID, GENERATION)
         .expect("device id is 1..=255 bytes");
-    let codec = Codec::new(&key, STANDARD_10).expect("shipped profile");
+    let codec = Codec::new(&key, validator_profile()).expect("shipped profile");
     let mut src = String::new();
     v1_codes(&mut src, &key, &codec);
     if env::var_os("CARGO_FEATURE_ANTI_PEEP").is_some() {
@@ -88,6 +91,21 @@ fn main() {
     v2_codes(&mut src, &key);
     service_code(&mut src, &key);
     fs::write(out.join("issued.rs"), src).expect("write issued.rs");
+}
+
+/// The profile of the validator's codes: `standard-10`, and with the
+/// feature `code-rules` the same with both code rules (format v2), as
+/// `src/validator.rs` holds it.
+fn validator_profile() -> Profile {
+    if env::var_os("CARGO_FEATURE_CODE_RULES").is_none() {
+        return STANDARD_10;
+    }
+    Profile::new(ProfileParams {
+        format: FormatVersion::V2,
+        code_rules: CodeRules::ALL,
+        ..STANDARD_10.params()
+    })
+    .expect("standard-10 with code rules")
 }
 
 /// The board's memory map, by target (see src/board.rs), copied to
@@ -203,7 +221,7 @@ fn group_codes(src: &mut String) {
         group.expose_secret()
     )
     .unwrap();
-    let group = Codec::new(&group, STANDARD_10).expect("shipped profile");
+    let group = Codec::new(&group, validator_profile()).expect("shipped profile");
     write_code(
         src,
         &group,

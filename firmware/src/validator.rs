@@ -39,7 +39,20 @@ mod vectors;
 use cortex_m_rt::entry;
 use cortex_m_semihosting::{debug, hio};
 use offpin::lock::{Change, Decision, Lock};
+#[cfg(not(feature = "code-rules"))]
 use offpin::profile::shipped::STANDARD_10 as PROFILE;
+
+/// With `code-rules`: `standard-10` whose PINs keep both code rules
+/// (format v2, tag 5), as `build.rs` issues them.
+#[cfg(feature = "code-rules")]
+const PROFILE: offpin::Profile = match offpin::Profile::new(offpin::ProfileParams {
+    format: offpin::FormatVersion::V2,
+    code_rules: offpin::CodeRules::ALL,
+    ..offpin::profile::shipped::STANDARD_10.params()
+}) {
+    Ok(p) => p,
+    Err(_) => panic!("standard-10 with code rules"),
+};
 use offpin::{Codec, DeviceKey, Refusal, UtcOffset};
 
 /// A PIN issued by the server (see `build.rs`).
