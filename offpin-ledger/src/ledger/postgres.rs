@@ -167,7 +167,7 @@ enum Attempt {
     Fail(LedgerError),
 }
 
-/// Why reading a joint set's numbers failed.
+/// Why reading the numbers taken in a scope failed.
 enum JointError {
     Pg(postgres::Error),
     Ledger(LedgerError),
@@ -181,24 +181,35 @@ fn joint_taken(
 ) -> Result<Vec<u32>, JointError> {
     let mut t = Vec::new();
     for b in batch.iter().filter(|b| b.joint) {
-        let s = &b.scope;
-        let rows = tx
-            .query(
-                numbers,
-                &[
-                    &b.device_id,
-                    &i64::from(s.generation),
-                    &s.kind.name(),
-                    &i64::from(s.start),
-                    &i64::from(s.length),
-                    &i32::from(s.lineage),
-                ],
-            )
-            .map_err(JointError::Pg)?;
-        for r in &rows {
-            let n: i64 = r.try_get(0).map_err(JointError::Pg)?;
-            t.push(to_u32(n, "number").map_err(JointError::Ledger)?);
-        }
+        t.extend(scope_taken(tx, numbers, b)?);
+    }
+    Ok(t)
+}
+
+/// The numbers taken in `a`'s scope.
+fn scope_taken(
+    tx: &mut postgres::Transaction<'_>,
+    numbers: &postgres::Statement,
+    a: &Allocation<'_>,
+) -> Result<Vec<u32>, JointError> {
+    let s = &a.scope;
+    let rows = tx
+        .query(
+            numbers,
+            &[
+                &a.device_id,
+                &i64::from(s.generation),
+                &s.kind.name(),
+                &i64::from(s.start),
+                &i64::from(s.length),
+                &i32::from(s.lineage),
+            ],
+        )
+        .map_err(JointError::Pg)?;
+    let mut t = Vec::with_capacity(rows.len());
+    for r in &rows {
+        let n: i64 = r.try_get(0).map_err(JointError::Pg)?;
+        t.push(to_u32(n, "number").map_err(JointError::Ledger)?);
     }
     Ok(t)
 }
@@ -437,139 +448,184 @@ impl PostgresLedger {
         decide: &mut dyn FnMut(usize, Slot) -> Result<StoredCode, LedgerError>,
     ) -> Result<Vec<Allocated>, Attempt> {
         let label = self.label.as_str();
-        let fail = |e: postgres::Error| {
-            if retryable(&e) {
-                Attempt::Retry
-            } else {
-                Attempt::Fail(pg_err(label, &e))
-            }
-        };
-        let mut tx = self.client.transaction().map_err(fail)?;
-        let by_key = tx
-            .prepare(&format!(
-                "SELECT {CODE_COLUMNS} FROM codes WHERE idempotency_key = $1"
-            ))
-            .map_err(fail)?;
-        let numbers = tx
-            .prepare(
-                "SELECT number FROM codes WHERE device_id = $1 AND generation = $2 AND kind = $3 AND start = $4 AND length = $5 AND lineage = $6",
-            )
-            .map_err(fail)?;
-        let insert = tx
-            .prepare(&format!(
-                "INSERT INTO codes ({CODE_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20) ON CONFLICT DO NOTHING"
-            ))
-            .map_err(fail)?;
+        let mut tx = self.client.transaction().map_err(|e| attempt(label, e))?;
+        let mut round = Round::prepare(&mut tx, label, batch).map_err(|e| attempt(label, e))?;
         let mut out = Vec::with_capacity(batch.len());
-        let mut joint: Option<Vec<u32>> = None;
         for (i, a) in batch.iter().enumerate() {
-            let s = &a.scope;
-            let (generation, start, length, lineage) = (
-                i64::from(s.generation),
-                i64::from(s.start),
-                i64::from(s.length),
-                i32::from(s.lineage),
-            );
-            let kind = s.kind.name();
-            let mut used: Option<Vec<u32>> = None;
-            loop {
-                if let Some(key) = a.idempotency_key
-                    && let Some(row) = tx.query_opt(&by_key, &[&key]).map_err(fail)?
-                {
-                    let code = code_from_row(label, &row).map_err(Attempt::Fail)?;
-                    let code = decide(i, Slot::Existing(Box::new(code))).map_err(Attempt::Fail)?;
-                    out.push(Allocated {
-                        code,
-                        created: false,
-                    });
-                    break;
-                }
-                let taken = match &mut used {
-                    Some(t) => t,
-                    None if a.joint => {
-                        // The joint set's numbers: taken in any of its
-                        // scopes, read once.
-                        let t = match &joint {
-                            Some(t) => t.clone(),
-                            None => joint_taken(&mut tx, &numbers, batch).map_err(|e| match e {
-                                JointError::Pg(e) => fail(e),
-                                JointError::Ledger(e) => Attempt::Fail(e),
-                            })?,
-                        };
-                        joint = Some(t.clone());
-                        used.insert(t)
-                    }
-                    None => {
-                        let rows = tx
-                            .query(
-                                &numbers,
-                                &[&a.device_id, &generation, &kind, &start, &length, &lineage],
-                            )
-                            .map_err(fail)?;
-                        let mut t = Vec::with_capacity(rows.len());
-                        for r in &rows {
-                            let n: i64 = r.try_get(0).map_err(fail)?;
-                            t.push(to_u32(n, "number").map_err(Attempt::Fail)?);
-                        }
-                        used.insert(t)
-                    }
-                };
-                let Some(n) = lowest_free(taken.iter().copied(), a.limit) else {
-                    decide(i, Slot::Exhausted).map_err(Attempt::Fail)?;
-                    return Err(Attempt::Fail(LedgerError::Storage(
-                        "an exhausted scope was accepted".to_owned(),
-                    )));
-                };
-                let code = decide(i, Slot::Free(n)).map_err(Attempt::Fail)?;
-                let stored = tx
-                    .execute(
-                        &insert,
-                        &[
-                            &code.access_code_id,
-                            &a.device_id,
-                            &generation,
-                            &kind,
-                            &start,
-                            &length,
-                            &lineage,
-                            &i64::from(n),
-                            &code.code,
-                            &code.issued_window.map(|w| w.start),
-                            &code.issued_window.map(|w| w.end),
-                            &code.name,
-                            &code.user_identifier_key,
-                            &code.common_code_key,
-                            &a.idempotency_key,
-                            &code.created_at,
-                            &code.deleted_at,
-                            &code.revocation_code,
-                            &code.group.as_ref().map(|g| g.group_id.as_str()),
-                            &code.group.as_ref().map(|g| i64::from(g.generation)),
-                        ],
-                    )
-                    .map_err(fail)?;
-                if stored == 1 {
-                    out.push(Allocated {
-                        code,
-                        created: true,
-                    });
-                    break;
-                }
-                if a.joint {
-                    // A concurrent writer took the joint number on this
-                    // member after the others got it: start the batch
-                    // again, reading every member anew.
-                    return Err(Attempt::Retry);
-                }
-                // A concurrent writer committed this number, or this
-                // idempotency key, first: look again. Each round learns one
-                // more taken number or finds the key, so this ends within
-                // `limit` rounds.
-                taken.push(n);
-            }
+            out.push(round.allocate(i, a, decide)?);
         }
-        tx.commit().map_err(fail)?;
+        tx.commit().map_err(|e| attempt(label, e))?;
         Ok(out)
+    }
+}
+
+/// How a failed statement ends an attempt: retried after a deadlock,
+/// failed otherwise.
+fn attempt(label: &str, e: postgres::Error) -> Attempt {
+    if retryable(&e) {
+        Attempt::Retry
+    } else {
+        Attempt::Fail(pg_err(label, &e))
+    }
+}
+
+/// One attempt at a batch: its transaction, its statements, and the
+/// numbers the joint allocations have taken (read once).
+struct Round<'t, 'c, 'a> {
+    tx: &'t mut postgres::Transaction<'c>,
+    label: &'t str,
+    batch: &'t [Allocation<'a>],
+    by_key: postgres::Statement,
+    numbers: postgres::Statement,
+    insert: postgres::Statement,
+    joint: Option<Vec<u32>>,
+}
+
+impl<'t, 'c, 'a> Round<'t, 'c, 'a> {
+    fn prepare(
+        tx: &'t mut postgres::Transaction<'c>,
+        label: &'t str,
+        batch: &'t [Allocation<'a>],
+    ) -> Result<Self, postgres::Error> {
+        let by_key = tx.prepare(&format!(
+            "SELECT {CODE_COLUMNS} FROM codes WHERE idempotency_key = $1"
+        ))?;
+        let numbers = tx.prepare(
+            "SELECT number FROM codes WHERE device_id = $1 AND generation = $2 AND kind = $3 AND start = $4 AND length = $5 AND lineage = $6",
+        )?;
+        let insert = tx.prepare(&format!(
+            "INSERT INTO codes ({CODE_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20) ON CONFLICT DO NOTHING"
+        ))?;
+        Ok(Round {
+            tx,
+            label,
+            batch,
+            by_key,
+            numbers,
+            insert,
+            joint: None,
+        })
+    }
+
+    fn fail(&self, e: postgres::Error) -> Attempt {
+        attempt(self.label, e)
+    }
+
+    /// Allocation `i`: the code stored under its idempotency key, or the
+    /// lowest number free in its scope, as `decide` has it.
+    fn allocate(
+        &mut self,
+        i: usize,
+        a: &Allocation<'_>,
+        decide: &mut dyn FnMut(usize, Slot) -> Result<StoredCode, LedgerError>,
+    ) -> Result<Allocated, Attempt> {
+        let mut used: Option<Vec<u32>> = None;
+        loop {
+            if let Some(code) = self.existing(a)? {
+                let code = decide(i, Slot::Existing(Box::new(code))).map_err(Attempt::Fail)?;
+                return Ok(Allocated {
+                    code,
+                    created: false,
+                });
+            }
+            let taken = match &mut used {
+                Some(t) => t,
+                None => used.insert(self.taken(a)?),
+            };
+            let Some(n) = lowest_free(taken.iter().copied(), a.limit) else {
+                decide(i, Slot::Exhausted).map_err(Attempt::Fail)?;
+                return Err(Attempt::Fail(LedgerError::Storage(
+                    "an exhausted scope was accepted".to_owned(),
+                )));
+            };
+            let code = decide(i, Slot::Free(n)).map_err(Attempt::Fail)?;
+            if self.insert(a, n, &code)? {
+                return Ok(Allocated {
+                    code,
+                    created: true,
+                });
+            }
+            if a.joint {
+                // A concurrent writer took the joint number on this
+                // member after the others got it: start the batch
+                // again, reading every member anew.
+                return Err(Attempt::Retry);
+            }
+            // A concurrent writer committed this number, or this
+            // idempotency key, first: look again. Each round learns one
+            // more taken number or finds the key, so this ends within
+            // `limit` rounds.
+            taken.push(n);
+        }
+    }
+
+    /// The code stored under `a`'s idempotency key, if any.
+    fn existing(&mut self, a: &Allocation<'_>) -> Result<Option<StoredCode>, Attempt> {
+        let Some(key) = a.idempotency_key else {
+            return Ok(None);
+        };
+        match self.tx.query_opt(&self.by_key, &[&key]) {
+            Ok(Some(row)) => code_from_row(self.label, &row)
+                .map(Some)
+                .map_err(Attempt::Fail),
+            Ok(None) => Ok(None),
+            Err(e) => Err(self.fail(e)),
+        }
+    }
+
+    /// The numbers taken in `a`'s scope; for a joint allocation, in any
+    /// scope of the joint set (read once per round).
+    fn taken(&mut self, a: &Allocation<'_>) -> Result<Vec<u32>, Attempt> {
+        if !a.joint {
+            return scope_taken(self.tx, &self.numbers, a).map_err(|e| match e {
+                JointError::Pg(e) => self.fail(e),
+                JointError::Ledger(e) => Attempt::Fail(e),
+            });
+        }
+        if let Some(t) = &self.joint {
+            return Ok(t.clone());
+        }
+        let t = joint_taken(self.tx, &self.numbers, self.batch).map_err(|e| match e {
+            JointError::Pg(e) => self.fail(e),
+            JointError::Ledger(e) => Attempt::Fail(e),
+        })?;
+        self.joint = Some(t.clone());
+        Ok(t)
+    }
+
+    /// Stores `code` on number `n` of `a`'s scope; `false` when a
+    /// concurrent writer took the number or the idempotency key first.
+    fn insert(&mut self, a: &Allocation<'_>, n: u32, code: &StoredCode) -> Result<bool, Attempt> {
+        let s = &a.scope;
+        let stored = self
+            .tx
+            .execute(
+                &self.insert,
+                &[
+                    &code.access_code_id,
+                    &a.device_id,
+                    &i64::from(s.generation),
+                    &s.kind.name(),
+                    &i64::from(s.start),
+                    &i64::from(s.length),
+                    &i32::from(s.lineage),
+                    &i64::from(n),
+                    &code.code,
+                    &code.issued_window.map(|w| w.start),
+                    &code.issued_window.map(|w| w.end),
+                    &code.name,
+                    &code.user_identifier_key,
+                    &code.common_code_key,
+                    &a.idempotency_key,
+                    &code.created_at,
+                    &code.deleted_at,
+                    &code.revocation_code,
+                    &code.group.as_ref().map(|g| g.group_id.as_str()),
+                    &code.group.as_ref().map(|g| i64::from(g.generation)),
+                ],
+            )
+            .map_err(|e| self.fail(e))?;
+        Ok(stored == 1)
     }
 }
 
