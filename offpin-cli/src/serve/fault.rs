@@ -10,7 +10,8 @@
 //! ledger. 5xx is the server's side: 503 when the ledger cannot be used now
 //! (storage, a read-only or interrupted ledger), 500 when the server's own
 //! setup is wrong (another master key, a profile or time zone this build
-//! does not know).
+//! does not know), and 500 `internal_server_error` for a broken invariant
+//! of the ledger (a bug: never 503, a retry would not help).
 
 use axum::http::StatusCode;
 use offpin_ledger::ledger::LedgerError;
@@ -28,6 +29,9 @@ pub const DEVICE_NOT_FOUND: &str = "device_not_found";
 pub const GROUP_NOT_FOUND: &str = "group_not_found";
 /// `type` of an unknown access code (HTTP 404).
 pub const ACCESS_CODE_NOT_FOUND: &str = "access_code_not_found";
+/// `type` of a fault of the server that no request causes (HTTP 500): a
+/// broken invariant of the ledger.
+pub const INTERNAL_SERVER_ERROR: &str = "internal_server_error";
 
 /// How the API answers a refusal or a failure.
 ///
@@ -81,7 +85,7 @@ impl Fault {
     }
 
     /// The status of `blame`; `error_type` unless the request is to blame
-    /// ([`INVALID_INPUT`]).
+    /// ([`INVALID_INPUT`]) or a bug ([`INTERNAL_SERVER_ERROR`]).
     pub fn answer(blame: Blame, error_type: &'static str) -> Fault {
         let status = match blame {
             Blame::Request { field } => {
@@ -95,6 +99,13 @@ impl Fault {
             Blame::Conflict | Blame::Capacity => StatusCode::CONFLICT,
             Blame::Server => StatusCode::INTERNAL_SERVER_ERROR,
             Blame::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+            Blame::Invariant => {
+                return Fault {
+                    status: StatusCode::INTERNAL_SERVER_ERROR,
+                    error_type: INTERNAL_SERVER_ERROR,
+                    field: None,
+                };
+            }
         };
         Fault {
             status,

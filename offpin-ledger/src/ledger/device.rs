@@ -5,7 +5,7 @@
 
 use chrono::{DateTime, Utc};
 
-use super::{Ledger, LedgerError, ListFilter};
+use super::{Ledger, LedgerError, ListFilter, StorageError};
 use crate::chrono_time::truncate_millis;
 use crate::record::AccessCode;
 use crate::zone::{BookingTime, Clock, Zone, lock_rule};
@@ -357,9 +357,10 @@ pub(super) fn update<L: Ledger + ?Sized>(
         removed_at: None,
     };
     if !l.put_device(&new, Some(&entry))? {
-        return Err(LedgerError::Storage(format!(
+        return Err(StorageError::without_source(format!(
             "device '{device_id}' changed while it was being updated; try again"
-        )));
+        ))
+        .into());
     }
     Ok(DeviceUpdated {
         before,
@@ -391,9 +392,10 @@ pub(super) fn remove<L: Ledger + ?Sized>(
         removed_at: Some(truncate_millis(now)),
     };
     if !l.put_device(&removed, Some(&entry))? {
-        return Err(LedgerError::Storage(format!(
+        return Err(StorageError::without_source(format!(
             "device '{device_id}' changed while it was being removed; try again"
-        )));
+        ))
+        .into());
     }
     Ok(DeviceUpdated {
         after: before.clone(),

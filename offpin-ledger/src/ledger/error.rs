@@ -1,7 +1,8 @@
 //! Why a ledger operation failed ([`LedgerError`]): one variant per cause
 //! a user can act on, its message ([`fmt::Display`], written next to the
 //! facts of each family of causes), its stable name
-//! ([`LedgerError::code`]) and its source.
+//! ([`LedgerError::code`]) and its source; a storage failure keeps the
+//! backend's error ([`StorageError`]).
 
 use core::fmt;
 
@@ -190,8 +191,17 @@ pub enum LedgerError {
         /// The storage's message.
         reason: String,
     },
-    /// The storage failed (I/O, a corrupted file, SQL).
-    Storage(String),
+    /// The storage failed (I/O, SQL, a corrupted file, a concurrent
+    /// writer): what the ledger was doing, and the backend's error as the
+    /// [`source`](std::error::Error::source) of the [`StorageError`].
+    Storage(StorageError),
+    /// A state the ledger never reaches unless it has a bug (a number it
+    /// allocated that names no grant, a batch that returned nothing):
+    /// nothing the caller or the storage can fix.
+    Invariant {
+        /// What did not hold.
+        what: String,
+    },
     /// No group with this id.
     UnknownGroup {
         /// The id asked for.
@@ -288,6 +298,7 @@ impl LedgerError {
             LedgerError::Issue(_) => "invalid_window",
             LedgerError::Key(_) => "invalid_device_id",
             LedgerError::Offset(_) | LedgerError::Storage(_) => "storage_error",
+            LedgerError::Invariant { .. } => "internal_error",
             LedgerError::NotALedger { .. } => "not_a_ledger",
             LedgerError::NeedsUpgrade { .. } => "ledger_needs_upgrade",
             LedgerError::NeedsRecovery { .. } => "ledger_needs_recovery",
@@ -369,6 +380,10 @@ impl fmt::Display for LedgerError {
             | LedgerError::NeedsRecovery { .. }
             | LedgerError::Unwritable { .. }
             | LedgerError::Storage(_) => self.fmt_storage(f),
+            LedgerError::Invariant { what } => write!(
+                f,
+                "internal error: {what} (a bug of offpin; please report it)"
+            ),
             LedgerError::InBatch { index, source } => {
                 write!(f, "request {}: {source}", index.saturating_add(1))
             }
@@ -528,11 +543,17 @@ impl std::error::Error for LedgerError {
             LedgerError::Issue(e) => Some(e),
             LedgerError::Key(e) => Some(e),
             LedgerError::Offset(e) => Some(e),
+            LedgerError::Storage(e) => Some(e),
             _ => None,
         }
     }
 }
 
+impl From<StorageError> for LedgerError {
+    fn from(e: StorageError) -> Self {
+        LedgerError::Storage(e)
+    }
+}
 impl From<IssueError> for LedgerError {
     fn from(e: IssueError) -> Self {
         LedgerError::Issue(e)
@@ -546,5 +567,87 @@ impl From<KeyError> for LedgerError {
 impl From<OffsetError> for LedgerError {
     fn from(e: OffsetError) -> Self {
         LedgerError::Offset(e)
+    }
+}
+
+impl LedgerError {
+    /// [`LedgerError::Invariant`]: `what` did not hold.
+    pub(crate) fn invariant(what: impl Into<String>) -> Self {
+        LedgerError::Invariant { what: what.into() }
+    }
+}
+
+/// The backend's error, kept as the [`source`](std::error::Error::source)
+/// of a [`StorageError`].
+pub type BackendError = Box<dyn std::error::Error + Send + Sync + 'static>;
+
+/// Why the storage failed ([`LedgerError::Storage`]): what the ledger was
+/// doing, and where (`/var/lib/offpin/ledger.db`, the PostgreSQL database),
+/// and the backend's error (a `rusqlite::Error`, a `postgres::Error`, an
+/// [`std::io::Error`]) as its [`source`](std::error::Error::source), for a
+/// caller to inspect or downcast. Its message includes the backend's, as
+/// the other causes of [`LedgerError`] include theirs, so one line says
+/// all. Stored data the ledger cannot read (a corrupted row) and a change
+/// a concurrent writer made first have no backend error.
+///
+/// # Examples
+///
+/// ```
+/// use offpin_ledger::ledger::StorageError;
+/// let io = std::io::Error::other("disk full");
+/// let e = StorageError::new("cannot create ledger.db", io);
+/// assert_eq!(e.to_string(), "cannot create ledger.db: disk full");
+/// let source = std::error::Error::source(&e).and_then(|s| s.downcast_ref::<std::io::Error>());
+/// assert_eq!(source.map(|s| s.to_string()).as_deref(), Some("disk full"));
+/// ```
+#[derive(Debug)]
+pub struct StorageError {
+    /// What failed, where, and why.
+    message: String,
+    /// The backend's error.
+    source: Option<BackendError>,
+}
+
+impl StorageError {
+    /// The backend failed while the ledger was doing `context`: the
+    /// message is `context: the backend's message`.
+    pub fn new(context: impl fmt::Display, source: impl Into<BackendError>) -> Self {
+        let source = source.into();
+        StorageError {
+            message: format!("{context}: {source}"),
+            source: Some(source),
+        }
+    }
+
+    /// The backend failed, and `message` says it all (in the backend's
+    /// plainer words, or the ledger's own).
+    pub fn described(message: impl Into<String>, source: impl Into<BackendError>) -> Self {
+        StorageError {
+            message: message.into(),
+            source: Some(source.into()),
+        }
+    }
+
+    /// A failure without a backend error (stored data the ledger cannot
+    /// read, a change a concurrent writer made first).
+    pub fn without_source(message: impl Into<String>) -> Self {
+        StorageError {
+            message: message.into(),
+            source: None,
+        }
+    }
+}
+
+impl fmt::Display for StorageError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for StorageError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        self.source
+            .as_deref()
+            .map(|e| e as &(dyn std::error::Error + 'static))
     }
 }

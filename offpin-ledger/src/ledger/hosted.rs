@@ -48,7 +48,8 @@ pub fn max_time_rounding_secs(value: &str) -> Option<u32> {
 /// message). [`Blame::Server`] is the server's own setup (another master
 /// key, a profile or time zone this build does not know);
 /// [`Blame::Unavailable`] is a ledger that cannot be used now (its
-/// storage, a read-only or interrupted ledger).
+/// storage, a read-only or interrupted ledger); [`Blame::Invariant`] is a
+/// bug.
 ///
 /// # Examples
 ///
@@ -89,6 +90,10 @@ pub enum Blame {
     /// The ledger cannot be used now (its storage failed, it is read-only,
     /// interrupted or of another schema); a retry may succeed.
     Unavailable,
+    /// A state the ledger never reaches unless it has a bug
+    /// ([`LedgerError::Invariant`]): neither the request nor a retry can
+    /// fix it.
+    Invariant,
 }
 
 impl Blame {
@@ -149,6 +154,7 @@ impl LedgerError {
             | LedgerError::NeedsRecovery { .. }
             | LedgerError::Unwritable { .. }
             | LedgerError::Storage(_) => Blame::Unavailable,
+            LedgerError::Invariant { .. } => Blame::Invariant,
         }
     }
 }

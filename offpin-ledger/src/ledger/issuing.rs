@@ -51,7 +51,7 @@ pub(super) fn issue<L: Ledger + ?Sized>(
     match issue_batch(l, master, core::slice::from_ref(spec), now) {
         Ok(mut out) => out
             .pop()
-            .ok_or_else(|| LedgerError::Storage("the batch returned nothing".to_owned())),
+            .ok_or_else(|| LedgerError::invariant("a batch of one request returned no code")),
         Err(LedgerError::InBatch { source, .. }) => Err(*source),
         Err(e) => Err(e),
     }
@@ -82,13 +82,12 @@ pub(super) fn issue_batch<L: Ledger + ?Sized>(
         .collect();
     // Phase 2: one transaction.
     let mut decide = |i: usize, slot: Slot| -> Result<StoredCode, LedgerError> {
-        let (spec, p) = specs
-            .get(i)
-            .zip(prepared.get(i))
-            .ok_or_else(|| LedgerError::Storage("batch index".to_owned()))?;
-        let (_, codec, _) = devices
-            .get(&spec.device_id)
-            .ok_or_else(|| LedgerError::Storage("device cache".to_owned()))?;
+        let (spec, p) = specs.get(i).zip(prepared.get(i)).ok_or_else(|| {
+            LedgerError::invariant("the storage decided a request the batch does not have")
+        })?;
+        let (_, codec, _) = devices.get(&spec.device_id).ok_or_else(|| {
+            LedgerError::invariant("a device of the batch was not read before allocating")
+        })?;
         decide_one(spec, p, codec, slot, created_at).map_err(in_batch(i))
     };
     let stored = match l.allocate(&allocations, &mut decide) {
@@ -107,9 +106,9 @@ pub(super) fn issue_batch<L: Ledger + ?Sized>(
     stored
         .into_iter()
         .map(|a| {
-            let (entry, codec, zone) = devices
-                .get(&a.code.device_id)
-                .ok_or_else(|| LedgerError::Storage("device cache".to_owned()))?;
+            let (entry, codec, zone) = devices.get(&a.code.device_id).ok_or_else(|| {
+                LedgerError::invariant("a device of the batch was not read before allocating")
+            })?;
             let member = members.get(&a.code.device_id);
             Ok(IssueOutcome {
                 record: a
@@ -142,9 +141,9 @@ fn prepare_all<L: Ledger + ?Sized>(
             };
             devices.insert(spec.device_id.clone(), (entry, codec, zone));
         }
-        let (entry, codec, _) = devices
-            .get(&spec.device_id)
-            .ok_or_else(|| LedgerError::Storage("device cache".to_owned()))?;
+        let (entry, codec, _) = devices.get(&spec.device_id).ok_or_else(|| {
+            LedgerError::invariant("a device of the batch was not read before allocating")
+        })?;
         prepared.push(prepare(spec, &entry.device, codec.profile(), now).map_err(in_batch(i))?);
     }
     Ok((devices, prepared))
@@ -194,10 +193,12 @@ pub(super) fn fresh_code(
     created_at: DateTime<Utc>,
     group: Option<GroupRef>,
 ) -> Result<StoredCode, LedgerError> {
-    let grant = p
-        .scope
-        .grant(n)
-        .ok_or_else(|| LedgerError::Storage("allocated number".to_owned()))?;
+    let grant = p.scope.grant(n).ok_or_else(|| {
+        LedgerError::invariant(format!(
+            "number {n} allocated in a {} scope names no grant",
+            p.scope.kind
+        ))
+    })?;
     let pin = codec.pin_for(&grant)?;
     Ok(StoredCode {
         access_code_id: uuid::Uuid::new_v4().to_string(),

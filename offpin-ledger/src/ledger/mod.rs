@@ -165,7 +165,7 @@ use offpin::keys::{DeviceKey, MasterKey};
 
 pub use capacity::{PROPOSAL_SHIFTS, Proposal, SlotHolder, SpentPool};
 pub use device::{Affected, Consequence, Device, DeviceChange, DeviceEntry, DeviceUpdated};
-pub use error::LedgerError;
+pub use error::{BackendError, LedgerError, StorageError};
 pub use groups::{
     Group, GroupRef, GroupRemoval, NOT_SHARED, ShareRefusal, SharedIssue, SharedSpec, WhenNotShared,
 };

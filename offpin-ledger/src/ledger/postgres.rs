@@ -42,7 +42,7 @@ use postgres::{Client, NoTls, Row};
 use super::api_keys::{ApiKeyRecord, ApiKeyStore};
 use super::{
     Allocated, Allocation, AllocationScope, Device, DeviceEntry, Fingerprint, Group, GroupRef,
-    Ledger, LedgerError, ListFilter, Slot, StoredCode, lowest_free,
+    Ledger, LedgerError, ListFilter, Slot, StorageError, StoredCode, lowest_free,
 };
 use offpin::profile::Kind;
 use offpin::time::{UtcOffset, Window};
@@ -135,8 +135,9 @@ impl core::fmt::Debug for PostgresLedger {
     }
 }
 
-fn text_err(e: impl core::fmt::Display) -> LedgerError {
-    LedgerError::Storage(format!("postgres: {e}"))
+/// A stored value the ledger cannot read.
+fn corrupt(what: impl core::fmt::Display) -> LedgerError {
+    StorageError::without_source(format!("postgres: {what}")).into()
 }
 
 /// Whether the error is a deadlock or serialization failure: the
@@ -152,17 +153,18 @@ fn kind_from_name(name: &str) -> Result<Kind, LedgerError> {
     Kind::ALL
         .into_iter()
         .find(|k| k.name() == name)
-        .ok_or_else(|| text_err(format!("unknown code kind '{name}'")))
+        .ok_or_else(|| corrupt(format!("unknown code kind '{name}'")))
 }
 
 fn to_u32(v: i64, what: &str) -> Result<u32, LedgerError> {
-    u32::try_from(v).map_err(|_| text_err(format!("{what} {v} out of range")))
+    u32::try_from(v).map_err(|_| corrupt(format!("{what} {v} out of range")))
 }
 
 /// The failure of one allocation attempt.
 enum Attempt {
-    /// PostgreSQL aborted the transaction (deadlock): try again.
-    Retry,
+    /// PostgreSQL aborted the transaction (a deadlock: its error), or a
+    /// concurrent writer took a group code's number: try again.
+    Retry(Option<postgres::Error>),
     /// Anything else, the caller's `decide` included.
     Fail(LedgerError),
 }
@@ -214,9 +216,10 @@ fn scope_taken(
     Ok(t)
 }
 
-/// A storage error: the database's message, and for a read-only database
-/// (a standby) [`LedgerError::Unwritable`].
-fn pg_err(label: &str, e: &postgres::Error) -> LedgerError {
+/// A storage error: the database's message, the error kept as the
+/// [`StorageError`]'s source; for a read-only database (a standby)
+/// [`LedgerError::Unwritable`].
+fn pg_err(label: &str, e: postgres::Error) -> LedgerError {
     let message = e
         .as_db_error()
         .map_or_else(|| e.to_string(), |db| db.message().to_owned());
@@ -226,11 +229,11 @@ fn pg_err(label: &str, e: &postgres::Error) -> LedgerError {
             reason: message,
         };
     }
-    LedgerError::Storage(format!("postgres {label}: {message}"))
+    StorageError::described(format!("postgres {label}: {message}"), e).into()
 }
 
 fn code_from_row(label: &str, row: &Row) -> Result<StoredCode, LedgerError> {
-    let get = |e: postgres::Error| pg_err(label, &e);
+    let get = |e: postgres::Error| pg_err(label, e);
     let kind: String = row.try_get(3).map_err(get)?;
     let lineage: i32 = row.try_get(6).map_err(get)?;
     let issued: (Option<i64>, Option<i64>) =
@@ -242,7 +245,7 @@ fn code_from_row(label: &str, row: &Row) -> Result<StoredCode, LedgerError> {
             kind: kind_from_name(&kind)?,
             start: to_u32(row.try_get(4).map_err(get)?, "start")?,
             length: to_u32(row.try_get(5).map_err(get)?, "length")?,
-            lineage: u8::try_from(lineage).map_err(|_| text_err("lineage out of range"))?,
+            lineage: u8::try_from(lineage).map_err(|_| corrupt("lineage out of range"))?,
             generation: to_u32(row.try_get(2).map_err(get)?, "generation")?,
         },
         number: to_u32(row.try_get(7).map_err(get)?, "number")?,
@@ -272,7 +275,7 @@ fn code_from_row(label: &str, row: &Row) -> Result<StoredCode, LedgerError> {
 }
 
 fn device_from_row(label: &str, row: &Row) -> Result<DeviceEntry, LedgerError> {
-    let get = |e: postgres::Error| pg_err(label, &e);
+    let get = |e: postgres::Error| pg_err(label, e);
     let minutes: i32 = row.try_get(2).map_err(get)?;
     Ok(DeviceEntry {
         device: Device {
@@ -287,14 +290,14 @@ fn device_from_row(label: &str, row: &Row) -> Result<DeviceEntry, LedgerError> {
 }
 
 fn api_key_from_row(label: &str, row: &Row) -> Result<ApiKeyRecord, LedgerError> {
-    let get = |e: postgres::Error| pg_err(label, &e);
+    let get = |e: postgres::Error| pg_err(label, e);
     let hash: Vec<u8> = row.try_get(2).map_err(get)?;
     Ok(ApiKeyRecord {
         key_id: row.try_get(0).map_err(get)?,
         name: row.try_get(1).map_err(get)?,
         hash: hash
             .try_into()
-            .map_err(|_| text_err("corrupted API key hash"))?,
+            .map_err(|_| corrupt("corrupted API key hash"))?,
         created_at: row.try_get(3).map_err(get)?,
         revoked_at: row.try_get(4).map_err(get)?,
     })
@@ -336,9 +339,9 @@ impl PostgresLedger {
     /// migration fails; [`LedgerError::NotALedger`] when its schema is
     /// newer than this offpin.
     pub fn connect(url: &str) -> Result<Self, LedgerError> {
-        let config: postgres::Config = url.parse().map_err(text_err)?;
+        let config: postgres::Config = url.parse().map_err(|e| StorageError::new("postgres", e))?;
         let label = describe(&config);
-        let client = config.connect(NoTls).map_err(|e| pg_err(&label, &e))?;
+        let client = config.connect(NoTls).map_err(|e| pg_err(&label, e))?;
         let mut ledger = PostgresLedger { client, label };
         ledger.migrate()?;
         Ok(ledger)
@@ -351,7 +354,7 @@ impl PostgresLedger {
 
     fn migrate(&mut self) -> Result<(), LedgerError> {
         let label = self.label.as_str();
-        let pg = |e: postgres::Error| pg_err(label, &e);
+        let pg = |e: postgres::Error| pg_err(label, e);
         let mut tx = self.client.transaction().map_err(pg)?;
         tx.execute("SELECT pg_advisory_xact_lock($1)", &[&MIGRATION_LOCK])
             .map_err(pg)?;
@@ -395,10 +398,7 @@ impl PostgresLedger {
         args: &[&(dyn postgres::types::ToSql + Sync)],
     ) -> Result<Vec<StoredCode>, LedgerError> {
         let label = self.label.as_str();
-        let rows = self
-            .client
-            .query(sql, args)
-            .map_err(|e| pg_err(label, &e))?;
+        let rows = self.client.query(sql, args).map_err(|e| pg_err(label, e))?;
         rows.iter().map(|r| code_from_row(label, r)).collect()
     }
 
@@ -408,7 +408,7 @@ impl PostgresLedger {
         args: &[&(dyn postgres::types::ToSql + Sync)],
     ) -> Result<Vec<Group>, LedgerError> {
         let label = self.label.as_str();
-        let get = |e: postgres::Error| pg_err(label, &e);
+        let get = |e: postgres::Error| pg_err(label, e);
         let rows = self
             .client
             .query(
@@ -463,9 +463,9 @@ impl PostgresLedger {
 /// failed otherwise.
 fn attempt(label: &str, e: postgres::Error) -> Attempt {
     if retryable(&e) {
-        Attempt::Retry
+        Attempt::Retry(Some(e))
     } else {
-        Attempt::Fail(pg_err(label, &e))
+        Attempt::Fail(pg_err(label, e))
     }
 }
 
@@ -534,8 +534,8 @@ impl<'t, 'c, 'a> Round<'t, 'c, 'a> {
             };
             let Some(n) = lowest_free(taken.iter().copied(), a.limit) else {
                 decide(i, Slot::Exhausted).map_err(Attempt::Fail)?;
-                return Err(Attempt::Fail(LedgerError::Storage(
-                    "an exhausted scope was accepted".to_owned(),
+                return Err(Attempt::Fail(LedgerError::invariant(
+                    "the batch went on after a full scope",
                 )));
             };
             let code = decide(i, Slot::Free(n)).map_err(Attempt::Fail)?;
@@ -549,7 +549,7 @@ impl<'t, 'c, 'a> Round<'t, 'c, 'a> {
                 // A concurrent writer took the joint number on this
                 // member after the others got it: start the batch
                 // again, reading every member anew.
-                return Err(Attempt::Retry);
+                return Err(Attempt::Retry(None));
             }
             // A concurrent writer committed this number, or this
             // idempotency key, first: look again. Each round learns one
@@ -638,11 +638,10 @@ impl Ledger for PostgresLedger {
                 "SELECT value FROM meta WHERE key = 'master_fingerprint'",
                 &[],
             )
-            .map_err(|e| pg_err(label, &e))?;
+            .map_err(|e| pg_err(label, e))?;
         row.map(|r| {
-            let v: Vec<u8> = r.try_get(0).map_err(|e| pg_err(label, &e))?;
-            Fingerprint::try_from(v.as_slice())
-                .map_err(|_| text_err("corrupted master fingerprint"))
+            let v: Vec<u8> = r.try_get(0).map_err(|e| pg_err(label, e))?;
+            Fingerprint::try_from(v.as_slice()).map_err(|_| corrupt("corrupted master fingerprint"))
         })
         .transpose()
     }
@@ -657,9 +656,9 @@ impl Ledger for PostgresLedger {
                 "INSERT INTO meta (key, value) VALUES ('master_fingerprint', $1) ON CONFLICT (key) DO NOTHING",
                 &[&fingerprint.as_slice()],
             )
-            .map_err(|e| pg_err(label, &e))?;
+            .map_err(|e| pg_err(label, e))?;
         self.master_fingerprint()?
-            .ok_or_else(|| text_err("the fingerprint was not stored"))
+            .ok_or_else(|| LedgerError::invariant("the master-key fingerprint was not stored"))
     }
 
     fn device_entry(&mut self, device_id: &str) -> Result<Option<DeviceEntry>, LedgerError> {
@@ -669,7 +668,7 @@ impl Ledger for PostgresLedger {
                 &format!("SELECT {DEVICE_COLUMNS} FROM devices WHERE device_id = $1"),
                 &[&device_id],
             )
-            .map_err(|e| pg_err(label, &e))?
+            .map_err(|e| pg_err(label, e))?
             .map(|r| device_from_row(label, &r))
             .transpose()
     }
@@ -681,7 +680,7 @@ impl Ledger for PostgresLedger {
                 &format!("SELECT {DEVICE_COLUMNS} FROM devices ORDER BY device_id"),
                 &[],
             )
-            .map_err(|e| pg_err(label, &e))?
+            .map_err(|e| pg_err(label, e))?
             .iter()
             .map(|r| device_from_row(label, r))
             .collect()
@@ -732,7 +731,7 @@ impl Ledger for PostgresLedger {
                 )
             }
         }
-        .map_err(|e| pg_err(label, &e))?;
+        .map_err(|e| pg_err(label, e))?;
         Ok(changed == 1)
     }
 
@@ -741,17 +740,24 @@ impl Ledger for PostgresLedger {
         batch: &[Allocation<'_>],
         decide: &mut dyn FnMut(usize, Slot) -> Result<StoredCode, LedgerError>,
     ) -> Result<Vec<Allocated>, LedgerError> {
+        let mut last = None;
         for _ in 0..RETRIES {
             match self.allocate_once(batch, decide) {
                 Ok(out) => return Ok(out),
                 Err(Attempt::Fail(e)) => return Err(e),
-                Err(Attempt::Retry) => {}
+                Err(Attempt::Retry(e)) => last = e,
             }
         }
-        Err(LedgerError::Storage(format!(
+        let what = format!(
             "postgres {}: the batch lost {RETRIES} deadlocks in a row to concurrent batches; try again",
             self.label
-        )))
+        );
+        Err(match last {
+            // The last deadlock's error, as the source.
+            Some(e) => StorageError::described(what, e),
+            None => StorageError::without_source(what),
+        }
+        .into())
     }
 
     fn group_entry(&mut self, group_id: &str) -> Result<Option<Group>, LedgerError> {
@@ -766,7 +772,7 @@ impl Ledger for PostgresLedger {
 
     fn put_group(&mut self, new: &Group, expected: Option<&Group>) -> Result<bool, LedgerError> {
         let label = self.label.as_str();
-        let pg = |e: postgres::Error| pg_err(label, &e);
+        let pg = |e: postgres::Error| pg_err(label, e);
         let mut tx = self.client.transaction().map_err(pg)?;
         let generation = i64::from(new.generation);
         // Insert or lock the group's row first: writers of one group take
@@ -867,7 +873,7 @@ impl Ledger for PostgresLedger {
                 "UPDATE codes SET deleted_at = $2, revocation_code = $3 WHERE access_code_id = $1 AND deleted_at IS NULL",
                 &[&access_code_id, &at, &revocation_code],
             )
-            .map_err(|e| pg_err(label, &e))?;
+            .map_err(|e| pg_err(label, e))?;
         self.find_one(access_code_id)?
             .ok_or_else(|| LedgerError::not_found(access_code_id))
     }
@@ -883,7 +889,7 @@ impl Ledger for PostgresLedger {
                 "UPDATE codes SET name = $2 WHERE access_code_id = $1",
                 &[&access_code_id, &name],
             )
-            .map_err(|e| pg_err(label, &e))?;
+            .map_err(|e| pg_err(label, e))?;
         self.find_one(access_code_id)?
             .ok_or_else(|| LedgerError::not_found(access_code_id))
     }
@@ -903,7 +909,7 @@ impl ApiKeyStore for PostgresLedger {
                     &record.revoked_at,
                 ],
             )
-            .map_err(|e| pg_err(label, &e))?;
+            .map_err(|e| pg_err(label, e))?;
         Ok(())
     }
 
@@ -914,7 +920,7 @@ impl ApiKeyStore for PostgresLedger {
                 &format!("SELECT {API_KEY_COLUMNS} FROM api_keys WHERE key_id = $1"),
                 &[&key_id],
             )
-            .map_err(|e| pg_err(label, &e))?
+            .map_err(|e| pg_err(label, e))?
             .map(|r| api_key_from_row(label, &r))
             .transpose()
     }
@@ -926,7 +932,7 @@ impl ApiKeyStore for PostgresLedger {
                 &format!("SELECT {API_KEY_COLUMNS} FROM api_keys ORDER BY seq"),
                 &[],
             )
-            .map_err(|e| pg_err(label, &e))?
+            .map_err(|e| pg_err(label, e))?
             .iter()
             .map(|r| api_key_from_row(label, r))
             .collect()
@@ -940,7 +946,7 @@ impl ApiKeyStore for PostgresLedger {
                 "UPDATE api_keys SET revoked_at = $2 WHERE name = $1 AND revoked_at IS NULL",
                 &[&name, &at],
             )
-            .map_err(|e| pg_err(label, &e))?;
-        usize::try_from(n).map_err(text_err)
+            .map_err(|e| pg_err(label, e))?;
+        usize::try_from(n).map_err(|_| LedgerError::invariant(format!("{n} keys revoked")))
     }
 }

@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
 
-use super::{DeviceEntry, Ledger, LedgerError, ListFilter, StoredCode, groups};
+use super::{DeviceEntry, Ledger, LedgerError, ListFilter, StorageError, StoredCode, groups};
 use crate::chrono_time::truncate_millis;
 use crate::record::AccessCode;
 use crate::zone::Zone;
@@ -63,7 +63,7 @@ pub(super) fn list<L: Ledger + ?Sized>(
         }
         let (entry, profile, zone) = devices
             .get(&code.device_id)
-            .ok_or_else(|| LedgerError::Storage("device cache".to_owned()))?;
+            .ok_or_else(|| LedgerError::invariant("a device of the listed codes was not read"))?;
         let member = members.get(&code.device_id);
         out.push(code.record_with(entry, profile, zone.as_ref(), member, now)?);
     }
@@ -121,9 +121,10 @@ pub(super) fn delete<L: Ledger + ?Sized>(
 /// The stored device a stored code names.
 fn device_of<L: Ledger + ?Sized>(l: &mut L, code: &StoredCode) -> Result<DeviceEntry, LedgerError> {
     l.device_entry(&code.device_id)?.ok_or_else(|| {
-        LedgerError::Storage(format!(
+        StorageError::without_source(format!(
             "code '{}' names device '{}', which the ledger does not hold",
             code.access_code_id, code.device_id
         ))
+        .into()
     })
 }

@@ -37,7 +37,7 @@ use rusqlite::{
 
 use super::{
     Allocated, Allocation, AllocationScope, Device, DeviceEntry, Fingerprint, Group, GroupRef,
-    Ledger, LedgerError, ListFilter, Slot, StoredCode, lowest_free,
+    Ledger, LedgerError, ListFilter, Slot, StorageError, StoredCode, lowest_free,
 };
 use crate::chrono_time::{parse_rfc3339, rfc3339_millis};
 use file::{Header, create, read_header};
@@ -157,8 +157,7 @@ impl SqliteLedger {
     ///
     /// [`LedgerError::Storage`].
     pub fn open_in_memory() -> Result<Self, LedgerError> {
-        let conn = Connection::open_in_memory()
-            .map_err(|e| LedgerError::Storage(format!(":memory:: {e}")))?;
+        let conn = Connection::open_in_memory().map_err(|e| StorageError::new(":memory:", e))?;
         let ledger = SqliteLedger {
             conn,
             path: PathBuf::from(":memory:"),
@@ -174,21 +173,19 @@ impl SqliteLedger {
     }
 
     fn existing_header(path: &Path) -> Result<Header, LedgerError> {
-        if std::fs::metadata(path).is_err() {
-            return Err(LedgerError::Storage(format!(
-                "{}: no such ledger",
-                path.display()
-            )));
+        if let Err(e) = std::fs::metadata(path) {
+            let message = format!("{}: no such ledger", path.display());
+            return Err(StorageError::described(message, e).into());
         }
         read_header(path)
     }
 
     fn connect(path: &Path, flags: OpenFlags) -> Result<Self, LedgerError> {
         let label = path.display().to_string();
-        let conn = Connection::open_with_flags(path, flags)
-            .map_err(|e| LedgerError::Storage(format!("{label}: {e}")))?;
+        let conn =
+            Connection::open_with_flags(path, flags).map_err(|e| StorageError::new(&label, e))?;
         conn.busy_timeout(BUSY_TIMEOUT)
-            .map_err(|e| LedgerError::Storage(format!("{label}: {e}")))?;
+            .map_err(|e| StorageError::new(&label, e))?;
         Ok(SqliteLedger {
             conn,
             path: path.to_owned(),
@@ -197,38 +194,43 @@ impl SqliteLedger {
     }
 
     /// A storage error, naming the path that cannot be written when the
-    /// cause is a read-only file or directory.
+    /// cause is a read-only file or directory; the SQLite error is kept as
+    /// the [`StorageError`]'s source.
     fn err(&self, e: impl Into<SqlError>) -> LedgerError {
-        match e.into() {
-            SqlError::Sql(rusqlite::Error::SqliteFailure(f, msg)) => {
-                let reason = msg.unwrap_or_else(|| f.to_string());
-                let dir = || {
-                    self.path
-                        .parent()
-                        .filter(|d| !d.as_os_str().is_empty())
-                        .unwrap_or(Path::new("."))
-                        .display()
-                        .to_string()
-                };
-                match f.code {
-                    // SQLITE_READONLY_DIRECTORY: no journal can be created.
-                    ErrorCode::ReadOnly if f.extended_code == 1544 => LedgerError::Unwritable {
-                        path: format!("the directory {}", dir()),
-                        reason,
-                    },
-                    ErrorCode::ReadOnly => LedgerError::Unwritable {
-                        path: self.label.clone(),
-                        reason,
-                    },
-                    ErrorCode::CannotOpen => LedgerError::Unwritable {
-                        path: format!("the directory {} (its journal file)", dir()),
-                        reason,
-                    },
-                    _ => LedgerError::Storage(format!("{}: {reason}", self.label)),
-                }
+        let e = match e.into() {
+            SqlError::Sql(e) => e,
+            SqlError::Corrupt(what) => {
+                return StorageError::without_source(format!("{}: {what}", self.label)).into();
             }
-            SqlError::Sql(e) => LedgerError::Storage(format!("{}: {e}", self.label)),
-            SqlError::Text(e) => LedgerError::Storage(format!("{}: {e}", self.label)),
+        };
+        let rusqlite::Error::SqliteFailure(f, msg) = &e else {
+            return StorageError::new(&self.label, e).into();
+        };
+        let (code, extended) = (f.code, f.extended_code);
+        let reason = msg.clone().unwrap_or_else(|| f.to_string());
+        let dir = || {
+            self.path
+                .parent()
+                .filter(|d| !d.as_os_str().is_empty())
+                .unwrap_or(Path::new("."))
+                .display()
+                .to_string()
+        };
+        match code {
+            // SQLITE_READONLY_DIRECTORY: no journal can be created.
+            ErrorCode::ReadOnly if extended == 1544 => LedgerError::Unwritable {
+                path: format!("the directory {}", dir()),
+                reason,
+            },
+            ErrorCode::ReadOnly => LedgerError::Unwritable {
+                path: self.label.clone(),
+                reason,
+            },
+            ErrorCode::CannotOpen => LedgerError::Unwritable {
+                path: format!("the directory {} (its journal file)", dir()),
+                reason,
+            },
+            _ => StorageError::new(&self.label, e).into(),
         }
     }
 
@@ -268,20 +270,20 @@ impl SqliteLedger {
         let tx = self
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)
-            .map_err(|e| LedgerError::Storage(format!("{label}: {e}")))?;
+            .map_err(|e| StorageError::new(&label, e))?;
         let version: u32 = tx
             .query_row("PRAGMA user_version", [], |r| r.get(0))
-            .map_err(|e| LedgerError::Storage(format!("{label}: {e}")))?;
+            .map_err(|e| StorageError::new(&label, e))?;
         if version != from || version >= SCHEMA_VERSION {
             // Another process upgraded it meanwhile.
             return Ok(());
         }
-        let upgraded = if version == 1 {
-            upgrade_v1(&tx)
+        let context = format!("{label}: upgrade");
+        if version == 1 {
+            upgrade_v1(&tx, &context)?;
         } else {
-            upgrade_v2(&tx)
-        };
-        upgraded.map_err(|e| LedgerError::Storage(format!("{label}: upgrade: {e}")))?;
+            upgrade_v2(&tx, &context)?;
+        }
         tx.commit().map_err(|e| self.err(e))
     }
 
@@ -300,7 +302,7 @@ impl SqliteLedger {
             removed_at: removed
                 .map(|t| parse_rfc3339(&t))
                 .transpose()
-                .map_err(|e| self.err(SqlError::Text(e)))?,
+                .map_err(|e| self.err(SqlError::Corrupt(e)))?,
         })
     }
 
@@ -310,11 +312,11 @@ impl SqliteLedger {
             let t: Option<String> = row.get(i).map_err(get)?;
             t.map(|t| parse_rfc3339(&t))
                 .transpose()
-                .map_err(|e| self.err(SqlError::Text(e)))
+                .map_err(|e| self.err(SqlError::Corrupt(e)))
         };
         let kind: String = row.get(3).map_err(get)?;
         let kind = kind_from_name(&kind)
-            .ok_or_else(|| self.err(SqlError::Text(format!("unknown code kind '{kind}'"))))?;
+            .ok_or_else(|| self.err(SqlError::Corrupt(format!("unknown code kind '{kind}'"))))?;
         let issued: (Option<i64>, Option<i64>) =
             (row.get(9).map_err(get)?, row.get(10).map_err(get)?);
         Ok(StoredCode {
@@ -338,7 +340,7 @@ impl SqliteLedger {
             common_code_key: row.get(13).map_err(get)?,
             idempotency_key: row.get(14).map_err(get)?,
             created_at: time(15)?
-                .ok_or_else(|| self.err(SqlError::Text("no created_at".to_owned())))?,
+                .ok_or_else(|| self.err(SqlError::Corrupt("no created_at".to_owned())))?,
             deleted_at: time(16)?,
             revocation_code: row.get(17).map_err(get)?,
             group: match (row.get(18).map_err(get)?, row.get(19).map_err(get)?) {
@@ -436,8 +438,8 @@ impl SqliteLedger {
             };
             let Some(n) = free else {
                 decide(i, Slot::Exhausted)?;
-                return Err(LedgerError::Storage(
-                    "an exhausted scope was accepted".to_owned(),
+                return Err(LedgerError::invariant(
+                    "the batch went on after a full scope",
                 ));
             };
             let code = decide(i, Slot::Free(n))?;
@@ -565,8 +567,10 @@ impl SqliteLedger {
 
 /// A storage error before it is given its path.
 enum SqlError {
+    /// SQLite failed.
     Sql(rusqlite::Error),
-    Text(String),
+    /// A stored value the ledger cannot read.
+    Corrupt(String),
 }
 
 impl From<rusqlite::Error> for SqlError {
@@ -588,7 +592,7 @@ impl Ledger for SqliteLedger {
             .map_err(|e| self.err(e))?;
         v.map(|v| {
             Fingerprint::try_from(v.as_slice())
-                .map_err(|_| self.err(SqlError::Text("corrupted master fingerprint".to_owned())))
+                .map_err(|_| self.err(SqlError::Corrupt("corrupted master fingerprint".to_owned())))
         })
         .transpose()
     }
@@ -604,7 +608,7 @@ impl Ledger for SqliteLedger {
             )
             .map_err(|e| self.err(e))?;
         self.master_fingerprint()?
-            .ok_or_else(|| self.err(SqlError::Text("the fingerprint was not stored".to_owned())))
+            .ok_or_else(|| LedgerError::invariant("the master-key fingerprint was not stored"))
     }
 
     fn device_entry(&mut self, device_id: &str) -> Result<Option<DeviceEntry>, LedgerError> {

@@ -8,7 +8,7 @@ use core::fmt;
 
 use chrono::{DateTime, Utc};
 
-use super::{DeviceEntry, GroupRef, LedgerError};
+use super::{DeviceEntry, GroupRef, LedgerError, StorageError};
 use crate::record::{AccessCode, LockView, OfflineCode};
 use crate::zone::Zone;
 use offpin::grant::{Grant, Span};
@@ -206,10 +206,10 @@ impl StoredCode {
         now: DateTime<Utc>,
     ) -> Result<AccessCode, LedgerError> {
         let corrupted = || {
-            LedgerError::Storage(format!(
+            LedgerError::Storage(StorageError::without_source(format!(
                 "code '{}' names no access-code grant",
                 self.access_code_id
-            ))
+            )))
         };
         let grant = self.grant().ok_or_else(corrupted)?;
         let parts = OfflineCode {

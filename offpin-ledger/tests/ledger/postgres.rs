@@ -95,3 +95,23 @@ fn migrations_run_once_and_newer_schemas_are_refused() {
     assert!(matches!(e, LedgerError::NotALedger { .. }), "{e}");
     assert!(e.to_string().contains("newer than this offpin"), "{e}");
 }
+
+#[test]
+fn an_unreachable_database_is_a_storage_error_whose_source_is_the_clients() {
+    // Port 1 on the loopback: nothing listens, the connection is refused.
+    let e = PostgresLedger::connect("postgres://offpin@127.0.0.1:1/offpin").unwrap_err();
+    assert!(matches!(e, LedgerError::Storage(_)), "{e}");
+    assert!(
+        e.to_string()
+            .contains("postgres postgres://offpin@127.0.0.1:1/offpin: "),
+        "{e}"
+    );
+    let storage = std::error::Error::source(&e).expect("the StorageError");
+    assert!(
+        storage
+            .source()
+            .and_then(|s| s.downcast_ref::<postgres::Error>())
+            .is_some(),
+        "the client's error as the source: {e:?}"
+    );
+}

@@ -204,6 +204,42 @@ fn a_writer_killed_midway_is_rolled_back_by_the_next_writable_open() {
     SqliteLedger::open_read_only(&crashed).unwrap();
 }
 
+#[test]
+fn a_corrupted_file_is_a_storage_error_whose_source_is_sqlites() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("ledger.db");
+    {
+        let mut l = SqliteLedger::open(&path).unwrap();
+        setup(&mut l);
+    }
+    // Every page but the first (the header and the schema) overwritten:
+    // the file is still taken for a ledger, its tables are garbage.
+    let mut bytes = std::fs::read(&path).unwrap();
+    let page = match u16::from_be_bytes([bytes[16], bytes[17]]) {
+        1 => 65_536,
+        n => usize::from(n),
+    };
+    assert!(bytes.len() > page, "one page only");
+    bytes[page..].fill(0xff);
+    std::fs::write(&path, &bytes).unwrap();
+    let mut l = SqliteLedger::open_read_only(&path).unwrap();
+    let e = l.devices().unwrap_err();
+    assert!(matches!(e, LedgerError::Storage(_)), "{e}");
+    assert_eq!(e.code(), "storage_error");
+    assert!(e.to_string().contains("ledger.db"), "{e}");
+    // The chain: LedgerError -> StorageError -> rusqlite::Error.
+    let storage = std::error::Error::source(&e).expect("the StorageError");
+    let sqlite = storage
+        .source()
+        .and_then(|s| s.downcast_ref::<rusqlite::Error>())
+        .expect("SQLite's error as the source");
+    assert_eq!(
+        sqlite.sqlite_error_code(),
+        Some(rusqlite::ErrorCode::DatabaseCorrupt),
+        "{sqlite}"
+    );
+}
+
 /// A ledger of schema 1 (records as JSON, WAL journal), as the first
 /// release wrote it.
 fn write_v1(path: &std::path::Path, record: &str) {

@@ -12,7 +12,7 @@ use offpin::keys::KeyError;
 use offpin::profile::Kind;
 use offpin::recurring::{Hours, Weekdays};
 use offpin::time::OffsetError;
-use offpin_ledger::ledger::{ShareRefusal, SpentPool};
+use offpin_ledger::ledger::{ShareRefusal, SpentPool, StorageError};
 use offpin_ledger::record::NO_VARIANCE_AVAILABLE;
 use offpin_ledger::zone::ZoneError;
 
@@ -76,10 +76,11 @@ fn place(e: &LedgerError) -> usize {
         LedgerError::GroupProfileMismatch { .. } => 44,
         LedgerError::CannotShare(_) => 45,
         LedgerError::NoSharedVariance { .. } => 46,
+        LedgerError::Invariant { .. } => 47,
         _ => usize::MAX,
     }
 }
-const PLACES: usize = 47;
+const PLACES: usize = 48;
 
 /// A sample error, and its answer: status, `type`, field.
 type Case = (LedgerError, u16, &'static str, Option<&'static str>);
@@ -394,7 +395,7 @@ fn keys_and_issues() -> Vec<Case> {
     ]
 }
 
-/// The storage, and groups.
+/// The storage, a broken invariant, and groups.
 fn storage_and_groups() -> Vec<Case> {
     vec![
         (
@@ -431,7 +432,18 @@ fn storage_and_groups() -> Vec<Case> {
             "ledger_not_writable",
             None,
         ),
-        (LedgerError::Storage(s("disk")), 503, "storage_error", None),
+        (
+            LedgerError::Storage(StorageError::without_source("disk")),
+            503,
+            "storage_error",
+            None,
+        ),
+        (
+            LedgerError::Invariant { what: s("x") },
+            500,
+            INTERNAL_SERVER_ERROR,
+            None,
+        ),
         (
             LedgerError::UnknownGroup { group_id: s("g") },
             404,

@@ -11,7 +11,7 @@ use crate::ledger::api_keys::{ApiKeyRecord, ApiKeyStore};
 impl SqliteLedger {
     fn api_key_from_row(&self, row: &Row<'_>) -> Result<ApiKeyRecord, LedgerError> {
         let get = |e| self.err(SqlError::Sql(e));
-        let text = |e: String| self.err(SqlError::Text(e));
+        let text = |e: String| self.err(SqlError::Corrupt(e));
         let hash: Vec<u8> = row.get(2).map_err(get)?;
         let created_at: String = row.get(3).map_err(get)?;
         let revoked_at: Option<String> = row.get(4).map_err(get)?;

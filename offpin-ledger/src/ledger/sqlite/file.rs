@@ -8,7 +8,7 @@ use rusqlite::OpenFlags;
 
 use super::SqliteLedger;
 use super::schema::{APPLICATION_ID, SCHEMA_VERSION};
-use crate::ledger::LedgerError;
+use crate::ledger::{LedgerError, StorageError};
 
 /// What the first 100 bytes of a file say about it.
 pub(super) enum Header {
@@ -26,7 +26,7 @@ fn not_a_ledger(path: &Path, reason: impl Into<String>) -> LedgerError {
 /// Reads and checks the SQLite header of an existing file.
 pub(super) fn read_header(path: &Path) -> Result<Header, LedgerError> {
     let mut file = std::fs::File::open(path)
-        .map_err(|e| LedgerError::Storage(format!("cannot open {}: {e}", path.display())))?;
+        .map_err(|e| StorageError::new(format!("cannot open {}", path.display()), e))?;
     let mut head = [0u8; 100];
     let mut got = 0usize;
     while got < head.len() {
@@ -38,10 +38,7 @@ pub(super) fn read_header(path: &Path) -> Result<Header, LedgerError> {
             Ok(n) => got = got.saturating_add(n),
             Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
             Err(e) => {
-                return Err(LedgerError::Storage(format!(
-                    "cannot read {}: {e}",
-                    path.display()
-                )));
+                return Err(StorageError::new(format!("cannot read {}", path.display()), e).into());
             }
         }
     }
@@ -80,7 +77,7 @@ pub(super) fn read_header(path: &Path) -> Result<Header, LedgerError> {
 pub(super) fn create(path: &Path) -> Result<(), LedgerError> {
     let label = path.display().to_string();
     let Some(name) = path.file_name() else {
-        return Err(LedgerError::Storage(format!("{label}: not a file name")));
+        return Err(StorageError::without_source(format!("{label}: not a file name")).into());
     };
     let nanos = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
@@ -103,7 +100,7 @@ pub(super) fn create(path: &Path) -> Result<(), LedgerError> {
                 reason: e.to_string(),
             }
         } else {
-            LedgerError::Storage(format!("cannot create {label}: {e}"))
+            StorageError::new(format!("cannot create {label}"), e).into()
         }
     };
     // Check the directory first, with an ordinary file (SQLite's error for
@@ -125,15 +122,15 @@ pub(super) fn create(path: &Path) -> Result<(), LedgerError> {
         drop(ledger);
         std::fs::File::open(&tmp)
             .and_then(|f| f.sync_all())
-            .map_err(|e| LedgerError::Storage(format!("cannot create {label}: {e}")))?;
+            .map_err(|e| StorageError::new(format!("cannot create {label}"), e))?;
         match std::fs::hard_link(&tmp, path) {
             Ok(()) => Ok(()),
             // Another process made it meanwhile: keep theirs.
             Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
             // A file system without hard links.
             Err(_) if !path.exists() => std::fs::rename(&tmp, path)
-                .map_err(|e| LedgerError::Storage(format!("cannot create {label}: {e}"))),
-            Err(e) => Err(LedgerError::Storage(format!("cannot create {label}: {e}"))),
+                .map_err(|e| StorageError::new(format!("cannot create {label}"), e).into()),
+            Err(e) => Err(StorageError::new(format!("cannot create {label}"), e).into()),
         }
     })();
     let _ = std::fs::remove_file(&tmp);

@@ -4,6 +4,7 @@
 use rusqlite::{Transaction, params};
 
 use crate::chrono_time::parse_rfc3339;
+use crate::ledger::StorageError;
 
 /// `application_id` of offpin ledgers ("ofpn").
 pub(super) const APPLICATION_ID: u32 = 0x6f66_706e;
@@ -83,11 +84,12 @@ pub(super) const DEVICE_COLUMNS: &str =
     "device_id, profile, utc_offset_minutes, generation, time_zone, removed_at";
 
 /// Schema 2 to 3: the group columns of codes, the group tables.
-pub(super) fn upgrade_v2(tx: &Transaction<'_>) -> Result<(), String> {
+/// `context` names the ledger and the upgrade in an error.
+pub(super) fn upgrade_v2(tx: &Transaction<'_>, context: &str) -> Result<(), StorageError> {
     tx.execute_batch(&format!(
         "ALTER TABLE codes ADD COLUMN group_id TEXT; ALTER TABLE codes ADD COLUMN group_generation INTEGER; {SCHEMA} PRAGMA user_version = {SCHEMA_VERSION};"
     ))
-    .map_err(|e| e.to_string())
+    .map_err(|e| StorageError::new(context, e))
 }
 
 /// The schema-1 `record` column: what the upgrade needs of it.
@@ -118,9 +120,10 @@ struct V1Row {
 }
 
 /// Schema 1 to 3: the device columns, the new tables, each code's record
-/// (JSON) turned into columns, the old table dropped.
-pub(super) fn upgrade_v1(tx: &Transaction<'_>) -> Result<(), String> {
-    let text = |e: rusqlite::Error| e.to_string();
+/// (JSON) turned into columns, the old table dropped. `context` names the
+/// ledger and the upgrade in an error.
+pub(super) fn upgrade_v1(tx: &Transaction<'_>, context: &str) -> Result<(), StorageError> {
+    let text = |e: rusqlite::Error| StorageError::new(context, e);
     tx.execute_batch(
         "ALTER TABLE devices ADD COLUMN time_zone TEXT; ALTER TABLE devices ADD COLUMN removed_at TEXT;",
     )
@@ -133,7 +136,7 @@ pub(super) fn upgrade_v1(tx: &Transaction<'_>) -> Result<(), String> {
         ))
         .map_err(text)?;
     for row in rows {
-        insert_v1(&mut insert, row)?;
+        insert_v1(&mut insert, row, context)?;
     }
     drop(insert);
     tx.execute_batch(&format!(
@@ -166,13 +169,19 @@ fn v1_rows(tx: &Transaction<'_>) -> Result<Vec<V1Row>, rusqlite::Error> {
 }
 
 /// Stores a schema-1 code in the schema-2 columns.
-fn insert_v1(insert: &mut rusqlite::Statement<'_>, row: V1Row) -> Result<(), String> {
+fn insert_v1(
+    insert: &mut rusqlite::Statement<'_>,
+    row: V1Row,
+    context: &str,
+) -> Result<(), StorageError> {
     let id = &row.access_code_id;
-    let r: V1Record = serde_json::from_str(&row.record).map_err(|e| format!("record {id}: {e}"))?;
-    let unix = |t: &Option<String>| -> Result<Option<i64>, String> {
+    let r: V1Record = serde_json::from_str(&row.record)
+        .map_err(|e| StorageError::new(format!("{context}: record {id}"), e))?;
+    let unix = |t: &Option<String>| -> Result<Option<i64>, StorageError> {
         t.as_deref()
             .map(|t| parse_rfc3339(t).map(|t| t.timestamp()))
             .transpose()
+            .map_err(|e| StorageError::without_source(format!("{context}: {e}")))
     };
     insert
         .execute(params![
@@ -193,6 +202,6 @@ fn insert_v1(insert: &mut rusqlite::Statement<'_>, row: V1Row) -> Result<(), Str
             r.created_at,
             row.deleted_at,
         ])
-        .map_err(|e| e.to_string())?;
+        .map_err(|e| StorageError::new(context, e))?;
     Ok(())
 }
