@@ -35,14 +35,16 @@
 //! schema); give a fleet its own database or schema, e.g.
 //! `postgres://offpin@db/offpin?options=-csearch_path%3Doffpin`.
 
+mod allocate;
+mod api_keys;
+
 use chrono::{DateTime, Utc};
 use postgres::error::SqlState;
 use postgres::{Client, NoTls, Row};
 
-use super::api_keys::{ApiKeyRecord, ApiKeyStore};
 use super::{
     Allocated, Allocation, AllocationScope, Device, DeviceEntry, Fingerprint, Group, GroupRef,
-    Ledger, LedgerError, ListFilter, Slot, StorageError, StoredCode, lowest_free,
+    Ledger, LedgerError, ListFilter, Slot, StorageError, StoredCode,
 };
 use offpin::profile::Kind;
 use offpin::time::{UtcOffset, Window};
@@ -118,8 +120,6 @@ const CODE_COLUMNS: &str = "access_code_id, device_id, generation, kind, start, 
 const DEVICE_COLUMNS: &str =
     "device_id, profile, utc_offset_minutes, generation, time_zone, removed_at";
 
-const API_KEY_COLUMNS: &str = "key_id, name, hash, created_at, revoked_at";
-
 /// A ledger in a PostgreSQL database.
 pub struct PostgresLedger {
     client: Client,
@@ -158,62 +158,6 @@ fn kind_from_name(name: &str) -> Result<Kind, LedgerError> {
 
 fn to_u32(v: i64, what: &str) -> Result<u32, LedgerError> {
     u32::try_from(v).map_err(|_| corrupt(format!("{what} {v} out of range")))
-}
-
-/// The failure of one allocation attempt.
-enum Attempt {
-    /// PostgreSQL aborted the transaction (a deadlock: its error), or a
-    /// concurrent writer took a group code's number: try again.
-    Retry(Option<postgres::Error>),
-    /// Anything else, the caller's `decide` included.
-    Fail(LedgerError),
-}
-
-/// Why reading the numbers taken in a scope failed.
-enum JointError {
-    Pg(postgres::Error),
-    Ledger(LedgerError),
-}
-
-/// The numbers taken in any scope of the batch's joint allocations.
-fn joint_taken(
-    tx: &mut postgres::Transaction<'_>,
-    numbers: &postgres::Statement,
-    batch: &[Allocation<'_>],
-) -> Result<Vec<u32>, JointError> {
-    let mut t = Vec::new();
-    for b in batch.iter().filter(|b| b.joint) {
-        t.extend(scope_taken(tx, numbers, b)?);
-    }
-    Ok(t)
-}
-
-/// The numbers taken in `a`'s scope.
-fn scope_taken(
-    tx: &mut postgres::Transaction<'_>,
-    numbers: &postgres::Statement,
-    a: &Allocation<'_>,
-) -> Result<Vec<u32>, JointError> {
-    let s = &a.scope;
-    let rows = tx
-        .query(
-            numbers,
-            &[
-                &a.device_id,
-                &i64::from(s.generation),
-                &s.kind.name(),
-                &i64::from(s.start),
-                &i64::from(s.length),
-                &i32::from(s.lineage),
-            ],
-        )
-        .map_err(JointError::Pg)?;
-    let mut t = Vec::with_capacity(rows.len());
-    for r in &rows {
-        let n: i64 = r.try_get(0).map_err(JointError::Pg)?;
-        t.push(to_u32(n, "number").map_err(JointError::Ledger)?);
-    }
-    Ok(t)
 }
 
 /// A storage error: the database's message, the error kept as the
@@ -286,20 +230,6 @@ fn device_from_row(label: &str, row: &Row) -> Result<DeviceEntry, LedgerError> {
             time_zone: row.try_get(4).map_err(get)?,
         },
         removed_at: row.try_get(5).map_err(get)?,
-    })
-}
-
-fn api_key_from_row(label: &str, row: &Row) -> Result<ApiKeyRecord, LedgerError> {
-    let get = |e: postgres::Error| pg_err(label, e);
-    let hash: Vec<u8> = row.try_get(2).map_err(get)?;
-    Ok(ApiKeyRecord {
-        key_id: row.try_get(0).map_err(get)?,
-        name: row.try_get(1).map_err(get)?,
-        hash: hash
-            .try_into()
-            .map_err(|_| corrupt("corrupted API key hash"))?,
-        created_at: row.try_get(3).map_err(get)?,
-        revoked_at: row.try_get(4).map_err(get)?,
     })
 }
 
@@ -440,193 +370,6 @@ impl PostgresLedger {
         }
         Ok(out)
     }
-
-    /// One attempt at a batch, in one transaction.
-    fn allocate_once(
-        &mut self,
-        batch: &[Allocation<'_>],
-        decide: &mut dyn FnMut(usize, Slot) -> Result<StoredCode, LedgerError>,
-    ) -> Result<Vec<Allocated>, Attempt> {
-        let label = self.label.as_str();
-        let mut tx = self.client.transaction().map_err(|e| attempt(label, e))?;
-        let mut round = Round::prepare(&mut tx, label, batch).map_err(|e| attempt(label, e))?;
-        let mut out = Vec::with_capacity(batch.len());
-        for (i, a) in batch.iter().enumerate() {
-            out.push(round.allocate(i, a, decide)?);
-        }
-        tx.commit().map_err(|e| attempt(label, e))?;
-        Ok(out)
-    }
-}
-
-/// How a failed statement ends an attempt: retried after a deadlock,
-/// failed otherwise.
-fn attempt(label: &str, e: postgres::Error) -> Attempt {
-    if retryable(&e) {
-        Attempt::Retry(Some(e))
-    } else {
-        Attempt::Fail(pg_err(label, e))
-    }
-}
-
-/// One attempt at a batch: its transaction, its statements, and the
-/// numbers the joint allocations have taken (read once).
-struct Round<'t, 'c, 'a> {
-    tx: &'t mut postgres::Transaction<'c>,
-    label: &'t str,
-    batch: &'t [Allocation<'a>],
-    by_key: postgres::Statement,
-    numbers: postgres::Statement,
-    insert: postgres::Statement,
-    joint: Option<Vec<u32>>,
-}
-
-impl<'t, 'c, 'a> Round<'t, 'c, 'a> {
-    fn prepare(
-        tx: &'t mut postgres::Transaction<'c>,
-        label: &'t str,
-        batch: &'t [Allocation<'a>],
-    ) -> Result<Self, postgres::Error> {
-        let by_key = tx.prepare(&format!(
-            "SELECT {CODE_COLUMNS} FROM codes WHERE idempotency_key = $1"
-        ))?;
-        let numbers = tx.prepare(
-            "SELECT number FROM codes WHERE device_id = $1 AND generation = $2 AND kind = $3 AND start = $4 AND length = $5 AND lineage = $6",
-        )?;
-        let insert = tx.prepare(&format!(
-            "INSERT INTO codes ({CODE_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20) ON CONFLICT DO NOTHING"
-        ))?;
-        Ok(Round {
-            tx,
-            label,
-            batch,
-            by_key,
-            numbers,
-            insert,
-            joint: None,
-        })
-    }
-
-    fn fail(&self, e: postgres::Error) -> Attempt {
-        attempt(self.label, e)
-    }
-
-    /// Allocation `i`: the code stored under its idempotency key, or the
-    /// lowest number free in its scope, as `decide` has it.
-    fn allocate(
-        &mut self,
-        i: usize,
-        a: &Allocation<'_>,
-        decide: &mut dyn FnMut(usize, Slot) -> Result<StoredCode, LedgerError>,
-    ) -> Result<Allocated, Attempt> {
-        let mut used: Option<Vec<u32>> = None;
-        loop {
-            if let Some(code) = self.existing(a)? {
-                let code = decide(i, Slot::Existing(Box::new(code))).map_err(Attempt::Fail)?;
-                return Ok(Allocated {
-                    code,
-                    created: false,
-                });
-            }
-            let taken = match &mut used {
-                Some(t) => t,
-                None => used.insert(self.taken(a)?),
-            };
-            let Some(n) = lowest_free(taken.iter().copied(), a.limit) else {
-                decide(i, Slot::Exhausted).map_err(Attempt::Fail)?;
-                return Err(Attempt::Fail(LedgerError::invariant(
-                    "the batch went on after a full scope",
-                )));
-            };
-            let code = decide(i, Slot::Free(n)).map_err(Attempt::Fail)?;
-            if self.insert(a, n, &code)? {
-                return Ok(Allocated {
-                    code,
-                    created: true,
-                });
-            }
-            if a.joint {
-                // A concurrent writer took the joint number on this
-                // member after the others got it: start the batch
-                // again, reading every member anew.
-                return Err(Attempt::Retry(None));
-            }
-            // A concurrent writer committed this number, or this
-            // idempotency key, first: look again. Each round learns one
-            // more taken number or finds the key, so this ends within
-            // `limit` rounds.
-            taken.push(n);
-        }
-    }
-
-    /// The code stored under `a`'s idempotency key, if any.
-    fn existing(&mut self, a: &Allocation<'_>) -> Result<Option<StoredCode>, Attempt> {
-        let Some(key) = a.idempotency_key else {
-            return Ok(None);
-        };
-        match self.tx.query_opt(&self.by_key, &[&key]) {
-            Ok(Some(row)) => code_from_row(self.label, &row)
-                .map(Some)
-                .map_err(Attempt::Fail),
-            Ok(None) => Ok(None),
-            Err(e) => Err(self.fail(e)),
-        }
-    }
-
-    /// The numbers taken in `a`'s scope; for a joint allocation, in any
-    /// scope of the joint set (read once per round).
-    fn taken(&mut self, a: &Allocation<'_>) -> Result<Vec<u32>, Attempt> {
-        if !a.joint {
-            return scope_taken(self.tx, &self.numbers, a).map_err(|e| match e {
-                JointError::Pg(e) => self.fail(e),
-                JointError::Ledger(e) => Attempt::Fail(e),
-            });
-        }
-        if let Some(t) = &self.joint {
-            return Ok(t.clone());
-        }
-        let t = joint_taken(self.tx, &self.numbers, self.batch).map_err(|e| match e {
-            JointError::Pg(e) => self.fail(e),
-            JointError::Ledger(e) => Attempt::Fail(e),
-        })?;
-        self.joint = Some(t.clone());
-        Ok(t)
-    }
-
-    /// Stores `code` on number `n` of `a`'s scope; `false` when a
-    /// concurrent writer took the number or the idempotency key first.
-    fn insert(&mut self, a: &Allocation<'_>, n: u32, code: &StoredCode) -> Result<bool, Attempt> {
-        let s = &a.scope;
-        let stored = self
-            .tx
-            .execute(
-                &self.insert,
-                &[
-                    &code.access_code_id,
-                    &a.device_id,
-                    &i64::from(s.generation),
-                    &s.kind.name(),
-                    &i64::from(s.start),
-                    &i64::from(s.length),
-                    &i32::from(s.lineage),
-                    &i64::from(n),
-                    &code.code,
-                    &code.issued_window.map(|w| w.start),
-                    &code.issued_window.map(|w| w.end),
-                    &code.name,
-                    &code.user_identifier_key,
-                    &code.common_code_key,
-                    &a.idempotency_key,
-                    &code.created_at,
-                    &code.deleted_at,
-                    &code.revocation_code,
-                    &code.group.as_ref().map(|g| g.group_id.as_str()),
-                    &code.group.as_ref().map(|g| i64::from(g.generation)),
-                ],
-            )
-            .map_err(|e| self.fail(e))?;
-        Ok(stored == 1)
-    }
 }
 
 impl Ledger for PostgresLedger {
@@ -744,8 +487,8 @@ impl Ledger for PostgresLedger {
         for _ in 0..RETRIES {
             match self.allocate_once(batch, decide) {
                 Ok(out) => return Ok(out),
-                Err(Attempt::Fail(e)) => return Err(e),
-                Err(Attempt::Retry(e)) => last = e,
+                Err(allocate::Attempt::Fail(e)) => return Err(e),
+                Err(allocate::Attempt::Retry(e)) => last = e,
             }
         }
         let what = format!(
@@ -892,61 +635,5 @@ impl Ledger for PostgresLedger {
             .map_err(|e| pg_err(label, e))?;
         self.find_one(access_code_id)?
             .ok_or_else(|| LedgerError::not_found(access_code_id))
-    }
-}
-
-impl ApiKeyStore for PostgresLedger {
-    fn insert_api_key(&mut self, record: &ApiKeyRecord) -> Result<(), LedgerError> {
-        let label = self.label.as_str();
-        self.client
-            .execute(
-                &format!("INSERT INTO api_keys ({API_KEY_COLUMNS}) VALUES ($1, $2, $3, $4, $5)"),
-                &[
-                    &record.key_id,
-                    &record.name,
-                    &record.hash.as_slice(),
-                    &record.created_at,
-                    &record.revoked_at,
-                ],
-            )
-            .map_err(|e| pg_err(label, e))?;
-        Ok(())
-    }
-
-    fn api_key(&mut self, key_id: &str) -> Result<Option<ApiKeyRecord>, LedgerError> {
-        let label = self.label.as_str();
-        self.client
-            .query_opt(
-                &format!("SELECT {API_KEY_COLUMNS} FROM api_keys WHERE key_id = $1"),
-                &[&key_id],
-            )
-            .map_err(|e| pg_err(label, e))?
-            .map(|r| api_key_from_row(label, &r))
-            .transpose()
-    }
-
-    fn api_keys(&mut self) -> Result<Vec<ApiKeyRecord>, LedgerError> {
-        let label = self.label.as_str();
-        self.client
-            .query(
-                &format!("SELECT {API_KEY_COLUMNS} FROM api_keys ORDER BY seq"),
-                &[],
-            )
-            .map_err(|e| pg_err(label, e))?
-            .iter()
-            .map(|r| api_key_from_row(label, r))
-            .collect()
-    }
-
-    fn revoke_api_keys(&mut self, name: &str, at: DateTime<Utc>) -> Result<usize, LedgerError> {
-        let label = self.label.as_str();
-        let n = self
-            .client
-            .execute(
-                "UPDATE api_keys SET revoked_at = $2 WHERE name = $1 AND revoked_at IS NULL",
-                &[&name, &at],
-            )
-            .map_err(|e| pg_err(label, e))?;
-        usize::try_from(n).map_err(|_| LedgerError::invariant(format!("{n} keys revoked")))
     }
 }
