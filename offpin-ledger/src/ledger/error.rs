@@ -18,7 +18,8 @@ use offpin::profile::shipped;
 use offpin::time::OffsetError;
 
 /// Why a ledger operation failed. [`LedgerError::code`] names each cause
-/// for scripts and APIs.
+/// for scripts and APIs; [`LedgerError::blame`] (the hosted API's rules,
+/// [`hosted`](super::hosted)) says whose it is.
 #[derive(Debug)]
 #[non_exhaustive]
 pub enum LedgerError {
