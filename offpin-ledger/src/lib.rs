@@ -30,7 +30,9 @@
 //!   the allocation of variances and ongoing slots, batches, groups,
 //!   idempotency and the master-key binding; backends in memory, SQLite
 //!   (feature `sqlite`, or `sqlite-bundled`) and PostgreSQL (feature
-//!   `postgres`).
+//!   `postgres`); the hosted API's rules (`ledger::hosted`), which say
+//!   whose each error is (`hosted::Blame`) but no HTTP status: those are
+//!   the service's (`offpin serve`).
 //! - [`record`]: the `access_code` record of the hosted lock APIs, as
 //!   the ledger computes it at an instant (feature `openapi` adds its
 //!   OpenAPI schemas).

@@ -1,5 +1,6 @@
 //! The service's error answers: `{"error": {"type", "message", ...},
-//! "ok": false}` with the HTTP status of the cause.
+//! "ok": false}` with the HTTP status of the cause ([`Fault`] for the
+//! ledger's errors).
 
 use axum::Json;
 use axum::http::{HeaderValue, StatusCode, header};
@@ -7,9 +8,10 @@ use axum::response::{IntoResponse, Response};
 use offpin_ledger::ledger::LedgerError;
 use offpin_ledger::ledger::api_keys::ApiKeyError;
 use offpin_ledger::ledger::capacity::error_data;
-use offpin_ledger::ledger::hosted::{Fault, INVALID_INPUT, RequestError};
+use offpin_ledger::ledger::hosted::RequestError;
 use serde_json::{Value, json};
 
+use super::fault::{Fault, INVALID_INPUT};
 use crate::request::DecodeError;
 
 /// An error answer.
@@ -112,10 +114,10 @@ impl From<DecodeError> for ApiError {
 }
 
 impl ApiError {
-    /// The answer the hosted API's rules give ([`Fault`]), with `message`;
-    /// a 503 asks the client to retry in a second.
+    /// The answer a fault gets ([`Fault`]), with `message`; a 503 asks
+    /// the client to retry in a second.
     fn from_fault(f: Fault, message: String) -> Self {
-        let status = StatusCode::from_u16(f.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        let status = f.status;
         ApiError {
             status,
             kind: f.error_type,
@@ -144,7 +146,7 @@ impl From<RequestError> for ApiError {
         };
         ApiError {
             data,
-            ..ApiError::from_fault(e.fault(), e.to_string())
+            ..ApiError::from_fault(Fault::of_request(&e), e.to_string())
         }
     }
 }

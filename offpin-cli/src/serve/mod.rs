@@ -3,12 +3,15 @@
 //! fleet of servers), and `offpin api-key`, which manages its keys.
 //!
 //! Handlers parse and answer ([`handlers`]); the ledger decides
-//! (`offpin_ledger::ledger`, its `hosted` rules); the core computes.
+//! (`offpin_ledger::ledger`, its `hosted` rules, which say whose each
+//! refusal is); the core computes. Only this edge knows HTTP statuses
+//! ([`fault`], [`error`]).
 //! Ledger calls are synchronous and run on tokio's blocking pool, each
 //! with a connection from an r2d2 pool (`crate::store`).
 
 pub mod auth;
 pub mod error;
+pub mod fault;
 pub mod handlers;
 pub mod listen;
 pub mod openapi;

@@ -215,7 +215,7 @@ pub(super) fn exhausted(spec: &CodeSpec, p: &Prepared) -> LedgerError {
             variances: p.limit,
             pool,
         },
-        None => LedgerError::Storage(format!(
+        None => LedgerError::invariant(format!(
             "a {} window without bounds was planned",
             p.scope.kind
         )),

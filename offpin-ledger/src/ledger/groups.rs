@@ -505,7 +505,7 @@ pub(super) fn remove<L: Ledger + ?Sized>(
         let mut after = before.clone();
         after.members.retain(|m| m != device_id);
         after.generation = before.generation.checked_add(1).ok_or_else(|| {
-            LedgerError::Storage(format!("group '{group_id}' has used every key generation"))
+            LedgerError::invariant(format!("group '{group_id}' has used every key generation"))
         })?;
         if l.put_group(&after, Some(&before))? {
             break (before, after);
@@ -626,9 +626,9 @@ fn issue_in_group<L: Ledger + ?Sized>(
     let created_at = truncate_millis(now);
     let reference = group.reference();
     let mut decide = |i: usize, slot: Slot| -> Result<StoredCode, LedgerError> {
-        let (_, member, p) = planned
-            .get(i)
-            .ok_or_else(|| LedgerError::Storage("group batch index".to_owned()))?;
+        let (_, member, p) = planned.get(i).ok_or_else(|| {
+            LedgerError::invariant("the storage decided a member the group's batch does not have")
+        })?;
         let Slot::Free(n) = slot else {
             return Err(match super::capacity::spent(p) {
                 Some(pool) => LedgerError::NoSharedVariance {
@@ -637,7 +637,7 @@ fn issue_in_group<L: Ledger + ?Sized>(
                     taken: Vec::new(),
                     pool,
                 },
-                None => LedgerError::Storage("a group window without bounds".to_owned()),
+                None => LedgerError::invariant("a group window without bounds"),
             });
         };
         super::fresh_code(member, p, n, &codec, created_at, Some(reference.clone()))

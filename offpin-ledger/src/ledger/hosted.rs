@@ -1,7 +1,9 @@
 //! The hosted access-code API's rules, for a service that speaks it
 //! (`offpin serve`): which code a create request asks for, what an update
-//! may change, finding a code by its PIN, and the HTTP status and error
-//! `type` of every refusal ([`Fault`]). The service parses and answers;
+//! may change, finding a code by its PIN, and whose each refusal or
+//! failure is ([`Blame`]: the request and its field, something missing, a
+//! conflict with the ledger, the server's setup, the storage). The service
+//! parses and answers, and alone knows HTTP statuses and error `type`s;
 //! these functions decide.
 
 use core::fmt;
@@ -9,7 +11,7 @@ use core::fmt;
 use chrono::{DateTime, Utc};
 
 use super::{CodeSpec, CodeWant, Deleted, Device, Ledger, LedgerError, ListFilter, ct_eq};
-use crate::record::{AccessCode, CodeType, NO_VARIANCE_AVAILABLE};
+use crate::record::{AccessCode, CodeType};
 use crate::zone::ZoneError;
 use offpin::issue::IssueError;
 use offpin::keys::MasterKey;
@@ -35,139 +37,158 @@ pub fn max_time_rounding_secs(value: &str) -> Option<u32> {
     }
 }
 
-/// `type` of a request the API refuses for its content (HTTP 400), with
-/// the field to blame in `validation_errors`.
-pub const INVALID_INPUT: &str = "invalid_input";
-/// `type` of an unknown device (HTTP 404), as the hosted API names it.
-pub const DEVICE_NOT_FOUND: &str = "device_not_found";
-
-/// How the API answers a refusal or a failure: the HTTP status, the
-/// error's `type`, and the request field to blame (400s).
+/// Whose a refusal or a failure is, as the hosted API tells its client:
+/// what the request must change, or that the server must. Every
+/// [`LedgerError`] has one ([`LedgerError::blame`]); a service turns it
+/// into its answer (`offpin serve`: an HTTP status and an error `type`).
 ///
-/// What a client sent is answered 4xx, never 5xx: 400 `invalid_input` for
-/// a bad field (a window the lock would never open for included, its
-/// deadline in the message), 404 for an unknown device or code, 409 for a
-/// spent window (`igloohome_offline_access_code_no_variance_available`),
-/// spent ongoing slots and reused idempotency keys. 5xx is the server's
-/// side: 503 when the ledger cannot be used now (storage, a read-only or
-/// interrupted ledger), 500 when the server's own setup is wrong (another
-/// master key, a profile or time zone this build does not know).
+/// What a client sent is [`Blame::Request`], [`Blame::NotFound`],
+/// [`Blame::Conflict`] or [`Blame::Capacity`], never the server's: a window
+/// the lock would never open for is the request's (its deadline in the
+/// message). [`Blame::Server`] is the server's own setup (another master
+/// key, a profile or time zone this build does not know);
+/// [`Blame::Unavailable`] is a ledger that cannot be used now (its
+/// storage, a read-only or interrupted ledger); [`Blame::Invariant`] is a
+/// bug.
 ///
 /// # Examples
 ///
 /// ```
 /// use offpin_ledger::ledger::LedgerError;
-/// use offpin_ledger::ledger::hosted::Fault;
-/// let f = Fault::of(&LedgerError::NoSlotAvailable {
+/// use offpin_ledger::ledger::hosted::Blame;
+/// let e = LedgerError::NoSlotAvailable {
 ///     device_id: "d".into(),
 ///     slots: 20,
 ///     held_by: Vec::new(),
 ///     taken_in_batch: 0,
-/// });
-/// assert_eq!((f.status, f.error_type), (409, "no_slot_available"));
-/// let f = Fault::of(&LedgerError::ActivationDeadlinePassed { deadline: 0, activation_secs: 86_400, now: 1 });
-/// assert_eq!((f.status, f.error_type, f.field), (400, "invalid_input", Some("starts_at")));
+/// };
+/// assert_eq!(e.blame(), Blame::Capacity);
+/// let e = LedgerError::ActivationDeadlinePassed { deadline: 0, activation_secs: 86_400, now: 1 };
+/// assert_eq!(e.blame(), Blame::Request { field: Some("starts_at") });
 /// ```
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Fault {
-    /// The HTTP status.
-    pub status: u16,
-    /// The error's `type`: [`INVALID_INPUT`] for every 400,
-    /// [`DEVICE_NOT_FOUND`] for an unknown device, otherwise the ledger's
-    /// [`LedgerError::code`].
-    pub error_type: &'static str,
-    /// The request field to blame, if one is.
-    pub field: Option<&'static str>,
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Blame {
+    /// The request's content is refused.
+    Request {
+        /// The request field to fix, if one is to blame.
+        field: Option<&'static str>,
+    },
+    /// What the request names does not exist (a device, a code, a group),
+    /// or no longer does (a removed device).
+    NotFound,
+    /// The request conflicts with what the ledger holds: a device or group
+    /// registered otherwise, a device in another group, an idempotency key
+    /// used for another request.
+    Conflict,
+    /// The window's variances, or the device's ongoing slots, are spent
+    /// (the error says which codes hold them, and proposes a window).
+    Capacity,
+    /// The server's own setup is wrong, whatever was asked: another master
+    /// key, a profile or time zone this build does not know, a stored
+    /// value it cannot read.
+    Server,
+    /// The ledger cannot be used now (its storage failed, it is read-only,
+    /// interrupted or of another schema); a retry may succeed.
+    Unavailable,
+    /// A state the ledger never reaches unless it has a bug
+    /// ([`LedgerError::Invariant`]): neither the request nor a retry can
+    /// fix it.
+    Invariant,
 }
 
-impl Fault {
-    const fn new(status: u16, error_type: &'static str) -> Self {
-        Fault {
-            status,
-            error_type,
-            field: None,
-        }
+impl Blame {
+    /// [`Blame::Request`] about `field`.
+    const fn field(field: &'static str) -> Self {
+        Blame::Request { field: Some(field) }
     }
 
-    const fn invalid(field: Option<&'static str>) -> Self {
-        Fault {
-            status: 400,
-            error_type: INVALID_INPUT,
-            field,
+    /// [`Blame::Request`] about no one field.
+    const REQUEST: Blame = Blame::Request { field: None };
+
+    /// The request field to blame, if one is.
+    pub const fn request_field(&self) -> Option<&'static str> {
+        match self {
+            Blame::Request { field } => *field,
+            _ => None,
         }
     }
+}
 
-    /// The answer to a ledger error. Every variant is matched by name
-    /// (none falls into a default arm), so a new one must be given its
-    /// answer here.
-    pub fn of(e: &LedgerError) -> Fault {
-        let code = e.code();
-        match e {
-            LedgerError::UnknownDevice { .. } => Fault::new(404, DEVICE_NOT_FOUND),
-            LedgerError::DeviceRemoved { .. } | LedgerError::NotFound { .. } => {
-                Fault::new(404, code)
-            }
-            LedgerError::NoVarianceAvailable { .. } => Fault::new(409, NO_VARIANCE_AVAILABLE),
-            LedgerError::NoSlotAvailable { .. }
-            | LedgerError::IdempotencyConflict { .. }
-            | LedgerError::DeviceConflict { .. } => Fault::new(409, code),
-            LedgerError::MissingFilter => Fault::invalid(Some("device_id")),
-            LedgerError::WindowEnded { .. } => Fault::invalid(Some("ends_at")),
-            LedgerError::ActivationDeadlinePassed { .. } => Fault::invalid(Some("starts_at")),
-            LedgerError::GenerationNotHigher { .. } => Fault::invalid(Some("generation")),
-            LedgerError::Key(_) => Fault::invalid(Some("device_id")),
-            LedgerError::TimesDisagree { .. } | LedgerError::NoChange { .. } => {
-                Fault::invalid(None)
-            }
-            LedgerError::Issue(issue) => match issue {
-                IssueError::EndNotAfterStart | IssueError::TooLong { .. } => {
-                    Fault::invalid(Some("ends_at"))
-                }
-                IssueError::BeforeEpoch { .. } | IssueError::BeyondLifetime { .. } => {
-                    Fault::invalid(Some("starts_at"))
-                }
-                IssueError::RoundingTooLarge { .. } => Fault::invalid(Some("max_time_rounding")),
-                // A recurring schedule outside the profile's menu (format
-                // v2; the hosted API has no field for it).
-                IssueError::NotInMenu { .. } | IssueError::Grant(_) => Fault::invalid(None),
-                // A profile's cipher refusing a numeral is a fault of the
-                // build, whatever was asked.
-                IssueError::Cipher(_) => Fault::new(500, code),
-                // A refusal the engine adds later is the request's.
-                _ => Fault::invalid(None),
-            },
-            LedgerError::Zone(zone) => match zone {
-                // A stored device's zone this build's database lacks, or
-                // whose rules its lock cannot keep: the operator's
-                // configuration, not the request.
-                ZoneError::Unknown { .. }
-                | ZoneError::NoRule { .. }
-                | ZoneError::RuleChanges { .. } => Fault::new(500, code),
-                ZoneError::Gap { .. } | ZoneError::Fold { .. } | ZoneError::OutOfRange { .. } => {
-                    Fault::invalid(None)
-                }
-            },
-            LedgerError::InBatch { source, .. } => Fault::of(source),
-            LedgerError::UnknownGroup { .. } => Fault::new(404, "group_not_found"),
-            LedgerError::GroupConflict { .. } | LedgerError::DeviceInAnotherGroup { .. } => {
-                Fault::new(409, code)
-            }
-            LedgerError::NoSharedVariance { .. } => Fault::new(409, NO_VARIANCE_AVAILABLE),
-            LedgerError::InvalidGroupId { .. } => Fault::invalid(Some("group_id")),
+impl LedgerError {
+    /// Whose the error is ([`Blame`]), and the request field to fix. Every
+    /// variant is matched by name (none falls into a default arm), so a new
+    /// one must be given its blame here.
+    pub fn blame(&self) -> Blame {
+        match self {
+            LedgerError::UnknownDevice { .. }
+            | LedgerError::DeviceRemoved { .. }
+            | LedgerError::NotFound { .. }
+            | LedgerError::UnknownGroup { .. } => Blame::NotFound,
+            LedgerError::NoVarianceAvailable { .. }
+            | LedgerError::NoSlotAvailable { .. }
+            | LedgerError::NoSharedVariance { .. } => Blame::Capacity,
+            LedgerError::IdempotencyConflict { .. }
+            | LedgerError::DeviceConflict { .. }
+            | LedgerError::GroupConflict { .. }
+            | LedgerError::DeviceInAnotherGroup { .. } => Blame::Conflict,
+            LedgerError::MissingFilter | LedgerError::Key(_) => Blame::field("device_id"),
+            LedgerError::WindowEnded { .. } => Blame::field("ends_at"),
+            LedgerError::ActivationDeadlinePassed { .. } => Blame::field("starts_at"),
+            LedgerError::GenerationNotHigher { .. } => Blame::field("generation"),
+            LedgerError::InvalidGroupId { .. } => Blame::field("group_id"),
             LedgerError::NotAMember { .. } | LedgerError::GroupProfileMismatch { .. } => {
-                Fault::invalid(Some("device_id"))
+                Blame::field("device_id")
             }
-            LedgerError::CannotShare(_) => Fault::invalid(Some("device_ids")),
+            LedgerError::CannotShare(_) => Blame::field("device_ids"),
+            LedgerError::TimesDisagree { .. } | LedgerError::NoChange { .. } => Blame::REQUEST,
+            LedgerError::Issue(issue) => issue_blame(issue),
+            LedgerError::Zone(zone) => zone_blame(zone),
+            LedgerError::InBatch { source, .. } => source.blame(),
             LedgerError::MasterKeyMismatch { .. }
             | LedgerError::KeyDoesNotDerive { .. }
             | LedgerError::MasterKeyUnbound { .. }
             | LedgerError::UnknownProfile { .. }
-            | LedgerError::Offset(_) => Fault::new(500, code),
+            | LedgerError::Offset(_) => Blame::Server,
             LedgerError::NotALedger { .. }
             | LedgerError::NeedsUpgrade { .. }
             | LedgerError::NeedsRecovery { .. }
             | LedgerError::Unwritable { .. }
-            | LedgerError::Storage(_) => Fault::new(503, code),
+            | LedgerError::Storage(_) => Blame::Unavailable,
+            LedgerError::Invariant { .. } => Blame::Invariant,
+        }
+    }
+}
+
+/// Whose an issuer's refusal is.
+fn issue_blame(e: &IssueError) -> Blame {
+    match e {
+        IssueError::EndNotAfterStart | IssueError::TooLong { .. } => Blame::field("ends_at"),
+        IssueError::BeforeEpoch { .. } | IssueError::BeyondLifetime { .. } => {
+            Blame::field("starts_at")
+        }
+        IssueError::RoundingTooLarge { .. } => Blame::field("max_time_rounding"),
+        // A recurring schedule outside the profile's menu (format v2; the
+        // hosted API has no field for it).
+        IssueError::NotInMenu { .. } | IssueError::Grant(_) => Blame::REQUEST,
+        // A profile's cipher refusing a numeral is a fault of the build,
+        // whatever was asked.
+        IssueError::Cipher(_) => Blame::Server,
+        // A refusal the engine adds later is the request's.
+        _ => Blame::REQUEST,
+    }
+}
+
+/// Whose a time-zone error is.
+fn zone_blame(e: &ZoneError) -> Blame {
+    match e {
+        // A stored device's zone this build's database lacks, or whose
+        // rules its lock cannot keep: the operator's configuration, not
+        // the request.
+        ZoneError::Unknown { .. } | ZoneError::NoRule { .. } | ZoneError::RuleChanges { .. } => {
+            Blame::Server
+        }
+        ZoneError::Gap { .. } | ZoneError::Fold { .. } | ZoneError::OutOfRange { .. } => {
+            Blame::REQUEST
         }
     }
 }
@@ -207,17 +228,17 @@ impl RequestError {
 
     /// The request field the error is about, if one.
     pub fn field(&self) -> Option<&'static str> {
-        self.fault().field
+        self.blame().request_field()
     }
 
-    /// How the API answers it ([`Fault`]).
-    pub fn fault(&self) -> Fault {
+    /// Whose the error is ([`Blame`]).
+    pub fn blame(&self) -> Blame {
         match self {
             RequestError::Invalid { field, .. } | RequestError::Immutable { field } => {
-                Fault::invalid(Some(field))
+                Blame::field(field)
             }
-            RequestError::CodeNotFound { .. } => Fault::new(404, "access_code_not_found"),
-            RequestError::Ledger(e) => Fault::of(e),
+            RequestError::CodeNotFound { .. } => Blame::NotFound,
+            RequestError::Ledger(e) => e.blame(),
         }
     }
 }
@@ -504,504 +525,5 @@ mod tests {
                 "{req:?}"
             );
         }
-    }
-}
-
-#[cfg(test)]
-mod faults {
-    use super::*;
-    use offpin::UtcOffset;
-    use offpin::ff1::Ff1Error;
-    use offpin::index::GrantError;
-    use offpin::keys::KeyError;
-    use offpin::profile::Kind;
-    use offpin::recurring::{Hours, Weekdays};
-    use offpin::time::OffsetError;
-    use std::boxed::Box;
-    use std::collections::BTreeSet;
-
-    /// The position of each variant (nested ones spelled out): a new
-    /// variant does not compile here until it is given a place, and then
-    /// the test below fails until it has a sample and an expected answer.
-    fn place(e: &LedgerError) -> usize {
-        match e {
-            LedgerError::UnknownDevice { .. } => 0,
-            LedgerError::DeviceRemoved { .. } => 1,
-            LedgerError::DeviceConflict { .. } => 2,
-            LedgerError::NoChange { .. } => 3,
-            LedgerError::GenerationNotHigher { .. } => 4,
-            LedgerError::UnknownProfile { .. } => 5,
-            LedgerError::Zone(ZoneError::Unknown { .. }) => 6,
-            LedgerError::Zone(ZoneError::Gap { .. }) => 7,
-            LedgerError::Zone(ZoneError::Fold { .. }) => 8,
-            LedgerError::Zone(ZoneError::OutOfRange { .. }) => 9,
-            LedgerError::Zone(ZoneError::NoRule { .. }) => 35,
-            LedgerError::Zone(ZoneError::RuleChanges { .. }) => 36,
-            LedgerError::NotFound { .. } => 10,
-            LedgerError::MissingFilter => 11,
-            LedgerError::TimesDisagree { .. } => 12,
-            LedgerError::NoVarianceAvailable { .. } => 13,
-            LedgerError::NoSlotAvailable { .. } => 14,
-            LedgerError::WindowEnded { .. } => 15,
-            LedgerError::ActivationDeadlinePassed { .. } => 16,
-            LedgerError::IdempotencyConflict { .. } => 17,
-            LedgerError::MasterKeyMismatch { .. } => 18,
-            LedgerError::KeyDoesNotDerive { .. } => 19,
-            LedgerError::MasterKeyUnbound { .. } => 38,
-            LedgerError::InBatch { .. } => 20,
-            LedgerError::Issue(IssueError::EndNotAfterStart) => 21,
-            LedgerError::Issue(IssueError::BeforeEpoch { .. }) => 22,
-            LedgerError::Issue(IssueError::BeyondLifetime { .. }) => 23,
-            LedgerError::Issue(IssueError::TooLong { .. }) => 24,
-            LedgerError::Issue(IssueError::RoundingTooLarge { .. }) => 25,
-            LedgerError::Issue(IssueError::NotInMenu { .. }) => 37,
-            LedgerError::Issue(IssueError::Grant(_)) => 26,
-            LedgerError::Issue(IssueError::Cipher(_)) => 27,
-            // `IssueError` is the engine's, `#[non_exhaustive]`: a variant
-            // it adds later answers as `Fault::of`'s catch-all says.
-            LedgerError::Issue(_) => usize::MAX,
-            LedgerError::Key(_) => 28,
-            LedgerError::Offset(_) => 29,
-            LedgerError::NotALedger { .. } => 30,
-            LedgerError::NeedsUpgrade { .. } => 31,
-            LedgerError::NeedsRecovery { .. } => 32,
-            LedgerError::Unwritable { .. } => 33,
-            LedgerError::Storage(_) => 34,
-            LedgerError::UnknownGroup { .. } => 39,
-            LedgerError::InvalidGroupId { .. } => 40,
-            LedgerError::GroupConflict { .. } => 41,
-            LedgerError::DeviceInAnotherGroup { .. } => 42,
-            LedgerError::NotAMember { .. } => 43,
-            LedgerError::GroupProfileMismatch { .. } => 44,
-            LedgerError::CannotShare(_) => 45,
-            LedgerError::NoSharedVariance { .. } => 46,
-        }
-    }
-    const PLACES: usize = 47;
-
-    fn s(text: &str) -> String {
-        text.to_owned()
-    }
-
-    #[test]
-    fn every_ledger_error_has_its_status_and_no_client_error_is_a_5xx() {
-        let zone = |z| LedgerError::Zone(z);
-        let off = UtcOffset::UTC;
-        let pool = || {
-            Box::new(super::super::SpentPool::new(
-                Kind::Hourly,
-                Utc::now(),
-                Utc::now(),
-            ))
-        };
-        let d = || s("front-door");
-        // (error, status, type, field)
-        let cases: Vec<(LedgerError, u16, &str, Option<&str>)> = vec![
-            (
-                LedgerError::UnknownDevice { device_id: d() },
-                404,
-                "device_not_found",
-                None,
-            ),
-            (
-                LedgerError::DeviceRemoved {
-                    device_id: d(),
-                    removed_at: Utc::now(),
-                },
-                404,
-                "device_removed",
-                None,
-            ),
-            (
-                LedgerError::DeviceConflict { device_id: d() },
-                409,
-                "device_conflict",
-                None,
-            ),
-            (
-                LedgerError::NoChange { device_id: d() },
-                400,
-                INVALID_INPUT,
-                None,
-            ),
-            (
-                LedgerError::GenerationNotHigher {
-                    device_id: d(),
-                    current: 2,
-                    requested: 1,
-                },
-                400,
-                INVALID_INPUT,
-                Some("generation"),
-            ),
-            (
-                LedgerError::UnknownProfile { name: s("x") },
-                500,
-                "unknown_profile",
-                None,
-            ),
-            (
-                zone(ZoneError::Unknown {
-                    name: s("Mars/Olympus"),
-                }),
-                500,
-                "unknown_time_zone",
-                None,
-            ),
-            (
-                zone(ZoneError::Gap {
-                    local: s("02:30"),
-                    zone: s("Europe/Paris"),
-                    before: off,
-                    after: off,
-                }),
-                400,
-                INVALID_INPUT,
-                None,
-            ),
-            (
-                zone(ZoneError::Fold {
-                    local: s("02:30"),
-                    zone: s("Europe/Paris"),
-                    before: off,
-                    after: off,
-                }),
-                400,
-                INVALID_INPUT,
-                None,
-            ),
-            (
-                zone(ZoneError::OutOfRange { time: s("9999") }),
-                400,
-                INVALID_INPUT,
-                None,
-            ),
-            (
-                zone(ZoneError::NoRule {
-                    zone: s("Africa/Casablanca"),
-                    footer: s(""),
-                }),
-                500,
-                "invalid_local_time",
-                None,
-            ),
-            (
-                zone(ZoneError::RuleChanges {
-                    zone: s("Africa/Casablanca"),
-                    footer: s("<+01>-1"),
-                    at: 0,
-                }),
-                500,
-                "invalid_local_time",
-                None,
-            ),
-            (
-                LedgerError::not_found("x"),
-                404,
-                "access_code_not_found",
-                None,
-            ),
-            (
-                LedgerError::MissingFilter,
-                400,
-                INVALID_INPUT,
-                Some("device_id"),
-            ),
-            (
-                LedgerError::TimesDisagree { why: "x" },
-                400,
-                INVALID_INPUT,
-                None,
-            ),
-            (
-                LedgerError::NoVarianceAvailable {
-                    device_id: d(),
-                    variances: 3,
-                    pool: pool(),
-                },
-                409,
-                NO_VARIANCE_AVAILABLE,
-                None,
-            ),
-            (
-                LedgerError::NoSlotAvailable {
-                    device_id: d(),
-                    slots: 8,
-                    held_by: Vec::new(),
-                    taken_in_batch: 0,
-                },
-                409,
-                "no_slot_available",
-                None,
-            ),
-            (
-                LedgerError::WindowEnded { ends_at: 0, now: 1 },
-                400,
-                INVALID_INPUT,
-                Some("ends_at"),
-            ),
-            (
-                LedgerError::ActivationDeadlinePassed {
-                    deadline: 0,
-                    activation_secs: 86_400,
-                    now: 1,
-                },
-                400,
-                INVALID_INPUT,
-                Some("starts_at"),
-            ),
-            (
-                LedgerError::IdempotencyConflict {
-                    key: s("k"),
-                    access_code_id: s("a"),
-                },
-                409,
-                "idempotency_conflict",
-                None,
-            ),
-            (
-                LedgerError::MasterKeyMismatch {
-                    ledger: [1; 8],
-                    given: [2; 8],
-                },
-                500,
-                "master_key_mismatch",
-                None,
-            ),
-            (
-                LedgerError::KeyDoesNotDerive {
-                    access_code_id: s("a"),
-                    given: [2; 8],
-                },
-                500,
-                "master_key_mismatch",
-                None,
-            ),
-            (
-                LedgerError::MasterKeyUnbound {
-                    device_id: d(),
-                    given: [2; 8],
-                },
-                500,
-                "master_key_unbound",
-                None,
-            ),
-            (
-                LedgerError::InBatch {
-                    index: 3,
-                    source: Box::new(LedgerError::NoVarianceAvailable {
-                        device_id: d(),
-                        variances: 3,
-                        pool: pool(),
-                    }),
-                },
-                409,
-                NO_VARIANCE_AVAILABLE,
-                None,
-            ),
-            (
-                LedgerError::Issue(IssueError::EndNotAfterStart),
-                400,
-                INVALID_INPUT,
-                Some("ends_at"),
-            ),
-            (
-                LedgerError::Issue(IssueError::BeforeEpoch { epoch: 0 }),
-                400,
-                INVALID_INPUT,
-                Some("starts_at"),
-            ),
-            (
-                LedgerError::Issue(IssueError::BeyondLifetime { last_start: 0 }),
-                400,
-                INVALID_INPUT,
-                Some("starts_at"),
-            ),
-            (
-                LedgerError::Issue(IssueError::TooLong {
-                    requested_secs: 9,
-                    max_secs: 1,
-                }),
-                400,
-                INVALID_INPUT,
-                Some("ends_at"),
-            ),
-            (
-                LedgerError::Issue(IssueError::RoundingTooLarge {
-                    needed_secs: 9,
-                    allowed_secs: 1,
-                }),
-                400,
-                INVALID_INPUT,
-                Some("max_time_rounding"),
-            ),
-            (
-                LedgerError::Issue(IssueError::NotInMenu {
-                    days: Weekdays(0b001_1111),
-                    hours: Hours::new(9, 17),
-                    nearest_days: Weekdays(0b001_1111),
-                    nearest_hours: Hours::new(8, 18),
-                }),
-                400,
-                INVALID_INPUT,
-                None,
-            ),
-            (
-                LedgerError::Issue(IssueError::Grant(GrantError::KindDisabled(Kind::OneTime))),
-                400,
-                INVALID_INPUT,
-                None,
-            ),
-            (
-                LedgerError::Issue(IssueError::Cipher(Ff1Error::LengthTooLong {
-                    len: 99,
-                    max: 56,
-                })),
-                500,
-                "invalid_window",
-                None,
-            ),
-            (
-                LedgerError::Key(KeyError::DeviceIdTooLong { found: 300 }),
-                400,
-                INVALID_INPUT,
-                Some("device_id"),
-            ),
-            (
-                LedgerError::Offset(OffsetError { minutes: 9_999 }),
-                500,
-                "storage_error",
-                None,
-            ),
-            (
-                LedgerError::NotALedger {
-                    path: s("p"),
-                    reason: s("r"),
-                },
-                503,
-                "not_a_ledger",
-                None,
-            ),
-            (
-                LedgerError::NeedsUpgrade {
-                    path: s("p"),
-                    from: 1,
-                    to: 2,
-                },
-                503,
-                "ledger_needs_upgrade",
-                None,
-            ),
-            (
-                LedgerError::NeedsRecovery { path: s("p") },
-                503,
-                "ledger_needs_recovery",
-                None,
-            ),
-            (
-                LedgerError::Unwritable {
-                    path: s("p"),
-                    reason: s("r"),
-                },
-                503,
-                "ledger_not_writable",
-                None,
-            ),
-            (LedgerError::Storage(s("disk")), 503, "storage_error", None),
-            (
-                LedgerError::UnknownGroup { group_id: s("g") },
-                404,
-                "group_not_found",
-                None,
-            ),
-            (
-                LedgerError::InvalidGroupId { len: 0 },
-                400,
-                INVALID_INPUT,
-                Some("group_id"),
-            ),
-            (
-                LedgerError::GroupConflict {
-                    group_id: s("g"),
-                    profile: s("compact-8"),
-                },
-                409,
-                "group_conflict",
-                None,
-            ),
-            (
-                LedgerError::DeviceInAnotherGroup {
-                    device_id: d(),
-                    group_id: s("g"),
-                },
-                409,
-                "device_in_another_group",
-                None,
-            ),
-            (
-                LedgerError::NotAMember {
-                    device_id: d(),
-                    group_id: s("g"),
-                },
-                400,
-                INVALID_INPUT,
-                Some("device_id"),
-            ),
-            (
-                LedgerError::GroupProfileMismatch {
-                    device_id: d(),
-                    device_profile: s("compact-8"),
-                    group_id: s("g"),
-                    group_profile: s("standard-10"),
-                },
-                400,
-                INVALID_INPUT,
-                Some("device_id"),
-            ),
-            (
-                LedgerError::CannotShare(super::super::ShareRefusal::NotInAGroup {
-                    device_id: d(),
-                }),
-                400,
-                INVALID_INPUT,
-                Some("device_ids"),
-            ),
-            (
-                LedgerError::NoSharedVariance {
-                    group_id: s("g"),
-                    variances: 3,
-                    taken: vec![(d(), vec![0, 1, 2])],
-                    pool: pool(),
-                },
-                409,
-                NO_VARIANCE_AVAILABLE,
-                None,
-            ),
-        ];
-        let covered: BTreeSet<usize> = cases.iter().map(|(e, ..)| place(e)).collect();
-        assert_eq!(covered, (0..PLACES).collect(), "every variant has a case");
-        for (e, status, error_type, field) in &cases {
-            let f = Fault::of(e);
-            assert_eq!(
-                (f.status, f.error_type, f.field),
-                (*status, *error_type, *field),
-                "{e}"
-            );
-            // What the errors about a code say is the client's to fix:
-            // never a 5xx (but for a cipher that refuses its own profile,
-            // which no request can cause).
-            if e.to_code_error(Utc::now()).is_access_code_error
-                && !matches!(e, LedgerError::Issue(IssueError::Cipher(_)))
-            {
-                assert!(f.status < 500, "{e}");
-            }
-        }
-        // The request's own refusals.
-        let immutable = RequestError::Immutable { field: "ends_at" };
-        assert_eq!(immutable.fault(), Fault::invalid(Some("ends_at")));
-        let missing = RequestError::CodeNotFound { device_id: d() };
-        assert_eq!(missing.fault().status, 404);
-        let wrapped = RequestError::Ledger(LedgerError::MissingFilter);
-        assert_eq!(wrapped.field(), Some("device_id"));
     }
 }

@@ -8,7 +8,7 @@ use chrono::{DateTime, Utc};
 use super::api_keys::{ApiKeyRecord, ApiKeyStore};
 use super::{
     Allocated, Allocation, DeviceEntry, Fingerprint, Group, Ledger, LedgerError, ListFilter, Slot,
-    StoredCode, lowest_free,
+    StorageError, StoredCode, lowest_free,
 };
 
 /// A ledger held in memory: devices by id, codes in issue order.
@@ -213,10 +213,11 @@ impl Ledger for MemoryLedger {
 impl ApiKeyStore for MemoryLedger {
     fn insert_api_key(&mut self, record: &ApiKeyRecord) -> Result<(), LedgerError> {
         if self.api_keys.iter().any(|k| k.key_id == record.key_id) {
-            return Err(LedgerError::Storage(format!(
+            return Err(StorageError::without_source(format!(
                 "API key id {} exists",
                 record.key_id
-            )));
+            ))
+            .into());
         }
         self.api_keys.push(record.clone());
         Ok(())

@@ -35,14 +35,16 @@
 //! schema); give a fleet its own database or schema, e.g.
 //! `postgres://offpin@db/offpin?options=-csearch_path%3Doffpin`.
 
+mod allocate;
+mod api_keys;
+
 use chrono::{DateTime, Utc};
 use postgres::error::SqlState;
 use postgres::{Client, NoTls, Row};
 
-use super::api_keys::{ApiKeyRecord, ApiKeyStore};
 use super::{
     Allocated, Allocation, AllocationScope, Device, DeviceEntry, Fingerprint, Group, GroupRef,
-    Ledger, LedgerError, ListFilter, Slot, StoredCode, lowest_free,
+    Ledger, LedgerError, ListFilter, Slot, StorageError, StoredCode,
 };
 use offpin::profile::Kind;
 use offpin::time::{UtcOffset, Window};
@@ -118,8 +120,6 @@ const CODE_COLUMNS: &str = "access_code_id, device_id, generation, kind, start, 
 const DEVICE_COLUMNS: &str =
     "device_id, profile, utc_offset_minutes, generation, time_zone, removed_at";
 
-const API_KEY_COLUMNS: &str = "key_id, name, hash, created_at, revoked_at";
-
 /// A ledger in a PostgreSQL database.
 pub struct PostgresLedger {
     client: Client,
@@ -135,8 +135,9 @@ impl core::fmt::Debug for PostgresLedger {
     }
 }
 
-fn text_err(e: impl core::fmt::Display) -> LedgerError {
-    LedgerError::Storage(format!("postgres: {e}"))
+/// A stored value the ledger cannot read.
+fn corrupt(what: impl core::fmt::Display) -> LedgerError {
+    StorageError::without_source(format!("postgres: {what}")).into()
 }
 
 /// Whether the error is a deadlock or serialization failure: the
@@ -152,60 +153,17 @@ fn kind_from_name(name: &str) -> Result<Kind, LedgerError> {
     Kind::ALL
         .into_iter()
         .find(|k| k.name() == name)
-        .ok_or_else(|| text_err(format!("unknown code kind '{name}'")))
+        .ok_or_else(|| corrupt(format!("unknown code kind '{name}'")))
 }
 
 fn to_u32(v: i64, what: &str) -> Result<u32, LedgerError> {
-    u32::try_from(v).map_err(|_| text_err(format!("{what} {v} out of range")))
+    u32::try_from(v).map_err(|_| corrupt(format!("{what} {v} out of range")))
 }
 
-/// The failure of one allocation attempt.
-enum Attempt {
-    /// PostgreSQL aborted the transaction (deadlock): try again.
-    Retry,
-    /// Anything else, the caller's `decide` included.
-    Fail(LedgerError),
-}
-
-/// Why reading a joint set's numbers failed.
-enum JointError {
-    Pg(postgres::Error),
-    Ledger(LedgerError),
-}
-
-/// The numbers taken in any scope of the batch's joint allocations.
-fn joint_taken(
-    tx: &mut postgres::Transaction<'_>,
-    numbers: &postgres::Statement,
-    batch: &[Allocation<'_>],
-) -> Result<Vec<u32>, JointError> {
-    let mut t = Vec::new();
-    for b in batch.iter().filter(|b| b.joint) {
-        let s = &b.scope;
-        let rows = tx
-            .query(
-                numbers,
-                &[
-                    &b.device_id,
-                    &i64::from(s.generation),
-                    &s.kind.name(),
-                    &i64::from(s.start),
-                    &i64::from(s.length),
-                    &i32::from(s.lineage),
-                ],
-            )
-            .map_err(JointError::Pg)?;
-        for r in &rows {
-            let n: i64 = r.try_get(0).map_err(JointError::Pg)?;
-            t.push(to_u32(n, "number").map_err(JointError::Ledger)?);
-        }
-    }
-    Ok(t)
-}
-
-/// A storage error: the database's message, and for a read-only database
-/// (a standby) [`LedgerError::Unwritable`].
-fn pg_err(label: &str, e: &postgres::Error) -> LedgerError {
+/// A storage error: the database's message, the error kept as the
+/// [`StorageError`]'s source; for a read-only database (a standby)
+/// [`LedgerError::Unwritable`].
+fn pg_err(label: &str, e: postgres::Error) -> LedgerError {
     let message = e
         .as_db_error()
         .map_or_else(|| e.to_string(), |db| db.message().to_owned());
@@ -215,11 +173,11 @@ fn pg_err(label: &str, e: &postgres::Error) -> LedgerError {
             reason: message,
         };
     }
-    LedgerError::Storage(format!("postgres {label}: {message}"))
+    StorageError::described(format!("postgres {label}: {message}"), e).into()
 }
 
 fn code_from_row(label: &str, row: &Row) -> Result<StoredCode, LedgerError> {
-    let get = |e: postgres::Error| pg_err(label, &e);
+    let get = |e: postgres::Error| pg_err(label, e);
     let kind: String = row.try_get(3).map_err(get)?;
     let lineage: i32 = row.try_get(6).map_err(get)?;
     let issued: (Option<i64>, Option<i64>) =
@@ -231,7 +189,7 @@ fn code_from_row(label: &str, row: &Row) -> Result<StoredCode, LedgerError> {
             kind: kind_from_name(&kind)?,
             start: to_u32(row.try_get(4).map_err(get)?, "start")?,
             length: to_u32(row.try_get(5).map_err(get)?, "length")?,
-            lineage: u8::try_from(lineage).map_err(|_| text_err("lineage out of range"))?,
+            lineage: u8::try_from(lineage).map_err(|_| corrupt("lineage out of range"))?,
             generation: to_u32(row.try_get(2).map_err(get)?, "generation")?,
         },
         number: to_u32(row.try_get(7).map_err(get)?, "number")?,
@@ -261,7 +219,7 @@ fn code_from_row(label: &str, row: &Row) -> Result<StoredCode, LedgerError> {
 }
 
 fn device_from_row(label: &str, row: &Row) -> Result<DeviceEntry, LedgerError> {
-    let get = |e: postgres::Error| pg_err(label, &e);
+    let get = |e: postgres::Error| pg_err(label, e);
     let minutes: i32 = row.try_get(2).map_err(get)?;
     Ok(DeviceEntry {
         device: Device {
@@ -272,20 +230,6 @@ fn device_from_row(label: &str, row: &Row) -> Result<DeviceEntry, LedgerError> {
             time_zone: row.try_get(4).map_err(get)?,
         },
         removed_at: row.try_get(5).map_err(get)?,
-    })
-}
-
-fn api_key_from_row(label: &str, row: &Row) -> Result<ApiKeyRecord, LedgerError> {
-    let get = |e: postgres::Error| pg_err(label, &e);
-    let hash: Vec<u8> = row.try_get(2).map_err(get)?;
-    Ok(ApiKeyRecord {
-        key_id: row.try_get(0).map_err(get)?,
-        name: row.try_get(1).map_err(get)?,
-        hash: hash
-            .try_into()
-            .map_err(|_| text_err("corrupted API key hash"))?,
-        created_at: row.try_get(3).map_err(get)?,
-        revoked_at: row.try_get(4).map_err(get)?,
     })
 }
 
@@ -325,9 +269,9 @@ impl PostgresLedger {
     /// migration fails; [`LedgerError::NotALedger`] when its schema is
     /// newer than this offpin.
     pub fn connect(url: &str) -> Result<Self, LedgerError> {
-        let config: postgres::Config = url.parse().map_err(text_err)?;
+        let config: postgres::Config = url.parse().map_err(|e| StorageError::new("postgres", e))?;
         let label = describe(&config);
-        let client = config.connect(NoTls).map_err(|e| pg_err(&label, &e))?;
+        let client = config.connect(NoTls).map_err(|e| pg_err(&label, e))?;
         let mut ledger = PostgresLedger { client, label };
         ledger.migrate()?;
         Ok(ledger)
@@ -340,7 +284,7 @@ impl PostgresLedger {
 
     fn migrate(&mut self) -> Result<(), LedgerError> {
         let label = self.label.as_str();
-        let pg = |e: postgres::Error| pg_err(label, &e);
+        let pg = |e: postgres::Error| pg_err(label, e);
         let mut tx = self.client.transaction().map_err(pg)?;
         tx.execute("SELECT pg_advisory_xact_lock($1)", &[&MIGRATION_LOCK])
             .map_err(pg)?;
@@ -384,10 +328,7 @@ impl PostgresLedger {
         args: &[&(dyn postgres::types::ToSql + Sync)],
     ) -> Result<Vec<StoredCode>, LedgerError> {
         let label = self.label.as_str();
-        let rows = self
-            .client
-            .query(sql, args)
-            .map_err(|e| pg_err(label, &e))?;
+        let rows = self.client.query(sql, args).map_err(|e| pg_err(label, e))?;
         rows.iter().map(|r| code_from_row(label, r)).collect()
     }
 
@@ -397,7 +338,7 @@ impl PostgresLedger {
         args: &[&(dyn postgres::types::ToSql + Sync)],
     ) -> Result<Vec<Group>, LedgerError> {
         let label = self.label.as_str();
-        let get = |e: postgres::Error| pg_err(label, &e);
+        let get = |e: postgres::Error| pg_err(label, e);
         let rows = self
             .client
             .query(
@@ -429,148 +370,6 @@ impl PostgresLedger {
         }
         Ok(out)
     }
-
-    /// One attempt at a batch, in one transaction.
-    fn allocate_once(
-        &mut self,
-        batch: &[Allocation<'_>],
-        decide: &mut dyn FnMut(usize, Slot) -> Result<StoredCode, LedgerError>,
-    ) -> Result<Vec<Allocated>, Attempt> {
-        let label = self.label.as_str();
-        let fail = |e: postgres::Error| {
-            if retryable(&e) {
-                Attempt::Retry
-            } else {
-                Attempt::Fail(pg_err(label, &e))
-            }
-        };
-        let mut tx = self.client.transaction().map_err(fail)?;
-        let by_key = tx
-            .prepare(&format!(
-                "SELECT {CODE_COLUMNS} FROM codes WHERE idempotency_key = $1"
-            ))
-            .map_err(fail)?;
-        let numbers = tx
-            .prepare(
-                "SELECT number FROM codes WHERE device_id = $1 AND generation = $2 AND kind = $3 AND start = $4 AND length = $5 AND lineage = $6",
-            )
-            .map_err(fail)?;
-        let insert = tx
-            .prepare(&format!(
-                "INSERT INTO codes ({CODE_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20) ON CONFLICT DO NOTHING"
-            ))
-            .map_err(fail)?;
-        let mut out = Vec::with_capacity(batch.len());
-        let mut joint: Option<Vec<u32>> = None;
-        for (i, a) in batch.iter().enumerate() {
-            let s = &a.scope;
-            let (generation, start, length, lineage) = (
-                i64::from(s.generation),
-                i64::from(s.start),
-                i64::from(s.length),
-                i32::from(s.lineage),
-            );
-            let kind = s.kind.name();
-            let mut used: Option<Vec<u32>> = None;
-            loop {
-                if let Some(key) = a.idempotency_key
-                    && let Some(row) = tx.query_opt(&by_key, &[&key]).map_err(fail)?
-                {
-                    let code = code_from_row(label, &row).map_err(Attempt::Fail)?;
-                    let code = decide(i, Slot::Existing(Box::new(code))).map_err(Attempt::Fail)?;
-                    out.push(Allocated {
-                        code,
-                        created: false,
-                    });
-                    break;
-                }
-                let taken = match &mut used {
-                    Some(t) => t,
-                    None if a.joint => {
-                        // The joint set's numbers: taken in any of its
-                        // scopes, read once.
-                        let t = match &joint {
-                            Some(t) => t.clone(),
-                            None => joint_taken(&mut tx, &numbers, batch).map_err(|e| match e {
-                                JointError::Pg(e) => fail(e),
-                                JointError::Ledger(e) => Attempt::Fail(e),
-                            })?,
-                        };
-                        joint = Some(t.clone());
-                        used.insert(t)
-                    }
-                    None => {
-                        let rows = tx
-                            .query(
-                                &numbers,
-                                &[&a.device_id, &generation, &kind, &start, &length, &lineage],
-                            )
-                            .map_err(fail)?;
-                        let mut t = Vec::with_capacity(rows.len());
-                        for r in &rows {
-                            let n: i64 = r.try_get(0).map_err(fail)?;
-                            t.push(to_u32(n, "number").map_err(Attempt::Fail)?);
-                        }
-                        used.insert(t)
-                    }
-                };
-                let Some(n) = lowest_free(taken.iter().copied(), a.limit) else {
-                    decide(i, Slot::Exhausted).map_err(Attempt::Fail)?;
-                    return Err(Attempt::Fail(LedgerError::Storage(
-                        "an exhausted scope was accepted".to_owned(),
-                    )));
-                };
-                let code = decide(i, Slot::Free(n)).map_err(Attempt::Fail)?;
-                let stored = tx
-                    .execute(
-                        &insert,
-                        &[
-                            &code.access_code_id,
-                            &a.device_id,
-                            &generation,
-                            &kind,
-                            &start,
-                            &length,
-                            &lineage,
-                            &i64::from(n),
-                            &code.code,
-                            &code.issued_window.map(|w| w.start),
-                            &code.issued_window.map(|w| w.end),
-                            &code.name,
-                            &code.user_identifier_key,
-                            &code.common_code_key,
-                            &a.idempotency_key,
-                            &code.created_at,
-                            &code.deleted_at,
-                            &code.revocation_code,
-                            &code.group.as_ref().map(|g| g.group_id.as_str()),
-                            &code.group.as_ref().map(|g| i64::from(g.generation)),
-                        ],
-                    )
-                    .map_err(fail)?;
-                if stored == 1 {
-                    out.push(Allocated {
-                        code,
-                        created: true,
-                    });
-                    break;
-                }
-                if a.joint {
-                    // A concurrent writer took the joint number on this
-                    // member after the others got it: start the batch
-                    // again, reading every member anew.
-                    return Err(Attempt::Retry);
-                }
-                // A concurrent writer committed this number, or this
-                // idempotency key, first: look again. Each round learns one
-                // more taken number or finds the key, so this ends within
-                // `limit` rounds.
-                taken.push(n);
-            }
-        }
-        tx.commit().map_err(fail)?;
-        Ok(out)
-    }
 }
 
 impl Ledger for PostgresLedger {
@@ -582,11 +381,10 @@ impl Ledger for PostgresLedger {
                 "SELECT value FROM meta WHERE key = 'master_fingerprint'",
                 &[],
             )
-            .map_err(|e| pg_err(label, &e))?;
+            .map_err(|e| pg_err(label, e))?;
         row.map(|r| {
-            let v: Vec<u8> = r.try_get(0).map_err(|e| pg_err(label, &e))?;
-            Fingerprint::try_from(v.as_slice())
-                .map_err(|_| text_err("corrupted master fingerprint"))
+            let v: Vec<u8> = r.try_get(0).map_err(|e| pg_err(label, e))?;
+            Fingerprint::try_from(v.as_slice()).map_err(|_| corrupt("corrupted master fingerprint"))
         })
         .transpose()
     }
@@ -601,9 +399,9 @@ impl Ledger for PostgresLedger {
                 "INSERT INTO meta (key, value) VALUES ('master_fingerprint', $1) ON CONFLICT (key) DO NOTHING",
                 &[&fingerprint.as_slice()],
             )
-            .map_err(|e| pg_err(label, &e))?;
+            .map_err(|e| pg_err(label, e))?;
         self.master_fingerprint()?
-            .ok_or_else(|| text_err("the fingerprint was not stored"))
+            .ok_or_else(|| LedgerError::invariant("the master-key fingerprint was not stored"))
     }
 
     fn device_entry(&mut self, device_id: &str) -> Result<Option<DeviceEntry>, LedgerError> {
@@ -613,7 +411,7 @@ impl Ledger for PostgresLedger {
                 &format!("SELECT {DEVICE_COLUMNS} FROM devices WHERE device_id = $1"),
                 &[&device_id],
             )
-            .map_err(|e| pg_err(label, &e))?
+            .map_err(|e| pg_err(label, e))?
             .map(|r| device_from_row(label, &r))
             .transpose()
     }
@@ -625,7 +423,7 @@ impl Ledger for PostgresLedger {
                 &format!("SELECT {DEVICE_COLUMNS} FROM devices ORDER BY device_id"),
                 &[],
             )
-            .map_err(|e| pg_err(label, &e))?
+            .map_err(|e| pg_err(label, e))?
             .iter()
             .map(|r| device_from_row(label, r))
             .collect()
@@ -676,7 +474,7 @@ impl Ledger for PostgresLedger {
                 )
             }
         }
-        .map_err(|e| pg_err(label, &e))?;
+        .map_err(|e| pg_err(label, e))?;
         Ok(changed == 1)
     }
 
@@ -685,17 +483,24 @@ impl Ledger for PostgresLedger {
         batch: &[Allocation<'_>],
         decide: &mut dyn FnMut(usize, Slot) -> Result<StoredCode, LedgerError>,
     ) -> Result<Vec<Allocated>, LedgerError> {
+        let mut last = None;
         for _ in 0..RETRIES {
             match self.allocate_once(batch, decide) {
                 Ok(out) => return Ok(out),
-                Err(Attempt::Fail(e)) => return Err(e),
-                Err(Attempt::Retry) => {}
+                Err(allocate::Attempt::Fail(e)) => return Err(e),
+                Err(allocate::Attempt::Retry(e)) => last = e,
             }
         }
-        Err(LedgerError::Storage(format!(
+        let what = format!(
             "postgres {}: the batch lost {RETRIES} deadlocks in a row to concurrent batches; try again",
             self.label
-        )))
+        );
+        Err(match last {
+            // The last deadlock's error, as the source.
+            Some(e) => StorageError::described(what, e),
+            None => StorageError::without_source(what),
+        }
+        .into())
     }
 
     fn group_entry(&mut self, group_id: &str) -> Result<Option<Group>, LedgerError> {
@@ -710,7 +515,7 @@ impl Ledger for PostgresLedger {
 
     fn put_group(&mut self, new: &Group, expected: Option<&Group>) -> Result<bool, LedgerError> {
         let label = self.label.as_str();
-        let pg = |e: postgres::Error| pg_err(label, &e);
+        let pg = |e: postgres::Error| pg_err(label, e);
         let mut tx = self.client.transaction().map_err(pg)?;
         let generation = i64::from(new.generation);
         // Insert or lock the group's row first: writers of one group take
@@ -811,7 +616,7 @@ impl Ledger for PostgresLedger {
                 "UPDATE codes SET deleted_at = $2, revocation_code = $3 WHERE access_code_id = $1 AND deleted_at IS NULL",
                 &[&access_code_id, &at, &revocation_code],
             )
-            .map_err(|e| pg_err(label, &e))?;
+            .map_err(|e| pg_err(label, e))?;
         self.find_one(access_code_id)?
             .ok_or_else(|| LedgerError::not_found(access_code_id))
     }
@@ -827,64 +632,8 @@ impl Ledger for PostgresLedger {
                 "UPDATE codes SET name = $2 WHERE access_code_id = $1",
                 &[&access_code_id, &name],
             )
-            .map_err(|e| pg_err(label, &e))?;
+            .map_err(|e| pg_err(label, e))?;
         self.find_one(access_code_id)?
             .ok_or_else(|| LedgerError::not_found(access_code_id))
-    }
-}
-
-impl ApiKeyStore for PostgresLedger {
-    fn insert_api_key(&mut self, record: &ApiKeyRecord) -> Result<(), LedgerError> {
-        let label = self.label.as_str();
-        self.client
-            .execute(
-                &format!("INSERT INTO api_keys ({API_KEY_COLUMNS}) VALUES ($1, $2, $3, $4, $5)"),
-                &[
-                    &record.key_id,
-                    &record.name,
-                    &record.hash.as_slice(),
-                    &record.created_at,
-                    &record.revoked_at,
-                ],
-            )
-            .map_err(|e| pg_err(label, &e))?;
-        Ok(())
-    }
-
-    fn api_key(&mut self, key_id: &str) -> Result<Option<ApiKeyRecord>, LedgerError> {
-        let label = self.label.as_str();
-        self.client
-            .query_opt(
-                &format!("SELECT {API_KEY_COLUMNS} FROM api_keys WHERE key_id = $1"),
-                &[&key_id],
-            )
-            .map_err(|e| pg_err(label, &e))?
-            .map(|r| api_key_from_row(label, &r))
-            .transpose()
-    }
-
-    fn api_keys(&mut self) -> Result<Vec<ApiKeyRecord>, LedgerError> {
-        let label = self.label.as_str();
-        self.client
-            .query(
-                &format!("SELECT {API_KEY_COLUMNS} FROM api_keys ORDER BY seq"),
-                &[],
-            )
-            .map_err(|e| pg_err(label, &e))?
-            .iter()
-            .map(|r| api_key_from_row(label, r))
-            .collect()
-    }
-
-    fn revoke_api_keys(&mut self, name: &str, at: DateTime<Utc>) -> Result<usize, LedgerError> {
-        let label = self.label.as_str();
-        let n = self
-            .client
-            .execute(
-                "UPDATE api_keys SET revoked_at = $2 WHERE name = $1 AND revoked_at IS NULL",
-                &[&name, &at],
-            )
-            .map_err(|e| pg_err(label, &e))?;
-        usize::try_from(n).map_err(text_err)
     }
 }

@@ -22,7 +22,10 @@
 //!   `group_members` tables and the group key of each code; an older
 //!   offpin refuses it, rather than misread a group code).
 
-use std::io::Read;
+mod api_keys;
+mod file;
+mod schema;
+
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -32,94 +35,21 @@ use rusqlite::{
     params,
 };
 
-use super::api_keys::{ApiKeyRecord, ApiKeyStore};
 use super::{
     Allocated, Allocation, AllocationScope, Device, DeviceEntry, Fingerprint, Group, GroupRef,
-    Ledger, LedgerError, ListFilter, Slot, StoredCode, lowest_free,
+    Ledger, LedgerError, ListFilter, Slot, StorageError, StoredCode, lowest_free,
 };
 use crate::chrono_time::{parse_rfc3339, rfc3339_millis};
+use file::{Header, create, read_header};
 use offpin::profile::Kind;
 use offpin::time::{UtcOffset, Window};
+use schema::{
+    API_KEYS_TABLE, APPLICATION_ID, CODE_COLUMNS, DEVICE_COLUMNS, SCHEMA, SCHEMA_VERSION,
+    upgrade_v1, upgrade_v2,
+};
 
 /// How long a writer waits for another one before giving up.
 pub const BUSY_TIMEOUT: Duration = Duration::from_secs(30);
-
-/// `application_id` of offpin ledgers ("ofpn").
-const APPLICATION_ID: u32 = 0x6f66_706e;
-/// Schema version (`user_version`).
-const SCHEMA_VERSION: u32 = 3;
-
-const SCHEMA: &str = "
-CREATE TABLE IF NOT EXISTS meta (
-    key TEXT PRIMARY KEY NOT NULL,
-    value BLOB NOT NULL
-);
-CREATE TABLE IF NOT EXISTS devices (
-    device_id TEXT PRIMARY KEY NOT NULL,
-    profile TEXT NOT NULL,
-    utc_offset_minutes INTEGER NOT NULL,
-    generation INTEGER NOT NULL,
-    time_zone TEXT,
-    removed_at TEXT
-);
-CREATE TABLE IF NOT EXISTS codes (
-    seq INTEGER PRIMARY KEY AUTOINCREMENT,
-    access_code_id TEXT NOT NULL UNIQUE,
-    device_id TEXT NOT NULL,
-    generation INTEGER NOT NULL,
-    kind TEXT NOT NULL,
-    start INTEGER NOT NULL,
-    length INTEGER NOT NULL,
-    lineage INTEGER NOT NULL,
-    number INTEGER NOT NULL,
-    code TEXT NOT NULL,
-    issued_start INTEGER,
-    issued_end INTEGER,
-    name TEXT,
-    user_identifier_key TEXT,
-    common_code_key TEXT,
-    idempotency_key TEXT UNIQUE,
-    created_at TEXT NOT NULL,
-    deleted_at TEXT,
-    revocation_code TEXT,
-    group_id TEXT,
-    group_generation INTEGER
-);
-CREATE UNIQUE INDEX IF NOT EXISTS codes_allocation
-    ON codes (device_id, generation, kind, start, length, lineage, number);
-CREATE INDEX IF NOT EXISTS codes_device ON codes (device_id);
-CREATE INDEX IF NOT EXISTS codes_user ON codes (user_identifier_key);
-CREATE TABLE IF NOT EXISTS groups (
-    group_id TEXT PRIMARY KEY NOT NULL,
-    profile TEXT NOT NULL,
-    generation INTEGER NOT NULL
-);
-CREATE TABLE IF NOT EXISTS group_members (
-    device_id TEXT PRIMARY KEY NOT NULL,
-    group_id TEXT NOT NULL REFERENCES groups (group_id)
-);
-CREATE TABLE IF NOT EXISTS api_keys (
-    seq INTEGER PRIMARY KEY AUTOINCREMENT,
-    key_id TEXT NOT NULL UNIQUE,
-    name TEXT NOT NULL,
-    hash BLOB NOT NULL,
-    created_at TEXT NOT NULL,
-    revoked_at TEXT
-);
-";
-
-/// The API keys of `offpin serve`: a table a schema-2 ledger written
-/// before the service lacks. Older offpins ignore it, so adding it needs
-/// no new schema version; a writable open adds it.
-const API_KEYS_TABLE: &str = "api_keys";
-
-/// The code columns of schema 2 (what the schema-1 upgrade fills).
-const CODE_COLUMNS_V2: &str = "access_code_id, device_id, generation, kind, start, length, lineage, number, code, issued_start, issued_end, name, user_identifier_key, common_code_key, idempotency_key, created_at, deleted_at, revocation_code";
-
-const CODE_COLUMNS: &str = "access_code_id, device_id, generation, kind, start, length, lineage, number, code, issued_start, issued_end, name, user_identifier_key, common_code_key, idempotency_key, created_at, deleted_at, revocation_code, group_id, group_generation";
-
-const DEVICE_COLUMNS: &str =
-    "device_id, profile, utc_offset_minutes, generation, time_zone, removed_at";
 
 /// A ledger in one SQLite file.
 #[derive(Debug)]
@@ -127,70 +57,6 @@ pub struct SqliteLedger {
     conn: Connection,
     path: PathBuf,
     label: String,
-}
-
-/// What the first 100 bytes of a file say about it.
-enum Header {
-    /// An offpin ledger of this schema version.
-    Ledger(u32),
-}
-
-fn not_a_ledger(path: &Path, reason: impl Into<String>) -> LedgerError {
-    LedgerError::NotALedger {
-        path: path.display().to_string(),
-        reason: reason.into(),
-    }
-}
-
-/// Reads and checks the SQLite header of an existing file.
-fn read_header(path: &Path) -> Result<Header, LedgerError> {
-    let mut file = std::fs::File::open(path)
-        .map_err(|e| LedgerError::Storage(format!("cannot open {}: {e}", path.display())))?;
-    let mut head = [0u8; 100];
-    let mut got = 0usize;
-    while got < head.len() {
-        let Some(rest) = head.get_mut(got..) else {
-            break;
-        };
-        match file.read(rest) {
-            Ok(0) => break,
-            Ok(n) => got = got.saturating_add(n),
-            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-            Err(e) => {
-                return Err(LedgerError::Storage(format!(
-                    "cannot read {}: {e}",
-                    path.display()
-                )));
-            }
-        }
-    }
-    if got == 0 {
-        return Err(not_a_ledger(
-            path,
-            "the file is empty (0 bytes); a ledger that lost its contents must be restored from a backup, or codes would be issued twice",
-        ));
-    }
-    if got < head.len() || head.get(..16) != Some(b"SQLite format 3\0".as_slice()) {
-        return Err(not_a_ledger(path, "not an SQLite database"));
-    }
-    let be = |at: usize| {
-        head.get(at..at.saturating_add(4))
-            .and_then(|b| <[u8; 4]>::try_from(b).ok())
-            .map_or(0, u32::from_be_bytes)
-    };
-    let (version, app) = (be(60), be(68));
-    if app != APPLICATION_ID {
-        return Err(not_a_ledger(path, "another application's SQLite database"));
-    }
-    if version > SCHEMA_VERSION {
-        return Err(not_a_ledger(
-            path,
-            format!(
-                "its schema {version} is newer than this offpin's ({SCHEMA_VERSION}); use a newer offpin"
-            ),
-        ));
-    }
-    Ok(Header::Ledger(version))
 }
 
 fn kind_from_name(name: &str) -> Option<Kind> {
@@ -291,8 +157,7 @@ impl SqliteLedger {
     ///
     /// [`LedgerError::Storage`].
     pub fn open_in_memory() -> Result<Self, LedgerError> {
-        let conn = Connection::open_in_memory()
-            .map_err(|e| LedgerError::Storage(format!(":memory:: {e}")))?;
+        let conn = Connection::open_in_memory().map_err(|e| StorageError::new(":memory:", e))?;
         let ledger = SqliteLedger {
             conn,
             path: PathBuf::from(":memory:"),
@@ -308,21 +173,19 @@ impl SqliteLedger {
     }
 
     fn existing_header(path: &Path) -> Result<Header, LedgerError> {
-        if std::fs::metadata(path).is_err() {
-            return Err(LedgerError::Storage(format!(
-                "{}: no such ledger",
-                path.display()
-            )));
+        if let Err(e) = std::fs::metadata(path) {
+            let message = format!("{}: no such ledger", path.display());
+            return Err(StorageError::described(message, e).into());
         }
         read_header(path)
     }
 
     fn connect(path: &Path, flags: OpenFlags) -> Result<Self, LedgerError> {
         let label = path.display().to_string();
-        let conn = Connection::open_with_flags(path, flags)
-            .map_err(|e| LedgerError::Storage(format!("{label}: {e}")))?;
+        let conn =
+            Connection::open_with_flags(path, flags).map_err(|e| StorageError::new(&label, e))?;
         conn.busy_timeout(BUSY_TIMEOUT)
-            .map_err(|e| LedgerError::Storage(format!("{label}: {e}")))?;
+            .map_err(|e| StorageError::new(&label, e))?;
         Ok(SqliteLedger {
             conn,
             path: path.to_owned(),
@@ -331,38 +194,43 @@ impl SqliteLedger {
     }
 
     /// A storage error, naming the path that cannot be written when the
-    /// cause is a read-only file or directory.
+    /// cause is a read-only file or directory; the SQLite error is kept as
+    /// the [`StorageError`]'s source.
     fn err(&self, e: impl Into<SqlError>) -> LedgerError {
-        match e.into() {
-            SqlError::Sql(rusqlite::Error::SqliteFailure(f, msg)) => {
-                let reason = msg.unwrap_or_else(|| f.to_string());
-                let dir = || {
-                    self.path
-                        .parent()
-                        .filter(|d| !d.as_os_str().is_empty())
-                        .unwrap_or(Path::new("."))
-                        .display()
-                        .to_string()
-                };
-                match f.code {
-                    // SQLITE_READONLY_DIRECTORY: no journal can be created.
-                    ErrorCode::ReadOnly if f.extended_code == 1544 => LedgerError::Unwritable {
-                        path: format!("the directory {}", dir()),
-                        reason,
-                    },
-                    ErrorCode::ReadOnly => LedgerError::Unwritable {
-                        path: self.label.clone(),
-                        reason,
-                    },
-                    ErrorCode::CannotOpen => LedgerError::Unwritable {
-                        path: format!("the directory {} (its journal file)", dir()),
-                        reason,
-                    },
-                    _ => LedgerError::Storage(format!("{}: {reason}", self.label)),
-                }
+        let e = match e.into() {
+            SqlError::Sql(e) => e,
+            SqlError::Corrupt(what) => {
+                return StorageError::without_source(format!("{}: {what}", self.label)).into();
             }
-            SqlError::Sql(e) => LedgerError::Storage(format!("{}: {e}", self.label)),
-            SqlError::Text(e) => LedgerError::Storage(format!("{}: {e}", self.label)),
+        };
+        let rusqlite::Error::SqliteFailure(f, msg) = &e else {
+            return StorageError::new(&self.label, e).into();
+        };
+        let (code, extended) = (f.code, f.extended_code);
+        let reason = msg.clone().unwrap_or_else(|| f.to_string());
+        let dir = || {
+            self.path
+                .parent()
+                .filter(|d| !d.as_os_str().is_empty())
+                .unwrap_or(Path::new("."))
+                .display()
+                .to_string()
+        };
+        match code {
+            // SQLITE_READONLY_DIRECTORY: no journal can be created.
+            ErrorCode::ReadOnly if extended == 1544 => LedgerError::Unwritable {
+                path: format!("the directory {}", dir()),
+                reason,
+            },
+            ErrorCode::ReadOnly => LedgerError::Unwritable {
+                path: self.label.clone(),
+                reason,
+            },
+            ErrorCode::CannotOpen => LedgerError::Unwritable {
+                path: format!("the directory {} (its journal file)", dir()),
+                reason,
+            },
+            _ => StorageError::new(&self.label, e).into(),
         }
     }
 
@@ -402,20 +270,20 @@ impl SqliteLedger {
         let tx = self
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)
-            .map_err(|e| LedgerError::Storage(format!("{label}: {e}")))?;
+            .map_err(|e| StorageError::new(&label, e))?;
         let version: u32 = tx
             .query_row("PRAGMA user_version", [], |r| r.get(0))
-            .map_err(|e| LedgerError::Storage(format!("{label}: {e}")))?;
+            .map_err(|e| StorageError::new(&label, e))?;
         if version != from || version >= SCHEMA_VERSION {
             // Another process upgraded it meanwhile.
             return Ok(());
         }
-        let upgraded = if version == 1 {
-            upgrade_v1(&tx)
+        let context = format!("{label}: upgrade");
+        if version == 1 {
+            upgrade_v1(&tx, &context)?;
         } else {
-            upgrade_v2(&tx)
-        };
-        upgraded.map_err(|e| LedgerError::Storage(format!("{label}: upgrade: {e}")))?;
+            upgrade_v2(&tx, &context)?;
+        }
         tx.commit().map_err(|e| self.err(e))
     }
 
@@ -434,7 +302,7 @@ impl SqliteLedger {
             removed_at: removed
                 .map(|t| parse_rfc3339(&t))
                 .transpose()
-                .map_err(|e| self.err(SqlError::Text(e)))?,
+                .map_err(|e| self.err(SqlError::Corrupt(e)))?,
         })
     }
 
@@ -444,11 +312,11 @@ impl SqliteLedger {
             let t: Option<String> = row.get(i).map_err(get)?;
             t.map(|t| parse_rfc3339(&t))
                 .transpose()
-                .map_err(|e| self.err(SqlError::Text(e)))
+                .map_err(|e| self.err(SqlError::Corrupt(e)))
         };
         let kind: String = row.get(3).map_err(get)?;
         let kind = kind_from_name(&kind)
-            .ok_or_else(|| self.err(SqlError::Text(format!("unknown code kind '{kind}'"))))?;
+            .ok_or_else(|| self.err(SqlError::Corrupt(format!("unknown code kind '{kind}'"))))?;
         let issued: (Option<i64>, Option<i64>) =
             (row.get(9).map_err(get)?, row.get(10).map_err(get)?);
         Ok(StoredCode {
@@ -472,7 +340,7 @@ impl SqliteLedger {
             common_code_key: row.get(13).map_err(get)?,
             idempotency_key: row.get(14).map_err(get)?,
             created_at: time(15)?
-                .ok_or_else(|| self.err(SqlError::Text("no created_at".to_owned())))?,
+                .ok_or_else(|| self.err(SqlError::Corrupt("no created_at".to_owned())))?,
             deleted_at: time(16)?,
             revocation_code: row.get(17).map_err(get)?,
             group: match (row.get(18).map_err(get)?, row.get(19).map_err(get)?) {
@@ -558,60 +426,81 @@ impl SqliteLedger {
                     continue;
                 }
             }
-            let s = &a.scope;
             let free = if a.joint {
                 // The joint set's one number: the lowest free in all of
                 // its scopes (the transaction holds the writer lock).
                 match joint {
                     Some(n) => n,
-                    None => {
-                        let mut used = Vec::new();
-                        for b in batch.iter().filter(|b| b.joint) {
-                            used.extend(self.numbers_in(&mut numbers, b)?);
-                        }
-                        *joint.insert(lowest_free(used, a.limit))
-                    }
+                    None => *joint.insert(self.joint_free(&mut numbers, batch, a.limit)?),
                 }
             } else {
                 lowest_free(self.numbers_in(&mut numbers, a)?, a.limit)
             };
             let Some(n) = free else {
                 decide(i, Slot::Exhausted)?;
-                return Err(LedgerError::Storage(
-                    "an exhausted scope was accepted".to_owned(),
+                return Err(LedgerError::invariant(
+                    "the batch went on after a full scope",
                 ));
             };
             let code = decide(i, Slot::Free(n))?;
-            insert
-                .execute(params![
-                    code.access_code_id,
-                    a.device_id,
-                    s.generation,
-                    s.kind.name(),
-                    s.start,
-                    s.length,
-                    s.lineage,
-                    n,
-                    code.code,
-                    code.issued_window.map(|w| w.start),
-                    code.issued_window.map(|w| w.end),
-                    code.name,
-                    code.user_identifier_key,
-                    code.common_code_key,
-                    a.idempotency_key,
-                    rfc3339_millis(&code.created_at),
-                    time_text(&code.deleted_at),
-                    code.revocation_code,
-                    code.group.as_ref().map(|g| g.group_id.as_str()),
-                    code.group.as_ref().map(|g| g.generation),
-                ])
-                .map_err(|e| self.err(e))?;
+            self.insert_code(&mut insert, a, n, &code)?;
             out.push(Allocated {
                 code,
                 created: true,
             });
         }
         Ok(out)
+    }
+
+    /// The lowest number free in every scope of the batch's joint
+    /// allocations.
+    fn joint_free(
+        &self,
+        numbers: &mut rusqlite::Statement<'_>,
+        batch: &[Allocation<'_>],
+        limit: u32,
+    ) -> Result<Option<u32>, LedgerError> {
+        let mut used = Vec::new();
+        for b in batch.iter().filter(|b| b.joint) {
+            used.extend(self.numbers_in(numbers, b)?);
+        }
+        Ok(lowest_free(used, limit))
+    }
+
+    /// Stores `code`, allocated number `n` of `a`'s scope.
+    fn insert_code(
+        &self,
+        insert: &mut rusqlite::Statement<'_>,
+        a: &Allocation<'_>,
+        n: u32,
+        code: &StoredCode,
+    ) -> Result<(), LedgerError> {
+        let s = &a.scope;
+        insert
+            .execute(params![
+                code.access_code_id,
+                a.device_id,
+                s.generation,
+                s.kind.name(),
+                s.start,
+                s.length,
+                s.lineage,
+                n,
+                code.code,
+                code.issued_window.map(|w| w.start),
+                code.issued_window.map(|w| w.end),
+                code.name,
+                code.user_identifier_key,
+                code.common_code_key,
+                a.idempotency_key,
+                rfc3339_millis(&code.created_at),
+                time_text(&code.deleted_at),
+                code.revocation_code,
+                code.group.as_ref().map(|g| g.group_id.as_str()),
+                code.group.as_ref().map(|g| g.generation),
+            ])
+            .map_err(|e| self.err(e))?;
+        Ok(())
     }
 }
 
@@ -678,188 +567,16 @@ impl SqliteLedger {
 
 /// A storage error before it is given its path.
 enum SqlError {
+    /// SQLite failed.
     Sql(rusqlite::Error),
-    Text(String),
+    /// A stored value the ledger cannot read.
+    Corrupt(String),
 }
 
 impl From<rusqlite::Error> for SqlError {
     fn from(e: rusqlite::Error) -> Self {
         SqlError::Sql(e)
     }
-}
-
-/// Creates a new, empty ledger at `path`: built in a temporary file beside
-/// it and linked into place, so the path never holds a half-made (or
-/// empty) ledger, and a ledger another process created meanwhile is kept.
-fn create(path: &Path) -> Result<(), LedgerError> {
-    let label = path.display().to_string();
-    let Some(name) = path.file_name() else {
-        return Err(LedgerError::Storage(format!("{label}: not a file name")));
-    };
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.subsec_nanos());
-    let mut tmp_name = name.to_os_string();
-    tmp_name.push(format!(".{}-{nanos:08x}.new", std::process::id()));
-    let tmp = path.with_file_name(tmp_name);
-    let unwritable = |e: std::io::Error| {
-        let dir = path
-            .parent()
-            .filter(|d| !d.as_os_str().is_empty())
-            .unwrap_or(Path::new("."))
-            .display()
-            .to_string();
-        if e.kind() == std::io::ErrorKind::PermissionDenied
-            || e.raw_os_error() == Some(30 /* EROFS */)
-        {
-            LedgerError::Unwritable {
-                path: format!("the directory {dir}"),
-                reason: e.to_string(),
-            }
-        } else {
-            LedgerError::Storage(format!("cannot create {label}: {e}"))
-        }
-    };
-    // Check the directory first, with an ordinary file (SQLite's error for
-    // it does not say which path).
-    std::fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .open(&tmp)
-        .map_err(unwritable)?;
-    let built = (|| -> Result<(), LedgerError> {
-        let flags = OpenFlags::SQLITE_OPEN_READ_WRITE
-            | OpenFlags::SQLITE_OPEN_CREATE
-            | OpenFlags::SQLITE_OPEN_NO_MUTEX;
-        let ledger = SqliteLedger::connect(&tmp, flags)?;
-        let _: Result<String, _> = ledger
-            .conn
-            .query_row("PRAGMA journal_mode = DELETE", [], |r| r.get(0));
-        ledger.init_schema()?;
-        drop(ledger);
-        std::fs::File::open(&tmp)
-            .and_then(|f| f.sync_all())
-            .map_err(|e| LedgerError::Storage(format!("cannot create {label}: {e}")))?;
-        match std::fs::hard_link(&tmp, path) {
-            Ok(()) => Ok(()),
-            // Another process made it meanwhile: keep theirs.
-            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
-            // A file system without hard links.
-            Err(_) if !path.exists() => std::fs::rename(&tmp, path)
-                .map_err(|e| LedgerError::Storage(format!("cannot create {label}: {e}"))),
-            Err(e) => Err(LedgerError::Storage(format!("cannot create {label}: {e}"))),
-        }
-    })();
-    let _ = std::fs::remove_file(&tmp);
-    built
-}
-
-/// Schema 2 to 3: the group columns of codes, the group tables.
-fn upgrade_v2(tx: &Transaction<'_>) -> Result<(), String> {
-    tx.execute_batch(&format!(
-        "ALTER TABLE codes ADD COLUMN group_id TEXT; ALTER TABLE codes ADD COLUMN group_generation INTEGER; {SCHEMA} PRAGMA user_version = {SCHEMA_VERSION};"
-    ))
-    .map_err(|e| e.to_string())
-}
-
-/// The schema-1 `record` column: what the upgrade needs of it.
-#[derive(serde::Deserialize)]
-struct V1Record {
-    code: String,
-    name: Option<String>,
-    common_code_key: Option<String>,
-    created_at: String,
-    starts_at: Option<String>,
-    ends_at: Option<String>,
-}
-
-fn upgrade_v1(tx: &Transaction<'_>) -> Result<(), String> {
-    let text = |e: rusqlite::Error| e.to_string();
-    tx.execute_batch(
-        "ALTER TABLE devices ADD COLUMN time_zone TEXT; ALTER TABLE devices ADD COLUMN removed_at TEXT;",
-    )
-    .map_err(text)?;
-    tx.execute_batch(SCHEMA).map_err(text)?;
-    let rows = {
-        let mut stmt = tx
-            .prepare(
-                "SELECT a.access_code_id, a.device_id, d.generation, a.kind, a.start, a.length, a.lineage, a.variance, a.user_identifier_key, a.record, a.deleted_at FROM access_codes a JOIN devices d ON d.device_id = a.device_id ORDER BY a.seq",
-            )
-            .map_err(text)?;
-        #[allow(clippy::type_complexity, reason = "one row of the old table")]
-        let rows: Vec<(
-            String,
-            String,
-            u32,
-            String,
-            u32,
-            u32,
-            u8,
-            u32,
-            Option<String>,
-            String,
-            Option<String>,
-        )> = stmt
-            .query_map([], |r| {
-                Ok((
-                    r.get(0)?,
-                    r.get(1)?,
-                    r.get(2)?,
-                    r.get(3)?,
-                    r.get(4)?,
-                    r.get(5)?,
-                    r.get(6)?,
-                    r.get(7)?,
-                    r.get(8)?,
-                    r.get(9)?,
-                    r.get(10)?,
-                ))
-            })
-            .map_err(text)?
-            .collect::<Result<_, _>>()
-            .map_err(text)?;
-        rows
-    };
-    let mut insert = tx
-        .prepare(&format!(
-            "INSERT INTO codes ({CODE_COLUMNS_V2}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, NULL, ?15, ?16, NULL)"
-        ))
-        .map_err(text)?;
-    for (id, device, generation, kind, start, length, lineage, number, user, record, deleted) in
-        rows
-    {
-        let r: V1Record = serde_json::from_str(&record).map_err(|e| format!("record {id}: {e}"))?;
-        let unix = |t: &Option<String>| -> Result<Option<i64>, String> {
-            t.as_deref()
-                .map(|t| parse_rfc3339(t).map(|t| t.timestamp()))
-                .transpose()
-        };
-        insert
-            .execute(params![
-                id,
-                device,
-                generation,
-                kind,
-                start,
-                length,
-                lineage,
-                number,
-                r.code,
-                unix(&r.starts_at)?,
-                unix(&r.ends_at)?,
-                r.name,
-                user,
-                r.common_code_key,
-                r.created_at,
-                deleted,
-            ])
-            .map_err(text)?;
-    }
-    drop(insert);
-    tx.execute_batch(&format!(
-        "DROP TABLE access_codes; PRAGMA application_id = {APPLICATION_ID}; PRAGMA user_version = {SCHEMA_VERSION};"
-    ))
-    .map_err(text)
 }
 
 impl Ledger for SqliteLedger {
@@ -875,7 +592,7 @@ impl Ledger for SqliteLedger {
             .map_err(|e| self.err(e))?;
         v.map(|v| {
             Fingerprint::try_from(v.as_slice())
-                .map_err(|_| self.err(SqlError::Text("corrupted master fingerprint".to_owned())))
+                .map_err(|_| self.err(SqlError::Corrupt("corrupted master fingerprint".to_owned())))
         })
         .transpose()
     }
@@ -891,7 +608,7 @@ impl Ledger for SqliteLedger {
             )
             .map_err(|e| self.err(e))?;
         self.master_fingerprint()?
-            .ok_or_else(|| self.err(SqlError::Text("the fingerprint was not stored".to_owned())))
+            .ok_or_else(|| LedgerError::invariant("the master-key fingerprint was not stored"))
     }
 
     fn device_entry(&mut self, device_id: &str) -> Result<Option<DeviceEntry>, LedgerError> {
@@ -1077,82 +794,5 @@ impl Ledger for SqliteLedger {
             .map_err(|e| self.err(e))?;
         self.find_one(access_code_id)?
             .ok_or_else(|| LedgerError::not_found(access_code_id))
-    }
-}
-
-impl SqliteLedger {
-    fn api_key_from_row(&self, row: &Row<'_>) -> Result<ApiKeyRecord, LedgerError> {
-        let get = |e| self.err(SqlError::Sql(e));
-        let text = |e: String| self.err(SqlError::Text(e));
-        let hash: Vec<u8> = row.get(2).map_err(get)?;
-        let created_at: String = row.get(3).map_err(get)?;
-        let revoked_at: Option<String> = row.get(4).map_err(get)?;
-        Ok(ApiKeyRecord {
-            key_id: row.get(0).map_err(get)?,
-            name: row.get(1).map_err(get)?,
-            hash: hash
-                .try_into()
-                .map_err(|_| text("corrupted API key hash".to_owned()))?,
-            created_at: parse_rfc3339(&created_at).map_err(text)?,
-            revoked_at: revoked_at
-                .map(|t| parse_rfc3339(&t))
-                .transpose()
-                .map_err(text)?,
-        })
-    }
-
-    fn select_api_keys(&self, and: &str, arg: &str) -> Result<Vec<ApiKeyRecord>, LedgerError> {
-        // A ledger opened read-only may predate the table: it holds no key.
-        if !self.has_api_keys_table()? {
-            return Ok(Vec::new());
-        }
-        let sql = format!(
-            "SELECT key_id, name, hash, created_at, revoked_at FROM api_keys WHERE ?1 = ?1 {and} ORDER BY seq"
-        );
-        let mut stmt = self.conn.prepare(&sql).map_err(|e| self.err(e))?;
-        let mut rows = stmt.query(params![arg]).map_err(|e| self.err(e))?;
-        let mut out = Vec::new();
-        while let Some(row) = rows.next().map_err(|e| self.err(e))? {
-            out.push(self.api_key_from_row(row)?);
-        }
-        Ok(out)
-    }
-}
-
-impl ApiKeyStore for SqliteLedger {
-    fn insert_api_key(&mut self, record: &ApiKeyRecord) -> Result<(), LedgerError> {
-        self.conn
-            .execute(
-                "INSERT INTO api_keys (key_id, name, hash, created_at, revoked_at) VALUES (?1, ?2, ?3, ?4, ?5)",
-                params![
-                    record.key_id,
-                    record.name,
-                    record.hash.as_slice(),
-                    rfc3339_millis(&record.created_at),
-                    time_text(&record.revoked_at)
-                ],
-            )
-            .map_err(|e| self.err(e))?;
-        Ok(())
-    }
-
-    fn api_key(&mut self, key_id: &str) -> Result<Option<ApiKeyRecord>, LedgerError> {
-        Ok(self
-            .select_api_keys("AND key_id = ?1", key_id)?
-            .into_iter()
-            .next())
-    }
-
-    fn api_keys(&mut self) -> Result<Vec<ApiKeyRecord>, LedgerError> {
-        self.select_api_keys("", "")
-    }
-
-    fn revoke_api_keys(&mut self, name: &str, at: DateTime<Utc>) -> Result<usize, LedgerError> {
-        self.conn
-            .execute(
-                "UPDATE api_keys SET revoked_at = ?2 WHERE name = ?1 AND revoked_at IS NULL",
-                params![name, rfc3339_millis(&at)],
-            )
-            .map_err(|e| self.err(e))
     }
 }

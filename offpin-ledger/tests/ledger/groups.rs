@@ -6,7 +6,7 @@
 use super::{master, now, t, warning_codes};
 use offpin::lock::{Decision, Lock};
 use offpin::{Codec, DeviceKey, MasterKey, UtcOffset};
-use offpin_ledger::ledger::hosted::Fault;
+use offpin_ledger::ledger::hosted::Blame;
 use offpin_ledger::ledger::memory::MemoryLedger;
 use offpin_ledger::ledger::{
     CodeSpec, CodeWant, Device, Ledger, LedgerError, ListFilter, NOT_SHARED, ShareRefusal,
@@ -270,7 +270,7 @@ fn no_free_variance<L: Ledger>(l: &mut L) {
     assert_eq!(taken.len(), 2);
     assert!(e.to_string().contains("'door-2' has taken"), "{e}");
     assert!(e.to_string().contains("(none free)"), "{e}");
-    assert_eq!(Fault::of(&e).status, 409);
+    assert_eq!(e.blame(), Blame::Capacity);
     assert_eq!(code_count(l, &members), before, "throw stores nothing");
 
     let mut spec = shared(&members);
@@ -339,8 +339,12 @@ fn random_codes<L: Ledger>(l: &mut L) {
         matches!(&e, LedgerError::CannotShare(ShareRefusal::NotInAGroup { device_id }) if device_id == "loner"),
         "{e}"
     );
-    assert_eq!(Fault::of(&e).status, 400);
-    assert_eq!(Fault::of(&e).error_type, "invalid_input");
+    assert_eq!(
+        e.blame(),
+        Blame::Request {
+            field: Some("device_ids")
+        }
+    );
     assert_eq!(code_count(l, &ids), 0);
     let mut spec = shared(&ids);
     spec.when_not_shared = WhenNotShared::CreateRandomCode;

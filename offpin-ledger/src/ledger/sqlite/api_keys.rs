@@ -1,0 +1,86 @@
+//! The API keys of `offpin serve` in the SQLite ledger.
+
+use chrono::{DateTime, Utc};
+use rusqlite::{Row, params};
+
+use super::{SqlError, SqliteLedger, time_text};
+use crate::chrono_time::{parse_rfc3339, rfc3339_millis};
+use crate::ledger::LedgerError;
+use crate::ledger::api_keys::{ApiKeyRecord, ApiKeyStore};
+
+impl SqliteLedger {
+    fn api_key_from_row(&self, row: &Row<'_>) -> Result<ApiKeyRecord, LedgerError> {
+        let get = |e| self.err(SqlError::Sql(e));
+        let text = |e: String| self.err(SqlError::Corrupt(e));
+        let hash: Vec<u8> = row.get(2).map_err(get)?;
+        let created_at: String = row.get(3).map_err(get)?;
+        let revoked_at: Option<String> = row.get(4).map_err(get)?;
+        Ok(ApiKeyRecord {
+            key_id: row.get(0).map_err(get)?,
+            name: row.get(1).map_err(get)?,
+            hash: hash
+                .try_into()
+                .map_err(|_| text("corrupted API key hash".to_owned()))?,
+            created_at: parse_rfc3339(&created_at).map_err(text)?,
+            revoked_at: revoked_at
+                .map(|t| parse_rfc3339(&t))
+                .transpose()
+                .map_err(text)?,
+        })
+    }
+
+    fn select_api_keys(&self, and: &str, arg: &str) -> Result<Vec<ApiKeyRecord>, LedgerError> {
+        // A ledger opened read-only may predate the table: it holds no key.
+        if !self.has_api_keys_table()? {
+            return Ok(Vec::new());
+        }
+        let sql = format!(
+            "SELECT key_id, name, hash, created_at, revoked_at FROM api_keys WHERE ?1 = ?1 {and} ORDER BY seq"
+        );
+        let mut stmt = self.conn.prepare(&sql).map_err(|e| self.err(e))?;
+        let mut rows = stmt.query(params![arg]).map_err(|e| self.err(e))?;
+        let mut out = Vec::new();
+        while let Some(row) = rows.next().map_err(|e| self.err(e))? {
+            out.push(self.api_key_from_row(row)?);
+        }
+        Ok(out)
+    }
+}
+
+impl ApiKeyStore for SqliteLedger {
+    fn insert_api_key(&mut self, record: &ApiKeyRecord) -> Result<(), LedgerError> {
+        self.conn
+            .execute(
+                "INSERT INTO api_keys (key_id, name, hash, created_at, revoked_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+                params![
+                    record.key_id,
+                    record.name,
+                    record.hash.as_slice(),
+                    rfc3339_millis(&record.created_at),
+                    time_text(&record.revoked_at)
+                ],
+            )
+            .map_err(|e| self.err(e))?;
+        Ok(())
+    }
+
+    fn api_key(&mut self, key_id: &str) -> Result<Option<ApiKeyRecord>, LedgerError> {
+        Ok(self
+            .select_api_keys("AND key_id = ?1", key_id)?
+            .into_iter()
+            .next())
+    }
+
+    fn api_keys(&mut self) -> Result<Vec<ApiKeyRecord>, LedgerError> {
+        self.select_api_keys("", "")
+    }
+
+    fn revoke_api_keys(&mut self, name: &str, at: DateTime<Utc>) -> Result<usize, LedgerError> {
+        self.conn
+            .execute(
+                "UPDATE api_keys SET revoked_at = ?2 WHERE name = ?1 AND revoked_at IS NULL",
+                params![name, rfc3339_millis(&at)],
+            )
+            .map_err(|e| self.err(e))
+    }
+}

@@ -1,0 +1,207 @@
+//! The SQLite ledger's schema (version [`SCHEMA_VERSION`]) and the
+//! upgrades of older ones, each run in the caller's transaction.
+
+use rusqlite::{Transaction, params};
+
+use crate::chrono_time::parse_rfc3339;
+use crate::ledger::StorageError;
+
+/// `application_id` of offpin ledgers ("ofpn").
+pub(super) const APPLICATION_ID: u32 = 0x6f66_706e;
+/// Schema version (`user_version`).
+pub(super) const SCHEMA_VERSION: u32 = 3;
+
+pub(super) const SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS meta (
+    key TEXT PRIMARY KEY NOT NULL,
+    value BLOB NOT NULL
+);
+CREATE TABLE IF NOT EXISTS devices (
+    device_id TEXT PRIMARY KEY NOT NULL,
+    profile TEXT NOT NULL,
+    utc_offset_minutes INTEGER NOT NULL,
+    generation INTEGER NOT NULL,
+    time_zone TEXT,
+    removed_at TEXT
+);
+CREATE TABLE IF NOT EXISTS codes (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    access_code_id TEXT NOT NULL UNIQUE,
+    device_id TEXT NOT NULL,
+    generation INTEGER NOT NULL,
+    kind TEXT NOT NULL,
+    start INTEGER NOT NULL,
+    length INTEGER NOT NULL,
+    lineage INTEGER NOT NULL,
+    number INTEGER NOT NULL,
+    code TEXT NOT NULL,
+    issued_start INTEGER,
+    issued_end INTEGER,
+    name TEXT,
+    user_identifier_key TEXT,
+    common_code_key TEXT,
+    idempotency_key TEXT UNIQUE,
+    created_at TEXT NOT NULL,
+    deleted_at TEXT,
+    revocation_code TEXT,
+    group_id TEXT,
+    group_generation INTEGER
+);
+CREATE UNIQUE INDEX IF NOT EXISTS codes_allocation
+    ON codes (device_id, generation, kind, start, length, lineage, number);
+CREATE INDEX IF NOT EXISTS codes_device ON codes (device_id);
+CREATE INDEX IF NOT EXISTS codes_user ON codes (user_identifier_key);
+CREATE TABLE IF NOT EXISTS groups (
+    group_id TEXT PRIMARY KEY NOT NULL,
+    profile TEXT NOT NULL,
+    generation INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS group_members (
+    device_id TEXT PRIMARY KEY NOT NULL,
+    group_id TEXT NOT NULL REFERENCES groups (group_id)
+);
+CREATE TABLE IF NOT EXISTS api_keys (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    key_id TEXT NOT NULL UNIQUE,
+    name TEXT NOT NULL,
+    hash BLOB NOT NULL,
+    created_at TEXT NOT NULL,
+    revoked_at TEXT
+);
+";
+
+/// The API keys of `offpin serve`: a table a schema-2 ledger written
+/// before the service lacks. Older offpins ignore it, so adding it needs
+/// no new schema version; a writable open adds it.
+pub(super) const API_KEYS_TABLE: &str = "api_keys";
+
+/// The code columns of schema 2 (what the schema-1 upgrade fills).
+pub(super) const CODE_COLUMNS_V2: &str = "access_code_id, device_id, generation, kind, start, length, lineage, number, code, issued_start, issued_end, name, user_identifier_key, common_code_key, idempotency_key, created_at, deleted_at, revocation_code";
+
+pub(super) const CODE_COLUMNS: &str = "access_code_id, device_id, generation, kind, start, length, lineage, number, code, issued_start, issued_end, name, user_identifier_key, common_code_key, idempotency_key, created_at, deleted_at, revocation_code, group_id, group_generation";
+
+pub(super) const DEVICE_COLUMNS: &str =
+    "device_id, profile, utc_offset_minutes, generation, time_zone, removed_at";
+
+/// Schema 2 to 3: the group columns of codes, the group tables.
+/// `context` names the ledger and the upgrade in an error.
+pub(super) fn upgrade_v2(tx: &Transaction<'_>, context: &str) -> Result<(), StorageError> {
+    tx.execute_batch(&format!(
+        "ALTER TABLE codes ADD COLUMN group_id TEXT; ALTER TABLE codes ADD COLUMN group_generation INTEGER; {SCHEMA} PRAGMA user_version = {SCHEMA_VERSION};"
+    ))
+    .map_err(|e| StorageError::new(context, e))
+}
+
+/// The schema-1 `record` column: what the upgrade needs of it.
+#[derive(serde::Deserialize)]
+struct V1Record {
+    code: String,
+    name: Option<String>,
+    common_code_key: Option<String>,
+    created_at: String,
+    starts_at: Option<String>,
+    ends_at: Option<String>,
+}
+
+/// One row of the schema-1 `access_codes` table, with its device's key
+/// generation.
+struct V1Row {
+    access_code_id: String,
+    device_id: String,
+    generation: u32,
+    kind: String,
+    start: u32,
+    length: u32,
+    lineage: u8,
+    variance: u32,
+    user_identifier_key: Option<String>,
+    record: String,
+    deleted_at: Option<String>,
+}
+
+/// Schema 1 to 3: the device columns, the new tables, each code's record
+/// (JSON) turned into columns, the old table dropped. `context` names the
+/// ledger and the upgrade in an error.
+pub(super) fn upgrade_v1(tx: &Transaction<'_>, context: &str) -> Result<(), StorageError> {
+    let text = |e: rusqlite::Error| StorageError::new(context, e);
+    tx.execute_batch(
+        "ALTER TABLE devices ADD COLUMN time_zone TEXT; ALTER TABLE devices ADD COLUMN removed_at TEXT;",
+    )
+    .map_err(text)?;
+    tx.execute_batch(SCHEMA).map_err(text)?;
+    let rows = v1_rows(tx).map_err(text)?;
+    let mut insert = tx
+        .prepare(&format!(
+            "INSERT INTO codes ({CODE_COLUMNS_V2}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, NULL, ?15, ?16, NULL)"
+        ))
+        .map_err(text)?;
+    for row in rows {
+        insert_v1(&mut insert, row, context)?;
+    }
+    drop(insert);
+    tx.execute_batch(&format!(
+        "DROP TABLE access_codes; PRAGMA application_id = {APPLICATION_ID}; PRAGMA user_version = {SCHEMA_VERSION};"
+    ))
+    .map_err(text)
+}
+
+/// Every code of a schema-1 ledger, in issue order.
+fn v1_rows(tx: &Transaction<'_>) -> Result<Vec<V1Row>, rusqlite::Error> {
+    let mut stmt = tx.prepare(
+        "SELECT a.access_code_id, a.device_id, d.generation, a.kind, a.start, a.length, a.lineage, a.variance, a.user_identifier_key, a.record, a.deleted_at FROM access_codes a JOIN devices d ON d.device_id = a.device_id ORDER BY a.seq",
+    )?;
+    stmt.query_map([], |r| {
+        Ok(V1Row {
+            access_code_id: r.get(0)?,
+            device_id: r.get(1)?,
+            generation: r.get(2)?,
+            kind: r.get(3)?,
+            start: r.get(4)?,
+            length: r.get(5)?,
+            lineage: r.get(6)?,
+            variance: r.get(7)?,
+            user_identifier_key: r.get(8)?,
+            record: r.get(9)?,
+            deleted_at: r.get(10)?,
+        })
+    })?
+    .collect()
+}
+
+/// Stores a schema-1 code in the schema-2 columns.
+fn insert_v1(
+    insert: &mut rusqlite::Statement<'_>,
+    row: V1Row,
+    context: &str,
+) -> Result<(), StorageError> {
+    let id = &row.access_code_id;
+    let r: V1Record = serde_json::from_str(&row.record)
+        .map_err(|e| StorageError::new(format!("{context}: record {id}"), e))?;
+    let unix = |t: &Option<String>| -> Result<Option<i64>, StorageError> {
+        t.as_deref()
+            .map(|t| parse_rfc3339(t).map(|t| t.timestamp()))
+            .transpose()
+            .map_err(|e| StorageError::without_source(format!("{context}: {e}")))
+    };
+    insert
+        .execute(params![
+            row.access_code_id,
+            row.device_id,
+            row.generation,
+            row.kind,
+            row.start,
+            row.length,
+            row.lineage,
+            row.variance,
+            r.code,
+            unix(&r.starts_at)?,
+            unix(&r.ends_at)?,
+            r.name,
+            row.user_identifier_key,
+            r.common_code_key,
+            r.created_at,
+            row.deleted_at,
+        ])
+        .map_err(|e| StorageError::new(context, e))?;
+    Ok(())
+}
