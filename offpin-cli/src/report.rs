@@ -160,7 +160,10 @@ fn capability_table() -> CliResult {
     Ok(())
 }
 
-/// Runs `offpin report`.
+/// Runs `offpin report`: the table of `profile` (every shipped profile
+/// when `None`, with Tuya's for reference), each format-v2 profile with
+/// and without each of its kinds, and (for every profile) the lock
+/// capabilities' table.
 pub fn run(profile: Option<&str>) -> CliResult {
     let profiles: Vec<Profile> = match profile {
         Some(name) => vec![
@@ -170,6 +173,21 @@ pub fn run(profile: Option<&str>) -> CliResult {
         ],
         None => shipped::ALL.to_vec(),
     };
+    profiles_table(&profiles, profile.is_none())?;
+    for p in profiles.iter().filter(|p| p.format() == FormatVersion::V2) {
+        kinds_table(p)?;
+    }
+    if profile.is_none() {
+        capability_table()?;
+        say!("");
+        say!("Tuya reference: 24 start hours x 10 000 decimal durations, 48-bit key entropy.");
+    }
+    Ok(())
+}
+
+/// One row per profile (and Tuya's with `tuya`), then what the columns
+/// mean.
+fn profiles_table(profiles: &[Profile], tuya: bool) -> CliResult {
     say!(
         "Security of one random PIN attempt (W = acceptable indices at the worst instant, one key):"
     );
@@ -192,10 +210,10 @@ pub fn run(profile: Option<&str>) -> CliResult {
         "tries/d",
         "p/year"
     );
-    for p in &profiles {
+    for p in profiles {
         say!("{}", row(p));
     }
-    if profile.is_none() {
+    if tuya {
         say!(
             "{:<15} {:>6} {:>9} {:>8} {:>8} {:>8} {:>8} {:>8} {:>7} {:>6} {:>8} {:>8} {:>10} {:>7} {:>10}",
             "tuya (ref.)",
@@ -223,55 +241,48 @@ pub fn run(profile: Option<&str>) -> CliResult {
         "p/attempt = (W_max + svc W-eq) / PINs. tries/d, p/year: the most failed entries the guess"
     );
     say!("budget lets through in any 24 hours, and the union bound over any 365 days.");
-    for p in profiles.iter().filter(|p| p.format() == FormatVersion::V2) {
-        say!("");
-        say!("{} with and without each format-v2 kind:", p.name());
+    Ok(())
+}
+
+/// A format-v2 profile with and without each of its kinds, and its bound
+/// on a DST rule.
+fn kinds_table(p: &Profile) -> CliResult {
+    say!("");
+    say!("{} with and without each format-v2 kind:", p.name());
+    say!(
+        "  {:<28} {:>8} {:>10} {:>8} {:>7} {:>10} {:>10}",
+        "variant",
+        "W_max",
+        "p/attempt",
+        "svc share",
+        "tries/d",
+        "p/day",
+        "p/year"
+    );
+    let line = |what: &str, s: &offpin::SecurityFigures| -> CliResult {
         say!(
-            "  {:<28} {:>8} {:>10} {:>8} {:>7} {:>10} {:>10}",
-            "variant",
-            "W_max",
-            "p/attempt",
-            "svc share",
-            "tries/d",
-            "p/day",
-            "p/year"
+            "  {:<28} {:>8} {:>10} {:>7.2}% {:>7} {:>10} {:>10}",
+            what,
+            s.w_max,
+            sci(s.per_attempt()),
+            100.0 * s.service_share(),
+            s.attempts_per_day,
+            sci(s.per_day()),
+            sci(s.per_year())
         );
-        for (what, q) in variants(p) {
-            let s = q.security();
-            say!(
-                "  {:<28} {:>8} {:>10} {:>7.2}% {:>7} {:>10} {:>10}",
-                what,
-                s.w_max,
-                sci(s.per_attempt()),
-                100.0 * s.service_share(),
-                s.attempts_per_day,
-                sci(s.per_day()),
-                sci(s.per_year())
-            );
-        }
-        // Under a DST rule the count is bounded by the kinds' own maxima
-        // (a change back over midnight pairs the new day's daily windows
-        // with the old day's recurring hours): Santiago's, for example.
-        if let Some(s) = offpin::tz::TzRule::parse(SANTIAGO)
-            .ok()
-            .and_then(|rule| p.security_under(&rule, 1))
-        {
-            say!(
-                "  {:<28} {:>8} {:>10} {:>7.2}% {:>7} {:>10} {:>10}",
-                "all, on a DST rule (bound)",
-                s.w_max,
-                sci(s.per_attempt()),
-                100.0 * s.service_share(),
-                s.attempts_per_day,
-                sci(s.per_day()),
-                sci(s.per_year())
-            );
-        }
+        Ok(())
+    };
+    for (what, q) in variants(p) {
+        line(&what, &q.security())?;
     }
-    if profile.is_none() {
-        capability_table()?;
-        say!("");
-        say!("Tuya reference: 24 start hours x 10 000 decimal durations, 48-bit key entropy.");
+    // Under a DST rule the count is bounded by the kinds' own maxima (a
+    // change back over midnight pairs the new day's daily windows with the
+    // old day's recurring hours): Santiago's, for example.
+    if let Some(s) = offpin::tz::TzRule::parse(SANTIAGO)
+        .ok()
+        .and_then(|rule| p.security_under(&rule, 1))
+    {
+        line("all, on a DST rule (bound)", &s)?;
     }
     Ok(())
 }

@@ -600,6 +600,25 @@ pub type BackendError = Box<dyn std::error::Error + Send + Sync + 'static>;
 /// assert_eq!(e.to_string(), "cannot create ledger.db: disk full");
 /// let source = std::error::Error::source(&e).and_then(|s| s.downcast_ref::<std::io::Error>());
 /// assert_eq!(source.map(|s| s.to_string()).as_deref(), Some("disk full"));
+/// // A cause the backend's message leaves out is named too.
+/// #[derive(Debug)]
+/// struct Connect(std::io::Error);
+/// impl std::fmt::Display for Connect {
+///     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+///         f.write_str("error connecting to server")
+///     }
+/// }
+/// impl std::error::Error for Connect {
+///     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+///         Some(&self.0)
+///     }
+/// }
+/// let refused = std::io::Error::other("Connection refused");
+/// let e = StorageError::new("cannot open the ledger", Connect(refused));
+/// assert_eq!(
+///     e.to_string(),
+///     "cannot open the ledger: error connecting to server: Connection refused"
+/// );
 /// ```
 #[derive(Debug)]
 pub struct StorageError {
@@ -611,11 +630,24 @@ pub struct StorageError {
 
 impl StorageError {
     /// The backend failed while the ledger was doing `context`: the
-    /// message is `context: the backend's message`.
+    /// message is `context: the backend's message`, followed by the
+    /// causes the backend's own message leaves out (PostgreSQL's "error
+    /// connecting to server" does not say "Connection refused"; its
+    /// source does).
     pub fn new(context: impl fmt::Display, source: impl Into<BackendError>) -> Self {
         let source = source.into();
+        let mut message = format!("{context}: {source}");
+        let mut cause = std::error::Error::source(source.as_ref());
+        while let Some(c) = cause {
+            let text = c.to_string();
+            if !message.contains(&text) {
+                message.push_str(": ");
+                message.push_str(&text);
+            }
+            cause = c.source();
+        }
         StorageError {
-            message: format!("{context}: {source}"),
+            message,
             source: Some(source),
         }
     }
