@@ -312,6 +312,9 @@ impl CreateRequest {
                 .and_then(|r| max_time_rounding_secs(r.text()))
                 .unwrap_or(DEFAULT_MAX_TIME_ROUNDING_SECS),
             user_identifier_key: self.user_identifier_key.clone(),
+            preferred_code_length: self
+                .preferred_code_length
+                .and_then(|n| u8::try_from(n).ok()),
         };
         create.want()?;
         Ok(create)

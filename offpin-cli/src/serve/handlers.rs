@@ -9,7 +9,7 @@ use axum::extract::{FromRequest, Request, State};
 use axum::http::StatusCode;
 use chrono::Utc;
 use offpin::{MasterKey, Profile};
-use offpin_ledger::ledger::hosted::{HostedApi, code_lengths};
+use offpin_ledger::ledger::hosted::{HostedApi, check_length, code_lengths};
 use offpin_ledger::ledger::{Device, GroupRef, ListFilter};
 use serde::de::DeserializeOwned;
 
@@ -125,6 +125,8 @@ pub async fn create(
     let access_code = state
         .ledger_write(move |ledger, master| {
             let spec = create.spec()?;
+            let device = ledger.device(&create.device_id)?;
+            check_length(create.preferred_code_length, &code_lengths(&device)?)?;
             Ok(ledger.issue(master, &spec, Utc::now())?.record)
         })
         .await?;
@@ -141,8 +143,12 @@ pub async fn create_multiple(
     Params(req): Params<CreateMultipleRequest>,
 ) -> Result<Json<AccessCodesResponse>, ApiError> {
     let spec = req.parse()?;
+    let preferred = req.preferred_code_length.and_then(|n| u8::try_from(n).ok());
     let access_codes = state
         .ledger_write(move |ledger, master| {
+            for id in &spec.device_ids {
+                check_length(preferred, &code_lengths(&ledger.device(id)?)?)?;
+            }
             Ok(ledger.issue_shared(master, &spec, Utc::now())?.records)
         })
         .await?;

@@ -284,6 +284,40 @@ pub struct CreateCode {
     pub max_time_rounding_secs: u32,
     /// The operator's user id.
     pub user_identifier_key: Option<String>,
+    /// `preferred_code_length`: the PIN length the client asks for
+    /// ([`check_length`]).
+    pub preferred_code_length: Option<u8>,
+}
+
+/// Refuses a `preferred_code_length` the device's PINs cannot have: an
+/// offline PIN's length is its profile's (`lengths`, the device's
+/// [`code_lengths`]), so a request for another length is answered with
+/// the length it would get, never with a PIN of another length in
+/// silence.
+///
+/// # Errors
+///
+/// [`RequestError::Invalid`] naming `preferred_code_length`.
+///
+/// ```
+/// use offpin_ledger::ledger::hosted::check_length;
+/// assert!(check_length(None, &[10]).is_ok());
+/// assert!(check_length(Some(10), &[10]).is_ok());
+/// let e = check_length(Some(4), &[10]).unwrap_err();
+/// assert!(e.to_string().contains("10 digits"));
+/// ```
+pub fn check_length(preferred: Option<u8>, lengths: &[u8]) -> Result<(), RequestError> {
+    match preferred {
+        Some(n) if !lengths.contains(&n) => Err(RequestError::Invalid {
+            field: "preferred_code_length",
+            message: format!(
+                "this device's offline PINs have {} digits (its supported_code_lengths); a {n}-digit PIN cannot be issued: send preferred_code_length {} or leave it out",
+                lengths.first().copied().unwrap_or_default(),
+                lengths.first().copied().unwrap_or_default()
+            ),
+        }),
+        _ => Ok(()),
+    }
 }
 
 impl CreateCode {

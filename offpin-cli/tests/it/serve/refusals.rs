@@ -149,6 +149,9 @@ fn bad_input_is_refused_and_changes_nothing() {
         ("bad rounding", json!({"device_id": "front-door", "max_time_rounding": "2h"}).to_string(), 400, Some("max_time_rounding")),
         ("bad length", json!({"device_id": "front-door", "preferred_code_length": 0}).to_string(), 400, Some("preferred_code_length")),
         ("negative length", json!({"device_id": "front-door", "preferred_code_length": -4}).to_string(), 400, Some("preferred_code_length")),
+        // standard-10's PINs have 10 digits: a 4-digit PIN is refused, not
+        // answered with a 10-digit one in silence (issue 20, point 3).
+        ("another length", json!({"device_id": "front-door", "preferred_code_length": 4}).to_string(), 400, Some("preferred_code_length")),
         ("huge body", huge, 413, None),
     ];
     for (what, body, status, field) in &cases {
