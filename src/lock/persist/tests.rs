@@ -1,6 +1,8 @@
 use super::*;
 use crate::keys::DeviceKey;
-use crate::lock::memory::{EntryKind, service_until_hour, until_hour};
+use crate::lock::memory::until_hour;
+#[cfg(feature = "service-codes")]
+use crate::lock::memory::{EntryKind, service_until_hour};
 use crate::lock::seal;
 use crate::profile::shipped::STANDARD_10;
 use crate::time::UtcOffset;
