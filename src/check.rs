@@ -24,6 +24,8 @@
 
 use core::fmt;
 
+#[cfg(feature = "format-v2")]
+use crate::grant::Recurrence;
 use crate::grant::{Grant, RevokeTarget};
 use crate::profile::Profile;
 use crate::time::UnixSeconds;
@@ -234,45 +236,9 @@ impl Profile {
             Grant::Ongoing { .. } => Verdict::Open(Remember::Nothing),
             Grant::Revoke(target @ RevokeTarget::Slot(_)) => Verdict::Revoke(*target),
             #[cfg(feature = "format-v2")]
-            Grant::Recurring(r) => {
-                let menu = self.params().recurring;
-                let (Some(days), Some(hours)) = (
-                    menu.days.get(usize::from(r.days)),
-                    menu.hours.get(usize::from(r.hours)),
-                ) else {
-                    return Verdict::Refuse(Refusal::InvalidCode);
-                };
-                // Local clock seconds since the profile's local day 0.
-                let q = i128::from(zone.local_seconds(now)) - i128::from(self.epoch());
-                let day = q.div_euclid(86_400);
-                let week = day.div_euclid(7);
-                let weekday = (i128::from(self.epoch_weekday()) + day).rem_euclid(7);
-                let tod = q.rem_euclid(86_400);
-                let first = i128::from(r.start_week);
-                if week < first {
-                    Verdict::Refuse(Refusal::NotYetValid)
-                } else if week >= first + i128::from(r.weeks) {
-                    Verdict::Refuse(Refusal::Expired)
-                } else if u8::try_from(weekday).is_ok_and(|d| days.contains(d))
-                    && i64::try_from(tod).is_ok_and(|t| hours.contains(t, g))
-                {
-                    Verdict::Open(Remember::Nothing)
-                } else {
-                    Verdict::Refuse(Refusal::OutsideSchedule)
-                }
-            }
+            Grant::Recurring(r) => self.check_recurring(r, now, zone),
             #[cfg(feature = "format-v2")]
-            Grant::ClockSet { at } => {
-                let to = self.clock_instant(*at);
-                let step = self.params().clock_codes.max_step_secs();
-                if now < to.saturating_sub(step) {
-                    Verdict::Refuse(Refusal::NotYetValid)
-                } else if now >= to {
-                    Verdict::Refuse(Refusal::Expired)
-                } else {
-                    Verdict::SetClock { to }
-                }
-            }
+            Grant::ClockSet { at } => self.check_clock_set(*at, now),
             // Without the feature no lock has these kinds (`Lock::new`
             // refuses their profiles) and their checks are not linked.
             #[cfg(not(feature = "format-v2"))]
@@ -287,6 +253,54 @@ impl Profile {
                     Verdict::Revoke(*target)
                 }
             }
+        }
+    }
+
+    /// [`Profile::check_in`] of a recurring code: its weeks, then its
+    /// weekdays and hours in the lock's local time (the grace widens the
+    /// hours).
+    #[cfg(feature = "format-v2")]
+    fn check_recurring(&self, r: &Recurrence, now: UnixSeconds, zone: &TzRule) -> Verdict {
+        let g = self.grace_secs();
+        let menu = self.params().recurring;
+        let (Some(days), Some(hours)) = (
+            menu.days.get(usize::from(r.days)),
+            menu.hours.get(usize::from(r.hours)),
+        ) else {
+            return Verdict::Refuse(Refusal::InvalidCode);
+        };
+        // Local clock seconds since the profile's local day 0.
+        let q = i128::from(zone.local_seconds(now)) - i128::from(self.epoch());
+        let day = q.div_euclid(86_400);
+        let week = day.div_euclid(7);
+        let weekday = (i128::from(self.epoch_weekday()) + day).rem_euclid(7);
+        let tod = q.rem_euclid(86_400);
+        let first = i128::from(r.start_week);
+        if week < first {
+            Verdict::Refuse(Refusal::NotYetValid)
+        } else if week >= first + i128::from(r.weeks) {
+            Verdict::Refuse(Refusal::Expired)
+        } else if u8::try_from(weekday).is_ok_and(|d| days.contains(d))
+            && i64::try_from(tod).is_ok_and(|t| hours.contains(t, g))
+        {
+            Verdict::Open(Remember::Nothing)
+        } else {
+            Verdict::Refuse(Refusal::OutsideSchedule)
+        }
+    }
+
+    /// [`Profile::check_in`] of a clock-setting code to instant `at`:
+    /// valid from the longest step before the instant it names until it.
+    #[cfg(feature = "format-v2")]
+    fn check_clock_set(&self, at: u32, now: UnixSeconds) -> Verdict {
+        let to = self.clock_instant(at);
+        let step = self.params().clock_codes.max_step_secs();
+        if now < to.saturating_sub(step) {
+            Verdict::Refuse(Refusal::NotYetValid)
+        } else if now >= to {
+            Verdict::Refuse(Refusal::Expired)
+        } else {
+            Verdict::SetClock { to }
         }
     }
 }

@@ -469,6 +469,102 @@ impl Profile {
         Ok((start, moved))
     }
 
+    /// A time-bound request: the end after the start, the kind chosen by
+    /// length and rounding ([`Profile::choose_span`]), then the start of
+    /// that kind against the epoch and the lifetime.
+    fn plan_time_bound(
+        &self,
+        req: &Request,
+        starts_at: UnixSeconds,
+        ends_at: UnixSeconds,
+    ) -> Result<Plan, IssueError> {
+        if ends_at <= starts_at {
+            return Err(IssueError::EndNotAfterStart);
+        }
+        let (kind_daily, c, limit, last_start) = self.choose_span(req, starts_at, ends_at)?;
+        let start = self.check_start(c.first, limit, last_start)?;
+        let span = Span {
+            start,
+            length: u32::try_from(c.units).unwrap_or(u32::MAX),
+            variance: req.variance,
+            lineage: req.lineage,
+        };
+        let grant = if kind_daily {
+            Grant::Daily(span)
+        } else {
+            Grant::Hourly(span)
+        };
+        let window = grant.window(self, req.zone);
+        let (s, e) = match window {
+            Some(w) => (
+                narrow(i128::from(starts_at) - i128::from(w.start)),
+                narrow(i128::from(w.end) - i128::from(ends_at)),
+            ),
+            None => (0, 0),
+        };
+        Ok(Plan {
+            grant,
+            window,
+            effective_at: None,
+            start_rounded_secs: s,
+            end_rounded_secs: e,
+        })
+    }
+
+    /// The kind of a time-bound window: hourly if the window fits its
+    /// length and rounding, else daily if it does, else why neither fits.
+    /// Returns whether it is daily, the candidate, the kind's number of
+    /// starts and when its last start is.
+    fn choose_span(
+        &self,
+        req: &Request,
+        starts_at: UnixSeconds,
+        ends_at: UnixSeconds,
+    ) -> Result<(bool, Candidate, u32, i128), IssueError> {
+        let p = self.params();
+        let allowed = i128::from(req.max_rounding_secs);
+        let epoch = i128::from(self.epoch());
+        let (hour, day) = (i128::from(HOUR), i128::from(DAY));
+        let hourly = self.span_candidate(epoch, hour, p.hourly_max_hours, &req.want);
+        let zone = req.zone;
+        let day_origin = epoch - i128::from(zone.standard_offset().seconds());
+        let daily = if zone.has_dst() {
+            self.daily_candidate_by_rule(&zone, &req.want)
+        } else {
+            self.span_candidate(day_origin, day, p.daily_max_days, &req.want)
+        };
+        let last_hour = epoch + (i128::from(self.lifetime_hours()) - 1) * hour;
+        let last_day = if zone.has_dst() {
+            i128::from(
+                zone.day_start(self.epoch_day() + i64::from(p.lifetime_days.saturating_sub(1))),
+            )
+        } else {
+            day_origin + (i128::from(p.lifetime_days) - 1) * day
+        };
+        if hourly.fits_length && hourly.rounding <= allowed {
+            Ok((false, hourly, self.lifetime_hours(), last_hour))
+        } else if daily.fits_length && daily.rounding <= allowed {
+            Ok((true, daily, p.lifetime_days, last_day))
+        } else if hourly.fits_length || daily.fits_length {
+            let needed = match (hourly.fits_length, daily.fits_length) {
+                (true, true) => hourly.rounding.min(daily.rounding),
+                (true, false) => hourly.rounding,
+                _ => daily.rounding,
+            };
+            Err(IssueError::RoundingTooLarge {
+                needed_secs: narrow(needed),
+                allowed_secs: req.max_rounding_secs,
+            })
+        } else {
+            let max_secs =
+                (i64::from(p.hourly_max_hours) * HOUR).max(i64::from(p.daily_max_days) * DAY);
+            Err(IssueError::TooLong {
+                requested_secs: narrow(i128::from(ends_at) - i128::from(starts_at)),
+                max_secs,
+            })
+        }
+    }
+
     /// A clock-setting request: the instant rounded down to the unit
     /// (within the allowance), then its range.
     fn plan_clock_set(&self, req: &Request, at: UnixSeconds) -> Result<Plan, IssueError> {
@@ -584,82 +680,9 @@ impl Profile {
     /// [`IssueError::BeforeEpoch`] or [`IssueError::BeyondLifetime`], then
     /// [`IssueError::Grant`]. Never panics, whatever the times.
     pub fn plan(&self, req: &Request) -> Result<Plan, IssueError> {
-        let p = self.params();
-        let allowed = i128::from(req.max_rounding_secs);
-        let epoch = i128::from(self.epoch());
         let plan = match req.want {
             Want::TimeBound { starts_at, ends_at } => {
-                if ends_at <= starts_at {
-                    return Err(IssueError::EndNotAfterStart);
-                }
-                let (hour, day) = (i128::from(HOUR), i128::from(DAY));
-                let hourly = self.span_candidate(epoch, hour, p.hourly_max_hours, &req.want);
-                let zone = req.zone;
-                let day_origin = epoch - i128::from(zone.standard_offset().seconds());
-                let daily = if zone.has_dst() {
-                    self.daily_candidate_by_rule(&zone, &req.want)
-                } else {
-                    self.span_candidate(day_origin, day, p.daily_max_days, &req.want)
-                };
-                let last_hour = epoch + (i128::from(self.lifetime_hours()) - 1) * hour;
-                let last_day =
-                    if zone.has_dst() {
-                        i128::from(zone.day_start(
-                            self.epoch_day() + i64::from(p.lifetime_days.saturating_sub(1)),
-                        ))
-                    } else {
-                        day_origin + (i128::from(p.lifetime_days) - 1) * day
-                    };
-                let (kind_daily, c, limit, last_start) =
-                    if hourly.fits_length && hourly.rounding <= allowed {
-                        (false, hourly, self.lifetime_hours(), last_hour)
-                    } else if daily.fits_length && daily.rounding <= allowed {
-                        (true, daily, p.lifetime_days, last_day)
-                    } else if hourly.fits_length || daily.fits_length {
-                        let needed = match (hourly.fits_length, daily.fits_length) {
-                            (true, true) => hourly.rounding.min(daily.rounding),
-                            (true, false) => hourly.rounding,
-                            _ => daily.rounding,
-                        };
-                        return Err(IssueError::RoundingTooLarge {
-                            needed_secs: narrow(needed),
-                            allowed_secs: req.max_rounding_secs,
-                        });
-                    } else {
-                        let max_secs = (i64::from(p.hourly_max_hours) * HOUR)
-                            .max(i64::from(p.daily_max_days) * DAY);
-                        return Err(IssueError::TooLong {
-                            requested_secs: narrow(i128::from(ends_at) - i128::from(starts_at)),
-                            max_secs,
-                        });
-                    };
-                let start = self.check_start(c.first, limit, last_start)?;
-                let span = Span {
-                    start,
-                    length: u32::try_from(c.units).unwrap_or(u32::MAX),
-                    variance: req.variance,
-                    lineage: req.lineage,
-                };
-                let grant = if kind_daily {
-                    Grant::Daily(span)
-                } else {
-                    Grant::Hourly(span)
-                };
-                let window = grant.window(self, req.zone);
-                let (s, e) = match window {
-                    Some(w) => (
-                        narrow(i128::from(starts_at) - i128::from(w.start)),
-                        narrow(i128::from(w.end) - i128::from(ends_at)),
-                    ),
-                    None => (0, 0),
-                };
-                Plan {
-                    grant,
-                    window,
-                    effective_at: None,
-                    start_rounded_secs: s,
-                    end_rounded_secs: e,
-                }
+                self.plan_time_bound(req, starts_at, ends_at)?
             }
             Want::OneTime { starts_at } => {
                 let (start_hour, moved) = self.round_down_to_hour(starts_at, req)?;

@@ -333,7 +333,8 @@ fn a_clock_code_repairs_a_rolled_back_clock() {
 /// guess (the budget's refill period moves with it: after 168 hours of
 /// jump it holds what it held, and refills with the real time that passes
 /// after it), and today's short codes expire at once, so the owner notices.
-/// `tests/lock_adversary.rs` drives the attack with up to 20 codes.
+/// `tests/lock_adversary/clock_codes.rs` drives the attack with up to 20
+/// codes.
 #[test]
 fn a_stolen_clock_code_banks_no_guess() {
     let now = P.epoch() + 1_000 * DAY;
