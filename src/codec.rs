@@ -183,13 +183,12 @@ impl Codec {
             .ok_or(Ff1Error::NumeralOutOfRange)
     }
 
-    /// FF1⁻¹ of the typed entry (whose numeral is `value`), walked back
-    /// inside `S` with code rules: a string that breaks a rule is refused
-    /// before any AES.
-    fn decrypt_typed(&self, typed: &[u8], value: u64) -> Result<u64, DecodeError> {
+    /// FF1⁻¹ of the typed numeral `value`, walked back inside `S` with
+    /// code rules: a string that breaks a rule is refused before any AES.
+    fn decrypt_typed(&self, value: u64) -> Result<u64, DecodeError> {
         #[cfg(feature = "code-rules")]
         if let Some(set) = self.profile.pin_set() {
-            let mut rank = set.rank_keys(typed)?;
+            let mut rank = set.rank_checked(value)?;
             let first = self.ff1.decrypt(rank);
             rank.zeroize();
             let index = crate::rules::walk(first.map_err(DecodeError::Cipher)?, set.len(), |y| {
@@ -199,8 +198,6 @@ impl Codec {
                 .map_err(DecodeError::Cipher)?
                 .ok_or(DecodeError::NotAGrant);
         }
-        #[cfg(not(feature = "code-rules"))]
-        let _ = typed;
         self.ff1.decrypt(value).map_err(DecodeError::Cipher)
     }
 
@@ -281,7 +278,7 @@ impl Codec {
         // errors), without copying the digits into a `Pin` buffer that
         // would then have to be zeroized.
         let mut value = crate::pin::typed_value(typed, &self.alphabet(), self.profile.digits())?;
-        let index = self.decrypt_typed(typed, value);
+        let index = self.decrypt_typed(value);
         value.zeroize();
         let index = index?;
         let grant = self.profile.grant_at(index).ok_or(DecodeError::NotAGrant)?;

@@ -424,11 +424,29 @@ impl PinSet {
     /// The rank of the numeral `value` in `S`, or `None` if its string
     /// breaks a rule (or `value >= radix^digits`).
     pub fn rank(&self, value: u64) -> Option<u64> {
+        self.rank_checked(value).ok()
+    }
+
+    /// The rank of the numeral `value` in `S`: what the lock decrypts
+    /// (walking back).
+    ///
+    /// # Errors
+    ///
+    /// [`PinError::BreaksCodeRule`] at the first key that breaks a rule;
+    /// [`PinError::ValueOutOfRange`] for `value >= radix^digits`.
+    pub(crate) fn rank_checked(&self, value: u64) -> Result<u64, PinError> {
         let mut x = [0u8; MAX_LEN];
-        let rank = self.numerals_of(value, &mut x).and_then(|()| {
-            let x = x.get(..usize::from(self.digits))?;
-            self.broken(x).is_none().then(|| self.rank_numerals(x))
-        });
+        let rank = self
+            .numerals_of(value, &mut x)
+            .and_then(|()| x.get(..usize::from(self.digits)))
+            .ok_or(PinError::ValueOutOfRange)
+            .and_then(|x| match self.broken(x) {
+                Some((position, constraint)) => Err(PinError::BreaksCodeRule {
+                    position,
+                    constraint,
+                }),
+                None => Ok(self.rank_numerals(x)),
+            });
         x.zeroize();
         rank
     }
@@ -452,43 +470,11 @@ impl PinSet {
     ///
     /// The first [`PinError`].
     pub fn check_keys(&self, keys: &[u8]) -> Result<(), PinError> {
-        self.rank_keys(keys).map(|_| ())
-    }
-
-    /// [`check_keys`](Self::check_keys), then the rank of the typed
-    /// string: what the lock decrypts (walking back).
-    pub(crate) fn rank_keys(&self, keys: &[u8]) -> Result<u64, PinError> {
-        let mut x = [0u8; MAX_LEN];
-        let rank = self.numerals_of_keys(keys, &mut x).and_then(|x| {
-            if let Some((position, constraint)) = self.broken(x) {
-                return Err(PinError::BreaksCodeRule {
-                    position,
-                    constraint,
-                });
-            }
-            Ok(self.rank_numerals(x))
-        });
-        x.zeroize();
-        rank
-    }
-
-    /// The numerals of typed `keys` (checked as [`Pin::parse`](crate::Pin::parse) does).
-    fn numerals_of_keys<'x>(
-        &self,
-        keys: &[u8],
-        out: &'x mut [u8; MAX_LEN],
-    ) -> Result<&'x [u8], PinError> {
         let alphabet = Alphabet::standard(self.radix);
-        crate::pin::typed_value(keys, &alphabet, self.digits)?;
-        // Standard keys are consecutive from the numeral 0's.
-        let zero = alphabet.key_at(0);
-        for (dst, k) in out.iter_mut().zip(keys) {
-            *dst = k.wrapping_sub(zero);
-        }
-        out.get(..keys.len()).ok_or(PinError::WrongLength {
-            expected: self.digits,
-            found: keys.len(),
-        })
+        let mut value = crate::pin::typed_value(keys, &alphabet, self.digits)?;
+        let checked = self.rank_checked(value).map(|_| ());
+        value.zeroize();
+        checked
     }
 }
 
