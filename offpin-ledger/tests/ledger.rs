@@ -17,7 +17,8 @@
 //!   groups; `ledger/record_json.rs`: the `access_code` JSON;
 //!   `ledger/service.rs`: service codes and their URIs against the
 //!   committed vectors; `ledger/tz_rules.rs`: IANA zones against the
-//!   lock's TZ rules.
+//!   lock's TZ rules; `ledger/workspaces.rs`: tenancy, and ledgers
+//!   migrated into the `default` workspace.
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
@@ -66,6 +67,8 @@ mod service;
 mod sqlite;
 #[path = "ledger/tz_rules.rs"]
 mod tz_rules;
+#[path = "ledger/workspaces.rs"]
+mod workspaces;
 
 #[cfg(any(feature = "sqlite", feature = "postgres"))]
 use concurrency::concurrent_writers;

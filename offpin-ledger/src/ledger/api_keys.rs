@@ -135,6 +135,10 @@ pub struct ApiKeyRecord {
     pub created_at: DateTime<Utc>,
     /// When the key was revoked (`None`: valid).
     pub revoked_at: Option<DateTime<Utc>>,
+    /// The workspace the key acts in: `offpin serve` shows and changes
+    /// that workspace's devices and codes only
+    /// ([`workspaces`](super::workspaces)).
+    pub workspace_id: String,
 }
 
 impl ApiKeyRecord {
@@ -177,6 +181,7 @@ impl fmt::Debug for ApiKeyRecord {
             .field("hash", &"..")
             .field("created_at", &self.created_at)
             .field("revoked_at", &self.revoked_at)
+            .field("workspace_id", &self.workspace_id)
             .finish()
     }
 }
@@ -267,7 +272,8 @@ pub trait ApiKeyStore {
     /// [`LedgerError::Storage`].
     fn revoke_api_keys(&mut self, name: &str, at: DateTime<Utc>) -> Result<usize, LedgerError>;
 
-    /// Creates and stores a key named `name` from `random` bytes.
+    /// Creates and stores a key named `name` from `random` bytes, in the
+    /// [`DEFAULT_WORKSPACE`](super::workspaces::DEFAULT_WORKSPACE).
     ///
     /// # Errors
     ///
@@ -276,6 +282,27 @@ pub trait ApiKeyStore {
     fn create_api_key(
         &mut self,
         name: &str,
+        random: &[u8; RANDOM_BYTES],
+        now: DateTime<Utc>,
+    ) -> Result<ApiKey, ApiKeyError> {
+        let default = super::workspaces::DEFAULT_WORKSPACE;
+        self.create_api_key_in(name, default, random, now)
+    }
+
+    /// Creates and stores a key named `name` (unique among the valid keys
+    /// of every workspace) from `random` bytes, acting in `workspace_id`
+    /// (which this method does not check exists:
+    /// [`workspaces::create_api_key`](super::workspaces::create_api_key)
+    /// does).
+    ///
+    /// # Errors
+    ///
+    /// [`ApiKeyError::BadName`], [`ApiKeyError::NameTaken`],
+    /// [`ApiKeyError::Ledger`].
+    fn create_api_key_in(
+        &mut self,
+        name: &str,
+        workspace_id: &str,
         random: &[u8; RANDOM_BYTES],
         now: DateTime<Utc>,
     ) -> Result<ApiKey, ApiKeyError> {
@@ -298,6 +325,7 @@ pub trait ApiKeyStore {
             hash: key.hash(),
             created_at: truncate_millis(now),
             revoked_at: None,
+            workspace_id: workspace_id.to_owned(),
         })?;
         Ok(key)
     }

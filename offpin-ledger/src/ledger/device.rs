@@ -5,6 +5,7 @@
 
 use chrono::{DateTime, Utc};
 
+use super::workspaces::{DEFAULT_WORKSPACE, mismatch};
 use super::{Ledger, LedgerError, ListFilter, StorageError};
 use crate::chrono_time::truncate_millis;
 use crate::record::AccessCode;
@@ -31,10 +32,16 @@ pub struct Device {
     pub time_zone: Option<String>,
     /// Key generation (bump to re-key the lock).
     pub generation: u32,
+    /// The workspace that owns the device and its codes
+    /// ([`workspaces`](super::workspaces)): set when it is registered,
+    /// never changed (re-registering a removed device in another
+    /// workspace is refused, or its codes would change hands).
+    pub workspace_id: String,
 }
 
 impl Device {
-    /// A device in UTC, without a time zone, key generation 0.
+    /// A device in UTC, without a time zone, key generation 0, in the
+    /// [`DEFAULT_WORKSPACE`].
     pub fn new(device_id: &str, profile: &str) -> Self {
         Device {
             device_id: device_id.to_owned(),
@@ -42,7 +49,14 @@ impl Device {
             utc_offset: UtcOffset::UTC,
             time_zone: None,
             generation: 0,
+            workspace_id: DEFAULT_WORKSPACE.to_owned(),
         }
+    }
+
+    /// Sets the workspace that owns the device.
+    pub fn in_workspace(mut self, workspace_id: &str) -> Self {
+        self.workspace_id = workspace_id.to_owned();
+        self
     }
 
     /// Sets the lock's UTC offset.
@@ -278,6 +292,7 @@ pub(super) fn add<L: Ledger + ?Sized>(
     device: &Device,
 ) -> Result<(), LedgerError> {
     device.validate()?;
+    l.workspace(&device.workspace_id)?;
     l.check_master_key(master)?;
     let new = DeviceEntry {
         device: device.clone(),
@@ -286,6 +301,11 @@ pub(super) fn add<L: Ledger + ?Sized>(
     loop {
         let current = l.device_entry(&device.device_id)?;
         match &current {
+            // Another workspace's device, live or removed: its codes
+            // stay that workspace's.
+            Some(c) if c.device.workspace_id != device.workspace_id => {
+                return Err(mismatch("device", &c.device.device_id, &c.device.workspace_id, &device.workspace_id));
+            }
             Some(c) if c.removed_at.is_none() && c.device == *device => return Ok(()),
             Some(c) if c.removed_at.is_none() => {
                 return Err(LedgerError::DeviceConflict {

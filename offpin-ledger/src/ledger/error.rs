@@ -260,6 +260,31 @@ pub enum LedgerError {
         /// with a variance free on all of them ([`capacity`](super::capacity)).
         pool: Box<SpentPool>,
     },
+    /// No workspace with this id ([`workspaces`](super::workspaces)).
+    UnknownWorkspace {
+        /// The id asked for.
+        workspace_id: String,
+    },
+    /// A workspace id must be 1 to 64 bytes of ASCII letters, digits, `-`,
+    /// `_` and `.`.
+    InvalidWorkspaceId {
+        /// The id given.
+        workspace_id: String,
+    },
+    /// A device or group belongs to another workspace than the one the
+    /// operation acts in: a workspace's devices, groups and keys never
+    /// mix, and a device id held by one workspace (even removed) is not
+    /// registered in another.
+    WorkspaceMismatch {
+        /// `device` or `group`.
+        what: &'static str,
+        /// Its id.
+        id: String,
+        /// The workspace it belongs to.
+        belongs_to: String,
+        /// The workspace of the operation.
+        wanted: String,
+    },
 }
 
 impl LedgerError {
@@ -312,6 +337,9 @@ impl LedgerError {
             LedgerError::GroupProfileMismatch { .. } => "group_profile_mismatch",
             LedgerError::CannotShare(_) => "code_cannot_be_shared",
             LedgerError::NoSharedVariance { .. } => NO_VARIANCE_AVAILABLE,
+            LedgerError::UnknownWorkspace { .. } => "unknown_workspace",
+            LedgerError::InvalidWorkspaceId { .. } => "invalid_workspace_id",
+            LedgerError::WorkspaceMismatch { .. } => "workspace_mismatch",
         }
     }
 
@@ -400,6 +428,23 @@ impl fmt::Display for LedgerError {
             | LedgerError::GroupProfileMismatch { .. }
             | LedgerError::CannotShare(_)
             | LedgerError::NoSharedVariance { .. } => groups::fmt_error(self, f),
+            LedgerError::UnknownWorkspace { workspace_id } => write!(
+                f,
+                "unknown workspace '{workspace_id}' (create it with `offpin workspace create`)"
+            ),
+            LedgerError::InvalidWorkspaceId { workspace_id } => write!(
+                f,
+                "invalid workspace id '{workspace_id}': 1 to 64 bytes of ASCII letters, digits, '-', '_' and '.'"
+            ),
+            LedgerError::WorkspaceMismatch {
+                what,
+                id,
+                belongs_to,
+                wanted,
+            } => write!(
+                f,
+                "{what} '{id}' belongs to workspace '{belongs_to}', not '{wanted}': a workspace's devices, groups and keys never mix"
+            ),
         }
     }
 }

@@ -84,6 +84,9 @@ pub struct Group {
     pub generation: u32,
     /// The members' device ids, sorted.
     pub members: Vec<String>,
+    /// The workspace that owns the group; its members are devices of the
+    /// same workspace ([`workspaces`](super::workspaces)).
+    pub workspace_id: String,
 }
 
 /// A group and one of its key generations: what a group code was derived
@@ -97,14 +100,22 @@ pub struct GroupRef {
 }
 
 impl Group {
-    /// A group with no member, key generation 0.
+    /// A group with no member, key generation 0, in the
+    /// [`DEFAULT_WORKSPACE`](super::workspaces::DEFAULT_WORKSPACE).
     pub fn new(group_id: &str, profile: &str) -> Self {
         Group {
             group_id: group_id.to_owned(),
             profile: profile.to_owned(),
             generation: 0,
             members: Vec::new(),
+            workspace_id: super::workspaces::DEFAULT_WORKSPACE.to_owned(),
         }
+    }
+
+    /// Sets the workspace that owns the group.
+    pub fn in_workspace(mut self, workspace_id: &str) -> Self {
+        self.workspace_id = workspace_id.to_owned();
+        self
     }
 
     /// Checks the id's length and the profile.
@@ -429,14 +440,22 @@ pub(super) fn codec_of(
 pub(super) fn create<L: Ledger + ?Sized>(
     l: &mut L,
     master: &MasterKey,
-    group_id: &str,
-    profile: &str,
+    new: &Group,
 ) -> Result<Group, LedgerError> {
-    let new = Group::new(group_id, profile);
     new.validate()?;
+    l.workspace(&new.workspace_id)?;
     l.check_master_key(master)?;
+    let (group_id, profile) = (new.group_id.as_str(), new.profile.as_str());
     loop {
         match l.group_entry(group_id)? {
+            Some(g) if g.workspace_id != new.workspace_id => {
+                return Err(super::workspaces::mismatch(
+                    "group",
+                    group_id,
+                    &g.workspace_id,
+                    &new.workspace_id,
+                ));
+            }
             Some(g) if g.profile == profile => return Ok(g),
             Some(g) => {
                 return Err(LedgerError::GroupConflict {
@@ -444,7 +463,7 @@ pub(super) fn create<L: Ledger + ?Sized>(
                     profile: g.profile,
                 });
             }
-            None if l.put_group(&new, None)? => return Ok(new),
+            None if l.put_group(new, None)? => return Ok(new.clone()),
             None => {}
         }
     }
@@ -462,6 +481,14 @@ pub(super) fn add<L: Ledger + ?Sized>(
         let group = l.group(group_id)?;
         if group.members.iter().any(|m| m == device_id) {
             return Ok(group);
+        }
+        if device.workspace_id != group.workspace_id {
+            return Err(super::workspaces::mismatch(
+                "device",
+                device_id,
+                &device.workspace_id,
+                &group.workspace_id,
+            ));
         }
         if device.profile != group.profile {
             return Err(LedgerError::GroupProfileMismatch {

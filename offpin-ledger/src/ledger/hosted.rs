@@ -123,19 +123,22 @@ impl LedgerError {
             LedgerError::UnknownDevice { .. }
             | LedgerError::DeviceRemoved { .. }
             | LedgerError::NotFound { .. }
-            | LedgerError::UnknownGroup { .. } => Blame::NotFound,
+            | LedgerError::UnknownGroup { .. }
+            | LedgerError::UnknownWorkspace { .. } => Blame::NotFound,
             LedgerError::NoVarianceAvailable { .. }
             | LedgerError::NoSlotAvailable { .. }
             | LedgerError::NoSharedVariance { .. } => Blame::Capacity,
             LedgerError::IdempotencyConflict { .. }
             | LedgerError::DeviceConflict { .. }
             | LedgerError::GroupConflict { .. }
-            | LedgerError::DeviceInAnotherGroup { .. } => Blame::Conflict,
+            | LedgerError::DeviceInAnotherGroup { .. }
+            | LedgerError::WorkspaceMismatch { .. } => Blame::Conflict,
             LedgerError::MissingFilter | LedgerError::Key(_) => Blame::field("device_id"),
             LedgerError::WindowEnded { .. } => Blame::field("ends_at"),
             LedgerError::ActivationDeadlinePassed { .. } => Blame::field("starts_at"),
             LedgerError::GenerationNotHigher { .. } => Blame::field("generation"),
             LedgerError::InvalidGroupId { .. } => Blame::field("group_id"),
+            LedgerError::InvalidWorkspaceId { .. } => Blame::field("workspace_id"),
             LedgerError::NotAMember { .. } | LedgerError::GroupProfileMismatch { .. } => {
                 Blame::field("device_id")
             }

@@ -7,24 +7,44 @@ use chrono::{DateTime, Utc};
 
 use super::api_keys::{ApiKeyRecord, ApiKeyStore};
 use super::{
-    Allocated, Allocation, DeviceEntry, Fingerprint, Group, Ledger, LedgerError, ListFilter, Slot,
-    StorageError, StoredCode, lowest_free,
+    Allocated, Allocation, DEFAULT_WORKSPACE, DeviceEntry, Fingerprint, Group, Ledger, LedgerError,
+    ListFilter, Slot, StorageError, StoredCode, Workspace, lowest_free,
 };
+use crate::chrono_time::truncate_millis;
 
 /// A ledger held in memory: devices by id, codes in issue order.
 /// Atomicity comes from `&mut self` (wrap it in a `Mutex` to share it); a
 /// failed batch leaves it as it was.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug)]
 pub struct MemoryLedger {
     fingerprint: Option<Fingerprint>,
     devices: BTreeMap<String, DeviceEntry>,
     codes: Vec<StoredCode>,
     api_keys: Vec<ApiKeyRecord>,
     groups: BTreeMap<String, Group>,
+    workspaces: BTreeMap<String, Workspace>,
+}
+
+impl Default for MemoryLedger {
+    /// An empty ledger with its [`DEFAULT_WORKSPACE`], created now.
+    fn default() -> Self {
+        let default = Workspace {
+            workspace_id: DEFAULT_WORKSPACE.to_owned(),
+            created_at: truncate_millis(Utc::now()),
+        };
+        MemoryLedger {
+            fingerprint: None,
+            devices: BTreeMap::new(),
+            codes: Vec::new(),
+            api_keys: Vec::new(),
+            groups: BTreeMap::new(),
+            workspaces: BTreeMap::from([(DEFAULT_WORKSPACE.to_owned(), default)]),
+        }
+    }
 }
 
 impl MemoryLedger {
-    /// An empty ledger.
+    /// An empty ledger (with its [`DEFAULT_WORKSPACE`]).
     pub fn new() -> Self {
         MemoryLedger::default()
     }
@@ -157,6 +177,19 @@ impl Ledger for MemoryLedger {
             return Ok(false);
         }
         self.groups.insert(new.group_id.clone(), new.clone());
+        Ok(true)
+    }
+
+    fn workspace_entries(&mut self) -> Result<Vec<Workspace>, LedgerError> {
+        Ok(self.workspaces.values().cloned().collect())
+    }
+
+    fn put_workspace(&mut self, workspace: &Workspace) -> Result<bool, LedgerError> {
+        if self.workspaces.contains_key(&workspace.workspace_id) {
+            return Ok(false);
+        }
+        self.workspaces
+            .insert(workspace.workspace_id.clone(), workspace.clone());
         Ok(true)
     }
 

@@ -20,6 +20,12 @@
 //! keeps them with three more methods ([`Ledger::group_entry`],
 //! [`Ledger::group_entries`], [`Ledger::put_group`]).
 //!
+//! **Workspaces** ([`workspaces`]): every device, group and API key
+//! belongs to one workspace (a tenant); [`Scoped`] is a ledger that sees
+//! one workspace only, so another workspace's device or code is, to it,
+//! one that does not exist. The storage keeps workspaces with two more
+//! methods ([`Ledger::workspace_entries`], [`Ledger::put_workspace`]).
+//!
 //! # Where it is written
 //!
 //! This module holds the trait; each provided method is a call into the
@@ -35,7 +41,8 @@
 //!   ([`IssueOutcome`]); `records`: listing, reading and deleting codes
 //!   ([`Deleted`]); `binding`: the master key;
 //! - `error`: [`LedgerError`], its messages and names;
-//! - [`capacity`] (spent windows and slots), [`groups`], [`hosted`], and
+//! - [`capacity`] (spent windows and slots), [`spendable`] (what a
+//!   device has left), [`groups`], [`workspaces`], [`hosted`], and
 //!   the backends [`memory`], `sqlite`, `postgres`.
 //!
 //! # What the ledger refuses
@@ -144,6 +151,7 @@ use std::collections::BTreeMap;
 pub mod api_keys;
 mod binding;
 pub mod capacity;
+pub mod spendable;
 mod device;
 mod error;
 pub mod groups;
@@ -157,6 +165,7 @@ mod spec;
 #[cfg(feature = "sqlite")]
 pub mod sqlite;
 mod stored;
+pub mod workspaces;
 
 use chrono::{DateTime, Utc};
 
@@ -174,6 +183,7 @@ use issuing::{Prepared, fresh_code, prepare};
 pub use records::Deleted;
 pub use spec::{CodeSpec, CodeWant, ListFilter};
 pub use stored::{Allocated, Allocation, AllocationScope, Slot, StoredCode, lowest_free};
+pub use workspaces::{DEFAULT_WORKSPACE, Scoped, Workspace};
 
 /// A master-key fingerprint ([`MasterKey::fingerprint`]).
 pub type Fingerprint = [u8; 8];
@@ -190,8 +200,8 @@ pub fn fingerprint_hex(f: &Fingerprint) -> String {
     f.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-/// A store of issued codes. Implement the ten required methods on your
-/// own database; the provided methods (issuing, batches, listing,
+/// A store of issued codes. Implement the required methods on your own
+/// database (ten, three for groups, two for workspaces); the provided methods (issuing, batches, listing,
 /// deletion, device lifecycle) do the rest and are the same on every
 /// backend.
 pub trait Ledger: Send {
@@ -336,6 +346,49 @@ pub trait Ledger: Send {
     /// [`LedgerError::Storage`], [`LedgerError::Unwritable`].
     fn put_group(&mut self, new: &Group, expected: Option<&Group>) -> Result<bool, LedgerError>;
 
+    /// Every workspace, ordered by id ([`workspaces`]).
+    ///
+    /// # Errors
+    ///
+    /// [`LedgerError::Storage`].
+    fn workspace_entries(&mut self) -> Result<Vec<Workspace>, LedgerError>;
+
+    /// Stores `workspace` unless one with its id exists, atomically;
+    /// returns whether it did.
+    ///
+    /// # Errors
+    ///
+    /// [`LedgerError::Storage`], [`LedgerError::Unwritable`].
+    fn put_workspace(&mut self, workspace: &Workspace) -> Result<bool, LedgerError>;
+
+    /// A workspace.
+    ///
+    /// # Errors
+    ///
+    /// [`LedgerError::UnknownWorkspace`]; [`LedgerError::Storage`].
+    fn workspace(&mut self, workspace_id: &str) -> Result<Workspace, LedgerError> {
+        self.workspace_entries()?
+            .into_iter()
+            .find(|w| w.workspace_id == workspace_id)
+            .ok_or_else(|| LedgerError::UnknownWorkspace {
+                workspace_id: workspace_id.to_owned(),
+            })
+    }
+
+    /// Creates a workspace (a no-op if it exists); returns it and whether
+    /// it was created.
+    ///
+    /// # Errors
+    ///
+    /// [`LedgerError::InvalidWorkspaceId`]; [`LedgerError::Storage`].
+    fn create_workspace(
+        &mut self,
+        workspace_id: &str,
+        now: DateTime<Utc>,
+    ) -> Result<(Workspace, bool), LedgerError> {
+        workspaces::create(self, workspace_id, now)
+    }
+
     /// The group `device_id` is a member of, with the group's key
     /// generation.
     ///
@@ -370,7 +423,29 @@ pub trait Ledger: Send {
         group_id: &str,
         profile: &str,
     ) -> Result<Group, LedgerError> {
-        groups::create(self, master, group_id, profile)
+        self.create_group_in(master, workspaces::DEFAULT_WORKSPACE, group_id, profile)
+    }
+
+    /// [`Ledger::create_group`] in a workspace: the group's members must
+    /// be devices of that workspace. Creating a group whose id another
+    /// workspace holds is refused.
+    ///
+    /// # Errors
+    ///
+    /// Those of [`Ledger::create_group`]; [`LedgerError::UnknownWorkspace`],
+    /// [`LedgerError::WorkspaceMismatch`].
+    fn create_group_in(
+        &mut self,
+        master: &MasterKey,
+        workspace_id: &str,
+        group_id: &str,
+        profile: &str,
+    ) -> Result<Group, LedgerError> {
+        groups::create(
+            self,
+            master,
+            &Group::new(group_id, profile).in_workspace(workspace_id),
+        )
     }
 
     /// Adds a registered device to a group (a no-op if it is a member).

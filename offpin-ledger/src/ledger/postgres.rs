@@ -29,7 +29,8 @@
 //! returns: the [`MIGRATIONS`] not yet recorded in `offpin_migrations`
 //! run in one transaction under an advisory lock, so servers starting
 //! together apply each one once. A database migrated by a newer offpin is
-//! refused ([`LedgerError::NotALedger`]).
+//! refused ([`LedgerError::NotALedger`]). Migration 3 adds workspaces:
+//! every device, group and API key already stored goes into `default`.
 //!
 //! Tables are created in the connection's `search_path` (its first
 //! schema); give a fleet its own database or schema, e.g.
@@ -37,6 +38,7 @@
 
 mod allocate;
 mod api_keys;
+mod workspaces;
 
 use chrono::{DateTime, Utc};
 use postgres::error::SqlState;
@@ -44,7 +46,7 @@ use postgres::{Client, NoTls, Row};
 
 use super::{
     Allocated, Allocation, AllocationScope, Device, DeviceEntry, Fingerprint, Group, GroupRef,
-    Ledger, LedgerError, ListFilter, Slot, StorageError, StoredCode,
+    Ledger, LedgerError, ListFilter, Slot, StorageError, StoredCode, Workspace,
 };
 use offpin::profile::Kind;
 use offpin::time::{UtcOffset, Window};
@@ -107,6 +109,15 @@ CREATE TABLE group_members (
     device_id text PRIMARY KEY REFERENCES devices (device_id),
     group_id text NOT NULL REFERENCES groups (group_id)
 );
+", "
+CREATE TABLE workspaces (
+    workspace_id text PRIMARY KEY,
+    created_at timestamptz NOT NULL
+);
+INSERT INTO workspaces (workspace_id, created_at) VALUES ('default', date_trunc('milliseconds', now()));
+ALTER TABLE devices ADD COLUMN workspace_id text NOT NULL DEFAULT 'default' REFERENCES workspaces (workspace_id);
+ALTER TABLE groups ADD COLUMN workspace_id text NOT NULL DEFAULT 'default' REFERENCES workspaces (workspace_id);
+ALTER TABLE api_keys ADD COLUMN workspace_id text NOT NULL DEFAULT 'default' REFERENCES workspaces (workspace_id);
 "];
 
 /// Advisory lock key that serialises migrations ("ofpn").
@@ -118,7 +129,7 @@ pub const RETRIES: usize = 8;
 const CODE_COLUMNS: &str = "access_code_id, device_id, generation, kind, start, length, lineage, number, code, issued_start, issued_end, name, user_identifier_key, common_code_key, idempotency_key, created_at, deleted_at, revocation_code, group_id, group_generation";
 
 const DEVICE_COLUMNS: &str =
-    "device_id, profile, utc_offset_minutes, generation, time_zone, removed_at";
+    "device_id, profile, utc_offset_minutes, generation, time_zone, removed_at, workspace_id";
 
 /// A ledger in a PostgreSQL database.
 pub struct PostgresLedger {
@@ -228,6 +239,7 @@ fn device_from_row(label: &str, row: &Row) -> Result<DeviceEntry, LedgerError> {
             utc_offset: UtcOffset::from_minutes(minutes)?,
             generation: to_u32(row.try_get(3).map_err(get)?, "generation")?,
             time_zone: row.try_get(4).map_err(get)?,
+            workspace_id: row.try_get(6).map_err(get)?,
         },
         removed_at: row.try_get(5).map_err(get)?,
     })
@@ -343,7 +355,7 @@ impl PostgresLedger {
             .client
             .query(
                 &format!(
-                    "SELECT g.group_id, g.profile, g.generation, m.device_id FROM groups g LEFT JOIN group_members m ON m.group_id = g.group_id {filter} ORDER BY g.group_id, m.device_id"
+                    "SELECT g.group_id, g.profile, g.generation, m.device_id, g.workspace_id FROM groups g LEFT JOIN group_members m ON m.group_id = g.group_id {filter} ORDER BY g.group_id, m.device_id"
                 ),
                 args,
             )
@@ -358,6 +370,7 @@ impl PostgresLedger {
                     profile: row.try_get(1).map_err(get)?,
                     generation: to_u32(row.try_get(2).map_err(get)?, "group generation")?,
                     members: Vec::new(),
+                    workspace_id: row.try_get(4).map_err(get)?,
                 });
             }
             if let (Some(g), Some(m)) = (out.last_mut(), member) {
@@ -441,7 +454,7 @@ impl Ledger for PostgresLedger {
         let changed = match expected {
             None => self.client.execute(
                 &format!(
-                    "INSERT INTO devices ({DEVICE_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (device_id) DO NOTHING"
+                    "INSERT INTO devices ({DEVICE_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (device_id) DO NOTHING"
                 ),
                 &[
                     &d.device_id,
@@ -450,6 +463,7 @@ impl Ledger for PostgresLedger {
                     &generation,
                     &d.time_zone,
                     &new.removed_at,
+                    &d.workspace_id,
                 ],
             ),
             Some(old) => {
@@ -522,8 +536,8 @@ impl Ledger for PostgresLedger {
         // turns, and the members read below are the committed ones.
         let changed = match expected {
             None => tx.execute(
-                "INSERT INTO groups (group_id, profile, generation) VALUES ($1, $2, $3) ON CONFLICT (group_id) DO NOTHING",
-                &[&new.group_id, &new.profile, &generation],
+                "INSERT INTO groups (group_id, profile, generation, workspace_id) VALUES ($1, $2, $3, $4) ON CONFLICT (group_id) DO NOTHING",
+                &[&new.group_id, &new.profile, &generation, &new.workspace_id],
             ),
             Some(old) => tx.execute(
                 "UPDATE groups SET profile = $2, generation = $3 WHERE group_id = $1 AND profile = $4 AND generation = $5",
@@ -573,6 +587,14 @@ impl Ledger for PostgresLedger {
         }
         tx.commit().map_err(pg)?;
         Ok(true)
+    }
+
+    fn workspace_entries(&mut self) -> Result<Vec<Workspace>, LedgerError> {
+        self.select_workspaces()
+    }
+
+    fn put_workspace(&mut self, workspace: &Workspace) -> Result<bool, LedgerError> {
+        self.insert_workspace(workspace)
     }
 
     fn find(&mut self, filter: &ListFilter) -> Result<Vec<StoredCode>, LedgerError> {

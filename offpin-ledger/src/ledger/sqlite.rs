@@ -20,11 +20,14 @@
 //!   schema-2 one (without groups) is upgraded in one transaction the
 //!   first time it is opened for writing (schema 3 adds the `groups` and
 //!   `group_members` tables and the group key of each code; an older
-//!   offpin refuses it, rather than misread a group code).
+//!   offpin refuses it, rather than misread a group code); schema 4 adds
+//!   workspaces, and puts every device, group and API key of an older
+//!   ledger in the `default` one.
 
 mod api_keys;
 mod file;
 mod schema;
+mod workspaces;
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -37,7 +40,7 @@ use rusqlite::{
 
 use super::{
     Allocated, Allocation, AllocationScope, Device, DeviceEntry, Fingerprint, Group, GroupRef,
-    Ledger, LedgerError, ListFilter, Slot, StorageError, StoredCode, lowest_free,
+    Ledger, LedgerError, ListFilter, Slot, StorageError, StoredCode, Workspace, lowest_free,
 };
 use crate::chrono_time::{parse_rfc3339, rfc3339_millis};
 use file::{Header, create, read_header};
@@ -45,7 +48,7 @@ use offpin::profile::Kind;
 use offpin::time::{UtcOffset, Window};
 use schema::{
     API_KEYS_TABLE, APPLICATION_ID, CODE_COLUMNS, DEVICE_COLUMNS, SCHEMA, SCHEMA_VERSION,
-    upgrade_v1, upgrade_v2,
+    default_workspace, upgrade_v1, upgrade_v2, upgrade_v3,
 };
 
 /// How long a writer waits for another one before giving up.
@@ -237,7 +240,8 @@ impl SqliteLedger {
     fn init_schema(&self) -> Result<(), LedgerError> {
         self.conn
             .execute_batch(&format!(
-                "BEGIN IMMEDIATE; {SCHEMA} PRAGMA application_id = {APPLICATION_ID}; PRAGMA user_version = {SCHEMA_VERSION}; COMMIT;"
+                "BEGIN IMMEDIATE; {SCHEMA} {} PRAGMA application_id = {APPLICATION_ID}; PRAGMA user_version = {SCHEMA_VERSION}; COMMIT;",
+                default_workspace(&rfc3339_millis(&Utc::now()))
             ))
             .map_err(|e| self.err(e))
     }
@@ -263,7 +267,7 @@ impl SqliteLedger {
             .map_err(|e| self.err(e))
     }
 
-    /// Upgrades schema 1 (records as JSON, WAL) or 2 to 3, in one
+    /// Upgrades schema 1 (records as JSON, WAL), 2 or 3 to 4, in one
     /// transaction.
     fn upgrade(&mut self, from: u32) -> Result<(), LedgerError> {
         let label = self.label.clone();
@@ -281,9 +285,10 @@ impl SqliteLedger {
         let context = format!("{label}: upgrade");
         if version == 1 {
             upgrade_v1(&tx, &context)?;
-        } else {
+        } else if version == 2 {
             upgrade_v2(&tx, &context)?;
         }
+        upgrade_v3(&tx, &context, &rfc3339_millis(&Utc::now()))?;
         tx.commit().map_err(|e| self.err(e))
     }
 
@@ -298,6 +303,7 @@ impl SqliteLedger {
                 utc_offset: UtcOffset::from_minutes(minutes)?,
                 generation: row.get(3).map_err(get)?,
                 time_zone: row.get(4).map_err(get)?,
+                workspace_id: row.get(6).map_err(get)?,
             },
             removed_at: removed
                 .map(|t| parse_rfc3339(&t))
@@ -507,7 +513,7 @@ impl SqliteLedger {
 impl SqliteLedger {
     fn select_groups(&self, filter: &str, arg: Option<&str>) -> Result<Vec<Group>, LedgerError> {
         let sql = format!(
-            "SELECT g.group_id, g.profile, g.generation, m.device_id FROM groups g LEFT JOIN group_members m ON m.group_id = g.group_id {} ORDER BY g.group_id, m.device_id",
+            "SELECT g.group_id, g.profile, g.generation, m.device_id, g.workspace_id FROM groups g LEFT JOIN group_members m ON m.group_id = g.group_id {} ORDER BY g.group_id, m.device_id",
             filter.replace("group_id", "g.group_id")
         );
         let mut stmt = self.conn.prepare(&sql).map_err(|e| self.err(e))?;
@@ -527,6 +533,7 @@ impl SqliteLedger {
                     profile: row.get(1).map_err(get)?,
                     generation: row.get(2).map_err(get)?,
                     members: Vec::new(),
+                    workspace_id: row.get(4).map_err(get)?,
                 });
             }
             if let (Some(g), Some(m)) = (out.last_mut(), member) {
@@ -537,15 +544,15 @@ impl SqliteLedger {
     }
 
     fn group_in(&self, tx: &Transaction<'_>, group_id: &str) -> Result<Option<Group>, LedgerError> {
-        let head: Option<(String, u32)> = tx
+        let head: Option<(String, u32, String)> = tx
             .query_row(
-                "SELECT profile, generation FROM groups WHERE group_id = ?1",
+                "SELECT profile, generation, workspace_id FROM groups WHERE group_id = ?1",
                 params![group_id],
-                |r| Ok((r.get(0)?, r.get(1)?)),
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
             )
             .optional()
             .map_err(|e| self.err(e))?;
-        let Some((profile, generation)) = head else {
+        let Some((profile, generation, workspace_id)) = head else {
             return Ok(None);
         };
         let mut stmt = tx
@@ -561,6 +568,7 @@ impl SqliteLedger {
             profile,
             generation,
             members,
+            workspace_id,
         }))
     }
 }
@@ -653,11 +661,12 @@ impl Ledger for SqliteLedger {
             d.generation,
             d.time_zone,
             time_text(&new.removed_at),
+            d.workspace_id,
         ];
         let changed = match expected {
             None => self.conn.execute(
                 &format!(
-                    "INSERT INTO devices ({DEVICE_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT (device_id) DO NOTHING"
+                    "INSERT INTO devices ({DEVICE_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT (device_id) DO NOTHING"
                 ),
                 values,
             ),
@@ -716,8 +725,8 @@ impl Ledger for SqliteLedger {
         }
         let written = tx
             .execute(
-                "INSERT INTO groups (group_id, profile, generation) VALUES (?1, ?2, ?3) ON CONFLICT (group_id) DO UPDATE SET profile = excluded.profile, generation = excluded.generation",
-                params![new.group_id, new.profile, new.generation],
+                "INSERT INTO groups (group_id, profile, generation, workspace_id) VALUES (?1, ?2, ?3, ?4) ON CONFLICT (group_id) DO UPDATE SET profile = excluded.profile, generation = excluded.generation",
+                params![new.group_id, new.profile, new.generation, new.workspace_id],
             )
             .and_then(|_| {
                 tx.execute(
@@ -740,6 +749,14 @@ impl Ledger for SqliteLedger {
         }
         tx.commit().map_err(|e| self.err(e))?;
         Ok(true)
+    }
+
+    fn workspace_entries(&mut self) -> Result<Vec<Workspace>, LedgerError> {
+        self.select_workspaces()
+    }
+
+    fn put_workspace(&mut self, workspace: &Workspace) -> Result<bool, LedgerError> {
+        self.insert_workspace(workspace)
     }
 
     fn find(&mut self, filter: &ListFilter) -> Result<Vec<StoredCode>, LedgerError> {

@@ -578,7 +578,7 @@ fn sqlite_schema_2_ledgers_are_upgraded_to_groups() {
     drop(c);
     assert!(matches!(
         SqliteLedger::open_read_only(&path),
-        Err(LedgerError::NeedsUpgrade { from: 2, to: 3, .. })
+        Err(LedgerError::NeedsUpgrade { from: 2, to: 4, .. })
     ));
     let mut l = SqliteLedger::open_existing(&path).unwrap();
     assert_eq!(l.get(&old.access_code_id, now()).unwrap(), old);

@@ -277,7 +277,7 @@ fn schema_1_ledgers_are_upgraded_and_checked_against_the_key() {
     write_v1(&path, &record);
     assert!(matches!(
         SqliteLedger::open_read_only(&path),
-        Err(LedgerError::NeedsUpgrade { from: 1, to: 3, .. })
+        Err(LedgerError::NeedsUpgrade { from: 1, to: 4, .. })
     ));
     let mut l = SqliteLedger::open_existing(&path).unwrap();
     let r = l.get("old-1", now()).unwrap();

@@ -26,6 +26,7 @@ impl SqliteLedger {
                 .map(|t| parse_rfc3339(&t))
                 .transpose()
                 .map_err(text)?,
+            workspace_id: row.get(5).map_err(get)?,
         })
     }
 
@@ -35,7 +36,7 @@ impl SqliteLedger {
             return Ok(Vec::new());
         }
         let sql = format!(
-            "SELECT key_id, name, hash, created_at, revoked_at FROM api_keys WHERE ?1 = ?1 {and} ORDER BY seq"
+            "SELECT key_id, name, hash, created_at, revoked_at, workspace_id FROM api_keys WHERE ?1 = ?1 {and} ORDER BY seq"
         );
         let mut stmt = self.conn.prepare(&sql).map_err(|e| self.err(e))?;
         let mut rows = stmt.query(params![arg]).map_err(|e| self.err(e))?;
@@ -51,13 +52,14 @@ impl ApiKeyStore for SqliteLedger {
     fn insert_api_key(&mut self, record: &ApiKeyRecord) -> Result<(), LedgerError> {
         self.conn
             .execute(
-                "INSERT INTO api_keys (key_id, name, hash, created_at, revoked_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+                "INSERT INTO api_keys (key_id, name, hash, created_at, revoked_at, workspace_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
                 params![
                     record.key_id,
                     record.name,
                     record.hash.as_slice(),
                     rfc3339_millis(&record.created_at),
-                    time_text(&record.revoked_at)
+                    time_text(&record.revoked_at),
+                    record.workspace_id
                 ],
             )
             .map_err(|e| self.err(e))?;

@@ -1,15 +1,17 @@
 //! The SQLite ledger's schema (version [`SCHEMA_VERSION`]) and the
-//! upgrades of older ones, each run in the caller's transaction.
+//! upgrades of older ones, each run in the caller's transaction: 1 to 3
+//! ([`upgrade_v1`]), 2 to 3 ([`upgrade_v2`]), then 3 to 4
+//! ([`upgrade_v3`], workspaces).
 
 use rusqlite::{Transaction, params};
 
 use crate::chrono_time::parse_rfc3339;
-use crate::ledger::StorageError;
+use crate::ledger::{DEFAULT_WORKSPACE, StorageError};
 
 /// `application_id` of offpin ledgers ("ofpn").
 pub(super) const APPLICATION_ID: u32 = 0x6f66_706e;
 /// Schema version (`user_version`).
-pub(super) const SCHEMA_VERSION: u32 = 3;
+pub(super) const SCHEMA_VERSION: u32 = 4;
 
 pub(super) const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS meta (
@@ -22,7 +24,8 @@ CREATE TABLE IF NOT EXISTS devices (
     utc_offset_minutes INTEGER NOT NULL,
     generation INTEGER NOT NULL,
     time_zone TEXT,
-    removed_at TEXT
+    removed_at TEXT,
+    workspace_id TEXT NOT NULL DEFAULT 'default'
 );
 CREATE TABLE IF NOT EXISTS codes (
     seq INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -54,7 +57,8 @@ CREATE INDEX IF NOT EXISTS codes_user ON codes (user_identifier_key);
 CREATE TABLE IF NOT EXISTS groups (
     group_id TEXT PRIMARY KEY NOT NULL,
     profile TEXT NOT NULL,
-    generation INTEGER NOT NULL
+    generation INTEGER NOT NULL,
+    workspace_id TEXT NOT NULL DEFAULT 'default'
 );
 CREATE TABLE IF NOT EXISTS group_members (
     device_id TEXT PRIMARY KEY NOT NULL,
@@ -66,7 +70,12 @@ CREATE TABLE IF NOT EXISTS api_keys (
     name TEXT NOT NULL,
     hash BLOB NOT NULL,
     created_at TEXT NOT NULL,
-    revoked_at TEXT
+    revoked_at TEXT,
+    workspace_id TEXT NOT NULL DEFAULT 'default'
+);
+CREATE TABLE IF NOT EXISTS workspaces (
+    workspace_id TEXT PRIMARY KEY NOT NULL,
+    created_at TEXT NOT NULL
 );
 ";
 
@@ -81,7 +90,51 @@ pub(super) const CODE_COLUMNS_V2: &str = "access_code_id, device_id, generation,
 pub(super) const CODE_COLUMNS: &str = "access_code_id, device_id, generation, kind, start, length, lineage, number, code, issued_start, issued_end, name, user_identifier_key, common_code_key, idempotency_key, created_at, deleted_at, revocation_code, group_id, group_generation";
 
 pub(super) const DEVICE_COLUMNS: &str =
-    "device_id, profile, utc_offset_minutes, generation, time_zone, removed_at";
+    "device_id, profile, utc_offset_minutes, generation, time_zone, removed_at, workspace_id";
+
+/// The tables that name a workspace (schema 4), each with the column
+/// `workspace_id`.
+const WORKSPACE_TABLES: [&str; 3] = ["devices", "groups", "api_keys"];
+
+/// Stores the [`DEFAULT_WORKSPACE`] (created at `now`) unless it is there.
+pub(super) fn default_workspace(now: &str) -> String {
+    format!(
+        "INSERT INTO workspaces (workspace_id, created_at) VALUES ('{DEFAULT_WORKSPACE}', '{now}') ON CONFLICT (workspace_id) DO NOTHING;"
+    )
+}
+
+/// Schema 3 (or what an upgrade from 1 or 2 made of it) to 4: a
+/// `workspace_id` column on devices, groups and API keys that lack one,
+/// every existing row in the [`DEFAULT_WORKSPACE`] (created at `now`), the
+/// `workspaces` table. `context` names the ledger and the upgrade in an
+/// error.
+pub(super) fn upgrade_v3(
+    tx: &Transaction<'_>,
+    context: &str,
+    now: &str,
+) -> Result<(), StorageError> {
+    let text = |e: rusqlite::Error| StorageError::new(context, e);
+    for table in WORKSPACE_TABLES {
+        let has: (bool, bool) = tx
+            .query_row(
+                "SELECT count(*) > 0, coalesce(sum(name = 'workspace_id'), 0) > 0 FROM pragma_table_info(?1)",
+                params![table],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .map_err(text)?;
+        if has == (true, false) {
+            tx.execute_batch(&format!(
+                "ALTER TABLE {table} ADD COLUMN workspace_id TEXT NOT NULL DEFAULT '{DEFAULT_WORKSPACE}';"
+            ))
+            .map_err(text)?;
+        }
+    }
+    tx.execute_batch(&format!(
+        "{SCHEMA} {} PRAGMA user_version = {SCHEMA_VERSION};",
+        default_workspace(now)
+    ))
+    .map_err(text)
+}
 
 /// Schema 2 to 3: the group columns of codes, the group tables.
 /// `context` names the ledger and the upgrade in an error.
