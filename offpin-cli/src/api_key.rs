@@ -4,7 +4,9 @@
 use chrono::Utc;
 use clap::Subcommand;
 use offpin_ledger::chrono_time::rfc3339_millis;
+use offpin_ledger::ledger::DEFAULT_WORKSPACE;
 use offpin_ledger::ledger::api_keys::RANDOM_BYTES;
+use offpin_ledger::ledger::workspaces::create_api_key;
 use serde::Serialize;
 use zeroize::Zeroizing;
 
@@ -20,6 +22,9 @@ pub enum ApiKeyCommand {
         /// The key's name (who uses it), unique among valid keys.
         #[arg(long)]
         name: String,
+        /// The workspace the key acts in: it sees and changes that workspace's devices and codes only.
+        #[arg(long, default_value = DEFAULT_WORKSPACE)]
+        workspace: String,
     },
     /// Revoke the valid key with this name (every server refuses it within its --key-cache-secs).
     Revoke {
@@ -38,19 +43,20 @@ struct Row {
     key_id: String,
     created_at: String,
     revoked_at: Option<String>,
+    workspace_id: String,
 }
 
 /// Runs `offpin api-key ...`.
 pub fn run(g: &Globals, command: &ApiKeyCommand) -> CliResult {
     match command {
-        ApiKeyCommand::Create { name } => {
+        ApiKeyCommand::Create { name, workspace } => {
             let mut store = ledger_file::create(&g.ledger)?;
             let mut random = Zeroizing::new([0u8; RANDOM_BYTES]);
             getrandom::fill(random.as_mut_slice())
                 .map_err(|e| fail("io_error", "cannot get random bytes", e))?;
-            let key = store.create_api_key(name, &random, Utc::now())?;
+            let key = create_api_key(&mut *store, name, workspace, &random, Utc::now())?;
             say!(
-                "created API key '{name}' (id {}); it is shown once, keep it secret:",
+                "created API key '{name}' (id {}, workspace '{workspace}'); it is shown once, keep it secret:",
                 key.key_id()
             );
             say!("{}", key.expose_secret());
@@ -72,6 +78,7 @@ pub fn run(g: &Globals, command: &ApiKeyCommand) -> CliResult {
                     key_id: k.key_id,
                     created_at: rfc3339_millis(&k.created_at),
                     revoked_at: k.revoked_at.as_ref().map(rfc3339_millis),
+                    workspace_id: k.workspace_id,
                 })
                 .collect();
             print_json(&rows)

@@ -6,7 +6,8 @@ use clap::{Args, Subcommand};
 use offpin::{MasterKey, UtcOffset};
 use offpin_ledger::chrono_time::unix_rfc3339;
 use offpin_ledger::ledger::{
-    Consequence, Device, DeviceChange, DeviceUpdated, LedgerError, fingerprint_hex,
+    Consequence, DEFAULT_WORKSPACE, Device, DeviceChange, DeviceUpdated, LedgerError,
+    fingerprint_hex,
 };
 use serde::Serialize;
 
@@ -57,6 +58,9 @@ pub struct AddArgs {
     /// Key generation (bump it with `device update` to re-key a lock).
     #[arg(long, default_value_t = 0)]
     generation: u32,
+    /// The workspace that owns the lock and its codes (see `offpin workspace`).
+    #[arg(long, default_value = DEFAULT_WORKSPACE)]
+    workspace: String,
 }
 
 /// `offpin device update`.
@@ -88,6 +92,7 @@ pub struct DeviceJson<'a> {
     utc_offset: String,
     time_zone: Option<&'a str>,
     generation: u32,
+    workspace_id: &'a str,
 }
 
 /// A device as JSON.
@@ -98,6 +103,7 @@ pub fn json(d: &Device) -> DeviceJson<'_> {
         utc_offset: d.utc_offset.to_string(),
         time_zone: d.time_zone.as_deref(),
         generation: d.generation,
+        workspace_id: &d.workspace_id,
     }
 }
 
@@ -199,7 +205,9 @@ fn adopt(g: &Globals, master: &MasterKey, device_id: &str) -> CliResult<Device> 
 pub fn run(g: &Globals, command: DeviceCommand) -> CliResult {
     match command {
         DeviceCommand::Add(a) => {
-            let mut device = Device::new(&a.device_id, &a.profile).with_generation(a.generation);
+            let mut device = Device::new(&a.device_id, &a.profile)
+                .with_generation(a.generation)
+                .in_workspace(&a.workspace);
             device.time_zone = a.time_zone;
             device.utc_offset = match (a.utc_offset, device.zone()?) {
                 (Some(o), _) => o,

@@ -3,7 +3,7 @@
 
 use chrono::Utc;
 use clap::Subcommand;
-use offpin_ledger::ledger::{Group, LedgerError};
+use offpin_ledger::ledger::{DEFAULT_WORKSPACE, Group, LedgerError};
 use serde::Serialize;
 
 use crate::Globals;
@@ -21,6 +21,9 @@ pub enum GroupCommand {
         /// The profile of its members.
         #[arg(long, default_value = "standard-10")]
         profile: String,
+        /// The workspace that owns the group: its members must be that workspace's devices.
+        #[arg(long, default_value = DEFAULT_WORKSPACE)]
+        workspace: String,
     },
     /// Add a registered lock to a group (a lock is in at most one); provision it with `group key` too.
     Add {
@@ -57,6 +60,7 @@ struct GroupJson<'a> {
     profile: &'a str,
     generation: u32,
     members: &'a [String],
+    workspace_id: &'a str,
 }
 
 fn json(g: &Group) -> GroupJson<'_> {
@@ -65,6 +69,7 @@ fn json(g: &Group) -> GroupJson<'_> {
         profile: &g.profile,
         generation: g.generation,
         members: &g.members,
+        workspace_id: &g.workspace_id,
     }
 }
 
@@ -78,10 +83,14 @@ struct RemovedJson<'a> {
 /// Runs `offpin group ...`.
 pub fn run(g: &Globals, command: GroupCommand) -> CliResult {
     match command {
-        GroupCommand::Create { group_id, profile } => {
+        GroupCommand::Create {
+            group_id,
+            profile,
+            workspace,
+        } => {
             let master = keyfile::load(&g.master_key)?;
             let mut ledger = ledger_file::create(&g.ledger)?;
-            let group = ledger.create_group(&master, &group_id, &profile)?;
+            let group = ledger.create_group_in(&master, &workspace, &group_id, &profile)?;
             print_json(&json(&group))
         }
         GroupCommand::Add {

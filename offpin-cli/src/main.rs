@@ -5,7 +5,7 @@
 //! a PIN at the lock, whose state is kept in a file (`verify`), explain a
 //! PIN (`inspect`), print the security figures (`report`), watch all of
 //! it in a guided run (`demo`), or serve the hosted access-code API
-//! (`serve`, with keys from `api-key`). Every error is one line on stderr (one JSON
+//! (`serve`, with keys from `api-key`, each acting in one `workspace`). Every error is one line on stderr (one JSON
 //! object with `--json`) and a non-zero exit code: 1, 2 for usage errors,
 //! 3 when `verify`'s lock refuses the PIN. A closed stdout ends a command
 //! quietly.
@@ -42,6 +42,7 @@ mod report;
 mod service_code;
 mod state_file;
 mod verify;
+mod workspace;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -135,6 +136,9 @@ enum Command {
     /// Create, revoke and list the API keys of `offpin serve`.
     #[command(subcommand)]
     ApiKey(api_key::ApiKeyCommand),
+    /// Create and list workspaces: each owns its API keys, devices, codes and groups.
+    #[command(subcommand)]
+    Workspace(workspace::WorkspaceCommand),
 }
 
 /// What every command gets: the ledger, the key file, the output mode.
@@ -165,6 +169,7 @@ fn run(g: &Globals, command: Command) -> CliResult<bool> {
         Command::Demo => demo::run()?,
         Command::Serve(a) => serve(g, &a)?,
         Command::ApiKey(c) => api_key::run(g, &c)?,
+        Command::Workspace(c) => workspace::run(g, &c)?,
     }
     Ok(true)
 }

@@ -16,7 +16,8 @@ use std::num::NonZeroU32;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use axum::extract::{ConnectInfo, Request, State};
+use axum::extract::{ConnectInfo, FromRequestParts, Request, State};
+use axum::http::request::Parts;
 use axum::http::{StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
@@ -191,7 +192,30 @@ pub async fn authenticate(State(guard): State<Guard>, req: Request, next: Next) 
         .into_response();
     }
     tracing::Span::current().record("key", key.name.as_str());
+    let mut req = req;
+    req.extensions_mut().insert(Tenant(key.workspace_id));
     next.run(req).await
+}
+
+/// The workspace of the request's API key, which [`authenticate`] hands
+/// to the handlers: each asks the ledger through that workspace's view
+/// (`offpin_ledger::ledger::Scoped`), so another workspace's device or
+/// code is, to the request, one that does not exist (404).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Tenant(pub String);
+
+impl<S: Send + Sync> FromRequestParts<S> for Tenant {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, ApiError> {
+        // Only a route behind `authenticate` asks for it: without one, the
+        // router is wrong, not the request.
+        parts
+            .extensions
+            .get::<Tenant>()
+            .cloned()
+            .ok_or_else(|| ApiError::internal("the request's workspace is unknown"))
+    }
 }
 
 /// The key record of the request's bearer key, or the refusal to send: a

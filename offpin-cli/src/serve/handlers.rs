@@ -10,12 +10,14 @@ use axum::http::StatusCode;
 use chrono::Utc;
 use offpin::{MasterKey, Profile};
 use offpin_ledger::ledger::hosted::{HostedApi, check_length, code_lengths};
-use offpin_ledger::ledger::{Device, GroupRef, ListFilter};
+use offpin_ledger::ledger::spendable::{DeviceCapacity, device_capacity};
+use offpin_ledger::ledger::{Device, GroupRef, Ledger, ListFilter, Scoped};
 use serde::de::DeserializeOwned;
 
+use super::auth::Tenant;
 use super::error::ApiError;
 use super::openapi::{
-    AccessCodeResponse, AccessCodesResponse, CodeConstraintView, DeleteResponse, DeviceResponse,
+    AccessCodeResponse, AccessCodesResponse, CapacityView, CodeConstraintView, DeleteResponse, DeviceResponse,
     DeviceView, DevicesResponse, HealthResponse, LocationView, SecurityView, TimeFrameOption,
     TimePair,
 };
@@ -57,6 +59,36 @@ impl AppState {
         F: FnOnce(&mut dyn Store, &MasterKey) -> Result<T, ApiError> + Send + 'static,
     {
         self.call(self.write_lock.clone(), f).await
+    }
+
+    /// Runs `f` with the view of the request's workspace
+    /// ([`Scoped`]) over a pooled ledger connection: another workspace's
+    /// devices and codes do not exist for it.
+    pub async fn in_workspace<T, F>(&self, tenant: Tenant, f: F) -> Result<T, ApiError>
+    where
+        T: Send + 'static,
+        F: for<'a> FnOnce(&mut Scoped<'a, dyn Store + 'a>, &MasterKey) -> Result<T, ApiError>
+            + Send
+            + 'static,
+    {
+        self.call(None, move |ledger, master| {
+            f(&mut Scoped::new(ledger, &tenant.0), master)
+        })
+        .await
+    }
+
+    /// [`AppState::in_workspace`] for a call that writes.
+    pub async fn write_in<T, F>(&self, tenant: Tenant, f: F) -> Result<T, ApiError>
+    where
+        T: Send + 'static,
+        F: for<'a> FnOnce(&mut Scoped<'a, dyn Store + 'a>, &MasterKey) -> Result<T, ApiError>
+            + Send
+            + 'static,
+    {
+        self.call(self.write_lock.clone(), move |ledger, master| {
+            f(&mut Scoped::new(ledger, &tenant.0), master)
+        })
+        .await
     }
 
     async fn call<T, F>(&self, lock: Option<Arc<Mutex<()>>>, f: F) -> Result<T, ApiError>
@@ -119,11 +151,12 @@ pub async fn health() -> Json<HealthResponse> {
 /// `/access_codes/create`.
 pub async fn create(
     State(state): State<AppState>,
+    tenant: Tenant,
     Params(req): Params<CreateRequest>,
 ) -> Result<Json<AccessCodeResponse>, ApiError> {
     let create = req.parse()?;
     let access_code = state
-        .ledger_write(move |ledger, master| {
+        .write_in(tenant, move |ledger, master| {
             let spec = create.spec()?;
             let device = ledger.device(&create.device_id)?;
             check_length(create.preferred_code_length, &code_lengths(&device)?)?;
@@ -140,12 +173,13 @@ pub async fn create(
 /// (`Ledger::issue_shared`).
 pub async fn create_multiple(
     State(state): State<AppState>,
+    tenant: Tenant,
     Params(req): Params<CreateMultipleRequest>,
 ) -> Result<Json<AccessCodesResponse>, ApiError> {
     let spec = req.parse()?;
     let preferred = req.preferred_code_length.and_then(|n| u8::try_from(n).ok());
     let access_codes = state
-        .ledger_write(move |ledger, master| {
+        .write_in(tenant, move |ledger, master| {
             for id in &spec.device_ids {
                 check_length(preferred, &code_lengths(&ledger.device(id)?)?)?;
             }
@@ -161,6 +195,7 @@ pub async fn create_multiple(
 /// `/access_codes/list`.
 pub async fn list(
     State(state): State<AppState>,
+    tenant: Tenant,
     Params(req): Params<ListRequest>,
 ) -> Result<Json<AccessCodesResponse>, ApiError> {
     let filter = ListFilter {
@@ -169,7 +204,7 @@ pub async fn list(
         user_identifier_key: req.user_identifier_key,
     };
     let access_codes = state
-        .ledger(move |ledger, _| Ok(ledger.list(&filter, Utc::now())?))
+        .in_workspace(tenant, move |ledger, _| Ok(ledger.list(&filter, Utc::now())?))
         .await?;
     Ok(Json(AccessCodesResponse {
         access_codes,
@@ -180,11 +215,12 @@ pub async fn list(
 /// `/access_codes/get`.
 pub async fn get(
     State(state): State<AppState>,
+    tenant: Tenant,
     Params(req): Params<GetRequest>,
 ) -> Result<Json<AccessCodeResponse>, ApiError> {
     let by = req.by()?;
     let access_code = state
-        .ledger(move |ledger, _| match by {
+        .in_workspace(tenant, move |ledger, _| match by {
             GetBy::Id(id) => Ok(ledger.get(&id, Utc::now())?),
             GetBy::Code { device_id, code } => {
                 Ok(ledger.get_by_code(&device_id, &code, Utc::now())?)
@@ -200,10 +236,11 @@ pub async fn get(
 /// `/access_codes/delete`.
 pub async fn delete(
     State(state): State<AppState>,
+    tenant: Tenant,
     Params(req): Params<DeleteRequest>,
 ) -> Result<Json<DeleteResponse>, ApiError> {
     let deleted = state
-        .ledger_write(move |ledger, master| {
+        .write_in(tenant, move |ledger, master| {
             Ok(ledger.delete_code(
                 master,
                 &req.access_code_id,
@@ -223,11 +260,12 @@ pub async fn delete(
 /// `/access_codes/update`.
 pub async fn update(
     State(state): State<AppState>,
+    tenant: Tenant,
     Params(req): Params<UpdateRequest>,
 ) -> Result<Json<AccessCodeResponse>, ApiError> {
     let change = req.parse()?;
     let access_code = state
-        .ledger_write(move |ledger, _| {
+        .write_in(tenant, move |ledger, _| {
             Ok(ledger.update(&req.access_code_id, &change, Utc::now())?)
         })
         .await?;
@@ -237,7 +275,11 @@ pub async fn update(
     }))
 }
 
-fn device_view(device: &Device, group: Option<&GroupRef>) -> Result<DeviceView, ApiError> {
+fn device_view(
+    device: &Device,
+    group: Option<&GroupRef>,
+    capacity: DeviceCapacity,
+) -> Result<DeviceView, ApiError> {
     let profile = device.profile()?;
     // The figures of the rule the lock keeps (its zone's, if the profile
     // covers it, else its standard offset: both covered), with every key
@@ -279,6 +321,8 @@ fn device_view(device: &Device, group: Option<&GroupRef>) -> Result<DeviceView, 
             })
             .collect(),
         offline_time_frame_options: time_frames(&profile, device.time_zone.as_deref()),
+        workspace_id: device.workspace_id.clone(),
+        offpin_capacity: CapacityView::from(capacity),
     })
 }
 
@@ -323,17 +367,21 @@ fn time_frames(profile: &Profile, time_zone: Option<&str>) -> Vec<TimeFrameOptio
 /// `/devices/list`.
 pub async fn devices_list(
     State(state): State<AppState>,
+    tenant: Tenant,
     Params(req): Params<DeviceListRequest>,
 ) -> Result<Json<DevicesResponse>, ApiError> {
     let devices = state
-        .ledger(move |ledger, _| {
+        .in_workspace(tenant, move |ledger, _| {
             let members = ledger.memberships()?;
-            ledger
-                .devices()?
-                .iter()
-                .filter(|d| req.device_ids.is_empty() || req.device_ids.contains(&d.device_id))
-                .map(|d| device_view(d, members.get(&d.device_id)))
-                .collect::<Result<Vec<_>, _>>()
+            let now = Utc::now();
+            let mut views = Vec::new();
+            for d in ledger.devices()? {
+                if req.device_ids.is_empty() || req.device_ids.contains(&d.device_id) {
+                    let capacity = device_capacity(ledger, &d.device_id, now)?;
+                    views.push(device_view(&d, members.get(&d.device_id), capacity)?);
+                }
+            }
+            Ok(views)
         })
         .await?;
     Ok(Json(DevicesResponse { devices, ok: true }))
@@ -342,12 +390,18 @@ pub async fn devices_list(
 /// `/devices/get`.
 pub async fn devices_get(
     State(state): State<AppState>,
+    tenant: Tenant,
     Params(req): Params<DeviceGetRequest>,
 ) -> Result<Json<DeviceResponse>, ApiError> {
     let device = state
-        .ledger(move |ledger, _| {
+        .in_workspace(tenant, move |ledger, _| {
             let device = ledger.device(&req.device_id)?;
-            device_view(&device, ledger.membership(&req.device_id)?.as_ref())
+            let capacity = device_capacity(ledger, &req.device_id, Utc::now())?;
+            device_view(
+                &device,
+                ledger.membership(&req.device_id)?.as_ref(),
+                capacity,
+            )
         })
         .await?;
     Ok(Json(DeviceResponse { device, ok: true }))

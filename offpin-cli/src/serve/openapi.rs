@@ -111,6 +111,68 @@ pub struct DeviceView {
     /// The windows the device's offline codes can have, one entry per kind
     /// the profile enables (hourly, daily, one-time).
     pub offline_time_frame_options: Vec<TimeFrameOption>,
+    /// The workspace that owns the device: only its API keys see the
+    /// device and its codes, and spend its slots and variances.
+    pub workspace_id: String,
+    /// What the device has left to spend, now, and who may spend it
+    /// (an offpin extension).
+    pub offpin_capacity: CapacityView,
+}
+
+/// What a device has left to spend: its ongoing slots and its variance
+/// pools, counted as the ledger allocates them (every code ever issued,
+/// deleted ones included). Only the device's workspace (`workspace_id`)
+/// may spend them: another workspace's key gets 404 for the device.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CapacityView {
+    /// The workspace that may spend them (the device's).
+    pub workspace_id: String,
+    /// The key generation counted: re-keying the lock gives fresh slots
+    /// and variances.
+    pub generation: u32,
+    /// The ongoing slots of that generation.
+    pub ongoing_slots: SlotsView,
+    /// PINs each window can have: every time-bound or one-time window has
+    /// its own pool of this many.
+    pub variances_per_window: u32,
+    /// Windows of this generation's codes that have not ended (each holds
+    /// at least one variance).
+    pub windows_open: u32,
+    /// Of those, the windows whose every variance is taken: a create for
+    /// one is refused (409) with a proposal.
+    pub windows_full: u32,
+}
+
+/// A device's ongoing slots.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SlotsView {
+    /// Slots of a key generation.
+    pub total: u32,
+    /// Slots ever taken (live codes and revoked ones: a slot is never
+    /// given out twice).
+    pub used: u32,
+    /// Of those, slots whose code was deleted (revoked at the lock).
+    pub revoked: u32,
+    /// Slots never taken: how many more ongoing codes can be created.
+    pub free: u32,
+}
+
+impl From<offpin_ledger::ledger::spendable::DeviceCapacity> for CapacityView {
+    fn from(c: offpin_ledger::ledger::spendable::DeviceCapacity) -> Self {
+        CapacityView {
+            workspace_id: c.workspace_id,
+            generation: c.generation,
+            ongoing_slots: SlotsView {
+                total: c.ongoing_slots,
+                used: c.ongoing_slots_used,
+                revoked: c.ongoing_slots_revoked,
+                free: c.ongoing_slots_free,
+            },
+            variances_per_window: c.variances_per_window,
+            windows_open: c.windows_open,
+            windows_full: c.windows_full,
+        }
+    }
 }
 
 /// One of a device's code constraints.

@@ -26,6 +26,7 @@ use utoipa::openapi::OpenApi as Description;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
+use super::auth::Tenant;
 use super::error::ApiError;
 use super::handlers::{self, AppState, Params};
 use super::openapi::{
@@ -58,9 +59,10 @@ macro_rules! endpoint {
         )]
         async fn $name(
             state: State<AppState>,
+            tenant: Tenant,
             params: Params<$req>,
         ) -> Result<Json<$ok>, ApiError> {
-            $handler(state, params).await
+            $handler(state, tenant, params).await
         }
     };
 }

@@ -77,10 +77,13 @@ fn place(e: &LedgerError) -> usize {
         LedgerError::CannotShare(_) => 45,
         LedgerError::NoSharedVariance { .. } => 46,
         LedgerError::Invariant { .. } => 47,
+        LedgerError::UnknownWorkspace { .. } => 48,
+        LedgerError::InvalidWorkspaceId { .. } => 49,
+        LedgerError::WorkspaceMismatch { .. } => 50,
         _ => usize::MAX,
     }
 }
-const PLACES: usize = 48;
+const PLACES: usize = 51;
 
 /// A sample error, and its answer: status, `type`, field.
 type Case = (LedgerError, u16, &'static str, Option<&'static str>);
@@ -509,6 +512,33 @@ fn storage_and_groups() -> Vec<Case> {
             },
             409,
             NO_VARIANCE_AVAILABLE,
+            None,
+        ),
+        (
+            LedgerError::UnknownWorkspace {
+                workspace_id: s("w"),
+            },
+            404,
+            "unknown_workspace",
+            None,
+        ),
+        (
+            LedgerError::InvalidWorkspaceId {
+                workspace_id: s("a b"),
+            },
+            400,
+            INVALID_INPUT,
+            Some("workspace_id"),
+        ),
+        (
+            LedgerError::WorkspaceMismatch {
+                what: "device",
+                id: d(),
+                belongs_to: s("a"),
+                wanted: s("b"),
+            },
+            409,
+            "workspace_mismatch",
             None,
         ),
     ]

@@ -13,3 +13,4 @@ mod records;
 mod report;
 mod service_codes;
 mod verify;
+mod workspaces;

@@ -2,7 +2,8 @@
 //! PostgreSQL: the endpoints in the encodings the SDKs use, what the
 //! service refuses, a server's start, logs and stop, slow and hostile
 //! clients (`hardening`), `kill -9` and fleets (`fleet`), one PIN for a
-//! group's locks (`groups`).
+//! group's locks (`groups`), keys that see their workspace only
+//! (`workspaces`).
 
 mod endpoints;
 mod fleet;
@@ -10,3 +11,4 @@ mod groups;
 mod hardening;
 mod lifecycle;
 mod refusals;
+mod workspaces;
