@@ -17,9 +17,9 @@ use serde::de::DeserializeOwned;
 use super::auth::Tenant;
 use super::error::ApiError;
 use super::openapi::{
-    AccessCodeResponse, AccessCodesResponse, CapacityView, CodeConstraintView, DeleteResponse, DeviceResponse,
-    DeviceView, DevicesResponse, HealthResponse, LocationView, SecurityView, TimeFrameOption,
-    TimePair,
+    AccessCodeResponse, AccessCodesResponse, CapacityView, CodeConstraintView, DeleteResponse,
+    DeviceResponse, DeviceView, DevicesResponse, HealthResponse, LocationView, SecurityView,
+    TimeFrameOption, TimePair,
 };
 use crate::request::{
     CreateMultipleRequest, CreateRequest, DeleteRequest, DeviceGetRequest, DeviceListRequest,
@@ -204,7 +204,9 @@ pub async fn list(
         user_identifier_key: req.user_identifier_key,
     };
     let access_codes = state
-        .in_workspace(tenant, move |ledger, _| Ok(ledger.list(&filter, Utc::now())?))
+        .in_workspace(tenant, move |ledger, _| {
+            Ok(ledger.list(&filter, Utc::now())?)
+        })
         .await?;
     Ok(Json(AccessCodesResponse {
         access_codes,

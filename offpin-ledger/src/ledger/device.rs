@@ -304,7 +304,12 @@ pub(super) fn add<L: Ledger + ?Sized>(
             // Another workspace's device, live or removed: its codes
             // stay that workspace's.
             Some(c) if c.device.workspace_id != device.workspace_id => {
-                return Err(mismatch("device", &c.device.device_id, &c.device.workspace_id, &device.workspace_id));
+                return Err(mismatch(
+                    "device",
+                    &c.device.device_id,
+                    &c.device.workspace_id,
+                    &device.workspace_id,
+                ));
             }
             Some(c) if c.removed_at.is_none() && c.device == *device => return Ok(()),
             Some(c) if c.removed_at.is_none() => {

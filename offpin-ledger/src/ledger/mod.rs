@@ -151,7 +151,6 @@ use std::collections::BTreeMap;
 pub mod api_keys;
 mod binding;
 pub mod capacity;
-pub mod spendable;
 mod device;
 mod error;
 pub mod groups;
@@ -162,6 +161,7 @@ pub mod memory;
 pub mod postgres;
 mod records;
 mod spec;
+pub mod spendable;
 #[cfg(feature = "sqlite")]
 pub mod sqlite;
 mod stored;

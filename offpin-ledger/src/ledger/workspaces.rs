@@ -127,7 +127,12 @@ pub(super) fn create<L: Ledger + ?Sized>(
 
 /// [`LedgerError::WorkspaceMismatch`]: the `what` (`device` or `group`)
 /// `id` belongs to `belongs_to`, not `wanted`.
-pub(super) fn mismatch(what: &'static str, id: &str, belongs_to: &str, wanted: &str) -> LedgerError {
+pub(super) fn mismatch(
+    what: &'static str,
+    id: &str,
+    belongs_to: &str,
+    wanted: &str,
+) -> LedgerError {
     LedgerError::WorkspaceMismatch {
         what,
         id: id.to_owned(),
@@ -313,7 +318,8 @@ impl<L: Ledger + ?Sized> Ledger for Scoped<'_, L> {
         if self.own_code(access_code_id)?.is_none() {
             return Err(LedgerError::not_found(access_code_id));
         }
-        self.ledger.mark_deleted(access_code_id, at, revocation_code)
+        self.ledger
+            .mark_deleted(access_code_id, at, revocation_code)
     }
 
     fn rename(

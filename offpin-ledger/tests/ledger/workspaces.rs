@@ -19,10 +19,16 @@ fn two_tenants<L: Ledger>(l: &mut L) -> String {
     }
     let again = l.create_workspace("acme", now()).unwrap();
     assert!(!again.1, "creating it again changes nothing");
-    l.add_device(&m, &Device::new("lock-a", "standard-10").in_workspace("acme"))
-        .unwrap();
-    l.add_device(&m, &Device::new("lock-g", "standard-10").in_workspace("globex"))
-        .unwrap();
+    l.add_device(
+        &m,
+        &Device::new("lock-a", "standard-10").in_workspace("acme"),
+    )
+    .unwrap();
+    l.add_device(
+        &m,
+        &Device::new("lock-g", "standard-10").in_workspace("globex"),
+    )
+    .unwrap();
     let mut acme = Scoped::new(l, "acme");
     acme.issue(&m, &CodeSpec::ongoing("lock-a"), now())
         .unwrap()
@@ -114,7 +120,12 @@ pub(super) fn tenancy<L: Ledger>(l: &mut L) {
         device_capacity(&mut globex, "lock-a", now()),
         Err(LedgerError::UnknownDevice { .. })
     ));
-    let seen: Vec<String> = globex.devices().unwrap().into_iter().map(|d| d.device_id).collect();
+    let seen: Vec<String> = globex
+        .devices()
+        .unwrap()
+        .into_iter()
+        .map(|d| d.device_id)
+        .collect();
     assert_eq!(seen, ["lock-g"]);
     // Nothing of it happened: acme's code is as it was, its slots free
     // but the one it took.
@@ -143,7 +154,10 @@ pub(super) fn no_mixing<L: Ledger + ApiKeyStore>(l: &mut L) {
     let m = master();
     two_tenants(l);
     let e = l
-        .add_device(&m, &Device::new("lock-a", "standard-10").in_workspace("globex"))
+        .add_device(
+            &m,
+            &Device::new("lock-a", "standard-10").in_workspace("globex"),
+        )
         .unwrap_err();
     assert!(matches!(e, LedgerError::WorkspaceMismatch { .. }), "{e}");
     assert_eq!(
@@ -153,13 +167,22 @@ pub(super) fn no_mixing<L: Ledger + ApiKeyStore>(l: &mut L) {
     // Removed, it stays acme's: its codes must not change hands.
     l.remove_device("lock-a", now()).unwrap();
     let e = l
-        .add_device(&m, &Device::new("lock-a", "standard-10").in_workspace("globex"))
+        .add_device(
+            &m,
+            &Device::new("lock-a", "standard-10").in_workspace("globex"),
+        )
         .unwrap_err();
     assert!(matches!(e, LedgerError::WorkspaceMismatch { .. }), "{e}");
-    l.add_device(&m, &Device::new("lock-a", "standard-10").in_workspace("acme"))
-        .unwrap();
+    l.add_device(
+        &m,
+        &Device::new("lock-a", "standard-10").in_workspace("acme"),
+    )
+    .unwrap();
     let e = l
-        .add_device(&m, &Device::new("lock-n", "standard-10").in_workspace("nope"))
+        .add_device(
+            &m,
+            &Device::new("lock-n", "standard-10").in_workspace("nope"),
+        )
         .unwrap_err();
     assert!(matches!(e, LedgerError::UnknownWorkspace { .. }), "{e}");
     assert!(matches!(
@@ -172,20 +195,28 @@ pub(super) fn no_mixing<L: Ledger + ApiKeyStore>(l: &mut L) {
     let e = l.add_to_group(&m, "g", "lock-a").unwrap_err();
     assert!(matches!(e, LedgerError::WorkspaceMismatch { .. }), "{e}");
     l.add_to_group(&m, "g", "lock-g").unwrap();
-    let e = l.create_group_in(&m, "acme", "g", "standard-10").unwrap_err();
+    let e = l
+        .create_group_in(&m, "acme", "g", "standard-10")
+        .unwrap_err();
     assert!(matches!(e, LedgerError::WorkspaceMismatch { .. }), "{e}");
     assert!(matches!(
         Scoped::new(l, "acme").group("g"),
         Err(LedgerError::UnknownGroup { .. })
     ));
-    assert_eq!(Scoped::new(l, "globex").group("g").unwrap().members, ["lock-g"]);
+    assert_eq!(
+        Scoped::new(l, "globex").group("g").unwrap().members,
+        ["lock-g"]
+    );
     // Keys act in an existing workspace.
     assert!(matches!(
         create_api_key(l, "k0", "nope", &[3; RANDOM_BYTES], now()),
         Err(ApiKeyError::Ledger(LedgerError::UnknownWorkspace { .. }))
     ));
     let key = create_api_key(l, "k1", "acme", &[4; RANDOM_BYTES], now()).unwrap();
-    assert_eq!(l.authenticate(key.expose_secret()).unwrap().workspace_id, "acme");
+    assert_eq!(
+        l.authenticate(key.expose_secret()).unwrap().workspace_id,
+        "acme"
+    );
     let plain = l.create_api_key("k2", &[5; RANDOM_BYTES], now()).unwrap();
     assert_eq!(
         l.authenticate(plain.expose_secret()).unwrap().workspace_id,
@@ -230,7 +261,9 @@ fn postgres_ledger_workspaces() {
 /// The PIN the ledger of the tests issues `lock-a` for hour 11583
 /// (2025-04-27T15:00Z), 2 h, variance 0.
 fn old_pin() -> String {
-    let codec = Device::new("lock-a", "standard-10").codec(&master()).unwrap();
+    let codec = Device::new("lock-a", "standard-10")
+        .codec(&master())
+        .unwrap();
     let grant = Grant::Hourly(offpin::Span {
         start: 11_583,
         length: 2,
@@ -259,7 +292,10 @@ fn everything_in_default<L: Ledger + ApiKeyStore>(l: &mut L, key: &str) {
     assert_eq!(groups[0].workspace_id, DEFAULT_WORKSPACE);
     assert_eq!(groups[0].members, ["lock-a"]);
     let record = l.authenticate(key).unwrap();
-    assert_eq!((record.name.as_str(), record.workspace_id.as_str()), ("ci", DEFAULT_WORKSPACE));
+    assert_eq!(
+        (record.name.as_str(), record.workspace_id.as_str()),
+        ("ci", DEFAULT_WORKSPACE)
+    );
     let mut default = Scoped::new(l, DEFAULT_WORKSPACE);
     assert_eq!(default.devices().unwrap().len(), 2);
     let code = default.get("old-1", now()).unwrap();
@@ -268,11 +304,24 @@ fn everything_in_default<L: Ledger + ApiKeyStore>(l: &mut L, key: &str) {
     l.create_workspace("later", now()).unwrap();
     let mut later = Scoped::new(l, "later");
     assert!(later.devices().unwrap().is_empty());
-    assert!(matches!(later.get("old-1", now()), Err(LedgerError::NotFound { .. })));
+    assert!(matches!(
+        later.get("old-1", now()),
+        Err(LedgerError::NotFound { .. })
+    ));
     // The migrated ledger issues on: the next variance of the window.
-    let next = CodeSpec::time_bound("lock-a", t("2025-04-27T15:00:00Z"), t("2025-04-27T17:00:00Z"));
+    let next = CodeSpec::time_bound(
+        "lock-a",
+        t("2025-04-27T15:00:00Z"),
+        t("2025-04-27T17:00:00Z"),
+    );
     let b = l.issue(&master(), &next, now()).unwrap().record;
-    assert_eq!(codec(l, "lock-a").decode_input(b.code.as_bytes()).unwrap().variance(), 1);
+    assert_eq!(
+        codec(l, "lock-a")
+            .decode_input(b.code.as_bytes())
+            .unwrap()
+            .variance(),
+        1
+    );
 }
 
 /// The schema-3 SQL of the last offpin before workspaces, with a device
@@ -344,8 +393,11 @@ fn a_postgres_ledger_of_migration_2_migrates_into_the_default_workspace() {
     .unwrap();
     for (version, sql) in (1..=2).zip(&MIGRATIONS[..2]) {
         c.batch_execute(sql).unwrap();
-        c.execute("INSERT INTO offpin_migrations (version) VALUES ($1)", &[&version])
-            .unwrap();
+        c.execute(
+            "INSERT INTO offpin_migrations (version) VALUES ($1)",
+            &[&version],
+        )
+        .unwrap();
     }
     c.batch_execute(&format!(
         "INSERT INTO devices VALUES ('lock-a', 'standard-10', 0, 0, NULL, NULL), ('lock-b', 'compact-8', 0, 0, NULL, NULL);

@@ -21,14 +21,27 @@ fn workspaces_own_their_devices_groups_and_keys() {
         "invalid workspace id 'a b': 1 to 64 bytes of ASCII letters, digits, '-', '_' and '.'",
     );
     let d = env.json(&[
-        "device", "add", "--device-id", "acme-door", "--utc-offset", "+00:00", "--workspace",
+        "device",
+        "add",
+        "--device-id",
+        "acme-door",
+        "--utc-offset",
+        "+00:00",
+        "--workspace",
         "acme",
     ]);
     assert_eq!(d["workspace_id"], "acme");
     fails(
         &env,
         &[
-            "device", "add", "--device-id", "x", "--utc-offset", "+00:00", "--workspace", "nope",
+            "device",
+            "add",
+            "--device-id",
+            "x",
+            "--utc-offset",
+            "+00:00",
+            "--workspace",
+            "nope",
         ],
         1,
         "unknown workspace 'nope' (create it with `offpin workspace create`)",
@@ -37,27 +50,62 @@ fn workspaces_own_their_devices_groups_and_keys() {
     fails(
         &env,
         &[
-            "device", "add", "--device-id", DEVICE, "--utc-offset", "+01:00", "--workspace", "acme",
+            "device",
+            "add",
+            "--device-id",
+            DEVICE,
+            "--utc-offset",
+            "+01:00",
+            "--workspace",
+            "acme",
         ],
         1,
         "device 'front-door' belongs to workspace 'default', not 'acme': a workspace's devices, groups and keys never mix",
     );
-    let g = env.json(&["group", "create", "--group-id", "acme-g", "--workspace", "acme"]);
+    let g = env.json(&[
+        "group",
+        "create",
+        "--group-id",
+        "acme-g",
+        "--workspace",
+        "acme",
+    ]);
     assert_eq!(g["workspace_id"], "acme");
     fails(
         &env,
-        &["group", "add", "--group-id", "acme-g", "--device-id", DEVICE],
+        &[
+            "group",
+            "add",
+            "--group-id",
+            "acme-g",
+            "--device-id",
+            DEVICE,
+        ],
         1,
         "device 'front-door' belongs to workspace 'default', not 'acme': a workspace's devices, groups and keys never mix",
     );
-    env.ok(&["group", "add", "--group-id", "acme-g", "--device-id", "acme-door"]);
+    env.ok(&[
+        "group",
+        "add",
+        "--group-id",
+        "acme-g",
+        "--device-id",
+        "acme-door",
+    ]);
     // Keys: in a workspace, or in default without the flag.
-    let out = env.ok(&["api-key", "create", "--name", "acme-ci", "--workspace", "acme"]);
+    let out = env.ok(&[
+        "api-key",
+        "create",
+        "--name",
+        "acme-ci",
+        "--workspace",
+        "acme",
+    ]);
+    assert!(out.starts_with("created API key 'acme-ci' (id "), "{out}");
     assert!(
-        out.starts_with("created API key 'acme-ci' (id "),
+        out.contains(", workspace 'acme'); it is shown once"),
         "{out}"
     );
-    assert!(out.contains(", workspace 'acme'); it is shown once"), "{out}");
     let out = env.ok(&["api-key", "create", "--name", "ops"]);
     assert!(out.contains(", workspace 'default');"), "{out}");
     fails(

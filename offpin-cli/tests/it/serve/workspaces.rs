@@ -146,7 +146,13 @@ fn a_key_sees_its_workspace_only(fx: &Fixture) {
         assert_eq!(theirs.body["access_codes"], json!([]));
     }
     // Nothing of it happened: the code is as acme made it.
-    let mine = post(&a, &server, &acme, "/access_codes/get", &json!({"access_code_id": id}));
+    let mine = post(
+        &a,
+        &server,
+        &acme,
+        "/access_codes/get",
+        &json!({"access_code_id": id}),
+    );
     assert_eq!(mine.status, 200, "{mine:?}");
     assert_eq!(mine.body["access_code"]["name"], "acme guest");
     assert_eq!(mine.body["access_code"]["status"], code["status"]);
@@ -183,7 +189,11 @@ fn another_workspace_cannot_spend_the_slots(fx: &Fixture) {
             "/access_codes/create",
             &json!({"device_id": "acme-door", "name": format!("squat {i}")}),
         );
-        assert_eq!((r.status, r.error_type()), (404, "device_not_found"), "{r:?}");
+        assert_eq!(
+            (r.status, r.error_type()),
+            (404, "device_not_found"),
+            "{r:?}"
+        );
     }
     assert_eq!(capacity(&a, &server, &acme, "acme-door"), before);
     let mine = post(
@@ -198,7 +208,13 @@ fn another_workspace_cannot_spend_the_slots(fx: &Fixture) {
     // What acme spends shows: one slot taken, then revoked; one window
     // full after three codes.
     let id = mine.body["access_code"]["access_code_id"].as_str().unwrap();
-    let gone = post(&a, &server, &acme, "/access_codes/delete", &json!({"access_code_id": id}));
+    let gone = post(
+        &a,
+        &server,
+        &acme,
+        "/access_codes/delete",
+        &json!({"access_code_id": id}),
+    );
     assert_eq!(gone.status, 200, "{gone:?}");
     assert_eq!(gone.body["revoked_slot"], 0, "the first slot");
     let (start, end) = window(5, 3);
@@ -217,7 +233,13 @@ fn another_workspace_cannot_spend_the_slots(fx: &Fixture) {
         after["ongoing_slots"],
         json!({"total": 100, "used": 1, "revoked": 1, "free": 99})
     );
-    assert_eq!((after["windows_open"].as_u64(), after["windows_full"].as_u64()), (Some(1), Some(1)));
+    assert_eq!(
+        (
+            after["windows_open"].as_u64(),
+            after["windows_full"].as_u64()
+        ),
+        (Some(1), Some(1))
+    );
     // The same figures in the list, beside the device's owner.
     let list = get(&a, &server, &acme, "/devices/list");
     assert_eq!(list.body["devices"][0]["offpin_capacity"], after);
