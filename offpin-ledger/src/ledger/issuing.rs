@@ -248,7 +248,7 @@ pub(super) fn prepare(
     let plan = profile.plan(&req)?;
     let (scope, _) =
         AllocationScope::of(&plan.grant, device.generation).ok_or(LedgerError::Issue(
-            IssueError::Grant(offpin::index::GrantError::KindDisabled(plan.grant.kind())),
+            IssueError::Grant(offpin::GrantError::KindDisabled(plan.grant.kind())),
         ))?;
     if !spec.allow_backfill {
         let d = Deadlines::of(&plan.grant, profile, req.zone);

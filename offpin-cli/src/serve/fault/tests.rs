@@ -4,9 +4,9 @@
 use std::collections::BTreeSet;
 
 use chrono::Utc;
+use offpin::GrantError;
 use offpin::UtcOffset;
 use offpin::ff1::Ff1Error;
-use offpin::index::GrantError;
 use offpin::issue::IssueError;
 use offpin::keys::KeyError;
 use offpin::profile::Kind;
