@@ -365,11 +365,9 @@ pub fn schedule(
 ) -> Result<(Weekdays, Hours), RequestError> {
     let mut mask = 0u8;
     for name in weekdays {
-        let d = weekday(name).ok_or_else(|| {
-            RequestError::Invalid {
-                field: "offpin_recurrence.weekdays",
-                message: format!("'{name}' is not a weekday (monday ... sunday)"),
-            }
+        let d = weekday(name).ok_or_else(|| RequestError::Invalid {
+            field: "offpin_recurrence.weekdays",
+            message: format!("'{name}' is not a weekday (monday ... sunday)"),
         })?;
         mask |= 1 << d;
     }
@@ -451,7 +449,11 @@ impl CreateCode {
         }
         if let Some((days, hours)) = self.recurrence {
             let (Some(starts_at), Some(ends_at)) = (self.starts_at, self.ends_at) else {
-                let field = if self.starts_at.is_none() { "starts_at" } else { "ends_at" };
+                let field = if self.starts_at.is_none() {
+                    "starts_at"
+                } else {
+                    "ends_at"
+                };
                 return Err(RequestError::invalid(
                     field,
                     "a recurring code needs starts_at and ends_at: the span its weeks cover",

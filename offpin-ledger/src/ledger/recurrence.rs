@@ -49,7 +49,7 @@ impl Slots<'_> {
     /// close, in Unix seconds (`None`: the mask has no day, never for a
     /// menu's mask).
     fn bounds(&self, w: i64) -> Option<(UnixSeconds, UnixSeconds)> {
-        let std = i64::from(self.zone.standard_offset().seconds());
+        let std = self.zone.standard_offset().seconds();
         let shift = i64::from(self.zone.dst_shift_secs());
         let first_day = self.profile.epoch_day().checked_add(w.checked_mul(7)?)?;
         let mut out: Option<(i64, i64)> = None;

@@ -7,10 +7,11 @@
 use chrono::{DateTime, Utc};
 
 use super::{
-    AccessCode, Appearance, CANNOT_OPEN, ClockSetting, CodeError, CodeStatus, CodeType, CodeWarning,
-    DAILY_WINDOW_OFF_LOCAL_MIDNIGHT, DELETED, DELETED_STILL_OPENS, DEVICE_REMOVED, Deadlines,
-    GROUP_REKEYED, KEY_GENERATION_CHANGED, LEFT_GROUP, LockView, MUST_BE_USED_WITHIN_24_HOURS,
-    OfflineCode, Recurrence, WEEKDAY_NAMES, WINDOW_ENDED, WINDOW_MOVED,
+    AccessCode, Appearance, CANNOT_OPEN, ClockSetting, CodeError, CodeStatus, CodeType,
+    CodeWarning, DAILY_WINDOW_OFF_LOCAL_MIDNIGHT, DELETED, DELETED_STILL_OPENS, DEVICE_REMOVED,
+    Deadlines, GROUP_REKEYED, KEY_GENERATION_CHANGED, LEFT_GROUP, LockView,
+    MUST_BE_USED_WITHIN_24_HOURS, OfflineCode, Recurrence, WEEKDAY_NAMES, WINDOW_ENDED,
+    WINDOW_MOVED,
 };
 use crate::chrono_time::{from_unix, rfc3339_millis, unix_rfc3339 as fmt};
 use crate::zone::{Clock, lock_rule};

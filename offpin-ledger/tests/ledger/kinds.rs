@@ -20,7 +20,12 @@ const MONDAY: &str = "2025-05-05T09:00:00Z";
 const FRIDAY_NEXT: &str = "2025-05-16T17:00:00Z";
 
 fn office(start: &str, end: &str) -> CodeSpec {
-    CodeSpec::recurring(V2, (t(start), t(end)), Weekdays::WEEKDAYS, Hours::new(9, 17))
+    CodeSpec::recurring(
+        V2,
+        (t(start), t(end)),
+        Weekdays::WEEKDAYS,
+        Hours::new(9, 17),
+    )
 }
 
 fn blame_field(e: &LedgerError) -> Option<&'static str> {
@@ -52,7 +57,10 @@ fn recurring_round_trips<L: Ledger>(l: &mut L) {
         r.weekdays,
         ["monday", "tuesday", "wednesday", "thursday", "friday"]
     );
-    assert_eq!((r.starts_at_time.as_str(), r.ends_at_time.as_str()), ("09:00", "17:00"));
+    assert_eq!(
+        (r.starts_at_time.as_str(), r.ends_at_time.as_str()),
+        ("09:00", "17:00")
+    );
     assert_eq!(r.weeks, 2);
     assert_eq!(a.offpin_clock_setting, None);
     assert_eq!(a.status, CodeStatus::Set);
@@ -77,7 +85,10 @@ fn recurring_round_trips<L: Ledger>(l: &mut L) {
     assert_eq!(b.starts_at, a.starts_at);
     assert_ne!(b.code, a.code);
     assert_eq!(
-        codec(l, V2).decode_input(b.code.as_bytes()).unwrap().variance(),
+        codec(l, V2)
+            .decode_input(b.code.as_bytes())
+            .unwrap()
+            .variance(),
         1
     );
     l.issue(&m, &spec, now()).unwrap();
@@ -122,7 +133,10 @@ fn recurring_refusals<L: Ledger>(l: &mut L) {
     // From Wednesday: Monday's and Tuesday's slots of that week would open
     // before it.
     let e = refused(l, &office("2025-05-07T09:00:00Z", FRIDAY_NEXT));
-    assert!(matches!(e, LedgerError::RecurrenceOutsideSpan { .. }), "{e}");
+    assert!(
+        matches!(e, LedgerError::RecurrenceOutsideSpan { .. }),
+        "{e}"
+    );
     assert_eq!(blame_field(&e), Some("starts_at"));
     assert!(e.to_string().contains("2025-05-05T09:00:00"), "{e}");
     // Until Wednesday 17:00: Thursday and Friday would open after it.
@@ -197,7 +211,10 @@ fn clock_setting<L: Ledger>(l: &mut L) {
     );
     assert_eq!(l.get(&a.access_code_id, now()).unwrap(), a);
     // No grace: unset from its instant on.
-    assert_eq!(l.get(&a.access_code_id, at).unwrap().status, CodeStatus::Unset);
+    assert_eq!(
+        l.get(&a.access_code_id, at).unwrap().status,
+        CodeStatus::Unset
+    );
     // One PIN per instant.
     let e = l
         .issue(&m, &CodeSpec::clock_set(V2, at), now())
@@ -213,7 +230,11 @@ fn clock_setting<L: Ledger>(l: &mut L) {
         .unwrap_err();
     assert_eq!(blame_field(&e), Some("max_time_rounding"), "{e}");
     let e = l
-        .issue(&m, &CodeSpec::clock_set(V2, t("2025-03-01T12:00:00Z")), now())
+        .issue(
+            &m,
+            &CodeSpec::clock_set(V2, t("2025-03-01T12:00:00Z")),
+            now(),
+        )
         .unwrap_err();
     assert!(matches!(e, LedgerError::WindowEnded { .. }), "{e}");
     let e = l
@@ -229,7 +250,9 @@ fn clock_setting<L: Ledger>(l: &mut L) {
 }
 
 fn capabilities<L: ApiKeyStore>(l: &mut L) {
-    let plain = l.create_api_key("plain", &[3; RANDOM_BYTES], now()).unwrap();
+    let plain = l
+        .create_api_key("plain", &[3; RANDOM_BYTES], now())
+        .unwrap();
     let all = Capabilities {
         read_service_secrets: true,
         issue_clock_codes: true,
@@ -245,7 +268,12 @@ fn capabilities<L: ApiKeyStore>(l: &mut L) {
         l.authenticate(strong.expose_secret()).unwrap().capabilities,
         all
     );
-    let listed: Vec<_> = l.api_keys().unwrap().into_iter().map(|k| k.capabilities).collect();
+    let listed: Vec<_> = l
+        .api_keys()
+        .unwrap()
+        .into_iter()
+        .map(|k| k.capabilities)
+        .collect();
     assert_eq!(listed, [Capabilities::NONE, all]);
 }
 
@@ -301,7 +329,10 @@ fn a_ledger_whose_keys_predate_capabilities_gets_the_column_and_keeps_its_keys()
     let new = l
         .create_api_key_with("new", all, &[6; RANDOM_BYTES], now())
         .unwrap();
-    assert_eq!(l.authenticate(new.expose_secret()).unwrap().capabilities, all);
+    assert_eq!(
+        l.authenticate(new.expose_secret()).unwrap().capabilities,
+        all
+    );
 }
 
 #[cfg(feature = "postgres")]

@@ -37,7 +37,11 @@ fn decision(env: &Env, pin: &str, at: &str) -> String {
     let out = env.run(&["verify", "--device-id", V2, "--pin", pin, "--at", at]);
     let text = String::from_utf8(out.stdout).unwrap();
     let d = field(&text, "decision").to_owned();
-    assert_eq!(out.status.code(), Some(if d == "refused" { 3 } else { 0 }), "{text}");
+    assert_eq!(
+        out.status.code(),
+        Some(if d == "refused" { 3 } else { 0 }),
+        "{text}"
+    );
     format!("{d} / {}", field(&text, "reason"))
 }
 
@@ -72,7 +76,13 @@ fn a_recurring_code_is_issued_listed_and_opens_in_its_slots() {
     assert_eq!(r["ends_at"], "2040-01-09T00:00:00.000Z");
     let listed = env.json(&["list", "--device-id", V2]);
     assert_eq!(listed.as_array().map(Vec::len), Some(1));
-    for key in ["access_code_id", "code", "offpin_recurrence", "starts_at", "ends_at"] {
+    for key in [
+        "access_code_id",
+        "code",
+        "offpin_recurrence",
+        "starts_at",
+        "ends_at",
+    ] {
         assert_eq!(listed[0][key], r[key], "{key}");
     }
     let got = env.json(&["get", "--access-code-id", id(&r)]);
@@ -107,7 +117,10 @@ fn recurrences_that_would_open_longer_or_the_profile_lacks_are_refused() {
     refused(&from_wednesday, "before it");
     let mut mon_thu = OFFICE.to_vec();
     mon_thu[1] = "mon,tue,wed,thu";
-    refused(&mon_thu, "the nearest schedule it can is Mon-Fri 09:00-17:00");
+    refused(
+        &mon_thu,
+        "the nearest schedule it can is Mon-Fri 09:00-17:00",
+    );
     let mut half_hour = OFFICE.to_vec();
     half_hour[3] = "09:30-17:00";
     refused(&half_hour, "whole hours");

@@ -106,7 +106,9 @@ fn a_recurring_code_over_http_opens_the_lock_in_its_slots_only() {
     setup(&fx);
     let server = fx.start(&[]);
     let m = monday();
-    let h = |d: i64, hh: i64, s: i64| m + Duration::days(d) + Duration::hours(hh) + Duration::seconds(s);
+    let h = |d: i64, hh: i64, s: i64| {
+        m + Duration::days(d) + Duration::hours(hh) + Duration::seconds(s)
+    };
     // Monday 09:00 to Friday 17:00 of the next week.
     let a = create(&server, &fx.key, &office(h(0, 9, 0), h(11, 17, 0)));
     assert_eq!(a.status, 200, "{a:?}");
@@ -194,7 +196,11 @@ fn recurrences_the_profile_cannot_express_or_that_open_longer_are_refused() {
     refused(office(h(5, 0), h(7, 0)), "ends_at", "would never open");
     let mut mon_thu = office(h(0, 9), h(11, 17));
     mon_thu["offpin_recurrence"]["weekdays"] = json!(["mon", "tue", "wed", "thu"]);
-    refused(mon_thu, "offpin_recurrence", "nearest schedule it can is Mon-Fri 09:00-17:00");
+    refused(
+        mon_thu,
+        "offpin_recurrence",
+        "nearest schedule it can is Mon-Fri 09:00-17:00",
+    );
     let mut funday = office(h(0, 9), h(11, 17));
     funday["offpin_recurrence"]["weekdays"] = json!(["funday"]);
     refused(funday, "offpin_recurrence.weekdays", "'funday'");
@@ -255,15 +261,11 @@ fn clock_setting_codes_need_a_key_allowed_to_issue_them() {
     let one = Duration::seconds(1);
     assert_eq!(
         decide(&fx, pin, to - step),
-        Decision::ClockSet {
-            to: to.timestamp()
-        }
+        Decision::ClockSet { to: to.timestamp() }
     );
     assert_eq!(
         decide(&fx, pin, to - one),
-        Decision::ClockSet {
-            to: to.timestamp()
-        }
+        Decision::ClockSet { to: to.timestamp() }
     );
     assert_eq!(
         decide(&fx, pin, to - step - one),
@@ -276,7 +278,11 @@ fn clock_setting_codes_need_a_key_allowed_to_issue_them() {
     let mut windowed = body.clone();
     windowed["starts_at"] = json!(to.to_rfc3339());
     let a = create(&server, &clocks, &windowed);
-    assert_eq!((a.status, blamed(&a)), (400, vec!["starts_at".to_owned()]), "{a:?}");
+    assert_eq!(
+        (a.status, blamed(&a)),
+        (400, vec!["starts_at".to_owned()]),
+        "{a:?}"
+    );
     let mut v1 = body;
     v1["device_id"] = json!("front-door");
     let a = create(&server, &clocks, &v1);
@@ -325,9 +331,17 @@ fn devices_get_shows_the_service_codes_only_to_a_key_allowed_to_read_them() {
         "/devices/get",
         &json!({ "device_id": V2 }),
     );
-    assert!(plain_post.body["device"].get(field).is_none(), "{plain_post:?}");
+    assert!(
+        plain_post.body["device"].get(field).is_none(),
+        "{plain_post:?}"
+    );
     // A profile without service codes has none to show; a list shows none.
-    let a = get(&agent(), &server, &reader, "/devices/get?device_id=front-door");
+    let a = get(
+        &agent(),
+        &server,
+        &reader,
+        "/devices/get?device_id=front-door",
+    );
     assert!(a.body["device"].get(field).is_none(), "{a:?}");
     let a = get(&agent(), &server, &reader, "/devices/list");
     assert!(
@@ -367,7 +381,10 @@ fn recurring_and_clock_codes_round_trip_on_postgres() {
     let a = create(
         &server,
         &fx.key,
-        &office(m + Duration::hours(9), m + Duration::days(4) + Duration::hours(17)),
+        &office(
+            m + Duration::hours(9),
+            m + Duration::days(4) + Duration::hours(17),
+        ),
     );
     assert_eq!(a.status, 200, "{a:?}");
     assert!(opens(
@@ -385,7 +402,10 @@ fn recurring_and_clock_codes_round_trip_on_postgres() {
     let listed = codes_of(&agent(), &server, &fx.key, V2);
     assert_eq!(
         listed.iter().map(at_rest).collect::<Vec<_>>(),
-        [at_rest(&a.body["access_code"]), at_rest(&c.body["access_code"])]
+        [
+            at_rest(&a.body["access_code"]),
+            at_rest(&c.body["access_code"])
+        ]
     );
     let d = get(&agent(), &server, &reader, "/devices/get?device_id=v2");
     assert!(

@@ -31,7 +31,9 @@ impl ApiKeyStore for PostgresLedger {
         let label = self.label.as_str();
         self.client
             .execute(
-                &format!("INSERT INTO api_keys ({API_KEY_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6)"),
+                &format!(
+                    "INSERT INTO api_keys ({API_KEY_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6)"
+                ),
                 &[
                     &record.key_id,
                     &record.name,
