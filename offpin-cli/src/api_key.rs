@@ -4,7 +4,7 @@
 use chrono::Utc;
 use clap::Subcommand;
 use offpin_ledger::chrono_time::rfc3339_millis;
-use offpin_ledger::ledger::api_keys::RANDOM_BYTES;
+use offpin_ledger::ledger::api_keys::{Capabilities, RANDOM_BYTES};
 use serde::Serialize;
 use zeroize::Zeroizing;
 
@@ -20,6 +20,12 @@ pub enum ApiKeyCommand {
         /// The key's name (who uses it), unique among valid keys.
         #[arg(long)]
         name: String,
+        /// Let the key see each device's rolling service codes (its otpauth:// URI, which opens the lock at any time) in /devices/get.
+        #[arg(long)]
+        can_read_service_secrets: bool,
+        /// Let the key issue clock-setting codes (offpin_clock_setting), which move a lock's clock forward.
+        #[arg(long)]
+        can_issue_clock_codes: bool,
     },
     /// Revoke the valid key with this name (every server refuses it within its --key-cache-secs).
     Revoke {
@@ -38,20 +44,35 @@ struct Row {
     key_id: String,
     created_at: String,
     revoked_at: Option<String>,
+    capabilities: Vec<&'static str>,
 }
 
 /// Runs `offpin api-key ...`.
 pub fn run(g: &Globals, command: &ApiKeyCommand) -> CliResult {
     match command {
-        ApiKeyCommand::Create { name } => {
+        ApiKeyCommand::Create {
+            name,
+            can_read_service_secrets,
+            can_issue_clock_codes,
+        } => {
             let mut store = ledger_file::create(&g.ledger)?;
             let mut random = Zeroizing::new([0u8; RANDOM_BYTES]);
             getrandom::fill(random.as_mut_slice())
                 .map_err(|e| fail("io_error", "cannot get random bytes", e))?;
-            let key = store.create_api_key(name, &random, Utc::now())?;
+            let capabilities = Capabilities {
+                read_service_secrets: *can_read_service_secrets,
+                issue_clock_codes: *can_issue_clock_codes,
+            };
+            let key = store.create_api_key_with(name, capabilities, &random, Utc::now())?;
+            let may = capabilities.names();
             say!(
-                "created API key '{name}' (id {}); it is shown once, keep it secret:",
-                key.key_id()
+                "created API key '{name}' (id {}{}); it is shown once, keep it secret:",
+                key.key_id(),
+                if may.is_empty() {
+                    String::new()
+                } else {
+                    format!(", may {}", may.join(", "))
+                }
             );
             say!("{}", key.expose_secret());
             Ok(())
@@ -72,6 +93,7 @@ pub fn run(g: &Globals, command: &ApiKeyCommand) -> CliResult {
                     key_id: k.key_id,
                     created_at: rfc3339_millis(&k.created_at),
                     revoked_at: k.revoked_at.as_ref().map(rfc3339_millis),
+                    capabilities: k.capabilities.names(),
                 })
                 .collect();
             print_json(&rows)

@@ -13,6 +13,7 @@ use chrono::{DateTime, Utc};
 use offpin_ledger::chrono_time::parse_rfc3339;
 use offpin_ledger::ledger::hosted::{
     CodeUpdate, CreateCode, DEFAULT_MAX_TIME_ROUNDING_SECS, RequestError, max_time_rounding_secs,
+    schedule,
 };
 use offpin_ledger::ledger::{SharedSpec, WhenNotShared};
 use offpin_ledger::record::CodeType;
@@ -196,7 +197,9 @@ impl MaxTimeRounding {
 
 /// `POST /access_codes/create`: an offline code, time-bound (`starts_at`
 /// and `ends_at`), one-time (`is_one_time_use` and `starts_at`) or ongoing
-/// (neither time).
+/// (neither time); with offpin's extension fields, weekly recurring
+/// (`offpin_recurrence`, with both times) or clock-setting
+/// (`offpin_clock_setting`, with neither).
 #[derive(Clone, Debug, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateRequest {
@@ -242,6 +245,46 @@ pub struct CreateRequest {
     pub attempt_for_offline_device: Option<bool>,
     /// Must be `false` or absent.
     pub use_backup_access_code_pool: Option<bool>,
+    /// offpin's extension: a weekly recurring code (format-v2 profiles),
+    /// open on `weekdays` from `starts_at_time` to `ends_at_time` (the
+    /// lock's local time) in the whole weeks that cover `starts_at` ..
+    /// `ends_at`. Refused (400 naming the field) when the profile's menu
+    /// cannot express the schedule (the message names the nearest it
+    /// can), or when a slot of those weeks would open before `starts_at`
+    /// or close after `ends_at` by more than `max_time_rounding`.
+    pub offpin_recurrence: Option<RecurrenceParam>,
+    /// offpin's extension: a clock-setting code (format-v2 profiles), for
+    /// API keys created with `--can-issue-clock-codes` only (403
+    /// otherwise). It opens nothing: typed at the lock up to the
+    /// profile's step before `sets_clock_to`, it moves the lock's clock
+    /// forward to that instant (rounded down to the profile's clock unit,
+    /// within `max_time_rounding`). No `starts_at`, `ends_at` or
+    /// `is_one_time_use` with it.
+    pub offpin_clock_setting: Option<ClockSettingParam>,
+}
+
+/// `offpin_recurrence` of a create request.
+#[derive(Clone, Debug, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RecurrenceParam {
+    /// The days it opens on: `monday` … `sunday` (or `mon` … `sun`).
+    #[schema(example = json!(["monday", "tuesday", "wednesday", "thursday", "friday"]))]
+    pub weekdays: Vec<String>,
+    /// When each day's slot opens, the lock's local time: a whole hour.
+    #[schema(example = "09:00")]
+    pub starts_at_time: String,
+    /// When it closes (`24:00`: midnight), a whole hour after the start.
+    #[schema(example = "17:00")]
+    pub ends_at_time: String,
+}
+
+/// `offpin_clock_setting` of a create request.
+#[derive(Clone, Debug, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ClockSettingParam {
+    /// The instant the lock's clock is set to (ISO 8601 with an offset).
+    #[schema(format = DateTime, example = "2027-01-04T09:00:00Z")]
+    pub sets_clock_to: String,
 }
 
 impl CreateRequest {
@@ -301,7 +344,20 @@ impl CreateRequest {
         {
             return Err(refuse("preferred_code_length", "must be 1 to 255"));
         }
+        let recurrence = self
+            .offpin_recurrence
+            .as_ref()
+            .map(|r| schedule(&r.weekdays, &r.starts_at_time, &r.ends_at_time))
+            .transpose()?;
+        let sets_clock_to = self
+            .offpin_clock_setting
+            .as_ref()
+            .map(|c| time("offpin_clock_setting.sets_clock_to", Some(&c.sets_clock_to)))
+            .transpose()?
+            .flatten();
         let create = CreateCode {
+            recurrence,
+            sets_clock_to,
             device_id: self.device_id.clone(),
             name: self.name.clone(),
             starts_at: time("starts_at", self.starts_at.as_deref())?,
@@ -412,6 +468,8 @@ impl CreateMultipleRequest {
             prefer_native_scheduling: self.prefer_native_scheduling,
             attempt_for_offline_device: self.attempt_for_offline_device,
             use_backup_access_code_pool: self.use_backup_access_code_pool,
+            offpin_recurrence: None,
+            offpin_clock_setting: None,
         };
         let create = single.parse()?;
         Ok(SharedSpec {

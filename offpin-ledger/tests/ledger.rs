@@ -17,7 +17,8 @@
 //!   groups; `ledger/record_json.rs`: the `access_code` JSON;
 //!   `ledger/service.rs`: service codes and their URIs against the
 //!   committed vectors; `ledger/tz_rules.rs`: IANA zones against the
-//!   lock's TZ rules.
+//!   lock's TZ rules; `ledger/kinds.rs`: weekly recurring and
+//!   clock-setting codes, API-key capabilities.
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
@@ -50,6 +51,8 @@ mod groups;
 mod hosted;
 #[path = "ledger/issuing.rs"]
 mod issuing;
+#[path = "ledger/kinds.rs"]
+mod kinds;
 #[path = "ledger/lifecycle.rs"]
 mod lifecycle;
 #[path = "ledger/master_key.rs"]

@@ -16,13 +16,14 @@ use std::num::NonZeroU32;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use axum::extract::{ConnectInfo, Request, State};
+use axum::extract::{ConnectInfo, FromRequestParts, Request, State};
+use axum::http::request::Parts;
 use axum::http::{StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use governor::clock::{Clock, DefaultClock};
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
-use offpin_ledger::ledger::api_keys::{ApiKeyError, ApiKeyRecord, key_id_of};
+use offpin_ledger::ledger::api_keys::{ApiKeyError, ApiKeyRecord, Capabilities, key_id_of};
 
 use super::error::ApiError;
 use super::handlers::AppState;
@@ -145,6 +146,28 @@ pub struct Guard {
     pub failures: Option<Arc<FailureThrottle>>,
 }
 
+/// What the request's authenticated key may do, for the handlers that
+/// answer differently to keys with a capability (`/devices/get`'s service
+/// codes, `/access_codes/create`'s clock-setting codes). A request that
+/// reached a handler without one (no route does) may do nothing more.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Caller {
+    /// The key's capabilities.
+    pub capabilities: Capabilities,
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for Caller {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        Ok(parts
+            .extensions
+            .get::<Caller>()
+            .copied()
+            .unwrap_or_default())
+    }
+}
+
 /// The key of an `Authorization: Bearer KEY` header.
 fn bearer(req: &Request) -> Option<String> {
     let value = req.headers().get(header::AUTHORIZATION)?.to_str().ok()?;
@@ -157,7 +180,7 @@ fn bearer(req: &Request) -> Option<String> {
 /// Authenticates the request's key (throttling the addresses that fail
 /// too often), applies its rate limit, and records the key's name (never
 /// the key) in the request's log span.
-pub async fn authenticate(State(guard): State<Guard>, req: Request, next: Next) -> Response {
+pub async fn authenticate(State(guard): State<Guard>, mut req: Request, next: Next) -> Response {
     let ip = req
         .extensions()
         .get::<ConnectInfo<SocketAddr>>()
@@ -191,6 +214,9 @@ pub async fn authenticate(State(guard): State<Guard>, req: Request, next: Next) 
         .into_response();
     }
     tracing::Span::current().record("key", key.name.as_str());
+    req.extensions_mut().insert(Caller {
+        capabilities: key.capabilities,
+    });
     next.run(req).await
 }
 

@@ -29,6 +29,9 @@ pub const DEVICE_NOT_FOUND: &str = "device_not_found";
 pub const GROUP_NOT_FOUND: &str = "group_not_found";
 /// `type` of an unknown access code (HTTP 404).
 pub const ACCESS_CODE_NOT_FOUND: &str = "access_code_not_found";
+/// `type` of a request the key may not make (HTTP 403): a clock-setting
+/// code asked for by a key without `issue_clock_codes`.
+pub const FORBIDDEN: &str = "forbidden";
 /// `type` of a fault of the server that no request causes (HTTP 500): a
 /// broken invariant of the ledger.
 pub const INTERNAL_SERVER_ERROR: &str = "internal_server_error";

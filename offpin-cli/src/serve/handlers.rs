@@ -11,9 +11,12 @@ use chrono::Utc;
 use offpin::{MasterKey, Profile};
 use offpin_ledger::ledger::hosted::{HostedApi, check_length, code_lengths};
 use offpin_ledger::ledger::{Device, GroupRef, ListFilter};
+use offpin_ledger::service::otpauth_uri;
 use serde::de::DeserializeOwned;
 
+use super::auth::Caller;
 use super::error::ApiError;
+use super::fault::FORBIDDEN;
 use super::openapi::{
     AccessCodeResponse, AccessCodesResponse, CodeConstraintView, DeleteResponse, DeviceResponse,
     DeviceView, DevicesResponse, HealthResponse, LocationView, SecurityView, TimeFrameOption,
@@ -119,9 +122,13 @@ pub async fn health() -> Json<HealthResponse> {
 /// `/access_codes/create`.
 pub async fn create(
     State(state): State<AppState>,
+    caller: Caller,
     Params(req): Params<CreateRequest>,
 ) -> Result<Json<AccessCodeResponse>, ApiError> {
     let create = req.parse()?;
+    if create.sets_clock_to.is_some() && !caller.capabilities.issue_clock_codes {
+        return Err(clock_codes_forbidden());
+    }
     let access_code = state
         .ledger_write(move |ledger, master| {
             let spec = create.spec()?;
@@ -279,6 +286,7 @@ fn device_view(device: &Device, group: Option<&GroupRef>) -> Result<DeviceView, 
             })
             .collect(),
         offline_time_frame_options: time_frames(&profile, device.time_zone.as_deref()),
+        offpin_service_code_otpauth_uri: None,
     })
 }
 
@@ -339,15 +347,35 @@ pub async fn devices_list(
     Ok(Json(DevicesResponse { devices, ok: true }))
 }
 
-/// `/devices/get`.
+/// The 403 of a clock-setting code asked for by a key without the
+/// capability.
+fn clock_codes_forbidden() -> ApiError {
+    ApiError::new(
+        StatusCode::FORBIDDEN,
+        FORBIDDEN,
+        "offpin_clock_setting: this API key may not issue clock-setting codes, which move a lock's clock forward; the operator grants it with `offpin api-key create --can-issue-clock-codes`",
+    )
+}
+
+/// `/devices/get`: with the device's rolling service codes
+/// (`offpin_service_code_otpauth_uri`) for a key that may read them.
 pub async fn devices_get(
     State(state): State<AppState>,
+    caller: Caller,
     Params(req): Params<DeviceGetRequest>,
 ) -> Result<Json<DeviceResponse>, ApiError> {
+    let secrets = caller.capabilities.read_service_secrets;
     let device = state
-        .ledger(move |ledger, _| {
+        .ledger(move |ledger, master| {
             let device = ledger.device(&req.device_id)?;
-            device_view(&device, ledger.membership(&req.device_id)?.as_ref())
+            let mut view = device_view(&device, ledger.membership(&req.device_id)?.as_ref())?;
+            if secrets {
+                let codes = device.profile()?.params().service_codes;
+                let secret = device.service_secret(master)?;
+                view.offpin_service_code_otpauth_uri =
+                    otpauth_uri(&secret, codes, "offpin", &device.device_id);
+            }
+            Ok(view)
         })
         .await?;
     Ok(Json(DeviceResponse { device, ok: true }))

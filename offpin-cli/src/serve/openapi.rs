@@ -5,12 +5,16 @@
 //! The request and answer types; each endpoint's description is written
 //! once, beside its route ([`super::routes`]).
 
-use offpin_ledger::record::{AccessCode, CodeError, CodeStatus, CodeType, CodeWarning};
+use offpin_ledger::record::{
+    AccessCode, ClockSetting, CodeError, CodeStatus, CodeType, CodeWarning, Recurrence,
+};
 use serde::Serialize;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi, ToSchema};
 
-use crate::request::{MaxTimeRounding, TypeParam, WhenNotSharedParam};
+use crate::request::{
+    ClockSettingParam, MaxTimeRounding, RecurrenceParam, TypeParam, WhenNotSharedParam,
+};
 
 /// `{"access_code": {...}, "ok": true}`.
 #[derive(Debug, Serialize, ToSchema)]
@@ -111,6 +115,13 @@ pub struct DeviceView {
     /// The windows the device's offline codes can have, one entry per kind
     /// the profile enables (hourly, daily, one-time).
     pub offline_time_frame_options: Vec<TimeFrameOption>,
+    /// offpin's extension, in `/devices/get` only, for an API key created
+    /// with `--can-read-service-secrets` (absent for every other key, and
+    /// for a profile without service codes): the device's rolling service
+    /// codes as the `otpauth://totp/` URI an authenticator app imports.
+    /// It holds the secret of codes that open the lock at any time.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub offpin_service_code_otpauth_uri: Option<String>,
 }
 
 /// One of a device's code constraints.
@@ -237,7 +248,7 @@ impl Modify for BearerAuth {
     info(title = "offpin", description = "Offline smart-lock PINs, in the hosted access-code API's shapes."),
     components(schemas(
         AccessCode, CodeError, CodeWarning, CodeStatus, CodeType, MaxTimeRounding, TypeParam,
-        WhenNotSharedParam,
+        WhenNotSharedParam, Recurrence, ClockSetting, RecurrenceParam, ClockSettingParam,
         ErrorResponse, ErrorDetail
     )),
     modifiers(&BearerAuth)

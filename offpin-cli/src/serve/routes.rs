@@ -26,6 +26,7 @@ use utoipa::openapi::OpenApi as Description;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
+use super::auth::Caller;
 use super::error::ApiError;
 use super::handlers::{self, AppState, Params};
 use super::openapi::{
@@ -65,6 +66,35 @@ macro_rules! endpoint {
     };
 }
 
+/// [`endpoint!`] for a handler that also takes the caller's capabilities
+/// ([`Caller`]).
+macro_rules! keyed_endpoint {
+    (
+        $name:ident: $method:ident $path:literal, $summary:literal,
+        $handler:path, $req:ty, { $($input:tt)* }, $ok:ty, [$($status:literal),*]
+    ) => {
+        #[utoipa::path(
+            $method,
+            path = $path,
+            summary = $summary,
+            $($input)*,
+            responses(
+                (status = 200, description = "OK", body = $ok),
+                $((status = $status, description = "Error", body = ErrorResponse),)*
+                (status = 405, description = "Method not allowed", body = ErrorResponse)
+            ),
+            security(("api_key" = []))
+        )]
+        async fn $name(
+            state: State<AppState>,
+            caller: Caller,
+            params: Params<$req>,
+        ) -> Result<Json<$ok>, ApiError> {
+            $handler(state, caller, params).await
+        }
+    };
+}
+
 /// An endpoint's JSON-body method (POST, PUT, PATCH).
 macro_rules! with_body {
     ($name:ident: $method:ident $path:literal, $summary:literal, $handler:path, $req:ty, $ok:ty, [$($status:literal),*]) => {
@@ -79,8 +109,9 @@ macro_rules! with_query {
     };
 }
 
-with_body!(create_post: post "/access_codes/create", "Create an offline access code",
-    handlers::create, CreateRequest, AccessCodeResponse, [400, 401, 404, 409, 429]);
+keyed_endpoint!(create_post: post "/access_codes/create", "Create an offline access code",
+    handlers::create, CreateRequest, { request_body = CreateRequest }, AccessCodeResponse,
+    [400, 401, 403, 404, 409, 429, 413]);
 with_body!(create_multiple_put: put "/access_codes/create_multiple",
     "Create one offline PIN for every member of a group",
     handlers::create_multiple, CreateMultipleRequest, AccessCodesResponse, [400, 401, 404, 409, 429]);
@@ -109,10 +140,12 @@ with_query!(devices_list_get: get "/devices/list", "List devices",
     handlers::devices_list, DeviceListRequest, DevicesResponse, [400, 401, 429]);
 with_body!(devices_list_post: post "/devices/list", "List devices",
     handlers::devices_list, DeviceListRequest, DevicesResponse, [400, 401, 429]);
-with_query!(devices_get_get: get "/devices/get", "Get a device",
-    handlers::devices_get, DeviceGetRequest, DeviceResponse, [400, 401, 404, 429]);
-with_body!(devices_get_post: post "/devices/get", "Get a device",
-    handlers::devices_get, DeviceGetRequest, DeviceResponse, [400, 401, 404, 429]);
+keyed_endpoint!(devices_get_get: get "/devices/get", "Get a device",
+    handlers::devices_get, DeviceGetRequest, { params(DeviceGetRequest) }, DeviceResponse,
+    [400, 401, 404, 429]);
+keyed_endpoint!(devices_get_post: post "/devices/get", "Get a device",
+    handlers::devices_get, DeviceGetRequest, { request_body = DeviceGetRequest }, DeviceResponse,
+    [400, 401, 404, 429, 413]);
 
 #[utoipa::path(
     get,

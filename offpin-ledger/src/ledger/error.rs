@@ -73,6 +73,16 @@ pub enum LedgerError {
         /// What is wrong.
         why: &'static str,
     },
+    /// A weekly recurring code's whole weeks would open it outside the
+    /// span asked for, or never within it
+    /// ([`CodeWant::Recurring`](super::CodeWant::Recurring)).
+    RecurrenceOutsideSpan {
+        /// The request field to change: `starts_at`, `ends_at` or
+        /// `offpin_recurrence`.
+        field: &'static str,
+        /// What is wrong, and how to fix it.
+        why: String,
+    },
     /// All variances of the window are in use
     /// (`igloohome_offline_access_code_no_variance_available`): which
     /// window, the codes that hold it, and the nearest window with a free
@@ -286,6 +296,7 @@ impl LedgerError {
             LedgerError::NotFound { .. } => "access_code_not_found",
             LedgerError::MissingFilter => "missing_filter",
             LedgerError::TimesDisagree { .. } => "times_disagree",
+            LedgerError::RecurrenceOutsideSpan { .. } => "recurrence_outside_span",
             LedgerError::NoVarianceAvailable { .. } => NO_VARIANCE_AVAILABLE,
             LedgerError::NoSlotAvailable { .. } => "no_slot_available",
             LedgerError::WindowEnded { .. } => "window_ended",
@@ -328,6 +339,7 @@ impl LedgerError {
                     | LedgerError::WindowEnded { .. }
                     | LedgerError::ActivationDeadlinePassed { .. }
                     | LedgerError::TimesDisagree { .. }
+                    | LedgerError::RecurrenceOutsideSpan { .. }
                     | LedgerError::Issue(_)
                     | LedgerError::NotFound { .. }
                     | LedgerError::IdempotencyConflict { .. }
@@ -359,6 +371,7 @@ impl fmt::Display for LedgerError {
             LedgerError::NotFound { .. }
             | LedgerError::MissingFilter
             | LedgerError::TimesDisagree { .. }
+            | LedgerError::RecurrenceOutsideSpan { .. }
             | LedgerError::WindowEnded { .. }
             | LedgerError::ActivationDeadlinePassed { .. }
             | LedgerError::IdempotencyConflict { .. } => self.fmt_request(f),
@@ -459,6 +472,7 @@ impl LedgerError {
                 f.write_str("list needs at least a device_id or access_code_ids")
             }
             LedgerError::TimesDisagree { why } => f.write_str(why),
+            LedgerError::RecurrenceOutsideSpan { why, .. } => f.write_str(why),
             LedgerError::WindowEnded { ends_at, now } => write!(
                 f,
                 "the window ended at {}, before the issue time {}: the lock would never open for this code",

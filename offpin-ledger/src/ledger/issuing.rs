@@ -9,7 +9,7 @@ use chrono::{DateTime, Utc};
 
 use super::{
     Allocation, AllocationScope, CodeSpec, CodeWant, Device, DeviceEntry, GroupRef, Ledger,
-    LedgerError, Slot, StoredCode, capacity,
+    LedgerError, Slot, StoredCode, capacity, recurrence,
 };
 use crate::chrono_time::{to_unix, truncate_millis};
 use crate::record::{AccessCode, Deadlines};
@@ -166,6 +166,7 @@ fn decide_one(
                 && code.scope.start == p.scope.start
                 && code.scope.length == p.scope.length
                 && code.scope.lineage == p.scope.lineage
+                && code.scope.schedule == p.scope.schedule
                 && code.name == spec.name
                 && code.user_identifier_key == spec.user_identifier_key;
             if same {
@@ -235,17 +236,39 @@ pub(super) fn prepare(
     profile: &Profile,
     now: i64,
 ) -> Result<Prepared, LedgerError> {
+    let zone = device.lock_rule()?;
     let req = match spec.want {
         CodeWant::TimeBound { starts_at, ends_at } => {
             Request::time_bound(to_unix(&starts_at), to_unix(&ends_at))
         }
         CodeWant::OneTime { starts_at } => Request::one_time(to_unix(&starts_at)),
         CodeWant::Ongoing => Request::ongoing(0),
+        CodeWant::ClockSet { at } => Request::clock_set(to_unix(&at)),
+        CodeWant::Recurring {
+            starts_at,
+            ends_at,
+            days,
+            hours,
+        } => recurrence::request(
+            profile,
+            zone,
+            (starts_at, ends_at),
+            (days, hours),
+            spec.max_rounding_secs,
+        )?,
+    };
+    let req = match spec.want {
+        // Its weeks are already exact (`recurrence`).
+        CodeWant::Recurring { .. } => req,
+        _ => req.with_max_rounding_secs(spec.max_rounding_secs),
     }
-    .with_max_rounding_secs(spec.max_rounding_secs)
-    .with_zone(device.lock_rule()?)
+    .with_zone(zone)
     .with_lineage(spec.lineage);
-    let plan = profile.plan(&req)?;
+    let mut plan = profile.plan(&req)?;
+    if plan.window.is_none() {
+        // A clock-setting code's window: when the lock accepts it.
+        plan.window = Deadlines::of(&plan.grant, profile, zone).window;
+    }
     let (scope, _) =
         AllocationScope::of(&plan.grant, device.generation).ok_or(LedgerError::Issue(
             IssueError::Grant(offpin::GrantError::KindDisabled(plan.grant.kind())),
@@ -270,10 +293,11 @@ pub(super) fn prepare(
             });
         }
     }
-    let limit = if scope.kind == Kind::Ongoing {
-        profile.params().ongoing_slots
-    } else {
-        u32::from(profile.params().variances)
+    let limit = match scope.kind {
+        Kind::Ongoing => profile.params().ongoing_slots,
+        // One PIN per instant.
+        Kind::ClockSet => 1,
+        _ => u32::from(profile.params().variances),
     };
     Ok(Prepared { plan, scope, limit })
 }

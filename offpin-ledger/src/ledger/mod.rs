@@ -153,6 +153,7 @@ pub mod memory;
 #[cfg(feature = "postgres")]
 pub mod postgres;
 mod records;
+mod recurrence;
 mod spec;
 #[cfg(feature = "sqlite")]
 pub mod sqlite;

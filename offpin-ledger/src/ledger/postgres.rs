@@ -107,6 +107,8 @@ CREATE TABLE group_members (
     device_id text PRIMARY KEY REFERENCES devices (device_id),
     group_id text NOT NULL REFERENCES groups (group_id)
 );
+", "
+ALTER TABLE api_keys ADD COLUMN capabilities text;
 "];
 
 /// Advisory lock key that serialises migrations ("ofpn").
@@ -185,13 +187,14 @@ fn code_from_row(label: &str, row: &Row) -> Result<StoredCode, LedgerError> {
     Ok(StoredCode {
         access_code_id: row.try_get(0).map_err(get)?,
         device_id: row.try_get(1).map_err(get)?,
-        scope: AllocationScope {
-            kind: kind_from_name(&kind)?,
-            start: to_u32(row.try_get(4).map_err(get)?, "start")?,
-            length: to_u32(row.try_get(5).map_err(get)?, "length")?,
-            lineage: u8::try_from(lineage).map_err(|_| corrupt("lineage out of range"))?,
-            generation: to_u32(row.try_get(2).map_err(get)?, "generation")?,
-        },
+        scope: AllocationScope::from_columns(
+            kind_from_name(&kind)?,
+            to_u32(row.try_get(4).map_err(get)?, "start")?,
+            to_u32(row.try_get(5).map_err(get)?, "length")?,
+            lineage,
+            to_u32(row.try_get(2).map_err(get)?, "generation")?,
+        )
+        .ok_or_else(|| corrupt("lineage out of range"))?,
         number: to_u32(row.try_get(7).map_err(get)?, "number")?,
         code: row.try_get(8).map_err(get)?,
         issued_window: match issued {

@@ -109,6 +109,7 @@ impl SqliteLedger {
             ledger.upgrade(version)?;
         }
         ledger.add_api_keys_table()?;
+        ledger.add_capabilities_column()?;
         Ok(ledger)
     }
 
@@ -164,6 +165,7 @@ impl SqliteLedger {
             label: ":memory:".to_owned(),
         };
         ledger.init_schema()?;
+        ledger.add_capabilities_column()?;
         Ok(ledger)
     }
 
@@ -322,13 +324,14 @@ impl SqliteLedger {
         Ok(StoredCode {
             access_code_id: row.get(0).map_err(get)?,
             device_id: row.get(1).map_err(get)?,
-            scope: AllocationScope {
+            scope: AllocationScope::from_columns(
                 kind,
-                start: row.get(4).map_err(get)?,
-                length: row.get(5).map_err(get)?,
-                lineage: row.get(6).map_err(get)?,
-                generation: row.get(2).map_err(get)?,
-            },
+                row.get(4).map_err(get)?,
+                row.get(5).map_err(get)?,
+                row.get(6).map_err(get)?,
+                row.get(2).map_err(get)?,
+            )
+            .ok_or_else(|| self.err(SqlError::Corrupt("lineage out of range".to_owned())))?,
             number: row.get(7).map_err(get)?,
             code: row.get(8).map_err(get)?,
             issued_window: match issued {
@@ -382,7 +385,7 @@ impl SqliteLedger {
                     s.kind.name(),
                     s.start,
                     s.length,
-                    s.lineage
+                    s.lineage_column()
                 ],
                 |r| r.get::<_, u32>(0),
             )
@@ -484,7 +487,7 @@ impl SqliteLedger {
                 s.kind.name(),
                 s.start,
                 s.length,
-                s.lineage,
+                s.lineage_column(),
                 n,
                 code.code,
                 code.issued_window.map(|w| w.start),

@@ -41,6 +41,7 @@ fn place(e: &LedgerError) -> usize {
         LedgerError::NotFound { .. } => 10,
         LedgerError::MissingFilter => 11,
         LedgerError::TimesDisagree { .. } => 12,
+        LedgerError::RecurrenceOutsideSpan { .. } => 48,
         LedgerError::NoVarianceAvailable { .. } => 13,
         LedgerError::NoSlotAvailable { .. } => 14,
         LedgerError::WindowEnded { .. } => 15,
@@ -80,7 +81,7 @@ fn place(e: &LedgerError) -> usize {
         _ => usize::MAX,
     }
 }
-const PLACES: usize = 48;
+const PLACES: usize = 49;
 
 /// A sample error, and its answer: status, `type`, field.
 type Case = (LedgerError, u16, &'static str, Option<&'static str>);
@@ -227,6 +228,15 @@ fn requests() -> Vec<Case> {
             None,
         ),
         (
+            LedgerError::RecurrenceOutsideSpan {
+                field: "starts_at",
+                why: s("x"),
+            },
+            400,
+            INVALID_INPUT,
+            Some("starts_at"),
+        ),
+        (
             LedgerError::NoVarianceAvailable {
                 device_id: d(),
                 variances: 3,
@@ -363,7 +373,7 @@ fn keys_and_issues() -> Vec<Case> {
             }),
             400,
             INVALID_INPUT,
-            None,
+            Some("offpin_recurrence"),
         ),
         (
             LedgerError::Issue(IssueError::Grant(GrantError::KindDisabled(Kind::OneTime))),

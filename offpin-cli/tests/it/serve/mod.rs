@@ -2,11 +2,13 @@
 //! PostgreSQL: the endpoints in the encodings the SDKs use, what the
 //! service refuses, a server's start, logs and stop, slow and hostile
 //! clients (`hardening`), `kill -9` and fleets (`fleet`), one PIN for a
-//! group's locks (`groups`).
+//! group's locks (`groups`), the format-v2 kinds and key capabilities
+//! (`kinds`).
 
 mod endpoints;
 mod fleet;
 mod groups;
 mod hardening;
+mod kinds;
 mod lifecycle;
 mod refusals;

@@ -50,7 +50,7 @@ fn scope_taken(
                 &s.kind.name(),
                 &i64::from(s.start),
                 &i64::from(s.length),
-                &i32::from(s.lineage),
+                &s.lineage_column(),
             ],
         )
         .map_err(TakenError::Pg)?;
@@ -230,7 +230,7 @@ impl<'t, 'c, 'a> Round<'t, 'c, 'a> {
                     &s.kind.name(),
                     &i64::from(s.start),
                     &i64::from(s.length),
-                    &i32::from(s.lineage),
+                    &s.lineage_column(),
                     &i64::from(n),
                     &code.code,
                     &code.issued_window.map(|w| w.start),

@@ -5,9 +5,9 @@ use postgres::Row;
 
 use super::{PostgresLedger, corrupt, pg_err};
 use crate::ledger::LedgerError;
-use crate::ledger::api_keys::{ApiKeyRecord, ApiKeyStore};
+use crate::ledger::api_keys::{ApiKeyRecord, ApiKeyStore, Capabilities};
 
-const API_KEY_COLUMNS: &str = "key_id, name, hash, created_at, revoked_at";
+const API_KEY_COLUMNS: &str = "key_id, name, hash, created_at, revoked_at, capabilities";
 
 fn api_key_from_row(label: &str, row: &Row) -> Result<ApiKeyRecord, LedgerError> {
     let get = |e: postgres::Error| pg_err(label, e);
@@ -20,6 +20,9 @@ fn api_key_from_row(label: &str, row: &Row) -> Result<ApiKeyRecord, LedgerError>
             .map_err(|_| corrupt("corrupted API key hash"))?,
         created_at: row.try_get(3).map_err(get)?,
         revoked_at: row.try_get(4).map_err(get)?,
+        capabilities: Capabilities::from_column(
+            row.try_get::<_, Option<String>>(5).map_err(get)?.as_deref(),
+        ),
     })
 }
 
@@ -28,13 +31,16 @@ impl ApiKeyStore for PostgresLedger {
         let label = self.label.as_str();
         self.client
             .execute(
-                &format!("INSERT INTO api_keys ({API_KEY_COLUMNS}) VALUES ($1, $2, $3, $4, $5)"),
+                &format!(
+                    "INSERT INTO api_keys ({API_KEY_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6)"
+                ),
                 &[
                     &record.key_id,
                     &record.name,
                     &record.hash.as_slice(),
                     &record.created_at,
                     &record.revoked_at,
+                    &record.capabilities.to_column(),
                 ],
             )
             .map_err(|e| pg_err(label, e))?;

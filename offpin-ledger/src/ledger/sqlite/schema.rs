@@ -70,6 +70,14 @@ CREATE TABLE IF NOT EXISTS api_keys (
 );
 ";
 
+/// The API keys' capabilities (`Capabilities::to_column`), a column that
+/// a ledger of schema 3 gets when first opened for writing, with no new
+/// schema version: an older offpin names its columns, ignores it, and
+/// the keys it creates have no capability (NULL), so nothing is
+/// misread. Kept out of [`SCHEMA`] so that adding it is one step,
+/// separate from any schema upgrade.
+pub(super) const CAPABILITIES_COLUMN: &str = "ALTER TABLE api_keys ADD COLUMN capabilities TEXT;";
+
 /// The API keys of `offpin serve`: a table a schema-2 ledger written
 /// before the service lacks. Older offpins ignore it, so adding it needs
 /// no new schema version; a writable open adds it.
