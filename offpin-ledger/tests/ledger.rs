@@ -17,7 +17,8 @@
 //!   groups; `ledger/record_json.rs`: the `access_code` JSON;
 //!   `ledger/service.rs`: service codes and their URIs against the
 //!   committed vectors; `ledger/tz_rules.rs`: IANA zones against the
-//!   lock's TZ rules.
+//!   lock's TZ rules; `ledger/pages.rs`: pages of `list`, `search`, the
+//!   retention, the revocation PIN in the record.
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
@@ -54,6 +55,8 @@ mod issuing;
 mod lifecycle;
 #[path = "ledger/master_key.rs"]
 mod master_key;
+#[path = "ledger/pages.rs"]
+mod pages;
 #[cfg(feature = "postgres")]
 #[path = "ledger/postgres.rs"]
 mod postgres_backend;

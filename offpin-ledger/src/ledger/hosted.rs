@@ -398,6 +398,9 @@ pub struct CodeUpdate {
     pub code: Option<String>,
     /// The device.
     pub device_id: Option<String>,
+    /// The PIN's length (`preferred_code_length`, which older SDKs send
+    /// with an update).
+    pub code_length: Option<usize>,
 }
 
 impl CodeUpdate {
@@ -433,6 +436,9 @@ impl CodeUpdate {
         }
         if let Some(d) = &self.device_id {
             differs("device_id", *d == record.device_id)?;
+        }
+        if let Some(n) = self.code_length {
+            differs("preferred_code_length", n == record.code.len())?;
         }
         Ok(self.name.clone().filter(|name| *name != record.name))
     }
