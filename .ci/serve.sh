@@ -75,7 +75,7 @@ command -v npm >/dev/null || {
 }
 mkdir -p "$work/js"
 (cd "$work/js" && npm init -y >/dev/null && npm install --silent --no-audit --no-fund seam >/dev/null 2>&1)
-echo "--- the JavaScript SDK (seam $(cd "$work/js" && node -p 'require("seam/package.json").version'))"
+echo "--- the JavaScript SDK (seam $(cd "$work/js" && node -p 'JSON.parse(require("fs").readFileSync("node_modules/seam/package.json")).version'))"
 start "$work/jssdk"
 (root=$PWD && cd "$work/js" && node "$root/offpin-cli/tests/sdk/seam_sdk.mjs" "$url" "$key")
 stop "$work/jssdk"

@@ -779,7 +779,11 @@ impl DeviceListRequest {
         let mut pairs: Vec<(&'static str, String)> = Vec::new();
         pairs.extend(self.device_ids.iter().map(|d| ("device_ids", d.clone())));
         pairs.extend(self.device_type.iter().map(|t| ("device_type", t.clone())));
-        pairs.extend(self.device_types.iter().map(|t| ("device_types", t.clone())));
+        pairs.extend(
+            self.device_types
+                .iter()
+                .map(|t| ("device_types", t.clone())),
+        );
         let one = [
             ("limit", self.limit.map(|n| n.to_string())),
             ("manufacturer", self.manufacturer.clone()),

@@ -318,9 +318,7 @@ pub fn run(location: &Location, master: MasterKey, args: &ServeArgs) -> Result<(
         master: Arc::new(master),
         body_limit: args.max_body_bytes,
         write_lock: matches!(location, Location::Sqlite(_)).then(|| Arc::new(Mutex::new(()))),
-        list_retention: Some(chrono::TimeDelta::days(i64::from(
-            args.list_retention_days,
-        ))),
+        list_retention: Some(chrono::TimeDelta::days(i64::from(args.list_retention_days))),
     };
     let guard = auth::Guard {
         app: state.clone(),

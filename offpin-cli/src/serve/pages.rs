@@ -13,7 +13,7 @@ use axum::extract::{FromRequestParts, State};
 use axum::http::header;
 use axum::http::request::Parts;
 use chrono::Utc;
-use offpin_ledger::ledger::{Ledger, PageKey, PageRequest};
+use offpin_ledger::ledger::{PageKey, PageRequest};
 
 use super::error::ApiError;
 use super::handlers::{AppState, Params, device_view};
@@ -50,8 +50,7 @@ impl<S: Send + Sync> FromRequestParts<S> for Origin {
                         .all(|b| b.is_ascii_alphanumeric() || b"-.:[]".contains(&b))
             })
             .unwrap_or_else(|| "localhost".to_owned());
-        let scheme = match header(header::HeaderName::from_static("x-forwarded-proto")).as_deref()
-        {
+        let scheme = match header(header::HeaderName::from_static("x-forwarded-proto")).as_deref() {
             Some("https") => "https",
             _ => "http",
         };

@@ -173,8 +173,8 @@ pub use groups::{
 };
 pub use issuing::IssueOutcome;
 use issuing::{Prepared, fresh_code, prepare};
-pub use records::Deleted;
 pub use pages::{CursorError, DeviceFilter, DevicePage, Page, PageKey, PageRequest};
+pub use records::Deleted;
 pub use spec::{CodeSpec, CodeWant, ListFilter};
 pub use stored::{Allocated, Allocation, AllocationScope, Slot, StoredCode, lowest_free};
 

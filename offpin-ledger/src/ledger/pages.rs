@@ -33,7 +33,9 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, TimeDelta, Utc};
 use sha2::{Digest, Sha256};
 
-use super::{Device, DeviceEntry, GroupRef, Ledger, LedgerError, ListFilter, StorageError, StoredCode};
+use super::{
+    Device, DeviceEntry, GroupRef, Ledger, LedgerError, ListFilter, StorageError, StoredCode,
+};
 use crate::record::AccessCode;
 use crate::zone::Zone;
 use offpin::profile::Profile;
@@ -113,7 +115,12 @@ fn list_binding(filter: &ListFilter) -> Vec<(&'static str, &str)> {
         ),
         ("search", filter.search.as_deref().unwrap_or("\0")),
     ];
-    b.extend(filter.access_code_ids.iter().map(|id| ("access_code_id", id.as_str())));
+    b.extend(
+        filter
+            .access_code_ids
+            .iter()
+            .map(|id| ("access_code_id", id.as_str())),
+    );
     b
 }
 

@@ -338,10 +338,7 @@ impl<'a> Reading<'a> {
             is_waiting_for_code_assignment: false,
             name: code.name.map(str::to_owned),
             pulled_backup_access_code_id: None,
-            revocation_code: code
-                .deleted_at
-                .and(code.revocation_code)
-                .map(str::to_owned),
+            revocation_code: code.deleted_at.and(code.revocation_code).map(str::to_owned),
             starts_at: window.and_then(|w| from_unix(w.start)),
             status: self.status,
             code_type,

@@ -118,13 +118,22 @@ pub(super) fn keyset_pages<L: Ledger>(l: &mut L) {
     // Filters narrow the pages: ids, user, search (name, PIN, id; ASCII
     // letters in either case; LIKE's wildcards are plain text).
     let two = ListFilter {
-        access_code_ids: vec![every[7].access_code_id.clone(), every[2].access_code_id.clone()],
+        access_code_ids: vec![
+            every[7].access_code_id.clone(),
+            every[2].access_code_id.clone(),
+        ],
         ..ListFilter::default()
     };
     let (walked, pages) = walk(l, &two, 1, None, now(), |_, _| {});
     assert_eq!(
         (ids(&walked), pages),
-        (vec![every[2].access_code_id.as_str(), every[7].access_code_id.as_str()], 2)
+        (
+            vec![
+                every[2].access_code_id.as_str(),
+                every[7].access_code_id.as_str()
+            ],
+            2
+        )
     );
     let search = |l: &mut L, text: &str| {
         let f = ListFilter {
@@ -173,13 +182,7 @@ pub(super) fn retention<L: Ledger>(l: &mut L) {
             .unwrap();
     }
     let filter = ListFilter::device("lock-a");
-    let grace = Duration::seconds(
-        l.device("lock-a")
-            .unwrap()
-            .profile()
-            .unwrap()
-            .grace_secs(),
-    );
+    let grace = Duration::seconds(l.device("lock-a").unwrap().profile().unwrap().grace_secs());
     let dead = ended.record.ends_at.unwrap() + grace;
     let month = Some(TimeDelta::days(30));
     let listed = |l: &mut L, at: DateTime<Utc>, retention| {
@@ -214,7 +217,10 @@ pub(super) fn retention<L: Ledger>(l: &mut L) {
     );
     // Pages of one code skip the dropped ones and end.
     let (walked, pages) = walk(l, &filter, 1, month, at, |_, _| {});
-    assert_eq!((ids(&walked), pages), (vec![all[2].as_str(), all[3].as_str()], 2));
+    assert_eq!(
+        (ids(&walked), pages),
+        (vec![all[2].as_str(), all[3].as_str()], 2)
+    );
     // get and list still read every code; no retention lists them all.
     for id in &all {
         assert_eq!(&l.get(id, far).unwrap().access_code_id, id);
@@ -234,7 +240,10 @@ pub(super) fn revocation_in_the_record<L: Ledger>(l: &mut L) {
     assert_eq!(ongoing.record.revocation_code, None);
     let deleted = l.delete(&m, id, now()).unwrap();
     let pin = deleted.revocation_code.clone().unwrap();
-    assert_eq!(deleted.record.revocation_code.as_deref(), Some(pin.as_str()));
+    assert_eq!(
+        deleted.record.revocation_code.as_deref(),
+        Some(pin.as_str())
+    );
     assert_eq!(l.get(id, now()).unwrap().revocation_code, Some(pin.clone()));
     // It revokes slot 0 at the lock.
     let grant = codec(l, "lock-a").decode_input(pin.as_bytes()).unwrap();
@@ -291,7 +300,10 @@ fn a_rounding_refusal_names_max_time_rounding_and_its_fix() {
     let e = l.issue(&master(), &spec, now()).unwrap_err();
     let message = e.to_string();
     assert!(!message.contains("max_rounding_secs"), "{message}");
-    assert!(message.contains("max_time_rounding allows 1 h"), "{message}");
+    assert!(
+        message.contains("max_time_rounding allows 1 h"),
+        "{message}"
+    );
     assert!(message.contains("max_time_rounding: \"1d\""), "{message}");
     assert_eq!(
         e.blame(),

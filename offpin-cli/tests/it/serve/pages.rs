@@ -51,7 +51,10 @@ fn walk_urls(a: &ureq::Agent, server: &Server, key: &str, first: &str) -> (Vec<S
         all.extend(ids(page.body["access_codes"].as_array().unwrap()));
         let p = &page.body["pagination"];
         if p["has_next_page"] == false {
-            assert!(p["next_page_cursor"].is_null() && p["next_page_url"].is_null(), "{p}");
+            assert!(
+                p["next_page_cursor"].is_null() && p["next_page_url"].is_null(),
+                "{p}"
+            );
             break;
         }
         let url = p["next_page_url"].as_str().unwrap();
@@ -72,10 +75,22 @@ fn pages_walk_every_code_once(fx: &Fixture) {
     let a = agent();
     let mut made = Vec::new();
     for i in 0..7 {
-        made.push(create(&a, &server, &fx.key, 20 + i, 0, &format!("guest {i}")));
+        made.push(create(
+            &a,
+            &server,
+            &fx.key,
+            20 + i,
+            0,
+            &format!("guest {i}"),
+        ));
     }
     // No limit: every code, and no next page.
-    let all = get(&a, &server, &fx.key, "/access_codes/list?device_id=front-door");
+    let all = get(
+        &a,
+        &server,
+        &fx.key,
+        "/access_codes/list?device_id=front-door",
+    );
     assert_eq!(ids(all.body["access_codes"].as_array().unwrap()), made);
     assert_eq!(all.body["pagination"]["has_next_page"], false);
     // 3 a page, by next_page_url (GET, query string as the SDKs send it).
@@ -109,14 +124,24 @@ fn pages_walk_every_code_once(fx: &Fixture) {
         assert_eq!(p.status, 200, "{p:?}");
         seen.extend(ids(p.body["access_codes"].as_array().unwrap()));
         if added.len() < 2 {
-            added.push(create(&a, &server, &fx.key, 40 + added.len() as i64, 0, "late"));
+            added.push(create(
+                &a,
+                &server,
+                &fx.key,
+                40 + added.len() as i64,
+                0,
+                "late",
+            ));
         }
         if p.body["pagination"]["has_next_page"] == false {
             break;
         }
         // The body's parameters are in the next page's URL.
         let url = p.body["pagination"]["next_page_url"].as_str().unwrap();
-        assert!(url.contains("device_id=front-door") && url.contains("limit=2"), "{url}");
+        assert!(
+            url.contains("device_id=front-door") && url.contains("limit=2"),
+            "{url}"
+        );
         cursor = p.body["pagination"]["next_page_cursor"].clone();
     }
     let mut want = made.clone();
@@ -137,7 +162,10 @@ fn pages_walk_every_code_once(fx: &Fixture) {
         &fx.key,
         "/access_codes/list?device_id=front-door&search=guest%203",
     );
-    assert_eq!(ids(one.body["access_codes"].as_array().unwrap()), [made[3].clone()]);
+    assert_eq!(
+        ids(one.body["access_codes"].as_array().unwrap()),
+        [made[3].clone()]
+    );
     server.terminate();
 }
 
@@ -164,7 +192,12 @@ fn bad_cursors_and_limits_are_invalid_input() {
     for day in 0..3 {
         create(&a, &server, &fx.key, 20 + day, 0, "g");
     }
-    let first = get(&a, &server, &fx.key, "/access_codes/list?device_id=front-door&limit=1");
+    let first = get(
+        &a,
+        &server,
+        &fx.key,
+        "/access_codes/list?device_id=front-door&limit=1",
+    );
     let cursor = first.body["pagination"]["next_page_cursor"]
         .as_str()
         .unwrap()
@@ -175,14 +208,21 @@ fn bad_cursors_and_limits_are_invalid_input() {
     let cases = [
         format!("device_id=front-door&page_cursor={flipped}"),
         "device_id=front-door&page_cursor=garbage!".to_owned(),
-        format!("device_id=front-door&page_cursor={}", &cursor[..cursor.len() - 4]),
+        format!(
+            "device_id=front-door&page_cursor={}",
+            &cursor[..cursor.len() - 4]
+        ),
         // Another query's cursor.
         format!("device_id=back-door&page_cursor={cursor}"),
         format!("device_id=front-door&search=g&page_cursor={cursor}"),
     ];
     for q in &cases {
         let r = get(&a, &server, &fx.key, &format!("/access_codes/list?{q}"));
-        assert_eq!((r.status, r.error_type()), (400, "invalid_input"), "{q}: {r:?}");
+        assert_eq!(
+            (r.status, r.error_type()),
+            (400, "invalid_input"),
+            "{q}: {r:?}"
+        );
         let v = &r.body["error"]["validation_errors"];
         assert!(v.get("page_cursor").is_some(), "{q}: {r:?}");
     }
@@ -193,8 +233,15 @@ fn bad_cursors_and_limits_are_invalid_input() {
             &fx.key,
             &format!("/access_codes/list?device_id=front-door&{q}"),
         );
-        assert_eq!((r.status, r.error_type()), (400, "invalid_input"), "{q}: {r:?}");
-        assert!(r.body["error"]["validation_errors"].get("limit").is_some(), "{r:?}");
+        assert_eq!(
+            (r.status, r.error_type()),
+            (400, "invalid_input"),
+            "{q}: {r:?}"
+        );
+        assert!(
+            r.body["error"]["validation_errors"].get("limit").is_some(),
+            "{r:?}"
+        );
     }
     // The cursor itself still reads the next page.
     let next = get(
@@ -233,10 +280,21 @@ fn devices_list_filters_and_pages() {
     };
     let all = ["back-door", "front-door", "garage", "gate-1", "gate-2"];
     assert_eq!(names("").0, all);
-    assert_eq!(names("device_ids=gate-2&device_ids=garage").0, ["garage", "gate-2"]);
+    assert_eq!(
+        names("device_ids=gate-2&device_ids=garage").0,
+        ["garage", "gate-2"]
+    );
     assert_eq!(names("search=GATE").0, ["gate-1", "gate-2"]);
-    assert_eq!(names("search=door&device_type=offpin_lock").0, ["back-door", "front-door"]);
-    assert_eq!(names("device_types=offpin_lock&device_types=august_lock").0.len(), 5);
+    assert_eq!(
+        names("search=door&device_type=offpin_lock").0,
+        ["back-door", "front-door"]
+    );
+    assert_eq!(
+        names("device_types=offpin_lock&device_types=august_lock")
+            .0
+            .len(),
+        5
+    );
     assert!(names("device_type=august_lock").0.is_empty());
     assert!(names("manufacturer=august").0.is_empty());
     assert_eq!(names("manufacturer=offpin").0.len(), 5);
@@ -250,16 +308,40 @@ fn devices_list_filters_and_pages() {
             break;
         }
         let url = p["next_page_url"].as_str().unwrap();
-        assert!(url.starts_with(&server.url("/devices/list?limit=2&page_cursor=")), "{url}");
-        q = format!("limit=2&page_cursor={}", p["next_page_cursor"].as_str().unwrap());
+        assert!(
+            url.starts_with(&server.url("/devices/list?limit=2&page_cursor=")),
+            "{url}"
+        );
+        q = format!(
+            "limit=2&page_cursor={}",
+            p["next_page_cursor"].as_str().unwrap()
+        );
     }
     assert_eq!(seen, all);
-    let r = get(&a, &server, &fx.key, "/devices/list?search=gate&page_cursor=AAAA");
+    let r = get(
+        &a,
+        &server,
+        &fx.key,
+        "/devices/list?search=gate&page_cursor=AAAA",
+    );
     assert_eq!((r.status, r.error_type()), (400, "invalid_input"), "{r:?}");
-    for field in ["created_before", "connected_account_id", "custom_metadata_has"] {
-        let r = post(&a, &server, &fx.key, "/devices/list", &json!({ field: "x" }));
+    for field in [
+        "created_before",
+        "connected_account_id",
+        "custom_metadata_has",
+    ] {
+        let r = post(
+            &a,
+            &server,
+            &fx.key,
+            "/devices/list",
+            &json!({ field: "x" }),
+        );
         assert_eq!((r.status, r.error_type()), (400, "invalid_input"), "{r:?}");
-        assert!(r.body["error"]["validation_errors"].get(field).is_some(), "{r:?}");
+        assert!(
+            r.body["error"]["validation_errors"].get(field).is_some(),
+            "{r:?}"
+        );
     }
     // The device says its type.
     let d = get(&a, &server, &fx.key, "/devices/get?device_id=garage");
@@ -288,7 +370,12 @@ fn retention(fx: &Fixture) {
     let recent = backfill(-6, -5);
     let a = agent();
     let list = |server: &Server| {
-        let r = get(&a, server, &fx.key, "/access_codes/list?device_id=front-door");
+        let r = get(
+            &a,
+            server,
+            &fx.key,
+            "/access_codes/list?device_id=front-door",
+        );
         assert_eq!(r.status, 200, "{r:?}");
         ids(r.body["access_codes"].as_array().unwrap())
     };
@@ -296,19 +383,41 @@ fn retention(fx: &Fixture) {
     // not listed; get still reads it.
     for extra in [&[][..], &["--list-retention-days", "30"][..]] {
         let server = fx.start(extra);
-        assert_eq!(list(&server), [recent.clone()], "{extra:?}");
-        let got = get(&a, &server, &fx.key, &format!("/access_codes/get?access_code_id={old}"));
-        assert_eq!((got.status, got.body["access_code"]["status"].as_str()), (200, Some("unset")));
+        assert_eq!(list(&server), std::slice::from_ref(&recent), "{extra:?}");
+        let got = get(
+            &a,
+            &server,
+            &fx.key,
+            &format!("/access_codes/get?access_code_id={old}"),
+        );
+        assert_eq!(
+            (got.status, got.body["access_code"]["status"].as_str()),
+            (200, Some("unset"))
+        );
         server.terminate();
     }
     // 4 days: neither; 100 days: both.
     let server = fx.start(&["--list-retention-days", "4"]);
     assert!(list(&server).is_empty());
-    let ongoing = post(&a, &server, &fx.key, "/access_codes/create", &json!({"device_id": "front-door"}));
-    let ongoing = ongoing.body["access_code"]["access_code_id"].as_str().unwrap().to_owned();
-    delete(&a, &server, &fx.key, &format!("/access_codes/delete?access_code_id={ongoing}"));
+    let ongoing = post(
+        &a,
+        &server,
+        &fx.key,
+        "/access_codes/create",
+        &json!({"device_id": "front-door"}),
+    );
+    let ongoing = ongoing.body["access_code"]["access_code_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    delete(
+        &a,
+        &server,
+        &fx.key,
+        &format!("/access_codes/delete?access_code_id={ongoing}"),
+    );
     // A deleted ongoing code opens until its revocation is typed: listed.
-    assert_eq!(list(&server), [ongoing.clone()]);
+    assert_eq!(list(&server), std::slice::from_ref(&ongoing));
     server.terminate();
     let server = fx.start(&["--list-retention-days", "100"]);
     assert_eq!(list(&server), [old, recent, ongoing]);
@@ -335,13 +444,35 @@ fn get_shows_the_revocation_pin_after_delete() {
     let fx = Fixture::sqlite();
     let server = fx.start(&[]);
     let a = agent();
-    let c = post(&a, &server, &fx.key, "/access_codes/create", &json!({"device_id": "front-door"}));
-    let id = c.body["access_code"]["access_code_id"].as_str().unwrap().to_owned();
-    assert!(c.body["access_code"].get("revocation_code").is_none(), "{c:?}");
-    let d = delete(&a, &server, &fx.key, &format!("/access_codes/delete?access_code_id={id}"));
+    let c = post(
+        &a,
+        &server,
+        &fx.key,
+        "/access_codes/create",
+        &json!({"device_id": "front-door"}),
+    );
+    let id = c.body["access_code"]["access_code_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert!(
+        c.body["access_code"].get("revocation_code").is_none(),
+        "{c:?}"
+    );
+    let d = delete(
+        &a,
+        &server,
+        &fx.key,
+        &format!("/access_codes/delete?access_code_id={id}"),
+    );
     let pin = d.body["revocation_code"].as_str().unwrap().to_owned();
     assert_eq!(d.body["access_code"]["revocation_code"], pin.as_str());
-    let got = get(&a, &server, &fx.key, &format!("/access_codes/get?access_code_id={id}"));
+    let got = get(
+        &a,
+        &server,
+        &fx.key,
+        &format!("/access_codes/get?access_code_id={id}"),
+    );
     assert_eq!(got.body["access_code"]["revocation_code"], pin.as_str());
     let doc = get(&a, &server, &fx.key, "/openapi.json");
     let field = &doc.body["components"]["schemas"]["AccessCode"]["properties"]["revocation_code"];
@@ -368,7 +499,12 @@ fn a_long_window_says_to_send_max_time_rounding_1d() {
     let message = r.body["error"]["message"].as_str().unwrap();
     assert!(!message.contains("max_rounding_secs"), "{message}");
     assert!(message.contains("max_time_rounding: \"1d\""), "{message}");
-    assert!(r.body["error"]["validation_errors"].get("max_time_rounding").is_some(), "{r:?}");
+    assert!(
+        r.body["error"]["validation_errors"]
+            .get("max_time_rounding")
+            .is_some(),
+        "{r:?}"
+    );
     let mut fixed = body.clone();
     fixed["max_time_rounding"] = json!("1d");
     let r = post(&a, &server, &fx.key, "/access_codes/create", &fixed);
@@ -396,14 +532,23 @@ fn the_older_sdks_call_shapes_are_accepted() {
     assert_eq!(r.status, 200, "{r:?}");
     for (path, body) in [
         ("/access_codes/get", json!({"access_code_id": id})),
-        ("/access_codes/list", json!({"device_id": "front-door", "limit": 5})),
+        (
+            "/access_codes/list",
+            json!({"device_id": "front-door", "limit": 5}),
+        ),
         ("/devices/get", json!({"device_id": "front-door"})),
         ("/devices/list", json!({})),
     ] {
         let r = post(&a, &server, &fx.key, path, &body);
         assert_eq!(r.status, 200, "{path}: {r:?}");
     }
-    let got = post(&a, &server, &fx.key, "/access_codes/get", &json!({"access_code_id": id}));
+    let got = post(
+        &a,
+        &server,
+        &fx.key,
+        "/access_codes/get",
+        &json!({"access_code_id": id}),
+    );
     assert_eq!(got.body["access_code"]["name"], "Ann S.");
     for (field, value) in [
         ("preferred_code_length", json!(4)),
@@ -414,9 +559,22 @@ fn the_older_sdks_call_shapes_are_accepted() {
         let mut body = json!({"access_code_id": id});
         body[field] = value;
         let r = post(&a, &server, &fx.key, "/access_codes/update", &body);
-        assert_eq!((r.status, r.error_type()), (400, "invalid_input"), "{field}: {r:?}");
-        assert!(r.body["error"]["validation_errors"].get(field).is_some(), "{r:?}");
+        assert_eq!(
+            (r.status, r.error_type()),
+            (400, "invalid_input"),
+            "{field}: {r:?}"
+        );
+        assert!(
+            r.body["error"]["validation_errors"].get(field).is_some(),
+            "{r:?}"
+        );
     }
-    let d = post(&a, &server, &fx.key, "/access_codes/delete", &json!({"access_code_id": id}));
+    let d = post(
+        &a,
+        &server,
+        &fx.key,
+        "/access_codes/delete",
+        &json!({"access_code_id": id}),
+    );
     assert_eq!(d.status, 200, "{d:?}");
 }
