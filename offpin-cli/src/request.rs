@@ -447,7 +447,7 @@ pub struct ListRequest {
     /// either case).
     #[param(example = "Ann")]
     pub search: Option<String>,
-    /// Most codes on a page (1 to [`MAX_LIMIT`]); without it, every code.
+    /// Most codes on a page (1 to 10000); without it, every code.
     /// More codes follow when `pagination.has_next_page` is `true`.
     #[schema(minimum = 1, maximum = 10_000)]
     #[param(minimum = 1, maximum = 10_000)]
@@ -733,7 +733,7 @@ pub struct DeviceListRequest {
     #[serde(default)]
     pub device_ids: Vec<String>,
     /// Only devices of this type: every device here is an
-    /// [`OFFPIN_DEVICE_TYPE`] (`offpin_lock`), so another type lists none.
+    /// `offpin_lock`, so another type lists none.
     pub device_type: Option<String>,
     /// Only devices of one of these types (see `device_type`).
     #[serde(default)]
