@@ -334,6 +334,12 @@ pub struct AccessCode {
     pub offpin_recurrence: Option<Recurrence>,
     /// Pulled backup code (`null`).
     pub pulled_backup_access_code_id: Option<String>,
+    /// For a deleted ongoing code: the PIN to type at the lock to revoke
+    /// it (its slot's revocation code), so that an SDK whose `delete`
+    /// returns nothing can read it with `get`. Absent otherwise (and for a
+    /// profile without revocation codes).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub revocation_code: Option<String>,
     /// Start of the window the lock honours (`null` for ongoing codes).
     #[serde(with = "opt_millis")]
     pub starts_at: Option<DateTime<Utc>>,
@@ -362,6 +368,10 @@ impl fmt::Debug for AccessCode {
             .field("name", &self.name)
             .field("user_identifier_key", &self.user_identifier_key)
             .field("created_at", &self.created_at)
+            .field(
+                "revocation_code",
+                &self.revocation_code.as_ref().map(|_| ".."),
+            )
             // Codes only: a message may carry a revocation PIN.
             .field(
                 "errors",

@@ -18,7 +18,8 @@
 //!   `ledger/service.rs`: service codes and their URIs against the
 //!   committed vectors; `ledger/tz_rules.rs`: IANA zones against the
 //!   lock's TZ rules; `ledger/kinds.rs`: weekly recurring and
-//!   clock-setting codes, API-key capabilities.
+//!   clock-setting codes, API-key capabilities; `ledger/pages.rs`: pages
+//!   of `list`, `search`, the retention, the revocation PIN in the record.
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
@@ -57,6 +58,8 @@ mod kinds;
 mod lifecycle;
 #[path = "ledger/master_key.rs"]
 mod master_key;
+#[path = "ledger/pages.rs"]
+mod pages;
 #[cfg(feature = "postgres")]
 #[path = "ledger/postgres.rs"]
 mod postgres_backend;

@@ -10,7 +10,7 @@ use axum::http::StatusCode;
 use chrono::Utc;
 use offpin::{MasterKey, Profile};
 use offpin_ledger::ledger::hosted::{HostedApi, check_length, code_lengths};
-use offpin_ledger::ledger::{Device, GroupRef, ListFilter};
+use offpin_ledger::ledger::{Device, GroupRef};
 use offpin_ledger::service::otpauth_uri;
 use serde::de::DeserializeOwned;
 
@@ -19,12 +19,11 @@ use super::error::ApiError;
 use super::fault::FORBIDDEN;
 use super::openapi::{
     AccessCodeResponse, AccessCodesResponse, CodeConstraintView, DeleteResponse, DeviceResponse,
-    DeviceView, DevicesResponse, HealthResponse, LocationView, SecurityView, TimeFrameOption,
-    TimePair,
+    DeviceView, HealthResponse, LocationView, SecurityView, TimeFrameOption, TimePair,
 };
 use crate::request::{
-    CreateMultipleRequest, CreateRequest, DeleteRequest, DeviceGetRequest, DeviceListRequest,
-    GetBy, GetRequest, ListRequest, UpdateRequest, decode,
+    CreateMultipleRequest, CreateRequest, DeleteRequest, DeviceGetRequest, GetBy, GetRequest,
+    OFFPIN_DEVICE_TYPE, UpdateRequest, decode,
 };
 use crate::store::{Pool, Store};
 
@@ -41,6 +40,9 @@ pub struct AppState {
     /// process instead of connections waiting on SQLite's busy handler
     /// (`None` on PostgreSQL, whose writers run side by side).
     pub write_lock: Option<Arc<Mutex<()>>>,
+    /// `/access_codes/list` leaves out codes dead for longer than this
+    /// (`--list-retention-days`; `None`: none left out).
+    pub list_retention: Option<chrono::TimeDelta>,
 }
 
 impl AppState {
@@ -165,25 +167,6 @@ pub async fn create_multiple(
     }))
 }
 
-/// `/access_codes/list`.
-pub async fn list(
-    State(state): State<AppState>,
-    Params(req): Params<ListRequest>,
-) -> Result<Json<AccessCodesResponse>, ApiError> {
-    let filter = ListFilter {
-        device_id: req.device_id,
-        access_code_ids: req.access_code_ids,
-        user_identifier_key: req.user_identifier_key,
-    };
-    let access_codes = state
-        .ledger(move |ledger, _| Ok(ledger.list(&filter, Utc::now())?))
-        .await?;
-    Ok(Json(AccessCodesResponse {
-        access_codes,
-        ok: true,
-    }))
-}
-
 /// `/access_codes/get`.
 pub async fn get(
     State(state): State<AppState>,
@@ -244,7 +227,11 @@ pub async fn update(
     }))
 }
 
-fn device_view(device: &Device, group: Option<&GroupRef>) -> Result<DeviceView, ApiError> {
+/// A device as the API shows it, `group` the group it is a member of.
+pub(crate) fn device_view(
+    device: &Device,
+    group: Option<&GroupRef>,
+) -> Result<DeviceView, ApiError> {
     let profile = device.profile()?;
     // The figures of the rule the lock keeps (its zone's, if the profile
     // covers it, else its standard offset: both covered), with every key
@@ -257,6 +244,7 @@ fn device_view(device: &Device, group: Option<&GroupRef>) -> Result<DeviceView, 
     Ok(DeviceView {
         device_id: device.device_id.clone(),
         display_name: device.device_id.clone(),
+        device_type: OFFPIN_DEVICE_TYPE,
         is_managed: true,
         profile: device.profile.clone(),
         time_zone: device.time_zone.clone(),
@@ -326,25 +314,6 @@ fn time_frames(profile: &Profile, time_zone: Option<&str>) -> Vec<TimeFrameOptio
         frames.push(option("one-time", use_window.clone(), use_window, false));
     }
     frames
-}
-
-/// `/devices/list`.
-pub async fn devices_list(
-    State(state): State<AppState>,
-    Params(req): Params<DeviceListRequest>,
-) -> Result<Json<DevicesResponse>, ApiError> {
-    let devices = state
-        .ledger(move |ledger, _| {
-            let members = ledger.memberships()?;
-            ledger
-                .devices()?
-                .iter()
-                .filter(|d| req.device_ids.is_empty() || req.device_ids.contains(&d.device_id))
-                .map(|d| device_view(d, members.get(&d.device_id)))
-                .collect::<Result<Vec<_>, _>>()
-        })
-        .await?;
-    Ok(Json(DevicesResponse { devices, ok: true }))
 }
 
 /// The 403 of a clock-setting code asked for by a key without the

@@ -15,6 +15,7 @@ pub mod fault;
 pub mod handlers;
 pub mod listen;
 pub mod openapi;
+pub mod pages;
 pub mod routes;
 
 use std::net::SocketAddr;
@@ -82,7 +83,17 @@ pub struct ServeArgs {
     /// request).
     #[arg(long, default_value_t = 2)]
     pub key_cache_secs: u64,
+    /// Days `/access_codes/list` keeps listing a code after it stopped
+    /// opening (its window and the lock's clock grace ended, deleted or
+    /// not); `get` reads it by id for ever. 0: drop it as soon as it is
+    /// dead. Ongoing codes never die on a date and stay listed.
+    #[arg(long, default_value_t = DEFAULT_LIST_RETENTION_DAYS)]
+    pub list_retention_days: u32,
 }
+
+/// `--list-retention-days` when not given: a month, long enough to
+/// answer a guest's "my code did not work" from the list.
+pub const DEFAULT_LIST_RETENTION_DAYS: u32 = 30;
 
 /// Turns the bodiless errors of the layers (unknown route, method, body
 /// limit, timeout) into the API's JSON error.
@@ -307,6 +318,7 @@ pub fn run(location: &Location, master: MasterKey, args: &ServeArgs) -> Result<(
         master: Arc::new(master),
         body_limit: args.max_body_bytes,
         write_lock: matches!(location, Location::Sqlite(_)).then(|| Arc::new(Mutex::new(()))),
+        list_retention: Some(chrono::TimeDelta::days(i64::from(args.list_retention_days))),
     };
     let guard = auth::Guard {
         app: state.clone(),

@@ -34,6 +34,34 @@ pub struct AccessCodesResponse {
     pub ok: bool,
 }
 
+/// Where the next page is: `has_next_page`, and when it is `true` the
+/// cursor to send as `page_cursor` and the URL of the next page (this
+/// request's URL with `page_cursor` set).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Pagination {
+    /// Whether more follow.
+    pub has_next_page: bool,
+    /// Send it back as `page_cursor` with the same filters (`null` on the
+    /// last page). Opaque.
+    pub next_page_cursor: Option<String>,
+    /// The next page's URL (`null` on the last page).
+    pub next_page_url: Option<String>,
+}
+
+/// `{"access_codes": [...], "pagination": {...}, "ok": true}`: one page of
+/// `/access_codes/list`.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AccessCodesPage {
+    /// The codes, in issue order (`created_at`, then id), without those
+    /// that can no longer open and have not for longer than the server's
+    /// retention (`get` still reads them by id).
+    pub access_codes: Vec<AccessCode>,
+    /// The next page.
+    pub pagination: Pagination,
+    /// `true`.
+    pub ok: bool,
+}
+
 /// The answer to a delete.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct DeleteResponse {
@@ -84,6 +112,9 @@ pub struct DeviceView {
     pub device_id: String,
     /// The id, as the SDKs show a device's name.
     pub display_name: String,
+    /// `offpin_lock`: a lock that checks offline codes (the value
+    /// `/devices/list`'s `device_type` filter matches).
+    pub device_type: &'static str,
     /// `true`: this server manages the device's codes.
     pub is_managed: bool,
     /// The shipped profile.
@@ -180,6 +211,8 @@ pub struct DeviceResponse {
 pub struct DevicesResponse {
     /// The devices, by id.
     pub devices: Vec<DeviceView>,
+    /// The next page.
+    pub pagination: Pagination,
     /// `true`.
     pub ok: bool,
 }

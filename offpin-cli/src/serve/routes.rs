@@ -30,9 +30,10 @@ use super::auth::Caller;
 use super::error::ApiError;
 use super::handlers::{self, AppState, Params};
 use super::openapi::{
-    AccessCodeResponse, AccessCodesResponse, ApiDoc, DeleteResponse, DeviceResponse,
-    DevicesResponse, ErrorResponse, HealthResponse,
+    AccessCodeResponse, AccessCodesPage, AccessCodesResponse, ApiDoc, DeleteResponse,
+    DeviceResponse, DevicesResponse, ErrorResponse, HealthResponse,
 };
+use super::pages::{self, Origin};
 use crate::request::{
     CreateMultipleRequest, CreateRequest, DeleteRequest, DeviceGetRequest, DeviceListRequest,
     GetRequest, ListRequest, UpdateRequest,
@@ -118,10 +119,39 @@ with_body!(create_multiple_put: put "/access_codes/create_multiple",
 with_body!(create_multiple_post: post "/access_codes/create_multiple",
     "Create one offline PIN for every member of a group",
     handlers::create_multiple, CreateMultipleRequest, AccessCodesResponse, [400, 401, 404, 409, 429]);
-with_query!(list_get: get "/access_codes/list", "List access codes",
-    handlers::list, ListRequest, AccessCodesResponse, [400, 401, 429]);
-with_body!(list_post: post "/access_codes/list", "List access codes",
-    handlers::list, ListRequest, AccessCodesResponse, [400, 401, 429]);
+/// A paged list's method: [`endpoint!`] with the request's [`Origin`]
+/// (its next page's URL).
+macro_rules! paged {
+    (
+        $name:ident: $method:ident $path:literal, $summary:literal,
+        $handler:path, $req:ty, { $($input:tt)* }, $ok:ty, [$($status:literal),*]
+    ) => {
+        #[utoipa::path(
+            $method,
+            path = $path,
+            summary = $summary,
+            $($input)*,
+            responses(
+                (status = 200, description = "OK: one page", body = $ok),
+                $((status = $status, description = "Error", body = ErrorResponse),)*
+                (status = 405, description = "Method not allowed", body = ErrorResponse)
+            ),
+            security(("api_key" = []))
+        )]
+        async fn $name(
+            state: State<AppState>,
+            origin: Origin,
+            params: Params<$req>,
+        ) -> Result<Json<$ok>, ApiError> {
+            $handler(state, origin, params).await
+        }
+    };
+}
+
+paged!(list_get: get "/access_codes/list", "List access codes, a page at a time",
+    pages::list, ListRequest, { params(ListRequest) }, AccessCodesPage, [400, 401, 429]);
+paged!(list_post: post "/access_codes/list", "List access codes, a page at a time",
+    pages::list, ListRequest, { request_body = ListRequest }, AccessCodesPage, [400, 401, 413, 429]);
 with_query!(get_get: get "/access_codes/get", "Get an access code",
     handlers::get, GetRequest, AccessCodeResponse, [400, 401, 404, 429]);
 with_body!(get_post: post "/access_codes/get", "Get an access code",
@@ -136,10 +166,10 @@ with_body!(update_patch: patch "/access_codes/update", "Rename an access code",
     handlers::update, UpdateRequest, AccessCodeResponse, [400, 401, 404, 429]);
 with_body!(update_post: post "/access_codes/update", "Rename an access code",
     handlers::update, UpdateRequest, AccessCodeResponse, [400, 401, 404, 429]);
-with_query!(devices_list_get: get "/devices/list", "List devices",
-    handlers::devices_list, DeviceListRequest, DevicesResponse, [400, 401, 429]);
-with_body!(devices_list_post: post "/devices/list", "List devices",
-    handlers::devices_list, DeviceListRequest, DevicesResponse, [400, 401, 429]);
+paged!(devices_list_get: get "/devices/list", "List devices, a page at a time",
+    pages::devices_list, DeviceListRequest, { params(DeviceListRequest) }, DevicesResponse, [400, 401, 429]);
+paged!(devices_list_post: post "/devices/list", "List devices, a page at a time",
+    pages::devices_list, DeviceListRequest, { request_body = DeviceListRequest }, DevicesResponse, [400, 401, 413, 429]);
 keyed_endpoint!(devices_get_get: get "/devices/get", "Get a device",
     handlers::devices_get, DeviceGetRequest, { params(DeviceGetRequest) }, DeviceResponse,
     [400, 401, 404, 429]);

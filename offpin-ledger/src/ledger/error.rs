@@ -402,6 +402,10 @@ impl fmt::Display for LedgerError {
                 write!(f, "request {}: {source}", index.saturating_add(1))
             }
             LedgerError::Zone(e) => fmt::Display::fmt(e, f),
+            LedgerError::Issue(IssueError::RoundingTooLarge {
+                needed_secs,
+                allowed_secs,
+            }) => f.write_str(&rounding_message(*needed_secs, *allowed_secs)),
             LedgerError::Issue(e) => fmt::Display::fmt(e, f),
             LedgerError::Key(e) => fmt::Display::fmt(e, f),
             LedgerError::Offset(e) => fmt::Display::fmt(e, f),
@@ -697,4 +701,28 @@ impl std::error::Error for StorageError {
             .as_deref()
             .map(|e| e as &(dyn std::error::Error + 'static))
     }
+}
+
+/// A window that needs more rounding than the request allows, in the
+/// request's terms: the field a client sends (`max_time_rounding`, the
+/// command's `--max-time-rounding`) and the value that fixes it.
+fn rounding_message(needed_secs: i64, allowed_secs: u32) -> String {
+    let human = |secs: i64| match (secs / 3_600, secs % 3_600 / 60, secs % 60) {
+        (h, 0, 0) => format!("{h} h"),
+        (0, m, 0) => format!("{m} min"),
+        (h, m, 0) => format!("{h} h {m} min"),
+        _ => format!("{secs} s"),
+    };
+    let fix = if needed_secs <= 3_600 && allowed_secs < 3_600 {
+        "send max_time_rounding: \"1h\" (the lock counts this window in whole hours), or start and end it on whole hours"
+    } else if needed_secs <= 86_400 && allowed_secs < 86_400 {
+        "send max_time_rounding: \"1d\" (a window this long is encoded in the lock's days, from its local midnight to local midnight), or start and end the window at the lock's local midnight"
+    } else {
+        "start and end the window on whole hours (or, for a window encoded in days, at the lock's local midnight)"
+    };
+    format!(
+        "the lock cannot encode this window as given: fitting it to the lock's units moves an end by {}, but max_time_rounding allows {} (\"1h\" when not sent); {fix}",
+        human(needed_secs),
+        human(i64::from(allowed_secs))
+    )
 }

@@ -13,7 +13,7 @@ use chrono::{DateTime, Utc};
 use super::{CodeSpec, CodeWant, Deleted, Device, Ledger, LedgerError, ListFilter, ct_eq};
 use crate::record::{AccessCode, CodeType, WEEKDAY_NAMES};
 use crate::zone::ZoneError;
-use offpin::index::GrantError;
+use offpin::GrantError;
 use offpin::issue::IssueError;
 use offpin::keys::MasterKey;
 use offpin::profile::Kind;
@@ -547,6 +547,9 @@ pub struct CodeUpdate {
     pub code: Option<String>,
     /// The device.
     pub device_id: Option<String>,
+    /// The PIN's length (`preferred_code_length`, which older SDKs send
+    /// with an update).
+    pub code_length: Option<usize>,
 }
 
 impl CodeUpdate {
@@ -582,6 +585,9 @@ impl CodeUpdate {
         }
         if let Some(d) = &self.device_id {
             differs("device_id", *d == record.device_id)?;
+        }
+        if let Some(n) = self.code_length {
+            differs("preferred_code_length", n == record.code.len())?;
         }
         Ok(self.name.clone().filter(|name| *name != record.name))
     }

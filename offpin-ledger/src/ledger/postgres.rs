@@ -37,6 +37,7 @@
 
 mod allocate;
 mod api_keys;
+mod pages;
 
 use chrono::{DateTime, Utc};
 use postgres::error::SqlState;
@@ -596,6 +597,16 @@ impl Ledger for PostgresLedger {
             )?
         };
         Ok(codes.into_iter().filter(|c| filter.matches(c)).collect())
+    }
+
+    fn find_page(
+        &mut self,
+        filter: &ListFilter,
+        after: Option<&super::PageKey>,
+        ended_before: Option<i64>,
+        limit: usize,
+    ) -> Result<Vec<StoredCode>, LedgerError> {
+        self.page(filter, after, ended_before, limit)
     }
 
     fn find_one(&mut self, access_code_id: &str) -> Result<Option<StoredCode>, LedgerError> {

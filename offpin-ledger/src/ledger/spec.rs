@@ -220,6 +220,9 @@ pub struct ListFilter {
     pub access_code_ids: Vec<String>,
     /// Codes issued for this user.
     pub user_identifier_key: Option<String>,
+    /// Codes whose name, PIN or id contains this text (ASCII letters in
+    /// either case), the hosted API's `search`.
+    pub search: Option<String>,
 }
 
 impl ListFilter {
@@ -239,5 +242,33 @@ impl ListFilter {
                 .user_identifier_key
                 .as_ref()
                 .is_none_or(|k| Some(k) == c.user_identifier_key.as_ref())
+            && self.search.as_ref().is_none_or(|s| search_matches(s, c))
     }
+}
+
+/// Whether `needle` occurs in the code's name, PIN or id, ASCII letters
+/// compared in either case (what SQLite's `LIKE` and PostgreSQL's `ILIKE`
+/// narrow to first).
+fn search_matches(needle: &str, c: &StoredCode) -> bool {
+    let needle = needle.to_ascii_lowercase();
+    [Some(&c.access_code_id), Some(&c.code), c.name.as_ref()]
+        .into_iter()
+        .flatten()
+        .any(|hay| hay.to_ascii_lowercase().contains(&needle))
+}
+
+/// `search` as a `LIKE … ESCAPE '\\'` pattern: its `%`, `_` and
+/// backslashes escaped, inside `%…%`.
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
+pub(crate) fn like_pattern(search: &str) -> String {
+    let mut p = String::with_capacity(search.len() + 2);
+    p.push('%');
+    for ch in search.chars() {
+        if matches!(ch, '%' | '_' | '\\') {
+            p.push('\\');
+        }
+        p.push(ch);
+    }
+    p.push('%');
+    p
 }

@@ -24,6 +24,7 @@
 
 mod api_keys;
 mod file;
+mod pages;
 mod schema;
 
 use std::path::{Path, PathBuf};
@@ -761,6 +762,16 @@ impl Ledger for SqliteLedger {
             self.select_codes(&sql, rusqlite::params_from_iter(&filter.access_code_ids))?
         };
         Ok(codes.into_iter().filter(|c| filter.matches(c)).collect())
+    }
+
+    fn find_page(
+        &mut self,
+        filter: &ListFilter,
+        after: Option<&super::PageKey>,
+        ended_before: Option<i64>,
+        limit: usize,
+    ) -> Result<Vec<StoredCode>, LedgerError> {
+        self.page(filter, after, ended_before, limit)
     }
 
     fn find_one(&mut self, access_code_id: &str) -> Result<Option<StoredCode>, LedgerError> {

@@ -347,6 +347,7 @@ impl<'a> Reading<'a> {
             },
             offpin_recurrence: recurrence_of(&code.grant, self.lock.profile),
             pulled_backup_access_code_id: None,
+            revocation_code: code.deleted_at.and(code.revocation_code).map(str::to_owned),
             starts_at: window.and_then(|w| from_unix(w.start)),
             status: self.status,
             code_type,

@@ -3,7 +3,8 @@
 //! service refuses, a server's start, logs and stop, slow and hostile
 //! clients (`hardening`), `kill -9` and fleets (`fleet`), one PIN for a
 //! group's locks (`groups`), the format-v2 kinds and key capabilities
-//! (`kinds`).
+//! (`kinds`), pages, filters, retention and the SDKs' older call shapes
+//! (`pages`).
 
 mod endpoints;
 mod fleet;
@@ -11,4 +12,5 @@ mod groups;
 mod hardening;
 mod kinds;
 mod lifecycle;
+mod pages;
 mod refusals;
