@@ -77,10 +77,11 @@ fn place(e: &LedgerError) -> usize {
         LedgerError::CannotShare(_) => 45,
         LedgerError::NoSharedVariance { .. } => 46,
         LedgerError::Invariant { .. } => 47,
+        LedgerError::OutcomeUnknown { .. } => 48,
         _ => usize::MAX,
     }
 }
-const PLACES: usize = 48;
+const PLACES: usize = 49;
 
 /// A sample error, and its answer: status, `type`, field.
 type Case = (LedgerError, u16, &'static str, Option<&'static str>);
@@ -404,7 +405,7 @@ fn storage_and_groups() -> Vec<Case> {
                 reason: s("r"),
             },
             503,
-            "not_a_ledger",
+            LEDGER_UNAVAILABLE,
             None,
         ),
         (
@@ -414,13 +415,13 @@ fn storage_and_groups() -> Vec<Case> {
                 to: 2,
             },
             503,
-            "ledger_needs_upgrade",
+            LEDGER_UNAVAILABLE,
             None,
         ),
         (
             LedgerError::NeedsRecovery { path: s("p") },
             503,
-            "ledger_needs_recovery",
+            LEDGER_UNAVAILABLE,
             None,
         ),
         (
@@ -429,13 +430,22 @@ fn storage_and_groups() -> Vec<Case> {
                 reason: s("r"),
             },
             503,
-            "ledger_not_writable",
+            LEDGER_UNAVAILABLE,
             None,
         ),
         (
             LedgerError::Storage(StorageError::without_source("disk")),
             503,
-            "storage_error",
+            LEDGER_UNAVAILABLE,
+            None,
+        ),
+        (
+            LedgerError::OutcomeUnknown {
+                access_code_ids: vec![s("a")],
+                source: StorageError::without_source("lost"),
+            },
+            503,
+            OUTCOME_UNKNOWN,
             None,
         ),
         (

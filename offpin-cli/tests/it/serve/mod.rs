@@ -2,11 +2,13 @@
 //! PostgreSQL: the endpoints in the encodings the SDKs use, what the
 //! service refuses, a server's start, logs and stop, slow and hostile
 //! clients (`hardening`), `kill -9` and fleets (`fleet`), one PIN for a
-//! group's locks (`groups`).
+//! group's locks (`groups`), a PostgreSQL that drops connections and
+//! restarts under load (`outage`).
 
 mod endpoints;
 mod fleet;
 mod groups;
 mod hardening;
 mod lifecycle;
+mod outage;
 mod refusals;
