@@ -31,7 +31,7 @@
 //! transaction's id, read before the `COMMIT`, and the codes' ids): it
 //! returns the codes if they were stored, and tries the batch again if
 //! they were not. Only if the database cannot be asked within a few
-//! seconds ([`settle::DELAYS_MS`]) does it answer
+//! seconds ([`settle::BUDGET`]) does it answer
 //! [`LedgerError::OutcomeUnknown`], naming the codes' ids. A connection
 //! lost before the `COMMIT` stored nothing: the batch is tried again on a
 //! new connection.
@@ -51,7 +51,7 @@
 mod allocate;
 mod api_keys;
 mod connection;
-mod settle;
+pub mod settle;
 
 use connection::describe;
 pub use connection::{describe_connection, is_key_value_string};

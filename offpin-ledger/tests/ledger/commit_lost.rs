@@ -204,7 +204,10 @@ fn a_commit_whose_answer_is_lost_returns_the_stored_code_once() {
     assert_eq!(proxy.cuts(), 1, "the COMMIT's answer was cut");
     assert!(issued.created);
     // The one stored, the one answered: not issued again after the cut.
-    assert_eq!(stored(&direct), [issued.record.access_code_id.clone()]);
+    assert_eq!(
+        stored(&direct),
+        std::slice::from_ref(&issued.record.access_code_id)
+    );
     assert_eq!(
         codec(&mut l, "lock-a")
             .decode_input(issued.record.code.as_bytes())

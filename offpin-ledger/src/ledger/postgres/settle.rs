@@ -1,7 +1,8 @@
-//! A batch whose connection is lost ([`PostgresLedger::allocate_settled`]):
-//! before its `COMMIT` nothing is stored, and it is tried again on a new
-//! connection; after, the ledger asks the database whether the transaction
-//! committed ([`PostgresLedger::settle`]) and answers with the codes, or
+//! A batch whose connection is lost: before its `COMMIT` nothing is
+//! stored, and it is tried again on a new connection; after, the ledger
+//! asks the database whether the transaction committed (`txid_status` of
+//! its id, read before the `COMMIT`, and the codes' ids, on a new
+//! connection) and answers with the codes, or
 //! tries again, or, if the database cannot be asked in time, says that the
 //! outcome is unknown ([`LedgerError::OutcomeUnknown`]). Never a wrong
 //! answer: a code is reported stored only if the database says it is, and
@@ -16,9 +17,9 @@ use super::{PostgresLedger, RETRIES};
 use crate::ledger::{Allocated, Allocation, LedgerError, Slot, StorageError, StoredCode};
 
 /// The waits, in milliseconds, before each attempt to reach the database
-/// again after a lost connection (4.15 s in all, beside the attempts' own
-/// time, each bounded by the connection timeout): long enough for a
-/// restart, short enough for an HTTP client waiting for its answer.
+/// again after a lost connection (the attempts' own time beside, each
+/// bounded by the connection timeout, and all by [`BUDGET`]): long enough
+/// for a restart, short enough for an HTTP client waiting for its answer.
 pub const DELAYS_MS: [u64; 8] = [0, 50, 100, 200, 400, 800, 1_200, 1_400];
 
 /// The most time the attempts of [`DELAYS_MS`] may take in all: none
@@ -138,11 +139,11 @@ impl PostgresLedger {
             }
             std::thread::sleep(Duration::from_millis(delay));
             // The connection that lost the COMMIT is never asked.
-            if i == 0 || self.client.is_closed() {
-                if let Err(e) = self.reconnect() {
-                    why = e.to_string();
-                    continue;
-                }
+            if (i == 0 || self.client.is_closed())
+                && let Err(e) = self.reconnect()
+            {
+                why = e.to_string();
+                continue;
             }
             match self.fate(xid, &ids) {
                 Ok(Fate::Committed) => return Ok(None),
