@@ -12,7 +12,7 @@
 //! - `ledger/concurrency.rs`: concurrent writers (SQLite, PostgreSQL);
 //! - `ledger/sqlite.rs`: the file: persistence, upgrades, foreign and
 //!   empty files, read-only opens; `ledger/postgres.rs`: migrations,
-//!   reconnects;
+//!   reconnects; `ledger/commit_lost.rs`: connections lost at the commit;
 //! - `ledger/capacity.rs`: spent windows and slots; `ledger/groups.rs`:
 //!   groups; `ledger/record_json.rs`: the `access_code` JSON;
 //!   `ledger/service.rs`: service codes and their URIs against the
@@ -43,6 +43,9 @@ use offpin_ledger::record::{
 
 #[path = "ledger/capacity.rs"]
 mod capacity;
+#[cfg(feature = "postgres")]
+#[path = "ledger/commit_lost.rs"]
+mod commit_lost;
 #[cfg(any(feature = "sqlite", feature = "postgres"))]
 #[path = "ledger/concurrency.rs"]
 mod concurrency;

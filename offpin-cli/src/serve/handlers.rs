@@ -17,6 +17,7 @@ use serde::de::DeserializeOwned;
 use super::auth::Caller;
 use super::error::ApiError;
 use super::fault::FORBIDDEN;
+use super::idempotency::IdempotencyKey;
 use super::openapi::{
     AccessCodeResponse, AccessCodesResponse, CodeConstraintView, DeleteResponse, DeviceResponse,
     DeviceView, HealthResponse, LocationView, SecurityView, TimeFrameOption, TimePair,
@@ -75,14 +76,9 @@ impl AppState {
             let _one_writer = lock
                 .as_ref()
                 .map(|l| l.lock().unwrap_or_else(|p| p.into_inner()));
-            let mut conn = pool.get().map_err(|e| ApiError {
-                retry_after: Some(1),
-                ..ApiError::new(
-                    StatusCode::SERVICE_UNAVAILABLE,
-                    "ledger_unavailable",
-                    format!("no ledger connection: {e}"),
-                )
-            })?;
+            let mut conn = pool
+                .get()
+                .map_err(|e| ApiError::unavailable(&format_args!("no ledger connection: {e}")))?;
             f(&mut **conn, &master)
         })
         .await
@@ -121,10 +117,12 @@ pub async fn health() -> Json<HealthResponse> {
     })
 }
 
-/// `/access_codes/create`.
+/// `/access_codes/create`; with an `Idempotency-Key`, a request sent
+/// again returns the code the first one stored ([`IdempotencyKey`]).
 pub async fn create(
     State(state): State<AppState>,
     caller: Caller,
+    key: IdempotencyKey,
     Params(req): Params<CreateRequest>,
 ) -> Result<Json<AccessCodeResponse>, ApiError> {
     let create = req.parse()?;
@@ -133,7 +131,8 @@ pub async fn create(
     }
     let access_code = state
         .ledger_write(move |ledger, master| {
-            let spec = create.spec()?;
+            let mut spec = create.spec()?;
+            spec.idempotency_key = key.key;
             let device = ledger.device(&create.device_id)?;
             check_length(create.preferred_code_length, &code_lengths(&device)?)?;
             Ok(ledger.issue(master, &spec, Utc::now())?.record)

@@ -13,9 +13,11 @@ pub mod auth;
 pub mod error;
 pub mod fault;
 pub mod handlers;
+pub mod idempotency;
 pub mod listen;
 pub mod openapi;
 pub mod pages;
+pub mod ready;
 pub mod routes;
 
 use std::net::SocketAddr;
@@ -111,7 +113,11 @@ async fn json_errors(response: Response) -> Response {
         StatusCode::NOT_FOUND => ("endpoint_not_found", "no such endpoint"),
         StatusCode::METHOD_NOT_ALLOWED => ("method_not_allowed", "method not allowed"),
         StatusCode::PAYLOAD_TOO_LARGE => ("payload_too_large", "the request body is too large"),
-        StatusCode::REQUEST_TIMEOUT => ("request_timeout", "the request took too long"),
+        // The ledger call goes on: a create may still be stored.
+        StatusCode::REQUEST_TIMEOUT => (
+            "request_timeout",
+            "the request took too long, and a change it asked for may still be made: send it again (a create with the same Idempotency-Key, which returns its code if it was stored)",
+        ),
         _ => ("http_error", status.canonical_reason().unwrap_or("error")),
     };
     ApiError::new(status, kind, message).into_response()
@@ -307,6 +313,15 @@ pub fn run(location: &Location, master: MasterKey, args: &ServeArgs) -> Result<(
     let pool = r2d2::Pool::builder()
         .max_size(args.pool_size.max(1))
         .min_idle(Some(1))
+        // A connection the database dropped while idle (a restart) is
+        // replaced before a request gets it (`Store::validate`).
+        .test_on_check_out(true)
+        // A request waits at most this for a connection, well within its
+        // own timeout: then 503, before the layer's 408 could answer a
+        // request whose write is still to come.
+        .connection_timeout(Duration::from_secs(
+            (args.request_timeout_secs / 4).clamp(1, 5),
+        ))
         .build(Opener(location.clone()))
         .map_err(|e| format!("ledger {}: {e}", location.describe()))?;
     // The last handle of the pool is dropped after the runtime: a

@@ -16,7 +16,7 @@
 //! | `/access_codes/update` | PUT, PATCH, POST |
 //! | `/access_codes/delete` | DELETE, POST |
 //! | `/access_codes/get`, `/access_codes/list`, `/devices/get`, `/devices/list` | GET (HEAD), POST |
-//! | `/health`, `/openapi.json` | GET (HEAD) |
+//! | `/health`, `/health/ready`, `/openapi.json` | GET (HEAD) |
 
 use axum::Json;
 use axum::Router;
@@ -29,11 +29,13 @@ use utoipa_axum::routes;
 use super::auth::Caller;
 use super::error::ApiError;
 use super::handlers::{self, AppState, Params};
+use super::idempotency::IdempotencyKey;
 use super::openapi::{
     AccessCodeResponse, AccessCodesPage, AccessCodesResponse, ApiDoc, DeleteResponse,
     DeviceResponse, DevicesResponse, ErrorResponse, HealthResponse,
 };
 use super::pages::{self, Origin};
+use super::ready;
 use crate::request::{
     CreateMultipleRequest, CreateRequest, DeleteRequest, DeviceGetRequest, DeviceListRequest,
     GetRequest, ListRequest, UpdateRequest,
@@ -110,9 +112,36 @@ macro_rules! with_query {
     };
 }
 
-keyed_endpoint!(create_post: post "/access_codes/create", "Create an offline access code",
-    handlers::create, CreateRequest, { request_body = CreateRequest }, AccessCodeResponse,
-    [400, 401, 403, 404, 409, 429, 413]);
+/// `/access_codes/create`: the one endpoint with a header of its own
+/// (`Idempotency-Key`), so written out rather than by `with_body!`.
+#[utoipa::path(
+    post,
+    path = "/access_codes/create",
+    summary = "Create an offline access code",
+    request_body = CreateRequest,
+    params(IdempotencyKey),
+    responses(
+        (status = 200, description = "OK (sent again with the same Idempotency-Key: the code the first request stored)", body = AccessCodeResponse),
+        (status = 400, description = "Error", body = ErrorResponse),
+        (status = 401, description = "Error", body = ErrorResponse),
+        (status = 403, description = "Error (`forbidden`: a clock-setting code asked for by a key without that capability)", body = ErrorResponse),
+        (status = 404, description = "Error", body = ErrorResponse),
+        (status = 409, description = "Error (`idempotency_conflict`: the key was used for another request)", body = ErrorResponse),
+        (status = 413, description = "Error", body = ErrorResponse),
+        (status = 429, description = "Error", body = ErrorResponse),
+        (status = 503, description = "`ledger_unavailable` (nothing was stored), or `outcome_unknown` (the code may have been stored: send the request again with the same Idempotency-Key)", body = ErrorResponse),
+        (status = 405, description = "Method not allowed", body = ErrorResponse)
+    ),
+    security(("api_key" = []))
+)]
+async fn create_post(
+    state: State<AppState>,
+    caller: Caller,
+    key: IdempotencyKey,
+    params: Params<CreateRequest>,
+) -> Result<Json<AccessCodeResponse>, ApiError> {
+    handlers::create(state, caller, key, params).await
+}
 with_body!(create_multiple_put: put "/access_codes/create_multiple",
     "Create one offline PIN for every member of a group",
     handlers::create_multiple, CreateMultipleRequest, AccessCodesResponse, [400, 401, 404, 409, 429]);
@@ -187,6 +216,19 @@ async fn health_get() -> Json<HealthResponse> {
     handlers::health().await
 }
 
+#[utoipa::path(
+    get,
+    path = "/health/ready",
+    summary = "Readiness: whether the ledger answers",
+    responses(
+        (status = 200, description = "OK: a ledger connection answered a query", body = HealthResponse),
+        (status = 503, description = "`ledger_unavailable`: the ledger did not answer within 2 s", body = ErrorResponse)
+    )
+)]
+async fn ready_get(state: State<AppState>) -> Result<Json<HealthResponse>, ApiError> {
+    ready::ready(state).await
+}
+
 /// The routes that need an API key, with their description.
 pub fn keyed() -> (Router<AppState>, Description) {
     OpenApiRouter::with_openapi(ApiDoc::openapi())
@@ -201,10 +243,12 @@ pub fn keyed() -> (Router<AppState>, Description) {
         .split_for_parts()
 }
 
-/// The routes open to anyone (`/health`), with their description.
+/// The routes open to anyone (`/health`, `/health/ready`), with their
+/// description.
 pub fn open() -> (Router<AppState>, Description) {
     OpenApiRouter::new()
         .routes(routes!(health_get))
+        .routes(routes!(ready_get))
         .split_for_parts()
 }
 
@@ -250,6 +294,15 @@ mod tests {
             assert_eq!(methods(read), ["GET", "POST"], "{read}");
         }
         assert_eq!(methods("/health"), ["GET"]);
-        assert_eq!(description.paths.paths.len(), 9);
+        assert_eq!(methods("/health/ready"), ["GET"]);
+        assert_eq!(description.paths.paths.len(), 10);
+        // The create documents its Idempotency-Key header.
+        let create = description.paths.paths["/access_codes/create"]
+            .post
+            .as_ref()
+            .unwrap();
+        let params = create.parameters.as_ref().unwrap();
+        assert!(params.iter().any(|p| p.name == "Idempotency-Key"
+            && p.parameter_in == utoipa::openapi::path::ParameterIn::Header));
     }
 }

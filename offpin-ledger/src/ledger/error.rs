@@ -206,6 +206,17 @@ pub enum LedgerError {
     /// writer): what the ledger was doing, and the backend's error as the
     /// [`source`](std::error::Error::source) of the [`StorageError`].
     Storage(StorageError),
+    /// The connection to the database was lost while it committed the
+    /// codes, and the database could not be asked, in the time the ledger
+    /// gives it, whether it did: they may or may not be stored. The same
+    /// request with the same idempotency key returns them if they were
+    /// (and issues them if not); each can be looked up by its id.
+    OutcomeUnknown {
+        /// The ids the codes have if they were stored.
+        access_code_ids: Vec<String>,
+        /// The loss, and why the outcome could not be learned.
+        source: StorageError,
+    },
     /// A state the ledger never reaches unless it has a bug (a number it
     /// allocated that names no grant, a batch that returned nothing):
     /// nothing the caller or the storage can fix.
@@ -315,6 +326,7 @@ impl LedgerError {
             LedgerError::NeedsUpgrade { .. } => "ledger_needs_upgrade",
             LedgerError::NeedsRecovery { .. } => "ledger_needs_recovery",
             LedgerError::Unwritable { .. } => "ledger_not_writable",
+            LedgerError::OutcomeUnknown { .. } => "outcome_unknown",
             LedgerError::UnknownGroup { .. } => "unknown_group",
             LedgerError::InvalidGroupId { .. } => "invalid_group_id",
             LedgerError::GroupConflict { .. } => "group_conflict",
@@ -393,7 +405,8 @@ impl fmt::Display for LedgerError {
             | LedgerError::NeedsUpgrade { .. }
             | LedgerError::NeedsRecovery { .. }
             | LedgerError::Unwritable { .. }
-            | LedgerError::Storage(_) => self.fmt_storage(f),
+            | LedgerError::Storage(_)
+            | LedgerError::OutcomeUnknown { .. } => self.fmt_storage(f),
             LedgerError::Invariant { what } => write!(
                 f,
                 "internal error: {what} (a bug of offpin; please report it)"
@@ -549,6 +562,14 @@ impl LedgerError {
                 write!(f, "cannot write the ledger: {path} is read-only ({reason})")
             }
             LedgerError::Storage(e) => write!(f, "ledger storage: {e}"),
+            LedgerError::OutcomeUnknown {
+                access_code_ids,
+                source,
+            } => write!(
+                f,
+                "whether access code {} was stored is unknown: {source}; the same request with the same idempotency key returns it if it was",
+                access_code_ids.join(", ")
+            ),
             _ => f.write_str(self.code()),
         }
     }
@@ -562,7 +583,7 @@ impl std::error::Error for LedgerError {
             LedgerError::Issue(e) => Some(e),
             LedgerError::Key(e) => Some(e),
             LedgerError::Offset(e) => Some(e),
-            LedgerError::Storage(e) => Some(e),
+            LedgerError::Storage(e) | LedgerError::OutcomeUnknown { source: e, .. } => Some(e),
             _ => None,
         }
     }

@@ -165,7 +165,8 @@ impl LedgerError {
             | LedgerError::NeedsUpgrade { .. }
             | LedgerError::NeedsRecovery { .. }
             | LedgerError::Unwritable { .. }
-            | LedgerError::Storage(_) => Blame::Unavailable,
+            | LedgerError::Storage(_)
+            | LedgerError::OutcomeUnknown { .. } => Blame::Unavailable,
             LedgerError::Invariant { .. } => Blame::Invariant,
         }
     }

@@ -80,6 +80,10 @@ pub(super) fn issue_batch<L: Ledger + ?Sized>(
             joint: false,
         })
         .collect();
+    // Read before the transaction: once it commits, nothing may fail on
+    // the way to the answer (a failure then would report stored codes as
+    // not issued).
+    let members = l.memberships()?;
     // Phase 2: one transaction.
     let mut decide = |i: usize, slot: Slot| -> Result<StoredCode, LedgerError> {
         let (spec, p) = specs.get(i).zip(prepared.get(i)).ok_or_else(|| {
@@ -102,7 +106,6 @@ pub(super) fn issue_batch<L: Ledger + ?Sized>(
             return Err(capacity::explain(l, e, &batch));
         }
     };
-    let members = l.memberships()?;
     stored
         .into_iter()
         .map(|a| {

@@ -78,6 +78,7 @@ fn place(e: &LedgerError) -> usize {
         LedgerError::CannotShare(_) => 45,
         LedgerError::NoSharedVariance { .. } => 46,
         LedgerError::Invariant { .. } => 47,
+        LedgerError::OutcomeUnknown { .. } => 48,
         _ => usize::MAX,
     }
 }
@@ -414,7 +415,7 @@ fn storage_and_groups() -> Vec<Case> {
                 reason: s("r"),
             },
             503,
-            "not_a_ledger",
+            LEDGER_UNAVAILABLE,
             None,
         ),
         (
@@ -424,13 +425,13 @@ fn storage_and_groups() -> Vec<Case> {
                 to: 2,
             },
             503,
-            "ledger_needs_upgrade",
+            LEDGER_UNAVAILABLE,
             None,
         ),
         (
             LedgerError::NeedsRecovery { path: s("p") },
             503,
-            "ledger_needs_recovery",
+            LEDGER_UNAVAILABLE,
             None,
         ),
         (
@@ -439,13 +440,22 @@ fn storage_and_groups() -> Vec<Case> {
                 reason: s("r"),
             },
             503,
-            "ledger_not_writable",
+            LEDGER_UNAVAILABLE,
             None,
         ),
         (
             LedgerError::Storage(StorageError::without_source("disk")),
             503,
-            "storage_error",
+            LEDGER_UNAVAILABLE,
+            None,
+        ),
+        (
+            LedgerError::OutcomeUnknown {
+                access_code_ids: vec![s("a")],
+                source: StorageError::without_source("lost"),
+            },
+            503,
+            OUTCOME_UNKNOWN,
             None,
         ),
         (

@@ -4,7 +4,8 @@
 //! clients (`hardening`), `kill -9` and fleets (`fleet`), one PIN for a
 //! group's locks (`groups`), the format-v2 kinds and key capabilities
 //! (`kinds`), pages, filters, retention and the SDKs' older call shapes
-//! (`pages`).
+//! (`pages`), a PostgreSQL that drops connections and restarts under load
+//! (`outage`).
 
 mod endpoints;
 mod fleet;
@@ -12,5 +13,6 @@ mod groups;
 mod hardening;
 mod kinds;
 mod lifecycle;
+mod outage;
 mod pages;
 mod refusals;

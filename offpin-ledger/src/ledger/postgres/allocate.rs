@@ -1,7 +1,11 @@
 //! Allocating a batch on PostgreSQL: one transaction per attempt, the
 //! numbers decided by the UNIQUE constraints (`ON CONFLICT DO NOTHING`,
 //! then the next free number), an attempt that lost a deadlock tried again
-//! ([`super::RETRIES`]).
+//! ([`super::RETRIES`]); a lost connection is told apart from a refused
+//! statement ([`Attempt::Lost`], [`Attempt::CommitLost`]) for
+//! [`super::settle`].
+
+use postgres::error::Severity;
 
 use super::{CODE_COLUMNS, PostgresLedger, code_from_row, pg_err, retryable, to_u32};
 use crate::ledger::{Allocated, Allocation, LedgerError, Slot, StoredCode, lowest_free};
@@ -11,8 +15,43 @@ pub(super) enum Attempt {
     /// PostgreSQL aborted the transaction (a deadlock: its error), or a
     /// concurrent writer took a group code's number: try again.
     Retry(Option<postgres::Error>),
+    /// The connection was lost before the `COMMIT` was sent: nothing of
+    /// the attempt is stored.
+    Lost(postgres::Error),
+    /// The `COMMIT` was sent and got no answer, or not a plain refusal:
+    /// the codes of `out` created by the attempt are stored if, and only
+    /// if, the transaction `xid` committed.
+    CommitLost {
+        /// What the attempt allocated.
+        out: Vec<Allocated>,
+        /// The transaction's id (`txid_current()`).
+        xid: i64,
+        /// The `COMMIT`'s error.
+        error: postgres::Error,
+    },
     /// Anything else, the caller's `decide` included.
     Fail(LedgerError),
+}
+
+/// Whether `e` is the end of the connection (no answer, an I/O error, a
+/// FATAL or PANIC message) rather than a statement refused with an ERROR.
+pub(super) fn connection_lost(e: &postgres::Error) -> bool {
+    let io = std::error::Error::source(e).is_some_and(|s| s.is::<std::io::Error>());
+    let fatal = e.as_db_error().is_some_and(|db| {
+        matches!(
+            db.parsed_severity(),
+            Some(Severity::Fatal | Severity::Panic)
+        )
+    });
+    e.is_closed() || io || fatal
+}
+
+/// Whether a `COMMIT`'s error proves the transaction rolled back: only an
+/// ERROR answer does (a FATAL one may follow a commit that happened, as
+/// when the backend is terminated while it commits).
+fn commit_refused(e: &postgres::Error) -> bool {
+    e.as_db_error()
+        .is_some_and(|db| db.parsed_severity() == Some(Severity::Error))
 }
 
 /// Why reading the numbers taken in a scope failed.
@@ -76,16 +115,33 @@ impl PostgresLedger {
         for (i, a) in batch.iter().enumerate() {
             out.push(round.allocate(i, a, decide)?);
         }
-        tx.commit().map_err(|e| attempt(label, e))?;
-        Ok(out)
+        // The transaction's id, to ask its fate if the COMMIT gets no
+        // answer (only when it stores something).
+        let xid = if out.iter().any(|a| a.created) {
+            let row = tx
+                .query_one("SELECT txid_current()", &[])
+                .map_err(|e| attempt(label, e))?;
+            Some(row.try_get::<_, i64>(0).map_err(|e| attempt(label, e))?)
+        } else {
+            None
+        };
+        match (tx.commit(), xid) {
+            (Ok(()), _) => Ok(out),
+            (Err(error), Some(xid)) if !commit_refused(&error) => {
+                Err(Attempt::CommitLost { out, xid, error })
+            }
+            (Err(e), _) => Err(attempt(label, e)),
+        }
     }
 }
 
-/// How a failed statement ends an attempt: retried after a deadlock,
-/// failed otherwise.
+/// How a failed statement ends an attempt: retried after a deadlock or a
+/// lost connection (nothing was committed), failed otherwise.
 fn attempt(label: &str, e: postgres::Error) -> Attempt {
     if retryable(&e) {
         Attempt::Retry(Some(e))
+    } else if connection_lost(&e) {
+        Attempt::Lost(e)
     } else {
         Attempt::Fail(pg_err(label, e))
     }
