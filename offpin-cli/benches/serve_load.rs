@@ -236,7 +236,14 @@ fn bench(name: &str, ledger: &str, dir: &Path) {
     if ledger.starts_with("postgres") {
         return;
     }
-    let one = serve_rows(dir, ledger, &key, "one create/commit", &["--max-batch", "1"], 500);
+    let one = serve_rows(
+        dir,
+        ledger,
+        &key,
+        "one create/commit",
+        &["--max-batch", "1"],
+        500,
+    );
     println!(
         "at 8 clients: group commit / one create per commit = {:.2} (target >= 5)",
         at8.rate() / one.rate()
@@ -245,7 +252,14 @@ fn bench(name: &str, ledger: &str, dir: &Path) {
 
 /// Starts a server with `extra` flags, runs 1, 8 and 64 clients, prints
 /// a row each, stops the server; the 8 clients' run.
-fn serve_rows(dir: &Path, ledger: &str, key: &str, label: &str, extra: &[&str], offset: usize) -> Run {
+fn serve_rows(
+    dir: &Path,
+    ledger: &str,
+    key: &str,
+    label: &str,
+    extra: &[&str],
+    offset: usize,
+) -> Run {
     let (mut child, url) = serve(dir, ledger, extra);
     let mut at8 = None;
     for (n, clients) in [1usize, 8, 64].into_iter().enumerate() {
@@ -275,7 +289,11 @@ fn main() {
     }
     let dir = tempfile::tempdir().unwrap();
     let sqlite = dir.path().join("bench.db").display().to_string();
-    bench("SQLite (WAL and group commit while serving)", &sqlite, dir.path());
+    bench(
+        "SQLite (WAL and group commit while serving)",
+        &sqlite,
+        dir.path(),
+    );
     if let Ok(base) = std::env::var("OFFPIN_TEST_POSTGRES") {
         let schema = format!("bench_{}", std::process::id());
         postgres::Client::connect(&base, postgres::NoTls)

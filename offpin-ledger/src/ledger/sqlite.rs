@@ -47,11 +47,11 @@ use crate::chrono_time::{parse_rfc3339, rfc3339_millis};
 use file::{Header, create, read_header};
 use offpin::profile::Kind;
 use offpin::time::{UtcOffset, Window};
-use write::Write;
 use schema::{
     API_KEYS_TABLE, APPLICATION_ID, CODE_COLUMNS, DEVICE_COLUMNS, SCHEMA, SCHEMA_VERSION,
     upgrade_v1, upgrade_v2,
 };
+use write::Write;
 
 /// How long a writer waits for another one before giving up.
 pub const BUSY_TIMEOUT: Duration = Duration::from_secs(30);

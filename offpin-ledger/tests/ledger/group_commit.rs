@@ -96,7 +96,10 @@ fn writes_queued_together_share_one_commit() {
         .collect();
     let stats = w.stop().unwrap();
     // The held job's commit, then the 40 in one.
-    assert_eq!((stats.writes, stats.commits, stats.largest_batch), (41, 2, 40));
+    assert_eq!(
+        (stats.writes, stats.commits, stats.largest_batch),
+        (41, 2, 40)
+    );
     assert_eq!(pins(&path), answered);
 }
 
@@ -111,7 +114,10 @@ fn a_batch_of_one_commits_each_write_alone() {
         r.recv().unwrap().unwrap();
     }
     let stats = w.stop().unwrap();
-    assert_eq!((stats.writes, stats.commits, stats.largest_batch), (4, 4, 1));
+    assert_eq!(
+        (stats.writes, stats.commits, stats.largest_batch),
+        (4, 4, 1)
+    );
 }
 
 /// One batch for a window of 3 variances: a write refused after it
@@ -137,7 +143,10 @@ fn a_refused_or_panicking_write_rolls_back_alone() {
     go.send(()).unwrap();
     let first = first.recv().unwrap().unwrap();
     assert!(matches!(refused.recv().unwrap(), Err(JobError::Refused)));
-    assert!(panicked.recv().is_err(), "a panicking write is not answered");
+    assert!(
+        panicked.recv().is_err(),
+        "a panicking write is not answered"
+    );
     let second = second.recv().unwrap().unwrap();
     let third = third.recv().unwrap().unwrap();
     assert!(matches!(
@@ -214,7 +223,13 @@ fn the_stop_leaves_one_file_and_a_killed_writer_loses_nothing() {
     assert_eq!(std::fs::read(&crashed).unwrap()[18..20], [2, 2]);
     assert_eq!(pins(&crashed), answered);
     let mut reopened = SqliteLedger::open_existing(&crashed).unwrap();
-    assert_eq!(reopened.list(&ListFilter::device("lock-a"), now()).unwrap().len(), 3);
+    assert_eq!(
+        reopened
+            .list(&ListFilter::device("lock-a"), now())
+            .unwrap()
+            .len(),
+        3
+    );
     drop(reopened);
     assert!(!dir.path().join("crashed.db-wal").exists());
     assert_eq!(std::fs::read(&crashed).unwrap()[18..20], [1, 1]);

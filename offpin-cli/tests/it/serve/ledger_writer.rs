@@ -24,8 +24,14 @@ fn burst(server: &Server, key: &str, clients: i64, each: i64) -> Vec<String> {
                     .map(|i| {
                         let (s, e) = window(40 + i, 1 + t);
                         let body = json!({"device_id": "back-door", "starts_at": s, "ends_at": e});
-                        let r = send(&a, "POST", &url, Some(&key), Some(body.to_string().as_bytes()))
-                            .unwrap();
+                        let r = send(
+                            &a,
+                            "POST",
+                            &url,
+                            Some(&key),
+                            Some(body.to_string().as_bytes()),
+                        )
+                        .unwrap();
                         assert_eq!(r.status, 200, "{r:?}");
                         r.body["access_code"]["code"].as_str().unwrap().to_owned()
                     })
@@ -69,11 +75,18 @@ fn listed(fx: &Fixture) -> Vec<String> {
 fn concurrent_creates_share_commits_and_a_stop_leaves_one_file() {
     let fx = Fixture::sqlite();
     let server = fx.start(&["--rate-limit", "0"]);
-    assert!(server.log_text().contains("journal_mode=\"wal\"") || server.log_text().contains("journal_mode=wal"),
-        "{}", server.log_text());
+    assert!(
+        server.log_text().contains("journal_mode=\"wal\"")
+            || server.log_text().contains("journal_mode=wal"),
+        "{}",
+        server.log_text()
+    );
     let mut answered = burst(&server, &fx.key, 16, 25);
     let wal = fx.dir.path().join("ledger.db-wal");
-    assert!(wal.exists(), "the ledger is in WAL mode while the server runs");
+    assert!(
+        wal.exists(),
+        "the ledger is in WAL mode while the server runs"
+    );
     // Read while the server runs.
     let mut seen = listed(&fx);
     seen.sort();

@@ -66,9 +66,8 @@ impl Drop for Write<'_> {
         // A failed rollback leaves nothing to undo: SQLite rolled the
         // transaction back itself (the group commit then sees it gone).
         let _ = if self.nested {
-            self.conn.execute_batch(&format!(
-                "ROLLBACK TO {SAVEPOINT}; RELEASE {SAVEPOINT}"
-            ))
+            self.conn
+                .execute_batch(&format!("ROLLBACK TO {SAVEPOINT}; RELEASE {SAVEPOINT}"))
         } else if !self.conn.is_autocommit() {
             self.conn.execute_batch("ROLLBACK")
         } else {

@@ -401,11 +401,8 @@ fn copy_of(e: &LedgerError) -> LedgerError {
 
 impl SqliteLedger {
     fn lost(&self, why: &str) -> LedgerError {
-        StorageError::without_source(format!(
-            "{}: {why}; the write was not stored",
-            self.label
-        ))
-        .into()
+        StorageError::without_source(format!("{}: {why}; the write was not stored", self.label))
+            .into()
     }
 }
 
@@ -510,7 +507,9 @@ mod tests {
                 move |l: &mut SqliteLedger| {
                     before(l);
                     let master = MasterKey::from_bytes([7; 32]);
-                    Ok(l.issue(&master, &spec(), at("2024-12-01T00:00:00Z"))?.record.code)
+                    Ok(l.issue(&master, &spec(), at("2024-12-01T00:00:00Z"))?
+                        .record
+                        .code)
                 },
                 move |r| tx.send(r).unwrap(),
             )
@@ -557,7 +556,10 @@ mod tests {
         go.send(()).unwrap();
         let first = first.recv().unwrap().unwrap();
         let lost = lost.recv().unwrap().unwrap_err().to_string();
-        assert!(lost.contains("rolled the shared transaction back"), "{lost}");
+        assert!(
+            lost.contains("rolled the shared transaction back"),
+            "{lost}"
+        );
         assert!(rollback.recv().unwrap().is_err());
         let after = after.recv().unwrap().unwrap();
         let stats = writer.stop().unwrap();
@@ -567,7 +569,10 @@ mod tests {
         // The rolled-back write's variance went to the write after it.
         let mut read = SqliteLedger::open_read_only(&path).unwrap();
         let codes: Vec<String> = read
-            .list(&ListFilter::device("front-door"), at("2024-12-01T00:00:00Z"))
+            .list(
+                &ListFilter::device("front-door"),
+                at("2024-12-01T00:00:00Z"),
+            )
             .unwrap()
             .into_iter()
             .map(|c| c.code)
