@@ -11,8 +11,10 @@
 //! - `ledger/hosted.rs`: the hosted API's rules and API keys;
 //! - `ledger/concurrency.rs`: concurrent writers (SQLite, PostgreSQL);
 //! - `ledger/sqlite.rs`: the file: persistence, upgrades, foreign and
-//!   empty files, read-only opens; `ledger/postgres.rs`: migrations,
-//!   reconnects; `ledger/commit_lost.rs`: connections lost at the commit;
+//!   empty files, read-only opens; `ledger/group_commit.rs`: its writer
+//!   for services (shared commits, savepoints, WAL while it runs);
+//!   `ledger/postgres.rs`: migrations, reconnects; `ledger/commit_lost.rs`:
+//!   connections lost at the commit;
 //! - `ledger/capacity.rs`: spent windows and slots; `ledger/groups.rs`:
 //!   groups; `ledger/record_json.rs`: the `access_code` JSON;
 //!   `ledger/service.rs`: service codes and their URIs against the
@@ -49,6 +51,9 @@ mod commit_lost;
 #[cfg(any(feature = "sqlite", feature = "postgres"))]
 #[path = "ledger/concurrency.rs"]
 mod concurrency;
+#[cfg(feature = "sqlite")]
+#[path = "ledger/group_commit.rs"]
+mod group_commit;
 #[path = "ledger/groups.rs"]
 mod groups;
 #[path = "ledger/hosted.rs"]

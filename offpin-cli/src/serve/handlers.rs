@@ -1,7 +1,7 @@
 //! The endpoints: each parses its parameters, asks the ledger on the
 //! blocking pool, and answers in the API's envelope.
 
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use axum::Json;
 use axum::body::Body;
@@ -10,6 +10,8 @@ use axum::http::StatusCode;
 use chrono::Utc;
 use offpin::{MasterKey, Profile};
 use offpin_ledger::ledger::hosted::{HostedApi, check_length, code_lengths};
+use offpin_ledger::ledger::sqlite::SqliteLedger;
+use offpin_ledger::ledger::sqlite::writer::GroupCommit;
 use offpin_ledger::ledger::{Device, GroupRef};
 use offpin_ledger::service::otpauth_uri;
 use serde::de::DeserializeOwned;
@@ -37,10 +39,11 @@ pub struct AppState {
     pub master: Arc<MasterKey>,
     /// Largest request body, in bytes.
     pub body_limit: usize,
-    /// Held by every write on an SQLite ledger: one writer at a time in the
-    /// process instead of connections waiting on SQLite's busy handler
-    /// (`None` on PostgreSQL, whose writers run side by side).
-    pub write_lock: Option<Arc<Mutex<()>>>,
+    /// The one writer of an SQLite ledger: every create, delete and update
+    /// goes through it, and concurrent ones share a commit (group commit;
+    /// `None` on PostgreSQL, whose writers run side by side on the pool
+    /// and whose server groups their commits' log flushes itself).
+    pub writer: Option<Arc<GroupCommit>>,
     /// `/access_codes/list` leaves out codes dead for longer than this
     /// (`--list-retention-days`; `None`: none left out).
     pub list_retention: Option<chrono::TimeDelta>,
@@ -53,19 +56,35 @@ impl AppState {
         T: Send + 'static,
         F: FnOnce(&mut dyn Store, &MasterKey) -> Result<T, ApiError> + Send + 'static,
     {
-        self.call(None, f).await
+        self.call(f).await
     }
 
-    /// [`AppState::ledger`] for a call that writes.
+    /// [`AppState::ledger`] for a call that writes: on SQLite, queued to
+    /// the ledger's writer, and answered once its commit is on disk.
     pub async fn ledger_write<T, F>(&self, f: F) -> Result<T, ApiError>
     where
         T: Send + 'static,
         F: FnOnce(&mut dyn Store, &MasterKey) -> Result<T, ApiError> + Send + 'static,
     {
-        self.call(self.write_lock.clone(), f).await
+        let Some(writer) = &self.writer else {
+            return self.call(f).await;
+        };
+        let master = Arc::clone(&self.master);
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        writer
+            .submit(
+                move |ledger: &mut SqliteLedger| f(ledger, &master),
+                move |result| {
+                    let _ = tx.send(result);
+                },
+            )
+            .map_err(|e| ApiError::unavailable(&e))?;
+        // A job that panicked is dropped unanswered.
+        rx.await
+            .map_err(|_| ApiError::internal("the ledger call failed"))?
     }
 
-    async fn call<T, F>(&self, lock: Option<Arc<Mutex<()>>>, f: F) -> Result<T, ApiError>
+    async fn call<T, F>(&self, f: F) -> Result<T, ApiError>
     where
         T: Send + 'static,
         F: FnOnce(&mut dyn Store, &MasterKey) -> Result<T, ApiError> + Send + 'static,
@@ -73,9 +92,6 @@ impl AppState {
         let pool = self.pool.clone();
         let master = Arc::clone(&self.master);
         tokio::task::spawn_blocking(move || {
-            let _one_writer = lock
-                .as_ref()
-                .map(|l| l.lock().unwrap_or_else(|p| p.into_inner()));
             let mut conn = pool
                 .get()
                 .map_err(|e| ApiError::unavailable(&format_args!("no ledger connection: {e}")))?;

@@ -50,8 +50,8 @@
 
 mod allocate;
 mod api_keys;
-mod pages;
 mod connection;
+mod pages;
 pub mod settle;
 
 use connection::describe;

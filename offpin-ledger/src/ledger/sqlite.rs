@@ -4,8 +4,11 @@
 //!   between commands the ledger is a single file, and a reader needs no
 //!   file of its own beside it, so a read-only ledger or one in a
 //!   read-only directory can be listed ([`SqliteLedger::open_read_only`]).
+//!   A service's writer ([`writer::GroupCommit`]) runs the ledger in WAL
+//!   mode while it writes, and makes it one file again when it stops.
 //! - **Atomic.** Every allocation batch is one `BEGIN IMMEDIATE`
-//!   transaction (a writer lock taken before the read), waiting up to
+//!   transaction (a writer lock taken before the read; a savepoint inside
+//!   a group commit's transaction, which holds that lock), waiting up to
 //!   [`BUSY_TIMEOUT`] for other writers: concurrent processes never share
 //!   a variance, and a batch killed midway (`kill -9`, power loss) leaves
 //!   nothing of itself. UNIQUE indexes on the allocation
@@ -26,14 +29,15 @@ mod api_keys;
 mod file;
 mod pages;
 mod schema;
+mod write;
+pub mod writer;
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use rusqlite::{
-    Connection, ErrorCode, OpenFlags, OptionalExtension, Row, Transaction, TransactionBehavior,
-    params,
+    Connection, ErrorCode, OpenFlags, OptionalExtension, Row, TransactionBehavior, params,
 };
 
 use super::{
@@ -48,6 +52,7 @@ use schema::{
     API_KEYS_TABLE, APPLICATION_ID, CODE_COLUMNS, DEVICE_COLUMNS, SCHEMA, SCHEMA_VERSION,
     upgrade_v1, upgrade_v2,
 };
+use write::Write;
 
 /// How long a writer waits for another one before giving up.
 pub const BUSY_TIMEOUT: Duration = Duration::from_secs(30);
@@ -397,7 +402,7 @@ impl SqliteLedger {
 
     fn allocate_in(
         &self,
-        tx: &Transaction<'_>,
+        tx: &Connection,
         batch: &[Allocation<'_>],
         decide: &mut dyn FnMut(usize, Slot) -> Result<StoredCode, LedgerError>,
     ) -> Result<Vec<Allocated>, LedgerError> {
@@ -540,7 +545,7 @@ impl SqliteLedger {
         Ok(out)
     }
 
-    fn group_in(&self, tx: &Transaction<'_>, group_id: &str) -> Result<Option<Group>, LedgerError> {
+    fn group_in(&self, tx: &Connection, group_id: &str) -> Result<Option<Group>, LedgerError> {
         let head: Option<(String, u32)> = tx
             .query_row(
                 "SELECT profile, generation FROM groups WHERE group_id = ?1",
@@ -694,8 +699,7 @@ impl Ledger for SqliteLedger {
         batch: &[Allocation<'_>],
         decide: &mut dyn FnMut(usize, Slot) -> Result<StoredCode, LedgerError>,
     ) -> Result<Vec<Allocated>, LedgerError> {
-        let tx = Transaction::new_unchecked(&self.conn, TransactionBehavior::Immediate)
-            .map_err(|e| self.err(e))?;
+        let tx = Write::begin(&self.conn).map_err(|e| self.err(e))?;
         let out = self.allocate_in(&tx, batch, decide)?;
         tx.commit().map_err(|e| self.err(e))?;
         Ok(out)
@@ -712,8 +716,7 @@ impl Ledger for SqliteLedger {
     }
 
     fn put_group(&mut self, new: &Group, expected: Option<&Group>) -> Result<bool, LedgerError> {
-        let tx = Transaction::new_unchecked(&self.conn, TransactionBehavior::Immediate)
-            .map_err(|e| self.err(e))?;
+        let tx = Write::begin(&self.conn).map_err(|e| self.err(e))?;
         let stored = self.group_in(&tx, &new.group_id)?;
         if stored.as_ref() != expected {
             return Ok(false);

@@ -5,13 +5,14 @@
 //! group's locks (`groups`), the format-v2 kinds and key capabilities
 //! (`kinds`), pages, filters, retention and the SDKs' older call shapes
 //! (`pages`), a PostgreSQL that drops connections and restarts under load
-//! (`outage`).
+//! (`outage`), the SQLite ledger's writer (`ledger_writer`).
 
 mod endpoints;
 mod fleet;
 mod groups;
 mod hardening;
 mod kinds;
+mod ledger_writer;
 mod lifecycle;
 mod outage;
 mod pages;
