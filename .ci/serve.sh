@@ -1,9 +1,12 @@
 #!/usr/bin/env bash
-# `offpin serve` attacked from outside, each tool from a virtual
-# environment: the official Python SDK of the hosted access-code API
-# (offpin-cli/tests/sdk/seam_sdk.py), then schemathesis against the
-# service's own /openapi.json (every generated request must get a
-# documented status and a schema-conforming body, and never a 5xx).
+# `offpin serve` attacked from outside, each tool from a scratch folder:
+# the official Python SDK of the hosted access-code API
+# (offpin-cli/tests/sdk/seam_sdk.py), the newest JavaScript SDK (npm
+# `seam`, offpin-cli/tests/sdk/seam_sdk.mjs: the same offline-code
+# scenario), then schemathesis against the service's own /openapi.json
+# (every generated request must get a documented status and a
+# schema-conforming body, and never a 5xx). Each SDK prints its step
+# count (`sdk: N passed` / `js sdk: N passed`).
 #
 #   bash .ci/serve.sh    # from the repository root, after `cargo build -p offpin-cli`
 set -euo pipefail
@@ -64,6 +67,18 @@ echo "--- the official Python SDK (seam $("$work/venv/bin/pip" show seam | awk '
 start "$work/sdk"
 "$work/venv/bin/python" offpin-cli/tests/sdk/seam_sdk.py "$url" "$key"
 stop "$work/sdk"
+
+# The newest JavaScript SDK, installed in the scratch folder (Node 20 or
+# later; Debian's nodejs otherwise).
+command -v npm >/dev/null || {
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nodejs npm >/dev/null
+}
+mkdir -p "$work/js"
+(cd "$work/js" && npm init -y >/dev/null && npm install --silent --no-audit --no-fund seam >/dev/null 2>&1)
+echo "--- the JavaScript SDK (seam $(cd "$work/js" && node -p 'JSON.parse(require("fs").readFileSync("node_modules/seam/package.json")).version'))"
+start "$work/jssdk"
+(root=$PWD && cd "$work/js" && node "$root/offpin-cli/tests/sdk/seam_sdk.mjs" "$url" "$key")
+stop "$work/jssdk"
 
 echo "--- schemathesis against /openapi.json"
 start "$work/st"

@@ -9,7 +9,7 @@ use crate::alphabet::Alphabet;
 use crate::ff1::{Ff1Aes128, Ff1Error};
 use crate::grant::Grant;
 #[cfg(feature = "code-rules")]
-use crate::index::GrantError;
+use crate::grant::GrantError;
 use crate::issue::{IssueError, Issued, Request};
 use crate::keys::DeviceKey;
 use crate::pin::{Pin, PinError};

@@ -219,3 +219,127 @@ impl fmt::Display for Grant {
         Ok(())
     }
 }
+
+/// A grant that the profile cannot express.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum GrantError {
+    /// The profile has no grants of this kind.
+    KindDisabled(Kind),
+    /// The window starts at or after the end of the profile's lifetime.
+    StartOutOfRange {
+        /// Requested start (hour or day since the epoch).
+        start: u32,
+        /// Number of starts available.
+        limit: u32,
+    },
+    /// The window is empty or longer than the kind allows.
+    LengthOutOfRange {
+        /// Requested length (hours or days).
+        length: u32,
+        /// Longest length allowed.
+        max: u32,
+    },
+    /// The variance is not below the profile's `variances`.
+    VarianceOutOfRange {
+        /// Requested variance.
+        variance: u8,
+        /// Number of variances.
+        limit: u8,
+    },
+    /// The lineage is above the profile's `lineages`.
+    LineageOutOfRange {
+        /// Requested lineage.
+        lineage: u8,
+        /// Highest lineage.
+        max: u8,
+    },
+    /// A recurring code's weekday mask or hour range is not in the
+    /// profile's menu (its position is beyond the menu).
+    NotInMenu {
+        /// The position asked for.
+        position: u8,
+        /// Entries of that part of the menu.
+        limit: u8,
+    },
+    /// The kind is a format-v2 one (recurring, clock-setting) and offpin
+    /// was built without the `format-v2` feature, so no PIN of it could be
+    /// decoded by this build.
+    KindNotBuilt(Kind),
+    /// The ongoing slot is not below the profile's `ongoing_slots`.
+    SlotOutOfRange {
+        /// Requested slot.
+        slot: u32,
+        /// Number of slots.
+        limit: u32,
+    },
+    /// The profile has code rules, and the grant's index needs more than
+    /// [`MAX_WALK_STEPS`](crate::rules::MAX_WALK_STEPS) FF1 evaluations
+    /// to reach a string that keeps them (about one index in `2^64` at
+    /// worst): it has no PIN, and the lock would refuse one. Another
+    /// variance has another index.
+    WalkTooLong {
+        /// The grant's index.
+        index: u64,
+    },
+}
+
+impl GrantError {
+    /// A stable snake_case code (`kind_disabled`, `start_out_of_range`,
+    /// `length_out_of_range`, `variance_out_of_range`,
+    /// `lineage_out_of_range`, `menu_position_out_of_range`,
+    /// `slot_out_of_range`, `kind_not_built`, `walk_too_long`); the
+    /// `Display` text is informative English.
+    pub const fn code(&self) -> &'static str {
+        match self {
+            GrantError::KindDisabled(_) => "kind_disabled",
+            GrantError::StartOutOfRange { .. } => "start_out_of_range",
+            GrantError::LengthOutOfRange { .. } => "length_out_of_range",
+            GrantError::VarianceOutOfRange { .. } => "variance_out_of_range",
+            GrantError::LineageOutOfRange { .. } => "lineage_out_of_range",
+            GrantError::NotInMenu { .. } => "menu_position_out_of_range",
+            GrantError::SlotOutOfRange { .. } => "slot_out_of_range",
+            GrantError::KindNotBuilt(_) => "kind_not_built",
+            GrantError::WalkTooLong { .. } => "walk_too_long",
+        }
+    }
+}
+
+impl fmt::Display for GrantError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            GrantError::KindDisabled(kind) => write!(f, "the profile has no {kind} grants"),
+            GrantError::StartOutOfRange { start, limit } => write!(
+                f,
+                "start {start} is beyond the profile's lifetime ({limit} starts)"
+            ),
+            GrantError::LengthOutOfRange { length, max } => {
+                write!(f, "length {length} is outside 1..={max}")
+            }
+            GrantError::VarianceOutOfRange { variance, limit } => {
+                write!(f, "variance {variance} is outside 0..{limit}")
+            }
+            GrantError::LineageOutOfRange { lineage, max } => {
+                write!(f, "lineage {lineage} is outside 0..={max}")
+            }
+            GrantError::NotInMenu { position, limit } => write!(
+                f,
+                "menu entry {position} is outside the profile's 0..{limit}"
+            ),
+            GrantError::SlotOutOfRange { slot, limit } => {
+                write!(f, "ongoing slot {slot} is outside 0..{limit}")
+            }
+            GrantError::KindNotBuilt(kind) => write!(
+                f,
+                "{kind} codes need offpin's format-v2 feature, which this build leaves out"
+            ),
+            GrantError::WalkTooLong { index } => write!(
+                f,
+                "index {index} needs more than {} FF1 evaluations to reach a PIN that keeps the code rules; issue another variance",
+                crate::rules::MAX_WALK_STEPS
+            ),
+        }
+    }
+}
+
+impl core::error::Error for GrantError {}

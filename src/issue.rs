@@ -21,8 +21,8 @@
 use core::fmt;
 
 use crate::ff1::Ff1Error;
+use crate::grant::GrantError;
 use crate::grant::{Grant, Recurrence, RevokeTarget, Span};
-use crate::index::GrantError;
 use crate::pin::Pin;
 use crate::profile::Kind;
 use crate::profile::Profile;

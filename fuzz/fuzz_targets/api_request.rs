@@ -9,11 +9,11 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use offpin_ledger::ledger::CodeWant;
 use offpin_cli::request::{
     CreateRequest, DecodeError, DeleteRequest, DeviceGetRequest, DeviceListRequest, GetRequest,
     ListRequest, UpdateRequest, decode,
 };
+use offpin_ledger::ledger::CodeWant;
 
 fn sane(e: &DecodeError) {
     assert!(!e.message.is_empty(), "an error without a message: {e:?}");

@@ -8,7 +8,7 @@ use offpin::lock::Lock;
 use std::sync::OnceLock;
 
 use offpin::profile::shipped::ALL;
-use offpin::{Codec, CodeRules, DeviceKey, FormatVersion, Grant, Profile, Request};
+use offpin::{CodeRules, Codec, DeviceKey, FormatVersion, Grant, Profile, Request};
 
 pub const HOUR: i64 = 3_600;
 pub const DAY: i64 = 86_400;
@@ -61,7 +61,7 @@ pub fn fix_crc(image: &mut [u8]) {
 pub fn reseal(image: &mut [u8], k: usize) {
     use aes::cipher::{BlockCipherEncrypt, KeyInit};
     use cmac::Mac;
-    let aes = aes::Aes128::new(&key(k).expose_secret().clone().into());
+    let aes = aes::Aes128::new(&(*key(k).expose_secret()).into());
     let mut state_key = aes::Block::from(*b"offpin/v2/state\0");
     aes.encrypt_block(&mut state_key);
     let mut mac = <cmac::Cmac<aes::Aes128> as KeyInit>::new(&state_key);

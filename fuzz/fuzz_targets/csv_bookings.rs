@@ -15,9 +15,9 @@ use std::collections::BTreeSet;
 
 use chrono::SecondsFormat;
 use libfuzzer_sys::fuzz_target;
+use offpin_cli::bookings::{Batch, COLUMNS, read_from};
 use offpin_ledger::ledger::memory::MemoryLedger;
 use offpin_ledger::ledger::{CodeSpec, CodeWant, Device, Ledger};
-use offpin_cli::bookings::{Batch, COLUMNS, read_from};
 
 const DEVICES: [&str; 2] = ["d1", "d2"];
 

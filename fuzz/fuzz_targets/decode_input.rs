@@ -23,7 +23,7 @@ use libfuzzer_sys::fuzz_target;
 use offpin::profile::shipped::{ALL, STANDARD_10};
 use offpin::profile::{MAX_DURATION_HOURS, MAX_EPOCH, MAX_LIFETIME_DAYS};
 use offpin::{
-    Codec, CodeRules, DecodeError, DeviceKey, Keys, Pin, PinError, Profile, ProfileParams, Radix,
+    CodeRules, Codec, DecodeError, DeviceKey, Keys, Pin, PinError, Profile, ProfileParams, Radix,
     Request, UtcOffset, Verdict,
 };
 
@@ -134,7 +134,7 @@ fuzz_target!(|data: &[u8]| {
         for req in [
             Request::time_bound(
                 now,
-                now.saturating_add(i64::from(offset.seconds()).abs() + 1),
+                now.saturating_add(offset.seconds().abs() + 1),
             ),
             Request::one_time(now),
             Request::revoke_started_before(now),

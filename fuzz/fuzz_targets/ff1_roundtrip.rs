@@ -54,22 +54,8 @@ fn run<C>(key: &[u8], radix: Radix, len: u8, tweak: &[u8], x: u64, more: &[u64])
 where
     C: BlockCipherEncrypt + BlockSizeUser<BlockSize = U16> + KeyInit + Clone,
 {
-    let ff1 = Ff1::<C>::new(key, radix, len, tweak);
-    let valid_params =
-        (radix.min_len()..=radix.max_len()).contains(&len) && tweak.len() <= MAX_TWEAK_LEN;
-    let ff1 = match ff1 {
-        Ok(ff1) => {
-            assert!(
-                valid_params,
-                "accepted radix {radix:?} len {len} tweak {}",
-                tweak.len()
-            );
-            ff1
-        }
-        Err(e) => {
-            assert!(!valid_params, "refused valid parameters: {e:?}");
-            return;
-        }
+    let Some(ff1) = accepted::<C>(key, radix, len, tweak) else {
+        return;
     };
     let r = u64::from(radix.value());
     let domain = r.pow(u32::from(len));
@@ -80,16 +66,56 @@ where
         assert_eq!(ff1.decrypt(x), Err(Ff1Error::NumeralOutOfRange));
     }
     let x = x % domain;
+    let (y, z) = round_trip(&ff1, domain, x);
+    agrees_with_fpe::<C>(key, radix, len, tweak, x, (y, z));
+    digit_entry_points(&ff1, r, len, x, y);
+    batch_agrees(&ff1, domain, x, more);
+}
 
-    // Round trip, and a permutation of the domain.
+/// FF1 is built exactly when SP 800-38G's and offpin's bounds allow it.
+fn accepted<C>(key: &[u8], radix: Radix, len: u8, tweak: &[u8]) -> Option<Ff1<C>>
+where
+    C: BlockCipherEncrypt + BlockSizeUser<BlockSize = U16> + KeyInit + Clone,
+{
+    let valid_params =
+        (radix.min_len()..=radix.max_len()).contains(&len) && tweak.len() <= MAX_TWEAK_LEN;
+    match Ff1::<C>::new(key, radix, len, tweak) {
+        Ok(ff1) => {
+            assert!(
+                valid_params,
+                "accepted radix {radix:?} len {len} tweak {}",
+                tweak.len()
+            );
+            Some(ff1)
+        }
+        Err(e) => {
+            assert!(!valid_params, "refused valid parameters: {e:?}");
+            None
+        }
+    }
+}
+
+/// Round trip both ways, inside the domain: a permutation. Returns
+/// (encrypt(x), decrypt(x)).
+fn round_trip<C>(ff1: &Ff1<C>, domain: u64, x: u64) -> (u64, u64)
+where
+    C: BlockCipherEncrypt + BlockSizeUser<BlockSize = U16> + KeyInit + Clone,
+{
     let y = ff1.encrypt(x).expect("in-range numeral");
     assert!(y < domain);
     assert_eq!(ff1.decrypt(y), Ok(x));
     let z = ff1.decrypt(x).expect("in-range numeral");
     assert!(z < domain);
     assert_eq!(ff1.encrypt(z), Ok(x));
+    (y, z)
+}
 
-    // Agreement with the fpe crate.
+/// The `fpe` crate's FF1 gives the same encryption and decryption.
+fn agrees_with_fpe<C>(key: &[u8], radix: Radix, len: u8, tweak: &[u8], x: u64, (y, z): (u64, u64))
+where
+    C: BlockCipherEncrypt + BlockSizeUser<BlockSize = U16> + KeyInit + Clone,
+{
+    let r = u64::from(radix.value());
     let fpe = FF1::<C>::new(key, radix.value()).expect("radix 9 and 10 are valid");
     let ns = FlexibleNumeralString::from(render(x, r, len));
     let theirs = fpe.encrypt(tweak, &ns).expect("valid numeral string");
@@ -97,8 +123,14 @@ where
     let ns = FlexibleNumeralString::from(render(x, r, len));
     let theirs = fpe.decrypt(tweak, &ns).expect("valid numeral string");
     assert_eq!(value(Vec::from(theirs), r), z, "decrypt disagrees with fpe");
+}
 
-    // The digit entry points.
+/// The digit entry points agree with the value ones and refuse a digit
+/// out of range (leaving the input as it was) or a wrong count.
+fn digit_entry_points<C>(ff1: &Ff1<C>, r: u64, len: u8, x: u64, y: u64)
+where
+    C: BlockCipherEncrypt + BlockSizeUser<BlockSize = U16> + KeyInit + Clone,
+{
     let mut digits: Vec<u8> = render(x, r, len)
         .into_iter()
         .map(|d| u8::try_from(d).expect("digit"))
@@ -125,8 +157,14 @@ where
         ff1.encrypt_digits(&mut short),
         Err(Ff1Error::WrongDigitCount { .. })
     ));
+}
 
-    // Batch (all lane widths: 8, 4, 2, 1) against one by one.
+/// Batch (all lane widths: 8, 4, 2, 1) against one by one; one
+/// out-of-range value refuses the batch with nothing written.
+fn batch_agrees<C>(ff1: &Ff1<C>, domain: u64, x: u64, more: &[u64])
+where
+    C: BlockCipherEncrypt + BlockSizeUser<BlockSize = U16> + KeyInit + Clone,
+{
     let mut xs: Vec<u64> = core::iter::once(x)
         .chain(more.iter().take(149).map(|m| m % domain))
         .collect();
@@ -137,7 +175,6 @@ where
     }
     ff1.decrypt_batch(&mut xs).expect("in range");
     assert_eq!(xs, plain);
-    // One out-of-range value: refused, nothing written.
     xs.push(domain);
     assert_eq!(ff1.encrypt_batch(&mut xs), Err(Ff1Error::NumeralOutOfRange));
     assert_eq!(xs.get(..plain.len()), Some(plain.as_slice()));

@@ -236,30 +236,50 @@ impl Harness {
     }
 
     fn entry(&mut self, typed: &[u8], crash: Crash) {
-        let p = self.profile;
-        if self.charged {
-            let t = self.now.max(self.lock.highest_seen());
-            let charge = self.lock.charge(self.now);
-            // Inside a lock-out the model knows of, nothing is charged.
-            if t < self.model.locked_until {
-                assert!(charge.is_empty(), "lock-out ignored by the charge");
-            }
-            let torn = match crash {
-                Crash::Torn(keep) if keep % 2 == 0 => Some(keep / 2),
-                _ => None,
-            };
-            let (done, charge) = self.write(charge, torn);
-            if !done {
-                self.reboot();
-                return;
-            }
-            if charge.needs_write() {
-                // The failure is on flash before the decision.
-                self.model.before_charge = (self.model.strikes, self.model.locked_until);
-                self.strike(t);
-            }
-            self.lock.commit(charge).expect("commit of a fresh charge");
+        if self.charged && !self.charge_first(crash) {
+            return;
         }
+        let Some((check, t, rolled_back)) = self.judged(typed) else {
+            return;
+        };
+        if let Decision::Open(grant) = check.decision {
+            self.legitimate(&check, grant, (t, rolled_back), typed);
+        }
+        self.persist(check, t, crash);
+    }
+
+    /// Count-before-check: the charge written (or torn) before the entry
+    /// is checked. Returns false when a torn write rebooted the lock.
+    fn charge_first(&mut self, crash: Crash) -> bool {
+        let t = self.now.max(self.lock.highest_seen());
+        let charge = self.lock.charge(self.now);
+        // Inside a lock-out the model knows of, nothing is charged.
+        if t < self.model.locked_until {
+            assert!(charge.is_empty(), "lock-out ignored by the charge");
+        }
+        let torn = match crash {
+            Crash::Torn(keep) if keep % 2 == 0 => Some(keep / 2),
+            _ => None,
+        };
+        let (done, charge) = self.write(charge, torn);
+        if !done {
+            self.reboot();
+            return false;
+        }
+        if charge.needs_write() {
+            // The failure is on flash before the decision.
+            self.model.before_charge = (self.model.strikes, self.model.locked_until);
+            self.strike(t);
+        }
+        self.lock.commit(charge).expect("commit of a fresh charge");
+        true
+    }
+
+    /// The lock's check of `typed`, against the clock and lock-out
+    /// oracles. `None` when the keypad was locked out (nothing to
+    /// persist); otherwise the check, the lock's time and whether the
+    /// clock was behind the highest time seen by more than the grace.
+    fn judged(&mut self, typed: &[u8]) -> Option<(offpin::lock::Check, i64, bool)> {
         let hs = self.lock.highest_seen();
         let t = self.now.max(hs);
         let check = self.lock.check(typed, self.now);
@@ -277,7 +297,7 @@ impl Harness {
                 self.model.locked_until,
             );
         }
-        let rolled_back = hs - self.now > p.grace_secs();
+        let rolled_back = hs - self.now > self.profile.grace_secs();
         assert_eq!(
             matches!(check.clock, ClockStatus::RolledBack { .. }),
             rolled_back
@@ -297,34 +317,48 @@ impl Harness {
         if check.decision == Decision::Refuse(Refusal::LockedOut) {
             assert!(check.change.is_empty());
             assert!(self.lock.locked_out_until(self.now).is_some());
-            return;
+            return None;
         }
         if matches!(check.decision, Decision::Refuse(r) if r != Refusal::MemoryFull) {
             self.model.evaluated_failures.push(t);
         }
+        Some((check, t, rolled_back))
+    }
 
-        // Whatever would open is a legitimate code, valid now.
-        if let Decision::Open(grant) = check.decision {
-            let key = check.key.expect("an opening names its key");
-            let codec = &self.codecs()[key];
-            let pin = codec.pin_for(&grant).expect("an opened grant re-issues");
-            assert_eq!(
-                pin.as_bytes(),
-                typed,
-                "opened for digits that are not its PIN"
-            );
-            match p.check(&grant, t, self.offset) {
-                Verdict::Open(_) | Verdict::OpenIfActivated { .. } => {}
-                v => panic!("opened {grant:?} at {t} but the profile says {v:?}"),
-            }
-            if rolled_back {
-                assert!(
-                    matches!(grant, Grant::Ongoing { .. }),
-                    "time-dependent code opened on a rolled-back clock"
-                );
-            }
+    /// Whatever would open is a legitimate code, valid now: its PIN
+    /// re-issues under the key the lock reports, and the profile accepts
+    /// its window at the lock's time `t`; on a rolled-back clock only an
+    /// ongoing code opens.
+    fn legitimate(
+        &self,
+        check: &offpin::lock::Check,
+        grant: Grant,
+        (t, rolled_back): (i64, bool),
+        typed: &[u8],
+    ) {
+        let key = check.key.expect("an opening names its key");
+        let codec = &self.codecs()[key];
+        let pin = codec.pin_for(&grant).expect("an opened grant re-issues");
+        assert_eq!(
+            pin.as_bytes(),
+            typed,
+            "opened for digits that are not its PIN"
+        );
+        match self.profile.check(&grant, t, self.offset) {
+            Verdict::Open(_) | Verdict::OpenIfActivated { .. } => {}
+            v => panic!("opened {grant:?} at {t} but the profile says {v:?}"),
         }
+        if rolled_back {
+            assert!(
+                matches!(grant, Grant::Ongoing { .. }),
+                "time-dependent code opened on a rolled-back clock"
+            );
+        }
+    }
 
+    /// The check's change written (or cut by `crash`), committed, and the
+    /// model told what is on flash; an opening counted once it commits.
+    fn persist(&mut self, check: offpin::lock::Check, t: i64, crash: Crash) {
         match crash {
             Crash::BeforeSave => {
                 if trace() {
@@ -346,11 +380,8 @@ impl Harness {
             }
             _ => {}
         }
-
-        // Persist.
         let (_, change) = self.write(check.change, None);
         self.persisted(&check.decision, t);
-
         if let Crash::AfterSave = crash {
             self.reboot();
             return;
@@ -362,7 +393,6 @@ impl Harness {
             self.lock.save(&mut saved).expect("save");
             assert_eq!(saved, self.flash[slot], "save_after and save disagree");
         }
-
         // The door opens now: the opening-once oracles.
         if let Decision::Open(grant) = check.decision {
             let key = check.key.expect("key");

@@ -79,6 +79,21 @@ fn default_key(spec: &CodeSpec) -> String {
         }
         CodeWant::OneTime { starts_at } => starts_at.timestamp().to_string(),
         CodeWant::Ongoing => String::new(),
+        // Not read from a CSV: a row is time-bound, one-time or ongoing.
+        CodeWant::Recurring {
+            starts_at,
+            ends_at,
+            days,
+            hours,
+        } => {
+            format!(
+                "{}..{}/{}/{hours}",
+                starts_at.timestamp(),
+                ends_at.timestamp(),
+                days.0
+            )
+        }
+        CodeWant::ClockSet { at } => at.timestamp().to_string(),
     };
     let who = match (&spec.user_identifier_key, &spec.name) {
         (Some(u), _) => format!("user={u}"),

@@ -53,6 +53,7 @@ pub fn list(g: &Globals, a: ListArgs) -> CliResult {
         device_id: a.device_id,
         access_code_ids: a.access_code_ids,
         user_identifier_key: a.user_identifier_key,
+        ..ListFilter::default()
     };
     let mut ledger = ledger_file::read(&g.ledger)?;
     print_json(&ledger.list(&filter, a.at.unwrap_or_else(Utc::now))?)

@@ -3,16 +3,17 @@
 
 use std::path::PathBuf;
 
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use clap::Args;
 use offpin::MasterKey;
+use offpin_ledger::ledger::hosted::schedule;
 use offpin_ledger::ledger::{CodeSpec, CodeWant, Device, Ledger, SharedSpec};
 use offpin_ledger::record::AccessCode;
 use offpin_ledger::zone::BookingTime;
 use serde::Serialize;
 
 use crate::Globals;
-use crate::args::{booking_time, rounding};
+use crate::args::{booking_time, instant, rounding};
 use crate::output::{CliError, CliResult, print_json, warn};
 use crate::{bookings, keyfile, ledger_file};
 
@@ -20,7 +21,12 @@ use crate::{bookings, keyfile, ledger_file};
 #[derive(Debug, Args)]
 #[command(after_help = "\
 Kinds: time-bound (--starts-at and --ends-at), one-time (--one-time --starts-at)
-or ongoing (--ongoing). Times are RFC 3339 with an offset (2025-01-01T16:00:00+01:00)
+or ongoing (--ongoing); on format-v2 profiles (standard-10-v2), weekly recurring
+(--weekdays mon,tue --hours 09:00-17:00 with --starts-at and --ends-at: whole weeks,
+refused if a slot of them would open before --starts-at or close after --ends-at
+by more than --max-time-rounding) and clock-setting (--sets-clock-to T: the lock
+accepts it up to the profile's step before T and sets its clock to T; it opens
+nothing, so give it only to whom may set the lock's clock). Times are RFC 3339 with an offset (2025-01-01T16:00:00+01:00)
 or local times without one (2025-01-01T16:00), read in the device's time zone
 with its daylight-saving rules for that date. The record's starts_at/ends_at are
 the window the PIN really encodes, after rounding outward within --max-time-rounding.
@@ -44,11 +50,20 @@ pub struct IssueArgs {
     #[arg(long, conflicts_with_all = ["from", "idempotency_key", "allow_backfill"])]
     group: Option<String>,
     /// Start of the window: RFC 3339 with offset, or local time in the device's zone.
-    #[arg(long, value_parser = booking_time, required_unless_present_any = ["ongoing", "from"])]
+    #[arg(long, value_parser = booking_time, required_unless_present_any = ["ongoing", "from", "sets_clock_to"])]
     starts_at: Option<BookingTime>,
     /// End of the window, exclusive (same forms as --starts-at).
-    #[arg(long, value_parser = booking_time, required_unless_present_any = ["ongoing", "one_time", "from"], conflicts_with_all = ["ongoing", "one_time"])]
+    #[arg(long, value_parser = booking_time, required_unless_present_any = ["ongoing", "one_time", "from", "sets_clock_to"], conflicts_with_all = ["ongoing", "one_time"])]
     ends_at: Option<BookingTime>,
+    /// A weekly recurring code (format-v2 profiles) on these days (monday,...,sunday or mon,...,sun), in the weeks that cover --starts-at..--ends-at; needs --hours.
+    #[arg(long, value_delimiter = ',', requires = "hours", conflicts_with_all = ["one_time", "ongoing", "group"])]
+    weekdays: Vec<String>,
+    /// The daily hours of a recurring code, local time: 09:00-17:00 (whole hours; 24:00 is midnight).
+    #[arg(long, requires = "weekdays")]
+    hours: Option<String>,
+    /// A clock-setting code (format-v2 profiles): typed at the lock up to the profile's step before this instant (RFC 3339), it sets the lock's clock to it. Opens nothing.
+    #[arg(long, value_parser = instant, conflicts_with_all = ["starts_at", "ends_at", "one_time", "ongoing", "weekdays", "group", "from"])]
+    sets_clock_to: Option<DateTime<Utc>>,
     /// A one-time code: opens once, first use within the profile's use window after --starts-at.
     #[arg(long, conflicts_with = "ongoing")]
     one_time: bool,
@@ -137,7 +152,29 @@ fn want(args: &IssueArgs, device: &Device) -> CliResult<CodeWant> {
     if args.ongoing {
         return Ok(CodeWant::Ongoing);
     }
+    if let Some(at) = args.sets_clock_to {
+        return Ok(CodeWant::ClockSet { at });
+    }
     let resolve = |t: &Option<BookingTime>| t.as_ref().map(|t| device.resolve(t)).transpose();
+    if let Some(hours) = &args.hours {
+        let (from, to) = hours
+            .split_once('-')
+            .ok_or_else(|| CliError::input(format!("--hours '{hours}': write it 09:00-17:00")))?;
+        let (days, hours) = schedule(&args.weekdays, from, to)
+            .map_err(|e| CliError::input(format!("--weekdays/--hours: {e}")))?;
+        let (Some(starts_at), Some(ends_at)) = (resolve(&args.starts_at)?, resolve(&args.ends_at)?)
+        else {
+            return Err(CliError::input(
+                "a recurring code needs --starts-at and --ends-at: the span its weeks cover",
+            ));
+        };
+        return Ok(CodeWant::Recurring {
+            starts_at,
+            ends_at,
+            days,
+            hours,
+        });
+    }
     Ok(CodeWant::from_times(
         resolve(&args.starts_at)?,
         resolve(&args.ends_at)?,

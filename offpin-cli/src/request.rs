@@ -13,8 +13,9 @@ use chrono::{DateTime, Utc};
 use offpin_ledger::chrono_time::parse_rfc3339;
 use offpin_ledger::ledger::hosted::{
     CodeUpdate, CreateCode, DEFAULT_MAX_TIME_ROUNDING_SECS, RequestError, max_time_rounding_secs,
+    schedule,
 };
-use offpin_ledger::ledger::{SharedSpec, WhenNotShared};
+use offpin_ledger::ledger::{DeviceFilter, ListFilter, SharedSpec, WhenNotShared};
 use offpin_ledger::record::CodeType;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Deserializer};
@@ -196,7 +197,9 @@ impl MaxTimeRounding {
 
 /// `POST /access_codes/create`: an offline code, time-bound (`starts_at`
 /// and `ends_at`), one-time (`is_one_time_use` and `starts_at`) or ongoing
-/// (neither time).
+/// (neither time); with offpin's extension fields, weekly recurring
+/// (`offpin_recurrence`, with both times) or clock-setting
+/// (`offpin_clock_setting`, with neither).
 #[derive(Clone, Debug, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateRequest {
@@ -242,6 +245,46 @@ pub struct CreateRequest {
     pub attempt_for_offline_device: Option<bool>,
     /// Must be `false` or absent.
     pub use_backup_access_code_pool: Option<bool>,
+    /// offpin's extension: a weekly recurring code (format-v2 profiles),
+    /// open on `weekdays` from `starts_at_time` to `ends_at_time` (the
+    /// lock's local time) in the whole weeks that cover `starts_at` ..
+    /// `ends_at`. Refused (400 naming the field) when the profile's menu
+    /// cannot express the schedule (the message names the nearest it
+    /// can), or when a slot of those weeks would open before `starts_at`
+    /// or close after `ends_at` by more than `max_time_rounding`.
+    pub offpin_recurrence: Option<RecurrenceParam>,
+    /// offpin's extension: a clock-setting code (format-v2 profiles), for
+    /// API keys created with `--can-issue-clock-codes` only (403
+    /// otherwise). It opens nothing: typed at the lock up to the
+    /// profile's step before `sets_clock_to`, it moves the lock's clock
+    /// forward to that instant (rounded down to the profile's clock unit,
+    /// within `max_time_rounding`). No `starts_at`, `ends_at` or
+    /// `is_one_time_use` with it.
+    pub offpin_clock_setting: Option<ClockSettingParam>,
+}
+
+/// `offpin_recurrence` of a create request.
+#[derive(Clone, Debug, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RecurrenceParam {
+    /// The days it opens on: `monday` … `sunday` (or `mon` … `sun`).
+    #[schema(example = json!(["monday", "tuesday", "wednesday", "thursday", "friday"]))]
+    pub weekdays: Vec<String>,
+    /// When each day's slot opens, the lock's local time: a whole hour.
+    #[schema(example = "09:00")]
+    pub starts_at_time: String,
+    /// When it closes (`24:00`: midnight), a whole hour after the start.
+    #[schema(example = "17:00")]
+    pub ends_at_time: String,
+}
+
+/// `offpin_clock_setting` of a create request.
+#[derive(Clone, Debug, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ClockSettingParam {
+    /// The instant the lock's clock is set to (ISO 8601 with an offset).
+    #[schema(format = DateTime, example = "2027-01-04T09:00:00Z")]
+    pub sets_clock_to: String,
 }
 
 impl CreateRequest {
@@ -301,7 +344,20 @@ impl CreateRequest {
         {
             return Err(refuse("preferred_code_length", "must be 1 to 255"));
         }
+        let recurrence = self
+            .offpin_recurrence
+            .as_ref()
+            .map(|r| schedule(&r.weekdays, &r.starts_at_time, &r.ends_at_time))
+            .transpose()?;
+        let sets_clock_to = self
+            .offpin_clock_setting
+            .as_ref()
+            .map(|c| time("offpin_clock_setting.sets_clock_to", Some(&c.sets_clock_to)))
+            .transpose()?
+            .flatten();
         let create = CreateCode {
+            recurrence,
+            sets_clock_to,
             device_id: self.device_id.clone(),
             name: self.name.clone(),
             starts_at: time("starts_at", self.starts_at.as_deref())?,
@@ -412,6 +468,8 @@ impl CreateMultipleRequest {
             prefer_native_scheduling: self.prefer_native_scheduling,
             attempt_for_offline_device: self.attempt_for_offline_device,
             use_backup_access_code_pool: self.use_backup_access_code_pool,
+            offpin_recurrence: None,
+            offpin_clock_setting: None,
         };
         let create = single.parse()?;
         Ok(SharedSpec {
@@ -443,6 +501,64 @@ pub struct ListRequest {
     pub access_code_ids: Vec<String>,
     /// Codes issued for this user.
     pub user_identifier_key: Option<String>,
+    /// Codes whose name, PIN or id contains this text (ASCII letters in
+    /// either case).
+    #[param(example = "Ann")]
+    pub search: Option<String>,
+    /// Most codes on a page (1 to 10000); without it, every code.
+    /// More codes follow when `pagination.has_next_page` is `true`.
+    #[schema(minimum = 1, maximum = 10_000)]
+    #[param(minimum = 1, maximum = 10_000)]
+    pub limit: Option<u32>,
+    /// The previous page's `pagination.next_page_cursor`, unchanged, with
+    /// the same filters (omit it for the first page). Codes are paged in
+    /// issue order by a keyset: codes issued meanwhile never shift a page.
+    pub page_cursor: Option<String>,
+}
+
+/// Largest `limit` of a page.
+pub const MAX_LIMIT: u32 = 10_000;
+
+/// `limit` as a page size: 1 to [`MAX_LIMIT`], or absent (everything).
+///
+/// # Errors
+///
+/// [`RequestError::Invalid`] naming `limit`.
+pub fn page_limit(limit: Option<u32>) -> Result<Option<usize>, RequestError> {
+    match limit {
+        None => Ok(None),
+        Some(n) if (1..=MAX_LIMIT).contains(&n) => Ok(usize::try_from(n).ok()),
+        Some(_) => Err(refuse("limit", "must be 1 to 10000")),
+    }
+}
+
+impl ListRequest {
+    /// The ledger's filter.
+    pub fn filter(&self) -> ListFilter {
+        ListFilter {
+            device_id: self.device_id.clone(),
+            access_code_ids: self.access_code_ids.clone(),
+            user_identifier_key: self.user_identifier_key.clone(),
+            search: self.search.clone(),
+        }
+    }
+
+    /// The parameters as query pairs (arrays as repeated keys), without
+    /// `page_cursor`: the query of a `next_page_url`.
+    pub fn query_pairs(&self) -> Vec<(&'static str, String)> {
+        let mut pairs = Vec::new();
+        for id in &self.access_code_ids {
+            pairs.push(("access_code_ids", id.clone()));
+        }
+        let one = [
+            ("device_id", self.device_id.clone()),
+            ("limit", self.limit.map(|n| n.to_string())),
+            ("search", self.search.clone()),
+            ("user_identifier_key", self.user_identifier_key.clone()),
+        ];
+        pairs.extend(one.into_iter().filter_map(|(k, v)| v.map(|v| (k, v))));
+        pairs
+    }
 }
 
 /// `/access_codes/get`: by `access_code_id`, or by `device_id` and `code`.
@@ -550,9 +666,73 @@ pub struct UpdateRequest {
     pub device_id: Option<String>,
     /// Must be `true` or absent.
     pub is_offline_access_code: Option<bool>,
+    /// Deprecated name of `is_offline_access_code`: `true` or absent.
+    pub use_offline_access_code: Option<bool>,
+    /// Older SDKs send the create fields with an update; accepted, and
+    /// ignored: the window never moves, so nothing is rounded again.
+    pub max_time_rounding: Option<MaxTimeRounding>,
+    /// Must equal the code's PIN length, or be absent (older SDKs send
+    /// it): an offline PIN's length never changes.
+    #[schema(minimum = 1, maximum = 255)]
+    pub preferred_code_length: Option<u32>,
+    /// Must be `true` or absent (an offline code stays managed).
+    pub is_managed: Option<bool>,
+    /// Must be `false` or absent.
+    pub allow_external_modification: Option<bool>,
+    /// Must be `false` or absent.
+    pub is_external_modification_allowed: Option<bool>,
+    /// Must be `true` or absent.
+    pub prefer_native_scheduling: Option<bool>,
+    /// Accepted and ignored.
+    pub attempt_for_offline_device: Option<bool>,
+    /// Must be `false` or absent.
+    pub use_backup_access_code_pool: Option<bool>,
 }
 
 impl UpdateRequest {
+    /// The older SDKs' fields of an update, each accepted only with the
+    /// value an offline code has.
+    fn check_older_fields(&self) -> Result<(), RequestError> {
+        let must = |field, value: Option<bool>, want: bool, why: &str| match value {
+            Some(v) if v != want => Err(refuse(field, why)),
+            _ => Ok(()),
+        };
+        must(
+            "use_offline_access_code",
+            self.use_offline_access_code,
+            true,
+            "an offline code cannot become an online one",
+        )?;
+        must(
+            "is_managed",
+            self.is_managed,
+            true,
+            "an offline code is managed by this server for as long as the lock can open for it",
+        )?;
+        for (field, value) in [
+            (
+                "allow_external_modification",
+                self.allow_external_modification,
+            ),
+            (
+                "is_external_modification_allowed",
+                self.is_external_modification_allowed,
+            ),
+            (
+                "use_backup_access_code_pool",
+                self.use_backup_access_code_pool,
+            ),
+        ] {
+            must(field, value, false, "not offered for offline codes")?;
+        }
+        must(
+            "prefer_native_scheduling",
+            self.prefer_native_scheduling,
+            true,
+            "an offline code is always scheduled on the lock",
+        )
+    }
+
     /// The library's update.
     ///
     /// # Errors
@@ -566,6 +746,7 @@ impl UpdateRequest {
                 "an offline code cannot become an online one",
             ));
         }
+        self.check_older_fields()?;
         let opt_time = |field, v: &Option<Option<String>>| {
             v.as_ref().map(|t| time(field, t.as_deref())).transpose()
         };
@@ -580,6 +761,9 @@ impl UpdateRequest {
             is_one_time_use: self.is_one_time_use,
             code: self.code.clone(),
             device_id: self.device_id.clone(),
+            code_length: self
+                .preferred_code_length
+                .map(|n| usize::try_from(n).unwrap_or(usize::MAX)),
         })
     }
 }
@@ -595,7 +779,10 @@ pub struct DeviceGetRequest {
     pub device_id: String,
 }
 
-/// `/devices/list`: every device, or those named.
+/// `/devices/list`: every device, or those the filters name; every
+/// filter given must match. The hosted API's filters that need what an
+/// offline lock does not have (connected accounts, webviews, custom
+/// metadata, creation times, spaces) are refused as unknown fields.
 #[derive(Clone, Debug, Default, Deserialize, ToSchema, IntoParams)]
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
@@ -603,6 +790,66 @@ pub struct DeviceListRequest {
     /// Only these devices.
     #[serde(default)]
     pub device_ids: Vec<String>,
+    /// Only devices of this type: every device here is an
+    /// `offpin_lock`, so another type lists none.
+    pub device_type: Option<String>,
+    /// Only devices of one of these types (see `device_type`).
+    #[serde(default)]
+    pub device_types: Vec<String>,
+    /// Only devices of this manufacturer: `offpin` lists every device,
+    /// another none.
+    pub manufacturer: Option<String>,
+    /// Devices whose id contains this text (ASCII letters in either case).
+    pub search: Option<String>,
+    /// Most devices on a page (1 to 10000); without it, every device.
+    #[schema(minimum = 1, maximum = 10_000)]
+    #[param(minimum = 1, maximum = 10_000)]
+    pub limit: Option<u32>,
+    /// The previous page's `pagination.next_page_cursor`, unchanged, with
+    /// the same filters (devices are paged by id).
+    pub page_cursor: Option<String>,
+}
+
+/// The `device_type` of every device of this server.
+pub const OFFPIN_DEVICE_TYPE: &str = "offpin_lock";
+/// The `manufacturer` of every device of this server.
+pub const OFFPIN_MANUFACTURER: &str = "offpin";
+
+impl DeviceListRequest {
+    /// The ledger's device filter, or `None` when the type or
+    /// manufacturer asked for is not this server's (no device matches).
+    pub fn filter(&self) -> Option<DeviceFilter> {
+        let ours = |t: &String| t == OFFPIN_DEVICE_TYPE;
+        let type_ok = self.device_type.as_ref().is_none_or(ours)
+            && (self.device_types.is_empty() || self.device_types.iter().any(ours));
+        let maker_ok = self
+            .manufacturer
+            .as_ref()
+            .is_none_or(|m| m == OFFPIN_MANUFACTURER);
+        (type_ok && maker_ok).then(|| DeviceFilter {
+            device_ids: self.device_ids.clone(),
+            search: self.search.clone(),
+        })
+    }
+
+    /// The parameters as query pairs, without `page_cursor`.
+    pub fn query_pairs(&self) -> Vec<(&'static str, String)> {
+        let mut pairs: Vec<(&'static str, String)> = Vec::new();
+        pairs.extend(self.device_ids.iter().map(|d| ("device_ids", d.clone())));
+        pairs.extend(self.device_type.iter().map(|t| ("device_type", t.clone())));
+        pairs.extend(
+            self.device_types
+                .iter()
+                .map(|t| ("device_types", t.clone())),
+        );
+        let one = [
+            ("limit", self.limit.map(|n| n.to_string())),
+            ("manufacturer", self.manufacturer.clone()),
+            ("search", self.search.clone()),
+        ];
+        pairs.extend(one.into_iter().filter_map(|(k, v)| v.map(|v| (k, v))));
+        pairs
+    }
 }
 
 #[cfg(test)]

@@ -5,7 +5,7 @@
 use std::path::{Path, PathBuf};
 
 use offpin_ledger::ledger::api_keys::ApiKeyStore;
-use offpin_ledger::ledger::postgres::PostgresLedger;
+use offpin_ledger::ledger::postgres::{PostgresLedger, describe_connection, is_key_value_string};
 use offpin_ledger::ledger::sqlite::SqliteLedger;
 use offpin_ledger::ledger::{Ledger, LedgerError};
 
@@ -13,6 +13,17 @@ use offpin_ledger::ledger::{Ledger, LedgerError};
 pub trait Store: Ledger + ApiKeyStore + Send {
     /// Whether the connection is dead (a pool then opens a new one).
     fn broken(&self) -> bool;
+
+    /// Checks, with a query, that the connection still answers: a pool
+    /// runs it before lending a connection. An SQLite file has no
+    /// connection to lose.
+    ///
+    /// # Errors
+    ///
+    /// [`LedgerError::Storage`] when the database does not answer.
+    fn validate(&mut self) -> Result<(), LedgerError> {
+        Ok(())
+    }
 }
 
 impl Store for SqliteLedger {
@@ -25,10 +36,15 @@ impl Store for PostgresLedger {
     fn broken(&self) -> bool {
         self.is_closed()
     }
+
+    fn validate(&mut self) -> Result<(), LedgerError> {
+        self.check()
+    }
 }
 
 /// The `--ledger` argument: a PostgreSQL URL (`postgres://` or
-/// `postgresql://`) or the path of an SQLite file.
+/// `postgresql://`) or `key=value` connection string (`host=db
+/// user=offpin dbname=offpin`), or the path of an SQLite file.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Location {
     /// An SQLite file.
@@ -41,7 +57,11 @@ impl Location {
     /// Reads the `--ledger` argument.
     pub fn of(arg: &Path) -> Self {
         match arg.to_str() {
-            Some(url) if url.starts_with("postgres://") || url.starts_with("postgresql://") => {
+            Some(url)
+                if url.starts_with("postgres://")
+                    || url.starts_with("postgresql://")
+                    || is_key_value_string(url) =>
+            {
                 Location::Postgres(url.to_owned())
             }
             _ => Location::Sqlite(arg.to_owned()),
@@ -103,22 +123,15 @@ impl Location {
         matches!(self, Location::Sqlite(path) if std::fs::metadata(path).is_err())
     }
 
-    /// Where, for messages (a PostgreSQL URL without its password).
+    /// Where, for messages: a PostgreSQL database as
+    /// `postgres://user@host:port/dbname`, never its password (nor its
+    /// options, which may hold one).
     pub fn describe(&self) -> String {
         match self {
             Location::Sqlite(path) => path.display().to_string(),
-            Location::Postgres(url) => match (url.find("://"), url.rfind('@')) {
-                (Some(scheme), Some(at)) if at > scheme => {
-                    let creds = url.get(scheme + 3..at).unwrap_or_default();
-                    let user = creds.split(':').next().unwrap_or_default();
-                    format!(
-                        "{}{user}@{}",
-                        url.get(..scheme + 3).unwrap_or_default(),
-                        url.get(at + 1..).unwrap_or_default()
-                    )
-                }
-                _ => url.clone(),
-            },
+            Location::Postgres(url) => describe_connection(url).unwrap_or_else(|| {
+                "a PostgreSQL database (its connection string cannot be read)".to_owned()
+            }),
         }
     }
 }
@@ -135,8 +148,8 @@ impl r2d2::ManageConnection for Opener {
         self.0.open_write()
     }
 
-    fn is_valid(&self, _conn: &mut Self::Connection) -> Result<(), Self::Error> {
-        Ok(())
+    fn is_valid(&self, conn: &mut Self::Connection) -> Result<(), Self::Error> {
+        conn.validate()
     }
 
     fn has_broken(&self, conn: &mut Self::Connection) -> bool {
@@ -155,11 +168,25 @@ mod tests {
     fn locations() {
         assert_eq!(
             Location::of(Path::new("postgresql://u:secret@h:5/db")).describe(),
-            "postgresql://u@h:5/db"
+            "postgres://u@h:5/db"
         );
         assert_eq!(
             Location::of(Path::new("ledger.db")),
             Location::Sqlite("ledger.db".into())
         );
+    }
+
+    /// A `key=value` connection string is a PostgreSQL database, and its
+    /// description names no password.
+    #[test]
+    fn key_value_strings_are_postgres() {
+        let kv = Location::of(Path::new("host=db user=offpin password=s3cret dbname=f"));
+        assert!(matches!(kv, Location::Postgres(_)));
+        assert_eq!(kv.describe(), "postgres://offpin@db:5432/f");
+        let bad = Location::of(Path::new("host='unterminated password=s3cret"));
+        assert!(!bad.describe().contains("s3cret"));
+        for path in ["./host=x.db", "data/user=1.db", "weird=name.db"] {
+            assert!(matches!(Location::of(Path::new(path)), Location::Sqlite(_)));
+        }
     }
 }

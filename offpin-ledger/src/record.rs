@@ -188,6 +188,47 @@ pub struct CodeWarning {
     pub warning_code: String,
 }
 
+/// The `offpin_recurrence` of a weekly recurring code: it opens on its
+/// `weekdays`, from `starts_at_time` to `ends_at_time` the lock's local
+/// time, in the `weeks` whole weeks from the record's `starts_at` to its
+/// `ends_at` (the local midnights that begin its first week and end its
+/// last).
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Recurrence {
+    /// The days it opens on, Monday first: `monday` … `sunday`.
+    pub weekdays: Vec<String>,
+    /// When each day's slot opens, local time (`HH:MM`, a whole hour).
+    pub starts_at_time: String,
+    /// When it closes, local time (`HH:MM`; `24:00` is the next midnight).
+    pub ends_at_time: String,
+    /// Its length in weeks.
+    pub weeks: u16,
+}
+
+/// The names of the weekdays, Monday first (ISO 8601's order, the bits of
+/// [`Weekdays`](offpin::recurring::Weekdays)).
+pub const WEEKDAY_NAMES: [&str; 7] = [
+    "monday",
+    "tuesday",
+    "wednesday",
+    "thursday",
+    "friday",
+    "saturday",
+    "sunday",
+];
+
+/// The `offpin_clock_setting` of a clock-setting code: typed at the lock
+/// from `starts_at` (its step before) until `ends_at`, it sets the lock's
+/// clock to `sets_clock_to` (which is `ends_at`). It opens nothing.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ClockSetting {
+    /// The instant the lock's clock moves to.
+    #[serde(with = "millis")]
+    pub sets_clock_to: DateTime<Utc>,
+}
+
 /// `appearance`: the name as it appears where the code is kept. Offline
 /// locks store no names, so it is the ledger's name, unsplit.
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -283,8 +324,22 @@ pub struct AccessCode {
     pub is_waiting_for_code_assignment: bool,
     /// Name given by the operator.
     pub name: Option<String>,
+    /// offpin's extension: what a clock-setting code sets the lock's clock
+    /// to (absent for every other kind).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub offpin_clock_setting: Option<ClockSetting>,
+    /// offpin's extension: a weekly recurring code's schedule (absent for
+    /// every other kind).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub offpin_recurrence: Option<Recurrence>,
     /// Pulled backup code (`null`).
     pub pulled_backup_access_code_id: Option<String>,
+    /// For a deleted ongoing code: the PIN to type at the lock to revoke
+    /// it (its slot's revocation code), so that an SDK whose `delete`
+    /// returns nothing can read it with `get`. Absent otherwise (and for a
+    /// profile without revocation codes).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub revocation_code: Option<String>,
     /// Start of the window the lock honours (`null` for ongoing codes).
     #[serde(with = "opt_millis")]
     pub starts_at: Option<DateTime<Utc>>,
@@ -313,6 +368,10 @@ impl fmt::Debug for AccessCode {
             .field("name", &self.name)
             .field("user_identifier_key", &self.user_identifier_key)
             .field("created_at", &self.created_at)
+            .field(
+                "revocation_code",
+                &self.revocation_code.as_ref().map(|_| ".."),
+            )
             // Codes only: a message may carry a revocation PIN.
             .field(
                 "errors",
@@ -421,7 +480,16 @@ impl Deadlines {
     /// The deadlines of `grant` on a lock whose local time is `zone` (a
     /// fixed offset or a DST rule).
     pub fn of(grant: &Grant, profile: &Profile, zone: impl Into<TzRule>) -> Deadlines {
-        let window = grant.window(profile, zone);
+        let window = match grant {
+            // When the lock accepts it: up to its step before its instant
+            // (docs/FORMAT.md §11).
+            Grant::ClockSet { at } => {
+                let to = profile.clock_instant(*at);
+                let step = i64::from(profile.params().clock_codes.max_step_hours) * 3_600;
+                to.checked_sub(step).map(|start| Window { start, end: to })
+            }
+            _ => grant.window(profile, zone),
+        };
         let first_use_by = match (grant, window) {
             (Grant::OneTime { .. }, Some(w)) => Some(w.end),
             (Grant::Hourly(_) | Grant::Daily(_), Some(w))
@@ -434,7 +502,11 @@ impl Deadlines {
         Deadlines {
             window,
             first_use_by,
-            grace: profile.grace_secs(),
+            // A clock-setting code is judged without grace.
+            grace: match grant {
+                Grant::ClockSet { .. } => 0,
+                _ => profile.grace_secs(),
+            },
         }
     }
 

@@ -11,14 +11,19 @@
 //! - `ledger/hosted.rs`: the hosted API's rules and API keys;
 //! - `ledger/concurrency.rs`: concurrent writers (SQLite, PostgreSQL);
 //! - `ledger/sqlite.rs`: the file: persistence, upgrades, foreign and
-//!   empty files, read-only opens; `ledger/postgres.rs`: migrations,
-//!   reconnects;
+//!   empty files, read-only opens; `ledger/group_commit.rs`: its writer
+//!   for services (shared commits, savepoints, WAL while it runs);
+//!   `ledger/postgres.rs`: migrations, reconnects; `ledger/commit_lost.rs`:
+//!   connections lost at the commit;
 //! - `ledger/capacity.rs`: spent windows and slots; `ledger/groups.rs`:
 //!   groups; `ledger/record_json.rs`: the `access_code` JSON;
 //!   `ledger/service.rs`: service codes and their URIs against the
 //!   committed vectors; `ledger/tz_rules.rs`: IANA zones against the
-//!   lock's TZ rules; `ledger/workspaces.rs`: tenancy, and ledgers
-//!   migrated into the `default` workspace.
+//!   lock's TZ rules; `ledger/kinds.rs`: weekly recurring and
+//!   clock-setting codes, API-key capabilities; `ledger/pages.rs`: pages
+//!   of `list`, `search`, the retention, the revocation PIN in the record;
+//!   `ledger/workspaces.rs`: tenancy, and ledgers migrated into the
+//!   `default` workspace.
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
@@ -42,19 +47,29 @@ use offpin_ledger::record::{
 
 #[path = "ledger/capacity.rs"]
 mod capacity;
+#[cfg(feature = "postgres")]
+#[path = "ledger/commit_lost.rs"]
+mod commit_lost;
 #[cfg(any(feature = "sqlite", feature = "postgres"))]
 #[path = "ledger/concurrency.rs"]
 mod concurrency;
+#[cfg(feature = "sqlite")]
+#[path = "ledger/group_commit.rs"]
+mod group_commit;
 #[path = "ledger/groups.rs"]
 mod groups;
 #[path = "ledger/hosted.rs"]
 mod hosted;
 #[path = "ledger/issuing.rs"]
 mod issuing;
+#[path = "ledger/kinds.rs"]
+mod kinds;
 #[path = "ledger/lifecycle.rs"]
 mod lifecycle;
 #[path = "ledger/master_key.rs"]
 mod master_key;
+#[path = "ledger/pages.rs"]
+mod pages;
 #[cfg(feature = "postgres")]
 #[path = "ledger/postgres.rs"]
 mod postgres_backend;

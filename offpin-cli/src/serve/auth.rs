@@ -23,7 +23,7 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use governor::clock::{Clock, DefaultClock};
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
-use offpin_ledger::ledger::api_keys::{ApiKeyError, ApiKeyRecord, key_id_of};
+use offpin_ledger::ledger::api_keys::{ApiKeyError, ApiKeyRecord, Capabilities, key_id_of};
 
 use super::error::ApiError;
 use super::handlers::AppState;
@@ -146,6 +146,36 @@ pub struct Guard {
     pub failures: Option<Arc<FailureThrottle>>,
 }
 
+/// The request's authenticated key, as the handlers need it: the
+/// workspace it acts in (each handler asks the ledger through that
+/// workspace's view, `offpin_ledger::ledger::Scoped`, so another
+/// workspace's device or code is, to the request, one that does not
+/// exist: 404) and what it may do beyond the ordinary calls
+/// (`/devices/get`'s service codes, `/access_codes/create`'s
+/// clock-setting codes). [`authenticate`] hands it on.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Caller {
+    /// The key's workspace.
+    pub workspace_id: String,
+    /// The key's capabilities.
+    pub capabilities: Capabilities,
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for Caller {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, ApiError> {
+        // Only a route behind `authenticate` asks for it: without one, the
+        // router is wrong, not the request; it gets no workspace and no
+        // capability.
+        parts
+            .extensions
+            .get::<Caller>()
+            .cloned()
+            .ok_or_else(|| ApiError::internal("the request's API key is unknown"))
+    }
+}
+
 /// The key of an `Authorization: Bearer KEY` header.
 fn bearer(req: &Request) -> Option<String> {
     let value = req.headers().get(header::AUTHORIZATION)?.to_str().ok()?;
@@ -158,7 +188,7 @@ fn bearer(req: &Request) -> Option<String> {
 /// Authenticates the request's key (throttling the addresses that fail
 /// too often), applies its rate limit, and records the key's name (never
 /// the key) in the request's log span.
-pub async fn authenticate(State(guard): State<Guard>, req: Request, next: Next) -> Response {
+pub async fn authenticate(State(guard): State<Guard>, mut req: Request, next: Next) -> Response {
     let ip = req
         .extensions()
         .get::<ConnectInfo<SocketAddr>>()
@@ -192,30 +222,11 @@ pub async fn authenticate(State(guard): State<Guard>, req: Request, next: Next) 
         .into_response();
     }
     tracing::Span::current().record("key", key.name.as_str());
-    let mut req = req;
-    req.extensions_mut().insert(Tenant(key.workspace_id));
+    req.extensions_mut().insert(Caller {
+        workspace_id: key.workspace_id,
+        capabilities: key.capabilities,
+    });
     next.run(req).await
-}
-
-/// The workspace of the request's API key, which [`authenticate`] hands
-/// to the handlers: each asks the ledger through that workspace's view
-/// (`offpin_ledger::ledger::Scoped`), so another workspace's device or
-/// code is, to the request, one that does not exist (404).
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Tenant(pub String);
-
-impl<S: Send + Sync> FromRequestParts<S> for Tenant {
-    type Rejection = ApiError;
-
-    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, ApiError> {
-        // Only a route behind `authenticate` asks for it: without one, the
-        // router is wrong, not the request.
-        parts
-            .extensions
-            .get::<Tenant>()
-            .cloned()
-            .ok_or_else(|| ApiError::internal("the request's workspace is unknown"))
-    }
 }
 
 /// The key record of the request's bearer key, or the refusal to send: a

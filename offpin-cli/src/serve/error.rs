@@ -1,6 +1,12 @@
 //! The service's error answers: `{"error": {"type", "message", ...},
 //! "ok": false}` with the HTTP status of the cause ([`Fault`] for the
 //! ledger's errors).
+//!
+//! A 503 tells the client only what it can act on: a stable `type`
+//! ([`LEDGER_UNAVAILABLE`], or [`OUTCOME_UNKNOWN`] with the ids of the
+//! codes that may have been stored) and a generic message. The ledger's
+//! detail, which names the database (`postgres://user@host:port/db`,
+//! never a password), goes to the operator's log.
 
 use axum::Json;
 use axum::http::{HeaderValue, StatusCode, header};
@@ -11,7 +17,7 @@ use offpin_ledger::ledger::capacity::error_data;
 use offpin_ledger::ledger::hosted::RequestError;
 use serde_json::{Value, json};
 
-use super::fault::{Fault, INVALID_INPUT};
+use super::fault::{Fault, INVALID_INPUT, LEDGER_UNAVAILABLE, OUTCOME_UNKNOWN};
 use crate::request::DecodeError;
 
 /// An error answer.
@@ -56,6 +62,20 @@ impl ApiError {
     /// A 401.
     pub fn unauthorized(message: impl Into<String>) -> Self {
         ApiError::new(StatusCode::UNAUTHORIZED, "unauthorized", message)
+    }
+
+    /// The 503 of a ledger that cannot be used now; `detail` (what
+    /// failed, naming the database) goes to the log, not to the client.
+    pub fn unavailable(detail: &dyn core::fmt::Display) -> Self {
+        tracing::error!(r#type = LEDGER_UNAVAILABLE, detail = %detail, "the ledger is unavailable");
+        ApiError {
+            retry_after: Some(1),
+            ..ApiError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                LEDGER_UNAVAILABLE,
+                "the ledger is unavailable; nothing was changed; retry later",
+            )
+        }
     }
 
     /// A 500 for a fault of the server (never for what a client sent).
@@ -127,27 +147,47 @@ impl ApiError {
             data: None,
         }
     }
+
+    /// The answer to a ledger error: its [`Fault`], its message and its
+    /// `data`; for a 503 the generic message ([`ApiError::unavailable`],
+    /// [`OUTCOME_UNKNOWN`]'s with the codes' ids), the detail logged.
+    fn from_ledger(f: Fault, e: &dyn core::fmt::Display, ledger: Option<&LedgerError>) -> Self {
+        if f.status != StatusCode::SERVICE_UNAVAILABLE {
+            return ApiError {
+                data: ledger.and_then(error_data),
+                ..ApiError::from_fault(f, e.to_string())
+            };
+        }
+        let Some(LedgerError::OutcomeUnknown {
+            access_code_ids, ..
+        }) = ledger.map(LedgerError::innermost)
+        else {
+            return ApiError::unavailable(e);
+        };
+        tracing::error!(r#type = OUTCOME_UNKNOWN, detail = %e, "the outcome of a write is unknown");
+        ApiError {
+            data: Some(json!({ "access_code_ids": access_code_ids })),
+            ..ApiError::from_fault(
+                f,
+                "the ledger lost its database while storing the code and could not learn whether it was stored: send the same request again with the same Idempotency-Key, which returns the code if it was stored and issues it if not".to_owned(),
+            )
+        }
+    }
 }
 
 impl From<LedgerError> for ApiError {
     fn from(e: LedgerError) -> Self {
-        ApiError {
-            data: error_data(&e),
-            ..ApiError::from_fault(Fault::of(&e), e.to_string())
-        }
+        ApiError::from_ledger(Fault::of(&e), &e, Some(&e))
     }
 }
 
 impl From<RequestError> for ApiError {
     fn from(e: RequestError) -> Self {
-        let data = match &e {
-            RequestError::Ledger(l) => error_data(l),
+        let ledger = match &e {
+            RequestError::Ledger(l) => Some(l),
             _ => None,
         };
-        ApiError {
-            data,
-            ..ApiError::from_fault(Fault::of_request(&e), e.to_string())
-        }
+        ApiError::from_ledger(Fault::of_request(&e), &e, ledger)
     }
 }
 

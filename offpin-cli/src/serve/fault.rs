@@ -8,7 +8,8 @@
 //! for a spent window (`igloohome_offline_access_code_no_variance_available`),
 //! spent ongoing slots, reused idempotency keys and other conflicts with the
 //! ledger. 5xx is the server's side: 503 when the ledger cannot be used now
-//! (storage, a read-only or interrupted ledger), 500 when the server's own
+//! (storage, a read-only or interrupted ledger: `type` [`LEDGER_UNAVAILABLE`],
+//! or [`OUTCOME_UNKNOWN`] when a write's fate could not be learned), 500 when the server's own
 //! setup is wrong (another master key, a profile or time zone this build
 //! does not know), and 500 `internal_server_error` for a broken invariant
 //! of the ledger (a bug: never 503, a retry would not help).
@@ -29,6 +30,18 @@ pub const DEVICE_NOT_FOUND: &str = "device_not_found";
 pub const GROUP_NOT_FOUND: &str = "group_not_found";
 /// `type` of an unknown access code (HTTP 404).
 pub const ACCESS_CODE_NOT_FOUND: &str = "access_code_not_found";
+/// `type` of a request the key may not make (HTTP 403): a clock-setting
+/// code asked for by a key without `issue_clock_codes`.
+pub const FORBIDDEN: &str = "forbidden";
+/// `type` of a ledger that cannot be used now (HTTP 503): its storage
+/// failed, or it is read-only, interrupted, or not a ledger (the detail is
+/// the operator's, in the log).
+pub const LEDGER_UNAVAILABLE: &str = "ledger_unavailable";
+/// `type` of a write whose outcome is unknown (HTTP 503): the database
+/// was lost while it committed and could not be asked whether it did
+/// ([`LedgerError::OutcomeUnknown`]); the same request with the same
+/// `Idempotency-Key` returns the code if it was stored.
+pub const OUTCOME_UNKNOWN: &str = "outcome_unknown";
 /// `type` of a fault of the server that no request causes (HTTP 500): a
 /// broken invariant of the ledger.
 pub const INTERNAL_SERVER_ERROR: &str = "internal_server_error";
@@ -57,7 +70,8 @@ pub struct Fault {
     pub status: StatusCode,
     /// The error's `type`: [`INVALID_INPUT`] for every 400,
     /// [`DEVICE_NOT_FOUND`] and [`GROUP_NOT_FOUND`] for an unknown device
-    /// or group, otherwise the ledger's [`LedgerError::code`].
+    /// or group, [`LEDGER_UNAVAILABLE`] or [`OUTCOME_UNKNOWN`] for a 503,
+    /// otherwise the ledger's [`LedgerError::code`].
     pub error_type: &'static str,
     /// The request field to blame, if one is.
     pub field: Option<&'static str>,
@@ -70,6 +84,8 @@ impl Fault {
         let error_type = match e.innermost() {
             LedgerError::UnknownDevice { .. } => DEVICE_NOT_FOUND,
             LedgerError::UnknownGroup { .. } => GROUP_NOT_FOUND,
+            LedgerError::OutcomeUnknown { .. } => OUTCOME_UNKNOWN,
+            inner if inner.blame() == Blame::Unavailable => LEDGER_UNAVAILABLE,
             inner => inner.code(),
         };
         Fault::answer(e.blame(), error_type)

@@ -1,7 +1,7 @@
 //! The endpoints: each parses its parameters, asks the ledger on the
 //! blocking pool, and answers in the API's envelope.
 
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use axum::Json;
 use axum::body::Body;
@@ -11,19 +11,24 @@ use chrono::Utc;
 use offpin::{MasterKey, Profile};
 use offpin_ledger::ledger::hosted::{HostedApi, check_length, code_lengths};
 use offpin_ledger::ledger::spendable::{DeviceCapacity, device_capacity};
-use offpin_ledger::ledger::{Device, GroupRef, Ledger, ListFilter, Scoped};
+use offpin_ledger::ledger::sqlite::SqliteLedger;
+use offpin_ledger::ledger::sqlite::writer::GroupCommit;
+use offpin_ledger::ledger::{Device, GroupRef, Ledger, Scoped};
+use offpin_ledger::service::otpauth_uri;
 use serde::de::DeserializeOwned;
 
-use super::auth::Tenant;
+use super::auth::Caller;
 use super::error::ApiError;
+use super::fault::FORBIDDEN;
+use super::idempotency::IdempotencyKey;
 use super::openapi::{
     AccessCodeResponse, AccessCodesResponse, CapacityView, CodeConstraintView, DeleteResponse,
-    DeviceResponse, DeviceView, DevicesResponse, HealthResponse, LocationView, SecurityView,
-    TimeFrameOption, TimePair,
+    DeviceResponse, DeviceView, HealthResponse, LocationView, SecurityView, TimeFrameOption,
+    TimePair,
 };
 use crate::request::{
-    CreateMultipleRequest, CreateRequest, DeleteRequest, DeviceGetRequest, DeviceListRequest,
-    GetBy, GetRequest, ListRequest, UpdateRequest, decode,
+    CreateMultipleRequest, CreateRequest, DeleteRequest, DeviceGetRequest, GetBy, GetRequest,
+    OFFPIN_DEVICE_TYPE, UpdateRequest, decode,
 };
 use crate::store::{Pool, Store};
 
@@ -36,10 +41,14 @@ pub struct AppState {
     pub master: Arc<MasterKey>,
     /// Largest request body, in bytes.
     pub body_limit: usize,
-    /// Held by every write on an SQLite ledger: one writer at a time in the
-    /// process instead of connections waiting on SQLite's busy handler
-    /// (`None` on PostgreSQL, whose writers run side by side).
-    pub write_lock: Option<Arc<Mutex<()>>>,
+    /// The one writer of an SQLite ledger: every create, delete and update
+    /// goes through it, and concurrent ones share a commit (group commit;
+    /// `None` on PostgreSQL, whose writers run side by side on the pool
+    /// and whose server groups their commits' log flushes itself).
+    pub writer: Option<Arc<GroupCommit>>,
+    /// `/access_codes/list` leaves out codes dead for longer than this
+    /// (`--list-retention-days`; `None`: none left out).
+    pub list_retention: Option<chrono::TimeDelta>,
 }
 
 impl AppState {
@@ -49,49 +58,66 @@ impl AppState {
         T: Send + 'static,
         F: FnOnce(&mut dyn Store, &MasterKey) -> Result<T, ApiError> + Send + 'static,
     {
-        self.call(None, f).await
+        self.call(f).await
     }
 
-    /// [`AppState::ledger`] for a call that writes.
+    /// [`AppState::ledger`] for a call that writes: on SQLite, queued to
+    /// the ledger's writer, and answered once its commit is on disk.
     pub async fn ledger_write<T, F>(&self, f: F) -> Result<T, ApiError>
     where
         T: Send + 'static,
         F: FnOnce(&mut dyn Store, &MasterKey) -> Result<T, ApiError> + Send + 'static,
     {
-        self.call(self.write_lock.clone(), f).await
+        let Some(writer) = &self.writer else {
+            return self.call(f).await;
+        };
+        let master = Arc::clone(&self.master);
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        writer
+            .submit(
+                move |ledger: &mut SqliteLedger| f(ledger, &master),
+                move |result| {
+                    let _ = tx.send(result);
+                },
+            )
+            .map_err(|e| ApiError::unavailable(&e))?;
+        // A job that panicked is dropped unanswered.
+        rx.await
+            .map_err(|_| ApiError::internal("the ledger call failed"))?
     }
 
-    /// Runs `f` with the view of the request's workspace
-    /// ([`Scoped`]) over a pooled ledger connection: another workspace's
-    /// devices and codes do not exist for it.
-    pub async fn in_workspace<T, F>(&self, tenant: Tenant, f: F) -> Result<T, ApiError>
+    /// Runs `f` with the view of the request's workspace ([`Scoped`])
+    /// over a pooled ledger connection: another workspace's devices and
+    /// codes do not exist for it.
+    pub async fn in_workspace<T, F>(&self, caller: Caller, f: F) -> Result<T, ApiError>
     where
         T: Send + 'static,
         F: for<'a> FnOnce(&mut Scoped<'a, dyn Store + 'a>, &MasterKey) -> Result<T, ApiError>
             + Send
             + 'static,
     {
-        self.call(None, move |ledger, master| {
-            f(&mut Scoped::new(ledger, &tenant.0), master)
-        })
-        .await
+        self.call(move |ledger, master| f(&mut Scoped::new(ledger, &caller.workspace_id), master))
+            .await
     }
 
-    /// [`AppState::in_workspace`] for a call that writes.
-    pub async fn write_in<T, F>(&self, tenant: Tenant, f: F) -> Result<T, ApiError>
+    /// [`AppState::in_workspace`] for a call that writes: through
+    /// [`AppState::ledger_write`] (on SQLite, the ledger's writer), the
+    /// view of the request's workspace over the writer's connection as
+    /// over a pooled one.
+    pub async fn write_in<T, F>(&self, caller: Caller, f: F) -> Result<T, ApiError>
     where
         T: Send + 'static,
         F: for<'a> FnOnce(&mut Scoped<'a, dyn Store + 'a>, &MasterKey) -> Result<T, ApiError>
             + Send
             + 'static,
     {
-        self.call(self.write_lock.clone(), move |ledger, master| {
-            f(&mut Scoped::new(ledger, &tenant.0), master)
+        self.ledger_write(move |ledger, master| {
+            f(&mut Scoped::new(ledger, &caller.workspace_id), master)
         })
         .await
     }
 
-    async fn call<T, F>(&self, lock: Option<Arc<Mutex<()>>>, f: F) -> Result<T, ApiError>
+    async fn call<T, F>(&self, f: F) -> Result<T, ApiError>
     where
         T: Send + 'static,
         F: FnOnce(&mut dyn Store, &MasterKey) -> Result<T, ApiError> + Send + 'static,
@@ -99,17 +125,9 @@ impl AppState {
         let pool = self.pool.clone();
         let master = Arc::clone(&self.master);
         tokio::task::spawn_blocking(move || {
-            let _one_writer = lock
-                .as_ref()
-                .map(|l| l.lock().unwrap_or_else(|p| p.into_inner()));
-            let mut conn = pool.get().map_err(|e| ApiError {
-                retry_after: Some(1),
-                ..ApiError::new(
-                    StatusCode::SERVICE_UNAVAILABLE,
-                    "ledger_unavailable",
-                    format!("no ledger connection: {e}"),
-                )
-            })?;
+            let mut conn = pool
+                .get()
+                .map_err(|e| ApiError::unavailable(&format_args!("no ledger connection: {e}")))?;
             f(&mut **conn, &master)
         })
         .await
@@ -148,16 +166,22 @@ pub async fn health() -> Json<HealthResponse> {
     })
 }
 
-/// `/access_codes/create`.
+/// `/access_codes/create`; with an `Idempotency-Key`, a request sent
+/// again returns the code the first one stored ([`IdempotencyKey`]).
 pub async fn create(
     State(state): State<AppState>,
-    tenant: Tenant,
+    caller: Caller,
+    key: IdempotencyKey,
     Params(req): Params<CreateRequest>,
 ) -> Result<Json<AccessCodeResponse>, ApiError> {
     let create = req.parse()?;
+    if create.sets_clock_to.is_some() && !caller.capabilities.issue_clock_codes {
+        return Err(clock_codes_forbidden());
+    }
     let access_code = state
-        .write_in(tenant, move |ledger, master| {
-            let spec = create.spec()?;
+        .write_in(caller, move |ledger, master| {
+            let mut spec = create.spec()?;
+            spec.idempotency_key = key.key;
             let device = ledger.device(&create.device_id)?;
             check_length(create.preferred_code_length, &code_lengths(&device)?)?;
             Ok(ledger.issue(master, &spec, Utc::now())?.record)
@@ -173,13 +197,13 @@ pub async fn create(
 /// (`Ledger::issue_shared`).
 pub async fn create_multiple(
     State(state): State<AppState>,
-    tenant: Tenant,
+    caller: Caller,
     Params(req): Params<CreateMultipleRequest>,
 ) -> Result<Json<AccessCodesResponse>, ApiError> {
     let spec = req.parse()?;
     let preferred = req.preferred_code_length.and_then(|n| u8::try_from(n).ok());
     let access_codes = state
-        .write_in(tenant, move |ledger, master| {
+        .write_in(caller, move |ledger, master| {
             for id in &spec.device_ids {
                 check_length(preferred, &code_lengths(&ledger.device(id)?)?)?;
             }
@@ -192,37 +216,15 @@ pub async fn create_multiple(
     }))
 }
 
-/// `/access_codes/list`.
-pub async fn list(
-    State(state): State<AppState>,
-    tenant: Tenant,
-    Params(req): Params<ListRequest>,
-) -> Result<Json<AccessCodesResponse>, ApiError> {
-    let filter = ListFilter {
-        device_id: req.device_id,
-        access_code_ids: req.access_code_ids,
-        user_identifier_key: req.user_identifier_key,
-    };
-    let access_codes = state
-        .in_workspace(tenant, move |ledger, _| {
-            Ok(ledger.list(&filter, Utc::now())?)
-        })
-        .await?;
-    Ok(Json(AccessCodesResponse {
-        access_codes,
-        ok: true,
-    }))
-}
-
 /// `/access_codes/get`.
 pub async fn get(
     State(state): State<AppState>,
-    tenant: Tenant,
+    caller: Caller,
     Params(req): Params<GetRequest>,
 ) -> Result<Json<AccessCodeResponse>, ApiError> {
     let by = req.by()?;
     let access_code = state
-        .in_workspace(tenant, move |ledger, _| match by {
+        .in_workspace(caller, move |ledger, _| match by {
             GetBy::Id(id) => Ok(ledger.get(&id, Utc::now())?),
             GetBy::Code { device_id, code } => {
                 Ok(ledger.get_by_code(&device_id, &code, Utc::now())?)
@@ -238,11 +240,11 @@ pub async fn get(
 /// `/access_codes/delete`.
 pub async fn delete(
     State(state): State<AppState>,
-    tenant: Tenant,
+    caller: Caller,
     Params(req): Params<DeleteRequest>,
 ) -> Result<Json<DeleteResponse>, ApiError> {
     let deleted = state
-        .write_in(tenant, move |ledger, master| {
+        .write_in(caller, move |ledger, master| {
             Ok(ledger.delete_code(
                 master,
                 &req.access_code_id,
@@ -262,12 +264,12 @@ pub async fn delete(
 /// `/access_codes/update`.
 pub async fn update(
     State(state): State<AppState>,
-    tenant: Tenant,
+    caller: Caller,
     Params(req): Params<UpdateRequest>,
 ) -> Result<Json<AccessCodeResponse>, ApiError> {
     let change = req.parse()?;
     let access_code = state
-        .write_in(tenant, move |ledger, _| {
+        .write_in(caller, move |ledger, _| {
             Ok(ledger.update(&req.access_code_id, &change, Utc::now())?)
         })
         .await?;
@@ -277,7 +279,9 @@ pub async fn update(
     }))
 }
 
-fn device_view(
+/// A device as the API shows it, `group` the group it is a member of,
+/// `capacity` what it has left to spend.
+pub(crate) fn device_view(
     device: &Device,
     group: Option<&GroupRef>,
     capacity: DeviceCapacity,
@@ -294,6 +298,7 @@ fn device_view(
     Ok(DeviceView {
         device_id: device.device_id.clone(),
         display_name: device.device_id.clone(),
+        device_type: OFFPIN_DEVICE_TYPE,
         is_managed: true,
         profile: device.profile.clone(),
         time_zone: device.time_zone.clone(),
@@ -325,6 +330,7 @@ fn device_view(
         offline_time_frame_options: time_frames(&profile, device.time_zone.as_deref()),
         workspace_id: device.workspace_id.clone(),
         offpin_capacity: CapacityView::from(capacity),
+        offpin_service_code_otpauth_uri: None,
     })
 }
 
@@ -366,44 +372,37 @@ fn time_frames(profile: &Profile, time_zone: Option<&str>) -> Vec<TimeFrameOptio
     frames
 }
 
-/// `/devices/list`.
-pub async fn devices_list(
-    State(state): State<AppState>,
-    tenant: Tenant,
-    Params(req): Params<DeviceListRequest>,
-) -> Result<Json<DevicesResponse>, ApiError> {
-    let devices = state
-        .in_workspace(tenant, move |ledger, _| {
-            let members = ledger.memberships()?;
-            let now = Utc::now();
-            let mut views = Vec::new();
-            for d in ledger.devices()? {
-                if req.device_ids.is_empty() || req.device_ids.contains(&d.device_id) {
-                    let capacity = device_capacity(ledger, &d.device_id, now)?;
-                    views.push(device_view(&d, members.get(&d.device_id), capacity)?);
-                }
-            }
-            Ok(views)
-        })
-        .await?;
-    Ok(Json(DevicesResponse { devices, ok: true }))
+/// The 403 of a clock-setting code asked for by a key without the
+/// capability.
+fn clock_codes_forbidden() -> ApiError {
+    ApiError::new(
+        StatusCode::FORBIDDEN,
+        FORBIDDEN,
+        "offpin_clock_setting: this API key may not issue clock-setting codes, which move a lock's clock forward; the operator grants it with `offpin api-key create --can-issue-clock-codes`",
+    )
 }
 
-/// `/devices/get`.
+/// `/devices/get`: with the device's rolling service codes
+/// (`offpin_service_code_otpauth_uri`) for a key that may read them.
 pub async fn devices_get(
     State(state): State<AppState>,
-    tenant: Tenant,
+    caller: Caller,
     Params(req): Params<DeviceGetRequest>,
 ) -> Result<Json<DeviceResponse>, ApiError> {
+    let secrets = caller.capabilities.read_service_secrets;
     let device = state
-        .in_workspace(tenant, move |ledger, _| {
+        .in_workspace(caller, move |ledger, master| {
             let device = ledger.device(&req.device_id)?;
             let capacity = device_capacity(ledger, &req.device_id, Utc::now())?;
-            device_view(
-                &device,
-                ledger.membership(&req.device_id)?.as_ref(),
-                capacity,
-            )
+            let group = ledger.membership(&req.device_id)?;
+            let mut view = device_view(&device, group.as_ref(), capacity)?;
+            if secrets {
+                let codes = device.profile()?.params().service_codes;
+                let secret = device.service_secret(master)?;
+                view.offpin_service_code_otpauth_uri =
+                    otpauth_uri(&secret, codes, "offpin", &device.device_id);
+            }
+            Ok(view)
         })
         .await?;
     Ok(Json(DeviceResponse { device, ok: true }))

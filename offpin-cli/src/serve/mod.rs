@@ -13,12 +13,15 @@ pub mod auth;
 pub mod error;
 pub mod fault;
 pub mod handlers;
+pub mod idempotency;
 pub mod listen;
 pub mod openapi;
+pub mod pages;
+pub mod ready;
 pub mod routes;
 
 use std::net::SocketAddr;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Router;
@@ -31,6 +34,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use http_body_util::BodyExt;
 use offpin::MasterKey;
+use offpin_ledger::ledger::sqlite::writer::GroupCommit;
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 use tracing::Span;
@@ -82,7 +86,21 @@ pub struct ServeArgs {
     /// request).
     #[arg(long, default_value_t = 2)]
     pub key_cache_secs: u64,
+    /// Days `/access_codes/list` keeps listing a code after it stopped
+    /// opening (its window and the lock's clock grace ended, deleted or
+    /// not); `get` reads it by id for ever. 0: drop it as soon as it is
+    /// dead. Ongoing codes never die on a date and stay listed.
+    #[arg(long, default_value_t = DEFAULT_LIST_RETENTION_DAYS)]
+    pub list_retention_days: u32,
+    /// Most writes an SQLite ledger commits at once: concurrent creates,
+    /// deletes and updates share a commit (1: one per transaction).
+    #[arg(long, default_value_t = 256, value_parser = clap::value_parser!(u32).range(1..))]
+    pub max_batch: u32,
 }
+
+/// `--list-retention-days` when not given: a month, long enough to
+/// answer a guest's "my code did not work" from the list.
+pub const DEFAULT_LIST_RETENTION_DAYS: u32 = 30;
 
 /// Turns the bodiless errors of the layers (unknown route, method, body
 /// limit, timeout) into the API's JSON error.
@@ -100,7 +118,11 @@ async fn json_errors(response: Response) -> Response {
         StatusCode::NOT_FOUND => ("endpoint_not_found", "no such endpoint"),
         StatusCode::METHOD_NOT_ALLOWED => ("method_not_allowed", "method not allowed"),
         StatusCode::PAYLOAD_TOO_LARGE => ("payload_too_large", "the request body is too large"),
-        StatusCode::REQUEST_TIMEOUT => ("request_timeout", "the request took too long"),
+        // The ledger call goes on: a create may still be stored.
+        StatusCode::REQUEST_TIMEOUT => (
+            "request_timeout",
+            "the request took too long, and a change it asked for may still be made: send it again (a create with the same Idempotency-Key, which returns its code if it was stored)",
+        ),
         _ => ("http_error", status.canonical_reason().unwrap_or("error")),
     };
     ApiError::new(status, kind, message).into_response()
@@ -259,6 +281,36 @@ pub fn router(state: AppState, guard: auth::Guard, timeout: Duration) -> Router 
         )
 }
 
+/// The writer of an SQLite ledger ([`GroupCommit`]: WAL, group commit);
+/// `None` on PostgreSQL.
+fn start_writer(location: &Location, max_batch: u32) -> Result<Option<Arc<GroupCommit>>, String> {
+    let Location::Sqlite(path) = location else {
+        return Ok(None);
+    };
+    let max_batch = usize::try_from(max_batch).unwrap_or(usize::MAX);
+    let writer = GroupCommit::start(path, max_batch).map_err(|e| e.to_string())?;
+    tracing::info!(
+        journal_mode = writer.journal_mode(),
+        max_batch,
+        "ledger writer started"
+    );
+    Ok(Some(Arc::new(writer)))
+}
+
+/// Stops the writer once the service's connections are closed: the
+/// ledger is checkpointed and one file again.
+fn stop_writer(writer: &GroupCommit) {
+    match writer.stop() {
+        Ok(s) => tracing::info!(
+            writes = s.writes,
+            commits = s.commits,
+            largest_batch = s.largest_batch,
+            "ledger writer stopped; the ledger is one file"
+        ),
+        Err(e) => tracing::warn!("ledger writer stopped: {e}"),
+    }
+}
+
 async fn shutdown_signal() {
     let terminate = async {
         match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
@@ -293,9 +345,19 @@ pub fn run(location: &Location, master: MasterKey, args: &ServeArgs) -> Result<(
         .try_init();
     // Open (and migrate) once before serving, so a bad ledger fails now.
     drop(location.open_write().map_err(|e| e.to_string())?);
+    let writer = start_writer(location, args.max_batch)?;
     let pool = r2d2::Pool::builder()
         .max_size(args.pool_size.max(1))
         .min_idle(Some(1))
+        // A connection the database dropped while idle (a restart) is
+        // replaced before a request gets it (`Store::validate`).
+        .test_on_check_out(true)
+        // A request waits at most this for a connection, well within its
+        // own timeout: then 503, before the layer's 408 could answer a
+        // request whose write is still to come.
+        .connection_timeout(Duration::from_secs(
+            (args.request_timeout_secs / 4).clamp(1, 5),
+        ))
         .build(Opener(location.clone()))
         .map_err(|e| format!("ledger {}: {e}", location.describe()))?;
     // The last handle of the pool is dropped after the runtime: a
@@ -306,7 +368,8 @@ pub fn run(location: &Location, master: MasterKey, args: &ServeArgs) -> Result<(
         pool,
         master: Arc::new(master),
         body_limit: args.max_body_bytes,
-        write_lock: matches!(location, Location::Sqlite(_)).then(|| Arc::new(Mutex::new(()))),
+        writer: writer.clone(),
+        list_retention: Some(chrono::TimeDelta::days(i64::from(args.list_retention_days))),
     };
     let guard = auth::Guard {
         app: state.clone(),
@@ -345,6 +408,9 @@ pub fn run(location: &Location, master: MasterKey, args: &ServeArgs) -> Result<(
     // Ledger calls still running on the blocking pool get the grace too.
     runtime.shutdown_timeout(Duration::from_secs(args.shutdown_grace_secs));
     drop(keep);
+    if let Some(writer) = writer {
+        stop_writer(&writer);
+    }
     served?;
     tracing::info!("stopped");
     Ok(())

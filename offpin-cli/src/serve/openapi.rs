@@ -5,12 +5,16 @@
 //! The request and answer types; each endpoint's description is written
 //! once, beside its route ([`super::routes`]).
 
-use offpin_ledger::record::{AccessCode, CodeError, CodeStatus, CodeType, CodeWarning};
+use offpin_ledger::record::{
+    AccessCode, ClockSetting, CodeError, CodeStatus, CodeType, CodeWarning, Recurrence,
+};
 use serde::Serialize;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi, ToSchema};
 
-use crate::request::{MaxTimeRounding, TypeParam, WhenNotSharedParam};
+use crate::request::{
+    ClockSettingParam, MaxTimeRounding, RecurrenceParam, TypeParam, WhenNotSharedParam,
+};
 
 /// `{"access_code": {...}, "ok": true}`.
 #[derive(Debug, Serialize, ToSchema)]
@@ -26,6 +30,34 @@ pub struct AccessCodeResponse {
 pub struct AccessCodesResponse {
     /// The codes, in issue order.
     pub access_codes: Vec<AccessCode>,
+    /// `true`.
+    pub ok: bool,
+}
+
+/// Where the next page is: `has_next_page`, and when it is `true` the
+/// cursor to send as `page_cursor` and the URL of the next page (this
+/// request's URL with `page_cursor` set).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Pagination {
+    /// Whether more follow.
+    pub has_next_page: bool,
+    /// Send it back as `page_cursor` with the same filters (`null` on the
+    /// last page). Opaque.
+    pub next_page_cursor: Option<String>,
+    /// The next page's URL (`null` on the last page).
+    pub next_page_url: Option<String>,
+}
+
+/// `{"access_codes": [...], "pagination": {...}, "ok": true}`: one page of
+/// `/access_codes/list`.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AccessCodesPage {
+    /// The codes, in issue order (`created_at`, then id), without those
+    /// that can no longer open and have not for longer than the server's
+    /// retention (`get` still reads them by id).
+    pub access_codes: Vec<AccessCode>,
+    /// The next page.
+    pub pagination: Pagination,
     /// `true`.
     pub ok: bool,
 }
@@ -80,6 +112,9 @@ pub struct DeviceView {
     pub device_id: String,
     /// The id, as the SDKs show a device's name.
     pub display_name: String,
+    /// `offpin_lock`: a lock that checks offline codes (the value
+    /// `/devices/list`'s `device_type` filter matches).
+    pub device_type: &'static str,
     /// `true`: this server manages the device's codes.
     pub is_managed: bool,
     /// The shipped profile.
@@ -117,6 +152,13 @@ pub struct DeviceView {
     /// What the device has left to spend, now, and who may spend it
     /// (an offpin extension).
     pub offpin_capacity: CapacityView,
+    /// offpin's extension, in `/devices/get` only, for an API key created
+    /// with `--can-read-service-secrets` (absent for every other key, and
+    /// for a profile without service codes): the device's rolling service
+    /// codes as the `otpauth://totp/` URI an authenticator app imports.
+    /// It holds the secret of codes that open the lock at any time.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub offpin_service_code_otpauth_uri: Option<String>,
 }
 
 /// What a device has left to spend: its ongoing slots and its variance
@@ -231,6 +273,8 @@ pub struct DeviceResponse {
 pub struct DevicesResponse {
     /// The devices, by id.
     pub devices: Vec<DeviceView>,
+    /// The next page.
+    pub pagination: Pagination,
     /// `true`.
     pub ok: bool,
 }
@@ -299,7 +343,7 @@ impl Modify for BearerAuth {
     info(title = "offpin", description = "Offline smart-lock PINs, in the hosted access-code API's shapes."),
     components(schemas(
         AccessCode, CodeError, CodeWarning, CodeStatus, CodeType, MaxTimeRounding, TypeParam,
-        WhenNotSharedParam,
+        WhenNotSharedParam, Recurrence, ClockSetting, RecurrenceParam, ClockSettingParam,
         ErrorResponse, ErrorDetail
     )),
     modifiers(&BearerAuth)

@@ -16,7 +16,7 @@
 //! | `/access_codes/update` | PUT, PATCH, POST |
 //! | `/access_codes/delete` | DELETE, POST |
 //! | `/access_codes/get`, `/access_codes/list`, `/devices/get`, `/devices/list` | GET (HEAD), POST |
-//! | `/health`, `/openapi.json` | GET (HEAD) |
+//! | `/health`, `/health/ready`, `/openapi.json` | GET (HEAD) |
 
 use axum::Json;
 use axum::Router;
@@ -26,20 +26,25 @@ use utoipa::openapi::OpenApi as Description;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::auth::Tenant;
+use super::auth::Caller;
 use super::error::ApiError;
 use super::handlers::{self, AppState, Params};
+use super::idempotency::IdempotencyKey;
 use super::openapi::{
-    AccessCodeResponse, AccessCodesResponse, ApiDoc, DeleteResponse, DeviceResponse,
-    DevicesResponse, ErrorResponse, HealthResponse,
+    AccessCodeResponse, AccessCodesPage, AccessCodesResponse, ApiDoc, DeleteResponse,
+    DeviceResponse, DevicesResponse, ErrorResponse, HealthResponse,
 };
+use super::pages::{self, Origin};
+use super::ready;
 use crate::request::{
     CreateMultipleRequest, CreateRequest, DeleteRequest, DeviceGetRequest, DeviceListRequest,
     GetRequest, ListRequest, UpdateRequest,
 };
 
 /// One method of one endpoint: its description and the handler it runs
-/// (the endpoint's one handler, whichever method carried the request).
+/// (the endpoint's one handler, whichever method carried the request),
+/// which takes the request's key ([`Caller`]: its workspace and
+/// capabilities).
 macro_rules! endpoint {
     (
         $name:ident: $method:ident $path:literal, $summary:literal,
@@ -59,10 +64,10 @@ macro_rules! endpoint {
         )]
         async fn $name(
             state: State<AppState>,
-            tenant: Tenant,
+            caller: Caller,
             params: Params<$req>,
         ) -> Result<Json<$ok>, ApiError> {
-            $handler(state, tenant, params).await
+            $handler(state, caller, params).await
         }
     };
 }
@@ -81,18 +86,76 @@ macro_rules! with_query {
     };
 }
 
-with_body!(create_post: post "/access_codes/create", "Create an offline access code",
-    handlers::create, CreateRequest, AccessCodeResponse, [400, 401, 404, 409, 429]);
+/// `/access_codes/create`: the one endpoint with a header of its own
+/// (`Idempotency-Key`), so written out rather than by `with_body!`.
+#[utoipa::path(
+    post,
+    path = "/access_codes/create",
+    summary = "Create an offline access code",
+    request_body = CreateRequest,
+    params(IdempotencyKey),
+    responses(
+        (status = 200, description = "OK (sent again with the same Idempotency-Key: the code the first request stored)", body = AccessCodeResponse),
+        (status = 400, description = "Error", body = ErrorResponse),
+        (status = 401, description = "Error", body = ErrorResponse),
+        (status = 403, description = "Error (`forbidden`: a clock-setting code asked for by a key without that capability)", body = ErrorResponse),
+        (status = 404, description = "Error", body = ErrorResponse),
+        (status = 409, description = "Error (`idempotency_conflict`: the key was used for another request)", body = ErrorResponse),
+        (status = 413, description = "Error", body = ErrorResponse),
+        (status = 429, description = "Error", body = ErrorResponse),
+        (status = 503, description = "`ledger_unavailable` (nothing was stored), or `outcome_unknown` (the code may have been stored: send the request again with the same Idempotency-Key)", body = ErrorResponse),
+        (status = 405, description = "Method not allowed", body = ErrorResponse)
+    ),
+    security(("api_key" = []))
+)]
+async fn create_post(
+    state: State<AppState>,
+    caller: Caller,
+    key: IdempotencyKey,
+    params: Params<CreateRequest>,
+) -> Result<Json<AccessCodeResponse>, ApiError> {
+    handlers::create(state, caller, key, params).await
+}
 with_body!(create_multiple_put: put "/access_codes/create_multiple",
     "Create one offline PIN for every member of a group",
     handlers::create_multiple, CreateMultipleRequest, AccessCodesResponse, [400, 401, 404, 409, 429]);
 with_body!(create_multiple_post: post "/access_codes/create_multiple",
     "Create one offline PIN for every member of a group",
     handlers::create_multiple, CreateMultipleRequest, AccessCodesResponse, [400, 401, 404, 409, 429]);
-with_query!(list_get: get "/access_codes/list", "List access codes",
-    handlers::list, ListRequest, AccessCodesResponse, [400, 401, 429]);
-with_body!(list_post: post "/access_codes/list", "List access codes",
-    handlers::list, ListRequest, AccessCodesResponse, [400, 401, 429]);
+/// A paged list's method: [`endpoint!`] with the request's [`Origin`]
+/// (its next page's URL).
+macro_rules! paged {
+    (
+        $name:ident: $method:ident $path:literal, $summary:literal,
+        $handler:path, $req:ty, { $($input:tt)* }, $ok:ty, [$($status:literal),*]
+    ) => {
+        #[utoipa::path(
+            $method,
+            path = $path,
+            summary = $summary,
+            $($input)*,
+            responses(
+                (status = 200, description = "OK: one page", body = $ok),
+                $((status = $status, description = "Error", body = ErrorResponse),)*
+                (status = 405, description = "Method not allowed", body = ErrorResponse)
+            ),
+            security(("api_key" = []))
+        )]
+        async fn $name(
+            state: State<AppState>,
+            caller: Caller,
+            origin: Origin,
+            params: Params<$req>,
+        ) -> Result<Json<$ok>, ApiError> {
+            $handler(state, caller, origin, params).await
+        }
+    };
+}
+
+paged!(list_get: get "/access_codes/list", "List access codes, a page at a time",
+    pages::list, ListRequest, { params(ListRequest) }, AccessCodesPage, [400, 401, 429]);
+paged!(list_post: post "/access_codes/list", "List access codes, a page at a time",
+    pages::list, ListRequest, { request_body = ListRequest }, AccessCodesPage, [400, 401, 413, 429]);
 with_query!(get_get: get "/access_codes/get", "Get an access code",
     handlers::get, GetRequest, AccessCodeResponse, [400, 401, 404, 429]);
 with_body!(get_post: post "/access_codes/get", "Get an access code",
@@ -107,14 +170,16 @@ with_body!(update_patch: patch "/access_codes/update", "Rename an access code",
     handlers::update, UpdateRequest, AccessCodeResponse, [400, 401, 404, 429]);
 with_body!(update_post: post "/access_codes/update", "Rename an access code",
     handlers::update, UpdateRequest, AccessCodeResponse, [400, 401, 404, 429]);
-with_query!(devices_list_get: get "/devices/list", "List devices",
-    handlers::devices_list, DeviceListRequest, DevicesResponse, [400, 401, 429]);
-with_body!(devices_list_post: post "/devices/list", "List devices",
-    handlers::devices_list, DeviceListRequest, DevicesResponse, [400, 401, 429]);
-with_query!(devices_get_get: get "/devices/get", "Get a device",
-    handlers::devices_get, DeviceGetRequest, DeviceResponse, [400, 401, 404, 429]);
-with_body!(devices_get_post: post "/devices/get", "Get a device",
-    handlers::devices_get, DeviceGetRequest, DeviceResponse, [400, 401, 404, 429]);
+paged!(devices_list_get: get "/devices/list", "List devices, a page at a time",
+    pages::devices_list, DeviceListRequest, { params(DeviceListRequest) }, DevicesResponse, [400, 401, 429]);
+paged!(devices_list_post: post "/devices/list", "List devices, a page at a time",
+    pages::devices_list, DeviceListRequest, { request_body = DeviceListRequest }, DevicesResponse, [400, 401, 413, 429]);
+endpoint!(devices_get_get: get "/devices/get", "Get a device",
+    handlers::devices_get, DeviceGetRequest, { params(DeviceGetRequest) }, DeviceResponse,
+    [400, 401, 404, 429]);
+endpoint!(devices_get_post: post "/devices/get", "Get a device",
+    handlers::devices_get, DeviceGetRequest, { request_body = DeviceGetRequest }, DeviceResponse,
+    [400, 401, 404, 429, 413]);
 
 #[utoipa::path(
     get,
@@ -124,6 +189,19 @@ with_body!(devices_get_post: post "/devices/get", "Get a device",
 )]
 async fn health_get() -> Json<HealthResponse> {
     handlers::health().await
+}
+
+#[utoipa::path(
+    get,
+    path = "/health/ready",
+    summary = "Readiness: whether the ledger answers",
+    responses(
+        (status = 200, description = "OK: a ledger connection answered a query", body = HealthResponse),
+        (status = 503, description = "`ledger_unavailable`: the ledger did not answer within 2 s", body = ErrorResponse)
+    )
+)]
+async fn ready_get(state: State<AppState>) -> Result<Json<HealthResponse>, ApiError> {
+    ready::ready(state).await
 }
 
 /// The routes that need an API key, with their description.
@@ -140,10 +218,12 @@ pub fn keyed() -> (Router<AppState>, Description) {
         .split_for_parts()
 }
 
-/// The routes open to anyone (`/health`), with their description.
+/// The routes open to anyone (`/health`, `/health/ready`), with their
+/// description.
 pub fn open() -> (Router<AppState>, Description) {
     OpenApiRouter::new()
         .routes(routes!(health_get))
+        .routes(routes!(ready_get))
         .split_for_parts()
 }
 
@@ -189,6 +269,15 @@ mod tests {
             assert_eq!(methods(read), ["GET", "POST"], "{read}");
         }
         assert_eq!(methods("/health"), ["GET"]);
-        assert_eq!(description.paths.paths.len(), 9);
+        assert_eq!(methods("/health/ready"), ["GET"]);
+        assert_eq!(description.paths.paths.len(), 10);
+        // The create documents its Idempotency-Key header.
+        let create = description.paths.paths["/access_codes/create"]
+            .post
+            .as_ref()
+            .unwrap();
+        let params = create.parameters.as_ref().unwrap();
+        assert!(params.iter().any(|p| p.name == "Idempotency-Key"
+            && p.parameter_in == utoipa::openapi::path::ParameterIn::Header));
     }
 }

@@ -122,6 +122,70 @@ fn hash(text: &str) -> [u8; 32] {
     Sha256::digest(text.as_bytes()).into()
 }
 
+/// What a key may do beyond the API's ordinary calls: nothing unless the
+/// operator said so when creating it (`offpin api-key create
+/// --can-read-service-secrets --can-issue-clock-codes`). Stored with the
+/// key as a list of names ([`Capabilities::to_column`]); a name this
+/// build does not know grants nothing.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub struct Capabilities {
+    /// `read_service_secrets`: `/devices/get` shows the device's rolling
+    /// service codes as an `otpauth://` URI, which holds the secret that
+    /// opens the lock at any time.
+    pub read_service_secrets: bool,
+    /// `issue_clock_codes`: `/access_codes/create` issues clock-setting
+    /// codes, which move a lock's clock forward (so that codes of a later
+    /// window open early, and earlier ones stop).
+    pub issue_clock_codes: bool,
+}
+
+impl Capabilities {
+    /// No capability: what a key gets by default.
+    pub const NONE: Capabilities = Capabilities {
+        read_service_secrets: false,
+        issue_clock_codes: false,
+    };
+
+    /// The names of the capabilities held, in a fixed order.
+    ///
+    /// ```
+    /// use offpin_ledger::ledger::api_keys::Capabilities;
+    /// let c = Capabilities { issue_clock_codes: true, ..Capabilities::NONE };
+    /// assert_eq!(c.names(), ["issue_clock_codes"]);
+    /// assert_eq!(Capabilities::from_column(c.to_column().as_deref()), c);
+    /// assert_eq!(Capabilities::from_column(Some("fly,issue_clock_codes")), c);
+    /// ```
+    pub fn names(&self) -> Vec<&'static str> {
+        [
+            (self.read_service_secrets, "read_service_secrets"),
+            (self.issue_clock_codes, "issue_clock_codes"),
+        ]
+        .into_iter()
+        .filter_map(|(held, name)| held.then_some(name))
+        .collect()
+    }
+
+    /// The stored value: the names joined by commas, `None` for none.
+    pub fn to_column(&self) -> Option<String> {
+        let names = self.names();
+        (!names.is_empty()).then(|| names.join(","))
+    }
+
+    /// The capabilities of a stored value (`None`: a key stored before
+    /// capabilities existed, which has none).
+    pub fn from_column(value: Option<&str>) -> Capabilities {
+        let mut c = Capabilities::NONE;
+        for name in value.unwrap_or_default().split(',') {
+            match name.trim() {
+                "read_service_secrets" => c.read_service_secrets = true,
+                "issue_clock_codes" => c.issue_clock_codes = true,
+                _ => {}
+            }
+        }
+        c
+    }
+}
+
 /// A stored API key: what the store keeps about it.
 #[derive(Clone, PartialEq, Eq)]
 pub struct ApiKeyRecord {
@@ -139,6 +203,8 @@ pub struct ApiKeyRecord {
     /// that workspace's devices and codes only
     /// ([`workspaces`](super::workspaces)).
     pub workspace_id: String,
+    /// What the key may do beyond the ordinary calls.
+    pub capabilities: Capabilities,
 }
 
 impl ApiKeyRecord {
@@ -182,6 +248,7 @@ impl fmt::Debug for ApiKeyRecord {
             .field("created_at", &self.created_at)
             .field("revoked_at", &self.revoked_at)
             .field("workspace_id", &self.workspace_id)
+            .field("capabilities", &self.capabilities)
             .finish()
     }
 }
@@ -273,7 +340,8 @@ pub trait ApiKeyStore {
     fn revoke_api_keys(&mut self, name: &str, at: DateTime<Utc>) -> Result<usize, LedgerError>;
 
     /// Creates and stores a key named `name` from `random` bytes, in the
-    /// [`DEFAULT_WORKSPACE`](super::workspaces::DEFAULT_WORKSPACE).
+    /// [`DEFAULT_WORKSPACE`](super::workspaces::DEFAULT_WORKSPACE), with no
+    /// capability.
     ///
     /// # Errors
     ///
@@ -286,14 +354,31 @@ pub trait ApiKeyStore {
         now: DateTime<Utc>,
     ) -> Result<ApiKey, ApiKeyError> {
         let default = super::workspaces::DEFAULT_WORKSPACE;
-        self.create_api_key_in(name, default, random, now)
+        self.create_api_key_in(name, default, Capabilities::NONE, random, now)
+    }
+
+    /// [`ApiKeyStore::create_api_key`] with `capabilities`, in the
+    /// [`DEFAULT_WORKSPACE`](super::workspaces::DEFAULT_WORKSPACE).
+    ///
+    /// # Errors
+    ///
+    /// As [`ApiKeyStore::create_api_key`].
+    fn create_api_key_with(
+        &mut self,
+        name: &str,
+        capabilities: Capabilities,
+        random: &[u8; RANDOM_BYTES],
+        now: DateTime<Utc>,
+    ) -> Result<ApiKey, ApiKeyError> {
+        let default = super::workspaces::DEFAULT_WORKSPACE;
+        self.create_api_key_in(name, default, capabilities, random, now)
     }
 
     /// Creates and stores a key named `name` (unique among the valid keys
     /// of every workspace) from `random` bytes, acting in `workspace_id`
     /// (which this method does not check exists:
     /// [`workspaces::create_api_key`](super::workspaces::create_api_key)
-    /// does).
+    /// does), with `capabilities`.
     ///
     /// # Errors
     ///
@@ -303,6 +388,7 @@ pub trait ApiKeyStore {
         &mut self,
         name: &str,
         workspace_id: &str,
+        capabilities: Capabilities,
         random: &[u8; RANDOM_BYTES],
         now: DateTime<Utc>,
     ) -> Result<ApiKey, ApiKeyError> {
@@ -326,6 +412,7 @@ pub trait ApiKeyStore {
             created_at: truncate_millis(now),
             revoked_at: None,
             workspace_id: workspace_id.to_owned(),
+            capabilities,
         })?;
         Ok(key)
     }

@@ -168,10 +168,13 @@ impl SpentPool {
     }
 
     /// `time_bound` or `one_time`: the kind of the request, as the
-    /// access-code API names it.
+    /// access-code API names it (`recurring` and `clock_set` for offpin's
+    /// extension kinds).
     pub const fn code_kind(&self) -> &'static str {
         match self.kind {
             Kind::OneTime => "one_time",
+            Kind::Recurring => "recurring",
+            Kind::ClockSet => "clock_set",
             _ => "time_bound",
         }
     }
@@ -573,6 +576,8 @@ pub(super) fn window_name(kind: Kind) -> &'static str {
     match kind {
         Kind::Hourly => "hourly window",
         Kind::Daily => "daily window",
+        Kind::Recurring => "recurring code's weeks",
+        Kind::ClockSet => "clock-setting code's window (one PIN per instant)",
         _ => "one-time use window",
     }
 }

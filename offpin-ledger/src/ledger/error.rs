@@ -73,6 +73,16 @@ pub enum LedgerError {
         /// What is wrong.
         why: &'static str,
     },
+    /// A weekly recurring code's whole weeks would open it outside the
+    /// span asked for, or never within it
+    /// ([`CodeWant::Recurring`](super::CodeWant::Recurring)).
+    RecurrenceOutsideSpan {
+        /// The request field to change: `starts_at`, `ends_at` or
+        /// `offpin_recurrence`.
+        field: &'static str,
+        /// What is wrong, and how to fix it.
+        why: String,
+    },
     /// All variances of the window are in use
     /// (`igloohome_offline_access_code_no_variance_available`): which
     /// window, the codes that hold it, and the nearest window with a free
@@ -196,6 +206,17 @@ pub enum LedgerError {
     /// writer): what the ledger was doing, and the backend's error as the
     /// [`source`](std::error::Error::source) of the [`StorageError`].
     Storage(StorageError),
+    /// The connection to the database was lost while it committed the
+    /// codes, and the database could not be asked, in the time the ledger
+    /// gives it, whether it did: they may or may not be stored. The same
+    /// request with the same idempotency key returns them if they were
+    /// (and issues them if not); each can be looked up by its id.
+    OutcomeUnknown {
+        /// The ids the codes have if they were stored.
+        access_code_ids: Vec<String>,
+        /// The loss, and why the outcome could not be learned.
+        source: StorageError,
+    },
     /// A state the ledger never reaches unless it has a bug (a number it
     /// allocated that names no grant, a batch that returned nothing):
     /// nothing the caller or the storage can fix.
@@ -311,6 +332,7 @@ impl LedgerError {
             LedgerError::NotFound { .. } => "access_code_not_found",
             LedgerError::MissingFilter => "missing_filter",
             LedgerError::TimesDisagree { .. } => "times_disagree",
+            LedgerError::RecurrenceOutsideSpan { .. } => "recurrence_outside_span",
             LedgerError::NoVarianceAvailable { .. } => NO_VARIANCE_AVAILABLE,
             LedgerError::NoSlotAvailable { .. } => "no_slot_available",
             LedgerError::WindowEnded { .. } => "window_ended",
@@ -329,6 +351,7 @@ impl LedgerError {
             LedgerError::NeedsUpgrade { .. } => "ledger_needs_upgrade",
             LedgerError::NeedsRecovery { .. } => "ledger_needs_recovery",
             LedgerError::Unwritable { .. } => "ledger_not_writable",
+            LedgerError::OutcomeUnknown { .. } => "outcome_unknown",
             LedgerError::UnknownGroup { .. } => "unknown_group",
             LedgerError::InvalidGroupId { .. } => "invalid_group_id",
             LedgerError::GroupConflict { .. } => "group_conflict",
@@ -356,6 +379,7 @@ impl LedgerError {
                     | LedgerError::WindowEnded { .. }
                     | LedgerError::ActivationDeadlinePassed { .. }
                     | LedgerError::TimesDisagree { .. }
+                    | LedgerError::RecurrenceOutsideSpan { .. }
                     | LedgerError::Issue(_)
                     | LedgerError::NotFound { .. }
                     | LedgerError::IdempotencyConflict { .. }
@@ -387,6 +411,7 @@ impl fmt::Display for LedgerError {
             LedgerError::NotFound { .. }
             | LedgerError::MissingFilter
             | LedgerError::TimesDisagree { .. }
+            | LedgerError::RecurrenceOutsideSpan { .. }
             | LedgerError::WindowEnded { .. }
             | LedgerError::ActivationDeadlinePassed { .. }
             | LedgerError::IdempotencyConflict { .. } => self.fmt_request(f),
@@ -408,7 +433,8 @@ impl fmt::Display for LedgerError {
             | LedgerError::NeedsUpgrade { .. }
             | LedgerError::NeedsRecovery { .. }
             | LedgerError::Unwritable { .. }
-            | LedgerError::Storage(_) => self.fmt_storage(f),
+            | LedgerError::Storage(_)
+            | LedgerError::OutcomeUnknown { .. } => self.fmt_storage(f),
             LedgerError::Invariant { what } => write!(
                 f,
                 "internal error: {what} (a bug of offpin; please report it)"
@@ -417,6 +443,10 @@ impl fmt::Display for LedgerError {
                 write!(f, "request {}: {source}", index.saturating_add(1))
             }
             LedgerError::Zone(e) => fmt::Display::fmt(e, f),
+            LedgerError::Issue(IssueError::RoundingTooLarge {
+                needed_secs,
+                allowed_secs,
+            }) => f.write_str(&rounding_message(*needed_secs, *allowed_secs)),
             LedgerError::Issue(e) => fmt::Display::fmt(e, f),
             LedgerError::Key(e) => fmt::Display::fmt(e, f),
             LedgerError::Offset(e) => fmt::Display::fmt(e, f),
@@ -504,6 +534,7 @@ impl LedgerError {
                 f.write_str("list needs at least a device_id or access_code_ids")
             }
             LedgerError::TimesDisagree { why } => f.write_str(why),
+            LedgerError::RecurrenceOutsideSpan { why, .. } => f.write_str(why),
             LedgerError::WindowEnded { ends_at, now } => write!(
                 f,
                 "the window ended at {}, before the issue time {}: the lock would never open for this code",
@@ -576,6 +607,14 @@ impl LedgerError {
                 write!(f, "cannot write the ledger: {path} is read-only ({reason})")
             }
             LedgerError::Storage(e) => write!(f, "ledger storage: {e}"),
+            LedgerError::OutcomeUnknown {
+                access_code_ids,
+                source,
+            } => write!(
+                f,
+                "whether access code {} was stored is unknown: {source}; the same request with the same idempotency key returns it if it was",
+                access_code_ids.join(", ")
+            ),
             _ => f.write_str(self.code()),
         }
     }
@@ -589,7 +628,7 @@ impl std::error::Error for LedgerError {
             LedgerError::Issue(e) => Some(e),
             LedgerError::Key(e) => Some(e),
             LedgerError::Offset(e) => Some(e),
-            LedgerError::Storage(e) => Some(e),
+            LedgerError::Storage(e) | LedgerError::OutcomeUnknown { source: e, .. } => Some(e),
             _ => None,
         }
     }
@@ -728,4 +767,28 @@ impl std::error::Error for StorageError {
             .as_deref()
             .map(|e| e as &(dyn std::error::Error + 'static))
     }
+}
+
+/// A window that needs more rounding than the request allows, in the
+/// request's terms: the field a client sends (`max_time_rounding`, the
+/// command's `--max-time-rounding`) and the value that fixes it.
+fn rounding_message(needed_secs: i64, allowed_secs: u32) -> String {
+    let human = |secs: i64| match (secs / 3_600, secs % 3_600 / 60, secs % 60) {
+        (h, 0, 0) => format!("{h} h"),
+        (0, m, 0) => format!("{m} min"),
+        (h, m, 0) => format!("{h} h {m} min"),
+        _ => format!("{secs} s"),
+    };
+    let fix = if needed_secs <= 3_600 && allowed_secs < 3_600 {
+        "send max_time_rounding: \"1h\" (the lock counts this window in whole hours), or start and end it on whole hours"
+    } else if needed_secs <= 86_400 && allowed_secs < 86_400 {
+        "send max_time_rounding: \"1d\" (a window this long is encoded in the lock's days, from its local midnight to local midnight), or start and end the window at the lock's local midnight"
+    } else {
+        "start and end the window on whole hours (or, for a window encoded in days, at the lock's local midnight)"
+    };
+    format!(
+        "the lock cannot encode this window as given: fitting it to the lock's units moves an end by {}, but max_time_rounding allows {} (\"1h\" when not sent); {fix}",
+        human(needed_secs),
+        human(i64::from(allowed_secs))
+    )
 }

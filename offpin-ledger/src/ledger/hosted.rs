@@ -11,10 +11,21 @@ use core::fmt;
 use chrono::{DateTime, Utc};
 
 use super::{CodeSpec, CodeWant, Deleted, Device, Ledger, LedgerError, ListFilter, ct_eq};
-use crate::record::{AccessCode, CodeType};
+use crate::record::{AccessCode, CodeType, WEEKDAY_NAMES};
 use crate::zone::ZoneError;
+use offpin::GrantError;
 use offpin::issue::IssueError;
 use offpin::keys::MasterKey;
+use offpin::profile::Kind;
+use offpin::recurring::{Hours, Weekdays};
+
+/// The create request's extension field of a weekly recurring code
+/// (`{"weekdays": [...], "starts_at_time": "08:00", "ends_at_time":
+/// "12:00"}`), and of its record.
+pub const RECURRENCE_FIELD: &str = "offpin_recurrence";
+/// The create request's extension field of a clock-setting code
+/// (`{"sets_clock_to": "..."}`), and of its record.
+pub const CLOCK_SETTING_FIELD: &str = "offpin_clock_setting";
 
 /// `max_time_rounding` when a request gives none: one hour.
 pub const DEFAULT_MAX_TIME_ROUNDING_SECS: u32 = 3_600;
@@ -144,6 +155,7 @@ impl LedgerError {
             }
             LedgerError::CannotShare(_) => Blame::field("device_ids"),
             LedgerError::TimesDisagree { .. } | LedgerError::NoChange { .. } => Blame::REQUEST,
+            LedgerError::RecurrenceOutsideSpan { field, .. } => Blame::field(field),
             LedgerError::Issue(issue) => issue_blame(issue),
             LedgerError::Zone(zone) => zone_blame(zone),
             LedgerError::InBatch { source, .. } => source.blame(),
@@ -156,7 +168,8 @@ impl LedgerError {
             | LedgerError::NeedsUpgrade { .. }
             | LedgerError::NeedsRecovery { .. }
             | LedgerError::Unwritable { .. }
-            | LedgerError::Storage(_) => Blame::Unavailable,
+            | LedgerError::Storage(_)
+            | LedgerError::OutcomeUnknown { .. } => Blame::Unavailable,
             LedgerError::Invariant { .. } => Blame::Invariant,
         }
     }
@@ -170,9 +183,16 @@ fn issue_blame(e: &IssueError) -> Blame {
             Blame::field("starts_at")
         }
         IssueError::RoundingTooLarge { .. } => Blame::field("max_time_rounding"),
-        // A recurring schedule outside the profile's menu (format v2; the
-        // hosted API has no field for it).
-        IssueError::NotInMenu { .. } | IssueError::Grant(_) => Blame::REQUEST,
+        // A recurring schedule outside the profile's menu, or a format-v2
+        // kind the device's profile lacks: the extension field that asked.
+        IssueError::NotInMenu { .. }
+        | IssueError::Grant(GrantError::KindDisabled(Kind::Recurring)) => {
+            Blame::field(RECURRENCE_FIELD)
+        }
+        IssueError::Grant(GrantError::KindDisabled(Kind::ClockSet)) => {
+            Blame::field(CLOCK_SETTING_FIELD)
+        }
+        IssueError::Grant(_) => Blame::REQUEST,
         // A profile's cipher refusing a numeral is a fault of the build,
         // whatever was asked.
         IssueError::Cipher(_) => Blame::Server,
@@ -290,6 +310,86 @@ pub struct CreateCode {
     /// `preferred_code_length`: the PIN length the client asks for
     /// ([`check_length`]).
     pub preferred_code_length: Option<u8>,
+    /// [`RECURRENCE_FIELD`]: a weekly recurring code's weekdays and hours
+    /// ([`schedule`]), over `starts_at` .. `ends_at`.
+    pub recurrence: Option<(Weekdays, Hours)>,
+    /// [`CLOCK_SETTING_FIELD`]: a clock-setting code's instant.
+    pub sets_clock_to: Option<DateTime<Utc>>,
+}
+
+/// A weekday of [`RECURRENCE_FIELD`]: `monday` … `sunday` or `mon` …
+/// `sun`, in any case; `0` is Monday.
+fn weekday(name: &str) -> Option<u8> {
+    let name = name.trim().to_ascii_lowercase();
+    (0u8..)
+        .zip(WEEKDAY_NAMES)
+        .find(|(_, full)| *full == name || full.get(..3) == Some(name.as_str()))
+        .map(|(d, _)| d)
+}
+
+/// A whole hour `HH:00` (`end`: `24:00`, and `00:00` as the next
+/// midnight).
+fn whole_hour(field: &'static str, text: &str, end: bool) -> Result<u8, RequestError> {
+    let bad = || {
+        RequestError::invalid(
+            field,
+            "a local time of day HH:00 (the lock's schedules are whole hours; 24:00 ends at midnight)",
+        )
+    };
+    let (h, m) = text.trim().split_once(':').ok_or_else(bad)?;
+    let h: u8 = h.parse().map_err(|_| bad())?;
+    if m != "00" || h > 24 || (h == 24 && !end) {
+        return Err(bad());
+    }
+    Ok(if end && h == 0 { 24 } else { h })
+}
+
+/// The weekdays and hours of a [`RECURRENCE_FIELD`] value: weekday names
+/// (`monday`, or `mon`), a start and an end time `HH:00` of the lock's
+/// local day. Whether the device's profile can express them is the
+/// issuer's to check (its menu; the refusal names the nearest schedule).
+///
+/// # Errors
+///
+/// [`RequestError::Invalid`] naming `offpin_recurrence.weekdays`,
+/// `offpin_recurrence.starts_at_time` or `offpin_recurrence.ends_at_time`.
+///
+/// ```
+/// use offpin_ledger::ledger::hosted::schedule;
+/// use offpin::recurring::{Hours, Weekdays};
+/// let days = ["monday", "tuesday", "wednesday", "thursday", "friday"].map(String::from);
+/// assert_eq!(schedule(&days, "09:00", "17:00")?, (Weekdays::WEEKDAYS, Hours::new(9, 17)));
+/// assert!(schedule(&days, "09:30", "17:00").is_err());
+/// # Ok::<(), offpin_ledger::ledger::hosted::RequestError>(())
+/// ```
+pub fn schedule(
+    weekdays: &[String],
+    starts_at_time: &str,
+    ends_at_time: &str,
+) -> Result<(Weekdays, Hours), RequestError> {
+    let mut mask = 0u8;
+    for name in weekdays {
+        let d = weekday(name).ok_or_else(|| RequestError::Invalid {
+            field: "offpin_recurrence.weekdays",
+            message: format!("'{name}' is not a weekday (monday ... sunday)"),
+        })?;
+        mask |= 1 << d;
+    }
+    if mask == 0 {
+        return Err(RequestError::invalid(
+            "offpin_recurrence.weekdays",
+            "name at least one weekday",
+        ));
+    }
+    let from = whole_hour("offpin_recurrence.starts_at_time", starts_at_time, false)?;
+    let to = whole_hour("offpin_recurrence.ends_at_time", ends_at_time, true)?;
+    if to <= from {
+        return Err(RequestError::invalid(
+            "offpin_recurrence.ends_at_time",
+            "must be after starts_at_time, within one local day",
+        ));
+    }
+    Ok((Weekdays(mask), Hours::new(from, to)))
 }
 
 /// Refuses a `preferred_code_length` the device's PINs cannot have: an
@@ -348,6 +448,34 @@ impl CreateCode {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn want(&self) -> Result<CodeWant, RequestError> {
+        if let Some(at) = self.sets_clock_to {
+            return self.clock_set_want(at);
+        }
+        if let Some((days, hours)) = self.recurrence {
+            let (Some(starts_at), Some(ends_at)) = (self.starts_at, self.ends_at) else {
+                let field = if self.starts_at.is_none() {
+                    "starts_at"
+                } else {
+                    "ends_at"
+                };
+                return Err(RequestError::invalid(
+                    field,
+                    "a recurring code needs starts_at and ends_at: the span its weeks cover",
+                ));
+            };
+            if self.is_one_time_use {
+                return Err(RequestError::invalid(
+                    "is_one_time_use",
+                    "a recurring code opens at every slot of its schedule, not once",
+                ));
+            }
+            return Ok(CodeWant::Recurring {
+                starts_at,
+                ends_at,
+                days,
+                hours,
+            });
+        }
         CodeWant::from_times(self.starts_at, self.ends_at, self.is_one_time_use).map_err(|e| {
             // The field the request lacks, or the one it should not have.
             let field = match (self.starts_at, self.ends_at) {
@@ -357,6 +485,28 @@ impl CreateCode {
             };
             RequestError::invalid(field, &e.to_string())
         })
+    }
+
+    /// A clock-setting code for `at`: no other kind's field with it.
+    fn clock_set_want(&self, at: DateTime<Utc>) -> Result<CodeWant, RequestError> {
+        let conflict = if self.recurrence.is_some() {
+            Some(RECURRENCE_FIELD)
+        } else if self.starts_at.is_some() {
+            Some("starts_at")
+        } else if self.ends_at.is_some() {
+            Some("ends_at")
+        } else if self.is_one_time_use {
+            Some("is_one_time_use")
+        } else {
+            None
+        };
+        match conflict {
+            Some(field) => Err(RequestError::invalid(
+                field,
+                "a clock-setting code has no window of its own (it is accepted during the profile's step before offpin_clock_setting.sets_clock_to): leave this field out",
+            )),
+            None => Ok(CodeWant::ClockSet { at }),
+        }
     }
 
     /// The ledger's issue request.
@@ -401,6 +551,9 @@ pub struct CodeUpdate {
     pub code: Option<String>,
     /// The device.
     pub device_id: Option<String>,
+    /// The PIN's length (`preferred_code_length`, which older SDKs send
+    /// with an update).
+    pub code_length: Option<usize>,
 }
 
 impl CodeUpdate {
@@ -436,6 +589,9 @@ impl CodeUpdate {
         }
         if let Some(d) = &self.device_id {
             differs("device_id", *d == record.device_id)?;
+        }
+        if let Some(n) = self.code_length {
+            differs("preferred_code_length", n == record.code.len())?;
         }
         Ok(self.name.clone().filter(|name| *name != record.name))
     }

@@ -9,7 +9,7 @@ use chrono::{DateTime, Utc};
 
 use super::{
     Allocation, AllocationScope, CodeSpec, CodeWant, Device, DeviceEntry, GroupRef, Ledger,
-    LedgerError, Slot, StoredCode, capacity,
+    LedgerError, Slot, StoredCode, capacity, recurrence,
 };
 use crate::chrono_time::{to_unix, truncate_millis};
 use crate::record::{AccessCode, Deadlines};
@@ -80,6 +80,10 @@ pub(super) fn issue_batch<L: Ledger + ?Sized>(
             joint: false,
         })
         .collect();
+    // Read before the transaction: once it commits, nothing may fail on
+    // the way to the answer (a failure then would report stored codes as
+    // not issued).
+    let members = l.memberships()?;
     // Phase 2: one transaction.
     let mut decide = |i: usize, slot: Slot| -> Result<StoredCode, LedgerError> {
         let (spec, p) = specs.get(i).zip(prepared.get(i)).ok_or_else(|| {
@@ -102,7 +106,6 @@ pub(super) fn issue_batch<L: Ledger + ?Sized>(
             return Err(capacity::explain(l, e, &batch));
         }
     };
-    let members = l.memberships()?;
     stored
         .into_iter()
         .map(|a| {
@@ -166,6 +169,7 @@ fn decide_one(
                 && code.scope.start == p.scope.start
                 && code.scope.length == p.scope.length
                 && code.scope.lineage == p.scope.lineage
+                && code.scope.schedule == p.scope.schedule
                 && code.name == spec.name
                 && code.user_identifier_key == spec.user_identifier_key;
             if same {
@@ -235,20 +239,42 @@ pub(super) fn prepare(
     profile: &Profile,
     now: i64,
 ) -> Result<Prepared, LedgerError> {
+    let zone = device.lock_rule()?;
     let req = match spec.want {
         CodeWant::TimeBound { starts_at, ends_at } => {
             Request::time_bound(to_unix(&starts_at), to_unix(&ends_at))
         }
         CodeWant::OneTime { starts_at } => Request::one_time(to_unix(&starts_at)),
         CodeWant::Ongoing => Request::ongoing(0),
+        CodeWant::ClockSet { at } => Request::clock_set(to_unix(&at)),
+        CodeWant::Recurring {
+            starts_at,
+            ends_at,
+            days,
+            hours,
+        } => recurrence::request(
+            profile,
+            zone,
+            (starts_at, ends_at),
+            (days, hours),
+            spec.max_rounding_secs,
+        )?,
+    };
+    let req = match spec.want {
+        // Its weeks are already exact (`recurrence`).
+        CodeWant::Recurring { .. } => req,
+        _ => req.with_max_rounding_secs(spec.max_rounding_secs),
     }
-    .with_max_rounding_secs(spec.max_rounding_secs)
-    .with_zone(device.lock_rule()?)
+    .with_zone(zone)
     .with_lineage(spec.lineage);
-    let plan = profile.plan(&req)?;
+    let mut plan = profile.plan(&req)?;
+    if plan.window.is_none() {
+        // A clock-setting code's window: when the lock accepts it.
+        plan.window = Deadlines::of(&plan.grant, profile, zone).window;
+    }
     let (scope, _) =
         AllocationScope::of(&plan.grant, device.generation).ok_or(LedgerError::Issue(
-            IssueError::Grant(offpin::index::GrantError::KindDisabled(plan.grant.kind())),
+            IssueError::Grant(offpin::GrantError::KindDisabled(plan.grant.kind())),
         ))?;
     if !spec.allow_backfill {
         let d = Deadlines::of(&plan.grant, profile, req.zone);
@@ -270,10 +296,11 @@ pub(super) fn prepare(
             });
         }
     }
-    let limit = if scope.kind == Kind::Ongoing {
-        profile.params().ongoing_slots
-    } else {
-        u32::from(profile.params().variances)
+    let limit = match scope.kind {
+        Kind::Ongoing => profile.params().ongoing_slots,
+        // One PIN per instant.
+        Kind::ClockSet => 1,
+        _ => u32::from(profile.params().variances),
     };
     Ok(Prepared { plan, scope, limit })
 }

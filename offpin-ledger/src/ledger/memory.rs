@@ -57,10 +57,16 @@ impl MemoryLedger {
         let mut out = Vec::with_capacity(batch.len());
         let mut joint: Option<Slot> = None;
         for (i, a) in batch.iter().enumerate() {
+            // Idempotency keys are unique per workspace (a code's is its
+            // device's).
+            let workspace = |d: &str| self.devices.get(d).map(|e| &e.device.workspace_id);
             let existing = a.idempotency_key.and_then(|k| {
                 self.codes
                     .iter()
-                    .find(|c| c.idempotency_key.as_deref() == Some(k))
+                    .find(|c| {
+                        c.idempotency_key.as_deref() == Some(k)
+                            && workspace(&c.device_id) == workspace(a.device_id)
+                    })
                     .cloned()
             });
             if let Some(code) = existing {

@@ -113,7 +113,8 @@
 //! The ledger stores facts ([`StoredCode`]); [`Ledger::list`] and
 //! [`Ledger::get`] compute the [`AccessCode`] records at the time given,
 //! from the device as it is configured then (see [`crate::record`]).
-//! Deleted codes stay listed.
+//! Deleted codes stay listed; [`Ledger::list_page`] reads them a page at a
+//! time and leaves out those dead for longer than a retention ([`pages`]).
 //!
 //! # Examples
 //!
@@ -157,9 +158,11 @@ pub mod groups;
 pub mod hosted;
 mod issuing;
 pub mod memory;
+pub mod pages;
 #[cfg(feature = "postgres")]
 pub mod postgres;
 mod records;
+mod recurrence;
 mod spec;
 pub mod spendable;
 #[cfg(feature = "sqlite")]
@@ -180,6 +183,7 @@ pub use groups::{
 };
 pub use issuing::IssueOutcome;
 use issuing::{Prepared, fresh_code, prepare};
+pub use pages::{CursorError, DeviceFilter, DevicePage, Page, PageKey, PageRequest};
 pub use records::Deleted;
 pub use spec::{CodeSpec, CodeWant, ListFilter};
 pub use stored::{Allocated, Allocation, AllocationScope, Slot, StoredCode, lowest_free};
@@ -285,6 +289,48 @@ pub trait Ledger: Send {
     ///
     /// [`LedgerError::Storage`].
     fn find(&mut self, filter: &ListFilter) -> Result<Vec<StoredCode>, LedgerError>;
+
+    /// At most `limit` stored codes (deleted ones included) that match
+    /// `filter`, ordered by `(created_at, access_code_id)`, after `after`
+    /// (exclusive), leaving out codes whose issued window ended before
+    /// `ended_before` (Unix seconds; ongoing codes are always kept). The
+    /// page reader of [`Ledger::list_page`]; the default sorts
+    /// [`Ledger::find`]'s codes, the SQL backends read the page with a
+    /// keyset and `LIMIT` ([`pages`]).
+    ///
+    /// # Errors
+    ///
+    /// [`LedgerError::Storage`].
+    fn find_page(
+        &mut self,
+        filter: &ListFilter,
+        after: Option<&PageKey>,
+        ended_before: Option<i64>,
+        limit: usize,
+    ) -> Result<Vec<StoredCode>, LedgerError> {
+        pages::find_page_default(self, filter, after, ended_before, limit)
+    }
+
+    /// [`Ledger::find_page`] of the codes of one workspace's devices
+    /// ([`workspaces`]): what a [`Scoped`] view reads its pages with, so a
+    /// page never holds, or stops short for, another workspace's codes.
+    /// The default keeps [`Ledger::find`]'s codes whose device is the
+    /// workspace's; the SQL backends put the workspace in the page
+    /// query's `WHERE`.
+    ///
+    /// # Errors
+    ///
+    /// [`LedgerError::Storage`].
+    fn find_page_in(
+        &mut self,
+        workspace_id: &str,
+        filter: &ListFilter,
+        after: Option<&PageKey>,
+        ended_before: Option<i64>,
+        limit: usize,
+    ) -> Result<Vec<StoredCode>, LedgerError> {
+        pages::find_page_in_default(self, workspace_id, filter, after, ended_before, limit)
+    }
 
     /// The stored code with this id, or `None`.
     ///
@@ -608,6 +654,22 @@ pub trait Ledger: Send {
             .collect())
     }
 
+    /// One page of [`Ledger::devices`]: those `filter` lets through, by
+    /// id, after the device `after`, at most `limit`; `next` is the id to
+    /// continue after when more follow.
+    ///
+    /// # Errors
+    ///
+    /// [`LedgerError::Storage`].
+    fn device_page(
+        &mut self,
+        filter: &DeviceFilter,
+        after: Option<&str>,
+        limit: Option<usize>,
+    ) -> Result<DevicePage, LedgerError> {
+        pages::device_page(self, filter, after, limit)
+    }
+
     /// Changes a device's UTC offset, time zone or key generation, and
     /// says which codes that may still open at `now` the change affects:
     /// a new generation (re-keying the lock) stops every one of them; a
@@ -704,6 +766,23 @@ pub trait Ledger: Send {
         now: DateTime<Utc>,
     ) -> Result<Vec<AccessCode>, LedgerError> {
         records::list(self, filter, now)
+    }
+
+    /// One page of [`Ledger::list`]: codes ordered by `(created_at,
+    /// access_code_id)`, at most `page.limit`, after `page.after`, without
+    /// those dead for longer than `page.retention` ([`pages`]); `next` is
+    /// the key to continue from when more follow.
+    ///
+    /// # Errors
+    ///
+    /// As [`Ledger::list`].
+    fn list_page(
+        &mut self,
+        filter: &ListFilter,
+        page: &PageRequest,
+        now: DateTime<Utc>,
+    ) -> Result<Page, LedgerError> {
+        pages::list_page(self, filter, page, now)
     }
 
     /// One code (deleted ones included), its record computed at `now`.

@@ -23,14 +23,29 @@
 //!   names every stored setting, which PostgreSQL re-checks on the row's
 //!   newest version.
 //!
+//! # A connection lost while committing
+//!
+//! When the connection drops after `COMMIT` was sent, the codes may or may
+//! not be stored, and the server cannot tell from the client's side. The
+//! ledger then reconnects and asks PostgreSQL (`txid_status` of the
+//! transaction's id, read before the `COMMIT`, and the codes' ids): it
+//! returns the codes if they were stored, and tries the batch again if
+//! they were not. Only if the database cannot be asked within a few
+//! seconds ([`settle::BUDGET`]) does it answer
+//! [`LedgerError::OutcomeUnknown`], naming the codes' ids. A connection
+//! lost before the `COMMIT` stored nothing: the batch is tried again on a
+//! new connection.
+//!
 //! # Migrations
 //!
 //! [`PostgresLedger::connect`] brings the schema up to date before it
 //! returns: the [`MIGRATIONS`] not yet recorded in `offpin_migrations`
 //! run in one transaction under an advisory lock, so servers starting
 //! together apply each one once. A database migrated by a newer offpin is
-//! refused ([`LedgerError::NotALedger`]). Migration 3 adds workspaces:
-//! every device, group and API key already stored goes into `default`.
+//! refused ([`LedgerError::NotALedger`]). Migration 4 adds workspaces:
+//! every device, group, API key and code already stored goes into
+//! `default`, and idempotency keys become unique per workspace (a code's
+//! workspace is its device's).
 //!
 //! Tables are created in the connection's `search_path` (its first
 //! schema); give a fleet its own database or schema, e.g.
@@ -38,7 +53,13 @@
 
 mod allocate;
 mod api_keys;
+mod connection;
+mod pages;
+pub mod settle;
 mod workspaces;
+
+use connection::describe;
+pub use connection::{describe_connection, is_key_value_string};
 
 use chrono::{DateTime, Utc};
 use postgres::error::SqlState;
@@ -110,6 +131,8 @@ CREATE TABLE group_members (
     group_id text NOT NULL REFERENCES groups (group_id)
 );
 ", "
+ALTER TABLE api_keys ADD COLUMN capabilities text;
+", "
 CREATE TABLE workspaces (
     workspace_id text PRIMARY KEY,
     created_at timestamptz NOT NULL
@@ -118,13 +141,21 @@ INSERT INTO workspaces (workspace_id, created_at) VALUES ('default', date_trunc(
 ALTER TABLE devices ADD COLUMN workspace_id text NOT NULL DEFAULT 'default' REFERENCES workspaces (workspace_id);
 ALTER TABLE groups ADD COLUMN workspace_id text NOT NULL DEFAULT 'default' REFERENCES workspaces (workspace_id);
 ALTER TABLE api_keys ADD COLUMN workspace_id text NOT NULL DEFAULT 'default' REFERENCES workspaces (workspace_id);
+ALTER TABLE codes ADD COLUMN workspace_id text NOT NULL DEFAULT 'default' REFERENCES workspaces (workspace_id);
+ALTER TABLE codes DROP CONSTRAINT codes_idempotency_key;
+ALTER TABLE codes ADD CONSTRAINT codes_idempotency_key UNIQUE (workspace_id, idempotency_key);
 "];
 
 /// Advisory lock key that serialises migrations ("ofpn").
 const MIGRATION_LOCK: i64 = 0x6f66_706e;
 
-/// How many times a batch that lost a deadlock is tried again.
+/// How many times a batch that lost a deadlock (or its connection
+/// before its `COMMIT`) is tried again.
 pub const RETRIES: usize = 8;
+
+/// The connection timeout when the URL sets none: a reconnection after a
+/// lost connection gives up within it.
+pub const CONNECT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
 
 const CODE_COLUMNS: &str = "access_code_id, device_id, generation, kind, start, length, lineage, number, code, issued_start, issued_end, name, user_identifier_key, common_code_key, idempotency_key, created_at, deleted_at, revocation_code, group_id, group_generation";
 
@@ -134,6 +165,8 @@ const DEVICE_COLUMNS: &str =
 /// A ledger in a PostgreSQL database.
 pub struct PostgresLedger {
     client: Client,
+    /// Where to connect again after a lost connection.
+    config: postgres::Config,
     /// The database, for messages (never the password).
     label: String,
 }
@@ -196,13 +229,14 @@ fn code_from_row(label: &str, row: &Row) -> Result<StoredCode, LedgerError> {
     Ok(StoredCode {
         access_code_id: row.try_get(0).map_err(get)?,
         device_id: row.try_get(1).map_err(get)?,
-        scope: AllocationScope {
-            kind: kind_from_name(&kind)?,
-            start: to_u32(row.try_get(4).map_err(get)?, "start")?,
-            length: to_u32(row.try_get(5).map_err(get)?, "length")?,
-            lineage: u8::try_from(lineage).map_err(|_| corrupt("lineage out of range"))?,
-            generation: to_u32(row.try_get(2).map_err(get)?, "generation")?,
-        },
+        scope: AllocationScope::from_columns(
+            kind_from_name(&kind)?,
+            to_u32(row.try_get(4).map_err(get)?, "start")?,
+            to_u32(row.try_get(5).map_err(get)?, "length")?,
+            lineage,
+            to_u32(row.try_get(2).map_err(get)?, "generation")?,
+        )
+        .ok_or_else(|| corrupt("lineage out of range"))?,
         number: to_u32(row.try_get(7).map_err(get)?, "number")?,
         code: row.try_get(8).map_err(get)?,
         issued_window: match issued {
@@ -245,31 +279,6 @@ fn device_from_row(label: &str, row: &Row) -> Result<DeviceEntry, LedgerError> {
     })
 }
 
-/// `postgres://user@host:port/db` of a configuration (never the password).
-fn describe(config: &postgres::Config) -> String {
-    use postgres::config::Host;
-    let ports = config.get_ports();
-    let hosts: Vec<String> = config
-        .get_hosts()
-        .iter()
-        .enumerate()
-        .map(|(i, h)| {
-            let port = ports.get(i).or(ports.first()).copied().unwrap_or(5432);
-            match h {
-                Host::Tcp(name) => format!("{name}:{port}"),
-                #[cfg(unix)]
-                Host::Unix(path) => format!("{}:{port}", path.display()),
-            }
-        })
-        .collect();
-    format!(
-        "postgres://{}@{}/{}",
-        config.get_user().unwrap_or_default(),
-        hosts.join(","),
-        config.get_dbname().unwrap_or_default()
-    )
-}
-
 impl PostgresLedger {
     /// Connects to the database at `url` (a libpq URL or key=value string,
     /// e.g. `postgres://offpin@localhost/offpin`) and applies the missing
@@ -281,10 +290,19 @@ impl PostgresLedger {
     /// migration fails; [`LedgerError::NotALedger`] when its schema is
     /// newer than this offpin.
     pub fn connect(url: &str) -> Result<Self, LedgerError> {
-        let config: postgres::Config = url.parse().map_err(|e| StorageError::new("postgres", e))?;
+        let mut config: postgres::Config =
+            url.parse().map_err(|e| StorageError::new("postgres", e))?;
+        if config.get_connect_timeout().is_none() {
+            // Bounds the reconnections after a lost connection.
+            config.connect_timeout(CONNECT_TIMEOUT);
+        }
         let label = describe(&config);
         let client = config.connect(NoTls).map_err(|e| pg_err(&label, e))?;
-        let mut ledger = PostgresLedger { client, label };
+        let mut ledger = PostgresLedger {
+            client,
+            config,
+            label,
+        };
         ledger.migrate()?;
         Ok(ledger)
     }
@@ -292,6 +310,21 @@ impl PostgresLedger {
     /// Whether the connection to the server is closed (a pool drops it).
     pub fn is_closed(&self) -> bool {
         self.client.is_closed()
+    }
+
+    /// Checks that the connection still answers (`SELECT 1`): what a pool
+    /// runs on a connection before lending it, so that one the database
+    /// dropped while it sat idle (a restart) is replaced, not used.
+    ///
+    /// # Errors
+    ///
+    /// [`LedgerError::Storage`] when the database does not answer.
+    pub fn check(&mut self) -> Result<(), LedgerError> {
+        let label = self.label.as_str();
+        self.client
+            .simple_query("SELECT 1")
+            .map(drop)
+            .map_err(|e| pg_err(label, e))
     }
 
     fn migrate(&mut self) -> Result<(), LedgerError> {
@@ -497,24 +530,7 @@ impl Ledger for PostgresLedger {
         batch: &[Allocation<'_>],
         decide: &mut dyn FnMut(usize, Slot) -> Result<StoredCode, LedgerError>,
     ) -> Result<Vec<Allocated>, LedgerError> {
-        let mut last = None;
-        for _ in 0..RETRIES {
-            match self.allocate_once(batch, decide) {
-                Ok(out) => return Ok(out),
-                Err(allocate::Attempt::Fail(e)) => return Err(e),
-                Err(allocate::Attempt::Retry(e)) => last = e,
-            }
-        }
-        let what = format!(
-            "postgres {}: the batch lost {RETRIES} deadlocks in a row to concurrent batches; try again",
-            self.label
-        );
-        Err(match last {
-            // The last deadlock's error, as the source.
-            Some(e) => StorageError::described(what, e),
-            None => StorageError::without_source(what),
-        }
-        .into())
+        self.allocate_settled(batch, decide)
     }
 
     fn group_entry(&mut self, group_id: &str) -> Result<Option<Group>, LedgerError> {
@@ -615,6 +631,27 @@ impl Ledger for PostgresLedger {
             )?
         };
         Ok(codes.into_iter().filter(|c| filter.matches(c)).collect())
+    }
+
+    fn find_page(
+        &mut self,
+        filter: &ListFilter,
+        after: Option<&super::PageKey>,
+        ended_before: Option<i64>,
+        limit: usize,
+    ) -> Result<Vec<StoredCode>, LedgerError> {
+        self.page(None, filter, after, ended_before, limit)
+    }
+
+    fn find_page_in(
+        &mut self,
+        workspace_id: &str,
+        filter: &ListFilter,
+        after: Option<&super::PageKey>,
+        ended_before: Option<i64>,
+        limit: usize,
+    ) -> Result<Vec<StoredCode>, LedgerError> {
+        self.page(Some(workspace_id), filter, after, ended_before, limit)
     }
 
     fn find_one(&mut self, access_code_id: &str) -> Result<Option<StoredCode>, LedgerError> {

@@ -4,6 +4,7 @@
 use chrono::{DateTime, Utc};
 
 use super::{LedgerError, StoredCode};
+use offpin::recurring::{Hours, Weekdays};
 
 /// What kind of code to issue.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -24,6 +25,31 @@ pub enum CodeWant {
     },
     /// Valid until deleted (then revoked at the lock).
     Ongoing,
+    /// A weekly recurring code (format v2): it opens on `days` from
+    /// `hours.from:00` to `hours.to:00`, the lock's local time, in the
+    /// whole weeks (of the profile) that cover `[starts_at, ends_at)`.
+    /// Refused unless every time it opens lies within the span (widened by
+    /// the allowed rounding) and it opens at every slot of the schedule
+    /// inside the span ([`recurrence`](super::recurrence)).
+    Recurring {
+        /// Start of the span: no slot of the code opens before it.
+        starts_at: DateTime<Utc>,
+        /// End of the span: no slot of the code closes after it.
+        ends_at: DateTime<Utc>,
+        /// The weekdays (one mask of the profile's menu).
+        days: Weekdays,
+        /// The daily hours (one range of the profile's menu).
+        hours: Hours,
+    },
+    /// A clock-setting code (format v2): typed at a lock whose clock is
+    /// behind `at` by at most the profile's step, it moves the clock
+    /// forward to `at` (rounded down to the profile's clock unit, within
+    /// the allowed rounding). It opens nothing, and is powerful: a
+    /// service issues it only to callers allowed to.
+    ClockSet {
+        /// The instant the lock's clock is set to.
+        at: DateTime<Utc>,
+    },
 }
 
 impl CodeWant {
@@ -72,12 +98,14 @@ impl CodeWant {
         }
     }
 
-    /// `time_bound`, `one_time` or `ongoing`.
+    /// `time_bound`, `one_time`, `ongoing`, `recurring` or `clock_set`.
     pub const fn name(&self) -> &'static str {
         match self {
             CodeWant::TimeBound { .. } => "time_bound",
             CodeWant::OneTime { .. } => "one_time",
             CodeWant::Ongoing => "ongoing",
+            CodeWant::Recurring { .. } => "recurring",
+            CodeWant::ClockSet { .. } => "clock_set",
         }
     }
 }
@@ -134,6 +162,27 @@ impl CodeSpec {
     pub fn ongoing(device_id: &str) -> Self {
         Self::new(device_id, CodeWant::Ongoing)
     }
+    /// A weekly recurring code ([`CodeWant::Recurring`]).
+    pub fn recurring(
+        device_id: &str,
+        (starts_at, ends_at): (DateTime<Utc>, DateTime<Utc>),
+        days: Weekdays,
+        hours: Hours,
+    ) -> Self {
+        Self::new(
+            device_id,
+            CodeWant::Recurring {
+                starts_at,
+                ends_at,
+                days,
+                hours,
+            },
+        )
+    }
+    /// A clock-setting code ([`CodeWant::ClockSet`]).
+    pub fn clock_set(device_id: &str, at: DateTime<Utc>) -> Self {
+        Self::new(device_id, CodeWant::ClockSet { at })
+    }
     /// Sets the allowed rounding.
     pub fn with_max_rounding_secs(mut self, secs: u32) -> Self {
         self.max_rounding_secs = secs;
@@ -171,6 +220,9 @@ pub struct ListFilter {
     pub access_code_ids: Vec<String>,
     /// Codes issued for this user.
     pub user_identifier_key: Option<String>,
+    /// Codes whose name, PIN or id contains this text (ASCII letters in
+    /// either case), the hosted API's `search`.
+    pub search: Option<String>,
 }
 
 impl ListFilter {
@@ -190,5 +242,33 @@ impl ListFilter {
                 .user_identifier_key
                 .as_ref()
                 .is_none_or(|k| Some(k) == c.user_identifier_key.as_ref())
+            && self.search.as_ref().is_none_or(|s| search_matches(s, c))
     }
+}
+
+/// Whether `needle` occurs in the code's name, PIN or id, ASCII letters
+/// compared in either case (what SQLite's `LIKE` and PostgreSQL's `ILIKE`
+/// narrow to first).
+fn search_matches(needle: &str, c: &StoredCode) -> bool {
+    let needle = needle.to_ascii_lowercase();
+    [Some(&c.access_code_id), Some(&c.code), c.name.as_ref()]
+        .into_iter()
+        .flatten()
+        .any(|hay| hay.to_ascii_lowercase().contains(&needle))
+}
+
+/// `search` as a `LIKE … ESCAPE '\\'` pattern: its `%`, `_` and
+/// backslashes escaped, inside `%…%`.
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
+pub(crate) fn like_pattern(search: &str) -> String {
+    let mut p = String::with_capacity(search.len() + 2);
+    p.push('%');
+    for ch in search.chars() {
+        if matches!(ch, '%' | '_' | '\\') {
+            p.push('\\');
+        }
+        p.push(ch);
+    }
+    p.push('%');
+    p
 }

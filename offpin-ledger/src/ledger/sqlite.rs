@@ -4,8 +4,11 @@
 //!   between commands the ledger is a single file, and a reader needs no
 //!   file of its own beside it, so a read-only ledger or one in a
 //!   read-only directory can be listed ([`SqliteLedger::open_read_only`]).
+//!   A service's writer ([`writer::GroupCommit`]) runs the ledger in WAL
+//!   mode while it writes, and makes it one file again when it stops.
 //! - **Atomic.** Every allocation batch is one `BEGIN IMMEDIATE`
-//!   transaction (a writer lock taken before the read), waiting up to
+//!   transaction (a writer lock taken before the read; a savepoint inside
+//!   a group commit's transaction, which holds that lock), waiting up to
 //!   [`BUSY_TIMEOUT`] for other writers: concurrent processes never share
 //!   a variance, and a batch killed midway (`kill -9`, power loss) leaves
 //!   nothing of itself. UNIQUE indexes on the allocation
@@ -26,16 +29,18 @@
 
 mod api_keys;
 mod file;
+mod pages;
 mod schema;
 mod workspaces;
+mod write;
+pub mod writer;
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use rusqlite::{
-    Connection, ErrorCode, OpenFlags, OptionalExtension, Row, Transaction, TransactionBehavior,
-    params,
+    Connection, ErrorCode, OpenFlags, OptionalExtension, Row, TransactionBehavior, params,
 };
 
 use super::{
@@ -47,9 +52,14 @@ use file::{Header, create, read_header};
 use offpin::profile::Kind;
 use offpin::time::{UtcOffset, Window};
 use schema::{
-    API_KEYS_TABLE, APPLICATION_ID, CODE_COLUMNS, DEVICE_COLUMNS, SCHEMA, SCHEMA_VERSION,
-    default_workspace, upgrade_v1, upgrade_v2, upgrade_v3,
+    API_KEYS_TABLE, APPLICATION_ID, CODE_COLUMNS, CODES_IDEMPOTENCY, DEVICE_COLUMNS, SCHEMA,
+    SCHEMA_VERSION, default_workspace, upgrade_v1, upgrade_v2, upgrade_v3,
 };
+use write::Write;
+
+/// The workspace of the device `?2` names: a code's, for idempotency
+/// keys are unique per workspace (schema 4).
+const WORKSPACE_OF_2: &str = "(SELECT workspace_id FROM devices WHERE device_id = ?2)";
 
 /// How long a writer waits for another one before giving up.
 pub const BUSY_TIMEOUT: Duration = Duration::from_secs(30);
@@ -112,6 +122,7 @@ impl SqliteLedger {
             ledger.upgrade(version)?;
         }
         ledger.add_api_keys_table()?;
+        ledger.add_capabilities_column()?;
         Ok(ledger)
     }
 
@@ -167,6 +178,7 @@ impl SqliteLedger {
             label: ":memory:".to_owned(),
         };
         ledger.init_schema()?;
+        ledger.add_capabilities_column()?;
         Ok(ledger)
     }
 
@@ -240,7 +252,7 @@ impl SqliteLedger {
     fn init_schema(&self) -> Result<(), LedgerError> {
         self.conn
             .execute_batch(&format!(
-                "BEGIN IMMEDIATE; {SCHEMA} {} PRAGMA application_id = {APPLICATION_ID}; PRAGMA user_version = {SCHEMA_VERSION}; COMMIT;",
+                "BEGIN IMMEDIATE; {SCHEMA} {CODES_IDEMPOTENCY} {} PRAGMA application_id = {APPLICATION_ID}; PRAGMA user_version = {SCHEMA_VERSION}; COMMIT;",
                 default_workspace(&rfc3339_millis(&Utc::now()))
             ))
             .map_err(|e| self.err(e))
@@ -328,13 +340,14 @@ impl SqliteLedger {
         Ok(StoredCode {
             access_code_id: row.get(0).map_err(get)?,
             device_id: row.get(1).map_err(get)?,
-            scope: AllocationScope {
+            scope: AllocationScope::from_columns(
                 kind,
-                start: row.get(4).map_err(get)?,
-                length: row.get(5).map_err(get)?,
-                lineage: row.get(6).map_err(get)?,
-                generation: row.get(2).map_err(get)?,
-            },
+                row.get(4).map_err(get)?,
+                row.get(5).map_err(get)?,
+                row.get(6).map_err(get)?,
+                row.get(2).map_err(get)?,
+            )
+            .ok_or_else(|| self.err(SqlError::Corrupt("lineage out of range".to_owned())))?,
             number: row.get(7).map_err(get)?,
             code: row.get(8).map_err(get)?,
             issued_window: match issued {
@@ -388,7 +401,7 @@ impl SqliteLedger {
                     s.kind.name(),
                     s.start,
                     s.length,
-                    s.lineage
+                    s.lineage_column()
                 ],
                 |r| r.get::<_, u32>(0),
             )
@@ -399,13 +412,13 @@ impl SqliteLedger {
 
     fn allocate_in(
         &self,
-        tx: &Transaction<'_>,
+        tx: &Connection,
         batch: &[Allocation<'_>],
         decide: &mut dyn FnMut(usize, Slot) -> Result<StoredCode, LedgerError>,
     ) -> Result<Vec<Allocated>, LedgerError> {
         let mut by_key = tx
             .prepare(&format!(
-                "SELECT {CODE_COLUMNS} FROM codes WHERE idempotency_key = ?1"
+                "SELECT {CODE_COLUMNS} FROM codes WHERE idempotency_key = ?1 AND workspace_id = {WORKSPACE_OF_2}"
             ))
             .map_err(|e| self.err(e))?;
         let mut numbers = tx
@@ -415,14 +428,16 @@ impl SqliteLedger {
             .map_err(|e| self.err(e))?;
         let mut insert = tx
             .prepare(&format!(
-                "INSERT INTO codes ({CODE_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20)"
+                "INSERT INTO codes ({CODE_COLUMNS}, workspace_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, {WORKSPACE_OF_2})"
             ))
             .map_err(|e| self.err(e))?;
         let mut out = Vec::with_capacity(batch.len());
         let mut joint: Option<Option<u32>> = None;
         for (i, a) in batch.iter().enumerate() {
             if let Some(key) = a.idempotency_key {
-                let mut rows = by_key.query(params![key]).map_err(|e| self.err(e))?;
+                let mut rows = by_key
+                    .query(params![key, a.device_id])
+                    .map_err(|e| self.err(e))?;
                 if let Some(row) = rows.next().map_err(|e| self.err(e))? {
                     let code = self.code_from_row(row)?;
                     out.push(Allocated {
@@ -490,7 +505,7 @@ impl SqliteLedger {
                 s.kind.name(),
                 s.start,
                 s.length,
-                s.lineage,
+                s.lineage_column(),
                 n,
                 code.code,
                 code.issued_window.map(|w| w.start),
@@ -543,7 +558,7 @@ impl SqliteLedger {
         Ok(out)
     }
 
-    fn group_in(&self, tx: &Transaction<'_>, group_id: &str) -> Result<Option<Group>, LedgerError> {
+    fn group_in(&self, tx: &Connection, group_id: &str) -> Result<Option<Group>, LedgerError> {
         let head: Option<(String, u32, String)> = tx
             .query_row(
                 "SELECT profile, generation, workspace_id FROM groups WHERE group_id = ?1",
@@ -699,8 +714,7 @@ impl Ledger for SqliteLedger {
         batch: &[Allocation<'_>],
         decide: &mut dyn FnMut(usize, Slot) -> Result<StoredCode, LedgerError>,
     ) -> Result<Vec<Allocated>, LedgerError> {
-        let tx = Transaction::new_unchecked(&self.conn, TransactionBehavior::Immediate)
-            .map_err(|e| self.err(e))?;
+        let tx = Write::begin(&self.conn).map_err(|e| self.err(e))?;
         let out = self.allocate_in(&tx, batch, decide)?;
         tx.commit().map_err(|e| self.err(e))?;
         Ok(out)
@@ -717,8 +731,7 @@ impl Ledger for SqliteLedger {
     }
 
     fn put_group(&mut self, new: &Group, expected: Option<&Group>) -> Result<bool, LedgerError> {
-        let tx = Transaction::new_unchecked(&self.conn, TransactionBehavior::Immediate)
-            .map_err(|e| self.err(e))?;
+        let tx = Write::begin(&self.conn).map_err(|e| self.err(e))?;
         let stored = self.group_in(&tx, &new.group_id)?;
         if stored.as_ref() != expected {
             return Ok(false);
@@ -775,6 +788,27 @@ impl Ledger for SqliteLedger {
             self.select_codes(&sql, rusqlite::params_from_iter(&filter.access_code_ids))?
         };
         Ok(codes.into_iter().filter(|c| filter.matches(c)).collect())
+    }
+
+    fn find_page(
+        &mut self,
+        filter: &ListFilter,
+        after: Option<&super::PageKey>,
+        ended_before: Option<i64>,
+        limit: usize,
+    ) -> Result<Vec<StoredCode>, LedgerError> {
+        self.page(None, filter, after, ended_before, limit)
+    }
+
+    fn find_page_in(
+        &mut self,
+        workspace_id: &str,
+        filter: &ListFilter,
+        after: Option<&super::PageKey>,
+        ended_before: Option<i64>,
+        limit: usize,
+    ) -> Result<Vec<StoredCode>, LedgerError> {
+        self.page(Some(workspace_id), filter, after, ended_before, limit)
     }
 
     fn find_one(&mut self, access_code_id: &str) -> Result<Option<StoredCode>, LedgerError> {

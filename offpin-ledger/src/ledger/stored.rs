@@ -11,36 +11,48 @@ use chrono::{DateTime, Utc};
 use super::{DeviceEntry, GroupRef, LedgerError, StorageError};
 use crate::record::{AccessCode, LockView, OfflineCode};
 use crate::zone::Zone;
-use offpin::grant::{Grant, Span};
+use offpin::grant::{Grant, Recurrence, Span};
 use offpin::profile::{Kind, Profile};
 use offpin::time::Window;
 
 /// The numbers (variances, or ongoing slots) allocated together: one
 /// encoded window of one key generation of one device.
+///
+/// A weekly recurring code's scope is its first week (`start`), its
+/// length in weeks (`length`) and its menu positions (`schedule`); a
+/// clock-setting code's, its instant in clock units (`start`), with one
+/// number (its one PIN).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct AllocationScope {
-    /// The grant kind (hourly, daily, one-time or ongoing).
+    /// The grant kind (hourly, daily, one-time, ongoing, recurring or
+    /// clock-setting).
     pub kind: Kind,
-    /// First hour or day of the window (`0` for ongoing codes).
+    /// First hour, day or week of the window, or a clock code's instant
+    /// in clock units (`0` for ongoing codes).
     pub start: u32,
-    /// Length in hours or days (`0` for one-time and ongoing codes).
+    /// Length in hours, days or weeks (`0` for one-time, ongoing and
+    /// clock-setting codes).
     pub length: u32,
     /// Supersede lineage (`0`: none).
     pub lineage: u8,
+    /// A recurring code's weekday mask and hour range, as positions in
+    /// the profile's menu: `days · 256 + hours` (`0` for other kinds).
+    pub schedule: u16,
     /// The device's key generation.
     pub generation: u32,
 }
 
 impl AllocationScope {
     /// The scope of a grant issued under `generation`, and the number
-    /// (variance or slot) it uses. `None` for revocation codes and the
-    /// format-v2 kinds, which the ledger does not issue.
+    /// (variance or slot) it uses. `None` for revocation codes, which the
+    /// ledger does not issue.
     pub fn of(grant: &Grant, generation: u32) -> Option<(AllocationScope, u32)> {
         let scope = |kind, start, length, lineage| AllocationScope {
             kind,
             start,
             length,
             lineage,
+            schedule: 0,
             generation,
         };
         let span = |kind, s: &Span| {
@@ -60,11 +72,56 @@ impl AllocationScope {
                 u32::from(*variance),
             )),
             Grant::Ongoing { slot } => Some((scope(Kind::Ongoing, 0, 0, 0), *slot)),
-            // Not issued through the ledger: revocations, and the format-v2
-            // kinds (the ledger's requests are time-bound, one-time and
-            // ongoing).
-            Grant::Revoke(_) | Grant::Recurring(_) | Grant::ClockSet { .. } => None,
+            Grant::Recurring(r) => Some((
+                AllocationScope {
+                    schedule: (u16::from(r.days) << 8) | u16::from(r.hours),
+                    ..scope(Kind::Recurring, r.start_week, u32::from(r.weeks), 0)
+                },
+                u32::from(r.variance),
+            )),
+            // One PIN per instant: number 0.
+            Grant::ClockSet { at } => Some((scope(Kind::ClockSet, *at, 0, 0), 0)),
+            // Not issued through the ledger: revocations (a deletion
+            // computes an ongoing code's).
+            Grant::Revoke(_) => None,
         }
+    }
+
+    /// The value of the storage's `lineage` column: a time-bound code's
+    /// lineage, a recurring code's [`schedule`](AllocationScope::schedule)
+    /// (a recurring code has no lineage, so the column holds its menu
+    /// positions and the allocation's unique key covers them).
+    pub fn lineage_column(&self) -> i32 {
+        if self.kind == Kind::Recurring {
+            i32::from(self.schedule)
+        } else {
+            i32::from(self.lineage)
+        }
+    }
+
+    /// The scope stored in the columns `kind`, `start`, `length`,
+    /// `lineage` ([`AllocationScope::lineage_column`]) and `generation`;
+    /// `None` when a value is out of its range.
+    pub fn from_columns(
+        kind: Kind,
+        start: u32,
+        length: u32,
+        lineage: i32,
+        generation: u32,
+    ) -> Option<AllocationScope> {
+        let (lineage, schedule) = if kind == Kind::Recurring {
+            (0, u16::try_from(lineage).ok()?)
+        } else {
+            (u8::try_from(lineage).ok()?, 0)
+        };
+        Some(AllocationScope {
+            kind,
+            start,
+            length,
+            lineage,
+            schedule,
+            generation,
+        })
     }
 
     /// The grant of number `n` in this scope (the inverse of
@@ -85,7 +142,15 @@ impl AllocationScope {
                 variance,
             }),
             Kind::Ongoing => Some(Grant::Ongoing { slot: n }),
-            _ => None,
+            Kind::Recurring => Some(Grant::Recurring(Recurrence {
+                start_week: self.start,
+                weeks: u16::try_from(self.length).ok()?,
+                days: u8::try_from(self.schedule >> 8).ok()?,
+                hours: u8::try_from(self.schedule & 0xff).ok()?,
+                variance: variance?,
+            })),
+            Kind::ClockSet => (n == 0).then_some(Grant::ClockSet { at: self.start }),
+            Kind::RevokeSlot | Kind::RevokeBefore => None,
         }
     }
 }

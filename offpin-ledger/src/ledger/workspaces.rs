@@ -29,8 +29,14 @@
 //! [`HostedApi`](super::hosted::HostedApi)) refuses it with the error a
 //! missing one gets, in the same words: a client learns nothing of what
 //! other workspaces hold, and cannot spend another workspace's variances
-//! or ongoing slots. `offpin serve` hands every request the view of its
-//! key's workspace.
+//! or ongoing slots. Its pages ([`Ledger::list_page`]) are read with the
+//! workspace in the page query ([`Ledger::find_page_in`], in SQL on the
+//! SQL backends), so a page is never cut short by, nor shows, another
+//! workspace's codes; and an idempotency key is unique per workspace (a
+//! code's workspace is its device's): another workspace sending the same
+//! key gets a code of its own. `offpin serve` hands every request the
+//! view of its key's workspace, and binds its page cursors to it
+//! ([`PageKey::cursor_in`](super::PageKey::cursor_in)).
 //!
 //! # Examples
 //!
@@ -56,10 +62,10 @@ use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
 
-use super::api_keys::{ApiKey, ApiKeyError, ApiKeyStore, RANDOM_BYTES};
+use super::api_keys::{ApiKey, ApiKeyError, ApiKeyStore, Capabilities, RANDOM_BYTES};
 use super::{
     Allocated, Allocation, Device, DeviceEntry, Fingerprint, Group, Ledger, LedgerError,
-    ListFilter, Slot, StoredCode,
+    ListFilter, PageKey, Slot, StoredCode,
 };
 use crate::chrono_time::truncate_millis;
 use offpin::keys::MasterKey;
@@ -141,8 +147,9 @@ pub(super) fn mismatch(
     }
 }
 
-/// Creates an API key named `name` in the workspace `workspace_id`
-/// ([`ApiKeyStore::create_api_key_in`]), which must exist.
+/// Creates an API key named `name` in the workspace `workspace_id`, with
+/// `capabilities` ([`ApiKeyStore::create_api_key_in`]); the workspace
+/// must exist.
 ///
 /// # Errors
 ///
@@ -152,11 +159,12 @@ pub fn create_api_key<S: Ledger + ApiKeyStore + ?Sized>(
     store: &mut S,
     name: &str,
     workspace_id: &str,
+    capabilities: Capabilities,
     random: &[u8; RANDOM_BYTES],
     now: DateTime<Utc>,
 ) -> Result<ApiKey, ApiKeyError> {
     store.workspace(workspace_id)?;
-    store.create_api_key_in(name, workspace_id, random, now)
+    store.create_api_key_in(name, workspace_id, capabilities, random, now)
 }
 
 /// A ledger that sees one workspace of another (see the module
@@ -303,6 +311,35 @@ impl<L: Ledger + ?Sized> Ledger for Scoped<'_, L> {
             }
         }
         Ok(out)
+    }
+
+    /// Reads the page in the ledger's query, the workspace in it
+    /// ([`Ledger::find_page_in`]).
+    fn find_page(
+        &mut self,
+        filter: &ListFilter,
+        after: Option<&PageKey>,
+        ended_before: Option<i64>,
+        limit: usize,
+    ) -> Result<Vec<StoredCode>, LedgerError> {
+        let workspace_id = self.workspace_id.clone();
+        self.ledger
+            .find_page_in(&workspace_id, filter, after, ended_before, limit)
+    }
+
+    /// Another workspace's page is empty.
+    fn find_page_in(
+        &mut self,
+        workspace_id: &str,
+        filter: &ListFilter,
+        after: Option<&PageKey>,
+        ended_before: Option<i64>,
+        limit: usize,
+    ) -> Result<Vec<StoredCode>, LedgerError> {
+        if workspace_id != self.workspace_id {
+            return Ok(Vec::new());
+        }
+        self.find_page(filter, after, ended_before, limit)
     }
 
     fn find_one(&mut self, access_code_id: &str) -> Result<Option<StoredCode>, LedgerError> {

@@ -7,10 +7,11 @@
 use chrono::{DateTime, Utc};
 
 use super::{
-    AccessCode, Appearance, CANNOT_OPEN, CodeError, CodeStatus, CodeType, CodeWarning,
-    DAILY_WINDOW_OFF_LOCAL_MIDNIGHT, DELETED, DELETED_STILL_OPENS, DEVICE_REMOVED, Deadlines,
-    GROUP_REKEYED, KEY_GENERATION_CHANGED, LEFT_GROUP, LockView, MUST_BE_USED_WITHIN_24_HOURS,
-    OfflineCode, WINDOW_ENDED, WINDOW_MOVED,
+    AccessCode, Appearance, CANNOT_OPEN, ClockSetting, CodeError, CodeStatus, CodeType,
+    CodeWarning, DAILY_WINDOW_OFF_LOCAL_MIDNIGHT, DELETED, DELETED_STILL_OPENS, DEVICE_REMOVED,
+    Deadlines, GROUP_REKEYED, KEY_GENERATION_CHANGED, LEFT_GROUP, LockView,
+    MUST_BE_USED_WITHIN_24_HOURS, OfflineCode, Recurrence, WEEKDAY_NAMES, WINDOW_ENDED,
+    WINDOW_MOVED,
 };
 use crate::chrono_time::{from_unix, rfc3339_millis, unix_rfc3339 as fmt};
 use crate::zone::{Clock, lock_rule};
@@ -20,20 +21,22 @@ use offpin::tz::TzRule;
 
 impl AccessCode {
     /// The record of an offline code at `now`: time-bound (hourly, daily),
-    /// one-time, ongoing or recurring. `None` for a revocation or
-    /// clock-setting code, which is not an access code.
+    /// one-time, ongoing, recurring (`time_bound`, with its
+    /// `offpin_recurrence`) or clock-setting (`time_bound` over the time
+    /// the lock accepts it, with its `offpin_clock_setting`). `None` for a
+    /// revocation code, which is not an access code.
     pub fn offline(
         code: &OfflineCode<'_>,
         lock: &LockView<'_>,
         now: DateTime<Utc>,
     ) -> Option<AccessCode> {
         let (code_type, one_time) = match code.grant {
-            Grant::Hourly(_) | Grant::Daily(_) | Grant::Recurring(_) => {
+            Grant::Hourly(_) | Grant::Daily(_) | Grant::Recurring(_) | Grant::ClockSet { .. } => {
                 (CodeType::TimeBound, false)
             }
             Grant::OneTime { .. } => (CodeType::TimeBound, true),
             Grant::Ongoing { .. } => (CodeType::Ongoing, false),
-            Grant::Revoke(_) | Grant::ClockSet { .. } => return None,
+            Grant::Revoke(_) => return None,
         };
         let mut r = Reading::new(code, lock, now, one_time);
         r.errors();
@@ -337,7 +340,14 @@ impl<'a> Reading<'a> {
             is_scheduled_on_device: true,
             is_waiting_for_code_assignment: false,
             name: code.name.map(str::to_owned),
+            offpin_clock_setting: match code.grant {
+                Grant::ClockSet { at } => from_unix(self.lock.profile.clock_instant(at))
+                    .map(|sets_clock_to| ClockSetting { sets_clock_to }),
+                _ => None,
+            },
+            offpin_recurrence: recurrence_of(&code.grant, self.lock.profile),
             pulled_backup_access_code_id: None,
+            revocation_code: code.deleted_at.and(code.revocation_code).map(str::to_owned),
             starts_at: window.and_then(|w| from_unix(w.start)),
             status: self.status,
             code_type,
@@ -372,6 +382,26 @@ fn group_warning(
             ),
         ),
     }
+}
+
+/// The schedule of a recurring grant, from the profile's menu.
+fn recurrence_of(grant: &Grant, profile: &offpin::Profile) -> Option<Recurrence> {
+    let Grant::Recurring(r) = grant else {
+        return None;
+    };
+    let menu = profile.params().recurring;
+    let days = *menu.days.get(usize::from(r.days))?;
+    let hours = *menu.hours.get(usize::from(r.hours))?;
+    Some(Recurrence {
+        weekdays: (0u8..)
+            .zip(WEEKDAY_NAMES)
+            .filter(|(d, _)| days.contains(*d))
+            .map(|(_, name)| name.to_owned())
+            .collect(),
+        starts_at_time: format!("{:02}:00", hours.from),
+        ends_at_time: format!("{:02}:00", hours.to),
+        weeks: r.weeks,
+    })
 }
 
 /// `90` → `1 h 30 min`, `60` → `1 h`, `30` → `30 min`.

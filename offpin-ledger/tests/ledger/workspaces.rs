@@ -2,13 +2,14 @@
 //! workspace's devices, codes and groups exactly as for missing ones
 //! (same variant, same message), spends none of their slots, and the
 //! ledger keeps devices, groups and keys from mixing; ledgers written
-//! before workspaces (SQLite schema 3, PostgreSQL migrations 1 and 2)
+//! before workspaces (SQLite schema 3, PostgreSQL migrations 1 to 3)
 //! migrate with everything in `default`.
 
 use super::*;
+use offpin_ledger::ledger::api_keys::Capabilities;
 use offpin_ledger::ledger::spendable::device_capacity;
 use offpin_ledger::ledger::workspaces::create_api_key;
-use offpin_ledger::ledger::{DEFAULT_WORKSPACE, Scoped};
+use offpin_ledger::ledger::{DEFAULT_WORKSPACE, DeviceFilter, PageRequest, Scoped};
 
 /// `acme` owns `lock-a`, `globex` owns `lock-g`; one ongoing code of
 /// `lock-a`, issued through `acme`'s view. Returns its id.
@@ -209,13 +210,26 @@ pub(super) fn no_mixing<L: Ledger + ApiKeyStore>(l: &mut L) {
     );
     // Keys act in an existing workspace.
     assert!(matches!(
-        create_api_key(l, "k0", "nope", &[3; RANDOM_BYTES], now()),
+        create_api_key(
+            l,
+            "k0",
+            "nope",
+            Capabilities::NONE,
+            &[3; RANDOM_BYTES],
+            now()
+        ),
         Err(ApiKeyError::Ledger(LedgerError::UnknownWorkspace { .. }))
     ));
-    let key = create_api_key(l, "k1", "acme", &[4; RANDOM_BYTES], now()).unwrap();
+    // A key carries its workspace and its capabilities.
+    let may = Capabilities {
+        read_service_secrets: true,
+        issue_clock_codes: false,
+    };
+    let key = create_api_key(l, "k1", "acme", may, &[4; RANDOM_BYTES], now()).unwrap();
+    let record = l.authenticate(key.expose_secret()).unwrap();
     assert_eq!(
-        l.authenticate(key.expose_secret()).unwrap().workspace_id,
-        "acme"
+        (record.workspace_id.as_str(), record.capabilities),
+        ("acme", may)
     );
     let plain = l.create_api_key("k2", &[5; RANDOM_BYTES], now()).unwrap();
     assert_eq!(
@@ -231,10 +245,79 @@ pub(super) fn no_mixing<L: Ledger + ApiKeyStore>(l: &mut L) {
     assert_eq!(ids, ["acme", "default", "globex"]);
 }
 
+/// A workspace's pages hold its codes and devices only, in the page
+/// query (a page is never cut short by another workspace's codes), and an
+/// idempotency key is the workspace's: another workspace using it gets a
+/// code of its own.
+pub(super) fn pages_and_keys<L: Ledger>(l: &mut L) {
+    let m = master();
+    let first = two_tenants(l);
+    let mut ids = vec![first];
+    // acme: 3 codes on lock-a; globex: 2 on lock-g, interleaved in time,
+    // each with the idempotency key the other workspace uses too.
+    for i in 0..3 {
+        for (w, device, n) in [("acme", "lock-a", 3), ("globex", "lock-g", 2)] {
+            if i >= n {
+                continue;
+            }
+            let spec = CodeSpec::ongoing(device).with_idempotency_key(&format!("booking-{i}"));
+            let issued = Scoped::new(l, w).issue(&m, &spec, now()).unwrap();
+            assert!(issued.created, "{w} {i}");
+            ids.push(issued.record.access_code_id);
+        }
+    }
+    let filter = ListFilter {
+        access_code_ids: ids.clone(),
+        ..ListFilter::default()
+    };
+    for (w, device, want) in [("acme", "lock-a", 4), ("globex", "lock-g", 2)] {
+        let mut view = Scoped::new(l, w);
+        let mut seen = Vec::new();
+        let mut after = None;
+        loop {
+            let page = PageRequest {
+                after: after.clone(),
+                limit: Some(1),
+                retention: None,
+            };
+            let found = view.list_page(&filter, &page, now()).unwrap();
+            assert!(found.codes.len() <= 1);
+            seen.extend(found.codes.into_iter().map(|c| c.device_id));
+            match found.next {
+                Some(k) => after = Some(k),
+                None => break,
+            }
+        }
+        assert_eq!(seen.len(), want, "{w}: {seen:?}");
+        assert!(seen.iter().all(|d| d == device), "{w}: {seen:?}");
+        let devices = view
+            .device_page(&DeviceFilter::default(), None, Some(10))
+            .unwrap();
+        let names: Vec<&str> = devices
+            .devices
+            .iter()
+            .map(|d| d.device_id.as_str())
+            .collect();
+        assert_eq!(names, [device]);
+        // Another workspace's device filter finds nothing.
+        let other = if w == "acme" { "lock-g" } else { "lock-a" };
+        let page = view
+            .list_page(&ListFilter::device(other), &PageRequest::default(), now())
+            .unwrap();
+        assert!(page.codes.is_empty());
+    }
+    // The key sent again in one workspace returns its code.
+    let again = CodeSpec::ongoing("lock-g").with_idempotency_key("booking-0");
+    let issued = Scoped::new(l, "globex").issue(&m, &again, now()).unwrap();
+    assert!(!issued.created);
+    assert_eq!(issued.record.device_id, "lock-g");
+}
+
 #[test]
 fn memory_ledger_workspaces() {
     tenancy(&mut MemoryLedger::new());
     no_mixing(&mut MemoryLedger::new());
+    pages_and_keys(&mut MemoryLedger::new());
 }
 
 #[cfg(feature = "sqlite")]
@@ -244,6 +327,7 @@ fn sqlite_ledger_workspaces() {
     let dir = tempfile::tempdir().unwrap();
     tenancy(&mut SqliteLedger::open(&dir.path().join("a.db")).unwrap());
     no_mixing(&mut SqliteLedger::open(&dir.path().join("b.db")).unwrap());
+    pages_and_keys(&mut SqliteLedger::open(&dir.path().join("c.db")).unwrap());
 }
 
 #[cfg(feature = "postgres")]
@@ -256,6 +340,8 @@ fn postgres_ledger_workspaces() {
     tenancy(&mut PostgresLedger::connect(&url).unwrap());
     let url = super::postgres_backend::fresh_url().unwrap();
     no_mixing(&mut PostgresLedger::connect(&url).unwrap());
+    let url = super::postgres_backend::fresh_url().unwrap();
+    pages_and_keys(&mut PostgresLedger::connect(&url).unwrap());
 }
 
 /// The PIN the ledger of the tests issues `lock-a` for hour 11583
@@ -308,6 +394,27 @@ fn everything_in_default<L: Ledger + ApiKeyStore>(l: &mut L, key: &str) {
         later.get("old-1", now()),
         Err(LedgerError::NotFound { .. })
     ));
+    // Idempotency keys are unique per workspace: `later` uses the old
+    // code's key for a code of its own; in `default` it still names the
+    // old code (another request with it is a conflict).
+    l.add_device(
+        &master(),
+        &Device::new("later-door", "standard-10").in_workspace("later"),
+    )
+    .unwrap();
+    let spec = CodeSpec::ongoing("later-door").with_idempotency_key("booking-1");
+    let mut later = Scoped::new(l, "later");
+    let own = later.issue(&master(), &spec, now()).unwrap();
+    assert!(own.created);
+    assert_eq!(own.record.device_id, "later-door");
+    let again = later.issue(&master(), &spec, now()).unwrap();
+    assert!(!again.created);
+    assert_eq!(again.record.access_code_id, own.record.access_code_id);
+    let reuse = CodeSpec::ongoing("lock-b").with_idempotency_key("booking-1");
+    assert!(matches!(
+        l.issue(&master(), &reuse, now()),
+        Err(LedgerError::IdempotencyConflict { .. })
+    ));
     // The migrated ledger issues on: the next variance of the window.
     let next = CodeSpec::time_bound(
         "lock-a",
@@ -324,8 +431,9 @@ fn everything_in_default<L: Ledger + ApiKeyStore>(l: &mut L, key: &str) {
     );
 }
 
-/// The schema-3 SQL of the last offpin before workspaces, with a device
-/// in a group, a device alone, a code and an API key.
+/// The schema-3 SQL of the last offpin before workspaces (with the
+/// capabilities column its writable opens add), with a device in a group,
+/// a device alone, a code with an idempotency key and an API key.
 #[cfg(feature = "sqlite")]
 fn write_v3(path: &std::path::Path, key_hash: &[u8]) {
     let c = rusqlite::Connection::open(path).unwrap();
@@ -338,11 +446,11 @@ fn write_v3(path: &std::path::Path, key_hash: &[u8]) {
         CREATE INDEX codes_user ON codes (user_identifier_key);
         CREATE TABLE groups (group_id TEXT PRIMARY KEY NOT NULL, profile TEXT NOT NULL, generation INTEGER NOT NULL);
         CREATE TABLE group_members (device_id TEXT PRIMARY KEY NOT NULL, group_id TEXT NOT NULL REFERENCES groups (group_id));
-        CREATE TABLE api_keys (seq INTEGER PRIMARY KEY AUTOINCREMENT, key_id TEXT NOT NULL UNIQUE, name TEXT NOT NULL, hash BLOB NOT NULL, created_at TEXT NOT NULL, revoked_at TEXT);
+        CREATE TABLE api_keys (seq INTEGER PRIMARY KEY AUTOINCREMENT, key_id TEXT NOT NULL UNIQUE, name TEXT NOT NULL, hash BLOB NOT NULL, created_at TEXT NOT NULL, revoked_at TEXT, capabilities TEXT);
         INSERT INTO devices VALUES ('lock-a', 'standard-10', 0, 0, NULL, NULL), ('lock-b', 'compact-8', 0, 0, NULL, NULL);
         INSERT INTO groups VALUES ('g', 'standard-10', 0);
         INSERT INTO group_members VALUES ('lock-a', 'g');
-        INSERT INTO codes (access_code_id, device_id, generation, kind, start, length, lineage, number, code, created_at) VALUES ('old-1', 'lock-a', 0, 'hourly', 11583, 2, 0, 0, '{}', '2025-04-01T00:00:00.000Z');
+        INSERT INTO codes (access_code_id, device_id, generation, kind, start, length, lineage, number, code, created_at, idempotency_key) VALUES ('old-1', 'lock-a', 0, 'hourly', 11583, 2, 0, 0, '{}', '2025-04-01T00:00:00.000Z', 'booking-1');
         PRAGMA application_id = 1868984430; PRAGMA user_version = 3;",
         old_pin()
     ))
@@ -370,14 +478,26 @@ fn a_schema_3_sqlite_ledger_migrates_into_the_default_workspace() {
     let mut l = SqliteLedger::open_existing(&path).unwrap();
     everything_in_default(&mut l, key.expose_secret());
     drop(l);
-    // Upgraded once: read-only opens now work, and see it the same.
+    // Upgraded once: read-only opens now work, and see it the same (with
+    // the device `later` registered), the old code's idempotency key in
+    // `default` only.
     let mut ro = SqliteLedger::open_read_only(&path).unwrap();
-    assert_eq!(ro.devices().unwrap().len(), 2);
+    assert_eq!(ro.devices().unwrap().len(), 3);
+    let keyed: Vec<(String, String)> = ro
+        .find(&ListFilter::default())
+        .unwrap()
+        .into_iter()
+        .filter(|c| c.idempotency_key.as_deref() == Some("booking-1"))
+        .map(|c| (c.access_code_id, c.device_id))
+        .collect();
+    assert_eq!(keyed.len(), 2, "{keyed:?}");
+    assert!(keyed.contains(&("old-1".to_owned(), "lock-a".to_owned())));
+    assert!(keyed.iter().any(|(_, d)| d == "later-door"));
 }
 
 #[cfg(feature = "postgres")]
 #[test]
-fn a_postgres_ledger_of_migration_2_migrates_into_the_default_workspace() {
+fn a_postgres_ledger_of_migration_3_migrates_into_the_default_workspace() {
     use offpin_ledger::ledger::api_keys::ApiKey;
     use offpin_ledger::ledger::postgres::{MIGRATIONS, PostgresLedger};
     let Some(url) = super::postgres_backend::fresh_url() else {
@@ -386,12 +506,13 @@ fn a_postgres_ledger_of_migration_2_migrates_into_the_default_workspace() {
     let key = ApiKey::from_random(&[6; RANDOM_BYTES]);
     let mut c = postgres::Client::connect(&url, postgres::NoTls).unwrap();
     // The database as the offpin before workspaces left it: migrations 1
-    // and 2 (never changed once released), then its rows.
+    // to 3 (never changed once released; 3 is the keys' capabilities),
+    // then its rows.
     c.batch_execute(
         "CREATE TABLE offpin_migrations (version integer PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())",
     )
     .unwrap();
-    for (version, sql) in (1..=2).zip(&MIGRATIONS[..2]) {
+    for (version, sql) in (1..=3).zip(&MIGRATIONS[..3]) {
         c.batch_execute(sql).unwrap();
         c.execute(
             "INSERT INTO offpin_migrations (version) VALUES ($1)",
@@ -403,7 +524,7 @@ fn a_postgres_ledger_of_migration_2_migrates_into_the_default_workspace() {
         "INSERT INTO devices VALUES ('lock-a', 'standard-10', 0, 0, NULL, NULL), ('lock-b', 'compact-8', 0, 0, NULL, NULL);
         INSERT INTO groups VALUES ('g', 'standard-10', 0);
         INSERT INTO group_members VALUES ('lock-a', 'g');
-        INSERT INTO codes (access_code_id, device_id, generation, kind, start, length, lineage, number, code, created_at) VALUES ('old-1', 'lock-a', 0, 'hourly', 11583, 2, 0, 0, '{}', '2025-04-01T00:00:00Z');",
+        INSERT INTO codes (access_code_id, device_id, generation, kind, start, length, lineage, number, code, created_at, idempotency_key) VALUES ('old-1', 'lock-a', 0, 'hourly', 11583, 2, 0, 0, '{}', '2025-04-01T00:00:00Z', 'booking-1');",
         old_pin()
     ))
     .unwrap();

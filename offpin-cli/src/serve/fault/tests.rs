@@ -4,9 +4,9 @@
 use std::collections::BTreeSet;
 
 use chrono::Utc;
+use offpin::GrantError;
 use offpin::UtcOffset;
 use offpin::ff1::Ff1Error;
-use offpin::index::GrantError;
 use offpin::issue::IssueError;
 use offpin::keys::KeyError;
 use offpin::profile::Kind;
@@ -41,6 +41,7 @@ fn place(e: &LedgerError) -> usize {
         LedgerError::NotFound { .. } => 10,
         LedgerError::MissingFilter => 11,
         LedgerError::TimesDisagree { .. } => 12,
+        LedgerError::RecurrenceOutsideSpan { .. } => 48,
         LedgerError::NoVarianceAvailable { .. } => 13,
         LedgerError::NoSlotAvailable { .. } => 14,
         LedgerError::WindowEnded { .. } => 15,
@@ -77,13 +78,14 @@ fn place(e: &LedgerError) -> usize {
         LedgerError::CannotShare(_) => 45,
         LedgerError::NoSharedVariance { .. } => 46,
         LedgerError::Invariant { .. } => 47,
-        LedgerError::UnknownWorkspace { .. } => 48,
-        LedgerError::InvalidWorkspaceId { .. } => 49,
-        LedgerError::WorkspaceMismatch { .. } => 50,
+        LedgerError::OutcomeUnknown { .. } => 48,
+        LedgerError::UnknownWorkspace { .. } => 49,
+        LedgerError::InvalidWorkspaceId { .. } => 50,
+        LedgerError::WorkspaceMismatch { .. } => 51,
         _ => usize::MAX,
     }
 }
-const PLACES: usize = 51;
+const PLACES: usize = 52;
 
 /// A sample error, and its answer: status, `type`, field.
 type Case = (LedgerError, u16, &'static str, Option<&'static str>);
@@ -230,6 +232,15 @@ fn requests() -> Vec<Case> {
             None,
         ),
         (
+            LedgerError::RecurrenceOutsideSpan {
+                field: "starts_at",
+                why: s("x"),
+            },
+            400,
+            INVALID_INPUT,
+            Some("starts_at"),
+        ),
+        (
             LedgerError::NoVarianceAvailable {
                 device_id: d(),
                 variances: 3,
@@ -366,7 +377,7 @@ fn keys_and_issues() -> Vec<Case> {
             }),
             400,
             INVALID_INPUT,
-            None,
+            Some("offpin_recurrence"),
         ),
         (
             LedgerError::Issue(IssueError::Grant(GrantError::KindDisabled(Kind::OneTime))),
@@ -407,7 +418,7 @@ fn storage_and_groups() -> Vec<Case> {
                 reason: s("r"),
             },
             503,
-            "not_a_ledger",
+            LEDGER_UNAVAILABLE,
             None,
         ),
         (
@@ -417,13 +428,13 @@ fn storage_and_groups() -> Vec<Case> {
                 to: 2,
             },
             503,
-            "ledger_needs_upgrade",
+            LEDGER_UNAVAILABLE,
             None,
         ),
         (
             LedgerError::NeedsRecovery { path: s("p") },
             503,
-            "ledger_needs_recovery",
+            LEDGER_UNAVAILABLE,
             None,
         ),
         (
@@ -432,13 +443,22 @@ fn storage_and_groups() -> Vec<Case> {
                 reason: s("r"),
             },
             503,
-            "ledger_not_writable",
+            LEDGER_UNAVAILABLE,
             None,
         ),
         (
             LedgerError::Storage(StorageError::without_source("disk")),
             503,
-            "storage_error",
+            LEDGER_UNAVAILABLE,
+            None,
+        ),
+        (
+            LedgerError::OutcomeUnknown {
+                access_code_ids: vec![s("a")],
+                source: StorageError::without_source("lost"),
+            },
+            503,
+            OUTCOME_UNKNOWN,
             None,
         ),
         (

@@ -51,7 +51,7 @@ fn rounding_beyond_the_allowance_is_refused() {
             "0",
         ],
         1,
-        "encoding the window needs 1200 s of rounding but max_rounding_secs is 0 (raise it, or align the window to the profile's hours or the lock's local days) (--max-time-rounding 1h or 1d allows it)",
+        "the lock cannot encode this window as given: fitting it to the lock's units moves an end by 20 min, but max_time_rounding allows 0 h (\"1h\" when not sent); send max_time_rounding: \"1h\" (the lock counts this window in whole hours), or start and end it on whole hours (--max-time-rounding 1h or 1d allows it)",
     );
 }
 

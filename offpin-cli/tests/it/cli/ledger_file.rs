@@ -187,3 +187,44 @@ fn the_ledger_survives_restarts_and_concurrent_issuers() {
         .unwrap();
     assert!(out.status.success());
 }
+
+/// A libpq `key=value` connection string is a PostgreSQL database, not an
+/// SQLite path, and no error repeats its password (nor any URL's).
+#[test]
+fn a_key_value_connection_string_is_postgres_and_its_password_is_never_printed() {
+    let env = Env::new();
+    // Port 1 on the loopback: the connection is refused.
+    for ledger in [
+        "host=127.0.0.1 port=1 user=offpin password=s3cret dbname=fleet",
+        "postgres://offpin:s3cret@127.0.0.1:1/fleet?password=s3cret",
+    ] {
+        for args in [
+            vec!["--ledger", ledger, "list", "--device-id", DEVICE],
+            vec![
+                "--ledger",
+                ledger,
+                "device",
+                "add",
+                "--device-id",
+                DEVICE,
+                "--utc-offset",
+                "Z",
+            ],
+        ] {
+            let line = one_error_line(&env.run(&args), 1);
+            assert!(
+                line.starts_with(
+                    "error: ledger storage: postgres postgres://offpin@127.0.0.1:1/fleet: "
+                ),
+                "{line}"
+            );
+            assert!(!line.contains("s3cret"), "{line}");
+        }
+    }
+    // Nothing was taken for a file.
+    assert!(
+        env.files().iter().all(|f| !f.contains("host=")),
+        "{:?}",
+        env.files()
+    );
+}

@@ -8,6 +8,7 @@ mod groups;
 mod import;
 mod issue;
 mod keys;
+mod kinds;
 mod ledger_file;
 mod records;
 mod report;

@@ -468,7 +468,7 @@ fn every_route_answers_the_described_methods_and_405_to_the_rest() {
     let description = send(&a, "GET", &server.url("/openapi.json"), key, None).unwrap();
     assert_eq!(description.status, 200);
     let paths = description.body["paths"].as_object().unwrap();
-    assert_eq!(paths.len(), 9, "{paths:?}");
+    assert_eq!(paths.len(), 10, "{paths:?}");
     let all = [
         "GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "TRACE",
     ];

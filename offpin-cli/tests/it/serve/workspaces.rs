@@ -2,11 +2,13 @@
 //! sees or changes another workspace's device or code, and gets exactly
 //! the answer a missing one gets (status, `type`, message, body); 100
 //! ongoing creates by another workspace's key spend none of a device's
-//! slots; `/devices/get` states what the device's workspace may spend.
+//! slots; `/devices/get` states what the device's workspace may spend;
+//! pages, `search`, cursors and `Idempotency-Key`s stay in the key's
+//! workspace.
 
 use serde_json::{Value, json};
 
-use crate::util::http::{Answer, agent, get, post, window};
+use crate::util::http::{Answer, agent, get, post, send_with, window};
 use crate::util::serve::{Fixture, Server};
 
 /// The fixture's ledger with a workspace `acme` that owns `acme-door`
@@ -249,6 +251,154 @@ fn another_workspace_cannot_spend_the_slots(fx: &Fixture) {
     let device = &doc.body["components"]["schemas"]["DeviceView"]["properties"];
     assert!(device["offpin_capacity"].is_object(), "{device}");
     assert!(device["workspace_id"].is_object(), "{device}");
+}
+
+/// A create with an `Idempotency-Key`.
+fn create_keyed(a: &ureq::Agent, server: &Server, key: &str, body: &Value, idem: &str) -> Answer {
+    send_with(
+        a,
+        "POST",
+        &server.url("/access_codes/create"),
+        Some(key),
+        &[("Idempotency-Key", idem)],
+        Some(body.to_string().as_bytes()),
+    )
+    .unwrap()
+}
+
+/// Every page of a POSTed list `body` (one code a page), following
+/// `next_page_cursor`: the devices of the codes seen.
+fn walk(a: &ureq::Agent, server: &Server, key: &str, path: &str, body: &Value) -> Vec<String> {
+    let mut body = body.clone();
+    let mut seen = Vec::new();
+    loop {
+        let page = post(a, server, key, path, &body);
+        assert_eq!(page.status, 200, "{page:?}");
+        let items = page.body["access_codes"]
+            .as_array()
+            .or(page.body["devices"].as_array())
+            .unwrap();
+        assert!(items.len() <= 1, "{page:?}");
+        seen.extend(
+            items
+                .iter()
+                .map(|c| c["device_id"].as_str().unwrap().to_owned()),
+        );
+        match page.body["pagination"]["next_page_cursor"].as_str() {
+            Some(cursor) => body["page_cursor"] = json!(cursor),
+            None => return seen,
+        }
+    }
+}
+
+/// Pages, `search` and `Idempotency-Key` stay in the key's workspace:
+/// `default`'s key (B) walks pages of a list naming acme's codes and its
+/// own, and sees its own only; acme's cursor is refused to it; an
+/// `Idempotency-Key` acme used makes B a code of its own, not a 409 naming
+/// acme's code.
+fn pages_and_idempotency_keys_stay_in_their_workspace(fx: &Fixture) {
+    let acme = with_acme(fx);
+    let b = fx.key.clone();
+    let server = fx.start(&["--rate-limit", "0"]);
+    let a = agent();
+    let mut ids = Vec::new();
+    let mut acme_ids = Vec::new();
+    for i in 0..3 {
+        let body = json!({"device_id": "acme-door", "name": format!("shared {i}")});
+        let r = create_keyed(&a, &server, &acme, &body, &format!("booking-{i}"));
+        assert_eq!(r.status, 200, "{r:?}");
+        let id = r.body["access_code"]["access_code_id"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        acme_ids.push(id.clone());
+        ids.push(id);
+    }
+    let mut b_ids = Vec::new();
+    for i in 0..2 {
+        let body = json!({"device_id": "front-door", "name": format!("shared b{i}")});
+        let r = create_keyed(&a, &server, &b, &body, &format!("booking-{i}"));
+        assert_eq!(r.status, 200, "the key acme used is B's own: {r:?}");
+        assert_eq!(r.body["access_code"]["device_id"], "front-door");
+        let id = r.body["access_code"]["access_code_id"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        assert!(!acme_ids.contains(&id));
+        b_ids.push(id.clone());
+        ids.push(id);
+        // Sent again in B's workspace: B's code, nothing new.
+        let again = create_keyed(&a, &server, &b, &body, &format!("booking-{i}"));
+        assert_eq!(again.status, 200, "{again:?}");
+        assert_eq!(again.body["access_code"]["access_code_id"], b_ids[i]);
+    }
+    // And acme's key, sent again, still gets acme's code.
+    let again = create_keyed(
+        &a,
+        &server,
+        &acme,
+        &json!({"device_id": "acme-door", "name": "shared 0"}),
+        "booking-0",
+    );
+    assert_eq!(again.body["access_code"]["access_code_id"], acme_ids[0]);
+    // Page walks and searches naming every code: each key sees its own.
+    for search in [None, Some("SHARED")] {
+        let mut body = json!({"access_code_ids": ids, "limit": 1});
+        if let Some(s) = search {
+            body["search"] = json!(s);
+        }
+        let seen = walk(&a, &server, &b, "/access_codes/list", &body);
+        assert_eq!(seen, ["front-door", "front-door"], "{search:?}");
+        let seen = walk(&a, &server, &acme, "/access_codes/list", &body);
+        assert_eq!(seen, ["acme-door"; 3], "{search:?}");
+    }
+    let seen = walk(
+        &a,
+        &server,
+        &b,
+        "/access_codes/list",
+        &json!({"device_id": "acme-door", "search": "shared", "limit": 1}),
+    );
+    assert!(seen.is_empty(), "{seen:?}");
+    let devices = walk(&a, &server, &b, "/devices/list", &json!({"limit": 1}));
+    assert_eq!(devices, ["back-door", "front-door"]);
+    let devices = walk(&a, &server, &acme, "/devices/list", &json!({"limit": 1}));
+    assert_eq!(devices, ["acme-door"]);
+    // acme's cursor, same filters, is not B's to walk on from.
+    let first = post(
+        &a,
+        &server,
+        &acme,
+        "/access_codes/list",
+        &json!({"access_code_ids": ids, "limit": 1}),
+    );
+    let cursor = first.body["pagination"]["next_page_cursor"]
+        .as_str()
+        .unwrap();
+    let stolen = post(
+        &a,
+        &server,
+        &b,
+        "/access_codes/list",
+        &json!({"access_code_ids": ids, "limit": 1, "page_cursor": cursor}),
+    );
+    assert_eq!(
+        (stolen.status, stolen.error_type()),
+        (400, "invalid_input"),
+        "{stolen:?}"
+    );
+}
+
+#[test]
+fn pages_and_idempotency_keys_stay_in_their_workspace_on_sqlite() {
+    pages_and_idempotency_keys_stay_in_their_workspace(&Fixture::sqlite());
+}
+
+#[test]
+fn pages_and_idempotency_keys_stay_in_their_workspace_on_postgres() {
+    if let Some(fx) = Fixture::postgres() {
+        pages_and_idempotency_keys_stay_in_their_workspace(&fx);
+    }
 }
 
 #[test]

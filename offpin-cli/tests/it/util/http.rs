@@ -59,7 +59,22 @@ pub fn send(
     key: Option<&str>,
     body: Option<&[u8]>,
 ) -> Result<Answer, String> {
+    send_with(agent, method, url, key, &[], body)
+}
+
+/// [`send`] with more headers.
+pub fn send_with(
+    agent: &ureq::Agent,
+    method: &str,
+    url: &str,
+    key: Option<&str>,
+    headers: &[(&str, &str)],
+    body: Option<&[u8]>,
+) -> Result<Answer, String> {
     let mut req = agent.request(method, url);
+    for (name, value) in headers {
+        req = req.set(name, value);
+    }
     if let Some(k) = key {
         req = req.set("Authorization", &format!("Bearer {k}"));
     }

@@ -46,7 +46,8 @@ impl Fixture {
         Some(Self::with_ledger(tempfile::tempdir().unwrap(), ledger))
     }
 
-    fn with_ledger(dir: tempfile::TempDir, ledger: String) -> Self {
+    /// A fixture on `ledger` (a path or a database URL), its files in `dir`.
+    pub fn with_ledger(dir: tempfile::TempDir, ledger: String) -> Self {
         let d = dir.path().to_owned();
         offpin(&d, &ledger, &["keygen"]);
         let key_out = offpin(&d, &ledger, &["api-key", "create", "--name", "tests"]);

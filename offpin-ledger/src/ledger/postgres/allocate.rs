@@ -1,7 +1,11 @@
 //! Allocating a batch on PostgreSQL: one transaction per attempt, the
 //! numbers decided by the UNIQUE constraints (`ON CONFLICT DO NOTHING`,
 //! then the next free number), an attempt that lost a deadlock tried again
-//! ([`super::RETRIES`]).
+//! ([`super::RETRIES`]); a lost connection is told apart from a refused
+//! statement ([`Attempt::Lost`], [`Attempt::CommitLost`]) for
+//! [`super::settle`].
+
+use postgres::error::Severity;
 
 use super::{CODE_COLUMNS, PostgresLedger, code_from_row, pg_err, retryable, to_u32};
 use crate::ledger::{Allocated, Allocation, LedgerError, Slot, StoredCode, lowest_free};
@@ -11,8 +15,43 @@ pub(super) enum Attempt {
     /// PostgreSQL aborted the transaction (a deadlock: its error), or a
     /// concurrent writer took a group code's number: try again.
     Retry(Option<postgres::Error>),
+    /// The connection was lost before the `COMMIT` was sent: nothing of
+    /// the attempt is stored.
+    Lost(postgres::Error),
+    /// The `COMMIT` was sent and got no answer, or not a plain refusal:
+    /// the codes of `out` created by the attempt are stored if, and only
+    /// if, the transaction `xid` committed.
+    CommitLost {
+        /// What the attempt allocated.
+        out: Vec<Allocated>,
+        /// The transaction's id (`txid_current()`).
+        xid: i64,
+        /// The `COMMIT`'s error.
+        error: postgres::Error,
+    },
     /// Anything else, the caller's `decide` included.
     Fail(LedgerError),
+}
+
+/// Whether `e` is the end of the connection (no answer, an I/O error, a
+/// FATAL or PANIC message) rather than a statement refused with an ERROR.
+pub(super) fn connection_lost(e: &postgres::Error) -> bool {
+    let io = std::error::Error::source(e).is_some_and(|s| s.is::<std::io::Error>());
+    let fatal = e.as_db_error().is_some_and(|db| {
+        matches!(
+            db.parsed_severity(),
+            Some(Severity::Fatal | Severity::Panic)
+        )
+    });
+    e.is_closed() || io || fatal
+}
+
+/// Whether a `COMMIT`'s error proves the transaction rolled back: only an
+/// ERROR answer does (a FATAL one may follow a commit that happened, as
+/// when the backend is terminated while it commits).
+fn commit_refused(e: &postgres::Error) -> bool {
+    e.as_db_error()
+        .is_some_and(|db| db.parsed_severity() == Some(Severity::Error))
 }
 
 /// Why reading the numbers taken in a scope failed.
@@ -50,7 +89,7 @@ fn scope_taken(
                 &s.kind.name(),
                 &i64::from(s.start),
                 &i64::from(s.length),
-                &i32::from(s.lineage),
+                &s.lineage_column(),
             ],
         )
         .map_err(TakenError::Pg)?;
@@ -76,16 +115,33 @@ impl PostgresLedger {
         for (i, a) in batch.iter().enumerate() {
             out.push(round.allocate(i, a, decide)?);
         }
-        tx.commit().map_err(|e| attempt(label, e))?;
-        Ok(out)
+        // The transaction's id, to ask its fate if the COMMIT gets no
+        // answer (only when it stores something).
+        let xid = if out.iter().any(|a| a.created) {
+            let row = tx
+                .query_one("SELECT txid_current()", &[])
+                .map_err(|e| attempt(label, e))?;
+            Some(row.try_get::<_, i64>(0).map_err(|e| attempt(label, e))?)
+        } else {
+            None
+        };
+        match (tx.commit(), xid) {
+            (Ok(()), _) => Ok(out),
+            (Err(error), Some(xid)) if !commit_refused(&error) => {
+                Err(Attempt::CommitLost { out, xid, error })
+            }
+            (Err(e), _) => Err(attempt(label, e)),
+        }
     }
 }
 
-/// How a failed statement ends an attempt: retried after a deadlock,
-/// failed otherwise.
+/// How a failed statement ends an attempt: retried after a deadlock or a
+/// lost connection (nothing was committed), failed otherwise.
 fn attempt(label: &str, e: postgres::Error) -> Attempt {
     if retryable(&e) {
         Attempt::Retry(Some(e))
+    } else if connection_lost(&e) {
+        Attempt::Lost(e)
     } else {
         Attempt::Fail(pg_err(label, e))
     }
@@ -93,6 +149,10 @@ fn attempt(label: &str, e: postgres::Error) -> Attempt {
 
 /// One attempt at a batch: its transaction, its statements, and the
 /// numbers the joint allocations have taken (read once).
+/// The workspace of the device `$2` names: a code's, for idempotency
+/// keys are unique per workspace (migration 4).
+const WORKSPACE_OF_2: &str = "(SELECT workspace_id FROM devices WHERE device_id = $2)";
+
 struct Round<'t, 'c, 'a> {
     tx: &'t mut postgres::Transaction<'c>,
     label: &'t str,
@@ -110,13 +170,13 @@ impl<'t, 'c, 'a> Round<'t, 'c, 'a> {
         batch: &'t [Allocation<'a>],
     ) -> Result<Self, postgres::Error> {
         let by_key = tx.prepare(&format!(
-            "SELECT {CODE_COLUMNS} FROM codes WHERE idempotency_key = $1"
+            "SELECT {CODE_COLUMNS} FROM codes WHERE idempotency_key = $1 AND workspace_id = {WORKSPACE_OF_2}"
         ))?;
         let numbers = tx.prepare(
             "SELECT number FROM codes WHERE device_id = $1 AND generation = $2 AND kind = $3 AND start = $4 AND length = $5 AND lineage = $6",
         )?;
         let insert = tx.prepare(&format!(
-            "INSERT INTO codes ({CODE_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20) ON CONFLICT DO NOTHING"
+            "INSERT INTO codes ({CODE_COLUMNS}, workspace_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, {WORKSPACE_OF_2}) ON CONFLICT DO NOTHING"
         ))?;
         Ok(Round {
             tx,
@@ -186,7 +246,7 @@ impl<'t, 'c, 'a> Round<'t, 'c, 'a> {
         let Some(key) = a.idempotency_key else {
             return Ok(None);
         };
-        match self.tx.query_opt(&self.by_key, &[&key]) {
+        match self.tx.query_opt(&self.by_key, &[&key, &a.device_id]) {
             Ok(Some(row)) => code_from_row(self.label, &row)
                 .map(Some)
                 .map_err(Attempt::Fail),
@@ -230,7 +290,7 @@ impl<'t, 'c, 'a> Round<'t, 'c, 'a> {
                     &s.kind.name(),
                     &i64::from(s.start),
                     &i64::from(s.length),
-                    &i32::from(s.lineage),
+                    &s.lineage_column(),
                     &i64::from(n),
                     &code.code,
                     &code.issued_window.map(|w| w.start),

@@ -5,9 +5,10 @@ use postgres::Row;
 
 use super::{PostgresLedger, corrupt, pg_err};
 use crate::ledger::LedgerError;
-use crate::ledger::api_keys::{ApiKeyRecord, ApiKeyStore};
+use crate::ledger::api_keys::{ApiKeyRecord, ApiKeyStore, Capabilities};
 
-const API_KEY_COLUMNS: &str = "key_id, name, hash, created_at, revoked_at, workspace_id";
+const API_KEY_COLUMNS: &str =
+    "key_id, name, hash, created_at, revoked_at, workspace_id, capabilities";
 
 fn api_key_from_row(label: &str, row: &Row) -> Result<ApiKeyRecord, LedgerError> {
     let get = |e: postgres::Error| pg_err(label, e);
@@ -21,6 +22,9 @@ fn api_key_from_row(label: &str, row: &Row) -> Result<ApiKeyRecord, LedgerError>
         created_at: row.try_get(3).map_err(get)?,
         revoked_at: row.try_get(4).map_err(get)?,
         workspace_id: row.try_get(5).map_err(get)?,
+        capabilities: Capabilities::from_column(
+            row.try_get::<_, Option<String>>(6).map_err(get)?.as_deref(),
+        ),
     })
 }
 
@@ -30,7 +34,7 @@ impl ApiKeyStore for PostgresLedger {
         self.client
             .execute(
                 &format!(
-                    "INSERT INTO api_keys ({API_KEY_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6)"
+                    "INSERT INTO api_keys ({API_KEY_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7)"
                 ),
                 &[
                     &record.key_id,
@@ -39,6 +43,7 @@ impl ApiKeyStore for PostgresLedger {
                     &record.created_at,
                     &record.revoked_at,
                     &record.workspace_id,
+                    &record.capabilities.to_column(),
                 ],
             )
             .map_err(|e| pg_err(label, e))?;

@@ -1,4 +1,4 @@
-//! The workspaces of the PostgreSQL ledger (migration 3).
+//! The workspaces of the PostgreSQL ledger (migration 4).
 
 use super::{PostgresLedger, pg_err};
 use crate::ledger::{LedgerError, Workspace};

@@ -43,12 +43,13 @@ CREATE TABLE IF NOT EXISTS codes (
     name TEXT,
     user_identifier_key TEXT,
     common_code_key TEXT,
-    idempotency_key TEXT UNIQUE,
+    idempotency_key TEXT,
     created_at TEXT NOT NULL,
     deleted_at TEXT,
     revocation_code TEXT,
     group_id TEXT,
-    group_generation INTEGER
+    group_generation INTEGER,
+    workspace_id TEXT NOT NULL DEFAULT 'default'
 );
 CREATE UNIQUE INDEX IF NOT EXISTS codes_allocation
     ON codes (device_id, generation, kind, start, length, lineage, number);
@@ -79,6 +80,14 @@ CREATE TABLE IF NOT EXISTS workspaces (
 );
 ";
 
+/// The API keys' capabilities (`Capabilities::to_column`), a column that
+/// a ledger of schema 3 gets when first opened for writing, with no new
+/// schema version: an older offpin names its columns, ignores it, and
+/// the keys it creates have no capability (NULL), so nothing is
+/// misread. Kept out of [`SCHEMA`] so that adding it is one step,
+/// separate from any schema upgrade.
+pub(super) const CAPABILITIES_COLUMN: &str = "ALTER TABLE api_keys ADD COLUMN capabilities TEXT;";
+
 /// The API keys of `offpin serve`: a table a schema-2 ledger written
 /// before the service lacks. Older offpins ignore it, so adding it needs
 /// no new schema version; a writable open adds it.
@@ -104,7 +113,8 @@ pub(super) fn default_workspace(now: &str) -> String {
 }
 
 /// Schema 3 (or what an upgrade from 1 or 2 made of it) to 4: a
-/// `workspace_id` column on devices, groups and API keys that lack one,
+/// `workspace_id` column on devices, groups, API keys and codes that lack
+/// one (codes' idempotency keys unique per workspace),
 /// every existing row in the [`DEFAULT_WORKSPACE`] (created at `now`), the
 /// `workspaces` table. `context` names the ledger and the upgrade in an
 /// error.
@@ -114,6 +124,7 @@ pub(super) fn upgrade_v3(
     now: &str,
 ) -> Result<(), StorageError> {
     let text = |e: rusqlite::Error| StorageError::new(context, e);
+    rebuild_codes_v3(tx).map_err(text)?;
     for table in WORKSPACE_TABLES {
         let has: (bool, bool) = tx
             .query_row(
@@ -130,10 +141,39 @@ pub(super) fn upgrade_v3(
         }
     }
     tx.execute_batch(&format!(
-        "{SCHEMA} {} PRAGMA user_version = {SCHEMA_VERSION};",
+        "{SCHEMA} {CODES_IDEMPOTENCY} {} PRAGMA user_version = {SCHEMA_VERSION};",
         default_workspace(now)
     ))
     .map_err(text)
+}
+
+/// Idempotency keys are unique per workspace (schema 4): another
+/// workspace may use the same key for a code of its own. Kept out of
+/// [`SCHEMA`], which the upgrades of schemas 1 and 2 run on a `codes`
+/// table without the `workspace_id` column.
+pub(super) const CODES_IDEMPOTENCY: &str =
+    "CREATE UNIQUE INDEX IF NOT EXISTS codes_idempotency ON codes (workspace_id, idempotency_key);";
+
+/// A schema-3 `codes` table (its `idempotency_key` unique across the
+/// ledger, a column constraint SQLite cannot drop) copied into the
+/// schema-4 one, every code in the [`DEFAULT_WORKSPACE`] as its device
+/// is; a no-op for a table that has the `workspace_id` column (what the
+/// schema-1 upgrade creates).
+fn rebuild_codes_v3(tx: &Transaction<'_>) -> Result<(), rusqlite::Error> {
+    let has: bool = tx.query_row(
+        "SELECT coalesce(sum(name = 'workspace_id'), 0) > 0 FROM pragma_table_info('codes')",
+        [],
+        |r| r.get(0),
+    )?;
+    if has {
+        return Ok(());
+    }
+    tx.execute_batch(&format!(
+        "DROP INDEX IF EXISTS codes_allocation; DROP INDEX IF EXISTS codes_device; DROP INDEX IF EXISTS codes_user; \
+         ALTER TABLE codes RENAME TO codes_v3; {SCHEMA} \
+         INSERT INTO codes (seq, {CODE_COLUMNS}) SELECT seq, {CODE_COLUMNS} FROM codes_v3; \
+         DROP TABLE codes_v3;"
+    ))
 }
 
 /// Schema 2 to 3: the group columns of codes, the group tables.
