@@ -30,7 +30,7 @@ pub enum CodeWant {
     /// whole weeks (of the profile) that cover `[starts_at, ends_at)`.
     /// Refused unless every time it opens lies within the span (widened by
     /// the allowed rounding) and it opens at every slot of the schedule
-    /// inside the span ([`recurrence`](super::recurrence)).
+    /// inside the span (the ledger's `recurrence` module).
     Recurring {
         /// Start of the span: no slot of the code opens before it.
         starts_at: DateTime<Utc>,
