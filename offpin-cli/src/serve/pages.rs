@@ -1,8 +1,7 @@
 //! The paged lists, `/access_codes/list` and `/devices/list`: the hosted
 //! API's `limit` and `page_cursor`, and the answer's `pagination`
 //! (`has_next_page`, `next_page_cursor`, `next_page_url`). The ledger reads
-//! each page ([`Ledger::list_page`](offpin_ledger::ledger::Ledger::list_page),
-//! [`Ledger::device_page`](offpin_ledger::ledger::Ledger::device_page): a keyset in
+//! each page ([`Ledger::list_page`], [`Ledger::device_page`]: a keyset in
 //! SQL); this edge parses the cursor (a bad one is `invalid_input` naming
 //! `page_cursor`) and builds the next page's URL: the request's own URL
 //! with `page_cursor` set (for a request whose parameters came in a JSON
