@@ -63,6 +63,20 @@ fuzz_target!(|data: &[u8]| {
                         && c.starts_at == Some(starts_at)
                         && c.ends_at == Some(ends_at)
                 ),
+                CodeWant::Recurring {
+                    starts_at,
+                    ends_at,
+                    days,
+                    hours,
+                } => assert!(
+                    !c.is_one_time_use
+                        && c.starts_at == Some(starts_at)
+                        && c.ends_at == Some(ends_at)
+                        && c.recurrence == Some((days, hours))
+                ),
+                CodeWant::ClockSet { at } => assert!(
+                    c.sets_clock_to == Some(at) && c.starts_at.is_none() && c.ends_at.is_none()
+                ),
             },
             Err(e) => assert!(!e.to_string().is_empty()),
         }),

@@ -50,6 +50,10 @@ fn write_back(specs: &[CodeSpec]) -> Option<Vec<u8>> {
             CodeWant::TimeBound { starts_at, ends_at } => (time(&starts_at)?, time(&ends_at)?),
             CodeWant::OneTime { starts_at } => (time(&starts_at)?, String::new()),
             CodeWant::Ongoing => (String::new(), String::new()),
+            // The CSV import has no columns for these kinds.
+            CodeWant::Recurring { .. } | CodeWant::ClockSet { .. } => {
+                panic!("a CSV row became a {} request", s.want.name())
+            }
         };
         w.write_record([
             s.device_id.as_str(),
