@@ -18,6 +18,24 @@ fn ids(codes: &[Value]) -> Vec<String> {
         .collect()
 }
 
+fn sorted(ids: &[String]) -> Vec<String> {
+    let mut ids = ids.to_vec();
+    ids.sort();
+    ids
+}
+
+/// Whether codes come in the pages' keyset order: `created_at` (RFC 3339
+/// in UTC with milliseconds, so text order is time order), then id.
+fn in_keyset_order(codes: &[Value]) -> bool {
+    let key = |c: &Value| {
+        (
+            c["created_at"].as_str().unwrap().to_owned(),
+            c["access_code_id"].as_str().unwrap().to_owned(),
+        )
+    };
+    codes.windows(2).all(|w| key(&w[0]) < key(&w[1]))
+}
+
 /// Creates a time-bound code of front-door on day `day` from now, at
 /// `hour`, with `name`; its id.
 fn create(a: &ureq::Agent, server: &Server, key: &str, day: i64, hour: i64, name: &str) -> String {
@@ -91,7 +109,13 @@ fn pages_walk_every_code_once(fx: &Fixture) {
         &fx.key,
         "/access_codes/list?device_id=front-door",
     );
-    assert_eq!(ids(all.body["access_codes"].as_array().unwrap()), made);
+    // Issue order is (created_at, id): two codes created in one
+    // millisecond come by id, so the order to follow is the list's, which
+    // must hold every code made, in keyset order.
+    let listed = all.body["access_codes"].as_array().unwrap();
+    let order = ids(listed);
+    assert_eq!(sorted(&order), sorted(&made));
+    assert!(in_keyset_order(listed), "{listed:?}");
     assert_eq!(all.body["pagination"]["has_next_page"], false);
     // 3 a page, by next_page_url (GET, query string as the SDKs send it).
     let (walked, pages) = walk_urls(
@@ -100,7 +124,7 @@ fn pages_walk_every_code_once(fx: &Fixture) {
         &fx.key,
         "/access_codes/list?_strict=true&device_id=front-door&limit=3",
     );
-    assert_eq!((walked, pages), (made.clone(), 3));
+    assert_eq!((walked, pages), (order.clone(), 3));
     // 7 codes, 7 a page: one page that says nothing follows.
     let (walked, pages) = walk_urls(
         &a,
@@ -108,7 +132,7 @@ fn pages_walk_every_code_once(fx: &Fixture) {
         &fx.key,
         "/access_codes/list?device_id=front-door&limit=7",
     );
-    assert_eq!((walked, pages), (made.clone(), 1));
+    assert_eq!((walked, pages), (order.clone(), 1));
 
     // POST with a JSON body and a cursor, as older SDKs do, while codes
     // are issued between pages: every code once, new ones at the end.
@@ -144,9 +168,19 @@ fn pages_walk_every_code_once(fx: &Fixture) {
         );
         cursor = p.body["pagination"]["next_page_cursor"].clone();
     }
-    let mut want = made.clone();
-    want.extend(added);
-    assert_eq!(seen, want, "no code twice, none skipped");
+    // Every code once, none skipped, in issue order: the late ones after
+    // the first seven.
+    let everything = get(
+        &a,
+        &server,
+        &fx.key,
+        "/access_codes/list?device_id=front-door",
+    );
+    let everything = everything.body["access_codes"].as_array().unwrap();
+    assert!(in_keyset_order(everything), "{everything:?}");
+    assert_eq!(everything.len(), order.len() + added.len());
+    assert_eq!(seen, ids(everything), "no code twice, none skipped");
+    assert_eq!(seen.get(..order.len()), Some(order.as_slice()));
 
     // search: name, case of ASCII letters ignored, with paging.
     let (walked, _) = walk_urls(
@@ -155,7 +189,7 @@ fn pages_walk_every_code_once(fx: &Fixture) {
         &fx.key,
         "/access_codes/list?device_id=front-door&search=GUEST&limit=4",
     );
-    assert_eq!(walked, made);
+    assert_eq!(walked, order);
     let one = get(
         &a,
         &server,
